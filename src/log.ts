@@ -1,0 +1,56 @@
+// Levelled logging for library code: one logger per component, writing `time name[pid] [LEVEL] message`.
+// Library modules never print directly; the CLI decides where lines go (stderr by default).
+
+export type LogLevel = "debug" | "info" | "warning" | "error" | "critical";
+
+const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warning: 30, error: 40, critical: 50 };
+
+/** Where formatted lines go; replaced by the daemon when `--log-output` names a file. */
+export type LogSink = (line: string) => void;
+
+let threshold: number = LEVEL_RANK.info;
+let sink: LogSink = (line) => process.stderr.write(line + "\n");
+
+/** Parse a level name as Circus accepts it (any case); returns null for an unknown name. */
+export function parseLogLevel(text: string): LogLevel | null {
+  const lower = text.trim().toLowerCase();
+  if (lower === "warn") return "warning";
+  return lower in LEVEL_RANK ? (lower as LogLevel) : null;
+}
+
+export function setLogLevel(level: LogLevel): void {
+  threshold = LEVEL_RANK[level];
+}
+
+export function setLogSink(next: LogSink): void {
+  sink = next;
+}
+
+function timestamp(): string {
+  const d = new Date();
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warning(message: string): void;
+  error(message: string): void;
+  critical(message: string): void;
+}
+
+/** A logger whose lines carry `name` (e.g. "circus", "circus.zmtp"). */
+export function getLogger(name: string): Logger {
+  const write = (level: LogLevel) => (message: string) => {
+    if (LEVEL_RANK[level] < threshold) return;
+    sink(`${timestamp()} ${name}[${process.pid}] [${level.toUpperCase()}] ${message}`);
+  };
+  return {
+    debug: write("debug"),
+    info: write("info"),
+    warning: write("warning"),
+    error: write("error"),
+    critical: write("critical"),
+  };
+}
