@@ -1,0 +1,53 @@
+// The shape of one control command: one module per command, collected by the registry. The same
+// module serves the daemon (validate + execute against the arbiter) and the clients (CLI words,
+// request building, console formatting), so ctl, the web console and plugins share one definition.
+
+import type { Arbiter } from "../arbiter/arbiter.ts";
+
+/** JSON as it travels in requests and replies. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+/** A reply envelope (§3): `status`, `time`, `id`, plus result fields or `reason`/`errno`/`tb`. */
+export type Reply = JsonObject & { status: string; time: number; id: string | null };
+
+/** How a positional argument or flag of `circus ctl <command>` maps to a request property. */
+export interface CliArgument {
+  /** Property name in `properties` (e.g. `name`, `nb`, `signum`). */
+  property: string;
+  /** Positional (in order) or `--flag`. */
+  kind: "positional" | "flag" | "option";
+  /** For positionals: may be absent. A trailing variadic positional collects the rest. */
+  optional?: boolean;
+  variadic?: boolean;
+  /** How the CLI converts the text before sending (circusctl sends some as strings, some converted). */
+  convert?: "string" | "int" | "float" | "bool" | "signal";
+  description: string;
+}
+
+export interface CommandContext {
+  arbiter: Arbiter;
+  /** Configured `endpoint_owner`, if any (restricts `add`). */
+  endpointOwner: string | null;
+}
+
+/** Result fields merged into the ok envelope (a handler returning nothing gives a bare ok). */
+export type CommandResult = JsonObject | void;
+
+export interface Command<P extends JsonObject = JsonObject> {
+  /** Wire name == circusctl word (lower-case). */
+  name: string;
+  /** One line for `circus ctl --help`. */
+  summary: string;
+  /** Full help text for `circus ctl <command> --help`. */
+  help: string;
+  cli: CliArgument[];
+  /** True when the command honours `waiting` (asynchronous in Circus terms). */
+  async: boolean;
+  /** Check and normalize properties; throw CommandError (errno 3) naming the field. */
+  validate(properties: JsonObject): P;
+  /** Run against the arbiter. `waiting` tells whether the client wants to wait for the result. */
+  execute(ctx: CommandContext, properties: P, waiting: boolean): Promise<CommandResult> | CommandResult;
+  /** Console text for an ok reply, as circusctl prints it. */
+  format(reply: Reply, request: JsonObject): string;
+}

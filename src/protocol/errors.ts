@@ -1,0 +1,28 @@
+// Circus's error numbers and the typed error a command throws to produce an error reply (§3).
+
+export const Errno = {
+  NOT_SPECIFIED: 0,
+  INVALID_JSON: 1,
+  UNKNOWN_COMMAND: 2,
+  MESSAGE_ERROR: 3,
+  OS_ERROR: 4,
+  COMMAND_ERROR: 5,
+  BAD_MSG_DATA_ERROR: 6,
+} as const;
+export type Errno = (typeof Errno)[keyof typeof Errno];
+
+/** A failure that crosses the wire as `{status: "error", reason, errno}`. */
+export class CommandError extends Error {
+  override readonly name = "CommandError";
+  constructor(
+    readonly errno: Errno,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+/** errno 3: the request is well-formed JSON but a property is missing or wrong. */
+export function messageError(reason: string): CommandError {
+  return new CommandError(Errno.MESSAGE_ERROR, reason);
+}
