@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install what circus needs to build and test on a Debian machine with Node.js: npm packages (which
+# bring Bun itself) and the system peers the tests use (libzmq through python3-zmq, tmux).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x node_modules/.bin/bun ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+fi
+
+missing=()
+/usr/bin/python3 -c 'import zmq' 2>/dev/null || missing+=(python3-zmq)
+command -v tmux >/dev/null || missing+=(tmux)
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: please install ${missing[*]} (apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
