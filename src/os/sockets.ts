@@ -1,0 +1,269 @@
+// Listening sockets that children inherit: created with raw libc calls because Bun's socket APIs
+// neither expose the fd nor let it survive into a child process.
+
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+import { lstatSync, unlinkSync } from "node:fs";
+import { libc, errno, cstr } from "./libc.ts";
+import { OsError, Errno } from "./errors.ts";
+
+export type SocketFamily = "AF_INET" | "AF_INET6" | "AF_UNIX";
+export type SocketType = "SOCK_STREAM" | "SOCK_DGRAM" | "SOCK_RAW" | "SOCK_RDM" | "SOCK_SEQPACKET";
+
+/** What to bind; mirrors a `[socket:NAME]` section after config normalisation. */
+export interface SocketSpec {
+  family: SocketFamily;
+  type: SocketType;
+  proto: number;
+  host: string;
+  port: number;
+  /** Unix socket path; when set the socket is AF_UNIX whatever `family` says. */
+  path: string | null;
+  backlog: number;
+  /** Process umask applied only for the duration of a unix bind (decides the socket file's mode). */
+  umask: number;
+  /** Delete an existing file at `path` instead of failing. */
+  replace: boolean;
+  /** Network device to bind to (SO_BINDTODEVICE); null for none. */
+  interface: string | null;
+  reusePort: boolean;
+  blocking: boolean;
+}
+
+/** A bound (and, for stream types, listening) socket whose fd children can inherit. */
+export interface BoundSocket {
+  fd: number;
+  family: SocketFamily;
+  type: SocketType;
+  /** Real address read back after bind (configured host for unix sockets). */
+  host: string;
+  /** Real port read back after bind, so port 0 becomes the ephemeral port (configured port for unix). */
+  port: number;
+  path: string | null;
+  backlog: number;
+}
+
+/** A socket spec that cannot be satisfied for a reason other than a failed syscall. */
+export class SocketError extends Error {
+  override name = "SocketError";
+}
+
+const FAMILY = { AF_UNIX: 1, AF_INET: 2, AF_INET6: 10 } as const;
+const TYPE = { SOCK_STREAM: 1, SOCK_DGRAM: 2, SOCK_RAW: 3, SOCK_RDM: 4, SOCK_SEQPACKET: 5 } as const;
+const SOL_SOCKET = 1;
+const SO_REUSEADDR = 2;
+const SO_REUSEPORT = 15;
+const SO_BINDTODEVICE = 25;
+const F_GETFL = 3;
+const F_SETFL = 4;
+const O_NONBLOCK = 0o4000;
+const POLLIN = 0x1;
+const POLLERR = 0x8;
+const POLLHUP = 0x10;
+const UNIX_PATH_MAX = 108;
+
+interface InetAddress {
+  family: "AF_INET" | "AF_INET6";
+  ip: string;
+  scopeId: number;
+}
+
+/** Create, configure, bind and (for STREAM/SEQPACKET) listen; async because host names need DNS. */
+export async function bindSocket(spec: SocketSpec): Promise<BoundSocket> {
+  const family: SocketFamily = spec.path !== null ? "AF_UNIX" : spec.family;
+  if (!(family in FAMILY)) throw new SocketError(`unknown socket family "${family}"; use AF_INET, AF_INET6 or AF_UNIX`);
+  if (!(spec.type in TYPE)) throw new SocketError(`unknown socket type "${spec.type}"; use SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_RDM or SOCK_SEQPACKET`);
+
+  // Resolve before creating the fd so a DNS failure leaves nothing to clean up.
+  const inet = family === "AF_UNIX" ? null : await resolveHost(spec.host, family);
+  const path = family === "AF_UNIX" ? (spec.path ?? "") : null;
+  if (path !== null) prepareUnixPath(path, spec.replace);
+
+  const c = libc();
+  const fd = c.socket(FAMILY[family], TYPE[spec.type], spec.proto);
+  if (fd < 0) throw new OsError("socket", errno(), `${family}/${spec.type}`);
+  try {
+    setIntOption(fd, SO_REUSEADDR, 1, "SO_REUSEADDR");
+    if (spec.reusePort) setIntOption(fd, SO_REUSEPORT, 1, "SO_REUSEPORT");
+    if (inet && spec.interface) {
+      const name = cstr(spec.interface);
+      if (c.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length) !== 0) {
+        throw new OsError("setsockopt", errno(), `SO_BINDTODEVICE "${spec.interface}"`);
+      }
+    }
+    if (inet) bindInet(fd, inet, spec.host, spec.port);
+    else bindUnix(fd, path ?? "", spec.umask);
+
+    setBlocking(fd, spec.blocking);
+    if (spec.type === "SOCK_STREAM" || spec.type === "SOCK_SEQPACKET") {
+      if (c.listen(fd, spec.backlog) !== 0) throw new OsError("listen", errno(), describe(spec, inet));
+    }
+    const real = inet ? localAddress(fd) : { host: spec.host, port: spec.port };
+    return { fd, family, type: spec.type, host: real.host, port: real.port, path, backlog: spec.backlog };
+  } catch (err) {
+    c.close(fd);
+    throw err;
+  }
+}
+
+/** Close the fd and, for a unix socket, delete its file (as Circus does on socket close). */
+export function closeSocket(bound: BoundSocket): void {
+  libc().close(bound.fd);
+  if (bound.path && !bound.path.startsWith("\0")) {
+    try {
+      unlinkSync(bound.path);
+    } catch {
+      // Already gone (or replaced by someone else's file we must not care about): nothing to undo.
+    }
+  }
+}
+
+/**
+ * The subset of `fds` that is readable (pending connection or datagram, or error/hang-up), waiting at
+ * most `timeoutMs`. This blocks the event loop for the whole wait, so callers use 0.
+ */
+export function pollReadable(fds: number[], timeoutMs: number): number[] {
+  if (fds.length === 0) return [];
+  const table = new DataView(new ArrayBuffer(fds.length * 8));
+  fds.forEach((fd, i) => {
+    table.setInt32(i * 8, fd, true);
+    table.setInt16(i * 8 + 4, POLLIN, true);
+  });
+  const c = libc();
+  for (;;) {
+    const n = c.poll(new Uint8Array(table.buffer), fds.length, timeoutMs);
+    if (n >= 0) break;
+    const code = errno();
+    if (code !== Errno.EINTR) throw new OsError("poll", code, `${fds.length} fds`);
+  }
+  return fds.filter((_, i) => (table.getInt16(i * 8 + 6, true) & (POLLIN | POLLERR | POLLHUP)) !== 0);
+}
+
+/** Resolve `host` like Circus: the first getaddrinfo result of the wanted family. */
+async function resolveHost(host: string, family: "AF_INET" | "AF_INET6"): Promise<InetAddress> {
+  const version = family === "AF_INET6" ? 6 : 4;
+  // Python binds "" to the wildcard address; keep that for configs written against Circus.
+  if (host === "" || host === "*") return { family, ip: version === 6 ? "::" : "0.0.0.0", scopeId: 0 };
+  const [bare, scope] = splitScope(host);
+  if (isIP(bare) === version) return { family, ip: bare, scopeId: scopeIndex(scope, host) };
+  if (isIP(bare) !== 0) {
+    throw new SocketError(`host "${host}" is an IPv${isIP(bare)} address but the socket family is ${family}; change host or family`);
+  }
+  try {
+    const found = await lookup(host, { family: version, all: true });
+    const first = found.find((a) => a.family === version);
+    if (first) return { family, ip: first.address, scopeId: 0 };
+  } catch (err) {
+    const why = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
+    throw new SocketError(`cannot resolve host "${host}" to an IPv${version} address (${why}); check host or family`);
+  }
+  throw new SocketError(`host "${host}" has no IPv${version} address; check host or family`);
+}
+
+function splitScope(host: string): [string, string] {
+  const at = host.indexOf("%");
+  return at < 0 ? [host, ""] : [host.slice(0, at), host.slice(at + 1)];
+}
+
+function scopeIndex(scope: string, host: string): number {
+  if (scope === "") return 0;
+  if (/^\d+$/.test(scope)) return Number(scope);
+  const index = libc().if_nametoindex(cstr(scope));
+  if (index === 0) throw new SocketError(`host "${host}": no network interface named "${scope}"`);
+  return index;
+}
+
+function prepareUnixPath(path: string, replace: boolean): void {
+  if (path === "") throw new SocketError("unix socket path is empty; set `path`");
+  const abstract = path.startsWith("\0");
+  const size = Buffer.byteLength(path) + (abstract ? 0 : 1);
+  if (size > UNIX_PATH_MAX) {
+    throw new SocketError(`unix socket path "${path}" is ${size} bytes, over the kernel limit of ${UNIX_PATH_MAX}; use a shorter path`);
+  }
+  if (abstract || !exists(path)) return;
+  if (!replace) {
+    throw new SocketError(`"${path}" already exists. You might want to remove it. If it's a stalled socket file, set replace = true or just restart Circus`);
+  }
+  unlinkSync(path);
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function setIntOption(fd: number, option: number, value: number, label: string): void {
+  const v = new Int32Array([value]);
+  if (libc().setsockopt(fd, SOL_SOCKET, option, v, 4) !== 0) throw new OsError("setsockopt", errno(), label);
+}
+
+function setBlocking(fd: number, blocking: boolean): void {
+  const c = libc();
+  const flags = c.fcntl(fd, F_GETFL, 0);
+  if (flags < 0) throw new OsError("fcntl", errno(), "F_GETFL");
+  const next = blocking ? flags & ~O_NONBLOCK : flags | O_NONBLOCK;
+  if (next !== flags && c.fcntl(fd, F_SETFL, next) !== 0) throw new OsError("fcntl", errno(), "F_SETFL");
+}
+
+function bindInet(fd: number, inet: InetAddress, host: string, port: number): void {
+  const c = libc();
+  const v6 = inet.family === "AF_INET6";
+  const addr = new Uint8Array(v6 ? 28 : 16);
+  const view = new DataView(addr.buffer);
+  view.setUint16(0, FAMILY[inet.family], true);
+  view.setUint16(2, port, false); // network byte order
+  const raw = new Uint8Array(16);
+  if (c.inet_pton(FAMILY[inet.family], cstr(inet.ip), raw) !== 1) {
+    throw new SocketError(`"${inet.ip}" is not a valid ${inet.family} address`);
+  }
+  if (v6) {
+    addr.set(raw, 8);
+    view.setUint32(24, inet.scopeId, true);
+  } else {
+    addr.set(raw.subarray(0, 4), 4);
+  }
+  if (c.bind(fd, addr, addr.length) !== 0) {
+    throw new OsError("bind", errno(), describe({ host, port }, inet));
+  }
+}
+
+function bindUnix(fd: number, path: string, mask: number): void {
+  const c = libc();
+  const bytes = Buffer.from(path, "utf8");
+  const addr = new Uint8Array(2 + UNIX_PATH_MAX);
+  new DataView(addr.buffer).setUint16(0, FAMILY.AF_UNIX, true);
+  addr.set(bytes, 2);
+  // Abstract names are length-delimited; filesystem paths include their NUL terminator.
+  const length = 2 + bytes.length + (path.startsWith("\0") ? 0 : 1);
+  const previous = c.umask(mask);
+  try {
+    if (c.bind(fd, addr, length) !== 0) throw new OsError("bind", errno(), path);
+  } finally {
+    c.umask(previous);
+  }
+}
+
+function localAddress(fd: number): { host: string; port: number } {
+  const c = libc();
+  const addr = new Uint8Array(128);
+  const length = new Uint32Array([addr.length]);
+  if (c.getsockname(fd, addr, length) !== 0) throw new OsError("getsockname", errno(), `fd ${fd}`);
+  const view = new DataView(addr.buffer);
+  const family = view.getUint16(0, true);
+  const port = view.getUint16(2, false);
+  const raw = family === FAMILY.AF_INET6 ? addr.subarray(8, 24) : addr.subarray(4, 8);
+  const text = new Uint8Array(64);
+  if (c.inet_ntop(family, raw, text, text.length) === null) throw new OsError("inet_ntop", errno(), `fd ${fd}`);
+  return { host: Buffer.from(text.subarray(0, text.indexOf(0))).toString("latin1"), port };
+}
+
+function describe(where: { host: string; port: number }, inet: InetAddress | null): string {
+  if (!inet) return where.host;
+  const ip = inet.family === "AF_INET6" ? `[${inet.ip}]` : inet.ip;
+  const shown = `${ip}:${where.port}`;
+  return where.host === inet.ip || where.host === "" ? shown : `${shown} (${where.host})`;
+}

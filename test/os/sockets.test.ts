@@ -1,0 +1,144 @@
+// Real sockets bound through libc: addresses read back, unix modes, errors, poll, inheritance by a child.
+
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bindSocket, closeSocket, pollReadable, SocketError, type BoundSocket, type SocketSpec } from "../../src/os/sockets.ts";
+import { OsError } from "../../src/os/errors.ts";
+
+const opened: BoundSocket[] = [];
+const children: Bun.Subprocess[] = [];
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill("SIGKILL");
+  for (const bound of opened.splice(0)) closeSocket(bound);
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function spec(overrides: Partial<SocketSpec>): SocketSpec {
+  return {
+    family: "AF_INET", type: "SOCK_STREAM", proto: 0, host: "127.0.0.1", port: 0, path: null, backlog: 16,
+    umask: 0o010, replace: false, interface: null, reusePort: false, blocking: false, ...overrides,
+  };
+}
+
+async function bind(overrides: Partial<SocketSpec>): Promise<BoundSocket> {
+  const bound = await bindSocket(spec(overrides));
+  opened.push(bound);
+  return bound;
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "circus-os-"));
+  dirs.push(dir);
+  return dir;
+}
+
+describe("bindSocket", () => {
+  test("a tcp socket on port 0 reports the real host and ephemeral port", async () => {
+    const s = await bind({});
+    expect(s.fd).toBeGreaterThan(2);
+    expect(s.host).toBe("127.0.0.1");
+    expect(s.port).toBeGreaterThan(0);
+  });
+
+  test("localhost resolves to an IPv4 address by default", async () => {
+    const s = await bind({ host: "localhost" });
+    expect(s.host).toBe("127.0.0.1");
+  });
+
+  test("an AF_INET6 socket binds ::1 and reads back the IPv6 address", async () => {
+    const s = await bind({ family: "AF_INET6", host: "::1" });
+    expect(s.family).toBe("AF_INET6");
+    expect(s.host).toBe("::1");
+    expect(s.port).toBeGreaterThan(0);
+  });
+
+  test("a udp socket binds without listening", async () => {
+    const s = await bind({ type: "SOCK_DGRAM" });
+    expect(s.port).toBeGreaterThan(0);
+    const client = await Bun.udpSocket({});
+    client.send("ping", s.port, "127.0.0.1");
+    await Bun.sleep(20);
+    expect(pollReadable([s.fd], 200)).toEqual([s.fd]);
+    client.close();
+  });
+
+  test("a unix socket's file mode follows the bind umask", async () => {
+    const dir = tempDir();
+    const open = await bind({ path: join(dir, "open.sock"), umask: 0 });
+    const closed = await bind({ path: join(dir, "closed.sock"), umask: 0o077 });
+    expect(open.family).toBe("AF_UNIX");
+    expect(statSync(open.path!).mode & 0o777).toBe(0o777);
+    expect(statSync(closed.path!).mode & 0o777).toBe(0o700);
+  });
+
+  test("an existing unix path fails unless replace is set, and close deletes the file", async () => {
+    const dir = tempDir();
+    const path = join(dir, "taken.sock");
+    writeFileSync(path, "");
+    await expect(bindSocket(spec({ path }))).rejects.toThrow(/already exists/);
+    const s = await bindSocket(spec({ path, replace: true }));
+    expect(statSync(path).isSocket()).toBe(true);
+    closeSocket(s);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  test("binding a taken port names the address, errno and a remedy", async () => {
+    const first = await bind({});
+    const err = await bindSocket(spec({ port: first.port })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OsError);
+    const os = err as OsError;
+    expect(os.code).toBe("EADDRINUSE");
+    expect(os.syscall).toBe("bind");
+    expect(os.message).toBe(
+      `bind 127.0.0.1:${first.port}: address already in use (EADDRINUSE) — another process holds the port; pick another port or stop it`,
+    );
+  });
+
+  test("SO_REUSEPORT lets two sockets share one port", async () => {
+    const a = await bind({ reusePort: true });
+    const b = await bind({ reusePort: true, port: a.port });
+    expect(b.port).toBe(a.port);
+  });
+
+  test("an IPv6 literal with family AF_INET is rejected with advice", async () => {
+    await expect(bindSocket(spec({ host: "::1" }))).rejects.toBeInstanceOf(SocketError);
+  });
+
+  test("an unresolvable host is a SocketError naming the host", async () => {
+    await expect(bindSocket(spec({ host: "no-such-host.invalid" }))).rejects.toThrow(/no-such-host\.invalid/);
+  });
+});
+
+describe("pollReadable", () => {
+  test("a listening socket becomes readable only once a client connects", async () => {
+    const s = await bind({});
+    expect(pollReadable([s.fd], 0)).toEqual([]);
+    const client = await Bun.connect({ hostname: "127.0.0.1", port: s.port, socket: { data() {} } });
+    await Bun.sleep(20);
+    expect(pollReadable([s.fd], 0)).toEqual([s.fd]);
+    client.end();
+  });
+
+  test("an empty fd list polls nothing", () => {
+    expect(pollReadable([], 0)).toEqual([]);
+  });
+});
+
+describe("inheritance", () => {
+  test("a child given the fd through stdio serves HTTP on it", async () => {
+    const s = await bind({});
+    const script = "require('http').createServer((q,s)=>s.end(String(process.pid))).listen({fd: 3})";
+    const child = Bun.spawn(["node", "-e", script], { stdio: ["ignore", "inherit", "inherit", s.fd] });
+    children.push(child);
+    let body = "";
+    for (let i = 0; i < 100 && body === ""; i++) {
+      body = await fetch(`http://127.0.0.1:${s.port}/`).then((r) => r.text(), () => "");
+      if (body === "") await Bun.sleep(20);
+    }
+    expect(body).toBe(String(child.pid));
+  });
+});
