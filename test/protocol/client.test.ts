@@ -1,0 +1,92 @@
+import { afterEach, expect, test } from "bun:test";
+import { CircusClient, subscribe, TimeoutError, type CircusEvent } from "../../src/protocol/client.ts";
+import { RouterSocket } from "../../src/zmtp/index.ts";
+import { startFakeCircusd, stopAll } from "../cli/fake-circusd.ts";
+
+const clients: CircusClient[] = [];
+function client(endpoint: string, timeoutMs?: number): CircusClient {
+  const c = new CircusClient({ endpoint, timeoutMs });
+  clients.push(c);
+  return c;
+}
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close();
+});
+afterEach(stopAll);
+
+test("a call reaches a pyzmq ROUTER as one JSON frame with a 32-hex identity and id, and resolves with the reply", async () => {
+  const fake = await startFakeCircusd();
+  const c = client(fake.endpoint);
+  const reply = await c.call("list");
+  expect(reply.status).toBe("ok");
+  expect(reply.watchers).toEqual(["circusd-stats", "web", "worker"]);
+  const [req] = await fake.waitRequests(1);
+  expect(req.frames).toBe(2); // [identity, body]: no delimiter frame
+  expect(req.identity).toBe(c.identity);
+  expect(c.identity).toMatch(/^[0-9a-f]{32}$/);
+  expect(req.request).toEqual({ command: "list", properties: {}, id: reply.id as string });
+  expect(reply.id).toMatch(/^[0-9a-f]{32}$/);
+});
+
+test("an error reply resolves (it is a result, not an exception)", async () => {
+  const fake = await startFakeCircusd();
+  const reply = await client(fake.endpoint).call("list", { name: "nope" });
+  expect(reply).toMatchObject({ status: "error", errno: 3, reason: "program nope not found" });
+});
+
+test("a reply carrying another request's id is discarded and the matching one is returned", async () => {
+  const fake = await startFakeCircusd();
+  const reply = await client(fake.endpoint).call("status", { name: "wrongid" });
+  expect(reply.id).not.toBe("0".repeat(32));
+  expect(reply.reason).toBe("program wrongid not found");
+});
+
+test("a call with no reply rejects with TimeoutError 'Timed out.' after the timeout", async () => {
+  const fake = await startFakeCircusd();
+  const c = client(fake.endpoint);
+  const t0 = Date.now();
+  const err = await c.call("status", { name: "slow" }, { timeoutMs: 300 }).catch((e) => e);
+  expect(err).toBeInstanceOf(TimeoutError);
+  expect(err.message).toBe("Timed out.");
+  expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+  // the client stays usable after a timeout
+  expect((await c.call("numwatchers")).numwatchers).toBe(3);
+});
+
+test("a call to an endpoint nobody listens on times out instead of hanging", async () => {
+  const r = new RouterSocket();
+  const ep = await r.bind("tcp://127.0.0.1:0");
+  await r.close();
+  const err = await client(ep, 200).call("list").catch((e) => e);
+  expect(err).toBeInstanceOf(TimeoutError);
+});
+
+test("overlapping calls on one client each get their own reply", async () => {
+  const fake = await startFakeCircusd();
+  const c = client(fake.endpoint);
+  const [a, b, d] = await Promise.all([c.call("numwatchers"), c.call("list", { name: "web" }), c.call("status")]);
+  expect(a.numwatchers).toBe(3);
+  expect(b.pids).toEqual([1201, 1202, 1203]);
+  expect(d.statuses).toMatchObject({ web: "active" });
+});
+
+test("cast sends msg_type cast and expects nothing back", async () => {
+  const fake = await startFakeCircusd();
+  const c = client(fake.endpoint);
+  c.cast("stop", { name: "web" });
+  const [req] = await fake.waitRequests(1);
+  expect(req.request).toMatchObject({ command: "stop", msg_type: "cast", properties: { name: "web" } });
+});
+
+test("subscribe delivers topic and decoded JSON payload from a pyzmq PUB, filtered by prefix", async () => {
+  const fake = await startFakeCircusd({ pub: true });
+  const events: CircusEvent[] = [];
+  const sub = subscribe(fake.pubsub!, ["watcher.web."], (e) => events.push(e));
+  const deadline = Date.now() + 5000;
+  while (events.length < 2 && Date.now() < deadline) await Bun.sleep(20);
+  await sub.close();
+  expect(events.length).toBeGreaterThanOrEqual(2);
+  expect(events.every((e) => e.topic === "watcher.web.spawn")).toBe(true);
+  expect(events[0].payload).toEqual({ process_pid: 1204, time: 1.5 });
+});
