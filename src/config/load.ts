@@ -1,0 +1,91 @@
+// loadConfig: read a Circus config (ini, or TOML by extension) with its includes and normalise it
+// into the typed CircusConfig, reporting every problem at once in a ConfigError.
+
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { getLogger } from "../log.ts";
+import { readCircusSection } from "./circus-section.ts";
+import { readEnvSections } from "./env.ts";
+import { displayPath, parseByExtension, readIncludes } from "./includes.ts";
+import { readPlugin } from "./plugin.ts";
+import { applyDefaults, Diagnostics, mergeDocument } from "./raw.ts";
+import { readSocket } from "./socket.ts";
+import { envVars } from "./substitute.ts";
+import { suggest } from "./suggest.ts";
+import { type CircusConfig, ConfigError, type PluginConfig, type SocketConfig, type WatcherConfig } from "./types.ts";
+import { readWatcher } from "./watcher.ts";
+
+const log = getLogger("circus.config");
+const SECTION_KINDS = ["circus", "watcher:", "socket:", "plugin:", "env", "env:"];
+
+export interface LoadOptions {
+  /** The daemon environment used for `$VAR`, `$(circus.env.X)` and `copy_env`; defaults to process.env. */
+  environ?: Record<string, string>;
+}
+
+function processEnviron(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/** Load and validate a config file; throws ConfigError listing every problem. Warnings are logged and returned. */
+export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<CircusConfig> {
+  const environ = opts.environ ?? processEnviron();
+  const file = resolve(path);
+  const diag = new Diagnostics();
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ConfigError([{ location: null, where: displayPath(file), message: `cannot read the config file (${reason}), expected a readable .ini or .toml file` }]);
+  }
+
+  const doc = parseByExtension(text, file, diag);
+  for (const included of await readIncludes(doc, file, diag, environ)) mergeDocument(doc, included);
+  applyDefaults(doc);
+
+  const env = readEnvSections(doc, diag, environ);
+  // In [circus], [socket:*] and [plugin:*], $(circus.env.X) sees [env] over the daemon environment.
+  const globalVars = envVars(environ, env.global);
+  const circus = readCircusSection(doc.sections.get("circus"), diag, globalVars);
+
+  const sockets: SocketConfig[] = [];
+  const plugins: PluginConfig[] = [];
+  const watcherSections = [];
+  for (const section of doc.sections.values()) {
+    if (section.entries.size === 0) continue; // Circus skips empty sections.
+    const n = section.name;
+    if (n.startsWith("socket:")) sockets.push(readSocket(section, diag, globalVars));
+    else if (n.startsWith("plugin:")) plugins.push(readPlugin(section, diag, globalVars));
+    else if (n.startsWith("watcher:")) watcherSections.push(section);
+    else if (n !== "circus" && n !== "env" && !n.startsWith("env:")) {
+      const near = suggest(n.split(":")[0], ["circus", "watcher", "socket", "plugin", "env"]);
+      diag.warn(section.location, section.label, `unknown section, ignored; expected one of ${SECTION_KINDS.join(", ")}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ""}`);
+    }
+  }
+
+  const socketNames = new Set(sockets.map((s) => s.name));
+  const watchers: WatcherConfig[] = watcherSections.map((s) => readWatcher(s, { diag, env, environ, socketNames }));
+  watchers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  reportDuplicates(watchers, "watcher", diag);
+  reportDuplicates(sockets, "socket", diag);
+
+  if (diag.problems.length > 0) throw new ConfigError(diag.problems);
+  for (const w of diag.warnings) log.warning(w.location ? `${w.location.file}:${w.location.line}: ${w.message}` : w.message);
+  return { file, circus, watchers, sockets, plugins, globalEnv: env.global, warnings: diag.warnings };
+}
+
+/** Watcher and socket names are looked up case-insensitively, so two that differ only in case collide. */
+function reportDuplicates(items: (WatcherConfig | SocketConfig)[], kind: string, diag: Diagnostics): void {
+  const seen = new Map<string, string>();
+  for (const item of items) {
+    const key = item.name.toLowerCase();
+    const first = seen.get(key);
+    if (first !== undefined) {
+      diag.problem(item.source, `${kind}:${item.name}`, `the name clashes with [${kind}:${first}] (names are case-insensitive), expected unique names`);
+    } else seen.set(key, item.name);
+  }
+}
