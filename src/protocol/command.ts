@@ -2,7 +2,8 @@
 // module serves the daemon (validate + execute against the arbiter) and the clients (CLI words,
 // request building, console formatting), so ctl, the web console and plugins share one definition.
 
-import type { Arbiter } from "../arbiter/arbiter.ts";
+import type { CircusConfig } from "../config/types.ts";
+import type { ControlledArbiter } from "./arbiter-api.ts";
 
 /** JSON as it travels in requests and replies. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -20,21 +21,34 @@ export interface CliArgument {
   /** For positionals: may be absent. A trailing variadic positional collects the rest. */
   optional?: boolean;
   variadic?: boolean;
-  /** How the CLI converts the text before sending (circusctl sends some as strings, some converted). */
-  convert?: "string" | "int" | "float" | "bool" | "signal";
+  /**
+   * How the CLI converts the text before sending (circusctl sends some as strings, some converted).
+   * `set-options`: a variadic of `<key> <value>` pairs turned into an object with `set`'s per-key rules (§2.3).
+   */
+  convert?: "string" | "int" | "float" | "bool" | "signal" | "set-options";
+  /** For a variadic positional: send the words joined with this separator instead of a list (`add`'s cmd: " "). */
+  join?: string;
+  /** For flags/options: the `--word` when it differs from `property` (reload's `--terminate` → `graceful`). */
+  flag?: string;
+  /** For flags: the value sent when the flag is given (default true; reload's `--terminate` sends false). */
+  value?: Json;
   description: string;
 }
 
 export interface CommandContext {
-  arbiter: Arbiter;
+  arbiter: ControlledArbiter;
   /** Configured `endpoint_owner`, if any (restricts `add`). */
   endpointOwner: string | null;
+  /** Make the daemon exit after stopping everything (the `quit` command). */
+  quit(): Promise<void>;
+  /** Re-read the running config file (the `reloadconfig` command); rejects with the loader's message. */
+  loadConfig(): Promise<CircusConfig>;
 }
 
-/** Result fields merged into the ok envelope (a handler returning nothing gives a bare ok). */
-export type CommandResult = JsonObject | void;
+/** Result fields merged into the ok envelope (a handler returning nothing gives a bare ok; undefined fields are left out). */
+export type CommandResult = { [key: string]: Json | undefined } | void;
 
-export interface Command<P extends JsonObject = JsonObject> {
+export interface Command<P = JsonObject> {
   /** Wire name == circusctl word (lower-case). */
   name: string;
   /** One line for `circus ctl --help`. */

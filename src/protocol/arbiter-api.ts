@@ -1,0 +1,64 @@
+// The part of the arbiter the control commands drive, as a structural type: commands depend on this
+// surface only, so they are testable against a fake and the real `Arbiter` satisfies it as written.
+
+import type { CircusConfig, CircusOptions, WatcherConfig } from "../config/types.ts";
+
+export type WatcherState = "active" | "stopped" | "starting" | "stopping";
+
+/** One live process of a watcher; `started` is epoch seconds. */
+export interface ProcessEntry {
+  pid: number;
+  wid: number;
+  started: number;
+}
+
+export interface StartResult {
+  started: number[];
+  kept: number[];
+}
+
+export interface ReloadResult {
+  stopped: number[];
+  started: number[];
+  kept: number[];
+}
+
+export interface SocketEntry {
+  fd: number;
+  name: string;
+  host?: string | null;
+  port?: number | null;
+  path?: string | null;
+  backlog: number;
+}
+
+export interface ControlledWatcher {
+  readonly name: string;
+  status(): string;
+  start(): Promise<StartResult>;
+  stop(): Promise<unknown>;
+  restart(): Promise<ReloadResult | StartResult | unknown>;
+  reload(opts: { graceful: boolean; sequential: boolean }): Promise<ReloadResult>;
+  incr(nb: number): Promise<number>;
+  decr(nb: number): Promise<number>;
+  kill(opts: { pid?: number; signum?: number; gracefulTimeout?: number }): Promise<unknown>;
+  signal(opts: { signum: number; pid?: number; childpid?: number; children?: boolean; recursive?: boolean }): unknown;
+  options(): Record<string, unknown>;
+  setOption(key: string, value: unknown): Promise<unknown>;
+  processes(): ProcessEntry[];
+}
+
+export interface ControlledArbiter {
+  watchers(): readonly ControlledWatcher[];
+  getWatcher(name: string): ControlledWatcher | undefined | null;
+  sockets(): Map<string, SocketEntry> | Record<string, SocketEntry> | Iterable<SocketEntry>;
+  start(): Promise<unknown>;
+  stop(): Promise<unknown>;
+  addWatcher(cfg: WatcherConfig, opts: { start: boolean }): Promise<unknown>;
+  removeWatcher(name: string, opts: { nostop: boolean }): Promise<unknown>;
+  reload(opts: { graceful: boolean; sequential: boolean }): Promise<unknown>;
+  reloadConfig(config: CircusConfig): Promise<unknown>;
+  restart(): Promise<unknown>;
+  numprocesses(): number;
+  globalOptions(): CircusOptions | Record<string, unknown>;
+}

@@ -1,0 +1,3 @@
+// `decr`: see incr.ts (one implementation for both directions).
+
+export { decr } from "./incr.ts";

@@ -1,0 +1,17 @@
+// `options`: every option of a watcher (the §2.3 list plus its free options).
+
+import type { Command, JsonObject } from "../command.ts";
+import { lookupWatcher } from "../execution.ts";
+import { formatOptionLines } from "../options.ts";
+import { requireString } from "../props.ts";
+
+export const options: Command<{ name: string }> = {
+  name: "options",
+  summary: "Get the value of all options for a watcher",
+  help: "All options of a watcher, as `key: value` lines.\n\n  circus ctl options <name>",
+  cli: [{ property: "name", kind: "positional", description: "watcher name" }],
+  async: false,
+  validate: (p) => ({ name: requireString(p, "name") }),
+  execute: (ctx, { name }) => ({ options: lookupWatcher(ctx, name).options() as JsonObject }),
+  format: (reply) => formatOptionLines((reply.options ?? {}) as JsonObject),
+};

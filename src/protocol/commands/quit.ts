@@ -1,0 +1,19 @@
+// `quit`: stop every watcher and make the daemon exit.
+
+import type { Command } from "../command.ts";
+import { settle } from "../execution.ts";
+
+export const quit: Command<Record<string, never>> = {
+  name: "quit",
+  summary: "Quit the arbiter immediately",
+  help: "Stop all watchers and exit the daemon. With --waiting the reply comes once the watchers are stopped.\n\n  circus ctl quit [--waiting]",
+  cli: [{ property: "waiting", kind: "flag", description: "reply once every watcher is stopped" }],
+  async: true,
+  validate: () => ({}),
+  async execute(ctx, _props, waiting) {
+    if (waiting) await settle(ctx.arbiter.stop(), true, "quit");
+    // The daemon closes this socket while exiting: let the reply go out first.
+    setTimeout(() => void ctx.quit(), 20);
+  },
+  format: () => "ok",
+};

@@ -1,0 +1,52 @@
+// `restart`: stop then start matched watchers; without a name, restart the whole arbiter.
+
+import type { ReloadResult } from "../arbiter-api.ts";
+import type { Command, JsonObject } from "../command.ts";
+import { byPriority, matchWatchers, settle } from "../execution.ts";
+import { autostartOf, matchCli, readMatchProps, type MatchProps } from "./_match.ts";
+
+export const restart: Command<MatchProps> = {
+  name: "restart",
+  summary: "Restart the arbiter or a watcher",
+  help:
+    "Stop then start a watcher (or the watchers matching a pattern). Without a name the whole arbiter restarts\n" +
+    "and re-reads its config file. With one watcher and --waiting the reply lists pids stopped/started/kept.\n\n" +
+    "  circus ctl restart [<name>] [--waiting] [--match simple|glob|regex]",
+  cli: matchCli("restarted"),
+  async: true,
+  validate: readMatchProps,
+  async execute(ctx, { name, match }, waiting) {
+    if (name === undefined) {
+      await settle(ctx.arbiter.restart(), waiting, "restart");
+      return;
+    }
+    const found = matchWatchers(ctx, name, match);
+    if (found.length === 1) {
+      const w = found[0]!;
+      const before = w.processes().map((p) => p.pid);
+      const result = await settle(w.restart(), waiting, `restart ${w.name}`);
+      if (!waiting) return;
+      return { info: restartInfo(result, before, w.processes().map((p) => p.pid)) };
+    }
+    const work = (async () => {
+      await Promise.all(found.map((w) => w.stop()));
+      for (const w of byPriority(found)) if (autostartOf(w)) await w.start();
+    })();
+    await settle(work, waiting, `restart ${name}`);
+  },
+  format: () => "ok",
+};
+
+function restartInfo(result: unknown, before: number[], after: number[]): JsonObject {
+  const r = result as Partial<ReloadResult> | null | undefined;
+  if (r && Array.isArray(r.started) && Array.isArray(r.stopped)) {
+    return { stopped: r.stopped, started: r.started, kept: r.kept ?? [] };
+  }
+  const b = new Set(before);
+  const a = new Set(after);
+  return {
+    stopped: before.filter((p) => !a.has(p)),
+    started: after.filter((p) => !b.has(p)),
+    kept: before.filter((p) => a.has(p)),
+  };
+}

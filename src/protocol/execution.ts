@@ -1,0 +1,117 @@
+// What every command needs to run: watcher lookup and matching, mapping arbiter failures to errnos,
+// and the `waiting` rule (reply now and finish in the background, or reply when done).
+
+import { getLogger } from "../log.ts";
+import type { ControlledWatcher } from "./arbiter-api.ts";
+import type { CommandContext } from "./command.ts";
+import { CommandError, Errno, messageError } from "./errors.ts";
+
+const log = getLogger("circus.protocol");
+
+/** Case-insensitive lookup; errno 3 `program <name> not found`. */
+export function lookupWatcher(ctx: CommandContext, name: string): ControlledWatcher {
+  const w = ctx.arbiter.getWatcher(name);
+  if (!w) throw messageError(`program ${name} not found`);
+  return w;
+}
+
+export type MatchMethod = "simple" | "glob" | "regex";
+
+/** Watchers matched by `start`/`stop`/`restart` (`name` lower-cased first, as Circus does). */
+export function matchWatchers(ctx: CommandContext, name: string, method: string): ControlledWatcher[] {
+  const pattern = name.toLowerCase();
+  let test: (n: string) => boolean;
+  if (method === "simple") test = (n) => n === pattern;
+  else if (method === "glob") {
+    const re = globToRegExp(pattern);
+    test = (n) => re.test(n);
+  } else if (method === "regex") {
+    let re: RegExp;
+    try {
+      re = new RegExp(`^(?:${pattern})`);
+    } catch (err) {
+      throw messageError(`invalid regex ${JSON.stringify(name)}: ${(err as Error).message}`);
+    }
+    test = (n) => re.test(n);
+  } else throw messageError(`unknown match method ${method}`);
+  const found = ctx.arbiter.watchers().filter((w) => test(w.name.toLowerCase()));
+  if (found.length === 0) throw messageError(`program ${name} not found`);
+  return found;
+}
+
+/** Python `fnmatch` semantics: `*`, `?`, `[seq]`, `[!seq]`, whole-string match. */
+export function globToRegExp(glob: string): RegExp {
+  let out = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === "*") out += ".*";
+    else if (c === "?") out += ".";
+    else if (c === "[") {
+      const close = glob.indexOf("]", i + 2);
+      if (close < 0) out += "\\[";
+      else {
+        let body = glob.slice(i + 1, close);
+        if (body.startsWith("!")) body = "^" + body.slice(1);
+        out += `[${body.replace(/\\/g, "\\\\")}]`;
+        i = close;
+      }
+    } else out += c.replace(/[.+^${}()|\\/]/g, "\\$&");
+  }
+  return new RegExp(`^${out}$`, "s");
+}
+
+/** Map whatever an arbiter call threw to the error the client sees. */
+export function toCommandError(err: unknown): CommandError | null {
+  if (err instanceof CommandError) return err;
+  const name = (err as Error | null)?.name;
+  const message = (err as Error | null)?.message ?? String(err);
+  if (name === "WatcherNotFoundError" || name === "InvalidOptionError" || name === "UnknownSignalError") {
+    return new CommandError(Errno.MESSAGE_ERROR, message);
+  }
+  if (name === "WatcherExistsError" || name === "OperationError" || name === "ConfigError") {
+    return new CommandError(Errno.COMMAND_ERROR, message);
+  }
+  if (name === "SpawnError") return new CommandError(Errno.COMMAND_ERROR, message);
+  if (typeof (err as NodeJS.ErrnoException | null)?.code === "string" && (err as NodeJS.ErrnoException).syscall) {
+    return new CommandError(Errno.OS_ERROR, message);
+  }
+  return null;
+}
+
+/**
+ * Apply `waiting`: with it, wait for `work` and give its result (a typed failure keeps its errno,
+ * anything else becomes errno 6 "server error"); without it, reply at once and only log failures.
+ */
+export async function settle<T>(work: Promise<T>, waiting: boolean, what: string): Promise<T | undefined> {
+  if (!waiting) {
+    work.catch((err) => log.error(`${what} failed: ${(err as Error)?.message ?? String(err)}`));
+    return undefined;
+  }
+  try {
+    return await work;
+  } catch (err) {
+    const typed = toCommandError(err);
+    if (typed) throw typed;
+    const message = (err as Error)?.message ?? String(err);
+    log.error(`${what} failed: ${message}`);
+    throw new ServerError(message);
+  }
+}
+
+/** errno 6: background work failed while the client waited; the detail travels in `tb`. */
+export class ServerError extends CommandError {
+  constructor(readonly detail: string) {
+    super(Errno.BAD_MSG_DATA_ERROR, "server error");
+  }
+}
+
+/** Pids of a watcher's live processes, in spawn order. */
+export function pidsOf(w: ControlledWatcher): number[] {
+  return w.processes().map((p) => p.pid);
+}
+
+/** Sort watchers by descending priority (ties keep their order), as Circus starts them. */
+export function byPriority(ws: readonly ControlledWatcher[]): ControlledWatcher[] {
+  const prio = (w: ControlledWatcher) => Number(w.options().priority ?? 0);
+  return [...ws].sort((a, b) => prio(b) - prio(a));
+}

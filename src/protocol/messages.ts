@@ -1,0 +1,110 @@
+// Control-channel messages: parse one request frame into a typed request (or a typed error), and
+// build the reply envelopes of Circus §3 — `{status, time, id, …}` and `{status:"error", reason, …}`.
+
+import type { CommandResult, Json, JsonObject, Reply } from "./command.ts";
+import { CommandError, Errno } from "./errors.ts";
+
+/** A request that parsed: `command` is lower-cased, `properties` defaults to `{}`. */
+export interface Request {
+  id: string | null;
+  command: string;
+  properties: JsonObject;
+  /** `msg_type: "cast"`: fire-and-forget, never answered. */
+  cast: boolean;
+  /** The body as received, for errno-5 reasons (`command <request>: <message>`). */
+  raw: string;
+}
+
+/** A request that did not parse; `id`/`cast` are known when the JSON itself was readable. */
+export interface BadRequest {
+  error: CommandError;
+  id: string | null;
+  cast: boolean;
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
+
+/** Epoch seconds as a float, like Python's `time.time()`. */
+export function now(): number {
+  return Date.now() / 1000;
+}
+
+/** Parse a request body; never throws. */
+export function parseRequest(body: Uint8Array | string): Request | BadRequest {
+  let text: string;
+  try {
+    text = typeof body === "string" ? body : decoder.decode(body);
+  } catch {
+    return bad(Errno.INVALID_JSON, "json invalid", null, false);
+  }
+  if (text.trim() === "") return bad(Errno.INVALID_JSON, "json invalid: empty message", null, false);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return bad(Errno.INVALID_JSON, "json invalid", null, false);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return bad(Errno.INVALID_JSON, "json invalid: the message must be a JSON object", null, false);
+  }
+  const msg = value as Record<string, unknown>;
+  const cast = msg.msg_type === "cast";
+  // Circus echoes whatever `id` was sent; we keep strings and stringify numbers so clients can match.
+  let id: string | null = null;
+  if (typeof msg.id === "string") id = msg.id;
+  else if (typeof msg.id === "number") id = String(msg.id);
+  else if (msg.id !== undefined && msg.id !== null) {
+    return bad(Errno.MESSAGE_ERROR, "message invalid 'id' must be a string", null, cast);
+  }
+  if (msg.command === undefined || msg.command === null || msg.command === "") {
+    return bad(Errno.MESSAGE_ERROR, "message invalid 'command' is missing", id, cast);
+  }
+  if (typeof msg.command !== "string") {
+    return bad(Errno.MESSAGE_ERROR, "message invalid 'command' must be a string", id, cast);
+  }
+  let properties: JsonObject = {};
+  if (msg.properties !== undefined && msg.properties !== null) {
+    if (typeof msg.properties !== "object" || Array.isArray(msg.properties)) {
+      return bad(Errno.MESSAGE_ERROR, "message invalid 'properties' must be an object", id, cast);
+    }
+    properties = msg.properties as JsonObject;
+  }
+  return { id, command: msg.command.toLowerCase(), properties, cast, raw: text };
+}
+
+export function isBadRequest(r: Request | BadRequest): r is BadRequest {
+  return (r as BadRequest).error !== undefined;
+}
+
+function bad(errno: Errno, reason: string, id: string | null, cast: boolean): BadRequest {
+  return { error: new CommandError(errno, reason), id, cast };
+}
+
+/**
+ * The ok envelope. Result fields are merged over `status/time/id` as Circus's `dict.update` does,
+ * which is why `status <name>` replaces `status` with the watcher state.
+ */
+export function okReply(id: string | null, result?: CommandResult): Reply {
+  const reply: Reply = { status: "ok", time: now(), id };
+  if (result) for (const key in result) if (result[key] !== undefined) reply[key] = result[key] as Json;
+  return reply;
+}
+
+/** The error envelope; `tb` carries detail Circus would put in a traceback (or null). */
+export function errorReply(id: string | null, errno: number, reason: string, tb: string | null = null): Reply {
+  return { status: "error", reason, tb, time: now(), errno, id };
+}
+
+/** Serialize a reply into the single frame sent back. */
+export function encodeReply(reply: Reply): Uint8Array {
+  return encoder.encode(JSON.stringify(reply));
+}
+
+/** Serialize a request as circusctl does (used by tests and clients). */
+export function encodeRequest(command: string, properties: JsonObject = {}, id?: string, cast = false): Uint8Array {
+  const msg: JsonObject = { command, properties };
+  if (id !== undefined) msg.id = id;
+  if (cast) msg.msg_type = "cast";
+  return encoder.encode(JSON.stringify(msg));
+}
