@@ -2,18 +2,8 @@
 
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { getRlimit, rlimitNumber, UnknownRlimitError } from "../../src/os/rlimit.ts";
-
-const RLIMIT_TS = join(import.meta.dir, "../../src/os/rlimit.ts");
-
-/** Run `body` in a fresh bun process with the rlimit module imported as `r`; returns its stdout. */
-function inChild(body: string): string {
-  const code = `import * as r from ${JSON.stringify(RLIMIT_TS)};\n${body}`;
-  const result = Bun.spawnSync([process.execPath, "-e", code], { stdout: "pipe", stderr: "pipe" });
-  if (result.exitCode !== 0) throw new Error(result.stderr.toString());
-  return result.stdout.toString().trim();
-}
+import { inChild } from "./child.ts";
 
 function limitsLine(limits: string, label: string): string[] {
   const line = limits.split("\n").find((l) => l.startsWith(label)) ?? "";
@@ -29,9 +19,9 @@ describe("rlimit", () => {
   });
 
   test("setRlimit changes the calling process's limits, null meaning unlimited", () => {
-    const out = inChild(`
-      r.setRlimit("nofile", 123, 456);
-      r.setRlimit("core", null, null);
+    const out = inChild({ rlimit: "rlimit" }, `
+      rlimit.setRlimit("nofile", 123, 456);
+      rlimit.setRlimit("core", null, null);
       const limits = require("fs").readFileSync("/proc/self/limits", "utf8");
       console.log(limits.split("\\n").filter(l => /open files|core file/.test(l)).join("\\n"));
     `);
@@ -40,18 +30,18 @@ describe("rlimit", () => {
   });
 
   test("an unlimited nofile that the kernel refuses falls back to the hard limit", () => {
-    const out = inChild(`
-      r.setRlimit("nofile", 100, 2000);
-      r.applyRlimit("nofile", null);
-      console.log(JSON.stringify(r.getRlimit("nofile")));
+    const out = inChild({ rlimit: "rlimit" }, `
+      rlimit.setRlimit("nofile", 100, 2000);
+      rlimit.applyRlimit("nofile", null);
+      console.log(JSON.stringify(rlimit.getRlimit("nofile")));
     `);
     expect(JSON.parse(out)).toEqual({ soft: 2000, hard: 2000 });
   });
 
   test("raiseNofileToHard lifts the soft limit to the hard one", () => {
-    const out = inChild(`
-      r.setRlimit("nofile", 64, 1000);
-      console.log(r.raiseNofileToHard(), JSON.stringify(r.getRlimit("nofile")));
+    const out = inChild({ rlimit: "rlimit" }, `
+      rlimit.setRlimit("nofile", 64, 1000);
+      console.log(rlimit.raiseNofileToHard(), JSON.stringify(rlimit.getRlimit("nofile")));
     `);
     expect(out).toBe('1000 {"soft":1000,"hard":1000}');
   });
@@ -63,10 +53,10 @@ describe("rlimit", () => {
   });
 
   test("raising a hard limit without privilege explains the EPERM", () => {
-    const out = inChild(`
-      r.setRlimit("nofile", 100, 200);
+    const out = inChild({ rlimit: "rlimit" }, `
+      rlimit.setRlimit("nofile", 100, 200);
       process.setuid?.(65534);
-      try { r.setRlimit("nofile", 300, 300); } catch (e) { console.log(e.message); }
+      try { rlimit.setRlimit("nofile", 300, 300); } catch (e) { console.log(e.message); }
     `);
     expect(out).toBe("setrlimit nofile 300/300: operation not permitted (EPERM) — only root may raise a hard limit; lower the value or run circusd as root");
   });

@@ -1,0 +1,185 @@
+// Process-level primitives the daemon needs beyond Bun's API: sessions, umask, subreaping,
+// signalling by number, and reading the process tree from /proc.
+
+import { readdirSync, readFileSync } from "node:fs";
+import { libc, errno, cstr, addressOf } from "./libc.ts";
+import { OsError, Errno } from "./errors.ts";
+
+const WNOHANG = 1;
+const PR_SET_NAME = 15;
+const PR_SET_CHILD_SUBREAPER = 36;
+const PR_GET_CHILD_SUBREAPER = 37;
+
+/** A child collected by waitpid, with its raw wait status (decode with decodeWaitStatus). */
+export interface WaitResult {
+  pid: number;
+  status: number;
+}
+
+/** Set the process umask; returns the previous one. */
+export function umask(mask: number): number {
+  return libc().umask(mask);
+}
+
+/** Start a new session (and process group) led by this process; returns the session id. */
+export function setsid(): number {
+  const sid = libc().setsid();
+  if (sid < 0) throw new OsError("setsid", errno(), "", "the process already leads a process group");
+  return sid;
+}
+
+export function getpid(): number {
+  return libc().getpid();
+}
+
+/** Become a child subreaper so orphaned grandchildren are re-parented to us, not to init. */
+export function prctlSetChildSubreaper(): void {
+  if (libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) !== 0) throw new OsError("prctl", errno(), "PR_SET_CHILD_SUBREAPER");
+}
+
+/** True when orphans end up as our children: we are PID 1 (e.g. in a container) or a subreaper. */
+export function isSubreaperOrInit(): boolean {
+  if (getpid() === 1) return true;
+  const flag = new Int32Array(1);
+  if (libc().prctl(PR_GET_CHILD_SUBREAPER, addressOf(flag), 0, 0, 0) !== 0) return false;
+  return flag[0] !== 0;
+}
+
+/** Set the name shown by ps/top (/proc/PID/comm); the kernel keeps at most 15 bytes. */
+export function setProcessTitle(title: string): void {
+  const name = cstr(title);
+  if (libc().prctl(PR_SET_NAME, addressOf(name), 0, 0, 0) !== 0) throw new OsError("prctl", errno(), "PR_SET_NAME");
+}
+
+/** Collect `pid` if it has exited; null if it is still running or is not our child. */
+export function waitpidNoHang(pid: number): WaitResult | null {
+  const status = new Int32Array(1);
+  for (;;) {
+    const got = libc().waitpid(pid, status, WNOHANG);
+    if (got > 0) return { pid: got, status: status[0] };
+    if (got === 0) return null;
+    const code = errno();
+    if (code === Errno.EINTR) continue;
+    if (code === Errno.ECHILD) return null;
+    throw new OsError("waitpid", code, `pid ${pid}`);
+  }
+}
+
+/** Split a raw wait status into exit code (normal exit) or terminating signal. */
+export function decodeWaitStatus(status: number): { exitCode: number | null; signal: number | null } {
+  const low = status & 0x7f;
+  if (low === 0) return { exitCode: (status >> 8) & 0xff, signal: null };
+  if (low !== 0x7f) return { exitCode: null, signal: low };
+  return { exitCode: null, signal: null }; // stopped, not terminated
+}
+
+/**
+ * Reap exited children that nobody else will: orphans re-parented to us as PID 1 or subreaper.
+ * Only pids outside `known` are waited for, because Bun must still collect the exit status of every
+ * process it spawned itself — so `known` has to hold all of those. Returns the reaped pids.
+ */
+export function reapOrphans(known: Set<number>): number[] {
+  const reaped: number[] = [];
+  for (const child of childrenOf(getpid())) {
+    if (known.has(child)) continue;
+    const result = waitpidNoHang(child);
+    if (result) reaped.push(result.pid);
+  }
+  return reaped;
+}
+
+/** Direct children of `pid` (empty if it does not exist). */
+export function childrenOf(pid: number): number[] {
+  const viaTasks = childrenFromTaskFiles(pid);
+  return viaTasks ?? childrenFromStatScan(pid);
+}
+
+/** All descendants of `pid`, parents before their children. */
+export function descendantsOf(pid: number): number[] {
+  const found: number[] = [];
+  const queue = [pid];
+  const seen = new Set([pid]);
+  while (queue.length > 0) {
+    for (const child of childrenOf(queue.shift() as number)) {
+      if (seen.has(child)) continue;
+      seen.add(child);
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+/** Whether a process with this pid exists (zombies included; EPERM still means it exists). */
+export function processExists(pid: number): boolean {
+  if (pid <= 0) return false;
+  if (libc().kill(pid, 0) === 0) return true;
+  return errno() !== Errno.ESRCH;
+}
+
+/** Scheduler state letter from /proc/PID/stat ("R", "S", "Z", …), or null if the process is gone. */
+export function processState(pid: number): string | null {
+  return readStat(pid)?.state ?? null;
+}
+
+/** Send signal number `sig`; false if the process no longer exists, throws for other failures. */
+export function kill(pid: number, sig: number): boolean {
+  return sendSignal(pid, sig, `pid ${pid}`);
+}
+
+/** Signal every process of group `pgid` (a negative pid for kill(2) means the whole group). */
+export function killProcessGroup(pgid: number, sig: number): boolean {
+  if (pgid <= 1) throw new RangeError(`refusing to signal process group ${pgid}`);
+  return sendSignal(-pgid, sig, `process group ${pgid}`);
+}
+
+function sendSignal(target: number, sig: number, subject: string): boolean {
+  if (libc().kill(target, sig) === 0) return true;
+  const code = errno();
+  if (code === Errno.ESRCH) return false;
+  throw new OsError("kill", code, `${subject} (signal ${sig})`);
+}
+
+// null when the kernel lacks CONFIG_PROC_CHILDREN (no task/*/children files).
+function childrenFromTaskFiles(pid: number): number[] | null {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const children: number[] = [];
+  let sawFile = false;
+  for (const tid of tasks) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/task/${tid}/children`, "latin1");
+    } catch {
+      continue; // thread exited meanwhile, or no such file on this kernel
+    }
+    sawFile = true;
+    for (const word of text.split(" ")) if (word.trim() !== "") children.push(Number(word));
+  }
+  return sawFile ? [...new Set(children)] : null;
+}
+
+function childrenFromStatScan(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    if (readStat(Number(entry))?.ppid === pid) children.push(Number(entry));
+  }
+  return children;
+}
+
+function readStat(pid: number): { state: string; ppid: number } | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "latin1");
+  } catch {
+    return null;
+  }
+  // comm may contain spaces and parentheses; fields resume after the last ")".
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return { state: fields[0], ppid: Number(fields[1]) };
+}

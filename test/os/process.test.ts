@@ -1,0 +1,130 @@
+// Process primitives against real processes: sessions, subreaping, the /proc tree, signalling.
+
+import { afterEach, describe, expect, test } from "bun:test";
+import {
+  childrenOf, decodeWaitStatus, descendantsOf, kill, killProcessGroup, processExists, processState, umask,
+} from "../../src/os/process.ts";
+import { inChild } from "./child.ts";
+
+const started: number[] = [];
+
+afterEach(() => {
+  // Kill grandchildren too: shells below started in these tests fork sleepers.
+  for (const pid of started.splice(0).flatMap((p) => [...descendantsOf(p), p]).reverse()) {
+    try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
+  }
+});
+
+function spawn(cmd: string[], options: { detached?: boolean } = {}): Bun.Subprocess {
+  const child = Bun.spawn(cmd, { stdio: ["ignore", "pipe", "inherit"], ...options });
+  started.push(child.pid);
+  return child;
+}
+
+async function until(check: () => boolean, ms = 2000): Promise<void> {
+  for (const end = Date.now() + ms; !check(); await Bun.sleep(10)) {
+    if (Date.now() > end) throw new Error("condition not reached in time");
+  }
+}
+
+describe("process", () => {
+  test("umask sets the mask and returns the previous one", () => {
+    const before = umask(0o027);
+    try {
+      expect(umask(0o027)).toBe(0o027);
+    } finally {
+      umask(before);
+    }
+  });
+
+  test("setsid makes a process lead a new session", () => {
+    const out = inChild({ proc: "process" }, `
+      const sid = proc.setsid();
+      const session = Number(require("fs").readFileSync("/proc/self/stat", "latin1").split(") ")[1].split(" ")[3]);
+      console.log(sid === proc.getpid(), session === sid);
+    `);
+    expect(out).toBe("true true");
+  });
+
+  test("childrenOf and descendantsOf follow the /proc process tree", async () => {
+    const shell = spawn(["sh", "-c", "sleep 30 & sleep 30 & wait"]);
+    await until(() => childrenOf(shell.pid).length === 2);
+    const sleepers = childrenOf(shell.pid);
+    expect(childrenOf(process.pid)).toContain(shell.pid);
+    expect(descendantsOf(process.pid)).toEqual(expect.arrayContaining([shell.pid, ...sleepers]));
+    expect(childrenOf(999999999)).toEqual([]);
+  });
+
+  test("kill returns false once the process is gone, and processExists agrees", async () => {
+    const child = spawn(["sleep", "30"]);
+    expect(processExists(child.pid)).toBe(true);
+    expect(kill(child.pid, 9)).toBe(true);
+    await child.exited;
+    expect(processExists(child.pid)).toBe(false);
+    expect(kill(child.pid, 9)).toBe(false);
+  });
+
+  test("killProcessGroup signals every member of a detached worker's group", async () => {
+    const shell = spawn(["sh", "-c", "sleep 30 & sleep 30 & wait"], { detached: true });
+    await until(() => childrenOf(shell.pid).length === 2);
+    const sleepers = childrenOf(shell.pid);
+    expect(killProcessGroup(shell.pid, 9)).toBe(true);
+    await shell.exited;
+    await until(() => sleepers.every((pid) => processState(pid) === null || processState(pid) === "Z"));
+  });
+
+  test("decodeWaitStatus tells exit codes from terminating signals", () => {
+    expect(decodeWaitStatus(3 << 8)).toEqual({ exitCode: 3, signal: null });
+    expect(decodeWaitStatus(9)).toEqual({ exitCode: null, signal: 9 });
+    expect(decodeWaitStatus(0)).toEqual({ exitCode: 0, signal: null });
+  });
+
+  test("a subreaper reaps orphaned grandchildren but leaves Bun's own children to Bun", () => {
+    const out = inChild({ proc: "process" }, `
+      proc.prctlSetChildSubreaper();
+      const subreaper = proc.isSubreaperOrInit();
+      const own = Bun.spawn(["sh", "-c", "exit 4"]);
+      const parent = Bun.spawnSync(["sh", "-c", "(sleep 0.02; exit 3) >/dev/null 2>&1 & echo $!"]);
+      const orphan = Number(parent.stdout.toString().trim());
+      await Bun.sleep(100);
+      const zombie = proc.processState(orphan);
+      const reaped = proc.reapOrphans(new Set([own.pid]));
+      const ownCode = await own.exited;
+      console.log(JSON.stringify({ subreaper, zombie, reaped: reaped.includes(orphan), ownReaped: reaped.includes(own.pid), ownCode, stillExists: proc.processExists(orphan) }));
+    `);
+    expect(JSON.parse(out)).toEqual({ subreaper: true, zombie: "Z", reaped: true, ownReaped: false, ownCode: 4, stillExists: false });
+  });
+
+  test("an ordinary process is neither PID 1 nor a subreaper", () => {
+    expect(inChild({ proc: "process" }, "console.log(proc.isSubreaperOrInit())")).toBe("false");
+  });
+
+  test("waitpidNoHang returns null while a child runs, then its status exactly once", () => {
+    const out = inChild({ proc: "process" }, `
+      proc.prctlSetChildSubreaper();
+      const orphan = (cmd) => Number(Bun.spawnSync(["sh", "-c", cmd + " >/dev/null 2>&1 & echo $!"]).stdout.toString());
+      const exiter = orphan("(sleep 0.1; exit 3)");
+      const killed = orphan("(exec sh -c 'kill -9 $$')");
+      const early = proc.waitpidNoHang(exiter);
+      await Bun.sleep(250);
+      const first = proc.waitpidNoHang(exiter);
+      const again = proc.waitpidNoHang(exiter);
+      const signalled = proc.waitpidNoHang(killed);
+      console.log(JSON.stringify({
+        early, again, first: first && proc.decodeWaitStatus(first.status), pid: first?.pid === exiter,
+        signalled: signalled && proc.decodeWaitStatus(signalled.status),
+      }));
+    `);
+    expect(JSON.parse(out)).toEqual({
+      early: null, again: null, first: { exitCode: 3, signal: null }, pid: true, signalled: { exitCode: null, signal: 9 },
+    });
+  });
+
+  test("setProcessTitle renames the process as ps shows it", () => {
+    const out = inChild({ proc: "process" }, `
+      proc.setProcessTitle("circusd-test-name");
+      console.log(require("fs").readFileSync("/proc/self/comm", "utf8").trim());
+    `);
+    expect(out).toBe("circusd-test-na"); // 15 bytes kept
+  });
+});
