@@ -60,6 +60,16 @@ function lineOf(index: Map<string, number>, path: string[]): number {
   return 1;
 }
 
+/** Line of a table: its header, else the first header or key written below it (`[watcher.api.hooks]`). */
+function tableLine(index: Map<string, number>, path: string[]): number {
+  const exact = index.get(path.join(SEP));
+  if (exact !== undefined) return exact;
+  const prefix = path.join(SEP) + SEP;
+  let best = Infinity;
+  for (const [k, line] of index) if (k.startsWith(prefix) && line < best) best = line;
+  return Number.isFinite(best) ? best : lineOf(index, path);
+}
+
 function scalarOf(v: unknown): RawScalar | null {
   if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") return v;
   if (typeof v === "bigint") return Number(v);
@@ -85,7 +95,7 @@ export function parseToml(text: string, file: string, diag: Diagnostics): RawDoc
   const at = (path: string[]): SourceLocation => ({ file, line: lineOf(index, path) });
 
   const addSection = (name: string, label: string, tablePath: string[], table: Table) => {
-    const section = sectionOf(doc, name, label, at(tablePath));
+    const section = sectionOf(doc, name, label, { file, line: tableLine(index, tablePath) });
     const walk = (prefix: string[], t: Table) => {
       for (const [key, v] of Object.entries(t)) {
         const path = [...prefix, key];
