@@ -3,7 +3,7 @@
 
 import { getLogger } from "../log.ts";
 import { Connection, type ConnectionEvents, type RawSocket } from "./connection.ts";
-import { SocketClosedError } from "./errors.ts";
+import { SocketClosedError, ZmtpTimeoutError } from "./errors.ts";
 import type { Command } from "./frames.ts";
 import type { SocketType } from "./handshake.ts";
 import { Dialer, listen, type Binding } from "./transport.ts";
@@ -92,11 +92,23 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
     while (this.inbox.length > 0 && this.handler === cb) this.callHandler(cb, this.inbox.shift()!);
   }
 
-  /** The next received message (when no `onMessage` handler is set). */
-  receive(): Promise<Uint8Array[]> {
+  /** The next received message (when no `onMessage` handler is set); ZmtpTimeoutError after `timeoutMs`. */
+  receive(timeoutMs?: number): Promise<Uint8Array[]> {
     if (this.inbox.length > 0) return Promise.resolve(this.inbox.shift()!);
     if (this.closed) return Promise.reject(new SocketClosedError());
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => {
+      if (timeoutMs === undefined) return void this.waiters.push({ resolve, reject });
+      // A timed-out waiter must leave the queue, or it would swallow the next message.
+      const w = {
+        resolve: (m: Uint8Array[]) => (clearTimeout(t), resolve(m)),
+        reject: (e: Error) => (clearTimeout(t), reject(e)),
+      };
+      const t = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        reject(new ZmtpTimeoutError(timeoutMs));
+      }, timeoutMs);
+      this.waiters.push(w);
+    });
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array[]> {

@@ -1,0 +1,138 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { PubSocket } from "../../src/zmtp/index.ts";
+import { killAllPeers, spawnPython, until } from "../helpers/peers.ts";
+import { enc, rawPeer, wireCommand, wireMessage, type RawPeer } from "../helpers/raw-zmtp.ts";
+import { closeSockets, track } from "../helpers/zmtp.ts";
+import { pyZmq, type ZmqPeer } from "../helpers/zmq-peers.ts";
+
+afterEach(async () => {
+  await killAllPeers();
+  await closeSockets();
+});
+
+const portOf = (ep: string) => Number(ep.slice(ep.lastIndexOf(":") + 1));
+
+/** Publish `[topic]` until the subscriber has it: the subscription has then reached the PUB. */
+async function syncPy(pub: PubSocket, sub: ZmqPeer, topic: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    pub.send([topic, "sync"]);
+    const got = await sub.recvText(50).catch(() => null);
+    if (got) {
+      // Drain duplicate syncs still in flight.
+      while (await sub.recvText(30).catch(() => null));
+      return;
+    }
+  }
+  throw new Error("subscription never reached the publisher");
+}
+
+async function syncRaw(pub: PubSocket, raw: RawPeer, topic: string): Promise<void> {
+  for (let i = 0; i < 200 && raw.messages.length === 0; i++) {
+    pub.send([topic]);
+    await Bun.sleep(10);
+  }
+  if (raw.messages.length === 0) throw new Error("subscription never reached the publisher");
+  await Bun.sleep(20);
+  raw.messages.length = 0;
+}
+
+describe("PUB", () => {
+  test("sends a pyzmq SUB only the topics it subscribed to, by byte prefix", async () => {
+    const pub = track(new PubSocket());
+    const ep = await pub.bind("tcp://127.0.0.1:0");
+    const sub = await pyZmq({ type: "SUB", connect: [ep], subscribe: ["watcher."] });
+    await syncPy(pub, sub, "watcher.sync");
+    pub.send(["watcher.web.start", "1"]);
+    pub.send(["stats.web", "2"]);
+    pub.send(["watcher.api.stop", "3"]);
+    expect(await sub.recvText()).toEqual(["watcher.web.start", "1"]);
+    expect(await sub.recvText()).toEqual(["watcher.api.stop", "3"]);
+    expect(await sub.recvText(100).catch(() => "nothing")).toBe("nothing");
+  });
+
+  test("stops sending a topic after a pyzmq SUB unsubscribes", async () => {
+    const pub = track(new PubSocket());
+    const ep = await pub.bind("tcp://127.0.0.1:0");
+    const sub = await pyZmq({ type: "SUB", connect: [ep], subscribe: ["a", "b"] });
+    await syncPy(pub, sub, "b");
+    sub.unsubscribe("a");
+    // Once a "b" marker arrives with no "a" before it, the cancel has taken effect.
+    let clean = false;
+    for (let i = 0; i < 100 && !clean; i++) {
+      pub.send(["a"]);
+      pub.send(["b"]);
+      const first = await sub.recvText();
+      if (first[0] === "b") clean = true;
+      else await sub.recvText();
+    }
+    expect(clean).toBe(true);
+  });
+
+  test("when announcing ZMTP 3.0, a libzmq SUB's 0x01-prefixed subscription messages filter correctly", async () => {
+    const pub = track(new PubSocket({ zmtpVersion: "3.0" }));
+    const ep = await pub.bind("tcp://127.0.0.1:0");
+    const sub = await pyZmq({ type: "SUB", connect: [ep], subscribe: ["x"] });
+    await syncPy(pub, sub, "x-sync");
+    pub.send(["y", "no"]);
+    pub.send(["xy", "yes"]);
+    expect(await sub.recvText()).toEqual(["xy", "yes"]);
+  });
+
+  test("accepts 3.0-form subscribe and cancel messages from a raw peer", async () => {
+    const pub = track(new PubSocket());
+    const raw = await rawPeer(portOf(await pub.bind("tcp://127.0.0.1:0")));
+    raw.handshake("SUB", 0);
+    raw.write(wireMessage(new Uint8Array([1, ...enc("t")])));
+    await syncRaw(pub, raw, "t");
+    pub.send(["u1"]);
+    pub.send(["t1"]);
+    await Bun.sleep(50);
+    expect(raw.messages.map((m) => new TextDecoder().decode(m[0]))).toEqual(["t1"]);
+    raw.write(wireMessage(new Uint8Array([0, ...enc("t")])));
+    await Bun.sleep(50);
+    expect(pub.send(["t2"])).toBe(0);
+  });
+
+  test("counts 3.1 SUBSCRIBE commands: two subscribes need two CANCELs", async () => {
+    const pub = track(new PubSocket());
+    const raw = await rawPeer(portOf(await pub.bind("tcp://127.0.0.1:0")));
+    raw.handshake("SUB", 1);
+    raw.write(wireCommand("SUBSCRIBE", enc("t")));
+    raw.write(wireCommand("SUBSCRIBE", enc("t")));
+    await syncRaw(pub, raw, "t");
+    raw.write(wireCommand("CANCEL", enc("t")));
+    await Bun.sleep(50);
+    expect(pub.send(["t1"])).toBe(1);
+    raw.write(wireCommand("CANCEL", enc("t")));
+    await Bun.sleep(50);
+    expect(pub.send(["t2"])).toBe(0);
+  });
+
+  test("never blocks: drops for a subscriber that stops reading once its queue hits the HWM", async () => {
+    const pub = track(new PubSocket({ hwm: 5 }));
+    const port = portOf(await pub.bind("tcp://127.0.0.1:0"));
+    // A Python raw socket that handshakes, subscribes to everything and then never reads.
+    await spawnPython(STALLED_SUB, [String(port)]).waitFor("READY");
+    await until(() => pub.peerCount === 1, 5000, "subscriber");
+    await Bun.sleep(50);
+    const big = new Uint8Array(1 << 20);
+    let dropped = 0;
+    const start = Date.now();
+    for (let i = 0; i < 200; i++) if (pub.send([big]) === 0) dropped++;
+    expect(Date.now() - start).toBeLessThan(5000);
+    expect(dropped).toBeGreaterThan(100);
+    expect(pub.peerCount).toBe(1); // dropped messages, not the subscriber
+  });
+});
+
+const STALLED_SUB = String.raw`
+import socket, sys, struct, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+greeting = b"\xff" + b"\0" * 8 + b"\x7f\x03\x01NULL" + b"\0" * 48
+ready = b"\x05READY" + b"\x0bSocket-Type" + struct.pack(">I", 3) + b"SUB"
+sub = b"\x09SUBSCRIBE"
+s.sendall(greeting + bytes([4, len(ready)]) + ready + bytes([4, len(sub)]) + sub)
+print("READY", flush=True)
+time.sleep(60)
+`;
