@@ -1,0 +1,187 @@
+// The eleven watcher hooks (§6): a JS/TS module function or a shell command, judged by Python
+// truthiness, with Circus's ignore-errors rules and hook_success / hook_failure events.
+
+import { isAbsolute, resolve } from "node:path";
+import { HOOK_NAMES, type HookConfig, type HookName } from "../config/types.ts";
+import { getLogger } from "../log.ts";
+import { trackChild } from "./children.ts";
+import { InvalidOptionError } from "./errors.ts";
+
+const log = getLogger("circus.hooks");
+
+/** Hooks whose failure counts as success unless configured otherwise (Circus's default ignore set). */
+export const DEFAULT_IGNORED_HOOKS: ReadonlySet<HookName> = new Set([
+  "before_stop",
+  "after_stop",
+  "before_signal",
+  "after_signal",
+  "extended_stats",
+]);
+
+/** What a module hook function receives (Circus's keyword arguments, camel-cased). */
+export interface HookArguments {
+  watcher: unknown;
+  arbiter: unknown;
+  hookName: HookName;
+  pid?: number;
+  signum?: number;
+  time?: number;
+  exitCode?: number | null;
+  processStatus?: number | null;
+  stats?: Record<string, unknown>;
+}
+
+export type HookFunction = (args: HookArguments) => unknown;
+
+/** Everything a HookRunner needs from its watcher, kept as callbacks so hooks know no watcher internals. */
+export interface HookEnvironment {
+  watcherName: string;
+  /** The daemon's control endpoint, given to command hooks as CIRCUS_ENDPOINT. */
+  endpoint: string;
+  timeoutMs: number;
+  /** Emit `hook_success` / `hook_failure` on the watcher's topic. */
+  emit(event: "hook_success" | "hook_failure", payload: Record<string, unknown>): void;
+}
+
+/** Python truthiness: None/False/0/""/empty containers are false. */
+export function truthy(value: unknown): boolean {
+  if (value === undefined || value === null || value === false || value === 0 || value === "") return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (value instanceof Map || value instanceof Set) return value.size > 0;
+  if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.keys(value as object).length > 0;
+  }
+  return true;
+}
+
+export function isHookName(name: string): name is HookName {
+  return (HOOK_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * Parse `target[,flag]` as given to `set hooks.<name>`: `cmd:<shell command>` or `<path>:<export>`
+ * (a relative path resolves against the daemon's cwd), flag = ignore errors.
+ */
+export function parseHookSpec(spec: string): HookConfig {
+  const comma = spec.lastIndexOf(",");
+  let target = spec.trim();
+  let ignoreErrors = false;
+  if (comma >= 0 && /^\s*(true|false|1|0|yes|no|on|off)\s*$/i.test(spec.slice(comma + 1))) {
+    target = spec.slice(0, comma).trim();
+    ignoreErrors = /^\s*(true|1|yes|on)\s*$/i.test(spec.slice(comma + 1));
+  }
+  if (target.startsWith("cmd:")) {
+    return { target: { kind: "command", command: target.slice(4), raw: target }, ignoreErrors };
+  }
+  const colon = target.lastIndexOf(":");
+  if (colon <= 0 || colon === target.length - 1) {
+    throw new InvalidOptionError(`hook target ${JSON.stringify(target)} must be <module path>:<export> or cmd:<command>`);
+  }
+  const path = target.slice(0, colon);
+  return {
+    target: {
+      kind: "module",
+      module: isAbsolute(path) ? path : resolve(path),
+      exportName: target.slice(colon + 1),
+      raw: target,
+    },
+    ignoreErrors,
+  };
+}
+
+export class HookRunner {
+  constructor(
+    private readonly hooks: () => Partial<Record<HookName, HookConfig>>,
+    private readonly env: HookEnvironment,
+  ) {}
+
+  has(name: HookName): boolean {
+    return this.hooks()[name] !== undefined;
+  }
+
+  /**
+   * Run hook `name` if configured (absent → true). An exception or timeout emits hook_failure and yields
+   * true only when the hook is in the ignore set; otherwise hook_success and the result's truthiness.
+   */
+  async run(name: HookName, args: Omit<HookArguments, "hookName">): Promise<boolean> {
+    const config = this.hooks()[name];
+    if (config === undefined) return true;
+    try {
+      const result = await this.invoke(name, config, args);
+      this.env.emit("hook_success", { name, time: Date.now() / 1000 });
+      return truthy(result);
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      log.error(`hook ${name} of watcher ${this.env.watcherName} failed: ${error}`);
+      this.env.emit("hook_failure", { name, time: Date.now() / 1000, error });
+      return config.ignoreErrors || DEFAULT_IGNORED_HOOKS.has(name);
+    }
+  }
+
+  /** extended_stats is not wrapped in Circus: exceptions propagate and no hook events are sent. */
+  async runUnwrapped(name: HookName, args: Omit<HookArguments, "hookName">): Promise<unknown> {
+    const config = this.hooks()[name];
+    if (config === undefined) return undefined;
+    return this.invoke(name, config, args);
+  }
+
+  private invoke(name: HookName, config: HookConfig, args: Omit<HookArguments, "hookName">): Promise<unknown> {
+    const target = config.target;
+    const work =
+      target.kind === "module"
+        ? callModuleHook(target.module, target.exportName, { ...args, hookName: name })
+        : runCommandHook(target.command, name, args, this.env);
+    return withTimeout(work, this.env.timeoutMs, `hook ${name} timed out after ${this.env.timeoutMs / 1000} s`);
+  }
+}
+
+async function callModuleHook(module: string, exportName: string, args: HookArguments): Promise<unknown> {
+  // Imported at call time (cached by the runtime): works from the compiled binary for files on disk.
+  const mod = (await import(module)) as Record<string, unknown>;
+  const fn = mod[exportName];
+  if (typeof fn !== "function") throw new Error(`${module} has no function export '${exportName}'`);
+  return await (fn as HookFunction)(args);
+}
+
+async function runCommandHook(
+  command: string,
+  name: HookName,
+  args: Omit<HookArguments, "hookName">,
+  env: HookEnvironment,
+): Promise<boolean> {
+  const childEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) childEnv[k] = v;
+  Object.assign(childEnv, {
+    CIRCUS_WATCHER: env.watcherName,
+    CIRCUS_HOOK: name,
+    CIRCUS_PID: args.pid === undefined ? "" : String(args.pid),
+    CIRCUS_SIGNUM: args.signum === undefined ? "" : String(args.signum),
+    CIRCUS_ENDPOINT: env.endpoint,
+  });
+  const child = Bun.spawn({
+    cmd: ["/bin/sh", "-c", command],
+    env: childEnv,
+    stdio: ["ignore", "inherit", "inherit"],
+    // A timed-out hook must not linger after it is judged failed.
+    timeout: env.timeoutMs,
+    killSignal: "SIGKILL",
+  });
+  trackChild(child.pid, child.exited);
+  return (await child.exited) === 0;
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  return new Promise<T>((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(message)), ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolvePromise(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}

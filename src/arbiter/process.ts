@@ -1,0 +1,136 @@
+// One worker process: created from a SpawnPlan in its own session, with its exit observed through
+// Bun's onExit (event-driven, no polling). The stop procedure lives in stop.ts.
+
+import type { Subprocess } from "bun";
+import { signalNumber } from "../os/signals.ts";
+import { getLogger } from "../log.ts";
+import { SpawnError } from "./errors.ts";
+import { trackChild } from "./children.ts";
+import type { SpawnPlan } from "./spawnplan.ts";
+
+const log = getLogger("circus.process");
+
+/** Where a child's stdout/stderr go. A number is a file descriptor of the daemon. */
+export type StdioTarget = "inherit" | "ignore" | "pipe" | number;
+
+/**
+ * The seam for output capture: the watcher chooses the targets, and when they are pipes `attach` receives
+ * the readable ends (streams, tail buffers). Without a sink, output goes wherever the daemon's goes.
+ */
+export interface OutputSink {
+  stdout: StdioTarget;
+  stderr: StdioTarget;
+  attach?(pid: number, stdout: ReadableStream<Uint8Array> | null, stderr: ReadableStream<Uint8Array> | null): void;
+}
+
+export const INHERIT_OUTPUT: OutputSink = { stdout: "inherit", stderr: "inherit" };
+
+export interface ExitInfo {
+  /** Circus's `exit_code`: the exit status, or minus the signal number when killed by a signal. */
+  exitCode: number | null;
+  /** Epoch milliseconds when the exit was observed. */
+  atMs: number;
+}
+
+export class WorkerProcess {
+  /** Set once the exit is observed. */
+  exit: ExitInfo | null = null;
+  /** Resolves when the process has exited (and Bun has reaped it). */
+  readonly exited: Promise<ExitInfo>;
+  /** The running stop procedure, so a second stop request joins the first (§9.2 step 1). */
+  stopping: Promise<void> | null = null;
+
+  private constructor(
+    readonly pid: number,
+    readonly wid: number,
+    readonly startedMs: number,
+    readonly argv: string[],
+    exited: Promise<ExitInfo>,
+    private readonly subprocess: Subprocess,
+  ) {
+    this.exited = exited;
+    exited.then((info) => {
+      this.exit = info;
+    });
+  }
+
+  /** Start a process; throws SpawnError when it cannot be created (missing file, bad cwd, …). */
+  static spawn(plan: SpawnPlan, wid: number, output: OutputSink = INHERIT_OUTPUT): WorkerProcess {
+    let resolveExit!: (info: ExitInfo) => void;
+    const exited = new Promise<ExitInfo>((resolve) => {
+      resolveExit = resolve;
+    });
+    let subprocess: Subprocess;
+    try {
+      subprocess = Bun.spawn({
+        cmd: [plan.file, ...plan.argv.slice(1)],
+        argv0: plan.argv[0],
+        cwd: plan.cwd ?? undefined,
+        env: plan.env,
+        // setsid: the worker leads its own session and process group (pgid = pid), so a terminal
+        // Ctrl-C reaches only the daemon and the stop procedure can sweep the whole group.
+        detached: true,
+        uid: plan.uid ?? undefined,
+        gid: plan.gid ?? undefined,
+        stdio: [plan.stdin, output.stdout, output.stderr, ...plan.extraFds],
+        onExit(_sub, exitCode, signalCode) {
+          resolveExit({ exitCode: exitCodeOf(exitCode, signalCode), atMs: Date.now() });
+        },
+      });
+    } catch (err) {
+      throw new SpawnError(`cannot spawn ${JSON.stringify(plan.argv.join(" "))}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    trackChild(subprocess.pid, exited);
+    const proc = new WorkerProcess(subprocess.pid, wid, Date.now(), plan.argv, exited, subprocess);
+    if (output.attach) {
+      const out = subprocess.stdout instanceof ReadableStream ? subprocess.stdout : null;
+      const err = subprocess.stderr instanceof ReadableStream ? subprocess.stderr : null;
+      output.attach(proc.pid, out, err);
+    }
+    return proc;
+  }
+
+  get alive(): boolean {
+    return this.exit === null;
+  }
+
+  /** Spawn time in epoch seconds (Circus's `started`). */
+  get started(): number {
+    return this.startedMs / 1000;
+  }
+
+  /** Seconds since spawn. */
+  age(nowMs: number = Date.now()): number {
+    return (nowMs - this.startedMs) / 1000;
+  }
+
+  /** Send a signal unless the process already exited (its pid may be reused); true when delivered. */
+  kill(signum: number): boolean {
+    if (!this.alive) return false;
+    try {
+      process.kill(this.pid, signum);
+      return true;
+    } catch (err) {
+      log.debug(`signal ${signum} to ${this.pid} failed: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  /** Keep the daemon from holding the child alive in Bun's bookkeeping once it is unmanaged. */
+  unref(): void {
+    this.subprocess.unref();
+  }
+}
+
+function exitCodeOf(exitCode: number | null, signalCode: string | number | null): number | null {
+  if (signalCode !== null && signalCode !== undefined) {
+    try {
+      return -signalNumber(signalCode);
+    } catch {
+      return null;
+    }
+  }
+  return exitCode;
+}

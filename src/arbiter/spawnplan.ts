@@ -1,0 +1,113 @@
+// Turns a watcher's configuration into the exact exec of one process: argv (shlex-split, spawn-time
+// substituted), the file to exec, env, cwd, stdin and the extra fds (sockets) the child inherits.
+
+import type { WatcherConfig } from "../config/types.ts";
+import { SpawnError } from "./errors.ts";
+import { join, split } from "./shlex.ts";
+import { spawnVars, substitute } from "./spawnvars.ts";
+
+export interface SpawnPlan {
+  /** argv as the child sees it (argv[0] included). */
+  argv: string[];
+  /** Absolute path (or path with a slash) of the file to exec. */
+  file: string;
+  env: Record<string, string>;
+  cwd: string | null;
+  stdin: "ignore" | "inherit" | number;
+  /** Daemon fds that become the child's fds 3, 4, … in this order. */
+  extraFds: number[];
+  uid: number | null;
+  gid: number | null;
+}
+
+/** Sockets offered to one spawn: name → the daemon's fd (in name order, which fixes the child fd numbers). */
+export type SpawnSockets = Map<string, number>;
+
+/** Circus falls back to this search path when the child env has no PATH (exec*p semantics). */
+const DEFAULT_PATH = "/bin:/usr/bin";
+
+/** Build the plan for the process in slot `wid`; throws SpawnError for an unrunnable command. */
+export function buildSpawnPlan(cfg: WatcherConfig, wid: number, sockets: SpawnSockets): SpawnPlan {
+  const env = { ...cfg.env };
+
+  // Children see inherited sockets as 3, 4, … in name order; `$(circus.sockets.NAME)` names those numbers.
+  const extraFds: number[] = [];
+  const childFds = new Map<string, number>();
+  if (cfg.use_sockets) {
+    for (const [name, fd] of [...sockets].sort(([a], [b]) => a.localeCompare(b))) {
+      childFds.set(name, 3 + extraFds.length);
+      extraFds.push(fd);
+    }
+  }
+
+  let stdin: SpawnPlan["stdin"] = cfg.close_child_stdin ? "ignore" : "inherit";
+  if (cfg.stdin_socket !== null) {
+    const fd = sockets.get(cfg.stdin_socket.toLowerCase());
+    if (fd === undefined) throw new SpawnError(`stdin_socket '${cfg.stdin_socket}' is not a known socket`);
+    stdin = fd;
+  }
+
+  const vars = spawnVars(attributesOf(cfg), wid, env, childFds);
+  const cmdText = substitute(cfg.cmd, vars);
+  let argsWords: string[] = [];
+  let argsText = "";
+  if (typeof cfg.args === "string") {
+    argsText = substitute(cfg.args, vars);
+    argsWords = safeSplit(argsText, "args");
+  } else if (Array.isArray(cfg.args)) {
+    argsWords = cfg.args.map((a) => substitute(a, vars));
+    argsText = join(argsWords);
+  }
+
+  let argv: string[];
+  if (cfg.shell) {
+    // Fix of a Circus quirk: the command line goes to sh -c as written, so pipes, && and $VAR work.
+    const line = [cmdText, argsText].filter((s) => s !== "").join(" ");
+    const shellArgs = cfg.shell_args === null ? [] : safeSplit(substitute(cfg.shell_args, vars), "shell_args");
+    argv = ["/bin/sh", "-c", line, ...shellArgs];
+  } else {
+    argv = [...safeSplit(cmdText, "cmd"), ...argsWords];
+  }
+  if (argv.length === 0) throw new SpawnError("empty command");
+
+  const program = cfg.executable ?? argv[0]!;
+  const file = resolveProgram(program, env.PATH ?? DEFAULT_PATH, cfg.working_dir);
+
+  return {
+    argv,
+    file,
+    env,
+    cwd: cfg.working_dir,
+    stdin,
+    extraFds,
+    uid: null,
+    gid: null,
+  };
+}
+
+function safeSplit(text: string, what: string): string[] {
+  try {
+    return split(text);
+  } catch (err) {
+    throw new SpawnError(`cannot split ${what} ${JSON.stringify(text)}: ${(err as Error).message}`);
+  }
+}
+
+/** execvp-style lookup: a name with a slash is used as is, else searched in PATH. */
+function resolveProgram(program: string, path: string, cwd: string | null): string {
+  if (program.includes("/")) return program;
+  const found = Bun.which(program, { PATH: path, cwd: cwd ?? undefined });
+  if (found === null) throw new SpawnError(`${program}: command not found in PATH ${path}`);
+  return found;
+}
+
+/** The watcher attributes exposed as `$(circus.<attr>)` at spawn time. */
+function attributesOf(cfg: WatcherConfig): Record<string, unknown> {
+  const { hooks: _hooks, free: _free, source: _source, env: _env, rlimits, stdout_stream, stderr_stream, ...rest } = cfg;
+  return {
+    ...rest,
+    rlimits,
+    stdout_stream_conf: stdout_stream ?? {},
+    stderr_stream_conf: stderr_stream ?? {},
+  };
+}
