@@ -12,7 +12,7 @@ import { applyDefaults, Diagnostics, mergeDocument } from "./raw.ts";
 import { readSocket } from "./socket.ts";
 import { envVars } from "./substitute.ts";
 import { suggest } from "./suggest.ts";
-import { type CircusConfig, ConfigError, type PluginConfig, type SocketConfig, type WatcherConfig } from "./types.ts";
+import { type CircusConfig, ConfigError, type ConfigProblem, type PluginConfig, type SocketConfig, type WatcherConfig } from "./types.ts";
 import { readWatcher } from "./watcher.ts";
 
 const log = getLogger("circus.config");
@@ -73,9 +73,20 @@ export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<
   reportDuplicates(watchers, "watcher", diag);
   reportDuplicates(sockets, "socket", diag);
 
-  if (diag.problems.length > 0) throw new ConfigError(diag.problems);
+  if (diag.problems.length > 0) throw new ConfigError(sortProblems(diag.problems, displayPath(file)));
   for (const w of diag.warnings) log.warning(w.location ? `${w.location.file}:${w.location.line}: ${w.message}` : w.message);
   return { file, circus, watchers, sockets, plugins, globalEnv: env.global, warnings: diag.warnings };
+}
+
+/** Problems in reading order: the main file first, then by file of first mention, then by line. */
+function sortProblems(problems: ConfigProblem[], mainFile: string): ConfigProblem[] {
+  const rank = new Map<string, number>([[mainFile, 0]]);
+  for (const p of problems) if (p.location && !rank.has(p.location.file)) rank.set(p.location.file, rank.size);
+  const key = (p: ConfigProblem) => (p.location ? [rank.get(p.location.file) ?? 0, p.location.line] : [-1, 0]);
+  return problems
+    .map((p, i) => ({ p, i, k: key(p) }))
+    .sort((a, b) => a.k[0] - b.k[0] || a.k[1] - b.k[1] || a.i - b.i)
+    .map((x) => x.p);
 }
 
 /** Watcher and socket names are looked up case-insensitively, so two that differ only in case collide. */
