@@ -45,6 +45,8 @@ export interface ControlledWatcher {
   signal(opts: { signum: number; pid?: number; childpid?: number; children?: boolean; recursive?: boolean }): unknown;
   options(): Record<string, unknown>;
   setOption(key: string, value: unknown): Promise<unknown>;
+  /** All keys at once with a single follow-up reload/manage (preferred over setOption when present). */
+  setOptions?(options: Record<string, unknown>): Promise<unknown>;
   processes(): ProcessEntry[];
 }
 

@@ -35,11 +35,12 @@ export const set: Command<{ name: string; options: JsonObject }> = {
     if (current.singleton === true && typeof checked.numprocesses === "number" && checked.numprocesses > 1) {
       throw new CommandError(Errno.COMMAND_ERROR, "Cannot set numprocesses > 1 on a singleton watcher");
     }
-    const keys = Object.keys(checked);
-    // The first setOption call happens synchronously, so it is queued in arrival order.
-    const work = (async () => {
-      for (const key of keys) await w.setOption(key, checked[key]);
-    })();
+    // The arbiter is called synchronously, so this change is queued in arrival order.
+    const work = w.setOptions
+      ? w.setOptions(checked)
+      : (async () => {
+          for (const key of Object.keys(checked)) await w.setOption(key, checked[key]);
+        })();
     await settle(work, waiting, `set ${w.name}`);
   },
   format: () => "ok",

@@ -1,0 +1,94 @@
+// The control endpoint: a ROUTER socket answering each request with exactly one JSON frame, DEALER
+// (`[id, body]`) and REQ (`[id, "", body]`) alike. Unlike circusd, every unusable message gets an
+// error reply instead of silence — except `msg_type: "cast"`, which is never answered.
+
+import { chmodSync, chownSync } from "node:fs";
+import { getLogger } from "../log.ts";
+import { resolveUser } from "../os/users.ts";
+import { parseEndpoint, RouterSocket } from "../zmtp/index.ts";
+import type { CommandContext, Reply } from "./command.ts";
+import { dispatch, type Outcome } from "./dispatch.ts";
+import { Errno } from "./errors.ts";
+import { encodeReply, errorReply } from "./messages.ts";
+
+const log = getLogger("circus.controller");
+
+export interface ControllerOptions {
+  /** chown an ipc socket file to this user after binding (Circus's `endpoint_owner`). */
+  endpointOwner?: string | null;
+  /** Mode of an ipc socket file; default 0600 (only its owner may send commands). */
+  ipcMode?: number;
+}
+
+export class Controller {
+  private constructor(
+    private readonly socket: RouterSocket,
+    readonly endpoint: string,
+  ) {}
+
+  /** Bind the ROUTER at `endpoint` and start answering requests with `ctx`. */
+  static async bind(endpoint: string, ctx: CommandContext, options: ControllerOptions = {}): Promise<Controller> {
+    const socket = new RouterSocket();
+    const resolved = await socket.bind(endpoint);
+    try {
+      secureIpcFile(resolved, options);
+    } catch (err) {
+      await socket.close();
+      throw err;
+    }
+    const controller = new Controller(socket, resolved);
+    socket.onMessage((frames) => controller.handle(ctx, frames));
+    return controller;
+  }
+
+  private handle(ctx: CommandContext, frames: Uint8Array[]): void {
+    // frames[0] is the routing id; a REQ peer puts an empty delimiter before its body.
+    const isReq = frames.length >= 3 && frames[1]!.length === 0;
+    const envelope = isReq ? frames.slice(0, 2) : frames.slice(0, 1);
+    const body = frames.slice(envelope.length);
+    let outcome: Outcome | Promise<Outcome>;
+    if (body.length !== 1) {
+      outcome = errorReply(
+        null,
+        Errno.MESSAGE_ERROR,
+        `invalid message: expected one JSON frame, got ${body.length} frames`,
+      );
+    } else {
+      try {
+        outcome = dispatch(ctx, body[0]!);
+      } catch (err) {
+        // dispatch never throws by design; this is the last line of defence for the daemon.
+        log.error(`request handling failed: ${(err as Error)?.stack ?? String(err)}`);
+        outcome = errorReply(null, Errno.COMMAND_ERROR, `internal error: ${(err as Error)?.message ?? String(err)}`);
+      }
+    }
+    if (outcome instanceof Promise) {
+      outcome.then(
+        (r) => this.reply(envelope, r),
+        (err) => log.error(`request handling failed: ${String(err)}`),
+      );
+    } else this.reply(envelope, outcome);
+  }
+
+  private reply(envelope: Uint8Array[], reply: Reply | null): void {
+    if (reply === null) return;
+    envelope.push(encodeReply(reply));
+    // false = the client went away or its queue is full; nothing more to do (libzmq drops too).
+    if (!this.socket.send(envelope)) log.debug("reply dropped: client gone");
+  }
+
+  async close(): Promise<void> {
+    await this.socket.close();
+  }
+}
+
+/** Restrict an ipc socket file to its owner (and hand it to `endpoint_owner`). */
+function secureIpcFile(endpoint: string, options: ControllerOptions): void {
+  const ep = parseEndpoint(endpoint);
+  if (ep.transport !== "ipc" || ep.abstract) return;
+  chmodSync(ep.path, options.ipcMode ?? 0o600);
+  if (options.endpointOwner) {
+    const user = resolveUser(options.endpointOwner);
+    chownSync(ep.path, user.uid, -1);
+  }
+}

@@ -1,0 +1,68 @@
+// Multicast discovery (§10): join the group of `multicast_endpoint` and answer every datagram, to its
+// sender, with `{"endpoint": "<control endpoint>"}`. Unicast datagrams to the port are answered too.
+
+import { getLogger } from "../log.ts";
+
+const log = getLogger("circus.multicast");
+
+export interface MulticastAddress {
+  group: string;
+  port: number;
+}
+
+/** Parse `udp://<group>:<port>`; null (with the reason) when discovery cannot use it. */
+export function parseMulticastEndpoint(text: string): MulticastAddress | string {
+  const m = /^udp:\/\/(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/.exec(text.trim());
+  if (!m) return `multicast_endpoint "${text}" is not udp://<group>:<port>`;
+  const octets = m.slice(1, 5).map(Number);
+  const port = Number(m[5]);
+  if (octets.some((o) => o > 255) || port > 65535) return `multicast_endpoint "${text}" is not a valid address`;
+  if (octets[0]! < 224 || octets[0]! > 239) return `multicast_endpoint "${text}": ${octets.join(".")} is not a multicast group (224.x–239.x)`;
+  return { group: octets.join("."), port };
+}
+
+export interface MulticastResponder {
+  /** The UDP port actually bound (useful with port 0). */
+  readonly port: number;
+  close(): void;
+}
+
+/**
+ * Start answering discovery datagrams; returns null (after logging why) when discovery is off, the
+ * endpoint is unusable or the port is taken — discovery never stops the daemon from starting.
+ */
+export async function startMulticast(multicastEndpoint: string, controlEndpoint: string): Promise<MulticastResponder | null> {
+  if (multicastEndpoint.trim() === "") return null;
+  const addr = parseMulticastEndpoint(multicastEndpoint);
+  if (typeof addr === "string") {
+    log.warning(`${addr}; discovery disabled`);
+    return null;
+  }
+  const answer = new TextEncoder().encode(JSON.stringify({ endpoint: controlEndpoint }));
+  let socket;
+  try {
+    socket = await Bun.udpSocket({
+      hostname: "0.0.0.0",
+      port: addr.port,
+      socket: {
+        data(s, _data, port, address) {
+          s.send(answer, port, address);
+        },
+        error(_s, err) {
+          log.debug(`multicast socket error: ${err.message}`);
+        },
+      },
+    });
+  } catch (err) {
+    log.warning(`cannot bind udp port ${addr.port} for discovery (${(err as Error).message}); discovery disabled`);
+    return null;
+  }
+  try {
+    socket.setMulticastTTL(255);
+    if (!socket.addMembership(addr.group)) log.warning(`could not join multicast group ${addr.group}; answering unicast only`);
+  } catch (err) {
+    log.warning(`could not join multicast group ${addr.group} (${(err as Error).message}); answering unicast only`);
+  }
+  const s = socket;
+  return { port: s.port, close: () => s.close() };
+}

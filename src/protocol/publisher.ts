@@ -1,0 +1,33 @@
+// The event publisher: a PUB socket at `pubsub_endpoint` republishing every arbiter bus event as
+// Circus does, two frames `[topic, json]`.
+
+import { PubSocket } from "../zmtp/index.ts";
+
+/** The bus surface the publisher needs (src/arbiter/bus.ts EventBus). */
+export interface EventSource {
+  subscribe(listener: (topic: string, payload: Record<string, unknown>) => void): () => void;
+}
+
+const encoder = new TextEncoder();
+
+export class Publisher {
+  private constructor(
+    private readonly socket: PubSocket,
+    private readonly unsubscribe: () => void,
+    readonly endpoint: string,
+  ) {}
+
+  static async bind(endpoint: string, bus: EventSource): Promise<Publisher> {
+    const socket = new PubSocket();
+    const resolved = await socket.bind(endpoint);
+    const unsubscribe = bus.subscribe((topic, payload) => {
+      socket.send([encoder.encode(topic), encoder.encode(JSON.stringify(payload))]);
+    });
+    return new Publisher(socket, unsubscribe, resolved);
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe();
+    await this.socket.close();
+  }
+}

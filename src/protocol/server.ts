@@ -1,0 +1,84 @@
+// The daemon's control side in one call: the ROUTER controller, the PUB publisher and the multicast
+// discovery responder, wired to an arbiter.
+
+import type { CircusConfig, CircusOptions } from "../config/types.ts";
+import { getLogger } from "../log.ts";
+import type { ControlledArbiter } from "./arbiter-api.ts";
+import type { CommandContext } from "./command.ts";
+import { Controller } from "./controller.ts";
+import { startMulticast, type MulticastResponder } from "./multicast.ts";
+import { Publisher, type EventSource } from "./publisher.ts";
+
+const log = getLogger("circus.server");
+
+export interface ControlServerOptions {
+  /** Called by `quit` (after its reply is sent): stop everything and exit. */
+  onQuit?: () => Promise<void> | void;
+  /** How `reloadconfig` re-reads the config; default: loadConfig(configFile). */
+  loadConfig?: () => Promise<CircusConfig>;
+  /** The config file `reloadconfig` re-reads when `loadConfig` is not given. */
+  configFile?: string | null;
+}
+
+export interface ControlServer {
+  /** Resolved control endpoint (real port when bound to port 0). */
+  endpoint: string;
+  /** Resolved pub/sub endpoint. */
+  pubsubEndpoint: string;
+  /** UDP port answering discovery, or null when discovery is off. */
+  multicastPort: number | null;
+  close(): Promise<void>;
+}
+
+/** Bind the control and pub/sub endpoints (and discovery) and start serving `arbiter`. */
+export async function startControlServer(
+  arbiter: ControlledArbiter & { bus: EventSource },
+  circus: CircusOptions,
+  options: ControlServerOptions = {},
+): Promise<ControlServer> {
+  const configFile = options.configFile ?? (arbiter as { config?: { file?: string } }).config?.file ?? null;
+  const ctx: CommandContext = {
+    arbiter,
+    endpointOwner: circus.endpoint_owner ?? null,
+    quit: async () => {
+      if (options.onQuit) await options.onQuit();
+      else await arbiter.stop();
+    },
+    loadConfig:
+      options.loadConfig ??
+      (async () => {
+        if (!configFile) throw new Error("the daemon was started without a config file; nothing to reload");
+        const { loadConfig } = await import("../config/load.ts");
+        return loadConfig(configFile);
+      }),
+  };
+
+  const publisher = await Publisher.bind(circus.pubsub_endpoint, arbiter.bus);
+  let controller: Controller;
+  try {
+    controller = await Controller.bind(circus.endpoint, ctx, { endpointOwner: circus.endpoint_owner });
+  } catch (err) {
+    await publisher.close();
+    throw err;
+  }
+  let multicast: MulticastResponder | null = null;
+  try {
+    multicast = await startMulticast(circus.multicast_endpoint ?? "", controller.endpoint);
+  } catch (err) {
+    log.warning(`discovery disabled: ${(err as Error).message}`);
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    endpoint: controller.endpoint,
+    pubsubEndpoint: publisher.endpoint,
+    multicastPort: multicast?.port ?? null,
+    close() {
+      closing ??= (async () => {
+        multicast?.close();
+        await Promise.all([controller.close(), publisher.close()]);
+      })();
+      return closing;
+    },
+  };
+}
