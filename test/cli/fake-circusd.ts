@@ -41,7 +41,7 @@ export async function startFakeCircusd(options: { pub?: boolean } = {}): Promise
   const dec = new TextDecoder();
   let buf = "";
   const lines: string[] = [];
-  let wake: (() => void) | null = null;
+  const waker: { wake: (() => void) | null } = { wake: null };
   void (async () => {
     for (;;) {
       const { value, done } = await reader.read();
@@ -52,7 +52,7 @@ export async function startFakeCircusd(options: { pub?: boolean } = {}): Promise
         lines.push(buf.slice(0, nl));
         buf = buf.slice(nl + 1);
       }
-      wake?.();
+      waker.wake?.();
     }
   })();
   const nextLine = async (): Promise<string> => {
@@ -60,7 +60,7 @@ export async function startFakeCircusd(options: { pub?: boolean } = {}): Promise
     while (lines.length === 0) {
       if (Date.now() > deadline) throw new Error("fake circusd did not start");
       await new Promise<void>((r) => {
-        wake = r;
+        waker.wake = r;
         setTimeout(r, 50);
       });
     }

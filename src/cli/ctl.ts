@@ -1,0 +1,49 @@
+// `circus ctl` / `circusctl`: drive a running daemon from the command line, or interactively when no
+// command is given. Follows circusctl 0.19 (§8.2): words, options, output and exit codes.
+
+import { VERSION } from "../version.ts";
+import { parseGlobals, UsageError } from "./ctl/args.ts";
+import { autoComplete, completionScript } from "./ctl/completion.ts";
+import { ctlCommands } from "./ctl/commands.ts";
+import { openClient } from "./ctl/connect.ts";
+import { executeCommand, processIo, type Io } from "./ctl/execute.ts";
+import { generalHelp } from "./ctl/help.ts";
+import { runShell } from "./ctl/shell.ts";
+
+/** Run circusctl with `argv` (the words after `circus ctl` / `circusctl`); resolves to the exit status. */
+export async function runCtl(argv: string[], io: Io = processIo): Promise<number> {
+  if (process.env.AUTO_COMPLETE !== undefined && process.env.COMP_WORDS !== undefined) {
+    return autoComplete(process.env.COMP_WORDS, Number(process.env.COMP_CWORD ?? "1"), io);
+  }
+  let parsed;
+  try {
+    parsed = parseGlobals(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.err(`circusctl: ${err.message}\n(\`circusctl --help\` lists the options)\n`);
+    return 2;
+  }
+  const { globals, command, rest } = parsed;
+  if (globals.version) {
+    io.out(`circusctl ${VERSION}\n`);
+    return 0;
+  }
+  if (command === "completion") {
+    const script = completionScript(rest[0] ?? "");
+    if (script === null) {
+      io.err("circusctl completion: name a shell: `circusctl completion bash` or `circusctl completion zsh`\n");
+      return 2;
+    }
+    io.out(script);
+    return 0;
+  }
+  if (command === null) {
+    if (globals.help) {
+      io.out(generalHelp(ctlCommands()) + "\n");
+      return 0;
+    }
+    return runShell(globals, io);
+  }
+  if (globals.help) rest.push("--help");
+  return executeCommand(command, rest, globals, openClient, io);
+}

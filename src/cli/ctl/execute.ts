@@ -1,0 +1,134 @@
+// Run one circusctl command line (already split into words): parse it against the command's spec,
+// send it, print the reply the way circusctl does, and return the exit status.
+
+import { CallError, DEFAULT_PUBSUB_ENDPOINT, TimeoutError, type CircusClient } from "../../protocol/client.ts";
+import type { JsonObject, Reply } from "../../protocol/command.ts";
+import { ZmtpError } from "../../zmtp/index.ts";
+import { parseCommandArgs, UsageError, type GlobalOptions } from "./args.ts";
+import { commandHint, findCommand } from "./commands.ts";
+import { openSubscription, type OpenClient } from "./connect.ts";
+import { commandHelp } from "./help.ts";
+import { EXIT_ERROR_REPLY, isErrorReply, renderJson, renderText, TIMEOUT_HINT } from "./output.ts";
+import { PROGRESS_COMMANDS, showProgress } from "./progress.ts";
+import { SshTunnelError } from "./ssh.ts";
+
+/** Where output goes (the process's stdout/stderr; tests and the shell may swap them). */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Whether stdout is a terminal (progress lines are shown only then). */
+  isTTY: boolean;
+}
+
+export const processIo: Io = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+  get isTTY() {
+    return process.stdout.isTTY === true;
+  },
+};
+
+/** Supplies the control client (the shell keeps one open; a one-shot run opens and closes it). */
+export type ClientSource = (globals: GlobalOptions) => Promise<OpenClient>;
+
+/** Run `<command> [args]` with the given global options; never throws. */
+export async function executeCommand(
+  word: string,
+  tokens: string[],
+  globals: GlobalOptions,
+  clients: ClientSource,
+  io: Io,
+): Promise<number> {
+  const cmd = findCommand(word);
+  if (!cmd) {
+    io.err(`circusctl: unknown command "${word}"${commandHint(word)} (\`circusctl --help\` lists the commands)\n`);
+    return 2;
+  }
+  let properties: JsonObject;
+  let positionals: string[];
+  try {
+    const line = parseCommandArgs(cmd, tokens, globals);
+    if (line.help) {
+      io.out(commandHelp(cmd) + "\n");
+      return 0;
+    }
+    properties = line.properties;
+    positionals = line.positionals;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`circusctl ${cmd.name}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  try {
+    if (cmd.name === "listen") return await listen(globals, positionals, io);
+    const open = await clients(globals);
+    try {
+      const call = open.client.call(cmd.name, properties);
+      const reply =
+        io.isTTY && !globals.json && properties.waiting === true && PROGRESS_COMMANDS.has(cmd.name)
+          ? await showProgress(open.client, properties, call, { write: io.out })
+          : await call;
+      return printReply(reply, () => renderText(cmd, reply, properties), globals, io);
+    } finally {
+      await open.close();
+    }
+  } catch (err) {
+    return connectionFailure(err, io);
+  }
+}
+
+function printReply(reply: Reply, text: () => string, globals: GlobalOptions, io: Io): number {
+  const failed = isErrorReply(reply);
+  if (globals.json) {
+    const colour = globals.prettify && process.stdout.isTTY === true && !process.env.NO_COLOR;
+    io.out(renderJson(reply, globals.prettify, colour) + "\n");
+    return failed ? EXIT_ERROR_REPLY : 0;
+  }
+  let rendered: string;
+  try {
+    rendered = text();
+  } catch (err) {
+    // A reply shape the formatter does not expect (an older or newer daemon): show it raw.
+    rendered = renderJson(reply, true);
+    io.err(`circusctl: could not format the reply (${(err as Error).message}); raw reply follows\n`);
+  }
+  if (failed) {
+    io.err(rendered + "\n");
+    return EXIT_ERROR_REPLY;
+  }
+  io.out(rendered + "\n");
+  return 0;
+}
+
+/** Timeouts, unreachable endpoints and tunnel failures: exit 1 with a message on stderr. */
+export function connectionFailure(err: unknown, io: Io): number {
+  if (err instanceof TimeoutError) {
+    io.err(err.message + TIMEOUT_HINT);
+    return 1;
+  }
+  if (err instanceof CallError || err instanceof ZmtpError || err instanceof SshTunnelError) {
+    io.err(`circusctl: ${err.message}\n`);
+    return 1;
+  }
+  throw err;
+}
+
+/** `listen [topics…]`: print `<topic>: <payload>` per event until SIGINT/SIGTERM. */
+async function listen(globals: GlobalOptions, topics: string[], io: Io): Promise<number> {
+  // circusctl ignores $CIRCUSCTL_ENDPOINT here: that variable names the control endpoint.
+  const endpoint = globals.endpoint ?? DEFAULT_PUBSUB_ENDPOINT;
+  const sub = await openSubscription(globals, endpoint, topics, (e) => io.out(`${e.topic}: ${e.raw}\n`));
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+  await sub.close();
+  return 0;
+}

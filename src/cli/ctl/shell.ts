@@ -1,0 +1,131 @@
+// The interactive circusctl shell: `(circusctl) ` prompt, each line run like a command line,
+// `help [cmd]`, TAB completion of commands and watcher names, history in ~/.circusctl_history.
+
+import { appendFileSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { createInterface, type Completer } from "node:readline";
+import { VERSION } from "../../version.ts";
+import { parseGlobals, UsageError, type GlobalOptions } from "./args.ts";
+import { ctlCommands, findCommand } from "./commands.ts";
+import { completeWords } from "./completion.ts";
+import { openClient, type OpenClient } from "./connect.ts";
+import { connectionFailure, executeCommand, type ClientSource, type Io } from "./execute.ts";
+import { commandHelp, generalHelp } from "./help.ts";
+import { shlexSplit } from "./shlex.ts";
+
+const HISTORY_SIZE = 1000;
+
+function historyFile(): string {
+  return process.env.CIRCUSCTL_HISTORY || join(homedir(), ".circusctl_history");
+}
+
+function loadHistory(): string[] {
+  try {
+    const lines = readFileSync(historyFile(), "utf8").split("\n").filter(Boolean);
+    return lines.slice(-HISTORY_SIZE).reverse(); // readline wants the newest first
+  } catch {
+    return [];
+  }
+}
+
+function saveHistoryLine(line: string): void {
+  try {
+    appendFileSync(historyFile(), line + "\n", { mode: 0o600 });
+  } catch {
+    // history is a convenience; an unwritable home must not break the shell
+  }
+}
+
+/** Run the shell until Ctrl-D / Ctrl-C; per-command exit statuses are ignored (exit 0). */
+export async function runShell(globals: GlobalOptions, io: Io): Promise<number> {
+  // One connection for the whole session (circusctl does the same); a line naming its own
+  // --endpoint/--ssh gets a connection of its own.
+  let shared: Promise<OpenClient> | null = null;
+  const sharedClient: ClientSource = async (lineGlobals) => {
+    if (lineGlobals.endpoint !== globals.endpoint || lineGlobals.ssh !== globals.ssh) return openClient(lineGlobals);
+    shared ??= openClient(globals);
+    const open = await shared;
+    return { client: open.client, close: async () => {} }; // closed when the shell exits
+  };
+
+  const run = async (line: string): Promise<void> => {
+    let words: string[];
+    try {
+      words = shlexSplit(line);
+    } catch (err) {
+      io.err(`*** ${(err as Error).message}\n`);
+      return;
+    }
+    if (words.length === 0) return;
+    if (words[0] === "help" || words[0] === "?") {
+      const cmd = words[1] ? findCommand(words[1]) : undefined;
+      if (words[1] && !cmd) io.err(`*** No help on ${words[1]}\n`);
+      else io.out((cmd ? commandHelp(cmd) : generalHelp(ctlCommands())) + "\n");
+      return;
+    }
+    try {
+      const parsed = parseGlobals(words, { ...globals, help: false, version: false });
+      if (parsed.command === null) return;
+      if (parsed.globals.help) parsed.rest.push("--help");
+      await executeCommand(parsed.command, parsed.rest, parsed.globals, sharedClient, io);
+    } catch (err) {
+      if (err instanceof UsageError) io.err(`circusctl: ${err.message}\n`);
+      else connectionFailure(err, io);
+    }
+  };
+
+  io.out(`circusctl ${VERSION}\n`);
+  await run("status");
+
+  const completer: Completer = ((line: string, callback: (err: null, result: [string[], string]) => void) => {
+    const words = line.split(/\s+/);
+    const curr = words[words.length - 1] ?? "";
+    const cword = words.length;
+    const first = words.length === 1;
+    void completeWords(words, cword)
+      .then((found) => {
+        const all = first ? [...new Set([...found, "help"].filter((w) => w.startsWith(curr)))].sort() : found;
+        callback(null, [all.length === 1 ? [all[0] + " "] : all, curr]);
+      })
+      .catch(() => callback(null, [[], curr]));
+  }) as unknown as Completer;
+
+  const rl = createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    prompt: "(circusctl) ",
+    completer,
+    history: loadHistory(),
+    historySize: HISTORY_SIZE,
+    terminal: process.stdin.isTTY === true,
+  });
+
+  await new Promise<void>((resolve) => {
+    let busy: Promise<void> = Promise.resolve();
+    rl.on("line", (line) => {
+      busy = busy.then(async () => {
+        const trimmed = line.trim();
+        if (trimmed) saveHistoryLine(trimmed);
+        if (trimmed === "exit") {
+          rl.close();
+          return;
+        }
+        rl.pause();
+        await run(line);
+        rl.resume();
+        rl.prompt();
+      });
+    });
+    rl.on("SIGINT", () => rl.close());
+    rl.on("close", () => {
+      void busy.then(() => {
+        io.out("\n");
+        resolve();
+      });
+    });
+    rl.prompt();
+  });
+  if (shared) await (await (shared as Promise<OpenClient>)).close();
+  return 0;
+}
