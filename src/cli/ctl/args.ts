@@ -174,6 +174,10 @@ export function parseCommandArgs(cmd: Command, tokens: string[], globals: Global
   const flags = new Map(cliSpec(cmd).filter((a) => a.kind !== "positional").map((a) => [flagWord(a), a]));
   let help = false;
   let onlyWords = false;
+  // A joined variadic (add's <cmd>) is a program's command line: once it has begun, unknown options are its words.
+  const positionals = cliSpec(cmd).filter((a) => a.kind === "positional");
+  const joined = positionals.find((a) => a.variadic && a.join !== undefined);
+  const commandLine = joined ? { after: positionals.filter((a) => !a.variadic).length } : null;
   for (let i = 0; i < tokens.length; i++) {
     const tok = tokens[i];
     if (onlyWords || !isOption(tok)) {
@@ -202,10 +206,12 @@ export function parseCommandArgs(cmd: Command, tokens: string[], globals: Global
       properties[spec.property] = convert(spec, value);
     } else if (tok.startsWith("--") && name in GLOBAL_OPTIONS) {
       i += applyGlobal(globals, name, inline, tokens[i + 1]) - 1;
+    } else if (commandLine && words.length > commandLine.after) {
+      words.push(tok); // `add web python -m http.server`: options of the watched program
     } else {
       const known = [...flags.keys()].map((f) => "--" + f);
       const hint = known.length ? `${cmd.name} accepts ${known.join(", ")}` : `${cmd.name} takes no options`;
-      throw new UsageError(`unknown option ${tok} for ${cmd.name}; ${hint} (see \`circus ctl ${cmd.name} --help\`)`);
+      throw new UsageError(`unknown option ${tok} for ${cmd.name}; ${hint} (see \`circusctl ${cmd.name} --help\`)`);
     }
   }
   if (!help) assignPositionals(cmd, words, properties);

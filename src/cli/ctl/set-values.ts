@@ -49,7 +49,7 @@ export function convertSetValue(key: string, value: string): Json {
     return value;
   }
   if (key === "env") {
-    throw new SetValueError("set env: environments cannot be set from the command line (circusctl cannot either); use `circus ctl add` options or the config file and `reloadconfig`");
+    throw new SetValueError("set env: environments cannot be set from the command line (circusctl cannot either); set env in the config file and run `circusctl reloadconfig`");
   }
   throw new SetValueError(`unknown key '${key}'; settable keys: ${SETTABLE_KEYS.join(", ")}, hooks.<hook>, stdout_stream.<opt>, stderr_stream.<opt>, rlimit_<name>`);
 }
