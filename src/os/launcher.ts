@@ -1,0 +1,126 @@
+// `circus __exec`: a tiny trampoline that applies what Bun.spawn cannot (rlimits, uid/gid with
+// supplementary groups, umask, setsid) to itself and then execve()s the worker, keeping its pid.
+//
+// The daemon runs its own binary with the launch spec in CIRCUS_EXEC_SPEC (base64url JSON, split over
+// CIRCUS_EXEC_SPEC_1, _2 … when long) and nothing else in the environment. The worker's environment
+// travels inside the spec, not as the launcher's own environment, because the Bun runtime would
+// otherwise mix a `.env` file from the working directory into it. The env channel (not argv) keeps
+// secrets in the spec out of world-readable /proc/PID/cmdline.
+
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { OsError, Errno } from "./errors.ts";
+import { execFile, resetSignalsForExec, switchCredentials } from "./exec.ts";
+import { applyRlimit, rlimitNumber } from "./rlimit.ts";
+import { libc, errno } from "./libc.ts";
+
+/** Everything the launcher does between its start and execve. Only `file`, `argv`, `env` are required. */
+export interface LaunchSpec {
+  /** Program to run; searched in `env.PATH` (default /bin:/usr/bin) when it contains no "/". */
+  file: string;
+  /** Full argv, including argv[0] (which may differ from `file`, as with Circus's `executable`). */
+  argv: string[];
+  /** The worker's complete environment. */
+  env: Record<string, string>;
+  /** Limits by Circus name (`nofile`, `core`…), applied as soft = hard; null = unlimited. */
+  rlimits?: Record<string, number | null>;
+  umask?: number | null;
+  /** Numeric ids; resolve names with users.ts in the daemon so a bad name fails the spawn there. */
+  uid?: number | null;
+  gid?: number | null;
+  /** Supplementary groups (see users.supplementaryGroups); set before gid/uid. */
+  groups?: number[] | null;
+  /** Start a new session, as Circus does for every worker (skip if Bun.spawn `detached` already did). */
+  setsid?: boolean;
+}
+
+export const SPEC_ENV = "CIRCUS_EXEC_SPEC";
+/** Exit status when the launcher fails before or at exec, like a shell's "command not found". */
+export const LAUNCH_FAILURE_EXIT = 127;
+// Stay well below the kernel's 128 KiB limit on a single environment string.
+const CHUNK = 100_000;
+
+/** argv prefix that re-runs this program: the compiled binary itself, or bun + src/main.ts in dev. */
+export function selfCommand(): string[] {
+  // Compiled executables serve their modules from Bun's virtual /$bunfs filesystem.
+  if (import.meta.path.startsWith("/$bunfs/")) return [process.execPath];
+  // From source (`bun src/main.ts`, `bun test`) Bun.main may be a test file, so locate main.ts
+  // next to this module; a non-compiled bundle has no such file and falls back to its entry.
+  const main = resolve(import.meta.dir, "../main.ts");
+  return [process.execPath, existsSync(main) ? main : Bun.main];
+}
+
+/** Command and environment for Bun.spawn that start `spec` through the launcher. */
+export function buildLauncherCommand(spec: LaunchSpec, selfArgv: string[] = selfCommand()): { cmd: string[]; env: Record<string, string> } {
+  const encoded = Buffer.from(JSON.stringify(spec), "utf8").toString("base64url");
+  const env: Record<string, string> = {};
+  for (let i = 0; i * CHUNK < encoded.length || i === 0; i++) {
+    env[i === 0 ? SPEC_ENV : `${SPEC_ENV}_${i}`] = encoded.slice(i * CHUNK, (i + 1) * CHUNK);
+  }
+  // The file name after __exec only makes `ps` readable during the launcher's few milliseconds.
+  return { cmd: [...selfArgv, "__exec", spec.file], env };
+}
+
+/** Read the spec the daemon left in the environment (exported for tests). */
+export function readSpec(env: Record<string, string | undefined>): LaunchSpec {
+  let encoded = env[SPEC_ENV];
+  if (encoded === undefined) throw new LaunchError(`${SPEC_ENV} is not set — \`circus __exec\` is internal to circusd`);
+  for (let i = 1; env[`${SPEC_ENV}_${i}`] !== undefined; i++) encoded += env[`${SPEC_ENV}_${i}`];
+  let spec: unknown;
+  try {
+    spec = JSON.parse(Buffer.from(encoded, "base64url").toString("utf8"));
+  } catch {
+    throw new LaunchError(`${SPEC_ENV} is not valid base64url JSON`);
+  }
+  return validate(spec);
+}
+
+/** The launcher's setup failed; the message goes to the worker's stderr. */
+export class LaunchError extends Error {
+  override name = "LaunchError";
+}
+
+/** Entry point of `circus __exec`: apply the spec and become the worker. Never returns. */
+export function runLauncher(_argv: string[]): never {
+  let spec: LaunchSpec | null = null;
+  try {
+    spec = readSpec(process.env);
+    prepare(spec);
+    execFile(spec.file, spec.argv, spec.env);
+  } catch (err) {
+    const what = spec ? `cannot start "${spec.file}"` : "launcher";
+    const why = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`circus: ${what}: ${why}\n`);
+    process.exit(LAUNCH_FAILURE_EXIT);
+  }
+}
+
+/** Everything between fork and exec, in Circus's order: session, rlimits, umask, credentials. */
+function prepare(spec: LaunchSpec): void {
+  if (spec.setsid && libc().setsid() < 0) {
+    const code = errno();
+    // EPERM means we already lead a group/session (Bun.spawn `detached`): the goal is met.
+    if (code !== Errno.EPERM) throw new OsError("setsid", code);
+  }
+  for (const [name, value] of Object.entries(spec.rlimits ?? {})) {
+    rlimitNumber(name); // unknown names fail with the list of valid ones
+    applyRlimit(name, value);
+  }
+  if (spec.umask !== undefined && spec.umask !== null) libc().umask(spec.umask);
+  switchCredentials(spec);
+  resetSignalsForExec();
+}
+
+function validate(value: unknown): LaunchSpec {
+  const spec = value as Partial<LaunchSpec> | null;
+  const ok =
+    spec !== null &&
+    typeof spec === "object" &&
+    typeof spec.file === "string" &&
+    Array.isArray(spec.argv) &&
+    spec.argv.every((a) => typeof a === "string") &&
+    typeof spec.env === "object" &&
+    spec.env !== null;
+  if (!ok) throw new LaunchError(`${SPEC_ENV} lacks file/argv/env`);
+  return spec as LaunchSpec;
+}
