@@ -1,0 +1,72 @@
+import { describe, expect, test } from "bun:test";
+import { formatOptionLines, formatOptionValue, validateOption } from "../../src/protocol/options.ts";
+import { CommandError } from "../../src/protocol/errors.ts";
+
+function reason(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(CommandError);
+    expect((err as CommandError).errno).toBe(3);
+    return (err as CommandError).reason;
+  }
+  throw new Error("did not throw");
+}
+
+describe("validateOption", () => {
+  test("accepts each key of the §2.3 table with its JSON type", () => {
+    const ok: [string, unknown][] = [
+      ["numprocesses", 3], ["warmup_delay", 0.5], ["working_dir", "/tmp"], ["uid", "nobody"], ["gid", 0],
+      ["send_hup", true], ["stop_signal", 15], ["stop_children", false], ["shell", true], ["env", { A: "1" }],
+      ["cmd", "sleep 1"], ["args", ["1"]], ["graceful_timeout", 2], ["max_age", 10], ["max_age_variance", 0],
+      ["copy_env", true], ["retry_in", 1], ["max_retry", -1], ["respawn", false], ["singleton", true],
+      ["close_child_stdin", true], ["rlimit_nofile", 1024], ["rlimit_core", null], ["stdout_stream.filename", "x"],
+      ["hooks.before_start", "cmd:true"],
+    ];
+    for (const [k, v] of ok) expect(() => validateOption(k, v as never, "set")).not.toThrow();
+  });
+
+  test("stop_signal names are turned into numbers", () => {
+    expect(validateOption("stop_signal", "SIGINT", "set")).toBe(2);
+    expect(validateOption("stop_signal", "hup", "set")).toBe(1);
+  });
+
+  test("type mismatches are errno 3 naming the key in Circus's words", () => {
+    expect(reason(() => validateOption("numprocesses", "abc", "set"))).toBe("'numprocesses' isn't an integer");
+    expect(reason(() => validateOption("numprocesses", 1.5, "set"))).toBe("'numprocesses' isn't an integer");
+    expect(reason(() => validateOption("warmup_delay", "x", "set"))).toBe("'warmup_delay' isn't a number");
+    expect(reason(() => validateOption("uid", [], "set"))).toBe("'uid' isn't an integer or string");
+    expect(reason(() => validateOption("shell", "yes", "set"))).toBe("'shell' isn't a valid boolean");
+    expect(reason(() => validateOption("env", "A=1", "set"))).toBe("'env' isn't a valid object");
+    expect(reason(() => validateOption("env", { A: 1 }, "set"))).toBe("'A' isn't a string");
+    expect(reason(() => validateOption("stop_signal", "NOPE", "set"))).toContain("'stop_signal'");
+  });
+
+  test("negative counts and delays are refused", () => {
+    expect(reason(() => validateOption("numprocesses", -1, "set"))).toContain("'numprocesses' must be >= 0");
+    expect(reason(() => validateOption("graceful_timeout", -2, "set"))).toContain("'graceful_timeout'");
+  });
+
+  test("unknown keys are refused, free options of the watcher are stored as they are", () => {
+    expect(reason(() => validateOption("priority", 3, "set"))).toBe("unknown key 'priority'");
+    expect(reason(() => validateOption("autostart", true, "add"))).toBe("unknown key 'autostart'");
+    expect(validateOption("flapping.attempts", "2", "set", new Set(["flapping.attempts"]))).toBe("2");
+  });
+
+  test("hooks must name known hooks", () => {
+    expect(reason(() => validateOption("hooks", { nope: "x" }, "set"))).toBe("unknown hook 'nope'");
+    expect(reason(() => validateOption("hooks.nope", "x", "set"))).toBe("unknown hook 'nope'");
+    expect(() => validateOption("hooks", { before_start: ["./h.ts:f", false] }, "add")).not.toThrow();
+  });
+});
+
+describe("option formatting", () => {
+  test("env renders as sorted K=V pairs and null as empty", () => {
+    expect(formatOptionValue("env", { B: "2", A: "1" })).toBe("A=1,B=2");
+    expect(formatOptionValue("uid", null)).toBe("");
+  });
+
+  test("option lines are `key: value`, sorted by key", () => {
+    expect(formatOptionLines({ numprocesses: 2, cmd: "sleep" })).toBe("cmd: sleep\nnumprocesses: 2");
+  });
+});
