@@ -82,6 +82,8 @@ export class Watcher {
   readonly name: string;
   /** The live configuration (a private copy; `set` changes it). */
   readonly config: WatcherConfig;
+  /** The configuration as created, which reloadconfig compares with the re-read file. */
+  readonly loaded: WatcherConfig;
   private stateValue: WatcherState = "stopped";
   private readonly procs = new Map<number, WorkerProcess>();
   private readonly reaping = new Map<number, Promise<void>>();
@@ -101,6 +103,7 @@ export class Watcher {
   ) {
     this.name = initial.name;
     this.config = structuredClone(initial);
+    this.loaded = structuredClone(initial);
     this.hooks = new HookRunner(() => this.config.hooks, {
       watcherName: this.name,
       endpoint: ctx.endpoint,

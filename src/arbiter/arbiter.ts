@@ -1,0 +1,302 @@
+// The arbiter: owns the sockets and the watchers, starts and stops them in priority order, applies
+// configuration changes, and runs housekeeping (max_age, on_demand sockets, orphan reaping).
+// It knows no wire: the protocol layer calls these methods and republishes `bus` events.
+
+import type { CircusConfig, WatcherConfig } from "../config/types.ts";
+import { getLogger } from "../log.ts";
+import { isSubreaperOrInit, killProcessGroup, reapOrphans } from "../os/process.ts";
+import { EventBus, epochSeconds, watcherTopic } from "./bus.ts";
+import { ownChildren } from "./children.ts";
+import { WatcherExistsError, WatcherNotFoundError } from "./errors.ts";
+import { diffConfig, type ReloadConfigSummary } from "./reloadconfig.ts";
+import { SocketRegistry, type CircusSocket } from "./sockets.ts";
+import { SerialQueue } from "./queue.ts";
+import { Watcher, type WatcherContext } from "./watcher.ts";
+import type { OutputSink } from "./process.ts";
+
+const log = getLogger("circus.arbiter");
+
+export type { ReloadConfigSummary } from "./reloadconfig.ts";
+
+export interface ArbiterOptions {
+  /** Output routing for a watcher's processes (the streams layer plugs in here). */
+  output?(watcher: Watcher): OutputSink;
+}
+
+/** The five options `globaloptions` exposes. */
+export type GlobalOptions = {
+  endpoint: string;
+  pubsub_endpoint: string;
+  stats_endpoint: string;
+  multicast_endpoint: string;
+  check_delay: number;
+};
+
+/** How often a stopped on_demand watcher's sockets are checked (the first client should not wait check_delay). */
+const ON_DEMAND_POLL_MS = 100;
+/** Minimum spacing of on-demand starts of one watcher, so an unaccepted connection cannot cause a spawn loop. */
+const ON_DEMAND_RETRY_MS = 1000;
+
+export class Arbiter {
+  readonly bus = new EventBus();
+  private readonly watcherMap = new Map<string, Watcher>();
+  private readonly queue = new SerialQueue();
+  private housekeeping: ReturnType<typeof setInterval> | null = null;
+  private onDemandPoll: ReturnType<typeof setInterval> | null = null;
+  /** Last on-demand start per watcher: a socket nobody accepts must not trigger a start every poll. */
+  private readonly onDemandStarts = new WeakMap<Watcher, number>();
+
+  private constructor(
+    private configValue: CircusConfig,
+    private socketRegistry: SocketRegistry,
+    private readonly opts: ArbiterOptions,
+  ) {}
+
+  /** Bind every [socket:*] and build (stopped) watchers; nothing runs until `start()`. */
+  static async create(config: CircusConfig, opts: ArbiterOptions = {}): Promise<Arbiter> {
+    const sockets = await SocketRegistry.bindAll(config.sockets);
+    const arbiter = new Arbiter(config, sockets, opts);
+    for (const cfg of config.watchers) arbiter.insert(cfg);
+    return arbiter;
+  }
+
+  get config(): CircusConfig {
+    return this.configValue;
+  }
+
+  // ---- reads ----
+
+  getWatcher(name: string): Watcher | undefined {
+    return this.watcherMap.get(name.toLowerCase());
+  }
+
+  /** Like getWatcher, but an unknown name throws WatcherNotFoundError. */
+  requireWatcher(name: string): Watcher {
+    const w = this.getWatcher(name);
+    if (w === undefined) throw new WatcherNotFoundError(name);
+    return w;
+  }
+
+  /** All watchers sorted by lower-cased name. */
+  watchers(): Watcher[] {
+    return [...this.watcherMap.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, w]) => w);
+  }
+
+  sockets(): CircusSocket[] {
+    return this.socketRegistry.list();
+  }
+
+  /** Processes tracked by all watchers. */
+  numprocesses(): number {
+    return this.watchers().reduce((n, w) => n + w.processCount(), 0);
+  }
+
+  globalOptions(): GlobalOptions {
+    const c = this.configValue.circus;
+    return {
+      endpoint: c.endpoint,
+      pubsub_endpoint: c.pubsub_endpoint,
+      stats_endpoint: c.stats_endpoint,
+      multicast_endpoint: c.multicast_endpoint,
+      check_delay: c.check_delay,
+    };
+  }
+
+  // ---- arbiter-wide mutations (queued) ----
+
+  /** Start autostart watchers by descending priority, with [circus] warmup_delay between them; begin housekeeping. */
+  start(): Promise<void> {
+    this.startHousekeeping();
+    return this.queue.run(() => this.startAll());
+  }
+
+  /** Stop every watcher at once (signals in ascending priority order); the daemon keeps running. */
+  stop(): Promise<void> {
+    return this.queue.run(() => this.stopAll());
+  }
+
+  /** Stop everything, end housekeeping and close the sockets (daemon exit). */
+  close(): Promise<void> {
+    this.stopHousekeeping();
+    return this.queue.run(async () => {
+      await this.stopAll();
+      this.socketRegistry.closeAll();
+    });
+  }
+
+  /** Graceful reload of every watcher, one after another by descending priority. */
+  reload(opts: { graceful?: boolean; sequential?: boolean } = {}): Promise<void> {
+    return this.queue.run(async () => {
+      for (const w of this.byPriority("desc")) await w.reload(opts);
+    });
+  }
+
+  /** Full restart: stop all, close and rebind sockets, rebuild watchers from `config` (default: current), start. */
+  restart(config: CircusConfig = this.configValue): Promise<void> {
+    return this.queue.run(async () => {
+      await this.stopAll();
+      this.socketRegistry.closeAll();
+      this.watcherMap.clear();
+      this.configValue = config;
+      this.socketRegistry = await SocketRegistry.bindAll(config.sockets);
+      for (const cfg of config.watchers) this.insert(cfg);
+      await this.startAll();
+    });
+  }
+
+  /** `add`: the watcher is created stopped (emits `add`); `start` starts it. Duplicate names throw. */
+  addWatcher(cfg: WatcherConfig, opts: { start?: boolean } = {}): Promise<Watcher> {
+    return this.queue.run(async () => {
+      if (this.getWatcher(cfg.name)) throw new WatcherExistsError(cfg.name);
+      const w = this.insert(cfg);
+      w.emit("add", { time: epochSeconds() });
+      if (opts.start) await w.start();
+      return w;
+    });
+  }
+
+  /** `rm`: emits `remove`, forgets the watcher, then stops it unless `nostop` (processes then run unmanaged). */
+  removeWatcher(name: string, opts: { nostop?: boolean } = {}): Promise<void> {
+    return this.queue.run(async () => {
+      const w = this.requireWatcher(name);
+      this.bus.publish(watcherTopic(w.name, "remove"), { time: epochSeconds() });
+      this.watcherMap.delete(w.name.toLowerCase());
+      if (opts.nostop) w.abandon();
+      else await w.stop();
+    });
+  }
+
+  /** Apply a re-read configuration (§9.11); returns what changed. */
+  reloadConfig(next: CircusConfig): Promise<ReloadConfigSummary> {
+    return this.queue.run(() =>
+      diffConfig(next, {
+        current: this.configValue,
+        watchers: this.watchers(),
+        sockets: this.socketRegistry,
+        create: (cfg) => this.insert(cfg),
+        drop: (w) => {
+          this.watcherMap.delete(w.name.toLowerCase());
+        },
+        warmup: () => sleep(this.configValue.circus.warmup_delay * 1000),
+        commit: (cfg) => {
+          this.configValue = cfg;
+        },
+      }),
+    );
+  }
+
+  /** Daemon emergency exit (second Ctrl-C): SIGKILL every worker's process group, synchronously. */
+  killAll(): void {
+    for (const w of this.watchers()) {
+      for (const pid of w.pids()) {
+        try {
+          killProcessGroup(pid, 9);
+        } catch (err) {
+          log.warning((err as Error).message);
+        }
+      }
+    }
+  }
+
+  // ---- internals ----
+
+  private insert(cfg: WatcherConfig): Watcher {
+    const ctx: WatcherContext = {
+      bus: this.bus,
+      arbiter: this,
+      endpoint: this.configValue.circus.endpoint,
+      hooksTimeoutMs: this.configValue.circus.hooks_timeout * 1000,
+      checkDelayMs: this.configValue.circus.check_delay * 1000,
+      acquireSockets: (c) => this.socketRegistry.forSpawn(c),
+      output: this.opts.output,
+    };
+    const w = new Watcher(cfg, ctx);
+    this.watcherMap.set(cfg.name.toLowerCase(), w);
+    return w;
+  }
+
+  /** Priority order; ties by name (Circus orders config watchers by name). */
+  private byPriority(order: "asc" | "desc"): Watcher[] {
+    const sign = order === "asc" ? 1 : -1;
+    return this.watchers().sort((a, b) => sign * (a.priority - b.priority));
+  }
+
+  private async startAll(): Promise<void> {
+    let first = true;
+    for (const w of this.byPriority("desc")) {
+      // on_demand watchers wait for their first connection.
+      if (!w.config.autostart || w.config.on_demand) continue;
+      if (!first) await sleep(this.configValue.circus.warmup_delay * 1000);
+      first = false;
+      await w.start();
+    }
+  }
+
+  private async stopAll(): Promise<void> {
+    // Each stop() sends its signals before the next watcher's begins awaiting, so signals go out in
+    // ascending priority order while all the waiting happens concurrently.
+    await Promise.all(this.byPriority("asc").map((w) => w.stop()));
+  }
+
+  private startHousekeeping(): void {
+    if (this.housekeeping !== null) return;
+    this.housekeeping = setInterval(() => this.tick(), this.configValue.circus.check_delay * 1000);
+    this.onDemandPoll = setInterval(() => this.pollOnDemand(), ON_DEMAND_POLL_MS);
+    this.housekeeping.unref();
+    this.onDemandPoll.unref();
+  }
+
+  private stopHousekeeping(): void {
+    if (this.housekeeping !== null) clearInterval(this.housekeeping);
+    if (this.onDemandPoll !== null) clearInterval(this.onDemandPoll);
+    this.housekeeping = null;
+    this.onDemandPoll = null;
+  }
+
+  /** Every check_delay: max_age recycling and reaping orphans we inherited as PID 1 / subreaper. */
+  private tick(): void {
+    for (const w of this.byPriority("desc")) {
+      if (w.config.max_age > 0) void w.manageProcesses().catch((err: Error) => log.error(`${w.name}: ${err.message}`));
+    }
+    try {
+      if (isSubreaperOrInit()) {
+        const reaped = reapOrphans(ownChildren());
+        if (reaped.length > 0) log.debug(`reaped orphans ${reaped.join(", ")}`);
+      }
+    } catch (err) {
+      log.warning(`orphan reaping failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Start a stopped on_demand watcher when one of its sockets has a pending connection (only that watcher). */
+  private pollOnDemand(): void {
+    for (const w of this.watchers()) {
+      if (!w.config.on_demand || w.state !== "stopped") continue;
+      const last = this.onDemandStarts.get(w) ?? 0;
+      if (Date.now() - last < ON_DEMAND_RETRY_MS) continue;
+      const fds = this.socketFdsOf(w);
+      try {
+        if (fds.length === 0 || !this.socketRegistry.readable(fds)) continue;
+      } catch (err) {
+        log.warning(`on_demand poll failed: ${(err as Error).message}`);
+        continue;
+      }
+      log.info(`watcher ${w.name}: connection pending, starting on demand`);
+      this.onDemandStarts.set(w, Date.now());
+      void w.start().catch((err: Error) => log.error(`${w.name}: ${err.message}`));
+    }
+  }
+
+  /** Sockets an on_demand watcher listens on: all when use_sockets, else its stdin_socket, else all (Circus). */
+  private socketFdsOf(w: Watcher): number[] {
+    if (!w.config.use_sockets && w.config.stdin_socket !== null) {
+      const s = this.socketRegistry.get(w.config.stdin_socket);
+      if (s) return [s.fd];
+    }
+    return this.socketRegistry.fds();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}

@@ -1,0 +1,153 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { connect } from "node:net";
+import type { SocketConfig } from "../../src/config/types.ts";
+import { Arbiter, createArbiter, WatcherExistsError } from "../../src/arbiter/index.ts";
+import { Recorder, alive, killLeftovers, startedPids, until, wcfg } from "./helpers.ts";
+
+const arbiters: Arbiter[] = [];
+afterEach(async () => {
+  for (const a of arbiters.splice(0)) await a.close().catch(() => {});
+  killLeftovers();
+});
+
+function socketCfg(name: string, extra: Partial<SocketConfig> = {}): SocketConfig {
+  return {
+    name, host: "127.0.0.1", port: 0, family: "AF_INET", type: "SOCK_STREAM", proto: 0, backlog: 128, path: null,
+    umask: 8, replace: false, interface: null, so_reuseport: false, blocking: false, raw: {}, source: null, ...extra,
+  };
+}
+
+async function make(watchers: Parameters<typeof createArbiter>[0], sockets: SocketConfig[] = [], checkDelay = 0.2) {
+  const withEnv = watchers.map((w) => wcfg(w));
+  const arbiter = await createArbiter(withEnv, { sockets, circus: { check_delay: checkDelay } });
+  arbiters.push(arbiter);
+  const rec = new Recorder(arbiter.bus);
+  arbiter.bus.subscribe((topic, payload) => {
+    if (topic.endsWith(".spawn")) startedPids.add(payload.process_pid as number);
+  });
+  return { arbiter, rec };
+}
+
+describe("Arbiter", () => {
+  test("watchers start in descending priority order", async () => {
+    const { arbiter, rec } = await make([
+      { name: "low", cmd: "sleep 30", priority: 1 },
+      { name: "high", cmd: "sleep 30", priority: 10 },
+      { name: "mid", cmd: "sleep 30", priority: 5 },
+    ]);
+    await arbiter.start();
+    expect(rec.topics(".spawn")).toEqual(["watcher.high.spawn", "watcher.mid.spawn", "watcher.low.spawn"]);
+    expect(arbiter.numprocesses()).toBe(3);
+    expect(arbiter.watchers().map((w) => w.name)).toEqual(["high", "low", "mid"]);
+  });
+
+  test("a watcher with autostart=false is created but not started", async () => {
+    const { arbiter } = await make([{ name: "manual", cmd: "sleep 30", autostart: false }]);
+    await arbiter.start();
+    expect(arbiter.getWatcher("MANUAL")!.status()).toBe("stopped");
+  });
+
+  test("three node workers share one listening socket and answer HTTP", async () => {
+    const { arbiter } = await make(
+      [{ name: "web", cmd: `node ${import.meta.dir}/fixtures/http-worker.cjs $(circus.sockets.web)`, numprocesses: 3, use_sockets: true }],
+      [socketCfg("web")],
+    );
+    await arbiter.start();
+    const [sock] = arbiter.sockets();
+    expect(sock!.port).toBeGreaterThan(0);
+    const pids = new Set(arbiter.getWatcher("web")!.pids());
+    const answers = new Set<number>();
+    for (let i = 0; i < 40 && answers.size < 2; i++) {
+      const res = await fetch(`http://127.0.0.1:${sock!.port}/`, { headers: { connection: "close" } }).catch(() => null);
+      if (res) answers.add(Number(await res.text()));
+      else await Bun.sleep(50);
+    }
+    expect(answers.size).toBeGreaterThan(0);
+    for (const pid of answers) expect(pids.has(pid)).toBe(true);
+  });
+
+  test("an on_demand watcher starts on the first connection, and only it", async () => {
+    const { arbiter } = await make(
+      [
+        { name: "lazy", cmd: `node ${import.meta.dir}/fixtures/http-worker.cjs $(circus.sockets.lazy)`, on_demand: true, use_sockets: true },
+        { name: "other", cmd: "sleep 30", autostart: false },
+      ],
+      [socketCfg("lazy")],
+    );
+    await arbiter.start();
+    const lazy = arbiter.getWatcher("lazy")!;
+    expect(lazy.status()).toBe("stopped");
+    const conn = connect(arbiter.sockets()[0]!.port, "127.0.0.1");
+    await until(() => lazy.status() === "active", 3000, "on-demand start");
+    conn.destroy();
+    expect(arbiter.getWatcher("other")!.status()).toBe("stopped");
+  });
+
+  test("addWatcher creates a stopped watcher and emits add; a duplicate name is refused", async () => {
+    const { arbiter, rec } = await make([]);
+    const w = await arbiter.addWatcher(wcfg({ name: "Dyn", cmd: "sleep 30" }));
+    expect(w.status()).toBe("stopped");
+    expect(rec.topics()).toEqual(["watcher.dyn.add"]);
+    expect(arbiter.addWatcher(wcfg({ name: "dyn", cmd: "sleep 1" }))).rejects.toBeInstanceOf(WatcherExistsError);
+    await arbiter.addWatcher(wcfg({ name: "started", cmd: "sleep 30" }), { start: true });
+    expect(arbiter.getWatcher("started")!.status()).toBe("active");
+  });
+
+  test("removeWatcher with nostop leaves its processes running", async () => {
+    const { arbiter, rec } = await make([{ name: "keep", cmd: "sleep 30" }]);
+    await arbiter.start();
+    const [pid] = arbiter.getWatcher("keep")!.pids();
+    await arbiter.removeWatcher("keep", { nostop: true });
+    expect(arbiter.getWatcher("keep")).toBeUndefined();
+    expect(rec.topics()).toContain("watcher.keep.remove");
+    expect(alive(pid!)).toBe(true);
+  });
+
+  test("stop ends every watcher and leaves the daemon usable", async () => {
+    const { arbiter } = await make([
+      { name: "a", cmd: "sleep 30", numprocesses: 2 },
+      { name: "b", cmd: "sleep 30", priority: 3 },
+    ]);
+    await arbiter.start();
+    const pids = arbiter.watchers().flatMap((w) => w.pids());
+    await arbiter.stop();
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+    expect(arbiter.numprocesses()).toBe(0);
+    await arbiter.start();
+    expect(arbiter.numprocesses()).toBe(3);
+  });
+
+  test("reloadConfig adds, removes, resizes and recreates watchers", async () => {
+    const { arbiter } = await make([
+      { name: "gone", cmd: "sleep 30" },
+      { name: "grow", cmd: "sleep 30" },
+      { name: "edit", cmd: "sleep 30" },
+      { name: "same", cmd: "sleep 30" },
+    ]);
+    await arbiter.start();
+    const samePid = arbiter.getWatcher("same")!.pids()[0];
+    const next = structuredClone(arbiter.config);
+    next.watchers = [
+      wcfg({ name: "edit", cmd: "sleep 31" }),
+      wcfg({ name: "grow", cmd: "sleep 30", numprocesses: 3 }),
+      wcfg({ name: "new", cmd: "sleep 30" }),
+      wcfg({ name: "same", cmd: "sleep 30" }),
+    ];
+    const summary = await arbiter.reloadConfig(next);
+    expect(summary.added).toEqual(["new"]);
+    expect(summary.removed).toEqual(["gone"]);
+    expect(summary.resized).toEqual(["grow"]);
+    expect(summary.changed).toEqual(["edit"]);
+    expect(arbiter.getWatcher("grow")!.pids()).toHaveLength(3);
+    expect(arbiter.getWatcher("same")!.pids()[0]).toBe(samePid);
+    expect(arbiter.getWatcher("new")!.status()).toBe("active");
+    expect(arbiter.getWatcher("gone")).toBeUndefined();
+  });
+
+  test("globalOptions exposes the five Circus globals", async () => {
+    const { arbiter } = await make([]);
+    expect(Object.keys(arbiter.globalOptions()).sort()).toEqual(
+      ["check_delay", "endpoint", "multicast_endpoint", "pubsub_endpoint", "stats_endpoint"],
+    );
+  });
+});
