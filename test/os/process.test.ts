@@ -84,7 +84,7 @@ describe("process", () => {
       proc.prctlSetChildSubreaper();
       const subreaper = proc.isSubreaperOrInit();
       const own = Bun.spawn(["sh", "-c", "exit 4"]);
-      const parent = Bun.spawnSync(["sh", "-c", "(sleep 0.02; exit 3) >/dev/null 2>&1 & echo $!"]);
+      const parent = Bun.spawnSync(["sh", "-c", "(sleep 0.05; exit 3) >/dev/null 2>&1 & echo $!"]);
       const orphan = Number(parent.stdout.toString().trim());
       await Bun.sleep(100);
       const zombie = proc.processState(orphan);
@@ -104,7 +104,7 @@ describe("process", () => {
       proc.prctlSetChildSubreaper();
       const orphan = (cmd) => Number(Bun.spawnSync(["sh", "-c", cmd + " >/dev/null 2>&1 & echo $!"]).stdout.toString());
       const exiter = orphan("(sleep 0.1; exit 3)");
-      const killed = orphan("(exec sh -c 'kill -9 $$')");
+      const killed = orphan("(sleep 0.05; exec sh -c 'kill -9 $$')");
       const early = proc.waitpidNoHang(exiter);
       await Bun.sleep(250);
       const first = proc.waitpidNoHang(exiter);
