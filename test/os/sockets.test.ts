@@ -104,6 +104,14 @@ describe("bindSocket", () => {
     expect(b.port).toBe(a.port);
   });
 
+  test("SO_BINDTODEVICE binds to a named interface and names a missing one", async () => {
+    const s = await bind({ interface: "lo" });
+    expect(s.port).toBeGreaterThan(0);
+    await expect(bindSocket(spec({ interface: "nosuchdev0" }))).rejects.toThrow(
+      'setsockopt SO_BINDTODEVICE "nosuchdev0": no such device (ENODEV) — no network interface has that name',
+    );
+  });
+
   test("an IPv6 literal with family AF_INET is rejected with advice", async () => {
     await expect(bindSocket(spec({ host: "::1" }))).rejects.toBeInstanceOf(SocketError);
   });
