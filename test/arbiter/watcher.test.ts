@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { alive, killLeftovers, procEnviron, standaloneWatcher, until, wcfg } from "./helpers.ts";
+import { existsSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { childrenOf } from "../../src/os/process.ts";
+import { alive, killLeftovers, procEnviron, standaloneWatcher, startedPids, until, wcfg, zombieChildren } from "./helpers.ts";
+
+const hupFile = join(tmpdir(), `circus-hup-${process.pid}`);
+rmSync(hupFile, { force: true });
 
 afterEach(killLeftovers);
 
@@ -45,5 +52,199 @@ describe("Watcher", () => {
     const [pid] = (await watcher.start()).started;
     expect(procEnviron(pid!)).toEqual({ PATH: "/usr/bin:/bin", COLOR: "blue" });
     await watcher.stop();
+  });
+});
+
+describe("Watcher stop procedure", () => {
+  test("a worker ignoring SIGTERM is SIGKILLed after graceful_timeout", async () => {
+    const { watcher, rec } = standaloneWatcher(
+      wcfg({ name: "stubborn", cmd: "sh -c 'trap \"\" TERM; while :; do sleep 0.05; done'", graceful_timeout: 0.5 }),
+    );
+    const [pid] = (await watcher.start()).started;
+    await Bun.sleep(100); // let the trap be installed
+    const t0 = Date.now();
+    await watcher.stop();
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(450);
+    expect(took).toBeLessThan(2000);
+    expect(alive(pid!)).toBe(false);
+    expect(rec.of("reap")[0]!.payload.exit_code).toBe(-9);
+    expect(rec.of("kill").filter((e) => e.payload.process_pid === pid)).toHaveLength(2);
+  });
+
+  test("a grandchild does not outlive a stop", async () => {
+    const { watcher } = standaloneWatcher(wcfg({ name: "gc", cmd: "sh -c 'sleep 30 & wait'" }));
+    const [pid] = (await watcher.start()).started;
+    let grandchild = 0;
+    await until(() => {
+      grandchild = childrenOf(pid!)[0] ?? 0;
+      return grandchild > 0;
+    }, 2000, "grandchild");
+    startedPids.add(grandchild);
+    await watcher.stop();
+    await until(() => !alive(grandchild), 1000, "grandchild gone");
+  });
+
+  test("stop_children sends the stop signal to each direct child too", async () => {
+    const { watcher, rec } = standaloneWatcher(
+      wcfg({ name: "kids", cmd: "sh -c 'sleep 30 & sleep 30 & wait'", stop_children: true, graceful_timeout: 1 }),
+    );
+    const [pid] = (await watcher.start()).started;
+    await until(() => childrenOf(pid!).length === 2, 2000, "children");
+    const kids = childrenOf(pid!);
+    await watcher.stop();
+    const killed = rec.of("kill").map((e) => e.payload.process_pid);
+    for (const kid of kids) expect(killed).toContain(kid);
+    await until(() => kids.every((kid) => !alive(kid)), 1000, "children gone");
+  });
+
+  test("no zombie is left after a storm of 100 kills across workers", async () => {
+    const { watcher } = standaloneWatcher(wcfg({ name: "storm", cmd: "sleep 30", numprocesses: 5, max_retry: -1 }));
+    await watcher.start();
+    for (let i = 0; i < 100; i++) {
+      const pids = watcher.pids();
+      const victim = pids[i % pids.length];
+      if (victim !== undefined) {
+        try {
+          process.kill(victim, 9);
+        } catch {
+          // already dead
+        }
+      }
+      await Bun.sleep(5);
+    }
+    await until(() => watcher.pids().length === 5, 5000, "refill");
+    await watcher.stop();
+    await until(() => zombieChildren().length === 0, 2000, "no zombies");
+    expect(zombieChildren()).toEqual([]);
+  });
+});
+
+describe("Watcher respawn policy", () => {
+  test("a command that exits at once is retried with growing delays, then the watcher stops", async () => {
+    const { watcher, rec } = standaloneWatcher(wcfg({ name: "crash", cmd: "false", max_retry: 5 }), {
+      checkDelayMs: 2000,
+    });
+    await watcher.start();
+    await rec.waitFor((e) => e.some((x) => x.topic === "watcher.crash.stop"), 8000);
+    const spawns = rec.of("spawn").map((e) => e.at);
+    expect(spawns).toHaveLength(5);
+    const gaps = spawns.slice(1).map((t, i) => t - spawns[i]!);
+    for (let i = 1; i < gaps.length; i++) expect(gaps[i]!).toBeGreaterThan(gaps[i - 1]!);
+    expect(watcher.status()).toBe("stopped");
+  });
+
+  test("max_retry 0 never spawns and the watcher stops at once", async () => {
+    const { watcher, rec } = standaloneWatcher(wcfg({ name: "never", cmd: "sleep 30", max_retry: 0 }));
+    await watcher.start();
+    expect(rec.of("spawn")).toHaveLength(0);
+    expect(watcher.status()).toBe("stopped");
+  });
+
+  test("a missing executable counts toward max_retry and stops the watcher", async () => {
+    const { watcher } = standaloneWatcher(wcfg({ name: "missing", cmd: "/nonexistent/prog", max_retry: 2 }));
+    await watcher.start();
+    await until(() => watcher.status() === "stopped", 3000, "stopped");
+  });
+
+  test("with respawn=false exited workers are not replaced and the watcher stops when none remain", async () => {
+    const { watcher, rec } = standaloneWatcher(wcfg({ name: "once", cmd: "sleep 0.2", numprocesses: 2, respawn: false }));
+    await watcher.start();
+    await rec.waitFor((e) => e.some((x) => x.topic === "watcher.once.stop"), 3000);
+    expect(rec.of("spawn")).toHaveLength(2);
+    expect(watcher.status()).toBe("stopped");
+  });
+
+  test("max_age recycles workers", async () => {
+    const { watcher, rec } = standaloneWatcher(wcfg({ name: "aged", cmd: "sleep 30", max_age: 1, max_age_variance: 0 }));
+    const [first] = (await watcher.start()).started;
+    await Bun.sleep(1200);
+    await watcher.manageProcesses();
+    const [second] = watcher.pids();
+    expect(second).not.toBe(first);
+    expect(alive(first!)).toBe(false);
+    expect(rec.of("reap").map((e) => e.payload.process_pid)).toContain(first);
+  });
+});
+
+describe("Watcher sizing", () => {
+  test("a singleton watcher ignores incr", async () => {
+    const { watcher } = standaloneWatcher(wcfg({ name: "one", cmd: "sleep 30", singleton: true }));
+    await watcher.start();
+    expect(await watcher.incr(2)).toBe(1);
+    expect(watcher.pids()).toHaveLength(1);
+  });
+
+  test("incr and decr change the target and the process count", async () => {
+    const { watcher } = standaloneWatcher(wcfg({ name: "elastic", cmd: "sleep 30", numprocesses: 2 }));
+    await watcher.start();
+    const before = watcher.pids();
+    expect(await watcher.incr(2)).toBe(4);
+    expect(watcher.pids()).toHaveLength(4);
+    expect(await watcher.decr(3)).toBe(1);
+    expect(watcher.pids()).toHaveLength(1);
+    // The oldest go first.
+    expect(before).not.toContain(watcher.pids()[0]);
+    expect(await watcher.decr(5)).toBe(0);
+  });
+
+  test("a freed wid slot is reused by the replacement", async () => {
+    const { watcher } = standaloneWatcher(wcfg({ name: "slots", cmd: "sleep 30", numprocesses: 3 }));
+    await watcher.start();
+    const victim = watcher.processes().find((p) => p.wid === 2)!;
+    process.kill(victim.pid, 9);
+    await until(() => watcher.pids().length === 3 && !watcher.pids().includes(victim.pid), 2000, "replacement");
+    const replacement = watcher.processes().find((p) => !p.pid || p.pid !== victim.pid && p.wid === 2);
+    expect(replacement?.wid).toBe(2);
+    expect(watcher.processes().map((p) => p.wid).sort()).toEqual([1, 2, 3]);
+  });
+
+  test("$(circus.wid) is substituted per process", async () => {
+    const { watcher } = standaloneWatcher(wcfg({ name: "wids", cmd: "sleep 3$(circus.wid)", numprocesses: 2 }));
+    await watcher.start();
+    expect(watcher.processes().map((p) => p.cmd).sort()).toEqual(["sleep 31", "sleep 32"]);
+  });
+});
+
+describe("Watcher reload", () => {
+  test("a graceful reload spawns a new generation then stops the old one", async () => {
+    const { watcher, rec } = standaloneWatcher(wcfg({ name: "gen", cmd: "sleep 30", numprocesses: 2 }));
+    const old = (await watcher.start()).started;
+    const res = await watcher.reload();
+    expect(res.stopped.sort()).toEqual(old.sort());
+    expect(res.started).toHaveLength(2);
+    expect(res.kept).toEqual([]);
+    const topics = rec.topics().slice(rec.topics().indexOf("watcher.gen.start") + 1);
+    expect(topics.slice(0, 2)).toEqual(["watcher.gen.spawn", "watcher.gen.spawn"]);
+    expect(topics.at(-1)).toBe("watcher.gen.reload");
+  });
+
+  test("a sequential reload replaces processes one at a time", async () => {
+    const { watcher, rec } = standaloneWatcher(wcfg({ name: "seq", cmd: "sleep 30", numprocesses: 2 }));
+    await watcher.start();
+    const res = await watcher.reload({ sequential: true });
+    expect(res.started).toHaveLength(2);
+    const after = rec.topics().slice(rec.topics().indexOf("watcher.seq.start") + 1).map((t) => t.split(".")[2]);
+    expect(after).toEqual(["kill", "reap", "spawn", "kill", "reap", "spawn", "reload"]);
+  });
+
+  test("with send_hup a reload sends SIGHUP and keeps the pids", async () => {
+    const { watcher } = standaloneWatcher(
+      wcfg({ name: "hup", cmd: "sh -c 'trap \"echo hup >> $0\" HUP; while :; do sleep 0.05; done' " + hupFile, send_hup: true }),
+    );
+    const [pid] = (await watcher.start()).started;
+    await Bun.sleep(150);
+    const res = await watcher.reload();
+    expect(res.kept).toEqual([pid!]);
+    await until(() => existsSync(hupFile), 2000, "hup marker");
+  });
+
+  test("set cmd reloads the watcher with the new command and emits updated", async () => {
+    const { watcher, rec } = standaloneWatcher(wcfg({ name: "setter", cmd: "sleep 30" }));
+    await watcher.start();
+    await watcher.setOptions({ cmd: "sleep 31", graceful_timeout: 1 });
+    expect(rec.of("updated")).toHaveLength(2);
+    expect(watcher.processes()[0]!.cmd).toBe("sleep 31");
+    expect(watcher.options().graceful_timeout).toBe(1);
   });
 });
