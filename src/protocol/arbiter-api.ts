@@ -60,7 +60,8 @@ export interface ControlledArbiter {
   removeWatcher(name: string, opts: { nostop: boolean }): Promise<unknown>;
   reload(opts: { graceful: boolean; sequential: boolean }): Promise<unknown>;
   reloadConfig(config: CircusConfig): Promise<unknown>;
-  restart(): Promise<unknown>;
+  /** Full restart; with `config`, rebuilt from that (re-read) configuration. */
+  restart(config?: CircusConfig): Promise<unknown>;
   numprocesses(): number;
   globalOptions(): CircusOptions | Record<string, unknown>;
 }

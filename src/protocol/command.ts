@@ -41,8 +41,11 @@ export interface CommandContext {
   endpointOwner: string | null;
   /** Make the daemon exit after stopping everything (the `quit` command). */
   quit(): Promise<void>;
-  /** Re-read the running config file (the `reloadconfig` command); rejects with the loader's message. */
-  loadConfig(): Promise<CircusConfig>;
+  /**
+   * Re-read the running config file (`reloadconfig`, `restart` without name); rejects with the
+   * loader's message; null when the daemon runs without a config file.
+   */
+  loadConfig(): Promise<CircusConfig | null>;
 }
 
 /** Result fields merged into the ok envelope (a handler returning nothing gives a bare ok; undefined fields are left out). */

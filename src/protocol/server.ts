@@ -15,7 +15,7 @@ export interface ControlServerOptions {
   /** Called by `quit` (after its reply is sent): stop everything and exit. */
   onQuit?: () => Promise<void> | void;
   /** How `reloadconfig` re-reads the config; default: loadConfig(configFile). */
-  loadConfig?: () => Promise<CircusConfig>;
+  loadConfig?: () => Promise<CircusConfig | null>;
   /** The config file `reloadconfig` re-reads when `loadConfig` is not given. */
   configFile?: string | null;
 }
@@ -47,7 +47,7 @@ export async function startControlServer(
     loadConfig:
       options.loadConfig ??
       (async () => {
-        if (!configFile) throw new Error("the daemon was started without a config file; nothing to reload");
+        if (!configFile) return null;
         const { loadConfig } = await import("../config/load.ts");
         return loadConfig(configFile);
       }),

@@ -377,6 +377,8 @@ describe("mutating commands", () => {
     await call(ctx, "restart", { name: "w*", waiting: true });
     expect(web.calls.map((c) => c[0])).toEqual(["stop", "start"]);
     expect(worker.calls.map((c) => c[0])).toEqual(["stop", "start"]);
+    expect(await call(ctx, "restart")).toMatchObject({ errno: 5, reason: "restart: no config" });
+    ctx.loadConfig = async () => null;
     await call(ctx, "restart");
     expect(arbiter.calls).toEqual([["restart", null]]);
   });

@@ -124,7 +124,7 @@ export function fakeContext(arbiter: FakeArbiter, extra: Partial<CommandContext>
     async quit() {
       ctx.quits++;
     },
-    async loadConfig(): Promise<CircusConfig> {
+    async loadConfig(): Promise<CircusConfig | null> {
       throw new Error("no config");
     },
     ...extra,

@@ -2,6 +2,7 @@
 
 import type { ReloadResult } from "../arbiter-api.ts";
 import type { Command, JsonObject } from "../command.ts";
+import { CommandError, Errno } from "../errors.ts";
 import { byPriority, matchWatchers, settle } from "../execution.ts";
 import { autostartOf, matchCli, readMatchProps, type MatchProps } from "./_match.ts";
 
@@ -17,7 +18,14 @@ export const restart: Command<MatchProps> = {
   validate: readMatchProps,
   async execute(ctx, { name, match }, waiting) {
     if (name === undefined) {
-      await settle(ctx.arbiter.restart(), waiting, "restart");
+      // Circus re-reads the config file for a full restart; a broken file is refused before anything stops.
+      let config;
+      try {
+        config = await ctx.loadConfig();
+      } catch (err) {
+        throw new CommandError(Errno.COMMAND_ERROR, `restart: ${(err as Error)?.message ?? String(err)}`);
+      }
+      await settle(config ? ctx.arbiter.restart(config) : ctx.arbiter.restart(), waiting, "restart");
       return;
     }
     const found = matchWatchers(ctx, name, match);
