@@ -2,7 +2,7 @@
 
 import { SectionReader } from "./fields.ts";
 import type { Diagnostics, RawSection } from "./raw.ts";
-import { CIRCUS_OPTIONS, CIRCUS_UNREAD } from "./schema.ts";
+import { CIRCUS_DEFAULTS as D, CIRCUS_INERT, CIRCUS_OPTIONS, CIRCUS_UNREAD } from "./schema.ts";
 import { suggest } from "./suggest.ts";
 import type { CircusOptions } from "./types.ts";
 
@@ -10,28 +10,27 @@ import type { CircusOptions } from "./types.ts";
 export function readCircusSection(section: RawSection | undefined, diag: Diagnostics, vars: Map<string, string>): CircusOptions {
   const empty: RawSection = { name: "circus", label: "circus", location: { file: "", line: 0 }, entries: new Map() };
   const r = new SectionReader(section ?? empty, diag, vars);
-  const d = CIRCUS_OPTIONS;
   const options: CircusOptions = {
-    endpoint: r.str("endpoint", d.endpoint.default as string),
+    endpoint: r.str("endpoint", D.endpoint),
     endpoint_owner: r.strOrNull("endpoint_owner"),
-    pubsub_endpoint: r.str("pubsub_endpoint", d.pubsub_endpoint.default as string),
-    multicast_endpoint: r.str("multicast_endpoint", d.multicast_endpoint.default as string),
-    stats_endpoint: r.str("stats_endpoint", d.stats_endpoint.default as string),
-    statsd: r.bool("statsd", false),
-    check_delay: r.float("check_delay", 5.0),
-    warmup_delay: r.int("warmup_delay", 0),
-    httpd: r.bool("httpd", false),
-    httpd_host: r.str("httpd_host", "localhost"),
-    httpd_port: r.int("httpd_port", 8080),
-    debug: r.bool("debug", false),
+    pubsub_endpoint: r.str("pubsub_endpoint", D.pubsub_endpoint),
+    multicast_endpoint: r.str("multicast_endpoint", D.multicast_endpoint),
+    stats_endpoint: r.str("stats_endpoint", D.stats_endpoint),
+    statsd: r.bool("statsd", D.statsd),
+    check_delay: r.float("check_delay", D.check_delay),
+    warmup_delay: r.int("warmup_delay", D.warmup_delay),
+    httpd: r.bool("httpd", D.httpd),
+    httpd_host: r.str("httpd_host", D.httpd_host),
+    httpd_port: r.int("httpd_port", D.httpd_port),
+    debug: r.bool("debug", D.debug),
     pidfile: r.strOrNull("pidfile"),
     umask: r.octal("umask"),
-    loglevel: r.str("loglevel", "info"),
-    logoutput: r.str("logoutput", "-"),
+    loglevel: r.str("loglevel", D.loglevel),
+    logoutput: r.str("logoutput", D.logoutput),
     loggerconfig: r.strOrNull("loggerconfig"),
     fqdn_prefix: r.strOrNull("fqdn_prefix"),
-    tail_lines: r.int("tail_lines", 1000),
-    hooks_timeout: r.float("hooks_timeout", 30),
+    tail_lines: r.int("tail_lines", D.tail_lines),
+    hooks_timeout: r.float("hooks_timeout", D.hooks_timeout),
   };
 
   if (options.check_delay <= 0) r.problem("check_delay", `${options.check_delay} is too small, expected a positive number of seconds like 5`);
@@ -47,11 +46,8 @@ export function readCircusSection(section: RawSection | undefined, diag: Diagnos
   if (options.httpd) r.warn("httpd", "the web dashboard (circushttpd) is not available yet; httpd is accepted and ignored for now");
 
   for (const key of section?.entries.keys() ?? []) {
-    if (key in CIRCUS_OPTIONS) {
-      const inert = CIRCUS_OPTIONS[key].inert;
-      if (inert) r.warn(key, inert);
-      continue;
-    }
+    if (key in CIRCUS_INERT) r.warn(key, CIRCUS_INERT[key]);
+    if (key in CIRCUS_OPTIONS) continue;
     if (key === "__name__") continue;
     if (CIRCUS_UNREAD.has(key)) {
       r.warn(key, "documented by Circus but never read by Circus 0.19; ignored");

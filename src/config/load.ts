@@ -8,7 +8,7 @@ import { readCircusSection } from "./circus-section.ts";
 import { readEnvSections } from "./env.ts";
 import { displayPath, parseByExtension, readIncludes } from "./includes.ts";
 import { readPlugin } from "./plugin.ts";
-import { applyDefaults, Diagnostics, mergeDocument } from "./raw.ts";
+import { applyDefaults, Diagnostics, mergeDocument, type RawSection } from "./raw.ts";
 import { readSocket } from "./socket.ts";
 import { envVars } from "./substitute.ts";
 import { suggest } from "./suggest.ts";
@@ -53,7 +53,7 @@ export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<
 
   const sockets: SocketConfig[] = [];
   const plugins: PluginConfig[] = [];
-  const watcherSections = [];
+  const watcherSections: RawSection[] = [];
   for (const section of doc.sections.values()) {
     if (section.entries.size === 0) continue; // Circus skips empty sections.
     const n = section.name;

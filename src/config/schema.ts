@@ -1,73 +1,91 @@
 // Option tables: every known key of [circus], [watcher:*] and [socket:*] with its type and default.
 
+import type { CircusOptions, SocketConfig, WatcherConfig } from "./types.ts";
+
 /** How a key's value is read (`?` = may be absent → null). */
 export type OptionType = "str" | "str?" | "bool" | "int" | "float" | "signal" | "octal?" | "id?" | "list" | "args";
 
-export interface OptionSpec {
-  type: OptionType;
-  default: string | number | boolean | null;
-  /** Accepted for compatibility but inert here; the text explains why (shown as a warning). */
-  inert?: string;
-}
+export const CIRCUS_DEFAULTS: CircusOptions = {
+  endpoint: "tcp://127.0.0.1:5555",
+  endpoint_owner: null,
+  pubsub_endpoint: "tcp://127.0.0.1:5556",
+  multicast_endpoint: "udp://237.219.251.97:12027",
+  stats_endpoint: "tcp://127.0.0.1:5557",
+  statsd: false,
+  check_delay: 5.0,
+  warmup_delay: 0,
+  httpd: false,
+  httpd_host: "localhost",
+  httpd_port: 8080,
+  debug: false,
+  pidfile: null,
+  umask: null,
+  loglevel: "info",
+  logoutput: "-",
+  loggerconfig: null,
+  fqdn_prefix: null,
+  tail_lines: 1000,
+  hooks_timeout: 30,
+};
 
-export const CIRCUS_OPTIONS: Record<string, OptionSpec> = {
-  endpoint: { type: "str", default: "tcp://127.0.0.1:5555" },
-  endpoint_owner: { type: "str?", default: null },
-  pubsub_endpoint: { type: "str", default: "tcp://127.0.0.1:5556" },
-  multicast_endpoint: { type: "str", default: "udp://237.219.251.97:12027" },
-  stats_endpoint: { type: "str", default: "tcp://127.0.0.1:5557" },
-  statsd: { type: "bool", default: false },
-  check_delay: { type: "float", default: 5.0 },
-  warmup_delay: { type: "int", default: 0 },
-  include: { type: "list", default: null },
-  include_dir: { type: "list", default: null },
-  httpd: { type: "bool", default: false },
-  httpd_host: { type: "str", default: "localhost" },
-  httpd_port: { type: "int", default: 8080 },
-  debug: { type: "bool", default: false },
-  debug_gc: { type: "bool", default: false, inert: "Python garbage-collector debugging has no equivalent here; ignored" },
-  pidfile: { type: "str?", default: null },
-  umask: { type: "octal?", default: null },
-  loglevel: { type: "str", default: "info" },
-  logoutput: { type: "str", default: "-" },
-  loggerconfig: { type: "str?", default: null },
-  fqdn_prefix: { type: "str?", default: null },
-  tail_lines: { type: "int", default: 1000 },
-  hooks_timeout: { type: "float", default: 30 },
+/** Every key [circus] understands, with its type. */
+export const CIRCUS_OPTIONS: Record<keyof CircusOptions | "include" | "include_dir" | "debug_gc", OptionType> = {
+  endpoint: "str", endpoint_owner: "str?", pubsub_endpoint: "str", multicast_endpoint: "str", stats_endpoint: "str",
+  statsd: "bool", check_delay: "float", warmup_delay: "int", include: "list", include_dir: "list", httpd: "bool",
+  httpd_host: "str", httpd_port: "int", debug: "bool", debug_gc: "bool", pidfile: "str?", umask: "octal?",
+  loglevel: "str", logoutput: "str", loggerconfig: "str?", fqdn_prefix: "str?", tail_lines: "int", hooks_timeout: "float",
+};
+
+/** [circus] keys accepted for compatibility but inert here, with the reason shown as a warning. */
+export const CIRCUS_INERT: Record<string, string> = {
+  debug_gc: "Python garbage-collector debugging has no equivalent here; ignored",
 };
 
 /** Keys the Circus docs list for [circus] but 0.19 never reads. */
 export const CIRCUS_UNREAD = new Set(["statsd_close_outputs", "httpd_close_outputs", "stream_backend", "papa_endpoint"]);
 
-export const WATCHER_OPTIONS: Record<string, OptionSpec> = {
-  cmd: { type: "str", default: "" },
-  args: { type: "args", default: null },
-  shell: { type: "bool", default: false },
-  shell_args: { type: "str?", default: null },
-  executable: { type: "str?", default: null },
-  working_dir: { type: "str?", default: null },
-  uid: { type: "id?", default: null },
-  gid: { type: "id?", default: null },
-  copy_env: { type: "bool", default: false },
-  warmup_delay: { type: "int", default: 0 },
-  autostart: { type: "bool", default: true },
-  numprocesses: { type: "int", default: 1 },
-  priority: { type: "int", default: 0 },
-  singleton: { type: "bool", default: false },
-  use_sockets: { type: "bool", default: false },
-  stdin_socket: { type: "str?", default: null },
-  close_child_stdin: { type: "bool", default: true },
-  close_child_stdout: { type: "bool", default: false },
-  close_child_stderr: { type: "bool", default: false },
-  send_hup: { type: "bool", default: false },
-  stop_signal: { type: "signal", default: 15 },
-  stop_children: { type: "bool", default: false },
-  graceful_timeout: { type: "float", default: 30 },
-  max_retry: { type: "int", default: 5 },
-  max_age: { type: "int", default: 0 },
-  max_age_variance: { type: "int", default: 30 },
-  respawn: { type: "bool", default: true },
-  on_demand: { type: "bool", default: false },
+/** Watcher fields that come straight from one option key. */
+export type WatcherOptionKey = Exclude<keyof WatcherConfig, "name" | "rlimits" | "stdout_stream" | "stderr_stream" | "hooks" | "env" | "free" | "source">;
+
+/** Circus 0.19 defaults of a watcher's plain options (also what `add` over the wire starts from). */
+export const WATCHER_DEFAULTS: Pick<WatcherConfig, WatcherOptionKey> = {
+  cmd: "",
+  args: null,
+  shell: false,
+  shell_args: null,
+  executable: null,
+  working_dir: null,
+  uid: null,
+  gid: null,
+  copy_env: false,
+  warmup_delay: 0,
+  autostart: true,
+  numprocesses: 1,
+  priority: 0,
+  singleton: false,
+  use_sockets: false,
+  stdin_socket: null,
+  close_child_stdin: true,
+  close_child_stdout: false,
+  close_child_stderr: false,
+  send_hup: false,
+  stop_signal: 15,
+  stop_children: false,
+  graceful_timeout: 30,
+  max_retry: 5,
+  max_age: 0,
+  max_age_variance: 30,
+  respawn: true,
+  on_demand: false,
+};
+
+/** Every plain watcher option with its type (`warmup_delay` is an int in files, as in Circus). */
+export const WATCHER_OPTIONS: Record<WatcherOptionKey, OptionType> = {
+  cmd: "str", args: "args", shell: "bool", shell_args: "str?", executable: "str?", working_dir: "str?", uid: "id?",
+  gid: "id?", copy_env: "bool", warmup_delay: "int", autostart: "bool", numprocesses: "int", priority: "int",
+  singleton: "bool", use_sockets: "bool", stdin_socket: "str?", close_child_stdin: "bool", close_child_stdout: "bool",
+  close_child_stderr: "bool", send_hup: "bool", stop_signal: "signal", stop_children: "bool", graceful_timeout: "float",
+  max_retry: "int", max_age: "int", max_age_variance: "int", respawn: "bool", on_demand: "bool",
 };
 
 /** Python-only watcher options: accepted with a warning. `free` ones stay visible in `options`, as in Circus. */
@@ -88,17 +106,13 @@ export const RLIMIT_NAMES = [
   "locks", "sigpending", "msgqueue", "nice", "rtprio", "rttime",
 ] as const;
 
-export const SOCKET_OPTIONS: Record<string, OptionSpec> = {
-  host: { type: "str", default: "localhost" },
-  port: { type: "int", default: 8080 },
-  family: { type: "str", default: "AF_INET" },
-  type: { type: "str", default: "SOCK_STREAM" },
-  proto: { type: "str", default: "0" },
-  backlog: { type: "int", default: 2048 },
-  path: { type: "str?", default: null },
-  umask: { type: "int", default: 8 },
-  replace: { type: "bool", default: false },
-  interface: { type: "str?", default: null },
-  so_reuseport: { type: "bool", default: false },
-  blocking: { type: "bool", default: false },
+/** Socket option keys and their types; `proto`, `family`, `type` are names checked by socket.ts. */
+export const SOCKET_OPTIONS: Record<Exclude<keyof SocketConfig, "name" | "raw" | "source">, OptionType> = {
+  host: "str", port: "int", family: "str", type: "str", proto: "str", backlog: "int", path: "str?", umask: "int",
+  replace: "bool", interface: "str?", so_reuseport: "bool", blocking: "bool",
 };
+
+/** Socket defaults (Circus 0.19; umask 8 is read as decimal, a kept quirk). */
+export const SOCKET_DEFAULTS = {
+  host: "localhost", port: 8080, family: "AF_INET", type: "SOCK_STREAM", proto: 0, backlog: 2048, umask: 8,
+} as const;

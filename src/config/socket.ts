@@ -2,7 +2,7 @@
 
 import { SectionReader } from "./fields.ts";
 import type { Diagnostics, RawSection } from "./raw.ts";
-import { SOCKET_OPTIONS } from "./schema.ts";
+import { SOCKET_DEFAULTS as D, SOCKET_OPTIONS } from "./schema.ts";
 import { suggest } from "./suggest.ts";
 import type { SocketConfig, SocketFamily, SocketType } from "./types.ts";
 
@@ -46,15 +46,15 @@ export function readSocket(section: RawSection, diag: Diagnostics, vars: Map<str
 
   const socket: SocketConfig = {
     name,
-    host: r.str("host", "localhost"),
-    port: r.int("port", 8080),
-    family: oneOf(r, "family", FAMILIES, "AF_INET"),
-    type: oneOf(r, "type", TYPES, "SOCK_STREAM"),
+    host: r.str("host", D.host),
+    port: r.int("port", D.port),
+    family: oneOf(r, "family", FAMILIES, D.family),
+    type: oneOf(r, "type", TYPES, D.type),
     proto: protoOf(r),
-    backlog: r.int("backlog", 2048),
+    backlog: r.int("backlog", D.backlog),
     path,
     // Circus reads this umask as a decimal number (022 → 22); kept so existing configs bind the same way.
-    umask: r.int("umask", 8),
+    umask: r.int("umask", D.umask),
     replace: r.bool("replace", false),
     interface: r.strOrNull("interface"),
     so_reuseport: r.bool("so_reuseport", false),

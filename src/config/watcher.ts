@@ -7,7 +7,7 @@ import { SectionReader } from "./fields.ts";
 import { HookError, isHookName, parseHook } from "./hooks.ts";
 import type { Diagnostics, RawSection, RawValue } from "./raw.ts";
 import { parseInt, ScalarError } from "./scalars.ts";
-import { RLIMIT_NAMES, WATCHER_GROUPS, WATCHER_OPTIONS, WATCHER_PYTHON_ONLY } from "./schema.ts";
+import { RLIMIT_NAMES, WATCHER_DEFAULTS as D, WATCHER_GROUPS, WATCHER_OPTIONS, WATCHER_PYTHON_ONLY } from "./schema.ts";
 import { envVars, substitute } from "./substitute.ts";
 import { suggest } from "./suggest.ts";
 import { HOOK_NAMES, type HookConfig, type HookName, type StreamConfig, type WatcherConfig } from "./types.ts";
@@ -67,37 +67,37 @@ export function readWatcher(section: RawSection, ctx: WatcherContext): WatcherCo
   const r = new SectionReader(section, ctx.diag, vars);
   if (name.trim() === "") ctx.diag.problem(section.location, section.label, "the watcher has no name, expected a header like [watcher:web]");
 
-  const copy_env = r.bool("copy_env", false);
+  const copy_env = r.bool("copy_env", D.copy_env);
   const w: WatcherConfig = {
     name,
-    cmd: r.str("cmd", ""),
+    cmd: r.str("cmd", D.cmd),
     args: argsOf(r, vars),
-    shell: r.bool("shell", false),
+    shell: r.bool("shell", D.shell),
     shell_args: r.strOrNull("shell_args"),
     executable: r.strOrNull("executable"),
     working_dir: r.strOrNull("working_dir"),
     uid: idOf(r, "uid"),
     gid: idOf(r, "gid"),
     copy_env,
-    warmup_delay: r.int("warmup_delay", 0),
-    autostart: r.bool("autostart", true),
-    numprocesses: r.int("numprocesses", 1),
-    priority: r.int("priority", 0),
-    singleton: r.bool("singleton", false),
-    use_sockets: r.bool("use_sockets", false),
+    warmup_delay: r.int("warmup_delay", D.warmup_delay),
+    autostart: r.bool("autostart", D.autostart),
+    numprocesses: r.int("numprocesses", D.numprocesses),
+    priority: r.int("priority", D.priority),
+    singleton: r.bool("singleton", D.singleton),
+    use_sockets: r.bool("use_sockets", D.use_sockets),
     stdin_socket: r.strOrNull("stdin_socket"),
-    close_child_stdin: r.bool("close_child_stdin", true),
-    close_child_stdout: r.bool("close_child_stdout", false),
-    close_child_stderr: r.bool("close_child_stderr", false),
-    send_hup: r.bool("send_hup", false),
-    stop_signal: r.signal("stop_signal", 15),
-    stop_children: r.bool("stop_children", false),
-    graceful_timeout: r.float("graceful_timeout", 30),
-    max_retry: r.int("max_retry", 5),
-    max_age: r.int("max_age", 0),
-    max_age_variance: r.int("max_age_variance", 30),
-    respawn: r.bool("respawn", true),
-    on_demand: r.bool("on_demand", false),
+    close_child_stdin: r.bool("close_child_stdin", D.close_child_stdin),
+    close_child_stdout: r.bool("close_child_stdout", D.close_child_stdout),
+    close_child_stderr: r.bool("close_child_stderr", D.close_child_stderr),
+    send_hup: r.bool("send_hup", D.send_hup),
+    stop_signal: r.signal("stop_signal", D.stop_signal),
+    stop_children: r.bool("stop_children", D.stop_children),
+    graceful_timeout: r.float("graceful_timeout", D.graceful_timeout),
+    max_retry: r.int("max_retry", D.max_retry),
+    max_age: r.int("max_age", D.max_age),
+    max_age_variance: r.int("max_age_variance", D.max_age_variance),
+    respawn: r.bool("respawn", D.respawn),
+    on_demand: r.bool("on_demand", D.on_demand),
     rlimits: {},
     stdout_stream: null,
     stderr_stream: null,
@@ -150,8 +150,8 @@ function readGroups(r: SectionReader, w: WatcherConfig, vars: Map<string, string
       const spec = WATCHER_PYTHON_ONLY[key];
       r.warn(key, `Python-only option: ${spec.why}`);
       if (spec.free) w.free[key] = r.text(key) ?? "";
-    } else if (key === "env") {
-      r.warn(key, "an env key inside a watcher section is ignored (as in Circus); use an [env:NAME] section");
+    } else if (key === "env" || key.startsWith("env.")) {
+      r.warn(key, "env inside a watcher section is ignored (as in Circus); use an [env:NAME] section ([env.NAME] in TOML)");
     } else {
       w.free[key] = r.text(key) ?? "";
       const grouped = WATCHER_GROUPS.some((g) => key.startsWith(g));

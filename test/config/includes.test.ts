@@ -67,4 +67,10 @@ describe("includes", () => {
     });
     expect((await loadConfig(join(dir, "circus.ini"), { environ: {} })).watchers[0].env).toEqual({ A: "included", B: "included" });
   });
+
+  test("a hook in an included file is resolved against that file's directory", async () => {
+    const dir = tree({ "circus.ini": "[circus]\ninclude = sub/w.ini\n", "sub/w.ini": "[watcher:w]\ncmd = x\nhooks.after_start = ./h.ts:done\n" });
+    const hook = (await loadConfig(join(dir, "circus.ini"), { environ: {} })).watchers[0].hooks.after_start;
+    expect(hook?.target).toMatchObject({ kind: "module", module: join(dir, "sub/h.ts") });
+  });
 });

@@ -156,4 +156,18 @@ describe("[watcher:NAME] sections", () => {
     const [p] = await problemsOf("[watcher:web]\ncmd = x\n[watcher:Web]\ncmd = x\n");
     expect(p).toContain("names are case-insensitive");
   });
+
+  test("an env key inside a watcher is ignored with a pointer to [env:NAME]", async () => {
+    const c = await loadText("[watcher:web]\ncmd = run\nenv = A=1\n");
+    expect(c.watchers[0].env).toEqual({});
+    expect(c.warnings[0].message).toStartWith("watcher:web.env: env inside a watcher section is ignored");
+  });
+
+  test("warnings in TOML files carry the key's line", async () => {
+    const c = await loadText('[watcher.web]\ncmd = "run"\nnumprocess = 2\n', { name: "circus.toml" });
+    expect(c.warnings.map((w) => [w.location?.line, w.message])).toEqual([
+      [3, 'watcher.web.numprocess: unknown option kept as a free option; did you mean "numprocesses"?'],
+    ]);
+    expect(c.watchers[0].free.numprocess).toBe("2");
+  });
 });
