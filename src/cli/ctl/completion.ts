@@ -69,11 +69,12 @@ export async function watcherNames(globals: GlobalOptions): Promise<string[]> {
 
 /**
  * Candidates for the word at `cword` (1 = the first word after the program) of `words`: commands,
- * options, or watcher names for a command's <name>.
+ * options, or watcher names for a command's <name> (asked of the daemon at `base`'s endpoint,
+ * unless the words name their own --endpoint).
  */
-export async function completeWords(words: string[], cword: number): Promise<string[]> {
+export async function completeWords(words: string[], cword: number, base?: GlobalOptions): Promise<string[]> {
   const curr = words[cword - 1] ?? "";
-  const globals = defaultGlobals();
+  const globals = { ...(base ?? defaultGlobals()) };
   let i = 0;
   // Skip global options before the command, remembering --endpoint for the `list` call.
   while (i < cword - 1 && words[i]?.startsWith("--")) {

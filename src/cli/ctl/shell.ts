@@ -83,7 +83,7 @@ export async function runShell(globals: GlobalOptions, io: Io): Promise<number> 
     const curr = words[words.length - 1] ?? "";
     const cword = words.length;
     const first = words.length === 1;
-    void completeWords(words, cword)
+    void completeWords(words, cword, globals)
       .then((found) => {
         const all = first ? [...new Set([...found, "help"].filter((w) => w.startsWith(curr)))].sort() : found;
         callback(null, [all.length === 1 ? [all[0] + " "] : all, curr]);
