@@ -14,7 +14,8 @@ const TOOL_LINKS = ["circusd", "circusctl", "circus-top", "circusd-stats", "circ
 const TARGETS = ["linux-x64", "linux-arm64", "linux-x64-musl", "linux-arm64-musl"];
 
 function compile(outfile: string, target?: string): void {
-  const args = ["build", "--compile", "--minify", "--sourcemap=none", entry, "--outfile", outfile];
+  // A daemon must not pick up a stray .env or bunfig.toml from whatever directory it starts in.
+  const args = ["build", "--compile", "--minify", "--sourcemap=none", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", entry, "--outfile", outfile];
   if (target) args.push(`--target=bun-${target}`);
   const result = Bun.spawnSync([process.execPath, ...args], { cwd: root, stdout: "inherit", stderr: "inherit" });
   if (result.exitCode !== 0) {

@@ -66,14 +66,15 @@ function usage(): string {
 
 /** Pick the tool from the invoked name or the first argument; returns the exit code. */
 export async function main(invokedAs: string, args: string[]): Promise<number> {
-  const tool = TOOL_NAMES[basename(invokedAs)];
-  if (tool) return run(tool, args);
-
   const [first, ...rest] = args;
+  // The exec launcher comes first: the daemon re-runs this binary under whatever name it was installed.
   if (first === "__exec") {
     const { runLauncher } = await import("./os/launcher.ts");
     return runLauncher(rest);
   }
+  const tool = TOOL_NAMES[basename(invokedAs)];
+  if (tool) return run(tool, args);
+
   if (first === "--version" || first === "-v") {
     process.stdout.write(`circus ${VERSION}\n`);
     return 0;

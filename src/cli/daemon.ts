@@ -9,7 +9,7 @@ import type { CircusConfig } from "../config/types.ts";
 import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../log.ts";
 import { VERSION } from "../version.ts";
 import { claimPidfile, PidfileError, releasePidfile } from "./pidfile.ts";
-import { selfCommand } from "./self.ts";
+import { selfCommand } from "../os/launcher.ts";
 
 const log = getLogger("circus");
 
