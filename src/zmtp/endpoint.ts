@@ -62,7 +62,7 @@ function parseIpc(text: string, rest: string): IpcEndpoint {
   const path = abstract ? rest.slice(1) : rest;
   if (abstract && path === "") throw new EndpointError(text, "missing abstract socket name after @");
   // Abstract names carry a leading NUL in sun_path, so they get one byte less.
-  const bytes = Buffer.byteLength(path) + (abstract ? 1 : 0);
+  const bytes = new TextEncoder().encode(path).length + (abstract ? 1 : 0);
   if (bytes > MAX_IPC_PATH) {
     throw new EndpointError(text, `ipc path is ${bytes} bytes; the limit is ${MAX_IPC_PATH} (use a shorter or relative path)`);
   }
