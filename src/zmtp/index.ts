@@ -10,7 +10,7 @@
 //   const [reply] = await dealer.receive();                  // or onMessage(cb), or `for await`
 //   await dealer.close(); await router.close();
 //
-// Every socket: bind(ep) → Promise<resolved ep>, connect(ep), onMessage(cb), receive(), for await,
+// Every socket: bind(ep) → Promise<resolved ep>, connect(ep), onMessage(cb), receive(timeoutMs?), for await,
 // close(), peerCount, endpoint. Sending: RouterSocket.send([id, ...]), DealerSocket.send(frames),
 // PubSocket.send([topic, ...]) → subscribers reached, SubSocket.subscribe/unsubscribe(prefix),
 // ReqSocket.request(frames, timeoutMs) / send, RepSocket.send(reply) answers the last request.
