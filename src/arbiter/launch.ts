@@ -1,27 +1,38 @@
 // Decides how a SpawnPlan is executed when it needs more than Bun.spawn offers: rlimits and a full
-// user switch (setgid + initgroups + setuid) go through the `circus __exec` launcher of src/os.
+// user switch (setgroups/initgroups + setgid + setuid) go through the `circus __exec` launcher of src/os,
+// which applies them to itself and then execs the worker under the same pid.
 
 import type { WatcherConfig } from "../config/types.ts";
-import { resolveGroup, resolveUser } from "../os/users.ts";
+import { buildLauncherCommand, type LaunchSpec } from "../os/launcher.ts";
+import { resolveGroup, resolveUser, supplementaryGroups } from "../os/users.ts";
 import { SpawnError } from "./errors.ts";
 import type { SpawnPlan } from "./spawnplan.ts";
 
-/** Resolve uid/gid at each spawn (an unknown user fails the spawn, as in Circus) and apply the launcher if needed. */
+/** Resolve uid/gid at each spawn (an unknown user fails the spawn, as in Circus) and route through the launcher if needed. */
 export async function wrapWithLauncher(plan: SpawnPlan, cfg: WatcherConfig): Promise<SpawnPlan> {
   const hasRlimits = Object.keys(cfg.rlimits).length > 0;
   if (!hasRlimits && cfg.uid === null && cfg.gid === null) return plan;
-  let uid: number | null = null;
-  let gid: number | null = null;
+  const spec: LaunchSpec = { file: plan.file, argv: plan.argv, env: plan.env, rlimits: cfg.rlimits };
   try {
     if (cfg.uid !== null) {
       const user = resolveUser(cfg.uid);
-      uid = user.uid;
-      gid = user.gid;
+      spec.uid = user.uid;
+      spec.gid = user.gid;
+      // Circus's initgroups: the user's own supplementary groups, never the daemon's (often root's).
+      spec.groups = supplementaryGroups(user.name, cfg.gid !== null ? resolveGroup(cfg.gid) : user.gid);
     }
-    if (cfg.gid !== null) gid = resolveGroup(cfg.gid);
+    if (cfg.gid !== null) spec.gid = resolveGroup(cfg.gid);
   } catch (err) {
     throw new SpawnError((err as Error).message, { cause: err });
   }
-  if (hasRlimits) throw new SpawnError("rlimit_* options need the circus launcher, which is not available");
-  return { ...plan, uid, gid };
+  const launcher = buildLauncherCommand(spec);
+  return {
+    ...plan,
+    file: launcher.cmd[0]!,
+    argv: launcher.cmd,
+    env: launcher.env,
+    shownArgv: plan.shownArgv,
+    uid: null,
+    gid: null,
+  };
 }

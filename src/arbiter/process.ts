@@ -72,7 +72,12 @@ export class WorkerProcess {
         detached: true,
         uid: plan.uid ?? undefined,
         gid: plan.gid ?? undefined,
-        stdio: [plan.stdin, output.stdout, output.stderr, ...plan.extraFds],
+        stdio: [
+          plan.stdin,
+          plan.closeStdout ? "ignore" : output.stdout,
+          plan.closeStderr ? "ignore" : output.stderr,
+          ...plan.extraFds,
+        ],
         onExit(_sub, exitCode, signalCode) {
           resolveExit({ exitCode: exitCodeOf(exitCode, signalCode), atMs: Date.now() });
         },
@@ -83,7 +88,7 @@ export class WorkerProcess {
       });
     }
     trackChild(subprocess.pid, exited);
-    const proc = new WorkerProcess(subprocess.pid, wid, Date.now(), plan.argv, exited, subprocess);
+    const proc = new WorkerProcess(subprocess.pid, wid, Date.now(), plan.shownArgv, exited, subprocess);
     if (output.attach) {
       const out = subprocess.stdout instanceof ReadableStream ? subprocess.stdout : null;
       const err = subprocess.stderr instanceof ReadableStream ? subprocess.stderr : null;

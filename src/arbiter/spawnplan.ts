@@ -9,11 +9,16 @@ import { spawnVars, substitute } from "./spawnvars.ts";
 export interface SpawnPlan {
   /** argv as the child sees it (argv[0] included). */
   argv: string[];
+  /** The worker's own argv, for display (differs from `argv` when a launcher runs first). */
+  shownArgv: string[];
   /** Absolute path (or path with a slash) of the file to exec. */
   file: string;
   env: Record<string, string>;
   cwd: string | null;
   stdin: "ignore" | "inherit" | number;
+  /** close_child_stdout/stderr: that stream goes to /dev/null whatever output sink is configured. */
+  closeStdout: boolean;
+  closeStderr: boolean;
   /** Daemon fds that become the child's fds 3, 4, … in this order. */
   extraFds: number[];
   uid: number | null;
@@ -75,10 +80,13 @@ export function buildSpawnPlan(cfg: WatcherConfig, wid: number, sockets: SpawnSo
 
   return {
     argv,
+    shownArgv: argv,
     file,
     env,
     cwd: cfg.working_dir,
     stdin,
+    closeStdout: cfg.close_child_stdout,
+    closeStderr: cfg.close_child_stderr,
     extraFds,
     uid: null,
     gid: null,

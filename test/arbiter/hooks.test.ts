@@ -1,0 +1,116 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { HookConfig, HookName } from "../../src/config/types.ts";
+import { parseHookSpec, truthy } from "../../src/arbiter/hooks.ts";
+import { killLeftovers, standaloneWatcher, wcfg } from "./helpers.ts";
+
+afterEach(killLeftovers);
+
+const fixture = join(import.meta.dir, "fixtures", "hooks.ts");
+const calls = () => ((globalThis as Record<string, unknown>).__hookCalls ?? []) as string[];
+
+function mod(exportName: string, ignoreErrors = false): HookConfig {
+  return { target: { kind: "module", module: fixture, exportName, raw: `${fixture}:${exportName}` }, ignoreErrors };
+}
+
+function hooks(h: Partial<Record<HookName, HookConfig>>) {
+  return h;
+}
+
+describe("hooks", () => {
+  test("a before_start hook returning false aborts the start", async () => {
+    const { watcher, rec } = standaloneWatcher(wcfg({ name: "h1", cmd: "sleep 30", hooks: hooks({ before_start: mod("refuse") }) }));
+    const res = await watcher.start();
+    expect(res.started).toEqual([]);
+    expect(watcher.status()).toBe("stopped");
+    expect(rec.of("spawn")).toHaveLength(0);
+    expect(rec.of("hook_success")[0]!.payload.name).toBe("before_start");
+  });
+
+  test("a hook returning nothing counts as false, as in Circus", async () => {
+    const { watcher } = standaloneWatcher(wcfg({ name: "h2", cmd: "sleep 30", hooks: hooks({ before_start: mod("nothing") }) }));
+    await watcher.start();
+    expect(watcher.status()).toBe("stopped");
+  });
+
+  test("after_spawn receives the pid and spawn is emitted after it", async () => {
+    const { watcher, rec } = standaloneWatcher(wcfg({ name: "h3", cmd: "sleep 30", hooks: hooks({ after_spawn: mod("allow") }) }));
+    const [pid] = (await watcher.start()).started;
+    expect(calls()).toContain(`allow:after_spawn:${pid}`);
+    const topics = rec.topics();
+    expect(topics.indexOf("watcher.h3.hook_success")).toBeLessThan(topics.indexOf("watcher.h3.spawn"));
+    await watcher.stop();
+  });
+
+  test("a failing before_spawn stops the watcher and emits hook_failure with the error", async () => {
+    const { watcher, rec } = standaloneWatcher(wcfg({ name: "h4", cmd: "sleep 30", hooks: hooks({ before_spawn: mod("explode") }) }));
+    await watcher.start();
+    expect(watcher.status()).toBe("stopped");
+    expect(rec.of("hook_failure")[0]!.payload).toMatchObject({ name: "before_spawn", error: "boom" });
+  });
+
+  test("the ignore-errors flag turns a failure into success", async () => {
+    const { watcher } = standaloneWatcher(wcfg({ name: "h5", cmd: "sleep 30", hooks: hooks({ before_start: mod("explode", true) }) }));
+    const res = await watcher.start();
+    expect(res.started).toHaveLength(1);
+    await watcher.stop();
+  });
+
+  test("failures of before_stop are ignored by default", async () => {
+    const { watcher } = standaloneWatcher(wcfg({ name: "h6", cmd: "sleep 30", hooks: hooks({ before_stop: mod("explode") }) }));
+    await watcher.start();
+    await watcher.stop();
+    expect(watcher.status()).toBe("stopped");
+  });
+
+  test("a before_signal veto keeps the process alive unless the signal is SIGKILL", async () => {
+    const { watcher } = standaloneWatcher(
+      wcfg({ name: "h7", cmd: "sleep 30", graceful_timeout: 0.3, hooks: hooks({ before_signal: mod("refuse") }) }),
+    );
+    const [pid] = (await watcher.start()).started;
+    await watcher.signal({ signum: 15 });
+    await Bun.sleep(50);
+    expect(watcher.pids()).toEqual([pid!]);
+    const t0 = Date.now();
+    await watcher.stop();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+  });
+
+  test("a command hook gets CIRCUS_* variables and exit 0 means true", async () => {
+    const out = join(tmpdir(), `circus-hook-${process.pid}`);
+    rmSync(out, { force: true });
+    const command = `echo "$CIRCUS_WATCHER $CIRCUS_HOOK $CIRCUS_PID $CIRCUS_ENDPOINT" >> ${out}`;
+    const { watcher } = standaloneWatcher(
+      wcfg({ name: "h8", cmd: "sleep 30", hooks: hooks({ after_spawn: { target: { kind: "command", command, raw: command }, ignoreErrors: false } }) }),
+    );
+    const [pid] = (await watcher.start()).started;
+    expect(watcher.status()).toBe("active");
+    expect(existsSync(out)).toBe(true);
+    expect(readFileSync(out, "utf8").trim()).toBe(`h8 after_spawn ${pid} tcp://127.0.0.1:5555`);
+    await watcher.stop();
+    rmSync(out, { force: true });
+  });
+
+  test("a hook running past hooks_timeout fails", async () => {
+    const { watcher, rec } = standaloneWatcher(
+      wcfg({ name: "h9", cmd: "sleep 30", hooks: hooks({ before_start: { target: { kind: "command", command: "sleep 5", raw: "" }, ignoreErrors: false } }) }),
+      { hooksTimeoutMs: 200 },
+    );
+    await watcher.start();
+    expect(watcher.status()).toBe("stopped");
+    expect(String(rec.of("hook_failure")[0]!.payload.error)).toContain("timed out");
+  });
+});
+
+describe("hook helpers", () => {
+  test("truthiness follows Python", () => {
+    for (const v of [undefined, null, false, 0, "", [], {}]) expect(truthy(v)).toBe(false);
+    for (const v of [true, 1, "x", [0], { a: 1 }]) expect(truthy(v)).toBe(true);
+  });
+  test("parseHookSpec reads module and command targets with an optional flag", () => {
+    expect(parseHookSpec("/x/h.ts:check, true")).toMatchObject({ target: { kind: "module", module: "/x/h.ts", exportName: "check" }, ignoreErrors: true });
+    expect(parseHookSpec("cmd:notify.sh a,b")).toMatchObject({ target: { kind: "command", command: "notify.sh a,b" }, ignoreErrors: false });
+  });
+});

@@ -1,0 +1,116 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { readFileSync, readlinkSync } from "node:fs";
+import { buildSpawnPlan } from "../../src/arbiter/spawnplan.ts";
+import { SpawnError } from "../../src/arbiter/errors.ts";
+import { killLeftovers, procStatus, standaloneWatcher, until, wcfg } from "./helpers.ts";
+
+afterEach(killLeftovers);
+
+function cmdline(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(0, -1);
+}
+
+describe("spawn plan", () => {
+  test("cmd and args are shlex-split after substitution", () => {
+    const plan = buildSpawnPlan(wcfg({ name: "p", cmd: "echo 'a b' $(circus.wid)", args: "--x=\"1 2\"" }), 7, new Map());
+    expect(plan.argv).toEqual(["echo", "a b", "7", "--x=1 2"]);
+    expect(plan.file.endsWith("/echo")).toBe(true);
+  });
+
+  test("shell=true hands the command line to sh -c unquoted, shell_args after it", () => {
+    const plan = buildSpawnPlan(wcfg({ name: "p", cmd: "echo $HOME | wc -c", shell: true, shell_args: "zero one" }), 1, new Map());
+    expect(plan.argv).toEqual(["/bin/sh", "-c", "echo $HOME | wc -c", "zero", "one"]);
+  });
+
+  test("sockets become child fds 3, 4, … in name order and $(circus.sockets.NAME) names them", () => {
+    const sockets = new Map([["web", 40], ["api", 41]]);
+    const plan = buildSpawnPlan(wcfg({ name: "p", cmd: "echo --fd $(circus.sockets.web) $(circus.sockets.api)", use_sockets: true }), 1, sockets);
+    expect(plan.extraFds).toEqual([41, 40]);
+    expect(plan.argv.slice(1)).toEqual(["--fd", "4", "3"]);
+  });
+
+  test("without PATH in the env the program is looked up in /bin:/usr/bin", () => {
+    const plan = buildSpawnPlan(wcfg({ name: "p", cmd: "sleep 1", env: {} }), 1, new Map());
+    expect(["/bin/sleep", "/usr/bin/sleep"]).toContain(plan.file);
+  });
+
+  test("an unknown program is a SpawnError", () => {
+    expect(() => buildSpawnPlan(wcfg({ name: "p", cmd: "no-such-prog-xyz" }), 1, new Map())).toThrow(SpawnError);
+  });
+});
+
+describe("worker processes", () => {
+  test("each worker leads its own session and process group", async () => {
+    const { watcher } = standaloneWatcher(wcfg({ name: "sess", cmd: "sleep 30" }));
+    const [pid] = (await watcher.start()).started;
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    expect(Number(fields[2])).toBe(pid!); // pgrp
+    expect(Number(fields[3])).toBe(pid!); // session
+    await watcher.stop();
+  });
+
+  test("executable runs that file with cmd's first word as argv[0]", async () => {
+    const { watcher } = standaloneWatcher(wcfg({ name: "exe", cmd: "my-sleeper 30", executable: "/bin/sleep" }));
+    const [pid] = (await watcher.start()).started;
+    await until(() => cmdline(pid!).length > 0, 2000, "exec");
+    expect(cmdline(pid!)).toEqual(["my-sleeper", "30"]);
+    await watcher.stop();
+  });
+
+  test("working_dir becomes the child's cwd and stdin is /dev/null by default", async () => {
+    const { watcher } = standaloneWatcher(wcfg({ name: "cwd", cmd: "sleep 30", working_dir: "/tmp" }));
+    const [pid] = (await watcher.start()).started;
+    expect(readlinkSync(`/proc/${pid}/cwd`)).toBe("/tmp");
+    expect(readlinkSync(`/proc/${pid}/fd/0`)).toBe("/dev/null");
+    await watcher.stop();
+  });
+
+  test("close_child_stdout sends stdout to /dev/null", async () => {
+    const { watcher } = standaloneWatcher(wcfg({ name: "quiet", cmd: "sleep 30", close_child_stdout: true }));
+    const [pid] = (await watcher.start()).started;
+    expect(readlinkSync(`/proc/${pid}/fd/1`)).toBe("/dev/null");
+    await watcher.stop();
+  });
+
+  const root = process.getuid?.() === 0;
+  test.skipIf(!root)("uid and rlimit_nofile are applied through the launcher", async () => {
+    const { watcher } = standaloneWatcher(
+      wcfg({ name: "limited", cmd: "sleep 30", uid: "nobody", rlimits: { nofile: 123 } }),
+    );
+    await watcher.start();
+    // The launcher execs in place, so the pid stays; wait until the worker is sleep, not the launcher.
+    let pid = 0;
+    await until(() => {
+      pid = watcher.pids()[0] ?? 0;
+      return pid > 0 && readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sleep";
+    }, 5000, "exec of the worker");
+    expect(procStatus(pid, "Uid").split(/\s+/)[0]).toBe("65534");
+    const limits = readFileSync(`/proc/${pid}/limits`, "utf8").split("\n").find((l) => l.startsWith("Max open files"))!;
+    expect(limits.split(/\s{2,}/).slice(1, 3)).toEqual(["123", "123"]);
+    expect(procStatus(pid, "Groups")).not.toContain("0");
+    expect(watcher.processes()[0]!.cmd).toBe("sleep 30");
+    await watcher.stop();
+  });
+});
+
+describe("kill and signal", () => {
+  test("kill with a pid stops only that process and it is replaced", async () => {
+    const { watcher, rec } = standaloneWatcher(wcfg({ name: "k", cmd: "sleep 30", numprocesses: 2 }));
+    const [a, b] = (await watcher.start()).started;
+    await watcher.kill({ pid: a, signum: 9 });
+    expect(watcher.pids()).toContain(b!);
+    expect(watcher.pids()).not.toContain(a!);
+    expect(watcher.pids()).toHaveLength(2);
+    expect(rec.of("reap").find((e) => e.payload.process_pid === a)!.payload.exit_code).toBe(-9);
+  });
+
+  test("signal reaches the process, or with children its direct children only", async () => {
+    const { watcher } = standaloneWatcher(wcfg({ name: "sig", cmd: "sh -c 'sleep 30 & wait'", max_retry: -1 }));
+    const [pid] = (await watcher.start()).started;
+    let child = 0;
+    await until(() => (child = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim() || 0)) > 0, 2000, "child");
+    await watcher.signal({ signum: 9, pid, children: true });
+    await until(() => watcher.pids()[0] !== pid, 2000, "parent replaced after its child died");
+  });
+});
