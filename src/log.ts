@@ -9,7 +9,13 @@ const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warning: 30,
 export type LogSink = (line: string) => void;
 
 let threshold: number = LEVEL_RANK.info;
-let sink: LogSink = (line) => process.stderr.write(line + "\n");
+// Bun's own writer: `process.stderr` pulls in node's stream layer (~6 MB RSS in the compiled daemon).
+let stderrWriter: ReturnType<typeof Bun.stderr.writer> | null = null;
+let sink: LogSink = (line) => {
+  stderrWriter ??= Bun.stderr.writer();
+  stderrWriter.write(line + "\n");
+  stderrWriter.flush();
+};
 
 /** Parse a level name as Circus accepts it (any case); returns null for an unknown name. */
 export function parseLogLevel(text: string): LogLevel | null {

@@ -109,7 +109,11 @@ function configureLogging(flags: DaemonFlags, config: CircusConfig): string | nu
       writer.flush();
     });
   } else {
-    setLogSink((line) => process.stdout.write(line + "\n"));
+    const writer = Bun.stdout.writer();
+    setLogSink((line) => {
+      writer.write(line + "\n");
+      writer.flush();
+    });
   }
   return null;
 }
