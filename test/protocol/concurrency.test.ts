@@ -56,3 +56,25 @@ test("20 clients x 200 mixed commands while the watcher restarts: all answered, 
   // incr/decr were balanced: the target is back where it started.
   expect(h.arbiter.getWatcher("busy")!.numprocesses).toBe(2);
 }, 180_000);
+
+test("reads are answered at once while a slow stop is still running, and queued writes keep their order", async () => {
+  const h = await startHarness([
+    { name: "stubborn", cmd: "sh", args: ["-c", "trap '' TERM; sleep 60"], numprocesses: 1, graceful_timeout: 2 },
+  ]);
+  await waitProcesses(h, "stubborn", 1);
+  const writer = await h.client();
+  const reader = await h.client();
+  const started = Date.now();
+  const stopping = writer.call("stop", { name: "stubborn", waiting: true });
+  await Bun.sleep(100);
+  const t0 = Date.now();
+  expect((await reader.call("status", { name: "stubborn" })).status).toBe("stopping");
+  expect((await reader.call("list")).watchers).toEqual(["stubborn"]);
+  expect(Date.now() - t0).toBeLessThan(1000);
+  // A write queued behind the stop is answered after it, not refused.
+  const startReply = reader.call("start", { name: "stubborn", waiting: true });
+  expect((await stopping).status).toBe("ok");
+  expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
+  expect((await startReply).status).toBe("ok");
+  expect((await reader.call("status", { name: "stubborn" })).status).toBe("active");
+});
