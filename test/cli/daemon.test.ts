@@ -1,0 +1,178 @@
+// `circus daemon` from the outside: exit codes, config errors, pidfile, detaching, signals, PID 1.
+
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { childrenOf, circusCommand, descendantsOf, freePort, isAlive, pyCall, startDaemon, waitFor, type RunningDaemon } from "../helpers/daemon.ts";
+
+const running: RunningDaemon[] = [];
+const strayPids: number[] = [];
+afterEach(async () => {
+  for (const d of running.splice(0)) await d.stop();
+  for (const pid of strayPids.splice(0)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+});
+
+function sleepers(n: number, extra = ""): string {
+  return `[circus]
+endpoint = {endpoint}
+pubsub_endpoint = {pubsub}
+multicast_endpoint =
+check_delay = 1
+
+[watcher:sleepers]
+cmd = sleep 300
+numprocesses = ${n}
+graceful_timeout = 2
+${extra}
+`;
+}
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const result = Bun.spawnSync([...circusCommand(), ...args], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+  return { code: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
+}
+
+describe("circus daemon", () => {
+  test("refuses a bad config with every problem as file:line: section.key", () => {
+    const dir = mkdtempSync(join(tmpdir(), "circus-bad-"));
+    const path = join(dir, "bad.ini");
+    writeFileSync(path, "[watcher:a]\ncmd = sleep 1\nnumprocesses = three\n\n[watcher:b]\ncmd = sleep 1\nrespawn = maybe\n");
+    const r = run(["daemon", path]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${path}:3: watcher:a.numprocesses`);
+    expect(r.stderr).toContain(`${path}:7: watcher:b.respawn`);
+  });
+
+  test("prints usage and exits 0 without a config file, as circusd does", () => {
+    const r = run(["daemon"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout + r.stderr).toContain("config");
+  });
+
+  test("starts the configured workers and leaves nothing behind after SIGTERM", async () => {
+    const d = await startDaemon(sleepers(3));
+    running.push(d);
+    const pids = await waitFor(() => {
+      const kids = childrenOf(d.proc.pid);
+      return kids.length === 3 ? kids : null;
+    }, 5000, "3 workers");
+    d.proc.kill("SIGTERM");
+    expect(await d.proc.exited).toBe(0);
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+  });
+
+  test("quit over the control channel stops the workers and exits 0", async () => {
+    const d = await startDaemon(sleepers(2));
+    running.push(d);
+    const pids = await waitFor(() => (childrenOf(d.proc.pid).length === 2 ? childrenOf(d.proc.pid) : null));
+    const reply = await d.call("quit", { waiting: true });
+    expect(reply.status).toBe("ok");
+    expect(await d.proc.exited).toBe(0);
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+  });
+
+  test("writes the pidfile, refuses a second daemon on it, and removes it at exit", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "circus-pid-"));
+    const pidfile = join(dir, "circusd.pid");
+    const d = await startDaemon(sleepers(1), ["--pidfile", pidfile]);
+    running.push(d);
+    expect(readFileSync(pidfile, "utf8")).toBe(`${d.proc.pid}\n`);
+
+    const second = run(["daemon", d.configPath, "--pidfile", pidfile]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`held by running process ${d.proc.pid}`);
+
+    d.proc.kill("SIGTERM");
+    await d.proc.exited;
+    expect(existsSync(pidfile)).toBe(false);
+  });
+
+  test("SIGHUP reloads the workers gracefully: new pids replace the old ones", async () => {
+    const d = await startDaemon(sleepers(2));
+    running.push(d);
+    const before = await waitFor(() => (childrenOf(d.proc.pid).length === 2 ? childrenOf(d.proc.pid) : null));
+    d.proc.kill("SIGHUP");
+    await waitFor(() => {
+      const now = childrenOf(d.proc.pid);
+      return now.length === 2 && now.every((p) => !before.includes(p));
+    }, 8000, "a new generation of workers");
+    for (const pid of before) await waitFor(() => !isAlive(pid), 5000, `old worker ${pid} to exit`);
+  });
+
+  test("--daemon detaches into its own session and keeps serving after the caller exits", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "circus-detach-"));
+    const endpoint = `tcp://127.0.0.1:${freePort()}`;
+    const pidfile = join(dir, "d.pid");
+    const config = join(dir, "circus.ini");
+    writeFileSync(config, sleepers(1).replace("{endpoint}", endpoint).replace("{pubsub}", `tcp://127.0.0.1:${freePort()}`));
+    const r = run(["daemon", "--daemon", "--pidfile", pidfile, config]);
+    expect(r.code).toBe(0);
+    const pid = await waitFor(() => (existsSync(pidfile) ? Number(readFileSync(pidfile, "utf8")) : 0), 10000, "pidfile");
+    strayPids.push(pid, ...descendantsOf(pid));
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    expect(Number(stat[3])).toBe(pid); // session id == its own pid: a new session
+    await waitFor(async () => (await pyCall(endpoint, "status", {}, 300).catch(() => null))?.status === "ok", 10000);
+    strayPids.push(...descendantsOf(pid));
+    expect((await pyCall(endpoint, "quit", { waiting: true })).status).toBe("ok");
+    await waitFor(() => !isAlive(pid), 10000, "the detached daemon to exit");
+  });
+});
+
+describe("circus daemon as PID 1", () => {
+  test("in a new pid namespace it adopts and reaps orphaned grandchildren: no zombies", async () => {
+    if (!Bun.which("unshare")) throw new Error("unshare (util-linux) is required for this test");
+    const dir = mkdtempSync(join(tmpdir(), "circus-pid1-"));
+    const config = join(dir, "circus.ini");
+    const ctl = `ipc://${dir}/ctl.sock`;
+    // Each worker double-forks a short sleep that is orphaned at once, so PID 1 (the daemon) adopts it.
+    writeFileSync(
+      config,
+      `[circus]\nendpoint = ${ctl}\npubsub_endpoint = ipc://${dir}/pub.sock\nmulticast_endpoint =\ncheck_delay = 0.5\n\n` +
+        `[watcher:orphans]\ncmd = sh -c "(sleep 0.5 &) ; exec sleep 300"\nnumprocesses = 3\n`,
+    );
+    const proc = Bun.spawn(["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", ...circusCommand(), "daemon", config], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    let daemonPid = 0;
+    try {
+      await waitFor(async () => (await pyCall(ctl, "status", {}, 300).catch(() => null))?.status === "ok", 10000);
+      daemonPid = childrenOf(proc.pid)[0]!;
+      const parentOf = (p: number) => Number(readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
+      // 3 workers plus the 3 orphans they left behind, all children of the daemon now.
+      const adopted = await waitFor(() => {
+        const kids = childrenOf(daemonPid).filter((p) => parentOf(p) === daemonPid);
+        return kids.length >= 6 ? kids : null;
+      }, 5000, "orphans adopted by the daemon");
+      expect(adopted.length).toBeGreaterThanOrEqual(6);
+      await Bun.sleep(1500);
+      const zombies = childrenOf(daemonPid).filter((p) => {
+        try {
+          return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${p}/stat`, "utf8"));
+        } catch {
+          return false;
+        }
+      });
+      expect(zombies).toEqual([]);
+      expect(childrenOf(daemonPid).length).toBe(3);
+      expect((await pyCall(ctl, "quit", { waiting: true })).status).toBe("ok");
+      expect(await proc.exited).toBe(0);
+    } finally {
+      for (const pid of daemonPid ? [daemonPid, ...descendantsOf(daemonPid)] : []) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // gone
+        }
+      }
+      proc.kill("SIGKILL");
+    }
+  });
+});
