@@ -151,3 +151,62 @@ describe("Arbiter", () => {
     );
   });
 });
+
+describe("Arbiter ordering and responsiveness", () => {
+  test("a global stop signals watchers in ascending priority order", async () => {
+    const { arbiter, rec } = await make([
+      { name: "first", cmd: "sleep 30", priority: 9 },
+      { name: "last", cmd: "sleep 30", priority: 1 },
+    ]);
+    await arbiter.start();
+    await arbiter.stop();
+    expect(rec.topics(".kill")).toEqual(["watcher.last.kill", "watcher.first.kill"]);
+  });
+
+  test("the daemon stays responsive while a watcher crash-loops", async () => {
+    const { arbiter } = await make([
+      { name: "loop", cmd: "false", max_retry: -1 },
+      { name: "ok", cmd: "sleep 30", autostart: false },
+    ], [], 0.5);
+    await arbiter.start();
+    await Bun.sleep(300);
+    const t0 = Date.now();
+    await arbiter.getWatcher("ok")!.start();
+    const lagStart = Date.now();
+    await Bun.sleep(10);
+    expect(Date.now() - lagStart).toBeLessThan(100);
+    expect(Date.now() - t0).toBeLessThan(500);
+    expect(arbiter.getWatcher("loop")!.status()).toBe("active");
+  });
+
+  test("restart rebuilds watchers and rebinds sockets", async () => {
+    const { arbiter } = await make([{ name: "r", cmd: "sleep 30" }], [socketCfg("s")]);
+    await arbiter.start();
+    const before = arbiter.getWatcher("r")!.pids();
+    await arbiter.restart();
+    const after = arbiter.getWatcher("r")!.pids();
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(before[0]);
+    expect(arbiter.sockets()).toHaveLength(1);
+  });
+
+  test("reload reloads every watcher", async () => {
+    const { arbiter, rec } = await make([{ name: "x", cmd: "sleep 30" }, { name: "y", cmd: "sleep 30" }]);
+    await arbiter.start();
+    await arbiter.reload();
+    expect(rec.topics(".reload").sort()).toEqual(["watcher.x.reload", "watcher.y.reload"]);
+  });
+
+  test("the [circus] warmup_delay separates watcher starts", async () => {
+    const arbiter = await createArbiter(
+      [wcfg({ name: "a1", cmd: "sleep 30" }), wcfg({ name: "a2", cmd: "sleep 30" })],
+      { circus: { warmup_delay: 0.3 } },
+    );
+    arbiters.push(arbiter);
+    const rec = new Recorder(arbiter.bus);
+    arbiter.bus.subscribe((t, p) => t.endsWith(".spawn") && startedPids.add(p.process_pid as number));
+    await arbiter.start();
+    const [s1, s2] = rec.of("spawn").map((e) => e.at);
+    expect(s2! - s1!).toBeGreaterThanOrEqual(280);
+  });
+});

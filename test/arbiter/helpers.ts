@@ -1,7 +1,7 @@
 // Shared test scaffolding for the arbiter suite: WatcherConfig with defaults, an event recorder,
 // /proc probes, and leftover-process cleanup so a failing test never leaks workers.
 
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import type { WatcherConfig } from "../../src/config/types.ts";
 import { EventBus } from "../../src/arbiter/bus.ts";
 import { watcherDefaults, type WatcherInput } from "../../src/arbiter/defaults.ts";
@@ -103,6 +103,18 @@ export function zombieChildren(): number[] {
     }
   }
   return out;
+}
+
+/** Wait until `pid` has exec'd (Bun.spawn may return while the child is still between clone and exec). */
+export async function execDone(pid: number): Promise<void> {
+  await until(() => {
+    try {
+      // Before exec the child is still a copy of this Bun process.
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").length > 0 && readlinkSync(`/proc/${pid}/exe`) !== process.execPath;
+    } catch {
+      return false;
+    }
+  }, 2000, `exec of ${pid}`);
 }
 
 export function procEnviron(pid: number): Record<string, string> {

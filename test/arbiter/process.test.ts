@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync, readlinkSync } from "node:fs";
 import { buildSpawnPlan } from "../../src/arbiter/spawnplan.ts";
 import { SpawnError } from "../../src/arbiter/errors.ts";
-import { killLeftovers, procStatus, standaloneWatcher, until, wcfg } from "./helpers.ts";
+import { execDone, killLeftovers, procStatus, standaloneWatcher, until, wcfg } from "./helpers.ts";
 
 afterEach(killLeftovers);
 
@@ -43,6 +43,7 @@ describe("worker processes", () => {
   test("each worker leads its own session and process group", async () => {
     const { watcher } = standaloneWatcher(wcfg({ name: "sess", cmd: "sleep 30" }));
     const [pid] = (await watcher.start()).started;
+    await execDone(pid!);
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     expect(Number(fields[2])).toBe(pid!); // pgrp
@@ -53,7 +54,7 @@ describe("worker processes", () => {
   test("executable runs that file with cmd's first word as argv[0]", async () => {
     const { watcher } = standaloneWatcher(wcfg({ name: "exe", cmd: "my-sleeper 30", executable: "/bin/sleep" }));
     const [pid] = (await watcher.start()).started;
-    await until(() => cmdline(pid!).length > 0, 2000, "exec");
+    await execDone(pid!);
     expect(cmdline(pid!)).toEqual(["my-sleeper", "30"]);
     await watcher.stop();
   });
@@ -61,6 +62,7 @@ describe("worker processes", () => {
   test("working_dir becomes the child's cwd and stdin is /dev/null by default", async () => {
     const { watcher } = standaloneWatcher(wcfg({ name: "cwd", cmd: "sleep 30", working_dir: "/tmp" }));
     const [pid] = (await watcher.start()).started;
+    await execDone(pid!);
     expect(readlinkSync(`/proc/${pid}/cwd`)).toBe("/tmp");
     expect(readlinkSync(`/proc/${pid}/fd/0`)).toBe("/dev/null");
     await watcher.stop();
@@ -69,6 +71,7 @@ describe("worker processes", () => {
   test("close_child_stdout sends stdout to /dev/null", async () => {
     const { watcher } = standaloneWatcher(wcfg({ name: "quiet", cmd: "sleep 30", close_child_stdout: true }));
     const [pid] = (await watcher.start()).started;
+    await execDone(pid!);
     expect(readlinkSync(`/proc/${pid}/fd/1`)).toBe("/dev/null");
     await watcher.stop();
   });

@@ -3,7 +3,8 @@ import { existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { childrenOf } from "../../src/os/process.ts";
-import { alive, killLeftovers, procEnviron, standaloneWatcher, startedPids, until, wcfg, zombieChildren } from "./helpers.ts";
+import { InvalidOptionError, OperationError } from "../../src/arbiter/errors.ts";
+import { alive, execDone, killLeftovers, procEnviron, standaloneWatcher, startedPids, until, wcfg, zombieChildren } from "./helpers.ts";
 
 const hupFile = join(tmpdir(), `circus-hup-${process.pid}`);
 rmSync(hupFile, { force: true });
@@ -50,6 +51,7 @@ describe("Watcher", () => {
       wcfg({ name: "env", cmd: "sleep 30", env: { PATH: "/usr/bin:/bin", COLOR: "blue" } }),
     );
     const [pid] = (await watcher.start()).started;
+    await execDone(pid!);
     expect(procEnviron(pid!)).toEqual({ PATH: "/usr/bin:/bin", COLOR: "blue" });
     await watcher.stop();
   });
@@ -246,5 +248,34 @@ describe("Watcher reload", () => {
     expect(rec.of("updated")).toHaveLength(2);
     expect(watcher.processes()[0]!.cmd).toBe("sleep 31");
     expect(watcher.options().graceful_timeout).toBe(1);
+  });
+});
+
+describe("Watcher options", () => {
+  test("options lists Circus's option names plus free options", async () => {
+    const { watcher } = standaloneWatcher(wcfg({ name: "opts", cmd: "sleep 30", free: { "flapping.attempts": "3" } }));
+    const opts = watcher.options();
+    expect(opts.numprocesses).toBe(1);
+    expect(opts.stdout_stream_conf).toEqual({});
+    expect(opts["flapping.attempts"]).toBe("3");
+    expect("autostart" in opts).toBe(false);
+  });
+
+  test("set rejects unknown keys and singleton growth, and set numprocesses resizes", async () => {
+    const { watcher } = standaloneWatcher(wcfg({ name: "s1", cmd: "sleep 30", singleton: true }));
+    expect(() => watcher.setOptions({ bogus: 1 })).toThrow(InvalidOptionError);
+    expect(() => watcher.setOptions({ numprocesses: 2 })).toThrow(OperationError);
+    expect(() => watcher.setOptions({ numprocesses: "2" })).toThrow(InvalidOptionError);
+    const { watcher: w2 } = standaloneWatcher(wcfg({ name: "s2", cmd: "sleep 30" }));
+    await w2.start();
+    await w2.setOption("numprocesses", 3);
+    expect(w2.pids()).toHaveLength(3);
+  });
+
+  test("warmup_delay spaces out spawns", async () => {
+    const { watcher, rec } = standaloneWatcher(wcfg({ name: "warm", cmd: "sleep 30", numprocesses: 2, warmup_delay: 0.2 }));
+    await watcher.start();
+    const [a, b] = rec.of("spawn").map((e) => e.at);
+    expect(b! - a!).toBeGreaterThanOrEqual(180);
   });
 });
