@@ -2,7 +2,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import type { SocketConfig } from "../../src/config/types.ts";
 import { Arbiter, createArbiter, WatcherExistsError } from "../../src/arbiter/index.ts";
-import { Recorder, alive, killLeftovers, startedPids, until, wcfg } from "./helpers.ts";
+import { readlinkSync } from "node:fs";
+import { Recorder, alive, execDone, killLeftovers, startedPids, until, wcfg } from "./helpers.ts";
 
 const arbiters: Arbiter[] = [];
 afterEach(async () => {
@@ -208,5 +209,24 @@ describe("Arbiter ordering and responsiveness", () => {
     await arbiter.start();
     const [s1, s2] = rec.of("spawn").map((e) => e.at);
     expect(s2! - s1!).toBeGreaterThanOrEqual(280);
+  });
+});
+
+describe("Arbiter sockets", () => {
+  test("an so_reuseport socket is bound afresh for each spawn that names it", async () => {
+    const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = probe.port;
+    probe.stop(true);
+    const { arbiter } = await make(
+      [{ name: "rp", cmd: "sleep 3$(circus.sockets.rp)", numprocesses: 2, use_sockets: true }],
+      [socketCfg("rp", { port, so_reuseport: true })],
+    );
+    await arbiter.start();
+    expect(arbiter.sockets()).toHaveLength(0);
+    const pids = arbiter.getWatcher("rp")!.pids();
+    for (const pid of pids) await execDone(pid);
+    const inodes = pids.map((pid) => readlinkSync(`/proc/${pid}/fd/3`));
+    for (const i of inodes) expect(i).toMatch(/^socket:/);
+    expect(new Set(inodes).size).toBe(2);
   });
 });
