@@ -135,7 +135,7 @@ describe("circus daemon as PID 1", () => {
     writeFileSync(
       config,
       `[circus]\nendpoint = ${ctl}\npubsub_endpoint = ipc://${dir}/pub.sock\nmulticast_endpoint =\ncheck_delay = 0.5\n\n` +
-        `[watcher:orphans]\ncmd = sh -c "(sleep 0.5 &) ; exec sleep 300"\nnumprocesses = 3\n`,
+        `[watcher:orphans]\ncmd = sh -c "(sleep 1.5 &); exec sleep 300"\nnumprocesses = 3\n`,
     );
     const proc = Bun.spawn(["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", ...circusCommand(), "daemon", config], {
       stdout: "pipe",
@@ -152,7 +152,7 @@ describe("circus daemon as PID 1", () => {
         return kids.length >= 6 ? kids : null;
       }, 5000, "orphans adopted by the daemon");
       expect(adopted.length).toBeGreaterThanOrEqual(6);
-      await Bun.sleep(1500);
+      await Bun.sleep(2500);
       const zombies = childrenOf(daemonPid).filter((p) => {
         try {
           return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${p}/stat`, "utf8"));
@@ -174,5 +174,5 @@ describe("circus daemon as PID 1", () => {
       }
       proc.kill("SIGKILL");
     }
-  });
+  }, 20000);
 });
