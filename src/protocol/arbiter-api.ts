@@ -48,6 +48,8 @@ export interface ControlledWatcher {
   /** All keys at once with a single follow-up reload/manage (preferred over setOption when present). */
   setOptions?(options: Record<string, unknown>): Promise<unknown>;
   processes(): ProcessEntry[];
+  /** Run the extended_stats hook on one process's info object (`stats --extended`). */
+  extendedStats?(pid: number, stats: Record<string, unknown>): Promise<void>;
 }
 
 export interface ControlledArbiter {

@@ -200,6 +200,18 @@ describe("read commands", () => {
     expect(fmt(one, "stats")).toStartWith(`web:\n${process.pid}: ${process.pid}  `);
   });
 
+  test("stats --extended lets the watcher's extended_stats hook add fields", async () => {
+    const { ctx, web } = setup();
+    web.procs = [{ pid: process.pid, wid: 1, started: Date.now() / 1000 }];
+    (web as unknown as { extendedStats: unknown }).extendedStats = async (_pid: number, info: Record<string, unknown>) => {
+      info.queue_depth = 7;
+    };
+    const r = await call(ctx, "stats", { name: "web", process: process.pid, extended: true });
+    expect((r.info as JsonObject).queue_depth).toBe(7);
+    const plain = await call(ctx, "stats", { name: "web" });
+    expect(((plain.info as JsonObject)[String(process.pid)] as JsonObject).queue_depth).toBeUndefined();
+  });
+
   test("a gone process is reported as Circus's string", async () => {
     const { ctx, web } = setup();
     web.procs = [{ pid: 999999, wid: 1, started: 0 }];

@@ -45,7 +45,7 @@ export const stats: Command<StatsProps> = {
     if (props.process !== undefined && props.name === undefined) throw messageError("message invalid 'name' is missing");
     return props;
   },
-  execute(ctx, { name, process: pid }) {
+  execute(ctx, { name, process: pid, extended }) {
     if (name === undefined) {
       const infos: JsonObject = {};
       for (const w of ctx.arbiter.watchers()) infos[w.name] = watcherInfos(w);
@@ -53,10 +53,18 @@ export const stats: Command<StatsProps> = {
     }
     const w = lookupWatcher(ctx, name);
     const all = watcherInfos(w);
-    if (pid === undefined) return { name, info: all };
-    const info = all[String(pid)];
-    if (info === undefined) throw messageError(`process ${pid} not found in '${name}'`);
-    return { process: pid, info };
+    if (pid !== undefined && all[String(pid)] === undefined) throw messageError(`process ${pid} not found in '${name}'`);
+    const result = () => (pid === undefined ? { name, info: all } : { process: pid, info: all[String(pid)] });
+    if (!extended || !w.extendedStats) return result();
+    // The extended_stats hook may add fields to each info object (a failing hook is errno 5, as in Circus).
+    const hook = w.extendedStats.bind(w);
+    return (async () => {
+      for (const [p, info] of Object.entries(all)) {
+        if (pid !== undefined && p !== String(pid)) continue;
+        if (typeof info === "object" && info !== null) await hook(Number(p), info as Record<string, unknown>);
+      }
+      return result();
+    })();
   },
   format(reply) {
     const lines: string[] = [];
