@@ -26,7 +26,7 @@ export function dispatch(ctx: CommandContext, body: Uint8Array | string): Outcom
     return req.cast ? null : errorReply(req.id, req.error.errno, req.error.reason);
   }
   const cmd = getCommand(req.command);
-  if (!cmd) return answer(req, errorReply(req.id, Errno.UNKNOWN_COMMAND, `unknown command: '${req.command}'`));
+  if (!cmd) return answer(req, errorReply(req.id, Errno.UNKNOWN_COMMAND, `unknown command: '${req.commandAsSent}'`));
   let result;
   try {
     const props = cmd.validate(req.properties);

@@ -9,6 +9,8 @@ export interface Request {
   id: string | null;
   command: string;
   properties: JsonObject;
+  /** The command as sent (case kept), for error messages. */
+  commandAsSent: string;
   /** `msg_type: "cast"`: fire-and-forget, never answered. */
   cast: boolean;
   /** The body as received, for errno-5 reasons (`command <request>: <message>`). */
@@ -70,7 +72,7 @@ export function parseRequest(body: Uint8Array | string): Request | BadRequest {
     }
     properties = msg.properties as JsonObject;
   }
-  return { id, command: msg.command.toLowerCase(), properties, cast, raw: text };
+  return { id, command: msg.command.toLowerCase(), commandAsSent: msg.command, properties, cast, raw: text };
 }
 
 export function isBadRequest(r: Request | BadRequest): r is BadRequest {

@@ -51,9 +51,10 @@ describe("dispatch", () => {
     expect(await call(ctx, "frobnicate")).toMatchObject({ status: "error", errno: 2, reason: "unknown command: 'frobnicate'", id: "req-1" });
   });
 
-  test("commands are matched case-insensitively", async () => {
+  test("commands are matched case-insensitively; an unknown one is named as sent", async () => {
     const { ctx } = setup();
     expect((await call(ctx, "LIST")).status).toBe("ok");
+    expect((await call(ctx, "FooBar")).reason).toBe("unknown command: 'FooBar'");
   });
 
   test("a cast gets no reply, even for an error", async () => {
