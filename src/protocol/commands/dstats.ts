@@ -1,7 +1,8 @@
 // `dstats`: the daemon's own process information.
 
+import { daemonSampler, NO_SUCH_PROCESS } from "../../stats/index.ts";
 import type { Command, JsonObject } from "../command.ts";
-import { formatInfoLine, processInfo } from "../procinfo.ts";
+import { formatInfoLine } from "../procinfo.ts";
 
 export const dstats: Command<Record<string, never>> = {
   name: "dstats",
@@ -11,9 +12,9 @@ export const dstats: Command<Record<string, never>> = {
   async: false,
   validate: () => ({}),
   execute() {
-    const info = processInfo(process.pid, false);
-    if (typeof info === "object") info.children = [];
-    return { info };
+    // Circus's get_info() without children: `children` is always [].
+    const info = daemonSampler.info(process.pid, { children: false });
+    return { info: info === null ? NO_SUCH_PROCESS : (info as unknown as JsonObject) };
   },
   format: (reply) => `Main Process:\n${formatInfoLine(reply.info as JsonObject)}`,
 };

@@ -1,10 +1,11 @@
 // `stats`: process information for all watchers, one watcher, or one of its processes.
 
-import type { ControlledWatcher } from "../arbiter-api.ts";
+import { daemonSampler, NO_SUCH_PROCESS, type ProcessInfo } from "../../stats/index.ts";
+import type { ControlledWatcher, ProcessEntry } from "../arbiter-api.ts";
 import type { Command, JsonObject } from "../command.ts";
 import { messageError } from "../errors.ts";
 import { lookupWatcher } from "../execution.ts";
-import { formatInfoLine, processInfo } from "../procinfo.ts";
+import { formatInfoLine } from "../procinfo.ts";
 import { optBool, optInt, optString } from "../props.ts";
 
 export interface StatsProps {
@@ -13,18 +14,27 @@ export interface StatsProps {
   extended: boolean;
 }
 
-function watcherInfos(w: ControlledWatcher): JsonObject {
+/** A watcher that can run its extended_stats hook (the real Watcher; fakes may not). */
+type ExtendedWatcher = ControlledWatcher & { extendedStats?(pid: number, stats: Record<string, unknown>): Promise<void> };
+
+/** Circus's Process.info(): the /proc figures plus `started`, `age` since spawn and `wid`. */
+function processEntryInfo(p: ProcessEntry): ProcessInfo | string {
+  const info = daemonSampler.info(p.pid);
+  if (info === null) return NO_SUCH_PROCESS;
+  info.age = Date.now() / 1000 - p.started;
+  info.started = p.started;
+  info.wid = p.wid;
+  return info;
+}
+
+async function withExtended(w: ExtendedWatcher, pid: number, info: ProcessInfo | string, extended: boolean): Promise<unknown> {
+  if (extended && typeof info === "object" && w.extendedStats) await w.extendedStats(pid, info);
+  return info;
+}
+
+async function watcherInfos(w: ExtendedWatcher, extended: boolean): Promise<JsonObject> {
   const out: JsonObject = {};
-  const now = Date.now() / 1000;
-  for (const p of w.processes()) {
-    const info = processInfo(p.pid);
-    if (typeof info === "object") {
-      info.started = p.started;
-      info.age = now - p.started;
-      info.wid = p.wid;
-    }
-    out[String(p.pid)] = info;
-  }
+  for (const p of w.processes()) out[String(p.pid)] = (await withExtended(w, p.pid, processEntryInfo(p), extended)) as JsonObject;
   return out;
 }
 
@@ -32,7 +42,8 @@ export const stats: Command<StatsProps> = {
   name: "stats",
   summary: "Get process infos",
   help:
-    "Process information (cpu, memory, age, …) of every watcher's processes, one watcher's, or one process.\n\n" +
+    "Process information (cpu, memory, age, …) of every watcher's processes, one watcher's, or one process.\n" +
+    "cpu is the % of one core used since the previous `stats` of that process (0.0 the first time).\n\n" +
     "  circus ctl stats [--extended] [<name>] [<pid>]",
   cli: [
     { property: "name", kind: "positional", optional: true, description: "watcher name" },
@@ -45,40 +56,34 @@ export const stats: Command<StatsProps> = {
     if (props.process !== undefined && props.name === undefined) throw messageError("message invalid 'name' is missing");
     return props;
   },
-  execute(ctx, { name, process: pid, extended }) {
+  async execute(ctx, { name, process: pid, extended }) {
     if (name === undefined) {
+      // Circus ignores `extended` here.
       const infos: JsonObject = {};
-      for (const w of ctx.arbiter.watchers()) infos[w.name] = watcherInfos(w);
+      for (const w of ctx.arbiter.watchers()) infos[w.name] = await watcherInfos(w, false);
       return { infos };
     }
-    const w = lookupWatcher(ctx, name);
-    const all = watcherInfos(w);
-    if (pid !== undefined && all[String(pid)] === undefined) throw messageError(`process ${pid} not found in '${name}'`);
-    const result = () => (pid === undefined ? { name, info: all } : { process: pid, info: all[String(pid)] });
-    if (!extended || !w.extendedStats) return result();
-    // The extended_stats hook may add fields to each info object (a failing hook is errno 5, as in Circus).
-    const hook = w.extendedStats.bind(w);
-    return (async () => {
-      for (const [p, info] of Object.entries(all)) {
-        if (pid !== undefined && p !== String(pid)) continue;
-        if (typeof info === "object" && info !== null) await hook(Number(p), info as Record<string, unknown>);
-      }
-      return result();
-    })();
+    const w = lookupWatcher(ctx, name) as ExtendedWatcher;
+    if (pid === undefined) return { name, info: await watcherInfos(w, extended) };
+    const entry = w.processes().find((p) => p.pid === pid);
+    if (entry === undefined) throw messageError(`process ${pid} not found in '${name}'`);
+    return { process: pid, info: (await withExtended(w, pid, processEntryInfo(entry), extended)) as JsonObject };
   },
   format(reply) {
-    const lines: string[] = [];
-    const block = (name: string, infos: JsonObject) => {
-      lines.push(`${name}:`);
-      for (const [pid, info] of Object.entries(infos)) {
-        lines.push(`${pid}: ${formatInfoLine(info)}`);
-        const children = (info as JsonObject | null)?.children;
-        if (Array.isArray(children)) for (const c of children) lines.push(`   ${formatInfoLine(c)}`);
-      }
+    const toStr = (info: unknown): string => {
+      const children = (info as JsonObject | null)?.children;
+      const lines = [formatInfoLine(info)];
+      if (Array.isArray(children)) for (const c of children) lines.push(`   ${formatInfoLine(c)}`);
+      return lines.join("\n");
     };
-    if (reply.infos) for (const [n, infos] of Object.entries(reply.infos as JsonObject)) block(n, infos as JsonObject);
-    else if (reply.process !== undefined) lines.push(formatInfoLine(reply.info));
-    else block(String(reply.name), (reply.info ?? {}) as JsonObject);
+    const block = (name: string, infos: JsonObject | null, lines: string[]) => {
+      lines.push(`${name}:`);
+      for (const [pid, info] of Object.entries(infos ?? {})) lines.push(`${pid}: ${toStr(info)}`);
+    };
+    const lines: string[] = [];
+    if (reply.name !== undefined) block(String(reply.name), (reply.info ?? {}) as JsonObject, lines);
+    else if (reply.infos) for (const [n, infos] of Object.entries(reply.infos as JsonObject)) block(n, infos as JsonObject, lines);
+    else return `${reply.process}: ${toStr(reply.info)}\n`;
     return lines.join("\n");
   },
 };
