@@ -82,8 +82,8 @@ export class Controller {
   }
 }
 
-/** Restrict an ipc socket file to its owner (and hand it to `endpoint_owner`). */
-function secureIpcFile(endpoint: string, options: ControllerOptions): void {
+/** Restrict an ipc socket file to its owner (and hand it to `endpoint_owner`); tcp endpoints are left alone. */
+export function secureIpcFile(endpoint: string, options: ControllerOptions): void {
   const ep = parseEndpoint(endpoint);
   if (ep.transport !== "ipc" || ep.abstract) return;
   chmodSync(ep.path, options.ipcMode ?? 0o600);

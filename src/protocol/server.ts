@@ -5,7 +5,7 @@ import type { CircusConfig, CircusOptions } from "../config/types.ts";
 import { getLogger } from "../log.ts";
 import type { ControlledArbiter } from "./arbiter-api.ts";
 import type { CommandContext } from "./command.ts";
-import { Controller } from "./controller.ts";
+import { Controller, secureIpcFile } from "./controller.ts";
 import { startMulticast, type MulticastResponder } from "./multicast.ts";
 import { Publisher, type EventSource } from "./publisher.ts";
 
@@ -56,6 +56,8 @@ export async function startControlServer(
   const publisher = await Publisher.bind(circus.pubsub_endpoint, arbiter.bus);
   let controller: Controller;
   try {
+    // Events are readable by the same users as the control socket.
+    secureIpcFile(publisher.endpoint, { endpointOwner: circus.endpoint_owner });
     controller = await Controller.bind(circus.endpoint, ctx, { endpointOwner: circus.endpoint_owner });
   } catch (err) {
     await publisher.close();

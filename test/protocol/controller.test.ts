@@ -150,6 +150,7 @@ describe("security and discovery", () => {
     const me = String(userInfo().uid); // the test user may have no passwd entry
     const h = await startHarness([sleeper("web")], { endpoint: `ipc://${path}`, endpointOwner: me });
     expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(h.server.endpoint).toBe(`ipc://${path}`);
     expect(statSync(path).uid).toBe(userInfo().uid);
     expect(await h.call("add", { name: "x", cmd: "sleep 1" })).toMatchObject({ errno: 3, reason: "uid does not match endpoint_owner" });
     expect((await h.call("add", { name: "x", cmd: "sleep 1", options: { uid: me } })).status).toBe("ok");

@@ -1,6 +1,6 @@
 // `listsockets`: the circus-managed listening sockets, sorted by file descriptor.
 
-import type { SocketEntry } from "../arbiter-api.ts";
+import type { ControlledArbiter, SocketEntry } from "../arbiter-api.ts";
 import type { Command, JsonObject } from "../command.ts";
 
 export const listsockets: Command<Record<string, never>> = {
@@ -28,7 +28,7 @@ export const listsockets: Command<Record<string, never>> = {
   },
 };
 
-function socketEntries(src: ReturnType<import("../arbiter-api.ts").ControlledArbiter["sockets"]>): SocketEntry[] {
+function socketEntries(src: ReturnType<ControlledArbiter["sockets"]>): SocketEntry[] {
   if (src instanceof Map) return [...src.values()];
   if (Symbol.iterator in (src as object)) return [...(src as Iterable<SocketEntry>)];
   return Object.values(src as Record<string, SocketEntry>);
