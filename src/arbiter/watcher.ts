@@ -2,77 +2,31 @@
 // onExit and handled at once (with a backoff for crash loops), not at the next check_delay tick.
 // Mutations run one at a time in a per-watcher queue; reads never wait.
 
-import type { HookName, WatcherConfig } from "../config/types.ts";
+import type { WatcherConfig } from "../config/types.ts";
 import { getLogger } from "../log.ts";
-import { childrenOf, descendantsOf } from "../os/process.ts";
-import { epochSeconds, watcherTopic, type EventBus, type WatcherEvent } from "./bus.ts";
-import { OperationError, SpawnError } from "./errors.ts";
+import { epochSeconds, watcherTopic, type WatcherEvent } from "./bus.ts";
+import { QUICK_DEATH_MS, RetryBudget } from "./backoff.ts";
 import { HookRunner, type HookArguments } from "./hooks.ts";
-import { wrapWithLauncher } from "./launch.ts";
-import { INHERIT_OUTPUT, WorkerProcess, type ExitInfo, type OutputSink } from "./process.ts";
+import type { ExitInfo, WorkerProcess } from "./process.ts";
 import { SerialQueue } from "./queue.ts";
-import { buildSpawnPlan } from "./spawnplan.ts";
-import { kill as killPid, stopProcess } from "./stop.ts";
+import { freeWid, launchWorker } from "./spawner.ts";
+import { sendSignal, type SignalOptions } from "./signal.ts";
+import { stopProcess } from "./stop.ts";
+import type { KillOptions, ProcessInfo, ReloadResult, StartResult, WatcherContext, WatcherState } from "./watcher-types.ts";
 import { applyOption, checkOption, optionsOf, type OptionAction, type OptionValue } from "./watcher-options.ts";
 
 const log = getLogger("circus.watcher");
 
-export type WatcherState = "stopped" | "starting" | "active" | "stopping";
+export type {
+  KillOptions,
+  ProcessInfo,
+  ReloadResult,
+  StartResult,
+  WatcherContext,
+  WatcherState,
+} from "./watcher-types.ts";
+export type { SignalOptions } from "./signal.ts";
 
-/** What a watcher needs from its surroundings (the arbiter, or a test). */
-export interface WatcherContext {
-  bus: EventBus;
-  /** Passed to hooks as `arbiter`. */
-  arbiter: unknown;
-  /** Control endpoint, for command hooks (CIRCUS_ENDPOINT). */
-  endpoint: string;
-  hooksTimeoutMs: number;
-  /** Upper bound of the crash-loop respawn delay (the daemon's check_delay). */
-  checkDelayMs: number;
-  /** Socket fds offered to one spawn; `release` closes per-spawn (so_reuseport) sockets in the daemon. */
-  acquireSockets(cfg: WatcherConfig): Promise<{ fds: Map<string, number>; release(): void }>;
-  /** Where the output of this watcher's processes goes (default: the daemon's stdout/stderr). */
-  output?(watcher: Watcher): OutputSink;
-}
-
-export interface ProcessInfo {
-  pid: number;
-  wid: number;
-  /** Spawn time, epoch seconds. */
-  started: number;
-  /** Seconds since spawn. */
-  age: number;
-  cmd: string;
-}
-
-export interface StartResult {
-  started: number[];
-  kept: number[];
-}
-
-export interface ReloadResult {
-  stopped: number[];
-  started: number[];
-  kept: number[];
-}
-
-export interface KillOptions {
-  pid?: number;
-  signum?: number;
-  gracefulTimeout?: number;
-}
-
-export interface SignalOptions {
-  signum: number;
-  pid?: number;
-  childpid?: number;
-  children?: boolean;
-  recursive?: boolean;
-}
-
-/** A process that dies sooner than this after its spawn counts as a failed start (crash loop). */
-const QUICK_DEATH_MS = 1000;
-const FIRST_BACKOFF_MS = 100;
 const SIGKILL = 9;
 const SIGHUP = 1;
 
@@ -90,9 +44,7 @@ export class Watcher {
   private readonly queue = new SerialQueue();
   readonly hooks: HookRunner;
   /** Consecutive failed starts (spawn errors and quick deaths), compared with max_retry. */
-  private failures = 0;
-  private backoffMs = 0;
-  private nextSpawnAtMs = 0;
+  private readonly retries: RetryBudget;
   private manageTimer: ReturnType<typeof setTimeout> | null = null;
   /** Set by `abandon` (rm --nostop): exits are no longer observed. */
   private abandoned = false;
@@ -104,6 +56,7 @@ export class Watcher {
     this.name = initial.name;
     this.config = structuredClone(initial);
     this.loaded = structuredClone(initial);
+    this.retries = new RetryBudget(() => ctx.checkDelayMs);
     this.hooks = new HookRunner(() => this.config.hooks, {
       watcherName: this.name,
       endpoint: ctx.endpoint,
@@ -226,25 +179,13 @@ export class Watcher {
   }
 
   /** Send a signal (§2.2 `signal`): not queued, it changes no watcher state. */
-  async signal(opts: SignalOptions): Promise<void> {
-    if (opts.childpid !== undefined && opts.pid === undefined) throw new OperationError("childpid requires pid");
-    const pids = opts.pid === undefined ? this.live().map((p) => p.pid) : [opts.pid];
-    for (const pid of pids) {
-      const proc = this.procs.get(pid);
-      if (opts.childpid !== undefined) {
-        if (!childrenOf(pid).includes(opts.childpid)) {
-          throw new OperationError(`${opts.childpid} is not a child of ${pid}`);
-        }
-        killPid(opts.childpid, opts.signum);
-      } else if (opts.children) {
-        if (proc === undefined) throw new OperationError(`process ${pid} is not managed by ${this.name}`);
-        for (const child of childrenOf(pid)) killPid(child, opts.signum);
-      } else if (proc !== undefined) {
-        const descendants = opts.recursive ? descendantsOf(pid) : [];
-        await this.sendSignal(proc, opts.signum, false);
-        for (const d of descendants) killPid(d, opts.signum);
-      }
-    }
+  signal(opts: SignalOptions): Promise<void> {
+    return sendSignal(opts, {
+      watcherName: this.name,
+      live: this.live(),
+      managed: (pid) => this.procs.get(pid),
+      signalProcess: (proc, signum) => this.sendSignal(proc, signum, false),
+    });
   }
 
   /** Forget every process without stopping it (rm --nostop): they keep running, unmanaged. */
@@ -269,9 +210,7 @@ export class Watcher {
       return { started: [], kept: [] };
     }
     this.stateValue = "starting";
-    this.failures = 0;
-    this.backoffMs = 0;
-    this.nextSpawnAtMs = 0;
+    this.retries.reset();
     const outcome = await this.spawnMissing(true);
     if (outcome === "fatal" || this.config.numprocesses === 0) {
       await this.doStop();
@@ -364,18 +303,18 @@ export class Watcher {
   private async spawnMissing(warmup: boolean): Promise<"ok" | "fatal" | "deferred"> {
     while (this.live().length < this.config.numprocesses) {
       if (this.stateValue !== "starting" && this.stateValue !== "active") return "ok";
-      if (!this.mayRetry()) {
-        log.error(`watcher ${this.name}: giving up after ${this.failures} failed starts (max_retry)`);
+      if (!this.retries.mayRetry(this.config.max_retry)) {
+        log.error(`watcher ${this.name}: giving up after ${this.retries.count} failed starts (max_retry)`);
         return "fatal";
       }
-      if (Date.now() < this.nextSpawnAtMs) {
+      if (this.retries.waitMs() > 0) {
         this.scheduleManage();
         return "deferred";
       }
       const outcome = await this.spawnOne();
       if (outcome === "refused") return "fatal";
       if (outcome === "failed") {
-        this.recordFailure();
+        this.retries.recordFailure();
         continue;
       }
       if (warmup && this.config.warmup_delay > 0) await sleep(this.config.warmup_delay * 1000);
@@ -389,21 +328,17 @@ export class Watcher {
       log.warning(`watcher ${this.name}: before_spawn hook refused the spawn`);
       return "refused";
     }
-    const wid = this.freeWid();
+    const wid = freeWid(this.procs.values(), this.config.numprocesses);
     if (wid === null) {
       log.error(`watcher ${this.name}: no free wid slot`);
       return "failed";
     }
     let proc: WorkerProcess;
-    const sockets = await this.ctx.acquireSockets(this.config);
     try {
-      const plan = await wrapWithLauncher(buildSpawnPlan(this.config, wid, sockets.fds), this.config);
-      proc = WorkerProcess.spawn(plan, wid, this.ctx.output?.(this) ?? INHERIT_OUTPUT);
+      proc = await launchWorker(this.config, wid, this.ctx, this.ctx.output?.(this));
     } catch (err) {
-      log.error(`watcher ${this.name}: ${err instanceof SpawnError ? err.message : String(err)}`);
+      log.error(`watcher ${this.name}: ${err instanceof Error ? err.message : String(err)}`);
       return "failed";
-    } finally {
-      sockets.release();
     }
     this.procs.set(proc.pid, proc);
     proc.exited.then((info) => this.onExit(proc, info));
@@ -426,15 +361,15 @@ export class Watcher {
     if (this.stateValue !== "active" && this.stateValue !== "starting") return;
 
     const lived = info.atMs - proc.startedMs;
-    if (lived < QUICK_DEATH_MS) this.recordFailure();
-    else this.resetFailures();
+    if (lived < QUICK_DEATH_MS) this.retries.recordFailure();
+    else this.retries.reset();
     const cfg = this.config;
     if (!cfg.respawn || cfg.on_demand) {
       // on_demand watchers scale back to zero and wait for the next connection.
       if (this.procs.size === 0) void this.queue.run(() => this.doStop());
       return;
     }
-    if (!this.mayRetry()) {
+    if (!this.retries.mayRetry(cfg.max_retry)) {
       log.error(`watcher ${this.name}: process ${proc.pid} keeps dying at start; stopping the watcher (max_retry)`);
       void this.queue.run(() => this.doStop());
       return;
@@ -477,31 +412,13 @@ export class Watcher {
     if (emitKill) this.emit("kill", { process_pid: proc.pid, time: epochSeconds() });
   }
 
-  private recordFailure(): void {
-    this.failures++;
-    const cap = Math.max(FIRST_BACKOFF_MS, this.ctx.checkDelayMs);
-    this.backoffMs = this.backoffMs === 0 ? FIRST_BACKOFF_MS : Math.min(this.backoffMs * 2, cap);
-    this.nextSpawnAtMs = Date.now() + this.backoffMs;
-  }
-
-  private resetFailures(): void {
-    this.failures = 0;
-    this.backoffMs = 0;
-    this.nextSpawnAtMs = 0;
-  }
-
-  private mayRetry(): boolean {
-    return this.config.max_retry === -1 || this.failures < this.config.max_retry;
-  }
-
   /** Run management once the backoff delay (if any) has passed; coalesces repeated requests. */
   private scheduleManage(): void {
     if (this.manageTimer !== null) return;
-    const delay = Math.max(0, this.nextSpawnAtMs - Date.now());
     this.manageTimer = setTimeout(() => {
       this.manageTimer = null;
       void this.queue.run(() => this.manage());
-    }, delay);
+    }, this.retries.waitMs());
   }
 
   private clearManageTimer(): void {
@@ -512,13 +429,6 @@ export class Watcher {
   /** Processes not already being stopped. */
   private live(): WorkerProcess[] {
     return [...this.procs.values()].filter((p) => p.stopping === null && p.alive);
-  }
-
-  /** Smallest slot in 1…2×numprocesses not held by a tracked process (§9.9). */
-  private freeWid(): number | null {
-    const used = new Set([...this.procs.values()].map((p) => p.wid));
-    for (let wid = 1; wid <= 2 * this.config.numprocesses; wid++) if (!used.has(wid)) return wid;
-    return null;
   }
 
   private async diff(work: () => Promise<void>): Promise<ReloadResult> {
@@ -538,11 +448,6 @@ export class Watcher {
 
   emit(event: WatcherEvent, payload: Record<string, unknown>): void {
     this.ctx.bus.publish(watcherTopic(this.name, event), payload);
-  }
-
-  /** True when hook `name` is configured (for callers that want to skip work). */
-  hasHook(name: HookName): boolean {
-    return this.hooks.has(name);
   }
 }
 
