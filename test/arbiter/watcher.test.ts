@@ -63,6 +63,7 @@ describe("Watcher stop procedure", () => {
       wcfg({ name: "stubborn", cmd: "sh -c 'trap \"\" TERM; while :; do sleep 0.05; done'", graceful_timeout: 0.5 }),
     );
     const [pid] = (await watcher.start()).started;
+    await execDone(pid!);
     await Bun.sleep(100); // let the trap be installed
     const t0 = Date.now();
     await watcher.stop();
@@ -235,6 +236,7 @@ describe("Watcher reload", () => {
       wcfg({ name: "hup", cmd: "sh -c 'trap \"echo hup >> $0\" HUP; while :; do sleep 0.05; done' " + hupFile, send_hup: true }),
     );
     const [pid] = (await watcher.start()).started;
+    await execDone(pid!);
     await Bun.sleep(150);
     const res = await watcher.reload();
     expect(res.kept).toEqual([pid!]);
