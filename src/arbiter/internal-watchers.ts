@@ -1,0 +1,58 @@
+// Watchers the daemon adds on its own, as Circus does: `circusd-stats` when `[circus] statsd = true`
+// (the stats streamer, `circus stats`, run as a singleton with the daemon's sockets and environment).
+
+import type { CircusConfig, CircusOptions, WatcherConfig } from "../config/types.ts";
+import { selfCommand } from "../os/launcher.ts";
+import { watcherDefaults } from "./defaults.ts";
+
+/** Name of the stats watcher; the stats stream reports it in the `circus` group. */
+export const STATS_WATCHER = "circusd-stats";
+
+/** Endpoints as actually bound (a configured port 0 is resolved by the control server). */
+export interface BoundEndpoints {
+  endpoint: string;
+  pubsub: string;
+}
+
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The `circusd-stats` watcher config for these daemon options. */
+export function statsWatcher(circus: CircusOptions, bound?: BoundEndpoints): WatcherConfig {
+  const [program, ...prefix] = selfCommand();
+  const args = [
+    ...prefix,
+    "stats",
+    "--endpoint",
+    bound?.endpoint ?? circus.endpoint,
+    "--pubsub",
+    bound?.pubsub ?? circus.pubsub_endpoint,
+    "--statspoint",
+    circus.stats_endpoint,
+    "--log-level",
+    circus.debug ? "debug" : circus.loglevel,
+  ];
+  if (circus.logoutput && !circus.logoutput.startsWith("syslog://")) args.push("--log-output", circus.logoutput);
+  return watcherDefaults({
+    name: STATS_WATCHER,
+    cmd: shellQuote(program!),
+    args,
+    singleton: true,
+    use_sockets: true,
+    copy_env: true,
+    env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
+  });
+}
+
+/**
+ * `config` plus the internal watchers its `[circus]` section asks for (none when a watcher of that name
+ * is configured explicitly). Apply it to every config the arbiter receives (start, reloadconfig, restart)
+ * so a reload does not see the internal watcher as removed.
+ */
+export function withInternalWatchers(config: CircusConfig, bound?: BoundEndpoints): CircusConfig {
+  const extra: WatcherConfig[] = [];
+  const has = (name: string) => config.watchers.some((w) => w.name.toLowerCase() === name);
+  if (config.circus.statsd && !has(STATS_WATCHER)) extra.push(statsWatcher(config.circus, bound));
+  return extra.length === 0 ? config : { ...config, watchers: [...config.watchers, ...extra] };
+}
