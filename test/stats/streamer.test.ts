@@ -1,0 +1,107 @@
+// `circus stats` against a real daemon: the stat.* stream as a pyzmq SUB sees it.
+
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { freePort, type RunningDaemon } from "../helpers/daemon.ts";
+import { killAllPeers } from "../helpers/peers.ts";
+import { last, MB50, parseHuman, startLoadedDaemon, startStreamer, statSubscriber } from "./helpers.ts";
+
+let d: RunningDaemon & { webPort: number };
+
+beforeAll(async () => {
+  d = await startLoadedDaemon();
+});
+afterEach(killAllPeers);
+afterAll(async () => {
+  await d?.stop();
+});
+
+type Info = Record<string, unknown>;
+const pidsOf = async (name: string) => (await d.call("list", { name })).pids as number[];
+
+async function waitUntil(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(50);
+  }
+}
+
+describe("circus stats", () => {
+  test("publishes per-pid figures, watcher aggregates, the circus group and socket reads", async () => {
+    const statspoint = `tcp://127.0.0.1:${freePort()}`;
+    const streamer = startStreamer(d, statspoint);
+    const { seen, stop } = await statSubscriber(statspoint);
+    const [busy] = await pidsOf("busy");
+    const [hold] = await pidsOf("hold");
+    // A client the daemon never accepts keeps the listening socket readable.
+    const client = await Bun.connect({ hostname: "127.0.0.1", port: d.webPort, socket: { data() {} } });
+    try {
+      // The first sample of a pid is 0.0 (psutil semantics); wait for the second one.
+      await waitUntil(() => seen.filter((m) => m.topic === `stat.busy.${busy}`).length >= 2, 10_000, "two busy samples");
+      const b = last(seen, `stat.busy.${busy}`)!.body;
+      expect(b.cpu as number).toBeGreaterThanOrEqual(50);
+      expect(b.cpu as number).toBeLessThanOrEqual(110);
+      expect(b.subtopic).toBe(busy);
+      expect(b.name).toBeNull();
+      expect(b.cmdline).toBe("python3");
+
+      const h = last(seen, `stat.hold.${hold}`)!.body;
+      expect(parseHuman(h.mem_info1 as string)).toBeGreaterThan(MB50 * 0.85);
+      expect(parseHuman(h.mem_info1 as string)).toBeLessThan(MB50 * 1.15);
+
+      const agg = last(seen, "stat.busy")!.body;
+      expect(agg.pid).toEqual([busy]);
+      expect(Object.keys(agg).sort()).toEqual(["age", "cpu", "mem", "pid"]);
+
+      const daemonInfo = last(seen, `stat.circus.${d.proc.pid}`)!.body;
+      expect(daemonInfo.name).toBe("circusd");
+      expect(last(seen, `stat.circus.${streamer.proc.pid}`)?.body.name).toBe("circusd-stats");
+      expect((last(seen, "stat.circus")!.body.pid as number[]).sort()).toEqual([d.proc.pid, streamer.proc.pid].sort());
+
+      const totals = last(seen, "stat.sockets")!.body;
+      expect(totals.addresses).toEqual([`127.0.0.1:${d.webPort}`]);
+      expect(totals.reads as number).toBeGreaterThan(10);
+      const perSocket = seen.find((m) => /^stat\.sockets\.\d+$/.test(m.topic))!.body;
+      expect(Object.keys(perSocket).sort()).toEqual(["address", "fd", "reads", "subtopic"]);
+      expect(perSocket.subtopic).toBe(perSocket.fd);
+    } finally {
+      client.end();
+      stop();
+    }
+  });
+
+  test("keeps up when processes come and go: new pids appear, gone pids disappear", async () => {
+    const statspoint = `tcp://127.0.0.1:${freePort()}`;
+    startStreamer(d, statspoint);
+    const { seen, stop } = await statSubscriber(statspoint);
+    try {
+      const [first] = await pidsOf("idle");
+      await waitUntil(() => !!last(seen, `stat.idle.${first}`), 10_000, "the idle worker's stats");
+      expect((await d.call("incr", { name: "idle", nb: 2, waiting: true })).status).toBe("ok");
+      const grown = await pidsOf("idle");
+      expect(grown.length).toBe(3);
+      let mark = seen.length;
+      await waitUntil(() => grown.every((p) => !!last(seen, `stat.idle.${p}`, mark)), 5000, "stats of the new pids");
+      expect(last(seen, "stat.idle", mark)!.body.pid as number[]).toHaveLength(3);
+
+      expect((await d.call("decr", { name: "idle", nb: 2, waiting: true })).status).toBe("ok");
+      const kept = await pidsOf("idle");
+      const gone = grown.filter((p) => !kept.includes(p));
+      expect(gone).toHaveLength(2);
+      await Bun.sleep(300);
+      mark = seen.length;
+      await waitUntil(() => seen.filter((m) => m.topic === "stat.idle").length - seen.slice(0, mark).filter((m) => m.topic === "stat.idle").length >= 2, 5000, "two more rounds");
+      for (const p of gone) expect(last(seen, `stat.idle.${p}`, mark)).toBeUndefined();
+      expect(last(seen, "stat.idle", mark)!.body.pid).toEqual(kept);
+    } finally {
+      stop();
+    }
+  });
+
+  test("stops cleanly on SIGTERM", async () => {
+    const streamer = startStreamer(d, `tcp://127.0.0.1:${freePort()}`);
+    await Bun.sleep(800);
+    streamer.proc.kill("SIGTERM");
+    expect(await Promise.race([streamer.proc.exited, Bun.sleep(5000).then(() => "hung")])).toBe(0);
+  });
+});
