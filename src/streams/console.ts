@@ -1,0 +1,157 @@
+// Streams that write to the daemon's own stdout/stderr: StdoutStream, FancyStdoutStream and the
+// passthrough used when a watcher configures no stream. All share one queue per fd, so lines of
+// different workers and watchers never interleave mid-line.
+
+import { ErrorReporter, WriteQueue, writeAll } from "./queue.ts";
+import { DEFAULT_TIME_FORMAT, decodeText, entryTimeMs, renderEntry } from "./render.ts";
+import { splitLines } from "./lines.ts";
+import { strftime } from "./strftime.ts";
+import type { OutputEntry, OutputStream } from "./types.ts";
+
+const encoder = new TextEncoder();
+const writers = new Map<number, WriteQueue>();
+
+/** The one queue writing to `fd` (1 = daemon stdout, 2 = daemon stderr); never closes the fd. */
+export function fdQueue(fd: number): WriteQueue {
+  let queue = writers.get(fd);
+  if (!queue) {
+    const errors = new ErrorReporter(fd === 1 ? "to stdout" : fd === 2 ? "to stderr" : `to fd ${fd}`);
+    queue = new WriteQueue(async (batch, bytes) => {
+      try {
+        await writeAll(fd, batch, bytes);
+      } catch (err) {
+        errors.report(err, bytes);
+      }
+    });
+    writers.set(fd, queue);
+  }
+  return queue;
+}
+
+abstract class ConsoleStream implements OutputStream {
+  abstract readonly kind: string;
+  protected abstract render(entry: OutputEntry): Uint8Array;
+  protected abstract queueFor(entry: OutputEntry): WriteQueue;
+  protected readonly used = new Set<WriteQueue>();
+
+  write(entry: OutputEntry): void {
+    const queue = this.queueFor(entry);
+    this.used.add(queue);
+    queue.push(this.render(entry));
+  }
+
+  get backlog(): number {
+    let total = 0;
+    for (const q of this.used) total += q.backlog;
+    return total;
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([...this.used].map((q) => q.barrier()));
+  }
+
+  async reopen(): Promise<void> {}
+
+  close(): Promise<void> {
+    return this.flush();
+  }
+}
+
+export interface ConsoleOptions {
+  /** Where output goes instead of fd 1 (tests). */
+  fd?: number;
+  now?: () => number;
+}
+
+/** Circus's StdoutStream: every entry, stdout or stderr, as is on the daemon's stdout. */
+export class StdoutStream extends ConsoleStream {
+  readonly kind = "StdoutStream";
+  private readonly queue: WriteQueue;
+
+  constructor(options: ConsoleOptions = {}) {
+    super();
+    this.queue = fdQueue(options.fd ?? 1);
+  }
+
+  protected render(entry: OutputEntry): Uint8Array {
+    return renderEntry(entry, null, Date.now);
+  }
+
+  protected queueFor(): WriteQueue {
+    return this.queue;
+  }
+}
+
+/** No stream configured: stdout to the daemon's stdout, stderr to its stderr, like an inherited fd. */
+export class PassthroughStream extends ConsoleStream {
+  readonly kind = "PassthroughStream";
+  private readonly out: WriteQueue;
+  private readonly err: WriteQueue;
+
+  constructor(options: { stdoutFd?: number; stderrFd?: number } = {}) {
+    super();
+    this.out = fdQueue(options.stdoutFd ?? 1);
+    this.err = fdQueue(options.stderrFd ?? 2);
+  }
+
+  protected render(entry: OutputEntry): Uint8Array {
+    return entry.data;
+  }
+
+  protected queueFor(entry: OutputEntry): WriteQueue {
+    return entry.name === "stderr" ? this.err : this.out;
+  }
+}
+
+/** Circus's colour order: red=31 … white=37. */
+export const COLORS = ["red", "green", "yellow", "blue", "magenta", "cyan", "white"] as const;
+
+/** Deterministic per-watcher colour, so a watcher keeps its colour across restarts (Circus: random). */
+export function colorFor(watcher: string): (typeof COLORS)[number] {
+  let hash = 0;
+  for (const ch of watcher) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  return COLORS[hash % COLORS.length]!;
+}
+
+export interface FancyOptions extends ConsoleOptions {
+  color?: string;
+  timeFormat?: string;
+  watcher: string;
+  /** Environment consulted for NO_COLOR (default: the daemon's). */
+  env?: Record<string, string | undefined>;
+}
+
+/** `<time> [<pid>] | line` per non-empty line, coloured unless NO_COLOR is set. */
+export class FancyStdoutStream extends ConsoleStream {
+  readonly kind = "FancyStdoutStream";
+  readonly color: (typeof COLORS)[number];
+  readonly colored: boolean;
+  private readonly queue: WriteQueue;
+  private readonly timeFormat: string;
+  private readonly now: () => number;
+
+  constructor(options: FancyOptions) {
+    super();
+    const named = options.color?.trim().toLowerCase();
+    this.color = COLORS.find((c) => c === named) ?? colorFor(options.watcher);
+    this.colored = !(options.env ?? process.env).NO_COLOR;
+    this.timeFormat = options.timeFormat || DEFAULT_TIME_FORMAT;
+    this.queue = fdQueue(options.fd ?? 1);
+    this.now = options.now ?? Date.now;
+  }
+
+  protected render(entry: OutputEntry): Uint8Array {
+    const time = strftime(this.timeFormat, entryTimeMs(entry, this.now));
+    const start = this.colored ? `\x1b[0;3${COLORS.indexOf(this.color) + 1};40m` : "";
+    const end = this.colored ? "\x1b[0m" : "";
+    let out = "";
+    for (const line of splitLines(decodeText(entry.data))) {
+      if (line) out += `${start}${time} [${entry.pid}] | ${line}${end}\n`;
+    }
+    return encoder.encode(out);
+  }
+
+  protected queueFor(): WriteQueue {
+    return this.queue;
+  }
+}

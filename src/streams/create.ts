@@ -1,0 +1,203 @@
+// From `stdout_stream.*` options to a stream: class lookup (our names, Circus's `circus.stream.X`
+// spellings, or a `./module.ts:factory`), option coercion, and one shared writer per file path.
+
+import { tmpdir } from "node:os";
+import { isAbsolute, resolve } from "node:path";
+import { getLogger } from "../log.ts";
+import { FancyStdoutStream, StdoutStream } from "./console.ts";
+import { StreamConfigError } from "./errors.ts";
+import { FileStream, WatchedFileStream, type FileStreamOptions } from "./file.ts";
+import { NullStream, QueueStream } from "./memory.ts";
+import { TimedRotatingFileStream, parseRotateWhen } from "./timed.ts";
+import type { OutputEntry, OutputStream, StreamContext, StreamFactory } from "./types.ts";
+
+const log = getLogger("circus.streams");
+
+export const STREAM_CLASSES = [
+  "FileStream",
+  "WatchedFileStream",
+  "TimedRotatingFileStream",
+  "QueueStream",
+  "StdoutStream",
+  "FancyStdoutStream",
+  "NullStream",
+] as const;
+export type StreamClass = (typeof STREAM_CLASSES)[number];
+
+/** Which built-in a `class` value names, or a custom module; throws naming the valid classes. */
+export function resolveStreamClass(config: Record<string, string>): StreamClass | { module: string; exportName: string } {
+  const raw = config.class?.trim();
+  if (!raw) {
+    if (config.filename) return "FileStream";
+    throw new StreamConfigError("stream configuration invalid: set class or filename");
+  }
+  const custom = /^(.*\.(?:ts|mts|js|mjs|cjs|tsx|jsx))(?::([A-Za-z_$][\w$]*))?$/.exec(raw);
+  if (custom || raw.startsWith("./") || raw.startsWith("../") || raw.startsWith("/")) {
+    const [path, exportName] = custom ? [custom[1]!, custom[2] ?? "default"] : raw.split(":", 2);
+    return { module: path!, exportName: exportName ?? "default" };
+  }
+  const name = raw.replace(/^circus\.stream\.(?:file_stream\.)?/, "");
+  const found = STREAM_CLASSES.find((c) => c.toLowerCase() === name.toLowerCase());
+  if (found) return found;
+  const python = raw.includes(".") ? " (Python classes cannot be loaded; write a JS/TS module exporting a factory)" : "";
+  throw new StreamConfigError(
+    `unknown stream class ${JSON.stringify(raw)}${python}; use ${STREAM_CLASSES.join(", ")} or ./module.ts:factory`,
+  );
+}
+
+/** Build the stream a `stdout_stream.*` / `stderr_stream.*` configuration describes. */
+export async function createStream(config: Record<string, string>, ctx: StreamContext): Promise<OutputStream> {
+  if ("refresh_time" in config) log.warning(`watcher ${ctx.watcher}: stream option refresh_time is deprecated and ignored`);
+  const cls = resolveStreamClass(config);
+  if (typeof cls === "object") return loadCustom(cls, config, ctx);
+  switch (cls) {
+    case "QueueStream":
+      return new QueueStream();
+    case "NullStream":
+      return new NullStream();
+    case "StdoutStream":
+      return new StdoutStream();
+    case "FancyStdoutStream":
+      return new FancyStdoutStream({ color: config.color, timeFormat: config.time_format, watcher: ctx.watcher, now: ctx.now });
+  }
+  return openShared(cls, config, ctx);
+}
+
+async function loadCustom(
+  cls: { module: string; exportName: string },
+  config: Record<string, string>,
+  ctx: StreamContext,
+): Promise<OutputStream> {
+  const path = isAbsolute(cls.module) ? cls.module : resolve(ctx.configDir, cls.module);
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(path);
+  } catch (err) {
+    throw new StreamConfigError(`cannot load stream module ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  const factory = mod[cls.exportName];
+  if (typeof factory !== "function") {
+    throw new StreamConfigError(`${path} has no exported function ${JSON.stringify(cls.exportName)} (class = ${config.class})`);
+  }
+  const stream = (await (factory as StreamFactory)(config, ctx)) as Partial<OutputStream> | null;
+  if (!stream || typeof stream.write !== "function") {
+    throw new StreamConfigError(`${config.class} did not return a stream (an object with write(entry))`);
+  }
+  return adaptCustom(stream, config.class!);
+}
+
+/** Fill in the optional parts a hand-written stream may leave out. */
+function adaptCustom(stream: Partial<OutputStream>, kind: string): OutputStream {
+  return {
+    kind,
+    get backlog() {
+      return stream.backlog ?? 0;
+    },
+    write: (entry: OutputEntry) => {
+      try {
+        stream.write!(entry);
+      } catch (err) {
+        log.error(`stream ${kind} failed to write: ${(err as Error).message}`);
+      }
+    },
+    flush: async () => stream.flush?.(),
+    reopen: async () => stream.reopen?.(),
+    close: async () => stream.close?.(),
+  };
+}
+
+// One stream per file path, shared by stdout and stderr (and by every watcher naming the same file).
+interface Shared {
+  stream: FileStream;
+  refs: number;
+  signature: string;
+}
+const shared = new Map<string, Shared>();
+
+function openShared(cls: StreamClass, config: Record<string, string>, ctx: StreamContext): OutputStream {
+  const options = fileOptions(config, ctx);
+  const signature = JSON.stringify([cls, options.maxBytes, options.backupCount, options.timeFormat, options.compress, config.rotate_when ?? "", config.rotate_interval ?? "", config.utc ?? ""]);
+  let entry = shared.get(options.path);
+  if (entry) {
+    if (entry.signature !== signature) {
+      log.warning(`watcher ${ctx.watcher}: ${options.path} is already open with other stream options; using the first ones`);
+    }
+  } else {
+    const stream =
+      cls === "TimedRotatingFileStream" ? new TimedRotatingFileStream(options, {
+        ...parseRotateWhen(config.rotate_when),
+        interval: integer(config, "rotate_interval", 1, 1),
+        utc: boolean(config, "utc", false),
+      })
+      : cls === "WatchedFileStream" ? new WatchedFileStream(options)
+      : new FileStream(options);
+    if (cls === "FileStream" && options.maxBytes > 0 && options.backupCount === 0) {
+      log.warning(`watcher ${ctx.watcher}: ${options.path} has max_bytes but backup_count = 0, so it is never rotated (as in Circus)`);
+    }
+    entry = { stream, refs: 0, signature };
+    shared.set(options.path, entry);
+  }
+  entry.refs++;
+  return handle(options.path, entry);
+}
+
+function handle(path: string, entry: Shared): OutputStream {
+  let open = true;
+  const { stream } = entry;
+  return {
+    kind: stream.kind,
+    get backlog() {
+      return stream.backlog;
+    },
+    write: (e) => stream.write(e),
+    flush: () => stream.flush(),
+    reopen: () => stream.reopen(),
+    close: async () => {
+      if (!open) return stream.flush();
+      open = false;
+      if (--entry.refs > 0) return stream.flush();
+      if (shared.get(path) === entry) shared.delete(path);
+      await stream.close();
+    },
+  };
+}
+
+/** Reopen every file stream (SIGUSR1, the `reopen` command): files moved by logrotate start afresh. */
+export async function reopenAllStreams(): Promise<void> {
+  await Promise.all([...shared.values()].map((s) => s.stream.reopen()));
+}
+
+/** Paths of the file streams currently open (diagnostics, tests). */
+export function openStreamPaths(): string[] {
+  return [...shared.keys()];
+}
+
+function fileOptions(config: Record<string, string>, ctx: StreamContext): FileStreamOptions {
+  const filename = config.filename?.trim() || resolve(tmpdir(), `circus-${ctx.watcher}-${process.pid}-${Date.now()}.log`);
+  return {
+    path: resolve(ctx.configDir, filename),
+    maxBytes: integer(config, "max_bytes", 0, 0),
+    backupCount: integer(config, "backup_count", 0, 0),
+    timeFormat: config.time_format || null,
+    compress: boolean(config, "compress", false),
+    now: ctx.now ?? Date.now,
+  };
+}
+
+function integer(config: Record<string, string>, key: string, fallback: number, min: number): number {
+  const text = config[key]?.trim();
+  if (text === undefined || text === "") return fallback;
+  if (!/^[+-]?\d+$/.test(text) || Number(text) < min) {
+    throw new StreamConfigError(`${key}: ${JSON.stringify(config[key])} is not an integer ≥ ${min}`);
+  }
+  return Number(text);
+}
+
+/** Real boolean parsing (Circus treats any non-empty `utc`, even "False", as true). */
+function boolean(config: Record<string, string>, key: string, fallback: boolean): boolean {
+  const text = config[key]?.trim().toLowerCase();
+  if (text === undefined || text === "") return fallback;
+  if (["1", "true", "yes", "on"].includes(text)) return true;
+  if (["0", "false", "no", "off"].includes(text)) return false;
+  throw new StreamConfigError(`${key}: ${JSON.stringify(config[key])} is not a boolean (true/false, yes/no, on/off, 1/0)`);
+}

@@ -1,0 +1,199 @@
+// FileStream (append, size rotation app.log → app.log.1 …) and WatchedFileStream (reopen when logrotate
+// or a user moved the file away). Rotation happens only between lines; a line longer than max_bytes is
+// the one thing that can make a file exceed it. Pipes, ttys and /dev/* are written but never rotated.
+
+import { closeSync, existsSync, fstatSync, openSync, renameSync, statSync } from "node:fs";
+import { getLogger } from "../log.ts";
+import { gzipFile } from "./compress.ts";
+import { StreamConfigError } from "./errors.ts";
+import { ErrorReporter, WriteQueue, writeAll } from "./queue.ts";
+import { renderEntry } from "./render.ts";
+import type { OutputEntry, OutputStream } from "./types.ts";
+
+const log = getLogger("circus.streams");
+const NL = 10;
+const REOPEN_RETRY_MS = 1000;
+
+export interface FileStreamOptions {
+  /** Absolute path. */
+  path: string;
+  /** 0 = never rotate by size. */
+  maxBytes: number;
+  backupCount: number;
+  /** strftime format of the per-line prefix; null = raw output. */
+  timeFormat: string | null;
+  /** gzip rotated files (beyond Circus). */
+  compress: boolean;
+  now: () => number;
+}
+
+export class FileStream implements OutputStream {
+  readonly kind: string = "FileStream";
+  protected fd: number | null = null;
+  /** Regular file: rotation allowed. Pipes and character devices are only ever appended to. */
+  protected regular = true;
+  /** Size including what is queued, so rotation is decided when data is queued, in order. */
+  protected size = 0;
+  protected identity: { dev: number; ino: number } | null = null;
+  protected readonly queue: WriteQueue;
+  protected compressing: Promise<void> = Promise.resolve();
+  private readonly errors: ErrorReporter;
+  private closed = false;
+  private lastOpenAttempt = 0;
+
+  constructor(readonly options: FileStreamOptions) {
+    this.errors = new ErrorReporter(options.path);
+    this.queue = new WriteQueue((batch, bytes) => this.writeBatch(batch, bytes));
+    this.openFile(true);
+  }
+
+  get path(): string {
+    return this.options.path;
+  }
+
+  get backlog(): number {
+    return this.queue.backlog;
+  }
+
+  write(entry: OutputEntry): void {
+    if (this.closed) {
+      this.errors.report(new Error("stream is closed"), entry.data.length);
+      return;
+    }
+    this.admit(renderEntry(entry, this.options.timeFormat, this.options.now));
+  }
+
+  flush(): Promise<void> {
+    return this.queue.barrier();
+  }
+
+  reopen(): Promise<void> {
+    return this.queue.run(() => {
+      this.closeFd();
+      this.openFile(false);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue.idle();
+    await this.compressing;
+    this.closeFd();
+  }
+
+  /** Queue whole lines, rotating before the first line that would bring the file to max_bytes. */
+  protected admit(data: Uint8Array): void {
+    const { maxBytes, backupCount } = this.options;
+    if (!this.regular || maxBytes <= 0 || backupCount <= 0) return this.append(data);
+    while (data.length > 0) {
+      if (this.size + data.length < maxBytes) return this.append(data);
+      const room = maxBytes - 1 - this.size;
+      const cut = room > 0 ? data.lastIndexOf(NL, room - 1) + 1 : 0;
+      if (cut > 0) {
+        this.append(data.subarray(0, cut));
+        data = data.subarray(cut);
+      } else if (this.size === 0) {
+        // A single line longer than max_bytes: it gets a file of its own rather than being cut.
+        const end = data.indexOf(NL) + 1 || data.length;
+        this.append(data.subarray(0, end));
+        data = data.subarray(end);
+      }
+      if (data.length > 0) this.queueRotation();
+    }
+  }
+
+  protected append(data: Uint8Array): void {
+    this.size += data.length;
+    this.queue.push(data);
+  }
+
+  protected queueRotation(): void {
+    this.size = 0;
+    void this.queue.run(() => this.rotate());
+  }
+
+  /** Shift app.log.N-1 → app.log.N … app.log → app.log.1, reopen, compress app.log.1 in the background. */
+  protected async rotate(): Promise<void> {
+    await this.compressing;
+    this.closeFd();
+    const { path, backupCount, compress } = this.options;
+    for (let i = backupCount - 1; i >= 1; i--) {
+      for (const ext of ["", ".gz"]) moveIfExists(`${path}.${i}${ext}`, `${path}.${i + 1}${ext}`);
+    }
+    moveIfExists(path, `${path}.1`);
+    this.openFile(false);
+    if (compress) this.compressInBackground(`${path}.1`);
+  }
+
+  protected compressInBackground(file: string): void {
+    this.compressing = gzipFile(file).then(
+      () => undefined,
+      (err) => log.error(`cannot compress ${file}: ${(err as Error).message}`),
+    );
+  }
+
+  /** Called before each batch; WatchedFileStream checks for external rotation here. */
+  protected beforeBatch(): void {}
+
+  private async writeBatch(batch: Uint8Array[], bytes: number): Promise<void> {
+    this.beforeBatch();
+    if (this.fd === null && Date.now() - this.lastOpenAttempt >= REOPEN_RETRY_MS) this.openFile(false);
+    if (this.fd === null) {
+      this.errors.report(new Error("file is not open"), bytes);
+      return;
+    }
+    try {
+      await writeAll(this.fd, batch, bytes);
+    } catch (err) {
+      this.errors.report(err, bytes);
+    }
+  }
+
+  /**
+   * Open in append mode. On the first open a failure is a config error; later it is logged and retried.
+   * `measure` re-reads the size (not after our own rotation, whose accounting already moved on).
+   */
+  protected openFile(strict: boolean, measure = true): void {
+    this.lastOpenAttempt = Date.now();
+    try {
+      const fd = openSync(this.options.path, "a", 0o644);
+      const st = fstatSync(fd);
+      this.fd = fd;
+      this.regular = st.isFile();
+      if (measure) this.size = this.regular ? st.size + this.queue.backlog : 0;
+      this.identity = { dev: st.dev, ino: st.ino };
+    } catch (err) {
+      if (strict) throw new StreamConfigError(`cannot open ${this.options.path}: ${(err as Error).message}`, { cause: err });
+      this.errors.report(err, 0);
+      this.fd = null;
+    }
+  }
+
+  protected closeFd(): void {
+    if (this.fd === null) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // Already gone; nothing left to release.
+    }
+    this.fd = null;
+  }
+}
+
+/** FileStream that notices when its file was moved or deleted (logrotate) and starts a new one. */
+export class WatchedFileStream extends FileStream {
+  override readonly kind: string = "WatchedFileStream";
+
+  protected override beforeBatch(): void {
+    if (this.fd === null || !this.regular || this.identity === null) return;
+    const st = statSync(this.options.path, { throwIfNoEntry: false });
+    if (st && st.dev === this.identity.dev && st.ino === this.identity.ino) return;
+    this.closeFd();
+    this.openFile(false);
+  }
+}
+
+function moveIfExists(from: string, to: string): void {
+  if (existsSync(from)) renameSync(from, to);
+}

@@ -1,0 +1,55 @@
+// Turns a pipe's arbitrary chunks into whole lines, one splitter per (pid, channel), so rotation,
+// prefixes and shared files never cut a line in two.
+
+const NL = 10;
+
+/** A line longer than this is passed on in pieces, so one runaway writer cannot exhaust memory. */
+export const MAX_PENDING_LINE = 1 << 20;
+
+export class LineSplitter {
+  private pending: Uint8Array | null = null;
+
+  constructor(private readonly maxLine: number = MAX_PENDING_LINE) {}
+
+  /** Bytes held back waiting for their newline. */
+  get pendingBytes(): number {
+    return this.pending?.length ?? 0;
+  }
+
+  /** Feed a chunk; returns the complete lines it finishes (ending in "\n"), or null when none. */
+  push(chunk: Uint8Array): Uint8Array | null {
+    if (chunk.length === 0) return null;
+    const last = chunk.lastIndexOf(NL);
+    if (last < 0) {
+      this.pending = this.pending ? concat(this.pending, chunk) : chunk.slice();
+      if (this.pending.length < this.maxLine) return null;
+      const overlong = this.pending;
+      this.pending = null;
+      return overlong;
+    }
+    const head = chunk.subarray(0, last + 1);
+    const out = this.pending ? concat(this.pending, head) : head;
+    this.pending = last + 1 < chunk.length ? chunk.slice(last + 1) : null;
+    return out;
+  }
+
+  /** The unterminated rest at EOF, or null. */
+  end(): Uint8Array | null {
+    const rest = this.pending;
+    this.pending = null;
+    return rest;
+  }
+}
+
+export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/** Split whole-line data into strings without their newlines (a trailing "\n" does not add an empty line). */
+export function splitLines(text: string): string[] {
+  const body = text.endsWith("\n") ? text.slice(0, -1) : text;
+  return body.split("\n");
+}

@@ -1,0 +1,155 @@
+// Where the daemon's own log lines go (`--log-output`, `[circus] logoutput`, `--logger-config`):
+// stdout, a file (reopened after logrotate), or syslog over UDP or a unix datagram socket.
+
+import { lookup } from "node:dns/promises";
+import { extname, resolve } from "node:path";
+import { hostname } from "node:os";
+import { parseLogLevel, type LogLevel, type LogSink } from "../log.ts";
+import { UnixDatagramSender } from "../os/unixdgram.ts";
+import { fdQueue } from "./console.ts";
+import { LogOutputError } from "./errors.ts";
+import { WatchedFileStream } from "./file.ts";
+import { strftime } from "./strftime.ts";
+
+/** A log sink that can also be reopened (SIGUSR1) and closed (flushes what is queued). */
+export type LogOutput = LogSink & { reopen(): void; close(): Promise<void> };
+
+const encoder = new TextEncoder();
+
+const FACILITIES: Record<string, number> = {
+  kern: 0, user: 1, mail: 2, daemon: 3, auth: 4, syslog: 5, lpr: 6, news: 7, uucp: 8, cron: 9,
+  authpriv: 10, ftp: 11, local0: 16, local1: 17, local2: 18, local3: 19, local4: 20, local5: 21,
+  local6: 22, local7: 23,
+};
+const SEVERITY: Record<string, number> = { CRITICAL: 2, ERROR: 3, WARNING: 4, INFO: 6, DEBUG: 7 };
+
+/** Lines as src/log.ts writes them: `YYYY-mm-dd HH:MM:SS name[pid] [LEVEL] message`. */
+const LINE = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (\S+)\[(\d+)\] \[([A-Z]+)\] ([\s\S]*)$/;
+
+function make(write: (line: string) => void, reopen: () => void, close: () => Promise<void>): LogOutput {
+  return Object.assign((line: string) => write(line), { reopen, close });
+}
+
+/** Open `-`/`stdout`, `stderr`, `syslog://host[:port][?facility]`, `syslog:///socket[?facility]` or a file path. */
+export async function openLogOutput(spec: string, options: { cwd?: string; format?: string } = {}): Promise<LogOutput> {
+  const format = options.format ? formatter(options.format) : (line: string) => line;
+  const text = spec.trim();
+  if (text === "" || text === "-" || text === "stdout" || text === "stderr") {
+    const queue = fdQueue(text === "stderr" ? 2 : 1);
+    return make((line) => queue.push(encoder.encode(format(line) + "\n")), () => {}, () => queue.barrier());
+  }
+  if (text.startsWith("syslog://")) return openSyslog(text);
+  const path = resolve(options.cwd ?? process.cwd(), text);
+  let file: WatchedFileStream;
+  try {
+    file = new WatchedFileStream({ path, maxBytes: 0, backupCount: 0, timeFormat: null, compress: false, now: Date.now });
+  } catch (err) {
+    throw new LogOutputError(`cannot log to ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  return make(
+    (line) => file.write({ data: encoder.encode(format(line) + "\n"), pid: process.pid, name: "stdout" }),
+    () => void file.reopen(),
+    () => file.close(),
+  );
+}
+
+async function openSyslog(spec: string): Promise<LogOutput> {
+  const url = new URL(spec);
+  const facilityName = (url.search.slice(1) || "user").toLowerCase();
+  const facility = FACILITIES[facilityName];
+  if (facility === undefined) {
+    throw new LogOutputError(`${spec}: unknown syslog facility "${facilityName}"; use one of ${Object.keys(FACILITIES).join(", ")}`);
+  }
+  const host = hostname();
+  const datagram = (line: string) => encoder.encode(syslogMessage(line, facility, host));
+  if (!url.hostname) {
+    const path = decodeURIComponent(url.pathname);
+    let sender: UnixDatagramSender;
+    try {
+      sender = new UnixDatagramSender(path);
+      sender.send(datagram(`${strftime("%Y-%m-%d %H:%M:%S", Date.now())} circus[${process.pid}] [INFO] logging to ${spec}`));
+    } catch (err) {
+      throw new LogOutputError(`cannot log to ${spec}: ${(err as Error).message}`, { cause: err });
+    }
+    return make(
+      (line) => {
+        try {
+          sender.send(datagram(line));
+        } catch {
+          // syslogd gone or full: a log line must never take the daemon down.
+        }
+      },
+      () => {},
+      async () => sender.close(),
+    );
+  }
+  const port = url.port ? Number(url.port) : 514;
+  const hostnameOnly = url.hostname.replace(/^\[|\]$/g, "");
+  let address: string;
+  try {
+    address = (await lookup(hostnameOnly)).address;
+  } catch (err) {
+    throw new LogOutputError(`cannot log to ${spec}: cannot resolve ${hostnameOnly}: ${(err as Error).message}`, { cause: err });
+  }
+  const socket = await Bun.udpSocket({});
+  return make(
+    (line) => {
+      socket.send(datagram(line), port, address);
+    },
+    () => {},
+    async () => socket.close(),
+  );
+}
+
+/** RFC 3164: `<PRI>Mmm dd hh:mm:ss host circus[pid]: [LEVEL] name: message`. */
+export function syslogMessage(line: string, facility: number, host: string, nowMs: number = Date.now()): string {
+  const m = LINE.exec(line);
+  const severity = m ? (SEVERITY[m[4]!] ?? 6) : 6;
+  const body = m ? `[${m[4]}] ${m[2]}: ${m[5]}` : line;
+  const pid = m ? m[3] : String(process.pid);
+  return `<${facility * 8 + severity}>${strftime("%b %e %H:%M:%S", nowMs)} ${host} circus[${pid}]: ${body}`;
+}
+
+/** A `format` template with {time} {name} {pid} {level} {message}, applied to log.ts's lines. */
+function formatter(template: string): (line: string) => string {
+  return (line) => {
+    const m = LINE.exec(line);
+    if (!m) return line;
+    const fields: Record<string, string> = { time: m[1]!, name: m[2]!, pid: m[3]!, level: m[4]!, message: m[5]! };
+    return template.replace(/\{(time|name|pid|level|message)\}/g, (_, key: string) => fields[key]!);
+  };
+}
+
+/** The JSON `loggerconfig` file: `{"level": "info", "output": "-", "format": "{time} {name}[{pid}] [{level}] {message}"}`. */
+export interface LoggerConfig {
+  level: LogLevel | null;
+  output: string | null;
+  format: string | null;
+}
+
+/** Read a `loggerconfig` JSON file; INI and YAML (Python logging.config) are refused with the supported schema. */
+export async function loadLoggerConfig(path: string): Promise<LoggerConfig> {
+  const schema = `a JSON object {"level": "debug|info|warning|error|critical", "output": "-|<file>|syslog://…", "format": "{time} {name}[{pid}] [{level}] {message}"}`;
+  const ext = extname(path).toLowerCase();
+  if (ext !== ".json") {
+    throw new LogOutputError(`${path}: loggerconfig supports JSON only (${schema}); Python logging.config INI/YAML files are not supported`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(await Bun.file(path).text());
+  } catch (err) {
+    throw new LogOutputError(`${path}: cannot read loggerconfig: ${(err as Error).message}`, { cause: err });
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new LogOutputError(`${path}: expected ${schema}`);
+  const obj = data as Record<string, unknown>;
+  const unknown = Object.keys(obj).filter((k) => !["level", "output", "format"].includes(k));
+  if (unknown.length) throw new LogOutputError(`${path}: unknown key ${unknown.map((k) => JSON.stringify(k)).join(", ")}; expected ${schema}`);
+  for (const key of ["level", "output", "format"]) {
+    if (obj[key] !== undefined && typeof obj[key] !== "string") throw new LogOutputError(`${path}: "${key}" must be a string`);
+  }
+  const level = obj.level === undefined ? null : parseLogLevel(obj.level as string);
+  if (obj.level !== undefined && level === null) {
+    throw new LogOutputError(`${path}: "level": ${JSON.stringify(obj.level)} is not one of debug, info, warning, error, critical`);
+  }
+  return { level, output: (obj.output as string | undefined) ?? null, format: (obj.format as string | undefined) ?? null };
+}
