@@ -1,0 +1,91 @@
+import { describe, expect, test } from "bun:test";
+import { readFileSync, statSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { createStream } from "../../src/streams/create.ts";
+import { FileStream } from "../../src/streams/file.ts";
+import { QueueStream } from "../../src/streams/memory.ts";
+import { PipeReader } from "../../src/streams/reader.ts";
+import { TailBuffer } from "../../src/streams/tail.ts";
+import { linesOf, logged, spawnSh, tempDir } from "./helpers.ts";
+
+const decode = (data: Uint8Array) => new TextDecoder().decode(data);
+
+describe("PipeReader", () => {
+  test("output still in the pipe when a worker was killed is read and written in full", async () => {
+    const dir = tempDir();
+    const path = join(dir, "out.log");
+    const stream = new FileStream({ path, maxBytes: 0, backupCount: 0, timeFormat: null, compress: false, now: Date.now });
+    // 48 894 bytes fit in the pipe, then the shell SIGKILLs itself in the middle of an unterminated line.
+    const child = spawnSh("seq 1 10000; printf 'partial line'; kill -9 $$");
+    expect(await child.exited).toBe(137);
+    // The reader starts only now: everything it sees was left in the pipe by a dead process.
+    const reader = new PipeReader(child.stdout, { pid: child.pid, channel: "stdout", stream, tail: null });
+    await reader.done;
+    expect(reader.eof).toBe(true);
+    await stream.close();
+    const lines = readFileSync(path, "utf8").split("\n");
+    expect(lines.slice(0, 10000)).toEqual(Array.from({ length: 10000 }, (_, i) => String(i + 1)));
+    expect(lines[10000]).toBe("partial line");
+  });
+
+  test("chunks are reassembled into whole lines for the stream and the tail buffer", async () => {
+    const queue = new QueueStream();
+    const tail = new TailBuffer(10);
+    const child = spawnSh("printf 'ab'; sleep 0.05; printf 'c\\nde'; sleep 0.05; printf 'f\\ng\\n'");
+    const reader = new PipeReader(child.stdout, { pid: child.pid, channel: "stdout", stream: queue, tail });
+    await reader.done;
+    expect(queue.drain().map((e) => decode(e.data))).toEqual(["abc\n", "def\ng\n"]);
+    expect(tail.lines().map((l) => l.line)).toEqual(["abc", "def", "g"]);
+  });
+
+  test("stdout and stderr sharing one file never interleave mid-line", async () => {
+    const dir = tempDir();
+    const ctx = { watcher: "w", configDir: dir };
+    const out = await createStream({ filename: "both.log" }, ctx);
+    const err = await createStream({ filename: "both.log" }, ctx);
+    // 5 000-byte lines are longer than what one read returns at times, so chunks end mid-line.
+    const child = spawnSh(
+      `awk 'BEGIN { s = sprintf("%5000s", ""); gsub(/ /, "x", s); for (i = 0; i < 300; i++) { print "out " i " " s; fflush(); print "err " i " " s > "/dev/stderr"; fflush("/dev/stderr") } }'`,
+    );
+    const readers = [
+      new PipeReader(child.stdout, { pid: child.pid, channel: "stdout", stream: out, tail: null }),
+      new PipeReader(child.stderr, { pid: child.pid, channel: "stderr", stream: err, tail: null }),
+    ];
+    await Promise.all(readers.map((r) => r.done));
+    await out.close();
+    await err.close();
+    const lines = readFileSync(join(dir, "both.log"), "utf8").trimEnd().split("\n");
+    expect(lines.length).toBe(600);
+    for (const line of lines) expect(line).toMatch(/^(out|err) \d+ x{5000}$/);
+  });
+
+  test("a stream that cannot write (/dev/full) logs and keeps draining, so the worker finishes", async () => {
+    const stream = new FileStream({ path: "/dev/full", maxBytes: 0, backupCount: 0, timeFormat: null, compress: false, now: Date.now });
+    // 4 MB is far more than a pipe holds: the worker would block forever if the reader stopped.
+    const child = spawnSh("head -c 4000000 /dev/zero | tr '\\0' 'a' | fold -w 99");
+    const reader = new PipeReader(child.stdout, { pid: child.pid, channel: "stdout", stream, tail: null });
+    expect(await child.exited).toBe(0);
+    await reader.done;
+    await stream.close();
+    expect(logged.some((l) => l.includes("/dev/full") && l.includes("[ERROR]"))).toBe(true);
+  });
+
+  test("100 000 numbered lines from 10 workers through one rotating FileStream: none lost or duplicated", async () => {
+    const dir = tempDir();
+    const stream = await createStream({ filename: "app.log", max_bytes: "262144", backup_count: "100" }, { watcher: "w", configDir: dir });
+    const readers: PipeReader[] = [];
+    for (let w = 0; w < 10; w++) {
+      const child = spawnSh(`seq -f 'worker ${w} line %06g padding-padding-padding' 1 10000`);
+      readers.push(new PipeReader(child.stdout, { pid: child.pid, channel: "stdout", stream, tail: null }));
+    }
+    await Promise.all(readers.map((r) => r.done));
+    await stream.close();
+    const files = readdirSync(dir);
+    expect(files.length).toBeGreaterThan(10);
+    for (const f of files) expect(statSync(join(dir, f)).size).toBeLessThan(262144);
+    const lines = linesOf(dir, "app.log");
+    expect(lines.length).toBe(100_000);
+    expect(new Set(lines).size).toBe(100_000);
+    for (const line of lines) if (!/^worker \d line \d{6} padding-padding-padding$/.test(line)) throw new Error(`damaged line ${line}`);
+  });
+});
