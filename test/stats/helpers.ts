@@ -10,14 +10,13 @@ export const PY = "/usr/bin/python3";
 export const MB50 = 50 * 1024 * 1024;
 
 /** A daemon with `busy` (one core), `hold` (50 MiB resident), `idle` (sleep) and a listening socket `web`. */
-export async function startLoadedDaemon(extraCircus = ""): Promise<RunningDaemon & { webPort: number }> {
+export async function startLoadedDaemon(extraSections = ""): Promise<RunningDaemon & { webPort: number }> {
   const webPort = freePort();
   const d = await startDaemon(`
 [circus]
 endpoint = {endpoint}
 pubsub_endpoint = {pubsub}
 check_delay = 1
-${extraCircus}
 
 [watcher:busy]
 cmd = ${PY} ${FIXTURES}/busy.py
@@ -32,8 +31,25 @@ numprocesses = 1
 [socket:web]
 host = 127.0.0.1
 port = ${webPort}
+
+${extraSections}
 `);
   return Object.assign(d, { webPort });
+}
+
+/**
+ * What `[circus] statsd = true` adds (src/arbiter/internal-watchers.ts), spelled as a config section
+ * running the sources: `circus stats` as the singleton `circusd-stats` watcher holding the sockets.
+ */
+export function statsWatcherSection(statspoint: string): string {
+  return `
+[watcher:circusd-stats]
+cmd = ${process.execPath} ${join(ROOT, "test/fixtures/stats-entry.ts")}
+args = --endpoint {endpoint} --pubsub {pubsub} --statspoint ${statspoint}
+singleton = true
+use_sockets = true
+copy_env = true
+`;
 }
 
 /** "3.45M" → bytes. */

@@ -3,12 +3,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { freePort, type RunningDaemon } from "../helpers/daemon.ts";
 import { killAllPeers } from "../helpers/peers.ts";
-import { last, MB50, parseHuman, startLoadedDaemon, startStreamer, statSubscriber } from "./helpers.ts";
+import { last, MB50, parseHuman, startLoadedDaemon, startStreamer, statSubscriber, statsWatcherSection } from "./helpers.ts";
 
 let d: RunningDaemon & { webPort: number };
+/** Where the daemon's own circusd-stats watcher publishes. */
+const statspoint = `tcp://127.0.0.1:${freePort()}`;
 
 beforeAll(async () => {
-  d = await startLoadedDaemon();
+  d = await startLoadedDaemon(statsWatcherSection(statspoint));
 });
 afterEach(killAllPeers);
 afterAll(async () => {
@@ -27,10 +29,9 @@ async function waitUntil(cond: () => boolean, ms: number, what: string): Promise
 }
 
 describe("circus stats", () => {
-  test("publishes per-pid figures, watcher aggregates, the circus group and socket reads", async () => {
-    const statspoint = `tcp://127.0.0.1:${freePort()}`;
-    const streamer = startStreamer(d, statspoint);
+  test("as the circusd-stats watcher it publishes per-pid figures, aggregates, the circus group and socket reads", async () => {
     const { seen, stop } = await statSubscriber(statspoint);
+    const [statsPid] = await pidsOf("circusd-stats");
     const [busy] = await pidsOf("busy");
     const [hold] = await pidsOf("hold");
     // A client the daemon never accepts keeps the listening socket readable.
@@ -55,8 +56,8 @@ describe("circus stats", () => {
 
       const daemonInfo = last(seen, `stat.circus.${d.proc.pid}`)!.body;
       expect(daemonInfo.name).toBe("circusd");
-      expect(last(seen, `stat.circus.${streamer.proc.pid}`)?.body.name).toBe("circusd-stats");
-      expect((last(seen, "stat.circus")!.body.pid as number[]).sort()).toEqual([d.proc.pid, streamer.proc.pid].sort());
+      expect(last(seen, `stat.circus.${statsPid}`)?.body.name).toBe("circusd-stats");
+      expect((last(seen, "stat.circus")!.body.pid as number[]).sort()).toEqual([d.proc.pid, statsPid].sort());
 
       const totals = last(seen, "stat.sockets")!.body;
       expect(totals.addresses).toEqual([`127.0.0.1:${d.webPort}`]);
@@ -71,8 +72,6 @@ describe("circus stats", () => {
   });
 
   test("keeps up when processes come and go: new pids appear, gone pids disappear", async () => {
-    const statspoint = `tcp://127.0.0.1:${freePort()}`;
-    startStreamer(d, statspoint);
     const { seen, stop } = await statSubscriber(statspoint);
     try {
       const [first] = await pidsOf("idle");
@@ -98,10 +97,20 @@ describe("circus stats", () => {
     }
   });
 
-  test("stops cleanly on SIGTERM", async () => {
-    const streamer = startStreamer(d, `tcp://127.0.0.1:${freePort()}`);
-    await Bun.sleep(800);
+  test("run standalone it streams too, says socket reads stay 0, and stops cleanly on SIGTERM", async () => {
+    const own = `tcp://127.0.0.1:${freePort()}`;
+    const streamer = startStreamer(d, own);
+    const { seen, stop } = await statSubscriber(own);
+    try {
+      await waitUntil(() => !!last(seen, "stat.sockets"), 10_000, "socket stats");
+      expect(last(seen, "stat.sockets")!.body.reads).toBe(0);
+      let said = "";
+      while (!said.includes("stay 0")) said = await streamer.line(5000);
+      expect(said).toContain(`127.0.0.1:${d.webPort} stay 0: their sockets are not inherited`);
+    } finally {
+      stop();
+    }
     streamer.proc.kill("SIGTERM");
     expect(await Promise.race([streamer.proc.exited, Bun.sleep(5000).then(() => "hung")])).toBe(0);
-  });
+  }, 20_000);
 });

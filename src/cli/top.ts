@@ -1,0 +1,162 @@
+// `circus top` (also `circus-top`): a live, read-only view of CPU and memory per watcher and of socket
+// hits, drawn from the circusd-stats stream (§8.3). Without a stream for 3 s it says so and polls
+// `stats` over the control channel instead, switching back as soon as the stream speaks.
+
+import { cac } from "cac";
+import { CircusClient, subscribe, type Subscription } from "../protocol/client.ts";
+import { VERSION } from "../version.ts";
+import { TopModel } from "./top/model.ts";
+import { pollControl } from "./top/poll.ts";
+import { renderScreen, type SortKey } from "./top/render.ts";
+import { Screen } from "./top/screen.ts";
+
+/** How long the stream may stay silent before top falls back to the control channel. */
+const STREAM_GRACE_MS = 3000;
+const FRAME_MS = 1000;
+
+interface TopFlags {
+  endpoint: string;
+  controlEndpoint: string;
+  ssh?: string;
+  processTimeout: number;
+  help?: boolean;
+  version?: boolean;
+}
+
+function buildParser() {
+  const cli = cac("circus-top");
+  cli
+    .option("--endpoint <endpoint>", "the stats endpoint (circusd-stats)", { default: "tcp://127.0.0.1:5557" })
+    .option("--control-endpoint <endpoint>", "the daemon's control endpoint, polled when no stats stream", { default: "tcp://127.0.0.1:5555" })
+    .option("--ssh <server>", "reach the endpoints through an ssh tunnel (user@host[:port])")
+    .option("--process-timeout <seconds>", "forget a pid after this long without a sample", { default: 3 })
+    .help()
+    .version(VERSION);
+  return cli;
+}
+
+/** Run the view until `q` (or Ctrl-C / SIGTERM); resolves with the exit code. */
+export async function runTop(argv: string[]): Promise<number> {
+  const cli = buildParser();
+  let flags: TopFlags;
+  try {
+    flags = cli.parse(["", "", ...argv], { run: false }).options as TopFlags;
+  } catch (error) {
+    process.stderr.write(`circus-top: ${(error as Error).message}\n`);
+    return 2;
+  }
+  if (flags.help || flags.version) return 0;
+  const processTimeoutMs = Number(flags.processTimeout) * 1000;
+  if (!(processTimeoutMs > 0)) {
+    process.stderr.write(`circus-top: --process-timeout must be a positive number of seconds\n`);
+    return 2;
+  }
+
+  const tunnels: { close(): void }[] = [];
+  let statsEp = String(flags.endpoint);
+  let controlEp = String(flags.controlEndpoint);
+  if (flags.ssh) {
+    const { openSshTunnel } = await import("./ctl/ssh.ts");
+    try {
+      const s = await openSshTunnel(flags.ssh, statsEp);
+      tunnels.push(s);
+      const c = await openSshTunnel(flags.ssh, controlEp);
+      tunnels.push(c);
+      statsEp = s.endpoint;
+      controlEp = c.endpoint;
+    } catch (error) {
+      for (const t of tunnels) t.close();
+      process.stderr.write(`circus-top: ${(error as Error).message}\n`);
+      return 1;
+    }
+  }
+
+  const shownStats = String(flags.endpoint);
+  const shownControl = String(flags.controlEndpoint);
+  const model = new TopModel();
+  const screen = new Screen(process.stdout);
+  const startedAt = Date.now();
+  let lastStream = 0;
+  let sortBy: SortKey = "cpu";
+  let client: CircusClient | null = null;
+  let polling = false;
+  let pollError: string | null = null;
+
+  const streaming = () => Date.now() - Math.max(lastStream, startedAt) <= STREAM_GRACE_MS;
+  const sub: Subscription = subscribe(statsEp, ["stat."], (e) => {
+    lastStream = Date.now();
+    model.ingest(e.topic, e.payload, lastStream);
+  });
+
+  const draw = (force = false) => {
+    const stream = streaming();
+    const source = stream ? `stats stream ${shownStats}` : `polling stats on ${shownControl}`;
+    let notice: string | null = null;
+    if (!stream) {
+      notice = `no stats received from ${shownStats} — is \`statsd = true\` set in [circus]?`;
+      if (pollError) notice += ` Control channel ${shownControl}: ${pollError}`;
+    }
+    screen.draw(renderScreen(model, { width: screen.width, height: screen.height, sortBy, source, notice }), force);
+  };
+
+  const tick = async () => {
+    model.prune(processTimeoutMs);
+    if (!streaming() && !polling) {
+      polling = true;
+      client ??= new CircusClient({ endpoint: controlEp, timeoutMs: 2000 });
+      try {
+        await pollControl(client, model);
+        pollError = null;
+      } catch (error) {
+        pollError = (error as Error).message;
+      } finally {
+        polling = false;
+      }
+    }
+    draw();
+  };
+
+  let finished!: () => void;
+  const done = new Promise<void>((r) => (finished = r));
+  const onKey = (data: Buffer | string) => {
+    for (const ch of data.toString()) {
+      if (ch === "q" || ch === "Q" || ch === "\x03") finished();
+      else if (ch === "c" || ch === "m") {
+        sortBy = ch === "c" ? "cpu" : "mem";
+        draw(true);
+      }
+    }
+  };
+  const onResize = () => draw(true);
+  const onSignal = () => finished();
+  const restore = () => screen.leave();
+
+  const stdin = process.stdin;
+  if (stdin.isTTY) stdin.setRawMode(true);
+  stdin.on("data", onKey);
+  stdin.resume();
+  process.stdout.on("resize", onResize);
+  process.on("SIGWINCH", onResize);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("exit", restore);
+  screen.enter();
+  draw(true);
+  const timer = setInterval(() => void tick(), FRAME_MS);
+
+  await done;
+  clearInterval(timer);
+  screen.leave();
+  process.off("exit", restore);
+  process.stdout.off("resize", onResize);
+  process.off("SIGWINCH", onResize);
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+  stdin.off("data", onKey);
+  if (stdin.isTTY) stdin.setRawMode(false);
+  stdin.pause();
+  await sub.close();
+  await (client as CircusClient | null)?.close();
+  for (const t of tunnels) t.close();
+  return 0;
+}

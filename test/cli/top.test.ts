@@ -1,0 +1,108 @@
+// `circus top` in a real terminal (a private tmux server): rows for known loads from the stats
+// stream, the fallback to polling the control channel, sorting, resizing and `q`.
+
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { freePort, ROOT, type RunningDaemon } from "../helpers/daemon.ts";
+import { killAllPeers } from "../helpers/peers.ts";
+import { MB50, startLoadedDaemon, startStreamer } from "../stats/helpers.ts";
+
+const SOCKET = `circus-top-test-${process.pid}`; // a private tmux server, never the user's
+const SESSION = "top";
+
+function tmux(...args: string[]): string {
+  const r = Bun.spawnSync(["tmux", "-L", SOCKET, ...args], { stderr: "pipe" });
+  return r.stdout.toString();
+}
+
+function screen(): string[] {
+  return tmux("capture-pane", "-p", "-t", SESSION).split("\n");
+}
+
+function startTop(args: string[]): void {
+  const cmd = [process.execPath, join(ROOT, "test/fixtures/top-entry.ts"), ...args].map((a) => `'${a}'`).join(" ");
+  tmux("new-session", "-d", "-x", "150", "-y", "40", "-s", SESSION, cmd);
+}
+
+async function waitScreen(cond: (lines: string[]) => boolean, ms: number, what: string): Promise<string[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const lines = screen();
+    if (cond(lines)) return lines;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; screen:\n${lines.join("\n")}`);
+    await Bun.sleep(100);
+  }
+}
+
+/** The row under `group`'s header whose first cell is `pid`: [pid, cpu, mem, age]. */
+function rowOf(lines: string[], group: string, pid: number): number[] | null {
+  const start = lines.findIndex((l) => l.trim() === group);
+  if (start < 0) return null;
+  for (const l of lines.slice(start + 2)) {
+    if (l.trim() === "") return null;
+    const cells = l.trim().split(/\s+/);
+    if (Number(cells[0]) === pid) return cells.slice(0, 4).map(Number);
+  }
+  return null;
+}
+
+let d: RunningDaemon & { webPort: number };
+let memTotal = 0;
+
+beforeAll(async () => {
+  d = await startLoadedDaemon();
+  memTotal = Number(/^MemTotal:\s+(\d+)/m.exec(await Bun.file("/proc/meminfo").text())![1]) * 1024;
+});
+afterEach(async () => {
+  tmux("kill-server");
+  await killAllPeers();
+});
+afterAll(async () => {
+  await d?.stop();
+});
+
+const pidOf = async (name: string) => ((await d.call("list", { name })).pids as number[])[0]!;
+
+describe("circus top", () => {
+  test("shows the busy worker near 100 % cpu and the 50 MB worker's memory from the stats stream; q quits", async () => {
+    const statspoint = `tcp://127.0.0.1:${freePort()}`;
+    startStreamer(d, statspoint);
+    const [busy, hold] = [await pidOf("busy"), await pidOf("hold")];
+    startTop(["--endpoint", statspoint, "--control-endpoint", d.endpoint]);
+    const lines = await waitScreen((l) => (rowOf(l, "busy", busy)?.[1] ?? 0) > 0 && rowOf(l, "hold", hold) !== null, 15_000, "busy and hold rows");
+    expect(lines[0]).toBe("Circus Top");
+    expect(lines.join("\n")).toContain(`stats stream ${statspoint}`);
+    const [, cpu] = rowOf(lines, "busy", busy)!;
+    expect(cpu).toBeGreaterThanOrEqual(50);
+    expect(cpu).toBeLessThanOrEqual(110);
+    const [, , mem] = rowOf(lines, "hold", hold)!;
+    const expected = (MB50 / memTotal) * 100;
+    expect(mem).toBeGreaterThan(expected * 0.85);
+    expect(mem).toBeLessThan(expected * 1.15);
+    const header = lines.findIndex((l) => l.trim() === "busy") + 1;
+    expect(lines[header]!.trim().split(/\s{2,}/)).toEqual(["PID", "CPU (%)", "MEMORY (%)", "AGE (s)"]);
+    expect(lines.some((l) => /\(avg\)\s+[\d.]+ \(sum\)\s+\d+ \(older\)/.test(l))).toBe(true);
+    expect(lines.some((l) => l.includes(`${d.proc.pid} (circusd)`))).toBe(true);
+    expect(lines.some((l) => l.includes(`127.0.0.1:${d.webPort}`))).toBe(true);
+
+    tmux("send-keys", "-t", SESSION, "m");
+    await waitScreen((l) => l.join("\n").includes("(sorted by mem)"), 3000, "sort by mem");
+    tmux("resize-window", "-t", SESSION, "-x", "60", "-y", "30");
+    await waitScreen((l) => (l[1] ?? "").length === 60 && !(l[1] ?? "").includes("sorted by"), 3000, "a redraw at 60 columns");
+
+    tmux("send-keys", "-t", SESSION, "q");
+    await waitScreen(() => !tmux("list-sessions").includes(`${SESSION}:`), 5000, "top to quit");
+  }, 40_000);
+
+  test("without a stats stream it says why and polls stats over the control channel", async () => {
+    const busy = await pidOf("busy");
+    const silent = `tcp://127.0.0.1:${freePort()}`;
+    startTop(["--endpoint", silent, "--control-endpoint", d.endpoint]);
+    const lines = await waitScreen((l) => (rowOf(l, "busy", busy)?.[1] ?? 0) > 0, 10_000, "polled busy row");
+    const text = lines.join("\n");
+    expect(text).toContain(`no stats received from ${silent} — is \`statsd = true\` set in [circus]?`);
+    expect(text).toContain(`polling stats on ${d.endpoint}`);
+    expect(rowOf(lines, "busy", busy)![1]).toBeGreaterThanOrEqual(50);
+    expect(rowOf(lines, "busy", busy)![1]).toBeLessThanOrEqual(110);
+  }, 30_000);
+});
