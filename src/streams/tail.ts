@@ -1,5 +1,6 @@
 // The last N lines a watcher wrote (both channels, with pid and time), for `circus ctl logs [-f]`.
-// Memory is bounded by lines × MAX_TAIL_LINE; lines nobody will see are never decoded.
+// Memory is bounded by lines × MAX_TAIL_LINE plus a few MB of not-yet-decoded output; lines nobody
+// will see are never decoded.
 
 import type { Channel } from "./types.ts";
 
@@ -21,31 +22,72 @@ export interface TailLine {
 
 export type TailListener = (line: TailLine) => void;
 
+interface Segment {
+  data: Uint8Array;
+  pid: number;
+  stream: Channel;
+  time: number;
+}
+
 export class TailBuffer {
   private ring: (TailLine | undefined)[];
   private start = 0;
   private count = 0;
   private readonly listeners = new Set<TailListener>();
+  /** Output not decoded yet (whole pipe reads), at most `rawBudget` bytes before it is settled. */
+  private raw: Segment[] = [];
+  private rawBytes = 0;
+  private readonly rawBudget: number;
 
   constructor(readonly capacity: number = DEFAULT_TAIL_LINES) {
     this.ring = new Array(Math.max(0, capacity));
+    this.rawBudget = Math.max(1 << 20, capacity * 4096);
   }
 
   get size(): number {
+    this.settle();
     return this.count;
   }
 
   /** Record whole-line data read from one pipe (a final unterminated line counts as a line). */
   push(data: Uint8Array, pid: number, stream: Channel, time: number = Date.now()): void {
+    if (data.length === 0 || this.capacity === 0 && this.listeners.size === 0) return;
+    if (this.listeners.size > 0) {
+      this.settle();
+      this.decode({ data, pid, stream, time }, Infinity, (line) => this.add(line, true));
+      return;
+    }
+    // Nobody follows live: keep the bytes and decode only the last `capacity` lines when needed, so
+    // a fast writer costs a copy-free append here instead of a string per line.
+    this.raw.push({ data, pid, stream, time });
+    this.rawBytes += data.length;
+    if (this.rawBytes > this.rawBudget) this.settle();
+  }
+
+  /** Decode the pending raw output into the ring (only the lines that can still be seen). */
+  private settle(): void {
+    if (this.raw.length === 0) return;
+    const newest: TailLine[] = [];
+    for (let i = this.raw.length - 1; i >= 0 && newest.length < this.capacity; i--) {
+      const seg = this.raw[i]!;
+      const lines: TailLine[] = [];
+      this.decode(seg, this.capacity - newest.length, (line) => lines.push(line));
+      newest.push(...lines.reverse());
+    }
+    this.raw = [];
+    this.rawBytes = 0;
+    for (let i = newest.length - 1; i >= 0; i--) this.add(newest[i]!, false);
+  }
+
+  /** The last `max` lines of one segment, oldest first. */
+  private decode(seg: Segment, max: number, emit: (line: TailLine) => void): void {
+    const { data, pid, stream, time } = seg;
     let end = data.length;
-    if (end > 0 && data[end - 1] === NL) end--;
-    if (data.length === 0) return;
-    // Without listeners only the last `capacity` lines can ever be seen: skip decoding the rest.
+    if (data[end - 1] === NL) end--;
     let from = 0;
-    if (this.listeners.size === 0) {
-      if (this.capacity === 0) return;
+    if (Number.isFinite(max)) {
       let i = end;
-      for (let seen = 0; seen < this.capacity; seen++) {
+      for (let seen = 0; seen < max; seen++) {
         i = i > 0 ? data.lastIndexOf(NL, i - 1) : -1;
         if (i < 0) break;
       }
@@ -55,13 +97,12 @@ export class TailBuffer {
     while (pos <= end) {
       let nl = data.indexOf(NL, pos);
       if (nl < 0 || nl > end) nl = end;
-      const bytes = data.subarray(pos, Math.min(nl, pos + MAX_TAIL_LINE));
-      this.add({ pid, stream, time, line: decoder.decode(bytes) });
+      emit({ pid, stream, time, line: decoder.decode(data.subarray(pos, Math.min(nl, pos + MAX_TAIL_LINE))) });
       pos = nl + 1;
     }
   }
 
-  private add(line: TailLine): void {
+  private add(line: TailLine, notify: boolean): void {
     if (this.capacity > 0) {
       if (this.count < this.capacity) {
         this.ring[(this.start + this.count++) % this.capacity] = line;
@@ -70,6 +111,7 @@ export class TailBuffer {
         this.start = (this.start + 1) % this.capacity;
       }
     }
+    if (!notify) return;
     for (const listener of this.listeners) {
       try {
         listener(line);
@@ -81,6 +123,7 @@ export class TailBuffer {
 
   /** The last `n` lines (all by default), oldest first, optionally of one channel only. */
   lines(n: number = this.capacity, stream?: Channel): TailLine[] {
+    this.settle();
     const out: TailLine[] = [];
     for (let k = this.count - 1; k >= 0 && out.length < n; k--) {
       const line = this.ring[(this.start + k) % this.capacity]!;
@@ -96,6 +139,8 @@ export class TailBuffer {
   }
 
   clear(): void {
+    this.raw = [];
+    this.rawBytes = 0;
     this.ring = new Array(Math.max(0, this.capacity));
     this.start = 0;
     this.count = 0;

@@ -16,6 +16,14 @@ describe("TailBuffer", () => {
     expect(last[99]).toEqual({ pid: 10, stream: "stdout", time: 49, line: "line 4999" });
   });
 
+  test("stays bounded while megabytes stream through without readers", () => {
+    const tail = new TailBuffer(3);
+    const line = "y".repeat(99) + "\n";
+    for (let i = 0; i < 300; i++) tail.push(bytes(line.repeat(99) + `chunk ${i}\n`), 1, "stdout");
+    expect((tail as unknown as { rawBytes: number }).rawBytes).toBeLessThanOrEqual(1 << 20);
+    expect(tail.lines().map((l) => l.line)).toEqual(["y".repeat(99), "y".repeat(99), "chunk 299"]);
+  });
+
   test("filters by channel and count, and truncates very long lines", () => {
     const tail = new TailBuffer(10);
     tail.push(bytes("a\nb\n"), 1, "stdout");
