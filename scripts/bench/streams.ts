@@ -12,8 +12,8 @@ import { join } from "node:path";
 import { createStream } from "../../src/streams/create.ts";
 import { PipeReader } from "../../src/streams/reader.ts";
 import { TailBuffer } from "../../src/streams/tail.ts";
-import { fmt } from "./common.ts";
 
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 const LINE = 100;
 const DIGITS = 12;
 const arg = (name: string, fallback: number) => {
@@ -86,7 +86,7 @@ async function throughStreams(dir: string): Promise<{ seconds: number; rssMin: n
   }, 100);
   const t0 = performance.now();
   const child = Bun.spawn(workerCmd, { stdout: "pipe", stderr: "inherit" });
-  const reader = new PipeReader(child.stdout, { pid: child.pid, channel: "stdout", stream, tail: process.env.NOTAIL ? null : tail });
+  const reader = new PipeReader(child.stdout, { pid: child.pid, channel: "stdout", stream, tail });
   await child.exited;
   await reader.done;
   await stream.close();
