@@ -4,7 +4,7 @@
 
 import { resolveUser } from "../os/users.ts";
 import { bytes2human, formatCpuTime } from "./format.ts";
-import { CLOCK_TICKS, bootTimeSeconds, childPids, memTotalBytes, readArgv, readStat, readUid, type ProcStat } from "./proc.ts";
+import { CLOCK_TICKS, bootTimeSeconds, childPids, memTotalBytes, readArgv, readStat, readUid, releaseProcFiles, type ProcStat } from "./proc.ts";
 
 /** What Circus answers for a process that vanished between listing and sampling. */
 export const NO_SUCH_PROCESS = "No such process (stopped?)";
@@ -82,7 +82,7 @@ export class ProcessSampler {
     }
     const info = this.fromStat(stat);
     if (opts.children !== false) {
-      for (const child of childPids(pid)) {
+      for (const child of childPids(pid, stat.threads)) {
         const c = this.info(child, { children: false });
         if (c !== null) info.children.push(c);
       }
@@ -95,6 +95,7 @@ export class ProcessSampler {
   forget(pid: number): void {
     this.cpu.delete(pid);
     this.ids.delete(pid);
+    releaseProcFiles(pid);
   }
 
   /** Number of pids remembered (for tests and leak checks). */

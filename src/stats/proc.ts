@@ -1,7 +1,7 @@
 // Raw readers over /proc for one process: its stat line, uid, argv and direct children. Each read is
 // one small file; nothing here scans /proc, so sampling a pid costs the same with 10 or 10 000 processes.
 
-import { readFileSync, readdirSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, readdirSync } from "node:fs";
 
 /** The fields of /proc/PID/stat the stats use (times in clock ticks, sizes in bytes). */
 export interface ProcStat {
@@ -18,6 +18,7 @@ export interface ProcStat {
   startTicks: number;
   vsize: number;
   rss: number;
+  threads: number;
 }
 
 /** USER_HZ: 100 on every Linux architecture Bun runs on (the kernel fixes it for /proc). */
@@ -79,16 +80,82 @@ export function parseStat(text: string): ProcStat {
     startTicks: Number(f[19]),
     vsize: Number(f[20]),
     rss: Number(f[21]) * pageSizeBytes(),
+    threads: Number(f[17]),
   };
+}
+
+// Files sampled every round stay open and are re-read with pread at offset 0: that halves the cost
+// of a sample (no open/fstat/close). An open /proc/PID file stays bound to its process, so after the
+// process exits a read fails (ESRCH) even if the pid was reused; we then reopen once.
+const held = new Map<string, number>();
+const buffer = Buffer.allocUnsafe(16384);
+let maxHeld: number | null = null;
+
+/** Hold at most a quarter of the soft RLIMIT_NOFILE (read when first needed: the daemon raises it at start). */
+function heldLimit(): number {
+  if (maxHeld === null) {
+    let soft = 1024;
+    try {
+      const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync("/proc/self/limits", "latin1"));
+      if (m) soft = m[1] === "unlimited" ? 1 << 20 : Number(m[1]);
+    } catch {
+      // keep the usual default
+    }
+    maxHeld = Math.max(0, Math.min(8192, Math.floor(soft / 4) - 16));
+  }
+  return maxHeld;
+}
+
+function preadText(fd: number): string | null {
+  const n = readSync(fd, buffer, 0, buffer.length, 0);
+  return n < buffer.length ? buffer.toString("latin1", 0, n) : null; // too long for the buffer: read it whole
+}
+
+/** Text of a /proc file that is read repeatedly, or null when it cannot be read (process gone). */
+export function readProcFile(path: string): string | null {
+  const fd = held.get(path);
+  if (fd !== undefined) {
+    try {
+      const text = preadText(fd);
+      if (text !== null) return text;
+    } catch {
+      // the process behind this fd is gone; the pid may be in use again
+    }
+    closeSync(fd);
+    held.delete(path);
+  }
+  let fresh: number;
+  try {
+    fresh = openSync(path, "r");
+  } catch {
+    return null;
+  }
+  try {
+    const text = preadText(fresh) ?? readFileSync(path, "latin1");
+    if (held.size < heldLimit()) held.set(path, fresh);
+    else closeSync(fresh);
+    return text;
+  } catch {
+    closeSync(fresh);
+    return null;
+  }
+}
+
+/** Close the files held for `pid` (call when it is forgotten). */
+export function releaseProcFiles(pid: number): void {
+  for (const path of [`/proc/${pid}/stat`, `/proc/${pid}/task/${pid}/children`]) {
+    const fd = held.get(path);
+    if (fd !== undefined) {
+      closeSync(fd);
+      held.delete(path);
+    }
+  }
 }
 
 /** /proc/PID/stat, or null once the process is gone (or the pid was never there). */
 export function readStat(pid: number): ProcStat | null {
-  try {
-    return parseStat(readFileSync(`/proc/${pid}/stat`, "latin1"));
-  } catch {
-    return null;
-  }
+  const text = readProcFile(`/proc/${pid}/stat`);
+  return text === null ? null : parseStat(text);
 }
 
 /** Real uid from /proc/PID/status, or null when unreadable (hidepid, gone). */
@@ -112,8 +179,15 @@ export function readArgv(pid: number): string[] | null {
   }
 }
 
-/** Direct children: the union of /proc/PID/task/TID/children over its threads (empty when gone). */
-export function childPids(pid: number): number[] {
+/**
+ * Direct children: the union of /proc/PID/task/TID/children over its threads (empty when gone).
+ * `threads` (from the stat line) lets a single-threaded process skip listing its tasks.
+ */
+export function childPids(pid: number, threads = 0): number[] {
+  if (threads === 1) {
+    const text = readProcFile(`/proc/${pid}/task/${pid}/children`);
+    return text === null ? [] : splitPids(text);
+  }
   let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
@@ -128,7 +202,13 @@ export function childPids(pid: number): number[] {
     } catch {
       continue; // thread exited meanwhile
     }
-    for (const c of text.split(" ")) if (c !== "" && c !== "\n") out.push(Number(c));
+    out.push(...splitPids(text));
   }
+  return out;
+}
+
+function splitPids(text: string): number[] {
+  const out: number[] = [];
+  for (const c of text.split(" ")) if (c !== "" && c !== "\n") out.push(Number(c));
   return out;
 }
