@@ -71,7 +71,7 @@ export function commandName(argv: string[] | null, comm: string): string {
 export class ProcessSampler {
   private readonly cpu = new Map<number, CpuSample & { seen: number }>();
   private readonly ids = new Map<number, Identity>();
-  private lastSweep = Date.now();
+  private sweeper: ReturnType<typeof setInterval> | null = null;
 
   /** The info object of `pid` with its direct children, or null when it does not exist. */
   info(pid: number, opts: { children?: boolean } = {}): ProcessInfo | null {
@@ -87,7 +87,12 @@ export class ProcessSampler {
         if (c !== null) info.children.push(c);
       }
     }
-    if (Date.now() - this.lastSweep > SWEEP_MS) this.sweep();
+    // Forget pids nobody asks about any more (and close their held /proc files), even if no one
+    // samples again; unref'd so it never keeps a process alive.
+    if (this.sweeper === null) {
+      this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+      this.sweeper.unref();
+    }
     return info;
   }
 
@@ -147,7 +152,6 @@ export class ProcessSampler {
   private sweep(): void {
     const cutoff = Date.now() - SWEEP_MS;
     for (const [pid, s] of this.cpu) if (s.seen < cutoff) this.forget(pid);
-    this.lastSweep = Date.now();
   }
 }
 
