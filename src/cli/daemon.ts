@@ -71,10 +71,6 @@ export async function runDaemon(argv: string[]): Promise<number> {
     process.stderr.write(`circusd: ${logProblem}\n`);
     return 2;
   }
-  for (const warning of config.warnings) {
-    const at = warning.location ? `${warning.location.file}:${warning.location.line}: ` : "";
-    log.warning(`${at}${warning.message}`);
-  }
   return serve(config, flags);
 }
 
@@ -153,7 +149,7 @@ async function serve(config: CircusConfig, flags: DaemonFlags): Promise<number> 
   const shutdown = (): Promise<void> => {
     stopping ??= (async () => {
       log.info("stopping all watchers");
-      await arbiter.stop();
+      await arbiter.close();
       await server.close();
       if (pidfile) releasePidfile(resolve(pidfile));
       log.info("arbiter stopped");

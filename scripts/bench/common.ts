@@ -1,0 +1,83 @@
+// Shared pieces of the benchmarks: /proc readings, percentiles, a persistent control client, and
+// starting/stopping the daemons under comparison. Benchmarks print markdown; they are never tests.
+
+import { readdirSync, readFileSync } from "node:fs";
+import { DealerSocket } from "../../src/zmtp/index.ts";
+
+export const CLK_TCK = 100;
+
+export function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const text = readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").trim();
+      if (text) for (const p of text.split(" ")) out.push(Number(p));
+    }
+  } catch {
+    // gone
+  }
+  return out;
+}
+
+export function commOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
+/** Resident set size in MB, from /proc/PID/status. */
+export function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** utime + stime in seconds. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export async function waitUntil(check: () => boolean, timeoutMs: number, what: string, pollMs = 0.2): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (pollMs > 0) await Bun.sleep(pollMs);
+  }
+}
+
+export function freePort(): number {
+  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = server.port;
+  server.stop(true);
+  return port;
+}
+
+/** A persistent circusctl-like client (DEALER, one JSON frame) for timing commands. */
+export class BenchClient {
+  private readonly dealer = new DealerSocket({ identity: crypto.randomUUID().replaceAll("-", "") });
+  constructor(endpoint: string) {
+    this.dealer.connect(endpoint);
+  }
+  async call(command: string, properties: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    const id = crypto.randomUUID().replaceAll("-", "");
+    this.dealer.send([JSON.stringify({ id, command, properties })]);
+    for (;;) {
+      const [body] = await this.dealer.receive();
+      const reply = JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown>;
+      if (reply.id === id) return reply;
+    }
+  }
+  close(): Promise<void> {
+    return this.dealer.close();
+  }
+}
+
+export const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
