@@ -18,11 +18,11 @@ const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<ToolRun
   },
   top: {
     summary: "live view of CPU and memory per watcher (as circus-top)",
-    load: async () => (argv) => pendingTool("circus-top", "the live `top` view", argv),
+    load: async () => (await import("./cli/top.ts")).runTop,
   },
   stats: {
     summary: "publish process statistics (as circusd-stats)",
-    load: async () => (argv) => pendingTool("circusd-stats", "the stats streamer", argv),
+    load: async () => (await import("./cli/stats.ts")).runStats,
   },
   plugin: {
     summary: "run a plugin against a daemon (as circus-plugin)",

@@ -158,9 +158,13 @@ async function serve(config: CircusConfig, flags: DaemonFlags): Promise<number> 
     return stopping;
   };
 
+  const { withInternalWatchers } = await import("../arbiter/internal-watchers.ts");
+  const { loadConfig } = await import("../config/load.ts");
+  // Internal watchers (circusd-stats) are part of every config the arbiter sees, reloads included.
+  const reload = async () => withInternalWatchers(await loadConfig(config.file));
   try {
-    arbiter = await Arbiter.create(config);
-    server = await startControlServer(arbiter, config.circus, { onQuit: () => shutdown() });
+    arbiter = await Arbiter.create(withInternalWatchers(config));
+    server = await startControlServer(arbiter, config.circus, { onQuit: () => shutdown(), loadConfig: reload });
   } catch (error) {
     process.stderr.write(`circusd: cannot start: ${(error as Error).message}\n`);
     if (pidfile) releasePidfile(resolve(pidfile));

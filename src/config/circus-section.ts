@@ -42,7 +42,6 @@ export function readCircusSection(section: RawSection | undefined, diag: Diagnos
     options.statsd = true;
     r.warn("stats_endpoint", "setting stats_endpoint turns statsd on (as in Circus); set statsd = true explicitly");
   }
-  if (options.statsd) r.warn("statsd", "the circusd-stats watcher is not available yet; statsd is accepted and ignored for now");
   if (options.httpd) r.warn("httpd", "the web dashboard (circushttpd) is not available yet; httpd is accepted and ignored for now");
 
   for (const key of section?.entries.keys() ?? []) {

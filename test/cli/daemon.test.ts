@@ -125,6 +125,42 @@ describe("circus daemon", () => {
   });
 });
 
+describe("circus daemon with statsd = true", () => {
+  test("runs circusd-stats as a watcher whose stat.* stream a libzmq SUB receives", async () => {
+    const statspoint = `tcp://127.0.0.1:${freePort()}`;
+    const d = await startDaemon(
+      sleepers(2).replace("check_delay = 1", `check_delay = 1\nstatsd = true\nstats_endpoint = ${statspoint}`),
+    );
+    running.push(d);
+    expect((await d.call("list")).watchers).toEqual(["circusd-stats", "sleepers"]);
+    const sub = Bun.spawn(
+      [
+        "/usr/bin/python3",
+        "-c",
+        `import sys, zmq
+s = zmq.Context().socket(zmq.SUB)
+s.setsockopt(zmq.SUBSCRIBE, b"stat.")
+s.connect(sys.argv[1])
+seen = set()
+s.RCVTIMEO = 10000
+while "stat.sleepers" not in seen or "stat.circus" not in seen:
+    topic, body = s.recv_multipart()
+    seen.add(topic.decode())
+print(" ".join(sorted(seen)))`,
+        statspoint,
+      ],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    const [out, code] = await Promise.all([new Response(sub.stdout).text(), sub.exited]);
+    expect(code).toBe(0);
+    const topics = out.trim().split(" ");
+    expect(topics).toContain("stat.sleepers");
+    expect(topics).toContain("stat.circus");
+    const pids = (await d.call("list", { name: "sleepers" })).pids as number[];
+    for (const pid of pids) expect(topics).toContain(`stat.sleepers.${pid}`);
+  }, 20000);
+});
+
 describe("circus daemon as PID 1", () => {
   test("in a new pid namespace it adopts and reaps orphaned grandchildren: no zombies", async () => {
     if (!Bun.which("unshare")) throw new Error("unshare (util-linux) is required for this test");
