@@ -10,6 +10,7 @@ import { parseInt, ScalarError } from "./scalars.ts";
 import { RLIMIT_NAMES, WATCHER_DEFAULTS as D, WATCHER_GROUPS, WATCHER_OPTIONS, WATCHER_PYTHON_ONLY } from "./schema.ts";
 import { envVars, substitute } from "./substitute.ts";
 import { suggest } from "./suggest.ts";
+import { split, ShlexError } from "../arbiter/shlex.ts";
 import { HOOK_NAMES, type HookConfig, type HookName, type StreamConfig, type WatcherConfig } from "./types.ts";
 
 const KNOWN_KEYS = [...Object.keys(WATCHER_OPTIONS), ...Object.keys(WATCHER_PYTHON_ONLY)];
@@ -179,7 +180,22 @@ function checkWatcher(r: SectionReader, w: WatcherConfig, ctx: WatcherContext): 
   if (w.max_age_variance < 0) r.problem("max_age_variance", `${w.max_age_variance} is negative, expected 0 or more seconds`);
   if (w.max_retry < -1) r.problem("max_retry", `${w.max_retry} is out of range, expected -1 (retry forever) or 0 or more`);
   if (w.shell_args !== null && !w.shell) r.warn("shell_args", "has no effect without shell = true");
+  // Words are split at spawn; an unbalanced quote would fail every spawn, so it is a load error instead.
+  if (!w.shell) checkSplits(r, "cmd", w.cmd);
+  if (!w.shell && typeof w.args === "string") checkSplits(r, "args", w.args);
+  if (w.shell && w.shell_args !== null) checkSplits(r, "shell_args", w.shell_args);
   if (w.stdin_socket !== null && !ctx.socketNames.has(w.stdin_socket.toLowerCase())) {
     r.warn("stdin_socket", `no [socket:${w.stdin_socket}] is configured; spawning will fail until one exists`);
+  }
+}
+
+/** A problem when `text` cannot be split into words the way the spawn will split it (shlex). */
+function checkSplits(r: SectionReader, key: string, text: string): void {
+  try {
+    split(text);
+  } catch (err) {
+    if (!(err instanceof ShlexError)) throw err;
+    const why = err.message === "No closing quotation" ? "has an unbalanced quote" : "ends with a lone backslash";
+    r.problem(key, `${JSON.stringify(text)} ${why}, expected shell-like words (quote or escape the character)`);
   }
 }

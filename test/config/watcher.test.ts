@@ -146,6 +146,18 @@ describe("[watcher:NAME] sections", () => {
     ]);
   });
 
+  test("a cmd, args or shell_args that cannot be split into words is a problem at load, not at spawn", async () => {
+    expect(await problemsOf("[watcher:x]\ncmd = sh -c 'echo hi\nargs = a\\\n")).toEqual([
+      `circus.ini:2: watcher:x.cmd: "sh -c 'echo hi" has an unbalanced quote, expected shell-like words (quote or escape the character)`,
+      `circus.ini:3: watcher:x.args: "a\\\\" ends with a lone backslash, expected shell-like words (quote or escape the character)`,
+    ]);
+    expect(await problemsOf("[watcher:x]\ncmd = echo\nshell = true\nshell_args = \"a\n")).toEqual([
+      `circus.ini:4: watcher:x.shell_args: "\\"a" has an unbalanced quote, expected shell-like words (quote or escape the character)`,
+    ]);
+    // With shell = true the command line goes to sh -c as written: sh judges it, not the loader.
+    expect((await loadText("[watcher:x]\ncmd = echo 'a\nshell = true\n")).watchers[0]!.cmd).toBe("echo 'a");
+  });
+
   test("a watcher without cmd is a problem at its header", async () => {
     expect(await problemsOf("[watcher:web]\nnumprocesses = 2\n")).toEqual([
       "circus.ini:1: watcher:web.cmd: cmd is required, expected the program to run, like cmd = python -m myapp",
