@@ -31,3 +31,16 @@ export class OperationError extends Error {
 export class SpawnError extends Error {
   override readonly name = "SpawnError";
 }
+
+/** A [socket:*] could not be bound: the arbiter refuses to start (Circus aborts too). */
+export class SocketBindError extends Error {
+  override readonly name = "SocketBindError";
+  constructor(
+    readonly socket: string,
+    /** `file:line` of the section, when it came from a config file. */
+    readonly where: string | null,
+    cause: unknown,
+  ) {
+    super(`${where ? `${where}: ` : ""}socket:${socket}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}

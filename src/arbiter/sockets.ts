@@ -3,6 +3,7 @@
 
 import type { SocketConfig, WatcherConfig } from "../config/types.ts";
 import { bindSocket, closeSocket, pollReadable, type BoundSocket, type SocketSpec } from "../os/sockets.ts";
+import { SocketBindError } from "./errors.ts";
 
 /** A bound socket as `listsockets` shows it. */
 export interface CircusSocket {
@@ -38,14 +39,19 @@ export class SocketRegistry {
   /** so_reuseport sockets, bound per spawn. */
   private readonly perSpawn = new Map<string, SocketConfig>();
 
-  /** Bind one socket (or register it for per-spawn binding); a bind failure throws. */
+  /** Bind one socket (or register it for per-spawn binding); a bind failure throws SocketBindError. */
   async add(cfg: SocketConfig): Promise<void> {
     const name = cfg.name.toLowerCase();
     if (cfg.so_reuseport) {
       this.perSpawn.set(name, cfg);
       return;
     }
-    const bound = await bindSocket(specOf(cfg));
+    let bound: BoundSocket;
+    try {
+      bound = await bindSocket(specOf(cfg));
+    } catch (err) {
+      throw new SocketBindError(name, cfg.source ? `${cfg.source.file}:${cfg.source.line}` : null, err);
+    }
     this.bound.set(name, { name, fd: bound.fd, host: bound.host, port: bound.port, path: bound.path, backlog: bound.backlog, config: cfg, bound });
   }
 

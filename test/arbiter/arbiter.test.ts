@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import type { SocketConfig } from "../../src/config/types.ts";
-import { Arbiter, createArbiter, WatcherExistsError } from "../../src/arbiter/index.ts";
-import { readlinkSync } from "node:fs";
+import { Arbiter, createArbiter, SocketBindError, WatcherExistsError } from "../../src/arbiter/index.ts";
+import { readdirSync, readlinkSync } from "node:fs";
 import { Recorder, alive, execDone, killLeftovers, startedPids, until, wcfg } from "./helpers.ts";
 
 const arbiters: Arbiter[] = [];
@@ -10,6 +10,17 @@ afterEach(async () => {
   for (const a of arbiters.splice(0)) await a.close().catch(() => {});
   killLeftovers();
 });
+
+/** Socket fds this test process holds, from /proc. */
+function socketFds(): string[] {
+  return readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith("socket:");
+    } catch {
+      return false;
+    }
+  });
+}
 
 function socketCfg(name: string, extra: Partial<SocketConfig> = {}): SocketConfig {
   return {
@@ -213,6 +224,24 @@ describe("Arbiter ordering and responsiveness", () => {
 });
 
 describe("Arbiter sockets", () => {
+  test("a socket that cannot bind makes create fail with SocketBindError, and nothing stays bound", async () => {
+    const holder = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const before = socketFds();
+      const first = socketCfg("first", { port: 0 });
+      const taken = socketCfg("taken", { port: holder.port, source: { file: "/etc/circus.ini", line: 7 } });
+      const err = await createArbiter([], { sockets: [first, taken] }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SocketBindError);
+      expect((err as SocketBindError).socket).toBe("taken");
+      expect((err as Error).message).toStartWith(`/etc/circus.ini:7: socket:taken: bind 127.0.0.1:${holder.port}: `);
+      expect((err as Error).message).toContain("EADDRINUSE");
+      // "first" was bound before the failure and closed again.
+      expect(socketFds()).toEqual(before);
+    } finally {
+      holder.stop(true);
+    }
+  });
+
   test("an so_reuseport socket is bound afresh for each spawn that names it", async () => {
     const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     const port = probe.port;

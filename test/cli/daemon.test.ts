@@ -50,6 +50,26 @@ describe("circus daemon", () => {
     expect(r.stderr).toContain(`${path}:7: watcher:b.respawn`);
   });
 
+  test("a socket whose port is taken stops the start: exit 1, the socket and its line named, no worker run", () => {
+    const holder = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), "circus-bind-"));
+      const path = join(dir, "circus.ini");
+      writeFileSync(
+        path,
+        `[circus]\nendpoint = tcp://127.0.0.1:${freePort()}\npubsub_endpoint = tcp://127.0.0.1:${freePort()}\nmulticast_endpoint =\n\n` +
+          `[watcher:web]\ncmd = touch ${dir}/ran\nuse_sockets = true\n\n[socket:web]\nhost = 127.0.0.1\nport = ${holder.port}\n`,
+      );
+      const r = run(["daemon", path]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`circusd: cannot start: ${path}:10: socket:web: bind 127.0.0.1:${holder.port}: `);
+      expect(r.stderr).toContain("(EADDRINUSE) — another process holds the port");
+      expect(existsSync(join(dir, "ran"))).toBe(false);
+    } finally {
+      holder.stop(true);
+    }
+  });
+
   test("prints usage and exits 0 without a config file, as circusd does", () => {
     const r = run(["daemon"]);
     expect(r.code).toBe(0);
