@@ -1,7 +1,7 @@
 // The eleven watcher hooks (§6): a JS/TS module function or a shell command, judged by Python
 // truthiness, with Circus's ignore-errors rules and hook_success / hook_failure events.
 
-import { isAbsolute, resolve } from "node:path";
+import { HookError, parseHookTarget } from "../config/hooks.ts";
 import { HOOK_NAMES, type HookConfig, type HookName } from "../config/types.ts";
 import { getLogger } from "../log.ts";
 import { trackChild } from "./children.ts";
@@ -59,10 +59,11 @@ export function isHookName(name: string): name is HookName {
 }
 
 /**
- * Parse `target[,flag]` as given to `set hooks.<name>`: `cmd:<shell command>` or `<path>:<export>`
- * (a relative path resolves against the daemon's cwd), flag = ignore errors.
+ * Parse `target[,flag]` as given to `set hooks.<name>`: `cmd:<shell command>` or `<path>:<export>`, flag =
+ * ignore errors. A relative path resolves against `baseDir`: the config file's directory for a watcher
+ * from the config (as in the file), the daemon's cwd for one added over the wire.
  */
-export function parseHookSpec(spec: string): HookConfig {
+export function parseHookSpec(spec: string, baseDir: string = process.cwd()): HookConfig {
   const comma = spec.lastIndexOf(",");
   let target = spec.trim();
   let ignoreErrors = false;
@@ -70,23 +71,12 @@ export function parseHookSpec(spec: string): HookConfig {
     target = spec.slice(0, comma).trim();
     ignoreErrors = /^\s*(true|1|yes|on)\s*$/i.test(spec.slice(comma + 1));
   }
-  if (target.startsWith("cmd:")) {
-    return { target: { kind: "command", command: target.slice(4), raw: target }, ignoreErrors };
+  try {
+    return { target: parseHookTarget(target, baseDir), ignoreErrors };
+  } catch (err) {
+    if (err instanceof HookError) throw new InvalidOptionError(err.message);
+    throw err;
   }
-  const colon = target.lastIndexOf(":");
-  if (colon <= 0 || colon === target.length - 1) {
-    throw new InvalidOptionError(`hook target ${JSON.stringify(target)} must be <module path>:<export> or cmd:<command>`);
-  }
-  const path = target.slice(0, colon);
-  return {
-    target: {
-      kind: "module",
-      module: isAbsolute(path) ? path : resolve(path),
-      exportName: target.slice(colon + 1),
-      raw: target,
-    },
-    ignoreErrors,
-  };
 }
 
 export class HookRunner {

@@ -1,9 +1,15 @@
 // A watcher's options as `options` / `get` show them and as `set` changes them (§2.3): the option-name
 // list, the JSON type check of each key, and whether a change needs a reload or just process management.
 
+import { dirname, resolve } from "node:path";
 import type { HookName, WatcherConfig } from "../config/types.ts";
 import { InvalidOptionError, OperationError } from "./errors.ts";
 import { isHookName, parseHookSpec } from "./hooks.ts";
+
+/** Relative hook module paths given to `set` resolve like the file's: against the config file's directory. */
+function hookBaseDir(cfg: WatcherConfig): string {
+  return cfg.source ? dirname(resolve(cfg.source.file)) : process.cwd();
+}
 
 /** Circus's option-name list, in its order; free options are appended. */
 export const OPTION_NAMES = [
@@ -65,14 +71,14 @@ export function checkOption(cfg: WatcherConfig, key: string, value: unknown): vo
     if (key === "hooks") {
       for (const [name, spec] of Object.entries(value as Record<string, string>)) {
         if (!isHookName(name)) throw new InvalidOptionError(`unknown hook '${name}'`);
-        parseHookSpec(spec);
+        parseHookSpec(spec, hookBaseDir(cfg));
       }
     }
     return;
   }
   if (key.startsWith("hooks.")) {
     if (!isHookName(key.slice(6)) || typeof value !== "string") throw new InvalidOptionError(`unknown key '${key}'`);
-    parseHookSpec(value);
+    parseHookSpec(value, hookBaseDir(cfg));
     return;
   }
   if (key.startsWith("stdout_stream.") || key.startsWith("stderr_stream.") || key.startsWith("rlimit_")) return;
@@ -120,13 +126,13 @@ export function applyOption(cfg: WatcherConfig, key: string, value: unknown): Op
       return "reload";
     case "hooks":
       for (const [name, spec] of Object.entries(value as Record<string, string>)) {
-        cfg.hooks[name as HookName] = parseHookSpec(spec);
+        cfg.hooks[name as HookName] = parseHookSpec(spec, hookBaseDir(cfg));
       }
       return "manage";
   }
   if (key in IGNORED_BY_SET || key.startsWith("rlimit_")) return "manage";
   if (key.startsWith("hooks.")) {
-    cfg.hooks[key.slice(6) as HookName] = parseHookSpec(value as string);
+    cfg.hooks[key.slice(6) as HookName] = parseHookSpec(value as string, hookBaseDir(cfg));
     return "manage";
   }
   for (const prefix of ["stdout_stream", "stderr_stream"] as const) {

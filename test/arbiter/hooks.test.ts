@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HookConfig, HookName } from "../../src/config/types.ts";
 import { parseHookSpec, truthy } from "../../src/arbiter/hooks.ts";
+import { InvalidOptionError } from "../../src/arbiter/errors.ts";
 import { killLeftovers, standaloneWatcher, wcfg } from "./helpers.ts";
 
 afterEach(killLeftovers);
@@ -101,6 +102,26 @@ describe("hooks", () => {
     await watcher.start();
     expect(watcher.status()).toBe("stopped");
     expect(String(rec.of("hook_failure")[0]!.payload.error)).toContain("timed out");
+  });
+});
+
+describe("hooks set at run time", () => {
+  test("set hooks.<name> resolves a relative module path against the config file's directory, not the cwd", async () => {
+    const { watcher } = standaloneWatcher({
+      ...wcfg({ name: "h10", cmd: "sleep 30" }),
+      source: { file: join(import.meta.dir, "fixtures", "circus.ini"), line: 1 },
+    });
+    expect(process.cwd()).not.toBe(join(import.meta.dir, "fixtures"));
+    await watcher.setOption("hooks.before_start", "./hooks.ts:refuse");
+    expect(watcher.config.hooks.before_start!.target).toMatchObject({ kind: "module", module: fixture });
+    expect((await watcher.start()).started).toEqual([]);
+    expect(watcher.status()).toBe("stopped");
+  });
+
+  test("set hooks.<name> refuses a Python dotted target, naming both supported forms", () => {
+    const { watcher } = standaloneWatcher(wcfg({ name: "h11", cmd: "sleep 30" }));
+    expect(() => watcher.setOptions({ "hooks.before_start": "myapp.hooks.check" })).toThrow(InvalidOptionError);
+    expect(() => watcher.setOptions({ "hooks.before_start": "myapp.hooks.check" })).toThrow(/"\.\/hooks\.ts:checkRedis".*"cmd:\.\/notify\.sh"/);
   });
 });
 
