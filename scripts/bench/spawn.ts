@@ -1,11 +1,11 @@
 // Process benchmarks of `circus daemon` next to Debian's supervisor, in one run on one machine:
-//   - time until 100 `sleep` workers run after one `start` request (vs 100 bare Bun.spawn/posix_spawn calls)
+//   - time until 100 `sleep` workers run after one `start` request, answered when done on both sides (vs 100 bare Bun.spawn/posix_spawn calls)
 //   - crash → respawn latency, p50/p99 over 200 SIGKILLs
 //   - idle daemon RSS with 10 workers
 //   - daemon CPU % with 1000 idle workers over 30 s
 // Run: bun scripts/bench/spawn.ts [--cpu-seconds 30] [--kills 200]   (builds nothing: run `npm run build` first)
 
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
@@ -41,9 +41,12 @@ async function timeUntilRunning(subject: Subject, n: number): Promise<number> {
 
 async function respawnLatencies(subject: Subject, kills: number): Promise<number[]> {
   const out: number[] = [];
+  // Let every worker pass the 1 s "quick death" window first, so kills measure plain respawns.
+  await Bun.sleep(1200);
   for (let i = 0; i < kills; i++) {
     const before = sleepersOf(subject.pid);
-    const victim = before[i % before.length]!;
+    // The oldest worker: one younger than 1 s would count as a crash loop and be respawned after a backoff.
+    const victim = before.reduce((a, b) => (startTicks(a) <= startTicks(b) ? a : b));
     const t0 = performance.now();
     process.kill(victim, "SIGKILL");
     await waitUntil(() => {
@@ -53,6 +56,10 @@ async function respawnLatencies(subject: Subject, kills: number): Promise<number
     out.push(performance.now() - t0);
   }
   return out.sort((a, b) => a - b);
+}
+
+function startTicks(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[19]);
 }
 
 async function cpuPercent(pid: number, seconds: number): Promise<number> {
@@ -87,9 +94,9 @@ async function startCircus(dir: string, n: number, autostart: boolean): Promise<
   return {
     name: "circus",
     pid: proc.pid,
-    // The watcher already wants n processes but was not autostarted: one `start` spawns them all.
+    // The watcher already wants n processes but was not autostarted: one `start` (waiting) spawns them all.
     async scaleTo() {
-      await client.call("start", { name: "sleepers" });
+      await client.call("start", { name: "sleepers", waiting: true });
     },
     async stop() {
       await client.call("quit", { waiting: true }).catch(() => {});
@@ -118,14 +125,14 @@ async function startSupervisor(dir: string, n: number, autostart: boolean): Prom
       `[program:sleepers]\ncommand=sleep 3600\nprocess_name=%(program_name)s_%(process_num)04d\nnumprocs=${n}\n` +
       `autostart=${autostart}\nautorestart=true\nstartsecs=0\nstopwaitsecs=1\nstdout_logfile=NONE\nstderr_logfile=NONE\n`,
   );
-  const proc = Bun.spawn(["supervisord", "-c", config], { stdio: ["ignore", "inherit", "inherit"] });
+  const proc = Bun.spawn(["supervisord", "-c", config], { stdio: ["ignore", "ignore", "ignore"] });
   await waitUntil(() => existsSync(socket), 10000, "supervisor socket", 20);
   await Bun.sleep(200);
   return {
     name: "supervisor",
     pid: proc.pid,
     async scaleTo() {
-      await supervisorRpc(socket, "supervisor.startProcessGroup", ["sleepers", "false"]);
+      await supervisorRpc(socket, "supervisor.startProcessGroup", ["sleepers", "true"]);
     },
     async stop() {
       proc.kill("SIGTERM");
