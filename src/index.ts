@@ -1,0 +1,65 @@
+// The package's public API (`import { Arbiter, Watcher } from "circus"`): what Circus's get_arbiter
+// offers — an arbiter of watchers and sockets, optionally served on a control endpoint — plus the
+// config loader and the control-channel client.
+
+export {
+  Arbiter,
+  Watcher,
+  createArbiter,
+  watcherDefaults,
+  circusDefaults,
+  EventBus,
+  watcherTopic,
+  WatcherNotFoundError,
+  WatcherExistsError,
+  InvalidOptionError,
+  OperationError,
+  SpawnError,
+  SocketBindError,
+  type ArbiterOptions,
+  type GlobalOptions,
+  type ReloadConfigSummary,
+  type WatcherInput,
+  type WatcherState,
+  type ProcessInfo,
+  type StartResult,
+  type ReloadResult,
+  type KillOptions,
+  type SignalOptions,
+  type EventListener,
+  type EventPayload,
+  type WatcherEvent,
+  type CircusSocket,
+  type OutputSink,
+  type StdioTarget,
+} from "./arbiter/index.ts";
+export type { HookArguments, HookFunction } from "./arbiter/hooks.ts";
+
+export { loadConfig, type LoadOptions } from "./config/load.ts";
+export {
+  ConfigError,
+  HOOK_NAMES,
+  type CircusConfig,
+  type CircusOptions,
+  type WatcherConfig,
+  type SocketConfig,
+  type PluginConfig,
+  type HookName,
+  type HookConfig,
+  type HookTarget,
+  type StreamConfig,
+} from "./config/types.ts";
+
+export {
+  CircusClient,
+  subscribe,
+  CallError,
+  TimeoutError,
+  DEFAULT_ENDPOINT,
+  DEFAULT_PUBSUB_ENDPOINT,
+  type CircusEvent,
+  type ClientOptions,
+  type CallOptions,
+  type Subscription,
+} from "./protocol/client.ts";
+export { startControlServer, type ControlServer, type ControlServerOptions } from "./protocol/server.ts";
