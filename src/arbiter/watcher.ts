@@ -7,7 +7,8 @@ import { getLogger } from "../log.ts";
 import { epochSeconds, watcherTopic, type WatcherEvent } from "./bus.ts";
 import { QUICK_DEATH_MS, RetryBudget } from "./backoff.ts";
 import { HookRunner, type HookArguments } from "./hooks.ts";
-import type { ExitInfo, WorkerProcess } from "./process.ts";
+import { OutputRouting } from "./outputs.ts";
+import type { ExitInfo, OutputSink, WorkerProcess } from "./process.ts";
 import { SerialQueue } from "./queue.ts";
 import { freeWid, launchWorker } from "./spawner.ts";
 import { sendSignal, type SignalOptions } from "./signal.ts";
@@ -48,6 +49,7 @@ export class Watcher {
   private manageTimer: ReturnType<typeof setTimeout> | null = null;
   /** Set by `abandon` (rm --nostop): exits are no longer observed. */
   private abandoned = false;
+  private readonly outputs: OutputRouting;
 
   constructor(
     initial: WatcherConfig,
@@ -57,6 +59,7 @@ export class Watcher {
     this.config = structuredClone(initial);
     this.loaded = structuredClone(initial);
     this.retries = new RetryBudget(() => ctx.checkDelayMs);
+    this.outputs = new OutputRouting(ctx.openOutput);
     this.hooks = new HookRunner(() => this.config.hooks, {
       watcherName: this.name,
       endpoint: ctx.endpoint,
@@ -103,6 +106,11 @@ export class Watcher {
       age: p.age(now),
       cmd: p.argv.join(" "),
     }));
+  }
+
+  /** Where new processes write (a WatcherOutput with its tail buffer when the daemon wires streams). */
+  get output(): OutputSink {
+    return this.outputs.current;
   }
 
   /** Every option of §2.3 plus free options. */
@@ -160,15 +168,27 @@ export class Watcher {
     return this.queue.run(() => this.manage());
   }
 
-  /** Validate all keys, apply them in order (one `updated` each), then reload or manage once. */
+  /**
+   * Validate all keys, apply them in order (one `updated` each), then reload or manage once. Changed
+   * stream options open the new streams first (bad ones change nothing); running pipes switch to them
+   * in place unless the stdio targets change, which takes a reload.
+   */
   setOptions(options: Record<string, unknown>): Promise<void> {
     for (const [key, value] of Object.entries(options)) checkOption(this.config, key, value);
     return this.queue.run(async () => {
+      const streamKeys = Object.keys(options).filter(isStreamKey);
+      let next: OutputSink | null = null;
+      if (streamKeys.length > 0) {
+        const candidate = structuredClone(this.config);
+        for (const key of streamKeys) applyOption(candidate, key, options[key]);
+        next = await this.outputs.prepare(candidate);
+      }
       let action: OptionAction = "manage";
       for (const [key, value] of Object.entries(options)) {
-        if (applyOption(this.config, key, value) === "reload") action = "reload";
+        if (applyOption(this.config, key, value) === "reload" && !(next && isStreamKey(key))) action = "reload";
         this.emit("updated", { time: epochSeconds() });
       }
+      if (next && !(await this.outputs.install(next))) action = "reload";
       if (action === "reload" && this.stateValue !== "stopped") await this.doReload(true, false);
       else await this.manage();
     });
@@ -186,6 +206,21 @@ export class Watcher {
       managed: (pid) => this.procs.get(pid),
       signalProcess: (proc, signum) => this.sendSignal(proc, signum, false),
     });
+  }
+
+  /** Open the output (at creation; files are created even for a stopped watcher, as in Circus). */
+  openOutput(previous?: OutputSink): Promise<void> {
+    return this.outputs.init(this.config, previous);
+  }
+
+  /** Reopen output files (SIGUSR1, `reopen`). */
+  reopenOutput(): Promise<void> {
+    return this.outputs.reopen();
+  }
+
+  /** Drain and close the output (watcher removed, daemon quit); after `abandon`, pipes are read until EOF. */
+  closeOutput(): Promise<void> {
+    return this.outputs.close({ untilEof: this.abandoned });
   }
 
   /** Forget every process without stopping it (rm --nostop): they keep running, unmanaged. */
@@ -301,6 +336,7 @@ export class Watcher {
 
   /** Spawn until the target is reached; "deferred" when a backoff delay is pending. */
   private async spawnMissing(warmup: boolean): Promise<"ok" | "fatal" | "deferred"> {
+    let spawned = 0;
     while (this.live().length < this.config.numprocesses) {
       if (this.stateValue !== "starting" && this.stateValue !== "active") return "ok";
       if (!this.retries.mayRetry(this.config.max_retry)) {
@@ -318,6 +354,8 @@ export class Watcher {
         continue;
       }
       if (warmup && this.config.warmup_delay > 0) await sleep(this.config.warmup_delay * 1000);
+      // Spawning hundreds of workers must not starve the control channel: let I/O in now and then.
+      else if (++spawned % SPAWNS_BETWEEN_YIELDS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return "ok";
   }
@@ -334,12 +372,14 @@ export class Watcher {
       return "failed";
     }
     let proc: WorkerProcess;
+    const sink = this.outputs.current;
     try {
-      proc = await launchWorker(this.config, wid, this.ctx, this.ctx.output?.(this));
+      proc = await launchWorker(this.config, wid, this.ctx, sink);
     } catch (err) {
       log.error(`watcher ${this.name}: ${err instanceof Error ? err.message : String(err)}`);
       return "failed";
     }
+    this.outputs.spawned(proc.pid, sink);
     this.procs.set(proc.pid, proc);
     proc.exited.then((info) => this.onExit(proc, info));
     log.debug(`watcher ${this.name}: spawned ${proc.pid} (wid ${wid}): ${proc.argv.join(" ")}`);
@@ -378,6 +418,8 @@ export class Watcher {
   }
 
   private async reap(proc: WorkerProcess, info: ExitInfo): Promise<void> {
+    // What it wrote before dying is stored before anyone hears of the reap (circus#557, #912).
+    await this.outputs.drained(proc.pid);
     const time = epochSeconds(info.atMs);
     await this.hooks.run("before_reap", this.hookArgs({ pid: proc.pid, time }));
     this.emit("reap", { process_pid: proc.pid, time, exit_code: info.exitCode });
@@ -451,9 +493,16 @@ export class Watcher {
   }
 }
 
+function isStreamKey(key: string): boolean {
+  return key.startsWith("stdout_stream.") || key.startsWith("stderr_stream.");
+}
+
 function randomInt(max: number): number {
   return Math.floor(Math.random() * (Math.max(0, max) + 1));
 }
+
+/** Mass spawns pause for the event loop after this many processes. */
+const SPAWNS_BETWEEN_YIELDS = 16;
 
 function sleep(ms: number): Promise<void> {
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
