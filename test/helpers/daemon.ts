@@ -117,14 +117,23 @@ export async function pyCall(
 }
 
 /** Start a daemon on `ini` (endpoints are filled in: `{endpoint}`, `{pubsub}`, `{dir}` placeholders). */
-export async function startDaemon(ini: string, extraArgs: string[] = [], options: { wait?: boolean } = {}): Promise<RunningDaemon> {
+export interface StartOptions {
+  /** Wait until the control channel answers (default true). */
+  wait?: boolean;
+  /** argv prefix that runs circus (default: circusCommand()). */
+  command?: string[];
+  /** Words put before the command, e.g. `prlimit --nofile=256:8192` (it must exec the daemon in place). */
+  wrap?: string[];
+}
+
+export async function startDaemon(ini: string, extraArgs: string[] = [], options: StartOptions = {}): Promise<RunningDaemon> {
   const dir = mkdtempSync(join(tmpdir(), "circus-daemon-"));
   const endpoint = `tcp://127.0.0.1:${freePort()}`;
   const pubsub = `tcp://127.0.0.1:${freePort()}`;
   const text = ini.replaceAll("{endpoint}", endpoint).replaceAll("{pubsub}", pubsub).replaceAll("{dir}", dir);
   const configPath = join(dir, "circus.ini");
   writeFileSync(configPath, text);
-  const proc = Bun.spawn([...circusCommand(), "daemon", configPath, ...extraArgs], {
+  const proc = Bun.spawn([...(options.wrap ?? []), ...(options.command ?? circusCommand()), "daemon", configPath, ...extraArgs], {
     cwd: dir,
     stdin: "ignore",
     stdout: "pipe",

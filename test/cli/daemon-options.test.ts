@@ -1,0 +1,310 @@
+// Watcher and process options of a config file, observed from outside a real daemon: /proc of its
+// workers (argv, env, cwd, fds, limits, credentials, umask), files they write, and its replies.
+// One daemon serves the whole file; each test looks at its own watchers.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, readlinkSync } from "node:fs";
+import { isAlive, startDaemon, waitFor, type RunningDaemon } from "../helpers/daemon.ts";
+
+const root = process.getuid?.() === 0;
+
+/** A user that belongs to a supplementary group (from /etc/group), to see initgroups at work. */
+function userWithSupplementaryGroup(): { name: string; uid: number; gid: number; groups: number[] } | null {
+  const passwd = readFileSync("/etc/passwd", "utf8").split("\n").map((l) => l.split(":"));
+  const groups = readFileSync("/etc/group", "utf8").split("\n").map((l) => l.split(":"));
+  for (const g of groups) {
+    for (const member of (g[3] ?? "").split(",").filter(Boolean)) {
+      const pw = passwd.find((p) => p[0] === member);
+      if (!pw) continue;
+      const gid = Number(pw[3]);
+      const extra = groups.filter((x) => (x[3] ?? "").split(",").includes(member)).map((x) => Number(x[2]));
+      return { name: member, uid: Number(pw[2]), gid, groups: [...new Set([gid, ...extra])].sort((a, b) => a - b) };
+    }
+  }
+  return null;
+}
+const member = root ? userWithSupplementaryGroup() : null;
+
+const LIMITS: Record<string, [string, string]> = {
+  // rlimit name → [config value, /proc/PID/limits row label]
+  as: ["", "Max address space"],
+  cpu: ["3600", "Max cpu time"],
+  fsize: ["unlimited", "Max file size"],
+  data: ["1073741824", "Max data size"],
+  stack: ["8388608", "Max stack size"],
+  core: ["0", "Max core file size"],
+  rss: ["1048576", "Max resident set"],
+  nproc: ["4096", "Max processes"],
+  nofile: ["1024", "Max open files"],
+  memlock: ["65536", "Max locked memory"],
+  locks: ["100", "Max file locks"],
+  sigpending: ["1000", "Max pending signals"],
+  msgqueue: ["819200", "Max msgqueue size"],
+  nice: ["0", "Max nice priority"],
+  rtprio: ["0", "Max realtime priority"],
+  rttime: ["1000000", "Max realtime timeout"],
+};
+
+const trap = (sig: string) => `sh -c 'trap "echo ${sig} >> {dir}/$0; exit 0" ${sig}; while :; do sleep 0.05; done'`;
+
+const INI = `[circus]
+endpoint = {endpoint}
+pubsub_endpoint = {pubsub}
+multicast_endpoint =
+check_delay = 0.5
+umask = 027
+
+[env]
+GLOBAL = 1
+SHARED = from-env
+
+[env:envc*]
+SHARED = from-glob
+HOMECOPY = $HOME
+
+[env:envcopy]
+SHARED = from-exact
+
+[watcher:order-low]
+cmd = sleep 300
+priority = 1
+
+[watcher:order-high]
+cmd = sleep 300
+priority = 10
+
+[watcher:order-mid]
+cmd = sleep 300
+priority = 5
+
+[watcher:limits]
+cmd = sleep 300
+${Object.entries(LIMITS).map(([name, [value]]) => `rlimit_${name} = ${value}`).join("\n")}
+
+${member ? `[watcher:member]\ncmd = sleep 300\nuid = ${member.name}\n` : ""}
+${root ? "[watcher:nobody]\ncmd = sleep 300\nuid = 65534\ngid = nogroup\n" : ""}
+
+[watcher:envcopy]
+cmd = sleep 300
+copy_env = true
+
+[watcher:envplain]
+cmd = sleep 300
+
+[watcher:shellw]
+cmd = echo "$0 $1" | tr a-z A-Z > {dir}/shell.out; exec sleep 300
+shell = true
+shell_args = zero one
+
+[watcher:argsw]
+cmd = sh -c 'sleep 300; : "$@"' zero
+args = 'two words' x\\ y
+
+[watcher:quiet]
+cmd = sleep 300
+close_child_stdout = true
+close_child_stderr = true
+working_dir = {dir}
+
+[watcher:stdin]
+cmd = sleep 300
+stdin_socket = in
+
+[watcher:stopq]
+cmd = ${trap("QUIT")} stopq.out
+stop_signal = quit
+graceful_timeout = 5
+
+[watcher:stopn]
+cmd = ${trap("USR1")} stopn.out
+stop_signal = 10
+graceful_timeout = 5
+
+[watcher:stops]
+cmd = ${trap("USR2")} stops.out
+stop_signal = SIGUSR2
+graceful_timeout = 5
+
+[watcher:crash]
+cmd = sh -c 'date +%s%N >> {dir}/crash.log; exit 1'
+max_retry = -1
+
+[socket:in]
+host = 127.0.0.1
+port = 0
+`;
+
+let d: RunningDaemon;
+beforeAll(async () => {
+  // A low soft open-files limit to see the daemon raise it; `env` adds variables only the daemon has.
+  d = await startDaemon(INI, [], {
+    wrap: ["prlimit", "--nofile=256:8192", "env", "GLOBAL=daemon", "DAEMON_ONLY=yes"],
+  });
+}, 20_000);
+afterAll(async () => {
+  await d?.stop();
+});
+
+async function pidsOf(name: string, count = 1): Promise<number[]> {
+  return waitFor(async () => {
+    const pids = ((await d.call("list", { name })).pids ?? []) as number[];
+    return pids.length === count ? pids : null;
+  }, 5000, `${count} processes of ${name}`);
+}
+
+/** Wait until `pid` runs `comm` (past Bun's clone and the launcher's re-exec). */
+async function running(pid: number, comm: string): Promise<number> {
+  await waitFor(() => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === comm;
+    } catch {
+      return false;
+    }
+  }, 5000, `${pid} to exec ${comm}`);
+  return pid;
+}
+
+async function worker(name: string, comm = "sleep"): Promise<number> {
+  const [pid] = await pidsOf(name);
+  return running(pid!, comm);
+}
+
+function status(pid: number, field: string): string[] {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith(field + ":")) ?? "";
+  return line.slice(field.length + 1).trim().split(/\s+/).filter(Boolean);
+}
+
+function limitRow(pid: number, label: string): [string, string] {
+  const line = readFileSync(`/proc/${pid}/limits`, "utf8").split("\n").find((l) => l.startsWith(label)) ?? "";
+  const [soft, hard] = line.slice(label.length).trim().split(/\s+/);
+  return [soft!, hard!];
+}
+
+function environ(pid: number): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const kv of readFileSync(`/proc/${pid}/environ`, "utf8").split("\0")) {
+    const eq = kv.indexOf("=");
+    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return env;
+}
+
+function stat(pid: number): string[] {
+  const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return text.slice(text.lastIndexOf(")") + 2).split(" ");
+}
+
+describe("a daemon's watchers seen from /proc", () => {
+  test("watchers start in descending priority: the higher the priority, the earlier (lower) the pid", async () => {
+    const [high] = await pidsOf("order-high");
+    const [mid] = await pidsOf("order-mid");
+    const [low] = await pidsOf("order-low");
+    expect(high!).toBeLessThan(mid!);
+    expect(mid!).toBeLessThan(low!);
+  });
+
+  test("every worker has the [circus] umask and leads its own session and process group", async () => {
+    for (const name of ["order-mid", "limits", "argsw"]) {
+      const pid = await worker(name, name === "argsw" ? "sh" : "sleep");
+      expect(status(pid, "Umask")).toEqual(["0027"]);
+      const [, , pgrp, session] = stat(pid);
+      expect([Number(pgrp), Number(session)]).toEqual([pid, pid]);
+    }
+  });
+
+  test("the daemon raises its soft open-files limit to the hard limit at start; workers inherit it", async () => {
+    expect(limitRow(d.proc.pid, "Max open files")).toEqual(["8192", "8192"]);
+    expect(limitRow(await worker("order-mid"), "Max open files")).toEqual(["8192", "8192"]);
+  });
+
+  test("every rlimit_* reaches the worker as soft = hard; empty or unlimited means unlimited", async () => {
+    const pid = await worker("limits");
+    for (const [value, label] of Object.values(LIMITS)) {
+      const expected = value === "" || value === "unlimited" ? "unlimited" : value;
+      expect([label, ...limitRow(pid, label)]).toEqual([label, expected, expected]);
+    }
+  });
+
+  test.skipIf(member === null)("uid by name switches to the user, its primary group and its supplementary groups", async () => {
+    const pid = await worker("member");
+    expect(status(pid, "Uid")).toEqual(Array(4).fill(String(member!.uid)));
+    expect(status(pid, "Gid")).toEqual(Array(4).fill(String(member!.gid)));
+    expect(status(pid, "Groups").map(Number).sort((a, b) => a - b)).toEqual(member!.groups);
+    expect(member!.groups.length).toBeGreaterThan(1);
+  });
+
+  test.skipIf(!root)("a numeric uid with a gid by name switches both, and none of the daemon's groups stay", async () => {
+    const pid = await worker("nobody");
+    expect(status(pid, "Uid")).toEqual(Array(4).fill("65534"));
+    expect(status(pid, "Gid")).toEqual(Array(4).fill("65534"));
+    expect(status(pid, "Groups")).toEqual(["65534"]);
+  });
+
+  test("env precedence: [env:exact] over [env:glob] over [env] over the daemon's environment (copy_env)", async () => {
+    const env = environ(await worker("envcopy"));
+    expect(env.SHARED).toBe("from-exact");
+    expect(env.GLOBAL).toBe("1");
+    expect(env.DAEMON_ONLY).toBe("yes");
+    expect(env.HOMECOPY).toBe(process.env.HOME!);
+  });
+
+  test("without copy_env a worker sees only [env] and the sections matching its name", async () => {
+    expect(environ(await worker("envplain"))).toEqual({ GLOBAL: "1", SHARED: "from-env" });
+  });
+
+  test("shell = true runs the line through sh -c: pipes work and shell_args become $0 $1", async () => {
+    await worker("shellw");
+    await waitFor(() => existsSync(`${d.dir}/shell.out`) && readFileSync(`${d.dir}/shell.out`, "utf8").trim(), 5000, "shell.out");
+    expect(readFileSync(`${d.dir}/shell.out`, "utf8").trim()).toBe("ZERO ONE");
+  });
+
+  test("cmd and args are split like a POSIX shell: the worker's argv keeps quoted words whole", async () => {
+    const pid = await worker("argsw", "sh");
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(0, -1);
+    expect(argv).toEqual(["sh", "-c", 'sleep 300; : "$@"', "zero", "two words", "x y"]);
+  });
+
+  test("close_child_stdout/stderr point fds 1 and 2 at /dev/null; working_dir is the worker's cwd", async () => {
+    const pid = await worker("quiet");
+    expect(readlinkSync(`/proc/${pid}/fd/1`)).toBe("/dev/null");
+    expect(readlinkSync(`/proc/${pid}/fd/2`)).toBe("/dev/null");
+    expect(readlinkSync(`/proc/${pid}/cwd`)).toBe(d.dir);
+  });
+
+  test("stdin_socket puts the daemon's socket on the worker's fd 0", async () => {
+    const pid = await worker("stdin");
+    const [sock] = (await d.call("listsockets")).sockets as { fd: number; name: string }[];
+    expect(sock!.name).toBe("in");
+    expect(readlinkSync(`/proc/${pid}/fd/0`)).toBe(readlinkSync(`/proc/${d.proc.pid}/fd/${sock!.fd}`));
+    expect(readlinkSync(`/proc/${pid}/fd/0`)).toMatch(/^socket:\[\d+\]$/);
+  });
+
+  test("stop_signal takes names (quit, SIGUSR2) and numbers (10): each worker gets its own signal", async () => {
+    const pids = [await worker("stopq", "sh"), await worker("stopn", "sh"), await worker("stops", "sh")];
+    await Bun.sleep(100); // the traps are set right after exec
+    for (const name of ["stopq", "stopn", "stops"]) expect((await d.call("stop", { name, waiting: true })).status).toBe("ok");
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+    const got = (file: string) => readFileSync(`${d.dir}/${file}`, "utf8").trim();
+    expect([got("stopq.out"), got("stopn.out"), got("stops.out")]).toEqual(["QUIT", "USR1", "USR2"]);
+  });
+
+  test("slow: with max_retry = -1 a command that exits at once is retried forever, 100 ms doubling up to check_delay, and the daemon keeps answering", async () => {
+    const log = `${d.dir}/crash.log`;
+    await waitFor(() => existsSync(log) && readFileSync(log, "utf8").trim().split("\n").length >= 7, 8000, "7 attempts");
+    const t0 = Date.now();
+    const reply = await d.call("status", { name: "crash" });
+    expect(Date.now() - t0).toBeLessThan(1500); // one pyzmq client start-up, not a blocked daemon
+    expect(reply.status).toBe("active");
+    const times = readFileSync(log, "utf8").trim().split("\n").map((ns) => Number(BigInt(ns) / 1_000_000n));
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    // 100, 200, 400, then capped at check_delay (500 ms), each plus the time the shell takes to start.
+    expect(gaps[0]!).toBeGreaterThanOrEqual(90);
+    expect(gaps[0]!).toBeLessThan(400);
+    expect(gaps[1]!).toBeGreaterThanOrEqual(190);
+    expect(gaps[2]!).toBeGreaterThanOrEqual(390);
+    for (const gap of gaps.slice(3, 6)) {
+      expect(gap).toBeGreaterThanOrEqual(490);
+      expect(gap).toBeLessThan(800);
+    }
+  }, 15_000);
+});
