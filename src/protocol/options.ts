@@ -141,9 +141,34 @@ export function formatOptionValue(key: string, value: unknown): string {
       .map((k) => `${k}=${(value as Record<string, unknown>)[k]}`)
       .join(",");
   }
+  if (FLOAT_KEYS.has(key) && typeof value === "number") return pythonFloat(value);
+  return pythonStr(value);
+}
+
+/** Options Circus holds as Python floats, which circusctl prints with a decimal point (`30.0`). */
+const FLOAT_KEYS = new Set(["graceful_timeout", "check_delay"]);
+
+function pythonFloat(n: number): string {
+  return Number.isInteger(n) ? `${n}.0` : String(n);
+}
+
+/** Python's str() of a JSON value, as circusctl prints it (`True`, `None`, `{'class': 'FileStream'}`). */
+export function pythonStr(value: unknown): string {
+  return typeof value === "string" ? value : pythonRepr(value);
+}
+
+function pythonRepr(value: unknown): string {
+  if (value === null || value === undefined) return "None";
   if (typeof value === "boolean") return value ? "True" : "False";
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
+  if (typeof value === "number") return String(value);
+  if (typeof value === "string") {
+    const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
+    const body = value.replaceAll("\\", "\\\\").replaceAll("\n", "\\n").replaceAll("\t", "\\t");
+    return quote + (quote === "'" ? body.replaceAll("'", "\\'") : body) + quote;
+  }
+  if (Array.isArray(value)) return `[${value.map(pythonRepr).join(", ")}]`;
+  const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${pythonRepr(k)}: ${pythonRepr(v)}`);
+  return `{${entries.join(", ")}}`;
 }
 
 /** `key: value` lines, sorted by key as circusctl prints them. */

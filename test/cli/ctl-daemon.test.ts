@@ -95,7 +95,7 @@ describe("circus ctl against a running daemon", () => {
 
   test("set changes an option that get then reports", async () => {
     expect((await ctl("set", "web", "graceful_timeout", "2")).stdout).toBe("ok\n");
-    expect((await ctl("get", "web", "graceful_timeout")).stdout).toBe("graceful_timeout: 2\n");
+    expect((await ctl("get", "web", "graceful_timeout")).stdout).toBe("graceful_timeout: 2.0\n");
   });
 
   test("kill stops the processes and the watcher replaces them", async () => {

@@ -70,3 +70,18 @@ describe("option formatting", () => {
     expect(formatOptionLines({ numprocesses: 2, cmd: "sleep" })).toBe("cmd: sleep\nnumprocesses: 2");
   });
 });
+
+describe("console rendering of option values, as circusctl prints Python values", () => {
+  test("float options keep a decimal point, dicts and lists print as Python reprs", async () => {
+    const { formatOptionValue } = await import("../../src/protocol/options.ts");
+    expect(formatOptionValue("graceful_timeout", 30)).toBe("30.0");
+    expect(formatOptionValue("graceful_timeout", 2.5)).toBe("2.5");
+    expect(formatOptionValue("check_delay", 5)).toBe("5.0");
+    expect(formatOptionValue("numprocesses", 3)).toBe("3");
+    expect(formatOptionValue("stdout_stream_conf", { class: "FileStream", max_bytes: 10, x: null })).toBe(
+      "{'class': 'FileStream', 'max_bytes': 10, 'x': None}",
+    );
+    expect(formatOptionValue("args", ["a", "it's"])).toBe(`['a', "it's"]`);
+    expect(formatOptionValue("send_hup", false)).toBe("False");
+  });
+});

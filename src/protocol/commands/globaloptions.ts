@@ -1,5 +1,6 @@
 // `globaloptions`: the arbiter's endpoints and check delay, or one of them.
 
+import { formatOptionValue } from "../options.ts";
 import type { Command, Json, JsonObject } from "../command.ts";
 import { messageError } from "../errors.ts";
 import { optString } from "../props.ts";
@@ -27,6 +28,6 @@ export const globaloptions: Command<{ option?: string }> = {
   },
   format(reply) {
     const opts = (reply.options ?? {}) as JsonObject;
-    return Object.keys(opts).map((k) => `${k}: ${opts[k] ?? ""}`).join("\n");
+    return Object.keys(opts).map((k) => `${k}: ${formatOptionValue(k, opts[k])}`).join("\n");
   },
 };
