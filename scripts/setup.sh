@@ -12,7 +12,6 @@ missing=()
 /usr/bin/python3 -c 'import zmq' 2>/dev/null || missing+=(python3-zmq)
 command -v tmux >/dev/null || missing+=(tmux)
 command -v logrotate >/dev/null || missing+=(logrotate)
-command -v supervisord >/dev/null || missing+=(supervisor)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: please install ${missing[*]} (apt-get install ${missing[*]})" >&2

@@ -183,6 +183,7 @@ async function measure(label: string, start: (dir: string, n: number, autostart:
   return result;
 }
 
+Bun.spawnSync(["bash", join(import.meta.dir, "peers.sh")], { stdio: ["ignore", "inherit", "inherit"] });
 const bare = await bareSpawn(100);
 const circus = await measure("circus", startCircus);
 const supervisor = await measure("supervisor", startSupervisor);
