@@ -1,10 +1,10 @@
 // `circus daemon` from the outside: exit codes, config errors, pidfile, detaching, signals, PID 1.
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { childrenOf, circusCommand, descendantsOf, freePort, isAlive, pyCall, startDaemon, waitFor, type RunningDaemon } from "../helpers/daemon.ts";
+import { BINARY, ROOT, childrenOf, circusCommand, descendantsOf, freePort, isAlive, pyCall, startDaemon, waitFor, type RunningDaemon } from "../helpers/daemon.ts";
 
 const running: RunningDaemon[] = [];
 const strayPids: number[] = [];
@@ -32,6 +32,15 @@ numprocesses = ${n}
 graceful_timeout = 2
 ${extra}
 `;
+}
+
+/** dist/circus when built (as CI does before testing), else a fresh compile into a temp dir. */
+function compiledBinary(): string {
+  if (existsSync(BINARY)) return BINARY;
+  const out = join(mkdtempSync(join(tmpdir(), "circus-bin-")), "circus");
+  const build = Bun.spawnSync([process.execPath, "build", "--compile", join(ROOT, "src/main.ts"), "--outfile", out], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  if (build.exitCode !== 0) throw new Error(`cannot compile circus: ${build.stderr.toString()}`);
+  return out;
 }
 
 function run(args: string[], env: Record<string, string> = {}) {
@@ -143,6 +152,120 @@ describe("circus daemon", () => {
     expect((await pyCall(endpoint, "quit", { waiting: true })).status).toBe("ok");
     await waitFor(() => !isAlive(pid), 10000, "the detached daemon to exit");
   });
+});
+
+describe("circus daemon signals (§9.12)", () => {
+  for (const signal of ["SIGINT", "SIGQUIT"] as const) {
+    test(`${signal} stops every worker and the daemon exits 0`, async () => {
+      const d = await startDaemon(sleepers(2));
+      running.push(d);
+      const pids = await waitFor(() => (childrenOf(d.proc.pid).length === 2 ? childrenOf(d.proc.pid) : null));
+      d.proc.kill(signal);
+      expect(await d.proc.exited).toBe(0);
+      for (const pid of pids) expect(isAlive(pid)).toBe(false);
+    });
+  }
+
+  test("a second SIGINT does not wait for graceful_timeout: workers are SIGKILLed at once", async () => {
+    const d = await startDaemon(
+      sleepers(1).replace("cmd = sleep 300", `cmd = sh -c 'trap "" TERM; while :; do sleep 0.05; done'`).replace("graceful_timeout = 2", "graceful_timeout = 30"),
+    );
+    running.push(d);
+    const [pid] = await waitFor(() => (childrenOf(d.proc.pid).length === 1 ? childrenOf(d.proc.pid) : null));
+    await waitFor(() => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sh", 2000, "exec of sh");
+    await Bun.sleep(100); // the trap is set
+    const t0 = Date.now();
+    d.proc.kill("SIGINT");
+    await Bun.sleep(300);
+    expect(isAlive(pid!)).toBe(true); // the first one waits for the worker, which ignores SIGTERM
+    d.proc.kill("SIGINT");
+    await d.proc.exited;
+    expect(Date.now() - t0).toBeLessThan(3000);
+    await waitFor(() => !isAlive(pid!), 2000, "the worker to be killed");
+  });
+});
+
+describe("circus daemon logging", () => {
+  test("--log-level debug shows debug lines; --log-level error hides info lines", async () => {
+    const debug = await startDaemon(sleepers(1), ["--log-level", "debug"]);
+    running.push(debug);
+    await waitFor(() => debug.output().includes("[DEBUG]"), 5000, "a debug line");
+    const quiet = await startDaemon(sleepers(1), ["--log-level", "error"]);
+    running.push(quiet);
+    await quiet.call("incr", { name: "sleepers", waiting: true });
+    await quiet.stop();
+    expect(quiet.output()).not.toContain("[INFO]");
+    expect(quiet.output()).not.toContain("[DEBUG]");
+  });
+
+  test("--log-output writes the daemon's log to that file instead of stdout", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "circus-log-"));
+    const logfile = join(dir, "circusd.log");
+    const d = await startDaemon(sleepers(1), ["--log-output", logfile]);
+    running.push(d);
+    await waitFor(() => existsSync(logfile) && readFileSync(logfile, "utf8").includes("starting circus"), 5000, "the log file");
+    expect(readFileSync(logfile, "utf8")).toMatch(/\[INFO\] .*starting circus/);
+    expect(d.output()).not.toContain("starting circus");
+  });
+});
+
+describe("circus daemon hooks", () => {
+  test("module hooks (path relative to the config file) and command hooks run in the compiled binary", async () => {
+    const binary = compiledBinary();
+    const d = await startDaemon(
+      `[circus]
+endpoint = {endpoint}
+pubsub_endpoint = {pubsub}
+multicast_endpoint =
+
+[watcher:hooked]
+cmd = sleep 300
+graceful_timeout = 2
+hooks.after_spawn = ./hooks.ts:mark
+hooks.before_stop = ./hooks.ts:mark
+
+[watcher:refused]
+cmd = sleep 300
+hooks.before_start = ./hooks.ts:refuse
+
+[watcher:shellhook]
+cmd = sleep 300
+hooks.after_spawn = cmd:echo "$CIRCUS_WATCHER $CIRCUS_HOOK $CIRCUS_PID $CIRCUS_ENDPOINT" >> {dir}/cmd.log
+`,
+      [],
+      {
+        command: [binary],
+        files: {
+          "hooks.ts": `import { appendFileSync } from "node:fs";
+interface Args { watcher: { name: string }; hookName: string; pid?: number }
+export function mark({ watcher, hookName, pid }: Args): boolean {
+  appendFileSync(import.meta.dir + "/hooks.log", \`\${watcher.name} \${hookName} \${pid ?? "-"}\n\`);
+  return true;
+}
+export async function refuse(): Promise<boolean> {
+  await Bun.sleep(10);
+  return false;
+}
+`,
+        },
+      },
+    );
+    running.push(d);
+    expect(readlinkSync(`/proc/${d.proc.pid}/exe`)).toBe(binary);
+    const onePid = (name: string) =>
+      waitFor(async () => {
+        const pids = (await d.call("list", { name })).pids as number[];
+        return pids.length === 1 ? pids[0] : null;
+      }, 5000, `the process of ${name}`);
+    const hooked = await onePid("hooked");
+    const shell = await onePid("shellhook");
+    expect((await d.call("status", { name: "refused" })).status).toBe("stopped");
+    await waitFor(() => existsSync(join(d.dir, "hooks.log")) && existsSync(join(d.dir, "cmd.log")), 5000, "hook output");
+    expect(readFileSync(join(d.dir, "hooks.log"), "utf8")).toBe(`hooked after_spawn ${hooked}\n`);
+    expect(readFileSync(join(d.dir, "cmd.log"), "utf8")).toBe(`shellhook after_spawn ${shell} ${d.endpoint}\n`);
+    await d.call("stop", { name: "hooked", waiting: true });
+    expect(readFileSync(join(d.dir, "hooks.log"), "utf8")).toBe(`hooked after_spawn ${hooked}\nhooked before_stop -\n`);
+  }, 20_000);
 });
 
 describe("circus daemon with statsd = true", () => {

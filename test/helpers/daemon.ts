@@ -124,6 +124,8 @@ export interface StartOptions {
   command?: string[];
   /** Words put before the command, e.g. `prlimit --nofile=256:8192` (it must exec the daemon in place). */
   wrap?: string[];
+  /** Files written next to the config before the daemon starts (name → text; `{dir}` is replaced). */
+  files?: Record<string, string>;
 }
 
 export async function startDaemon(ini: string, extraArgs: string[] = [], options: StartOptions = {}): Promise<RunningDaemon> {
@@ -133,6 +135,7 @@ export async function startDaemon(ini: string, extraArgs: string[] = [], options
   const text = ini.replaceAll("{endpoint}", endpoint).replaceAll("{pubsub}", pubsub).replaceAll("{dir}", dir);
   const configPath = join(dir, "circus.ini");
   writeFileSync(configPath, text);
+  for (const [name, body] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), body.replaceAll("{dir}", dir));
   const proc = Bun.spawn([...(options.wrap ?? []), ...(options.command ?? circusCommand()), "daemon", configPath, ...extraArgs], {
     cwd: dir,
     stdin: "ignore",
