@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { HookConfig, HookName } from "../../src/config/types.ts";
 import { parseHookSpec, truthy } from "../../src/arbiter/hooks.ts";
 import { InvalidOptionError } from "../../src/arbiter/errors.ts";
-import { killLeftovers, standaloneWatcher, wcfg } from "./helpers.ts";
+import { alive, killLeftovers, standaloneWatcher, until, wcfg } from "./helpers.ts";
 
 afterEach(killLeftovers);
 
@@ -102,6 +102,91 @@ describe("hooks", () => {
     await watcher.start();
     expect(watcher.status()).toBe("stopped");
     expect(String(rec.of("hook_failure")[0]!.payload.error)).toContain("timed out");
+  });
+});
+
+describe("what a false result means for each hook (§6)", () => {
+  test("after_start: the watcher is stopped again, its processes gone", async () => {
+    const { watcher, rec } = standaloneWatcher(wcfg({ name: "f1", cmd: "sleep 30", hooks: hooks({ after_start: mod("refuse") }) }));
+    await watcher.start();
+    const [pid] = rec.of("spawn").map((e) => e.payload.process_pid as number);
+    expect(watcher.status()).toBe("stopped");
+    expect(alive(pid!)).toBe(false);
+    expect(rec.topics().at(-1)).toBe("watcher.f1.stop");
+  });
+
+  test("before_spawn: nothing is spawned and the watcher stops; a reload ignores the refusal", async () => {
+    const { watcher, rec } = standaloneWatcher(wcfg({ name: "f2", cmd: "sleep 30", hooks: hooks({ before_spawn: mod("refuse") }) }));
+    await watcher.start();
+    expect(rec.of("spawn")).toHaveLength(0);
+    expect(watcher.status()).toBe("stopped");
+
+    const { watcher: w2, rec: r2 } = standaloneWatcher(wcfg({ name: "f2b", cmd: "sleep 30" }));
+    const [pid] = (await w2.start()).started;
+    await w2.setOption("hooks.before_spawn", `${fixture}:refuse`);
+    await w2.reload({ graceful: true });
+    expect(r2.of("reload")).toHaveLength(1);
+    expect(w2.status()).toBe("active");
+    expect(w2.pids()).toEqual([pid!]);
+  });
+
+  test("after_spawn: that process is stopped and the watcher stops", async () => {
+    const { watcher, rec } = standaloneWatcher(wcfg({ name: "f3", cmd: "sleep 30", hooks: hooks({ after_spawn: mod("refuse") }) }));
+    await watcher.start();
+    const pids = rec.of("kill").map((e) => e.payload.process_pid as number);
+    expect(pids).toHaveLength(1);
+    expect(alive(pids[0]!)).toBe(false);
+    expect(rec.of("spawn")).toHaveLength(0);
+    expect(watcher.status()).toBe("stopped");
+  });
+
+  test("before_stop, after_stop and after_signal: ignored, the stop completes", async () => {
+    const { watcher } = standaloneWatcher(
+      wcfg({ name: "f4", cmd: "sleep 30", hooks: hooks({ before_stop: mod("refuse"), after_stop: mod("explode"), after_signal: mod("refuse") }) }),
+    );
+    const [pid] = (await watcher.start()).started;
+    await watcher.stop();
+    expect(alive(pid!)).toBe(false);
+    expect(watcher.status()).toBe("stopped");
+  });
+
+  test("before_reap and after_reap get pid, time and exit code; their result is ignored", async () => {
+    const { watcher } = standaloneWatcher(
+      wcfg({ name: "f5", cmd: "sleep 30", respawn: false, hooks: hooks({ before_reap: mod("refuse"), after_reap: mod("record") }) }),
+    );
+    const [pid] = (await watcher.start()).started;
+    const before = calls().length;
+    process.kill(pid!, 9);
+    await until(() => watcher.status() === "stopped", 2000, "the watcher to stop");
+    const reaped = calls().slice(before).filter((c) => c.startsWith("record:")).map((c) => JSON.parse(c.slice(7)));
+    expect(reaped).toHaveLength(1);
+    expect(reaped[0]).toMatchObject({ hookName: "after_reap", pid, exitCode: -9 });
+    expect(typeof reaped[0].time).toBe("number");
+  });
+
+  test("before_signal receives pid and signum; command hooks see them as CIRCUS_PID and CIRCUS_SIGNUM", async () => {
+    const out = join(tmpdir(), `circus-sig-hook-${process.pid}`);
+    rmSync(out, { force: true });
+    const command = `echo "$CIRCUS_HOOK $CIRCUS_PID $CIRCUS_SIGNUM" >> ${out}`;
+    const { watcher } = standaloneWatcher(
+      wcfg({ name: "f6", cmd: "sleep 30", hooks: hooks({ before_signal: { target: { kind: "command", command, raw: command }, ignoreErrors: false } }) }),
+    );
+    const [pid] = (await watcher.start()).started;
+    await watcher.signal({ signum: 10 });
+    await until(() => !alive(pid!), 2000, "SIGUSR1 to end sleep");
+    expect(readFileSync(out, "utf8").trim().split("\n")[0]).toBe(`before_signal ${pid} 10`);
+    rmSync(out, { force: true });
+  });
+
+  test("extended_stats enriches the stats object; its exception propagates without hook events", async () => {
+    const { watcher, rec } = standaloneWatcher(wcfg({ name: "f7", cmd: "sleep 30", hooks: hooks({ extended_stats: mod("enrich") }) }));
+    const stats: Record<string, unknown> = { pid: 1 };
+    await watcher.extendedStats(1, stats);
+    expect(stats.extra).toBe("enriched");
+    await watcher.setOption("hooks.extended_stats", `${fixture}:explode`);
+    expect(watcher.extendedStats(1, {})).rejects.toThrow("boom");
+    expect(rec.of("hook_success")).toHaveLength(0);
+    expect(rec.of("hook_failure")).toHaveLength(0);
   });
 });
 
