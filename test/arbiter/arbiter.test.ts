@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, spyOn, test } from "bun:test";
 import { connect } from "node:net";
 import type { SocketConfig } from "../../src/config/types.ts";
 import { Arbiter, createArbiter, SocketBindError, WatcherExistsError } from "../../src/arbiter/index.ts";
@@ -223,7 +223,50 @@ describe("Arbiter ordering and responsiveness", () => {
   });
 });
 
+describe("Arbiter housekeeping", () => {
+  test("slow: the check_delay tick recycles a worker older than max_age + a random 0…max_age_variance seconds", async () => {
+    // Math.random at its top: the variance term is the whole max_age_variance (1 s), so the limit is 2 s.
+    const random = spyOn(Math, "random").mockReturnValue(0.999);
+    try {
+      const { arbiter } = await make([{ name: "aging", cmd: "sleep 30", max_age: 1, max_age_variance: 1 }], [], 0.2);
+      await arbiter.start();
+      const [first] = arbiter.getWatcher("aging")!.pids();
+      await Bun.sleep(1500);
+      expect(arbiter.getWatcher("aging")!.pids()).toEqual([first!]);
+      await until(() => arbiter.getWatcher("aging")!.pids()[0] !== first && arbiter.getWatcher("aging")!.pids().length === 1, 2000, "recycling");
+      expect(alive(first!)).toBe(false);
+    } finally {
+      random.mockRestore();
+    }
+  });
+
+  test("a global stop waits for all watchers at once: two SIGTERM-ignoring watchers take one graceful_timeout", async () => {
+    const stubborn = "sh -c 'trap \"\" TERM; while :; do sleep 0.05; done'";
+    const { arbiter } = await make([
+      { name: "s1", cmd: stubborn, graceful_timeout: 0.6 },
+      { name: "s2", cmd: stubborn, graceful_timeout: 0.6, priority: 2 },
+    ]);
+    await arbiter.start();
+    const pids = arbiter.watchers().flatMap((w) => w.pids());
+    for (const pid of pids) await execDone(pid);
+    await Bun.sleep(100); // traps set
+    const t0 = Date.now();
+    await arbiter.stop();
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(550);
+    expect(took).toBeLessThan(1100);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+  });
+});
+
 describe("Arbiter sockets", () => {
+  test("sockets are bound and accepting when the arbiter is created, before any watcher starts", async () => {
+    const { arbiter } = await make([{ name: "later", cmd: "sleep 30", use_sockets: true }], [socketCfg("early")]);
+    expect(arbiter.getWatcher("later")!.status()).toBe("stopped");
+    const conn = await Bun.connect({ hostname: "127.0.0.1", port: arbiter.sockets()[0]!.port, socket: { data() {} } });
+    conn.end();
+  });
+
   test("a socket that cannot bind makes create fail with SocketBindError, and nothing stays bound", async () => {
     const holder = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     try {
