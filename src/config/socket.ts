@@ -1,5 +1,6 @@
 // A [socket:NAME] section → SocketConfig (name lower-cased; `path` forces AF_UNIX; umask read as decimal).
 
+import { readFileSync } from "node:fs";
 import { SectionReader } from "./fields.ts";
 import type { Diagnostics, RawSection } from "./raw.ts";
 import { SOCKET_DEFAULTS as D, SOCKET_OPTIONS } from "./schema.ts";
@@ -8,11 +9,31 @@ import type { SocketConfig, SocketFamily, SocketType } from "./types.ts";
 
 const FAMILIES: readonly SocketFamily[] = ["AF_INET", "AF_INET6", "AF_UNIX"];
 const TYPES: readonly SocketType[] = ["SOCK_STREAM", "SOCK_DGRAM", "SOCK_RAW", "SOCK_RDM", "SOCK_SEQPACKET"];
-/** /etc/protocols numbers for the names Circus users write (it calls getprotobyname). */
+/** Protocol numbers of the common names, for hosts without /etc/protocols (minimal containers). */
 const PROTOCOLS: Record<string, number> = {
   ip: 0, icmp: 1, igmp: 2, tcp: 6, udp: 17, ipv6: 41, gre: 47, esp: 50, ah: 51, "ipv6-icmp": 58, icmpv6: 58,
   sctp: 132, udplite: 136, raw: 255,
 };
+
+let systemProtocols: Map<string, number> | null = null;
+
+/** Names and aliases from /etc/protocols, lower-cased: what Circus's getprotobyname() finds. */
+function protocolsFile(): Map<string, number> {
+  if (systemProtocols) return systemProtocols;
+  systemProtocols = new Map();
+  let text = "";
+  try {
+    text = readFileSync("/etc/protocols", "utf8");
+  } catch {
+    return systemProtocols;
+  }
+  for (const line of text.split("\n")) {
+    const [name, number, ...aliases] = line.replace(/#.*/, "").trim().split(/\s+/);
+    if (!name || !number || !/^\d+$/.test(number)) continue;
+    for (const n of [name, ...aliases]) if (!systemProtocols.has(n.toLowerCase())) systemProtocols.set(n.toLowerCase(), Number(number));
+  }
+  return systemProtocols;
+}
 
 function oneOf<T extends string>(r: SectionReader, key: string, allowed: readonly T[], fallback: T): T {
   const text = r.text(key);
@@ -29,7 +50,7 @@ function protoOf(r: SectionReader): number {
   if (text === undefined) return 0;
   const t = text.trim().toLowerCase();
   if (/^\d+$/.test(t)) return Number(t);
-  const n = PROTOCOLS[t];
+  const n = protocolsFile().get(t) ?? PROTOCOLS[t];
   if (n !== undefined) return n;
   r.problem("proto", `${JSON.stringify(text)} is not a protocol, expected a name like tcp or udp, or a number`);
   return 0;

@@ -22,6 +22,12 @@ describe("[socket:NAME] sections", () => {
     expect([s.family, s.type, s.proto]).toEqual(["AF_INET6", "SOCK_DGRAM", 17]);
   });
 
+  test("proto takes any name or alias of /etc/protocols (as getprotobyname), in any case, or a number", async () => {
+    const protos = async (p: string) => (await loadText(`[socket:s]\nhost = 127.0.0.1\nproto = ${p}\n` + W)).sockets[0]!.proto;
+    expect([await protos("TCP"), await protos("dccp"), await protos("IPv6-ICMP"), await protos("132")]).toEqual([6, 33, 58, 132]);
+    expect((await problemsOf("[socket:s]\nproto = tcpp\n" + W))[0]).toContain("socket:s.proto: \"tcpp\" is not a protocol");
+  });
+
   test("a path forces AF_UNIX", async () => {
     const s = (await loadText("[socket:u]\npath = /tmp/x.sock\nreplace = true\n" + W)).sockets[0];
     expect([s.family, s.path, s.replace]).toEqual(["AF_UNIX", "/tmp/x.sock", true]);
