@@ -63,7 +63,10 @@ export class Watcher {
     this.hooks = new HookRunner(() => this.config.hooks, {
       watcherName: this.name,
       endpoint: ctx.endpoint,
-      timeoutMs: ctx.hooksTimeoutMs,
+      // Read at each call: reloadconfig may change [circus] hooks_timeout.
+      get timeoutMs() {
+        return ctx.hooksTimeoutMs;
+      },
       emit: (event, payload) => this.emit(event, payload),
     });
   }
