@@ -280,3 +280,37 @@ port = 0
     expect((await lazy.call("status", { name: "lazy" })).status).toBe("active");
   }, 15_000);
 });
+
+describe("examples/circus.ini", () => {
+  let example: RunningDaemon | null = null;
+  afterEach(async () => {
+    await example?.stop();
+    example = null;
+  });
+
+  test("runs as shipped (endpoints and port made free): three web workers answer on the socket, the ticker ticks", async () => {
+    const text = readFileSync(resolve(import.meta.dir, "../../examples/circus.ini"), "utf8")
+      .replace(/^endpoint = .*$/m, "endpoint = {endpoint}\nmulticast_endpoint =")
+      .replace(/^pubsub_endpoint = .*$/m, "pubsub_endpoint = {pubsub}")
+      .replace(/^port = 8080$/m, "port = 0")
+      .replaceAll("examples/webapp.js", resolve(import.meta.dir, "../../examples/webapp.js"))
+      // sh acts on the ticker's SIGINT only once its `sleep 5` ends: do not wait for that at teardown.
+      .replace("stop_signal = INT", "stop_signal = INT\ngraceful_timeout = 0.5");
+    example = await startDaemon(text);
+    const d = example;
+    expect(((await d.call("list")).watchers as string[]).sort()).toEqual(["ticker", "web"]);
+    const [sock] = (await d.call("listsockets")).sockets as Listed[];
+    const pids = await waitFor(async () => {
+      const p = ((await d.call("list", { name: "web" })).pids ?? []) as number[];
+      return p.length === 3 ? p : null;
+    }, 5000, "3 web workers");
+    const body = await waitFor(
+      () => fetch(`http://127.0.0.1:${sock!.port}/hello`, { headers: { connection: "close" } }).then((r) => r.json()).catch(() => null),
+      5000,
+      "an answer",
+    );
+    expect(pids).toContain((body as { pid: number }).pid);
+    expect((body as { url: string }).url).toBe("/hello");
+    expect((await d.call("status", { name: "ticker" })).status).toBe("active");
+  }, 15_000);
+});
