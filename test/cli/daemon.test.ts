@@ -85,16 +85,18 @@ describe("circus daemon", () => {
     expect(r.stdout + r.stderr).toContain("config");
   });
 
-  test("starts the configured workers and leaves nothing behind after SIGTERM", async () => {
-    const d = await startDaemon(sleepers(3));
+  test("starts the configured workers and leaves nothing behind after SIGTERM: no worker, no socket file", async () => {
+    const d = await startDaemon(sleepers(3) + "\n[socket:u]\npath = {dir}/u.sock\n");
     running.push(d);
     const pids = await waitFor(() => {
       const kids = childrenOf(d.proc.pid);
       return kids.length === 3 ? kids : null;
     }, 5000, "3 workers");
+    expect(existsSync(join(d.dir, "u.sock"))).toBe(true);
     d.proc.kill("SIGTERM");
     expect(await d.proc.exited).toBe(0);
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
+    expect(existsSync(join(d.dir, "u.sock"))).toBe(false);
   });
 
   test("quit over the control channel stops the workers and exits 0", async () => {
