@@ -3,7 +3,7 @@
 // One daemon serves the whole file; each test looks at its own watchers.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { isAlive, startDaemon, waitFor, type RunningDaemon } from "../helpers/daemon.ts";
 
 const root = process.getuid?.() === 0;
@@ -129,6 +129,25 @@ graceful_timeout = 5
 cmd = sh -c 'date +%s%N >> {dir}/crash.log; exit 1'
 max_retry = -1
 
+[watcher:givesup]
+cmd = sh -c 'date +%s%N >> {dir}/givesup.log; exit 1'
+max_retry = 3
+
+[watcher:victim]
+cmd = sleep 300
+
+[watcher:storm]
+cmd = sleep 301
+numprocesses = 20
+max_retry = -1
+
+[watcher:family]
+cmd = sh -c 'sleep 300 & wait'
+
+[watcher:stubborn]
+cmd = sh -c 'trap "" TERM; while :; do sleep 0.05; done'
+graceful_timeout = 0.5
+
 [socket:in]
 host = 127.0.0.1
 port = 0
@@ -187,6 +206,30 @@ function environ(pid: number): Record<string, string> {
     if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
   return env;
+}
+
+/** Pids whose parent is the daemon, from /proc (zombies included). */
+function childrenOfDaemon(): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (Number(stat(Number(entry))[1]) === d.proc.pid) out.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+function zombiesOfDaemon(): number[] {
+  return childrenOfDaemon().filter((pid) => {
+    try {
+      return stat(pid)[0] === "Z";
+    } catch {
+      return false;
+    }
+  });
 }
 
 function stat(pid: number): string[] {
@@ -286,6 +329,73 @@ describe("a daemon's watchers seen from /proc", () => {
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
     const got = (file: string) => readFileSync(`${d.dir}/${file}`, "utf8").trim();
     expect([got("stopq.out"), got("stopn.out"), got("stops.out")]).toEqual(["QUIT", "USR1", "USR2"]);
+  });
+
+  test("a command that exits at once is retried with growing delays, and after max_retry = 3 the watcher stops", async () => {
+    await waitFor(async () => (await d.call("status", { name: "givesup" })).status === "stopped", 5000, "givesup to stop");
+    const times = readFileSync(`${d.dir}/givesup.log`, "utf8").trim().split("\n").map((ns) => Number(BigInt(ns) / 1_000_000n));
+    expect(times).toHaveLength(3);
+    expect(times[2]! - times[1]!).toBeGreaterThan(times[1]! - times[0]!);
+  });
+
+  test("a worker killed with SIGKILL is replaced at once by a new pid", async () => {
+    const old = await worker("victim");
+    const t0 = Date.now();
+    process.kill(old, "SIGKILL");
+    const [fresh] = await waitFor(async () => {
+      const pids = ((await d.call("list", { name: "victim" })).pids ?? []) as number[];
+      return pids.length === 1 && pids[0] !== old ? pids : null;
+    }, 3000, "a replacement");
+    expect(fresh).not.toBe(old);
+    expect(Date.now() - t0).toBeLessThan(1500); // event-driven: not the next check_delay tick, one pyzmq round trip
+  });
+
+  test("slow: no zombie is left among the daemon's children after a storm of 100 kills", async () => {
+    await pidsOf("storm", 20);
+    // The storm's workers are the daemon's children running `sleep 301`; other watchers are left alone.
+    const stormPids = () =>
+      childrenOfDaemon().filter((pid) => {
+        try {
+          return stat(pid)[0] !== "Z" && readFileSync(`/proc/${pid}/cmdline`, "utf8") === "sleep\0" + "301\0";
+        } catch {
+          return false;
+        }
+      });
+    let killed = 0;
+    for (let i = 0; killed < 100 && i < 2000; i++) {
+      const kids = stormPids();
+      const victim = kids[i % Math.max(1, kids.length)];
+      if (victim) {
+        try {
+          process.kill(victim, "SIGKILL");
+          killed++;
+        } catch {
+          // already gone
+        }
+      }
+      await Bun.sleep(5);
+    }
+    expect(killed).toBe(100);
+    await pidsOf("storm", 20);
+    await waitFor(() => zombiesOfDaemon().length === 0, 3000, "no zombies");
+    expect(zombiesOfDaemon()).toEqual([]);
+  }, 15_000);
+
+  test("stopping a watcher leaves no grandchild behind", async () => {
+    const pid = await worker("family", "sh");
+    const grandchild = await waitFor(() => readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim(), 3000, "the grandchild");
+    expect((await d.call("stop", { name: "family", waiting: true })).status).toBe("ok");
+    await waitFor(() => !isAlive(Number(grandchild)), 2000, "the grandchild to be gone");
+  });
+
+  test("a worker ignoring SIGTERM is SIGKILLed once graceful_timeout has passed", async () => {
+    const pid = await worker("stubborn", "sh");
+    await Bun.sleep(100); // the trap is set
+    const t0 = Date.now();
+    expect((await d.call("stop", { name: "stubborn", waiting: true })).status).toBe("ok");
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(500);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(isAlive(pid)).toBe(false);
   });
 
   test("slow: with max_retry = -1 a command that exits at once is retried forever, 100 ms doubling up to check_delay, and the daemon keeps answering", async () => {
