@@ -4,7 +4,7 @@
 
 import type { CircusConfig, WatcherConfig } from "../config/types.ts";
 import { getLogger } from "../log.ts";
-import { isSubreaperOrInit, killProcessGroup, reapOrphans } from "../os/process.ts";
+import { isSubreaperOrInit, killProcessGroup, reapOrphans, umask } from "../os/process.ts";
 import { EventBus, epochSeconds, watcherTopic } from "./bus.ts";
 import { ownChildren } from "./children.ts";
 import { WatcherExistsError, WatcherNotFoundError } from "./errors.ts";
@@ -31,6 +31,12 @@ export type GlobalOptions = {
   multicast_endpoint: string;
   check_delay: number;
 };
+
+/** [circus] options bound to what the daemon set up at start (endpoints, logging, pidfile). */
+const FIXED_CIRCUS_OPTIONS = [
+  "endpoint", "endpoint_owner", "pubsub_endpoint", "multicast_endpoint", "loglevel", "logoutput", "loggerconfig",
+  "pidfile", "httpd", "httpd_host", "httpd_port", "fqdn_prefix", "tail_lines",
+] as const;
 
 /** How often a stopped on_demand watcher's sockets are checked (the first client should not wait check_delay). */
 const ON_DEMAND_POLL_MS = 100;
@@ -137,7 +143,7 @@ export class Arbiter {
       await this.stopAll();
       this.socketRegistry.closeAll();
       this.watcherMap.clear();
-      this.configValue = config;
+      this.adopt(config);
       this.socketRegistry = await SocketRegistry.bindAll(config.sockets);
       for (const cfg of config.watchers) this.insert(cfg);
       await this.startAll();
@@ -178,9 +184,7 @@ export class Arbiter {
           this.watcherMap.delete(w.name.toLowerCase());
         },
         warmup: () => sleep(this.configValue.circus.warmup_delay * 1000),
-        commit: (cfg) => {
-          this.configValue = cfg;
-        },
+        commit: (cfg) => this.adopt(cfg),
       }),
     );
   }
@@ -200,13 +204,43 @@ export class Arbiter {
 
   // ---- internals ----
 
+  /**
+   * Take a re-read config as the current one. [circus] values a running daemon can honour apply at once
+   * (check_delay, warmup_delay, hooks_timeout, umask, statsd); endpoints and logging were set up at
+   * start, so they keep their running values, with a warning (Circus restarted every watcher instead
+   * and applied nothing).
+   */
+  private adopt(next: CircusConfig): void {
+    const old = this.configValue.circus;
+    const circus: Record<string, unknown> = { ...next.circus };
+    for (const key of FIXED_CIRCUS_OPTIONS) {
+      if (circus[key] === old[key]) continue;
+      log.warning(
+        `[circus] ${key} changed to ${JSON.stringify(circus[key])}; it takes effect when the daemon is restarted (keeping ${JSON.stringify(old[key])})`,
+      );
+      circus[key] = old[key];
+    }
+    this.configValue = { ...next, circus: circus as unknown as CircusConfig["circus"] };
+    if (next.circus.umask !== null && next.circus.umask !== old.umask) umask(next.circus.umask);
+    if (next.circus.check_delay !== old.check_delay && this.housekeeping !== null) {
+      this.stopHousekeeping();
+      this.startHousekeeping();
+    }
+  }
+
   private insert(cfg: WatcherConfig): Watcher {
+    const arbiter = this;
     const ctx: WatcherContext = {
       bus: this.bus,
       arbiter: this,
       endpoint: this.configValue.circus.endpoint,
-      hooksTimeoutMs: this.configValue.circus.hooks_timeout * 1000,
-      checkDelayMs: this.configValue.circus.check_delay * 1000,
+      // Getters: reloadconfig may change these [circus] values for running watchers.
+      get hooksTimeoutMs() {
+        return arbiter.configValue.circus.hooks_timeout * 1000;
+      },
+      get checkDelayMs() {
+        return arbiter.configValue.circus.check_delay * 1000;
+      },
       acquireSockets: (c) => this.socketRegistry.forSpawn(c),
       output: this.opts.output,
     };
@@ -287,14 +321,23 @@ export class Arbiter {
     }
   }
 
-  /** Sockets an on_demand watcher listens on: all when use_sockets, else its stdin_socket, else all (Circus). */
+  /**
+   * Sockets whose pending connection starts an on_demand watcher: those its cmd/args name
+   * (`circus.sockets.<name>`) and its stdin_socket, so traffic on another watcher's socket does not
+   * start it; a watcher naming none listens on all of them (as Circus, which polls every socket).
+   */
   private socketFdsOf(w: Watcher): number[] {
-    if (!w.config.use_sockets && w.config.stdin_socket !== null) {
-      const s = this.socketRegistry.get(w.config.stdin_socket);
-      if (s) return [s.fd];
-    }
-    return this.socketRegistry.fds();
+    const named = this.socketRegistry.list().filter((s) => namesSocket(w.config, s.name));
+    return (named.length > 0 ? named : this.socketRegistry.list()).map((s) => s.fd);
   }
+}
+
+/** True when `cfg` uses socket `name`: as stdin_socket or through `circus.sockets.<name>` in cmd/args. */
+function namesSocket(cfg: WatcherConfig, name: string): boolean {
+  if (cfg.stdin_socket?.toLowerCase() === name) return true;
+  const text = [cfg.cmd, ...(Array.isArray(cfg.args) ? cfg.args : [cfg.args ?? ""])].join(" ").toLowerCase();
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`circus\\.sockets\\.${escaped}(?![\\w.-])`).test(text);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -2,12 +2,9 @@
 // differences — sockets bound/closed/rebound, watchers added, removed, resized or recreated.
 
 import type { CircusConfig, SocketConfig, WatcherConfig } from "../config/types.ts";
-import { getLogger } from "../log.ts";
 import { OperationError } from "./errors.ts";
 import type { SocketRegistry } from "./sockets.ts";
 import type { Watcher } from "./watcher.ts";
-
-const log = getLogger("circus.arbiter");
 
 export interface ReloadConfigSummary {
   added: string[];
@@ -126,9 +123,7 @@ export async function diffConfig(next: CircusConfig, t: ReloadTarget): Promise<R
     await w.start();
   }
 
-  if (stableJson(next.circus) !== stableJson(t.current.circus)) {
-    log.warning("[circus] options changed: endpoints take effect after a full restart");
-  }
+  // [circus] changes are the arbiter's to apply (commit): some at once, endpoints and logging at restart.
   t.commit(next);
   return summary;
 }

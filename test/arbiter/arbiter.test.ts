@@ -2,7 +2,8 @@ import { afterEach, describe, expect, spyOn, test } from "bun:test";
 import { connect } from "node:net";
 import type { SocketConfig } from "../../src/config/types.ts";
 import { Arbiter, createArbiter, SocketBindError, WatcherExistsError } from "../../src/arbiter/index.ts";
-import { readdirSync, readlinkSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { umask } from "../../src/os/process.ts";
 import { Recorder, alive, execDone, killLeftovers, startedPids, until, wcfg } from "./helpers.ts";
 
 const arbiters: Arbiter[] = [];
@@ -259,7 +260,47 @@ describe("Arbiter housekeeping", () => {
   });
 });
 
+describe("Arbiter reloadConfig of [circus] options", () => {
+  test("slow: check_delay and umask apply at once; endpoints keep their running values", async () => {
+    const previousMask = umask(0o022);
+    try {
+      const { arbiter } = await make([{ name: "recycled", cmd: "sleep 30", max_age: 1, max_age_variance: 0 }], [], 30);
+      await arbiter.start();
+      const [first] = arbiter.getWatcher("recycled")!.pids();
+      const next = structuredClone(arbiter.config);
+      next.circus = { ...next.circus, check_delay: 0.2, umask: 0o077, endpoint: "tcp://127.0.0.1:1", pubsub_endpoint: "tcp://127.0.0.1:2" };
+      const summary = await arbiter.reloadConfig(next);
+      expect(summary.changed).toEqual([]);
+      expect(arbiter.globalOptions()).toMatchObject({ check_delay: 0.2, endpoint: "tcp://127.0.0.1:5555", pubsub_endpoint: "tcp://127.0.0.1:5556" });
+      // With the old 30 s tick max_age would not be checked for half a minute.
+      await until(() => arbiter.getWatcher("recycled")!.pids().length === 1 && arbiter.getWatcher("recycled")!.pids()[0] !== first, 3000, "recycling on the new tick");
+      const [second] = arbiter.getWatcher("recycled")!.pids();
+      await execDone(second!);
+      expect(readFileSync(`/proc/${second}/status`, "utf8")).toMatch(/^Umask:\s+0077$/m);
+    } finally {
+      umask(previousMask);
+    }
+  });
+});
+
 describe("Arbiter sockets", () => {
+  test("an on_demand watcher naming its socket is not started by connections on other sockets", async () => {
+    const { arbiter } = await make(
+      [{ name: "lazy", cmd: `node ${import.meta.dir}/fixtures/http-worker.cjs $(circus.sockets.mine)`, on_demand: true, use_sockets: true }],
+      [socketCfg("mine"), socketCfg("other")],
+    );
+    await arbiter.start();
+    const lazy = arbiter.getWatcher("lazy")!;
+    const port = (name: string) => arbiter.sockets().find((s) => s.name === name)!.port;
+    const stray = connect(port("other"), "127.0.0.1");
+    await Bun.sleep(400); // four on_demand polls
+    expect(lazy.status()).toBe("stopped");
+    const conn = connect(port("mine"), "127.0.0.1");
+    await until(() => lazy.status() === "active", 3000, "on-demand start");
+    stray.destroy();
+    conn.destroy();
+  });
+
   test("sockets are bound and accepting when the arbiter is created, before any watcher starts", async () => {
     const { arbiter } = await make([{ name: "later", cmd: "sleep 30", use_sockets: true }], [socketCfg("early")]);
     expect(arbiter.getWatcher("later")!.status()).toBe("stopped");
