@@ -12,6 +12,7 @@ import { diffConfig, type ReloadConfigSummary } from "./reloadconfig.ts";
 import { SocketRegistry, type CircusSocket } from "./sockets.ts";
 import { SerialQueue } from "./queue.ts";
 import { Watcher, type WatcherContext } from "./watcher.ts";
+import type { OpenOutput } from "./outputs.ts";
 import type { OutputSink } from "./process.ts";
 
 const log = getLogger("circus.arbiter");
@@ -19,8 +20,11 @@ const log = getLogger("circus.arbiter");
 export type { ReloadConfigSummary } from "./reloadconfig.ts";
 
 export interface ArbiterOptions {
-  /** Output routing for a watcher's processes (the streams layer plugs in here). */
-  output?(watcher: Watcher): OutputSink;
+  /**
+   * Opens where a watcher's processes write (the streams layer plugs in here): when a watcher is created
+   * (a failure rejects the watcher) and when its stream options change. Default: the daemon's stdout/stderr.
+   */
+  openOutput?: OpenOutput;
 }
 
 /** The five options `globaloptions` exposes. */
@@ -62,7 +66,13 @@ export class Arbiter {
   static async create(config: CircusConfig, opts: ArbiterOptions = {}): Promise<Arbiter> {
     const sockets = await SocketRegistry.bindAll(config.sockets);
     const arbiter = new Arbiter(config, sockets, opts);
-    for (const cfg of config.watchers) arbiter.insert(cfg);
+    try {
+      for (const cfg of config.watchers) await arbiter.insert(cfg);
+    } catch (err) {
+      await arbiter.closeOutputs(arbiter.watchers());
+      sockets.closeAll();
+      throw err;
+    }
     return arbiter;
   }
 
@@ -121,13 +131,19 @@ export class Arbiter {
     return this.queue.run(() => this.stopAll());
   }
 
-  /** Stop everything, end housekeeping and close the sockets (daemon exit). */
+  /** Stop everything, write out what the workers left in their pipes, end housekeeping and close the sockets (daemon exit). */
   close(): Promise<void> {
     this.stopHousekeeping();
     return this.queue.run(async () => {
       await this.stopAll();
+      await this.closeOutputs(this.watchers());
       this.socketRegistry.closeAll();
     });
+  }
+
+  /** Reopen every watcher's output files (SIGUSR1, `reopen`). */
+  async reopenOutputs(): Promise<void> {
+    await Promise.all(this.watchers().map((w) => w.reopenOutput()));
   }
 
   /** Graceful reload of every watcher, one after another by descending priority. */
@@ -141,11 +157,15 @@ export class Arbiter {
   restart(config: CircusConfig = this.configValue): Promise<void> {
     return this.queue.run(async () => {
       await this.stopAll();
+      const old = this.watchers();
+      await this.closeOutputs(old);
       this.socketRegistry.closeAll();
       this.watcherMap.clear();
       this.adopt(config);
       this.socketRegistry = await SocketRegistry.bindAll(config.sockets);
-      for (const cfg of config.watchers) this.insert(cfg);
+      // A rebuilt watcher keeps its tail buffer: `logs` still shows what came before the restart.
+      const previous = new Map(old.map((w) => [w.name.toLowerCase(), w.output]));
+      for (const cfg of config.watchers) await this.insert(cfg, previous.get(cfg.name.toLowerCase()));
       await this.startAll();
     });
   }
@@ -154,7 +174,7 @@ export class Arbiter {
   addWatcher(cfg: WatcherConfig, opts: { start?: boolean } = {}): Promise<Watcher> {
     return this.queue.run(async () => {
       if (this.getWatcher(cfg.name)) throw new WatcherExistsError(cfg.name);
-      const w = this.insert(cfg);
+      const w = await this.insert(cfg);
       w.emit("add", { time: epochSeconds() });
       if (opts.start) await w.start();
       return w;
@@ -167,26 +187,39 @@ export class Arbiter {
       const w = this.requireWatcher(name);
       this.bus.publish(watcherTopic(w.name, "remove"), { time: epochSeconds() });
       this.watcherMap.delete(w.name.toLowerCase());
-      if (opts.nostop) w.abandon();
-      else await w.stop();
+      if (opts.nostop) {
+        w.abandon();
+        // Its processes keep running: their pipes are read (and written out) until they close them.
+        void w.closeOutput();
+      } else {
+        await w.stop();
+        await w.closeOutput();
+      }
     });
   }
 
   /** Apply a re-read configuration (§9.11); returns what changed. */
   reloadConfig(next: CircusConfig): Promise<ReloadConfigSummary> {
-    return this.queue.run(() =>
-      diffConfig(next, {
-        current: this.configValue,
-        watchers: this.watchers(),
-        sockets: this.socketRegistry,
-        create: (cfg) => this.insert(cfg),
-        drop: (w) => {
-          this.watcherMap.delete(w.name.toLowerCase());
-        },
-        warmup: () => sleep(this.configValue.circus.warmup_delay * 1000),
-        commit: (cfg) => this.adopt(cfg),
-      }),
-    );
+    return this.queue.run(async () => {
+      // Dropped watchers are stopped already; a recreated one keeps the tail buffer of the one it replaces.
+      const dropped = new Map<string, Watcher>();
+      try {
+        return await diffConfig(next, {
+          current: this.configValue,
+          watchers: this.watchers(),
+          sockets: this.socketRegistry,
+          create: (cfg) => this.insert(cfg, dropped.get(cfg.name.toLowerCase())?.output),
+          drop: (w) => {
+            this.watcherMap.delete(w.name.toLowerCase());
+            dropped.set(w.name.toLowerCase(), w);
+          },
+          warmup: () => sleep(this.configValue.circus.warmup_delay * 1000),
+          commit: (cfg) => this.adopt(cfg),
+        });
+      } finally {
+        await this.closeOutputs([...dropped.values()]);
+      }
+    });
   }
 
   /** Daemon emergency exit (second Ctrl-C): SIGKILL every worker's process group, synchronously. */
@@ -228,7 +261,8 @@ export class Arbiter {
     }
   }
 
-  private insert(cfg: WatcherConfig): Watcher {
+  /** Build a watcher and open its output (a bad stream option rejects it before it is listed). */
+  private async insert(cfg: WatcherConfig, previousOutput?: OutputSink): Promise<Watcher> {
     const arbiter = this;
     const ctx: WatcherContext = {
       bus: this.bus,
@@ -242,11 +276,18 @@ export class Arbiter {
         return arbiter.configValue.circus.check_delay * 1000;
       },
       acquireSockets: (c) => this.socketRegistry.forSpawn(c),
-      output: this.opts.output,
+      openOutput: this.opts.openOutput,
     };
     const w = new Watcher(cfg, ctx);
+    await w.openOutput(previousOutput);
     this.watcherMap.set(cfg.name.toLowerCase(), w);
     return w;
+  }
+
+  private async closeOutputs(watchers: Watcher[]): Promise<void> {
+    await Promise.all(
+      watchers.map((w) => w.closeOutput().catch((err: Error) => log.error(`watcher ${w.name}: closing output: ${err.message}`))),
+    );
   }
 
   /** Priority order; ties by name (Circus orders config watchers by name). */

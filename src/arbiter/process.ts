@@ -21,6 +21,14 @@ export interface OutputSink {
   stdout: StdioTarget;
   stderr: StdioTarget;
   attach?(pid: number, stdout: ReadableStream<Uint8Array> | null, stderr: ReadableStream<Uint8Array> | null): void;
+  /** After `pid` exited: resolves once what it wrote is read to EOF and stored (its reap is reported after). */
+  drained?(pid: number): Promise<unknown>;
+  /** Take over the running pipes of `previous` (new stream options, same stdio targets); false = workers must respawn. */
+  adopt?(previous: OutputSink): boolean;
+  /** Reopen files (SIGUSR1, `reopen`). */
+  reopen?(): Promise<void>;
+  /** Drain what is left and release files (watcher removed, daemon quit); `untilEof` waits for pipes without a time limit. */
+  close?(options?: { untilEof?: boolean }): Promise<void>;
 }
 
 export const INHERIT_OUTPUT: OutputSink = { stdout: "inherit", stderr: "inherit" };

@@ -23,7 +23,8 @@ export interface ReloadTarget {
   current: CircusConfig;
   watchers: Watcher[];
   sockets: SocketRegistry;
-  create(cfg: WatcherConfig): Watcher;
+  /** Build a watcher and open its output (rejects on a bad stream option). */
+  create(cfg: WatcherConfig): Promise<Watcher>;
   drop(w: Watcher): void;
   warmup(): Promise<void>;
   commit(cfg: CircusConfig): void;
@@ -116,7 +117,7 @@ export async function diffConfig(next: CircusConfig, t: ReloadTarget): Promise<R
   toStart.sort((a, b) => b.priority - a.priority);
   let first = true;
   for (const cfg of toStart) {
-    const w = t.create(cfg);
+    const w = await t.create(cfg);
     if (!cfg.autostart || cfg.on_demand) continue;
     if (!first) await t.warmup();
     first = false;

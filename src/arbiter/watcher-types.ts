@@ -4,7 +4,6 @@
 import type { WatcherConfig } from "../config/types.ts";
 import type { EventBus } from "./bus.ts";
 import type { OutputSink } from "./process.ts";
-import type { Watcher } from "./watcher.ts";
 
 export type WatcherState = "stopped" | "starting" | "active" | "stopping";
 
@@ -20,8 +19,11 @@ export interface WatcherContext {
   checkDelayMs: number;
   /** Socket fds offered to one spawn; `release` closes per-spawn (so_reuseport) sockets in the daemon. */
   acquireSockets(cfg: WatcherConfig): Promise<{ fds: Map<string, number>; release(): void }>;
-  /** Where the output of this watcher's processes goes (default: the daemon's stdout/stderr). */
-  output?(watcher: Watcher): OutputSink;
+  /**
+   * Open where this watcher's processes write (streams, tail buffer): at creation and when stream options
+   * change; `previous` is the output being replaced (its tail can carry over). Default: the daemon's stdout/stderr.
+   */
+  openOutput?(cfg: WatcherConfig, previous?: OutputSink): Promise<OutputSink>;
 }
 
 export interface ProcessInfo {

@@ -23,6 +23,8 @@ export interface WatcherOutputOptions {
   configDir: string;
   /** Lines kept for `logs` (`[circus] tail_lines`); 0 with no stream configured = plain inherit, no capture. */
   tailLines?: number;
+  /** Keep this tail buffer (the watcher's output is being replaced, its history stays). */
+  tail?: TailBuffer;
   now?: () => number;
 }
 
@@ -36,11 +38,11 @@ export class WatcherOutput implements OutputSink {
     readonly watcher: string,
     private readonly streams: Record<Channel, OutputStream | null>,
     targets: Record<Channel, StdioTarget>,
-    tailLines: number,
+    tail: TailBuffer,
   ) {
     this.stdout = targets.stdout;
     this.stderr = targets.stderr;
-    this.tail = new TailBuffer(tailLines);
+    this.tail = tail;
   }
 
   /** Open the watcher's streams (files are created now, as in Circus); throws StreamConfigError. */
@@ -75,7 +77,8 @@ export class WatcherOutput implements OutputSink {
       }
       throw err;
     }
-    return new WatcherOutput(cfg.name, streams, targets, tailLines);
+    const tail = options.tail?.capacity === tailLines ? options.tail : new TailBuffer(tailLines);
+    return new WatcherOutput(cfg.name, streams, targets, tail);
   }
 
   /** The stream a channel writes to (null when discarded or inherited). */
@@ -88,6 +91,25 @@ export class WatcherOutput implements OutputSink {
     const readers: PipeReader[] = [];
     if (stdout) readers.push(new PipeReader(stdout, { pid, channel: "stdout", stream: this.streams.stdout, tail: this.tail }));
     if (stderr) readers.push(new PipeReader(stderr, { pid, channel: "stderr", stream: this.streams.stderr, tail: this.tail }));
+    this.track(pid, readers);
+  }
+
+  /**
+   * OutputSink seam: stream options changed. When the workers' stdio targets stay the same, their pipes
+   * are switched to this output's streams in place (nothing is restarted or lost) and true is returned.
+   */
+  adopt(previous: OutputSink): boolean {
+    if (!(previous instanceof WatcherOutput)) return false;
+    if (previous.stdout !== this.stdout || previous.stderr !== this.stderr) return false;
+    for (const [pid, readers] of previous.readers) {
+      for (const r of readers) r.retarget(this.streams[r.channel], this.tail);
+      this.track(pid, readers);
+    }
+    previous.readers.clear();
+    return true;
+  }
+
+  private track(pid: number, readers: PipeReader[]): void {
     this.readers.set(pid, readers);
     void Promise.all(readers.map((r) => r.done)).then(() => {
       if (this.readers.get(pid) === readers) this.readers.delete(pid);
@@ -124,9 +146,13 @@ export class WatcherOutput implements OutputSink {
     await Promise.all(this.distinctStreams().map((s) => s.reopen()));
   }
 
-  /** Drain every reader (waiting up to `timeoutMs` for EOF), then close the streams. */
-  async close(timeoutMs = 2000): Promise<void> {
-    await Promise.all(this.readingPids.map((pid) => this.drained(pid, timeoutMs)));
+  /**
+   * Drain every reader (waiting up to `timeoutMs` for EOF, or for as long as it takes with `untilEof`:
+   * processes left running by `rm --nostop`), then close the streams.
+   */
+  async close(options: { untilEof?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    if (options.untilEof) await Promise.all([...this.readers.values()].flat().map((r) => r.done));
+    else await Promise.all(this.readingPids.map((pid) => this.drained(pid, options.timeoutMs ?? 2000)));
     await Promise.all(this.distinctStreams().map((s) => s.close()));
   }
 

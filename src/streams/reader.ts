@@ -44,6 +44,16 @@ export class PipeReader {
     this.done = this.run();
   }
 
+  get channel(): Channel {
+    return this.options.channel;
+  }
+
+  /** Send what is read from now on to `stream` and `tail` (stream options changed while the worker runs). */
+  retarget(stream: OutputStream | null, tail: TailBuffer | null): void {
+    this.options.stream = stream;
+    this.options.tail = tail;
+  }
+
   /** Stop reading (a grandchild keeps the pipe open after the worker died); what was read is still written. */
   async cancel(): Promise<void> {
     try {
@@ -55,7 +65,7 @@ export class PipeReader {
   }
 
   private async run(): Promise<void> {
-    const { stream, highWater = HIGH_WATER } = this.options;
+    const highWater = this.options.highWater ?? HIGH_WATER;
     try {
       for (;;) {
         const { done, value } = await this.reader.read();
@@ -65,6 +75,7 @@ export class PipeReader {
         }
         const lines = this.splitter.push(value);
         if (lines) this.emit(lines);
+        const stream = this.options.stream;
         if (stream && stream.backlog > highWater) await stream.flush();
       }
     } catch (err) {
@@ -77,7 +88,7 @@ export class PipeReader {
     } catch {
       // A pending read after cancel keeps the lock; nothing to release then.
     }
-    if (stream) await stream.flush();
+    await this.options.stream?.flush();
   }
 
   private emit(data: Uint8Array): void {
