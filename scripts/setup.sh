@@ -12,6 +12,10 @@ missing=()
 /usr/bin/python3 -c 'import zmq' 2>/dev/null || missing+=(python3-zmq)
 command -v tmux >/dev/null || missing+=(tmux)
 command -v logrotate >/dev/null || missing+=(logrotate)
+# The arm64 build is run for real under qemu-user with Debian's arm64 glibc.
+command -v qemu-aarch64 >/dev/null || missing+=(qemu-user)
+[ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || missing+=(libc6-arm64-cross)
+[ -e /usr/aarch64-linux-gnu/lib/libstdc++.so.6 ] || missing+=(libstdc++6-arm64-cross)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: please install ${missing[*]} (apt-get install ${missing[*]})" >&2
