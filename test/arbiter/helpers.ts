@@ -40,6 +40,8 @@ export class Recorder {
 
 /** Every pid seen in spawn events, killed (with its group) in afterEach. */
 export const startedPids = new Set<number>();
+/** Standalone watchers of the current test: abandoned in afterEach so they cannot respawn what it kills. */
+const liveWatchers = new Set<Watcher>();
 
 export function standaloneWatcher(cfg: WatcherConfig, extra: Partial<WatcherContext> = {}) {
   const bus = new EventBus();
@@ -56,10 +58,15 @@ export function standaloneWatcher(cfg: WatcherConfig, extra: Partial<WatcherCont
     acquireSockets: async () => ({ fds: new Map(), release: () => {} }),
     ...extra,
   };
-  return { watcher: new Watcher(cfg, ctx), bus, rec };
+  const watcher = new Watcher(cfg, ctx);
+  liveWatchers.add(watcher);
+  return { watcher, bus, rec };
 }
 
 export function killLeftovers(): void {
+  // A watcher still active would replace the killed workers after the test file ends: orphans.
+  for (const w of liveWatchers) w.abandon();
+  liveWatchers.clear();
   for (const pid of startedPids) {
     for (const target of [-pid, pid]) {
       try {
