@@ -2,11 +2,11 @@
 // control channel, and stop everything cleanly on quit or a signal.
 
 import { cac } from "cac";
-import { openSync } from "node:fs";
-import { resolve } from "node:path";
-import type { Arbiter } from "../arbiter/arbiter.ts";
+import { dirname, resolve } from "node:path";
+import type { Arbiter, ArbiterOptions } from "../arbiter/arbiter.ts";
 import type { CircusConfig } from "../config/types.ts";
 import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../log.ts";
+import type { LogOutput } from "../streams/logoutput.ts";
 import { VERSION } from "../version.ts";
 import { claimPidfile, PidfileError, releasePidfile } from "./pidfile.ts";
 import { selfCommand } from "../os/launcher.ts";
@@ -28,8 +28,8 @@ function buildParser() {
     .option("--daemon", "detach from the terminal and run in the background")
     .option("--pidfile <file>", "write the daemon's pid to this file (overrides [circus] pidfile)")
     .option("--log-level <level>", "critical, error, warning, info or debug (overrides [circus] loglevel)")
-    .option("--log-output <out>", "'-' for stdout, or a file (overrides [circus] logoutput)")
-    .option("--logger-config <file>", "logging configuration file (overrides level and output)")
+    .option("--log-output <out>", "'-' for stdout, a file, syslog://host[:port][?facility] or syslog:///dev/log[?facility] (overrides [circus] logoutput)")
+    .option("--logger-config <file>", "JSON logging configuration {level, output, format} (overrides level and output)")
     .help()
     .version(VERSION);
   return cli;
@@ -66,12 +66,16 @@ export async function runDaemon(argv: string[]): Promise<number> {
     process.stderr.write(`circusd: cannot start, the config has problems:\n${(error as Error).message}\n`);
     return 1;
   }
-  const logProblem = configureLogging(flags, config);
-  if (logProblem) {
-    process.stderr.write(`circusd: ${logProblem}\n`);
+  const logging = await configureLogging(flags, config);
+  if ("problem" in logging) {
+    process.stderr.write(`circusd: ${logging.problem}\n`);
     return 2;
   }
-  return serve(config, flags);
+  try {
+    return await serve(config, flags, logging);
+  } finally {
+    await logging.output.close();
+  }
 }
 
 /** Re-run ourselves in a new session with no terminal, then let the caller's shell go. */
@@ -85,37 +89,43 @@ function detach(argv: string[]): number {
   return 0;
 }
 
-function configureLogging(flags: DaemonFlags, config: CircusConfig): string | null {
-  if (flags.loggerConfig ?? config.circus.loggerconfig) {
-    return "--logger-config / loggerconfig is not supported yet; use --log-level and --log-output";
-  }
-  const levelText = flags.logLevel ?? config.circus.loglevel;
-  const level = parseLogLevel(levelText);
-  if (!level) return `unknown log level "${levelText}"; use critical, error, warning, info or debug`;
-  setLogLevel(level);
-  const output = flags.logOutput ?? config.circus.logoutput;
-  if (output.startsWith("syslog://")) {
-    return `log output "${output}": syslog comes in a later release; use "-" or a file`;
-  }
-  if (output !== "-" && output !== "stdout") {
-    const fd = openSync(resolve(output), "a", 0o644);
-    const writer = Bun.file(fd).writer();
-    setLogSink((line) => {
-      writer.write(line + "\n");
-      writer.flush();
-    });
-  } else {
-    const writer = Bun.stdout.writer();
-    setLogSink((line) => {
-      writer.write(line + "\n");
-      writer.flush();
-    });
-  }
-  return null;
+interface Logging {
+  output: LogOutput;
+  /** The log file (reopened on SIGUSR1), null for stdout and syslog. */
+  file: string | null;
 }
 
-async function serve(config: CircusConfig, flags: DaemonFlags): Promise<number> {
+/** Level and output from --logger-config / loggerconfig (JSON), else --log-level / --log-output, else [circus]. */
+async function configureLogging(flags: DaemonFlags, config: CircusConfig): Promise<Logging | { problem: string }> {
+  const { loadLoggerConfig, openLogOutput } = await import("../streams/logoutput.ts");
+  let levelText = flags.logLevel ?? config.circus.loglevel;
+  let spec = flags.logOutput ?? config.circus.logoutput;
+  let format: string | null = null;
+  // `default` is Circus's name for its built-in configuration: the same as none.
+  const fromFile = config.circus.loggerconfig;
+  const loggerConfig = flags.loggerConfig ?? (fromFile && fromFile !== "default" ? resolve(dirname(config.file), fromFile) : fromFile);
+  try {
+    if (loggerConfig && loggerConfig !== "default") {
+      const lc = await loadLoggerConfig(resolve(loggerConfig));
+      levelText = lc.level ?? levelText;
+      spec = lc.output ?? spec;
+      format = lc.format;
+    }
+    const level = parseLogLevel(levelText);
+    if (!level) return { problem: `unknown log level "${levelText}"; use critical, error, warning, info or debug` };
+    const output = await openLogOutput(spec, { format: format ?? undefined });
+    setLogLevel(level);
+    setLogSink(output);
+    const isFile = !/^(-|stdout|stderr|)$/.test(spec.trim()) && !spec.startsWith("syslog://");
+    return { output, file: isFile ? resolve(spec.trim()) : null };
+  } catch (error) {
+    return { problem: (error as Error).message };
+  }
+}
+
+async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging): Promise<number> {
   const { Arbiter } = await import("../arbiter/arbiter.ts");
+  const { WatcherOutput, reopenAllStreams, openStreamPaths } = await import("../streams/index.ts");
   const { startControlServer } = await import("../protocol/server.ts");
   const { raiseNofileToHard } = await import("../os/rlimit.ts");
   const { umask } = await import("../os/process.ts");
@@ -162,9 +172,24 @@ async function serve(config: CircusConfig, flags: DaemonFlags): Promise<number> 
   const { loadConfig } = await import("../config/load.ts");
   // Internal watchers (circusd-stats) are part of every config the arbiter sees, reloads included.
   const reload = async () => withInternalWatchers(await loadConfig(config.file));
+  // Every watcher's stdout/stderr go through its streams and tail buffer; relative filenames are
+  // resolved against the config file's directory.
+  const configDir = dirname(config.file);
+  const openOutput: ArbiterOptions["openOutput"] = (cfg, previous) =>
+    WatcherOutput.open(cfg, {
+      configDir,
+      tailLines: (arbiter?.config ?? config).circus.tail_lines,
+      tail: previous instanceof WatcherOutput ? previous.tail : undefined,
+    });
+  const reopen = async (): Promise<string[]> => {
+    logging.output.reopen();
+    await reopenAllStreams();
+    await arbiter.reopenOutputs();
+    return [...(logging.file ? [logging.file] : []), ...openStreamPaths()];
+  };
   try {
-    arbiter = await Arbiter.create(withInternalWatchers(config));
-    server = await startControlServer(arbiter, config.circus, { onQuit: () => shutdown(), loadConfig: reload });
+    arbiter = await Arbiter.create(withInternalWatchers(config), { openOutput });
+    server = await startControlServer(arbiter, config.circus, { onQuit: () => shutdown(), loadConfig: reload, onReopen: reopen });
   } catch (error) {
     process.stderr.write(`circusd: cannot start: ${(error as Error).message}\n`);
     if (pidfile) releasePidfile(resolve(pidfile));
@@ -173,6 +198,10 @@ async function serve(config: CircusConfig, flags: DaemonFlags): Promise<number> 
   log.info(`starting circus ${VERSION} (pid ${process.pid}), control at ${server.endpoint}, events at ${server.pubsubEndpoint}`);
 
   installSignalHandlers(arbiter, shutdown);
+  process.on("SIGUSR1", () => {
+    log.info("got SIGUSR1, reopening log files");
+    void reopen().catch((error: Error) => log.error(`reopen failed: ${error.message}`));
+  });
   await arbiter.start();
   await done;
   return 0;

@@ -50,6 +50,8 @@ export interface ControlledWatcher {
   processes(): ProcessEntry[];
   /** Run the extended_stats hook on one process's info object (`stats --extended`). */
   extendedStats?(pid: number, stats: Record<string, unknown>): Promise<void>;
+  /** Where its processes write: under the daemon a WatcherOutput, whose tail buffer `logs` reads. */
+  readonly output?: unknown;
 }
 
 export interface ControlledArbiter {

@@ -30,6 +30,8 @@ export interface CliArgument {
   join?: string;
   /** For flags/options: the `--word` when it differs from `property` (reload's `--terminate` → `graceful`). */
   flag?: string;
+  /** For flags/options: a one-letter `-x` spelling too (`logs -n 20 -f`). */
+  short?: string;
   /** For flags: the value sent when the flag is given (default true; reload's `--terminate` sends false). */
   value?: Json;
   description: string;
@@ -46,6 +48,8 @@ export interface CommandContext {
    * loader's message; null when the daemon runs without a config file.
    */
   loadConfig(): Promise<CircusConfig | null>;
+  /** Reopen every log file and output stream (the `reopen` command, as SIGUSR1); resolves with the files. */
+  reopen?(): Promise<string[]>;
 }
 
 /** Result fields merged into the ok envelope (a handler returning nothing gives a bare ok; undefined fields are left out). */

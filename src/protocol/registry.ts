@@ -12,12 +12,14 @@ import { kill } from "./commands/kill.ts";
 import { list } from "./commands/list.ts";
 import { listen } from "./commands/listen.ts";
 import { listsockets } from "./commands/listsockets.ts";
+import { logs } from "./commands/logs.ts";
 import { numprocesses } from "./commands/numprocesses.ts";
 import { numwatchers } from "./commands/numwatchers.ts";
 import { options } from "./commands/options.ts";
 import { quit } from "./commands/quit.ts";
 import { reload } from "./commands/reload.ts";
 import { reloadconfig } from "./commands/reloadconfig.ts";
+import { reopen } from "./commands/reopen.ts";
 import { restart } from "./commands/restart.ts";
 import { rm } from "./commands/rm.ts";
 import { set } from "./commands/set.ts";
@@ -32,8 +34,8 @@ import { stop } from "./commands/stop.ts";
 type AnyCommand = Command<any>;
 
 const ALL: AnyCommand[] = [
-  add, decr, dstats, get, globaloptions, incr, ipython, kill, list, listen, listsockets, numprocesses,
-  numwatchers, options, quit, reload, reloadconfig, restart, rm, set, signal, start, stats, status, stop,
+  add, decr, dstats, get, globaloptions, incr, ipython, kill, list, listen, listsockets, logs, numprocesses,
+  numwatchers, options, quit, reload, reloadconfig, reopen, restart, rm, set, signal, start, stats, status, stop,
 ];
 
 /** Commands keyed by wire name (lower-case). */

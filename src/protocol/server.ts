@@ -18,6 +18,8 @@ export interface ControlServerOptions {
   loadConfig?: () => Promise<CircusConfig | null>;
   /** The config file `reloadconfig` re-reads when `loadConfig` is not given. */
   configFile?: string | null;
+  /** What `reopen` does (the daemon: reopen log output and output streams, as SIGUSR1); resolves with the files. */
+  onReopen?: () => Promise<string[]>;
 }
 
 export interface ControlServer {
@@ -51,6 +53,7 @@ export async function startControlServer(
         const { loadConfig } = await import("../config/load.ts");
         return loadConfig(configFile);
       }),
+    reopen: options.onReopen,
   };
 
   const publisher = await Publisher.bind(circus.pubsub_endpoint, arbiter.bus);

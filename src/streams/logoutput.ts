@@ -1,7 +1,6 @@
 // Where the daemon's own log lines go (`--log-output`, `[circus] logoutput`, `--logger-config`):
 // stdout, a file (reopened after logrotate), or syslog over UDP or a unix datagram socket.
 
-import { lookup } from "node:dns/promises";
 import { extname, resolve } from "node:path";
 import { hostname } from "node:os";
 import { parseLogLevel, type LogLevel, type LogSink } from "../log.ts";
@@ -87,6 +86,7 @@ async function openSyslog(spec: string): Promise<LogOutput> {
   const hostnameOnly = url.hostname.replace(/^\[|\]$/g, "");
   let address: string;
   try {
+    const { lookup } = await import("node:dns/promises");
     address = (await lookup(hostnameOnly)).address;
   } catch (err) {
     throw new LogOutputError(`cannot log to ${spec}: cannot resolve ${hostnameOnly}: ${(err as Error).message}`, { cause: err });

@@ -22,6 +22,15 @@ export interface TailLine {
 
 export type TailListener = (line: TailLine) => void;
 
+/** Lines after a cursor (`logs --since`, `logs -f`). */
+export interface TailSince {
+  lines: TailLine[];
+  /** Pass back to get only what comes after these lines. */
+  cursor: number;
+  /** Lines between the cursor and the first returned one are gone (the writer outran the buffer). */
+  truncated: boolean;
+}
+
 interface Segment {
   data: Uint8Array;
   pid: number;
@@ -33,6 +42,8 @@ export class TailBuffer {
   private ring: (TailLine | undefined)[];
   private start = 0;
   private count = 0;
+  /** Number of the newest line in the ring (lines are numbered from 1 as they enter it): the cursor. */
+  private seq = 0;
   private readonly listeners = new Set<TailListener>();
   /** Output not decoded yet (whole pipe reads), at most `rawBudget` bytes before it is settled. */
   private raw: Segment[] = [];
@@ -103,6 +114,7 @@ export class TailBuffer {
   }
 
   private add(line: TailLine, notify: boolean): void {
+    this.seq++;
     if (this.capacity > 0) {
       if (this.count < this.capacity) {
         this.ring[(this.start + this.count++) % this.capacity] = line;
@@ -132,6 +144,29 @@ export class TailBuffer {
     return out.reverse();
   }
 
+  /** Cursor of the newest line (0 before any output). */
+  get cursor(): number {
+    this.settle();
+    return this.seq;
+  }
+
+  /**
+   * Lines that arrived after `cursor` (at most `n`, the newest, optionally of one channel). A cursor from
+   * another buffer (ahead of this one) counts as truncated and gives the last `n` lines.
+   */
+  since(cursor: number, n: number = this.capacity, stream?: Channel): TailSince {
+    this.settle();
+    const first = this.seq - this.count + 1;
+    const from = cursor > this.seq ? first : Math.max(cursor + 1, first);
+    const out: TailLine[] = [];
+    for (let s = this.seq; s >= from && out.length < n; s--) {
+      const line = this.ring[(this.start + (s - first)) % this.capacity]!;
+      if (!stream || line.stream === stream) out.push(line);
+    }
+    const truncated = cursor > this.seq || cursor + 1 < first;
+    return { lines: out.reverse(), cursor: this.seq, truncated };
+  }
+
   /** Call `listener` for every new line until the returned function is called. */
   subscribe(listener: TailListener): () => void {
     this.listeners.add(listener);
@@ -144,5 +179,6 @@ export class TailBuffer {
     this.ring = new Array(Math.max(0, this.capacity));
     this.start = 0;
     this.count = 0;
+    this.seq = 0;
   }
 }

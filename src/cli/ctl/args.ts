@@ -151,8 +151,9 @@ export function synopsis(cmd: Command): string {
     parts.push(a.optional ? `[${word}]` : word);
   }
   for (const a of spec) {
-    if (a.kind === "flag") parts.push(`[--${flagWord(a)}]`);
-    if (a.kind === "option") parts.push(`[--${flagWord(a)} ${a.property.toUpperCase()}]`);
+    const word = a.short ? `-${a.short}|--${flagWord(a)}` : `--${flagWord(a)}`;
+    if (a.kind === "flag") parts.push(`[${word}]`);
+    if (a.kind === "option") parts.push(`[${word} ${a.property.toUpperCase()}]`);
   }
   return parts.join(" ");
 }
@@ -172,6 +173,7 @@ export function parseCommandArgs(cmd: Command, tokens: string[], globals: Global
   const properties: JsonObject = {};
   const words: string[] = [];
   const flags = new Map(cliSpec(cmd).filter((a) => a.kind !== "positional").map((a) => [flagWord(a), a]));
+  const shorts = new Map(cliSpec(cmd).filter((a) => a.kind !== "positional" && a.short).map((a) => [a.short!, a]));
   let help = false;
   let onlyWords = false;
   // A joined variadic (add's <cmd>) is a program's command line: once it has begun, unknown options are its words.
@@ -192,8 +194,10 @@ export function parseCommandArgs(cmd: Command, tokens: string[], globals: Global
       help = true;
       continue;
     }
-    const [name, inline] = splitOption(tok);
-    const spec = tok.startsWith("--") ? flags.get(name) : undefined;
+    // `-n 20`, `-n20`, `-f`: one-letter spellings where the spec gives them.
+    const short = tok.startsWith("--") ? undefined : shorts.get(tok[1]!);
+    const [name, inline] = short ? [flagWord(short), tok.length > 2 ? tok.slice(2) : undefined] : splitOption(tok);
+    const spec = short ?? (tok.startsWith("--") ? flags.get(name) : undefined);
     if (spec?.kind === "flag") {
       if (inline !== undefined) throw new UsageError(`option --${name} takes no value`);
       properties[spec.property] = spec.value ?? true;
@@ -209,7 +213,7 @@ export function parseCommandArgs(cmd: Command, tokens: string[], globals: Global
     } else if (commandLine && words.length > commandLine.after) {
       words.push(tok); // `add web python -m http.server`: options of the watched program
     } else {
-      const known = [...flags.keys()].map((f) => "--" + f);
+      const known = [...[...shorts.keys()].map((s) => "-" + s), ...[...flags.keys()].map((f) => "--" + f)];
       const hint = known.length ? `${cmd.name} accepts ${known.join(", ")}` : `${cmd.name} takes no options`;
       throw new UsageError(`unknown option ${tok} for ${cmd.name}; ${hint} (see \`circusctl ${cmd.name} --help\`)`);
     }

@@ -8,6 +8,7 @@ import { parseCommandArgs, UsageError, type GlobalOptions } from "./args.ts";
 import { commandHint, findCommand } from "./commands.ts";
 import { openSubscription, type OpenClient } from "./connect.ts";
 import { commandHelp } from "./help.ts";
+import { runLogs } from "./logs.ts";
 import { EXIT_ERROR_REPLY, isErrorReply, renderJson, renderText, TIMEOUT_HINT } from "./output.ts";
 import { PROGRESS_COMMANDS, showProgress } from "./progress.ts";
 import { SshTunnelError } from "./ssh.ts";
@@ -63,6 +64,7 @@ export async function executeCommand(
   }
   try {
     if (cmd.name === "listen") return await listen(globals, positionals, io);
+    if (cmd.name === "logs") return await runLogs(properties, globals, clients, io);
     const open = await clients(globals);
     try {
       const call = open.client.call(cmd.name, properties);

@@ -39,7 +39,8 @@ export function generalHelp(commands: Command[]): string {
 export function commandHelp(cmd: Command): string {
   const lines = [cmd.summary, "", cmd.help.trimEnd(), "", `usage: circusctl ${synopsis(cmd)}`];
   const args = cliSpec(cmd).map((a) => {
-    const word = a.kind === "positional" ? `<${a.property}>` : `--${a.flag ?? a.property}${a.kind === "option" ? " VALUE" : ""}`;
+    const short = a.short ? `-${a.short}, ` : "";
+    const word = a.kind === "positional" ? `<${a.property}>` : `${short}--${a.flag ?? a.property}${a.kind === "option" ? " VALUE" : ""}`;
     return [word, a.description] as const;
   });
   if (args.length) {
