@@ -47,7 +47,7 @@ test("completion without a known shell exits 2 and says which shells exist", asy
 
 test("AUTO_COMPLETE prints the command names matching the word and exits 1, like circusctl", async () => {
   const r = await runCtlProcess([], { AUTO_COMPLETE: "1", COMP_WORDS: "circusctl re", COMP_CWORD: "1" });
-  expect(r).toMatchObject({ code: 1, stdout: "reload reloadconfig restart\n" });
+  expect(r).toMatchObject({ code: 1, stdout: "reload reloadconfig reopen restart\n" });
 });
 
 test("AUTO_COMPLETE completes watcher names for a command's <name> by asking the daemon", async () => {

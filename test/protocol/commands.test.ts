@@ -30,11 +30,11 @@ function fmt(reply: Reply, command: string, properties: JsonObject = {}): string
 }
 
 describe("registry", () => {
-  test("holds every Circus command with help, summary and cli metadata", () => {
+  test("holds every Circus command (plus logs and reopen) with help, summary and cli metadata", () => {
     const names = [
       "add", "decr", "dstats", "get", "globaloptions", "incr", "ipython", "kill", "list", "listen", "listsockets",
-      "numprocesses", "numwatchers", "options", "quit", "reload", "reloadconfig", "restart", "rm", "set", "signal",
-      "start", "stats", "status", "stop",
+      "logs", "numprocesses", "numwatchers", "options", "quit", "reload", "reloadconfig", "reopen", "restart", "rm",
+      "set", "signal", "start", "stats", "status", "stop",
     ];
     expect([...COMMANDS.keys()].sort()).toEqual(names);
     for (const c of COMMANDS.values()) {
