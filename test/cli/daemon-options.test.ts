@@ -8,22 +8,29 @@ import { isAlive, startDaemon, waitFor, type RunningDaemon } from "../helpers/da
 
 const root = process.getuid?.() === 0;
 
-/** A user that belongs to a supplementary group (from /etc/group), to see initgroups at work. */
-function userWithSupplementaryGroup(): { name: string; uid: number; gid: number; groups: number[] } | null {
+/** A user of our own with two supplementary groups, to see initgroups at work (created as root, removed after). */
+const TEST_USER = "circus-opt-user";
+const TEST_GROUPS = ["circus-opt-a", "circus-opt-b"];
+
+function createTestUser(): { name: string; uid: number; gid: number; groups: number[] } {
+  const run = (cmd: string[]) => Bun.spawnSync(cmd, { stdout: "ignore", stderr: "ignore" });
+  run(["userdel", TEST_USER]);
+  for (const g of TEST_GROUPS) run(["groupadd", "-f", g]);
+  const made = run(["useradd", "-M", "-N", "-g", "nogroup", "-G", TEST_GROUPS.join(","), "-d", "/nonexistent", TEST_USER]);
+  if (made.exitCode !== 0) throw new Error(`useradd ${TEST_USER} failed`);
   const passwd = readFileSync("/etc/passwd", "utf8").split("\n").map((l) => l.split(":"));
   const groups = readFileSync("/etc/group", "utf8").split("\n").map((l) => l.split(":"));
-  for (const g of groups) {
-    for (const member of (g[3] ?? "").split(",").filter(Boolean)) {
-      const pw = passwd.find((p) => p[0] === member);
-      if (!pw) continue;
-      const gid = Number(pw[3]);
-      const extra = groups.filter((x) => (x[3] ?? "").split(",").includes(member)).map((x) => Number(x[2]));
-      return { name: member, uid: Number(pw[2]), gid, groups: [...new Set([gid, ...extra])].sort((a, b) => a - b) };
-    }
-  }
-  return null;
+  const pw = passwd.find((p) => p[0] === TEST_USER)!;
+  const gid = Number(pw[3]);
+  const extra = groups.filter((g) => TEST_GROUPS.includes(g[0]!)).map((g) => Number(g[2]));
+  return { name: TEST_USER, uid: Number(pw[2]), gid, groups: [...new Set([gid, ...extra])].sort((a, b) => a - b) };
 }
-const member = root ? userWithSupplementaryGroup() : null;
+
+function removeTestUser(): void {
+  Bun.spawnSync(["userdel", TEST_USER], { stdout: "ignore", stderr: "ignore" });
+  for (const g of TEST_GROUPS) Bun.spawnSync(["groupdel", g], { stdout: "ignore", stderr: "ignore" });
+}
+const member = root ? createTestUser() : null;
 
 const LIMITS: Record<string, [string, string]> = {
   // rlimit name → [config value, /proc/PID/limits row label]
@@ -161,6 +168,7 @@ beforeAll(async () => {
   });
 }, 20_000);
 afterAll(async () => {
+  if (member) removeTestUser();
   await d?.stop();
 });
 
