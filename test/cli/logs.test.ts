@@ -1,0 +1,130 @@
+// `circus ctl logs` against a real daemon: the last lines with their pid, one channel only, any stream
+// class, and `-f` following live output (across a live stream change) until interrupted.
+
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { circusCommand, startDaemon, waitFor, type RunningDaemon } from "../helpers/daemon.ts";
+
+const FIX = join(import.meta.dir, "../streams/fixtures");
+let daemon: RunningDaemon;
+const followers: Subprocess[] = [];
+
+beforeAll(async () => {
+  daemon = await startDaemon(`[circus]
+endpoint = {endpoint}
+pubsub_endpoint = {pubsub}
+multicast_endpoint =
+
+[watcher:web]
+cmd = ${FIX}/numbered.sh 20 0.02
+graceful_timeout = 1
+stdout_stream.filename = {dir}/web.log
+
+[watcher:mixed]
+cmd = sh -c 'echo o1; echo e1 >&2; echo o2; exec sleep 300'
+graceful_timeout = 1
+stdout_stream.class = QueueStream
+stderr_stream.class = FancyStdoutStream
+
+[watcher:quiet]
+cmd = sleep 300
+graceful_timeout = 1
+`);
+});
+
+afterEach(() => {
+  for (const p of followers.splice(0)) p.kill("SIGKILL");
+});
+
+afterAll(async () => {
+  await daemon.stop();
+});
+
+async function ctl(...args: string[]) {
+  const proc = Bun.spawn([...circusCommand(), "ctl", "--endpoint", daemon.endpoint, ...args], { stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { stdout, stderr, code };
+}
+
+async function pidOf(name: string): Promise<number> {
+  const reply = await daemon.call("list", { name });
+  return (reply.pids as number[])[0]!;
+}
+
+/** `[pid] n` lines → numbers, checking the pid. */
+function numbers(text: string, pid: number): number[] {
+  return text.trimEnd().split("\n").map((l) => {
+    const m = /^\[(\d+)\] (\d+)$/.exec(l);
+    expect(m && Number(m[1])).toBe(pid);
+    return Number(m![2]);
+  });
+}
+
+describe("circus ctl logs", () => {
+  test("prints the last -n lines as [pid] line, in order", async () => {
+    const pid = await pidOf("web");
+    await waitFor(async () => (await ctl("logs", "web", "-n", "30")).stdout.split("\n").length > 30, 5000, "30 lines");
+    const r = await ctl("logs", "web", "-n", "5");
+    expect(r.code).toBe(0);
+    const got = numbers(r.stdout, pid);
+    expect(got.length).toBe(5);
+    expect(got).toEqual(got.map((_, i) => got[0]! + i));
+    expect(numbers((await ctl("logs", "web")).stdout, pid).length).toBe(10);
+  });
+
+  test("shows stdout and stderr of any stream class, or one channel with --stream", async () => {
+    const pid = await pidOf("mixed");
+    await waitFor(async () => (await ctl("logs", "mixed")).stdout.includes("o2"), 5000, "mixed output");
+    // Each channel keeps its order; how the two pipes' reads interleave is up to the scheduler.
+    const all = (await ctl("logs", "mixed")).stdout.trimEnd().split("\n");
+    expect(all.filter((l) => / o\d$/.test(l))).toEqual([`[${pid}] o1`, `[${pid}] o2`]);
+    expect(all.filter((l) => / e\d$/.test(l))).toEqual([`[${pid}] e1`]);
+    expect((await ctl("logs", "mixed", "--stream", "stderr")).stdout).toBe(`[${pid}] e1\n`);
+    expect((await ctl("logs", "mixed", "--stream=stdout", "-n1")).stdout).toBe(`[${pid}] o2\n`);
+  });
+
+  test("--json gives each line's pid, stream and time, and a cursor", async () => {
+    const r = await ctl("--json", "logs", "mixed", "-n", "1", "--stream", "stdout");
+    const reply = JSON.parse(r.stdout);
+    expect(reply).toMatchObject({ status: "ok", name: "mixed", lines: [{ stream: "stdout", line: "o2" }] });
+    expect(typeof reply.cursor).toBe("number");
+    expect(Math.abs(reply.lines[0].time - Date.now() / 1000)).toBeLessThan(60);
+  });
+
+  test("an unknown watcher or a bad --stream is an error with exit status 3; a watcher with no output prints nothing", async () => {
+    expect(await ctl("logs", "nope")).toEqual({ stdout: "", stderr: "error: program nope not found\n", code: 3 });
+    const bad = await ctl("logs", "web", "--stream", "both");
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain("'stream' must be");
+    expect(await ctl("logs", "quiet")).toEqual({ stdout: "", stderr: "", code: 0 });
+  });
+
+  test("-f keeps printing new lines with none missed or repeated, across a live stream change, until SIGINT", async () => {
+    const pid = await pidOf("web");
+    const proc = Bun.spawn([...circusCommand(), "ctl", "--endpoint", daemon.endpoint, "logs", "web", "-f", "-n", "1"], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    followers.push(proc);
+    let text = "";
+    const reader = proc.stdout.getReader();
+    const decoder = new TextDecoder();
+    const readUntil = async (count: number) => {
+      while (text.split("\n").length <= count) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`ctl logs -f ended early: ${text}`);
+        text += decoder.decode(value);
+      }
+    };
+    await readUntil(100);
+    await daemon.call("set", { name: "web", options: { "stdout_stream.filename": join(daemon.dir, "web2.log") }, waiting: true });
+    await readUntil(300);
+    proc.kill("SIGINT");
+    expect(await proc.exited).toBe(0);
+    reader.releaseLock();
+    const got = numbers(text.slice(0, text.lastIndexOf("\n")), pid);
+    expect(got.findIndex((n, i) => n !== got[0]! + i)).toBe(-1);
+    expect(await pidOf("web")).toBe(pid);
+  }, 15000);
+});
