@@ -34,7 +34,10 @@ describe("openLogOutput", () => {
       `python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); print("ready", flush=True); print(s.recv(4096).decode(), flush=True); print(s.recv(4096).decode(), flush=True)' ${path}`,
     );
     const lines = receiver.stdout.getReader();
-    expect(new TextDecoder().decode((await lines.read()).value)).toBe("ready\n");
+    // "ready" may arrive split from its newline: read up to the end of the line.
+    let ready = "";
+    while (!ready.includes("\n")) ready += new TextDecoder().decode((await lines.read()).value);
+    expect(ready).toBe("ready\n");
     const out = await openLogOutput(`syslog://${path}?daemon`);
     out(LINE);
     await receiver.exited;
