@@ -143,6 +143,18 @@ describe("circus ctl against a running daemon", () => {
     expect(lines[1]).toMatch(/^\d+: \d+ +sleep /);
   });
 
+  test("dstats prints the daemon's own process line under Main Process:", async () => {
+    const r = await ctl("dstats");
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines[0]).toBe("Main Process:");
+    expect(lines[1]).toMatch(new RegExp(`^${daemon.proc.pid}\\s+\\S+ root `));
+  });
+
+  test("ipython is refused with a clear error, exit 3", async () => {
+    expect(await ctl("ipython")).toEqual({ stdout: "", stderr: "error: ipython is not available in this implementation\n", code: 3 });
+  });
+
   test("--json prints the reply envelope", async () => {
     const r = await ctl("--json", "numwatchers");
     const reply = JSON.parse(r.stdout);
@@ -176,5 +188,12 @@ describe("circus ctl against a running daemon", () => {
     expect(broken.code).toBe(3);
     expect(broken.stderr).toContain("numprocesses");
     expect((await ctl("status", "late")).stdout).toBe("active\n");
+  });
+
+  test("quit prints ok and the daemon exits 0 with its workers gone", async () => {
+    const workers = childrenOf(daemon.proc.pid);
+    expect(await ctl("quit", "--waiting")).toEqual({ stdout: "ok\n", stderr: "", code: 0 });
+    expect(await daemon.proc.exited).toBe(0);
+    for (const pid of workers) expect(isAlive(pid)).toBe(false);
   });
 });
