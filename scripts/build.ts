@@ -13,25 +13,35 @@ const entry = join(root, "src/main.ts");
 const TOOL_LINKS = ["circusd", "circusctl", "circus-top", "circusd-stats", "circus-plugin", "circushttpd"];
 const TARGETS = ["linux-x64", "linux-arm64", "linux-x64-musl", "linux-arm64-musl"];
 
-function compile(outfile: string, target?: string): void {
-  // A daemon must not pick up a stray .env or bunfig.toml from whatever directory it starts in.
-  const args = ["build", "--compile", "--minify", "--sourcemap=none", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", entry, "--outfile", outfile];
+/** `bun build` flags of the shipped binary; scripts/bench/rss.ts compiles its fixtures with the same. */
+// A daemon must not pick up a stray .env or bunfig.toml from whatever directory it starts in.
+export const COMPILE_FLAGS = ["--compile", "--minify", "--sourcemap=none", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig"];
+
+/** Compile `entryFile` to `outfile`; returns false (after bun printed why) when the build fails. */
+export function compile(entryFile: string, outfile: string, target?: string, cwd = root): boolean {
+  const args = ["build", ...COMPILE_FLAGS, entryFile, "--outfile", outfile];
   if (target) args.push(`--target=bun-${target}`);
-  const result = Bun.spawnSync([process.execPath, ...args], { cwd: root, stdout: "inherit", stderr: "inherit" });
-  if (result.exitCode !== 0) {
-    process.stderr.write(`build failed for ${target ?? "this host"} (exit ${result.exitCode})\n`);
+  const result = Bun.spawnSync([process.execPath, ...args], { cwd, stdout: "ignore", stderr: "inherit" });
+  return result.exitCode === 0;
+}
+
+function build(outfile: string, target?: string): void {
+  if (!compile(entry, outfile, target)) {
+    process.stderr.write(`build failed for ${target ?? "this host"}\n`);
     process.exit(1);
   }
 }
 
-mkdirSync(dist, { recursive: true });
-compile(join(dist, "circus"));
-for (const name of TOOL_LINKS) {
-  const link = join(dist, name);
-  rmSync(link, { force: true });
-  symlinkSync("circus", link);
+if (import.meta.main) {
+  mkdirSync(dist, { recursive: true });
+  build(join(dist, "circus"));
+  for (const name of TOOL_LINKS) {
+    const link = join(dist, name);
+    rmSync(link, { force: true });
+    symlinkSync("circus", link);
+  }
+  if (process.argv.includes("--all")) {
+    for (const target of TARGETS) build(join(dist, `circus-${target}`), target);
+  }
+  process.stdout.write(`built ${join(dist, "circus")} and links ${TOOL_LINKS.join(", ")}\n`);
 }
-if (process.argv.includes("--all")) {
-  for (const target of TARGETS) compile(join(dist, `circus-${target}`), target);
-}
-process.stdout.write(`built ${join(dist, "circus")} and links ${TOOL_LINKS.join(", ")}\n`);
