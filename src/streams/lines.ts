@@ -33,6 +33,23 @@ export class LineSplitter {
     return out;
   }
 
+  /**
+   * Like push, but a chunk that completes a held-back line is not copied: that one line goes out on
+   * its own (pending + its end), the chunk's other whole lines as a view. `emit` gets 0–2 pieces.
+   */
+  feed(chunk: Uint8Array, emit: (lines: Uint8Array) => void): void {
+    if (this.pending && chunk.length > 0) {
+      const first = chunk.indexOf(NL);
+      if (first >= 0 && first + 1 < chunk.length) {
+        emit(concat(this.pending, chunk.subarray(0, first + 1)));
+        this.pending = null;
+        chunk = chunk.subarray(first + 1);
+      }
+    }
+    const lines = this.push(chunk);
+    if (lines) emit(lines);
+  }
+
   /** The unterminated rest at EOF, or null. */
   end(): Uint8Array | null {
     const rest = this.pending;

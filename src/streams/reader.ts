@@ -73,8 +73,7 @@ export class PipeReader {
           this.eof = true;
           break;
         }
-        const lines = this.splitter.push(value);
-        if (lines) this.emit(lines);
+        this.splitter.feed(value, this.emitLines);
         const stream = this.options.stream;
         if (stream && stream.backlog > highWater) await stream.flush();
       }
@@ -90,6 +89,8 @@ export class PipeReader {
     }
     await this.options.stream?.flush();
   }
+
+  private readonly emitLines = (data: Uint8Array): void => this.emit(data);
 
   private emit(data: Uint8Array): void {
     const { pid, channel, stream, tail } = this.options;

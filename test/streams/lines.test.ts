@@ -30,6 +30,17 @@ describe("LineSplitter", () => {
     chunk.fill(0);
     expect(dec(s.end())).toBe("yz");
   });
+
+  test("feed sends a completed held-back line on its own and the chunk's other lines as a view, not a copy", () => {
+    const s = new LineSplitter();
+    const pieces: Uint8Array[] = [];
+    s.feed(enc("ab"), (p) => pieces.push(p));
+    const chunk = enc("c\nd\ne\nf");
+    s.feed(chunk, (p) => pieces.push(p));
+    expect(pieces.map(dec)).toEqual(["abc\n", "d\ne\n"]);
+    expect(pieces[1]!.buffer).toBe(chunk.buffer);
+    expect(dec(s.end())).toBe("f");
+  });
 });
 
 describe("strftime", () => {
