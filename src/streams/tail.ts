@@ -72,38 +72,60 @@ export class TailBuffer {
     // a fast writer costs a copy-free append here instead of a string per line.
     this.raw.push({ data, pid, stream, time });
     this.rawBytes += data.length;
-    if (this.rawBytes > this.rawBudget) this.settle();
+    if (this.rawBytes > this.rawBudget) this.trim();
+  }
+
+  /**
+   * Over budget: drop, undecoded, the raw output older than the newest `capacity` lines, and the ring
+   * (older still). Lines are decoded only when someone asks for them.
+   */
+  private trim(): void {
+    let need = this.capacity;
+    for (let i = this.raw.length - 1; i >= 0; i--) {
+      const seg = this.raw[i]!;
+      const { from, lines } = lastLines(seg.data, need);
+      need -= lines;
+      if (need > 0) continue;
+      if (i === 0 && from === 0) break;
+      this.raw = this.raw.slice(i);
+      this.raw[0] = { ...seg, data: seg.data.subarray(from) };
+      this.rawBytes = this.raw.reduce((n, s) => n + s.data.length, 0);
+      // The dropped lines' numbers are skipped, so a follower's cursor shows them as missed.
+      this.seq += this.count + 1;
+      this.start = 0;
+      this.count = 0;
+      // Very long lines: what is left is still big, decode it rather than rescan on every push.
+      if (this.rawBytes > this.rawBudget / 2) this.settle();
+      return;
+    }
+    this.settle();
   }
 
   /** Decode the pending raw output into the ring (only the lines that can still be seen). */
   private settle(): void {
     if (this.raw.length === 0) return;
     const newest: TailLine[] = [];
+    let skipped = false;
     for (let i = this.raw.length - 1; i >= 0 && newest.length < this.capacity; i--) {
       const seg = this.raw[i]!;
       const lines: TailLine[] = [];
-      this.decode(seg, this.capacity - newest.length, (line) => lines.push(line));
+      const from = this.decode(seg, this.capacity - newest.length, (line) => lines.push(line));
       newest.push(...lines.reverse());
+      skipped = from > 0 || (i > 0 && newest.length >= this.capacity);
     }
     this.raw = [];
     this.rawBytes = 0;
+    // Older lines never entered the ring: skip a number so a follower's cursor shows the gap.
+    if (skipped) this.seq++;
     for (let i = newest.length - 1; i >= 0; i--) this.add(newest[i]!, false);
   }
 
-  /** The last `max` lines of one segment, oldest first. */
-  private decode(seg: Segment, max: number, emit: (line: TailLine) => void): void {
+  /** The last `max` lines of one segment, oldest first; returns where they start. */
+  private decode(seg: Segment, max: number, emit: (line: TailLine) => void): number {
     const { data, pid, stream, time } = seg;
     let end = data.length;
     if (data[end - 1] === NL) end--;
-    let from = 0;
-    if (Number.isFinite(max)) {
-      let i = end;
-      for (let seen = 0; seen < max; seen++) {
-        i = i > 0 ? data.lastIndexOf(NL, i - 1) : -1;
-        if (i < 0) break;
-      }
-      from = i + 1;
-    }
+    const from = Number.isFinite(max) ? lastLines(data, max).from : 0;
     let pos = from;
     while (pos <= end) {
       let nl = data.indexOf(NL, pos);
@@ -111,6 +133,7 @@ export class TailBuffer {
       emit({ pid, stream, time, line: decoder.decode(data.subarray(pos, Math.min(nl, pos + MAX_TAIL_LINE))) });
       pos = nl + 1;
     }
+    return from;
   }
 
   private add(line: TailLine, notify: boolean): void {
@@ -181,4 +204,16 @@ export class TailBuffer {
     this.count = 0;
     this.seq = 0;
   }
+}
+
+/** Where the last `max` lines of whole-line data start, and how many lines that is (fewer when it has fewer). */
+function lastLines(data: Uint8Array, max: number): { from: number; lines: number } {
+  let i = data[data.length - 1] === NL ? data.length - 1 : data.length;
+  let lines = 0;
+  while (lines < max) {
+    i = i > 0 ? data.lastIndexOf(NL, i - 1) : -1;
+    lines++;
+    if (i < 0) break;
+  }
+  return { from: i + 1, lines };
 }

@@ -44,4 +44,40 @@ describe("TailBuffer", () => {
     expect(seen).toEqual(["5/stdout: 1", "5/stdout: 2", "5/stdout: 3", "5/stderr: no newline"]);
     expect(tail.lines().map((l) => l.line)).toEqual(["no newline", "after"]);
   });
+
+  test("since(cursor) gives only the lines after it, and a new cursor", () => {
+    const tail = new TailBuffer(10);
+    tail.push(bytes("a\nb\n"), 1, "stdout");
+    const first = tail.since(0);
+    expect(first.lines.map((l) => l.line)).toEqual(["a", "b"]);
+    expect(first.truncated).toBe(false);
+    expect(tail.since(first.cursor).lines).toEqual([]);
+    tail.push(bytes("c\n"), 1, "stderr");
+    tail.push(bytes("d\n"), 1, "stdout");
+    const next = tail.since(first.cursor);
+    expect(next.lines.map((l) => l.line)).toEqual(["c", "d"]);
+    expect(tail.since(first.cursor, 10, "stdout").lines.map((l) => l.line)).toEqual(["d"]);
+    expect(next.cursor).toBeGreaterThan(first.cursor);
+  });
+
+  test("a cursor the buffer has moved past is reported as truncated, also when lines were dropped undecoded", () => {
+    const tail = new TailBuffer(5);
+    tail.push(bytes("1\n2\n"), 1, "stdout");
+    const cursor = tail.cursor;
+    tail.push(bytes("3\n4\n5\n6\n7\n8\n"), 1, "stdout");
+    expect(tail.since(cursor)).toMatchObject({ truncated: true, lines: [{ line: "4" }, { line: "5" }, { line: "6" }, { line: "7" }, { line: "8" }] });
+    // Far over the raw budget with nobody reading: old output is dropped without being decoded.
+    const c2 = tail.cursor;
+    for (let i = 0; i < 3000; i++) tail.push(bytes(`${"z".repeat(1000)} ${i}\n`), 1, "stdout");
+    const after = tail.since(c2);
+    expect(after.truncated).toBe(true);
+    expect(after.lines.map((l) => l.line.split(" ")[1])).toEqual(["2995", "2996", "2997", "2998", "2999"]);
+    expect(tail.since(after.cursor)).toMatchObject({ lines: [], truncated: false });
+  });
+
+  test("a cursor from another buffer (ahead of this one) counts as truncated", () => {
+    const tail = new TailBuffer(5);
+    tail.push(bytes("x\n"), 1, "stdout");
+    expect(tail.since(1000)).toMatchObject({ truncated: true, lines: [{ line: "x" }] });
+  });
 });
