@@ -2,8 +2,8 @@
 // PipeReader (+ tail buffer) → FileStream rotating at max_bytes 100 MB with backup_count 3, all in this
 // process. Reports MB/s, this process's RSS over the run, and checks the retained files: numbering
 // contiguous up to the last line, nothing damaged or duplicated. Baseline: the same worker writing
-// straight to a file (shell redirection). The daemon-level comparison with supervisor comes once the
-// arbiter wires streams in.
+// straight to a file (shell redirection). The daemon-level comparison with supervisor is
+// scripts/bench/streams-daemon.ts, which also runs this file's --worker mode.
 // Run: bun scripts/bench/streams.ts [--mib 1024] [--max-mb 100] [--backups 3]
 
 import { closeSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from "node:fs";
