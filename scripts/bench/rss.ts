@@ -1,7 +1,7 @@
 // What the idle daemon's memory is made of: compiles layered fixture entries with the shipped build
 // flags, runs each with 10 `sleep` workers, and reads VmRSS / RssAnon / RssFile at 4 s (median of 3).
 // Ends with the real daemon (compiled from the current sources) and Debian's supervisor on the same load.
-// Run: bun scripts/bench/rss.ts [--runs 3] [--settle 4]
+// Run: bun scripts/bench/rss.ts [--runs 3] [--settle 4] [--only <name part>]  (--only skips supervisor)
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -16,6 +16,8 @@ const arg = (name: string, fallback: number) => {
 const RUNS = arg("--runs", 3);
 const SETTLE_MS = arg("--settle", 4) * 1000;
 const WORKERS = 10;
+const onlyAt = process.argv.indexOf("--only");
+const ONLY = onlyAt > 0 ? process.argv[onlyAt + 1]! : null;
 
 // Inside the repo (.tmp/ is git-ignored) so the fixtures resolve the repo's node_modules.
 mkdirSync(join(ROOT, ".tmp"), { recursive: true });
@@ -131,9 +133,13 @@ function endpoints(): [string, string] {
   return [`tcp://127.0.0.1:${freePort()}`, `tcp://127.0.0.1:${freePort()}`];
 }
 
+/** Thrown to skip the peer when --only picked layers. */
+class Done extends Error {}
+
 const rows: { name: string; m: Memory }[] = [];
 try {
   for (const [i, layer] of LAYERS.entries()) {
+    if (ONLY !== null && !layer.name.includes(ONLY)) continue;
     const entry = join(DIR, `layer${i}.ts`);
     const binary = join(DIR, `layer${i}`);
     writeFileSync(entry, layer.code ?? `import { main } from ${src("main.ts")};\nprocess.exit(await main("circus", process.argv.slice(2)));\n`);
@@ -146,6 +152,7 @@ try {
     rows.push({ name: layer.name, m: await measure(layer.name, argv, i === 0 ? 0 : WORKERS) });
   }
 
+  if (ONLY !== null) throw new Done();
   Bun.spawnSync(["bash", join(import.meta.dir, "peers.sh")], { stdio: ["ignore", "inherit", "inherit"] });
   const supervisorConf = join(DIR, "supervisord.conf");
   writeFileSync(
@@ -156,12 +163,14 @@ try {
       `autostart=true\nautorestart=true\nstartsecs=0\nstopwaitsecs=1\nstdout_logfile=NONE\nstderr_logfile=NONE\n`,
   );
   rows.push({ name: "Debian supervisor (Python)", m: await measure("supervisor", () => ["supervisord", "-c", supervisorConf]) });
+} catch (error) {
+  if (!(error instanceof Done)) throw error;
 } finally {
   rmSync(DIR, { recursive: true, force: true });
 }
 
-const daemon = rows.find((r) => r.name.startsWith("circus daemon"))!.m;
-const supervisor = rows.at(-1)!.m;
+const daemon = rows.find((r) => r.name.startsWith("circus daemon"))?.m;
+const supervisor = rows.find((r) => r.name.startsWith("Debian"))?.m;
 console.log(`Idle, ${WORKERS} \`sleep\` workers, ${SETTLE_MS / 1000} s after start, median of ${RUNS} runs (MB):\n`);
 console.log("| process | VmRSS | RssAnon | RssFile | Δ VmRSS |");
 console.log("|---|---|---|---|---|");
@@ -171,4 +180,4 @@ for (const { name, m } of rows) {
   console.log(`| ${name} | ${fmt(m.rss)} | ${fmt(m.anon)} | ${fmt(m.file)} | ${delta} |`);
   previous = m.rss;
 }
-console.log(`\ncircus daemon / supervisor (VmRSS): ${fmt(daemon.rss / supervisor.rss, 2)}`);
+if (daemon && supervisor) console.log(`\ncircus daemon / supervisor (VmRSS): ${fmt(daemon.rss / supervisor.rss, 2)}`);

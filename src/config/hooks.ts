@@ -1,7 +1,7 @@
 // Hook targets (`hooks.<name> = target[, flag]`): a JS/TS module function or a shell command.
 // Circus's Python dotted paths cannot be imported here, so they are refused with the supported forms.
 
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, resolve } from "../util/path.ts";
 import type { RawValue } from "./raw.ts";
 import { parseBool, ScalarError } from "./scalars.ts";
 import { HOOK_NAMES, type HookConfig, type HookName, type HookTarget } from "./types.ts";

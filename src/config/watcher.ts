@@ -1,7 +1,7 @@
 // A [watcher:NAME] section → WatcherConfig: typed options with Circus's defaults, rlimits, streams,
 // hooks, environment, and everything else kept as free options (with "did you mean" warnings).
 
-import { dirname, resolve } from "node:path";
+import { dirname, resolve } from "../util/path.ts";
 import { type EnvModel, watcherEnv } from "./env.ts";
 import { SectionReader } from "./fields.ts";
 import { HookError, isHookName, parseHook } from "./hooks.ts";

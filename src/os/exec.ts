@@ -1,7 +1,8 @@
 // Replacing the current process image: PATH lookup, credential switching and execve(2).
 // Used by the `circus __exec` launcher, which exists because Bun.spawn offers no pre-exec hook.
 
-import { statSync } from "node:fs";
+// node:fs only in the exec launcher (its own short-lived process), not at the top of the daemon.
+import { nodeFs } from "../util/node.ts";
 import { libc, errno, cstr, addressOf } from "./libc.ts";
 import { OsError, Errno } from "./errors.ts";
 
@@ -103,7 +104,7 @@ function candidates(file: string, env: Record<string, string | undefined>): stri
 
 function isExecutableFile(path: string): boolean {
   try {
-    if (!statSync(path).isFile()) return false;
+    if (!nodeFs().statSync(path).isFile()) return false;
   } catch {
     return false;
   }

@@ -39,6 +39,16 @@ const SYMBOLS = {
   execve: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
   sigaction: { args: ["i32", "ptr", "ptr"], returns: "i32" },
   sigprocmask: { args: ["i32", "ptr", "ptr"], returns: "i32" },
+  // Small file operations for src/os/fs.ts (open's mode is its one variadic integer).
+  open: { args: ["ptr", "i32", "u32"], returns: "i32" },
+  read: { args: ["i32", "ptr", "u64"], returns: "i64" },
+  write: { args: ["i32", "ptr", "u64"], returns: "i64" },
+  unlink: { args: ["ptr"], returns: "i32" },
+  chmod: { args: ["ptr", "u32"], returns: "i32" },
+  chown: { args: ["ptr", "u32", "u32"], returns: "i32" },
+  opendir: { args: ["ptr"], returns: "ptr" },
+  readdir: { args: ["ptr"], returns: "ptr" },
+  closedir: { args: ["ptr"], returns: "i32" },
 } as const satisfies Record<string, FFIFunction>;
 
 export type LibcSymbols = Library<typeof SYMBOLS>["symbols"];

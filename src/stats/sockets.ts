@@ -8,7 +8,9 @@
 // (Reading accept queues from /proc/net/tcp instead costs ~5 ms per read on a busy host — a whole
 // core at Circus's 100 samples/s — so it is not done.)
 
-import { readdirSync, readlinkSync } from "node:fs";
+// node:fs on first sample: the daemon loads this module but samples only when asked (`stats`), and
+// a static node:fs import costs ~4.5 MB RSS in the compiled daemon.
+import { nodeFs } from "../util/node.ts";
 import { getLogger } from "../log.ts";
 import { pollReadable } from "../os/sockets.ts";
 
@@ -45,7 +47,7 @@ interface Watched {
 
 function socketInode(path: string): string | null {
   try {
-    const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(path));
+    const m = /^socket:\[(\d+)\]$/.exec(nodeFs().readlinkSync(path));
     return m ? m[1]! : null;
   } catch {
     return null;
@@ -56,7 +58,7 @@ function socketInode(path: string): string | null {
 function ownSocketFds(): Map<string, number> {
   const out = new Map<string, number>();
   try {
-    for (const name of readdirSync("/proc/self/fd")) {
+    for (const name of nodeFs().readdirSync("/proc/self/fd")) {
       const inode = socketInode(`/proc/self/fd/${name}`);
       if (inode !== null) out.set(inode, Number(name));
     }
