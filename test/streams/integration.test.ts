@@ -218,6 +218,28 @@ describe("output streams through the daemon", () => {
     expectNumbered([...moved, ...fresh]);
   });
 
+  test("a bad stream value given to set changes nothing and, with waiting, is an errno 3 error naming it", async () => {
+    const reply = await daemon.call("set", { name: "plain", options: { "stdout_stream.class": "Bogus" }, waiting: true });
+    expect(reply).toMatchObject({ status: "error", errno: 3 });
+    expect(String(reply.reason)).toContain('stdout_stream: unknown stream class "Bogus"');
+    expect((await call("get", { name: "plain", keys: ["stdout_stream_conf"] })).options).toEqual({ stdout_stream_conf: {} });
+  });
+
+  test("a watcher added with stream options writes through them, and rm stores its last words before replying", async () => {
+    const path = join(out, "added.log");
+    await call("add", {
+      name: "added",
+      cmd: `${FIX}/bye.sh`,
+      options: { stdout_stream: { class: `${FIX}/slow-stream.ts:create`, filename: path }, graceful_timeout: 5 },
+      start: true,
+      waiting: true,
+    });
+    const [pid] = await pidsOf("added");
+    await waitFor(async () => ((await call("logs", { name: "added" })).lines as { line: string }[]).length > 0, 5000, "hello");
+    await call("rm", { name: "added", waiting: true });
+    expect(readFileSync(path, "utf8")).toBe(`hello ${pid}\nbye ${pid}\n`);
+  });
+
   test("a watcher with no stream still writes to the daemon's stdout and stderr, and its lines are in the tail", async () => {
     await waitFor(() => daemon.output().includes("plain-out\n") && daemon.output().includes("plain-err\n"), 5000, "passthrough");
     const [pid] = await pidsOf("plain");
