@@ -4,7 +4,7 @@
 // passthrough of watchers without a stream.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDaemon, waitFor, type RunningDaemon } from "../helpers/daemon.ts";
@@ -189,6 +189,25 @@ describe("output streams through the daemon", () => {
     expect(log()).toContain(`bye ${pid}\n`);
     await call("stop", { name: "bye", waiting: true });
   }, 20000);
+
+  test("reloadconfig recreating a changed watcher stores its last words first and keeps its logs history", async () => {
+    const log = () => readFileSync(join(out, "bye.log"), "utf8");
+    await call("start", { name: "bye", waiting: true });
+    const [pid] = await pidsOf("bye");
+    const hello = async () => ((await call("logs", { name: "bye" })).lines as { line: string }[]).map((l) => l.line);
+    await waitFor(async () => (await hello()).includes(`hello ${pid}`), 5000, "hello");
+    const ini = readFileSync(daemon.configPath, "utf8");
+    writeFileSync(daemon.configPath, ini.replace(`cmd = ${FIX}/bye.sh\n`, `cmd = ${FIX}/bye.sh changed\n`));
+    try {
+      const reply = await call("reloadconfig", { waiting: true });
+      expect(reply.status).toBe("ok");
+      expect(log()).toContain(`bye ${pid}\n`);
+      expect(await hello()).toContain(`bye ${pid}`);
+      expect((await call("get", { name: "bye", keys: ["cmd"] })).options).toEqual({ cmd: `${FIX}/bye.sh changed` });
+    } finally {
+      writeFileSync(daemon.configPath, ini);
+    }
+  }, 15000);
 
   test("set stdout_stream.filename switches a running worker to the new file without a restart or a lost line", async () => {
     await call("start", { name: "swap", waiting: true });
