@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
-import { isAlive, startDaemon, waitFor, type RunningDaemon } from "../helpers/daemon.ts";
+import { isAlive, startDaemon, waitExec, waitFor, waitPids, type RunningDaemon } from "../helpers/daemon.ts";
 
 const root = process.getuid?.() === 0;
 
@@ -172,24 +172,8 @@ afterAll(async () => {
   await d?.stop();
 });
 
-async function pidsOf(name: string, count = 1): Promise<number[]> {
-  return waitFor(async () => {
-    const pids = ((await d.call("list", { name })).pids ?? []) as number[];
-    return pids.length === count ? pids : null;
-  }, 5000, `${count} processes of ${name}`);
-}
-
-/** Wait until `pid` runs `comm` (past Bun's clone and the launcher's re-exec). */
-async function running(pid: number, comm: string): Promise<number> {
-  await waitFor(() => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === comm;
-    } catch {
-      return false;
-    }
-  }, 5000, `${pid} to exec ${comm}`);
-  return pid;
-}
+const pidsOf = (name: string, count = 1) => waitPids(d, name, count);
+const running = waitExec;
 
 async function worker(name: string, comm = "sleep"): Promise<number> {
   const [pid] = await pidsOf(name);

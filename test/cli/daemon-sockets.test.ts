@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { freePort, startDaemon, waitFor, type RunningDaemon } from "../helpers/daemon.ts";
+import { freePort, startDaemon, waitExec, waitFor, waitPids, type RunningDaemon } from "../helpers/daemon.ts";
 
 const HTTP_WORKER = resolve(import.meta.dir, "../arbiter/fixtures/http-worker.cjs");
 const stale = mkdtempSync(join(tmpdir(), "circus-sock-"));
@@ -94,22 +94,8 @@ afterAll(async () => {
   rmSync(stale, { recursive: true, force: true });
 });
 
-async function pidsOf(name: string, count: number): Promise<number[]> {
-  return waitFor(async () => {
-    const pids = ((await d.call("list", { name })).pids ?? []) as number[];
-    return pids.length === count ? pids : null;
-  }, 5000, `${count} processes of ${name}`);
-}
-
-async function execed(pid: number, comm: string): Promise<void> {
-  await waitFor(() => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === comm;
-    } catch {
-      return false;
-    }
-  }, 5000, `${pid} to exec ${comm}`);
-}
+const pidsOf = (name: string, count: number) => waitPids(d, name, count);
+const execed = waitExec;
 
 /** The socket fd a node http-worker was told to serve on (its argv[2]). */
 function servedFd(pid: number): number {

@@ -186,3 +186,23 @@ export async function startDaemon(ini: string, extraArgs: string[] = [], options
   }
   return daemon;
 }
+
+/** Wait until watcher `name` of daemon `d` lists exactly `count` pids, and return them. */
+export async function waitPids(d: RunningDaemon, name: string, count: number): Promise<number[]> {
+  return waitFor(async () => {
+    const pids = ((await d.call("list", { name })).pids ?? []) as number[];
+    return pids.length === count ? pids : null;
+  }, 5000, `${count} processes of ${name}`);
+}
+
+/** Wait until `pid` runs `comm` (past Bun's clone and the launcher's re-exec); returns the pid. */
+export async function waitExec(pid: number, comm: string): Promise<number> {
+  await waitFor(() => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === comm;
+    } catch {
+      return false;
+    }
+  }, 5000, `${pid} to exec ${comm}`);
+  return pid;
+}
