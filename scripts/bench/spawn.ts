@@ -5,10 +5,11 @@
 //   - daemon CPU % with 1000 idle workers over 30 s
 // Run: bun scripts/bench/spawn.ts [--cpu-seconds 30] [--kills 200]   (builds nothing: run `npm run build` first)
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { startSupervisord } from "./supervisor.ts";
 import { BenchClient, childrenOf, commOf, cpuSeconds, fmt, freePort, percentile, rssMb, waitUntil } from "./common.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -106,37 +107,21 @@ async function startCircus(dir: string, n: number, autostart: boolean): Promise<
   };
 }
 
-async function supervisorRpc(socket: string, method: string, params: string[]): Promise<string> {
-  const body =
-    `<?xml version="1.0"?><methodCall><methodName>${method}</methodName><params>` +
-    params.map((p) => `<param><value><string>${p}</string></value></param>`).join("") +
-    `</params></methodCall>`;
-  const response = await fetch("http://localhost/RPC2", { method: "POST", body, unix: socket, headers: { "Content-Type": "text/xml" } });
-  return response.text();
-}
-
 async function startSupervisor(dir: string, n: number, autostart: boolean): Promise<Subject> {
-  const socket = join(dir, "supervisor.sock");
-  const config = join(dir, "supervisord.conf");
-  writeFileSync(
-    config,
-    `[unix_http_server]\nfile=${socket}\n\n[supervisord]\nlogfile=${dir}/supervisord.log\npidfile=${dir}/supervisord.pid\nnodaemon=true\nloglevel=warn\n` +
-      `[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n` +
-      `[program:sleepers]\ncommand=sleep 3600\nprocess_name=%(program_name)s_%(process_num)04d\nnumprocs=${n}\n` +
+  const sup = await startSupervisord(
+    dir,
+    `[program:sleepers]\ncommand=sleep 3600\nprocess_name=%(program_name)s_%(process_num)04d\nnumprocs=${n}\n` +
       `autostart=${autostart}\nautorestart=true\nstartsecs=0\nstopwaitsecs=1\nstdout_logfile=NONE\nstderr_logfile=NONE\n`,
   );
-  const proc = Bun.spawn(["supervisord", "-c", config], { stdio: ["ignore", "ignore", "ignore"] });
-  await waitUntil(() => existsSync(socket), 10000, "supervisor socket", 20);
-  await Bun.sleep(200);
   return {
     name: "supervisor",
-    pid: proc.pid,
+    pid: sup.proc.pid,
     async scaleTo() {
-      await supervisorRpc(socket, "supervisor.startProcessGroup", ["sleepers", "true"]);
+      await sup.rpc("supervisor.startProcessGroup", ["sleepers", "true"]);
     },
     async stop() {
-      proc.kill("SIGTERM");
-      await proc.exited;
+      sup.proc.kill("SIGTERM");
+      await sup.proc.exited;
     },
   };
 }

@@ -5,10 +5,11 @@
 // files (read back as one stream, oldest file first), and the daemon's RSS sampled every 200 ms.
 // Run: bun scripts/build.ts && bun scripts/bench/streams-daemon.ts [--mib 1024] [--max-mb 100]
 
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { startSupervisord } from "./supervisor.ts";
+import { closeSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { BenchClient, childrenOf, cpuSeconds, fmt, freePort, rssMb, waitUntil } from "./common.ts";
+import { BenchClient, childrenOf, cpuSeconds, fmt, freePort, rssMb } from "./common.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const BINARY = join(ROOT, "dist/circus");
@@ -63,41 +64,25 @@ async function startCircus(dir: string): Promise<Subject> {
   };
 }
 
-async function supervisorRpc(socket: string, method: string, params: string[]): Promise<string> {
-  const body =
-    `<?xml version="1.0"?><methodCall><methodName>${method}</methodName><params>` +
-    params.map((p) => `<param><value><string>${p}</string></value></param>`).join("") +
-    `</params></methodCall>`;
-  const response = await fetch("http://localhost/RPC2", { method: "POST", body, unix: socket, headers: { "Content-Type": "text/xml" } });
-  return response.text();
-}
-
 async function startSupervisor(dir: string): Promise<Subject> {
-  const socket = join(dir, "supervisor.sock");
-  const config = join(dir, "supervisord.conf");
-  writeFileSync(
-    config,
-    `[unix_http_server]\nfile=${socket}\n\n[supervisord]\nlogfile=${dir}/supervisord.log\npidfile=${dir}/supervisord.pid\nnodaemon=true\nloglevel=warn\n` +
-      `[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n` +
-      `[program:writer]\ncommand=${workerCmd}\nautostart=false\nautorestart=false\nstartsecs=0\nstopwaitsecs=1\n` +
+  const sup = await startSupervisord(
+    dir,
+    `[program:writer]\ncommand=${workerCmd}\nautostart=false\nautorestart=false\nstartsecs=0\nstopwaitsecs=1\n` +
       `stdout_logfile=${dir}/app.log\nstdout_logfile_maxbytes=${MAX_BYTES}\nstdout_logfile_backups=${BACKUPS}\nstderr_logfile=NONE\n`,
   );
-  const proc = Bun.spawn(["supervisord", "-c", config], { stdio: ["ignore", "ignore", "ignore"] });
-  await waitUntil(() => existsSync(socket), 10000, "supervisor socket", 20);
-  await Bun.sleep(200);
   let started = false;
   return {
     name: "supervisor",
-    pid: proc.pid,
+    pid: sup.proc.pid,
     async start() {
-      await supervisorRpc(socket, "supervisor.startProcess", ["writer", "false"]);
+      await sup.rpc("supervisor.startProcess", ["writer", "false"]);
       started = true;
     },
     // supervisord reads the pipe in its own loop: the worker gone is not enough, the bytes must be in too.
-    finished: async () => started && childrenOf(proc.pid).length === 0 && totalSize(dir) >= BYTES,
+    finished: async () => started && childrenOf(sup.proc.pid).length === 0 && totalSize(dir) >= BYTES,
     async stop() {
-      proc.kill("SIGTERM");
-      await proc.exited;
+      sup.proc.kill("SIGTERM");
+      await sup.proc.exited;
     },
   };
 }
