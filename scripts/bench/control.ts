@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { fmt, freePort } from "./common.ts";
+import { BenchClient, fmt, freePort } from "./common.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const BINARY = join(ROOT, "dist/circus");
@@ -58,13 +58,6 @@ async function pyClient(endpoint: string, command: string, props: object, n: num
   return JSON.parse(text);
 }
 
-async function untilAnswer(endpoint: string): Promise<void> {
-  for (;;) {
-    const proc = Bun.spawn(["/usr/bin/python3", "-c", PY_CLIENT.replace("for _ in range(min(200, n)): call()", ""), endpoint, "status", "{}", "1"], { stdout: "pipe", stderr: "ignore" });
-    if ((await proc.exited) === 0) return;
-  }
-}
-
 const dir = mkdtempSync(join(tmpdir(), "bench-control-"));
 const endpoint = `tcp://127.0.0.1:${freePort()}`;
 const config = join(dir, "circus.ini");
@@ -111,15 +104,9 @@ const daemon = big.proc;
 const firstAnswer500 = big.ms;
 
 // Let all 500 workers come up before timing list.
-for (;;) {
-  const r = await pyClient(endpoint, "numprocesses", { name: "sleepers" }, 1).catch(() => null);
-  if (r) {
-    const check = Bun.spawnSync(["/usr/bin/python3", "-c", PY_CLIENT.replace('print(json.dumps({"median"', 'print(json.dumps(call()))\nprint(json.dumps({"median"'), endpoint, "numprocesses", '{"name":"sleepers"}', "1"]);
-    const first = check.stdout.toString().split("\n")[0];
-    if (first && JSON.parse(first).numprocesses === 500) break;
-  }
-  await Bun.sleep(200);
-}
+const waiter = new BenchClient(endpoint);
+while (((await waiter.call("list", { name: "sleepers" })).pids as number[]).length < 500) await Bun.sleep(100);
+await waiter.close();
 
 const echoEndpoint = `tcp://127.0.0.1:${freePort()}`;
 const echo = Bun.spawn(["/usr/bin/python3", "-c", PY_ECHO, echoEndpoint], { stdout: "pipe", stderr: "inherit" });
