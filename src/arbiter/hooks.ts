@@ -31,6 +31,9 @@ export interface HookArguments {
   stats?: Record<string, unknown>;
 }
 
+/** The per-call part of a hook's arguments; the watcher adds itself and the arbiter. */
+export type HookCallArguments = Partial<Omit<HookArguments, "hookName" | "watcher" | "arbiter">>;
+
 export type HookFunction = (args: HookArguments) => unknown;
 
 /** Everything a HookRunner needs from its watcher, kept as callbacks so hooks know no watcher internals. */
