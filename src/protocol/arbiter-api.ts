@@ -1,28 +1,15 @@
 // The part of the arbiter the control commands drive, as a structural type: commands depend on this
 // surface only, so they are testable against a fake and the real `Arbiter` satisfies it as written.
 
+import type { KillOptions, ProcessInfo, ReloadResult, SignalOptions, StartResult } from "../arbiter/index.ts";
 import type { CircusConfig, CircusOptions, WatcherConfig } from "../config/types.ts";
 
-export type WatcherState = "active" | "stopped" | "starting" | "stopping";
+export type { ReloadResult, StartResult } from "../arbiter/index.ts";
 
-/** One live process of a watcher; `started` is epoch seconds. */
-export interface ProcessEntry {
-  pid: number;
-  wid: number;
-  started: number;
-}
+/** One live process of a watcher, as much of it as the commands read. */
+export type ProcessEntry = Pick<ProcessInfo, "pid" | "wid" | "started">;
 
-export interface StartResult {
-  started: number[];
-  kept: number[];
-}
-
-export interface ReloadResult {
-  stopped: number[];
-  started: number[];
-  kept: number[];
-}
-
+/** What `listsockets` reads of a socket: looser than the arbiter's CircusSocket (address parts optional). */
 export interface SocketEntry {
   fd: number;
   name: string;
@@ -41,8 +28,8 @@ export interface ControlledWatcher {
   reload(opts: { graceful: boolean; sequential: boolean }): Promise<ReloadResult>;
   incr(nb: number): Promise<number>;
   decr(nb: number): Promise<number>;
-  kill(opts: { pid?: number; signum?: number; gracefulTimeout?: number }): Promise<unknown>;
-  signal(opts: { signum: number; pid?: number; childpid?: number; children?: boolean; recursive?: boolean }): unknown;
+  kill(opts: KillOptions): Promise<unknown>;
+  signal(opts: SignalOptions): unknown;
   options(): Record<string, unknown>;
   setOption(key: string, value: unknown): Promise<unknown>;
   /** All keys at once with a single follow-up reload/manage (preferred over setOption when present). */
