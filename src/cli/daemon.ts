@@ -2,7 +2,8 @@
 // control channel, and stop everything cleanly on quit or a signal.
 
 import { cac } from "cac";
-import { dirname, resolve } from "node:path";
+// util/path, not node:path: a static node:* import costs RSS in the compiled daemon (BENCHMARKS.md, Memory).
+import { dirname, resolve } from "../util/path.ts";
 import type { Arbiter, ArbiterOptions } from "../arbiter/arbiter.ts";
 import type { CircusConfig } from "../config/types.ts";
 import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../log.ts";

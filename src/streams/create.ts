@@ -1,8 +1,9 @@
 // From `stdout_stream.*` options to a stream: class lookup (our names, Circus's `circus.stream.X`
 // spellings, or a `./module.ts:factory`), option coercion, and one shared writer per file path.
 
-import { tmpdir } from "node:os";
-import { isAbsolute, resolve } from "node:path";
+// util/path and a lazy node:os, not static node:* imports: those cost ~5 MB RSS in the compiled daemon.
+import { nodeOs } from "../util/node.ts";
+import { isAbsolute, resolve } from "../util/path.ts";
 import { getLogger } from "../log.ts";
 import { FancyStdoutStream, StdoutStream } from "./console.ts";
 import { StreamConfigError } from "./errors.ts";
@@ -173,7 +174,7 @@ export function openStreamPaths(): string[] {
 }
 
 function fileOptions(config: Record<string, string>, ctx: StreamContext): FileStreamOptions {
-  const filename = config.filename?.trim() || resolve(tmpdir(), `circus-${ctx.watcher}-${process.pid}-${Date.now()}.log`);
+  const filename = config.filename?.trim() || resolve(nodeOs().tmpdir(), `circus-${ctx.watcher}-${process.pid}-${Date.now()}.log`);
   return {
     path: resolve(ctx.configDir, filename),
     maxBytes: integer(config, "max_bytes", 0, 0),

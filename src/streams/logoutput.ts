@@ -1,8 +1,9 @@
 // Where the daemon's own log lines go (`--log-output`, `[circus] logoutput`, `--logger-config`):
 // stdout, a file (reopened after logrotate), or syslog over UDP or a unix datagram socket.
 
-import { extname, resolve } from "node:path";
-import { hostname } from "node:os";
+// util/path and a lazy node:os (syslog only), not static node:* imports: ~5 MB RSS in the compiled daemon.
+import { nodeOs } from "../util/node.ts";
+import { extname, resolve } from "../util/path.ts";
 import { parseLogLevel, type LogLevel, type LogSink } from "../log.ts";
 import { UnixDatagramSender } from "../os/unixdgram.ts";
 import { fdQueue } from "./console.ts";
@@ -59,7 +60,7 @@ async function openSyslog(spec: string): Promise<LogOutput> {
   if (facility === undefined) {
     throw new LogOutputError(`${spec}: unknown syslog facility "${facilityName}"; use one of ${Object.keys(FACILITIES).join(", ")}`);
   }
-  const host = hostname();
+  const host = nodeOs().hostname();
   const datagram = (line: string) => encoder.encode(syslogMessage(line, facility, host));
   if (!url.hostname) {
     const path = decodeURIComponent(url.pathname);

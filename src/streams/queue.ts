@@ -2,7 +2,9 @@
 // run strictly in the order they were queued, data is written in large writev batches off the caller's
 // path, and a failing write is reported and dropped so the queue always keeps draining.
 
-import { writev } from "node:fs";
+// node:fs on first use: only file streams need it, and a static node:fs import costs ~4.5 MB RSS in
+// the compiled daemon even when every stream is stdout or null.
+import { nodeFs } from "../util/node.ts";
 import { getLogger } from "../log.ts";
 
 const log = getLogger("circus.streams");
@@ -114,7 +116,7 @@ export async function writeAll(fd: number, batch: Uint8Array[], bytes: number): 
 
 function writevAsync(fd: number, buffers: Uint8Array[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    writev(fd, buffers as NodeJS.ArrayBufferView[], (err, written) => (err ? reject(err) : resolve(written)));
+    nodeFs().writev(fd, buffers as NodeJS.ArrayBufferView[], (err, written) => (err ? reject(err) : resolve(written)));
   });
 }
 

@@ -6,3 +6,8 @@
 export function nodeFs(): typeof import("node:fs") {
   return import.meta.require("node:fs") as typeof import("node:fs");
 }
+
+/** node:os, loaded when first needed. */
+export function nodeOs(): typeof import("node:os") {
+  return import.meta.require("node:os") as typeof import("node:os");
+}
