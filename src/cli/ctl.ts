@@ -45,5 +45,17 @@ export async function runCtl(argv: string[], io: Io = processIo): Promise<number
     return runShell(globals, io);
   }
   if (globals.help) rest.push("--help");
-  return executeCommand(command, rest, globals, openClient, io);
+  // Ctrl-C while waiting for a reply ends with status 1, as circusctl does (not the shell's 130);
+  // `listen` and `logs -f` install their own handlers and end with 0.
+  const interrupted = () => {
+    if (process.listenerCount("SIGINT") > 1) return; // listen / logs -f handle it
+    io.err("\n");
+    process.exit(1);
+  };
+  process.on("SIGINT", interrupted);
+  try {
+    return await executeCommand(command, rest, globals, openClient, io);
+  } finally {
+    process.off("SIGINT", interrupted);
+  }
 }

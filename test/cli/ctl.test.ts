@@ -3,6 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { VERSION } from "../../src/version.ts";
+import { join } from "node:path";
 import { runCtlProcess, startFakeCircusd, stopAll, type FakeCircusd } from "./fake-circusd.ts";
 
 let fake: FakeCircusd;
@@ -163,5 +164,25 @@ describe("help and version", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("usage: circusctl incr <name> [<nb>] [--waiting]");
     expect(r.request).toBeUndefined();
+  });
+});
+
+describe("interrupting circusctl", () => {
+  test("Ctrl-C while waiting for a reply exits 1, as circusctl does", async () => {
+    // A ROUTER that never answers: bind a port with our own ZMTP and ignore requests.
+    const { RouterSocket } = await import("../../src/zmtp/index.ts");
+    const silent = new RouterSocket();
+    const endpoint = await silent.bind("tcp://127.0.0.1:0");
+    try {
+      const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../fixtures/ctl-entry.ts"), "--endpoint", endpoint, "--timeout", "30", "status"], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      await Bun.sleep(700);
+      proc.kill("SIGINT");
+      expect(await proc.exited).toBe(1);
+    } finally {
+      await silent.close();
+    }
   });
 });
