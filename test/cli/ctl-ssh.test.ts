@@ -1,52 +1,15 @@
-// --ssh: a fake `ssh` on PATH records its arguments and forwards the -L port with a tiny TCP proxy,
-// so the tunnel logic is exercised without an sshd.
+// --ssh: a fake `ssh` on PATH (test/helpers/fake-ssh.ts) records its arguments and forwards the -L
+// port, so the tunnel logic is exercised without an sshd.
 
 import { afterEach, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { PYTHON, runCtlProcess, startFakeCircusd, stopAll } from "./fake-circusd.ts";
+import { readFileSync } from "node:fs";
+import { fakeSshDir, removeFakeSshDirs } from "../helpers/fake-ssh.ts";
+import { runCtlProcess, startFakeCircusd, stopAll } from "./fake-circusd.ts";
 
-const FAKE_SSH = `#!${PYTHON}
-import os, socket, sys, threading
-open(os.environ["FAKE_SSH_LOG"], "w").write("\\n".join(sys.argv[1:]))
-if os.environ.get("FAKE_SSH_FAIL"):
-    sys.exit(255)
-spec = sys.argv[sys.argv.index("-L") + 1]
-bind_host, lport, rhost, rport = spec.rsplit(":", 3)
-srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind((bind_host, int(lport))); srv.listen(16)
-def pump(a, b):
-    try:
-        while True:
-            d = a.recv(65536)
-            if not d: break
-            b.sendall(d)
-    except OSError: pass
-    for s in (a, b):
-        try: s.shutdown(socket.SHUT_RDWR)
-        except OSError: pass
-while True:
-    c, _ = srv.accept()
-    try: u = socket.create_connection((rhost, int(rport)))
-    except OSError: c.close(); continue
-    threading.Thread(target=pump, args=(c, u), daemon=True).start()
-    threading.Thread(target=pump, args=(u, c), daemon=True).start()
-`;
-
-const dirs: string[] = [];
 afterEach(() => {
   stopAll();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  removeFakeSshDirs();
 });
-
-function fakeSshDir(): { dir: string; log: string } {
-  const dir = mkdtempSync(join(tmpdir(), "fake-ssh-"));
-  dirs.push(dir);
-  writeFileSync(join(dir, "ssh"), FAKE_SSH);
-  chmodSync(join(dir, "ssh"), 0o755);
-  return { dir, log: join(dir, "argv") };
-}
 
 test("--ssh runs ssh -N -L <local>:<remote host>:<remote port> with -p and -i, and talks through the tunnel", async () => {
   const fake = await startFakeCircusd();

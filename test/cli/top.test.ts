@@ -2,7 +2,9 @@
 // stream, the fallback to polling the control channel, sorting, resizing and `q`.
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fakeSshDir, removeFakeSshDirs } from "../helpers/fake-ssh.ts";
 import { freePort, ROOT, type RunningDaemon } from "../helpers/daemon.ts";
 import { killAllPeers } from "../helpers/peers.ts";
 import { MB50, startLoadedDaemon, startStreamer } from "../stats/helpers.ts";
@@ -19,8 +21,9 @@ function screen(): string[] {
   return tmux("capture-pane", "-p", "-t", SESSION).split("\n");
 }
 
-function startTop(args: string[]): void {
-  const cmd = [process.execPath, join(ROOT, "test/fixtures/top-entry.ts"), ...args].map((a) => `'${a}'`).join(" ");
+function startTop(args: string[], env: Record<string, string> = {}): void {
+  const assignments = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  const cmd = ["env", ...assignments, process.execPath, join(ROOT, "test/fixtures/top-entry.ts"), ...args].map((a) => `'${a}'`).join(" ");
   tmux("new-session", "-d", "-x", "150", "-y", "40", "-s", SESSION, cmd);
 }
 
@@ -55,6 +58,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   tmux("kill-server");
+  removeFakeSshDirs();
   await killAllPeers();
 });
 afterAll(async () => {
@@ -93,6 +97,24 @@ describe("circus top", () => {
     tmux("send-keys", "-t", SESSION, "q");
     await waitScreen(() => !tmux("list-sessions").includes(`${SESSION}:`), 5000, "top to quit");
   }, 40_000);
+
+  test("over --ssh it reads the stats stream through an ssh tunnel", async () => {
+    const statspoint = `tcp://127.0.0.1:${freePort()}`;
+    startStreamer(d, statspoint);
+    const busy = await pidOf("busy");
+    const { dir, log } = fakeSshDir();
+    startTop(["--endpoint", statspoint, "--control-endpoint", d.endpoint, "--ssh", "ops@gateway:2222"], {
+      PATH: `${dir}:${process.env.PATH}`,
+      FAKE_SSH_LOG: log,
+    });
+    const lines = await waitScreen((l) => (rowOf(l, "busy", busy)?.[1] ?? 0) > 0, 15_000, "the busy row through the tunnel");
+    expect(lines.join("\n")).not.toContain("no stats received");
+    const argv = readFileSync(log, "utf8").split("\n");
+    expect(argv).toContain("-N");
+    expect(argv).toContain("ops@gateway");
+    expect(argv[argv.indexOf("-p") + 1]).toBe("2222");
+    expect(argv[argv.indexOf("-L") + 1]).toMatch(/^127\.0\.0\.1:\d+:127\.0\.0\.1:\d+$/);
+  }, 30_000);
 
   test("without a stats stream it says why and polls stats over the control channel", async () => {
     const busy = await pidOf("busy");
