@@ -5,15 +5,9 @@ import { HOOK_NAMES } from "../config/types.ts";
 import type { Json, JsonObject } from "./command.ts";
 import { messageError } from "./errors.ts";
 import { toSignal } from "./props.ts";
+import { OPTION_NAMES } from "../arbiter/watcher-options.ts";
 
-/** What `options` returns and `get` accepts, besides a watcher's free options. */
-export const OPTION_NAMES = [
-  "numprocesses", "warmup_delay", "working_dir", "uid", "gid", "send_hup", "stop_signal", "stop_children",
-  "shell", "shell_args", "env", "max_retry", "cmd", "args", "respawn", "graceful_timeout", "executable",
-  "use_sockets", "priority", "copy_env", "singleton", "stdout_stream_conf", "on_demand", "stderr_stream_conf",
-  "max_age", "max_age_variance", "close_child_stdin", "close_child_stdout", "close_child_stderr",
-] as const;
-
+/** What `options` returns and `get` accepts (the arbiter's list), besides a watcher's free options. */
 const OPTION_NAME_SET = new Set<string>(OPTION_NAMES);
 
 export function isOptionName(key: string): boolean {
