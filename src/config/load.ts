@@ -75,8 +75,9 @@ export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<
   reportDuplicates(watchers, "watcher", diag);
   reportDuplicates(sockets, "socket", diag);
 
-  if (diag.problems.length > 0) throw new ConfigError(sortProblems(diag.problems, displayPath(file)));
+  // Warnings first, also when the file is refused: a "did you mean" often explains a problem.
   for (const w of diag.warnings) log.warning(w.location ? `${w.location.file}:${w.location.line}: ${w.message}` : w.message);
+  if (diag.problems.length > 0) throw new ConfigError(sortProblems(diag.problems, displayPath(file)));
   return { file, circus, watchers, sockets, plugins, globalEnv: env.global, warnings: diag.warnings };
 }
 

@@ -52,9 +52,11 @@ describe("circus daemon", () => {
   test("refuses a bad config with every problem as file:line: section.key", () => {
     const dir = mkdtempSync(join(tmpdir(), "circus-bad-"));
     const path = join(dir, "bad.ini");
-    writeFileSync(path, "[watcher:a]\ncmd = sleep 1\nnumprocesses = three\n\n[watcher:b]\ncmd = sleep 1\nrespawn = maybe\n");
+    writeFileSync(path, "[watcher:a]\ncmd = sleep 1\nnumprocesses = three\n\n[watcher:b]\ncmd = sleep 1\nrespawn = maybe\ngraceful_timout = 3\n");
     const r = run(["daemon", path]);
     expect(r.code).toBe(1);
+    // Near misses are shown too, since they often explain the problem.
+    expect(r.stderr).toContain(`${path}:8: watcher:b.graceful_timout: unknown option kept as a free option; did you mean "graceful_timeout"?`);
     expect(r.stderr).toContain(`${path}:3: watcher:a.numprocesses`);
     expect(r.stderr).toContain(`${path}:7: watcher:b.respawn`);
   });
