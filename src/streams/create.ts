@@ -110,6 +110,7 @@ function adaptCustom(stream: Partial<OutputStream>, kind: string): OutputStream 
 // One stream per file path, shared by stdout and stderr (and by every watcher naming the same file).
 interface Shared {
   stream: FileStream;
+  cls: StreamClass;
   refs: number;
   signature: string;
 }
@@ -120,8 +121,19 @@ function openShared(cls: StreamClass, config: Record<string, string>, ctx: Strea
   const signature = JSON.stringify([cls, options.maxBytes, options.backupCount, options.timeFormat, options.compress, config.rotate_when ?? "", config.rotate_interval ?? "", config.utc ?? ""]);
   let entry = shared.get(options.path);
   if (entry) {
-    if (entry.signature !== signature) {
-      log.warning(`watcher ${ctx.watcher}: ${options.path} is already open with other stream options; using the first ones`);
+    if (entry.signature !== signature && entry.cls === cls && cls !== "TimedRotatingFileStream") {
+      // One writer per file, so the newest options win: `set stdout_stream.max_bytes …` opens the new
+      // stream while the old one still holds the file, and must change how it rotates.
+      Object.assign(entry.stream.options, {
+        maxBytes: options.maxBytes,
+        backupCount: options.backupCount,
+        timeFormat: options.timeFormat,
+        compress: options.compress,
+      });
+      entry.signature = signature;
+      log.info(`watcher ${ctx.watcher}: ${options.path} now rotates with the newest stream options`);
+    } else if (entry.signature !== signature) {
+      log.warning(`watcher ${ctx.watcher}: ${options.path} is already open as ${entry.cls} with other options; using those`);
     }
   } else {
     const stream =
@@ -135,7 +147,7 @@ function openShared(cls: StreamClass, config: Record<string, string>, ctx: Strea
     if (cls === "FileStream" && options.maxBytes > 0 && options.backupCount === 0) {
       log.warning(`watcher ${ctx.watcher}: ${options.path} has max_bytes but backup_count = 0, so it is never rotated (as in Circus)`);
     }
-    entry = { stream, refs: 0, signature };
+    entry = { stream, cls, refs: 0, signature };
     shared.set(options.path, entry);
   }
   entry.refs++;

@@ -124,7 +124,8 @@ export class FileStream implements OutputStream {
       for (const ext of ["", ".gz"]) moveIfExists(`${path}.${i}${ext}`, `${path}.${i + 1}${ext}`);
     }
     moveIfExists(path, `${path}.1`);
-    this.openFile(false);
+    // No re-measure: admit() already counts the lines queued behind this rotation for the new file.
+    this.openFile(false, false);
     if (compress) this.compressInBackground(`${path}.1`);
   }
 

@@ -8,6 +8,8 @@ import { encodeCommand, FLAG_COMMAND, FLAG_MORE, FrameDecoder, messageSize, pars
 import { checkGreetingPrefix, encodeGreeting, GREETING_SIZE, parseGreeting } from "./greeting.ts";
 import { compatible, encodeProperties, parseProperties, sendsIdentity, type SocketType } from "./handshake.ts";
 
+/** Longest PING context echoed in a PONG (RFC 37 allows up to 16 bytes). */
+const PING_CONTEXT_MAX = 16;
 const log = getLogger("circus.zmtp");
 
 /** What a Bun socket carries so the shared handlers can find its connection. */
@@ -209,8 +211,9 @@ export class Connection {
       return this.onReady(parseProperties(cmd.data));
     }
     if (cmd.name === "PING") {
-      // Answer every ping with its context (bytes after the 2-byte TTL), whatever our own settings.
-      this.sendCommand("PONG", cmd.data.subarray(Math.min(2, cmd.data.length)));
+      // Answer every ping with its context (bytes after the 2-byte TTL), whatever our own settings; the
+      // context is at most 16 bytes (RFC 37), so a peer cannot make us echo megabytes it never reads.
+      this.sendCommand("PONG", cmd.data.subarray(Math.min(2, cmd.data.length), Math.min(2 + PING_CONTEXT_MAX, cmd.data.length)));
     } else if (cmd.name !== "PONG") {
       this.events.command(this, cmd);
     }

@@ -96,6 +96,12 @@ const enum State {
 }
 
 /**
+ * Most frames one message may have. libzmq sets no limit, but a flood of empty MORE frames would grow
+ * memory without touching the byte limit; Circus messages have one to three frames.
+ */
+export const MAX_FRAMES_PER_MESSAGE = 10_000;
+
+/**
  * Incremental frame decoder. `push` consumes a chunk and emits every frame it completes; the
  * remainder is kept for the next chunk. Throws only ZmtpProtocolError (incl. MessageTooLargeError),
  * after which the decoder stays failed.
@@ -110,6 +116,8 @@ export class FrameDecoder {
   private bodyHave = 0;
   /** Bytes of the message so far, so a limit applies to the whole multi-frame message. */
   private inMessage = 0;
+  /** Frames of the message so far: empty frames cost memory too, so their number is capped as well. */
+  private framesInMessage = 0;
 
   constructor(private readonly maxMessageSize: number = 64 * 1024 * 1024) {}
 
@@ -176,6 +184,9 @@ export class FrameDecoder {
     const isCommand = (this.flags & FLAG_COMMAND) !== 0;
     const total = (isCommand ? 0 : this.inMessage) + size;
     if (total > this.maxMessageSize) throw new MessageTooLargeError(total, this.maxMessageSize);
+    if (!isCommand && this.framesInMessage >= MAX_FRAMES_PER_MESSAGE) {
+      throw new ZmtpProtocolError(`message of more than ${MAX_FRAMES_PER_MESSAGE} frames`);
+    }
     if (chunk.length - i >= size) {
       this.finish(chunk.subarray(i, i + size), emit);
       return i + size;
@@ -189,7 +200,11 @@ export class FrameDecoder {
   private finish(body: Uint8Array, emit: FrameSink): void {
     const flags = this.flags;
     this.state = State.Flags;
-    if ((flags & FLAG_COMMAND) === 0) this.inMessage = flags & FLAG_MORE ? this.inMessage + body.length : 0;
+    if ((flags & FLAG_COMMAND) === 0) {
+      const more = (flags & FLAG_MORE) !== 0;
+      this.inMessage = more ? this.inMessage + body.length : 0;
+      this.framesInMessage = more ? this.framesInMessage + 1 : 0;
+    }
     emit(body, flags);
   }
 }

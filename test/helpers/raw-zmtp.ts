@@ -14,6 +14,8 @@ export interface RawPeer {
   readonly messages: Uint8Array[][];
   /** Command names received (READY, ERROR, …). */
   readonly commands: string[];
+  /** The data of each command received, in the same order as `commands`. */
+  readonly commandData: Uint8Array[];
   readonly closed: Promise<void>;
   isClosed(): boolean;
   end(): void;
@@ -23,6 +25,7 @@ export interface RawPeer {
 export async function rawPeer(target: number | string): Promise<RawPeer> {
   const messages: Uint8Array[][] = [];
   const commands: string[] = [];
+  const commandData: Uint8Array[] = [];
   let greetingLeft = 64;
   const decoder = new FrameDecoder();
   let parts: Uint8Array[] = [];
@@ -39,7 +42,11 @@ export async function rawPeer(target: number | string): Promise<RawPeer> {
       }
       if (c.length === 0) return;
       decoder.push(c, (body, flags) => {
-        if (flags & FLAG_COMMAND) return void commands.push(parseCommand(body).name);
+        if (flags & FLAG_COMMAND) {
+          const cmd = parseCommand(body);
+          commands.push(cmd.name);
+          return void commandData.push(cmd.data.slice());
+        }
         parts.push(body.slice());
         if (!(flags & 1)) {
           messages.push(parts);
@@ -62,6 +69,7 @@ export async function rawPeer(target: number | string): Promise<RawPeer> {
     },
     messages,
     commands,
+    commandData,
     closed,
     isClosed: () => done,
     end: () => sock.end(),

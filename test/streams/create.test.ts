@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createStream, openStreamPaths, reopenAllStreams, resolveStreamClass } from "../../src/streams/create.ts";
 import { QueueStream } from "../../src/streams/memory.ts";
@@ -67,5 +67,16 @@ describe("createStream", () => {
     const e = entry("x");
     stream.write(e);
     expect(stream.shift()).toBe(e);
+  });
+
+  test("opening the same file again with other options re-tunes its one writer (set stdout_stream.max_bytes)", async () => {
+    const dir = tempDir();
+    const first = await createStream({ filename: "app.log", max_bytes: "2000", backup_count: "3" }, { watcher: "w", configDir: dir });
+    const second = await createStream({ filename: "app.log", max_bytes: "20000", backup_count: "3" }, { watcher: "w", configDir: dir });
+    await first.close(); // the old output drains and lets go, as `set` does after the swap
+    for (let i = 0; i < 100; i++) second.write(entry("y".repeat(99) + "\n")); // 10 000 bytes
+    await second.close();
+    // With the old max_bytes (2000) this would have rotated four times.
+    expect(readdirSync(dir).sort()).toEqual(["app.log"]);
   });
 });

@@ -38,6 +38,21 @@ describe("FileStream", () => {
     for (const f of files) expect(statSync(join(dir, f)).size).toBeLessThan(100);
   });
 
+  test("files rotated while later lines are still queued are filled up to max_bytes, not half", async () => {
+    const dir = tempDir();
+    const path = join(dir, "app.log");
+    const stream = new FileStream(options(path, { maxBytes: 1000, backupCount: 50 }));
+    const line = "x".repeat(98) + "\n"; // 99 bytes: ten lines fill a file (990 < 1000)
+    for (let burst = 0; burst < 20; burst++) {
+      for (let i = 0; i < 25; i++) stream.write(entry(line));
+      await Bun.sleep(1); // one burst per tick: rotations happen with lines queued behind them
+    }
+    await stream.close();
+    const rotated = readdirSync(dir).filter((f) => f !== "app.log");
+    expect(rotated.length).toBe(49);
+    for (const f of rotated) expect(statSync(join(dir, f)).size).toBe(990);
+  });
+
   test("keeps only backup_count rotated files, the newest as .1", async () => {
     const dir = tempDir();
     const path = join(dir, "app.log");

@@ -131,5 +131,19 @@ describe("bad input", () => {
     raw.handshake("DEALER");
     raw.write(wireCommand("PING", new Uint8Array([0, 10, 9, 9])));
     await until(() => raw.commands.includes("PONG"), 2000, "PONG");
+    expect([...raw.commandData[raw.commands.indexOf("PONG")]!]).toEqual([9, 9]);
+  });
+
+  test("a PONG echoes at most 16 bytes of PING context, however much the peer sent", async () => {
+    const { port } = await server();
+    const raw = await rawPeer(port);
+    raw.handshake("DEALER");
+    const context = new Uint8Array(1 << 20).fill(7);
+    const ping = new Uint8Array(2 + context.length);
+    ping.set([0, 10]);
+    ping.set(context, 2);
+    raw.write(wireCommand("PING", ping));
+    await until(() => raw.commands.includes("PONG"), 5000, "PONG");
+    expect(raw.commandData[raw.commands.indexOf("PONG")]!.length).toBe(16);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { MessageTooLargeError, ZmtpProtocolError } from "../../src/zmtp/errors.ts";
-import { encodeCommand, encodeMessage, FLAG_COMMAND, FLAG_LONG, FLAG_MORE, FrameDecoder, parseCommand } from "../../src/zmtp/frames.ts";
+import { encodeCommand, encodeMessage, FLAG_COMMAND, FLAG_LONG, FLAG_MORE, FrameDecoder, MAX_FRAMES_PER_MESSAGE, parseCommand } from "../../src/zmtp/frames.ts";
 
 type Got = { body: number[]; flags: number };
 
@@ -81,6 +81,16 @@ describe("frame decoder", () => {
     const m = encodeMessage([bytes(60), bytes(60)]);
     expect(() => decode([m], 100)).toThrow(MessageTooLargeError);
     expect(decode([m], 120).length).toBe(2);
+  });
+
+  test("a flood of empty MORE frames is refused past MAX_FRAMES_PER_MESSAGE, and the count restarts per message", () => {
+    const empty = new Uint8Array([FLAG_MORE, 0]);
+    const flood = new Uint8Array(2 * (MAX_FRAMES_PER_MESSAGE + 1));
+    for (let i = 0; i < flood.length; i += 2) flood.set(empty, i);
+    expect(() => decode([flood])).toThrow(/more than 10000 frames/);
+    // Many messages of a few frames each are fine.
+    const messages = Array.from({ length: MAX_FRAMES_PER_MESSAGE }, () => encodeMessage([bytes(1), bytes(1)]));
+    expect(decode(messages).length).toBe(2 * MAX_FRAMES_PER_MESSAGE);
   });
 
   test("a command frame with MORE set is a protocol error", () => {
