@@ -151,7 +151,8 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
     }
   }
 
-  let arbiter: Arbiter;
+  // Assigned before any closure below can run (they run only once the daemon is up).
+  let arbiter!: Arbiter;
   let server: Awaited<ReturnType<typeof startControlServer>>;
   let stopping: Promise<void> | null = null;
   let finished!: () => void;
@@ -160,6 +161,8 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
   const shutdown = (): Promise<void> => {
     stopping ??= (async () => {
       log.info("stopping all watchers");
+      // From here on nothing may start workers that the exit would leave behind.
+      server.beginShutdown();
       await arbiter.close();
       await server.close();
       if (pidfile) releasePidfile(resolve(pidfile));
@@ -193,12 +196,16 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
     server = await startControlServer(arbiter, config.circus, { onQuit: () => shutdown(), loadConfig: reload, onReopen: reopen });
   } catch (error) {
     process.stderr.write(`circusd: cannot start: ${(error as Error).message}\n`);
+    // Sockets already bound (unix socket files included) must not outlive a failed start.
+    if (arbiter) await arbiter.close().catch(() => {});
     if (pidfile) releasePidfile(resolve(pidfile));
     return 1;
   }
   log.info(`starting circus ${VERSION} (pid ${process.pid}), control at ${server.endpoint}, events at ${server.pubsubEndpoint}`);
 
-  installSignalHandlers(arbiter, shutdown);
+  installSignalHandlers(arbiter, shutdown, () => stopping !== null);
+  // A failure nobody awaited must not kill the daemon and strand its workers: log it and go on.
+  process.on("unhandledRejection", (reason) => log.error(`unexpected error: ${(reason as Error)?.stack ?? String(reason)}`));
   process.on("SIGUSR1", () => {
     log.info("got SIGUSR1, reopening log files");
     void reopen().catch((error: Error) => log.error(`reopen failed: ${error.message}`));
@@ -208,7 +215,7 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
   return 0;
 }
 
-function installSignalHandlers(arbiter: Arbiter, shutdown: () => Promise<void>): void {
+function installSignalHandlers(arbiter: Arbiter, shutdown: () => Promise<void>, isStopping: () => boolean): void {
   let interrupts = 0;
   const quit = (signal: string) => {
     log.info(`got ${signal}, quitting`);
@@ -225,6 +232,7 @@ function installSignalHandlers(arbiter: Arbiter, shutdown: () => Promise<void>):
     process.exit(1);
   });
   process.on("SIGHUP", () => {
+    if (isStopping()) return log.info("got SIGHUP while stopping: ignored");
     log.info("got SIGHUP, reloading all watchers gracefully");
     void arbiter.reload({ graceful: true, sequential: false }).catch((error: Error) => log.error(`reload failed: ${error.message}`));
   });

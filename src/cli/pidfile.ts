@@ -31,7 +31,11 @@ export function claimPidfile(path: string): void {
       );
     }
   }
-  writeText(path, `${process.pid}\n`, 0o644);
+  try {
+    writeText(path, `${process.pid}\n`, 0o644);
+  } catch (error) {
+    throw new PidfileError(`pidfile ${path}: cannot write it (${(error as Error).message}); pick another --pidfile`);
+  }
 }
 
 /** Remove the pidfile if it still names this process. */

@@ -50,6 +50,8 @@ export interface CommandContext {
   loadConfig(): Promise<CircusConfig | null>;
   /** Reopen every log file and output stream (the `reopen` command, as SIGUSR1); resolves with the files. */
   reopen?(): Promise<string[]>;
+  /** True once the daemon is stopping for good: commands that would start or change work are refused. */
+  shuttingDown?(): boolean;
 }
 
 /** Result fields merged into the ok envelope (a handler returning nothing gives a bare ok; undefined fields are left out). */

@@ -27,6 +27,10 @@ export function dispatch(ctx: CommandContext, body: Uint8Array | string): Outcom
   }
   const cmd = getCommand(req.command);
   if (!cmd) return answer(req, errorReply(req.id, Errno.UNKNOWN_COMMAND, `unknown command: '${req.commandAsSent}'`));
+  // Once the daemon is stopping, nothing may start workers it would then leave behind; reads still work.
+  if (cmd.async && cmd.name !== "quit" && ctx.shuttingDown?.()) {
+    return answer(req, errorReply(req.id, Errno.COMMAND_ERROR, "the daemon is shutting down"));
+  }
   let result;
   try {
     const props = cmd.validate(req.properties);

@@ -29,6 +29,8 @@ export interface ControlServer {
   pubsubEndpoint: string;
   /** UDP port answering discovery, or null when discovery is off. */
   multicastPort: number | null;
+  /** The daemon is stopping for good: refuse commands that would start or change work from now on. */
+  beginShutdown(): void;
   close(): Promise<void>;
 }
 
@@ -39,8 +41,10 @@ export async function startControlServer(
   options: ControlServerOptions = {},
 ): Promise<ControlServer> {
   const configFile = options.configFile ?? (arbiter as { config?: { file?: string } }).config?.file ?? null;
+  let shuttingDown = false;
   const ctx: CommandContext = {
     arbiter,
+    shuttingDown: () => shuttingDown,
     endpointOwner: circus.endpoint_owner ?? null,
     quit: async () => {
       if (options.onQuit) await options.onQuit();
@@ -78,6 +82,9 @@ export async function startControlServer(
     endpoint: controller.endpoint,
     pubsubEndpoint: publisher.endpoint,
     multicastPort: multicast?.port ?? null,
+    beginShutdown() {
+      shuttingDown = true;
+    },
     close() {
       closing ??= (async () => {
         multicast?.close();

@@ -127,6 +127,63 @@ describe("circus daemon", () => {
     expect(existsSync(pidfile)).toBe(false);
   });
 
+  test("while stopping, commands that would start workers are refused and SIGHUP is ignored: nothing is left behind", async () => {
+    const d = await startDaemon(`[circus]
+endpoint = {endpoint}
+pubsub_endpoint = {pubsub}
+multicast_endpoint =
+
+[watcher:slow]
+cmd = sh -c "trap '' TERM; exec sleep 1000"
+graceful_timeout = 2
+
+[watcher:other]
+cmd = sleep 1001
+autostart = false
+`);
+    running.push(d);
+    const [slow] = await waitFor(() => (childrenOf(d.proc.pid).length === 1 ? childrenOf(d.proc.pid) : null), 5000, "the slow worker");
+    await waitFor(() => readFileSync(`/proc/${slow}/comm`, "utf8").trim() === "sleep", 5000, "exec of the slow worker");
+    d.proc.kill("SIGTERM");
+    await Bun.sleep(200);
+    const refused = await d.call("start", { name: "other", waiting: true });
+    expect(refused).toMatchObject({ status: "error", errno: 5, reason: "the daemon is shutting down" });
+    expect((await d.call("status", { name: "slow" })).status).toBe("stopping"); // reads still answered
+    d.proc.kill("SIGHUP");
+    expect(await d.proc.exited).toBe(0);
+    expect(d.output()).toContain("got SIGHUP while stopping: ignored");
+    expect(isAlive(slow!)).toBe(false);
+    expect(Bun.spawnSync(["pgrep", "-f", "sleep 1001"]).stdout.toString()).toBe("");
+  }, 20000);
+
+  test("a daemon that cannot start its control channel removes the unix sockets it bound", async () => {
+    const blocker = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const dir = mkdtempSync(join(tmpdir(), "circus-failstart-"));
+    const config = join(dir, "circus.ini");
+    writeFileSync(
+      config,
+      `[circus]\nendpoint = tcp://127.0.0.1:${blocker.port}\npubsub_endpoint = tcp://127.0.0.1:${freePort()}\nmulticast_endpoint =\n\n` +
+        `[socket:s]\npath = ${dir}/s.sock\n\n[watcher:w]\ncmd = sleep 300\nuse_sockets = true\n`,
+    );
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const r = run(["daemon", config]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain("cannot start");
+        expect(r.stderr).not.toContain("already exists");
+        expect(existsSync(`${dir}/s.sock`)).toBe(false);
+      }
+    } finally {
+      blocker.stop(true);
+    }
+  });
+
+  test("an unwritable pidfile is refused with a clear message, exit 1", () => {
+    const r = run(["daemon", "--pidfile", "/proc/circus-test.pid", "/dev/null"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("pidfile /proc/circus-test.pid: cannot write it");
+  });
+
   test("SIGHUP reloads the workers gracefully: new pids replace the old ones", async () => {
     const d = await startDaemon(sleepers(2));
     running.push(d);
