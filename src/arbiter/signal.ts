@@ -28,11 +28,14 @@ export async function sendSignal(opts: SignalOptions, scope: SignalScope): Promi
   const pids = opts.pid === undefined ? scope.live.map((p) => p.pid) : [opts.pid];
   for (const pid of pids) {
     const proc = scope.managed(pid);
+    // Only a managed process's children may be targeted: never those of some other process on the host.
+    if ((opts.childpid !== undefined || opts.children) && proc === undefined) {
+      throw new OperationError(`process ${pid} is not managed by ${scope.watcherName}`);
+    }
     if (opts.childpid !== undefined) {
       if (!childrenOf(pid).includes(opts.childpid)) throw new OperationError(`${opts.childpid} is not a child of ${pid}`);
       kill(opts.childpid, opts.signum);
     } else if (opts.children) {
-      if (proc === undefined) throw new OperationError(`process ${pid} is not managed by ${scope.watcherName}`);
       for (const child of childrenOf(pid)) kill(child, opts.signum);
     } else if (proc !== undefined) {
       // Listed first: once the process reacts its children may be re-parented out of sight.

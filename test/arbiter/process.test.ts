@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync, readlinkSync } from "node:fs";
 import { buildSpawnPlan } from "../../src/arbiter/spawnplan.ts";
-import { SpawnError } from "../../src/arbiter/errors.ts";
+import { OperationError, SpawnError } from "../../src/arbiter/errors.ts";
 import { execDone, killLeftovers, procStatus, standaloneWatcher, until, wcfg } from "./helpers.ts";
 
 afterEach(killLeftovers);
@@ -115,5 +115,26 @@ describe("kill and signal", () => {
     await until(() => (child = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim() || 0)) > 0, 2000, "child");
     await watcher.signal({ signum: 9, pid, children: true });
     await until(() => watcher.pids()[0] !== pid, 2000, "parent replaced after its child died");
+  });
+
+  test("childpid or children of a process the watcher does not manage: refused, nothing is signalled", async () => {
+    const { watcher } = standaloneWatcher(wcfg({ name: "sigx", cmd: "sleep 30" }));
+    await watcher.start();
+    const outsider = Bun.spawn(["sh", "-c", "sleep 301 & wait"]);
+    try {
+      let child = 0;
+      const path = `/proc/${outsider.pid}/task/${outsider.pid}/children`;
+      await until(() => (child = Number(readFileSync(path, "utf8").trim() || 0)) > 0, 2000, "outsider's child");
+      await expect(watcher.signal({ signum: 9, pid: outsider.pid, childpid: child })).rejects.toThrow(OperationError);
+      await expect(watcher.signal({ signum: 9, pid: outsider.pid, children: true })).rejects.toThrow(OperationError);
+      await Bun.sleep(100);
+      expect(procStatus(child, "State")).not.toMatch(/^Z/);
+      expect(readFileSync(`/proc/${child}/cmdline`, "utf8")).toContain("301");
+    } finally {
+      for (const c of readFileSync(`/proc/${outsider.pid}/task/${outsider.pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean)) {
+        try { process.kill(Number(c), 9); } catch {}
+      }
+      outsider.kill(9);
+    }
   });
 });
