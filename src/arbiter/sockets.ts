@@ -105,11 +105,17 @@ export class SocketRegistry {
     const fds = new Map<string, number>();
     for (const [name, sock] of this.bound) fds.set(name, sock.fd);
     const fresh: BoundSocket[] = [];
-    for (const [name, cfg] of this.perSpawn) {
-      if (!watcher.cmd.includes(`circus.sockets.${name}`)) continue;
-      const bound = await bindSocket(specOf(cfg));
-      fresh.push(bound);
-      fds.set(name, bound.fd);
+    try {
+      for (const [name, cfg] of this.perSpawn) {
+        if (!watcher.cmd.includes(`circus.sockets.${name}`)) continue;
+        const bound = await bindSocket(specOf(cfg));
+        fresh.push(bound);
+        fds.set(name, bound.fd);
+      }
+    } catch (err) {
+      // A later bind failed: the ones already bound for this spawn would leak an fd per attempt.
+      for (const b of fresh) closeSocket(b);
+      throw err;
     }
     return {
       fds,
