@@ -309,10 +309,14 @@ export class Watcher {
     });
   }
 
-  /** Bring the process set in line with the target; `force` spawns even when respawn is off (incr). */
+  /**
+   * Bring the process set in line with the target; `force` spawns even when respawn is off (incr).
+   * Always runs inside the queue, so a stop it decides on runs here directly (queueing it would let
+   * an already queued start/incr slip in before it).
+   */
   private async manage(force = false): Promise<void> {
     if (!this.running()) return;
-    if ((await this.pool.reconcile(force)) === "fatal") await this.doStop();
+    if ((await this.pool.reconcile(force)) !== "ok") await this.doStop();
   }
 
   private async diff(work: () => Promise<void>): Promise<ReloadResult> {

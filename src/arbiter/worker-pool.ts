@@ -87,8 +87,12 @@ export class WorkerPool {
 
   // ---- spawning ----
 
-  /** One management pass: max_age recycling, missing spawns (if respawn or `force`), surplus kills. */
-  async reconcile(force: boolean): Promise<"ok" | "fatal"> {
+  /**
+   * One management pass: max_age recycling, missing spawns (if respawn or `force`), surplus kills.
+   * "fatal": spawning gave up; "exhausted": respawn is off and no process remains (§9.3) — either
+   * way the caller stops the watcher.
+   */
+  async reconcile(force: boolean): Promise<"ok" | "fatal" | "exhausted"> {
     const cfg = this.host.config;
     if (cfg.max_age > 0) {
       const now = Date.now();
@@ -104,6 +108,8 @@ export class WorkerPool {
       const oldest = this.live().sort((a, b) => a.startedMs - b.startedMs).slice(0, surplus);
       await Promise.all(oldest.map((p) => this.stopOne(p)));
     }
+    // Processes stopped on purpose (kill, max_age) are not reported by onExit: the rule applies here.
+    if (!cfg.respawn && !force && !cfg.on_demand && cfg.numprocesses > 0 && this.procs.size === 0) return "exhausted";
     return "ok";
   }
 

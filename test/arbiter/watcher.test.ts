@@ -158,6 +158,33 @@ describe("Watcher respawn policy", () => {
     expect(watcher.status()).toBe("stopped");
   });
 
+  test("with respawn=false, killing every worker stops the watcher (stop event), as an exit does", async () => {
+    const { watcher, rec } = standaloneWatcher(wcfg({ name: "killed", cmd: "sleep 30", numprocesses: 2, respawn: false }));
+    await watcher.start();
+    await watcher.kill({ signum: 9 });
+    await rec.waitFor((e) => e.some((x) => x.topic === "watcher.killed.stop"), 3000);
+    expect(watcher.status()).toBe("stopped");
+    expect(watcher.pids()).toHaveLength(0);
+  });
+
+  test("with respawn=false, workers recycled by max_age are not replaced and the watcher stops", async () => {
+    const { watcher, rec } = standaloneWatcher(wcfg({ name: "aged1", cmd: "sleep 30", respawn: false, max_age: 0.3, max_age_variance: 0 }));
+    await watcher.start();
+    await Bun.sleep(500);
+    await watcher.manageProcesses();
+    await rec.waitFor((e) => e.some((x) => x.topic === "watcher.aged1.stop"), 3000);
+    expect(rec.of("spawn")).toHaveLength(1);
+    expect(watcher.status()).toBe("stopped");
+  });
+
+  test("with respawn=false, killing one of two workers leaves the watcher active", async () => {
+    const { watcher } = standaloneWatcher(wcfg({ name: "half", cmd: "sleep 30", numprocesses: 2, respawn: false }));
+    const [a, b] = (await watcher.start()).started;
+    await watcher.kill({ pid: a, signum: 9 });
+    expect(watcher.pids()).toEqual([b!]);
+    expect(watcher.status()).toBe("active");
+  });
+
   test("max_age recycles workers", async () => {
     const { watcher, rec } = standaloneWatcher(wcfg({ name: "aged", cmd: "sleep 30", max_age: 1, max_age_variance: 0 }));
     const [first] = (await watcher.start()).started;
