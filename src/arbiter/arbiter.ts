@@ -2,6 +2,7 @@
 // configuration changes, and runs housekeeping (max_age, on_demand sockets, orphan reaping).
 // It knows no wire: the protocol layer calls these methods and republishes `bus` events.
 
+import { Pause } from "./pause.ts";
 import type { CircusConfig, WatcherConfig } from "../config/types.ts";
 import { getLogger } from "../log.ts";
 import { isSubreaperOrInit, killProcessGroup, reapOrphans, umask } from "../os/process.ts";
@@ -52,6 +53,10 @@ export class Arbiter {
   private readonly watcherMap = new Map<string, Watcher>();
   private readonly queue = new SerialQueue();
   private housekeeping: ReturnType<typeof setInterval> | null = null;
+  /** Set by close(): nothing more is started. */
+  private closing = false;
+  /** The [circus] warmup_delay pause between watchers, cut short by close(). */
+  private readonly pause = new Pause();
   private onDemandPoll: ReturnType<typeof setInterval> | null = null;
   /** Last on-demand start per watcher: a socket nobody accepts must not trigger a start every poll. */
   private readonly onDemandStarts = new WeakMap<Watcher, number>();
@@ -134,6 +139,10 @@ export class Arbiter {
   /** Stop everything, write out what the workers left in their pipes, end housekeeping and close the sockets (daemon exit). */
   close(): Promise<void> {
     this.stopHousekeeping();
+    // Not queued: a start still spawning with warmup pauses gives up at once instead of finishing first.
+    this.closing = true;
+    this.pause.cut();
+    for (const w of this.watchers()) w.interruptForShutdown();
     return this.queue.run(async () => {
       await this.stopAll();
       await this.closeOutputs(this.watchers());
@@ -213,7 +222,7 @@ export class Arbiter {
             this.watcherMap.delete(w.name.toLowerCase());
             dropped.set(w.name.toLowerCase(), w);
           },
-          warmup: () => sleep(this.configValue.circus.warmup_delay * 1000),
+          warmup: () => this.pause.wait(this.configValue.circus.warmup_delay * 1000),
           commit: (cfg) => this.adopt(cfg),
         });
       } finally {
@@ -299,9 +308,10 @@ export class Arbiter {
   private async startAll(): Promise<void> {
     let first = true;
     for (const w of this.byPriority("desc")) {
+      if (this.closing) return;
       // on_demand watchers wait for their first connection.
       if (!w.config.autostart || w.config.on_demand) continue;
-      if (!first) await sleep(this.configValue.circus.warmup_delay * 1000);
+      if (!first) await this.pause.wait(this.configValue.circus.warmup_delay * 1000);
       first = false;
       await w.start();
     }
@@ -379,8 +389,4 @@ function namesSocket(cfg: WatcherConfig, name: string): boolean {
   const text = [cfg.cmd, ...(Array.isArray(cfg.args) ? cfg.args : [cfg.args ?? ""])].join(" ").toLowerCase();
   const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   return new RegExp(`circus\\.sockets\\.${escaped}(?![\\w.-])`).test(text);
-}
-
-function sleep(ms: number): Promise<void> {
-  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }

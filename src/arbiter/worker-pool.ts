@@ -2,6 +2,7 @@
 // (reap events, crash-loop backoff), stopping and signalling them. The watcher decides when (its state
 // machine and queue); the pool does the work and calls back through a small host interface.
 
+import { Pause } from "./pause.ts";
 import type { HookName, WatcherConfig } from "../config/types.ts";
 import { getLogger } from "../log.ts";
 import { epochSeconds, type WatcherEvent } from "./bus.ts";
@@ -38,6 +39,8 @@ export type SpawnOutcome = "ok" | "failed" | "refused";
 
 export class WorkerPool {
   private readonly procs = new Map<number, WorkerProcess>();
+  /** The warmup_delay pause between spawns, cut short when the daemon stops. */
+  private readonly warmupPause = new Pause();
   private readonly reaping = new Map<number, Promise<void>>();
   /** Consecutive failed starts (spawn errors and quick deaths), compared with max_retry. */
   private readonly retries: RetryBudget;
@@ -171,9 +174,14 @@ export class WorkerPool {
     return "ok";
   }
 
-  /** Wait warmup_delay, as between spawns. */
+  /** Wait warmup_delay, as between spawns; cutWarmup() ends the wait early. */
   warmup(): Promise<void> {
-    return sleep(this.host.config.warmup_delay * 1000);
+    return this.warmupPause.wait(this.host.config.warmup_delay * 1000);
+  }
+
+  /** End a pending warmup pause now (the daemon is stopping). */
+  cutWarmup(): void {
+    this.warmupPause.cut();
   }
 
   /** A fresh start: earlier failures no longer count against max_retry. */
@@ -295,8 +303,4 @@ const SPAWNS_BETWEEN_YIELDS = 16;
 
 function randomInt(max: number): number {
   return Math.floor(Math.random() * (Math.max(0, max) + 1));
-}
-
-function sleep(ms: number): Promise<void> {
-  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }

@@ -156,6 +156,17 @@ autostart = false
     expect(Bun.spawnSync(["pgrep", "-f", "sleep 1001"]).stdout.toString()).toBe("");
   }, 20000);
 
+  test("SIGTERM during a start with long warmup pauses stops at once instead of finishing the start", async () => {
+    const d = await startDaemon(sleepers(4, "warmup_delay = 4\n"), [], { wait: false });
+    running.push(d);
+    await waitFor(() => childrenOf(d.proc.pid).length === 1, 10000, "the first worker");
+    const started = performance.now();
+    d.proc.kill("SIGTERM");
+    expect(await d.proc.exited).toBe(0);
+    // Finishing the start first would take 3 more pauses of 4 s; only the stop of one worker remains.
+    expect(performance.now() - started).toBeLessThan(3000);
+  }, 30000);
+
   test("a daemon that cannot start its control channel removes the unix sockets it bound", async () => {
     const blocker = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     const dir = mkdtempSync(join(tmpdir(), "circus-failstart-"));
