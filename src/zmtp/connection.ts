@@ -224,7 +224,9 @@ export class Connection {
     if (!compatible(this.opts.socketType, type)) {
       const reason = `socket type ${type || "(none)"} cannot talk to ${this.opts.socketType}`;
       log.warning(`${this.label}: ${reason}; dropping peer`);
-      this.sendCommand("ERROR", new Uint8Array([reason.length, ...new TextEncoder().encode(reason)]));
+      // The reason's length is one byte: a long peer Socket-Type must not wrap it into a malformed ERROR.
+      const text = new TextEncoder().encode(reason).subarray(0, 255);
+      this.sendCommand("ERROR", new Uint8Array([text.length, ...text]));
       this.phase = Phase.Active; // let the ERROR out before closing
       this.flush();
       this.close();

@@ -95,6 +95,18 @@ describe("bad input", () => {
     await stillServes(router);
   });
 
+  test("a very long unknown Socket-Type still gets a well-formed ERROR whose reason fits its length byte", async () => {
+    const { router, port } = await server();
+    const raw = await rawPeer(port);
+    raw.handshake("X".repeat(400));
+    await droppedWithin(raw, 1000);
+    expect(raw.commands).toEqual(["READY", "ERROR"]);
+    const data = raw.commandData[1]!;
+    expect(data[0]).toBe(data.length - 1);
+    expect(new TextDecoder().decode(data.subarray(1))).toStartWith("socket type XXXX");
+    await stillServes(router);
+  });
+
   test("a libzmq SUB connecting to our ROUTER is refused and the ROUTER carries on", async () => {
     const { router } = await server();
     await pyZmq({ type: "SUB", connect: [router.endpoint!], subscribe: [""] });
