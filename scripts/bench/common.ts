@@ -81,3 +81,35 @@ export class BenchClient {
 }
 
 export const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
+
+/** The compiled daemon under test (`npm run build` first). */
+export const CIRCUS_BINARY = new URL("../../dist/circus", import.meta.url).pathname;
+
+export interface BenchDaemon {
+  proc: ReturnType<typeof Bun.spawn>;
+  client: BenchClient;
+  /** `quit` with waiting, then wait for the process. */
+  stop(): Promise<void>;
+}
+
+/** Write `[circus]` (free loopback ports) plus `watchers` into dir/circus.ini, start the daemon, wait for its first answer. */
+export async function startCircusDaemon(dir: string, watchers: string): Promise<BenchDaemon> {
+  const endpoint = `tcp://127.0.0.1:${freePort()}`;
+  const config = `${dir}/circus.ini`;
+  await Bun.write(
+    config,
+    `[circus]\nendpoint = ${endpoint}\npubsub_endpoint = tcp://127.0.0.1:${freePort()}\nmulticast_endpoint =\n\n${watchers}`,
+  );
+  const proc = Bun.spawn([CIRCUS_BINARY, "daemon", config, "--log-level", "warning"], { stdio: ["ignore", "inherit", "inherit"] });
+  const client = new BenchClient(endpoint);
+  await client.call("status");
+  return {
+    proc,
+    client,
+    async stop() {
+      await client.call("quit", { waiting: true }).catch(() => {});
+      await client.close();
+      await proc.exited;
+    },
+  };
+}

@@ -5,15 +5,13 @@
 //   - daemon CPU % with 1000 idle workers over 30 s
 // Run: bun scripts/bench/spawn.ts [--cpu-seconds 30] [--kills 200]   (builds nothing: run `npm run build` first)
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { startSupervisord } from "./supervisor.ts";
-import { BenchClient, childrenOf, commOf, cpuSeconds, fmt, freePort, percentile, rssMb, waitUntil } from "./common.ts";
+import { childrenOf, commOf, cpuSeconds, fmt, percentile, rssMb, startCircusDaemon, waitUntil } from "./common.ts";
 
-const ROOT = resolve(import.meta.dir, "../..");
-const BINARY = join(ROOT, "dist/circus");
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
@@ -82,28 +80,18 @@ async function bareSpawn(n: number): Promise<number> {
 }
 
 async function startCircus(dir: string, n: number, autostart: boolean): Promise<Subject> {
-  const endpoint = `tcp://127.0.0.1:${freePort()}`;
-  const config = join(dir, "circus.ini");
-  writeFileSync(
-    config,
-    `[circus]\nendpoint = ${endpoint}\npubsub_endpoint = tcp://127.0.0.1:${freePort()}\nmulticast_endpoint =\n\n` +
-      `[watcher:sleepers]\ncmd = sleep 3600\nnumprocesses = ${n}\nautostart = ${autostart}\ngraceful_timeout = 1\nwarmup_delay = 0\n`,
+  const daemon = await startCircusDaemon(
+    dir,
+    `[watcher:sleepers]\ncmd = sleep 3600\nnumprocesses = ${n}\nautostart = ${autostart}\ngraceful_timeout = 1\nwarmup_delay = 0\n`,
   );
-  const proc = Bun.spawn([BINARY, "daemon", config, "--log-level", "warning"], { stdio: ["ignore", "inherit", "inherit"] });
-  const client = new BenchClient(endpoint);
-  await client.call("status");
   return {
     name: "circus",
-    pid: proc.pid,
+    pid: daemon.proc.pid,
     // The watcher already wants n processes but was not autostarted: one `start` (waiting) spawns them all.
     async scaleTo() {
-      await client.call("start", { name: "sleepers", waiting: true });
+      await daemon.client.call("start", { name: "sleepers", waiting: true });
     },
-    async stop() {
-      await client.call("quit", { waiting: true }).catch(() => {});
-      await client.close();
-      await proc.exited;
-    },
+    stop: () => daemon.stop(),
   };
 }
 

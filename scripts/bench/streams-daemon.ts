@@ -6,13 +6,11 @@
 // Run: bun scripts/build.ts && bun scripts/bench/streams-daemon.ts [--mib 1024] [--max-mb 100]
 
 import { startSupervisord } from "./supervisor.ts";
-import { closeSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { BenchClient, childrenOf, cpuSeconds, fmt, freePort, rssMb } from "./common.ts";
+import { join } from "node:path";
+import { childrenOf, cpuSeconds, fmt, rssMb, startCircusDaemon } from "./common.ts";
 
-const ROOT = resolve(import.meta.dir, "../..");
-const BINARY = join(ROOT, "dist/circus");
 const WORKER = join(import.meta.dir, "streams.ts");
 const LINE = 100;
 const DIGITS = 12;
@@ -38,29 +36,20 @@ interface Subject {
 }
 
 async function startCircus(dir: string): Promise<Subject> {
-  const endpoint = `tcp://127.0.0.1:${freePort()}`;
-  const config = join(dir, "circus.ini");
-  writeFileSync(
-    config,
-    `[circus]\nendpoint = ${endpoint}\npubsub_endpoint = tcp://127.0.0.1:${freePort()}\nmulticast_endpoint =\n\n` +
-      `[watcher:writer]\ncmd = ${workerCmd}\nautostart = false\nrespawn = false\n` +
+  const daemon = await startCircusDaemon(
+    dir,
+    `[watcher:writer]\ncmd = ${workerCmd}\nautostart = false\nrespawn = false\n` +
       `stdout_stream.class = FileStream\nstdout_stream.filename = ${dir}/app.log\n` +
       `stdout_stream.max_bytes = ${MAX_BYTES}\nstdout_stream.backup_count = ${BACKUPS}\n`,
   );
-  const proc = Bun.spawn([BINARY, "daemon", config, "--log-level", "warning"], { stdio: ["ignore", "inherit", "inherit"] });
-  const client = new BenchClient(endpoint);
-  await client.call("status");
+  const { client } = daemon;
   return {
     name: "circus",
-    pid: proc.pid,
+    pid: daemon.proc.pid,
     start: async () => void (await client.call("start", { name: "writer" })),
     // `stopped` comes after the reap, which waits until the pipe is read to EOF and written.
     finished: async () => (await client.call("status", { name: "writer" })).status === "stopped",
-    async stop() {
-      await client.call("quit", { waiting: true }).catch(() => {});
-      await client.close();
-      await proc.exited;
-    },
+    stop: () => daemon.stop(),
   };
 }
 
