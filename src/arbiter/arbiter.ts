@@ -170,12 +170,25 @@ export class Arbiter {
       await this.closeOutputs(old);
       this.socketRegistry.closeAll();
       this.watcherMap.clear();
-      this.adopt(config);
-      this.socketRegistry = await SocketRegistry.bindAll(config.sockets);
+      const running = this.configValue;
       // A rebuilt watcher keeps its tail buffer: `logs` still shows what came before the restart.
       const previous = new Map(old.map((w) => [w.name.toLowerCase(), w.output]));
-      for (const cfg of config.watchers) await this.insert(cfg, previous.get(cfg.name.toLowerCase()));
-      await this.startAll();
+      const rebuild = async (next: CircusConfig) => {
+        this.adopt(next);
+        this.socketRegistry = await SocketRegistry.bindAll(next.sockets);
+        for (const cfg of next.watchers) await this.insert(cfg, previous.get(cfg.name.toLowerCase()));
+        await this.startAll();
+      };
+      try {
+        await rebuild(config);
+      } catch (err) {
+        // The new config cannot run (a socket will not bind): bring the old one back rather than leave
+        // the daemon empty, and let the caller see why.
+        log.error(`restart failed, going back to the running config: ${(err as Error).message}`);
+        this.watcherMap.clear();
+        await rebuild(running);
+        throw err;
+      }
     });
   }
 

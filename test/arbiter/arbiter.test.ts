@@ -203,6 +203,24 @@ describe("Arbiter ordering and responsiveness", () => {
     expect(arbiter.sockets()).toHaveLength(1);
   });
 
+  test("a restart whose new config cannot bind its sockets fails and brings the running config back", async () => {
+    const holder = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const { arbiter } = await make([{ name: "r", cmd: "sleep 30" }], [socketCfg("s")]);
+      await arbiter.start();
+      const next = structuredClone(arbiter.config);
+      next.sockets = [socketCfg("taken", { port: holder.port })];
+      next.watchers = [wcfg({ name: "other", cmd: "sleep 31" })];
+      await expect(arbiter.restart(next)).rejects.toThrow(/EADDRINUSE/);
+      expect(arbiter.watchers().map((w) => w.name)).toEqual(["r"]);
+      expect(arbiter.getWatcher("r")!.status()).toBe("active");
+      expect(arbiter.getWatcher("r")!.pids()).toHaveLength(1);
+      expect(arbiter.sockets().map((x) => x.name)).toEqual(["s"]);
+    } finally {
+      holder.stop(true);
+    }
+  });
+
   test("reload reloads every watcher", async () => {
     const { arbiter, rec } = await make([{ name: "x", cmd: "sleep 30" }, { name: "y", cmd: "sleep 30" }]);
     await arbiter.start();
