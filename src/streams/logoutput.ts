@@ -30,13 +30,26 @@ function make(write: (line: string) => void, reopen: () => void, close: () => Pr
   return Object.assign((line: string) => write(line), { reopen, close });
 }
 
+/** Bytes of daemon log lines held for a blocked stdout/stderr before new lines are dropped. */
+export const LOG_BACKLOG_CAP = 8 * 1024 * 1024;
+
 /** Open `-`/`stdout`, `stderr`, `syslog://host[:port][?facility]`, `syslog:///socket[?facility]` or a file path. */
 export async function openLogOutput(spec: string, options: { cwd?: string; format?: string } = {}): Promise<LogOutput> {
   const format = options.format ? formatter(options.format) : (line: string) => line;
   const text = spec.trim();
   if (text === "" || text === "-" || text === "stdout" || text === "stderr") {
     const queue = fdQueue(text === "stderr" ? 2 : 1);
-    return make((line) => queue.push(encoder.encode(format(line) + "\n")), () => {}, () => queue.barrier());
+    let dropped = 0;
+    const push = (line: string) => {
+      // A stdout nobody reads must not grow the daemon's memory: past the cap, lines are counted, not kept.
+      if (queue.backlog > LOG_BACKLOG_CAP) return void dropped++;
+      if (dropped > 0) {
+        queue.push(encoder.encode(`[circus: ${dropped} log lines dropped while the output was blocked]\n`));
+        dropped = 0;
+      }
+      queue.push(encoder.encode(format(line) + "\n"));
+    };
+    return make(push, () => {}, () => queue.barrier());
   }
   if (text.startsWith("syslog://")) return openSyslog(text);
   const path = resolve(options.cwd ?? process.cwd(), text);

@@ -94,3 +94,24 @@ describe("loadLoggerConfig", () => {
     await expect(loadLoggerConfig(join(dir, "b.json"))).rejects.toThrow(/"level": "loud" is not one of/);
   });
 });
+
+describe("daemon log to a blocked stdout", () => {
+  test("lines beyond an 8 MiB backlog are dropped and counted, not kept in memory", async () => {
+    const script = `
+      import { openLogOutput, LOG_BACKLOG_CAP } from ${JSON.stringify(join(import.meta.dir, "../../src/streams/logoutput.ts"))};
+      import { fdQueue } from ${JSON.stringify(join(import.meta.dir, "../../src/streams/console.ts"))};
+      const out = await openLogOutput("-");
+      const line = "x".repeat(199);
+      for (let i = 0; i < 100000; i++) out(line); // 20 MB, and nobody reads our stdout
+      const backlog = fdQueue(1).backlog;
+      process.stderr.write(JSON.stringify({ backlog, cap: LOG_BACKLOG_CAP }) + "\\n");
+      process.exit(0);
+    `;
+    const proc = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "pipe" });
+    const [err, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    expect(code).toBe(0);
+    const { backlog, cap } = JSON.parse(err.trim());
+    expect(backlog).toBeLessThanOrEqual(cap + 200);
+    expect(backlog).toBeGreaterThan(cap - 200);
+  });
+});
