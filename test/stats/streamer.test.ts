@@ -1,8 +1,11 @@
 // `circus stats` against a real daemon: the stat.* stream as a pyzmq SUB sees it.
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { freePort, type RunningDaemon } from "../helpers/daemon.ts";
-import { killAllPeers } from "../helpers/peers.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { freePort, ROOT, type RunningDaemon } from "../helpers/daemon.ts";
+import { killAllPeers, spawnPeer } from "../helpers/peers.ts";
+import { fakeSshDir, removeFakeSshDirs } from "../helpers/fake-ssh.ts";
 import { last, MB50, parseHuman, startLoadedDaemon, startStreamer, statSubscriber, statsWatcherSection } from "./helpers.ts";
 
 let d: RunningDaemon & { webPort: number };
@@ -113,4 +116,34 @@ describe("circus stats", () => {
     streamer.proc.kill("SIGTERM");
     expect(await Promise.race([streamer.proc.exited, Bun.sleep(5000).then(() => "hung")])).toBe(0);
   }, 20_000);
+
+  test("over --ssh it reaches the daemon through ssh tunnels and still streams", async () => {
+    const own = `tcp://127.0.0.1:${freePort()}`;
+    const { dir, log } = fakeSshDir();
+    spawnPeer(
+      [
+        "env",
+        `PATH=${dir}:${process.env.PATH}`,
+        `FAKE_SSH_LOG=${log}`,
+        process.execPath,
+        join(ROOT, "test/fixtures/stats-entry.ts"),
+        "--endpoint", d.endpoint,
+        "--pubsub", d.pubsub,
+        "--statspoint", own,
+        "--ssh", "ops@gateway",
+      ],
+      "circus stats --ssh",
+    );
+    const { seen, stop } = await statSubscriber(own);
+    try {
+      const busy = (await pidsOf("busy"))[0]!;
+      await waitUntil(() => seen.some((m) => m.topic === `stat.busy.${busy}`), 15_000, "per-pid stats through the tunnel");
+      const argv = readFileSync(log, "utf8").split("\n");
+      expect(argv).toContain("-N");
+      expect(argv).toContain("ops@gateway");
+    } finally {
+      stop();
+      removeFakeSshDirs();
+    }
+  }, 30_000);
 });
