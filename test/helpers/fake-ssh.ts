@@ -43,7 +43,11 @@ export function fakeSshDir(): { dir: string; log: string } {
   return { dir, log: join(dir, "argv") };
 }
 
-/** Remove every directory fakeSshDir made. */
+/** Kill the fake ssh processes of every directory fakeSshDir made, and remove the directories. */
 export function removeFakeSshDirs(): void {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const d of dirs.splice(0)) {
+    // A tool killed with SIGKILL cannot end its tunnel: end the fake ssh processes started from here.
+    Bun.spawnSync(["pkill", "-f", d]);
+    rmSync(d, { recursive: true, force: true });
+  }
 }
