@@ -78,10 +78,14 @@ export class Controller {
     if (!this.socket.send(envelope)) log.debug("reply dropped: client gone");
   }
 
+  /** Stop serving; replies already sent (the `quit` reply among them) get up to a second to reach their clients. */
   async close(): Promise<void> {
-    await this.socket.close();
+    await this.socket.close({ lingerMs: REPLY_LINGER_MS });
   }
 }
+
+/** How long a closing controller waits for queued replies to be written. */
+const REPLY_LINGER_MS = 1000;
 
 /** Restrict an ipc socket file to its owner (and hand it to `endpoint_owner`); tcp endpoints are left alone. */
 export function secureIpcFile(endpoint: string, options: ControllerOptions): void {

@@ -136,6 +136,19 @@ export class Connection {
     this.afterAppend();
   }
 
+  /**
+   * Close once everything queued has been written, or after `lingerMs` (libzmq's ZMQ_LINGER): a reply
+   * sent just before a shutdown still reaches its peer.
+   */
+  async closeAfterFlush(lingerMs: number): Promise<void> {
+    this.flush();
+    const deadline = Date.now() + lingerMs;
+    while (this.phase === Phase.Active && (this.pending.length > 0 || this.corkLen > 0) && Date.now() < deadline) {
+      await Bun.sleep(5);
+    }
+    this.close();
+  }
+
   /** Close politely (pending output is abandoned, as with LINGER 0). */
   close(): void {
     if (this.phase === Phase.Closed) return;

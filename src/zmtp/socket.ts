@@ -122,13 +122,17 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
     }
   }
 
-  /** Stop listening and connecting and drop every peer; unsent messages are discarded (LINGER 0). */
-  async close(): Promise<void> {
+  /**
+   * Stop listening and connecting and drop every peer. Unsent messages are discarded (LINGER 0) unless
+   * `lingerMs` is given: then each peer gets up to that long to receive what was already sent.
+   */
+  async close(options: { lingerMs?: number } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const b of this.bindings) b.close();
+    const linger = options.lingerMs ?? 0;
+    for (const b of this.bindings) b.close(linger === 0);
     for (const d of this.dialers) d.close();
-    for (const c of [...this.all]) c.close();
+    await Promise.all([...this.all].map((c) => (linger > 0 ? c.closeAfterFlush(linger) : c.close())));
     for (const w of this.waiters.splice(0)) w.reject(new SocketClosedError());
     // Let close callbacks run so a following bind to the same address succeeds.
     await Promise.resolve();

@@ -52,7 +52,8 @@ function handlers(make: ConnectionFactory, label: () => string): SocketHandler<S
 /** A bound endpoint; `endpoint` is the resolved address (real port, `ipc://` path as given). */
 export interface Binding {
   readonly endpoint: string;
-  close(): void;
+  /** Stop listening; with `closeConnections` false, accepted connections stay open (linger). */
+  close(closeConnections?: boolean): void;
 }
 
 /** Listen on `text`; every accepted socket gets a Connection from `make`. */
@@ -83,9 +84,10 @@ export async function listen(text: string, make: ConnectionFactory): Promise<Bin
   log.debug(`bound ${endpoint}`);
   return {
     endpoint,
-    close() {
-      // For ipc, Bun's stop() also unlinks the socket file, as libzmq does on close.
-      listener.stop(true);
+    close(closeConnections = true) {
+      // For ipc, Bun's stop() also unlinks the socket file, as libzmq does on close. Lingering
+      // connections are left open here and closed by their owner once flushed.
+      listener.stop(closeConnections);
     },
   };
 }

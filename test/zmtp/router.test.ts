@@ -73,6 +73,20 @@ describe("ROUTER", () => {
     expect(got[3]!.every((b) => b === 3)).toBe(true);
   });
 
+  test("close with lingerMs delivers an 8 MiB reply already sent; without it the reply would be cut", async () => {
+    const r = new RouterSocket();
+    const ep = await r.bind("tcp://127.0.0.1:0");
+    const d = track(new DealerSocket());
+    d.connect(ep);
+    d.send(["hi"]);
+    const [id] = await recvWithin(r);
+    const big = new Uint8Array(8 * 1024 * 1024).fill(97);
+    r.send([id!, big]);
+    await r.close({ lingerMs: 5000 });
+    const [body] = await recvWithin(d, 5000);
+    expect(body!.length).toBe(big.length);
+  });
+
   test("drops replies to an unknown routing id silently", async () => {
     const r = track(new RouterSocket());
     await r.bind("tcp://127.0.0.1:0");

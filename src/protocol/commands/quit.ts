@@ -12,8 +12,9 @@ export const quit: Command<Record<string, never>> = {
   validate: () => ({}),
   async execute(ctx, _props, waiting) {
     if (waiting) await settle(ctx.arbiter.stop(), true, "quit");
-    // The daemon closes this socket while exiting: let the reply go out first.
-    setTimeout(() => void ctx.quit(), 20);
+    // After this turn of the event loop, so the reply is queued before the daemon closes the control
+    // socket (which lingers until queued replies are written).
+    setImmediate(() => void ctx.quit());
   },
   format: () => "ok",
 };
