@@ -89,8 +89,9 @@ export interface WatcherConfig {
   source: SourceLocation | null;
 }
 
-export type SocketFamily = "AF_INET" | "AF_INET6" | "AF_UNIX";
-export type SocketType = "SOCK_STREAM" | "SOCK_DGRAM" | "SOCK_RAW" | "SOCK_RDM" | "SOCK_SEQPACKET";
+// One definition of the socket families and types: the ones src/os can bind.
+import type { SocketFamily, SocketType } from "../os/sockets.ts";
+export type { SocketFamily, SocketType };
 
 export interface SocketConfig {
   /** Lower-cased section name. */

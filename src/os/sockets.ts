@@ -59,7 +59,8 @@ const O_NONBLOCK = 0o4000;
 const POLLIN = 0x1;
 const POLLERR = 0x8;
 const POLLHUP = 0x10;
-const UNIX_PATH_MAX = 108;
+/** sun_path size in struct sockaddr_un. */
+export const UNIX_PATH_MAX = 108;
 
 interface InetAddress {
   family: "AF_INET" | "AF_INET6";
@@ -248,14 +249,19 @@ function bindInet(fd: number, inet: InetAddress, host: string, port: number): vo
   }
 }
 
-function bindUnix(fd: number, path: string, mask: number): void {
-  const c = libc();
+/** A `struct sockaddr_un` for `path` and its length (paths checked against UNIX_PATH_MAX by the caller). */
+export function sockaddrUn(path: string): { addr: Uint8Array; length: number } {
   const bytes = Buffer.from(path, "utf8");
   const addr = new Uint8Array(2 + UNIX_PATH_MAX);
   new DataView(addr.buffer).setUint16(0, FAMILY.AF_UNIX, true);
   addr.set(bytes, 2);
   // Abstract names are length-delimited; filesystem paths include their NUL terminator.
-  const length = 2 + bytes.length + (path.startsWith("\0") ? 0 : 1);
+  return { addr, length: 2 + bytes.length + (path.startsWith("\0") ? 0 : 1) };
+}
+
+function bindUnix(fd: number, path: string, mask: number): void {
+  const c = libc();
+  const { addr, length } = sockaddrUn(path);
   const previous = c.umask(mask);
   try {
     if (c.bind(fd, addr, length) !== 0) throw new OsError("bind", errno(), path);

@@ -4,13 +4,13 @@
 import { dlopen, type Library } from "bun:ffi";
 import { errno, libc } from "./libc.ts";
 import { OsError } from "./errors.ts";
+import { sockaddrUn, UNIX_PATH_MAX } from "./sockets.ts";
 
 const AF_UNIX = 1;
 const SOCK_DGRAM = 2;
 const SOCK_CLOEXEC = 0o2000000;
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
-const UNIX_PATH_MAX = 108;
 
 const EXTRA = { sendto: { args: ["i32", "ptr", "u64", "i32", "ptr", "u32"], returns: "i64" } } as const;
 let extra: Library<typeof EXTRA>["symbols"] | null = null;
@@ -39,12 +39,8 @@ export class UnixDatagramSender {
 
   /** Open a socket that sends to `path`; throws OsError when the socket cannot be created. */
   constructor(readonly path: string) {
-    const bytes = Buffer.from(path, "utf8");
-    if (bytes.length >= UNIX_PATH_MAX) throw new OsError("sendto", 36, path);
-    this.addr = new Uint8Array(2 + UNIX_PATH_MAX);
-    new DataView(this.addr.buffer).setUint16(0, AF_UNIX, true);
-    this.addr.set(bytes, 2);
-    this.addrLength = 2 + bytes.length + 1;
+    if (Buffer.byteLength(path) >= UNIX_PATH_MAX) throw new OsError("sendto", 36, path);
+    ({ addr: this.addr, length: this.addrLength } = sockaddrUn(path));
     const fd = libc().socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) throw new OsError("socket", errno(), "AF_UNIX SOCK_DGRAM");
     this.fd = fd;
