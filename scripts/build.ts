@@ -18,7 +18,14 @@ const TARGETS = ["linux-x64", "linux-arm64", "linux-x64-musl", "linux-arm64-musl
 // --splitting: each lazily imported tool is its own chunk, so the node:* modules the CLI clients use
 // (readline, net, fs) load only with them; in one bundle they are hoisted and cost the daemon ~3 MB RSS.
 // Measured and left out: --compile-exec-argv=--smol (no change) and --bytecode (−0.4 MB, +3 MB binary).
-export const COMPILE_FLAGS = ["--compile", "--minify", "--sourcemap=none", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--splitting"];
+export const COMPILE_FLAGS = [
+  "--compile",
+  "--minify",
+  "--sourcemap=none",
+  "--no-compile-autoload-dotenv",
+  "--no-compile-autoload-bunfig",
+  "--splitting",
+];
 
 /** Compile `entryFile` to `outfile`; returns false (after bun printed why) when the build fails. */
 export function compile(entryFile: string, outfile: string, target?: string, cwd = root): boolean {

@@ -5,7 +5,15 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Arbiter, CircusClient, Watcher, createArbiter, loadConfig, startControlServer, type ControlServer } from "../src/index.ts";
+import {
+  Arbiter,
+  CircusClient,
+  Watcher,
+  createArbiter,
+  loadConfig,
+  startControlServer,
+  type ControlServer,
+} from "../src/index.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

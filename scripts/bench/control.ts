@@ -51,8 +51,16 @@ while True:
     s.send_multipart([ident, json.dumps({"status": "ok", "time": time.time(), "id": req.get("id"), "watchers": ["sleepers"]}).encode()])
 `;
 
-async function pyClient(endpoint: string, command: string, props: object, n: number): Promise<{ median: number; p99: number }> {
-  const proc = Bun.spawn(["/usr/bin/python3", "-c", PY_CLIENT, endpoint, command, JSON.stringify(props), String(n)], { stdout: "pipe", stderr: "inherit" });
+async function pyClient(
+  endpoint: string,
+  command: string,
+  props: object,
+  n: number,
+): Promise<{ median: number; p99: number }> {
+  const proc = Bun.spawn(["/usr/bin/python3", "-c", PY_CLIENT, endpoint, command, JSON.stringify(props), String(n)], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
   const text = await new Response(proc.stdout).text();
   await proc.exited;
   return JSON.parse(text);
@@ -70,11 +78,16 @@ writeFileSync(
 // First answer after exec, with a small config (one watcher of 2 workers): a DEALER of ours, already
 // connecting every 5 ms, asks `status` until the daemon answers.
 const { DealerSocket } = await import("../../src/zmtp/index.ts");
-async function firstAnswerMs(configPath: string, controlEndpoint: string): Promise<{ ms: number; proc: ReturnType<typeof Bun.spawn> }> {
+async function firstAnswerMs(
+  configPath: string,
+  controlEndpoint: string,
+): Promise<{ ms: number; proc: ReturnType<typeof Bun.spawn> }> {
   const probe = new DealerSocket({ reconnectInterval: 5 });
   probe.connect(controlEndpoint);
   const start = performance.now();
-  const proc = Bun.spawn([BINARY, "daemon", configPath, "--log-level", "warning"], { stdio: ["ignore", "inherit", "inherit"] });
+  const proc = Bun.spawn([BINARY, "daemon", configPath, "--log-level", "warning"], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   for (;;) {
     probe.send([JSON.stringify({ id: "first", command: "status", properties: {} })]);
     if (await probe.receive(10).catch(() => null)) break;
@@ -124,8 +137,18 @@ rmSync(dir, { recursive: true, force: true });
 
 console.log(`| metric | circus | bare pyzmq ROUTER echo | ratio |`);
 console.log(`|---|---|---|---|`);
-console.log(`| \`list\` round trip, median (${CALLS} calls) | ${fmt(listLat.median)} µs | ${fmt(echoLat.median)} µs | ${fmt(listLat.median / echoLat.median, 2)} |`);
-console.log(`| \`list\` round trip, p99 | ${fmt(listLat.p99)} µs | ${fmt(echoLat.p99)} µs | ${fmt(listLat.p99 / echoLat.p99, 2)} |`);
-console.log(`| \`list sleepers\` with 500 processes, median / p99 (1000 calls) | ${fmt(list500.median)} / ${fmt(list500.p99)} µs | | |`);
-console.log(`| exec of \`circus daemon\` → first \`status\` reply, 2 workers (median of 5) | ${fmt(firstAnswer)} ms | | |`);
-console.log(`| exec of \`circus daemon\` → first \`status\` reply while starting 500 workers | ${fmt(firstAnswer500)} ms | | |`);
+console.log(
+  `| \`list\` round trip, median (${CALLS} calls) | ${fmt(listLat.median)} µs | ${fmt(echoLat.median)} µs | ${fmt(listLat.median / echoLat.median, 2)} |`,
+);
+console.log(
+  `| \`list\` round trip, p99 | ${fmt(listLat.p99)} µs | ${fmt(echoLat.p99)} µs | ${fmt(listLat.p99 / echoLat.p99, 2)} |`,
+);
+console.log(
+  `| \`list sleepers\` with 500 processes, median / p99 (1000 calls) | ${fmt(list500.median)} / ${fmt(list500.p99)} µs | | |`,
+);
+console.log(
+  `| exec of \`circus daemon\` → first \`status\` reply, 2 workers (median of 5) | ${fmt(firstAnswer)} ms | | |`,
+);
+console.log(
+  `| exec of \`circus daemon\` → first \`status\` reply while starting 500 workers | ${fmt(firstAnswer500)} ms | | |`,
+);

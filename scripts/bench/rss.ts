@@ -55,7 +55,10 @@ ${SPAWN}`,
     name: "+ config load (src/config)",
     code: `setInterval(() => {}, 1 << 30);\n${BARE_ZMTP}\nimport { loadConfig } from ${src("config/load.ts")};\nawait loadConfig(process.argv[2]!);\n${SPAWN}`,
   },
-  { name: "+ arbiter running the 10 workers (streams)", code: `setInterval(() => {}, 1 << 30);\n${BARE_ZMTP}\n${ARBITER}` },
+  {
+    name: "+ arbiter running the 10 workers (streams)",
+    code: `setInterval(() => {}, 1 << 30);\n${BARE_ZMTP}\n${ARBITER}`,
+  },
   {
     name: "+ control server (instead of bare ROUTER/PUB)",
     code: `setInterval(() => {}, 1 << 30);\n${ARBITER}
@@ -121,10 +124,19 @@ const kill = async (pid: number) => {
 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function measure(name: string, argv: () => string[], workers = WORKERS, stop: (pid: number) => Promise<void> = kill): Promise<Memory> {
+async function measure(
+  name: string,
+  argv: () => string[],
+  workers = WORKERS,
+  stop: (pid: number) => Promise<void> = kill,
+): Promise<Memory> {
   const runs: Memory[] = [];
   for (let i = 0; i < RUNS; i++) runs.push(await measureOnce(argv(), workers, stop));
-  const m = { rss: median(runs.map((r) => r.rss)), anon: median(runs.map((r) => r.anon)), file: median(runs.map((r) => r.file)) };
+  const m = {
+    rss: median(runs.map((r) => r.rss)),
+    anon: median(runs.map((r) => r.anon)),
+    file: median(runs.map((r) => r.file)),
+  };
   process.stderr.write(`[rss bench] ${name}: VmRSS ${runs.map((r) => fmt(r.rss)).join(" / ")} MB\n`);
   return m;
 }
@@ -142,12 +154,18 @@ try {
     if (ONLY !== null && !layer.name.includes(ONLY)) continue;
     const entry = join(DIR, `layer${i}.ts`);
     const binary = join(DIR, `layer${i}`);
-    writeFileSync(entry, layer.code ?? `import { main } from ${src("main.ts")};\nprocess.exit(await main("circus", process.argv.slice(2)));\n`);
+    writeFileSync(
+      entry,
+      layer.code ??
+        `import { main } from ${src("main.ts")};\nprocess.exit(await main("circus", process.argv.slice(2)));\n`,
+    );
     if (!compile(entry, binary)) throw new Error(`could not compile ${entry}`);
     const argv = () => {
       const [control, pubsub] = endpoints();
       const config = writeConfig(DIR, control, pubsub);
-      return layer.code === null ? [binary, "daemon", config, "--log-level", "warning"] : [binary, config, control, pubsub];
+      return layer.code === null
+        ? [binary, "daemon", config, "--log-level", "warning"]
+        : [binary, config, control, pubsub];
     };
     rows.push({ name: layer.name, m: await measure(layer.name, argv, i === 0 ? 0 : WORKERS) });
   }
@@ -162,7 +180,10 @@ try {
       `[program:sleepers]\ncommand=sleep 3600\nprocess_name=%(program_name)s_%(process_num)04d\nnumprocs=${WORKERS}\n` +
       `autostart=true\nautorestart=true\nstartsecs=0\nstopwaitsecs=1\nstdout_logfile=NONE\nstderr_logfile=NONE\n`,
   );
-  rows.push({ name: "Debian supervisor (Python)", m: await measure("supervisor", () => ["supervisord", "-c", supervisorConf]) });
+  rows.push({
+    name: "Debian supervisor (Python)",
+    m: await measure("supervisor", () => ["supervisord", "-c", supervisorConf]),
+  });
 } catch (error) {
   if (!(error instanceof Done)) throw error;
 } finally {
@@ -176,7 +197,8 @@ console.log("| process | VmRSS | RssAnon | RssFile | Δ VmRSS |");
 console.log("|---|---|---|---|---|");
 let previous: number | null = null;
 for (const { name, m } of rows) {
-  const delta = previous === null || name.startsWith("Debian") ? "" : `${m.rss - previous >= 0 ? "+" : ""}${fmt(m.rss - previous)}`;
+  const delta =
+    previous === null || name.startsWith("Debian") ? "" : `${m.rss - previous >= 0 ? "+" : ""}${fmt(m.rss - previous)}`;
   console.log(`| ${name} | ${fmt(m.rss)} | ${fmt(m.anon)} | ${fmt(m.file)} | ${delta} |`);
   previous = m.rss;
 }

@@ -48,10 +48,15 @@ async function respawnLatencies(subject: Subject, kills: number): Promise<number
     const victim = before.reduce((a, b) => (startTicks(a) <= startTicks(b) ? a : b));
     const t0 = performance.now();
     process.kill(victim, "SIGKILL");
-    await waitUntil(() => {
-      const now = sleepersOf(subject.pid);
-      return now.length === before.length && !now.includes(victim);
-    }, 20000, `respawn in ${subject.name}`, 0);
+    await waitUntil(
+      () => {
+        const now = sleepersOf(subject.pid);
+        return now.length === before.length && !now.includes(victim);
+      },
+      20000,
+      `respawn in ${subject.name}`,
+      0,
+    );
     out.push(performance.now() - t0);
   }
   return out.sort((a, b) => a - b);
@@ -162,16 +167,48 @@ const circus = await measure("circus", startCircus);
 const supervisor = await measure("supervisor", startSupervisor);
 
 const rows: Row[] = [
-  { metric: "100 workers running after one request", circus: circus.spawn100!, supervisor: supervisor.spawn100!, unit: "ms" },
-  { metric: "1000 workers running after one request", circus: circus.spawn1000!, supervisor: supervisor.spawn1000!, unit: "ms" },
-  { metric: `respawn after SIGKILL, p50 (${KILLS} kills)`, circus: circus.p50!, supervisor: supervisor.p50!, unit: "ms", digits: 2 },
-  { metric: `respawn after SIGKILL, p99 (${KILLS} kills)`, circus: circus.p99!, supervisor: supervisor.p99!, unit: "ms", digits: 2 },
+  {
+    metric: "100 workers running after one request",
+    circus: circus.spawn100!,
+    supervisor: supervisor.spawn100!,
+    unit: "ms",
+  },
+  {
+    metric: "1000 workers running after one request",
+    circus: circus.spawn1000!,
+    supervisor: supervisor.spawn1000!,
+    unit: "ms",
+  },
+  {
+    metric: `respawn after SIGKILL, p50 (${KILLS} kills)`,
+    circus: circus.p50!,
+    supervisor: supervisor.p50!,
+    unit: "ms",
+    digits: 2,
+  },
+  {
+    metric: `respawn after SIGKILL, p99 (${KILLS} kills)`,
+    circus: circus.p99!,
+    supervisor: supervisor.p99!,
+    unit: "ms",
+    digits: 2,
+  },
   { metric: "idle daemon RSS, 10 workers", circus: circus.rss!, supervisor: supervisor.rss!, unit: "MB" },
-  { metric: `daemon CPU, 1000 idle workers, ${CPU_SECONDS} s`, circus: circus.cpu!, supervisor: supervisor.cpu!, unit: "%", digits: 2 },
+  {
+    metric: `daemon CPU, 1000 idle workers, ${CPU_SECONDS} s`,
+    circus: circus.cpu!,
+    supervisor: supervisor.cpu!,
+    unit: "%",
+    digits: 2,
+  },
 ];
-console.log(`100 bare Bun.spawn (posix_spawn) calls until all exec'd: ${fmt(bare)} ms; circus/bare = ${fmt(circus.spawn100! / bare, 2)}x\n`);
+console.log(
+  `100 bare Bun.spawn (posix_spawn) calls until all exec'd: ${fmt(bare)} ms; circus/bare = ${fmt(circus.spawn100! / bare, 2)}x\n`,
+);
 console.log("| metric | circus | supervisor | circus / supervisor |");
 console.log("|---|---|---|---|");
 for (const r of rows) {
-  console.log(`| ${r.metric} | ${fmt(r.circus, r.digits)} ${r.unit} | ${fmt(r.supervisor, r.digits)} ${r.unit} | ${fmt(r.circus / r.supervisor, 2)} |`);
+  console.log(
+    `| ${r.metric} | ${fmt(r.circus, r.digits)} ${r.unit} | ${fmt(r.supervisor, r.digits)} ${r.unit} | ${fmt(r.circus / r.supervisor, 2)} |`,
+  );
 }

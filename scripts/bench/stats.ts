@@ -44,7 +44,11 @@ writeFileSync(
     `[watcher:a]\ncmd = sleep 3600\nnumprocesses = ${half}\n\n[watcher:b]\ncmd = sleep 3600\nnumprocesses = ${WORKERS - half}\n`,
 );
 
-const daemon = Bun.spawn([...circus, "daemon", join(dir, "circus.ini")], { cwd: dir, stdout: "ignore", stderr: "ignore" });
+const daemon = Bun.spawn([...circus, "daemon", join(dir, "circus.ini")], {
+  cwd: dir,
+  stdout: "ignore",
+  stderr: "ignore",
+});
 const client = new CircusClient({ endpoint, timeoutMs: 10_000 });
 let streamer: ReturnType<typeof Bun.spawn> | null = null;
 try {
@@ -64,14 +68,29 @@ try {
     const s = performance.now();
     const r = await client.call("stats", { name: "a" });
     times.push(performance.now() - s);
-    if (Object.keys(r.info as object).length !== half) throw new Error(`stats a: ${Object.keys(r.info as object).length} infos`);
+    if (Object.keys(r.info as object).length !== half)
+      throw new Error(`stats a: ${Object.keys(r.info as object).length} infos`);
   }
   times.sort((x, y) => x - y);
 
-  streamer = Bun.spawn([process.execPath, join(ROOT, "test/fixtures/stats-entry.ts"), "--endpoint", endpoint, "--pubsub", pubsub, "--statspoint", statspoint, "--log-level", "warning"], {
-    stdout: "ignore",
-    stderr: "inherit",
-  });
+  streamer = Bun.spawn(
+    [
+      process.execPath,
+      join(ROOT, "test/fixtures/stats-entry.ts"),
+      "--endpoint",
+      endpoint,
+      "--pubsub",
+      pubsub,
+      "--statspoint",
+      statspoint,
+      "--log-level",
+      "warning",
+    ],
+    {
+      stdout: "ignore",
+      stderr: "inherit",
+    },
+  );
   await Bun.sleep(5000); // startup (transpiling the sources) and the first rounds
   const d0 = cpuSeconds(daemon.pid);
   const s0 = cpuSeconds(streamer.pid);
@@ -87,7 +106,9 @@ try {
   console.log(`| daemon CPU while streaming (${WINDOW_S} s window) | ${dPct.toFixed(2)} % of one core |`);
   console.log(`| stats streamer CPU (1 Hz, ${WORKERS} pids) | ${sPct.toFixed(2)} % of one core |`);
   console.log(`| together | ${(dPct + sPct).toFixed(2)} % (target < 5 %) |`);
-  console.log(`| \`stats a\` (${half} processes) round trip, median / p90 / max of 20 | ${ms(times[10]!)} / ${ms(times[18]!)} / ${ms(times[19]!)} (target ≤ 20 ms) |`);
+  console.log(
+    `| \`stats a\` (${half} processes) round trip, median / p90 / max of 20 | ${ms(times[10]!)} / ${ms(times[18]!)} / ${ms(times[19]!)} (target ≤ 20 ms) |`,
+  );
 } finally {
   streamer?.kill("SIGTERM");
   await client.close();

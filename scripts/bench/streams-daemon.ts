@@ -189,7 +189,9 @@ const row = (name: string, r: Result) => {
     `${fmt(rss[0]!, 0)} → ${fmt(Math.max(...rss), 0)} → ${fmt(rss.at(-1)!, 0)} |`
   );
 };
-console.log(`| ${MIB} MiB of ${LINE}-byte lines (${LINES} lines), rotation at ${MAX_BYTES / 1e6} MB | seconds | MB/s | daemon CPU s | lines lost | repeated | damaged | files ending mid-line | daemon RSS MB: idle → max → end |`);
+console.log(
+  `| ${MIB} MiB of ${LINE}-byte lines (${LINES} lines), rotation at ${MAX_BYTES / 1e6} MB | seconds | MB/s | daemon CPU s | lines lost | repeated | damaged | files ending mid-line | daemon RSS MB: idle → max → end |`,
+);
 console.log("|---|---|---|---|---|---|---|---|---|");
 console.log(row("circus daemon (FileStream)", circus));
 console.log(row("supervisord (stdout_logfile)", supervisor));

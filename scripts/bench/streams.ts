@@ -96,7 +96,14 @@ async function throughStreams(dir: string): Promise<{ seconds: number; rssMin: n
 }
 
 /** Read retained files oldest first; every line must be whole and numbered one more than the last. */
-function verify(dir: string): { files: number; first: number; last: number; lines: number; gaps: number; damaged: number } {
+function verify(dir: string): {
+  files: number;
+  first: number;
+  last: number;
+  lines: number;
+  gaps: number;
+  damaged: number;
+} {
   const names = readdirSync(dir).filter((n) => n.startsWith("app.log"));
   const order = names.sort((a, b) => rank(b) - rank(a));
   let first = 0;
@@ -142,7 +149,9 @@ try {
   console.log(`| ${MIB} MiB of ${LINE}-byte lines (${LINES} lines) | seconds | MB/s |`);
   console.log("|---|---|---|");
   console.log(`| worker → file (shell redirection, baseline) | ${fmt(direct, 2)} | ${fmt(mb / direct, 0)} |`);
-  console.log(`| worker → pipe → PipeReader + tail → FileStream (max_bytes ${MAX_BYTES / 1e6} MB, backup_count ${BACKUPS}) | ${fmt(run.seconds, 2)} | ${fmt(mb / run.seconds, 0)} |`);
+  console.log(
+    `| worker → pipe → PipeReader + tail → FileStream (max_bytes ${MAX_BYTES / 1e6} MB, backup_count ${BACKUPS}) | ${fmt(run.seconds, 2)} | ${fmt(mb / run.seconds, 0)} |`,
+  );
   console.log("");
   console.log(`RSS of the reading process during the run: ${fmt(run.rssMin, 0)}–${fmt(run.rssMax, 0)} MB`);
   console.log(

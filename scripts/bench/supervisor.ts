@@ -37,7 +37,12 @@ export async function startSupervisord(dir: string, program: string): Promise<Su
         `<?xml version="1.0"?><methodCall><methodName>${method}</methodName><params>` +
         params.map((p) => `<param><value><string>${p}</string></value></param>`).join("") +
         `</params></methodCall>`;
-      const response = await fetch("http://localhost/RPC2", { method: "POST", body, unix: socket, headers: { "Content-Type": "text/xml" } });
+      const response = await fetch("http://localhost/RPC2", {
+        method: "POST",
+        body,
+        unix: socket,
+        headers: { "Content-Type": "text/xml" },
+      });
       return response.text();
     },
   };

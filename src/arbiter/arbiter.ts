@@ -39,8 +39,19 @@ export type GlobalOptions = {
 
 /** [circus] options bound to what the daemon set up at start (endpoints, logging, pidfile). */
 const FIXED_CIRCUS_OPTIONS = [
-  "endpoint", "endpoint_owner", "pubsub_endpoint", "multicast_endpoint", "loglevel", "logoutput", "loggerconfig",
-  "pidfile", "httpd", "httpd_host", "httpd_port", "fqdn_prefix", "tail_lines",
+  "endpoint",
+  "endpoint_owner",
+  "pubsub_endpoint",
+  "multicast_endpoint",
+  "loglevel",
+  "logoutput",
+  "loggerconfig",
+  "pidfile",
+  "httpd",
+  "httpd_host",
+  "httpd_port",
+  "fqdn_prefix",
+  "tail_lines",
 ] as const;
 
 /** How often a stopped on_demand watcher's sockets are checked (the first client should not wait check_delay). */
@@ -308,7 +319,9 @@ export class Arbiter {
 
   private async closeOutputs(watchers: Watcher[]): Promise<void> {
     await Promise.all(
-      watchers.map((w) => w.closeOutput().catch((err: Error) => log.error(`watcher ${w.name}: closing output: ${err.message}`))),
+      watchers.map((w) =>
+        w.closeOutput().catch((err: Error) => log.error(`watcher ${w.name}: closing output: ${err.message}`)),
+      ),
     );
   }
 

@@ -41,6 +41,8 @@ export class SocketBindError extends Error {
     readonly where: string | null,
     cause: unknown,
   ) {
-    super(`${where ? `${where}: ` : ""}socket:${socket}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`${where ? `${where}: ` : ""}socket:${socket}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
   }
 }

@@ -57,7 +57,13 @@ function stableJson(value: unknown): string {
 
 export async function diffConfig(next: CircusConfig, t: ReloadTarget): Promise<ReloadConfigSummary> {
   const summary: ReloadConfigSummary = {
-    added: [], removed: [], changed: [], resized: [], socketsAdded: [], socketsRemoved: [], socketsChanged: [],
+    added: [],
+    removed: [],
+    changed: [],
+    resized: [],
+    socketsAdded: [],
+    socketsRemoved: [],
+    socketsChanged: [],
   };
   const oldSockets = new Map(t.sockets.configs().map((s) => [s.name.toLowerCase(), s]));
   const newSockets = new Map(next.sockets.map((s) => [s.name.toLowerCase(), s]));
@@ -65,7 +71,9 @@ export async function diffConfig(next: CircusConfig, t: ReloadTarget): Promise<R
 
   for (const name of oldSockets.keys()) {
     if (newSockets.has(name)) continue;
-    const user = next.watchers.find((w) => w.stdin_socket?.toLowerCase() === name || w.cmd.includes(`circus.sockets.${name}`));
+    const user = next.watchers.find(
+      (w) => w.stdin_socket?.toLowerCase() === name || w.cmd.includes(`circus.sockets.${name}`),
+    );
     if (user) throw new OperationError(`socket '${name}' is removed but watcher '${user.name}' still uses it`);
   }
 
@@ -76,7 +84,8 @@ export async function diffConfig(next: CircusConfig, t: ReloadTarget): Promise<R
     if (old !== undefined && socketKey(old) === socketKey(cfg)) continue;
     if (old !== undefined) {
       summary.socketsChanged.push(name);
-      for (const w of t.watchers) if (w.config.cmd.includes(`circus.sockets.${name}`)) socketUsers.add(w.name.toLowerCase());
+      for (const w of t.watchers)
+        if (w.config.cmd.includes(`circus.sockets.${name}`)) socketUsers.add(w.name.toLowerCase());
     } else {
       summary.socketsAdded.push(name);
     }

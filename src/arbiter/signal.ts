@@ -33,7 +33,8 @@ export async function sendSignal(opts: SignalOptions, scope: SignalScope): Promi
       throw new OperationError(`process ${pid} is not managed by ${scope.watcherName}`);
     }
     if (opts.childpid !== undefined) {
-      if (!childrenOf(pid).includes(opts.childpid)) throw new OperationError(`${opts.childpid} is not a child of ${pid}`);
+      if (!childrenOf(pid).includes(opts.childpid))
+        throw new OperationError(`${opts.childpid} is not a child of ${pid}`);
       kill(opts.childpid, opts.signum);
     } else if (opts.children) {
       for (const child of childrenOf(pid)) kill(child, opts.signum);

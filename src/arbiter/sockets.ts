@@ -52,7 +52,16 @@ export class SocketRegistry {
     } catch (err) {
       throw new SocketBindError(name, cfg.source ? `${cfg.source.file}:${cfg.source.line}` : null, err);
     }
-    this.bound.set(name, { name, fd: bound.fd, host: bound.host, port: bound.port, path: bound.path, backlog: bound.backlog, config: cfg, bound });
+    this.bound.set(name, {
+      name,
+      fd: bound.fd,
+      host: bound.host,
+      port: bound.port,
+      path: bound.path,
+      backlog: bound.backlog,
+      config: cfg,
+      bound,
+    });
   }
 
   /** Bind all, closing what was bound if one fails (startup is all or nothing). */

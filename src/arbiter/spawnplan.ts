@@ -111,7 +111,16 @@ function resolveProgram(program: string, path: string, cwd: string | null): stri
 
 /** The watcher attributes exposed as `$(circus.<attr>)` at spawn time. */
 function attributesOf(cfg: WatcherConfig): Record<string, unknown> {
-  const { hooks: _hooks, free: _free, source: _source, env: _env, rlimits, stdout_stream, stderr_stream, ...rest } = cfg;
+  const {
+    hooks: _hooks,
+    free: _free,
+    source: _source,
+    env: _env,
+    rlimits,
+    stdout_stream,
+    stderr_stream,
+    ...rest
+  } = cfg;
   return {
     ...rest,
     rlimits,

@@ -14,10 +14,35 @@ function hookBaseDir(cfg: WatcherConfig): string {
 
 /** Circus's option-name list, in its order; free options are appended. */
 export const OPTION_NAMES = [
-  "numprocesses", "warmup_delay", "working_dir", "uid", "gid", "send_hup", "stop_signal", "stop_children",
-  "shell", "shell_args", "env", "max_retry", "cmd", "args", "respawn", "graceful_timeout", "executable",
-  "use_sockets", "priority", "copy_env", "singleton", "stdout_stream_conf", "on_demand", "stderr_stream_conf",
-  "max_age", "max_age_variance", "close_child_stdin", "close_child_stdout", "close_child_stderr",
+  "numprocesses",
+  "warmup_delay",
+  "working_dir",
+  "uid",
+  "gid",
+  "send_hup",
+  "stop_signal",
+  "stop_children",
+  "shell",
+  "shell_args",
+  "env",
+  "max_retry",
+  "cmd",
+  "args",
+  "respawn",
+  "graceful_timeout",
+  "executable",
+  "use_sockets",
+  "priority",
+  "copy_env",
+  "singleton",
+  "stdout_stream_conf",
+  "on_demand",
+  "stderr_stream_conf",
+  "max_age",
+  "max_age_variance",
+  "close_child_stdin",
+  "close_child_stdout",
+  "close_child_stderr",
 ] as const;
 
 export type OptionValue = null | boolean | number | string | string[] | Record<string, string>;
@@ -49,18 +74,38 @@ const isStrMap: Check = (v) =>
 
 /** Keys `set` validates and ignores (Circus only uses them in `add`). */
 const IGNORED_BY_SET: Record<string, Check> = {
-  copy_env: isBool, retry_in: isNumber, max_retry: isInt, respawn: isBool, singleton: isBool,
-  close_child_stdin: isBool, close_child_stdout: isBool, close_child_stderr: isBool,
-  stdout_stream: isStrMap, stderr_stream: isStrMap,
+  copy_env: isBool,
+  retry_in: isNumber,
+  max_retry: isInt,
+  respawn: isBool,
+  singleton: isBool,
+  close_child_stdin: isBool,
+  close_child_stdout: isBool,
+  close_child_stderr: isBool,
+  stdout_stream: isStrMap,
+  stderr_stream: isStrMap,
 };
 
 /** Validate one `set` key/value against `cfg` (throws InvalidOptionError / OperationError). */
 export function checkOption(cfg: WatcherConfig, key: string, value: unknown): void {
   const typeError = () => new InvalidOptionError(`${key}: invalid value ${JSON.stringify(value)}`);
   const checks: Record<string, Check> = {
-    numprocesses: isInt, warmup_delay: isNumber, working_dir: isAny, uid: isIntOrStr, gid: isIntOrStr,
-    send_hup: isBool, stop_signal: isInt, stop_children: isBool, shell: isBool, env: isStrMap, cmd: isAny,
-    args: isAny, graceful_timeout: isNumber, max_age: isInt, max_age_variance: isInt, hooks: isStrMap,
+    numprocesses: isInt,
+    warmup_delay: isNumber,
+    working_dir: isAny,
+    uid: isIntOrStr,
+    gid: isIntOrStr,
+    send_hup: isBool,
+    stop_signal: isInt,
+    stop_children: isBool,
+    shell: isBool,
+    env: isStrMap,
+    cmd: isAny,
+    args: isAny,
+    graceful_timeout: isNumber,
+    max_age: isInt,
+    max_age_variance: isInt,
+    hooks: isStrMap,
     ...IGNORED_BY_SET,
   };
   const check = checks[key];

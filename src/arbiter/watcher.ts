@@ -12,7 +12,14 @@ import type { OutputSink } from "./process.ts";
 import { SerialQueue } from "./queue.ts";
 import type { SignalOptions } from "./signal.ts";
 import { WorkerPool } from "./worker-pool.ts";
-import type { KillOptions, ProcessInfo, ReloadResult, StartResult, WatcherContext, WatcherState } from "./watcher-types.ts";
+import type {
+  KillOptions,
+  ProcessInfo,
+  ReloadResult,
+  StartResult,
+  WatcherContext,
+  WatcherState,
+} from "./watcher-types.ts";
 import { applyOption, checkOption, optionsOf, type OptionAction, type OptionValue } from "./watcher-options.ts";
 
 const log = getLogger("circus.watcher");

@@ -108,7 +108,9 @@ export class WorkerPool {
     }
     const surplus = this.live().length - cfg.numprocesses;
     if (surplus > 0) {
-      const oldest = this.live().sort((a, b) => a.startedMs - b.startedMs).slice(0, surplus);
+      const oldest = this.live()
+        .sort((a, b) => a.startedMs - b.startedMs)
+        .slice(0, surplus);
       await Promise.all(oldest.map((p) => this.stopOne(p)));
     }
     // Processes stopped on purpose (kill, max_age) are not reported by onExit: the rule applies here.
@@ -210,7 +212,9 @@ export class WorkerPool {
       return;
     }
     if (!this.retries.mayRetry(cfg.max_retry)) {
-      log.error(`watcher ${this.host.name}: process ${proc.pid} keeps dying at start; stopping the watcher (max_retry)`);
+      log.error(
+        `watcher ${this.host.name}: process ${proc.pid} keeps dying at start; stopping the watcher (max_retry)`,
+      );
       this.host.requestStop();
       return;
     }

@@ -29,7 +29,10 @@ function buildParser() {
     .option("--daemon", "detach from the terminal and run in the background")
     .option("--pidfile <file>", "write the daemon's pid to this file (overrides [circus] pidfile)")
     .option("--log-level <level>", "critical, error, warning, info or debug (overrides [circus] loglevel)")
-    .option("--log-output <out>", "'-' for stdout, a file, syslog://host[:port][?facility] or syslog:///dev/log[?facility] (overrides [circus] logoutput)")
+    .option(
+      "--log-output <out>",
+      "'-' for stdout, a file, syslog://host[:port][?facility] or syslog:///dev/log[?facility] (overrides [circus] logoutput)",
+    )
     .option("--logger-config <file>", "JSON logging configuration {level, output, format} (overrides level and output)")
     .help()
     .version(VERSION);
@@ -104,7 +107,8 @@ async function configureLogging(flags: DaemonFlags, config: CircusConfig): Promi
   let format: string | null = null;
   // `default` is Circus's name for its built-in configuration: the same as none.
   const fromFile = config.circus.loggerconfig;
-  const loggerConfig = flags.loggerConfig ?? (fromFile && fromFile !== "default" ? resolve(dirname(config.file), fromFile) : fromFile);
+  const loggerConfig =
+    flags.loggerConfig ?? (fromFile && fromFile !== "default" ? resolve(dirname(config.file), fromFile) : fromFile);
   try {
     if (loggerConfig && loggerConfig !== "default") {
       const lc = await loadLoggerConfig(resolve(loggerConfig));
@@ -193,7 +197,11 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
   };
   try {
     arbiter = await Arbiter.create(withInternalWatchers(config), { openOutput });
-    server = await startControlServer(arbiter, config.circus, { onQuit: () => shutdown(), loadConfig: reload, onReopen: reopen });
+    server = await startControlServer(arbiter, config.circus, {
+      onQuit: () => shutdown(),
+      loadConfig: reload,
+      onReopen: reopen,
+    });
   } catch (error) {
     process.stderr.write(`circusd: cannot start: ${(error as Error).message}\n`);
     // Sockets already bound (unix socket files included) must not outlive a failed start.
@@ -201,11 +209,15 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
     if (pidfile) releasePidfile(resolve(pidfile));
     return 1;
   }
-  log.info(`starting circus ${VERSION} (pid ${process.pid}), control at ${server.endpoint}, events at ${server.pubsubEndpoint}`);
+  log.info(
+    `starting circus ${VERSION} (pid ${process.pid}), control at ${server.endpoint}, events at ${server.pubsubEndpoint}`,
+  );
 
   installSignalHandlers(arbiter, shutdown, () => stopping !== null);
   // A failure nobody awaited must not kill the daemon and strand its workers: log it and go on.
-  process.on("unhandledRejection", (reason) => log.error(`unexpected error: ${(reason as Error)?.stack ?? String(reason)}`));
+  process.on("unhandledRejection", (reason) =>
+    log.error(`unexpected error: ${(reason as Error)?.stack ?? String(reason)}`),
+  );
   process.on("SIGUSR1", () => {
     log.info("got SIGUSR1, reopening log files");
     void reopen().catch((error: Error) => log.error(`reopen failed: ${error.message}`));
@@ -234,7 +246,9 @@ function installSignalHandlers(arbiter: Arbiter, shutdown: () => Promise<void>, 
   process.on("SIGHUP", () => {
     if (isStopping()) return log.info("got SIGHUP while stopping: ignored");
     log.info("got SIGHUP, reloading all watchers gracefully");
-    void arbiter.reload({ graceful: true, sequential: false }).catch((error: Error) => log.error(`reload failed: ${error.message}`));
+    void arbiter
+      .reload({ graceful: true, sequential: false })
+      .catch((error: Error) => log.error(`reload failed: ${error.message}`));
   });
   process.on("SIGWINCH", () => {});
 }

@@ -21,7 +21,9 @@ function isAlive(pid: number): boolean {
 /** Write our pid, or throw when another live process already holds the file. */
 export function claimPidfile(path: string): void {
   if (!exists(dirname(path))) {
-    throw new PidfileError(`pidfile ${path}: directory ${dirname(path)} does not exist; create it or pick another --pidfile`);
+    throw new PidfileError(
+      `pidfile ${path}: directory ${dirname(path)} does not exist; create it or pick another --pidfile`,
+    );
   }
   if (exists(path)) {
     const held = Number.parseInt(readText(path).trim(), 10);

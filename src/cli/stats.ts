@@ -40,7 +40,10 @@ function configureLogging(flags: StatsFlags): string | null {
   if (!level) return `unknown log level "${flags.logLevel}"; use critical, error, warning, info or debug`;
   setLogLevel(level);
   const output = String(flags.logOutput);
-  const writer = output === "-" || output === "stdout" ? Bun.stdout.writer() : Bun.file(openSync(resolve(output), "a", 0o644)).writer();
+  const writer =
+    output === "-" || output === "stdout"
+      ? Bun.stdout.writer()
+      : Bun.file(openSync(resolve(output), "a", 0o644)).writer();
   setLogSink((line) => {
     writer.write(line + "\n");
     writer.flush();

@@ -27,7 +27,9 @@ function buildParser() {
   const cli = cac("circus-top");
   cli
     .option("--endpoint <endpoint>", "the stats endpoint (circusd-stats)", { default: "tcp://127.0.0.1:5557" })
-    .option("--control-endpoint <endpoint>", "the daemon's control endpoint, polled when no stats stream", { default: "tcp://127.0.0.1:5555" })
+    .option("--control-endpoint <endpoint>", "the daemon's control endpoint, polled when no stats stream", {
+      default: "tcp://127.0.0.1:5555",
+    })
     .option("--ssh <server>", "reach the endpoints through an ssh tunnel (user@host[:port])")
     .option("--process-timeout <seconds>", "forget a pid after this long without a sample", { default: 3 })
     .help()

@@ -7,7 +7,11 @@ import { suggest } from "./suggest.ts";
 import type { CircusOptions } from "./types.ts";
 
 /** Normalise the [circus] section (absent → all defaults; include keys are read by includes.ts). `vars` = `env.*` from [env] over the daemon environ. */
-export function readCircusSection(section: RawSection | undefined, diag: Diagnostics, vars: Map<string, string>): CircusOptions {
+export function readCircusSection(
+  section: RawSection | undefined,
+  diag: Diagnostics,
+  vars: Map<string, string>,
+): CircusOptions {
   const empty: RawSection = { name: "circus", label: "circus", location: { file: "", line: 0 }, entries: new Map() };
   const r = new SectionReader(section ?? empty, diag, vars);
   const options: CircusOptions = {
@@ -33,16 +37,19 @@ export function readCircusSection(section: RawSection | undefined, diag: Diagnos
     hooks_timeout: r.float("hooks_timeout", D.hooks_timeout),
   };
 
-  if (options.check_delay <= 0) r.problem("check_delay", `${options.check_delay} is too small, expected a positive number of seconds like 5`);
+  if (options.check_delay <= 0)
+    r.problem("check_delay", `${options.check_delay} is too small, expected a positive number of seconds like 5`);
   if (options.tail_lines < 0) r.problem("tail_lines", `${options.tail_lines} is negative, expected 0 or more lines`);
-  if (options.hooks_timeout <= 0) r.problem("hooks_timeout", `${options.hooks_timeout} is too small, expected a positive number of seconds like 30`);
+  if (options.hooks_timeout <= 0)
+    r.problem("hooks_timeout", `${options.hooks_timeout} is too small, expected a positive number of seconds like 30`);
 
   if (r.entry("stats_endpoint") && !options.statsd) {
     // Circus 0.19 forces statsd on when stats_endpoint is given explicitly (with a deprecation warning).
     options.statsd = true;
     r.warn("stats_endpoint", "setting stats_endpoint turns statsd on (as in Circus); set statsd = true explicitly");
   }
-  if (options.httpd) r.warn("httpd", "the web dashboard (circushttpd) is not available yet; httpd is accepted and ignored for now");
+  if (options.httpd)
+    r.warn("httpd", "the web dashboard (circushttpd) is not available yet; httpd is accepted and ignored for now");
 
   for (const key of section?.entries.keys() ?? []) {
     if (key in CIRCUS_INERT) r.warn(key, CIRCUS_INERT[key]);
@@ -53,7 +60,12 @@ export function readCircusSection(section: RawSection | undefined, diag: Diagnos
       continue;
     }
     const near = suggest(key, Object.keys(CIRCUS_OPTIONS));
-    r.warn(key, near ? `unknown [circus] option, ignored; did you mean ${JSON.stringify(near)}?` : "unknown [circus] option, ignored");
+    r.warn(
+      key,
+      near
+        ? `unknown [circus] option, ignored; did you mean ${JSON.stringify(near)}?`
+        : "unknown [circus] option, ignored",
+    );
   }
   return options;
 }

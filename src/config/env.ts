@@ -52,7 +52,10 @@ export function readEnvSections(doc: RawDocument, diag: Diagnostics, environ: Re
       const r = new SectionReader(section, diag, null);
       const values: Record<string, string> = {};
       for (const key of section.entries.keys()) values[key] = r.text(key) ?? "";
-      const patterns = section.name.slice(4).split(",").map((p) => globToRegExp(p.trim()));
+      const patterns = section.name
+        .slice(4)
+        .split(",")
+        .map((p) => globToRegExp(p.trim()));
       sections.push({ patterns, values });
     }
   }

@@ -65,7 +65,12 @@ export class SectionReader {
   }
 
   /** Parse with `parse` (ini text, or TOML strings holding a variable); native TOML values go to `native`. */
-  private typed<T>(key: string, kind: "bool" | "int" | "float", parse: (t: string) => T, native: (v: RawScalar) => T | ScalarError): T | undefined {
+  private typed<T>(
+    key: string,
+    kind: "bool" | "int" | "float",
+    parse: (t: string) => T,
+    native: (v: RawScalar) => T | ScalarError,
+  ): T | undefined {
     const e = this.entry(key);
     if (!e) return undefined;
     const v = e.value;
@@ -92,7 +97,9 @@ export class SectionReader {
   bool(key: string, fallback: boolean): boolean {
     return (
       this.typed(key, "bool", parseBool, (v) =>
-        typeof v === "boolean" ? v : new ScalarError(`${JSON.stringify(v)} is not a boolean, expected ${EXPECTED_TOML.bool}`),
+        typeof v === "boolean"
+          ? v
+          : new ScalarError(`${JSON.stringify(v)} is not a boolean, expected ${EXPECTED_TOML.bool}`),
       ) ?? fallback
     );
   }
@@ -110,7 +117,9 @@ export class SectionReader {
   float(key: string, fallback: number): number {
     return (
       this.typed(key, "float", parseFloat, (v) =>
-        typeof v === "number" ? v : new ScalarError(`${JSON.stringify(v)} is not a number, expected ${EXPECTED_TOML.float}`),
+        typeof v === "number"
+          ? v
+          : new ScalarError(`${JSON.stringify(v)} is not a number, expected ${EXPECTED_TOML.float}`),
       ) ?? fallback
     );
   }

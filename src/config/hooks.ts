@@ -34,7 +34,9 @@ export function parseHookTarget(raw: string, baseDir: string): HookTarget {
   const exportName = colon >= 0 ? text.slice(colon + 1) : "default";
   const looksLikePath = /^\.{0,2}\//.test(path) || MODULE_FILE.test(path);
   if (!looksLikePath) {
-    throw new HookError(`${JSON.stringify(text)} looks like a Python import path, which cannot be loaded here; ${SUPPORTED_FORMS}`);
+    throw new HookError(
+      `${JSON.stringify(text)} looks like a Python import path, which cannot be loaded here; ${SUPPORTED_FORMS}`,
+    );
   }
   if (!IDENTIFIER.test(exportName)) {
     throw new HookError(`${JSON.stringify(exportName)} is not an export name; ${SUPPORTED_FORMS}`);

@@ -18,7 +18,9 @@ export function displayPath(file: string): string {
 
 /** Parse a config text by extension: `.toml` is TOML, anything else ini. */
 export function parseByExtension(text: string, file: string, diag: Diagnostics): RawDocument {
-  return file.toLowerCase().endsWith(".toml") ? parseToml(text, displayPath(file), diag) : parseIni(text, displayPath(file), diag);
+  return file.toLowerCase().endsWith(".toml")
+    ? parseToml(text, displayPath(file), diag)
+    : parseIni(text, displayPath(file), diag);
 }
 
 const GLOB_CHARS = /[*?[{]/;
@@ -34,7 +36,8 @@ export async function expandGlob(pattern: string): Promise<string[]> {
   const rest = parts.slice(firstGlob).join("/");
   const found: string[] = [];
   try {
-    for await (const f of new Bun.Glob(rest).scan({ cwd: base, onlyFiles: true, absolute: true, dot: false })) found.push(f);
+    for await (const f of new Bun.Glob(rest).scan({ cwd: base, onlyFiles: true, absolute: true, dot: false }))
+      found.push(f);
   } catch {
     return [];
   }
@@ -42,7 +45,12 @@ export async function expandGlob(pattern: string): Promise<string[]> {
 }
 
 /** Read the files named by the main document's include keys, in order (earlier ones win when merged). */
-export async function readIncludes(main: RawDocument, mainFile: string, diag: Diagnostics, environ: Record<string, string>): Promise<RawDocument[]> {
+export async function readIncludes(
+  main: RawDocument,
+  mainFile: string,
+  diag: Diagnostics,
+  environ: Record<string, string>,
+): Promise<RawDocument[]> {
   const circus = main.sections.get("circus");
   if (!circus) return [];
   const r = new SectionReader(circus, diag, envVars(environ));

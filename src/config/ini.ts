@@ -57,12 +57,20 @@ export function parseIni(text: string, file: string, diag: Diagnostics): RawDocu
       continue;
     }
     if (!current) {
-      diag.problem({ file, line: lineno }, "(no section)", `${JSON.stringify(line)} comes before any [section] header, expected a header like [circus] first`);
+      diag.problem(
+        { file, line: lineno },
+        "(no section)",
+        `${JSON.stringify(line)} comes before any [section] header, expected a header like [circus] first`,
+      );
       continue;
     }
     const option = OPTION_RE.exec(line);
     if (!option) {
-      diag.problem({ file, line: lineno }, current.label, `cannot read line ${JSON.stringify(line)}, expected "key = value", "key: value", a [section] header or a comment`);
+      diag.problem(
+        { file, line: lineno },
+        current.label,
+        `cannot read line ${JSON.stringify(line)}, expected "key = value", "key: value", a [section] header or a comment`,
+      );
       continue;
     }
     let value = stripInlineComment(option[2]).trim();
@@ -72,8 +80,7 @@ export function parseIni(text: string, file: string, diag: Diagnostics): RawDocu
   flush();
 
   for (const p of parsed) {
-    const target =
-      p.name === DEFAULT_SECTION ? null : sectionOf(doc, p.name, p.name, { file, line: p.line });
+    const target = p.name === DEFAULT_SECTION ? null : sectionOf(doc, p.name, p.name, { file, line: p.line });
     for (const [key, { value, line }] of p.entries) {
       const entry = { value, location: { file, line }, format: "ini" as const };
       addEntry(target ? target.entries : doc.defaults, key, entry);

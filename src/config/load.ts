@@ -14,7 +14,14 @@ import { applyDefaults, Diagnostics, mergeDocument, type RawSection } from "./ra
 import { readSocket } from "./socket.ts";
 import { envVars } from "./substitute.ts";
 import { suggest } from "./suggest.ts";
-import { type CircusConfig, ConfigError, type ConfigProblem, type PluginConfig, type SocketConfig, type WatcherConfig } from "./types.ts";
+import {
+  type CircusConfig,
+  ConfigError,
+  type ConfigProblem,
+  type PluginConfig,
+  type SocketConfig,
+  type WatcherConfig,
+} from "./types.ts";
 import { readWatcher } from "./watcher.ts";
 
 const log = getLogger("circus.config");
@@ -41,7 +48,13 @@ export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<
     text = readText(file);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    throw new ConfigError([{ location: null, where: displayPath(file), message: `cannot read the config file (${reason}), expected a readable .ini or .toml file` }]);
+    throw new ConfigError([
+      {
+        location: null,
+        where: displayPath(file),
+        message: `cannot read the config file (${reason}), expected a readable .ini or .toml file`,
+      },
+    ]);
   }
 
   const doc = parseByExtension(text, file, diag);
@@ -64,7 +77,11 @@ export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<
     else if (n.startsWith("watcher:")) watcherSections.push(section);
     else if (n !== "circus" && n !== "env" && !n.startsWith("env:")) {
       const near = suggest(n.split(":")[0], ["circus", "watcher", "socket", "plugin", "env"]);
-      diag.warn(section.location, section.label, `unknown section, ignored; expected one of ${SECTION_KINDS.join(", ")}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ""}`);
+      diag.warn(
+        section.location,
+        section.label,
+        `unknown section, ignored; expected one of ${SECTION_KINDS.join(", ")}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ""}`,
+      );
     }
   }
 
@@ -76,7 +93,8 @@ export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<
   reportDuplicates(sockets, "socket", diag);
 
   // Warnings first, also when the file is refused: a "did you mean" often explains a problem.
-  for (const w of diag.warnings) log.warning(w.location ? `${w.location.file}:${w.location.line}: ${w.message}` : w.message);
+  for (const w of diag.warnings)
+    log.warning(w.location ? `${w.location.file}:${w.location.line}: ${w.message}` : w.message);
   if (diag.problems.length > 0) throw new ConfigError(sortProblems(diag.problems, displayPath(file)));
   return { file, circus, watchers, sockets, plugins, globalEnv: env.global, warnings: diag.warnings };
 }
@@ -99,7 +117,11 @@ function reportDuplicates(items: (WatcherConfig | SocketConfig)[], kind: string,
     const key = item.name.toLowerCase();
     const first = seen.get(key);
     if (first !== undefined) {
-      diag.problem(item.source, `${kind}:${item.name}`, `the name clashes with [${kind}:${first}] (names are case-insensitive), expected unique names`);
+      diag.problem(
+        item.source,
+        `${kind}:${item.name}`,
+        `the name clashes with [${kind}:${first}] (names are case-insensitive), expected unique names`,
+      );
     } else seen.set(key, item.name);
   }
 }

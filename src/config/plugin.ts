@@ -9,7 +9,11 @@ export function readPlugin(section: RawSection, diag: Diagnostics, vars: Map<str
   const r = new SectionReader(section, diag, vars);
   const use = (r.text("use") ?? "").trim();
   if (use === "") {
-    diag.problem(r.entry("use")?.location ?? section.location, r.where("use"), 'use is required, expected the plugin to run, like use = circus.plugins.flapping.Flapping');
+    diag.problem(
+      r.entry("use")?.location ?? section.location,
+      r.where("use"),
+      "use is required, expected the plugin to run, like use = circus.plugins.flapping.Flapping",
+    );
   }
   const options: Record<string, string> = {};
   for (const key of section.entries.keys()) {

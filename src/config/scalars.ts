@@ -62,7 +62,10 @@ export function parseOctal(text: string): number {
   const t = text.trim();
   if (!OCTAL_RE.test(t)) throw new ScalarError(`${quote(text)} is not an octal number, expected a umask like 022`);
   const negative = t.startsWith("-");
-  const digits = t.replace(/^[+-]/, "").replace(/^0[oO]/, "").replace(/_/g, "");
+  const digits = t
+    .replace(/^[+-]/, "")
+    .replace(/^0[oO]/, "")
+    .replace(/_/g, "");
   const n = Number.parseInt(digits, 8);
   return negative ? -n : n;
 }

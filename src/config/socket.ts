@@ -12,8 +12,20 @@ const FAMILIES: readonly SocketFamily[] = ["AF_INET", "AF_INET6", "AF_UNIX"];
 const TYPES: readonly SocketType[] = ["SOCK_STREAM", "SOCK_DGRAM", "SOCK_RAW", "SOCK_RDM", "SOCK_SEQPACKET"];
 /** Protocol numbers of the common names, for hosts without /etc/protocols (minimal containers). */
 const PROTOCOLS: Record<string, number> = {
-  ip: 0, icmp: 1, igmp: 2, tcp: 6, udp: 17, ipv6: 41, gre: 47, esp: 50, ah: 51, "ipv6-icmp": 58, icmpv6: 58,
-  sctp: 132, udplite: 136, raw: 255,
+  ip: 0,
+  icmp: 1,
+  igmp: 2,
+  tcp: 6,
+  udp: 17,
+  ipv6: 41,
+  gre: 47,
+  esp: 50,
+  ah: 51,
+  "ipv6-icmp": 58,
+  icmpv6: 58,
+  sctp: 132,
+  udplite: 136,
+  raw: 255,
 };
 
 let systemProtocols: Map<string, number> | null = null;
@@ -31,7 +43,8 @@ function protocolsFile(): Map<string, number> {
   for (const line of text.split("\n")) {
     const [name, number, ...aliases] = line.replace(/#.*/, "").trim().split(/\s+/);
     if (!name || !number || !/^\d+$/.test(number)) continue;
-    for (const n of [name, ...aliases]) if (!systemProtocols.has(n.toLowerCase())) systemProtocols.set(n.toLowerCase(), Number(number));
+    for (const n of [name, ...aliases])
+      if (!systemProtocols.has(n.toLowerCase())) systemProtocols.set(n.toLowerCase(), Number(number));
   }
   return systemProtocols;
 }
@@ -61,7 +74,8 @@ function protoOf(r: SectionReader): number {
 export function readSocket(section: RawSection, diag: Diagnostics, vars: Map<string, string>): SocketConfig {
   const r = new SectionReader(section, diag, vars);
   const name = section.name.slice("socket:".length).toLowerCase();
-  if (name.trim() === "") diag.problem(section.location, section.label, "the socket has no name, expected a header like [socket:web]");
+  if (name.trim() === "")
+    diag.problem(section.location, section.label, "the socket has no name, expected a header like [socket:web]");
   const path = r.strOrNull("path");
   const raw: Record<string, string> = {};
   for (const key of section.entries.keys()) raw[key] = r.text(key) ?? "";
@@ -85,7 +99,8 @@ export function readSocket(section: RawSection, diag: Diagnostics, vars: Map<str
     source: section.location,
   };
   if (path !== null) socket.family = "AF_UNIX";
-  if (socket.family === "AF_UNIX" && path === null) r.problem("path", "family = AF_UNIX needs a path, expected path = /run/app.sock");
+  if (socket.family === "AF_UNIX" && path === null)
+    r.problem("path", "family = AF_UNIX needs a path, expected path = /run/app.sock");
   if (socket.port < 0 || socket.port > 65535) r.problem("port", `${socket.port} is out of range, expected 0 to 65535`);
   if (socket.backlog < 0) r.problem("backlog", `${socket.backlog} is negative, expected a queue length like 2048`);
 
@@ -96,7 +111,10 @@ export function readSocket(section: RawSection, diag: Diagnostics, vars: Map<str
       continue;
     }
     const near = suggest(key, Object.keys(SOCKET_OPTIONS));
-    r.warn(key, near ? `unknown socket option, ignored; did you mean ${JSON.stringify(near)}?` : "unknown socket option, ignored");
+    r.warn(
+      key,
+      near ? `unknown socket option, ignored; did you mean ${JSON.stringify(near)}?` : "unknown socket option, ignored",
+    );
   }
   return socket;
 }

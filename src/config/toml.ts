@@ -2,7 +2,15 @@
 // mapped onto the same raw sections as ini (`watcher:NAME`, …), with line numbers found in the source.
 
 import { parse, TomlError } from "smol-toml";
-import { type Diagnostics, type RawDocument, type RawEntry, type RawScalar, type RawValue, emptyDocument, sectionOf } from "./raw.ts";
+import {
+  type Diagnostics,
+  type RawDocument,
+  type RawEntry,
+  type RawScalar,
+  type RawValue,
+  emptyDocument,
+  sectionOf,
+} from "./raw.ts";
 import type { SourceLocation } from "./types.ts";
 
 type Table = Record<string, unknown>;
@@ -41,7 +49,10 @@ export function indexTomlLines(text: string): Map<string, number> {
       if (!index.has(k)) index.set(k, i + 1);
       return;
     }
-    const assign = /^\s*((?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*'))*)\s*=/.exec(line);
+    const assign =
+      /^\s*((?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*'))*)\s*=/.exec(
+        line,
+      );
     if (!assign) return;
     const path = keyPath(assign[1]);
     if (!path) return;
@@ -113,7 +124,11 @@ export function parseToml(text: string, file: string, diag: Diagnostics): RawDoc
           value = scalarOf(v);
         }
         if (value === null) {
-          diag.problem(location, `${label}.${dotted}`, "nested arrays and tables are not supported here, expected a string, number, boolean or flat array");
+          diag.problem(
+            location,
+            `${label}.${dotted}`,
+            "nested arrays and tables are not supported here, expected a string, number, boolean or flat array",
+          );
           continue;
         }
         const entry: RawEntry = { value, location, format: "toml" };

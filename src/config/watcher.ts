@@ -66,7 +66,8 @@ export function readWatcher(section: RawSection, ctx: WatcherContext): WatcherCo
   // $(circus.env.X) precedence in a watcher: [env:…] > [env] > daemon environment.
   const vars = envVars(ctx.environ, configured);
   const r = new SectionReader(section, ctx.diag, vars);
-  if (name.trim() === "") ctx.diag.problem(section.location, section.label, "the watcher has no name, expected a header like [watcher:web]");
+  if (name.trim() === "")
+    ctx.diag.problem(section.location, section.label, "the watcher has no name, expected a header like [watcher:web]");
 
   const copy_env = r.bool("copy_env", D.copy_env);
   const w: WatcherConfig = {
@@ -116,7 +117,10 @@ export function readWatcher(section: RawSection, ctx: WatcherContext): WatcherCo
 
 /** rlimit_*, stdout_stream.*, stderr_stream.*, hooks.*, Python-only and free options. */
 function readGroups(r: SectionReader, w: WatcherConfig, vars: Map<string, string>): void {
-  const streams: Record<"stdout_stream" | "stderr_stream", StreamConfig | null> = { stdout_stream: null, stderr_stream: null };
+  const streams: Record<"stdout_stream" | "stderr_stream", StreamConfig | null> = {
+    stdout_stream: null,
+    stderr_stream: null,
+  };
   const hooks: Partial<Record<HookName, HookConfig>> = {};
   for (const [key, entry] of r.section.entries) {
     if (key in WATCHER_OPTIONS || key === "__name__") continue;
@@ -152,7 +156,10 @@ function readGroups(r: SectionReader, w: WatcherConfig, vars: Map<string, string
       r.warn(key, `Python-only option: ${spec.why}`);
       if (spec.free) w.free[key] = r.text(key) ?? "";
     } else if (key === "env" || key.startsWith("env.")) {
-      r.warn(key, "env inside a watcher section is ignored (as in Circus); use an [env:NAME] section ([env.NAME] in TOML)");
+      r.warn(
+        key,
+        "env inside a watcher section is ignored (as in Circus); use an [env:NAME] section ([env.NAME] in TOML)",
+      );
     } else {
       w.free[key] = r.text(key) ?? "";
       const grouped = WATCHER_GROUPS.some((g) => key.startsWith(g));
@@ -167,18 +174,29 @@ function readGroups(r: SectionReader, w: WatcherConfig, vars: Map<string, string
 
 function checkWatcher(r: SectionReader, w: WatcherConfig, ctx: WatcherContext): void {
   if (w.cmd.trim() === "") {
-    ctx.diag.problem(r.entry("cmd")?.location ?? r.section.location, r.where("cmd"), 'cmd is required, expected the program to run, like cmd = python -m myapp');
+    ctx.diag.problem(
+      r.entry("cmd")?.location ?? r.section.location,
+      r.where("cmd"),
+      "cmd is required, expected the program to run, like cmd = python -m myapp",
+    );
   }
   if (w.numprocesses < 0) r.problem("numprocesses", `${w.numprocesses} is negative, expected 0 or more processes`);
-  if (w.numprocesses === 0) r.warn("numprocesses", "0 processes: this watcher will never run anything until it is increased");
+  if (w.numprocesses === 0)
+    r.warn("numprocesses", "0 processes: this watcher will never run anything until it is increased");
   if (w.singleton && w.numprocesses > 1) {
-    r.problem("numprocesses", `${w.numprocesses} processes with singleton = true, expected 0 or 1 (or singleton = false)`);
+    r.problem(
+      "numprocesses",
+      `${w.numprocesses} processes with singleton = true, expected 0 or 1 (or singleton = false)`,
+    );
   }
   if (w.warmup_delay < 0) r.problem("warmup_delay", `${w.warmup_delay} is negative, expected 0 or more seconds`);
-  if (w.graceful_timeout < 0) r.problem("graceful_timeout", `${w.graceful_timeout} is negative, expected 0 or more seconds`);
+  if (w.graceful_timeout < 0)
+    r.problem("graceful_timeout", `${w.graceful_timeout} is negative, expected 0 or more seconds`);
   if (w.max_age < 0) r.problem("max_age", `${w.max_age} is negative, expected 0 (off) or more seconds`);
-  if (w.max_age_variance < 0) r.problem("max_age_variance", `${w.max_age_variance} is negative, expected 0 or more seconds`);
-  if (w.max_retry < -1) r.problem("max_retry", `${w.max_retry} is out of range, expected -1 (retry forever) or 0 or more`);
+  if (w.max_age_variance < 0)
+    r.problem("max_age_variance", `${w.max_age_variance} is negative, expected 0 or more seconds`);
+  if (w.max_retry < -1)
+    r.problem("max_retry", `${w.max_retry} is out of range, expected -1 (retry forever) or 0 or more`);
   if (w.shell_args !== null && !w.shell) r.warn("shell_args", "has no effect without shell = true");
   // Words are split at spawn; an unbalanced quote would fail every spawn, so it is a load error instead.
   if (!w.shell) checkSplits(r, "cmd", w.cmd);

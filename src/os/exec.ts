@@ -89,7 +89,10 @@ export function execFile(file: string, argv: string[], env: Record<string, strin
 const ENOTDIR = 20;
 
 function execError(file: string, code: number): OsError {
-  const hint = code === Errno.ENOENT && !file.includes("/") ? "not found in the worker's PATH; give a full path or fix PATH" : undefined;
+  const hint =
+    code === Errno.ENOENT && !file.includes("/")
+      ? "not found in the worker's PATH; give a full path or fix PATH"
+      : undefined;
   return new OsError("execve", code, `"${file}"`, hint);
 }
 

@@ -52,7 +52,10 @@ export function selfCommand(): string[] {
 }
 
 /** Command and environment for Bun.spawn that start `spec` through the launcher. */
-export function buildLauncherCommand(spec: LaunchSpec, selfArgv: string[] = selfCommand()): { cmd: string[]; env: Record<string, string> } {
+export function buildLauncherCommand(
+  spec: LaunchSpec,
+  selfArgv: string[] = selfCommand(),
+): { cmd: string[]; env: Record<string, string> } {
   const encoded = Buffer.from(JSON.stringify(spec), "utf8").toString("base64url");
   const env: Record<string, string> = {};
   for (let i = 0; i * CHUNK < encoded.length || i === 0; i++) {

@@ -60,7 +60,9 @@ const CANDIDATES = ["libc.so.6", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.
 export class LibcUnavailableError extends Error {
   override name = "LibcUnavailableError";
   constructor(readonly attempts: string[]) {
-    super(`cannot load the C library (tried ${CANDIDATES.join(", ")}): ${attempts.join("; ")} — circus needs Linux with glibc or musl`);
+    super(
+      `cannot load the C library (tried ${CANDIDATES.join(", ")}): ${attempts.join("; ")} — circus needs Linux with glibc or musl`,
+    );
   }
 }
 

@@ -35,7 +35,8 @@ export function getpid(): number {
 
 /** Become a child subreaper so orphaned grandchildren are re-parented to us, not to init. */
 export function prctlSetChildSubreaper(): void {
-  if (libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) !== 0) throw new OsError("prctl", errno(), "PR_SET_CHILD_SUBREAPER");
+  if (libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) !== 0)
+    throw new OsError("prctl", errno(), "PR_SET_CHILD_SUBREAPER");
 }
 
 /** True when orphans end up as our children: we are PID 1 (e.g. in a container) or a subreaper. */

@@ -96,7 +96,8 @@ function fromRlim(value: bigint): number | null {
 
 function toRlim(value: number | null): bigint {
   if (value === null) return RLIM_INFINITY;
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`rlimit value ${value} is not a non-negative integer`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new RangeError(`rlimit value ${value} is not a non-negative integer`);
   return BigInt(value);
 }
 

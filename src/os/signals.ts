@@ -2,12 +2,43 @@
 // (`15`, `TERM`, `sigterm`, `SIGTERM`, `RTMIN+2`).
 
 const LINUX_SIGNALS: Record<string, number> = {
-  HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, IOT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10,
-  SEGV: 11, USR2: 12, PIPE: 13, ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CLD: 17, CONT: 18,
-  STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22, URG: 23, XCPU: 24, XFSZ: 25, VTALRM: 26, PROF: 27,
-  WINCH: 28, IO: 29, POLL: 29, PWR: 30, SYS: 31,
+  HUP: 1,
+  INT: 2,
+  QUIT: 3,
+  ILL: 4,
+  TRAP: 5,
+  ABRT: 6,
+  IOT: 6,
+  BUS: 7,
+  FPE: 8,
+  KILL: 9,
+  USR1: 10,
+  SEGV: 11,
+  USR2: 12,
+  PIPE: 13,
+  ALRM: 14,
+  TERM: 15,
+  STKFLT: 16,
+  CHLD: 17,
+  CLD: 17,
+  CONT: 18,
+  STOP: 19,
+  TSTP: 20,
+  TTIN: 21,
+  TTOU: 22,
+  URG: 23,
+  XCPU: 24,
+  XFSZ: 25,
+  VTALRM: 26,
+  PROF: 27,
+  WINCH: 28,
+  IO: 29,
+  POLL: 29,
+  PWR: 30,
+  SYS: 31,
   // glibc reserves 32 and 33 for its threads, so user-visible real-time signals start at 34 (as in Python).
-  RTMIN: 34, RTMAX: 64,
+  RTMIN: 34,
+  RTMAX: 64,
 };
 
 /** Highest signal number on Linux. */
@@ -17,7 +48,9 @@ export const MAX_SIGNAL = 64;
 export class UnknownSignalError extends Error {
   override readonly name = "UnknownSignalError";
   constructor(readonly value: string | number) {
-    super(`${JSON.stringify(String(value))} is not a signal, expected a name like TERM or SIGTERM, or a number like 15`);
+    super(
+      `${JSON.stringify(String(value))} is not a signal, expected a name like TERM or SIGTERM, or a number like 15`,
+    );
   }
 }
 

@@ -72,7 +72,10 @@ interface InetAddress {
 export async function bindSocket(spec: SocketSpec): Promise<BoundSocket> {
   const family: SocketFamily = spec.path !== null ? "AF_UNIX" : spec.family;
   if (!(family in FAMILY)) throw new SocketError(`unknown socket family "${family}"; use AF_INET, AF_INET6 or AF_UNIX`);
-  if (!(spec.type in TYPE)) throw new SocketError(`unknown socket type "${spec.type}"; use SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_RDM or SOCK_SEQPACKET`);
+  if (!(spec.type in TYPE))
+    throw new SocketError(
+      `unknown socket type "${spec.type}"; use SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_RDM or SOCK_SEQPACKET`,
+    );
 
   // Resolve before creating the fd so a DNS failure leaves nothing to clean up.
   const inet = family === "AF_UNIX" ? null : await resolveHost(spec.host, family);
@@ -148,7 +151,9 @@ async function resolveHost(host: string, family: "AF_INET" | "AF_INET6"): Promis
   const literal = ipVersion(bare);
   if (literal === version) return { family, ip: bare, scopeId: scopeIndex(scope, host) };
   if (literal !== 0) {
-    throw new SocketError(`host "${host}" is an IPv${literal} address but the socket family is ${family}; change host or family`);
+    throw new SocketError(
+      `host "${host}" is an IPv${literal} address but the socket family is ${family}; change host or family`,
+    );
   }
   try {
     // Bun's resolver, not node:dns: the node layer costs megabytes of RSS in the compiled daemon.
@@ -196,11 +201,15 @@ function prepareUnixPath(path: string, replace: boolean): void {
   const abstract = path.startsWith("\0");
   const size = Buffer.byteLength(path) + (abstract ? 0 : 1);
   if (size > UNIX_PATH_MAX) {
-    throw new SocketError(`unix socket path "${path}" is ${size} bytes, over the kernel limit of ${UNIX_PATH_MAX}; use a shorter path`);
+    throw new SocketError(
+      `unix socket path "${path}" is ${size} bytes, over the kernel limit of ${UNIX_PATH_MAX}; use a shorter path`,
+    );
   }
   if (abstract || !exists(path)) return;
   if (!replace) {
-    throw new SocketError(`"${path}" already exists. You might want to remove it. If it's a stalled socket file, set replace = true or just restart Circus`);
+    throw new SocketError(
+      `"${path}" already exists. You might want to remove it. If it's a stalled socket file, set replace = true or just restart Circus`,
+    );
   }
   nodeFs().unlinkSync(path);
 }

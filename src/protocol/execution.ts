@@ -66,7 +66,12 @@ export function toCommandError(err: unknown): CommandError | null {
   const name = (err as Error | null)?.name;
   const message = (err as Error | null)?.message ?? String(err);
   // StreamConfigError: a `stdout_stream.*` value given to `set`/`add` that cannot be opened.
-  if (name === "WatcherNotFoundError" || name === "InvalidOptionError" || name === "UnknownSignalError" || name === "StreamConfigError") {
+  if (
+    name === "WatcherNotFoundError" ||
+    name === "InvalidOptionError" ||
+    name === "UnknownSignalError" ||
+    name === "StreamConfigError"
+  ) {
     return new CommandError(Errno.MESSAGE_ERROR, message);
   }
   if (name === "WatcherExistsError" || name === "OperationError" || name === "ConfigError") {

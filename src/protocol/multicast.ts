@@ -17,7 +17,8 @@ export function parseMulticastEndpoint(text: string): MulticastAddress | string 
   const octets = m.slice(1, 5).map(Number);
   const port = Number(m[5]);
   if (octets.some((o) => o > 255) || port > 65535) return `multicast_endpoint "${text}" is not a valid address`;
-  if (octets[0]! < 224 || octets[0]! > 239) return `multicast_endpoint "${text}": ${octets.join(".")} is not a multicast group (224.x–239.x)`;
+  if (octets[0]! < 224 || octets[0]! > 239)
+    return `multicast_endpoint "${text}": ${octets.join(".")} is not a multicast group (224.x–239.x)`;
   return { group: octets.join("."), port };
 }
 
@@ -31,7 +32,10 @@ export interface MulticastResponder {
  * Start answering discovery datagrams; returns null (after logging why) when discovery is off, the
  * endpoint is unusable or the port is taken — discovery never stops the daemon from starting.
  */
-export async function startMulticast(multicastEndpoint: string, controlEndpoint: string): Promise<MulticastResponder | null> {
+export async function startMulticast(
+  multicastEndpoint: string,
+  controlEndpoint: string,
+): Promise<MulticastResponder | null> {
   if (multicastEndpoint.trim() === "") return null;
   const addr = parseMulticastEndpoint(multicastEndpoint);
   if (typeof addr === "string") {
@@ -59,7 +63,8 @@ export async function startMulticast(multicastEndpoint: string, controlEndpoint:
   }
   try {
     socket.setMulticastTTL(255);
-    if (!socket.addMembership(addr.group)) log.warning(`could not join multicast group ${addr.group}; answering unicast only`);
+    if (!socket.addMembership(addr.group))
+      log.warning(`could not join multicast group ${addr.group}; answering unicast only`);
   } catch (err) {
     log.warning(`could not join multicast group ${addr.group} (${(err as Error).message}); answering unicast only`);
   }

@@ -15,11 +15,25 @@ export function isOptionName(key: string): boolean {
 }
 
 const INT_KEYS = new Set(["numprocesses", "max_retry", "max_age", "max_age_variance"]);
-const NONNEGATIVE_KEYS = new Set(["numprocesses", "max_age", "max_age_variance", "warmup_delay", "graceful_timeout", "retry_in"]);
+const NONNEGATIVE_KEYS = new Set([
+  "numprocesses",
+  "max_age",
+  "max_age_variance",
+  "warmup_delay",
+  "graceful_timeout",
+  "retry_in",
+]);
 const NUMBER_KEYS = new Set(["warmup_delay", "retry_in", "graceful_timeout"]);
 const BOOL_KEYS = new Set([
-  "send_hup", "stop_children", "shell", "copy_env", "respawn", "singleton",
-  "close_child_stdin", "close_child_stdout", "close_child_stderr",
+  "send_hup",
+  "stop_children",
+  "shell",
+  "copy_env",
+  "respawn",
+  "singleton",
+  "close_child_stdin",
+  "close_child_stdout",
+  "close_child_stderr",
 ]);
 const ANY_KEYS = new Set(["working_dir"]);
 const HOOKS = new Set<string>(HOOK_NAMES);
@@ -32,7 +46,12 @@ export type OptionMode = "set" | "add";
  * return the normalized value (`stop_signal` names become numbers). Throws errno 3 naming the key.
  * `freeKeys` are a watcher's free options, which `set` stores without checking.
  */
-export function validateOption(key: string, value: Json, mode: OptionMode, freeKeys: ReadonlySet<string> = new Set()): Json {
+export function validateOption(
+  key: string,
+  value: Json,
+  mode: OptionMode,
+  freeKeys: ReadonlySet<string> = new Set(),
+): Json {
   if (mode === "set" && freeKeys.has(key)) return value;
   if (INT_KEYS.has(key)) {
     if (typeof value !== "number" || !Number.isInteger(value)) throw messageError(`'${key}' isn't an integer`);
@@ -64,7 +83,8 @@ export function validateOption(key: string, value: Json, mode: OptionMode, freeK
     return value;
   }
   if (key === "env") {
-    if (value === null || typeof value !== "object" || Array.isArray(value)) throw messageError("'env' isn't a valid object");
+    if (value === null || typeof value !== "object" || Array.isArray(value))
+      throw messageError("'env' isn't a valid object");
     for (const [k, v] of Object.entries(value)) if (typeof v !== "string") throw messageError(`'${k}' isn't a string`);
     return value;
   }
@@ -82,7 +102,8 @@ export function validateOption(key: string, value: Json, mode: OptionMode, freeK
     return value;
   }
   if (key === "hooks") {
-    if (value === null || typeof value !== "object" || Array.isArray(value)) throw messageError("'hooks' isn't a valid hook dict");
+    if (value === null || typeof value !== "object" || Array.isArray(value))
+      throw messageError("'hooks' isn't a valid hook dict");
     for (const [hook, target] of Object.entries(value)) {
       if (!HOOKS.has(hook)) throw messageError(`unknown hook '${hook}'`);
       checkHookTarget(hook, target, mode);
@@ -116,7 +137,8 @@ function checkHookTarget(hook: string, target: Json, mode: OptionMode): void {
     if (typeof target === "string") return;
     throw messageError(`hook '${hook}' must be [target, ignore_errors]`);
   }
-  if (typeof target !== "string" || target.trim() === "") throw messageError(`hook '${hook}' must be "target[,ignore_errors]"`);
+  if (typeof target !== "string" || target.trim() === "")
+    throw messageError(`hook '${hook}' must be "target[,ignore_errors]"`);
 }
 
 /** Validate a whole `options` object (every key, in order); returns the normalized copy. */
@@ -161,7 +183,9 @@ function pythonRepr(value: unknown): string {
     return quote + (quote === "'" ? body.replaceAll("'", "\\'") : body) + quote;
   }
   if (Array.isArray(value)) return `[${value.map(pythonRepr).join(", ")}]`;
-  const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${pythonRepr(k)}: ${pythonRepr(v)}`);
+  const entries = Object.entries(value as Record<string, unknown>).map(
+    ([k, v]) => `${pythonRepr(k)}: ${pythonRepr(v)}`,
+  );
   return `{${entries.join(", ")}}`;
 }
 

@@ -84,7 +84,8 @@ export function optStringList(props: JsonObject, key: string): string[] | undefi
 export function optObject(props: JsonObject, key: string): JsonObject | undefined {
   const v = props[key];
   if (absent(v)) return undefined;
-  if (typeof v !== "object" || Array.isArray(v)) throw messageError(`message invalid '${key}' must be an object, got ${show(v)}`);
+  if (typeof v !== "object" || Array.isArray(v))
+    throw messageError(`message invalid '${key}' must be an object, got ${show(v)}`);
   return v as JsonObject;
 }
 

@@ -34,8 +34,33 @@ import { stop } from "./commands/stop.ts";
 type AnyCommand = Command<unknown>;
 
 const ALL: AnyCommand[] = [
-  add, decr, dstats, get, globaloptions, incr, ipython, kill, list, listen, listsockets, logs, numprocesses,
-  numwatchers, options, quit, reload, reloadconfig, reopen, restart, rm, set, signal, start, stats, status, stop,
+  add,
+  decr,
+  dstats,
+  get,
+  globaloptions,
+  incr,
+  ipython,
+  kill,
+  list,
+  listen,
+  listsockets,
+  logs,
+  numprocesses,
+  numwatchers,
+  options,
+  quit,
+  reload,
+  reloadconfig,
+  reopen,
+  restart,
+  rm,
+  set,
+  signal,
+  start,
+  stats,
+  status,
+  stop,
 ];
 
 /** Commands keyed by wire name (lower-case). */

@@ -4,7 +4,17 @@
 
 import { resolveUser } from "../os/users.ts";
 import { bytes2human, formatCpuTime } from "./format.ts";
-import { CLOCK_TICKS, bootTimeSeconds, childPids, memTotalBytes, readArgv, readStat, readUid, releaseProcFiles, type ProcStat } from "./proc.ts";
+import {
+  CLOCK_TICKS,
+  bootTimeSeconds,
+  childPids,
+  memTotalBytes,
+  readArgv,
+  readStat,
+  readUid,
+  releaseProcFiles,
+  type ProcStat,
+} from "./proc.ts";
 
 /** What Circus answers for a process that vanished between listing and sampling. */
 export const NO_SUCH_PROCESS = "No such process (stopped?)";
@@ -113,7 +123,7 @@ export class ProcessSampler {
     const prev = this.cpu.get(stat.pid);
     let cpu = 0;
     if (prev !== undefined && prev.startTicks === stat.startTicks && now > prev.at) {
-      cpu = Math.round((((stat.cpuTicks - prev.ticks) / CLOCK_TICKS) * 100_000) / (now - prev.at) * 10) / 10;
+      cpu = Math.round(((((stat.cpuTicks - prev.ticks) / CLOCK_TICKS) * 100_000) / (now - prev.at)) * 10) / 10;
     }
     this.cpu.set(stat.pid, { startTicks: stat.startTicks, ticks: stat.cpuTicks, at: now, seen: Date.now() });
     const id = this.identity(stat);

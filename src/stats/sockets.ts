@@ -83,7 +83,9 @@ export class SocketReadCounter {
     });
     const unseen = this.watched.filter((w) => w.local === null);
     if (unseen.length > 0) {
-      log.info(`reads of ${unseen.map((w) => w.address).join(", ")} stay 0: their sockets are not inherited (run as the circusd-stats watcher: statsd = true)`);
+      log.info(
+        `reads of ${unseen.map((w) => w.address).join(", ")} stay 0: their sockets are not inherited (run as the circusd-stats watcher: statsd = true)`,
+      );
     }
   }
 
@@ -108,7 +110,10 @@ export class SocketReadCounter {
     if (local.length > 0) {
       let ready: number[] = [];
       try {
-        ready = pollReadable(local.map((w) => w.local!), 0);
+        ready = pollReadable(
+          local.map((w) => w.local!),
+          0,
+        );
       } catch {
         // EBADF and friends: count nothing this round, as Circus does
       }
@@ -121,6 +126,9 @@ export class SocketReadCounter {
     if (this.watched.length === 0) return null;
     const sockets = this.watched.map((w) => ({ fd: w.fd, subtopic: w.fd, reads: w.reads, address: w.address }));
     for (const w of this.watched) w.reads = 0;
-    return { sockets, total: { addresses: sockets.map((s) => s.address), reads: sockets.reduce((n, s) => n + s.reads, 0) } };
+    return {
+      sockets,
+      total: { addresses: sockets.map((s) => s.address), reads: sockets.reduce((n, s) => n + s.reads, 0) },
+    };
   }
 }

@@ -91,7 +91,8 @@ export class StatsStreamer {
   private async init(): Promise<void> {
     await this.resync();
     const dstats = await this.call("dstats");
-    const daemonPid = typeof (dstats.info as { pid?: unknown })?.pid === "number" ? ((dstats.info as { pid: number }).pid) : null;
+    const daemonPid =
+      typeof (dstats.info as { pid?: unknown })?.pid === "number" ? (dstats.info as { pid: number }).pid : null;
     this.circusPids = new Map([[process.pid, "circusd-stats"]]);
     if (daemonPid !== null) this.circusPids.set(daemonPid, "circusd");
     const watchers = (await this.call("list")).watchers as string[];
@@ -110,7 +111,8 @@ export class StatsStreamer {
     const next = new Map<string, Set<number>>();
     for (const w of watchers) {
       const reply = await this.client.call("list", { name: w });
-      if (reply.status === "ok" && Array.isArray(reply.pids) && reply.pids.length > 0) next.set(w, new Set(reply.pids as number[]));
+      if (reply.status === "ok" && Array.isArray(reply.pids) && reply.pids.length > 0)
+        next.set(w, new Set(reply.pids as number[]));
     }
     for (const w of this.pids.keys()) if (!next.has(w)) this.pids.delete(w);
     for (const [w, pids] of next) this.pids.set(w, pids);
@@ -150,9 +152,19 @@ export class StatsStreamer {
   /** One round: every followed watcher, the circus group, the sockets. */
   publish(): void {
     for (const [watcher, pids] of [...this.pids].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      this.publishGroup(watcher, [...pids], () => null, (pid) => this.removePid(watcher, pid));
+      this.publishGroup(
+        watcher,
+        [...pids],
+        () => null,
+        (pid) => this.removePid(watcher, pid),
+      );
     }
-    this.publishGroup("circus", [...this.circusPids.keys()], (pid) => this.circusPids.get(pid) ?? null, () => {});
+    this.publishGroup(
+      "circus",
+      [...this.circusPids.keys()],
+      (pid) => this.circusPids.get(pid) ?? null,
+      () => {},
+    );
     const sockets = this.sockets?.take();
     if (sockets) {
       for (const s of sockets.sockets) this.send(`stat.sockets.${s.fd}`, s);
@@ -160,7 +172,12 @@ export class StatsStreamer {
     }
   }
 
-  private publishGroup(group: string, pids: number[], nameOf: (pid: number) => string | null, gone: (pid: number) => void): void {
+  private publishGroup(
+    group: string,
+    pids: number[],
+    nameOf: (pid: number) => string | null,
+    gone: (pid: number) => void,
+  ): void {
     const infos: ProcessInfo[] = [];
     for (const pid of pids) {
       const info = this.sampler.info(pid, { children: false });

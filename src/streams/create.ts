@@ -26,7 +26,9 @@ export const STREAM_CLASSES = [
 export type StreamClass = (typeof STREAM_CLASSES)[number];
 
 /** Which built-in a `class` value names, or a custom module; throws naming the valid classes. */
-export function resolveStreamClass(config: Record<string, string>): StreamClass | { module: string; exportName: string } {
+export function resolveStreamClass(
+  config: Record<string, string>,
+): StreamClass | { module: string; exportName: string } {
   const raw = config.class?.trim();
   if (!raw) {
     if (config.filename) return "FileStream";
@@ -40,7 +42,9 @@ export function resolveStreamClass(config: Record<string, string>): StreamClass 
   const name = raw.replace(/^circus\.stream\.(?:file_stream\.)?/, "");
   const found = STREAM_CLASSES.find((c) => c.toLowerCase() === name.toLowerCase());
   if (found) return found;
-  const python = raw.includes(".") ? " (Python classes cannot be loaded; write a JS/TS module exporting a factory)" : "";
+  const python = raw.includes(".")
+    ? " (Python classes cannot be loaded; write a JS/TS module exporting a factory)"
+    : "";
   throw new StreamConfigError(
     `unknown stream class ${JSON.stringify(raw)}${python}; use ${STREAM_CLASSES.join(", ")} or ./module.ts:factory`,
   );
@@ -48,7 +52,8 @@ export function resolveStreamClass(config: Record<string, string>): StreamClass 
 
 /** Build the stream a `stdout_stream.*` / `stderr_stream.*` configuration describes. */
 export async function createStream(config: Record<string, string>, ctx: StreamContext): Promise<OutputStream> {
-  if ("refresh_time" in config) log.warning(`watcher ${ctx.watcher}: stream option refresh_time is deprecated and ignored`);
+  if ("refresh_time" in config)
+    log.warning(`watcher ${ctx.watcher}: stream option refresh_time is deprecated and ignored`);
   const cls = resolveStreamClass(config);
   if (typeof cls === "object") return loadCustom(cls, config, ctx);
   switch (cls) {
@@ -59,7 +64,12 @@ export async function createStream(config: Record<string, string>, ctx: StreamCo
     case "StdoutStream":
       return new StdoutStream();
     case "FancyStdoutStream":
-      return new FancyStdoutStream({ color: config.color, timeFormat: config.time_format, watcher: ctx.watcher, now: ctx.now });
+      return new FancyStdoutStream({
+        color: config.color,
+        timeFormat: config.time_format,
+        watcher: ctx.watcher,
+        now: ctx.now,
+      });
   }
   return openShared(cls, config, ctx);
 }
@@ -78,7 +88,9 @@ async function loadCustom(
   }
   const factory = mod[cls.exportName];
   if (typeof factory !== "function") {
-    throw new StreamConfigError(`${path} has no exported function ${JSON.stringify(cls.exportName)} (class = ${config.class})`);
+    throw new StreamConfigError(
+      `${path} has no exported function ${JSON.stringify(cls.exportName)} (class = ${config.class})`,
+    );
   }
   const stream = (await (factory as StreamFactory)(config, ctx)) as Partial<OutputStream> | null;
   if (!stream || typeof stream.write !== "function") {
@@ -118,7 +130,16 @@ const shared = new Map<string, Shared>();
 
 function openShared(cls: StreamClass, config: Record<string, string>, ctx: StreamContext): OutputStream {
   const options = fileOptions(config, ctx);
-  const signature = JSON.stringify([cls, options.maxBytes, options.backupCount, options.timeFormat, options.compress, config.rotate_when ?? "", config.rotate_interval ?? "", config.utc ?? ""]);
+  const signature = JSON.stringify([
+    cls,
+    options.maxBytes,
+    options.backupCount,
+    options.timeFormat,
+    options.compress,
+    config.rotate_when ?? "",
+    config.rotate_interval ?? "",
+    config.utc ?? "",
+  ]);
   let entry = shared.get(options.path);
   if (entry) {
     if (entry.signature !== signature && entry.cls === cls && cls !== "TimedRotatingFileStream") {
@@ -133,19 +154,25 @@ function openShared(cls: StreamClass, config: Record<string, string>, ctx: Strea
       entry.signature = signature;
       log.info(`watcher ${ctx.watcher}: ${options.path} now rotates with the newest stream options`);
     } else if (entry.signature !== signature) {
-      log.warning(`watcher ${ctx.watcher}: ${options.path} is already open as ${entry.cls} with other options; using those`);
+      log.warning(
+        `watcher ${ctx.watcher}: ${options.path} is already open as ${entry.cls} with other options; using those`,
+      );
     }
   } else {
     const stream =
-      cls === "TimedRotatingFileStream" ? new TimedRotatingFileStream(options, {
-        ...parseRotateWhen(config.rotate_when),
-        interval: integer(config, "rotate_interval", 1, 1),
-        utc: boolean(config, "utc", false),
-      })
-      : cls === "WatchedFileStream" ? new WatchedFileStream(options)
-      : new FileStream(options);
+      cls === "TimedRotatingFileStream"
+        ? new TimedRotatingFileStream(options, {
+            ...parseRotateWhen(config.rotate_when),
+            interval: integer(config, "rotate_interval", 1, 1),
+            utc: boolean(config, "utc", false),
+          })
+        : cls === "WatchedFileStream"
+          ? new WatchedFileStream(options)
+          : new FileStream(options);
     if (cls === "FileStream" && options.maxBytes > 0 && options.backupCount === 0) {
-      log.warning(`watcher ${ctx.watcher}: ${options.path} has max_bytes but backup_count = 0, so it is never rotated (as in Circus)`);
+      log.warning(
+        `watcher ${ctx.watcher}: ${options.path} has max_bytes but backup_count = 0, so it is never rotated (as in Circus)`,
+      );
     }
     entry = { stream, cls, refs: 0, signature };
     shared.set(options.path, entry);
@@ -186,7 +213,8 @@ export function openStreamPaths(): string[] {
 }
 
 function fileOptions(config: Record<string, string>, ctx: StreamContext): FileStreamOptions {
-  const filename = config.filename?.trim() || resolve(nodeOs().tmpdir(), `circus-${ctx.watcher}-${process.pid}-${Date.now()}.log`);
+  const filename =
+    config.filename?.trim() || resolve(nodeOs().tmpdir(), `circus-${ctx.watcher}-${process.pid}-${Date.now()}.log`);
   return {
     path: resolve(ctx.configDir, filename),
     maxBytes: integer(config, "max_bytes", 0, 0),
@@ -212,5 +240,7 @@ function boolean(config: Record<string, string>, key: string, fallback: boolean)
   if (text === undefined || text === "") return fallback;
   if (["1", "true", "yes", "on"].includes(text)) return true;
   if (["0", "false", "no", "off"].includes(text)) return false;
-  throw new StreamConfigError(`${key}: ${JSON.stringify(config[key])} is not a boolean (true/false, yes/no, on/off, 1/0)`);
+  throw new StreamConfigError(
+    `${key}: ${JSON.stringify(config[key])} is not a boolean (true/false, yes/no, on/off, 1/0)`,
+  );
 }

@@ -167,7 +167,8 @@ export class FileStream implements OutputStream {
       if (measure) this.size = this.regular ? st.size + this.queue.backlog : 0;
       this.identity = { dev: st.dev, ino: st.ino };
     } catch (err) {
-      if (strict) throw new StreamConfigError(`cannot open ${this.options.path}: ${(err as Error).message}`, { cause: err });
+      if (strict)
+        throw new StreamConfigError(`cannot open ${this.options.path}: ${(err as Error).message}`, { cause: err });
       this.errors.report(err, 0);
       this.fd = null;
     }

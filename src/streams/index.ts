@@ -5,9 +5,22 @@ export type { Channel, OutputEntry, OutputStream, StreamContext, StreamFactory }
 export { StreamConfigError, LogOutputError } from "./errors.ts";
 export { LineSplitter, MAX_PENDING_LINE } from "./lines.ts";
 export { strftime } from "./strftime.ts";
-export { createStream, resolveStreamClass, reopenAllStreams, openStreamPaths, STREAM_CLASSES, type StreamClass } from "./create.ts";
+export {
+  createStream,
+  resolveStreamClass,
+  reopenAllStreams,
+  openStreamPaths,
+  STREAM_CLASSES,
+  type StreamClass,
+} from "./create.ts";
 export { FileStream, WatchedFileStream, type FileStreamOptions } from "./file.ts";
-export { TimedRotatingFileStream, parseRotateWhen, nextRollover, rolloverSuffix, type RotateSchedule } from "./timed.ts";
+export {
+  TimedRotatingFileStream,
+  parseRotateWhen,
+  nextRollover,
+  rolloverSuffix,
+  type RotateSchedule,
+} from "./timed.ts";
 export { StdoutStream, FancyStdoutStream, PassthroughStream, COLORS, colorFor } from "./console.ts";
 export { QueueStream, NullStream } from "./memory.ts";
 export { gzipFile } from "./compress.ts";

@@ -17,9 +17,26 @@ export type LogOutput = LogSink & { reopen(): void; close(): Promise<void> };
 const encoder = new TextEncoder();
 
 const FACILITIES: Record<string, number> = {
-  kern: 0, user: 1, mail: 2, daemon: 3, auth: 4, syslog: 5, lpr: 6, news: 7, uucp: 8, cron: 9,
-  authpriv: 10, ftp: 11, local0: 16, local1: 17, local2: 18, local3: 19, local4: 20, local5: 21,
-  local6: 22, local7: 23,
+  kern: 0,
+  user: 1,
+  mail: 2,
+  daemon: 3,
+  auth: 4,
+  syslog: 5,
+  lpr: 6,
+  news: 7,
+  uucp: 8,
+  cron: 9,
+  authpriv: 10,
+  ftp: 11,
+  local0: 16,
+  local1: 17,
+  local2: 18,
+  local3: 19,
+  local4: 20,
+  local5: 21,
+  local6: 22,
+  local7: 23,
 };
 const SEVERITY: Record<string, number> = { CRITICAL: 2, ERROR: 3, WARNING: 4, INFO: 6, DEBUG: 7 };
 
@@ -49,13 +66,24 @@ export async function openLogOutput(spec: string, options: { cwd?: string; forma
       }
       queue.push(encoder.encode(format(line) + "\n"));
     };
-    return make(push, () => {}, () => queue.barrier());
+    return make(
+      push,
+      () => {},
+      () => queue.barrier(),
+    );
   }
   if (text.startsWith("syslog://")) return openSyslog(text);
   const path = resolve(options.cwd ?? process.cwd(), text);
   let file: WatchedFileStream;
   try {
-    file = new WatchedFileStream({ path, maxBytes: 0, backupCount: 0, timeFormat: null, compress: false, now: Date.now });
+    file = new WatchedFileStream({
+      path,
+      maxBytes: 0,
+      backupCount: 0,
+      timeFormat: null,
+      compress: false,
+      now: Date.now,
+    });
   } catch (err) {
     throw new LogOutputError(`cannot log to ${path}: ${(err as Error).message}`, { cause: err });
   }
@@ -71,7 +99,9 @@ async function openSyslog(spec: string): Promise<LogOutput> {
   const facilityName = (url.search.slice(1) || "user").toLowerCase();
   const facility = FACILITIES[facilityName];
   if (facility === undefined) {
-    throw new LogOutputError(`${spec}: unknown syslog facility "${facilityName}"; use one of ${Object.keys(FACILITIES).join(", ")}`);
+    throw new LogOutputError(
+      `${spec}: unknown syslog facility "${facilityName}"; use one of ${Object.keys(FACILITIES).join(", ")}`,
+    );
   }
   const host = nodeOs().hostname();
   const datagram = (line: string) => encoder.encode(syslogMessage(line, facility, host));
@@ -80,7 +110,9 @@ async function openSyslog(spec: string): Promise<LogOutput> {
     let sender: UnixDatagramSender;
     try {
       sender = new UnixDatagramSender(path);
-      sender.send(datagram(`${strftime("%Y-%m-%d %H:%M:%S", Date.now())} circus[${process.pid}] [INFO] logging to ${spec}`));
+      sender.send(
+        datagram(`${strftime("%Y-%m-%d %H:%M:%S", Date.now())} circus[${process.pid}] [INFO] logging to ${spec}`),
+      );
     } catch (err) {
       throw new LogOutputError(`cannot log to ${spec}: ${(err as Error).message}`, { cause: err });
     }
@@ -103,7 +135,9 @@ async function openSyslog(spec: string): Promise<LogOutput> {
     const { lookup } = await import("node:dns/promises");
     address = (await lookup(hostnameOnly)).address;
   } catch (err) {
-    throw new LogOutputError(`cannot log to ${spec}: cannot resolve ${hostnameOnly}: ${(err as Error).message}`, { cause: err });
+    throw new LogOutputError(`cannot log to ${spec}: cannot resolve ${hostnameOnly}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const socket = await Bun.udpSocket({});
   return make(
@@ -146,7 +180,9 @@ export async function loadLoggerConfig(path: string): Promise<LoggerConfig> {
   const schema = `a JSON object {"level": "debug|info|warning|error|critical", "output": "-|<file>|syslog://…", "format": "{time} {name}[{pid}] [{level}] {message}"}`;
   const ext = extname(path).toLowerCase();
   if (ext !== ".json") {
-    throw new LogOutputError(`${path}: loggerconfig supports JSON only (${schema}); Python logging.config INI/YAML files are not supported`);
+    throw new LogOutputError(
+      `${path}: loggerconfig supports JSON only (${schema}); Python logging.config INI/YAML files are not supported`,
+    );
   }
   let data: unknown;
   try {
@@ -154,16 +190,27 @@ export async function loadLoggerConfig(path: string): Promise<LoggerConfig> {
   } catch (err) {
     throw new LogOutputError(`${path}: cannot read loggerconfig: ${(err as Error).message}`, { cause: err });
   }
-  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new LogOutputError(`${path}: expected ${schema}`);
+  if (typeof data !== "object" || data === null || Array.isArray(data))
+    throw new LogOutputError(`${path}: expected ${schema}`);
   const obj = data as Record<string, unknown>;
   const unknown = Object.keys(obj).filter((k) => !["level", "output", "format"].includes(k));
-  if (unknown.length) throw new LogOutputError(`${path}: unknown key ${unknown.map((k) => JSON.stringify(k)).join(", ")}; expected ${schema}`);
+  if (unknown.length)
+    throw new LogOutputError(
+      `${path}: unknown key ${unknown.map((k) => JSON.stringify(k)).join(", ")}; expected ${schema}`,
+    );
   for (const key of ["level", "output", "format"]) {
-    if (obj[key] !== undefined && typeof obj[key] !== "string") throw new LogOutputError(`${path}: "${key}" must be a string`);
+    if (obj[key] !== undefined && typeof obj[key] !== "string")
+      throw new LogOutputError(`${path}: "${key}" must be a string`);
   }
   const level = obj.level === undefined ? null : parseLogLevel(obj.level as string);
   if (obj.level !== undefined && level === null) {
-    throw new LogOutputError(`${path}: "level": ${JSON.stringify(obj.level)} is not one of debug, info, warning, error, critical`);
+    throw new LogOutputError(
+      `${path}: "level": ${JSON.stringify(obj.level)} is not one of debug, info, warning, error, critical`,
+    );
   }
-  return { level, output: (obj.output as string | undefined) ?? null, format: (obj.format as string | undefined) ?? null };
+  return {
+    level,
+    output: (obj.output as string | undefined) ?? null,
+    format: (obj.format as string | undefined) ?? null,
+  };
 }

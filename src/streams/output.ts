@@ -89,8 +89,10 @@ export class WatcherOutput implements OutputSink {
   /** OutputSink seam: called by WorkerProcess.spawn with the readable ends of the pipes. */
   attach(pid: number, stdout: ReadableStream<Uint8Array> | null, stderr: ReadableStream<Uint8Array> | null): void {
     const readers: PipeReader[] = [];
-    if (stdout) readers.push(new PipeReader(stdout, { pid, channel: "stdout", stream: this.streams.stdout, tail: this.tail }));
-    if (stderr) readers.push(new PipeReader(stderr, { pid, channel: "stderr", stream: this.streams.stderr, tail: this.tail }));
+    if (stdout)
+      readers.push(new PipeReader(stdout, { pid, channel: "stdout", stream: this.streams.stdout, tail: this.tail }));
+    if (stderr)
+      readers.push(new PipeReader(stderr, { pid, channel: "stderr", stream: this.streams.stderr, tail: this.tail }));
     this.track(pid, readers);
   }
 

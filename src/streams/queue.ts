@@ -148,7 +148,10 @@ export class ErrorReporter {
     const now = Date.now();
     if (now - this.lastLog < this.intervalMs) return;
     const message = err instanceof Error ? err.message : String(err);
-    const extra = this.failures > 1 ? ` (${this.failures} failed writes, ${this.dropped} bytes dropped since the last report)` : ` (${droppedBytes} bytes dropped)`;
+    const extra =
+      this.failures > 1
+        ? ` (${this.failures} failed writes, ${this.dropped} bytes dropped since the last report)`
+        : ` (${droppedBytes} bytes dropped)`;
     log.error(`cannot write ${this.what}: ${message}${extra}`);
     this.lastLog = now;
     this.failures = 0;

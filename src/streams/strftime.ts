@@ -1,7 +1,20 @@
 // The strftime subset Circus users put in `time_format` and rotation suffixes, in local time or UTC.
 
 const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
-const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
 
 const pad = (n: number, width = 2) => String(n).padStart(width, "0");
 
@@ -18,27 +31,48 @@ export function strftime(format: string, epochMs: number, utc = false): string {
   const offsetMin = utc ? 0 : -d.getTimezoneOffset();
   return format.replace(/%([a-zA-Z%])/g, (whole, code: string) => {
     switch (code) {
-      case "Y": return String(year);
-      case "y": return pad(year % 100);
-      case "m": return pad(month + 1);
-      case "d": return pad(day);
-      case "e": return String(day).padStart(2, " ");
-      case "H": return pad(hour);
-      case "I": return pad(hour % 12 === 0 ? 12 : hour % 12);
-      case "M": return pad(minute);
-      case "S": return pad(second);
-      case "f": return pad(Math.floor(((epochMs % 1000) + 1000) % 1000 * 1000), 6);
-      case "p": return hour < 12 ? "AM" : "PM";
-      case "z": return (offsetMin < 0 ? "-" : "+") + pad(Math.floor(Math.abs(offsetMin) / 60)) + pad(Math.abs(offsetMin) % 60);
-      case "Z": return utc ? "UTC" : zoneName(d);
-      case "a": return DAYS[weekday]!.slice(0, 3);
-      case "A": return DAYS[weekday]!;
-      case "b": return MONTHS[month]!.slice(0, 3);
-      case "B": return MONTHS[month]!;
-      case "j": return pad(dayOfYear(year, month, day), 3);
-      case "s": return String(Math.floor(epochMs / 1000));
-      case "%": return "%";
-      default: return whole;
+      case "Y":
+        return String(year);
+      case "y":
+        return pad(year % 100);
+      case "m":
+        return pad(month + 1);
+      case "d":
+        return pad(day);
+      case "e":
+        return String(day).padStart(2, " ");
+      case "H":
+        return pad(hour);
+      case "I":
+        return pad(hour % 12 === 0 ? 12 : hour % 12);
+      case "M":
+        return pad(minute);
+      case "S":
+        return pad(second);
+      case "f":
+        return pad(Math.floor((((epochMs % 1000) + 1000) % 1000) * 1000), 6);
+      case "p":
+        return hour < 12 ? "AM" : "PM";
+      case "z":
+        return (offsetMin < 0 ? "-" : "+") + pad(Math.floor(Math.abs(offsetMin) / 60)) + pad(Math.abs(offsetMin) % 60);
+      case "Z":
+        return utc ? "UTC" : zoneName(d);
+      case "a":
+        return DAYS[weekday]!.slice(0, 3);
+      case "A":
+        return DAYS[weekday]!;
+      case "b":
+        return MONTHS[month]!.slice(0, 3);
+      case "B":
+        return MONTHS[month]!;
+      case "j":
+        return pad(dayOfYear(year, month, day), 3);
+      case "s":
+        return String(Math.floor(epochMs / 1000));
+      case "%":
+        return "%";
+      default:
+        return whole;
     }
   });
 }
@@ -48,6 +82,8 @@ function dayOfYear(year: number, month: number, day: number): number {
 }
 
 function zoneName(d: Date): string {
-  const part = new Intl.DateTimeFormat("en-US", { timeZoneName: "short" }).formatToParts(d).find((p) => p.type === "timeZoneName");
+  const part = new Intl.DateTimeFormat("en-US", { timeZoneName: "short" })
+    .formatToParts(d)
+    .find((p) => p.type === "timeZoneName");
   return part?.value ?? "";
 }

@@ -62,7 +62,7 @@ export class TailBuffer {
 
   /** Record whole-line data read from one pipe (a final unterminated line counts as a line). */
   push(data: Uint8Array, pid: number, stream: Channel, time: number = Date.now()): void {
-    if (data.length === 0 || this.capacity === 0 && this.listeners.size === 0) return;
+    if (data.length === 0 || (this.capacity === 0 && this.listeners.size === 0)) return;
     if (this.listeners.size > 0) {
       this.settle();
       this.decode({ data, pid, stream, time }, Infinity, (line) => this.add(line, true));

@@ -51,15 +51,19 @@ export function nextRollover(s: RotateSchedule, fromMs: number): number {
 /** The start of the interval that ends at `rolloverMs`, as the file-name suffix. */
 export function rolloverSuffix(s: RotateSchedule, rolloverMs: number): string {
   const startMs =
-    s.unit === "MIDNIGHT" ? addDays(rolloverMs, -s.interval, s.utc)
-    : s.unit === "W" ? addDays(rolloverMs, -7 * s.interval, s.utc)
-    : rolloverMs - UNITS[s.unit].ms * s.interval;
+    s.unit === "MIDNIGHT"
+      ? addDays(rolloverMs, -s.interval, s.utc)
+      : s.unit === "W"
+        ? addDays(rolloverMs, -7 * s.interval, s.utc)
+        : rolloverMs - UNITS[s.unit].ms * s.interval;
   return strftime(UNITS[s.unit].suffix, startMs, s.utc);
 }
 
 function nextMidnight(ms: number, utc: boolean): number {
   const d = new Date(ms);
-  return utc ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1) : new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1).getTime();
+  return utc
+    ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1)
+    : new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1).getTime();
 }
 
 /** Calendar days (DST-safe in local time). */
@@ -67,7 +71,14 @@ function addDays(ms: number, days: number, utc: boolean): number {
   if (days === 0) return ms;
   const d = new Date(ms);
   if (utc) return ms + days * DAY_MS;
-  return new Date(d.getFullYear(), d.getMonth(), d.getDate() + days, d.getHours(), d.getMinutes(), d.getSeconds()).getTime();
+  return new Date(
+    d.getFullYear(),
+    d.getMonth(),
+    d.getDate() + days,
+    d.getHours(),
+    d.getMinutes(),
+    d.getSeconds(),
+  ).getTime();
 }
 
 function pythonWeekday(ms: number, utc: boolean): number {
@@ -131,7 +142,8 @@ export class TimedRotatingFileStream extends FileStream {
     const dir = dirname(this.options.path);
     const base = basename(this.options.path);
     const pattern = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.(\\d{${digits}})(\\.gz)?$`);
-    const found = nodeFs().readdirSync(dir)
+    const found = nodeFs()
+      .readdirSync(dir)
       .map((name) => ({ name, match: pattern.exec(name) }))
       .filter((f) => f.match !== null)
       .sort((a, b) => a.match![1]!.localeCompare(b.match![1]!));

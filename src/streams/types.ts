@@ -41,4 +41,7 @@ export interface StreamContext {
 }
 
 /** A custom stream module exports `(config, ctx) => OutputStream | Promise<OutputStream>`. */
-export type StreamFactory = (config: Record<string, string>, ctx: StreamContext) => OutputStream | Promise<OutputStream>;
+export type StreamFactory = (
+  config: Record<string, string>,
+  ctx: StreamContext,
+) => OutputStream | Promise<OutputStream>;

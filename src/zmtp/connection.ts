@@ -4,7 +4,16 @@
 import type { Socket } from "bun";
 import { getLogger } from "../log.ts";
 import { MessageTooLargeError, ZmtpError, ZmtpProtocolError } from "./errors.ts";
-import { encodeCommand, FLAG_COMMAND, FLAG_MORE, FrameDecoder, messageSize, parseCommand, writeMessage, type Command } from "./frames.ts";
+import {
+  encodeCommand,
+  FLAG_COMMAND,
+  FLAG_MORE,
+  FrameDecoder,
+  messageSize,
+  parseCommand,
+  writeMessage,
+  type Command,
+} from "./frames.ts";
 import { checkGreetingPrefix, encodeGreeting, GREETING_SIZE, parseGreeting } from "./greeting.ts";
 import { compatible, encodeProperties, parseProperties, sendsIdentity, type SocketType } from "./handshake.ts";
 
@@ -226,7 +235,10 @@ export class Connection {
     if (cmd.name === "PING") {
       // Answer every ping with its context (bytes after the 2-byte TTL), whatever our own settings; the
       // context is at most 16 bytes (RFC 37), so a peer cannot make us echo megabytes it never reads.
-      this.sendCommand("PONG", cmd.data.subarray(Math.min(2, cmd.data.length), Math.min(2 + PING_CONTEXT_MAX, cmd.data.length)));
+      this.sendCommand(
+        "PONG",
+        cmd.data.subarray(Math.min(2, cmd.data.length), Math.min(2 + PING_CONTEXT_MAX, cmd.data.length)),
+      );
     } else if (cmd.name !== "PONG") {
       this.events.command(this, cmd);
     }
@@ -263,7 +275,8 @@ export class Connection {
   private fail(err: unknown): void {
     if (this.phase === Phase.Closed) return;
     const msg = err instanceof ZmtpError ? err.message : String(err);
-    if (err instanceof MessageTooLargeError || err instanceof ZmtpProtocolError) log.warning(`${this.label}: ${msg}; dropping peer`);
+    if (err instanceof MessageTooLargeError || err instanceof ZmtpProtocolError)
+      log.warning(`${this.label}: ${msg}; dropping peer`);
     else log.error(`${this.label}: unexpected error, dropping peer: ${msg}`);
     this.shutdown();
     this.socket.terminate();

@@ -64,7 +64,10 @@ function parseIpc(text: string, rest: string): IpcEndpoint {
   // Abstract names carry a leading NUL in sun_path, so they get one byte less.
   const bytes = new TextEncoder().encode(path).length + (abstract ? 1 : 0);
   if (bytes > MAX_IPC_PATH) {
-    throw new EndpointError(text, `ipc path is ${bytes} bytes; the limit is ${MAX_IPC_PATH} (use a shorter or relative path)`);
+    throw new EndpointError(
+      text,
+      `ipc path is ${bytes} bytes; the limit is ${MAX_IPC_PATH} (use a shorter or relative path)`,
+    );
   }
   return { transport: "ipc", path, abstract };
 }

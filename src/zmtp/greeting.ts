@@ -27,7 +27,8 @@ export function encodeGreeting(minor: 0 | 1 = 1, mechanism = "NULL"): Uint8Array
  */
 export function checkGreetingPrefix(buf: Uint8Array, have: number): void {
   if (have > 0 && buf[0] !== 0xff) throw new ZmtpProtocolError("bad greeting signature: not a ZMTP peer");
-  if (have > 9 && (buf[9]! & 1) === 0) throw new ZmtpProtocolError("bad greeting signature byte 9: ZMTP 1.0 peers are not supported");
+  if (have > 9 && (buf[9]! & 1) === 0)
+    throw new ZmtpProtocolError("bad greeting signature byte 9: ZMTP 1.0 peers are not supported");
   if (have > 10 && buf[10]! < 3) throw new ZmtpProtocolError(`peer speaks ZMTP ${buf[10]}.x; 3.0 or later is required`);
 }
 

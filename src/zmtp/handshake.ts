@@ -2,7 +2,18 @@
 
 import { ZmtpProtocolError } from "./errors.ts";
 
-export type SocketType = "REQ" | "REP" | "DEALER" | "ROUTER" | "PUB" | "SUB" | "XPUB" | "XSUB" | "PUSH" | "PULL" | "PAIR";
+export type SocketType =
+  | "REQ"
+  | "REP"
+  | "DEALER"
+  | "ROUTER"
+  | "PUB"
+  | "SUB"
+  | "XPUB"
+  | "XSUB"
+  | "PUSH"
+  | "PULL"
+  | "PAIR";
 
 const COMPATIBLE: Record<SocketType, readonly SocketType[]> = {
   REQ: ["REP", "ROUTER"],

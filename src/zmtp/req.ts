@@ -19,7 +19,8 @@ export class ReqSocket extends ZmtpSocket {
   /** Send a request; throws SocketStateError if the previous one has not been answered. */
   send(frames: readonly Frame[]): boolean {
     if (this.closed) return false;
-    if (this.expecting !== null) throw new SocketStateError("REQ socket must receive the reply before sending another request");
+    if (this.expecting !== null)
+      throw new SocketStateError("REQ socket must receive the reply before sending another request");
     const msg = [DELIMITER, ...frames.map(toBytes)];
     const n = this.active.length;
     for (let tries = 0; tries < n; tries++) {

@@ -65,14 +65,24 @@ export async function listen(text: string, make: ConnectionFactory): Promise<Bin
   try {
     if (ep.transport === "tcp") {
       const hostname = await resolveHost(ep, text);
-      const l: TCPSocketListener<SocketSlot> = Bun.listen<SocketSlot>({ hostname, port: ep.port, socket: handlers(make, label) });
+      const l: TCPSocketListener<SocketSlot> = Bun.listen<SocketSlot>({
+        hostname,
+        port: ep.port,
+        socket: handlers(make, label),
+      });
       listener = l;
       resolved = { transport: "tcp", host: hostname, port: l.port };
     } else {
       // libzmq removes a stale socket file left by a crashed owner; so do we. (Bun.file rather than
       // node:fs, whose module costs ~4 MB RSS in the compiled binary.)
-      if (!ep.abstract) await Bun.file(ep.path).delete().catch(() => {});
-      const l: UnixSocketListener<SocketSlot> = Bun.listen<SocketSlot>({ unix: unixPath(ep), socket: handlers(make, label) });
+      if (!ep.abstract)
+        await Bun.file(ep.path)
+          .delete()
+          .catch(() => {});
+      const l: UnixSocketListener<SocketSlot> = Bun.listen<SocketSlot>({
+        unix: unixPath(ep),
+        socket: handlers(make, label),
+      });
       listener = l;
       resolved = ep;
     }
@@ -131,7 +141,12 @@ export class Dialer {
     try {
       const s =
         this.ep.transport === "tcp"
-          ? await Bun.connect<SocketSlot>({ hostname: await resolveHost(this.ep, this.endpoint), port: this.ep.port, socket: this.handler, data })
+          ? await Bun.connect<SocketSlot>({
+              hostname: await resolveHost(this.ep, this.endpoint),
+              port: this.ep.port,
+              socket: this.handler,
+              data,
+            })
           : await Bun.connect<SocketSlot>({ unix: unixPath(this.ep), socket: this.handler, data });
       if (this.closed) {
         data.onGone = undefined;

@@ -25,8 +25,22 @@ function socketFds(): string[] {
 
 function socketCfg(name: string, extra: Partial<SocketConfig> = {}): SocketConfig {
   return {
-    name, host: "127.0.0.1", port: 0, family: "AF_INET", type: "SOCK_STREAM", proto: 0, backlog: 128, path: null,
-    umask: 8, replace: false, interface: null, so_reuseport: false, blocking: false, raw: {}, source: null, ...extra,
+    name,
+    host: "127.0.0.1",
+    port: 0,
+    family: "AF_INET",
+    type: "SOCK_STREAM",
+    proto: 0,
+    backlog: 128,
+    path: null,
+    umask: 8,
+    replace: false,
+    interface: null,
+    so_reuseport: false,
+    blocking: false,
+    raw: {},
+    source: null,
+    ...extra,
   };
 }
 
@@ -62,7 +76,14 @@ describe("Arbiter", () => {
 
   test("three node workers share one listening socket and answer HTTP", async () => {
     const { arbiter } = await make(
-      [{ name: "web", cmd: `node ${import.meta.dir}/fixtures/http-worker.cjs $(circus.sockets.web)`, numprocesses: 3, use_sockets: true }],
+      [
+        {
+          name: "web",
+          cmd: `node ${import.meta.dir}/fixtures/http-worker.cjs $(circus.sockets.web)`,
+          numprocesses: 3,
+          use_sockets: true,
+        },
+      ],
       [socketCfg("web")],
     );
     await arbiter.start();
@@ -71,7 +92,9 @@ describe("Arbiter", () => {
     const pids = new Set(arbiter.getWatcher("web")!.pids());
     const answers = new Set<number>();
     for (let i = 0; i < 40 && answers.size < 2; i++) {
-      const res = await fetch(`http://127.0.0.1:${sock!.port}/`, { headers: { connection: "close" } }).catch(() => null);
+      const res = await fetch(`http://127.0.0.1:${sock!.port}/`, { headers: { connection: "close" } }).catch(
+        () => null,
+      );
       if (res) answers.add(Number(await res.text()));
       else await Bun.sleep(50);
     }
@@ -82,7 +105,12 @@ describe("Arbiter", () => {
   test("an on_demand watcher starts on the first connection, and only it", async () => {
     const { arbiter } = await make(
       [
-        { name: "lazy", cmd: `node ${import.meta.dir}/fixtures/http-worker.cjs $(circus.sockets.lazy)`, on_demand: true, use_sockets: true },
+        {
+          name: "lazy",
+          cmd: `node ${import.meta.dir}/fixtures/http-worker.cjs $(circus.sockets.lazy)`,
+          on_demand: true,
+          use_sockets: true,
+        },
         { name: "other", cmd: "sleep 30", autostart: false },
       ],
       [socketCfg("lazy")],
@@ -159,9 +187,13 @@ describe("Arbiter", () => {
 
   test("globalOptions exposes the five Circus globals", async () => {
     const { arbiter } = await make([]);
-    expect(Object.keys(arbiter.globalOptions()).sort()).toEqual(
-      ["check_delay", "endpoint", "multicast_endpoint", "pubsub_endpoint", "stats_endpoint"],
-    );
+    expect(Object.keys(arbiter.globalOptions()).sort()).toEqual([
+      "check_delay",
+      "endpoint",
+      "multicast_endpoint",
+      "pubsub_endpoint",
+      "stats_endpoint",
+    ]);
   });
 });
 
@@ -177,10 +209,14 @@ describe("Arbiter ordering and responsiveness", () => {
   });
 
   test("the daemon stays responsive while a watcher crash-loops", async () => {
-    const { arbiter } = await make([
-      { name: "loop", cmd: "false", max_retry: -1 },
-      { name: "ok", cmd: "sleep 30", autostart: false },
-    ], [], 0.5);
+    const { arbiter } = await make(
+      [
+        { name: "loop", cmd: "false", max_retry: -1 },
+        { name: "ok", cmd: "sleep 30", autostart: false },
+      ],
+      [],
+      0.5,
+    );
     await arbiter.start();
     await Bun.sleep(300);
     const t0 = Date.now();
@@ -222,7 +258,10 @@ describe("Arbiter ordering and responsiveness", () => {
   });
 
   test("reload reloads every watcher", async () => {
-    const { arbiter, rec } = await make([{ name: "x", cmd: "sleep 30" }, { name: "y", cmd: "sleep 30" }]);
+    const { arbiter, rec } = await make([
+      { name: "x", cmd: "sleep 30" },
+      { name: "y", cmd: "sleep 30" },
+    ]);
     await arbiter.start();
     await arbiter.reload();
     expect(rec.topics(".reload").sort()).toEqual(["watcher.x.reload", "watcher.y.reload"]);
@@ -252,7 +291,11 @@ describe("Arbiter housekeeping", () => {
       const [first] = arbiter.getWatcher("aging")!.pids();
       await Bun.sleep(1500);
       expect(arbiter.getWatcher("aging")!.pids()).toEqual([first!]);
-      await until(() => arbiter.getWatcher("aging")!.pids()[0] !== first && arbiter.getWatcher("aging")!.pids().length === 1, 2000, "recycling");
+      await until(
+        () => arbiter.getWatcher("aging")!.pids()[0] !== first && arbiter.getWatcher("aging")!.pids().length === 1,
+        2000,
+        "recycling",
+      );
       expect(alive(first!)).toBe(false);
     } finally {
       random.mockRestore();
@@ -286,12 +329,27 @@ describe("Arbiter reloadConfig of [circus] options", () => {
       await arbiter.start();
       const [first] = arbiter.getWatcher("recycled")!.pids();
       const next = structuredClone(arbiter.config);
-      next.circus = { ...next.circus, check_delay: 0.2, umask: 0o077, endpoint: "tcp://127.0.0.1:1", pubsub_endpoint: "tcp://127.0.0.1:2" };
+      next.circus = {
+        ...next.circus,
+        check_delay: 0.2,
+        umask: 0o077,
+        endpoint: "tcp://127.0.0.1:1",
+        pubsub_endpoint: "tcp://127.0.0.1:2",
+      };
       const summary = await arbiter.reloadConfig(next);
       expect(summary.changed).toEqual([]);
-      expect(arbiter.globalOptions()).toMatchObject({ check_delay: 0.2, endpoint: "tcp://127.0.0.1:5555", pubsub_endpoint: "tcp://127.0.0.1:5556" });
+      expect(arbiter.globalOptions()).toMatchObject({
+        check_delay: 0.2,
+        endpoint: "tcp://127.0.0.1:5555",
+        pubsub_endpoint: "tcp://127.0.0.1:5556",
+      });
       // With the old 30 s tick max_age would not be checked for half a minute.
-      await until(() => arbiter.getWatcher("recycled")!.pids().length === 1 && arbiter.getWatcher("recycled")!.pids()[0] !== first, 3000, "recycling on the new tick");
+      await until(
+        () =>
+          arbiter.getWatcher("recycled")!.pids().length === 1 && arbiter.getWatcher("recycled")!.pids()[0] !== first,
+        3000,
+        "recycling on the new tick",
+      );
       const [second] = arbiter.getWatcher("recycled")!.pids();
       await execDone(second!);
       expect(readFileSync(`/proc/${second}/status`, "utf8")).toMatch(/^Umask:\s+0077$/m);
@@ -304,7 +362,14 @@ describe("Arbiter reloadConfig of [circus] options", () => {
 describe("Arbiter sockets", () => {
   test("an on_demand watcher naming its socket is not started by connections on other sockets", async () => {
     const { arbiter } = await make(
-      [{ name: "lazy", cmd: `node ${import.meta.dir}/fixtures/http-worker.cjs $(circus.sockets.mine)`, on_demand: true, use_sockets: true }],
+      [
+        {
+          name: "lazy",
+          cmd: `node ${import.meta.dir}/fixtures/http-worker.cjs $(circus.sockets.mine)`,
+          on_demand: true,
+          use_sockets: true,
+        },
+      ],
       [socketCfg("mine"), socketCfg("other")],
     );
     await arbiter.start();

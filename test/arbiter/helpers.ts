@@ -114,14 +114,21 @@ export function zombieChildren(): number[] {
 
 /** Wait until `pid` has exec'd (Bun.spawn may return while the child is still between clone and exec). */
 export async function execDone(pid: number): Promise<void> {
-  await until(() => {
-    try {
-      // Before exec the child is still a copy of this Bun process.
-      return readFileSync(`/proc/${pid}/cmdline`, "utf8").length > 0 && readlinkSync(`/proc/${pid}/exe`) !== process.execPath;
-    } catch {
-      return false;
-    }
-  }, 2000, `exec of ${pid}`);
+  await until(
+    () => {
+      try {
+        // Before exec the child is still a copy of this Bun process.
+        return (
+          readFileSync(`/proc/${pid}/cmdline`, "utf8").length > 0 &&
+          readlinkSync(`/proc/${pid}/exe`) !== process.execPath
+        );
+      } catch {
+        return false;
+      }
+    },
+    2000,
+    `exec of ${pid}`,
+  );
 }
 
 export function procEnviron(pid: number): Record<string, string> {

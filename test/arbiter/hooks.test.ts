@@ -22,7 +22,9 @@ function hooks(h: Partial<Record<HookName, HookConfig>>) {
 
 describe("hooks", () => {
   test("a before_start hook returning false aborts the start", async () => {
-    const { watcher, rec } = standaloneWatcher(wcfg({ name: "h1", cmd: "sleep 30", hooks: hooks({ before_start: mod("refuse") }) }));
+    const { watcher, rec } = standaloneWatcher(
+      wcfg({ name: "h1", cmd: "sleep 30", hooks: hooks({ before_start: mod("refuse") }) }),
+    );
     const res = await watcher.start();
     expect(res.started).toEqual([]);
     expect(watcher.status()).toBe("stopped");
@@ -31,13 +33,17 @@ describe("hooks", () => {
   });
 
   test("a hook returning nothing counts as false, as in Circus", async () => {
-    const { watcher } = standaloneWatcher(wcfg({ name: "h2", cmd: "sleep 30", hooks: hooks({ before_start: mod("nothing") }) }));
+    const { watcher } = standaloneWatcher(
+      wcfg({ name: "h2", cmd: "sleep 30", hooks: hooks({ before_start: mod("nothing") }) }),
+    );
     await watcher.start();
     expect(watcher.status()).toBe("stopped");
   });
 
   test("after_spawn receives the pid and spawn is emitted after it", async () => {
-    const { watcher, rec } = standaloneWatcher(wcfg({ name: "h3", cmd: "sleep 30", hooks: hooks({ after_spawn: mod("allow") }) }));
+    const { watcher, rec } = standaloneWatcher(
+      wcfg({ name: "h3", cmd: "sleep 30", hooks: hooks({ after_spawn: mod("allow") }) }),
+    );
     const [pid] = (await watcher.start()).started;
     expect(calls()).toContain(`allow:after_spawn:${pid}`);
     const topics = rec.topics();
@@ -46,21 +52,27 @@ describe("hooks", () => {
   });
 
   test("a failing before_spawn stops the watcher and emits hook_failure with the error", async () => {
-    const { watcher, rec } = standaloneWatcher(wcfg({ name: "h4", cmd: "sleep 30", hooks: hooks({ before_spawn: mod("explode") }) }));
+    const { watcher, rec } = standaloneWatcher(
+      wcfg({ name: "h4", cmd: "sleep 30", hooks: hooks({ before_spawn: mod("explode") }) }),
+    );
     await watcher.start();
     expect(watcher.status()).toBe("stopped");
     expect(rec.of("hook_failure")[0]!.payload).toMatchObject({ name: "before_spawn", error: "boom" });
   });
 
   test("the ignore-errors flag turns a failure into success", async () => {
-    const { watcher } = standaloneWatcher(wcfg({ name: "h5", cmd: "sleep 30", hooks: hooks({ before_start: mod("explode", true) }) }));
+    const { watcher } = standaloneWatcher(
+      wcfg({ name: "h5", cmd: "sleep 30", hooks: hooks({ before_start: mod("explode", true) }) }),
+    );
     const res = await watcher.start();
     expect(res.started).toHaveLength(1);
     await watcher.stop();
   });
 
   test("failures of before_stop are ignored by default", async () => {
-    const { watcher } = standaloneWatcher(wcfg({ name: "h6", cmd: "sleep 30", hooks: hooks({ before_stop: mod("explode") }) }));
+    const { watcher } = standaloneWatcher(
+      wcfg({ name: "h6", cmd: "sleep 30", hooks: hooks({ before_stop: mod("explode") }) }),
+    );
     await watcher.start();
     await watcher.stop();
     expect(watcher.status()).toBe("stopped");
@@ -84,7 +96,11 @@ describe("hooks", () => {
     rmSync(out, { force: true });
     const command = `echo "$CIRCUS_WATCHER $CIRCUS_HOOK $CIRCUS_PID $CIRCUS_ENDPOINT" >> ${out}`;
     const { watcher } = standaloneWatcher(
-      wcfg({ name: "h8", cmd: "sleep 30", hooks: hooks({ after_spawn: { target: { kind: "command", command, raw: command }, ignoreErrors: false } }) }),
+      wcfg({
+        name: "h8",
+        cmd: "sleep 30",
+        hooks: hooks({ after_spawn: { target: { kind: "command", command, raw: command }, ignoreErrors: false } }),
+      }),
     );
     const [pid] = (await watcher.start()).started;
     expect(watcher.status()).toBe("active");
@@ -96,7 +112,13 @@ describe("hooks", () => {
 
   test("a hook running past hooks_timeout fails", async () => {
     const { watcher, rec } = standaloneWatcher(
-      wcfg({ name: "h9", cmd: "sleep 30", hooks: hooks({ before_start: { target: { kind: "command", command: "sleep 5", raw: "" }, ignoreErrors: false } }) }),
+      wcfg({
+        name: "h9",
+        cmd: "sleep 30",
+        hooks: hooks({
+          before_start: { target: { kind: "command", command: "sleep 5", raw: "" }, ignoreErrors: false },
+        }),
+      }),
       { hooksTimeoutMs: 200 },
     );
     await watcher.start();
@@ -107,7 +129,9 @@ describe("hooks", () => {
 
 describe("what a false result means for each hook (§6)", () => {
   test("after_start: the watcher is stopped again, its processes gone", async () => {
-    const { watcher, rec } = standaloneWatcher(wcfg({ name: "f1", cmd: "sleep 30", hooks: hooks({ after_start: mod("refuse") }) }));
+    const { watcher, rec } = standaloneWatcher(
+      wcfg({ name: "f1", cmd: "sleep 30", hooks: hooks({ after_start: mod("refuse") }) }),
+    );
     await watcher.start();
     const [pid] = rec.of("spawn").map((e) => e.payload.process_pid as number);
     expect(watcher.status()).toBe("stopped");
@@ -116,7 +140,9 @@ describe("what a false result means for each hook (§6)", () => {
   });
 
   test("before_spawn: nothing is spawned and the watcher stops; a reload ignores the refusal", async () => {
-    const { watcher, rec } = standaloneWatcher(wcfg({ name: "f2", cmd: "sleep 30", hooks: hooks({ before_spawn: mod("refuse") }) }));
+    const { watcher, rec } = standaloneWatcher(
+      wcfg({ name: "f2", cmd: "sleep 30", hooks: hooks({ before_spawn: mod("refuse") }) }),
+    );
     await watcher.start();
     expect(rec.of("spawn")).toHaveLength(0);
     expect(watcher.status()).toBe("stopped");
@@ -131,7 +157,9 @@ describe("what a false result means for each hook (§6)", () => {
   });
 
   test("after_spawn: that process is stopped and the watcher stops", async () => {
-    const { watcher, rec } = standaloneWatcher(wcfg({ name: "f3", cmd: "sleep 30", hooks: hooks({ after_spawn: mod("refuse") }) }));
+    const { watcher, rec } = standaloneWatcher(
+      wcfg({ name: "f3", cmd: "sleep 30", hooks: hooks({ after_spawn: mod("refuse") }) }),
+    );
     await watcher.start();
     const pids = rec.of("kill").map((e) => e.payload.process_pid as number);
     expect(pids).toHaveLength(1);
@@ -142,7 +170,11 @@ describe("what a false result means for each hook (§6)", () => {
 
   test("before_stop, after_stop and after_signal: ignored, the stop completes", async () => {
     const { watcher } = standaloneWatcher(
-      wcfg({ name: "f4", cmd: "sleep 30", hooks: hooks({ before_stop: mod("refuse"), after_stop: mod("explode"), after_signal: mod("refuse") }) }),
+      wcfg({
+        name: "f4",
+        cmd: "sleep 30",
+        hooks: hooks({ before_stop: mod("refuse"), after_stop: mod("explode"), after_signal: mod("refuse") }),
+      }),
     );
     const [pid] = (await watcher.start()).started;
     await watcher.stop();
@@ -152,13 +184,21 @@ describe("what a false result means for each hook (§6)", () => {
 
   test("before_reap and after_reap get pid, time and exit code; their result is ignored", async () => {
     const { watcher } = standaloneWatcher(
-      wcfg({ name: "f5", cmd: "sleep 30", respawn: false, hooks: hooks({ before_reap: mod("refuse"), after_reap: mod("record") }) }),
+      wcfg({
+        name: "f5",
+        cmd: "sleep 30",
+        respawn: false,
+        hooks: hooks({ before_reap: mod("refuse"), after_reap: mod("record") }),
+      }),
     );
     const [pid] = (await watcher.start()).started;
     const before = calls().length;
     process.kill(pid!, 9);
     await until(() => watcher.status() === "stopped", 2000, "the watcher to stop");
-    const reaped = calls().slice(before).filter((c) => c.startsWith("record:")).map((c) => JSON.parse(c.slice(7)));
+    const reaped = calls()
+      .slice(before)
+      .filter((c) => c.startsWith("record:"))
+      .map((c) => JSON.parse(c.slice(7)));
     expect(reaped).toHaveLength(1);
     expect(reaped[0]).toMatchObject({ hookName: "after_reap", pid, exitCode: -9 });
     expect(typeof reaped[0].time).toBe("number");
@@ -169,7 +209,11 @@ describe("what a false result means for each hook (§6)", () => {
     rmSync(out, { force: true });
     const command = `echo "$CIRCUS_HOOK $CIRCUS_PID $CIRCUS_SIGNUM" >> ${out}`;
     const { watcher } = standaloneWatcher(
-      wcfg({ name: "f6", cmd: "sleep 30", hooks: hooks({ before_signal: { target: { kind: "command", command, raw: command }, ignoreErrors: false } }) }),
+      wcfg({
+        name: "f6",
+        cmd: "sleep 30",
+        hooks: hooks({ before_signal: { target: { kind: "command", command, raw: command }, ignoreErrors: false } }),
+      }),
     );
     const [pid] = (await watcher.start()).started;
     await watcher.signal({ signum: 10 });
@@ -179,7 +223,9 @@ describe("what a false result means for each hook (§6)", () => {
   });
 
   test("extended_stats enriches the stats object; its exception propagates without hook events", async () => {
-    const { watcher, rec } = standaloneWatcher(wcfg({ name: "f7", cmd: "sleep 30", hooks: hooks({ extended_stats: mod("enrich") }) }));
+    const { watcher, rec } = standaloneWatcher(
+      wcfg({ name: "f7", cmd: "sleep 30", hooks: hooks({ extended_stats: mod("enrich") }) }),
+    );
     const stats: Record<string, unknown> = { pid: 1 };
     await watcher.extendedStats(1, stats);
     expect(stats.extra).toBe("enriched");
@@ -206,7 +252,9 @@ describe("hooks set at run time", () => {
   test("set hooks.<name> refuses a Python dotted target, naming both supported forms", () => {
     const { watcher } = standaloneWatcher(wcfg({ name: "h11", cmd: "sleep 30" }));
     expect(() => watcher.setOptions({ "hooks.before_start": "myapp.hooks.check" })).toThrow(InvalidOptionError);
-    expect(() => watcher.setOptions({ "hooks.before_start": "myapp.hooks.check" })).toThrow(/"\.\/hooks\.ts:checkRedis".*"cmd:\.\/notify\.sh"/);
+    expect(() => watcher.setOptions({ "hooks.before_start": "myapp.hooks.check" })).toThrow(
+      /"\.\/hooks\.ts:checkRedis".*"cmd:\.\/notify\.sh"/,
+    );
   });
 });
 
@@ -216,7 +264,13 @@ describe("hook helpers", () => {
     for (const v of [true, 1, "x", [0], { a: 1 }]) expect(truthy(v)).toBe(true);
   });
   test("parseHookSpec reads module and command targets with an optional flag", () => {
-    expect(parseHookSpec("/x/h.ts:check, true")).toMatchObject({ target: { kind: "module", module: "/x/h.ts", exportName: "check" }, ignoreErrors: true });
-    expect(parseHookSpec("cmd:notify.sh a,b")).toMatchObject({ target: { kind: "command", command: "notify.sh a,b" }, ignoreErrors: false });
+    expect(parseHookSpec("/x/h.ts:check, true")).toMatchObject({
+      target: { kind: "module", module: "/x/h.ts", exportName: "check" },
+      ignoreErrors: true,
+    });
+    expect(parseHookSpec("cmd:notify.sh a,b")).toMatchObject({
+      target: { kind: "command", command: "notify.sh a,b" },
+      ignoreErrors: false,
+    });
   });
 });

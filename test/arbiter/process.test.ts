@@ -12,19 +12,30 @@ function cmdline(pid: number): string[] {
 
 describe("spawn plan", () => {
   test("cmd and args are shlex-split after substitution", () => {
-    const plan = buildSpawnPlan(wcfg({ name: "p", cmd: "echo 'a b' $(circus.wid)", args: "--x=\"1 2\"" }), 7, new Map());
+    const plan = buildSpawnPlan(wcfg({ name: "p", cmd: "echo 'a b' $(circus.wid)", args: '--x="1 2"' }), 7, new Map());
     expect(plan.argv).toEqual(["echo", "a b", "7", "--x=1 2"]);
     expect(plan.file.endsWith("/echo")).toBe(true);
   });
 
   test("shell=true hands the command line to sh -c unquoted, shell_args after it", () => {
-    const plan = buildSpawnPlan(wcfg({ name: "p", cmd: "echo $HOME | wc -c", shell: true, shell_args: "zero one" }), 1, new Map());
+    const plan = buildSpawnPlan(
+      wcfg({ name: "p", cmd: "echo $HOME | wc -c", shell: true, shell_args: "zero one" }),
+      1,
+      new Map(),
+    );
     expect(plan.argv).toEqual(["/bin/sh", "-c", "echo $HOME | wc -c", "zero", "one"]);
   });
 
   test("sockets become child fds 3, 4, … in name order and $(circus.sockets.NAME) names them", () => {
-    const sockets = new Map([["web", 40], ["api", 41]]);
-    const plan = buildSpawnPlan(wcfg({ name: "p", cmd: "echo --fd $(circus.sockets.web) $(circus.sockets.api)", use_sockets: true }), 1, sockets);
+    const sockets = new Map([
+      ["web", 40],
+      ["api", 41],
+    ]);
+    const plan = buildSpawnPlan(
+      wcfg({ name: "p", cmd: "echo --fd $(circus.sockets.web) $(circus.sockets.api)", use_sockets: true }),
+      1,
+      sockets,
+    );
     expect(plan.extraFds).toEqual([41, 40]);
     expect(plan.argv.slice(1)).toEqual(["--fd", "4", "3"]);
   });
@@ -84,12 +95,18 @@ describe("worker processes", () => {
     await watcher.start();
     // The launcher execs in place, so the pid stays; wait until the worker is sleep, not the launcher.
     let pid = 0;
-    await until(() => {
-      pid = watcher.pids()[0] ?? 0;
-      return pid > 0 && readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sleep";
-    }, 5000, "exec of the worker");
+    await until(
+      () => {
+        pid = watcher.pids()[0] ?? 0;
+        return pid > 0 && readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sleep";
+      },
+      5000,
+      "exec of the worker",
+    );
     expect(procStatus(pid, "Uid").split(/\s+/)[0]).toBe("65534");
-    const limits = readFileSync(`/proc/${pid}/limits`, "utf8").split("\n").find((l) => l.startsWith("Max open files"))!;
+    const limits = readFileSync(`/proc/${pid}/limits`, "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("Max open files"))!;
     expect(limits.split(/\s{2,}/).slice(1, 3)).toEqual(["123", "123"]);
     expect(procStatus(pid, "Groups")).not.toContain("0");
     expect(watcher.processes()[0]!.cmd).toBe("sleep 30");
@@ -112,7 +129,11 @@ describe("kill and signal", () => {
     const { watcher } = standaloneWatcher(wcfg({ name: "sig", cmd: "sh -c 'sleep 30 & wait'", max_retry: -1 }));
     const [pid] = (await watcher.start()).started;
     let child = 0;
-    await until(() => (child = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim() || 0)) > 0, 2000, "child");
+    await until(
+      () => (child = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim() || 0)) > 0,
+      2000,
+      "child",
+    );
     await watcher.signal({ signum: 9, pid, children: true });
     await until(() => watcher.pids()[0] !== pid, 2000, "parent replaced after its child died");
   });
@@ -131,8 +152,13 @@ describe("kill and signal", () => {
       expect(procStatus(child, "State")).not.toMatch(/^Z/);
       expect(readFileSync(`/proc/${child}/cmdline`, "utf8")).toContain("301");
     } finally {
-      for (const c of readFileSync(`/proc/${outsider.pid}/task/${outsider.pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean)) {
-        try { process.kill(Number(c), 9); } catch {}
+      for (const c of readFileSync(`/proc/${outsider.pid}/task/${outsider.pid}/children`, "utf8")
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)) {
+        try {
+          process.kill(Number(c), 9);
+        } catch {}
       }
       outsider.kill(9);
     }

@@ -6,8 +6,22 @@ import { wcfg } from "./helpers.ts";
 
 function socketCfg(name: string, extra: Partial<SocketConfig> = {}): SocketConfig {
   return {
-    name, host: "127.0.0.1", port: 0, family: "AF_INET", type: "SOCK_STREAM", proto: 0, backlog: 128, path: null,
-    umask: 8, replace: false, interface: null, so_reuseport: true, blocking: false, raw: {}, source: null, ...extra,
+    name,
+    host: "127.0.0.1",
+    port: 0,
+    family: "AF_INET",
+    type: "SOCK_STREAM",
+    proto: 0,
+    backlog: 128,
+    path: null,
+    umask: 8,
+    replace: false,
+    interface: null,
+    so_reuseport: true,
+    blocking: false,
+    raw: {},
+    source: null,
+    ...extra,
   };
 }
 
@@ -19,7 +33,11 @@ describe("SocketRegistry.forSpawn", () => {
       socketCfg("good"),
       socketCfg("bad", { host: "192.0.2.1" }), // TEST-NET-1: not a local address, bind fails (EADDRNOTAVAIL)
     ]);
-    const watcher = wcfg({ name: "w", cmd: "sleep 30 $(circus.sockets.good) $(circus.sockets.bad)", use_sockets: true });
+    const watcher = wcfg({
+      name: "w",
+      cmd: "sleep 30 $(circus.sockets.good) $(circus.sockets.bad)",
+      use_sockets: true,
+    });
     try {
       await expect(registry.forSpawn(watcher)).rejects.toThrow();
       const before = openFds();

@@ -4,7 +4,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { childrenOf } from "../../src/os/process.ts";
 import { InvalidOptionError, OperationError } from "../../src/arbiter/errors.ts";
-import { alive, execDone, killLeftovers, procEnviron, standaloneWatcher, startedPids, until, wcfg, zombieChildren } from "./helpers.ts";
+import {
+  alive,
+  execDone,
+  killLeftovers,
+  procEnviron,
+  standaloneWatcher,
+  startedPids,
+  until,
+  wcfg,
+  zombieChildren,
+} from "./helpers.ts";
 
 const hupFile = join(tmpdir(), `circus-hup-${process.pid}`);
 rmSync(hupFile, { force: true });
@@ -18,7 +28,12 @@ describe("Watcher", () => {
     expect(res.started).toHaveLength(3);
     expect(watcher.status()).toBe("active");
     for (const pid of res.started) expect(alive(pid)).toBe(true);
-    expect(watcher.processes().map((p) => p.wid).sort()).toEqual([1, 2, 3]);
+    expect(
+      watcher
+        .processes()
+        .map((p) => p.wid)
+        .sort(),
+    ).toEqual([1, 2, 3]);
     await watcher.stop();
     expect(watcher.status()).toBe("stopped");
     for (const pid of res.started) expect(alive(pid)).toBe(false);
@@ -79,10 +94,14 @@ describe("Watcher stop procedure", () => {
     const { watcher } = standaloneWatcher(wcfg({ name: "gc", cmd: "sh -c 'sleep 30 & wait'" }));
     const [pid] = (await watcher.start()).started;
     let grandchild = 0;
-    await until(() => {
-      grandchild = childrenOf(pid!)[0] ?? 0;
-      return grandchild > 0;
-    }, 2000, "grandchild");
+    await until(
+      () => {
+        grandchild = childrenOf(pid!)[0] ?? 0;
+        return grandchild > 0;
+      },
+      2000,
+      "grandchild",
+    );
     startedPids.add(grandchild);
     await watcher.stop();
     await until(() => !alive(grandchild), 1000, "grandchild gone");
@@ -151,7 +170,9 @@ describe("Watcher respawn policy", () => {
   });
 
   test("with respawn=false exited workers are not replaced and the watcher stops when none remain", async () => {
-    const { watcher, rec } = standaloneWatcher(wcfg({ name: "once", cmd: "sleep 0.2", numprocesses: 2, respawn: false }));
+    const { watcher, rec } = standaloneWatcher(
+      wcfg({ name: "once", cmd: "sleep 0.2", numprocesses: 2, respawn: false }),
+    );
     await watcher.start();
     await rec.waitFor((e) => e.some((x) => x.topic === "watcher.once.stop"), 3000);
     expect(rec.of("spawn")).toHaveLength(2);
@@ -159,7 +180,9 @@ describe("Watcher respawn policy", () => {
   });
 
   test("with respawn=false, killing every worker stops the watcher (stop event), as an exit does", async () => {
-    const { watcher, rec } = standaloneWatcher(wcfg({ name: "killed", cmd: "sleep 30", numprocesses: 2, respawn: false }));
+    const { watcher, rec } = standaloneWatcher(
+      wcfg({ name: "killed", cmd: "sleep 30", numprocesses: 2, respawn: false }),
+    );
     await watcher.start();
     await watcher.kill({ signum: 9 });
     await rec.waitFor((e) => e.some((x) => x.topic === "watcher.killed.stop"), 3000);
@@ -168,7 +191,9 @@ describe("Watcher respawn policy", () => {
   });
 
   test("with respawn=false, workers recycled by max_age are not replaced and the watcher stops", async () => {
-    const { watcher, rec } = standaloneWatcher(wcfg({ name: "aged1", cmd: "sleep 30", respawn: false, max_age: 0.3, max_age_variance: 0 }));
+    const { watcher, rec } = standaloneWatcher(
+      wcfg({ name: "aged1", cmd: "sleep 30", respawn: false, max_age: 0.3, max_age_variance: 0 }),
+    );
     await watcher.start();
     await Bun.sleep(500);
     await watcher.manageProcesses();
@@ -186,7 +211,9 @@ describe("Watcher respawn policy", () => {
   });
 
   test("max_age recycles workers", async () => {
-    const { watcher, rec } = standaloneWatcher(wcfg({ name: "aged", cmd: "sleep 30", max_age: 1, max_age_variance: 0 }));
+    const { watcher, rec } = standaloneWatcher(
+      wcfg({ name: "aged", cmd: "sleep 30", max_age: 1, max_age_variance: 0 }),
+    );
     const [first] = (await watcher.start()).started;
     await Bun.sleep(1200);
     await watcher.manageProcesses();
@@ -224,15 +251,25 @@ describe("Watcher sizing", () => {
     const victim = watcher.processes().find((p) => p.wid === 2)!;
     process.kill(victim.pid, 9);
     await until(() => watcher.pids().length === 3 && !watcher.pids().includes(victim.pid), 2000, "replacement");
-    const replacement = watcher.processes().find((p) => !p.pid || p.pid !== victim.pid && p.wid === 2);
+    const replacement = watcher.processes().find((p) => !p.pid || (p.pid !== victim.pid && p.wid === 2));
     expect(replacement?.wid).toBe(2);
-    expect(watcher.processes().map((p) => p.wid).sort()).toEqual([1, 2, 3]);
+    expect(
+      watcher
+        .processes()
+        .map((p) => p.wid)
+        .sort(),
+    ).toEqual([1, 2, 3]);
   });
 
   test("$(circus.wid) is substituted per process", async () => {
     const { watcher } = standaloneWatcher(wcfg({ name: "wids", cmd: "sleep 3$(circus.wid)", numprocesses: 2 }));
     await watcher.start();
-    expect(watcher.processes().map((p) => p.cmd).sort()).toEqual(["sleep 31", "sleep 32"]);
+    expect(
+      watcher
+        .processes()
+        .map((p) => p.cmd)
+        .sort(),
+    ).toEqual(["sleep 31", "sleep 32"]);
   });
 });
 
@@ -254,13 +291,20 @@ describe("Watcher reload", () => {
     await watcher.start();
     const res = await watcher.reload({ sequential: true });
     expect(res.started).toHaveLength(2);
-    const after = rec.topics().slice(rec.topics().indexOf("watcher.seq.start") + 1).map((t) => t.split(".")[2]);
+    const after = rec
+      .topics()
+      .slice(rec.topics().indexOf("watcher.seq.start") + 1)
+      .map((t) => t.split(".")[2]);
     expect(after).toEqual(["kill", "reap", "spawn", "kill", "reap", "spawn", "reload"]);
   });
 
   test("with send_hup a reload sends SIGHUP and keeps the pids", async () => {
     const { watcher } = standaloneWatcher(
-      wcfg({ name: "hup", cmd: "sh -c 'trap \"echo hup >> $0\" HUP; while :; do sleep 0.05; done' " + hupFile, send_hup: true }),
+      wcfg({
+        name: "hup",
+        cmd: "sh -c 'trap \"echo hup >> $0\" HUP; while :; do sleep 0.05; done' " + hupFile,
+        send_hup: true,
+      }),
     );
     const [pid] = (await watcher.start()).started;
     await execDone(pid!);
@@ -302,7 +346,9 @@ describe("Watcher options", () => {
   });
 
   test("warmup_delay spaces out spawns", async () => {
-    const { watcher, rec } = standaloneWatcher(wcfg({ name: "warm", cmd: "sleep 30", numprocesses: 2, warmup_delay: 0.2 }));
+    const { watcher, rec } = standaloneWatcher(
+      wcfg({ name: "warm", cmd: "sleep 30", numprocesses: 2, warmup_delay: 0.2 }),
+    );
     await watcher.start();
     const [a, b] = rec.of("spawn").map((e) => e.at);
     expect(b! - a!).toBeGreaterThanOrEqual(180);

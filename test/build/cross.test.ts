@@ -16,7 +16,10 @@ const TARGETS = {
 const ARM64_SYSROOT = "/usr/aarch64-linux-gnu";
 
 beforeAll(() => {
-  const build = Bun.spawnSync([process.execPath, join(ROOT, "scripts/build.ts"), "--all"], { stdout: "pipe", stderr: "pipe" });
+  const build = Bun.spawnSync([process.execPath, join(ROOT, "scripts/build.ts"), "--all"], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   if (build.exitCode !== 0) throw new Error(`build --all failed:\n${build.stderr}`);
 }, 300000);
 

@@ -68,7 +68,13 @@ describe("set value conversion (circusctl's rules)", () => {
 });
 
 test("shell lines are split like shlex: quotes, escapes, unclosed quotes refused", () => {
-  expect(shlexSplit(`add web "python -m http.server" a\\ b 'x y'`)).toEqual(["add", "web", "python -m http.server", "a b", "x y"]);
+  expect(shlexSplit(`add web "python -m http.server" a\\ b 'x y'`)).toEqual([
+    "add",
+    "web",
+    "python -m http.server",
+    "a b",
+    "x y",
+  ]);
   expect(shlexSplit("  ")).toEqual([]);
   expect(() => shlexSplit(`set web cmd "oops`)).toThrow("no closing quotation");
 });

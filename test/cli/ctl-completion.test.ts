@@ -51,7 +51,11 @@ test("AUTO_COMPLETE prints the command names matching the word and exits 1, like
 });
 
 test("AUTO_COMPLETE completes watcher names for a command's <name> by asking the daemon", async () => {
-  const r = await runCtlProcess([], { AUTO_COMPLETE: "1", COMP_WORDS: `circusctl --endpoint ${fake.endpoint} incr w`, COMP_CWORD: "4" });
+  const r = await runCtlProcess([], {
+    AUTO_COMPLETE: "1",
+    COMP_WORDS: `circusctl --endpoint ${fake.endpoint} incr w`,
+    COMP_CWORD: "4",
+  });
   expect(r).toMatchObject({ code: 1, stdout: "web worker\n" });
 });
 

@@ -36,8 +36,15 @@ afterAll(async () => {
 });
 
 async function ctl(...args: string[]) {
-  const proc = Bun.spawn([...circusCommand(), "ctl", "--endpoint", daemon.endpoint, ...args], { stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const proc = Bun.spawn([...circusCommand(), "ctl", "--endpoint", daemon.endpoint, ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { stdout, stderr, code };
 }
 
@@ -101,10 +108,14 @@ describe("circus ctl against a running daemon", () => {
   test("kill stops the processes and the watcher replaces them", async () => {
     const before = await pidsOf("web");
     expect((await ctl("kill", "web", String(before[0]), "--waiting")).code).toBe(0);
-    await waitFor(async () => {
-      const now = await pidsOf("web");
-      return now.length === 2 && !now.includes(before[0]!);
-    }, 5000, "a replacement worker");
+    await waitFor(
+      async () => {
+        const now = await pidsOf("web");
+        return now.length === 2 && !now.includes(before[0]!);
+      },
+      5000,
+      "a replacement worker",
+    );
   });
 
   test("reload and restart with --waiting give a new generation of processes", async () => {
@@ -152,7 +163,11 @@ describe("circus ctl against a running daemon", () => {
   });
 
   test("ipython is refused with a clear error, exit 3", async () => {
-    expect(await ctl("ipython")).toEqual({ stdout: "", stderr: "error: ipython is not available in this implementation\n", code: 3 });
+    expect(await ctl("ipython")).toEqual({
+      stdout: "",
+      stderr: "error: ipython is not available in this implementation\n",
+      code: 3,
+    });
   });
 
   test("--json prints the reply envelope", async () => {
@@ -173,7 +188,10 @@ describe("circus ctl against a running daemon", () => {
   });
 
   test("a daemon that does not answer gives `Timed out.` and exit 1", async () => {
-    const proc = Bun.spawn([...circusCommand(), "ctl", "--endpoint", "tcp://127.0.0.1:1", "--timeout", "1", "status"], { stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn([...circusCommand(), "ctl", "--endpoint", "tcp://127.0.0.1:1", "--timeout", "1", "status"], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(await proc.exited).toBe(1);
     expect(await new Response(proc.stderr).text()).toContain("Timed out.");
   });

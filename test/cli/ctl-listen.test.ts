@@ -4,7 +4,11 @@ import { BUN, CTL_ENTRY, startFakeCircusd, stopAll } from "./fake-circusd.ts";
 afterEach(stopAll);
 
 async function listenLines(args: string[], want: number): Promise<{ lines: string[]; code: number }> {
-  const proc = Bun.spawn([BUN, CTL_ENTRY, "listen", ...args], { stdout: "pipe", stderr: "inherit", env: { ...process.env, CIRCUSCTL_ENDPOINT: "tcp://127.0.0.1:1" } });
+  const proc = Bun.spawn([BUN, CTL_ENTRY, "listen", ...args], {
+    stdout: "pipe",
+    stderr: "inherit",
+    env: { ...process.env, CIRCUSCTL_ENDPOINT: "tcp://127.0.0.1:1" },
+  });
   const reader = proc.stdout.getReader();
   const dec = new TextDecoder();
   let text = "";

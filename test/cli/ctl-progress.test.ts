@@ -8,11 +8,14 @@ afterEach(stopAll);
 test("incr --waiting on a TTY shows actual/target processes while waiting and clears the line", async () => {
   const fake = await startFakeCircusd();
   // util-linux `script` gives the command a pty as stdout.
-  const proc = Bun.spawn(["script", "-qec", `${BUN} ${CTL_ENTRY} --endpoint ${fake.endpoint} incr web 3 --waiting`, "/dev/null"], {
-    stdout: "pipe",
-    stderr: "pipe",
-    stdin: "pipe",
-  });
+  const proc = Bun.spawn(
+    ["script", "-qec", `${BUN} ${CTL_ENTRY} --endpoint ${fake.endpoint} incr web 3 --waiting`, "/dev/null"],
+    {
+      stdout: "pipe",
+      stderr: "pipe",
+      stdin: "pipe",
+    },
+  );
   const out = await new Response(proc.stdout).text();
   expect(await proc.exited).toBe(0);
   expect(out).toMatch(/\r\x1b\[K[3-6]\/6 processes/);

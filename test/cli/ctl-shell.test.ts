@@ -71,7 +71,10 @@ test("the shell shows version and status, runs help and commands, completes with
   await waitScreen((x) => x.includes("status worker \nstopped\n(circusctl) "), "status worker output");
 
   tmux("send-keys", "-t", SESSION, "list nope", "Enter");
-  await waitScreen((x) => x.includes("error: program nope not found\n(circusctl) "), "an error reply that does not end the shell");
+  await waitScreen(
+    (x) => x.includes("error: program nope not found\n(circusctl) "),
+    "an error reply that does not end the shell",
+  );
 
   tmux("send-keys", "-t", SESSION, "Up", "Up");
   await waitScreen((x) => x.trimEnd().endsWith("(circusctl) status worker"), "history recall with Up");

@@ -14,10 +14,13 @@ afterEach(() => {
 test("--ssh runs ssh -N -L <local>:<remote host>:<remote port> with -p and -i, and talks through the tunnel", async () => {
   const fake = await startFakeCircusd();
   const { dir, log } = fakeSshDir();
-  const r = await runCtlProcess(["--endpoint", fake.endpoint, "--ssh", "deploy@db.example:2222", "--ssh_keyfile", "/keys/id", "list"], {
-    PATH: `${dir}:${process.env.PATH}`,
-    FAKE_SSH_LOG: log,
-  });
+  const r = await runCtlProcess(
+    ["--endpoint", fake.endpoint, "--ssh", "deploy@db.example:2222", "--ssh_keyfile", "/keys/id", "list"],
+    {
+      PATH: `${dir}:${process.env.PATH}`,
+      FAKE_SSH_LOG: log,
+    },
+  );
   expect(r).toMatchObject({ code: 0, stdout: "circusd-stats,web,worker\n" });
   const argv = readFileSync(log, "utf8").split("\n");
   const port = fake.endpoint.split(":").pop();
@@ -30,7 +33,11 @@ test("--ssh runs ssh -N -L <local>:<remote host>:<remote port> with -p and -i, a
 
 test("an ssh that exits before the tunnel is up is reported and exits 1", async () => {
   const { dir, log } = fakeSshDir();
-  const r = await runCtlProcess(["--ssh", "nobody@nowhere", "list"], { PATH: `${dir}:${process.env.PATH}`, FAKE_SSH_LOG: log, FAKE_SSH_FAIL: "1" });
+  const r = await runCtlProcess(["--ssh", "nobody@nowhere", "list"], {
+    PATH: `${dir}:${process.env.PATH}`,
+    FAKE_SSH_LOG: log,
+    FAKE_SSH_FAIL: "1",
+  });
   expect(r.code).toBe(1);
   expect(r.stderr).toContain("ssh nobody@nowhere exited with status 255 before the tunnel was up");
 });

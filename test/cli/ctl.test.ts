@@ -29,14 +29,50 @@ describe("requests are the ones circusctl sends", () => {
     [["status", "web"], { command: "status", properties: { name: "web" } }],
     [["stats", "web", "1201"], { command: "stats", properties: { name: "web", process: 1201 } }],
     [["get", "web", "cmd", "env"], { command: "get", properties: { name: "web", keys: ["cmd", "env"] } }],
-    [["add", "--start", "srv", "python", "-m", "http.server"], { command: "add", properties: { name: "srv", cmd: "python -m http.server", start: true } }],
+    [
+      ["add", "--start", "srv", "python", "-m", "http.server"],
+      { command: "add", properties: { name: "srv", cmd: "python -m http.server", start: true } },
+    ],
     [["signal", "web", "HUP"], { command: "signal", properties: { name: "web", signum: 1 } }],
-    [["signal", "web", "1202", "--children", "USR1"], { command: "signal", properties: { name: "web", pid: 1202, signum: 10, children: true } }],
-    [["reload", "web", "--terminate", "--sequential"], { command: "reload", properties: { name: "web", graceful: false, sequential: true } }],
+    [
+      ["signal", "web", "1202", "--children", "USR1"],
+      { command: "signal", properties: { name: "web", pid: 1202, signum: 10, children: true } },
+    ],
+    [
+      ["reload", "web", "--terminate", "--sequential"],
+      { command: "reload", properties: { name: "web", graceful: false, sequential: true } },
+    ],
     [["restart", "web", "--match", "regex"], { command: "restart", properties: { name: "web", match: "regex" } }],
-    [["kill", "web", "--signum", "KILL", "--graceful_timeout", "2.5"], { command: "kill", properties: { name: "web", signum: 9, graceful_timeout: 2.5 } }],
-    [["set", "web", "NumProcesses", "4", "send_hup", "yes", "stop_signal", "quit", "hooks", "before_start:m.f,after_stop:m.g"],
-      { command: "set", properties: { name: "web", options: { numprocesses: 4, send_hup: true, stop_signal: 3, hooks: { before_start: "m.f", after_stop: "m.g" } } } }],
+    [
+      ["kill", "web", "--signum", "KILL", "--graceful_timeout", "2.5"],
+      { command: "kill", properties: { name: "web", signum: 9, graceful_timeout: 2.5 } },
+    ],
+    [
+      [
+        "set",
+        "web",
+        "NumProcesses",
+        "4",
+        "send_hup",
+        "yes",
+        "stop_signal",
+        "quit",
+        "hooks",
+        "before_start:m.f,after_stop:m.g",
+      ],
+      {
+        command: "set",
+        properties: {
+          name: "web",
+          options: {
+            numprocesses: 4,
+            send_hup: true,
+            stop_signal: 3,
+            hooks: { before_start: "m.f", after_stop: "m.g" },
+          },
+        },
+      },
+    ],
     [["globaloptions", "check_delay"], { command: "globaloptions", properties: { option: "check_delay" } }],
   ];
   for (const [args, expected] of cases) {
@@ -64,7 +100,9 @@ describe("output as circusctl prints it", () => {
     expect((await ctl("incr", "web", "2", "--waiting")).stdout).toMatch(/^\d+\n$/);
   });
   test("listsockets prints fd:socket 'name' at address lines", async () => {
-    expect((await ctl("listsockets")).stdout).toBe("5:socket 'web' at 127.0.0.1:8080\n6:socket 'local' at /tmp/local.sock\n");
+    expect((await ctl("listsockets")).stdout).toBe(
+      "5:socket 'web' at 127.0.0.1:8080\n6:socket 'local' at /tmp/local.sock\n",
+    );
   });
   test("options prints key: value lines with env rendered K=V sorted", async () => {
     const out = (await ctl("options", "web")).stdout;
@@ -78,7 +116,9 @@ describe("output as circusctl prints it", () => {
   test("--json prints the envelope with Python's spacing; an error reply still exits 3", async () => {
     const ok = await ctl("--json", "list");
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/^\{"status": "ok", "time": [\d.]+, "watchers": \["circusd-stats", "web", "worker"\], "id": "[0-9a-f]{32}"\}\n$/);
+    expect(ok.stdout).toMatch(
+      /^\{"status": "ok", "time": [\d.]+, "watchers": \["circusd-stats", "web", "worker"\], "id": "[0-9a-f]{32}"\}\n$/,
+    );
     const bad = await ctl("--json", "list", "nope");
     expect(bad.code).toBe(3);
     expect(JSON.parse(bad.stdout)).toMatchObject({ status: "error", errno: 3, reason: "program nope not found" });
@@ -174,10 +214,21 @@ describe("interrupting circusctl", () => {
     const silent = new RouterSocket();
     const endpoint = await silent.bind("tcp://127.0.0.1:0");
     try {
-      const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../fixtures/ctl-entry.ts"), "--endpoint", endpoint, "--timeout", "30", "status"], {
-        stdout: "pipe",
-        stderr: "pipe",
-      });
+      const proc = Bun.spawn(
+        [
+          process.execPath,
+          join(import.meta.dir, "../fixtures/ctl-entry.ts"),
+          "--endpoint",
+          endpoint,
+          "--timeout",
+          "30",
+          "status",
+        ],
+        {
+          stdout: "pipe",
+          stderr: "pipe",
+        },
+      );
       await Bun.sleep(700);
       proc.kill("SIGINT");
       expect(await proc.exited).toBe(1);

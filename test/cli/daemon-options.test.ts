@@ -16,10 +16,25 @@ function createTestUser(): { name: string; uid: number; gid: number; groups: num
   const run = (cmd: string[]) => Bun.spawnSync(cmd, { stdout: "ignore", stderr: "ignore" });
   run(["userdel", TEST_USER]);
   for (const g of TEST_GROUPS) run(["groupadd", "-f", g]);
-  const made = run(["useradd", "-M", "-N", "-g", "nogroup", "-G", TEST_GROUPS.join(","), "-d", "/nonexistent", TEST_USER]);
+  const made = run([
+    "useradd",
+    "-M",
+    "-N",
+    "-g",
+    "nogroup",
+    "-G",
+    TEST_GROUPS.join(","),
+    "-d",
+    "/nonexistent",
+    TEST_USER,
+  ]);
   if (made.exitCode !== 0) throw new Error(`useradd ${TEST_USER} failed`);
-  const passwd = readFileSync("/etc/passwd", "utf8").split("\n").map((l) => l.split(":"));
-  const groups = readFileSync("/etc/group", "utf8").split("\n").map((l) => l.split(":"));
+  const passwd = readFileSync("/etc/passwd", "utf8")
+    .split("\n")
+    .map((l) => l.split(":"));
+  const groups = readFileSync("/etc/group", "utf8")
+    .split("\n")
+    .map((l) => l.split(":"));
   const pw = passwd.find((p) => p[0] === TEST_USER)!;
   const gid = Number(pw[3]);
   const extra = groups.filter((g) => TEST_GROUPS.includes(g[0]!)).map((g) => Number(g[2]));
@@ -86,7 +101,9 @@ priority = 5
 
 [watcher:limits]
 cmd = sleep 300
-${Object.entries(LIMITS).map(([name, [value]]) => `rlimit_${name} = ${value}`).join("\n")}
+${Object.entries(LIMITS)
+  .map(([name, [value]]) => `rlimit_${name} = ${value}`)
+  .join("\n")}
 
 ${member ? `[watcher:member]\ncmd = sleep 300\nuid = ${member.name}\n` : ""}
 ${root ? "[watcher:nobody]\ncmd = sleep 300\nuid = 65534\ngid = nogroup\n" : ""}
@@ -181,12 +198,22 @@ async function worker(name: string, comm = "sleep"): Promise<number> {
 }
 
 function status(pid: number, field: string): string[] {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith(field + ":")) ?? "";
-  return line.slice(field.length + 1).trim().split(/\s+/).filter(Boolean);
+  const line =
+    readFileSync(`/proc/${pid}/status`, "utf8")
+      .split("\n")
+      .find((l) => l.startsWith(field + ":")) ?? "";
+  return line
+    .slice(field.length + 1)
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
 }
 
 function limitRow(pid: number, label: string): [string, string] {
-  const line = readFileSync(`/proc/${pid}/limits`, "utf8").split("\n").find((l) => l.startsWith(label)) ?? "";
+  const line =
+    readFileSync(`/proc/${pid}/limits`, "utf8")
+      .split("\n")
+      .find((l) => l.startsWith(label)) ?? "";
   const [soft, hard] = line.slice(label.length).trim().split(/\s+/);
   return [soft!, hard!];
 }
@@ -260,20 +287,30 @@ describe("a daemon's watchers seen from /proc", () => {
     }
   });
 
-  test.skipIf(member === null)("uid by name switches to the user, its primary group and its supplementary groups", async () => {
-    const pid = await worker("member");
-    expect(status(pid, "Uid")).toEqual(Array(4).fill(String(member!.uid)));
-    expect(status(pid, "Gid")).toEqual(Array(4).fill(String(member!.gid)));
-    expect(status(pid, "Groups").map(Number).sort((a, b) => a - b)).toEqual(member!.groups);
-    expect(member!.groups.length).toBeGreaterThan(1);
-  });
+  test.skipIf(member === null)(
+    "uid by name switches to the user, its primary group and its supplementary groups",
+    async () => {
+      const pid = await worker("member");
+      expect(status(pid, "Uid")).toEqual(Array(4).fill(String(member!.uid)));
+      expect(status(pid, "Gid")).toEqual(Array(4).fill(String(member!.gid)));
+      expect(
+        status(pid, "Groups")
+          .map(Number)
+          .sort((a, b) => a - b),
+      ).toEqual(member!.groups);
+      expect(member!.groups.length).toBeGreaterThan(1);
+    },
+  );
 
-  test.skipIf(!root)("a numeric uid with a gid by name switches both, and none of the daemon's groups stay", async () => {
-    const pid = await worker("nobody");
-    expect(status(pid, "Uid")).toEqual(Array(4).fill("65534"));
-    expect(status(pid, "Gid")).toEqual(Array(4).fill("65534"));
-    expect(status(pid, "Groups")).toEqual(["65534"]);
-  });
+  test.skipIf(!root)(
+    "a numeric uid with a gid by name switches both, and none of the daemon's groups stay",
+    async () => {
+      const pid = await worker("nobody");
+      expect(status(pid, "Uid")).toEqual(Array(4).fill("65534"));
+      expect(status(pid, "Gid")).toEqual(Array(4).fill("65534"));
+      expect(status(pid, "Groups")).toEqual(["65534"]);
+    },
+  );
 
   test("env precedence: [env:exact] over [env:glob] over [env] over the daemon's environment (copy_env)", async () => {
     const env = environ(await worker("envcopy"));
@@ -289,7 +326,11 @@ describe("a daemon's watchers seen from /proc", () => {
 
   test("shell = true runs the line through sh -c: pipes work and shell_args become $0 $1", async () => {
     await worker("shellw");
-    await waitFor(() => existsSync(`${d.dir}/shell.out`) && readFileSync(`${d.dir}/shell.out`, "utf8").trim(), 5000, "shell.out");
+    await waitFor(
+      () => existsSync(`${d.dir}/shell.out`) && readFileSync(`${d.dir}/shell.out`, "utf8").trim(),
+      5000,
+      "shell.out",
+    );
     expect(readFileSync(`${d.dir}/shell.out`, "utf8").trim()).toBe("ZERO ONE");
   });
 
@@ -317,15 +358,23 @@ describe("a daemon's watchers seen from /proc", () => {
   test("stop_signal takes names (quit, SIGUSR2) and numbers (10): each worker gets its own signal", async () => {
     const pids = [await worker("stopq", "sh"), await worker("stopn", "sh"), await worker("stops", "sh")];
     await Bun.sleep(100); // the traps are set right after exec
-    for (const name of ["stopq", "stopn", "stops"]) expect((await d.call("stop", { name, waiting: true })).status).toBe("ok");
+    for (const name of ["stopq", "stopn", "stops"])
+      expect((await d.call("stop", { name, waiting: true })).status).toBe("ok");
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
     const got = (file: string) => readFileSync(`${d.dir}/${file}`, "utf8").trim();
     expect([got("stopq.out"), got("stopn.out"), got("stops.out")]).toEqual(["QUIT", "USR1", "USR2"]);
   });
 
   test("a command that exits at once is retried with growing delays, and after max_retry = 3 the watcher stops", async () => {
-    await waitFor(async () => (await d.call("status", { name: "givesup" })).status === "stopped", 5000, "givesup to stop");
-    const times = readFileSync(`${d.dir}/givesup.log`, "utf8").trim().split("\n").map((ns) => Number(BigInt(ns) / 1_000_000n));
+    await waitFor(
+      async () => (await d.call("status", { name: "givesup" })).status === "stopped",
+      5000,
+      "givesup to stop",
+    );
+    const times = readFileSync(`${d.dir}/givesup.log`, "utf8")
+      .trim()
+      .split("\n")
+      .map((ns) => Number(BigInt(ns) / 1_000_000n));
     expect(times).toHaveLength(3);
     // At least the 100 ms and 200 ms backoff delays passed between the three attempts.
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(90);
@@ -336,10 +385,14 @@ describe("a daemon's watchers seen from /proc", () => {
     const old = await worker("victim");
     const t0 = Date.now();
     process.kill(old, "SIGKILL");
-    const [fresh] = await waitFor(async () => {
-      const pids = ((await d.call("list", { name: "victim" })).pids ?? []) as number[];
-      return pids.length === 1 && pids[0] !== old ? pids : null;
-    }, 3000, "a replacement");
+    const [fresh] = await waitFor(
+      async () => {
+        const pids = ((await d.call("list", { name: "victim" })).pids ?? []) as number[];
+        return pids.length === 1 && pids[0] !== old ? pids : null;
+      },
+      3000,
+      "a replacement",
+    );
     expect(fresh).not.toBe(old);
     expect(Date.now() - t0).toBeLessThan(1500); // event-driven: not the next check_delay tick, one pyzmq round trip
   });
@@ -377,7 +430,11 @@ describe("a daemon's watchers seen from /proc", () => {
 
   test("stopping a watcher leaves no grandchild behind", async () => {
     const pid = await worker("family", "sh");
-    const grandchild = await waitFor(() => readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim(), 3000, "the grandchild");
+    const grandchild = await waitFor(
+      () => readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim(),
+      3000,
+      "the grandchild",
+    );
     expect((await d.call("stop", { name: "family", waiting: true })).status).toBe("ok");
     await waitFor(() => !isAlive(Number(grandchild)), 2000, "the grandchild to be gone");
   });
@@ -394,12 +451,19 @@ describe("a daemon's watchers seen from /proc", () => {
 
   test("slow: with max_retry = -1 a command that exits at once is retried forever, 100 ms doubling up to check_delay, and the daemon keeps answering", async () => {
     const log = `${d.dir}/crash.log`;
-    await waitFor(() => existsSync(log) && readFileSync(log, "utf8").trim().split("\n").length >= 7, 8000, "7 attempts");
+    await waitFor(
+      () => existsSync(log) && readFileSync(log, "utf8").trim().split("\n").length >= 7,
+      8000,
+      "7 attempts",
+    );
     const t0 = Date.now();
     const reply = await d.call("status", { name: "crash" });
     expect(Date.now() - t0).toBeLessThan(1500); // one pyzmq client start-up, not a blocked daemon
     expect(reply.status).toBe("active");
-    const times = readFileSync(log, "utf8").trim().split("\n").map((ns) => Number(BigInt(ns) / 1_000_000n));
+    const times = readFileSync(log, "utf8")
+      .trim()
+      .split("\n")
+      .map((ns) => Number(BigInt(ns) / 1_000_000n));
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     // 100, 200, 400, then capped at check_delay (500 ms), each plus the time the shell takes to start.
     expect(gaps[0]!).toBeGreaterThanOrEqual(90);

@@ -145,10 +145,14 @@ describe("a daemon's sockets", () => {
     const port = sockets.get("web")!.port!;
     const served = new Set<number>();
     // Each request holds its worker 300 ms, so requests 50 ms apart land on different workers.
-    await waitFor(async () => {
-      for (const pid of await staggered(port, 3, 50)) if (pid) served.add(pid);
-      return served.size === 3;
-    }, 10_000, "answers from all three workers");
+    await waitFor(
+      async () => {
+        for (const pid of await staggered(port, 3, 50)) if (pid) served.add(pid);
+        return served.size === 3;
+      },
+      10_000,
+      "answers from all three workers",
+    );
     expect([...served].sort()).toEqual([...pids].sort());
   }, 15_000);
 
@@ -169,7 +173,10 @@ describe("a daemon's sockets", () => {
 
   test("IPv6 tcp, udp and a unix socket (replacing a stale file, mode from the socket umask) are bound as configured", async () => {
     const v6 = netEntry("tcp6", inodeOf(daemonSocket("web6")));
-    expect(v6).toEqual({ local: `00000000000000000000000001000000:${sockets.get("web6")!.port!.toString(16).toUpperCase().padStart(4, "0")}`, state: "0A" });
+    expect(v6).toEqual({
+      local: `00000000000000000000000001000000:${sockets.get("web6")!.port!.toString(16).toUpperCase().padStart(4, "0")}`,
+      state: "0A",
+    });
     const conn = await Bun.connect({ hostname: "::1", port: sockets.get("web6")!.port!, socket: { data() {} } });
     conn.end();
 
@@ -188,7 +195,10 @@ describe("a daemon's sockets", () => {
 
   test("interface = lo binds to the loopback device, backlog is the listen queue, blocking clears O_NONBLOCK", async () => {
     const ss = (port: number) =>
-      Bun.spawnSync(["ss", "-Hltn", `sport = :${port}`]).stdout.toString().trim().split(/\s+/);
+      Bun.spawnSync(["ss", "-Hltn", `sport = :${port}`])
+        .stdout.toString()
+        .trim()
+        .split(/\s+/);
     const lo = ss(sockets.get("lo")!.port!);
     expect(lo[3]).toBe(`127.0.0.1%lo:${sockets.get("lo")!.port}`);
     // Send-Q of a listening socket is its backlog (no worker re-listens on this one; node would set 511).
@@ -220,14 +230,21 @@ describe("a daemon's sockets", () => {
     });
     for (const inode of inodes) {
       expect(daemonFds).not.toContain(inode);
-      expect(netEntry("tcp", inodeOf(inode))).toEqual({ local: `0100007F:${reusePort.toString(16).toUpperCase().padStart(4, "0")}`, state: "0A" });
+      expect(netEntry("tcp", inodeOf(inode))).toEqual({
+        local: `0100007F:${reusePort.toString(16).toUpperCase().padStart(4, "0")}`,
+        state: "0A",
+      });
     }
     const served = new Set<number>();
     // The kernel spreads connections over the group by a hash of the client port: enough clients reach both.
-    await waitFor(async () => {
-      for (const pid of await staggered(reusePort, 8, 0)) if (pid) served.add(pid);
-      return served.size === 2;
-    }, 10_000, "answers from both so_reuseport workers");
+    await waitFor(
+      async () => {
+        for (const pid of await staggered(reusePort, 8, 0)) if (pid) served.add(pid);
+        return served.size === 2;
+      },
+      10_000,
+      "answers from both so_reuseport workers",
+    );
     expect([...served].sort()).toEqual([...pids].sort());
   }, 15_000);
 });
@@ -286,12 +303,19 @@ describe("examples/circus.ini", () => {
     const d = example;
     expect(((await d.call("list")).watchers as string[]).sort()).toEqual(["ticker", "web"]);
     const [sock] = (await d.call("listsockets")).sockets as Listed[];
-    const pids = await waitFor(async () => {
-      const p = ((await d.call("list", { name: "web" })).pids ?? []) as number[];
-      return p.length === 3 ? p : null;
-    }, 5000, "3 web workers");
+    const pids = await waitFor(
+      async () => {
+        const p = ((await d.call("list", { name: "web" })).pids ?? []) as number[];
+        return p.length === 3 ? p : null;
+      },
+      5000,
+      "3 web workers",
+    );
     const body = await waitFor(
-      () => fetch(`http://127.0.0.1:${sock!.port}/hello`, { headers: { connection: "close" } }).then((r) => r.json()).catch(() => null),
+      () =>
+        fetch(`http://127.0.0.1:${sock!.port}/hello`, { headers: { connection: "close" } })
+          .then((r) => r.json())
+          .catch(() => null),
       5000,
       "an answer",
     );

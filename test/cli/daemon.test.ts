@@ -4,7 +4,19 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BINARY, ROOT, childrenOf, circusCommand, descendantsOf, freePort, isAlive, pyCall, startDaemon, waitFor, type RunningDaemon } from "../helpers/daemon.ts";
+import {
+  BINARY,
+  ROOT,
+  childrenOf,
+  circusCommand,
+  descendantsOf,
+  freePort,
+  isAlive,
+  pyCall,
+  startDaemon,
+  waitFor,
+  type RunningDaemon,
+} from "../helpers/daemon.ts";
 
 const running: RunningDaemon[] = [];
 const strayPids: number[] = [];
@@ -38,13 +50,21 @@ ${extra}
 function compiledBinary(): string {
   if (existsSync(BINARY)) return BINARY;
   const out = join(mkdtempSync(join(tmpdir(), "circus-bin-")), "circus");
-  const build = Bun.spawnSync([process.execPath, "build", "--compile", join(ROOT, "src/main.ts"), "--outfile", out], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  const build = Bun.spawnSync([process.execPath, "build", "--compile", join(ROOT, "src/main.ts"), "--outfile", out], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   if (build.exitCode !== 0) throw new Error(`cannot compile circus: ${build.stderr.toString()}`);
   return out;
 }
 
 function run(args: string[], env: Record<string, string> = {}) {
-  const result = Bun.spawnSync([...circusCommand(), ...args], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+  const result = Bun.spawnSync([...circusCommand(), ...args], {
+    env: { ...process.env, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   return { code: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
 }
 
@@ -52,11 +72,16 @@ describe("circus daemon", () => {
   test("refuses a bad config with every problem as file:line: section.key", () => {
     const dir = mkdtempSync(join(tmpdir(), "circus-bad-"));
     const path = join(dir, "bad.ini");
-    writeFileSync(path, "[watcher:a]\ncmd = sleep 1\nnumprocesses = three\n\n[watcher:b]\ncmd = sleep 1\nrespawn = maybe\ngraceful_timout = 3\n");
+    writeFileSync(
+      path,
+      "[watcher:a]\ncmd = sleep 1\nnumprocesses = three\n\n[watcher:b]\ncmd = sleep 1\nrespawn = maybe\ngraceful_timout = 3\n",
+    );
     const r = run(["daemon", path]);
     expect(r.code).toBe(1);
     // Near misses are shown too, since they often explain the problem.
-    expect(r.stderr).toContain(`${path}:8: watcher:b.graceful_timout: unknown option kept as a free option; did you mean "graceful_timeout"?`);
+    expect(r.stderr).toContain(
+      `${path}:8: watcher:b.graceful_timout: unknown option kept as a free option; did you mean "graceful_timeout"?`,
+    );
     expect(r.stderr).toContain(`${path}:3: watcher:a.numprocesses`);
     expect(r.stderr).toContain(`${path}:7: watcher:b.respawn`);
   });
@@ -90,10 +115,14 @@ describe("circus daemon", () => {
   test("starts the configured workers and leaves nothing behind after SIGTERM: no worker, no socket file", async () => {
     const d = await startDaemon(sleepers(3) + "\n[socket:u]\npath = {dir}/u.sock\n");
     running.push(d);
-    const pids = await waitFor(() => {
-      const kids = childrenOf(d.proc.pid);
-      return kids.length === 3 ? kids : null;
-    }, 5000, "3 workers");
+    const pids = await waitFor(
+      () => {
+        const kids = childrenOf(d.proc.pid);
+        return kids.length === 3 ? kids : null;
+      },
+      5000,
+      "3 workers",
+    );
     expect(existsSync(join(d.dir, "u.sock"))).toBe(true);
     d.proc.kill("SIGTERM");
     expect(await d.proc.exited).toBe(0);
@@ -142,7 +171,11 @@ cmd = sleep 1001
 autostart = false
 `);
     running.push(d);
-    const [slow] = await waitFor(() => (childrenOf(d.proc.pid).length === 1 ? childrenOf(d.proc.pid) : null), 5000, "the slow worker");
+    const [slow] = await waitFor(
+      () => (childrenOf(d.proc.pid).length === 1 ? childrenOf(d.proc.pid) : null),
+      5000,
+      "the slow worker",
+    );
     await waitFor(() => readFileSync(`/proc/${slow}/comm`, "utf8").trim() === "sleep", 5000, "exec of the slow worker");
     d.proc.kill("SIGTERM");
     await Bun.sleep(200);
@@ -200,10 +233,14 @@ autostart = false
     running.push(d);
     const before = await waitFor(() => (childrenOf(d.proc.pid).length === 2 ? childrenOf(d.proc.pid) : null));
     d.proc.kill("SIGHUP");
-    await waitFor(() => {
-      const now = childrenOf(d.proc.pid);
-      return now.length === 2 && now.every((p) => !before.includes(p));
-    }, 8000, "a new generation of workers");
+    await waitFor(
+      () => {
+        const now = childrenOf(d.proc.pid);
+        return now.length === 2 && now.every((p) => !before.includes(p));
+      },
+      8000,
+      "a new generation of workers",
+    );
     for (const pid of before) await waitFor(() => !isAlive(pid), 5000, `old worker ${pid} to exit`);
   });
 
@@ -212,10 +249,17 @@ autostart = false
     const endpoint = `tcp://127.0.0.1:${freePort()}`;
     const pidfile = join(dir, "d.pid");
     const config = join(dir, "circus.ini");
-    writeFileSync(config, sleepers(1).replace("{endpoint}", endpoint).replace("{pubsub}", `tcp://127.0.0.1:${freePort()}`));
+    writeFileSync(
+      config,
+      sleepers(1).replace("{endpoint}", endpoint).replace("{pubsub}", `tcp://127.0.0.1:${freePort()}`),
+    );
     const r = run(["daemon", "--daemon", "--pidfile", pidfile, config]);
     expect(r.code).toBe(0);
-    const pid = await waitFor(() => (existsSync(pidfile) ? Number(readFileSync(pidfile, "utf8")) : 0), 10000, "pidfile");
+    const pid = await waitFor(
+      () => (existsSync(pidfile) ? Number(readFileSync(pidfile, "utf8")) : 0),
+      10000,
+      "pidfile",
+    );
     strayPids.push(pid, ...descendantsOf(pid));
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
     expect(Number(stat[3])).toBe(pid); // session id == its own pid: a new session
@@ -240,7 +284,9 @@ describe("circus daemon signals (§9.12)", () => {
 
   test("a second SIGINT does not wait for graceful_timeout: workers are SIGKILLed at once", async () => {
     const d = await startDaemon(
-      sleepers(1).replace("cmd = sleep 300", `cmd = sh -c 'trap "" TERM; while :; do sleep 0.05; done'`).replace("graceful_timeout = 2", "graceful_timeout = 30"),
+      sleepers(1)
+        .replace("cmd = sleep 300", `cmd = sh -c 'trap "" TERM; while :; do sleep 0.05; done'`)
+        .replace("graceful_timeout = 2", "graceful_timeout = 30"),
     );
     running.push(d);
     const [pid] = await waitFor(() => (childrenOf(d.proc.pid).length === 1 ? childrenOf(d.proc.pid) : null));
@@ -275,7 +321,11 @@ describe("circus daemon logging", () => {
     const logfile = join(dir, "circusd.log");
     const d = await startDaemon(sleepers(1), ["--log-output", logfile]);
     running.push(d);
-    await waitFor(() => existsSync(logfile) && readFileSync(logfile, "utf8").includes("starting circus"), 5000, "the log file");
+    await waitFor(
+      () => existsSync(logfile) && readFileSync(logfile, "utf8").includes("starting circus"),
+      5000,
+      "the log file",
+    );
     expect(readFileSync(logfile, "utf8")).toMatch(/\[INFO\] .*starting circus/);
     expect(d.output()).not.toContain("starting circus");
   });
@@ -325,14 +375,22 @@ export async function refuse(): Promise<boolean> {
     running.push(d);
     expect(readlinkSync(`/proc/${d.proc.pid}/exe`)).toBe(binary);
     const onePid = (name: string) =>
-      waitFor(async () => {
-        const pids = (await d.call("list", { name })).pids as number[];
-        return pids.length === 1 ? pids[0] : null;
-      }, 5000, `the process of ${name}`);
+      waitFor(
+        async () => {
+          const pids = (await d.call("list", { name })).pids as number[];
+          return pids.length === 1 ? pids[0] : null;
+        },
+        5000,
+        `the process of ${name}`,
+      );
     const hooked = await onePid("hooked");
     const shell = await onePid("shellhook");
     expect((await d.call("status", { name: "refused" })).status).toBe("stopped");
-    await waitFor(() => existsSync(join(d.dir, "hooks.log")) && existsSync(join(d.dir, "cmd.log")), 5000, "hook output");
+    await waitFor(
+      () => existsSync(join(d.dir, "hooks.log")) && existsSync(join(d.dir, "cmd.log")),
+      5000,
+      "hook output",
+    );
     expect(readFileSync(join(d.dir, "hooks.log"), "utf8")).toBe(`hooked after_spawn ${hooked}\n`);
     expect(readFileSync(join(d.dir, "cmd.log"), "utf8")).toBe(`shellhook after_spawn ${shell} ${d.endpoint}\n`);
     await d.call("stop", { name: "hooked", waiting: true });
@@ -388,20 +446,27 @@ describe("circus daemon as PID 1", () => {
       `[circus]\nendpoint = ${ctl}\npubsub_endpoint = ipc://${dir}/pub.sock\nmulticast_endpoint =\ncheck_delay = 0.5\n\n` +
         `[watcher:orphans]\ncmd = sh -c "(sleep 1.5 &); exec sleep 300"\nnumprocesses = 3\n`,
     );
-    const proc = Bun.spawn(["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", ...circusCommand(), "daemon", config], {
-      stdout: "pipe",
-      stderr: "pipe",
-    });
+    const proc = Bun.spawn(
+      ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", ...circusCommand(), "daemon", config],
+      {
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
     let daemonPid = 0;
     try {
       await waitFor(async () => (await pyCall(ctl, "status", {}, 300).catch(() => null))?.status === "ok", 10000);
       daemonPid = childrenOf(proc.pid)[0]!;
       const parentOf = (p: number) => Number(readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
       // 3 workers plus the 3 orphans they left behind, all children of the daemon now.
-      const adopted = await waitFor(() => {
-        const kids = childrenOf(daemonPid).filter((p) => parentOf(p) === daemonPid);
-        return kids.length >= 6 ? kids : null;
-      }, 5000, "orphans adopted by the daemon");
+      const adopted = await waitFor(
+        () => {
+          const kids = childrenOf(daemonPid).filter((p) => parentOf(p) === daemonPid);
+          return kids.length >= 6 ? kids : null;
+        },
+        5000,
+        "orphans adopted by the daemon",
+      );
       expect(adopted.length).toBeGreaterThanOrEqual(6);
       await Bun.sleep(2500);
       const zombies = childrenOf(daemonPid).filter((p) => {

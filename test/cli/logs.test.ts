@@ -42,8 +42,15 @@ afterAll(async () => {
 });
 
 async function ctl(...args: string[]) {
-  const proc = Bun.spawn([...circusCommand(), "ctl", "--endpoint", daemon.endpoint, ...args], { stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const proc = Bun.spawn([...circusCommand(), "ctl", "--endpoint", daemon.endpoint, ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { stdout, stderr, code };
 }
 
@@ -54,11 +61,14 @@ async function pidOf(name: string): Promise<number> {
 
 /** `[pid] n` lines → numbers, checking the pid. */
 function numbers(text: string, pid: number): number[] {
-  return text.trimEnd().split("\n").map((l) => {
-    const m = /^\[(\d+)\] (\d+)$/.exec(l);
-    expect(m && Number(m[1])).toBe(pid);
-    return Number(m![2]);
-  });
+  return text
+    .trimEnd()
+    .split("\n")
+    .map((l) => {
+      const m = /^\[(\d+)\] (\d+)$/.exec(l);
+      expect(m && Number(m[1])).toBe(pid);
+      return Number(m![2]);
+    });
 }
 
 describe("circus ctl logs", () => {
@@ -118,7 +128,11 @@ describe("circus ctl logs", () => {
       }
     };
     await readUntil(100);
-    await daemon.call("set", { name: "web", options: { "stdout_stream.filename": join(daemon.dir, "web2.log") }, waiting: true });
+    await daemon.call("set", {
+      name: "web",
+      options: { "stdout_stream.filename": join(daemon.dir, "web2.log") },
+      waiting: true,
+    });
     await readUntil(300);
     proc.kill("SIGINT");
     expect(await proc.exited).toBe(0);

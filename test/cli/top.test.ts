@@ -23,7 +23,9 @@ function screen(): string[] {
 
 function startTop(args: string[], env: Record<string, string> = {}): void {
   const assignments = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  const cmd = ["env", ...assignments, process.execPath, join(ROOT, "test/fixtures/top-entry.ts"), ...args].map((a) => `'${a}'`).join(" ");
+  const cmd = ["env", ...assignments, process.execPath, join(ROOT, "test/fixtures/top-entry.ts"), ...args]
+    .map((a) => `'${a}'`)
+    .join(" ");
   tmux("new-session", "-d", "-x", "150", "-y", "40", "-s", SESSION, cmd);
 }
 
@@ -73,7 +75,11 @@ describe("circus top", () => {
     startStreamer(d, statspoint);
     const [busy, hold] = [await pidOf("busy"), await pidOf("hold")];
     startTop(["--endpoint", statspoint, "--control-endpoint", d.endpoint]);
-    const lines = await waitScreen((l) => (rowOf(l, "busy", busy)?.[1] ?? 0) > 0 && rowOf(l, "hold", hold) !== null, 15_000, "busy and hold rows");
+    const lines = await waitScreen(
+      (l) => (rowOf(l, "busy", busy)?.[1] ?? 0) > 0 && rowOf(l, "hold", hold) !== null,
+      15_000,
+      "busy and hold rows",
+    );
     expect(lines[0]).toBe("Circus Top");
     expect(lines.join("\n")).toContain(`stats stream ${statspoint}`);
     const [, cpu] = rowOf(lines, "busy", busy)!;
@@ -92,7 +98,11 @@ describe("circus top", () => {
     tmux("send-keys", "-t", SESSION, "m");
     await waitScreen((l) => l.join("\n").includes("(sorted by mem)"), 3000, "sort by mem");
     tmux("resize-window", "-t", SESSION, "-x", "60", "-y", "30");
-    await waitScreen((l) => (l[1] ?? "").length === 60 && !(l[1] ?? "").includes("sorted by"), 3000, "a redraw at 60 columns");
+    await waitScreen(
+      (l) => (l[1] ?? "").length === 60 && !(l[1] ?? "").includes("sorted by"),
+      3000,
+      "a redraw at 60 columns",
+    );
 
     tmux("send-keys", "-t", SESSION, "q");
     await waitScreen(() => !tmux("list-sessions").includes(`${SESSION}:`), 5000, "top to quit");
@@ -107,7 +117,11 @@ describe("circus top", () => {
       PATH: `${dir}:${process.env.PATH}`,
       FAKE_SSH_LOG: log,
     });
-    const lines = await waitScreen((l) => (rowOf(l, "busy", busy)?.[1] ?? 0) > 0, 15_000, "the busy row through the tunnel");
+    const lines = await waitScreen(
+      (l) => (rowOf(l, "busy", busy)?.[1] ?? 0) > 0,
+      15_000,
+      "the busy row through the tunnel",
+    );
     expect(lines.join("\n")).not.toContain("no stats received");
     const argv = readFileSync(log, "utf8").split("\n");
     expect(argv).toContain("-N");

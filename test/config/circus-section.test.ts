@@ -32,7 +32,8 @@ describe("[circus] section", () => {
 
   test("options are typed: floats, ints, bools and an octal umask", async () => {
     const c = await loadText(
-      "[circus]\ncheck_delay = 0.5\nwarmup_delay = 2\ndebug = yes\numask = 027\nhttpd_port = 9000\ntail_lines = 50\nhooks_timeout = 2.5\n" + W,
+      "[circus]\ncheck_delay = 0.5\nwarmup_delay = 2\ndebug = yes\numask = 027\nhttpd_port = 9000\ntail_lines = 50\nhooks_timeout = 2.5\n" +
+        W,
     );
     expect(c.circus.check_delay).toBe(0.5);
     expect(c.circus.warmup_delay).toBe(2);
@@ -48,21 +49,28 @@ describe("[circus] section", () => {
   });
 
   test("$(circus.env.X) is substituted from [env] over the daemon environment", async () => {
-    const c = await loadText("[circus]\nendpoint = tcp://$(circus.env.HOST):$(circus.env.PORT)\n[env]\nPORT = 7000\n" + W, {
-      environ: { HOST: "10.0.0.1", PORT: "1" },
-    });
+    const c = await loadText(
+      "[circus]\nendpoint = tcp://$(circus.env.HOST):$(circus.env.PORT)\n[env]\nPORT = 7000\n" + W,
+      {
+        environ: { HOST: "10.0.0.1", PORT: "1" },
+      },
+    );
     expect(c.circus.endpoint).toBe("tcp://10.0.0.1:7000");
   });
 
   test("setting stats_endpoint turns statsd on, with warnings", async () => {
     const c = await loadText("[circus]\nstats_endpoint = tcp://127.0.0.1:6000\n" + W);
     expect(c.circus.statsd).toBe(true);
-    expect(c.warnings.map((w) => w.message).join("\n")).toContain("stats_endpoint: setting stats_endpoint turns statsd on");
+    expect(c.warnings.map((w) => w.message).join("\n")).toContain(
+      "stats_endpoint: setting stats_endpoint turns statsd on",
+    );
   });
 
   test("httpd and debug_gc are accepted with a warning instead of aborting; statsd is supported", async () => {
     const warnings = await warningsOf("[circus]\nhttpd = true\nstatsd = true\ndebug_gc = true\n" + W);
-    expect(warnings).toContain("circus.httpd: the web dashboard (circushttpd) is not available yet; httpd is accepted and ignored for now");
+    expect(warnings).toContain(
+      "circus.httpd: the web dashboard (circushttpd) is not available yet; httpd is accepted and ignored for now",
+    );
     expect(warnings.some((w) => w.startsWith("circus.statsd"))).toBe(false);
     expect(warnings.some((w) => w.startsWith("circus.debug_gc: "))).toBe(true);
   });

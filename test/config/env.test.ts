@@ -2,7 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { globToRegExp } from "../../src/config/env.ts";
 import { loadText } from "./fixture.ts";
 
-const env = (c: { watchers: { name: string; env: Record<string, string> }[] }, name: string) => c.watchers.find((w) => w.name === name)!.env;
+const env = (c: { watchers: { name: string; env: Record<string, string> }[] }, name: string) =>
+  c.watchers.find((w) => w.name === name)!.env;
 
 describe("child environments", () => {
   test("[env] applies to every watcher and is exposed as globalEnv", async () => {
@@ -22,7 +23,9 @@ describe("child environments", () => {
   });
 
   test("patterns are case-sensitive shell globs", async () => {
-    const c = await loadText("[watcher:web1]\ncmd = c\n[watcher:Web2]\ncmd = c\n[env:web*]\nX = 1\n[env:?eb?]\nY = 2\n");
+    const c = await loadText(
+      "[watcher:web1]\ncmd = c\n[watcher:Web2]\ncmd = c\n[env:web*]\nX = 1\n[env:?eb?]\nY = 2\n",
+    );
     expect(env(c, "web1")).toEqual({ X: "1", Y: "2" });
     expect(env(c, "Web2")).toEqual({ Y: "2" });
   });
@@ -33,7 +36,9 @@ describe("child environments", () => {
   });
 
   test("copy_env starts from the daemon environment and config values win", async () => {
-    const c = await loadText("[env]\nA = mine\n[watcher:x]\ncmd = c\ncopy_env = true\n", { environ: { A: "daemon", B: "b" } });
+    const c = await loadText("[env]\nA = mine\n[watcher:x]\ncmd = c\ncopy_env = true\n", {
+      environ: { A: "daemon", B: "b" },
+    });
     expect(env(c, "x")).toEqual({ A: "mine", B: "b" });
   });
 
@@ -42,7 +47,9 @@ describe("child environments", () => {
   });
 
   test("$(circus.env.X) is substituted in [env] but not in [env:…]", async () => {
-    const c = await loadText("[env]\nA = $(circus.env.HOME)\n[env:x]\nB = $(circus.env.HOME)\n[watcher:x]\ncmd = c\n", { environ: { HOME: "/h" } });
+    const c = await loadText("[env]\nA = $(circus.env.HOME)\n[env:x]\nB = $(circus.env.HOME)\n[watcher:x]\ncmd = c\n", {
+      environ: { HOME: "/h" },
+    });
     expect(env(c, "x")).toEqual({ A: "/h", B: "$(circus.env.HOME)" });
   });
 

@@ -41,7 +41,8 @@ export async function problemsOf(text: string, opts: LoadTextOptions = {}): Prom
   try {
     await loadText(text, opts);
   } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map((p) => formatProblem(p).replace(/^\/\S*\/circus-config-[^/]+\//, ""));
+    if (err instanceof ConfigError)
+      return err.problems.map((p) => formatProblem(p).replace(/^\/\S*\/circus-config-[^/]+\//, ""));
     throw err;
   }
   throw new Error("expected the config to be refused");

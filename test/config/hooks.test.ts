@@ -12,7 +12,11 @@ describe("hook targets", () => {
   });
 
   test("an absolute module path is kept", () => {
-    expect(parseHookTarget("/opt/h.js:fn", "/etc")).toMatchObject({ kind: "module", module: "/opt/h.js", exportName: "fn" });
+    expect(parseHookTarget("/opt/h.js:fn", "/etc")).toMatchObject({
+      kind: "module",
+      module: "/opt/h.js",
+      exportName: "fn",
+    });
   });
 
   test("a module without an export name uses its default export", () => {
@@ -20,7 +24,11 @@ describe("hook targets", () => {
   });
 
   test("cmd: targets are shell commands kept as written", () => {
-    expect(parseHookTarget("cmd:./notify.sh --quiet", "/etc")).toEqual({ kind: "command", command: "./notify.sh --quiet", raw: "cmd:./notify.sh --quiet" });
+    expect(parseHookTarget("cmd:./notify.sh --quiet", "/etc")).toEqual({
+      kind: "command",
+      command: "./notify.sh --quiet",
+      raw: "cmd:./notify.sh --quiet",
+    });
   });
 
   test("a Python dotted path is refused with both supported forms in the message", () => {

@@ -47,16 +47,23 @@ describe("includes", () => {
   test("a pattern that matches nothing is a warning, not an error", async () => {
     const dir = tree({ "circus.ini": "[circus]\ninclude = nothing/*.ini\n[watcher:w]\ncmd = x\n" });
     const c = await loadConfig(join(dir, "circus.ini"), { environ: {} });
-    expect(c.warnings.map((w) => w.message)).toEqual(['circus.include: "nothing/*.ini" matches no file; nothing included from it']);
+    expect(c.warnings.map((w) => w.message)).toEqual([
+      'circus.include: "nothing/*.ini" matches no file; nothing included from it',
+    ]);
   });
 
   test("problems in an included file name that file and line", async () => {
-    const dir = tree({ "circus.ini": "[circus]\ninclude = bad.ini\n", "bad.ini": "[watcher:w]\ncmd = x\nnumprocesses = many\n" });
+    const dir = tree({
+      "circus.ini": "[circus]\ninclude = bad.ini\n",
+      "bad.ini": "[watcher:w]\ncmd = x\nnumprocesses = many\n",
+    });
     try {
       await loadConfig(join(dir, "circus.ini"), { environ: {} });
       throw new Error("expected failure");
     } catch (err) {
-      expect(String((err as Error).message)).toEndWith('bad.ini:3: watcher:w.numprocesses: "many" is not an integer, expected a whole number like 3');
+      expect(String((err as Error).message)).toEndWith(
+        'bad.ini:3: watcher:w.numprocesses: "many" is not an integer, expected a whole number like 3',
+      );
     }
   });
 
@@ -65,11 +72,17 @@ describe("includes", () => {
       "circus.ini": "[circus]\ninclude = e.ini\n[watcher:w]\ncmd = x\n[env:w]\nA = main\n",
       "e.ini": "[env:*]\nA = included\nB = included\n",
     });
-    expect((await loadConfig(join(dir, "circus.ini"), { environ: {} })).watchers[0].env).toEqual({ A: "included", B: "included" });
+    expect((await loadConfig(join(dir, "circus.ini"), { environ: {} })).watchers[0].env).toEqual({
+      A: "included",
+      B: "included",
+    });
   });
 
   test("a hook in an included file is resolved against that file's directory", async () => {
-    const dir = tree({ "circus.ini": "[circus]\ninclude = sub/w.ini\n", "sub/w.ini": "[watcher:w]\ncmd = x\nhooks.after_start = ./h.ts:done\n" });
+    const dir = tree({
+      "circus.ini": "[circus]\ninclude = sub/w.ini\n",
+      "sub/w.ini": "[watcher:w]\ncmd = x\nhooks.after_start = ./h.ts:done\n",
+    });
     const hook = (await loadConfig(join(dir, "circus.ini"), { environ: {} })).watchers[0].hooks.after_start;
     expect(hook?.target).toMatchObject({ kind: "module", module: join(dir, "sub/h.ts") });
   });

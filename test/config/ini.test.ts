@@ -38,7 +38,11 @@ describe("ini dialect", () => {
   });
 
   test("a ; after whitespace ends the value but # and glued ; stay literal", () => {
-    expect(values("[a]\nx = 1 ; comment\ny = a;b\nz = color #red\n", "a")).toEqual({ x: "1", y: "a;b", z: "color #red" });
+    expect(values("[a]\nx = 1 ; comment\ny = a;b\nz = color #red\n", "a")).toEqual({
+      x: "1",
+      y: "a;b",
+      z: "color #red",
+    });
   });
 
   test('a value written "" is the empty string', () => {
@@ -74,7 +78,9 @@ describe("ini dialect", () => {
 
   test("a line that is neither header nor key = value is a problem with its line number, and parsing goes on", () => {
     const { doc, problems } = read("[a]\nx = 1\nthis is not valid\ny = 2\n");
-    expect(problems).toEqual(['c.ini:3: a: cannot read line "this is not valid", expected "key = value", "key: value", a [section] header or a comment']);
+    expect(problems).toEqual([
+      'c.ini:3: a: cannot read line "this is not valid", expected "key = value", "key: value", a [section] header or a comment',
+    ]);
     expect(doc.sections.get("a")!.entries.has("y")).toBe(true);
   });
 

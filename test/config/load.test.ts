@@ -20,7 +20,11 @@ describe("loadConfig", () => {
     expect(ini.warnings).toEqual([]);
     expect(ini.watchers.map((w) => w.name)).toEqual(["ticker", "web"]);
     expect(ini.sockets[0]).toMatchObject({ name: "web", host: "127.0.0.1", port: 8080 });
-    expect(ini.watchers[1]).toMatchObject({ numprocesses: 3, use_sockets: true, cmd: "node examples/webapp.js --fd $(circus.sockets.web)" });
+    expect(ini.watchers[1]).toMatchObject({
+      numprocesses: 3,
+      use_sockets: true,
+      cmd: "node examples/webapp.js --fd $(circus.sockets.web)",
+    });
     expect(ini.circus.endpoint).toBe("tcp://127.0.0.1:5555");
     expect(ini.circus.pubsub_endpoint).toBe("tcp://127.0.0.1:5556");
   });
@@ -83,7 +87,9 @@ describe("loadConfig", () => {
   });
 
   test("[DEFAULT] keys reach every section through the loader", async () => {
-    const c = await loadText("[DEFAULT]\ngraceful_timeout = 3\n[watcher:a]\ncmd = x\n[watcher:b]\ncmd = y\ngraceful_timeout = 1\n");
+    const c = await loadText(
+      "[DEFAULT]\ngraceful_timeout = 3\n[watcher:a]\ncmd = x\n[watcher:b]\ncmd = y\ngraceful_timeout = 1\n",
+    );
     expect(c.watchers.map((w) => w.graceful_timeout)).toEqual([3, 1]);
   });
 });
@@ -128,7 +134,9 @@ describe("loadConfig with TOML", () => {
   });
 
   test("wrong bool and float types are problems too", async () => {
-    const problems = await problemsOf('[watcher.web]\ncmd = "x"\nshell = "yes"\ngraceful_timeout = true\n', { name: "circus.toml" });
+    const problems = await problemsOf('[watcher.web]\ncmd = "x"\nshell = "yes"\ngraceful_timeout = true\n', {
+      name: "circus.toml",
+    });
     expect(problems).toEqual([
       'circus.toml:3: watcher.web.shell: "yes" is a string, expected true or false (no quotes)',
       "circus.toml:4: watcher.web.graceful_timeout: true is not a number, expected a number (no quotes), like 2.5",
@@ -142,12 +150,15 @@ describe("loadConfig with TOML", () => {
 
   test("a fractional integer is refused", async () => {
     expect(await problemsOf('[watcher.web]\ncmd = "x"\nwarmup_delay = 1.5\n', { name: "circus.toml" })).toEqual([
-      'circus.toml:3: watcher.web.warmup_delay: 1.5 is not an integer, expected a whole number like 3',
+      "circus.toml:3: watcher.web.warmup_delay: 1.5 is not an integer, expected a whole number like 3",
     ]);
   });
 
   test("a TOML main file honours include arrays", async () => {
-    const c = await loadText('[circus]\ninclude = ["more.ini"]\n', { name: "circus.toml", files: { "more.ini": "[watcher:m]\ncmd = m\n" } });
+    const c = await loadText('[circus]\ninclude = ["more.ini"]\n', {
+      name: "circus.toml",
+      files: { "more.ini": "[watcher:m]\ncmd = m\n" },
+    });
     expect(c.watchers.map((w) => w.name)).toEqual(["m"]);
   });
 

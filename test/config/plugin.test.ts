@@ -5,11 +5,21 @@ const W = "[watcher:w]\ncmd = x\n";
 
 describe("[plugin:NAME] sections", () => {
   test("a plugin is kept with its use and string options, and a warning that plugins come later", async () => {
-    const c = await loadText("[plugin:Flapper]\nuse = circus.plugins.flapping.Flapping\nmax_retry = 3\nwindow = $(circus.env.W)\n" + W, { environ: { W: "10" } });
+    const c = await loadText(
+      "[plugin:Flapper]\nuse = circus.plugins.flapping.Flapping\nmax_retry = 3\nwindow = $(circus.env.W)\n" + W,
+      { environ: { W: "10" } },
+    );
     expect(c.plugins).toEqual([
-      { name: "plugin:Flapper", use: "circus.plugins.flapping.Flapping", options: { max_retry: "3", window: "10" }, source: c.plugins[0].source },
+      {
+        name: "plugin:Flapper",
+        use: "circus.plugins.flapping.Flapping",
+        options: { max_retry: "3", window: "10" },
+        source: c.plugins[0].source,
+      },
     ]);
-    expect(c.warnings.map((w) => w.message)).toEqual(["plugin:Flapper: plugins are not run yet; this section is accepted and ignored for now"]);
+    expect(c.warnings.map((w) => w.message)).toEqual([
+      "plugin:Flapper: plugins are not run yet; this section is accepted and ignored for now",
+    ]);
   });
 
   test("a plugin without use is a problem", async () => {

@@ -7,8 +7,19 @@ describe("[socket:NAME] sections", () => {
   test("a socket gets Circus's defaults and a lower-cased name", async () => {
     const c = await loadText("[socket:Web]\nport = 9000\n" + W);
     expect(c.sockets[0]).toMatchObject({
-      name: "web", host: "localhost", port: 9000, family: "AF_INET", type: "SOCK_STREAM", proto: 0, backlog: 2048,
-      path: null, umask: 8, replace: false, interface: null, so_reuseport: false, blocking: false,
+      name: "web",
+      host: "localhost",
+      port: 9000,
+      family: "AF_INET",
+      type: "SOCK_STREAM",
+      proto: 0,
+      backlog: 2048,
+      path: null,
+      umask: 8,
+      replace: false,
+      interface: null,
+      so_reuseport: false,
+      blocking: false,
       raw: { port: "9000" },
     });
   });
@@ -18,14 +29,20 @@ describe("[socket:NAME] sections", () => {
   });
 
   test("family and type are case-insensitive and proto names become numbers", async () => {
-    const s = (await loadText("[socket:u]\nhost = ::1\nfamily = af_inet6\ntype = sock_dgram\nproto = udp\n" + W)).sockets[0];
+    const s = (await loadText("[socket:u]\nhost = ::1\nfamily = af_inet6\ntype = sock_dgram\nproto = udp\n" + W))
+      .sockets[0];
     expect([s.family, s.type, s.proto]).toEqual(["AF_INET6", "SOCK_DGRAM", 17]);
   });
 
   test("proto takes any name or alias of /etc/protocols (as getprotobyname), in any case, or a number", async () => {
-    const protos = async (p: string) => (await loadText(`[socket:s]\nhost = 127.0.0.1\nproto = ${p}\n` + W)).sockets[0]!.proto;
-    expect([await protos("TCP"), await protos("dccp"), await protos("IPv6-ICMP"), await protos("132")]).toEqual([6, 33, 58, 132]);
-    expect((await problemsOf("[socket:s]\nproto = tcpp\n" + W))[0]).toContain("socket:s.proto: \"tcpp\" is not a protocol");
+    const protos = async (p: string) =>
+      (await loadText(`[socket:s]\nhost = 127.0.0.1\nproto = ${p}\n` + W)).sockets[0]!.proto;
+    expect([await protos("TCP"), await protos("dccp"), await protos("IPv6-ICMP"), await protos("132")]).toEqual([
+      6, 33, 58, 132,
+    ]);
+    expect((await problemsOf("[socket:s]\nproto = tcpp\n" + W))[0]).toContain(
+      'socket:s.proto: "tcpp" is not a protocol',
+    );
   });
 
   test("a path forces AF_UNIX", async () => {
@@ -49,10 +66,14 @@ describe("[socket:NAME] sections", () => {
   });
 
   test("a bad port is a problem", async () => {
-    expect((await problemsOf("[socket:s]\nport = 70000\n" + W))[0]).toBe("circus.ini:2: socket:s.port: 70000 is out of range, expected 0 to 65535");
+    expect((await problemsOf("[socket:s]\nport = 70000\n" + W))[0]).toBe(
+      "circus.ini:2: socket:s.port: 70000 is out of range, expected 0 to 65535",
+    );
   });
 
   test("unknown socket keys warn, with a suggestion when close", async () => {
-    expect(await warningsOf("[socket:s]\nbacklg = 10\n" + W)).toEqual(['socket:s.backlg: unknown socket option, ignored; did you mean "backlog"?']);
+    expect(await warningsOf("[socket:s]\nbacklg = 10\n" + W)).toEqual([
+      'socket:s.backlg: unknown socket option, ignored; did you mean "backlog"?',
+    ]);
   });
 });

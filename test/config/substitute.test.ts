@@ -3,7 +3,9 @@ import { substitute } from "../../src/config/substitute.ts";
 
 describe("substitute", () => {
   test("replaces $(circus.KEY) and ((circus.KEY))", () => {
-    expect(substitute("--fd $(circus.sockets.web) --wid ((circus.wid))", { "sockets.web": "3", wid: "1" })).toBe("--fd 3 --wid 1");
+    expect(substitute("--fd $(circus.sockets.web) --wid ((circus.wid))", { "sockets.web": "3", wid: "1" })).toBe(
+      "--fd 3 --wid 1",
+    );
   });
 
   test("matches the circus prefix and the key case-insensitively", () => {
@@ -12,7 +14,9 @@ describe("substitute", () => {
   });
 
   test("leaves unknown keys and other prefixes untouched", () => {
-    expect(substitute("$(circus.sockets.api) $(other.wid) $(wid)", { wid: "1" })).toBe("$(circus.sockets.api) $(other.wid) $(wid)");
+    expect(substitute("$(circus.sockets.api) $(other.wid) $(wid)", { wid: "1" })).toBe(
+      "$(circus.sockets.api) $(other.wid) $(wid)",
+    );
   });
 
   test("is a single pass: substituted text is not substituted again", () => {

@@ -32,7 +32,14 @@ describe("TOML reader", () => {
 
   test("tables map onto ini-style section names", () => {
     expect(diag.problems).toEqual([]);
-    expect([...doc.sections.keys()]).toEqual(["circus", "watcher:web", "watcher:api", "socket:Web", "env:web,api", "env"]);
+    expect([...doc.sections.keys()]).toEqual([
+      "circus",
+      "watcher:web",
+      "watcher:api",
+      "socket:Web",
+      "env:web,api",
+      "env",
+    ]);
   });
 
   test("values keep their TOML types and arrays stay arrays", () => {
@@ -79,7 +86,9 @@ describe("TOML reader", () => {
   test("a top-level value outside any table is a problem", () => {
     const d = new Diagnostics();
     parseToml('cmd = "x"\n', "c.toml", d);
-    expect(d.problems.map((p) => p.message)).toEqual(["top-level key outside any table, expected it inside a table such as [circus]"]);
+    expect(d.problems.map((p) => p.message)).toEqual([
+      "top-level key outside any table, expected it inside a table such as [circus]",
+    ]);
   });
 
   test("the line index understands quoted keys and spaces around dots", () => {

@@ -10,19 +10,56 @@ describe("[watcher:NAME] sections", () => {
   test("a minimal watcher gets Circus's defaults", async () => {
     const w = await watcher("");
     expect(w).toMatchObject({
-      name: "web", cmd: "run", args: null, shell: false, shell_args: null, executable: null, working_dir: null,
-      uid: null, gid: null, copy_env: false, warmup_delay: 0, autostart: true, numprocesses: 1, priority: 0,
-      singleton: false, use_sockets: false, stdin_socket: null, close_child_stdin: true, close_child_stdout: false,
-      close_child_stderr: false, send_hup: false, stop_signal: 15, stop_children: false, graceful_timeout: 30,
-      max_retry: 5, max_age: 0, max_age_variance: 30, respawn: true, on_demand: false, rlimits: {},
-      stdout_stream: null, stderr_stream: null, hooks: {}, env: {},
+      name: "web",
+      cmd: "run",
+      args: null,
+      shell: false,
+      shell_args: null,
+      executable: null,
+      working_dir: null,
+      uid: null,
+      gid: null,
+      copy_env: false,
+      warmup_delay: 0,
+      autostart: true,
+      numprocesses: 1,
+      priority: 0,
+      singleton: false,
+      use_sockets: false,
+      stdin_socket: null,
+      close_child_stdin: true,
+      close_child_stdout: false,
+      close_child_stderr: false,
+      send_hup: false,
+      stop_signal: 15,
+      stop_children: false,
+      graceful_timeout: 30,
+      max_retry: 5,
+      max_age: 0,
+      max_age_variance: 30,
+      respawn: true,
+      on_demand: false,
+      rlimits: {},
+      stdout_stream: null,
+      stderr_stream: null,
+      hooks: {},
+      env: {},
     });
     expect(w.source?.line).toBe(1);
   });
 
   test("typed options are parsed: ints, floats, bools and signal names", async () => {
-    const w = await watcher("numprocesses = 4\ngraceful_timeout = 2.5\nrespawn = off\nstop_signal = sigquit\npriority = -1\nmax_retry = -1\n");
-    expect([w.numprocesses, w.graceful_timeout, w.respawn, w.stop_signal, w.priority, w.max_retry]).toEqual([4, 2.5, false, 3, -1, -1]);
+    const w = await watcher(
+      "numprocesses = 4\ngraceful_timeout = 2.5\nrespawn = off\nstop_signal = sigquit\npriority = -1\nmax_retry = -1\n",
+    );
+    expect([w.numprocesses, w.graceful_timeout, w.respawn, w.stop_signal, w.priority, w.max_retry]).toEqual([
+      4,
+      2.5,
+      false,
+      3,
+      -1,
+      -1,
+    ]);
   });
 
   test("uid and gid written as digits become numbers, names stay strings", async () => {
@@ -41,9 +78,16 @@ describe("[watcher:NAME] sections", () => {
 
   test("unknown keys are kept as free options; near misses also warn with a suggestion", async () => {
     const c = await loadText("[watcher:web]\ncmd = run\nNumProcesses = 3\nmy_flag = on\nflapping.max_retry = 2\n");
-    expect(c.watchers[0].free).toEqual({ __name__: "watcher:web", NumProcesses: "3", my_flag: "on", "flapping.max_retry": "2" });
+    expect(c.watchers[0].free).toEqual({
+      __name__: "watcher:web",
+      NumProcesses: "3",
+      my_flag: "on",
+      "flapping.max_retry": "2",
+    });
     expect(c.watchers[0].numprocesses).toBe(1);
-    expect(c.warnings.map((w) => w.message)).toEqual(['watcher:web.NumProcesses: unknown option kept as a free option; did you mean "numprocesses"?']);
+    expect(c.warnings.map((w) => w.message)).toEqual([
+      'watcher:web.NumProcesses: unknown option kept as a free option; did you mean "numprocesses"?',
+    ]);
     expect(c.warnings[0].location?.line).toBe(3);
   });
 
@@ -53,23 +97,39 @@ describe("[watcher:NAME] sections", () => {
   });
 
   test("stdout_stream.* and stderr_stream.* become stream configs", async () => {
-    const w = await watcher("stdout_stream.class = FileStream\nstdout_stream.filename = /tmp/o.log\nstdout_stream.max_bytes = 1024\nstderr_stream.class = StdoutStream\n");
+    const w = await watcher(
+      "stdout_stream.class = FileStream\nstdout_stream.filename = /tmp/o.log\nstdout_stream.max_bytes = 1024\nstderr_stream.class = StdoutStream\n",
+    );
     expect(w.stdout_stream).toEqual({ class: "FileStream", filename: "/tmp/o.log", max_bytes: "1024" });
     expect(w.stderr_stream).toEqual({ class: "StdoutStream" });
   });
 
   test("hooks resolve module paths against the config file's directory", async () => {
-    const c = await loadText("[watcher:web]\ncmd = run\nhooks.before_start = ./h.ts:check, true\nhooks.after_stop = cmd:./notify.sh stopped\n");
+    const c = await loadText(
+      "[watcher:web]\ncmd = run\nhooks.before_start = ./h.ts:check, true\nhooks.after_stop = cmd:./notify.sh stopped\n",
+    );
     const hooks = c.watchers[0].hooks;
     expect(hooks.before_start).toEqual({
-      target: { kind: "module", module: c.file.replace(/circus\.ini$/, "h.ts"), exportName: "check", raw: "./h.ts:check" },
+      target: {
+        kind: "module",
+        module: c.file.replace(/circus\.ini$/, "h.ts"),
+        exportName: "check",
+        raw: "./h.ts:check",
+      },
       ignoreErrors: true,
     });
-    expect(hooks.after_stop?.target).toEqual({ kind: "command", command: "./notify.sh stopped", raw: "cmd:./notify.sh stopped" });
+    expect(hooks.after_stop?.target).toEqual({
+      kind: "command",
+      command: "./notify.sh stopped",
+      raw: "cmd:./notify.sh stopped",
+    });
   });
 
   test("$(circus.env.X) is substituted in options but runtime keys like wid and sockets stay", async () => {
-    const w = await watcher("args = --home $(circus.env.HOME) --wid $(circus.wid) --fd ((circus.sockets.web))\nworking_dir = $(circus.env.home)\nx = $(circus.env.HOME)\n", { HOME: "/h" });
+    const w = await watcher(
+      "args = --home $(circus.env.HOME) --wid $(circus.wid) --fd ((circus.sockets.web))\nworking_dir = $(circus.env.home)\nx = $(circus.env.HOME)\n",
+      { HOME: "/h" },
+    );
     expect(w.args).toBe("--home /h --wid $(circus.wid) --fd ((circus.sockets.web))");
     expect(w.working_dir).toBe("/h");
     expect(w.free.x).toBe("/h");
@@ -80,7 +140,9 @@ describe("[watcher:NAME] sections", () => {
   });
 
   test("Python-only options are accepted with a warning; the legacy ones stay visible as free options", async () => {
-    const c = await loadText("[watcher:web]\ncmd = run\ncopy_env = true\nvirtualenv = /venv\ncopy_path = true\nuse_papa = true\ncheck_flapping = false\n");
+    const c = await loadText(
+      "[watcher:web]\ncmd = run\ncopy_env = true\nvirtualenv = /venv\ncopy_path = true\nuse_papa = true\ncheck_flapping = false\n",
+    );
     const messages = c.warnings.map((w) => w.message);
     for (const key of ["virtualenv", "copy_path", "use_papa", "check_flapping"]) {
       expect(messages.some((m) => m.startsWith(`watcher:web.${key}: Python-only option`))).toBe(true);
@@ -125,19 +187,25 @@ describe("[watcher:NAME] sections", () => {
 
   test("an unknown rlimit is a problem listing the known ones", async () => {
     const [p] = await problemsOf("[watcher:web]\ncmd = run\nrlimit_files = 10\n");
-    expect(p).toStartWith('circus.ini:3: watcher:web.rlimit_files: unknown resource limit "files", expected one of as, cpu, fsize');
+    expect(p).toStartWith(
+      'circus.ini:3: watcher:web.rlimit_files: unknown resource limit "files", expected one of as, cpu, fsize',
+    );
   });
 
   test("a Python hook target is a problem naming both supported forms", async () => {
     const [p] = await problemsOf("[watcher:web]\ncmd = run\nhooks.before_start = mymodule.hooks.check\n");
-    expect(p).toStartWith('circus.ini:3: watcher:web.hooks.before_start: "mymodule.hooks.check" looks like a Python import path');
+    expect(p).toStartWith(
+      'circus.ini:3: watcher:web.hooks.before_start: "mymodule.hooks.check" looks like a Python import path',
+    );
     expect(p).toContain("./hooks.ts:checkRedis");
     expect(p).toContain("cmd:./notify.sh");
   });
 
   test("an unknown hook name is a problem", async () => {
     const [p] = await problemsOf("[watcher:web]\ncmd = run\nhooks.before_launch = ./h.ts:f\n");
-    expect(p).toStartWith('circus.ini:3: watcher:web.hooks.before_launch: unknown hook "before_launch", expected one of before_start, after_start');
+    expect(p).toStartWith(
+      'circus.ini:3: watcher:web.hooks.before_launch: unknown hook "before_launch", expected one of before_start, after_start',
+    );
   });
 
   test("singleton with more than one process is a problem", async () => {
@@ -151,7 +219,7 @@ describe("[watcher:NAME] sections", () => {
       `circus.ini:2: watcher:x.cmd: "sh -c 'echo hi" has an unbalanced quote, expected shell-like words (quote or escape the character)`,
       `circus.ini:3: watcher:x.args: "a\\\\" ends with a lone backslash, expected shell-like words (quote or escape the character)`,
     ]);
-    expect(await problemsOf("[watcher:x]\ncmd = echo\nshell = true\nshell_args = \"a\n")).toEqual([
+    expect(await problemsOf('[watcher:x]\ncmd = echo\nshell = true\nshell_args = "a\n')).toEqual([
       `circus.ini:4: watcher:x.shell_args: "\\"a" has an unbalanced quote, expected shell-like words (quote or escape the character)`,
     ]);
     // With shell = true the command line goes to sh -c as written: sh judges it, not the loader.

@@ -63,15 +63,23 @@ describe("the systemd unit in examples/deploy/circus.service", () => {
     expect(service.KillMode).toBe("mixed");
     const daemon = Bun.spawn(service.ExecStart!.split(" "), { stdout: "ignore", stderr: "ignore" });
     started.push(daemon.pid);
-    const before = await waitFor(() => (childrenOf(daemon.pid).length === 2 ? childrenOf(daemon.pid) : null), 10000, "2 workers");
+    const before = await waitFor(
+      () => (childrenOf(daemon.pid).length === 2 ? childrenOf(daemon.pid) : null),
+      10000,
+      "2 workers",
+    );
     expect(readFileSync(join(dir, "circus.pid"), "utf8").trim()).toBe(String(daemon.pid));
 
     const reload = Bun.spawnSync(service.ExecReload!.split(" "), { stdout: "pipe", stderr: "pipe" });
     expect(reload.exitCode).toBe(0);
-    await waitFor(() => {
-      const now = childrenOf(daemon.pid);
-      return now.length === 2 && now.every((p) => !before.includes(p));
-    }, 10000, "reloaded workers");
+    await waitFor(
+      () => {
+        const now = childrenOf(daemon.pid);
+        return now.length === 2 && now.every((p) => !before.includes(p));
+      },
+      10000,
+      "reloaded workers",
+    );
 
     // KillMode=mixed: SIGTERM to the main process only; it must take its workers down and exit 0.
     const workers = childrenOf(daemon.pid);
@@ -94,10 +102,16 @@ describe("logrotate with examples/deploy/logrotate.conf", () => {
     await waitFor(async () => (await pyCall(endpoint, "status", {}, 300).catch(() => null))?.status === "ok", 10000);
     expect(readFileSync(log, "utf8")).toContain("starting circus");
 
-    const rules = readFileSync(join(ROOT, "examples/deploy/logrotate.conf"), "utf8").replace("/var/log/circus/*.log", log);
+    const rules = readFileSync(join(ROOT, "examples/deploy/logrotate.conf"), "utf8").replace(
+      "/var/log/circus/*.log",
+      log,
+    );
     const rulesPath = join(dir, "logrotate.conf");
     writeFileSync(rulesPath, rules);
-    const rotate = Bun.spawnSync(["logrotate", "-f", "-s", join(dir, "state"), rulesPath], { stdout: "pipe", stderr: "pipe" });
+    const rotate = Bun.spawnSync(["logrotate", "-f", "-s", join(dir, "state"), rulesPath], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(rotate.stderr.toString()).toBe("");
     expect(rotate.exitCode).toBe(0);
     expect(readFileSync(`${log}.1`, "utf8")).toContain("starting circus");

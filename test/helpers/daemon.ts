@@ -73,7 +73,11 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = "condition"): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  timeoutMs = 5000,
+  what = "condition",
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -128,20 +132,28 @@ export interface StartOptions {
   files?: Record<string, string>;
 }
 
-export async function startDaemon(ini: string, extraArgs: string[] = [], options: StartOptions = {}): Promise<RunningDaemon> {
+export async function startDaemon(
+  ini: string,
+  extraArgs: string[] = [],
+  options: StartOptions = {},
+): Promise<RunningDaemon> {
   const dir = mkdtempSync(join(tmpdir(), "circus-daemon-"));
   const endpoint = `tcp://127.0.0.1:${freePort()}`;
   const pubsub = `tcp://127.0.0.1:${freePort()}`;
   const text = ini.replaceAll("{endpoint}", endpoint).replaceAll("{pubsub}", pubsub).replaceAll("{dir}", dir);
   const configPath = join(dir, "circus.ini");
   writeFileSync(configPath, text);
-  for (const [name, body] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), body.replaceAll("{dir}", dir));
-  const proc = Bun.spawn([...(options.wrap ?? []), ...(options.command ?? circusCommand()), "daemon", configPath, ...extraArgs], {
-    cwd: dir,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  for (const [name, body] of Object.entries(options.files ?? {}))
+    writeFileSync(join(dir, name), body.replaceAll("{dir}", dir));
+  const proc = Bun.spawn(
+    [...(options.wrap ?? []), ...(options.command ?? circusCommand()), "daemon", configPath, ...extraArgs],
+    {
+      cwd: dir,
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   let captured = "";
   const drain = async (stream: ReadableStream<Uint8Array>) => {
     const decoder = new TextDecoder();
@@ -189,20 +201,28 @@ export async function startDaemon(ini: string, extraArgs: string[] = [], options
 
 /** Wait until watcher `name` of daemon `d` lists exactly `count` pids, and return them. */
 export async function waitPids(d: RunningDaemon, name: string, count: number): Promise<number[]> {
-  return waitFor(async () => {
-    const pids = ((await d.call("list", { name })).pids ?? []) as number[];
-    return pids.length === count ? pids : null;
-  }, 5000, `${count} processes of ${name}`);
+  return waitFor(
+    async () => {
+      const pids = ((await d.call("list", { name })).pids ?? []) as number[];
+      return pids.length === count ? pids : null;
+    },
+    5000,
+    `${count} processes of ${name}`,
+  );
 }
 
 /** Wait until `pid` runs `comm` (past Bun's clone and the launcher's re-exec); returns the pid. */
 export async function waitExec(pid: number, comm: string): Promise<number> {
-  await waitFor(() => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === comm;
-    } catch {
-      return false;
-    }
-  }, 5000, `${pid} to exec ${comm}`);
+  await waitFor(
+    () => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === comm;
+      } catch {
+        return false;
+      }
+    },
+    5000,
+    `${pid} to exec ${comm}`,
+  );
   return pid;
 }

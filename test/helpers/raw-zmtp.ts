@@ -59,7 +59,10 @@ export async function rawPeer(target: number | string): Promise<RawPeer> {
       markClosed();
     },
   };
-  const sock = typeof target === "number" ? await Bun.connect({ hostname: "127.0.0.1", port: target, socket: handler }) : await Bun.connect({ unix: target, socket: handler });
+  const sock =
+    typeof target === "number"
+      ? await Bun.connect({ hostname: "127.0.0.1", port: target, socket: handler })
+      : await Bun.connect({ unix: target, socket: handler });
   const enc = new TextEncoder();
   return {
     write: (b) => void sock.write(b),

@@ -104,7 +104,8 @@ const b64 = (f: string | Uint8Array) => Buffer.from(typeof f === "string" ? enc.
 
 async function drive(peer: Peer): Promise<ZmqPeer> {
   const endpoint = await peer.waitFor("READY");
-  const recv = async (timeoutMs?: number) => (await peer.json<string[]>(timeoutMs)).map((f) => new Uint8Array(Buffer.from(f, "base64")));
+  const recv = async (timeoutMs?: number) =>
+    (await peer.json<string[]>(timeoutMs)).map((f) => new Uint8Array(Buffer.from(f, "base64")));
   return {
     peer,
     endpoint,

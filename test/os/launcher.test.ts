@@ -25,7 +25,11 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => {
   for (const pid of pids.splice(0)) {
-    try { process.kill(pid, "SIGKILL"); } catch { /* already exited */ }
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* already exited */
+    }
   }
   for (const s of sockets.splice(0)) closeSocket(s);
 });
@@ -43,7 +47,9 @@ async function launch(spec: LaunchSpec, options: { self?: string[]; cwd?: string
   const child = Bun.spawn(cmd, { env, cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
   pids.push(child.pid);
   const [stdout, stderr, code] = await Promise.all([
-    new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
   ]);
   return { pid: child.pid, code, stdout, stderr };
 }
@@ -60,9 +66,11 @@ function statusField(text: string, label: string): string[] {
 
 describe("launcher", () => {
   test("a worker gets its rlimits as soft = hard and keeps the launcher's pid", async () => {
-    const out = await launch(worker(["cat", "/proc/self/limits", "/proc/self/status"], {
-      rlimits: { nofile: 123, core: null },
-    }));
+    const out = await launch(
+      worker(["cat", "/proc/self/limits", "/proc/self/status"], {
+        rlimits: { nofile: 123, core: null },
+      }),
+    );
     expect(out.stderr).toBe("");
     expect(statusField(out.stdout, "Max open files").slice(0, 2)).toEqual(["123", "123"]);
     expect(statusField(out.stdout, "Max core file size").slice(0, 2)).toEqual(["unlimited", "unlimited"]);
@@ -83,12 +91,16 @@ describe("launcher", () => {
     expect(statusField(out.stdout, "Gid")).toEqual(Array(4).fill(String(nobody.gid)));
     expect(statusField(out.stdout, "Groups")).toEqual(groups.map(String));
 
-    const several = await launch(worker(["cat", "/proc/self/status"], { uid: nobody.uid, gid: nobody.gid, groups: [4, 27, 65534] }));
+    const several = await launch(
+      worker(["cat", "/proc/self/status"], { uid: nobody.uid, gid: nobody.gid, groups: [4, 27, 65534] }),
+    );
     expect(statusField(several.stdout, "Groups")).toEqual(["4", "27", "65534"]);
   });
 
   test("umask and a new session are applied before exec", async () => {
-    const out = await launch(worker(["sh", "-c", 'umask; cut -d" " -f6 /proc/$$/stat; echo $$'], { umask: 0o027, setsid: true }));
+    const out = await launch(
+      worker(["sh", "-c", 'umask; cut -d" " -f6 /proc/$$/stat; echo $$'], { umask: 0o027, setsid: true }),
+    );
     const [mask, session, pid] = out.stdout.trim().split("\n");
     expect(mask).toBe("0027");
     expect(session).toBe(pid);
@@ -97,10 +109,17 @@ describe("launcher", () => {
   test("the worker sees exactly the spec's environment and default signal dispositions", async () => {
     writeFileSync(join(dir, ".env"), "FROM_DOTENV=1\n");
     const out = await launch(
-      { file: "sh", argv: ["sh", "-c", "env; grep SigIgn /proc/self/status"], env: { PATH: "/usr/bin:/bin", ONLY: "this" } },
+      {
+        file: "sh",
+        argv: ["sh", "-c", "env; grep SigIgn /proc/self/status"],
+        env: { PATH: "/usr/bin:/bin", ONLY: "this" },
+      },
       { cwd: dir },
     );
-    const lines = out.stdout.trim().split("\n").filter((l) => !l.startsWith("PWD=") && !l.startsWith("SHLVL=") && !l.startsWith("_="));
+    const lines = out.stdout
+      .trim()
+      .split("\n")
+      .filter((l) => !l.startsWith("PWD=") && !l.startsWith("SHLVL=") && !l.startsWith("_="));
     expect(lines.sort()).toEqual(["ONLY=this", "PATH=/usr/bin:/bin", "SigIgn:\t0000000000000000"]);
   });
 
@@ -112,7 +131,9 @@ describe("launcher", () => {
   test("a program missing from PATH exits 127 with a message saying so", async () => {
     const out = await launch(worker(["no-such-program-xyz"]));
     expect(out.code).toBe(LAUNCH_FAILURE_EXIT);
-    expect(out.stderr).toContain('circus: cannot start "no-such-program-xyz": execve "no-such-program-xyz": no such file or directory (ENOENT)');
+    expect(out.stderr).toContain(
+      'circus: cannot start "no-such-program-xyz": execve "no-such-program-xyz": no such file or directory (ENOENT)',
+    );
     expect(out.stderr).toContain("PATH");
   });
 
@@ -129,8 +150,18 @@ describe("launcher", () => {
 
   test("a socket passed on fd 3 is still listening after the launcher's exec", async () => {
     const socket = await bindSocket({
-      family: "AF_INET", type: "SOCK_STREAM", proto: 0, host: "127.0.0.1", port: 0, path: null, backlog: 8,
-      umask: 0, replace: false, interface: null, reusePort: false, blocking: false,
+      family: "AF_INET",
+      type: "SOCK_STREAM",
+      proto: 0,
+      host: "127.0.0.1",
+      port: 0,
+      path: null,
+      backlog: 8,
+      umask: 0,
+      replace: false,
+      interface: null,
+      reusePort: false,
+      blocking: false,
     });
     sockets.push(socket);
     const script = "require('http').createServer((q,s)=>s.end(String(process.pid))).listen({fd: 3})";
@@ -139,7 +170,10 @@ describe("launcher", () => {
     pids.push(child.pid);
     let body = "";
     for (let i = 0; i < 200 && body === ""; i++) {
-      body = await fetch(`http://127.0.0.1:${socket.port}/`).then((r) => r.text(), () => "");
+      body = await fetch(`http://127.0.0.1:${socket.port}/`).then(
+        (r) => r.text(),
+        () => "",
+      );
       if (body === "") await Bun.sleep(20);
     }
     expect(body).toBe(String(child.pid));
@@ -164,12 +198,18 @@ describe("launcher self-command", () => {
 
   test("a compiled binary re-runs itself and its ffi works inside the binary", async () => {
     const binary = join(dir, "launcher");
-    const build = Bun.spawnSync([process.execPath, "build", "--compile", ENTRY, "--outfile", binary], { stdout: "pipe", stderr: "pipe" });
+    const build = Bun.spawnSync([process.execPath, "build", "--compile", ENTRY, "--outfile", binary], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(build.exitCode).toBe(0);
     expect(JSON.parse(Bun.spawnSync([binary, "__self"]).stdout.toString())).toEqual([binary]);
 
     const spec = worker(["cat", "/proc/self/limits"], { rlimits: { nofile: 77 } });
-    const relayed = Bun.spawnSync([binary, "__spawn", Buffer.from(JSON.stringify(spec)).toString("base64url")], { stdout: "pipe", stderr: "pipe" });
+    const relayed = Bun.spawnSync([binary, "__spawn", Buffer.from(JSON.stringify(spec)).toString("base64url")], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(relayed.stderr.toString()).toBe("");
     expect(statusField(relayed.stdout.toString(), "Max open files").slice(0, 2)).toEqual(["77", "77"]);
   }, 20_000);

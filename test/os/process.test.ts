@@ -2,7 +2,14 @@
 
 import { afterEach, describe, expect, test } from "bun:test";
 import {
-  childrenOf, decodeWaitStatus, descendantsOf, kill, killProcessGroup, processExists, processState, umask,
+  childrenOf,
+  decodeWaitStatus,
+  descendantsOf,
+  kill,
+  killProcessGroup,
+  processExists,
+  processState,
+  umask,
 } from "../../src/os/process.ts";
 import { inChild } from "./child.ts";
 
@@ -10,8 +17,15 @@ const started: number[] = [];
 
 afterEach(() => {
   // Kill grandchildren too: shells below started in these tests fork sleepers.
-  for (const pid of started.splice(0).flatMap((p) => [...descendantsOf(p), p]).reverse()) {
-    try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
+  for (const pid of started
+    .splice(0)
+    .flatMap((p) => [...descendantsOf(p), p])
+    .reverse()) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
   }
 });
 
@@ -38,11 +52,14 @@ describe("process", () => {
   });
 
   test("setsid makes a process lead a new session", () => {
-    const out = inChild({ proc: "process" }, `
+    const out = inChild(
+      { proc: "process" },
+      `
       const sid = proc.setsid();
       const session = Number(require("fs").readFileSync("/proc/self/stat", "latin1").split(") ")[1].split(" ")[3]);
       console.log(sid === proc.getpid(), session === sid);
-    `);
+    `,
+    );
     expect(out).toBe("true true");
   });
 
@@ -80,7 +97,9 @@ describe("process", () => {
   });
 
   test("a subreaper reaps orphaned grandchildren but leaves Bun's own children to Bun", () => {
-    const out = inChild({ proc: "process" }, `
+    const out = inChild(
+      { proc: "process" },
+      `
       proc.prctlSetChildSubreaper();
       const subreaper = proc.isSubreaperOrInit();
       const own = Bun.spawn(["sh", "-c", "exit 4"]);
@@ -91,8 +110,16 @@ describe("process", () => {
       const reaped = proc.reapOrphans(new Set([own.pid]));
       const ownCode = await own.exited;
       console.log(JSON.stringify({ subreaper, zombie, reaped: reaped.includes(orphan), ownReaped: reaped.includes(own.pid), ownCode, stillExists: proc.processExists(orphan) }));
-    `);
-    expect(JSON.parse(out)).toEqual({ subreaper: true, zombie: "Z", reaped: true, ownReaped: false, ownCode: 4, stillExists: false });
+    `,
+    );
+    expect(JSON.parse(out)).toEqual({
+      subreaper: true,
+      zombie: "Z",
+      reaped: true,
+      ownReaped: false,
+      ownCode: 4,
+      stillExists: false,
+    });
   });
 
   test("an ordinary process is neither PID 1 nor a subreaper", () => {
@@ -100,7 +127,9 @@ describe("process", () => {
   });
 
   test("waitpidNoHang returns null while a child runs, then its status exactly once", () => {
-    const out = inChild({ proc: "process" }, `
+    const out = inChild(
+      { proc: "process" },
+      `
       proc.prctlSetChildSubreaper();
       const orphan = (cmd) => Number(Bun.spawnSync(["sh", "-c", cmd + " >/dev/null 2>&1 & echo $!"]).stdout.toString());
       const exiter = orphan("(sleep 0.1; exit 3)");
@@ -114,17 +143,25 @@ describe("process", () => {
         early, again, first: first && proc.decodeWaitStatus(first.status), pid: first?.pid === exiter,
         signalled: signalled && proc.decodeWaitStatus(signalled.status),
       }));
-    `);
+    `,
+    );
     expect(JSON.parse(out)).toEqual({
-      early: null, again: null, first: { exitCode: 3, signal: null }, pid: true, signalled: { exitCode: null, signal: 9 },
+      early: null,
+      again: null,
+      first: { exitCode: 3, signal: null },
+      pid: true,
+      signalled: { exitCode: null, signal: 9 },
     });
   });
 
   test("setProcessTitle renames the process as ps shows it", () => {
-    const out = inChild({ proc: "process" }, `
+    const out = inChild(
+      { proc: "process" },
+      `
       proc.setProcessTitle("circusd-test-name");
       console.log(require("fs").readFileSync("/proc/self/comm", "utf8").trim());
-    `);
+    `,
+    );
     expect(out).toBe("circusd-test-na"); // 15 bytes kept
   });
 });

@@ -19,30 +19,39 @@ describe("rlimit", () => {
   });
 
   test("setRlimit changes the calling process's limits, null meaning unlimited", () => {
-    const out = inChild({ rlimit: "rlimit" }, `
+    const out = inChild(
+      { rlimit: "rlimit" },
+      `
       rlimit.setRlimit("nofile", 123, 456);
       rlimit.setRlimit("core", null, null);
       const limits = require("fs").readFileSync("/proc/self/limits", "utf8");
       console.log(limits.split("\\n").filter(l => /open files|core file/.test(l)).join("\\n"));
-    `);
+    `,
+    );
     expect(limitsLine(out, "Max core file size").slice(0, 2)).toEqual(["unlimited", "unlimited"]);
     expect(limitsLine(out, "Max open files").slice(0, 2)).toEqual(["123", "456"]);
   });
 
   test("an unlimited nofile that the kernel refuses falls back to the hard limit", () => {
-    const out = inChild({ rlimit: "rlimit" }, `
+    const out = inChild(
+      { rlimit: "rlimit" },
+      `
       rlimit.setRlimit("nofile", 100, 2000);
       rlimit.applyRlimit("nofile", null);
       console.log(JSON.stringify(rlimit.getRlimit("nofile")));
-    `);
+    `,
+    );
     expect(JSON.parse(out)).toEqual({ soft: 2000, hard: 2000 });
   });
 
   test("raiseNofileToHard lifts the soft limit to the hard one", () => {
-    const out = inChild({ rlimit: "rlimit" }, `
+    const out = inChild(
+      { rlimit: "rlimit" },
+      `
       rlimit.setRlimit("nofile", 64, 1000);
       console.log(rlimit.raiseNofileToHard(), JSON.stringify(rlimit.getRlimit("nofile")));
-    `);
+    `,
+    );
     expect(out).toBe('1000 {"soft":1000,"hard":1000}');
   });
 
@@ -53,11 +62,16 @@ describe("rlimit", () => {
   });
 
   test("raising a hard limit without privilege explains the EPERM", () => {
-    const out = inChild({ rlimit: "rlimit" }, `
+    const out = inChild(
+      { rlimit: "rlimit" },
+      `
       rlimit.setRlimit("nofile", 100, 200);
       process.setuid?.(65534);
       try { rlimit.setRlimit("nofile", 300, 300); } catch (e) { console.log(e.message); }
-    `);
-    expect(out).toBe("setrlimit nofile 300/300: operation not permitted (EPERM) — only root may raise a hard limit; lower the value or run circusd as root");
+    `,
+    );
+    expect(out).toBe(
+      "setrlimit nofile 300/300: operation not permitted (EPERM) — only root may raise a hard limit; lower the value or run circusd as root",
+    );
   });
 });

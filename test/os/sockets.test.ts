@@ -4,7 +4,14 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bindSocket, closeSocket, pollReadable, SocketError, type BoundSocket, type SocketSpec } from "../../src/os/sockets.ts";
+import {
+  bindSocket,
+  closeSocket,
+  pollReadable,
+  SocketError,
+  type BoundSocket,
+  type SocketSpec,
+} from "../../src/os/sockets.ts";
 import { OsError } from "../../src/os/errors.ts";
 
 const opened: BoundSocket[] = [];
@@ -19,8 +26,19 @@ afterEach(() => {
 
 function spec(overrides: Partial<SocketSpec>): SocketSpec {
   return {
-    family: "AF_INET", type: "SOCK_STREAM", proto: 0, host: "127.0.0.1", port: 0, path: null, backlog: 16,
-    umask: 0o010, replace: false, interface: null, reusePort: false, blocking: false, ...overrides,
+    family: "AF_INET",
+    type: "SOCK_STREAM",
+    proto: 0,
+    host: "127.0.0.1",
+    port: 0,
+    path: null,
+    backlog: 16,
+    umask: 0o010,
+    replace: false,
+    interface: null,
+    reusePort: false,
+    blocking: false,
+    ...overrides,
   };
 }
 
@@ -144,7 +162,10 @@ describe("inheritance", () => {
     children.push(child);
     let body = "";
     for (let i = 0; i < 100 && body === ""; i++) {
-      body = await fetch(`http://127.0.0.1:${s.port}/`).then((r) => r.text(), () => "");
+      body = await fetch(`http://127.0.0.1:${s.port}/`).then(
+        (r) => r.text(),
+        () => "",
+      );
       if (body === "") await Bun.sleep(20);
     }
     expect(body).toBe(String(child.pid));

@@ -33,7 +33,13 @@ describe("resolveUser", () => {
   });
 
   test("an unknown user name is a typed error saying where it was looked up", () => {
-    const err = (() => { try { resolveUser("nobodyx"); } catch (e) { return e; } })();
+    const err = (() => {
+      try {
+        resolveUser("nobodyx");
+      } catch (e) {
+        return e;
+      }
+    })();
     expect(err).toBeInstanceOf(UnknownUserError);
     expect((err as Error).message).toStartWith('unknown user "nobodyx" (not in /etc/passwd)');
   });

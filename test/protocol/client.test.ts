@@ -58,7 +58,9 @@ test("a call to an endpoint nobody listens on times out instead of hanging", asy
   const r = new RouterSocket();
   const ep = await r.bind("tcp://127.0.0.1:0");
   await r.close();
-  const err = await client(ep, 200).call("list").catch((e) => e);
+  const err = await client(ep, 200)
+    .call("list")
+    .catch((e) => e);
   expect(err).toBeInstanceOf(TimeoutError);
 });
 

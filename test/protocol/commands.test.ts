@@ -32,9 +32,33 @@ function fmt(reply: Reply, command: string, properties: JsonObject = {}): string
 describe("registry", () => {
   test("holds every Circus command (plus logs and reopen) with help, summary and cli metadata", () => {
     const names = [
-      "add", "decr", "dstats", "get", "globaloptions", "incr", "ipython", "kill", "list", "listen", "listsockets",
-      "logs", "numprocesses", "numwatchers", "options", "quit", "reload", "reloadconfig", "reopen", "restart", "rm",
-      "set", "signal", "start", "stats", "status", "stop",
+      "add",
+      "decr",
+      "dstats",
+      "get",
+      "globaloptions",
+      "incr",
+      "ipython",
+      "kill",
+      "list",
+      "listen",
+      "listsockets",
+      "logs",
+      "numprocesses",
+      "numwatchers",
+      "options",
+      "quit",
+      "reload",
+      "reloadconfig",
+      "reopen",
+      "restart",
+      "rm",
+      "set",
+      "signal",
+      "start",
+      "stats",
+      "status",
+      "stop",
     ];
     expect([...COMMANDS.keys()].sort()).toEqual(names);
     for (const c of COMMANDS.values()) {
@@ -48,7 +72,12 @@ describe("registry", () => {
 describe("dispatch", () => {
   test("an unknown command is errno 2 naming it", async () => {
     const { ctx } = setup();
-    expect(await call(ctx, "frobnicate")).toMatchObject({ status: "error", errno: 2, reason: "unknown command: 'frobnicate'", id: "req-1" });
+    expect(await call(ctx, "frobnicate")).toMatchObject({
+      status: "error",
+      errno: 2,
+      reason: "unknown command: 'frobnicate'",
+      id: "req-1",
+    });
   });
 
   test("commands are matched case-insensitively; an unknown one is named as sent", async () => {
@@ -59,7 +88,9 @@ describe("dispatch", () => {
 
   test("a cast gets no reply, even for an error", async () => {
     const { ctx, web } = setup();
-    expect(await dispatch(ctx, JSON.stringify({ command: "incr", properties: { name: "web" }, msg_type: "cast" }))).toBeNull();
+    expect(
+      await dispatch(ctx, JSON.stringify({ command: "incr", properties: { name: "web" }, msg_type: "cast" })),
+    ).toBeNull();
     expect(await dispatch(ctx, JSON.stringify({ command: "nope", msg_type: "cast" }))).toBeNull();
     expect(web.calls).toEqual([["incr", 1]]);
   });
@@ -97,7 +128,11 @@ describe("read commands", () => {
   test("an unknown watcher is errno 3 `program <name> not found`", async () => {
     const { ctx } = setup();
     for (const cmd of ["list", "numprocesses", "status", "options", "incr", "decr", "rm", "kill", "reload", "stats"]) {
-      expect(await call(ctx, cmd, { name: "ghost" })).toMatchObject({ status: "error", errno: 3, reason: "program ghost not found" });
+      expect(await call(ctx, cmd, { name: "ghost" })).toMatchObject({
+        status: "error",
+        errno: 3,
+        reason: "program ghost not found",
+      });
     }
   });
 
@@ -143,21 +178,34 @@ describe("read commands", () => {
     const r = await call(ctx, "get", props);
     expect(r.options).toEqual({ numprocesses: 2, env: { A: "1", B: "2" }, "flapping.attempts": "2" });
     expect(fmt(r, "get", props)).toBe("numprocesses: 2\nenv: A=1,B=2\nflapping.attempts: 2");
-    expect(await call(ctx, "get", { name: "web", keys: ["bogus"] })).toMatchObject({ errno: 3, reason: "'bogus' option not found" });
-    expect(await call(ctx, "get", { name: "web" })).toMatchObject({ errno: 3, reason: "message invalid 'keys' is missing" });
+    expect(await call(ctx, "get", { name: "web", keys: ["bogus"] })).toMatchObject({
+      errno: 3,
+      reason: "'bogus' option not found",
+    });
+    expect(await call(ctx, "get", { name: "web" })).toMatchObject({
+      errno: 3,
+      reason: "message invalid 'keys' is missing",
+    });
     expect((await call(ctx, "get", { name: "web", keys: "numprocesses" })).errno).toBe(3);
   });
 
   test("globaloptions gives the five arbiter options or one, and refuses others", async () => {
     const { ctx } = setup();
     const all = await call(ctx, "globaloptions");
-    expect(Object.keys(all.options as JsonObject).sort()).toEqual(
-      ["check_delay", "endpoint", "multicast_endpoint", "pubsub_endpoint", "stats_endpoint"],
-    );
+    expect(Object.keys(all.options as JsonObject).sort()).toEqual([
+      "check_delay",
+      "endpoint",
+      "multicast_endpoint",
+      "pubsub_endpoint",
+      "stats_endpoint",
+    ]);
     const one = await call(ctx, "globaloptions", { option: "endpoint" });
     expect(one.options).toEqual({ endpoint: "tcp://127.0.0.1:5555" });
     expect(fmt(one, "globaloptions")).toBe("endpoint: tcp://127.0.0.1:5555");
-    expect(await call(ctx, "globaloptions", { option: "umask" })).toMatchObject({ errno: 3, reason: "'umask' not an existing option" });
+    expect(await call(ctx, "globaloptions", { option: "umask" })).toMatchObject({
+      errno: 3,
+      reason: "'umask' not an existing option",
+    });
   });
 
   test("listsockets sorts by fd and prints `<fd>:socket '<name>' at <address>`", async () => {
@@ -204,7 +252,10 @@ describe("read commands", () => {
   test("stats --extended lets the watcher's extended_stats hook add fields", async () => {
     const { ctx, web } = setup();
     web.procs = [{ pid: process.pid, wid: 1, started: Date.now() / 1000 }];
-    (web as unknown as { extendedStats: unknown }).extendedStats = async (_pid: number, info: Record<string, unknown>) => {
+    (web as unknown as { extendedStats: unknown }).extendedStats = async (
+      _pid: number,
+      info: Record<string, unknown>,
+    ) => {
       info.queue_depth = 7;
     };
     const r = await call(ctx, "stats", { name: "web", process: process.pid, extended: true });
@@ -223,7 +274,10 @@ describe("read commands", () => {
   test("listen on the control socket is errno 3 pointing at pub/sub; ipython is unavailable", async () => {
     const { ctx } = setup();
     expect(await call(ctx, "listen")).toMatchObject({ errno: 3, reason: "invalid message. use a pub/sub socket" });
-    expect(await call(ctx, "ipython")).toMatchObject({ errno: 2, reason: "ipython is not available in this implementation" });
+    expect(await call(ctx, "ipython")).toMatchObject({
+      errno: 2,
+      reason: "ipython is not available in this implementation",
+    });
   });
 });
 
@@ -266,7 +320,11 @@ describe("incr / decr", () => {
   test("a background failure with waiting is errno 6 server error", async () => {
     const { ctx, web } = setup();
     web.failWith = new Error("disk on fire");
-    expect(await call(ctx, "incr", { name: "web", waiting: true })).toMatchObject({ errno: 6, reason: "server error", tb: "disk on fire" });
+    expect(await call(ctx, "incr", { name: "web", waiting: true })).toMatchObject({
+      errno: 6,
+      reason: "server error",
+      tb: "disk on fire",
+    });
   });
 
   test("a background failure without waiting still answers ok", async () => {
@@ -279,10 +337,22 @@ describe("incr / decr", () => {
 describe("mutating commands", () => {
   test("add creates a stopped watcher from name, cmd, args and validated options", async () => {
     const { ctx, arbiter } = setup();
-    const r = await call(ctx, "add", { name: "new", cmd: "sleep", args: ["5"], options: { numprocesses: 3, rlimit_nofile: 100, env: { X: "1" } } });
+    const r = await call(ctx, "add", {
+      name: "new",
+      cmd: "sleep",
+      args: ["5"],
+      options: { numprocesses: 3, rlimit_nofile: 100, env: { X: "1" } },
+    });
     expect(r.status).toBe("ok");
     const { cfg, opts } = arbiter.calls[0]![1] as { cfg: JsonObject; opts: JsonObject };
-    expect(cfg).toMatchObject({ name: "new", cmd: "sleep", args: ["5"], numprocesses: 3, rlimits: { nofile: 100 }, env: { X: "1" } });
+    expect(cfg).toMatchObject({
+      name: "new",
+      cmd: "sleep",
+      args: ["5"],
+      numprocesses: 3,
+      rlimits: { nofile: 100 },
+      env: { X: "1" },
+    });
     expect(opts).toEqual({ start: false });
   });
 
@@ -297,16 +367,28 @@ describe("mutating commands", () => {
     const dup = await call(ctx, "add", { name: "WEB", cmd: "x" });
     expect(dup.errno).toBe(5);
     expect(String(dup.reason)).toEndWith("'WEB' already exist");
-    expect(await call(ctx, "add", { name: "n" })).toMatchObject({ errno: 3, reason: "message invalid 'cmd' is missing" });
-    expect(await call(ctx, "add", { cmd: "x" })).toMatchObject({ errno: 3, reason: "message invalid 'name' is missing" });
-    expect(await call(ctx, "add", { name: "n", cmd: "x", options: { priority: 1 } })).toMatchObject({ errno: 3, reason: "unknown key 'priority'" });
+    expect(await call(ctx, "add", { name: "n" })).toMatchObject({
+      errno: 3,
+      reason: "message invalid 'cmd' is missing",
+    });
+    expect(await call(ctx, "add", { cmd: "x" })).toMatchObject({
+      errno: 3,
+      reason: "message invalid 'name' is missing",
+    });
+    expect(await call(ctx, "add", { name: "n", cmd: "x", options: { priority: 1 } })).toMatchObject({
+      errno: 3,
+      reason: "unknown key 'priority'",
+    });
     expect(await call(ctx, "add", { name: "n", cmd: "x", options: { numprocesses: "3" } })).toMatchObject({ errno: 3 });
   });
 
   test("in endpoint_owner mode add requires options.uid to equal the owner", async () => {
     const { arbiter } = setup();
     const ctx = fakeContext(arbiter, { endpointOwner: "alice" });
-    expect(await call(ctx, "add", { name: "n", cmd: "x" })).toMatchObject({ errno: 3, reason: "uid does not match endpoint_owner" });
+    expect(await call(ctx, "add", { name: "n", cmd: "x" })).toMatchObject({
+      errno: 3,
+      reason: "uid does not match endpoint_owner",
+    });
     expect(await call(ctx, "add", { name: "n", cmd: "x", options: { uid: "bob" } })).toMatchObject({ errno: 3 });
     expect((await call(ctx, "add", { name: "n", cmd: "x", options: { uid: "alice" } })).status).toBe("ok");
   });
@@ -319,12 +401,28 @@ describe("mutating commands", () => {
 
   test("set validates every key before applying any, then applies them together", async () => {
     const { ctx, web } = setup();
-    expect(await call(ctx, "set", { name: "web", options: { numprocesses: 3, bogus: 1 } })).toMatchObject({ errno: 3, reason: "unknown key 'bogus'" });
+    expect(await call(ctx, "set", { name: "web", options: { numprocesses: 3, bogus: 1 } })).toMatchObject({
+      errno: 3,
+      reason: "unknown key 'bogus'",
+    });
     expect(web.calls).toEqual([]);
-    expect(await call(ctx, "set", { name: "web", options: { numprocesses: "x" } })).toMatchObject({ errno: 3, reason: "'numprocesses' isn't an integer" });
-    expect((await call(ctx, "set", { name: "web", options: { numprocesses: 3, stop_signal: "INT", "flapping.attempts": "5" } })).status).toBe("ok");
+    expect(await call(ctx, "set", { name: "web", options: { numprocesses: "x" } })).toMatchObject({
+      errno: 3,
+      reason: "'numprocesses' isn't an integer",
+    });
+    expect(
+      (
+        await call(ctx, "set", {
+          name: "web",
+          options: { numprocesses: 3, stop_signal: "INT", "flapping.attempts": "5" },
+        })
+      ).status,
+    ).toBe("ok");
     expect(web.calls).toEqual([["setOptions", { numprocesses: 3, stop_signal: 2, "flapping.attempts": "5" }]]);
-    expect(await call(ctx, "set", { name: "web" })).toMatchObject({ errno: 3, reason: "message invalid 'options' is missing" });
+    expect(await call(ctx, "set", { name: "web" })).toMatchObject({
+      errno: 3,
+      reason: "message invalid 'options' is missing",
+    });
   });
 
   test("set numprocesses > 1 on a singleton is errno 5", async () => {
@@ -334,9 +432,15 @@ describe("mutating commands", () => {
 
   test("kill passes pid, signal and graceful timeout (coerced from strings)", async () => {
     const { ctx, web } = setup();
-    expect((await call(ctx, "kill", { name: "web", pid: "101", signum: "KILL", graceful_timeout: "2.5", waiting: true })).status).toBe("ok");
+    expect(
+      (await call(ctx, "kill", { name: "web", pid: "101", signum: "KILL", graceful_timeout: "2.5", waiting: true }))
+        .status,
+    ).toBe("ok");
     expect(web.calls).toEqual([["kill", { pid: 101, signum: 9, gracefulTimeout: 2.5 }]]);
-    expect(await call(ctx, "kill", { name: "web", signum: "BOGUS" })).toMatchObject({ errno: 3, reason: "signal invalid" });
+    expect(await call(ctx, "kill", { name: "web", signum: "BOGUS" })).toMatchObject({
+      errno: 3,
+      reason: "signal invalid",
+    });
     expect((await call(ctx, "kill", { name: "web", pid: "abc" })).errno).toBe(3);
     expect((await call(ctx, "kill", { name: "web", graceful_timeout: -1 })).errno).toBe(3);
   });
@@ -344,9 +448,18 @@ describe("mutating commands", () => {
   test("signal requires a valid signum and passes the targeting flags", async () => {
     const { ctx, web } = setup();
     expect((await call(ctx, "signal", { name: "web", signum: "hup", pid: 101, children: true })).status).toBe("ok");
-    expect(web.calls[0]).toEqual(["signal", { signum: 1, pid: 101, childpid: undefined, children: true, recursive: false }]);
-    expect(await call(ctx, "signal", { name: "web" })).toMatchObject({ errno: 3, reason: "message invalid 'signum' is missing" });
-    expect(await call(ctx, "signal", { name: "web", signum: 999 })).toMatchObject({ errno: 3, reason: "signal invalid" });
+    expect(web.calls[0]).toEqual([
+      "signal",
+      { signum: 1, pid: 101, childpid: undefined, children: true, recursive: false },
+    ]);
+    expect(await call(ctx, "signal", { name: "web" })).toMatchObject({
+      errno: 3,
+      reason: "message invalid 'signum' is missing",
+    });
+    expect(await call(ctx, "signal", { name: "web", signum: 999 })).toMatchObject({
+      errno: 3,
+      reason: "signal invalid",
+    });
     expect(await call(ctx, "signal", { name: "web", signum: 15, childpid: 5 })).toMatchObject({ errno: 3 });
   });
 
@@ -370,10 +483,16 @@ describe("mutating commands", () => {
     const { ctx, web, worker } = setup();
     await call(ctx, "stop", { name: "w*", waiting: true });
     expect(web.calls.length + worker.calls.length).toBe(2);
-    expect(await call(ctx, "stop", { name: "we", match: "simple" })).toMatchObject({ errno: 3, reason: "program we not found" });
+    expect(await call(ctx, "stop", { name: "we", match: "simple" })).toMatchObject({
+      errno: 3,
+      reason: "program we not found",
+    });
     expect((await call(ctx, "stop", { name: "WEB", match: "simple" })).status).toBe("ok");
     expect((await call(ctx, "stop", { name: "WO", match: "regex" })).status).toBe("ok");
-    expect(await call(ctx, "stop", { name: "x", match: "fuzzy" })).toMatchObject({ errno: 3, reason: "unknown match method fuzzy" });
+    expect(await call(ctx, "stop", { name: "x", match: "fuzzy" })).toMatchObject({
+      errno: 3,
+      reason: "unknown match method fuzzy",
+    });
   });
 
   test("stop of one match with waiting answers info null", async () => {
@@ -384,7 +503,11 @@ describe("mutating commands", () => {
 
   test("restart of one match with waiting gives stopped/started/kept; several restart by priority", async () => {
     const { ctx, web, worker, arbiter } = setup();
-    expect((await call(ctx, "restart", { name: "web", waiting: true })).info).toEqual({ stopped: [1], started: [2], kept: [] });
+    expect((await call(ctx, "restart", { name: "web", waiting: true })).info).toEqual({
+      stopped: [1],
+      started: [2],
+      kept: [],
+    });
     expect(web.calls).toEqual([["restart", null]]);
     web.calls = [];
     await call(ctx, "restart", { name: "w*", waiting: true });

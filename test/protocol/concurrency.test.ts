@@ -43,7 +43,9 @@ test("20 clients x 200 mixed commands while the watcher restarts: all answered, 
     }
   })();
   const clients = Array.from({ length: 20 }, () => spawnPython(CLIENT, [h.server.endpoint, "200", "busy"]));
-  const results = await Promise.all(clients.map((c) => c.json<{ crossed: number; errors: string[]; done: number; timeout?: number }>(120_000)));
+  const results = await Promise.all(
+    clients.map((c) => c.json<{ crossed: number; errors: string[]; done: number; timeout?: number }>(120_000)),
+  );
   restarting = false;
   await restarter;
   for (const r of results) {

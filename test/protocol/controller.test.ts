@@ -28,23 +28,37 @@ describe("every command over the wire", () => {
     expect((await h.call("status")).statuses).toEqual({ web: "active", Worker: "active" });
     const opts = (await h.call("options", { name: "web" })).options as Record<string, unknown>;
     expect(opts).toMatchObject({ numprocesses: 2, cmd: "sleep", args: ["60"], graceful_timeout: 2 });
-    expect((await h.call("get", { name: "web", keys: ["numprocesses", "cmd"] })).options).toEqual({ numprocesses: 2, cmd: "sleep" });
+    expect((await h.call("get", { name: "web", keys: ["numprocesses", "cmd"] })).options).toEqual({
+      numprocesses: 2,
+      cmd: "sleep",
+    });
     expect(((await h.call("globaloptions")).options as Record<string, unknown>).check_delay).toBe(0.5);
     expect(await h.call("listsockets")).toMatchObject({ status: "ok", sockets: [] });
     expect(((await h.call("dstats")).info as Record<string, unknown>).pid).toBe(process.pid);
     const stats = await h.call("stats", { name: "web" });
-    expect(Object.keys(stats.info as object).map(Number).sort()).toEqual([...webPids].sort());
-    expect(((stats.info as Record<string, Record<string, unknown>>)[String(webPids[0])]!).cmdline).toBe("sleep");
+    expect(
+      Object.keys(stats.info as object)
+        .map(Number)
+        .sort(),
+    ).toEqual([...webPids].sort());
+    expect((stats.info as Record<string, Record<string, unknown>>)[String(webPids[0])]!.cmdline).toBe("sleep");
     expect((await h.call("stats")).infos).toHaveProperty("Worker");
     expect(await h.call("ipython")).toMatchObject({ status: "error", errno: 2 });
-    expect(await h.call("listen")).toMatchObject({ status: "error", errno: 3, reason: "invalid message. use a pub/sub socket" });
+    expect(await h.call("listen")).toMatchObject({
+      status: "error",
+      errno: 3,
+      reason: "invalid message. use a pub/sub socket",
+    });
   });
 
   test("mutating commands change the running arbiter and report their results", async () => {
     const h = await startHarness([sleeper("web", 1)]);
     const [first] = await waitProcesses(h, "web", 1);
 
-    expect(await h.call("incr", { name: "web", nb: 2, waiting: true })).toMatchObject({ status: "ok", numprocesses: 3 });
+    expect(await h.call("incr", { name: "web", nb: 2, waiting: true })).toMatchObject({
+      status: "ok",
+      numprocesses: 3,
+    });
     await waitProcesses(h, "web", 3);
     expect(await h.call("decr", { name: "web", waiting: true })).toMatchObject({ status: "ok", numprocesses: 2 });
     await waitProcesses(h, "web", 2);
@@ -73,7 +87,9 @@ describe("every command over the wire", () => {
     expect((reload.info as { started: number[] }).started.length).toBe(2);
     expect(first).toBeGreaterThan(0);
 
-    expect(await h.call("add", { name: "extra", cmd: "sleep", args: ["60"], start: true, waiting: true })).toMatchObject({ status: "ok" });
+    expect(
+      await h.call("add", { name: "extra", cmd: "sleep", args: ["60"], start: true, waiting: true }),
+    ).toMatchObject({ status: "ok" });
     await waitProcesses(h, "extra", 1);
     expect((await h.call("list")).watchers).toEqual(["extra", "web"]);
     expect((await h.call("rm", { name: "extra", waiting: true })).status).toBe("ok");
@@ -96,12 +112,19 @@ describe("bad requests are answered and leave the daemon unharmed", () => {
   test("unknown watcher, missing property, bad types, unknown command", async () => {
     const h = await startHarness([sleeper("web")]);
     await waitProcesses(h, "web", 1);
-    expect(await h.call("incr", { name: "ghost" })).toMatchObject({ status: "error", errno: 3, reason: "program ghost not found" });
+    expect(await h.call("incr", { name: "ghost" })).toMatchObject({
+      status: "error",
+      errno: 3,
+      reason: "program ghost not found",
+    });
     expect(await h.call("incr", {})).toMatchObject({ errno: 3, reason: "message invalid 'name' is missing" });
     expect((await h.call("incr", { name: "web", nb: "abc" })).errno).toBe(3);
     expect(await h.call("kill", { name: "web", signum: "NOPE" })).toMatchObject({ errno: 3, reason: "signal invalid" });
     expect(await h.call("set", { name: "web", options: { numprocesses: -3 } })).toMatchObject({ errno: 3 });
-    expect(await h.call("stop", { name: "web", match: "bogus" })).toMatchObject({ errno: 3, reason: "unknown match method bogus" });
+    expect(await h.call("stop", { name: "web", match: "bogus" })).toMatchObject({
+      errno: 3,
+      reason: "unknown match method bogus",
+    });
     expect(await h.call("frobnicate")).toMatchObject({ errno: 2, reason: "unknown command: 'frobnicate'" });
     expect((await h.call("list")).watchers).toEqual(["web"]);
     expect(h.arbiter.getWatcher("web")!.processCount()).toBe(1);
@@ -152,7 +175,10 @@ describe("security and discovery", () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(h.server.endpoint).toBe(`ipc://${path}`);
     expect(statSync(path).uid).toBe(userInfo().uid);
-    expect(await h.call("add", { name: "x", cmd: "sleep 1" })).toMatchObject({ errno: 3, reason: "uid does not match endpoint_owner" });
+    expect(await h.call("add", { name: "x", cmd: "sleep 1" })).toMatchObject({
+      errno: 3,
+      reason: "uid does not match endpoint_owner",
+    });
     expect((await h.call("add", { name: "x", cmd: "sleep 1", options: { uid: me } })).status).toBe("ok");
   });
 });

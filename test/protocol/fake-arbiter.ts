@@ -1,6 +1,11 @@
 // A fake arbiter recording the calls commands make, for unit tests without processes.
 
-import type { ControlledArbiter, ControlledWatcher, ProcessEntry, SocketEntry } from "../../src/protocol/arbiter-api.ts";
+import type {
+  ControlledArbiter,
+  ControlledWatcher,
+  ProcessEntry,
+  SocketEntry,
+} from "../../src/protocol/arbiter-api.ts";
 import type { CommandContext } from "../../src/protocol/command.ts";
 import type { CircusConfig, WatcherConfig } from "../../src/config/types.ts";
 import { circusDefaults, watcherDefaults } from "../../src/arbiter/defaults.ts";
@@ -13,7 +18,10 @@ export class FakeWatcher implements ControlledWatcher {
   config: WatcherConfig;
   /** Make the next mutation fail with this error. */
   failWith: Error | null = null;
-  constructor(readonly name: string, cfg: Partial<WatcherConfig> = {}) {
+  constructor(
+    readonly name: string,
+    cfg: Partial<WatcherConfig> = {},
+  ) {
     this.config = watcherDefaults({ name, cmd: "sleep 100", ...cfg });
   }
   private op<T>(what: string, arg: unknown, value: T): Promise<T> {
@@ -116,7 +124,10 @@ export class FakeArbiter implements ControlledArbiter {
   }
 }
 
-export function fakeContext(arbiter: FakeArbiter, extra: Partial<CommandContext> = {}): CommandContext & { quits: number } {
+export function fakeContext(
+  arbiter: FakeArbiter,
+  extra: Partial<CommandContext> = {},
+): CommandContext & { quits: number } {
   const ctx = {
     arbiter,
     endpointOwner: null,

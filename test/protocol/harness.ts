@@ -53,7 +53,12 @@ export async function makeClient(endpoint: string): Promise<Client> {
 /** Start an arbiter with `watchers` (or from `config`) and a control server on loopback port 0. */
 export async function startHarness(
   watchers: WatcherInput[],
-  opts: { config?: CircusConfig; loadConfig?: () => Promise<CircusConfig | null>; endpoint?: string; endpointOwner?: string } = {},
+  opts: {
+    config?: CircusConfig;
+    loadConfig?: () => Promise<CircusConfig | null>;
+    endpoint?: string;
+    endpointOwner?: string;
+  } = {},
 ): Promise<Harness> {
   const circus = {
     endpoint: opts.endpoint ?? "tcp://127.0.0.1:0",
@@ -71,12 +76,16 @@ export async function startHarness(
     call: async () => ({}),
     client: () => makeClient(h.server.endpoint),
   };
-  h.server = await startControlServer(arbiter, { ...arbiter.config.circus, ...circus }, {
-    onQuit: () => {
-      h.quits++;
+  h.server = await startControlServer(
+    arbiter,
+    { ...arbiter.config.circus, ...circus },
+    {
+      onQuit: () => {
+        h.quits++;
+      },
+      loadConfig: opts.loadConfig ?? (async () => null),
     },
-    loadConfig: opts.loadConfig ?? (async () => null),
-  });
+  );
   let shared: Client | null = null;
   h.call = async (command, properties) => {
     shared ??= await h.client();
@@ -88,7 +97,11 @@ export async function startHarness(
 
 /** Wait until a watcher has `n` processes. */
 export async function waitProcesses(h: Harness, name: string, n: number, timeoutMs = 10_000): Promise<number[]> {
-  await until(() => (h.arbiter.getWatcher(name)?.processCount() ?? -1) === n, timeoutMs, `${name} to have ${n} processes`);
+  await until(
+    () => (h.arbiter.getWatcher(name)?.processCount() ?? -1) === n,
+    timeoutMs,
+    `${name} to have ${n} processes`,
+  );
   const pids = h.arbiter.getWatcher(name)!.pids();
   for (const p of pids) seenPids.add(p);
   return pids;

@@ -18,16 +18,28 @@ test("reloadconfig adds, removes and changes watchers and sockets; a broken file
   const dir = tempDir("rc-");
   const file = join(dir, "circus.ini");
   const [p1, p2] = [freePort(), freePort()];
-  writeFileSync(file, CIRCUS + watcher("keep") + watcher("gone") + watcher("change", "numprocesses = 1\n") +
-    `[socket:old]\nhost = 127.0.0.1\nport = ${p1}\n`);
+  writeFileSync(
+    file,
+    CIRCUS +
+      watcher("keep") +
+      watcher("gone") +
+      watcher("change", "numprocesses = 1\n") +
+      `[socket:old]\nhost = 127.0.0.1\nport = ${p1}\n`,
+  );
   const h = await startHarness([], { config: await loadConfig(file), loadConfig: () => loadConfig(file) });
   const [keepPid] = await waitProcesses(h, "keep", 1);
   await waitProcesses(h, "gone", 1);
   await waitProcesses(h, "change", 1);
   expect((await h.call("listsockets")).sockets).toMatchObject([{ name: "old", host: "127.0.0.1", port: p1 }]);
 
-  writeFileSync(file, CIRCUS + watcher("keep") + watcher("change", "numprocesses = 3\n") + watcher("fresh") +
-    `[socket:new]\nhost = 127.0.0.1\nport = ${p2}\n`);
+  writeFileSync(
+    file,
+    CIRCUS +
+      watcher("keep") +
+      watcher("change", "numprocesses = 3\n") +
+      watcher("fresh") +
+      `[socket:new]\nhost = 127.0.0.1\nport = ${p2}\n`,
+  );
   expect((await h.call("reloadconfig", { waiting: true })).status).toBe("ok");
   expect((await h.call("list")).watchers).toEqual(["change", "fresh", "keep"]);
   await waitProcesses(h, "change", 3);

@@ -26,7 +26,9 @@ test("the daemon answers circusctl requests and `quit` is answered before it exi
   await waitFor(async () => ((await d.call("numprocesses")).numprocesses === 2 ? true : null), 10_000, "two nappers");
   expect(await d.call("list")).toMatchObject({ status: "ok", watchers: ["napper"] });
   expect(((await d.call("dstats")).info as Record<string, unknown>).pid).toBe(d.proc.pid);
-  expect(((await d.call("globaloptions", { option: "endpoint" })).options as Record<string, unknown>).endpoint).toBe(d.endpoint);
+  expect(((await d.call("globaloptions", { option: "endpoint" })).options as Record<string, unknown>).endpoint).toBe(
+    d.endpoint,
+  );
   expect(await d.call("quit")).toMatchObject({ status: "ok" });
   const code = await Promise.race([d.proc.exited, Bun.sleep(10_000).then(() => "still running")]);
   expect(code).toBe(0);

@@ -5,7 +5,14 @@ import { statsWatcher, withInternalWatchers } from "../../src/arbiter/internal-w
 import { circusDefaults } from "../../src/arbiter/defaults.ts";
 import type { CircusConfig } from "../../src/config/types.ts";
 import { stats } from "../../src/protocol/commands/stats.ts";
-import { aggregate, bytes2human, commandName, formatCpuTime, parseStat, type ProcessInfo } from "../../src/stats/index.ts";
+import {
+  aggregate,
+  bytes2human,
+  commandName,
+  formatCpuTime,
+  parseStat,
+  type ProcessInfo,
+} from "../../src/stats/index.ts";
 
 describe("formats", () => {
   test("sizes print base 1024 with two decimals and a unit, bytes plain", () => {
@@ -30,13 +37,25 @@ describe("formats", () => {
   });
 
   test("a stat line with spaces and parentheses in comm parses", () => {
-    const s = parseStat("42 (a (b) c) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 5 1 0 12345 1048576 10 18446744073709551615");
-    expect(s).toMatchObject({ pid: 42, comm: "a (b) c", state: "S", ppid: 1, cpuTicks: 300, nice: 5, startTicks: 12345, vsize: 1048576 });
+    const s = parseStat(
+      "42 (a (b) c) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 5 1 0 12345 1048576 10 18446744073709551615",
+    );
+    expect(s).toMatchObject({
+      pid: 42,
+      comm: "a (b) c",
+      state: "S",
+      ppid: 1,
+      cpuTicks: 300,
+      nice: 5,
+      startTicks: 12345,
+      vsize: 1048576,
+    });
   });
 });
 
 describe("aggregate", () => {
-  const info = (pid: number, cpu: number | string, mem: number, age: number) => ({ pid, cpu, mem, age }) as unknown as ProcessInfo;
+  const info = (pid: number, cpu: number | string, mem: number, age: number) =>
+    ({ pid, cpu, mem, age }) as unknown as ProcessInfo;
 
   test("averages cpu, sums mem, takes the oldest age; one N/A makes that figure N/A", () => {
     expect(aggregate([info(1, 10, 1.5, 3), info(2, 30, 2.5, 7)])).toEqual({ pid: [1, 2], cpu: 20, mem: 4, age: 7 });
@@ -46,9 +65,27 @@ describe("aggregate", () => {
 
 describe("console text", () => {
   test("circus ctl stats prints a watcher block with indented children, as circusctl", () => {
-    const line = { pid: 7, cmdline: "sleep", username: "u", nice: 0, mem_info1: "1.00M", mem_info2: "2.00M", cpu: 0.5, mem: 0.1, ctime: "0:00.01" };
-    const reply = { status: "ok", time: 0, id: null, name: "idle", info: { "7": { ...line, children: [{ ...line, pid: 8 }] } } };
-    expect(stats.format(reply as never, {})).toBe("idle:\n7: 7  sleep u 0 1.00M 2.00M 0.5 0.1 0:00.01\n   8  sleep u 0 1.00M 2.00M 0.5 0.1 0:00.01");
+    const line = {
+      pid: 7,
+      cmdline: "sleep",
+      username: "u",
+      nice: 0,
+      mem_info1: "1.00M",
+      mem_info2: "2.00M",
+      cpu: 0.5,
+      mem: 0.1,
+      ctime: "0:00.01",
+    };
+    const reply = {
+      status: "ok",
+      time: 0,
+      id: null,
+      name: "idle",
+      info: { "7": { ...line, children: [{ ...line, pid: 8 }] } },
+    };
+    expect(stats.format(reply as never, {})).toBe(
+      "idle:\n7: 7  sleep u 0 1.00M 2.00M 0.5 0.1 0:00.01\n   8  sleep u 0 1.00M 2.00M 0.5 0.1 0:00.01",
+    );
   });
 });
 
@@ -59,7 +96,13 @@ describe("statsd watcher", () => {
     expect(w).toMatchObject({ name: "circusd-stats", singleton: true, use_sockets: true, copy_env: true });
     const args = w.args as string[];
     expect(args.slice(args.indexOf("stats"), args.indexOf("stats") + 7)).toEqual([
-      "stats", "--endpoint", "tcp://127.0.0.1:7000", "--pubsub", "tcp://127.0.0.1:7001", "--statspoint", "tcp://127.0.0.1:6000",
+      "stats",
+      "--endpoint",
+      "tcp://127.0.0.1:7000",
+      "--pubsub",
+      "tcp://127.0.0.1:7001",
+      "--statspoint",
+      "tcp://127.0.0.1:6000",
     ]);
     const config = { circus, watchers: [], sockets: [], plugins: [] } as unknown as CircusConfig;
     expect(withInternalWatchers(config).watchers.map((x) => x.name)).toEqual(["circusd-stats"]);

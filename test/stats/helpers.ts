@@ -63,7 +63,16 @@ export function parseHuman(text: string): number {
 /** `circus stats` from the sources, tracked as a peer (killed by killAllPeers). */
 export function startStreamer(d: RunningDaemon, statspoint: string): Peer {
   return spawnPeer(
-    [process.execPath, join(ROOT, "test/fixtures/stats-entry.ts"), "--endpoint", d.endpoint, "--pubsub", d.pubsub, "--statspoint", statspoint],
+    [
+      process.execPath,
+      join(ROOT, "test/fixtures/stats-entry.ts"),
+      "--endpoint",
+      d.endpoint,
+      "--pubsub",
+      d.pubsub,
+      "--statspoint",
+      statspoint,
+    ],
     "circus stats",
   );
 }
@@ -74,7 +83,9 @@ export interface StatMessage {
 }
 
 /** A pyzmq SUB on `endpoint` that keeps every stat.* message it receives. */
-export async function statSubscriber(endpoint: string): Promise<{ sub: ZmqPeer; seen: StatMessage[]; pump: Promise<void>; stop(): void }> {
+export async function statSubscriber(
+  endpoint: string,
+): Promise<{ sub: ZmqPeer; seen: StatMessage[]; pump: Promise<void>; stop(): void }> {
   const sub = await pyZmq({ type: "SUB", connect: [endpoint], subscribe: ["stat."] });
   const seen: StatMessage[] = [];
   let running = true;

@@ -6,7 +6,15 @@ import { join } from "node:path";
 import { freePort, ROOT, type RunningDaemon } from "../helpers/daemon.ts";
 import { killAllPeers, spawnPeer } from "../helpers/peers.ts";
 import { fakeSshDir, removeFakeSshDirs } from "../helpers/fake-ssh.ts";
-import { last, MB50, parseHuman, startLoadedDaemon, startStreamer, statSubscriber, statsWatcherSection } from "./helpers.ts";
+import {
+  last,
+  MB50,
+  parseHuman,
+  startLoadedDaemon,
+  startStreamer,
+  statSubscriber,
+  statsWatcherSection,
+} from "./helpers.ts";
 
 let d: RunningDaemon & { webPort: number };
 /** Where the daemon's own circusd-stats watcher publishes. */
@@ -41,7 +49,11 @@ describe("circus stats", () => {
     const client = await Bun.connect({ hostname: "127.0.0.1", port: d.webPort, socket: { data() {} } });
     try {
       // The first sample of a pid is 0.0 (psutil semantics); wait for the second one.
-      await waitUntil(() => seen.filter((m) => m.topic === `stat.busy.${busy}`).length >= 2, 10_000, "two busy samples");
+      await waitUntil(
+        () => seen.filter((m) => m.topic === `stat.busy.${busy}`).length >= 2,
+        10_000,
+        "two busy samples",
+      );
       const b = last(seen, `stat.busy.${busy}`)!.body;
       expect(b.cpu as number).toBeGreaterThanOrEqual(50);
       expect(b.cpu as number).toBeLessThanOrEqual(110);
@@ -92,7 +104,14 @@ describe("circus stats", () => {
       expect(gone).toHaveLength(2);
       await Bun.sleep(300);
       mark = seen.length;
-      await waitUntil(() => seen.filter((m) => m.topic === "stat.idle").length - seen.slice(0, mark).filter((m) => m.topic === "stat.idle").length >= 2, 5000, "two more rounds");
+      await waitUntil(
+        () =>
+          seen.filter((m) => m.topic === "stat.idle").length -
+            seen.slice(0, mark).filter((m) => m.topic === "stat.idle").length >=
+          2,
+        5000,
+        "two more rounds",
+      );
       for (const p of gone) expect(last(seen, `stat.idle.${p}`, mark)).toBeUndefined();
       expect(last(seen, "stat.idle", mark)!.body.pid).toEqual(kept);
     } finally {
@@ -127,17 +146,25 @@ describe("circus stats", () => {
         `FAKE_SSH_LOG=${log}`,
         process.execPath,
         join(ROOT, "test/fixtures/stats-entry.ts"),
-        "--endpoint", d.endpoint,
-        "--pubsub", d.pubsub,
-        "--statspoint", own,
-        "--ssh", "ops@gateway",
+        "--endpoint",
+        d.endpoint,
+        "--pubsub",
+        d.pubsub,
+        "--statspoint",
+        own,
+        "--ssh",
+        "ops@gateway",
       ],
       "circus stats --ssh",
     );
     const { seen, stop } = await statSubscriber(own);
     try {
       const busy = (await pidsOf("busy"))[0]!;
-      await waitUntil(() => seen.some((m) => m.topic === `stat.busy.${busy}`), 15_000, "per-pid stats through the tunnel");
+      await waitUntil(
+        () => seen.some((m) => m.topic === `stat.busy.${busy}`),
+        15_000,
+        "per-pid stats through the tunnel",
+      );
       const argv = readFileSync(log, "utf8").split("\n");
       expect(argv).toContain("-N");
       expect(argv).toContain("ops@gateway");

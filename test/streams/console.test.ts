@@ -22,7 +22,9 @@ describe("FancyStdoutStream", () => {
       stream.write(entry("one\n\ntwo\n", 7, "stdout", at));
       await stream.close();
     });
-    expect(text).toBe("\x1b[0;32;40m2024-06-01 13:14:15 [7] | one\x1b[0m\n\x1b[0;32;40m2024-06-01 13:14:15 [7] | two\x1b[0m\n");
+    expect(text).toBe(
+      "\x1b[0;32;40m2024-06-01 13:14:15 [7] | one\x1b[0m\n\x1b[0;32;40m2024-06-01 13:14:15 [7] | two\x1b[0m\n",
+    );
   });
 
   test("NO_COLOR turns colours off and time_format is honoured", async () => {

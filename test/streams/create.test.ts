@@ -25,7 +25,9 @@ describe("createStream", () => {
 
   test("bad numbers are refused naming the option", async () => {
     const dir = tempDir();
-    await expect(createStream({ filename: "a.log", max_bytes: "ten" }, { watcher: "w", configDir: dir })).rejects.toThrow('max_bytes: "ten" is not an integer ≥ 0');
+    await expect(
+      createStream({ filename: "a.log", max_bytes: "ten" }, { watcher: "w", configDir: dir }),
+    ).rejects.toThrow('max_bytes: "ten" is not an integer ≥ 0');
   });
 
   test("a custom class is a module factory resolved against the config directory", async () => {
@@ -38,12 +40,17 @@ describe("createStream", () => {
          return { write(e) { seen.push(ctx.watcher + ":" + config.prefix + new TextDecoder().decode(e.data)); } };
        }`,
     );
-    const stream = await createStream({ class: "./mystream.ts:create", prefix: ">" }, { watcher: "web", configDir: dir });
+    const stream = await createStream(
+      { class: "./mystream.ts:create", prefix: ">" },
+      { watcher: "web", configDir: dir },
+    );
     stream.write(entry("hello\n"));
     await stream.flush();
     await stream.close();
     expect((globalThis as Record<string, unknown>).__customSeen).toEqual(["web:>hello\n"]);
-    await expect(createStream({ class: "./mystream.ts:missing" }, { watcher: "web", configDir: dir })).rejects.toThrow(/no exported function "missing"/);
+    await expect(createStream({ class: "./mystream.ts:missing" }, { watcher: "web", configDir: dir })).rejects.toThrow(
+      /no exported function "missing"/,
+    );
   });
 
   test("stdout and stderr naming the same file share one writer until both are closed", async () => {
@@ -63,7 +70,10 @@ describe("createStream", () => {
   });
 
   test("QueueStream keeps every entry unchanged", async () => {
-    const stream = (await createStream({ class: "circus.stream.QueueStream" }, { watcher: "w", configDir: "/" })) as QueueStream;
+    const stream = (await createStream(
+      { class: "circus.stream.QueueStream" },
+      { watcher: "w", configDir: "/" },
+    )) as QueueStream;
     const e = entry("x");
     stream.write(e);
     expect(stream.shift()).toBe(e);
@@ -71,8 +81,14 @@ describe("createStream", () => {
 
   test("opening the same file again with other options re-tunes its one writer (set stdout_stream.max_bytes)", async () => {
     const dir = tempDir();
-    const first = await createStream({ filename: "app.log", max_bytes: "2000", backup_count: "3" }, { watcher: "w", configDir: dir });
-    const second = await createStream({ filename: "app.log", max_bytes: "20000", backup_count: "3" }, { watcher: "w", configDir: dir });
+    const first = await createStream(
+      { filename: "app.log", max_bytes: "2000", backup_count: "3" },
+      { watcher: "w", configDir: dir },
+    );
+    const second = await createStream(
+      { filename: "app.log", max_bytes: "20000", backup_count: "3" },
+      { watcher: "w", configDir: dir },
+    );
     await first.close(); // the old output drains and lets go, as `set` does after the swap
     for (let i = 0; i < 100; i++) second.write(entry("y".repeat(99) + "\n")); // 10 000 bytes
     await second.close();

@@ -24,11 +24,14 @@ function outDir(): string {
 }
 
 async function daemonWith(ini: string, args: string[] = []): Promise<RunningDaemon> {
-  const d = await startDaemon(`[circus]
+  const d = await startDaemon(
+    `[circus]
 endpoint = {endpoint}
 pubsub_endpoint = {pubsub}
 multicast_endpoint =
-${ini}`, args);
+${ini}`,
+    args,
+  );
   daemons.push(d);
   return d;
 }
@@ -64,7 +67,11 @@ stderr_stream.filename = ${out}/burst.err
       const d = await daemonWith("", ["--log-output", `syslog://127.0.0.1:${udp.port}?local3`]);
       // local3 (19) × 8 + info (6) = 158
       const start = await waitFor(() => received.find((m) => m.includes("starting circus")), 5000, "the start line");
-      expect(start).toMatch(new RegExp(`^<158>\\w{3} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d \\S+ circus\\[${d.proc.pid}\\]: \\[INFO\\] circus: starting circus`));
+      expect(start).toMatch(
+        new RegExp(
+          `^<158>\\w{3} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d \\S+ circus\\[${d.proc.pid}\\]: \\[INFO\\] circus: starting circus`,
+        ),
+      );
       expect(d.output()).not.toContain("starting circus");
       d.proc.kill("SIGTERM");
       await waitFor(() => received.find((m) => m.includes("arbiter stopped")), 5000, "the stop line");
@@ -76,25 +83,42 @@ stderr_stream.filename = ${out}/burst.err
   test("a JSON --logger-config sets level, output file and line format; ctl reopen reopens stream files", async () => {
     const out = outDir();
     const config = join(out, "logging.json");
-    writeFileSync(config, JSON.stringify({ level: "debug", output: join(out, "circus.log"), format: "{level} {name}: {message}" }));
-    const d = await daemonWith(`
+    writeFileSync(
+      config,
+      JSON.stringify({ level: "debug", output: join(out, "circus.log"), format: "{level} {name}: {message}" }),
+    );
+    const d = await daemonWith(
+      `
 [watcher:w]
 cmd = ${FIX}/numbered.sh 100 0.02
 graceful_timeout = 1
 stdout_stream.filename = ${out}/w.log
-`, ["--logger-config", config]);
+`,
+      ["--logger-config", config],
+    );
     const log = join(out, "circus.log");
-    await waitFor(() => existsSync(log) && readFileSync(log, "utf8").includes("DEBUG circus.watcher: watcher w: spawned"), 5000, "debug lines");
+    await waitFor(
+      () => existsSync(log) && readFileSync(log, "utf8").includes("DEBUG circus.watcher: watcher w: spawned"),
+      5000,
+      "debug lines",
+    );
     expect(readFileSync(log, "utf8")).toMatch(/^INFO circus: starting circus/m);
 
     await waitFor(() => existsSync(join(out, "w.log")) && statSync(join(out, "w.log")).size > 1000, 5000, "w.log");
     renameSync(join(out, "w.log"), join(out, "w.moved"));
-    const ctl = Bun.spawn([...circusCommand(), "ctl", "--endpoint", d.endpoint, "reopen"], { stdout: "pipe", stderr: "pipe" });
+    const ctl = Bun.spawn([...circusCommand(), "ctl", "--endpoint", d.endpoint, "reopen"], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const [text, code] = await Promise.all([new Response(ctl.stdout).text(), ctl.exited]);
     expect(code).toBe(0);
     expect(text.split("\n")).toContain(join(out, "w.log"));
     expect(text.split("\n")).toContain(log);
-    await waitFor(() => existsSync(join(out, "w.log")) && statSync(join(out, "w.log")).size > 1000, 5000, "a new w.log");
+    await waitFor(
+      () => existsSync(join(out, "w.log")) && statSync(join(out, "w.log")).size > 1000,
+      5000,
+      "a new w.log",
+    );
     await d.call("stop", { name: "w", waiting: true });
     const all = [...lines(join(out, "w.moved")), ...lines(join(out, "w.log"))];
     expect(all.findIndex((l, i) => l !== String(i + 1))).toBe(-1);
@@ -104,10 +128,13 @@ stdout_stream.filename = ${out}/w.log
     const out = outDir();
     writeFileSync(join(out, "logging.ini"), "[loggers]\nkeys=root\n");
     writeFileSync(join(out, "circus.ini"), "[watcher:w]\ncmd = sleep 300\n");
-    const proc = Bun.spawn([...circusCommand(), "daemon", "--logger-config", join(out, "logging.ini"), join(out, "circus.ini")], {
-      stdout: "pipe",
-      stderr: "pipe",
-    });
+    const proc = Bun.spawn(
+      [...circusCommand(), "daemon", "--logger-config", join(out, "logging.ini"), join(out, "circus.ini")],
+      {
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
     const [err, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
     expect(code).toBe(2);
     expect(err).toContain("loggerconfig supports JSON only");

@@ -4,7 +4,16 @@
 // passthrough of watchers without a stream.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDaemon, waitFor, type RunningDaemon } from "../helpers/daemon.ts";
@@ -86,7 +95,8 @@ async function call(command: string, properties: Record<string, unknown> = {}) {
 }
 
 const pidsOf = async (name: string) => (await call("list", { name })).pids as number[];
-const stopped = (name: string) => waitFor(async () => (await call("status", { name })).status === "stopped", 10000, `${name} stopped`);
+const stopped = (name: string) =>
+  waitFor(async () => (await call("status", { name })).status === "stopped", 10000, `${name} stopped`);
 
 /** Lines of `base` and its rotated files, oldest first (base.N … base.1, base). */
 function rotatedLines(base: string): string[] {
@@ -124,7 +134,11 @@ describe("output streams through the daemon", () => {
   test("a worker killed mid-write loses nothing it wrote: all of it is in the file when its reap is reported", async () => {
     await call("start", { name: "killed", waiting: true });
     const [pid] = await pidsOf("killed");
-    await waitFor(() => existsSync(join(out, "killed.log")) && statSync(join(out, "killed.log")).size > 200_000, 10000, "output");
+    await waitFor(
+      () => existsSync(join(out, "killed.log")) && statSync(join(out, "killed.log")).size > 200_000,
+      10000,
+      "output",
+    );
     process.kill(-pid!, "SIGKILL");
     await stopped("killed");
     const size = statSync(join(out, "killed.log")).size;
@@ -160,7 +174,18 @@ describe("output streams through the daemon", () => {
       total++;
     }
     expect(total).toBe(100_000);
-    expect([...next.keys()].sort((x, y) => Number(x) - Number(y))).toEqual(["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]);
+    expect([...next.keys()].sort((x, y) => Number(x) - Number(y))).toEqual([
+      "1",
+      "2",
+      "3",
+      "4",
+      "5",
+      "6",
+      "7",
+      "8",
+      "9",
+      "10",
+    ]);
     for (const f of readdirSync(out).filter((n) => n.startsWith("many.log"))) {
       expect(statSync(join(out, f)).size).toBeLessThan(100_000);
     }
@@ -170,7 +195,12 @@ describe("output streams through the daemon", () => {
     const log = () => (existsSync(join(out, "bye.log")) ? readFileSync(join(out, "bye.log"), "utf8") : "");
     // The slow stream stores nothing until flushed: the tail shows when a worker is ready.
     const hello = async (pid?: number) =>
-      waitFor(async () => ((await call("logs", { name: "bye" })).lines as { line: string }[]).some((l) => l.line === `hello ${pid}`), 5000, "hello");
+      waitFor(
+        async () =>
+          ((await call("logs", { name: "bye" })).lines as { line: string }[]).some((l) => l.line === `hello ${pid}`),
+        5000,
+        "hello",
+      );
     await call("start", { name: "bye", waiting: true });
     let [pid] = await pidsOf("bye");
     await hello(pid);
@@ -212,9 +242,17 @@ describe("output streams through the daemon", () => {
   test("set stdout_stream.filename switches a running worker to the new file without a restart or a lost line", async () => {
     await call("start", { name: "swap", waiting: true });
     const pids = await pidsOf("swap");
-    await waitFor(() => existsSync(join(out, "swap-a.log")) && statSync(join(out, "swap-a.log")).size > 2000, 5000, "swap-a.log");
+    await waitFor(
+      () => existsSync(join(out, "swap-a.log")) && statSync(join(out, "swap-a.log")).size > 2000,
+      5000,
+      "swap-a.log",
+    );
     await call("set", { name: "swap", options: { "stdout_stream.filename": join(out, "swap-b.log") }, waiting: true });
-    await waitFor(() => existsSync(join(out, "swap-b.log")) && statSync(join(out, "swap-b.log")).size > 2000, 5000, "swap-b.log");
+    await waitFor(
+      () => existsSync(join(out, "swap-b.log")) && statSync(join(out, "swap-b.log")).size > 2000,
+      5000,
+      "swap-b.log",
+    );
     expect(await pidsOf("swap")).toEqual(pids);
     await call("stop", { name: "swap", waiting: true });
     const a = rotatedLines("swap-a.log");
@@ -238,10 +276,16 @@ describe("output streams through the daemon", () => {
   });
 
   test("a bad stream value given to set changes nothing and, with waiting, is an errno 3 error naming it", async () => {
-    const reply = await daemon.call("set", { name: "plain", options: { "stdout_stream.class": "Bogus" }, waiting: true });
+    const reply = await daemon.call("set", {
+      name: "plain",
+      options: { "stdout_stream.class": "Bogus" },
+      waiting: true,
+    });
     expect(reply).toMatchObject({ status: "error", errno: 3 });
     expect(String(reply.reason)).toContain('stdout_stream: unknown stream class "Bogus"');
-    expect((await call("get", { name: "plain", keys: ["stdout_stream_conf"] })).options).toEqual({ stdout_stream_conf: {} });
+    expect((await call("get", { name: "plain", keys: ["stdout_stream_conf"] })).options).toEqual({
+      stdout_stream_conf: {},
+    });
   });
 
   test("a watcher added with stream options writes through them, and rm stores its last words before replying", async () => {
@@ -254,16 +298,31 @@ describe("output streams through the daemon", () => {
       waiting: true,
     });
     const [pid] = await pidsOf("added");
-    await waitFor(async () => ((await call("logs", { name: "added" })).lines as { line: string }[]).length > 0, 5000, "hello");
+    await waitFor(
+      async () => ((await call("logs", { name: "added" })).lines as { line: string }[]).length > 0,
+      5000,
+      "hello",
+    );
     await call("rm", { name: "added", waiting: true });
     expect(readFileSync(path, "utf8")).toBe(`hello ${pid}\nbye ${pid}\n`);
   });
 
   test("a watcher with no stream still writes to the daemon's stdout and stderr, and its lines are in the tail", async () => {
-    await waitFor(() => daemon.output().includes("plain-out\n") && daemon.output().includes("plain-err\n"), 5000, "passthrough");
+    await waitFor(
+      () => daemon.output().includes("plain-out\n") && daemon.output().includes("plain-err\n"),
+      5000,
+      "passthrough",
+    );
     const [pid] = await pidsOf("plain");
     const reply = await call("logs", { name: "plain" });
-    const lines = (reply.lines as { pid: number; stream: string; line: string }[]).map((l) => [l.pid, l.stream, l.line]);
-    expect(lines.sort()).toEqual([[pid, "stderr", "plain-err"], [pid, "stdout", "plain-out"]]);
+    const lines = (reply.lines as { pid: number; stream: string; line: string }[]).map((l) => [
+      l.pid,
+      l.stream,
+      l.line,
+    ]);
+    expect(lines.sort()).toEqual([
+      [pid, "stderr", "plain-err"],
+      [pid, "stdout", "plain-out"],
+    ]);
   });
 });

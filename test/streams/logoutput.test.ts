@@ -20,7 +20,9 @@ describe("openLogOutput", () => {
       out("2024-01-10 12:00:01 circus.zmtp[321] [DEBUG] detail");
       for (let i = 0; i < 100 && received.length < 2; i++) await Bun.sleep(10);
       await out.close();
-      expect(received[0]).toMatch(/^<155>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ circus\[321\]: \[ERROR\] circus: boom happened$/);
+      expect(received[0]).toMatch(
+        /^<155>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ circus\[321\]: \[ERROR\] circus: boom happened$/,
+      );
       expect(received[1]).toMatch(/^<159>.* circus\[321\]: \[DEBUG\] circus\.zmtp: detail$/);
     } finally {
       listener.close();
@@ -53,7 +55,9 @@ describe("openLogOutput", () => {
   });
 
   test("an unknown facility is refused with the list", async () => {
-    await expect(openLogOutput("syslog://127.0.0.1:9?nope")).rejects.toThrow(/unknown syslog facility "nope"; use one of kern, user/);
+    await expect(openLogOutput("syslog://127.0.0.1:9?nope")).rejects.toThrow(
+      /unknown syslog facility "nope"; use one of kern, user/,
+    );
   });
 
   test("a file output reopens after logrotate moved it, and applies a format", async () => {
@@ -70,7 +74,9 @@ describe("openLogOutput", () => {
   });
 
   test("syslog messages default to severity info for lines of another shape", () => {
-    expect(syslogMessage("free text", 1, "host", Date.UTC(2024, 0, 5))).toMatch(/^<14>Jan  5 \d\d:00:00 host circus\[\d+\]: free text$/);
+    expect(syslogMessage("free text", 1, "host", Date.UTC(2024, 0, 5))).toMatch(
+      /^<14>Jan  5 \d\d:00:00 host circus\[\d+\]: free text$/,
+    );
   });
 });
 
@@ -78,11 +84,17 @@ describe("loadLoggerConfig", () => {
   test("reads the small JSON schema", async () => {
     const dir = tempDir();
     writeFileSync(join(dir, "log.json"), JSON.stringify({ level: "WARNING", output: "-", format: "{message}" }));
-    expect(await loadLoggerConfig(join(dir, "log.json"))).toEqual({ level: "warning", output: "-", format: "{message}" });
+    expect(await loadLoggerConfig(join(dir, "log.json"))).toEqual({
+      level: "warning",
+      output: "-",
+      format: "{message}",
+    });
   });
 
   test("INI and YAML files are refused naming what is supported", async () => {
-    await expect(loadLoggerConfig("/etc/circus/logging.ini")).rejects.toThrow(/supports JSON only .*INI\/YAML files are not supported/);
+    await expect(loadLoggerConfig("/etc/circus/logging.ini")).rejects.toThrow(
+      /supports JSON only .*INI\/YAML files are not supported/,
+    );
     await expect(loadLoggerConfig("logging.yaml")).rejects.toThrow(/JSON only/);
   });
 

@@ -22,8 +22,17 @@ afterEach(() => {
 function plan(script: string): SpawnPlan {
   const argv = ["sh", "-c", script];
   return {
-    argv, shownArgv: argv, file: "/bin/sh", env: { PATH: "/usr/bin:/bin" }, cwd: null, stdin: "ignore",
-    closeStdout: false, closeStderr: false, extraFds: [], uid: null, gid: null,
+    argv,
+    shownArgv: argv,
+    file: "/bin/sh",
+    env: { PATH: "/usr/bin:/bin" },
+    cwd: null,
+    stdin: "ignore",
+    closeStdout: false,
+    closeStderr: false,
+    extraFds: [],
+    uid: null,
+    gid: null,
   };
 }
 
@@ -34,13 +43,23 @@ function spawn(script: string, output: WatcherOutput): WorkerProcess {
 }
 
 function config(extra: Partial<WatcherOutputConfig>): WatcherOutputConfig {
-  return { name: "web", stdout_stream: null, stderr_stream: null, close_child_stdout: false, close_child_stderr: false, ...extra };
+  return {
+    name: "web",
+    stdout_stream: null,
+    stderr_stream: null,
+    close_child_stdout: false,
+    close_child_stderr: false,
+    ...extra,
+  };
 }
 
 describe("WatcherOutput", () => {
   test("a worker's output reaches its file and the tail buffer before drained() resolves", async () => {
     const dir = tempDir();
-    const output = await WatcherOutput.open(config({ stdout_stream: { class: "FileStream", filename: "web.log" }, close_child_stderr: true }), { configDir: dir, tailLines: 5 });
+    const output = await WatcherOutput.open(
+      config({ stdout_stream: { class: "FileStream", filename: "web.log" }, close_child_stderr: true }),
+      { configDir: dir, tailLines: 5 },
+    );
     expect([output.stdout, output.stderr]).toEqual(["pipe", "ignore"]);
     const proc = spawn("seq 1 20000; echo last", output);
     await proc.exited;
@@ -56,7 +75,10 @@ describe("WatcherOutput", () => {
 
   test("a grandchild holding the pipe cannot stall drained(): it times out and keeps what was read", async () => {
     const dir = tempDir();
-    const output = await WatcherOutput.open(config({ stdout_stream: { filename: "web.log" }, stderr_stream: { filename: "web.log" } }), { configDir: dir });
+    const output = await WatcherOutput.open(
+      config({ stdout_stream: { filename: "web.log" }, stderr_stream: { filename: "web.log" } }),
+      { configDir: dir },
+    );
     const proc = spawn("echo before; echo oops >&2; sleep 30 & exit 0", output);
     await proc.exited;
     expect(await output.drained(proc.pid, 200)).toBe(false);
@@ -75,7 +97,9 @@ describe("WatcherOutput", () => {
   test("a bad stream option names the watcher and the channel", async () => {
     const dir = tempDir();
     await expect(
-      WatcherOutput.open(config({ stdout_stream: { filename: "ok.log" }, stderr_stream: { class: "Bogus" } }), { configDir: dir }),
+      WatcherOutput.open(config({ stdout_stream: { filename: "ok.log" }, stderr_stream: { class: "Bogus" } }), {
+        configDir: dir,
+      }),
     ).rejects.toThrow(/^watcher web: stderr_stream: unknown stream class "Bogus"/);
   });
 });

@@ -14,7 +14,14 @@ describe("PipeReader", () => {
   test("output still in the pipe when a worker was killed is read and written in full", async () => {
     const dir = tempDir();
     const path = join(dir, "out.log");
-    const stream = new FileStream({ path, maxBytes: 0, backupCount: 0, timeFormat: null, compress: false, now: Date.now });
+    const stream = new FileStream({
+      path,
+      maxBytes: 0,
+      backupCount: 0,
+      timeFormat: null,
+      compress: false,
+      now: Date.now,
+    });
     // 48 894 bytes fit in the pipe, then the shell SIGKILLs itself in the middle of an unterminated line.
     const child = spawnSh("seq 1 10000; printf 'partial line'; kill -9 $$");
     expect(await child.exited).toBe(137);
@@ -63,7 +70,14 @@ describe("PipeReader", () => {
   });
 
   test("a stream that cannot write (/dev/full) logs and keeps draining, so the worker finishes", async () => {
-    const stream = new FileStream({ path: "/dev/full", maxBytes: 0, backupCount: 0, timeFormat: null, compress: false, now: Date.now });
+    const stream = new FileStream({
+      path: "/dev/full",
+      maxBytes: 0,
+      backupCount: 0,
+      timeFormat: null,
+      compress: false,
+      now: Date.now,
+    });
     // 4 MB is far more than a pipe holds: the worker would block forever if the reader stopped.
     const child = spawnSh("head -c 4000000 /dev/zero | tr '\\0' 'a' | fold -w 99");
     const reader = new PipeReader(child.stdout, { pid: child.pid, channel: "stdout", stream, tail: null });
@@ -75,7 +89,10 @@ describe("PipeReader", () => {
 
   test("100 000 numbered lines from 10 workers through one rotating FileStream: none lost or duplicated", async () => {
     const dir = tempDir();
-    const stream = await createStream({ filename: "app.log", max_bytes: "262144", backup_count: "100" }, { watcher: "w", configDir: dir });
+    const stream = await createStream(
+      { filename: "app.log", max_bytes: "262144", backup_count: "100" },
+      { watcher: "w", configDir: dir },
+    );
     const readers: PipeReader[] = [];
     for (let w = 0; w < 10; w++) {
       const child = spawnSh(`seq -f 'worker ${w} line %06g padding-padding-padding' 1 10000`);
@@ -89,6 +106,7 @@ describe("PipeReader", () => {
     const lines = linesOf(dir, "app.log");
     expect(lines.length).toBe(100_000);
     expect(new Set(lines).size).toBe(100_000);
-    for (const line of lines) if (!/^worker \d line \d{6} padding-padding-padding$/.test(line)) throw new Error(`damaged line ${line}`);
+    for (const line of lines)
+      if (!/^worker \d line \d{6} padding-padding-padding$/.test(line)) throw new Error(`damaged line ${line}`);
   });
 });

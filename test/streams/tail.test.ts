@@ -65,7 +65,10 @@ describe("TailBuffer", () => {
     tail.push(bytes("1\n2\n"), 1, "stdout");
     const cursor = tail.cursor;
     tail.push(bytes("3\n4\n5\n6\n7\n8\n"), 1, "stdout");
-    expect(tail.since(cursor)).toMatchObject({ truncated: true, lines: [{ line: "4" }, { line: "5" }, { line: "6" }, { line: "7" }, { line: "8" }] });
+    expect(tail.since(cursor)).toMatchObject({
+      truncated: true,
+      lines: [{ line: "4" }, { line: "5" }, { line: "6" }, { line: "7" }, { line: "8" }],
+    });
     // Far over the raw budget with nobody reading: old output is dropped without being decoded.
     const c2 = tail.cursor;
     for (let i = 0; i < 3000; i++) tail.push(bytes(`${"z".repeat(1000)} ${i}\n`), 1, "stdout");

@@ -28,7 +28,13 @@ describe("TimedRotatingFileStream", () => {
     const dir = tempDir();
     let now = Date.UTC(2024, 0, 10, 12, 0, 0);
     const stream = await createStream(
-      { class: "circus.stream.file_stream.TimedRotatingFileStream", filename: "app.log", rotate_when: "m", backup_count: "2", utc: "yes" },
+      {
+        class: "circus.stream.file_stream.TimedRotatingFileStream",
+        filename: "app.log",
+        rotate_when: "m",
+        backup_count: "2",
+        utc: "yes",
+      },
       { watcher: "web", configDir: dir, now: () => now },
     );
     for (let i = 0; i < 5; i++) {
@@ -43,7 +49,10 @@ describe("TimedRotatingFileStream", () => {
 
   test("rotates on a short real interval", async () => {
     const dir = tempDir();
-    const stream = await createStream({ class: "TimedRotatingFileStream", filename: "app.log", rotate_when: "S" }, { watcher: "w", configDir: dir });
+    const stream = await createStream(
+      { class: "TimedRotatingFileStream", filename: "app.log", rotate_when: "S" },
+      { watcher: "w", configDir: dir },
+    );
     stream.write(entry("first\n"));
     await Bun.sleep(1100);
     stream.write(entry("second\n"));
@@ -68,7 +77,12 @@ describe("TimedRotatingFileStream", () => {
       { watcher: "w", configDir: dir },
     );
     await stream.close();
-    await expect(createStream({ class: "TimedRotatingFileStream", filename: "b.log", rotate_when: "H", utc: "maybe" }, { watcher: "w", configDir: dir })).rejects.toThrow(/utc: "maybe" is not a boolean/);
+    await expect(
+      createStream(
+        { class: "TimedRotatingFileStream", filename: "b.log", rotate_when: "H", utc: "maybe" },
+        { watcher: "w", configDir: dir },
+      ),
+    ).rejects.toThrow(/utc: "maybe" is not a boolean/);
   });
 
   test("MIDNIGHT and weekly schedules roll at the next matching midnight, never in the past", () => {

@@ -4,9 +4,46 @@ import { posix } from "node:path";
 import { basename, dirname, extname, isAbsolute, join, normalize, resolve, sep } from "../../src/util/path.ts";
 
 const SAMPLES = [
-  "", ".", "..", "/", "//", "///a//b", "a", "a/", "a//", "/a", "/a/", "/a/b", "/a/b/", "a/b/c", "./a", "../a",
-  "a/../..", "/../a", "/a/./b/../c", "a/b/../../..", ".hidden", "/x/.hidden", "file.txt", "file.tar.gz", "a.",
-  "/a.b/c", "/a/b.c/", "..", "...", "a/..", "/..", "circus.ini", "/etc/circus/conf.d/*.ini", "dir/.", "//a", "//a/b", "..a", "a..", ".a.b", "/a/b//",
+  "",
+  ".",
+  "..",
+  "/",
+  "//",
+  "///a//b",
+  "a",
+  "a/",
+  "a//",
+  "/a",
+  "/a/",
+  "/a/b",
+  "/a/b/",
+  "a/b/c",
+  "./a",
+  "../a",
+  "a/../..",
+  "/../a",
+  "/a/./b/../c",
+  "a/b/../../..",
+  ".hidden",
+  "/x/.hidden",
+  "file.txt",
+  "file.tar.gz",
+  "a.",
+  "/a.b/c",
+  "/a/b.c/",
+  "..",
+  "...",
+  "a/..",
+  "/..",
+  "circus.ini",
+  "/etc/circus/conf.d/*.ini",
+  "dir/.",
+  "//a",
+  "//a/b",
+  "..a",
+  "a..",
+  ".a.b",
+  "/a/b//",
 ];
 
 describe("util/path", () => {
@@ -21,7 +58,14 @@ describe("util/path", () => {
   });
 
   test("basename strips a matching extension", () => {
-    for (const [p, ext] of [["/a/b.ini", ".ini"], ["b.ini", "ini"], [".ini", ".ini"], ["a/b.ini/", ".ini"], ["b", ".ini"], ["/a/b", ""]] as const) {
+    for (const [p, ext] of [
+      ["/a/b.ini", ".ini"],
+      ["b.ini", "ini"],
+      [".ini", ".ini"],
+      ["a/b.ini/", ".ini"],
+      ["b", ".ini"],
+      ["/a/b", ""],
+    ] as const) {
       expect([p, ext, basename(p, ext)]).toEqual([p, ext, posix.basename(p, ext)]);
     }
   });

@@ -28,7 +28,10 @@ async function stillServes(router: RouterSocket): Promise<void> {
 }
 
 async function droppedWithin(raw: RawPeer, ms: number): Promise<void> {
-  await Promise.race([raw.closed, Bun.sleep(ms).then(() => Promise.reject(new Error(`peer not dropped within ${ms} ms`)))]);
+  await Promise.race([
+    raw.closed,
+    Bun.sleep(ms).then(() => Promise.reject(new Error(`peer not dropped within ${ms} ms`))),
+  ]);
 }
 
 describe("bad input", () => {

@@ -17,7 +17,8 @@ describe("endpoint parser", () => {
   });
 
   test("formats back, bracketing IPv6", () => {
-    for (const e of ["tcp://[::1]:1", "tcp://0.0.0.0:2", "ipc://@a", "ipc:///x"]) expect(formatEndpoint(parseEndpoint(e))).toBe(e);
+    for (const e of ["tcp://[::1]:1", "tcp://0.0.0.0:2", "ipc://@a", "ipc:///x"])
+      expect(formatEndpoint(parseEndpoint(e))).toBe(e);
   });
 
   test.each([

@@ -1,6 +1,15 @@
 import { describe, expect, test } from "bun:test";
 import { MessageTooLargeError, ZmtpProtocolError } from "../../src/zmtp/errors.ts";
-import { encodeCommand, encodeMessage, FLAG_COMMAND, FLAG_LONG, FLAG_MORE, FrameDecoder, MAX_FRAMES_PER_MESSAGE, parseCommand } from "../../src/zmtp/frames.ts";
+import {
+  encodeCommand,
+  encodeMessage,
+  FLAG_COMMAND,
+  FLAG_LONG,
+  FLAG_MORE,
+  FrameDecoder,
+  MAX_FRAMES_PER_MESSAGE,
+  parseCommand,
+} from "../../src/zmtp/frames.ts";
 
 type Got = { body: number[]; flags: number };
 
@@ -114,7 +123,7 @@ describe("frame decoder", () => {
       }
       const stream = new Uint8Array(msgs.reduce((a, m) => a + m.length, 0));
       let off = 0;
-      for (const m of msgs) (stream.set(m, off), (off += m.length));
+      for (const m of msgs) stream.set(m, off), (off += m.length);
       const chunks: Uint8Array[] = [];
       for (let i = 0; i < stream.length; ) {
         const len = 1 + Math.floor(rand() * 400);

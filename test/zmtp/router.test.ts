@@ -66,7 +66,12 @@ describe("ROUTER", () => {
   test("carries 0, 255, 256 and 1 MiB byte frames intact over ipc", async () => {
     const r = await echoRouter(`ipc://${join(tempDir(), "r.sock")}`);
     const py = await pyZmq({ type: "DEALER", connect: [r.endpoint!] });
-    const frames = [new Uint8Array(0), new Uint8Array(255).fill(1), new Uint8Array(256).fill(2), new Uint8Array(1 << 20).fill(3)];
+    const frames = [
+      new Uint8Array(0),
+      new Uint8Array(255).fill(1),
+      new Uint8Array(256).fill(2),
+      new Uint8Array(1 << 20).fill(3),
+    ];
     py.send(frames);
     const got = await py.recv();
     expect(got.map((f) => f.length)).toEqual([0, 255, 256, 1 << 20]);

@@ -34,7 +34,16 @@ export const GLOBAL_OPTIONS: Record<string, boolean> = {
 };
 
 export function defaultGlobals(): GlobalOptions {
-  return { endpoint: null, timeout: 5, json: false, prettify: false, ssh: null, sshKeyfile: null, help: false, version: false };
+  return {
+    endpoint: null,
+    timeout: 5,
+    json: false,
+    prettify: false,
+    ssh: null,
+    sshKeyfile: null,
+    help: false,
+    version: false,
+  };
 }
 
 /** Split `--name=value` into its parts. */
@@ -53,24 +62,40 @@ function applyGlobal(g: GlobalOptions, name: string, inline: string | undefined,
   let value = inline;
   let used = 1;
   if (takesValue && value === undefined) {
-    if (next === undefined) throw new UsageError(`option --${name} needs a value, e.g. --${name} ${name === "timeout" ? "10" : "…"}`);
+    if (next === undefined)
+      throw new UsageError(`option --${name} needs a value, e.g. --${name} ${name === "timeout" ? "10" : "…"}`);
     value = next;
     used = 2;
   }
   if (!takesValue && inline !== undefined) throw new UsageError(`option --${name} takes no value`);
   switch (name) {
-    case "endpoint": g.endpoint = value!; break;
+    case "endpoint":
+      g.endpoint = value!;
+      break;
     case "timeout": {
-      if (!/^\s*[+-]?\d+\s*$/.test(value!)) throw new UsageError(`--timeout: "${value}" is not a whole number of seconds, e.g. --timeout 10`);
+      if (!/^\s*[+-]?\d+\s*$/.test(value!))
+        throw new UsageError(`--timeout: "${value}" is not a whole number of seconds, e.g. --timeout 10`);
       g.timeout = Number(value);
       break;
     }
-    case "json": g.json = true; break;
-    case "prettify": g.prettify = true; break;
-    case "ssh": g.ssh = value!; break;
-    case "ssh_keyfile": g.sshKeyfile = value!; break;
-    case "help": g.help = true; break;
-    case "version": g.version = true; break;
+    case "json":
+      g.json = true;
+      break;
+    case "prettify":
+      g.prettify = true;
+      break;
+    case "ssh":
+      g.ssh = value!;
+      break;
+    case "ssh_keyfile":
+      g.sshKeyfile = value!;
+      break;
+    case "help":
+      g.help = true;
+      break;
+    case "version":
+      g.version = true;
+      break;
   }
   return used;
 }
@@ -94,7 +119,11 @@ export function parseGlobals(argv: string[], globals = defaultGlobals()): Parsed
     if (isOption(tok)) {
       const [name, inline] = splitOption(tok);
       if (!tok.startsWith("--") || !(name in GLOBAL_OPTIONS)) {
-        throw new UsageError(`unknown option ${tok}; global options: ${Object.keys(GLOBAL_OPTIONS).map((o) => "--" + o).join(", ")}`);
+        throw new UsageError(
+          `unknown option ${tok}; global options: ${Object.keys(GLOBAL_OPTIONS)
+            .map((o) => "--" + o)
+            .join(", ")}`,
+        );
       }
       i += applyGlobal(globals, name, inline, argv[i + 1]) - 1;
       continue;
@@ -130,11 +159,16 @@ function flagWord(arg: CliArgument): string {
 function convert(arg: CliArgument, text: string): Json {
   try {
     switch (arg.convert) {
-      case "int": return parseInt(text);
-      case "float": return parseFloat(text);
-      case "bool": return parseBool(text);
-      case "signal": return parseSignal(text);
-      default: return text;
+      case "int":
+        return parseInt(text);
+      case "float":
+        return parseFloat(text);
+      case "bool":
+        return parseBool(text);
+      case "signal":
+        return parseSignal(text);
+      default:
+        return text;
     }
   } catch (err) {
     throw new UsageError(`<${arg.property}>: ${(err as Error).message}`);
@@ -172,8 +206,16 @@ export interface CommandLine {
 export function parseCommandArgs(cmd: Command, tokens: string[], globals: GlobalOptions): CommandLine {
   const properties: JsonObject = {};
   const words: string[] = [];
-  const flags = new Map(cliSpec(cmd).filter((a) => a.kind !== "positional").map((a) => [flagWord(a), a]));
-  const shorts = new Map(cliSpec(cmd).filter((a) => a.kind !== "positional" && a.short).map((a) => [a.short!, a]));
+  const flags = new Map(
+    cliSpec(cmd)
+      .filter((a) => a.kind !== "positional")
+      .map((a) => [flagWord(a), a]),
+  );
+  const shorts = new Map(
+    cliSpec(cmd)
+      .filter((a) => a.kind !== "positional" && a.short)
+      .map((a) => [a.short!, a]),
+  );
   let help = false;
   let onlyWords = false;
   // A joined variadic (add's <cmd>) is a program's command line: once it has begun, unknown options are its words.

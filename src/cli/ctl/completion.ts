@@ -83,13 +83,18 @@ export async function completeWords(words: string[], cword: number, base?: Globa
     i += GLOBAL_OPTIONS[name] && !words[i].includes("=") ? 2 : 1;
   }
   if (i >= cword - 1) {
-    if (curr.startsWith("-")) return Object.keys(GLOBAL_OPTIONS).map((o) => "--" + o).filter((o) => o.startsWith(curr));
+    if (curr.startsWith("-"))
+      return Object.keys(GLOBAL_OPTIONS)
+        .map((o) => "--" + o)
+        .filter((o) => o.startsWith(curr));
     return [...ctlCommands().map((c) => c.name), "completion"].filter((n) => n.startsWith(curr)).sort();
   }
   const cmd = findCommand(words[i]);
   if (!cmd) return [];
   if (curr.startsWith("-")) {
-    const flags = cliSpec(cmd).filter((a) => a.kind !== "positional").map((a) => "--" + (a.flag ?? a.property));
+    const flags = cliSpec(cmd)
+      .filter((a) => a.kind !== "positional")
+      .map((a) => "--" + (a.flag ?? a.property));
     return [...flags, "--help"].filter((f) => f.startsWith(curr));
   }
   const positionalIndex = words.slice(i + 1, cword - 1).filter((w) => !w.startsWith("-")).length;

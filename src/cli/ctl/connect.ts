@@ -1,7 +1,13 @@
 // Open the control (or pub/sub) connection for circusctl: straight to the endpoint, or through an
 // ssh tunnel when `--ssh` is given (the endpoint is then as seen from the ssh server).
 
-import { CircusClient, DEFAULT_ENDPOINT, subscribe, type CircusEvent, type Subscription } from "../../protocol/client.ts";
+import {
+  CircusClient,
+  DEFAULT_ENDPOINT,
+  subscribe,
+  type CircusEvent,
+  type Subscription,
+} from "../../protocol/client.ts";
 import type { GlobalOptions } from "./args.ts";
 import { openSshTunnel, type SshTunnel } from "./ssh.ts";
 
@@ -10,7 +16,10 @@ export function controlEndpoint(globals: GlobalOptions): string {
   return globals.endpoint ?? (process.env.CIRCUSCTL_ENDPOINT || DEFAULT_ENDPOINT);
 }
 
-async function tunnel(globals: GlobalOptions, endpoint: string): Promise<{ endpoint: string; tunnel: SshTunnel | null }> {
+async function tunnel(
+  globals: GlobalOptions,
+  endpoint: string,
+): Promise<{ endpoint: string; tunnel: SshTunnel | null }> {
   if (!globals.ssh) return { endpoint, tunnel: null };
   const t = await openSshTunnel(globals.ssh, endpoint, globals.sshKeyfile, Math.max(globals.timeout, 1) * 3000);
   return { endpoint: t.endpoint, tunnel: t };

@@ -4,7 +4,10 @@ import type { Command } from "../../protocol/command.ts";
 import { cliSpec, synopsis } from "./args.ts";
 
 const GLOBAL_HELP: [string, string][] = [
-  ["--endpoint ENDPOINT", "connection endpoint (default $CIRCUSCTL_ENDPOINT or tcp://127.0.0.1:5555;\n  for listen: tcp://127.0.0.1:5556)"],
+  [
+    "--endpoint ENDPOINT",
+    "connection endpoint (default $CIRCUSCTL_ENDPOINT or tcp://127.0.0.1:5555;\n  for listen: tcp://127.0.0.1:5556)",
+  ],
   ["--timeout SECONDS", "reply timeout in whole seconds (default 5)"],
   ["--json", "print the raw reply as JSON"],
   ["--prettify", "with --json: indent and sort keys"],
@@ -40,7 +43,10 @@ export function commandHelp(cmd: Command): string {
   const lines = [cmd.summary, "", cmd.help.trimEnd(), "", `usage: circusctl ${synopsis(cmd)}`];
   const args = cliSpec(cmd).map((a) => {
     const short = a.short ? `-${a.short}, ` : "";
-    const word = a.kind === "positional" ? `<${a.property}>` : `${short}--${a.flag ?? a.property}${a.kind === "option" ? " VALUE" : ""}`;
+    const word =
+      a.kind === "positional"
+        ? `<${a.property}>`
+        : `${short}--${a.flag ?? a.property}${a.kind === "option" ? " VALUE" : ""}`;
     return [word, a.description] as const;
   });
   if (args.length) {

@@ -19,7 +19,8 @@ function print(reply: Reply, globals: GlobalOptions, io: Io): number {
     io.err(`error: ${reply.reason ?? "unknown"}\n`);
     return EXIT_ERROR_REPLY;
   }
-  if (reply.truncated === true) io.err("circusctl: some lines were missed (the output outran the daemon's tail buffer)\n");
+  if (reply.truncated === true)
+    io.err("circusctl: some lines were missed (the output outran the daemon's tail buffer)\n");
   let text = "";
   for (const l of (reply.lines ?? []) as JsonObject[]) text += `[${l.pid}] ${l.line}\n`;
   if (text) io.out(text);
@@ -38,7 +39,12 @@ function interrupted(): { promise: Promise<void>; off(): void } {
 }
 
 /** Run `logs`; without `follow` it is one request. Connection failures propagate to the caller. */
-export async function runLogs(properties: JsonObject, globals: GlobalOptions, clients: ClientSource, io: Io): Promise<number> {
+export async function runLogs(
+  properties: JsonObject,
+  globals: GlobalOptions,
+  clients: ClientSource,
+  io: Io,
+): Promise<number> {
   const { follow, ...request } = properties;
   const open = await clients(globals);
   const stop = follow ? interrupted() : null;
@@ -60,7 +66,8 @@ export async function runLogs(properties: JsonObject, globals: GlobalOptions, cl
       reply = got;
       const code = print(reply, globals, io);
       if (code !== 0) return code;
-      if (wait <= 0 && (await Promise.race([Bun.sleep(POLL_MS).then(() => false), stop.promise.then(() => true)]))) return 0;
+      if (wait <= 0 && (await Promise.race([Bun.sleep(POLL_MS).then(() => false), stop.promise.then(() => true)])))
+        return 0;
     }
   } finally {
     stop?.off();

@@ -34,19 +34,30 @@ function sortKeys(value: Json): Json {
 export function pythonJson(value: Json): string {
   if (Array.isArray(value)) return `[${value.map(pythonJson).join(", ")}]`;
   if (value && typeof value === "object") {
-    return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${pythonJson(v as Json)}`).join(", ")}}`;
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${JSON.stringify(k)}: ${pythonJson(v as Json)}`)
+      .join(", ")}}`;
   }
   return JSON.stringify(value) ?? "null";
 }
 
-const COLOURS = { key: "\x1b[34;01m", string: "\x1b[33m", number: "\x1b[36m", literal: "\x1b[32m", reset: "\x1b[39;49;00m" };
+const COLOURS = {
+  key: "\x1b[34;01m",
+  string: "\x1b[33m",
+  number: "\x1b[36m",
+  literal: "\x1b[32m",
+  reset: "\x1b[39;49;00m",
+};
 
 function colourise(text: string): string {
-  return text.replace(/("(?:\\.|[^"\\])*")(\s*:)?|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|\b(true|false|null)\b/g, (m, str, colon, num, lit) => {
-    if (str !== undefined) return `${colon ? COLOURS.key : COLOURS.string}${str}${COLOURS.reset}${colon ?? ""}`;
-    if (num !== undefined) return `${COLOURS.number}${num}${COLOURS.reset}`;
-    return `${COLOURS.literal}${lit}${COLOURS.reset}`;
-  });
+  return text.replace(
+    /("(?:\\.|[^"\\])*")(\s*:)?|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|\b(true|false|null)\b/g,
+    (m, str, colon, num, lit) => {
+      if (str !== undefined) return `${colon ? COLOURS.key : COLOURS.string}${str}${COLOURS.reset}${colon ?? ""}`;
+      if (num !== undefined) return `${COLOURS.number}${num}${COLOURS.reset}`;
+      return `${COLOURS.literal}${lit}${COLOURS.reset}`;
+    },
+  );
 }
 
 /** The `--json` rendering of a reply; `prettify` indents and sorts, `colour` highlights. */

@@ -5,8 +5,17 @@ import { parseBool, parseFloat, parseInt, parseSignal } from "../../config/scala
 
 /** Hook names a watcher knows (`hooks` / `hooks.<name>`). */
 export const HOOK_NAMES = [
-  "before_start", "after_start", "before_stop", "after_stop", "before_spawn", "after_spawn",
-  "before_signal", "after_signal", "before_reap", "after_reap", "extended_stats",
+  "before_start",
+  "after_start",
+  "before_stop",
+  "after_stop",
+  "before_spawn",
+  "after_spawn",
+  "before_signal",
+  "after_signal",
+  "before_reap",
+  "after_reap",
+  "extended_stats",
 ] as const;
 
 /** A key/value the CLI cannot convert; circusctl exits 1 for these (an argument error). */
@@ -17,15 +26,20 @@ export class SetValueError extends Error {
 const INT_KEYS = new Set(["numprocesses", "max_retry", "max_age", "max_age_variance"]);
 const FLOAT_KEYS = new Set(["warmup_delay", "retry_in", "graceful_timeout"]);
 const BOOL_KEYS = new Set([
-  "send_hup", "stop_children", "shell", "copy_env", "respawn", "singleton",
-  "close_child_stdin", "close_child_stdout", "close_child_stderr",
+  "send_hup",
+  "stop_children",
+  "shell",
+  "copy_env",
+  "respawn",
+  "singleton",
+  "close_child_stdin",
+  "close_child_stdout",
+  "close_child_stderr",
 ]);
 const STRING_KEYS = new Set(["working_dir", "uid", "gid", "cmd", "args"]);
 
 /** Every key `set` converts, for completion and "did you mean" hints. */
-export const SETTABLE_KEYS = [
-  ...INT_KEYS, ...FLOAT_KEYS, ...BOOL_KEYS, ...STRING_KEYS, "stop_signal", "hooks",
-];
+export const SETTABLE_KEYS = [...INT_KEYS, ...FLOAT_KEYS, ...BOOL_KEYS, ...STRING_KEYS, "stop_signal", "hooks"];
 
 /** Convert one `set` value from text as circusctl does; `key` must already be lower-cased. */
 export function convertSetValue(key: string, value: string): Json {
@@ -49,9 +63,13 @@ export function convertSetValue(key: string, value: string): Json {
     return value;
   }
   if (key === "env") {
-    throw new SetValueError("set env: environments cannot be set from the command line (circusctl cannot either); set env in the config file and run `circusctl reloadconfig`");
+    throw new SetValueError(
+      "set env: environments cannot be set from the command line (circusctl cannot either); set env in the config file and run `circusctl reloadconfig`",
+    );
   }
-  throw new SetValueError(`unknown key '${key}'; settable keys: ${SETTABLE_KEYS.join(", ")}, hooks.<hook>, stdout_stream.<opt>, stderr_stream.<opt>, rlimit_<name>`);
+  throw new SetValueError(
+    `unknown key '${key}'; settable keys: ${SETTABLE_KEYS.join(", ")}, hooks.<hook>, stdout_stream.<opt>, stderr_stream.<opt>, rlimit_<name>`,
+  );
 }
 
 /** `"before_start:mod.fn,after_stop:mod.g"` → `{before_start: "mod.fn", after_stop: "mod.g"}`. */

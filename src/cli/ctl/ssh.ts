@@ -33,7 +33,9 @@ export function sshArgs(server: string, remoteEndpoint: string, localPort: numbe
   } else if (!ep.abstract) {
     target = ep.path; // OpenSSH forwards to a remote unix socket path
   } else {
-    throw new SshTunnelError(`--ssh cannot forward to the abstract socket "${remoteEndpoint}"; use a tcp:// or ipc:///path endpoint`);
+    throw new SshTunnelError(
+      `--ssh cannot forward to the abstract socket "${remoteEndpoint}"; use a tcp:// or ipc:///path endpoint`,
+    );
   }
   const args = ["-N", "-o", "ExitOnForwardFailure=yes", "-L", `127.0.0.1:${localPort}:${target}`];
   if (port !== null) args.push("-p", String(port));
@@ -91,7 +93,9 @@ export async function openSshTunnel(
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) {
       process.off("exit", kill);
-      throw new SshTunnelError(`ssh ${server} exited with status ${proc.exitCode} before the tunnel was up; check the server, user and --ssh_keyfile`);
+      throw new SshTunnelError(
+        `ssh ${server} exited with status ${proc.exitCode} before the tunnel was up; check the server, user and --ssh_keyfile`,
+      );
     }
     if (await accepts(localPort)) {
       return {

@@ -39,11 +39,24 @@ export class TopModel {
     const hasSub = parts.length >= 3 && /^\d+$/.test(last);
     const group = parts.slice(1, hasSub ? -1 : undefined).join(".");
     if (group === "sockets") {
-      if (hasSub) this.sockets.set(Number(last), { fd: Number(last), address: String(b.address ?? ""), reads: typeof b.reads === "number" ? b.reads : null, seenAt: now });
+      if (hasSub)
+        this.sockets.set(Number(last), {
+          fd: Number(last),
+          address: String(b.address ?? ""),
+          reads: typeof b.reads === "number" ? b.reads : null,
+          seenAt: now,
+        });
       return;
     }
     if (!hasSub || HIDDEN.has(group)) return; // aggregates are recomputed from the rows shown
-    this.setRow(group, { pid: Number(last), cpu: fig(b.cpu), mem: fig(b.mem), age: fig(b.age), role: typeof b.name === "string" ? b.name : null, seenAt: now });
+    this.setRow(group, {
+      pid: Number(last),
+      cpu: fig(b.cpu),
+      mem: fig(b.mem),
+      age: fig(b.age),
+      role: typeof b.name === "string" ? b.name : null,
+      seenAt: now,
+    });
   }
 
   setRow(group: string, row: PidRow): void {

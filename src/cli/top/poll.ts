@@ -12,18 +12,36 @@ const fig = (v: unknown): number | string => (typeof v === "number" || typeof v 
 
 /** One poll round; throws with the reason when the daemon does not answer. */
 export async function pollControl(client: CircusClient, model: TopModel, now = Date.now()): Promise<void> {
-  const [stats, dstats, sockets] = await Promise.all([client.call("stats"), client.call("dstats"), client.call("listsockets")]);
+  const [stats, dstats, sockets] = await Promise.all([
+    client.call("stats"),
+    client.call("dstats"),
+    client.call("listsockets"),
+  ]);
   if (stats.status !== "ok") throw new Error(String(stats.reason));
   for (const [watcher, infos] of Object.entries((stats.infos ?? {}) as Record<string, Record<string, Info | string>>)) {
     const role = CIRCUS_ROLES.has(watcher) ? watcher : null;
     for (const info of Object.values(infos ?? {})) {
       if (typeof info !== "object" || info === null) continue; // "No such process (stopped?)"
-      model.setRow(role ? "circus" : watcher, { pid: Number(info.pid), cpu: fig(info.cpu), mem: fig(info.mem), age: fig(info.age), role, seenAt: now });
+      model.setRow(role ? "circus" : watcher, {
+        pid: Number(info.pid),
+        cpu: fig(info.cpu),
+        mem: fig(info.mem),
+        age: fig(info.age),
+        role,
+        seenAt: now,
+      });
     }
   }
   const d = dstats.info as Info | undefined;
   if (dstats.status === "ok" && typeof d === "object" && d !== null) {
-    model.setRow("circus", { pid: Number(d.pid), cpu: fig(d.cpu), mem: fig(d.mem), age: fig(d.age), role: "circusd", seenAt: now });
+    model.setRow("circus", {
+      pid: Number(d.pid),
+      cpu: fig(d.cpu),
+      mem: fig(d.mem),
+      age: fig(d.age),
+      role: "circusd",
+      seenAt: now,
+    });
   }
   if (sockets.status === "ok" && Array.isArray(sockets.sockets)) {
     for (const s of sockets.sockets as Info[]) {

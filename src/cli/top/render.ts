@@ -47,7 +47,10 @@ function sortValue(r: PidRow, key: SortKey): number {
 
 /** The full screen, exactly `height` lines (padding or cutting), each at most `width` characters. */
 export function renderScreen(model: TopModel, opts: RenderOptions): string[] {
-  const lines: string[] = ["Circus Top", opts.source + `   [q] quit  [c] sort by cpu  [m] sort by mem  (sorted by ${opts.sortBy})`];
+  const lines: string[] = [
+    "Circus Top",
+    opts.source + `   [q] quit  [c] sort by cpu  [m] sort by mem  (sorted by ${opts.sortBy})`,
+  ];
   if (opts.notice) lines.push(opts.notice);
   lines.push("");
   const names = [...model.groups.keys()].sort();
@@ -56,7 +59,9 @@ export function renderScreen(model: TopModel, opts: RenderOptions): string[] {
     const rows = [...model.groups.get(name)!.values()];
     lines.push(name.replaceAll("-", "."));
     lines.push(row(["PID", "CPU (%)", "MEMORY (%)", "AGE (s)"]));
-    const shown = rows.sort((a, b) => sortValue(b, opts.sortBy) - sortValue(a, opts.sortBy) || a.pid - b.pid).slice(0, TOP_N);
+    const shown = rows
+      .sort((a, b) => sortValue(b, opts.sortBy) - sortValue(a, opts.sortBy) || a.pid - b.pid)
+      .slice(0, TOP_N);
     for (const r of shown) {
       const pid = r.role ? `${r.pid} (${r.role})` : String(r.pid);
       lines.push(row([pid, num(r.cpu, 1), num(r.mem, 3), num(r.age, 0)]));

@@ -33,7 +33,8 @@ export const add: Command<AddProps> = {
   validate(p) {
     const name = requireString(p, "name");
     const cmd = requireString(p, "cmd");
-    const args = p.args === undefined || p.args === null ? null : (validateOption("args", p.args, "add") as string | string[]);
+    const args =
+      p.args === undefined || p.args === null ? null : (validateOption("args", p.args, "add") as string | string[]);
     const options = validateOptions(optObject(p, "options") ?? {}, "add");
     return { name, cmd, args, options, start: optBool(p, "start", false) };
   },

@@ -35,6 +35,9 @@ export const get: Command<{ name: string; keys: string[] }> = {
   format(reply, request) {
     const opts = (reply.options ?? {}) as JsonObject;
     const order = ((request.properties as JsonObject | undefined)?.keys as string[] | undefined) ?? Object.keys(opts);
-    return order.filter((k) => k in opts).map((k) => `${k}: ${formatOptionValue(k, opts[k])}`).join("\n");
+    return order
+      .filter((k) => k in opts)
+      .map((k) => `${k}: ${formatOptionValue(k, opts[k])}`)
+      .join("\n");
   },
 };

@@ -28,6 +28,8 @@ export const globaloptions: Command<{ option?: string }> = {
   },
   format(reply) {
     const opts = (reply.options ?? {}) as JsonObject;
-    return Object.keys(opts).map((k) => `${k}: ${formatOptionValue(k, opts[k])}`).join("\n");
+    return Object.keys(opts)
+      .map((k) => `${k}: ${formatOptionValue(k, opts[k])}`)
+      .join("\n");
   },
 };

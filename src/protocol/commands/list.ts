@@ -13,7 +13,12 @@ export const list: Command<{ name?: string }> = {
   validate: (p) => ({ name: optString(p, "name") }),
   execute(ctx, { name }) {
     if (name !== undefined) return { pids: pidsOf(lookupWatcher(ctx, name)) };
-    return { watchers: ctx.arbiter.watchers().map((w) => w.name.toLowerCase()).sort() };
+    return {
+      watchers: ctx.arbiter
+        .watchers()
+        .map((w) => w.name.toLowerCase())
+        .sort(),
+    };
   },
   format(reply) {
     const items = (reply.pids ?? reply.watchers ?? []) as unknown[];

@@ -13,18 +13,17 @@ export const listsockets: Command<Record<string, never>> = {
   execute(ctx) {
     const sockets = socketEntries(ctx.arbiter.sockets())
       .sort((a, b) => a.fd - b.fd)
-      .map((s): JsonObject =>
-        s.path
-          ? { fd: s.fd, name: s.name, backlog: s.backlog, path: s.path }
-          : { fd: s.fd, name: s.name, backlog: s.backlog, host: s.host ?? null, port: s.port ?? null },
+      .map(
+        (s): JsonObject =>
+          s.path
+            ? { fd: s.fd, name: s.name, backlog: s.backlog, path: s.path }
+            : { fd: s.fd, name: s.name, backlog: s.backlog, host: s.host ?? null, port: s.port ?? null },
       );
     return { sockets };
   },
   format(reply) {
     const sockets = (reply.sockets ?? []) as JsonObject[];
-    return sockets
-      .map((s) => `${s.fd}:socket '${s.name}' at ${s.path ?? `${s.host}:${s.port}`}`)
-      .join("\n");
+    return sockets.map((s) => `${s.fd}:socket '${s.name}' at ${s.path ?? `${s.host}:${s.port}`}`).join("\n");
   },
 };
 

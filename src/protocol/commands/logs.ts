@@ -64,7 +64,13 @@ export const logs: Command<LogsProps> = {
     "  circus ctl logs <name> [-n N] [-f] [--stream stdout|stderr]",
   cli: [
     { property: "name", kind: "positional", description: "watcher name" },
-    { property: "lines", kind: "option", short: "n", convert: "int", description: `number of lines (default ${DEFAULT_LOG_LINES})` },
+    {
+      property: "lines",
+      kind: "option",
+      short: "n",
+      convert: "int",
+      description: `number of lines (default ${DEFAULT_LOG_LINES})`,
+    },
     { property: "follow", kind: "flag", short: "f", description: "keep printing new lines until Ctrl-C" },
     { property: "stream", kind: "option", description: "stdout or stderr only" },
   ],

@@ -21,7 +21,8 @@ export const reloadconfig: Command<Record<string, never>> = {
     } catch (err) {
       throw new CommandError(Errno.COMMAND_ERROR, `reloadconfig: ${(err as Error)?.message ?? String(err)}`);
     }
-    if (config === null) throw new CommandError(Errno.COMMAND_ERROR, "reloadconfig: the daemon runs without a config file");
+    if (config === null)
+      throw new CommandError(Errno.COMMAND_ERROR, "reloadconfig: the daemon runs without a config file");
     await settle(ctx.arbiter.reloadConfig(config), waiting, "reloadconfig");
   },
   format: () => "ok",

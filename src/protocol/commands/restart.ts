@@ -34,7 +34,13 @@ export const restart: Command<MatchProps> = {
       const before = w.processes().map((p) => p.pid);
       const result = await settle(w.restart(), waiting, `restart ${w.name}`);
       if (!waiting) return;
-      return { info: restartInfo(result, before, w.processes().map((p) => p.pid)) };
+      return {
+        info: restartInfo(
+          result,
+          before,
+          w.processes().map((p) => p.pid),
+        ),
+      };
     }
     const work = (async () => {
       await Promise.all(found.map((w) => w.stop()));

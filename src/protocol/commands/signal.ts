@@ -38,7 +38,8 @@ export const signal: Command<SignalProps> = {
       children: optBool(p, "children", false),
       recursive: optBool(p, "recursive", false),
     };
-    if (props.childpid !== undefined && props.pid === undefined) throw messageError("message invalid 'childpid' requires 'pid'");
+    if (props.childpid !== undefined && props.pid === undefined)
+      throw messageError("message invalid 'childpid' requires 'pid'");
     return props;
   },
   async execute(ctx, props) {

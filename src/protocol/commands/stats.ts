@@ -15,7 +15,9 @@ export interface StatsProps {
 }
 
 /** A watcher that can run its extended_stats hook (the real Watcher; fakes may not). */
-type ExtendedWatcher = ControlledWatcher & { extendedStats?(pid: number, stats: Record<string, unknown>): Promise<void> };
+type ExtendedWatcher = ControlledWatcher & {
+  extendedStats?(pid: number, stats: Record<string, unknown>): Promise<void>;
+};
 
 /** Circus's Process.info(): the /proc figures plus `started`, `age` since spawn and `wid`. */
 function processEntryInfo(p: ProcessEntry): ProcessInfo | string {
@@ -27,14 +29,20 @@ function processEntryInfo(p: ProcessEntry): ProcessInfo | string {
   return info;
 }
 
-async function withExtended(w: ExtendedWatcher, pid: number, info: ProcessInfo | string, extended: boolean): Promise<unknown> {
+async function withExtended(
+  w: ExtendedWatcher,
+  pid: number,
+  info: ProcessInfo | string,
+  extended: boolean,
+): Promise<unknown> {
   if (extended && typeof info === "object" && w.extendedStats) await w.extendedStats(pid, info);
   return info;
 }
 
 async function watcherInfos(w: ExtendedWatcher, extended: boolean): Promise<JsonObject> {
   const out: JsonObject = {};
-  for (const p of w.processes()) out[String(p.pid)] = (await withExtended(w, p.pid, processEntryInfo(p), extended)) as JsonObject;
+  for (const p of w.processes())
+    out[String(p.pid)] = (await withExtended(w, p.pid, processEntryInfo(p), extended)) as JsonObject;
   return out;
 }
 
@@ -52,8 +60,13 @@ export const stats: Command<StatsProps> = {
   ],
   async: false,
   validate(p) {
-    const props = { name: optString(p, "name"), process: optInt(p, "process", 1), extended: optBool(p, "extended", false) };
-    if (props.process !== undefined && props.name === undefined) throw messageError("message invalid 'name' is missing");
+    const props = {
+      name: optString(p, "name"),
+      process: optInt(p, "process", 1),
+      extended: optBool(p, "extended", false),
+    };
+    if (props.process !== undefined && props.name === undefined)
+      throw messageError("message invalid 'name' is missing");
     return props;
   },
   async execute(ctx, { name, process: pid, extended }) {
@@ -82,7 +95,8 @@ export const stats: Command<StatsProps> = {
     };
     const lines: string[] = [];
     if (reply.name !== undefined) block(String(reply.name), (reply.info ?? {}) as JsonObject, lines);
-    else if (reply.infos) for (const [n, infos] of Object.entries(reply.infos as JsonObject)) block(n, infos as JsonObject, lines);
+    else if (reply.infos)
+      for (const [n, infos] of Object.entries(reply.infos as JsonObject)) block(n, infos as JsonObject, lines);
     else return `${reply.process}: ${toStr(reply.info)}\n`;
     return lines.join("\n");
   },
