@@ -52,7 +52,8 @@ export function readCircusSection(
     r.warn("httpd", "the web dashboard (circushttpd) is not available yet; httpd is accepted and ignored for now");
 
   for (const key of section?.entries.keys() ?? []) {
-    if (key in CIRCUS_INERT) r.warn(key, CIRCUS_INERT[key]);
+    const inert = Object.hasOwn(CIRCUS_INERT, key) ? CIRCUS_INERT[key] : undefined;
+    if (inert !== undefined) r.warn(key, inert);
     if (key in CIRCUS_OPTIONS) continue;
     if (key === "__name__") continue;
     if (CIRCUS_UNREAD.has(key)) {

@@ -21,7 +21,7 @@ export interface EnvModel {
 export function globToRegExp(pattern: string): RegExp {
   let out = "";
   for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
+    const c = pattern[i]!;
     if (c === "*") out += ".*";
     else if (c === "?") out += ".";
     else if (c === "[") {

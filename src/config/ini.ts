@@ -38,7 +38,7 @@ export function parseIni(text: string, file: string, diag: Diagnostics): RawDocu
 
   const lines = text.split(/\r\n|\n|\r/);
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
+    const line = lines[i]!;
     const lineno = i + 1;
     if (line.trim() === "" || line[0] === "#" || line[0] === ";") continue;
     if (/^rem(\s|$)/i.test(line)) continue;
@@ -50,7 +50,7 @@ export function parseIni(text: string, file: string, diag: Diagnostics): RawDocu
     flush();
     const header = HEADER_RE.exec(line);
     if (header) {
-      const name = header[1];
+      const name = header[1]!;
       const entries = new Map<string, { value: string; line: number }>();
       current = { name, label: name, entries };
       parsed.push({ name, line: lineno, entries });
@@ -73,9 +73,10 @@ export function parseIni(text: string, file: string, diag: Diagnostics): RawDocu
       );
       continue;
     }
-    let value = stripInlineComment(option[2]).trim();
+    // Both groups of OPTION_RE always take part in a match.
+    let value = stripInlineComment(option[2]!).trim();
     if (value === '""') value = "";
-    pending = { entries: current.entries, key: option[1].trimEnd(), pieces: [value], line: lineno };
+    pending = { entries: current.entries, key: option[1]!.trimEnd(), pieces: [value], line: lineno };
   }
   flush();
 

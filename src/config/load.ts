@@ -76,7 +76,7 @@ export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<
     else if (n.startsWith("plugin:")) plugins.push(readPlugin(section, diag, globalVars));
     else if (n.startsWith("watcher:")) watcherSections.push(section);
     else if (n !== "circus" && n !== "env" && !n.startsWith("env:")) {
-      const near = suggest(n.split(":")[0], ["circus", "watcher", "socket", "plugin", "env"]);
+      const near = suggest(n.split(":")[0]!, ["circus", "watcher", "socket", "plugin", "env"]);
       diag.warn(
         section.location,
         section.label,
@@ -103,7 +103,8 @@ export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<
 function sortProblems(problems: ConfigProblem[], mainFile: string): ConfigProblem[] {
   const rank = new Map<string, number>([[mainFile, 0]]);
   for (const p of problems) if (p.location && !rank.has(p.location.file)) rank.set(p.location.file, rank.size);
-  const key = (p: ConfigProblem) => (p.location ? [rank.get(p.location.file) ?? 0, p.location.line] : [-1, 0]);
+  const key = (p: ConfigProblem): [number, number] =>
+    p.location ? [rank.get(p.location.file) ?? 0, p.location.line] : [-1, 0];
   return problems
     .map((p, i) => ({ p, i, k: key(p) }))
     .sort((a, b) => a.k[0] - b.k[0] || a.k[1] - b.k[1] || a.i - b.i)

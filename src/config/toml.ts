@@ -44,7 +44,7 @@ export function indexTomlLines(text: string): Map<string, number> {
   text.split(/\r\n|\n|\r/).forEach((line, i) => {
     const header = /^\s*\[\s*([^[\]]+?)\s*\]\s*(?:#.*)?$/.exec(line);
     if (header) {
-      table = keyPath(header[1]) ?? [];
+      table = keyPath(header[1]!) ?? [];
       const k = table.join(SEP);
       if (!index.has(k)) index.set(k, i + 1);
       return;
@@ -54,7 +54,7 @@ export function indexTomlLines(text: string): Map<string, number> {
         line,
       );
     if (!assign) return;
-    const path = keyPath(assign[1]);
+    const path = keyPath(assign[1]!);
     if (!path) return;
     const k = [...table, ...path].join(SEP);
     if (!index.has(k)) index.set(k, i + 1);

@@ -151,8 +151,8 @@ function readGroups(r: SectionReader, w: WatcherConfig, vars: Map<string, string
         if (!(err instanceof HookError)) throw err;
         r.problem(key, err.message);
       }
-    } else if (key in WATCHER_PYTHON_ONLY) {
-      const spec = WATCHER_PYTHON_ONLY[key];
+    } else if (Object.hasOwn(WATCHER_PYTHON_ONLY, key)) {
+      const spec = WATCHER_PYTHON_ONLY[key]!;
       r.warn(key, `Python-only option: ${spec.why}`);
       if (spec.free) w.free[key] = r.text(key) ?? "";
     } else if (key === "env" || key.startsWith("env.")) {

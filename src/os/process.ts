@@ -58,7 +58,7 @@ export function waitpidNoHang(pid: number): WaitResult | null {
   const status = new Int32Array(1);
   for (;;) {
     const got = libc().waitpid(pid, status, WNOHANG);
-    if (got > 0) return { pid: got, status: status[0] };
+    if (got > 0) return { pid: got, status: status[0]! };
     if (got === 0) return null;
     const code = errno();
     if (code === Errno.EINTR) continue;
@@ -182,6 +182,7 @@ function readStat(pid: number): { state: string; ppid: number } | null {
     return null;
   }
   // comm may contain spaces and parentheses; fields resume after the last ")".
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return { state: fields[0], ppid: Number(fields[1]) };
+  const [state, ppid] = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  if (state === undefined || ppid === undefined) return null;
+  return { state, ppid: Number(ppid) };
 }

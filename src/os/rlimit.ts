@@ -52,7 +52,7 @@ export function rlimitNumber(name: string): number {
 export function getRlimit(name: string): Rlimit {
   const pair = new BigUint64Array(2);
   if (libc().getrlimit(rlimitNumber(name), pair) !== 0) throw new OsError("getrlimit", errno(), name);
-  return { soft: fromRlim(pair[0]), hard: fromRlim(pair[1]) };
+  return { soft: fromRlim(pair[0]!), hard: fromRlim(pair[1]!) };
 }
 
 /** Set both limits of this process (children inherit them across exec). */

@@ -1,7 +1,7 @@
 // Signal names ↔ Linux signal numbers, as Circus accepts them in configs and commands
 // (`15`, `TERM`, `sigterm`, `SIGTERM`, `RTMIN+2`).
 
-const LINUX_SIGNALS: Record<string, number> = {
+const LINUX_SIGNALS: Record<string, number> & { RTMIN: number; RTMAX: number } = {
   HUP: 1,
   INT: 2,
   QUIT: 3,
@@ -64,7 +64,7 @@ export function signalNumber(v: string | number): number {
   if (/^[+-]?\d+$/.test(text)) return signalNumber(Number(text));
   const m = /^(\w+?)(?:\+(\d+))?$/.exec(text);
   if (!m) throw new UnknownSignalError(v);
-  let name = m[1].toUpperCase();
+  let name = m[1]!.toUpperCase();
   if (name.startsWith("SIG")) name = name.slice(3);
   const base = LINUX_SIGNALS[name];
   if (base === undefined) throw new UnknownSignalError(v);

@@ -63,8 +63,8 @@ export function supplementaryGroups(userName: string, gid: number): number[] {
     const groups = new Uint32Array(capacity);
     const count = new Int32Array([capacity]);
     // glibc returns -1 and the needed size when the array is too small.
-    if (libc().getgrouplist(name, gid, groups, count) >= 0) return Array.from(groups.subarray(0, count[0]));
-    capacity = Math.max(count[0], capacity * 2);
+    if (libc().getgrouplist(name, gid, groups, count) >= 0) return Array.from(groups.subarray(0, count[0]!));
+    capacity = Math.max(count[0]!, capacity * 2);
     if (capacity > 65536) throw new OsError("getgrouplist", Errno.ERANGE, `"${userName}"`);
   }
 }

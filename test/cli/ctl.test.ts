@@ -17,7 +17,7 @@ async function ctl(...args: string[]) {
   const before = fake.requests.length;
   const result = await runCtlProcess(["--endpoint", fake.endpoint, ...args]);
   const requests = await fake.waitRequests(before + 1, result.code === 2 ? 0 : 2000);
-  return { ...result, request: requests.length > before ? requests[requests.length - 1].request : undefined };
+  return { ...result, request: requests.length > before ? requests[requests.length - 1]?.request : undefined };
 }
 
 describe("requests are the ones circusctl sends", () => {

@@ -58,7 +58,7 @@ describe("child environments", () => {
       "[env]\nA = global\nB = global\n[env:x]\nA = local\n[watcher:x]\ncmd = run $(circus.env.A) $(circus.env.B) $(circus.env.C)\n",
       { environ: { A: "daemon", B: "daemon", C: "daemon" } },
     );
-    expect(c.watchers[0].cmd).toBe("run local global daemon");
+    expect(c.watchers[0]?.cmd).toBe("run local global daemon");
   });
 
   test("no __name__ variable leaks into child environments (a Circus quirk we fix)", async () => {

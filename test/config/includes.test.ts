@@ -32,7 +32,7 @@ describe("includes", () => {
       "2.ini": "[watcher:w]\nnumprocesses = 5\npriority = 3\n",
     });
     const w = (await loadConfig(join(dir, "circus.ini"), { environ: {} })).watchers[0];
-    expect([w.cmd, w.numprocesses, w.priority]).toEqual(["main", 2, 3]);
+    expect([w?.cmd, w?.numprocesses, w?.priority]).toEqual(["main", 2, 3]);
   });
 
   test("an ini file may include a TOML file", async () => {
@@ -72,7 +72,7 @@ describe("includes", () => {
       "circus.ini": "[circus]\ninclude = e.ini\n[watcher:w]\ncmd = x\n[env:w]\nA = main\n",
       "e.ini": "[env:*]\nA = included\nB = included\n",
     });
-    expect((await loadConfig(join(dir, "circus.ini"), { environ: {} })).watchers[0].env).toEqual({
+    expect((await loadConfig(join(dir, "circus.ini"), { environ: {} })).watchers[0]?.env).toEqual({
       A: "included",
       B: "included",
     });
@@ -83,7 +83,7 @@ describe("includes", () => {
       "circus.ini": "[circus]\ninclude = sub/w.ini\n",
       "sub/w.ini": "[watcher:w]\ncmd = x\nhooks.after_start = ./h.ts:done\n",
     });
-    const hook = (await loadConfig(join(dir, "circus.ini"), { environ: {} })).watchers[0].hooks.after_start;
+    const hook = (await loadConfig(join(dir, "circus.ini"), { environ: {} })).watchers[0]?.hooks.after_start;
     expect(hook?.target).toMatchObject({ kind: "module", module: join(dir, "sub/h.ts") });
   });
 });

@@ -118,13 +118,13 @@ describe("loadConfig with TOML", () => {
       { PORT: "80" },
     );
     const w = c.watchers[0];
-    expect(w.args).toEqual(["server.js", "--port", "80"]);
-    expect([w.numprocesses, w.graceful_timeout, w.stop_signal]).toEqual([2, 2.5, 2]);
-    expect(w.rlimits).toEqual({ nofile: 1024 });
-    expect(w.stdout_stream).toEqual({ class: "FileStream", filename: "x.log", max_bytes: "100" });
-    expect(w.hooks.before_start?.ignoreErrors).toBe(true);
-    expect(w.hooks.after_start?.target).toMatchObject({ kind: "command", command: "./ok.sh" });
-    expect(w.env).toEqual({ N: "1", X: "y" });
+    expect(w?.args).toEqual(["server.js", "--port", "80"]);
+    expect([w?.numprocesses, w?.graceful_timeout, w?.stop_signal]).toEqual([2, 2.5, 2]);
+    expect(w?.rlimits).toEqual({ nofile: 1024 });
+    expect(w?.stdout_stream).toEqual({ class: "FileStream", filename: "x.log", max_bytes: "100" });
+    expect(w?.hooks.before_start?.ignoreErrors).toBe(true);
+    expect(w?.hooks.after_start?.target).toMatchObject({ kind: "command", command: "./ok.sh" });
+    expect(w?.env).toEqual({ N: "1", X: "y" });
   });
 
   test("a string where an integer is expected is a problem at the key's line", async () => {
@@ -145,7 +145,7 @@ describe("loadConfig with TOML", () => {
 
   test("a string holding a $(circus.env.X) variable may stand for a number", async () => {
     const c = await toml('[watcher.web]\ncmd = "x"\nnumprocesses = "$(circus.env.N)"\n', { N: "4" });
-    expect(c.watchers[0].numprocesses).toBe(4);
+    expect(c.watchers[0]?.numprocesses).toBe(4);
   });
 
   test("a fractional integer is refused", async () => {

@@ -14,7 +14,7 @@ describe("[plugin:NAME] sections", () => {
         name: "plugin:Flapper",
         use: "circus.plugins.flapping.Flapping",
         options: { max_retry: "3", window: "10" },
-        source: c.plugins[0].source,
+        source: c.plugins[0]?.source ?? null,
       },
     ]);
     expect(c.warnings.map((w) => w.message)).toEqual([

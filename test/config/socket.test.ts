@@ -25,13 +25,13 @@ describe("[socket:NAME] sections", () => {
   });
 
   test("defaults apply when only a host is given", async () => {
-    expect((await loadText("[socket:a]\nhost = 0.0.0.0\n" + W)).sockets[0].port).toBe(8080);
+    expect((await loadText("[socket:a]\nhost = 0.0.0.0\n" + W)).sockets[0]?.port).toBe(8080);
   });
 
   test("family and type are case-insensitive and proto names become numbers", async () => {
     const s = (await loadText("[socket:u]\nhost = ::1\nfamily = af_inet6\ntype = sock_dgram\nproto = udp\n" + W))
       .sockets[0];
-    expect([s.family, s.type, s.proto]).toEqual(["AF_INET6", "SOCK_DGRAM", 17]);
+    expect([s?.family, s?.type, s?.proto]).toEqual(["AF_INET6", "SOCK_DGRAM", 17]);
   });
 
   test("proto takes any name or alias of /etc/protocols (as getprotobyname), in any case, or a number", async () => {
@@ -47,11 +47,11 @@ describe("[socket:NAME] sections", () => {
 
   test("a path forces AF_UNIX", async () => {
     const s = (await loadText("[socket:u]\npath = /tmp/x.sock\nreplace = true\n" + W)).sockets[0];
-    expect([s.family, s.path, s.replace]).toEqual(["AF_UNIX", "/tmp/x.sock", true]);
+    expect([s?.family, s?.path, s?.replace]).toEqual(["AF_UNIX", "/tmp/x.sock", true]);
   });
 
   test("umask is read as a decimal number, like Circus does", async () => {
-    expect((await loadText("[socket:u]\npath = /tmp/x.sock\numask = 022\n" + W)).sockets[0].umask).toBe(22);
+    expect((await loadText("[socket:u]\npath = /tmp/x.sock\numask = 022\n" + W)).sockets[0]?.umask).toBe(22);
   });
 
   test("sockets keep file order", async () => {

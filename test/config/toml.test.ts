@@ -80,7 +80,7 @@ describe("TOML reader", () => {
     const d = new Diagnostics();
     parseToml('[circus]\nendpoint = "a"\nbroken = \n', "bad.toml", d);
     expect(d.problems.length).toBe(1);
-    expect(formatProblem(d.problems[0])).toStartWith("bad.toml:3: (toml): ");
+    expect(formatProblem(d.problems[0]!)).toStartWith("bad.toml:3: (toml): ");
   });
 
   test("a top-level value outside any table is a problem", () => {

@@ -3,7 +3,8 @@ import { loadText, problemsOf, warningsOf } from "./fixture.ts";
 
 async function watcher(body: string, environ: Record<string, string> = {}) {
   const c = await loadText(`[watcher:web]\ncmd = run\n${body}`, { environ });
-  return c.watchers[0];
+  expect(c.watchers).toHaveLength(1);
+  return c.watchers[0]!;
 }
 
 describe("[watcher:NAME] sections", () => {
@@ -78,17 +79,17 @@ describe("[watcher:NAME] sections", () => {
 
   test("unknown keys are kept as free options; near misses also warn with a suggestion", async () => {
     const c = await loadText("[watcher:web]\ncmd = run\nNumProcesses = 3\nmy_flag = on\nflapping.max_retry = 2\n");
-    expect(c.watchers[0].free).toEqual({
+    expect(c.watchers[0]?.free).toEqual({
       __name__: "watcher:web",
       NumProcesses: "3",
       my_flag: "on",
       "flapping.max_retry": "2",
     });
-    expect(c.watchers[0].numprocesses).toBe(1);
+    expect(c.watchers[0]?.numprocesses).toBe(1);
     expect(c.warnings.map((w) => w.message)).toEqual([
       'watcher:web.NumProcesses: unknown option kept as a free option; did you mean "numprocesses"?',
     ]);
-    expect(c.warnings[0].location?.line).toBe(3);
+    expect(c.warnings[0]?.location?.line).toBe(3);
   });
 
   test("rlimit_<name> fills rlimits by lower-case name; empty means unlimited", async () => {
@@ -108,8 +109,8 @@ describe("[watcher:NAME] sections", () => {
     const c = await loadText(
       "[watcher:web]\ncmd = run\nhooks.before_start = ./h.ts:check, true\nhooks.after_stop = cmd:./notify.sh stopped\n",
     );
-    const hooks = c.watchers[0].hooks;
-    expect(hooks.before_start).toEqual({
+    const hooks = c.watchers[0]?.hooks;
+    expect(hooks?.before_start).toEqual({
       target: {
         kind: "module",
         module: c.file.replace(/circus\.ini$/, "h.ts"),
@@ -118,7 +119,7 @@ describe("[watcher:NAME] sections", () => {
       },
       ignoreErrors: true,
     });
-    expect(hooks.after_stop?.target).toEqual({
+    expect(hooks?.after_stop?.target).toEqual({
       kind: "command",
       command: "./notify.sh stopped",
       raw: "cmd:./notify.sh stopped",
@@ -147,7 +148,7 @@ describe("[watcher:NAME] sections", () => {
     for (const key of ["virtualenv", "copy_path", "use_papa", "check_flapping"]) {
       expect(messages.some((m) => m.startsWith(`watcher:web.${key}: Python-only option`))).toBe(true);
     }
-    expect(c.watchers[0].free).toEqual({ __name__: "watcher:web", use_papa: "true", check_flapping: "false" });
+    expect(c.watchers[0]?.free).toEqual({ __name__: "watcher:web", use_papa: "true", check_flapping: "false" });
   });
 
   test("numprocesses = 0 and shell_args without shell are warnings", async () => {
@@ -239,8 +240,8 @@ describe("[watcher:NAME] sections", () => {
 
   test("an env key inside a watcher is ignored with a pointer to [env:NAME]", async () => {
     const c = await loadText("[watcher:web]\ncmd = run\nenv = A=1\n");
-    expect(c.watchers[0].env).toEqual({});
-    expect(c.warnings[0].message).toStartWith("watcher:web.env: env inside a watcher section is ignored");
+    expect(c.watchers[0]?.env).toEqual({});
+    expect(c.warnings[0]?.message).toStartWith("watcher:web.env: env inside a watcher section is ignored");
   });
 
   test("warnings in TOML files carry the key's line", async () => {
@@ -248,6 +249,6 @@ describe("[watcher:NAME] sections", () => {
     expect(c.warnings.map((w) => [w.location?.line, w.message])).toEqual([
       [3, 'watcher.web.numprocess: unknown option kept as a free option; did you mean "numprocesses"?'],
     ]);
-    expect(c.watchers[0].free.numprocess).toBe("2");
+    expect(c.watchers[0]?.free.numprocess).toBe("2");
   });
 });

@@ -54,7 +54,7 @@ async function launch(spec: LaunchSpec, options: { self?: string[]; cwd?: string
   return { pid: child.pid, code, stdout, stderr };
 }
 
-function worker(argv: string[], extra: Partial<LaunchSpec> = {}): LaunchSpec {
+function worker(argv: [string, ...string[]], extra: Partial<LaunchSpec> = {}): LaunchSpec {
   return { file: argv[0], argv, env: { ...PATH_ENV }, ...extra };
 }
 

@@ -10,9 +10,16 @@ function limitsLine(limits: string, label: string): string[] {
   return line.slice(label.length).trim().split(/\s+/);
 }
 
+/** Soft and hard limit of one line of /proc/PID/limits. */
+function softHard(limits: string, label: string): [string, string] {
+  const [soft, hard] = limitsLine(limits, label);
+  if (soft === undefined || hard === undefined) throw new Error(`no "${label}" line in ${limits}`);
+  return [soft, hard];
+}
+
 describe("rlimit", () => {
   test("getRlimit reports what /proc/self/limits shows", () => {
-    const [soft, hard] = limitsLine(readFileSync("/proc/self/limits", "utf8"), "Max open files");
+    const [soft, hard] = softHard(readFileSync("/proc/self/limits", "utf8"), "Max open files");
     const limit = getRlimit("nofile");
     expect(String(limit.soft)).toBe(soft);
     expect(String(limit.hard)).toBe(hard);

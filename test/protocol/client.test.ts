@@ -22,10 +22,10 @@ test("a call reaches a pyzmq ROUTER as one JSON frame with a 32-hex identity and
   expect(reply.status).toBe("ok");
   expect(reply.watchers).toEqual(["circusd-stats", "web", "worker"]);
   const [req] = await fake.waitRequests(1);
-  expect(req.frames).toBe(2); // [identity, body]: no delimiter frame
-  expect(req.identity).toBe(c.identity);
+  expect(req?.frames).toBe(2); // [identity, body]: no delimiter frame
+  expect(req?.identity).toBe(c.identity);
   expect(c.identity).toMatch(/^[0-9a-f]{32}$/);
-  expect(req.request).toEqual({ command: "list", properties: {}, id: reply.id as string });
+  expect(req?.request).toEqual({ command: "list", properties: {}, id: reply.id as string });
   expect(reply.id).toMatch(/^[0-9a-f]{32}$/);
 });
 
@@ -78,7 +78,7 @@ test("cast sends msg_type cast and expects nothing back", async () => {
   const c = client(fake.endpoint);
   c.cast("stop", { name: "web" });
   const [req] = await fake.waitRequests(1);
-  expect(req.request).toMatchObject({ command: "stop", msg_type: "cast", properties: { name: "web" } });
+  expect(req?.request).toMatchObject({ command: "stop", msg_type: "cast", properties: { name: "web" } });
 });
 
 test("subscribe delivers topic and decoded JSON payload from a pyzmq PUB, filtered by prefix", async () => {
@@ -90,5 +90,5 @@ test("subscribe delivers topic and decoded JSON payload from a pyzmq PUB, filter
   await sub.close();
   expect(events.length).toBeGreaterThanOrEqual(2);
   expect(events.every((e) => e.topic === "watcher.web.spawn")).toBe(true);
-  expect(events[0].payload).toEqual({ process_pid: 1204, time: 1.5 });
+  expect(events[0]?.payload).toEqual({ process_pid: 1204, time: 1.5 });
 });

@@ -43,6 +43,7 @@ describe("circus stats", () => {
   test("as the circusd-stats watcher it publishes per-pid figures, aggregates, the circus group and socket reads", async () => {
     const { seen, stop } = await statSubscriber(statspoint);
     const [statsPid] = await pidsOf("circusd-stats");
+    if (statsPid === undefined) throw new Error("the circusd-stats watcher has no process");
     const [busy] = await pidsOf("busy");
     const [hold] = await pidsOf("hold");
     // A client the daemon never accepts keeps the listening socket readable.

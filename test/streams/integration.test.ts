@@ -314,6 +314,7 @@ describe("output streams through the daemon", () => {
       "passthrough",
     );
     const [pid] = await pidsOf("plain");
+    if (pid === undefined) throw new Error("the plain watcher has no process");
     const reply = await call("logs", { name: "plain" });
     const lines = (reply.lines as { pid: number; stream: string; line: string }[]).map((l) => [
       l.pid,

@@ -111,7 +111,7 @@ export interface ParsedLine {
 /** Parse global options up to the command word. `-h` is accepted for `--help`. */
 export function parseGlobals(argv: string[], globals = defaultGlobals()): ParsedLine {
   for (let i = 0; i < argv.length; i++) {
-    const tok = argv[i];
+    const tok = argv[i]!;
     if (tok === "-h") {
       globals.help = true;
       continue;
@@ -223,7 +223,7 @@ export function parseCommandArgs(cmd: Command, tokens: string[], globals: Global
   const joined = positionals.find((a) => a.variadic && a.join !== undefined);
   const commandLine = joined ? { after: positionals.filter((a) => !a.variadic).length } : null;
   for (let i = 0; i < tokens.length; i++) {
-    const tok = tokens[i];
+    const tok = tokens[i]!;
     if (onlyWords || !isOption(tok)) {
       words.push(tok);
       continue;
@@ -292,7 +292,8 @@ function assignPositionals(cmd: Command, words: string[], properties: JsonObject
       if (extra <= 0) continue;
       extra--;
     }
-    properties[a.property] = convert(a, words[w++]);
+    // The count check above leaves a word for every required positional and each optional one taken.
+    properties[a.property] = convert(a, words[w++]!);
   }
   if (w < words.length) {
     throw new UsageError(`too many arguments (${words.slice(w).join(" ")}); ${usage}`);

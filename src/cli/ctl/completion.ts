@@ -77,10 +77,10 @@ export async function completeWords(words: string[], cword: number, base?: Globa
   const globals = { ...(base ?? defaultGlobals()) };
   let i = 0;
   // Skip global options before the command, remembering --endpoint for the `list` call.
-  while (i < cword - 1 && words[i]?.startsWith("--")) {
-    const name = words[i].slice(2).split("=")[0];
-    if (name === "endpoint" && !words[i].includes("=")) globals.endpoint = words[i + 1] ?? null;
-    i += GLOBAL_OPTIONS[name] && !words[i].includes("=") ? 2 : 1;
+  for (let word = words[i]; i < cword - 1 && word?.startsWith("--"); word = words[i]) {
+    const name = word.slice(2).split("=")[0]!;
+    if (name === "endpoint" && !word.includes("=")) globals.endpoint = words[i + 1] ?? null;
+    i += GLOBAL_OPTIONS[name] && !word.includes("=") ? 2 : 1;
   }
   if (i >= cword - 1) {
     if (curr.startsWith("-"))
@@ -89,7 +89,10 @@ export async function completeWords(words: string[], cword: number, base?: Globa
         .filter((o) => o.startsWith(curr));
     return [...ctlCommands().map((c) => c.name), "completion"].filter((n) => n.startsWith(curr)).sort();
   }
-  const cmd = findCommand(words[i]);
+  // The shell's COMP_CWORD may point past the words it sent.
+  const commandWord = words[i];
+  if (commandWord === undefined) return [];
+  const cmd = findCommand(commandWord);
   if (!cmd) return [];
   if (curr.startsWith("-")) {
     const flags = cliSpec(cmd)

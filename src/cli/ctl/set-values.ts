@@ -77,12 +77,12 @@ export function parseHooks(value: string): JsonObject {
   const hooks: JsonObject = {};
   for (const item of value.split(",")) {
     if (item === "") continue;
-    const parts = item.split(":");
-    if (parts.length !== 2) {
+    const [hook, target, ...more] = item.split(":");
+    if (hook === undefined || target === undefined || more.length > 0) {
       throw new SetValueError(`set hooks: "${item}" is not hook:target (e.g. before_start:myapp.hooks.check)`);
     }
-    checkHook(parts[0]);
-    hooks[parts[0]] = parts[1];
+    checkHook(hook);
+    hooks[hook] = target;
   }
   return hooks;
 }
@@ -100,8 +100,9 @@ export function setOptions(pairs: string[]): JsonObject {
   }
   const options: JsonObject = {};
   for (let i = 0; i < pairs.length; i += 2) {
-    const key = pairs[i].toLowerCase();
-    options[key] = convertSetValue(key, pairs[i + 1]);
+    // The even-length check above gives every key its value.
+    const key = pairs[i]!.toLowerCase();
+    options[key] = convertSetValue(key, pairs[i + 1]!);
   }
   return options;
 }

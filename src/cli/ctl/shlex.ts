@@ -7,7 +7,7 @@ export function shlexSplit(line: string): string[] {
   let inWord = false;
   let quote: '"' | "'" | null = null;
   for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
+    const ch = line[i]!;
     if (quote === "'") {
       if (ch === "'") quote = null;
       else word += ch;

@@ -18,8 +18,9 @@ export class SshTunnelError extends Error {
 /** Split `user@host[:port]` into the ssh destination and port. */
 export function parseSshServer(server: string): { destination: string; port: number | null } {
   const m = /^(.+?)(?::(\d+))?$/.exec(server);
-  if (!m || m[1] === "") throw new SshTunnelError(`--ssh "${server}": expected user@host or user@host:port`);
-  return { destination: m[1], port: m[2] ? Number(m[2]) : null };
+  const destination = m?.[1];
+  if (!m || !destination) throw new SshTunnelError(`--ssh "${server}": expected user@host or user@host:port`);
+  return { destination, port: m[2] ? Number(m[2]) : null };
 }
 
 /** The `ssh` argument list forwarding `localPort` to the remote endpoint. */
