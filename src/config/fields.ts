@@ -3,7 +3,7 @@
 // of throwing so that every mistake in the file is reported at once.
 
 import { type Diagnostics, type RawEntry, type RawSection, type RawScalar } from "./raw.ts";
-import { parseBool, parseFloat, parseInt, parseOctal, parseSignal, ScalarError } from "./scalars.ts";
+import { parseBool, parseFloatOption, parseIntOption, parseOctal, parseSignal, ScalarError } from "./scalars.ts";
 import { substitute } from "./substitute.ts";
 
 const HAS_VARIABLE = /\$\(circus\.|\(\(circus\./i;
@@ -106,7 +106,7 @@ export class SectionReader {
 
   int(key: string, fallback: number): number {
     return (
-      this.typed(key, "int", parseInt, (v) =>
+      this.typed(key, "int", parseIntOption, (v) =>
         typeof v === "number" && Number.isInteger(v)
           ? v
           : new ScalarError(`${JSON.stringify(v)} is not an integer, expected a whole number like 3`),
@@ -116,7 +116,7 @@ export class SectionReader {
 
   float(key: string, fallback: number): number {
     return (
-      this.typed(key, "float", parseFloat, (v) =>
+      this.typed(key, "float", parseFloatOption, (v) =>
         typeof v === "number"
           ? v
           : new ScalarError(`${JSON.stringify(v)} is not a number, expected ${EXPECTED_TOML.float}`),

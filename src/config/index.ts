@@ -2,7 +2,7 @@
 
 export { loadConfig, type LoadOptions } from "./load.ts";
 export { substitute, substitutionVars } from "./substitute.ts";
-export { parseBool, parseFloat, parseInt, parseOctal, parseSignal, ScalarError } from "./scalars.ts";
+export { parseBool, parseFloatOption, parseIntOption, parseOctal, parseSignal, ScalarError } from "./scalars.ts";
 export { parseHook, parseHookTarget, HookError, isHookName } from "./hooks.ts";
 export {
   CIRCUS_DEFAULTS,

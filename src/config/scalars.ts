@@ -25,7 +25,7 @@ export function parseBool(text: string): boolean {
 const INT_RE = /^[+-]?\d+(?:_\d+)*$/;
 
 /** A whole number as Python's int() reads it: `3`, ` -2 `, `1_000`; `1.5` is refused. */
-export function parseInt(text: string): number {
+export function parseIntOption(text: string): number {
   const t = text.trim();
   if (!INT_RE.test(t)) throw new ScalarError(`${quote(text)} is not an integer, expected a whole number like 3`);
   const n = Number(t.replace(/_/g, ""));
@@ -38,7 +38,7 @@ const FLOAT_RE = new RegExp(String.raw`^[+-]?(?:${DIGITS}(?:\.(?:${DIGITS})?)?|\
 const INF_RE = /^[+-]?inf(?:inity)?$/i;
 
 /** A number as Python's float() reads it: `2`, `2.5`, `.5`, `1e3`, `inf` (NaN is refused). */
-export function parseFloat(text: string): number {
+export function parseFloatOption(text: string): number {
   const t = text.trim();
   if (INF_RE.test(t)) return t.startsWith("-") ? -Infinity : Infinity;
   if (!FLOAT_RE.test(t)) throw new ScalarError(`${quote(text)} is not a number, expected a number like 2.5`);

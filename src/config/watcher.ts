@@ -6,7 +6,7 @@ import { type EnvModel, watcherEnv } from "./env.ts";
 import { SectionReader } from "./fields.ts";
 import { HookError, isHookName, parseHook } from "./hooks.ts";
 import type { Diagnostics, RawSection, RawValue } from "./raw.ts";
-import { parseInt, ScalarError } from "./scalars.ts";
+import { parseIntOption, ScalarError } from "./scalars.ts";
 import { RLIMIT_NAMES, WATCHER_DEFAULTS as D, WATCHER_GROUPS, WATCHER_OPTIONS, WATCHER_PYTHON_ONLY } from "./schema.ts";
 import { envVars, substitute } from "./substitute.ts";
 import { suggest } from "./suggest.ts";
@@ -48,7 +48,7 @@ function rlimitOf(r: SectionReader, key: string): number | null | undefined {
   const text = (r.text(key) ?? "").trim();
   if (text === "" || text.toLowerCase() === "unlimited") return null;
   try {
-    const n = parseInt(text);
+    const n = parseIntOption(text);
     if (n === -1) return null;
     if (n < 0) throw new ScalarError(`${n} is negative, expected a limit of 0 or more, or empty for unlimited`);
     return n;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseBool, parseFloat, parseInt, parseOctal, parseSignal, ScalarError } from "../../src/config/scalars.ts";
+import { parseBool, parseFloatOption, parseIntOption, parseOctal, parseSignal, ScalarError } from "../../src/config/scalars.ts";
 
 describe("parseBool", () => {
   test("true yes on 1 and false no off 0 are accepted in any case with blanks", () => {
@@ -13,39 +13,39 @@ describe("parseBool", () => {
   });
 });
 
-describe("parseInt", () => {
+describe("parseIntOption", () => {
   test("reads signs, surrounding blanks and underscore separators like Python int()", () => {
-    expect(parseInt("3")).toBe(3);
-    expect(parseInt(" -2 ")).toBe(-2);
-    expect(parseInt("+7")).toBe(7);
-    expect(parseInt("1_000")).toBe(1000);
-    expect(parseInt("007")).toBe(7);
+    expect(parseIntOption("3")).toBe(3);
+    expect(parseIntOption(" -2 ")).toBe(-2);
+    expect(parseIntOption("+7")).toBe(7);
+    expect(parseIntOption("1_000")).toBe(1000);
+    expect(parseIntOption("007")).toBe(7);
   });
 
   test("refuses fractions, words and misplaced underscores", () => {
-    expect(() => parseInt("1.5")).toThrow('"1.5" is not an integer, expected a whole number like 3');
-    expect(() => parseInt("three")).toThrow(ScalarError);
-    expect(() => parseInt("_1")).toThrow(ScalarError);
-    expect(() => parseInt("1__0")).toThrow(ScalarError);
-    expect(() => parseInt("")).toThrow(ScalarError);
+    expect(() => parseIntOption("1.5")).toThrow('"1.5" is not an integer, expected a whole number like 3');
+    expect(() => parseIntOption("three")).toThrow(ScalarError);
+    expect(() => parseIntOption("_1")).toThrow(ScalarError);
+    expect(() => parseIntOption("1__0")).toThrow(ScalarError);
+    expect(() => parseIntOption("")).toThrow(ScalarError);
   });
 });
 
-describe("parseFloat", () => {
+describe("parseFloatOption", () => {
   test("reads integers, fractions, exponents and infinity like Python float()", () => {
-    expect(parseFloat("2")).toBe(2);
-    expect(parseFloat(" 2.5 ")).toBe(2.5);
-    expect(parseFloat(".5")).toBe(0.5);
-    expect(parseFloat("5.")).toBe(5);
-    expect(parseFloat("1e3")).toBe(1000);
-    expect(parseFloat("1_0.5")).toBe(10.5);
-    expect(parseFloat("inf")).toBe(Infinity);
+    expect(parseFloatOption("2")).toBe(2);
+    expect(parseFloatOption(" 2.5 ")).toBe(2.5);
+    expect(parseFloatOption(".5")).toBe(0.5);
+    expect(parseFloatOption("5.")).toBe(5);
+    expect(parseFloatOption("1e3")).toBe(1000);
+    expect(parseFloatOption("1_0.5")).toBe(10.5);
+    expect(parseFloatOption("inf")).toBe(Infinity);
   });
 
   test("refuses words and NaN", () => {
-    expect(() => parseFloat("fast")).toThrow('"fast" is not a number, expected a number like 2.5');
-    expect(() => parseFloat("nan")).toThrow(ScalarError);
-    expect(() => parseFloat("1.2.3")).toThrow(ScalarError);
+    expect(() => parseFloatOption("fast")).toThrow('"fast" is not a number, expected a number like 2.5');
+    expect(() => parseFloatOption("nan")).toThrow(ScalarError);
+    expect(() => parseFloatOption("1.2.3")).toThrow(ScalarError);
   });
 });
 

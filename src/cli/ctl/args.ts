@@ -2,7 +2,7 @@
 // from each command module's `cli` spec (positionals in order, optional ones filled left to right).
 
 import type { CliArgument, Command, Json, JsonObject } from "../../protocol/command.ts";
-import { parseBool, parseFloat, parseInt, parseSignal } from "../../config/scalars.ts";
+import { parseBool, parseFloatOption, parseIntOption, parseSignal } from "../../config/scalars.ts";
 import { setOptions } from "./set-values.ts";
 
 /** A command-line mistake (exit 2); the message names the fix. */
@@ -160,9 +160,9 @@ function convert(arg: CliArgument, text: string): Json {
   try {
     switch (arg.convert) {
       case "int":
-        return parseInt(text);
+        return parseIntOption(text);
       case "float":
-        return parseFloat(text);
+        return parseFloatOption(text);
       case "bool":
         return parseBool(text);
       case "signal":

@@ -1,7 +1,7 @@
 // `circus ctl set` value conversion: circusctl's string → typed value rules per option key (§2.3).
 
 import type { Json, JsonObject } from "../../protocol/command.ts";
-import { parseBool, parseFloat, parseInt, parseSignal } from "../../config/scalars.ts";
+import { parseBool, parseFloatOption, parseIntOption, parseSignal } from "../../config/scalars.ts";
 
 /** Hook names a watcher knows (`hooks` / `hooks.<name>`). */
 export const HOOK_NAMES = [
@@ -50,13 +50,13 @@ export function convertSetValue(key: string, value: string): Json {
       throw new SetValueError(`set ${key}: ${(err as Error).message}`);
     }
   };
-  if (INT_KEYS.has(key) || key.startsWith("rlimit_")) return wrap(() => parseInt(value));
-  if (FLOAT_KEYS.has(key)) return wrap(() => parseFloat(value));
+  if (INT_KEYS.has(key) || key.startsWith("rlimit_")) return wrap(() => parseIntOption(value));
+  if (FLOAT_KEYS.has(key)) return wrap(() => parseFloatOption(value));
   if (BOOL_KEYS.has(key)) return wrap(() => parseBool(value));
   if (STRING_KEYS.has(key)) return value;
   if (key === "stop_signal") return wrap(() => parseSignal(value));
   const stream = /^(stdout|stderr)_stream\.(.+)$/.exec(key);
-  if (stream) return stream[2] === "max_bytes" || stream[2] === "backup_count" ? wrap(() => parseInt(value)) : value;
+  if (stream) return stream[2] === "max_bytes" || stream[2] === "backup_count" ? wrap(() => parseIntOption(value)) : value;
   if (key === "hooks") return parseHooks(value);
   if (key.startsWith("hooks.")) {
     checkHook(key.slice(6));
