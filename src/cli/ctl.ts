@@ -2,7 +2,7 @@
 // command is given. Follows circusctl 0.19 (§8.2): words, options, output and exit codes.
 
 import { VERSION } from "../version.ts";
-import { parseGlobals, UsageError } from "./ctl/args.ts";
+import { type ParsedLine, parseGlobals, UsageError } from "./ctl/args.ts";
 import { autoComplete, completionScript } from "./ctl/completion.ts";
 import { ctlCommands } from "./ctl/commands.ts";
 import { openClient } from "./ctl/connect.ts";
@@ -15,7 +15,7 @@ export async function runCtl(argv: string[], io: Io = processIo): Promise<number
   if (process.env.AUTO_COMPLETE !== undefined && process.env.COMP_WORDS !== undefined) {
     return autoComplete(process.env.COMP_WORDS, Number(process.env.COMP_CWORD ?? "1"), io);
   }
-  let parsed;
+  let parsed: ParsedLine;
   try {
     parsed = parseGlobals(argv);
   } catch (err) {

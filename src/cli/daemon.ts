@@ -42,7 +42,7 @@ function buildParser() {
 /** Run the daemon; resolves with the process exit code once it has stopped. */
 export async function runDaemon(argv: string[]): Promise<number> {
   const cli = buildParser();
-  let parsed;
+  let parsed: ReturnType<typeof cli.parse>;
   try {
     parsed = cli.parse(["", "", ...argv], { run: false });
   } catch (error) {

@@ -2,7 +2,7 @@
 // Circus's scalar rules (ini strings) or checks its native type (TOML), and records a problem instead
 // of throwing so that every mistake in the file is reported at once.
 
-import { type Diagnostics, type RawEntry, type RawSection, type RawScalar } from "./raw.ts";
+import type { Diagnostics, RawEntry, RawSection, RawScalar } from "./raw.ts";
 import { parseBool, parseFloatOption, parseIntOption, parseOctal, parseSignal, ScalarError } from "./scalars.ts";
 import { substitute } from "./substitute.ts";
 

@@ -135,7 +135,9 @@ function readGroups(r: SectionReader, w: WatcherConfig, vars: Map<string, string
     } else if (key.startsWith("stdout_stream.") || key.startsWith("stderr_stream.")) {
       const dot = key.indexOf(".");
       const stream = key.slice(0, dot) as "stdout_stream" | "stderr_stream";
-      (streams[stream] ??= {})[key.slice(dot + 1)] = r.text(key) ?? "";
+      const fields = streams[stream] ?? {};
+      streams[stream] = fields;
+      fields[key.slice(dot + 1)] = r.text(key) ?? "";
     } else if (key.startsWith("hooks.")) {
       const hook = key.slice("hooks.".length);
       if (!isHookName(hook)) {

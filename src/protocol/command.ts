@@ -55,7 +55,7 @@ export interface CommandContext {
 }
 
 /** Result fields merged into the ok envelope (a handler returning nothing gives a bare ok; undefined fields are left out). */
-export type CommandResult = { [key: string]: Json | undefined } | void;
+export type CommandResult = { [key: string]: Json | undefined } | undefined;
 
 export interface Command<P = JsonObject> {
   /** Wire name == circusctl word (lower-case). */

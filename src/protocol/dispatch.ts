@@ -3,7 +3,7 @@
 // client sends can make this throw.
 
 import { getLogger } from "../log.ts";
-import type { CommandContext, Reply } from "./command.ts";
+import type { CommandContext, CommandResult, Reply } from "./command.ts";
 import { CommandError, Errno } from "./errors.ts";
 import { ServerError, toCommandError } from "./execution.ts";
 import { errorReply, isBadRequest, okReply, parseRequest, type Request } from "./messages.ts";
@@ -31,7 +31,7 @@ export function dispatch(ctx: CommandContext, body: Uint8Array | string): Outcom
   if (cmd.async && cmd.name !== "quit" && ctx.shuttingDown?.()) {
     return answer(req, errorReply(req.id, Errno.COMMAND_ERROR, "the daemon is shutting down"));
   }
-  let result;
+  let result: Promise<CommandResult> | CommandResult;
   try {
     const props = cmd.validate(req.properties);
     const waiting = cmd.async ? readWaiting(req.properties) : false;

@@ -43,7 +43,7 @@ export async function startMulticast(
     return null;
   }
   const answer = new TextEncoder().encode(JSON.stringify({ endpoint: controlEndpoint }));
-  let socket;
+  let socket: Bun.udp.Socket<"buffer">;
   try {
     socket = await Bun.udpSocket({
       hostname: "0.0.0.0",

@@ -127,7 +127,10 @@ export class StatsStreamer {
     const pid = Number((e.payload as { process_pid?: unknown } | null)?.process_pid);
     if (action === "spawn" && pid > 0) {
       let set = this.pids.get(watcher);
-      if (!set) this.pids.set(watcher, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        this.pids.set(watcher, set);
+      }
       set.add(pid);
     } else if ((action === "reap" || action === "kill") && pid > 0) {
       this.removePid(watcher, pid);

@@ -87,9 +87,15 @@ export class FileStream implements OutputStream {
   /** Queue whole lines, rotating before the first line that would bring the file to max_bytes. */
   protected admit(data: Uint8Array): void {
     const { maxBytes, backupCount } = this.options;
-    if (!this.regular || maxBytes <= 0 || backupCount <= 0) return this.append(data);
+    if (!this.regular || maxBytes <= 0 || backupCount <= 0) {
+      this.append(data);
+      return;
+    }
     while (data.length > 0) {
-      if (this.size + data.length < maxBytes) return this.append(data);
+      if (this.size + data.length < maxBytes) {
+        this.append(data);
+        return;
+      }
       const room = maxBytes - 1 - this.size;
       const cut = room > 0 ? data.lastIndexOf(NL, room - 1) + 1 : 0;
       if (cut > 0) {

@@ -49,7 +49,7 @@ export interface ConnectionEvents {
   closed(conn: Connection): void;
 }
 
-const enum Phase {
+enum Phase {
   Greeting,
   Ready, // waiting for the peer's READY command
   Active,
@@ -214,7 +214,10 @@ export class Connection {
   // ---- internals ----
 
   private readonly onFrame = (body: Uint8Array, flags: number): void => {
-    if (flags & FLAG_COMMAND) return this.onCommand(parseCommand(body));
+    if (flags & FLAG_COMMAND) {
+      this.onCommand(parseCommand(body));
+      return;
+    }
     if (this.phase !== Phase.Active) throw new ZmtpProtocolError("message frame before READY");
     this.parts.push(body);
     if (flags & FLAG_MORE) return;
@@ -230,7 +233,8 @@ export class Connection {
     }
     if (this.phase === Phase.Ready) {
       if (cmd.name !== "READY") throw new ZmtpProtocolError(`expected READY, got ${cmd.name}`);
-      return this.onReady(parseProperties(cmd.data));
+      this.onReady(parseProperties(cmd.data));
+      return;
     }
     if (cmd.name === "PING") {
       // Answer every ping with its context (bytes after the 2-byte TTL), whatever our own settings; the

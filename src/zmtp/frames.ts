@@ -88,7 +88,7 @@ export function parseCommand(body: Uint8Array): Command {
 /** Receives each frame body with its flags byte. Bodies may be views into the pushed chunk. */
 export type FrameSink = (body: Uint8Array, flags: number) => void;
 
-const enum State {
+enum State {
   Flags,
   Size,
   Body,

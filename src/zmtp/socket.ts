@@ -100,8 +100,14 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
       if (timeoutMs === undefined) return void this.waiters.push({ resolve, reject });
       // A timed-out waiter must leave the queue, or it would swallow the next message.
       const w = {
-        resolve: (m: Uint8Array[]) => (clearTimeout(t), resolve(m)),
-        reject: (e: Error) => (clearTimeout(t), reject(e)),
+        resolve: (m: Uint8Array[]) => {
+          clearTimeout(t);
+          resolve(m);
+        },
+        reject: (e: Error) => {
+          clearTimeout(t);
+          reject(e);
+        },
       };
       const t = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(w), 1);
@@ -147,9 +153,15 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
 
   /** Hand a received message to the application. */
   protected deliver(frames: Uint8Array[]): void {
-    if (this.handler) return this.callHandler(this.handler, frames);
+    if (this.handler) {
+      this.callHandler(this.handler, frames);
+      return;
+    }
     const w = this.waiters.shift();
-    if (w) return w.resolve(frames);
+    if (w) {
+      w.resolve(frames);
+      return;
+    }
     if (this.inbox.length >= this.hwm) {
       log.debug(`${this.type}: receive queue full (${this.hwm}); dropping a message`);
       return;

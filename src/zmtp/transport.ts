@@ -37,7 +37,7 @@ function handlers(make: ConnectionFactory, label: () => string): SocketHandler<S
         gone();
       }
     },
-    error(s, err) {
+    error(_s, err) {
       log.debug(`${label()}: socket error: ${err.message}`);
     },
     connectError() {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, spyOn, test } from "bun:test";
 import { connect } from "node:net";
 import type { SocketConfig } from "../../src/config/types.ts";
-import { Arbiter, createArbiter, SocketBindError, WatcherExistsError } from "../../src/arbiter/index.ts";
+import { type Arbiter, createArbiter, SocketBindError, WatcherExistsError } from "../../src/arbiter/index.ts";
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { umask } from "../../src/os/process.ts";
 import { Recorder, alive, execDone, killLeftovers, startedPids, until, wcfg } from "./helpers.ts";

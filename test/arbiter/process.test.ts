@@ -130,7 +130,10 @@ describe("kill and signal", () => {
     const [pid] = (await watcher.start()).started;
     let child = 0;
     await until(
-      () => (child = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim() || 0)) > 0,
+      () => {
+        child = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim() || 0);
+        return child > 0;
+      },
       2000,
       "child",
     );
@@ -145,7 +148,14 @@ describe("kill and signal", () => {
     try {
       let child = 0;
       const path = `/proc/${outsider.pid}/task/${outsider.pid}/children`;
-      await until(() => (child = Number(readFileSync(path, "utf8").trim() || 0)) > 0, 2000, "outsider's child");
+      await until(
+        () => {
+          child = Number(readFileSync(path, "utf8").trim() || 0);
+          return child > 0;
+        },
+        2000,
+        "outsider's child",
+      );
       await expect(watcher.signal({ signum: 9, pid: outsider.pid, childpid: child })).rejects.toThrow(OperationError);
       await expect(watcher.signal({ signum: 9, pid: outsider.pid, children: true })).rejects.toThrow(OperationError);
       await Bun.sleep(100);

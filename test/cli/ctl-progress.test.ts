@@ -18,7 +18,8 @@ test("incr --waiting on a TTY shows actual/target processes while waiting and cl
   );
   const out = await new Response(proc.stdout).text();
   expect(await proc.exited).toBe(0);
-  expect(out).toMatch(/\r\x1b\[K[3-6]\/6 processes/);
+  // ESC spelled out: the progress line is redrawn with \r ESC[K.
+  expect(out.replaceAll("\x1b", "ESC")).toMatch(/\rESC\[K[3-6]\/6 processes/);
   expect(out).toEndWith("\r\x1b[K6\r\n");
   // the progress polls went to the daemon alongside the waiting call
   const commands = fake.requests.map((r) => r.request.command);

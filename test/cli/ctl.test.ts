@@ -125,7 +125,7 @@ describe("output as circusctl prints it", () => {
   });
   test("--json --prettify indents by 2 and sorts keys", async () => {
     const r = await ctl("--json", "--prettify", "status", "web");
-    expect(r.stdout).toMatch(/^\{\n  "id": "[0-9a-f]{32}",\n  "status": "active",\n  "time": [\d.]+\n\}\n$/);
+    expect(r.stdout).toMatch(/^\{\n {2}"id": "[0-9a-f]{32}",\n {2}"status": "active",\n {2}"time": [\d.]+\n\}\n$/);
   });
 });
 

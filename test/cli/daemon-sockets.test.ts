@@ -162,7 +162,9 @@ describe("a daemon's sockets", () => {
     const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(2, -1).map(Number);
     const names = ["web", "web6", "unix", "udp"];
     expect(argv).toHaveLength(4);
-    names.forEach((name, i) => expect([name, fdTarget(pid!, argv[i]!)]).toEqual([name, daemonSocket(name)]));
+    for (const [i, name] of names.entries()) {
+      expect([name, fdTarget(pid!, argv[i]!)]).toEqual([name, daemonSocket(name)]);
+    }
   });
 
   test("a watcher without use_sockets inherits no fd beyond 0, 1 and 2", async () => {

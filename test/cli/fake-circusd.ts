@@ -47,8 +47,7 @@ export async function startFakeCircusd(options: { pub?: boolean } = {}): Promise
       const { value, done } = await reader.read();
       if (done) break;
       buf += dec.decode(value, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
+      for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
         lines.push(buf.slice(0, nl));
         buf = buf.slice(nl + 1);
       }

@@ -1,5 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { parseBool, parseFloatOption, parseIntOption, parseOctal, parseSignal, ScalarError } from "../../src/config/scalars.ts";
+import {
+  parseBool,
+  parseFloatOption,
+  parseIntOption,
+  parseOctal,
+  parseSignal,
+  ScalarError,
+} from "../../src/config/scalars.ts";
 
 describe("parseBool", () => {
   test("true yes on 1 and false no off 0 are accepted in any case with blanks", () => {

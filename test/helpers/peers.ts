@@ -41,8 +41,7 @@ function wrap(proc: Subprocess<"pipe", "pipe", "pipe">, what: string): Peer {
     let buf = "";
     for await (const chunk of proc.stdout) {
       buf += dec.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
+      for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
         const l = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         const w = waiters.shift();

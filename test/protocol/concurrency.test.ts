@@ -7,7 +7,7 @@ import { startHarness, stopHarnesses, waitProcesses } from "./harness.ts";
 
 afterEach(stopHarnesses);
 
-const CLIENT = String.raw`
+const CLIENT = `
 import sys, zmq, json, uuid
 ep, n, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 ctx = zmq.Context(); s = ctx.socket(zmq.DEALER)

@@ -3,7 +3,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { parseMulticastEndpoint, startMulticast, type MulticastResponder } from "../../src/protocol/multicast.ts";
 
-let responders: MulticastResponder[] = [];
+const responders: MulticastResponder[] = [];
 afterEach(() => {
   for (const r of responders.splice(0)) r.close();
 });

@@ -4,7 +4,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { startDaemon, waitFor, type RunningDaemon } from "../helpers/daemon.ts";
 
-let daemons: RunningDaemon[] = [];
+const daemons: RunningDaemon[] = [];
 afterEach(async () => {
   for (const d of daemons.splice(0)) await d.stop();
 });

@@ -28,7 +28,6 @@ afterAll(async () => {
   await d?.stop();
 });
 
-type Info = Record<string, unknown>;
 const pidsOf = async (name: string) => (await d.call("list", { name })).pids as number[];
 
 async function waitUntil(cond: () => boolean, ms: number, what: string): Promise<void> {

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createStream, openStreamPaths, reopenAllStreams, resolveStreamClass } from "../../src/streams/create.ts";
-import { QueueStream } from "../../src/streams/memory.ts";
+import type { QueueStream } from "../../src/streams/memory.ts";
 import { entry, tempDir } from "./helpers.ts";
 
 describe("createStream", () => {

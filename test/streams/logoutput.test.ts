@@ -75,7 +75,7 @@ describe("openLogOutput", () => {
 
   test("syslog messages default to severity info for lines of another shape", () => {
     expect(syslogMessage("free text", 1, "host", Date.UTC(2024, 0, 5))).toMatch(
-      /^<14>Jan  5 \d\d:00:00 host circus\[\d+\]: free text$/,
+      /^<14>Jan {2}5 \d\d:00:00 host circus\[\d+\]: free text$/,
     );
   });
 });

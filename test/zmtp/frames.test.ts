@@ -123,7 +123,10 @@ describe("frame decoder", () => {
       }
       const stream = new Uint8Array(msgs.reduce((a, m) => a + m.length, 0));
       let off = 0;
-      for (const m of msgs) stream.set(m, off), (off += m.length);
+      for (const m of msgs) {
+        stream.set(m, off);
+        off += m.length;
+      }
       const chunks: Uint8Array[] = [];
       for (let i = 0; i < stream.length; ) {
         const len = 1 + Math.floor(rand() * 400);

@@ -29,7 +29,7 @@ const ZSH = `#compdef circusctl circus
 # Load it with:  source <(circusctl completion zsh)   (after compinit)
 _circusctl_complete() {
   local -a out
-  out=( \${=\$(COMP_WORDS="\${(j: :)words[1,CURRENT]}" COMP_CWORD=$((CURRENT-1)) AUTO_COMPLETE=1 \${words[1]} 2>/dev/null)} )
+  out=( \${=$(COMP_WORDS="\${(j: :)words[1,CURRENT]}" COMP_CWORD=$((CURRENT-1)) AUTO_COMPLETE=1 \${words[1]} 2>/dev/null)} )
   compadd -- $out
 }
 _circus_complete() {
@@ -37,7 +37,7 @@ _circus_complete() {
   if (( CURRENT == 2 )); then
     compadd daemon ctl top stats plugin web
   elif [[ \${words[2]} == ctl ]]; then
-    out=( \${=\$(COMP_WORDS="\${(j: :)words[2,CURRENT]}" COMP_CWORD=$((CURRENT-2)) AUTO_COMPLETE=1 \${words[1]} ctl 2>/dev/null)} )
+    out=( \${=$(COMP_WORDS="\${(j: :)words[2,CURRENT]}" COMP_CWORD=$((CURRENT-2)) AUTO_COMPLETE=1 \${words[1]} ctl 2>/dev/null)} )
     compadd -- $out
   fi
 }

@@ -1,7 +1,7 @@
 // Run one circusctl command line (already split into words): parse it against the command's spec,
 // send it, print the reply the way circusctl does, and return the exit status.
 
-import { CallError, DEFAULT_PUBSUB_ENDPOINT, TimeoutError, type CircusClient } from "../../protocol/client.ts";
+import { CallError, DEFAULT_PUBSUB_ENDPOINT, TimeoutError } from "../../protocol/client.ts";
 import type { JsonObject, Reply } from "../../protocol/command.ts";
 import { ZmtpError } from "../../zmtp/index.ts";
 import { parseCommandArgs, UsageError, type GlobalOptions } from "./args.ts";

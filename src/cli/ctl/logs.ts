@@ -35,7 +35,11 @@ function interrupted(): { promise: Promise<void>; off(): void } {
   });
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
-  return { promise, off: () => (process.off("SIGINT", stop), process.off("SIGTERM", stop)) };
+  const off = () => {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+  };
+  return { promise, off };
 }
 
 /** Run `logs`; without `follow` it is one request. Connection failures propagate to the caller. */

@@ -52,7 +52,7 @@ const COLOURS = {
 function colourise(text: string): string {
   return text.replace(
     /("(?:\\.|[^"\\])*")(\s*:)?|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|\b(true|false|null)\b/g,
-    (m, str, colon, num, lit) => {
+    (_match, str, colon, num, lit) => {
       if (str !== undefined) return `${colon ? COLOURS.key : COLOURS.string}${str}${COLOURS.reset}${colon ?? ""}`;
       if (num !== undefined) return `${COLOURS.number}${num}${COLOURS.reset}`;
       return `${COLOURS.literal}${lit}${COLOURS.reset}`;

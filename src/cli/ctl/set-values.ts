@@ -56,7 +56,8 @@ export function convertSetValue(key: string, value: string): Json {
   if (STRING_KEYS.has(key)) return value;
   if (key === "stop_signal") return wrap(() => parseSignal(value));
   const stream = /^(stdout|stderr)_stream\.(.+)$/.exec(key);
-  if (stream) return stream[2] === "max_bytes" || stream[2] === "backup_count" ? wrap(() => parseIntOption(value)) : value;
+  if (stream)
+    return stream[2] === "max_bytes" || stream[2] === "backup_count" ? wrap(() => parseIntOption(value)) : value;
   if (key === "hooks") return parseHooks(value);
   if (key.startsWith("hooks.")) {
     checkHook(key.slice(6));

@@ -61,7 +61,10 @@ export class TopModel {
 
   setRow(group: string, row: PidRow): void {
     let rows = this.groups.get(group);
-    if (!rows) this.groups.set(group, (rows = new Map()));
+    if (!rows) {
+      rows = new Map();
+      this.groups.set(group, rows);
+    }
     rows.set(row.pid, row);
   }
 

@@ -1,5 +1,6 @@
 // `reloadconfig`: re-read the config file and apply the differences; a broken file changes nothing.
 
+import type { CircusConfig } from "../../config/types.ts";
 import type { Command } from "../command.ts";
 import { CommandError, Errno } from "../errors.ts";
 import { settle } from "../execution.ts";
@@ -15,7 +16,7 @@ export const reloadconfig: Command<Record<string, never>> = {
   async: true,
   validate: () => ({}),
   async execute(ctx, _props, waiting) {
-    let config;
+    let config: CircusConfig | null;
     try {
       config = await ctx.loadConfig();
     } catch (err) {

@@ -1,5 +1,6 @@
 // `restart`: stop then start matched watchers; without a name, restart the whole arbiter.
 
+import type { CircusConfig } from "../../config/types.ts";
 import type { ReloadResult } from "../arbiter-api.ts";
 import type { Command, JsonObject } from "../command.ts";
 import { CommandError, Errno } from "../errors.ts";
@@ -19,7 +20,7 @@ export const restart: Command<MatchProps> = {
   async execute(ctx, { name, match }, waiting) {
     if (name === undefined) {
       // Circus re-reads the config file for a full restart; a broken file is refused before anything stops.
-      let config;
+      let config: CircusConfig | null;
       try {
         config = await ctx.loadConfig();
       } catch (err) {
