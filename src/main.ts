@@ -1,7 +1,6 @@
 // The one entrypoint of the `circus` binary. The name it was invoked as (a busybox-style symlink such
 // as `circusd` or `circusctl`) selects the tool; otherwise the first argument does (`circus ctl …`).
 
-// util/path, not node:path: each node:* import costs RSS in every run of the binary (see BENCHMARKS.md).
 import { basename } from "./util/path.ts";
 import { VERSION } from "./version.ts";
 

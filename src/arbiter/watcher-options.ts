@@ -1,7 +1,6 @@
 // A watcher's options as `options` / `get` show them and as `set` changes them (§2.3): the option-name
 // list, the JSON type check of each key, and whether a change needs a reload or just process management.
 
-// util/path, not node:path: a static node:* import costs RSS in the compiled daemon (BENCHMARKS.md, Memory).
 import { dirname, resolve } from "../util/path.ts";
 import type { HookName, WatcherConfig } from "../config/types.ts";
 import { InvalidOptionError, OperationError } from "./errors.ts";

@@ -2,7 +2,6 @@
 // control channel, and stop everything cleanly on quit or a signal.
 
 import { cac } from "cac";
-// util/path, not node:path: a static node:* import costs RSS in the compiled daemon (BENCHMARKS.md, Memory).
 import { dirname, resolve } from "../util/path.ts";
 import type { Arbiter, ArbiterOptions } from "../arbiter/arbiter.ts";
 import type { CircusConfig } from "../config/types.ts";

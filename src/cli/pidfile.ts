@@ -1,6 +1,5 @@
 // The daemon's pidfile: refuse to start when a live daemon holds it, remove it only if it is still ours.
 
-// libc via src/os, not node:fs: the node layer costs ~4.5 MB RSS in the compiled daemon.
 import { exists, readText, unlink, writeText } from "../os/fs.ts";
 import { dirname } from "../util/path.ts";
 

@@ -1,7 +1,6 @@
 // `[circus] include` (globs) and `include_dir` (directories, `*.ini`), resolved against the main file's
 // directory. Only the main file's keys count (no nested includes); included files may be ini or TOML.
 
-// libc via src/os and util/path, not node:fs/promises and node:path (~5 MB RSS in the compiled daemon).
 import { readText } from "../os/fs.ts";
 import { dirname, isAbsolute, join, resolve, sep } from "../util/path.ts";
 import { SectionReader } from "./fields.ts";

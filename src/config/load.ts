@@ -1,8 +1,7 @@
 // loadConfig: read a Circus config (ini, or TOML by extension) with its includes and normalise it
 // into the typed CircusConfig, reporting every problem at once in a ConfigError.
 
-// libc via src/os and util/path, not node:fs/promises and node:path: they cost ~5 MB RSS in the
-// compiled daemon; a config file is small enough to read synchronously.
+// A config file is small enough to read synchronously (through src/os).
 import { readText } from "../os/fs.ts";
 import { resolve } from "../util/path.ts";
 import { getLogger } from "../log.ts";

@@ -1,6 +1,5 @@
 // A [socket:NAME] section → SocketConfig (name lower-cased; `path` forces AF_UNIX; umask read as decimal).
 
-// libc via src/os, not node:fs: the node layer costs ~4.5 MB RSS in the compiled daemon.
 import { readText } from "../os/fs.ts";
 import { SectionReader } from "./fields.ts";
 import type { Diagnostics, RawSection } from "./raw.ts";

@@ -7,7 +7,6 @@
 // otherwise mix a `.env` file from the working directory into it. The env channel (not argv) keeps
 // secrets in the spec out of world-readable /proc/PID/cmdline.
 
-// ./fs.ts and util/path, not node:fs and node:path: they cost ~5 MB RSS in the compiled daemon.
 import { exists } from "./fs.ts";
 import { resolve } from "../util/path.ts";
 import { OsError, Errno } from "./errors.ts";

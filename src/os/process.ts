@@ -1,7 +1,6 @@
 // Process-level primitives the daemon needs beyond Bun's API: sessions, umask, subreaping,
 // signalling by number, and reading the process tree from /proc.
 
-// ./fs.ts, not node:fs: the arbiter scans /proc at idle, and node:fs costs ~4.5 MB RSS in the compiled daemon.
 import { listDir, readText } from "./fs.ts";
 import { libc, errno, cstr, addressOf } from "./libc.ts";
 import { OsError, Errno } from "./errors.ts";

@@ -1,7 +1,6 @@
 // Listening sockets that children inherit: created with raw libc calls because Bun's socket APIs
 // neither expose the fd nor let it survive into a child process.
 
-// node:fs only when a unix socket is bound or closed: loaded at the top it costs ~4.5 MB RSS in the daemon.
 import { nodeFs } from "../util/node.ts";
 import { libc, errno, cstr } from "./libc.ts";
 import { OsError, Errno } from "./errors.ts";

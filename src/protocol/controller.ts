@@ -2,7 +2,6 @@
 // (`[id, body]`) and REQ (`[id, "", body]`) alike. Unlike circusd, every unusable message gets an
 // error reply instead of silence — except `msg_type: "cast"`, which is never answered.
 
-// libc via src/os, not node:fs: the node layer costs ~4.5 MB RSS in the compiled daemon.
 import { chmod as chmodSync, chown as chownSync } from "../os/fs.ts";
 import { getLogger } from "../log.ts";
 import { resolveUser } from "../os/users.ts";

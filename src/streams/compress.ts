@@ -1,8 +1,6 @@
 // gzip a rotated file next to itself (app.log.1 → app.log.1.gz) chunk by chunk, so a large file never
 // blocks the event loop; the original is removed only once the .gz is complete.
 
-// node:fs on first use: only file streams need it, and a static node:fs import costs ~4.5 MB RSS in
-// the compiled daemon even when every stream is stdout or null.
 import { nodeFs } from "../util/node.ts";
 
 export async function gzipFile(path: string): Promise<string> {

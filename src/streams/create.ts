@@ -1,7 +1,6 @@
 // From `stdout_stream.*` options to a stream: class lookup (our names, Circus's `circus.stream.X`
 // spellings, or a `./module.ts:factory`), option coercion, and one shared writer per file path.
 
-// util/path and a lazy node:os, not static node:* imports: those cost ~5 MB RSS in the compiled daemon.
 import { nodeOs } from "../util/node.ts";
 import { isAbsolute, resolve } from "../util/path.ts";
 import { getLogger } from "../log.ts";

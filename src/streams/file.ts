@@ -2,8 +2,6 @@
 // or a user moved the file away). Rotation happens only between lines; a line longer than max_bytes is
 // the one thing that can make a file exceed it. Pipes, ttys and /dev/* are written but never rotated.
 
-// node:fs on first use: only file streams need it, and a static node:fs import costs ~4.5 MB RSS in
-// the compiled daemon even when every stream is stdout or null.
 import { nodeFs } from "../util/node.ts";
 import { getLogger } from "../log.ts";
 import { gzipFile } from "./compress.ts";

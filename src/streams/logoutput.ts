@@ -1,7 +1,6 @@
 // Where the daemon's own log lines go (`--log-output`, `[circus] logoutput`, `--logger-config`):
 // stdout, a file (reopened after logrotate), or syslog over UDP or a unix datagram socket.
 
-// util/path and a lazy node:os (syslog only), not static node:* imports: ~5 MB RSS in the compiled daemon.
 import { nodeOs } from "../util/node.ts";
 import { extname, resolve } from "../util/path.ts";
 import { parseLogLevel, type LogLevel, type LogSink } from "../log.ts";

@@ -2,8 +2,6 @@
 // run strictly in the order they were queued, data is written in large writev batches off the caller's
 // path, and a failing write is reported and dropped so the queue always keeps draining.
 
-// node:fs on first use: only file streams need it, and a static node:fs import costs ~4.5 MB RSS in
-// the compiled daemon even when every stream is stdout or null.
 import { nodeFs } from "../util/node.ts";
 import { getLogger } from "../log.ts";
 

@@ -2,8 +2,6 @@
 // any case), keeping backup_count of them. Rotation is decided when an entry is queued, so it always
 // falls between lines.
 
-// node:fs on first use: only file streams need it, and a static node:fs import costs ~4.5 MB RSS in
-// the compiled daemon even when every stream is stdout or null.
 import { nodeFs } from "../util/node.ts";
 import { basename, dirname, join } from "../util/path.ts";
 import { StreamConfigError } from "./errors.ts";

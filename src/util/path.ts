@@ -1,5 +1,6 @@
 // POSIX path helpers with node:path's semantics, for the modules the daemon loads: importing node:path
 // costs ~2.7 MB RSS in the compiled binary (its builtin module), these few functions cost nothing.
+// scripts/check-imports.ts fails CI when a static node:* import becomes reachable from the daemon's entry.
 
 export const sep = "/";
 
