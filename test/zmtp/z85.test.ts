@@ -14,7 +14,7 @@ describe("Z85", () => {
   test("agrees with pyzmq's z85 on random keys, both ways", async () => {
     const keys = Array.from({ length: 20 }, () => crypto.getRandomValues(new Uint8Array(32)));
     const py = spawnPython(
-      String.raw`
+      `
 import sys, zmq.utils.z85 as z
 for h in sys.argv[1:]: print(z.encode(bytes.fromhex(h)).decode(), flush=True)`,
       keys.map((k) => Buffer.from(k).toHex()),
