@@ -127,7 +127,10 @@ export class StatsStreamer {
     const pid = Number((e.payload as { process_pid?: unknown } | null)?.process_pid);
     if (action === "spawn" && pid > 0) {
       let set = this.pids.get(watcher);
-      if (!set) this.pids.set(watcher, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        this.pids.set(watcher, set);
+      }
       set.add(pid);
     } else if ((action === "reap" || action === "kill") && pid > 0) {
       this.removePid(watcher, pid);
@@ -146,7 +149,10 @@ export class StatsStreamer {
   }
 
   private send(topic: string, payload: unknown): void {
-    this.pub.send([encoder.encode(topic), encoder.encode(JSON.stringify(payload))]);
+    // Rejects only once the streamer closed its PUB (a round finishing late): nothing to publish then.
+    this.pub
+      .send([encoder.encode(topic), encoder.encode(JSON.stringify(payload))])
+      .catch((e: Error) => log.debug(`${topic} not published: ${e.message}`));
   }
 
   /** One round: every followed watcher, the circus group, the sockets. */
