@@ -270,8 +270,11 @@ export class Connection {
   handleClose(): void {
     if (this.phase === Phase.Closed) return;
     if (this.phase !== Phase.Active) {
+      // libzmq hangs up on a greeting naming another mechanism, often before sending the rest of its own.
       const err = new ZmtpProtocolError(
-        `peer closed the connection during the handshake${this.opts.mechanism.hangupHint}`,
+        this.phase === Phase.Greeting
+          ? "peer closed the connection during the greeting (does only one side use CURVE?)"
+          : `peer closed the connection during the handshake${this.opts.mechanism.hangupHint}`,
       );
       log.info(`${this.label}: ${err.message}`);
       this.shutdown(err);
