@@ -74,7 +74,7 @@ export interface SharedMessage {
 enum Phase {
   Greeting,
   Handshake, // the mechanism's commands are being exchanged
-  Authorizing, // waiting for an asynchronous handshake step (a CURVE authorizer)
+  Waiting, // an asynchronous handshake step is running (CURVE key agreement, an authorizer)
   Active,
   Closed,
 }
@@ -242,7 +242,7 @@ export class Connection {
         const g = parseGreeting(this.greeting, this.opts.mechanism.name);
         this.peerMinor = g.major > 3 ? 1 : g.minor;
         this.phase = Phase.Handshake;
-        this.apply(this.opts.mechanism.start());
+        this.run(this.opts.mechanism.start());
         rest = chunk.subarray(take);
         if (rest.length === 0 || this.isClosed) return;
       }
@@ -327,16 +327,7 @@ export class Connection {
   private onCommand(cmd: Command): void {
     if (cmd.name === "ERROR") throw peerErrorFrom(cmd.data);
     if (this.phase === Phase.Handshake) {
-      const step = this.opts.mechanism.handle(cmd);
-      if (!(step instanceof Promise)) {
-        this.apply(step);
-        return;
-      }
-      this.phase = Phase.Authorizing;
-      step.then(
-        (s) => this.apply(s),
-        (e) => this.fail(e),
-      );
+      this.run(this.opts.mechanism.handle(cmd));
       return;
     }
     if (this.phase !== Phase.Active) throw new ZmtpProtocolError(`unexpected ${cmd.name} during the handshake`);
@@ -350,6 +341,19 @@ export class Connection {
     } else if (cmd.name !== "PONG") {
       this.events.command(this, cmd);
     }
+  }
+
+  /** Apply a step now, or once its keys are computed (the peer must wait for our answer meanwhile). */
+  private run(step: HandshakeStep | Promise<HandshakeStep>): void {
+    if (!(step instanceof Promise)) {
+      this.apply(step);
+      return;
+    }
+    this.phase = Phase.Waiting;
+    step.then(
+      (s) => this.apply(s),
+      (e) => this.fail(e),
+    );
   }
 
   /** Carry out one handshake step: write its commands, then fail, finish or keep waiting. */

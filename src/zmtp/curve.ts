@@ -9,7 +9,7 @@ import { ZmtpAuthError, ZmtpProtocolError } from "./errors.ts";
 import { encodeCommand, type Command, frameSize, writeFrameHeader } from "./frames.ts";
 import { parseProperties } from "./handshake.ts";
 import { errorCommand, type HandshakeStep, type Mechanism, type MessageCipher } from "./mechanism.ts";
-import { type CurveKeyPair, generateKeyPair, KEY_SIZE, open, randomBytes, seal, sharedKey } from "./nacl.ts";
+import { type CurveKeyPair, generateKeyPairAsync, KEY_SIZE, open, randomBytes, seal, sharedKeyAsync } from "./nacl.ts";
 import { z85Encode } from "./z85.ts";
 
 const ascii = (s: string) => new TextEncoder().encode(s);
@@ -170,7 +170,7 @@ export class CurveClientMechanism implements Mechanism {
   readonly asServer = false;
   readonly hangupHint = " (a CURVE server hangs up on a HELLO made for another server key: is the server key right?)";
   private state: "start" | "welcome" | "ready" | "done" = "start";
-  private readonly shortTerm = generateKeyPair();
+  private shortTerm: CurveKeyPair | null = null;
   private readonly nonce = new Counter(0, 1);
   /** crypto_box key of C' and S, for HELLO and WELCOME. */
   private helloKey: Uint8Array | null = null;
@@ -183,45 +183,48 @@ export class CurveClientMechanism implements Mechanism {
     private readonly metadata: Uint8Array,
   ) {}
 
-  start(): HandshakeStep {
+  async start(): Promise<HandshakeStep> {
     if (this.state !== "start") throw new ZmtpProtocolError("CURVE handshake started twice");
-    this.helloKey = sharedKey(this.serverKey, this.shortTerm.secretKey);
+    this.state = "welcome";
+    const shortTerm = await generateKeyPairAsync();
+    this.shortTerm = shortTerm;
+    this.helloKey = await sharedKeyAsync(this.serverKey, shortTerm.secretKey);
     if (!this.helloKey) throw new ZmtpProtocolError("the CURVE server key is not a usable public key");
     const n = this.nonce.take();
     const signature = seal(this.helloKey, nonce(HELLO_PREFIX, n), new Uint8Array(64));
-    this.state = "welcome";
-    return {
-      send: [
-        encodeCommand("HELLO", concat(PROTOCOL_VERSION, new Uint8Array(72), this.shortTerm.publicKey, n, signature)),
-      ],
-    };
+    const hello = concat(PROTOCOL_VERSION, new Uint8Array(72), shortTerm.publicKey, n, signature);
+    return { send: [encodeCommand("HELLO", hello)] };
   }
 
-  handle(cmd: Command): HandshakeStep {
+  handle(cmd: Command): HandshakeStep | Promise<HandshakeStep> {
     if (this.state === "welcome" && cmd.name === "WELCOME") return this.onWelcome(cmd.data);
     if (this.state === "ready" && cmd.name === "READY") return this.onReady(cmd.data);
     throw new ZmtpProtocolError(`unexpected ${cmd.name || "(empty)"} command in the CURVE handshake`);
   }
 
-  private onWelcome(data: Uint8Array): HandshakeStep {
+  private async onWelcome(data: Uint8Array): Promise<HandshakeStep> {
     if (data.length !== WELCOME_DATA) throw new ZmtpProtocolError("malformed CURVE WELCOME");
     const plain = open(this.helloKey!, nonce(WELCOME_PREFIX, data.subarray(0, 16)), data.subarray(16));
     if (!plain) throw new ZmtpProtocolError("CURVE WELCOME does not open: the server does not hold the server key");
+    this.state = "ready";
+    const shortTerm = this.shortTerm!;
     const serverShortTerm = plain.subarray(0, KEY_SIZE);
     const cookie = plain.slice(KEY_SIZE, KEY_SIZE + 96);
-    this.messageKey = sharedKey(serverShortTerm, this.shortTerm.secretKey);
-    const vouchKey = sharedKey(serverShortTerm, this.keyPair.secretKey);
-    if (!this.messageKey || !vouchKey) throw new ZmtpProtocolError("CURVE WELCOME carries an unusable short-term key");
+    const [messageKey, vouchKey] = await Promise.all([
+      sharedKeyAsync(serverShortTerm, shortTerm.secretKey),
+      sharedKeyAsync(serverShortTerm, this.keyPair.secretKey),
+    ]);
+    if (!messageKey || !vouchKey) throw new ZmtpProtocolError("CURVE WELCOME carries an unusable short-term key");
+    this.messageKey = messageKey;
     const vouchTail = randomBytes(16);
-    const vouch = seal(vouchKey, nonce(VOUCH_PREFIX, vouchTail), concat(this.shortTerm.publicKey, this.serverKey));
+    const vouch = seal(vouchKey, nonce(VOUCH_PREFIX, vouchTail), concat(shortTerm.publicKey, this.serverKey));
     const n = this.nonce.take();
     const box = seal(
-      this.messageKey,
+      messageKey,
       nonce(INITIATE_PREFIX, n),
       concat(this.keyPair.publicKey, vouchTail, vouch, this.metadata),
     );
     this.helloKey = null;
-    this.state = "ready";
     return { send: [encodeCommand("INITIATE", concat(cookie, n, box))] };
   }
 
@@ -241,7 +244,7 @@ export class CurveServerMechanism implements Mechanism {
   readonly name = "CURVE";
   readonly asServer = true;
   readonly hangupHint = "";
-  private state: "hello" | "initiate" | "authorizing" | "done" = "hello";
+  private state: "hello" | "initiate" | "checking" | "done" = "hello";
   private readonly nonce = new Counter(0, 1);
   private peerNonce = new Counter();
   private clientShortTerm: Uint8Array | null = null;
@@ -260,39 +263,43 @@ export class CurveServerMechanism implements Mechanism {
     return { send: [] };
   }
 
-  handle(cmd: Command): HandshakeStep | Promise<HandshakeStep> {
+  handle(cmd: Command): Promise<HandshakeStep> {
     if (this.state === "hello" && cmd.name === "HELLO") return this.onHello(cmd.data);
     if (this.state === "initiate" && cmd.name === "INITIATE") return this.onInitiate(cmd.data);
     throw new ZmtpProtocolError(`unexpected ${cmd.name || "(empty)"} command in the CURVE handshake`);
   }
 
-  private onHello(data: Uint8Array): HandshakeStep {
+  private async onHello(data: Uint8Array): Promise<HandshakeStep> {
     if (data.length !== HELLO_DATA) throw new ZmtpProtocolError("malformed CURVE HELLO");
     if (data[0] !== 1 || data[1] !== 0) throw new ZmtpProtocolError(`CURVE version ${data[0]}.${data[1]} is not 1.0`);
+    this.state = "initiate";
     const clientShortTerm = data.slice(74, 106);
-    const helloKey = sharedKey(clientShortTerm, this.keyPair.secretKey);
     const n = data.subarray(106, 114);
+    const [helloKey, shortTerm] = await Promise.all([
+      sharedKeyAsync(clientShortTerm, this.keyPair.secretKey),
+      generateKeyPairAsync(),
+    ]);
     // Like libzmq, no ERROR here: a client that cannot make a HELLO for our key learns nothing from us.
     if (!helloKey || !open(helloKey, nonce(HELLO_PREFIX, n), data.subarray(114))) {
       throw new ZmtpProtocolError("CURVE HELLO does not open: the client uses another server key");
     }
     this.peerNonce = Counter.read(n, 0);
     this.clientShortTerm = clientShortTerm;
-    this.shortTerm = generateKeyPair();
+    this.shortTerm = shortTerm;
     this.cookieKey = randomBytes(32);
     const cookieTail = randomBytes(16);
     const cookie = concat(
       cookieTail,
-      seal(this.cookieKey, nonce(COOKIE_PREFIX, cookieTail), concat(clientShortTerm, this.shortTerm.secretKey)),
+      seal(this.cookieKey, nonce(COOKIE_PREFIX, cookieTail), concat(clientShortTerm, shortTerm.secretKey)),
     );
     const welcomeTail = randomBytes(16);
-    const box = seal(helloKey, nonce(WELCOME_PREFIX, welcomeTail), concat(this.shortTerm.publicKey, cookie));
-    this.state = "initiate";
+    const box = seal(helloKey, nonce(WELCOME_PREFIX, welcomeTail), concat(shortTerm.publicKey, cookie));
     return { send: [encodeCommand("WELCOME", concat(welcomeTail, box))] };
   }
 
-  private onInitiate(data: Uint8Array): HandshakeStep | Promise<HandshakeStep> {
+  private async onInitiate(data: Uint8Array): Promise<HandshakeStep> {
     if (data.length < INITIATE_MIN_DATA) throw new ZmtpProtocolError("malformed CURVE INITIATE");
+    this.state = "checking";
     const cookieKey = this.cookieKey!;
     this.cookieKey = null;
     const cookie = open(cookieKey, nonce(COOKIE_PREFIX, data.subarray(0, 16)), data.subarray(16, 96));
@@ -306,11 +313,11 @@ export class CurveServerMechanism implements Mechanism {
     }
     const n = Counter.read(data, 96);
     if (!n.greaterThan(this.peerNonce)) throw new ZmtpProtocolError("CURVE INITIATE nonce did not increase");
-    const messageKey = sharedKey(this.clientShortTerm!, shortTerm.secretKey);
+    const messageKey = await sharedKeyAsync(this.clientShortTerm!, shortTerm.secretKey);
     const plain = messageKey && open(messageKey, nonce(INITIATE_PREFIX, data.subarray(96, 104)), data.subarray(104));
     if (!messageKey || !plain || plain.length < 128) throw new ZmtpProtocolError("CURVE INITIATE does not open");
     const clientKey = plain.slice(0, KEY_SIZE);
-    const vouchKey = sharedKey(clientKey, shortTerm.secretKey);
+    const vouchKey = await sharedKeyAsync(clientKey, shortTerm.secretKey);
     const vouch = vouchKey && open(vouchKey, nonce(VOUCH_PREFIX, plain.subarray(32, 48)), plain.subarray(48, 128));
     // The vouch proves the holder of C sent this C' to us (S): both must match, or it is a replay.
     if (
@@ -323,27 +330,22 @@ export class CurveServerMechanism implements Mechanism {
     const properties = parseProperties(plain.subarray(128));
     this.peerNonce = n;
     shortTerm.secretKey.fill(0);
-    const ready = (): HandshakeStep => {
-      const r = this.nonce.take();
-      const box = seal(messageKey, nonce(READY_PREFIX, r), this.metadata);
-      this.state = "done";
-      const cipher = new CurveCipher(messageKey, MESSAGE_FROM_SERVER, MESSAGE_FROM_CLIENT, this.nonce, this.peerNonce);
-      return { send: [encodeCommand("READY", concat(r, box))], done: { properties, cipher } };
-    };
-    if (!this.authorize) return ready();
-    const client: CurvePeer = { publicKey: clientKey, z85: z85Encode(clientKey), ...this.where };
-    this.state = "authorizing";
-    const refuse = (status: string, why: string): HandshakeStep => ({
-      send: [errorCommand(status)],
-      fail: new ZmtpAuthError(`CURVE client key ${client.z85} from ${client.peer} ${why}`),
-    });
-    const decide = (allowed: boolean) => (allowed ? ready() : refuse("400", "is not authorized"));
-    const failed = (e: unknown) => refuse("500", `could not be checked: ${(e as Error)?.message ?? String(e)}`);
-    try {
-      const verdict = this.authorize(client);
-      return typeof verdict === "boolean" ? decide(verdict) : verdict.then(decide, failed);
-    } catch (e) {
-      return failed(e);
+    if (this.authorize) {
+      const client: CurvePeer = { publicKey: clientKey, z85: z85Encode(clientKey), ...this.where };
+      const refuse = (status: string, why: string): HandshakeStep => ({
+        send: [errorCommand(status)],
+        fail: new ZmtpAuthError(`CURVE client key ${client.z85} from ${client.peer} ${why}`),
+      });
+      try {
+        if (!(await this.authorize(client))) return refuse("400", "is not authorized");
+      } catch (e) {
+        return refuse("500", `could not be checked: ${(e as Error)?.message ?? String(e)}`);
+      }
     }
+    const r = this.nonce.take();
+    const box = seal(messageKey, nonce(READY_PREFIX, r), this.metadata);
+    this.state = "done";
+    const cipher = new CurveCipher(messageKey, MESSAGE_FROM_SERVER, MESSAGE_FROM_CLIENT, this.nonce, this.peerNonce);
+    return { send: [encodeCommand("READY", concat(r, box))], done: { properties, cipher } };
   }
 }

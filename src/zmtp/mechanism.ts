@@ -36,9 +36,9 @@ export interface Mechanism {
   readonly asServer: boolean;
   /** Added to the reason when the peer hangs up mid-handshake (e.g. a CURVE server that did not know our key). */
   readonly hangupHint: string;
-  /** Commands to send as soon as the peer's greeting is in. */
-  start(): HandshakeStep;
-  /** Handle one handshake command; throws ZmtpProtocolError / ZmtpAuthError to drop the peer. */
+  /** Commands to send as soon as the peer's greeting is in (a promise when keys must be computed first). */
+  start(): HandshakeStep | Promise<HandshakeStep>;
+  /** Handle one handshake command; throws or rejects with ZmtpProtocolError / ZmtpAuthError to drop the peer. */
   handle(cmd: Command): HandshakeStep | Promise<HandshakeStep>;
 }
 

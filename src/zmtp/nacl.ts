@@ -2,9 +2,12 @@
 // crypto_box_afternm / crypto_secretbox and their opening), on the audited @noble primitives: X25519
 // from @noble/curves, HSalsa20 and XSalsa20-Poly1305 from @noble/ciphers. The only module that
 // imports them; nothing here implements a primitive.
+// The handshake's X25519 goes through @noble/curves' WebCrypto wrapper when the runtime supports it
+// (Bun's BoringSSL: ~0.1 ms against ~0.5 ms in pure JS, eight per handshake), else pure noble.
 
 import { hsalsa, xsalsa20poly1305 } from "@noble/ciphers/salsa.js";
 import { x25519 } from "@noble/curves/ed25519.js";
+import { x25519 as webX25519 } from "@noble/curves/webcrypto.js";
 
 /** Bytes in a CURVE public or secret key. */
 export const KEY_SIZE = 32;
@@ -35,9 +38,18 @@ export function randomBytes(n: number): Uint8Array {
 const SIGMA = new Uint32Array(new TextEncoder().encode("expand 32-byte k").buffer);
 const ZERO_NONCE = new Uint32Array(4);
 
+/** crypto_box_beforenm's second half: HSalsa20 of the X25519 point under a zero nonce. */
+function beforenm(point: Uint8Array): Uint8Array {
+  const words = new Uint32Array(point.buffer, point.byteOffset, 8);
+  const out = new Uint32Array(8);
+  hsalsa(SIGMA, words, ZERO_NONCE, out);
+  point.fill(0);
+  return new Uint8Array(out.buffer);
+}
+
 /**
- * crypto_box_beforenm: the symmetric key shared by `mySecret` and `theirPublic` (HSalsa20 of the
- * X25519 result). null for a public key of low order, which would make the result predictable.
+ * crypto_box_beforenm in pure JS: the symmetric key shared by `mySecret` and `theirPublic`. null for a
+ * public key of low order, which would make the result predictable.
  */
 export function sharedKey(theirPublic: Uint8Array, mySecret: Uint8Array): Uint8Array | null {
   let point: Uint8Array;
@@ -46,11 +58,42 @@ export function sharedKey(theirPublic: Uint8Array, mySecret: Uint8Array): Uint8A
   } catch {
     return null; // noble refuses an all-zero result (low-order point); CurveZMQ treats it as a bad key
   }
-  const words = new Uint32Array(point.buffer, point.byteOffset, 8);
-  const out = new Uint32Array(8);
-  hsalsa(SIGMA, words, ZERO_NONCE, out);
-  point.fill(0);
-  return new Uint8Array(out.buffer);
+  return beforenm(point);
+}
+
+let webCrypto: Promise<boolean> | undefined;
+
+/** Whether the runtime's WebCrypto derives X25519 (checked once; some runtimes generate but cannot derive). */
+export function nativeX25519(): Promise<boolean> {
+  webCrypto ??= webX25519.isSupported();
+  return webCrypto;
+}
+
+const RAW = { formatSec: "raw", formatPub: "raw" } as const;
+
+/** The wrapper types keys as bytes or JWK; in "raw" format they are bytes. */
+function rawKey(key: unknown): Uint8Array {
+  if (!(key instanceof Uint8Array)) throw new TypeError("WebCrypto X25519 returned a non-raw key");
+  return key;
+}
+
+/** `sharedKey` through the runtime's WebCrypto when it has X25519; same result, same null. */
+export async function sharedKeyAsync(theirPublic: Uint8Array, mySecret: Uint8Array): Promise<Uint8Array | null> {
+  if (!(await nativeX25519())) return sharedKey(theirPublic, mySecret);
+  let point: Uint8Array;
+  try {
+    point = await webX25519.getSharedSecret(mySecret, theirPublic, RAW);
+  } catch {
+    return null; // WebCrypto refuses an all-zero result too (RFC 7748 §6.1)
+  }
+  return beforenm(point);
+}
+
+/** `generateKeyPair` through the runtime's WebCrypto when it has X25519. */
+export async function generateKeyPairAsync(): Promise<CurveKeyPair> {
+  if (!(await nativeX25519())) return generateKeyPair();
+  const secretKey = rawKey(await webX25519.utils.randomSecretKey("raw"));
+  return { publicKey: rawKey(await webX25519.getPublicKey(secretKey, RAW)), secretKey };
 }
 
 /** crypto_box_afternm / crypto_secretbox in libsodium's "easy" layout: 16-byte MAC, then ciphertext. */

@@ -6,7 +6,6 @@ import { CurveClientMechanism } from "../../src/zmtp/curve.ts";
 import { encodeCommand } from "../../src/zmtp/frames.ts";
 import { encodeGreeting } from "../../src/zmtp/greeting.ts";
 import { encodeProperties } from "../../src/zmtp/handshake.ts";
-import type { HandshakeStep } from "../../src/zmtp/mechanism.ts";
 import { type CurveKeyPair, DealerSocket, generateKeyPair, RouterSocket } from "../../src/zmtp/index.ts";
 import { until } from "../helpers/peers.ts";
 import { enc, type RawPeer, rawPeer, wireMessage } from "../helpers/raw-zmtp.ts";
@@ -51,13 +50,13 @@ async function curvePeer(s: Server) {
     generateKeyPair(),
     encodeProperties([["Socket-Type", enc("DEALER")]]),
   );
-  const hello = mech.start().send[0]!;
+  const hello = (await mech.start()).send[0]!;
   /** Send HELLO, wait for WELCOME and return the INITIATE answering it (not sent). */
   const initiate = async (): Promise<Uint8Array> => {
     raw.write(hello);
     await until(() => raw.commands.includes("WELCOME"), 3000, "WELCOME");
     const data = raw.commandData[raw.commands.indexOf("WELCOME")]!;
-    return (mech.handle({ name: "WELCOME", data }) as HandshakeStep).send[0]!;
+    return (await mech.handle({ name: "WELCOME", data })).send[0]!;
   };
   return { raw, hello, initiate };
 }

@@ -6,7 +6,7 @@ import { CurveClientMechanism, type CurveAuthorizer, CurveServerMechanism } from
 import { ZmtpAuthError, ZmtpProtocolError } from "../../src/zmtp/errors.ts";
 import { type Command, FrameDecoder, parseCommand } from "../../src/zmtp/frames.ts";
 import { encodeProperties } from "../../src/zmtp/handshake.ts";
-import type { HandshakeStep, MessageCipher } from "../../src/zmtp/mechanism.ts";
+import type { MessageCipher } from "../../src/zmtp/mechanism.ts";
 import { generateKeyPair } from "../../src/zmtp/nacl.ts";
 import { z85Encode } from "../../src/zmtp/z85.ts";
 
@@ -24,6 +24,8 @@ function body(wire: Uint8Array): Uint8Array {
   return out!;
 }
 const command = (wire: Uint8Array): Command => parseCommand(body(wire));
+/** Run `f`, a throw and a rejection alike ending as a rejected promise. */
+const attempt = (f: () => unknown): Promise<unknown> => Promise.resolve().then(f);
 
 function sides(authorize?: CurveAuthorizer) {
   const serverKeys = generateKeyPair();
@@ -35,9 +37,9 @@ function sides(authorize?: CurveAuthorizer) {
 
 /** Run HELLO → WELCOME → INITIATE and return the wire bytes of each plus the server's INITIATE step. */
 async function upToInitiate(s: ReturnType<typeof sides>) {
-  const hello = s.client.start().send[0]!;
-  const welcome = (s.server.handle(command(hello)) as HandshakeStep).send[0]!;
-  const initiate = (s.client.handle(command(welcome)) as HandshakeStep).send[0]!;
+  const hello = (await s.client.start()).send[0]!;
+  const welcome = (await s.server.handle(command(hello))).send[0]!;
+  const initiate = (await s.client.handle(command(welcome))).send[0]!;
   const step = await s.server.handle(command(initiate));
   return { hello, welcome, initiate, step };
 }
@@ -46,7 +48,7 @@ async function handshake(authorize?: CurveAuthorizer) {
   const s = sides(authorize);
   const { step, hello, initiate } = await upToInitiate(s);
   const ready = step.send[0]!;
-  const clientStep = s.client.handle(command(ready)) as HandshakeStep;
+  const clientStep = await s.client.handle(command(ready));
   return {
     ...s,
     hello,
@@ -108,10 +110,11 @@ describe("CURVE handshake", () => {
     expect(() => h.serverCipher.open(enc("\x07MESSAGE"))).toThrow(ZmtpProtocolError);
   });
 
-  test("a HELLO made for another server key is refused without an answer", () => {
+  test("a HELLO made for another server key is refused without an answer", async () => {
     const s = sides();
     const stranger = new CurveClientMechanism(generateKeyPair().publicKey, s.clientKeys, meta("DEALER"));
-    expect(() => s.server.handle(command(stranger.start().send[0]!))).toThrow("the client uses another server key");
+    const hello = (await stranger.start()).send[0]!;
+    await expect(attempt(() => s.server.handle(command(hello)))).rejects.toThrow("the client uses another server key");
   });
 
   test("an authorizer that says no sends ERROR 400 and fails with a ZmtpAuthError naming the key and address", async () => {
@@ -146,7 +149,7 @@ describe("CURVE handshake", () => {
   test("the cookie works once: a second INITIATE on the connection is refused", async () => {
     const s = sides();
     const { initiate } = await upToInitiate(s);
-    expect(() => s.server.handle(command(initiate))).toThrow(ZmtpProtocolError);
+    await expect(attempt(() => s.server.handle(command(initiate)))).rejects.toBeInstanceOf(ZmtpProtocolError);
   });
 
   test("an INITIATE carrying another connection's cookie is refused", async () => {
@@ -158,20 +161,21 @@ describe("CURVE handshake", () => {
       server: new CurveServerMechanism(a.serverKeys, meta("ROUTER"), undefined, WHERE),
       client: new CurveClientMechanism(a.serverKeys.publicKey, a.clientKeys, meta("DEALER")),
     };
-    const hello = b.client.start().send[0]!;
-    b.server.handle(command(hello));
-    expect(() => b.server.handle(command(initiate))).toThrow("cookie we did not issue");
+    const hello = (await b.client.start()).send[0]!;
+    await b.server.handle(command(hello));
+    await expect(attempt(() => b.server.handle(command(initiate)))).rejects.toThrow("cookie we did not issue");
   });
 
   test("commands out of order are refused on both sides", async () => {
     const s = sides();
     const { initiate, welcome } = await upToInitiate(sides());
-    expect(() => s.server.handle(command(initiate))).toThrow("unexpected INITIATE");
-    const hello = s.client.start().send[0]!;
-    s.server.handle(command(hello));
-    expect(() => s.server.handle(command(hello))).toThrow("unexpected HELLO");
-    expect(() => s.client.handle({ name: "READY", data: new Uint8Array(40) })).toThrow("unexpected READY");
-    expect(() => s.client.handle(command(welcome))).toThrow("does not open");
+    await expect(attempt(() => s.server.handle(command(initiate)))).rejects.toThrow("unexpected INITIATE");
+    const hello = (await s.client.start()).send[0]!;
+    await s.server.handle(command(hello));
+    await expect(attempt(() => s.server.handle(command(hello)))).rejects.toThrow("unexpected HELLO");
+    const ready = { name: "READY", data: new Uint8Array(40) };
+    await expect(attempt(() => s.client.handle(ready))).rejects.toThrow("unexpected READY");
+    await expect(attempt(() => s.client.handle(command(welcome)))).rejects.toThrow("does not open");
   });
 
   test("fuzzed HELLO and INITIATE bytes only ever fail as ZmtpProtocolError", async () => {
@@ -179,7 +183,7 @@ describe("CURVE handshake", () => {
     let refused = 0;
     for (let i = 0; i < 300; i++) {
       const s = sides();
-      const hello = body(s.client.start().send[0]!);
+      const hello = body((await s.client.start()).send[0]!);
       const mutate = (b: Uint8Array): Uint8Array => {
         const m = b.slice(0, i % 3 === 0 ? rand(b.length + 1) : b.length);
         for (let k = 0; k <= rand(4); k++) if (m.length > 0) m[rand(m.length)] = rand(256);
@@ -196,8 +200,8 @@ describe("CURVE handshake", () => {
       if (i % 2 === 0) {
         await attempt(() => s.server.handle(parseCommand(mutate(hello))));
       } else {
-        const welcome = (s.server.handle(parseCommand(hello)) as HandshakeStep).send[0]!;
-        const initiate = body((s.client.handle(command(welcome)) as HandshakeStep).send[0]!);
+        const welcome = (await s.server.handle(parseCommand(hello))).send[0]!;
+        const initiate = body((await s.client.handle(command(welcome))).send[0]!);
         await attempt(() => s.server.handle(parseCommand(mutate(initiate))));
       }
     }

@@ -2,7 +2,16 @@
 // glue around @noble (HSalsa20 words, MAC-first layout) is checked byte for byte.
 
 import { describe, expect, test } from "bun:test";
-import { generateKeyPair, open, publicKeyOf, seal, sharedKey } from "../../src/zmtp/nacl.ts";
+import {
+  generateKeyPair,
+  generateKeyPairAsync,
+  nativeX25519,
+  open,
+  publicKeyOf,
+  seal,
+  sharedKey,
+  sharedKeyAsync,
+} from "../../src/zmtp/nacl.ts";
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, "hex"));
 const ALICE_SECRET = hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
@@ -39,5 +48,17 @@ describe("NaCl glue", () => {
 
   test("a low-order public key gives no shared key instead of a predictable one", () => {
     expect(sharedKey(new Uint8Array(32), generateKeyPair().secretKey)).toBeNull();
+  });
+
+  test("Bun's WebCrypto X25519 is used and agrees with pure-JS noble on NaCl's vectors and random keys", async () => {
+    expect(await nativeX25519()).toBe(true);
+    expect(await sharedKeyAsync(BOB_PUBLIC, ALICE_SECRET)).toEqual(sharedKey(BOB_PUBLIC, ALICE_SECRET));
+    for (let i = 0; i < 10; i++) {
+      const a = await generateKeyPairAsync();
+      const b = generateKeyPair();
+      expect(publicKeyOf(a.secretKey)).toEqual(a.publicKey);
+      expect(await sharedKeyAsync(b.publicKey, a.secretKey)).toEqual(sharedKey(a.publicKey, b.secretKey));
+    }
+    expect(await sharedKeyAsync(new Uint8Array(32), generateKeyPair().secretKey)).toBeNull();
   });
 });
