@@ -4,7 +4,7 @@
 
 import type { Socket } from "bun";
 import { getLogger } from "../log.ts";
-import { type Deferred, deferred, delay } from "./async.ts";
+import { delay } from "./async.ts";
 import { MessageTooLargeError, ZmtpAuthError, ZmtpError, ZmtpProtocolError } from "./errors.ts";
 import {
   encodeCommand,
@@ -29,6 +29,7 @@ import {
   type Properties,
 } from "./mechanism.ts";
 import type { PeerEvent } from "./monitor.ts";
+import { Outbox } from "./outbox.ts";
 
 /** Longest PING context echoed in a PONG (RFC 37 allows up to 16 bytes). */
 const PING_CONTEXT_MAX = 16;
@@ -79,9 +80,6 @@ enum Phase {
   Closed,
 }
 
-const CORK_INITIAL = 16 * 1024;
-/** A corked batch this big is written at once rather than at the end of the tick. */
-const CORK_FLUSH_AT = 64 * 1024;
 const EMPTY = new Uint8Array(0);
 const ascii = new TextEncoder();
 
@@ -96,20 +94,7 @@ export class Connection {
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private cipher: MessageCipher | null = null;
 
-  // Write side: complete frames accumulate in `cork` until the end of the tick; whatever the kernel
-  // did not take waits in `pending` for the drain callback. Both count against the HWM.
-  private cork = new Uint8Array(CORK_INITIAL);
-  private corkLen = 0;
-  private corkMsgs = 0;
-  private pending: { buf: Uint8Array; msgs: number }[] = [];
-  private pendingMsgs = 0;
-  private flushScheduled = false;
-  /** Settled once everything queued has reached the kernel (for close with linger). */
-  private drained: Deferred<void> | undefined;
-  private readonly flushBound = () => {
-    this.flushScheduled = false;
-    this.flush();
-  };
+  private readonly out: Outbox;
 
   /** Peer's announced ZMTP minor version (valid once the greeting arrived). */
   peerMinor = 1;
@@ -127,13 +112,14 @@ export class Connection {
     readonly where: PeerEvent,
   ) {
     this.decoder = new FrameDecoder(opts.maxMessageSize);
+    this.out = new Outbox(socket);
     this.label = where.peer === where.endpoint ? where.endpoint : `${where.endpoint} peer ${where.peer}`;
   }
 
   /** Begin the handshake: our whole greeting goes out at once (libzmq waits for it between stages). */
   start(): void {
     const m = this.opts.mechanism;
-    this.writeRaw(encodeGreeting(this.opts.minor, m.name, m.asServer));
+    this.out.writeNow(encodeGreeting(this.opts.minor, m.name, m.asServer));
     this.handshakeTimer = setTimeout(() => {
       this.fail(new ZmtpProtocolError(`handshake not completed within ${this.opts.handshakeTimeout} ms`));
     }, this.opts.handshakeTimeout);
@@ -150,7 +136,7 @@ export class Connection {
 
   /** Messages waiting in user space for this peer. */
   get queued(): number {
-    return this.corkMsgs + this.pendingMsgs;
+    return this.out.queued;
   }
 
   /** Queue a message; false (message dropped) unless the peer is active and below the high-water mark. */
@@ -160,15 +146,14 @@ export class Connection {
     if (cipher) {
       let size = 0;
       for (const f of frames) size += cipher.wireSize(f.length);
-      let off = this.reserve(size);
+      let off = this.out.reserve(size);
       const last = frames.length - 1;
-      for (let i = 0; i <= last; i++) off = cipher.writeFrame(this.cork, off, frames[i]!, i < last, false);
-      this.corkLen = off;
+      for (let i = 0; i <= last; i++) off = cipher.writeFrame(this.out.buffer, off, frames[i]!, i < last, false);
+      this.out.commit(off, true);
     } else {
-      const off = this.reserve(messageSize(frames));
-      this.corkLen = writeMessage(this.cork, off, frames);
+      const off = this.out.reserve(messageSize(frames));
+      this.out.commit(writeMessage(this.out.buffer, off, frames), true);
     }
-    this.afterAppend();
     return true;
   }
 
@@ -177,10 +162,9 @@ export class Connection {
     if (this.cipher) return this.send(msg.frames);
     if (this.phase !== Phase.Active || this.queued >= this.opts.hwm) return false;
     msg.wire ??= encodeMessage(msg.frames);
-    const off = this.reserve(msg.wire.length);
-    this.cork.set(msg.wire, off);
-    this.corkLen = off + msg.wire.length;
-    this.afterAppend();
+    const off = this.out.reserve(msg.wire.length);
+    this.out.buffer.set(msg.wire, off);
+    this.out.commit(off + msg.wire.length, true);
     return true;
   }
 
@@ -192,16 +176,14 @@ export class Connection {
       body[0] = name.length;
       body.set(ascii.encode(name), 1);
       body.set(data, 1 + name.length);
-      const off = this.reserve(this.cipher.wireSize(body.length));
-      this.corkLen = this.cipher.writeFrame(this.cork, off, body, false, true);
+      const off = this.out.reserve(this.cipher.wireSize(body.length));
+      this.out.commit(this.cipher.writeFrame(this.out.buffer, off, body, false, true), false);
     } else {
       const bytes = encodeCommand(name, data);
-      const off = this.reserve(bytes.length);
-      this.cork.set(bytes, off);
-      this.corkLen = off + bytes.length;
+      const off = this.out.reserve(bytes.length);
+      this.out.buffer.set(bytes, off);
+      this.out.commit(off + bytes.length, false);
     }
-    this.corkMsgs--; // afterAppend counts it; commands are not messages
-    this.afterAppend();
   }
 
   /**
@@ -209,12 +191,9 @@ export class Connection {
    * reply sent just before a shutdown still reaches its peer. Resolves on the drain event itself.
    */
   async closeAfterFlush(lingerMs: number): Promise<void> {
-    this.flush();
-    if (this.phase === Phase.Active && this.hasOutput()) {
-      this.drained ??= deferred();
-      const drained = this.drained;
+    if (this.phase === Phase.Active) {
       const expired = delay(lingerMs);
-      await Promise.race([drained.promise, expired.promise]);
+      await Promise.race([this.out.whenDrained(), expired.promise]);
       expired.cancel();
     }
     this.close();
@@ -253,18 +232,7 @@ export class Connection {
   }
 
   handleDrain(): void {
-    while (this.pending.length > 0) {
-      const head = this.pending[0]!;
-      const n = this.socket.write(head.buf);
-      if (n < 0) return;
-      if (n < head.buf.length) {
-        head.buf = head.buf.subarray(n);
-        return;
-      }
-      this.pending.shift();
-      this.pendingMsgs -= head.msgs;
-    }
-    this.flush();
+    this.out.handleDrain();
   }
 
   handleClose(): void {
@@ -360,30 +328,29 @@ export class Connection {
   private apply(step: HandshakeStep): void {
     if (this.phase === Phase.Closed) return; // an authorizer answered after the peer left
     if (step.fail) {
-      for (const bytes of step.send) this.writeRaw(bytes);
+      for (const bytes of step.send) this.out.writeNow(bytes);
       this.fail(step.fail, true);
       return;
     }
     if (!step.done) {
-      for (const bytes of step.send) this.writeRaw(bytes);
+      for (const bytes of step.send) this.out.writeNow(bytes);
       this.phase = Phase.Handshake;
       return;
     }
     const problem = this.incompatibility(step.done.properties);
     if (problem) {
       // The reason's length is one byte: a long peer Socket-Type must not wrap it into a malformed ERROR.
-      this.writeRaw(errorCommand(problem));
+      this.out.writeNow(errorCommand(problem));
       this.fail(new ZmtpProtocolError(problem), true);
       return;
     }
-    for (const bytes of step.send) this.writeRaw(bytes);
+    for (const bytes of step.send) this.out.writeNow(bytes);
     const props = step.done.properties;
     this.peerSocketType = new TextDecoder().decode(props.get("Socket-Type") ?? EMPTY);
     this.peerIdentity = props.get("Identity")?.slice() ?? EMPTY;
     this.cipher = step.done.cipher;
     clearTimeout(this.handshakeTimer);
     this.phase = Phase.Active;
-    this.flush();
     this.events.ready(this);
   }
 
@@ -413,73 +380,13 @@ export class Connection {
   private shutdown(handshakeError: ZmtpError | null): void {
     this.phase = Phase.Closed;
     clearTimeout(this.handshakeTimer);
-    this.pending = [];
-    this.pendingMsgs = 0;
-    this.corkLen = 0;
-    this.corkMsgs = 0;
+    this.out.discard();
     this.cipher = null;
     this.socket.data.conn = null;
-    this.drained?.resolve();
-    this.drained = undefined;
     if (handshakeError) this.events.handshakeFailed(this, handshakeError);
     this.events.closed(this);
     const gone = this.socket.data.onGone;
     this.socket.data.onGone = undefined;
     gone?.();
-  }
-
-  private hasOutput(): boolean {
-    return this.pending.length > 0 || this.corkLen > 0;
-  }
-
-  /** Make room for `size` bytes at the end of the cork buffer; returns where to write. */
-  private reserve(size: number): number {
-    const need = this.corkLen + size;
-    if (need > this.cork.length) {
-      const grown = new Uint8Array(Math.max(need, this.cork.length * 2));
-      grown.set(this.cork.subarray(0, this.corkLen));
-      this.cork = grown;
-    }
-    return this.corkLen;
-  }
-
-  private afterAppend(): void {
-    this.corkMsgs++;
-    if (this.corkLen >= CORK_FLUSH_AT) this.flush();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(this.flushBound);
-    }
-  }
-
-  /** Write the corked batch in one syscall; the unwritten tail waits for drain. */
-  private flush(): void {
-    if (this.phase !== Phase.Active) return;
-    if (this.corkLen > 0 && this.pending.length === 0) {
-      const len = this.corkLen;
-      const n = this.socket.write(this.cork, 0, len);
-      if (n >= 0 && n < len) {
-        this.pending.push({ buf: this.cork.slice(n, len), msgs: this.corkMsgs });
-        this.pendingMsgs += this.corkMsgs;
-      }
-      this.corkLen = 0;
-      this.corkMsgs = 0;
-      // Do not keep a huge buffer around after one big message.
-      if (this.cork.length > 1024 * 1024) this.cork = new Uint8Array(CORK_INITIAL);
-    }
-    if (this.drained && !this.hasOutput()) {
-      this.drained.resolve();
-      this.drained = undefined;
-    }
-  }
-
-  /** Greeting and handshake commands go out before any message, in order with anything already pending. */
-  private writeRaw(bytes: Uint8Array): void {
-    if (this.pending.length > 0) {
-      this.pending.push({ buf: bytes, msgs: 0 });
-      return;
-    }
-    const n = this.socket.write(bytes);
-    if (n >= 0 && n < bytes.length) this.pending.push({ buf: bytes.subarray(n), msgs: 0 });
   }
 }
