@@ -114,9 +114,10 @@ async function ours(server: CurveKeyPair | null): Promise<Figures> {
   const srv = spawn([process.execPath, import.meta.path, "--router", ...keyArgs(server)]);
   try {
     const ep = await srv.next("READY");
-    const options = (): SocketOptions =>
-      server ? { curve: { role: "client", serverKey: server.publicKey, keyPair: generateKeyPair() } } : {};
-    const d = new DealerSocket(options());
+    // A fresh client pair per socket, made before the clock starts (pyzmq's loop does the same).
+    const options = async (): Promise<SocketOptions> =>
+      server ? { curve: { role: "client", serverKey: server.publicKey, keyPair: await generateKeyPair() } } : {};
+    const d = new DealerSocket(await options());
     d.connect(ep);
     for (let i = 0; i < 200; i++) {
       await d.send([BODY]);
@@ -132,7 +133,7 @@ async function ours(server: CurveKeyPair | null): Promise<Figures> {
     await d.close();
     const hs: number[] = [];
     for (let i = 0; i < HANDSHAKES; i++) {
-      const s = new DealerSocket(options());
+      const s = new DealerSocket(await options());
       const done = s.once("handshake_succeeded");
       const t = performance.now();
       s.connect(ep);
@@ -169,7 +170,7 @@ async function pyzmq(server: CurveKeyPair | null): Promise<Figures> {
   }
 }
 
-const serverKeys = generateKeyPair();
+const serverKeys = await generateKeyPair();
 // Interleave so load changes on the shared machine touch both mechanisms alike.
 const oursNull = await ours(null);
 const oursCurve = await ours(serverKeys);

@@ -9,7 +9,7 @@
 import { nodeFs } from "../util/node.ts";
 import { join } from "../util/path.ts";
 import { CurveKeyError } from "./errors.ts";
-import { type CurveKeyPair, generateKeyPair, KEY_SIZE, publicKeyOf } from "./nacl.ts";
+import { type CurveKeyPair, generateKeyPair, KEY_SIZE, publicKeyOf } from "./keys.ts";
 import { z85Decode, z85Encode } from "./z85.ts";
 
 export interface Certificate {
@@ -38,7 +38,10 @@ function zplValue(raw: string): string {
   return v;
 }
 
-/** Parse a certificate file's text; `source` names it in errors. */
+/**
+ * Parse a certificate file's text; `source` names it in errors. Checks the form only: whether a
+ * secret key belongs to the public key is `readCertificate`'s (it needs the crypto code).
+ */
 export function parseCertificate(text: string, source: string): Certificate {
   let section = "";
   const curve = new Map<string, string>();
@@ -69,9 +72,6 @@ export function parseCertificate(text: string, source: string): Certificate {
     throw new CurveKeyError(`${source}: no curve public-key; is this a ZeroMQ certificate (.key / .key_secret)?`);
   }
   const secretKey = decode("secret-key");
-  if (secretKey && !equalKeys(publicKeyOf(secretKey), publicKey)) {
-    throw new CurveKeyError(`${source}: the public-key does not belong to the secret-key`);
-  }
   return secretKey ? { publicKey, secretKey, metadata } : { publicKey, metadata };
 }
 
@@ -106,7 +106,7 @@ export function formatCertificate(
   return lines.join("\n") + "\n";
 }
 
-/** Read and parse a certificate file. */
+/** Read and parse a certificate file; a secret key must belong to its public key. */
 export async function readCertificate(path: string): Promise<Certificate> {
   let text: string;
   try {
@@ -114,7 +114,11 @@ export async function readCertificate(path: string): Promise<Certificate> {
   } catch (e) {
     throw new CurveKeyError(`cannot read CURVE key file ${path}: ${(e as Error).message}`, { cause: e });
   }
-  return parseCertificate(text, path);
+  const cert = parseCertificate(text, path);
+  if (cert.secretKey && !equalKeys(await publicKeyOf(cert.secretKey), cert.publicKey)) {
+    throw new CurveKeyError(`${path}: the public-key does not belong to the secret-key`);
+  }
+  return cert;
 }
 
 /**
@@ -124,7 +128,7 @@ export async function readCertificate(path: string): Promise<Certificate> {
 export async function writeCertificatePair(
   dir: string,
   name: string,
-  keyPair: CurveKeyPair = generateKeyPair(),
+  given?: CurveKeyPair,
 ): Promise<{ publicFile: string; secretFile: string; keyPair: CurveKeyPair }> {
   if (name === "" || name.includes("/")) throw new CurveKeyError(`key name "${name}" must be a file name without "/"`);
   const publicFile = join(dir, `${name}.key`);
@@ -133,6 +137,7 @@ export async function writeCertificatePair(
   for (const f of [publicFile, secretFile]) {
     if (fs.existsSync(f)) throw new CurveKeyError(`${f} already exists; remove it or choose another name`);
   }
+  const keyPair = given ?? (await generateKeyPair());
   const now = new Date();
   // "wx": fail rather than follow or truncate a file that appeared meanwhile; the secret is 0600 from birth.
   const create = (path: string, text: string, mode: number) => {
@@ -183,6 +188,6 @@ export async function readCurveKeyPair(spec: string): Promise<CurveKeyPair> {
     return { publicKey: cert.publicKey, secretKey: cert.secretKey };
   }
   const secretKey = keyFromZ85(spec);
-  if (secretKey) return { publicKey: publicKeyOf(secretKey), secretKey };
+  if (secretKey) return { publicKey: await publicKeyOf(secretKey), secretKey };
   throw new CurveKeyError(`"${spec}" is neither a CURVE .key_secret file nor a 40-character Z85 secret key`);
 }

@@ -9,7 +9,7 @@ import { ZmtpAuthError, ZmtpProtocolError } from "./errors.ts";
 import { encodeCommand, type Command, frameSize, writeFrameHeader } from "./frames.ts";
 import { parseProperties } from "./handshake.ts";
 import { errorCommand, type HandshakeStep, type Mechanism, type MessageCipher } from "./mechanism.ts";
-import { type CurveKeyPair, generateKeyPairAsync, KEY_SIZE, open, randomBytes, seal, sharedKeyAsync } from "./nacl.ts";
+import { type CurveKeyPair, KEY_SIZE, loadNacl, type Nacl } from "./keys.ts";
 import { z85Encode } from "./z85.ts";
 
 const ascii = (s: string) => new TextEncoder().encode(s);
@@ -100,6 +100,7 @@ export class CurveCipher implements MessageCipher {
   private readonly recvNonce = new Uint8Array(24);
 
   constructor(
+    private readonly nacl: Nacl,
     private readonly key: Uint8Array,
     sendPrefix: Uint8Array,
     recvPrefix: Uint8Array,
@@ -125,7 +126,7 @@ export class CurveCipher implements MessageCipher {
     const plain = new Uint8Array(1 + payload.length);
     plain[0] = (more ? INNER_MORE : 0) | (command ? INNER_COMMAND : 0);
     plain.set(payload, 1);
-    dst.set(seal(this.key, this.sendNonce, plain), at + 16);
+    dst.set(this.nacl.seal(this.key, this.sendNonce, plain), at + 16);
     return at + bodySize;
   }
 
@@ -136,7 +137,7 @@ export class CurveCipher implements MessageCipher {
     const n = Counter.read(body, 8);
     if (!n.greaterThan(this.peer)) throw new ZmtpProtocolError("CURVE MESSAGE nonce did not increase (replayed?)");
     this.recvNonce.set(body.subarray(8, 16), 16);
-    const plain = open(this.key, this.recvNonce, body.subarray(16));
+    const plain = this.nacl.open(this.key, this.recvNonce, body.subarray(16));
     if (!plain || plain.length < 1) throw new ZmtpProtocolError("CURVE MESSAGE box does not open (tampered?)");
     this.peer = n;
     const flags = plain[0]!;
@@ -170,6 +171,8 @@ export class CurveClientMechanism implements Mechanism {
   readonly asServer = false;
   readonly hangupHint = " (a CURVE server hangs up on a HELLO made for another server key: is the server key right?)";
   private state: "start" | "welcome" | "ready" | "done" = "start";
+  /** Loaded by `start`: the handshake's first step. */
+  private nacl!: Nacl;
   private shortTerm: CurveKeyPair | null = null;
   private readonly nonce = new Counter(0, 1);
   /** crypto_box key of C' and S, for HELLO and WELCOME. */
@@ -179,19 +182,22 @@ export class CurveClientMechanism implements Mechanism {
 
   constructor(
     private readonly serverKey: Uint8Array,
-    private readonly keyPair: CurveKeyPair,
+    /** Our long-term pair; a promise while a socket's default pair is still being made. */
+    private readonly keyPair: CurveKeyPair | Promise<CurveKeyPair>,
     private readonly metadata: Uint8Array,
   ) {}
 
   async start(): Promise<HandshakeStep> {
     if (this.state !== "start") throw new ZmtpProtocolError("CURVE handshake started twice");
     this.state = "welcome";
-    const shortTerm = await generateKeyPairAsync();
+    const nacl = await loadNacl();
+    this.nacl = nacl;
+    const shortTerm = await nacl.generateKeyPairAsync();
     this.shortTerm = shortTerm;
-    this.helloKey = await sharedKeyAsync(this.serverKey, shortTerm.secretKey);
+    this.helloKey = await nacl.sharedKeyAsync(this.serverKey, shortTerm.secretKey);
     if (!this.helloKey) throw new ZmtpProtocolError("the CURVE server key is not a usable public key");
     const n = this.nonce.take();
-    const signature = seal(this.helloKey, nonce(HELLO_PREFIX, n), new Uint8Array(64));
+    const signature = nacl.seal(this.helloKey, nonce(HELLO_PREFIX, n), new Uint8Array(64));
     const hello = concat(PROTOCOL_VERSION, new Uint8Array(72), shortTerm.publicKey, n, signature);
     return { send: [encodeCommand("HELLO", hello)] };
   }
@@ -204,25 +210,27 @@ export class CurveClientMechanism implements Mechanism {
 
   private async onWelcome(data: Uint8Array): Promise<HandshakeStep> {
     if (data.length !== WELCOME_DATA) throw new ZmtpProtocolError("malformed CURVE WELCOME");
-    const plain = open(this.helloKey!, nonce(WELCOME_PREFIX, data.subarray(0, 16)), data.subarray(16));
+    const nacl = this.nacl;
+    const plain = nacl.open(this.helloKey!, nonce(WELCOME_PREFIX, data.subarray(0, 16)), data.subarray(16));
     if (!plain) throw new ZmtpProtocolError("CURVE WELCOME does not open: the server does not hold the server key");
     this.state = "ready";
     const shortTerm = this.shortTerm!;
+    const keyPair = await this.keyPair;
     const serverShortTerm = plain.subarray(0, KEY_SIZE);
     const cookie = plain.slice(KEY_SIZE, KEY_SIZE + 96);
     const [messageKey, vouchKey] = await Promise.all([
-      sharedKeyAsync(serverShortTerm, shortTerm.secretKey),
-      sharedKeyAsync(serverShortTerm, this.keyPair.secretKey),
+      nacl.sharedKeyAsync(serverShortTerm, shortTerm.secretKey),
+      nacl.sharedKeyAsync(serverShortTerm, keyPair.secretKey),
     ]);
     if (!messageKey || !vouchKey) throw new ZmtpProtocolError("CURVE WELCOME carries an unusable short-term key");
     this.messageKey = messageKey;
-    const vouchTail = randomBytes(16);
-    const vouch = seal(vouchKey, nonce(VOUCH_PREFIX, vouchTail), concat(shortTerm.publicKey, this.serverKey));
+    const vouchTail = nacl.randomBytes(16);
+    const vouch = nacl.seal(vouchKey, nonce(VOUCH_PREFIX, vouchTail), concat(shortTerm.publicKey, this.serverKey));
     const n = this.nonce.take();
-    const box = seal(
+    const box = nacl.seal(
       messageKey,
       nonce(INITIATE_PREFIX, n),
-      concat(this.keyPair.publicKey, vouchTail, vouch, this.metadata),
+      concat(keyPair.publicKey, vouchTail, vouch, this.metadata),
     );
     this.helloKey = null;
     return { send: [encodeCommand("INITIATE", concat(cookie, n, box))] };
@@ -231,10 +239,17 @@ export class CurveClientMechanism implements Mechanism {
   private onReady(data: Uint8Array): HandshakeStep {
     if (data.length < READY_MIN_DATA) throw new ZmtpProtocolError("malformed CURVE READY");
     const peerNonce = Counter.read(data, 0);
-    const plain = open(this.messageKey!, nonce(READY_PREFIX, data.subarray(0, 8)), data.subarray(8));
+    const plain = this.nacl.open(this.messageKey!, nonce(READY_PREFIX, data.subarray(0, 8)), data.subarray(8));
     if (!plain) throw new ZmtpProtocolError("CURVE READY does not open");
     this.state = "done";
-    const cipher = new CurveCipher(this.messageKey!, MESSAGE_FROM_CLIENT, MESSAGE_FROM_SERVER, this.nonce, peerNonce);
+    const cipher = new CurveCipher(
+      this.nacl,
+      this.messageKey!,
+      MESSAGE_FROM_CLIENT,
+      MESSAGE_FROM_SERVER,
+      this.nonce,
+      peerNonce,
+    );
     return { send: [], done: { properties: parseProperties(plain), cipher } };
   }
 }
@@ -245,6 +260,8 @@ export class CurveServerMechanism implements Mechanism {
   readonly asServer = true;
   readonly hangupHint = "";
   private state: "hello" | "initiate" | "checking" | "done" = "hello";
+  /** Loaded by the HELLO step, the handshake's first. */
+  private nacl!: Nacl;
   private readonly nonce = new Counter(0, 1);
   private peerNonce = new Counter();
   private clientShortTerm: Uint8Array | null = null;
@@ -275,34 +292,37 @@ export class CurveServerMechanism implements Mechanism {
     this.state = "initiate";
     const clientShortTerm = data.slice(74, 106);
     const n = data.subarray(106, 114);
+    const nacl = await loadNacl();
+    this.nacl = nacl;
     const [helloKey, shortTerm] = await Promise.all([
-      sharedKeyAsync(clientShortTerm, this.keyPair.secretKey),
-      generateKeyPairAsync(),
+      nacl.sharedKeyAsync(clientShortTerm, this.keyPair.secretKey),
+      nacl.generateKeyPairAsync(),
     ]);
     // Like libzmq, no ERROR here: a client that cannot make a HELLO for our key learns nothing from us.
-    if (!helloKey || !open(helloKey, nonce(HELLO_PREFIX, n), data.subarray(114))) {
+    if (!helloKey || !nacl.open(helloKey, nonce(HELLO_PREFIX, n), data.subarray(114))) {
       throw new ZmtpProtocolError("CURVE HELLO does not open: the client uses another server key");
     }
     this.peerNonce = Counter.read(n, 0);
     this.clientShortTerm = clientShortTerm;
     this.shortTerm = shortTerm;
-    this.cookieKey = randomBytes(32);
-    const cookieTail = randomBytes(16);
+    this.cookieKey = nacl.randomBytes(32);
+    const cookieTail = nacl.randomBytes(16);
     const cookie = concat(
       cookieTail,
-      seal(this.cookieKey, nonce(COOKIE_PREFIX, cookieTail), concat(clientShortTerm, shortTerm.secretKey)),
+      nacl.seal(this.cookieKey, nonce(COOKIE_PREFIX, cookieTail), concat(clientShortTerm, shortTerm.secretKey)),
     );
-    const welcomeTail = randomBytes(16);
-    const box = seal(helloKey, nonce(WELCOME_PREFIX, welcomeTail), concat(shortTerm.publicKey, cookie));
+    const welcomeTail = nacl.randomBytes(16);
+    const box = nacl.seal(helloKey, nonce(WELCOME_PREFIX, welcomeTail), concat(shortTerm.publicKey, cookie));
     return { send: [encodeCommand("WELCOME", concat(welcomeTail, box))] };
   }
 
   private async onInitiate(data: Uint8Array): Promise<HandshakeStep> {
     if (data.length < INITIATE_MIN_DATA) throw new ZmtpProtocolError("malformed CURVE INITIATE");
     this.state = "checking";
+    const nacl = this.nacl;
     const cookieKey = this.cookieKey!;
     this.cookieKey = null;
-    const cookie = open(cookieKey, nonce(COOKIE_PREFIX, data.subarray(0, 16)), data.subarray(16, 96));
+    const cookie = nacl.open(cookieKey, nonce(COOKIE_PREFIX, data.subarray(0, 16)), data.subarray(16, 96));
     const shortTerm = this.shortTerm!;
     if (
       !cookie ||
@@ -313,12 +333,13 @@ export class CurveServerMechanism implements Mechanism {
     }
     const n = Counter.read(data, 96);
     if (!n.greaterThan(this.peerNonce)) throw new ZmtpProtocolError("CURVE INITIATE nonce did not increase");
-    const messageKey = await sharedKeyAsync(this.clientShortTerm!, shortTerm.secretKey);
-    const plain = messageKey && open(messageKey, nonce(INITIATE_PREFIX, data.subarray(96, 104)), data.subarray(104));
+    const messageKey = await nacl.sharedKeyAsync(this.clientShortTerm!, shortTerm.secretKey);
+    const plain =
+      messageKey && nacl.open(messageKey, nonce(INITIATE_PREFIX, data.subarray(96, 104)), data.subarray(104));
     if (!messageKey || !plain || plain.length < 128) throw new ZmtpProtocolError("CURVE INITIATE does not open");
     const clientKey = plain.slice(0, KEY_SIZE);
-    const vouchKey = await sharedKeyAsync(clientKey, shortTerm.secretKey);
-    const vouch = vouchKey && open(vouchKey, nonce(VOUCH_PREFIX, plain.subarray(32, 48)), plain.subarray(48, 128));
+    const vouchKey = await nacl.sharedKeyAsync(clientKey, shortTerm.secretKey);
+    const vouch = vouchKey && nacl.open(vouchKey, nonce(VOUCH_PREFIX, plain.subarray(32, 48)), plain.subarray(48, 128));
     // The vouch proves the holder of C sent this C' to us (S): both must match, or it is a replay.
     if (
       !vouch ||
@@ -343,9 +364,16 @@ export class CurveServerMechanism implements Mechanism {
       }
     }
     const r = this.nonce.take();
-    const box = seal(messageKey, nonce(READY_PREFIX, r), this.metadata);
+    const box = nacl.seal(messageKey, nonce(READY_PREFIX, r), this.metadata);
     this.state = "done";
-    const cipher = new CurveCipher(messageKey, MESSAGE_FROM_SERVER, MESSAGE_FROM_CLIENT, this.nonce, this.peerNonce);
+    const cipher = new CurveCipher(
+      nacl,
+      messageKey,
+      MESSAGE_FROM_SERVER,
+      MESSAGE_FROM_CLIENT,
+      this.nonce,
+      this.peerNonce,
+    );
     return { send: [encodeCommand("READY", concat(r, box))], done: { properties, cipher } };
   }
 }

@@ -20,8 +20,8 @@
 // port 0 or * = ephemeral), ipc://path, ipc://@abstract. Options: SocketOptions (hwm, maxMessageSize,
 // handshakeTimeout, reconnectInterval, curve).
 // CURVE: `curve: { role: "server", keyPair, authorize? }` or `{ role: "client", serverKey, keyPair? }`;
-// keys from generateKeyPair(), certificate files (readCurvePublicKey / readCurveKeyPair /
-// writeCertificatePair) or Z85 text (keyFromZ85).
+// keys from `await generateKeyPair()`, certificate files (readCurvePublicKey / readCurveKeyPair /
+// writeCertificatePair) or Z85 text (keyFromZ85). The crypto code loads when CURVE is first used.
 
 export {
   type Certificate,
@@ -57,7 +57,7 @@ export type {
   SocketEventMap,
   SocketEventName,
 } from "./monitor.ts";
-export { type CurveKeyPair, generateKeyPair, publicKeyOf } from "./nacl.ts";
+export { type CurveKeyPair, generateKeyPair, publicKeyOf } from "./keys.ts";
 export { PubSocket } from "./pub.ts";
 export { RepSocket } from "./rep.ts";
 export { ReqSocket } from "./req.ts";

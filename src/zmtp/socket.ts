@@ -16,7 +16,7 @@ import {
   type SocketEventName,
   SocketMonitor,
 } from "./monitor.ts";
-import { type CurveKeyPair, generateKeyPair, KEY_SIZE } from "./nacl.ts";
+import { type CurveKeyPair, generateKeyPair, KEY_SIZE } from "./keys.ts";
 import { type Binding, type ConnectionSide, Dialer, listen } from "./transport.ts";
 
 const log = getLogger("circus.zmtp");
@@ -104,7 +104,8 @@ export abstract class ZmtpSocket {
   protected closed = false;
   private readonly options: SocketOptions;
   private readonly identity: Uint8Array;
-  private readonly clientKeyPair: CurveKeyPair | undefined;
+  /** A CURVE client's long-term pair: given, or made once (asynchronously) for all its connections. */
+  private clientKeyPair: CurveKeyPair | Promise<CurveKeyPair> | undefined;
   private metadata: Uint8Array | undefined;
   private readonly bindings: Binding[] = [];
   private readonly dialers: Dialer[] = [];
@@ -125,9 +126,10 @@ export abstract class ZmtpSocket {
       checkKey(curve.keyPair.secretKey, "CURVE server secret key");
     } else if (curve?.role === "client") {
       checkKey(curve.serverKey, "CURVE server key");
-      this.clientKeyPair = curve.keyPair ?? generateKeyPair();
-      checkKey(this.clientKeyPair.publicKey, "CURVE client public key");
-      checkKey(this.clientKeyPair.secretKey, "CURVE client secret key");
+      if (curve.keyPair) {
+        checkKey(curve.keyPair.publicKey, "CURVE client public key");
+        checkKey(curve.keyPair.secretKey, "CURVE client secret key");
+      }
     }
   }
 
@@ -231,7 +233,8 @@ export abstract class ZmtpSocket {
     const curve = this.options.curve;
     if (!curve) return new NullMechanism(this.metadata);
     if (curve.role === "server") return new CurveServerMechanism(curve.keyPair, this.metadata, curve.authorize, where);
-    return new CurveClientMechanism(curve.serverKey, this.clientKeyPair!, this.metadata);
+    this.clientKeyPair ??= curve.keyPair ?? generateKeyPair();
+    return new CurveClientMechanism(curve.serverKey, this.clientKeyPair, this.metadata);
   }
 
   private readonly makeConnection = (socket: RawSocket, where: PeerEvent, side: ConnectionSide): Connection => {

@@ -7,13 +7,8 @@ import {
   subscribe,
   TimeoutError,
 } from "../../src/protocol/client.ts";
-import {
-  type CurveKeyPair,
-  generateKeyPair,
-  RouterSocket,
-  writeCertificatePair,
-  z85Encode,
-} from "../../src/zmtp/index.ts";
+import { type CurveKeyPair, RouterSocket, writeCertificatePair, z85Encode } from "../../src/zmtp/index.ts";
+import { generateKeyPair } from "../../src/zmtp/nacl.ts";
 import { startFakeCircusd, stopAll } from "../cli/fake-circusd.ts";
 import { killAllPeers, removeTempDirs, tempDir } from "../helpers/peers.ts";
 import { pyZmq, type ZmqPeer } from "../helpers/zmq-peers.ts";

@@ -83,15 +83,21 @@ describe("certificates", () => {
     expect(cert.metadata.get("name")).toBe("backup host");
   });
 
-  test("refuses a file without a public key, a key that is not Z85, and keys that do not belong together", () => {
+  test("refuses a file without a public key, a key that is not Z85, and keys that do not belong together", async () => {
     const a = generateKeyPair();
     const b = generateKeyPair();
     expect(() => parseCertificate("metadata\ncurve\n", "empty.key")).toThrow("empty.key: no curve public-key");
     expect(() => parseCertificate('curve\n    public-key = "short"\n', "bad.key")).toThrow(
       "bad.key: public-key is not a 40-character Z85 key",
     );
-    const mixed = `curve\n    public-key = "${z85Encode(a.publicKey)}"\n    secret-key = "${z85Encode(b.secretKey)}"\n`;
-    expect(() => parseCertificate(mixed, "mixed.key_secret")).toThrow("does not belong to the secret-key");
+    const mixed = join(tempDir(), "mixed.key_secret");
+    writeFileSync(
+      mixed,
+      `curve\n    public-key = "${z85Encode(a.publicKey)}"\n    secret-key = "${z85Encode(b.secretKey)}"\n`,
+    );
+    await expect(readCertificate(mixed)).rejects.toThrow(
+      "mixed.key_secret: the public-key does not belong to the secret-key",
+    );
   });
 
   test("a public key comes from a .key file, a .key_secret file or Z85 text", async () => {

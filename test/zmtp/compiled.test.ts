@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { generateKeyPair, z85Encode } from "../../src/zmtp/index.ts";
+import { z85Encode } from "../../src/zmtp/index.ts";
+import { generateKeyPair } from "../../src/zmtp/nacl.ts";
 import { killAllPeers, REPO, removeTempDirs, spawnPeer, tempDir } from "../helpers/peers.ts";
 import { pyZmq } from "../helpers/zmq-peers.ts";
 

@@ -7,7 +7,6 @@ import { join } from "node:path";
 import {
   type CurveKeyPair,
   DealerSocket,
-  generateKeyPair,
   PubSocket,
   readCurvePublicKey,
   RepSocket,
@@ -18,6 +17,7 @@ import {
   z85Encode,
   ZmtpAuthError,
 } from "../../src/zmtp/index.ts";
+import { generateKeyPair } from "../../src/zmtp/nacl.ts";
 import { killAllPeers, removeTempDirs, spawnPython, tempDir } from "../helpers/peers.ts";
 import { closeSockets, recvWithin, text, track } from "../helpers/zmtp.ts";
 import { type PeerCurve, pyZmq, type ZmqPeer } from "../helpers/zmq-peers.ts";

@@ -4,7 +4,6 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import {
   DealerSocket,
-  generateKeyPair,
   type HandshakeFailedEvent,
   PubSocket,
   RouterSocket,
@@ -14,6 +13,7 @@ import {
   ZmtpProtocolError,
   type ZmtpSocket,
 } from "../../src/zmtp/index.ts";
+import { generateKeyPair } from "../../src/zmtp/nacl.ts";
 import { killAllPeers, removeTempDirs, tempDir } from "../helpers/peers.ts";
 import { closeSockets, recvWithin, text, track } from "../helpers/zmtp.ts";
 

@@ -8,6 +8,7 @@ import {
   nativeX25519,
   open,
   publicKeyOf,
+  publicKeyOfAsync,
   seal,
   sharedKey,
   sharedKeyAsync,
@@ -57,6 +58,7 @@ describe("NaCl glue", () => {
       const a = await generateKeyPairAsync();
       const b = generateKeyPair();
       expect(publicKeyOf(a.secretKey)).toEqual(a.publicKey);
+      expect(await publicKeyOfAsync(b.secretKey)).toEqual(b.publicKey);
       expect(await sharedKeyAsync(b.publicKey, a.secretKey)).toEqual(sharedKey(a.publicKey, b.secretKey));
     }
     expect(await sharedKeyAsync(new Uint8Array(32), generateKeyPair().secretKey)).toBeNull();
