@@ -128,6 +128,27 @@ describe("CURVE with libzmq", () => {
     expect(pub.subscribersFor("xy")).toBe(1);
   });
 
+  test("libzmq's heartbeats travel sealed: its PINGs are answered and the link stays up", async () => {
+    const server = generateKeyPair();
+    const router = track(new RouterSocket({ curve: { role: "server", keyPair: server } }));
+    router.onMessage((frames) => router.send(frames));
+    const ep = await router.bind("tcp://127.0.0.1:0");
+    let drops = 0;
+    router.on("disconnected", () => drops++);
+    const py = await pyZmq({
+      type: "DEALER",
+      connect: [ep],
+      curve: pyClient(server.publicKey),
+      sockopts: { HEARTBEAT_IVL: 50, HEARTBEAT_TIMEOUT: 150, HEARTBEAT_TTL: 300 },
+    });
+    py.send(["first"]);
+    expect(await py.recvText()).toEqual(["first"]);
+    await Bun.sleep(600); // several heartbeat timeouts: an unanswered PING would drop the link
+    py.send(["second"]);
+    expect(await py.recvText()).toEqual(["second"]);
+    expect(drops).toBe(0);
+  });
+
   test("our SUB receives from a pyzmq PUB", async () => {
     const server = generateKeyPair();
     const py = await pyZmq({ type: "PUB", bind: "tcp://127.0.0.1:0", curve: pyServer(server) });
