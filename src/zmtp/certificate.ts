@@ -157,11 +157,15 @@ export async function writeCertificatePair(
   return { publicFile, secretFile, keyPair };
 }
 
+/** Whether `spec` names a file; false when nothing is there (it may be Z85 text, which can hold "/"). */
 async function isFile(spec: string): Promise<boolean> {
-  return Bun.file(spec)
-    .stat()
-    .then((s) => s.isFile())
-    .catch(() => false);
+  try {
+    return (await Bun.file(spec).stat()).isFile();
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "ENOENT" || code === "ENOTDIR" || code === "ENAMETOOLONG") return false;
+    throw new CurveKeyError(`cannot read CURVE key file ${spec}: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 /**

@@ -24,7 +24,6 @@ function peerAddress(s: RawSocket, endpoint: string): string {
 }
 
 function handlers(make: ConnectionFactory, endpoint: () => string, side: ConnectionSide): SocketHandler<SocketSlot> {
-  const label = endpoint;
   const h: SocketHandler<SocketSlot, "uint8array"> = {
     binaryType: "uint8array",
     open(s) {
@@ -51,7 +50,7 @@ function handlers(make: ConnectionFactory, endpoint: () => string, side: Connect
       }
     },
     error(_s, err) {
-      log.debug(`${label()}: socket error: ${err.message}`);
+      log.debug(`${endpoint()}: socket error: ${err.message}`);
     },
     connectError() {
       // Reported through the rejected Bun.connect promise, which the dialer handles.
