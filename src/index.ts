@@ -57,9 +57,12 @@ export {
   TimeoutError,
   DEFAULT_ENDPOINT,
   DEFAULT_PUBSUB_ENDPOINT,
+  readClientCurveKeys,
   type CircusEvent,
+  type ClientCurveKeys,
   type ClientOptions,
   type CallOptions,
+  type SubscribeOptions,
   type Subscription,
 } from "./protocol/client.ts";
 export { startControlServer, type ControlServer, type ControlServerOptions } from "./protocol/server.ts";

@@ -24,6 +24,10 @@ const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<ToolRun
     summary: "publish process statistics (as circusd-stats)",
     load: async () => (await import("./cli/stats.ts")).runStats,
   },
+  keygen: {
+    summary: "write a CURVE key pair: NAME.key and NAME.key_secret",
+    load: async () => (await import("./cli/keygen.ts")).runKeygen,
+  },
   plugin: {
     summary: "run a plugin against a daemon (as circus-plugin)",
     load: async () => (argv) => pendingTool("circus-plugin", "the plugin runner", argv),

@@ -68,7 +68,7 @@ export class BenchClient {
   }
   async call(command: string, properties: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
     const id = crypto.randomUUID().replaceAll("-", "");
-    this.dealer.send([JSON.stringify({ id, command, properties })]);
+    await this.dealer.send([JSON.stringify({ id, command, properties })]);
     for (;;) {
       const [body] = await this.dealer.receive();
       const reply = JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown>;

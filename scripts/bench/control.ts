@@ -89,7 +89,7 @@ async function firstAnswerMs(
     stdio: ["ignore", "inherit", "inherit"],
   });
   for (;;) {
-    probe.send([JSON.stringify({ id: "first", command: "status", properties: {} })]);
+    await probe.send([JSON.stringify({ id: "first", command: "status", properties: {} })]);
     if (await probe.receive(10).catch(() => null)) break;
   }
   const ms = performance.now() - start;

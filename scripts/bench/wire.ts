@@ -126,13 +126,13 @@ async function oursDealer(ep: string): Promise<[number, number]> {
   d.connect(ep);
   const body = '{"command":"list","id":"0123456789abcdef0123456789abcdef"}';
   for (let i = 0; i < 200; i++) {
-    d.send([body]);
+    await d.send([body]);
     await d.receive();
   }
   const ts: number[] = [];
   for (let i = 0; i < N; i++) {
     const t = performance.now();
-    d.send([body]);
+    await d.send([body]);
     await d.receive();
     ts.push((performance.now() - t) * 1000);
   }
@@ -167,17 +167,17 @@ async function oursPubSub(): Promise<{ rate: number; received: number }> {
     let ok = false;
     void synced.then(() => (ok = true));
     while (!ok) {
-      pub.send(["sync"]);
+      await pub.send(["sync"]);
       await Bun.sleep(10);
     }
     const body = new Uint8Array(100).fill(120);
     // Yield between batches so the event loop can drain the socket (PUB drops when full).
     for (let i = 0; i < PUB_N; i += 500) {
-      for (let j = 0; j < 500; j++) pub.send([body]);
+      for (let j = 0; j < 500; j++) await pub.send([body]);
       await new Promise((r) => setImmediate(r));
     }
     for (let i = 0; i < 50; i++) {
-      pub.send(["done"]);
+      await pub.send(["done"]);
       await Bun.sleep(10);
     }
     const [count, secs] = (await sub.next("DONE")).split(" ").map(Number);

@@ -1,7 +1,7 @@
 // CircusClient: the one control-channel client shared by `circus ctl`, top, plugins and the web
 // console. A DEALER with a random identity sends JSON requests and matches replies by `id` (§2.1).
 
-import { DealerSocket, SubSocket } from "../zmtp/index.ts";
+import { type CurveKeyPair, DealerSocket, readCurveKeyPair, readCurvePublicKey, SubSocket } from "../zmtp/index.ts";
 import type { JsonObject, Reply } from "./command.ts";
 
 /** Default control endpoint (circusd's ROUTER). */
@@ -27,11 +27,36 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
+/** Keys for a daemon whose endpoints require CURVE (ZeroMQ's encryption and authentication). */
+export interface ClientCurveKeys {
+  /** The daemon's public key, 32 bytes (`readClientCurveKeys` loads it from a file or Z85 text). */
+  serverKey: Uint8Array;
+  /** Our key pair, which the daemon must authorize; default a fresh pair per connection's socket. */
+  keyPair?: CurveKeyPair;
+}
+
+/**
+ * Load ClientCurveKeys from what a user types: `serverKey` is a `.key` (or `.key_secret`) file path
+ * or a Z85 public key; `key`, if given, our `.key_secret` file path or a Z85 secret key. Rejects with
+ * CurveKeyError naming the argument and the fix.
+ */
+export async function readClientCurveKeys(serverKey: string, key?: string): Promise<ClientCurveKeys> {
+  const server = await readCurvePublicKey(serverKey);
+  return key === undefined ? { serverKey: server } : { serverKey: server, keyPair: await readCurveKeyPair(key) };
+}
+
 export interface ClientOptions {
   /** Control endpoint, e.g. `tcp://127.0.0.1:5555` or `ipc:///var/run/circus.sock`. */
   endpoint?: string;
   /** Default reply timeout for `call`, in milliseconds (5000). */
   timeoutMs?: number;
+  /** Talk CURVE to the daemon (control and, through `subscribe`, pub/sub); default plain (NULL). */
+  curve?: ClientCurveKeys;
+}
+
+export interface SubscribeOptions {
+  /** Talk CURVE to the publisher; default plain (NULL). */
+  curve?: ClientCurveKeys;
 }
 
 /** One event from the pub/sub stream: topic text and the decoded JSON payload (raw text if not JSON). */
@@ -76,6 +101,7 @@ export class CircusClient {
   /** The DEALER identity (32 hex characters), as circusd sees it. */
   readonly identity: string;
   private readonly socket: DealerSocket;
+  private readonly curve: ClientCurveKeys | undefined;
   private readonly pending = new Map<string, Pending>();
   private closed = false;
 
@@ -84,8 +110,14 @@ export class CircusClient {
     this.endpoint = options.endpoint ?? DEFAULT_ENDPOINT;
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.identity = uuidHex();
-    this.socket = new DealerSocket({ identity: encoder.encode(this.identity) });
+    this.curve = options.curve;
+    this.socket = new DealerSocket({ identity: encoder.encode(this.identity), curve: curveClient(this.curve) });
     this.socket.onMessage((frames) => this.onReply(frames));
+    // A refused handshake (wrong key, CURVE on one side only) will not fix itself on retry: fail the
+    // waiting calls with the reason now rather than let them run into "Timed out.".
+    this.socket.on("handshake_failed", (e) => {
+      this.failPending(new CallError(`cannot talk to ${this.endpoint}: ${e.reason}`, { cause: e.error }));
+    });
     this.socket.connect(this.endpoint);
   }
 
@@ -105,20 +137,24 @@ export class CircusClient {
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       const body = encoder.encode(JSON.stringify(makeRequest(command, properties, id)));
-      if (!this.socket.send([body])) {
+      this.socket.send([body]).catch((e: Error) => {
         clearTimeout(timer);
         this.pending.delete(id);
-        reject(new CallError(`cannot send to ${this.endpoint}: too many requests queued`));
-      }
+        reject(new CallError(`cannot send to ${this.endpoint}: ${e.message}`, { cause: e }));
+      });
     });
   }
 
-  /** Fire-and-forget: send with `msg_type: "cast"`; circusd never replies, not even on error. */
-  cast(command: string, properties: JsonObject = {}): void {
+  /**
+   * Fire-and-forget: send with `msg_type: "cast"`; circusd never replies, not even on error. Resolves
+   * once the request is queued; rejects with CallError when it cannot be (closed, queue full).
+   */
+  async cast(command: string, properties: JsonObject = {}): Promise<void> {
     if (this.closed) throw new CallError("client is closed");
-    if (!this.socket.send([encoder.encode(JSON.stringify(makeRequest(command, properties, uuidHex(), true)))])) {
-      throw new CallError(`cannot send to ${this.endpoint}: too many requests queued`);
-    }
+    const body = encoder.encode(JSON.stringify(makeRequest(command, properties, uuidHex(), true)));
+    await this.socket.send([body]).catch((e: Error) => {
+      throw new CallError(`cannot send to ${this.endpoint}: ${e.message}`, { cause: e });
+    });
   }
 
   /**
@@ -127,19 +163,23 @@ export class CircusClient {
    * client's control connection; close the returned subscription to stop.
    */
   subscribe(endpoint: string, topics: string[], onEvent: (event: CircusEvent) => void): Subscription {
-    return subscribe(endpoint, topics, onEvent);
+    return subscribe(endpoint, topics, onEvent, { curve: this.curve });
   }
 
   /** Close the connection (unsent requests are dropped); pending calls reject with CallError. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.failPending(new CallError("client closed before the reply arrived"));
+    await this.socket.close();
+  }
+
+  private failPending(error: CallError): void {
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
-      p.reject(new CallError("client closed before the reply arrived"));
+      p.reject(error);
       this.pending.delete(id);
     }
-    await this.socket.close();
   }
 
   private onReply(frames: Uint8Array[]): void {
@@ -163,9 +203,19 @@ export class CircusClient {
   }
 }
 
+/** The DEALER/SUB socket option for `keys`. */
+function curveClient(keys: ClientCurveKeys | undefined) {
+  return keys && ({ role: "client", serverKey: keys.serverKey, keyPair: keys.keyPair } as const);
+}
+
 /** Subscribe to a circusd PUB endpoint; see CircusClient.subscribe. */
-export function subscribe(endpoint: string, topics: string[], onEvent: (event: CircusEvent) => void): Subscription {
-  const sub = new SubSocket();
+export function subscribe(
+  endpoint: string,
+  topics: string[],
+  onEvent: (event: CircusEvent) => void,
+  options: SubscribeOptions = {},
+): Subscription {
+  const sub = new SubSocket({ curve: curveClient(options.curve) });
   sub.onMessage((frames) => {
     const topic = decoder.decode(frames[0] ?? new Uint8Array(0));
     const raw = decoder.decode(frames[1] ?? new Uint8Array(0));

@@ -73,8 +73,8 @@ export class Controller {
   private reply(envelope: Uint8Array[], reply: Reply | null): void {
     if (reply === null) return;
     envelope.push(encodeReply(reply));
-    // false = the client went away or its queue is full; nothing more to do (libzmq drops too).
-    if (!this.socket.send(envelope)) log.debug("reply dropped: client gone");
+    // The client went away or its queue is full: nothing more to do (libzmq drops too).
+    this.socket.send(envelope).catch((e: Error) => log.debug(`reply dropped: ${e.message}`));
   }
 
   /** Stop serving; replies already sent (the `quit` reply among them) get up to a second to reach their clients. */

@@ -1,7 +1,10 @@
 // The event publisher: a PUB socket at `pubsub_endpoint` republishing every arbiter bus event as
 // Circus does, two frames `[topic, json]`.
 
+import { getLogger } from "../log.ts";
 import { PubSocket } from "../zmtp/index.ts";
+
+const log = getLogger("circus.publisher");
 
 /** The bus surface the publisher needs (src/arbiter/bus.ts EventBus). */
 export interface EventSource {
@@ -21,7 +24,10 @@ export class Publisher {
     const socket = new PubSocket();
     const resolved = await socket.bind(endpoint);
     const unsubscribe = bus.subscribe((topic, payload) => {
-      socket.send([encoder.encode(topic), encoder.encode(JSON.stringify(payload))]);
+      // A PUB rejects only once closed, and close() unsubscribes first; log rather than lose a surprise.
+      socket
+        .send([encoder.encode(topic), encoder.encode(JSON.stringify(payload))])
+        .catch((e: Error) => log.debug(`event ${topic} not published: ${e.message}`));
     });
     return new Publisher(socket, unsubscribe, resolved);
   }

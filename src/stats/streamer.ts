@@ -149,7 +149,10 @@ export class StatsStreamer {
   }
 
   private send(topic: string, payload: unknown): void {
-    this.pub.send([encoder.encode(topic), encoder.encode(JSON.stringify(payload))]);
+    // Rejects only once the streamer closed its PUB (a round finishing late): nothing to publish then.
+    this.pub
+      .send([encoder.encode(topic), encoder.encode(JSON.stringify(payload))])
+      .catch((e: Error) => log.debug(`${topic} not published: ${e.message}`));
   }
 
   /** One round: every followed watcher, the circus group, the sockets. */

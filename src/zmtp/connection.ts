@@ -1,21 +1,35 @@
-// One peer over one Bun socket: greeting, NULL handshake, framing, heartbeats and a bounded,
-// backpressure-aware write queue. Knows nothing of socket types beyond the compatibility check.
+// One peer over one Bun socket: greeting, the security handshake (through a Mechanism), framing —
+// sealed by the mechanism's cipher under CURVE —, heartbeats and a bounded, backpressure-aware write
+// queue. Knows nothing of socket types beyond the compatibility check.
 
 import type { Socket } from "bun";
 import { getLogger } from "../log.ts";
-import { MessageTooLargeError, ZmtpError, ZmtpProtocolError } from "./errors.ts";
+import { delay } from "./async.ts";
+import { MessageTooLargeError, ZmtpAuthError, ZmtpError, ZmtpProtocolError } from "./errors.ts";
 import {
   encodeCommand,
+  encodeMessage,
   FLAG_COMMAND,
   FLAG_MORE,
   FrameDecoder,
+  MAX_FRAMES_PER_MESSAGE,
   messageSize,
   parseCommand,
   writeMessage,
   type Command,
 } from "./frames.ts";
 import { checkGreetingPrefix, encodeGreeting, GREETING_SIZE, parseGreeting } from "./greeting.ts";
-import { compatible, encodeProperties, parseProperties, sendsIdentity, type SocketType } from "./handshake.ts";
+import { compatible, type SocketType } from "./handshake.ts";
+import {
+  errorCommand,
+  type HandshakeStep,
+  type Mechanism,
+  type MessageCipher,
+  peerErrorFrom,
+  type Properties,
+} from "./mechanism.ts";
+import type { PeerEvent } from "./monitor.ts";
+import { Outbox } from "./outbox.ts";
 
 /** Longest PING context echoed in a PONG (RFC 37 allows up to 16 bytes). */
 const PING_CONTEXT_MAX = 16;
@@ -32,7 +46,8 @@ export type RawSocket = Socket<SocketSlot>;
 
 export interface ConnectionOptions {
   socketType: SocketType;
-  identity: Uint8Array;
+  /** The security handshake for this connection (a fresh one per connection: it holds state). */
+  mechanism: Mechanism;
   /** ZMTP minor version we announce (1 normally; 0 to test 3.0 peers' behaviour). */
   minor: 0 | 1;
   maxMessageSize: number;
@@ -46,20 +61,27 @@ export interface ConnectionEvents {
   message(conn: Connection, frames: Uint8Array[]): void;
   /** Commands other than the ones the connection handles itself (e.g. SUBSCRIBE, CANCEL). */
   command(conn: Connection, cmd: Command): void;
+  /** The handshake failed; `closed` follows. */
+  handshakeFailed(conn: Connection, error: ZmtpError): void;
   closed(conn: Connection): void;
+}
+
+/** A message sent to many peers (PUB): encoded once for every peer without a cipher. */
+export interface SharedMessage {
+  readonly frames: readonly Uint8Array[];
+  wire?: Uint8Array;
 }
 
 enum Phase {
   Greeting,
-  Ready, // waiting for the peer's READY command
+  Handshake, // the mechanism's commands are being exchanged
+  Waiting, // an asynchronous handshake step is running (CURVE key agreement, an authorizer)
   Active,
   Closed,
 }
 
-const CORK_INITIAL = 16 * 1024;
-/** A corked batch this big is written at once rather than at the end of the tick. */
-const CORK_FLUSH_AT = 64 * 1024;
 const EMPTY = new Uint8Array(0);
+const ascii = new TextEncoder();
 
 export class Connection {
   private phase = Phase.Greeting;
@@ -67,20 +89,12 @@ export class Connection {
   private greetingHave = 0;
   private readonly decoder: FrameDecoder;
   private parts: Uint8Array[] = [];
+  /** Bytes in `parts`: under CURVE every part is its own frame, so the decoder cannot count them. */
+  private partsSize = 0;
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  private cipher: MessageCipher | null = null;
 
-  // Write side: complete frames accumulate in `cork` until the end of the tick; whatever the kernel
-  // did not take waits in `pending` for the drain callback. Both count against the HWM.
-  private cork = new Uint8Array(CORK_INITIAL);
-  private corkLen = 0;
-  private corkMsgs = 0;
-  private pending: { buf: Uint8Array; msgs: number }[] = [];
-  private pendingMsgs = 0;
-  private flushScheduled = false;
-  private readonly flushBound = () => {
-    this.flushScheduled = false;
-    this.flush();
-  };
+  private readonly out: Outbox;
 
   /** Peer's announced ZMTP minor version (valid once the greeting arrived). */
   peerMinor = 1;
@@ -88,19 +102,24 @@ export class Connection {
   peerIdentity: Uint8Array = EMPTY;
   /** Routing id a ROUTER assigned to this peer. */
   routingId: Uint8Array = EMPTY;
+  readonly label: string;
 
   constructor(
     private readonly socket: RawSocket,
     private readonly opts: ConnectionOptions,
     private readonly events: ConnectionEvents,
-    readonly label: string,
+    /** Our endpoint and the peer's address, as the socket's events report them. */
+    readonly where: PeerEvent,
   ) {
     this.decoder = new FrameDecoder(opts.maxMessageSize);
+    this.out = new Outbox(socket);
+    this.label = where.peer === where.endpoint ? where.endpoint : `${where.endpoint} peer ${where.peer}`;
   }
 
   /** Begin the handshake: our whole greeting goes out at once (libzmq waits for it between stages). */
   start(): void {
-    this.writeRaw(encodeGreeting(this.opts.minor));
+    const m = this.opts.mechanism;
+    this.out.writeNow(encodeGreeting(this.opts.minor, m.name, m.asServer));
     this.handshakeTimer = setTimeout(() => {
       this.fail(new ZmtpProtocolError(`handshake not completed within ${this.opts.handshakeTimeout} ms`));
     }, this.opts.handshakeTimeout);
@@ -110,50 +129,72 @@ export class Connection {
     return this.phase === Phase.Active;
   }
 
+  /** Whether the connection has ended (a read, since handlers may close it behind narrowed checks). */
+  private get isClosed(): boolean {
+    return this.phase === Phase.Closed;
+  }
+
   /** Messages waiting in user space for this peer. */
   get queued(): number {
-    return this.corkMsgs + this.pendingMsgs;
+    return this.out.queued;
   }
 
-  /** Queue a message; false (message dropped) when the peer's queue is at the high-water mark. */
+  /** Queue a message; false (message dropped) unless the peer is active and below the high-water mark. */
   send(frames: readonly Uint8Array[]): boolean {
-    if (this.phase === Phase.Closed || this.queued >= this.opts.hwm) return false;
-    const off = this.reserve(messageSize(frames));
-    this.corkLen = writeMessage(this.cork, off, frames);
-    this.afterAppend();
+    if (this.phase !== Phase.Active || this.queued >= this.opts.hwm) return false;
+    const cipher = this.cipher;
+    if (cipher) {
+      let size = 0;
+      for (const f of frames) size += cipher.wireSize(f.length);
+      let off = this.out.reserve(size);
+      const last = frames.length - 1;
+      for (let i = 0; i <= last; i++) off = cipher.writeFrame(this.out.buffer, off, frames[i]!, i < last, false);
+      this.out.commit(off, true);
+    } else {
+      const off = this.out.reserve(messageSize(frames));
+      this.out.commit(writeMessage(this.out.buffer, off, frames), true);
+    }
     return true;
   }
 
-  /** Queue an already-encoded message (PUB encodes once for all subscribers). */
-  sendEncoded(bytes: Uint8Array): boolean {
-    if (this.phase === Phase.Closed || this.queued >= this.opts.hwm) return false;
-    const off = this.reserve(bytes.length);
-    this.cork.set(bytes, off);
-    this.corkLen = off + bytes.length;
-    this.afterAppend();
+  /** Queue a message many peers get (PUB): plain peers share one encoding, CURVE peers seal their own. */
+  sendShared(msg: SharedMessage): boolean {
+    if (this.cipher) return this.send(msg.frames);
+    if (this.phase !== Phase.Active || this.queued >= this.opts.hwm) return false;
+    msg.wire ??= encodeMessage(msg.frames);
+    const off = this.out.reserve(msg.wire.length);
+    this.out.buffer.set(msg.wire, off);
+    this.out.commit(off + msg.wire.length, true);
     return true;
   }
 
-  /** Send a command (e.g. SUBSCRIBE); commands bypass the HWM as they are small and rare. */
-  sendCommand(name: string, data?: Uint8Array): void {
-    if (this.phase === Phase.Closed) return;
-    const bytes = encodeCommand(name, data);
-    const off = this.reserve(bytes.length);
-    this.cork.set(bytes, off);
-    this.corkLen = off + bytes.length;
-    this.corkMsgs--; // afterAppend counts it; commands are not messages
-    this.afterAppend();
+  /** Send a command once active (e.g. SUBSCRIBE); commands bypass the HWM as they are small and rare. */
+  sendCommand(name: string, data: Uint8Array = EMPTY): void {
+    if (this.phase !== Phase.Active) return;
+    if (this.cipher) {
+      const body = new Uint8Array(1 + name.length + data.length);
+      body[0] = name.length;
+      body.set(ascii.encode(name), 1);
+      body.set(data, 1 + name.length);
+      const off = this.out.reserve(this.cipher.wireSize(body.length));
+      this.out.commit(this.cipher.writeFrame(this.out.buffer, off, body, false, true), false);
+    } else {
+      const bytes = encodeCommand(name, data);
+      const off = this.out.reserve(bytes.length);
+      this.out.buffer.set(bytes, off);
+      this.out.commit(off + bytes.length, false);
+    }
   }
 
   /**
-   * Close once everything queued has been written, or after `lingerMs` (libzmq's ZMQ_LINGER): a reply
-   * sent just before a shutdown still reaches its peer.
+   * Close once everything queued has reached the kernel, or after `lingerMs` (libzmq's ZMQ_LINGER): a
+   * reply sent just before a shutdown still reaches its peer. Resolves on the drain event itself.
    */
   async closeAfterFlush(lingerMs: number): Promise<void> {
-    this.flush();
-    const deadline = Date.now() + lingerMs;
-    while (this.phase === Phase.Active && (this.pending.length > 0 || this.corkLen > 0) && Date.now() < deadline) {
-      await Bun.sleep(5);
+    if (this.phase === Phase.Active) {
+      const expired = delay(lingerMs);
+      await Promise.race([this.out.whenDrained(), expired.promise]);
+      expired.cancel();
     }
     this.close();
   }
@@ -161,7 +202,7 @@ export class Connection {
   /** Close politely (pending output is abandoned, as with LINGER 0). */
   close(): void {
     if (this.phase === Phase.Closed) return;
-    this.shutdown();
+    this.shutdown(null);
     this.socket.end();
   }
 
@@ -177,12 +218,12 @@ export class Connection {
         this.greetingHave += take;
         checkGreetingPrefix(this.greeting, this.greetingHave);
         if (this.greetingHave < GREETING_SIZE) return;
-        const g = parseGreeting(this.greeting);
+        const g = parseGreeting(this.greeting, this.opts.mechanism.name);
         this.peerMinor = g.major > 3 ? 1 : g.minor;
-        this.phase = Phase.Ready;
-        this.sendReady();
+        this.phase = Phase.Handshake;
+        this.run(this.opts.mechanism.start());
         rest = chunk.subarray(take);
-        if (rest.length === 0) return;
+        if (rest.length === 0 || this.isClosed) return;
       }
       this.decoder.push(rest, this.onFrame);
     } catch (e) {
@@ -191,34 +232,42 @@ export class Connection {
   }
 
   handleDrain(): void {
-    while (this.pending.length > 0) {
-      const head = this.pending[0]!;
-      const n = this.socket.write(head.buf);
-      if (n < 0) return;
-      if (n < head.buf.length) {
-        head.buf = head.buf.subarray(n);
-        return;
-      }
-      this.pending.shift();
-      this.pendingMsgs -= head.msgs;
-    }
-    this.flush();
+    this.out.handleDrain();
   }
 
   handleClose(): void {
     if (this.phase === Phase.Closed) return;
+    if (this.phase !== Phase.Active) {
+      // libzmq hangs up on a greeting naming another mechanism, often before sending the rest of its own.
+      const err = new ZmtpProtocolError(
+        this.phase === Phase.Greeting
+          ? "peer closed the connection during the greeting (does only one side use CURVE?)"
+          : `peer closed the connection during the handshake${this.opts.mechanism.hangupHint}`,
+      );
+      log.info(`${this.label}: ${err.message}`);
+      this.shutdown(err);
+      return;
+    }
     log.debug(`${this.label}: peer closed the connection`);
-    this.shutdown();
+    this.shutdown(null);
   }
 
   // ---- internals ----
 
   private readonly onFrame = (body: Uint8Array, flags: number): void => {
+    if (this.phase === Phase.Closed) return;
+    if (this.cipher) {
+      // Under CURVE every frame is a MESSAGE box, whatever its frame flags; MORE and COMMAND are inside.
+      const m = this.cipher.open(body);
+      if (m.command) this.onCommand(parseCommand(m.payload));
+      else this.onPart(m.payload, m.more);
+      return;
+    }
     if (flags & FLAG_COMMAND) {
       this.onCommand(parseCommand(body));
       return;
     }
-    if (this.phase !== Phase.Active) throw new ZmtpProtocolError("message frame before READY");
+    if (this.phase !== Phase.Active) throw new ZmtpProtocolError("message frame before the handshake completed");
     this.parts.push(body);
     if (flags & FLAG_MORE) return;
     const frames = this.parts;
@@ -226,16 +275,30 @@ export class Connection {
     this.events.message(this, frames);
   };
 
-  private onCommand(cmd: Command): void {
-    if (cmd.name === "ERROR") {
-      const reason = new TextDecoder().decode(cmd.data.subarray(1, 1 + (cmd.data[0] ?? 0)));
-      throw new ZmtpProtocolError(`peer sent ERROR: ${reason}`);
+  /** One decrypted part: the decoder's per-message limits apply to the plaintext message here. */
+  private onPart(payload: Uint8Array, more: boolean): void {
+    this.partsSize += payload.length;
+    if (this.partsSize > this.opts.maxMessageSize) {
+      throw new MessageTooLargeError(this.partsSize, this.opts.maxMessageSize);
     }
-    if (this.phase === Phase.Ready) {
-      if (cmd.name !== "READY") throw new ZmtpProtocolError(`expected READY, got ${cmd.name}`);
-      this.onReady(parseProperties(cmd.data));
+    if (this.parts.length >= MAX_FRAMES_PER_MESSAGE) {
+      throw new ZmtpProtocolError(`message of more than ${MAX_FRAMES_PER_MESSAGE} frames`);
+    }
+    this.parts.push(payload);
+    if (more) return;
+    const frames = this.parts;
+    this.parts = [];
+    this.partsSize = 0;
+    this.events.message(this, frames);
+  }
+
+  private onCommand(cmd: Command): void {
+    if (cmd.name === "ERROR") throw peerErrorFrom(cmd.data);
+    if (this.phase === Phase.Handshake) {
+      this.run(this.opts.mechanism.handle(cmd));
       return;
     }
+    if (this.phase !== Phase.Active) throw new ZmtpProtocolError(`unexpected ${cmd.name} during the handshake`);
     if (cmd.name === "PING") {
       // Answer every ping with its context (bytes after the 2-byte TTL), whatever our own settings; the
       // context is at most 16 bytes (RFC 37), so a peer cannot make us echo megabytes it never reads.
@@ -248,100 +311,82 @@ export class Connection {
     }
   }
 
-  private onReady(props: Map<string, Uint8Array>): void {
-    const type = new TextDecoder().decode(props.get("Socket-Type") ?? EMPTY);
-    if (!compatible(this.opts.socketType, type)) {
-      const reason = `socket type ${type || "(none)"} cannot talk to ${this.opts.socketType}`;
-      log.warning(`${this.label}: ${reason}; dropping peer`);
-      // The reason's length is one byte: a long peer Socket-Type must not wrap it into a malformed ERROR.
-      const text = new TextEncoder().encode(reason).subarray(0, 255);
-      this.sendCommand("ERROR", new Uint8Array([text.length, ...text]));
-      this.phase = Phase.Active; // let the ERROR out before closing
-      this.flush();
-      this.close();
+  /** Apply a step now, or once its keys are computed (the peer must wait for our answer meanwhile). */
+  private run(step: HandshakeStep | Promise<HandshakeStep>): void {
+    if (!(step instanceof Promise)) {
+      this.apply(step);
       return;
     }
-    this.peerSocketType = type;
+    this.phase = Phase.Waiting;
+    step.then(
+      (s) => this.apply(s),
+      (e) => this.fail(e),
+    );
+  }
+
+  /** Carry out one handshake step: write its commands, then fail, finish or keep waiting. */
+  private apply(step: HandshakeStep): void {
+    if (this.phase === Phase.Closed) return; // an authorizer answered after the peer left
+    if (step.fail) {
+      for (const bytes of step.send) this.out.writeNow(bytes);
+      this.fail(step.fail, true);
+      return;
+    }
+    if (!step.done) {
+      for (const bytes of step.send) this.out.writeNow(bytes);
+      this.phase = Phase.Handshake;
+      return;
+    }
+    const problem = this.incompatibility(step.done.properties);
+    if (problem) {
+      // The reason's length is one byte: a long peer Socket-Type must not wrap it into a malformed ERROR.
+      this.out.writeNow(errorCommand(problem));
+      this.fail(new ZmtpProtocolError(problem), true);
+      return;
+    }
+    for (const bytes of step.send) this.out.writeNow(bytes);
+    const props = step.done.properties;
+    this.peerSocketType = new TextDecoder().decode(props.get("Socket-Type") ?? EMPTY);
     this.peerIdentity = props.get("Identity")?.slice() ?? EMPTY;
+    this.cipher = step.done.cipher;
     clearTimeout(this.handshakeTimer);
     this.phase = Phase.Active;
-    this.flush();
     this.events.ready(this);
   }
 
-  private sendReady(): void {
-    const props: [string, Uint8Array][] = [["Socket-Type", new TextEncoder().encode(this.opts.socketType)]];
-    if (sendsIdentity(this.opts.socketType)) props.push(["Identity", this.opts.identity]);
-    this.writeRaw(encodeCommand("READY", encodeProperties(props)));
+  private incompatibility(props: Properties): string | null {
+    const type = new TextDecoder().decode(props.get("Socket-Type") ?? EMPTY);
+    if (compatible(this.opts.socketType, type)) return null;
+    return `socket type ${type || "(none)"} cannot talk to ${this.opts.socketType}`;
   }
 
-  /** Drop this peer after a protocol violation; other peers are unaffected. */
-  private fail(err: unknown): void {
+  /**
+   * Drop this peer after a protocol violation or a refused handshake; other peers are unaffected.
+   * `graceful` lets an ERROR just written reach the peer before the connection closes.
+   */
+  private fail(err: unknown, graceful = false): void {
     if (this.phase === Phase.Closed) return;
     const msg = err instanceof ZmtpError ? err.message : String(err);
-    if (err instanceof MessageTooLargeError || err instanceof ZmtpProtocolError)
-      log.warning(`${this.label}: ${msg}; dropping peer`);
-    else log.error(`${this.label}: unexpected error, dropping peer: ${msg}`);
-    this.shutdown();
-    this.socket.terminate();
+    const known = err instanceof ZmtpProtocolError || err instanceof ZmtpAuthError;
+    if (known) log.warning(`${this.label}: ${msg}; dropping peer`);
+    else log.error(`${this.label}: unexpected error, dropping peer: ${(err as Error)?.stack ?? msg}`);
+    const inHandshake = this.phase !== Phase.Active;
+    const typed = err instanceof ZmtpError ? err : new ZmtpProtocolError(msg, { cause: err });
+    this.shutdown(inHandshake ? typed : null);
+    if (graceful) this.socket.end();
+    else this.socket.terminate();
   }
 
-  private shutdown(): void {
+  private shutdown(handshakeError: ZmtpError | null): void {
     this.phase = Phase.Closed;
     clearTimeout(this.handshakeTimer);
-    this.pending = [];
-    this.pendingMsgs = 0;
-    this.corkLen = 0;
-    this.corkMsgs = 0;
+    this.out.discard();
+    this.cipher = null;
     this.socket.data.conn = null;
+    if (handshakeError) this.events.handshakeFailed(this, handshakeError);
     this.events.closed(this);
     const gone = this.socket.data.onGone;
     this.socket.data.onGone = undefined;
     gone?.();
-  }
-
-  /** Make room for `size` bytes at the end of the cork buffer; returns where to write. */
-  private reserve(size: number): number {
-    const need = this.corkLen + size;
-    if (need > this.cork.length) {
-      const grown = new Uint8Array(Math.max(need, this.cork.length * 2));
-      grown.set(this.cork.subarray(0, this.corkLen));
-      this.cork = grown;
-    }
-    return this.corkLen;
-  }
-
-  private afterAppend(): void {
-    this.corkMsgs++;
-    if (this.corkLen >= CORK_FLUSH_AT) this.flush();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(this.flushBound);
-    }
-  }
-
-  /** Write the corked batch in one syscall; the unwritten tail waits for drain. */
-  private flush(): void {
-    if (this.phase !== Phase.Active || this.corkLen === 0 || this.pending.length > 0) return;
-    const len = this.corkLen;
-    const n = this.socket.write(this.cork, 0, len);
-    if (n >= 0 && n < len) {
-      this.pending.push({ buf: this.cork.slice(n, len), msgs: this.corkMsgs });
-      this.pendingMsgs += this.corkMsgs;
-    }
-    this.corkLen = 0;
-    this.corkMsgs = 0;
-    // Do not keep a huge buffer around after one big message.
-    if (this.cork.length > 1024 * 1024) this.cork = new Uint8Array(CORK_INITIAL);
-  }
-
-  /** Greeting and READY go out before any message, in order with anything already pending. */
-  private writeRaw(bytes: Uint8Array): void {
-    if (this.pending.length > 0) {
-      this.pending.push({ buf: bytes, msgs: 0 });
-      return;
-    }
-    const n = this.socket.write(bytes);
-    if (n >= 0 && n < bytes.length) this.pending.push({ buf: bytes.subarray(n), msgs: 0 });
   }
 }

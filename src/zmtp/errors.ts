@@ -52,3 +52,29 @@ export class ZmtpTimeoutError extends ZmtpError {
 export class SocketStateError extends ZmtpError {
   override name = "SocketStateError";
 }
+
+/**
+ * A CURVE handshake was refused for its keys: the server did not authorize the client's key (the
+ * server sent ERROR with a ZAP status code), or our authorizer refused a client.
+ */
+export class ZmtpAuthError extends ZmtpError {
+  override name = "ZmtpAuthError";
+}
+
+/** `send` found the queue its message would go to at the high-water mark (`hwm`); nothing was sent. */
+export class QueueFullError extends ZmtpError {
+  override name = "QueueFullError";
+  constructor(readonly hwm: number) {
+    super(`send queue full (${hwm} messages waiting): the peer is not reading; retry later or raise hwm`);
+  }
+}
+
+/** `send` addressed a peer that is not connected (ROUTER: unknown routing id; REP: requester gone). */
+export class PeerUnreachableError extends ZmtpError {
+  override name = "PeerUnreachableError";
+}
+
+/** A CURVE key or key file could not be read or used. */
+export class CurveKeyError extends ZmtpError {
+  override name = "CurveKeyError";
+}

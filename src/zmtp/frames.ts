@@ -19,9 +19,8 @@ export function messageSize(frames: readonly Uint8Array[]): number {
   return n;
 }
 
-/** Write one frame at `dst[off]` (caller guarantees room); returns the offset after it. */
-export function writeFrame(dst: Uint8Array, off: number, body: Uint8Array, flags: number): number {
-  const len = body.length;
+/** Write a frame's flags and size for a body of `len` bytes; returns where the body goes. */
+export function writeFrameHeader(dst: Uint8Array, off: number, len: number, flags: number): number {
   if (len > 255) {
     dst[off] = flags | FLAG_LONG;
     const hi = Math.floor(len / 0x100000000);
@@ -34,12 +33,17 @@ export function writeFrame(dst: Uint8Array, off: number, body: Uint8Array, flags
     dst[off + 6] = (lo >>> 16) & 0xff;
     dst[off + 7] = (lo >>> 8) & 0xff;
     dst[off + 8] = lo & 0xff;
-    off += 9;
-  } else {
-    dst[off] = flags;
-    dst[off + 1] = len;
-    off += 2;
+    return off + 9;
   }
+  dst[off] = flags;
+  dst[off + 1] = len;
+  return off + 2;
+}
+
+/** Write one frame at `dst[off]` (caller guarantees room); returns the offset after it. */
+export function writeFrame(dst: Uint8Array, off: number, body: Uint8Array, flags: number): number {
+  const len = body.length;
+  off = writeFrameHeader(dst, off, len, flags);
   if (len === 1) dst[off] = body[0]!;
   else if (len > 0) dst.set(body, off);
   return off + len;

@@ -10,14 +10,15 @@ export interface PeerGreeting {
   mechanism: string;
 }
 
-/** Our greeting for the NULL mechanism, announcing ZMTP 3.`minor`. */
-export function encodeGreeting(minor: 0 | 1 = 1, mechanism = "NULL"): Uint8Array {
+/** Our greeting for `mechanism`, announcing ZMTP 3.`minor` (`asServer`: byte 32, set by a CURVE server). */
+export function encodeGreeting(minor: 0 | 1 = 1, mechanism = "NULL", asServer = false): Uint8Array {
   const g = new Uint8Array(GREETING_SIZE);
   g[0] = 0xff;
   g[9] = 0x7f;
   g[10] = 3;
   g[11] = minor;
   for (let i = 0; i < mechanism.length; i++) g[12 + i] = mechanism.charCodeAt(i);
+  g[32] = asServer ? 1 : 0;
   return g;
 }
 

@@ -1,29 +1,37 @@
 // PUB: sends each message to the peers whose subscriptions prefix its first frame; never blocks,
-// drops for a subscriber whose queue is at the high-water mark.
+// drops for a subscriber whose queue is at the high-water mark. It cannot receive (no `receive`).
 
-import type { Connection } from "./connection.ts";
-import { encodeMessage, type Command } from "./frames.ts";
+import type { Connection, SharedMessage } from "./connection.ts";
+import type { Command } from "./frames.ts";
 import type { SocketType } from "./handshake.ts";
-import { toBytes, ZmtpSocket, type Frame } from "./socket.ts";
+import { type Frame, type Sender, SENT, toBytes, ZmtpSocket } from "./socket.ts";
 import { Subscriptions } from "./subscriptions.ts";
 
-export class PubSocket extends ZmtpSocket {
+export class PubSocket extends ZmtpSocket implements Sender {
   protected readonly type: SocketType = "PUB";
   private readonly subs = new Map<Connection, Subscriptions>();
 
-  /** Publish; returns how many subscribers the message was queued for (0 is not an error). */
-  send(frames: readonly Frame[]): number {
-    if (this.closed || frames.length === 0) return 0;
-    const msg = frames.map(toBytes);
-    const topic = msg[0]!;
-    let encoded: Uint8Array | undefined;
-    let sent = 0;
+  /**
+   * Publish (the contract is Sender's): queued for every subscriber whose subscription prefixes the
+   * first frame; a subscriber whose queue is full misses this message. Rejects only when closed.
+   */
+  send(frames: readonly Frame[]): Promise<void> {
+    if (this.closed) return this.rejectClosed();
+    if (frames.length === 0) return Promise.reject(new RangeError("a message needs at least one frame"));
+    const msg: SharedMessage = { frames: frames.map(toBytes) };
+    const topic = msg.frames[0]!;
     for (const conn of this.active) {
-      if (!this.subs.get(conn)?.matches(topic)) continue;
-      encoded ??= encodeMessage(msg);
-      if (conn.sendEncoded(encoded)) sent++;
+      if (this.subs.get(conn)?.matches(topic)) conn.sendShared(msg);
     }
-    return sent;
+    return SENT;
+  }
+
+  /** How many connected subscribers a message whose first frame is `topic` would be queued for. */
+  subscribersFor(topic: Frame): number {
+    const t = toBytes(topic);
+    let n = 0;
+    for (const conn of this.active) if (this.subs.get(conn)?.matches(t)) n++;
+    return n;
   }
 
   protected peerReady(conn: Connection): void {

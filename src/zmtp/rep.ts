@@ -2,9 +2,9 @@
 // envelope, after which the next queued request is delivered.
 
 import type { Connection } from "./connection.ts";
-import { SocketStateError } from "./errors.ts";
+import { PeerUnreachableError, QueueFullError, SocketStateError } from "./errors.ts";
 import type { SocketType } from "./handshake.ts";
-import { toBytes, ZmtpSocket, type Frame } from "./socket.ts";
+import { type Frame, ReceivingSocket, type Sender, SENT, toBytes } from "./socket.ts";
 
 interface Request {
   conn: Connection;
@@ -12,19 +12,25 @@ interface Request {
   body: Uint8Array[];
 }
 
-export class RepSocket extends ZmtpSocket {
+export class RepSocket extends ReceivingSocket implements Sender {
   protected readonly type: SocketType = "REP";
   private readonly requests: Request[] = [];
   private current: Request | undefined;
 
-  /** Reply to the request last delivered; false if its peer has gone or is full. */
-  send(frames: readonly Frame[]): boolean {
+  /**
+   * Answer the request last delivered (the contract is Sender's); the next request is delivered
+   * then. SocketStateError with no request to answer; PeerUnreachableError if its sender has gone.
+   */
+  send(frames: readonly Frame[]): Promise<void> {
+    if (this.closed) return this.rejectClosed();
     const req = this.current;
-    if (!req) throw new SocketStateError("REP socket must receive a request before sending a reply");
+    if (!req) return Promise.reject(new SocketStateError("REP socket must receive a request before sending a reply"));
     this.current = undefined;
-    const ok = req.conn.isActive && req.conn.send([...req.envelope, ...frames.map(toBytes)]);
+    const gone = !req.conn.isActive;
+    const queued = !gone && req.conn.send([...req.envelope, ...frames.map(toBytes)]);
     this.pump();
-    return ok;
+    if (gone) return Promise.reject(new PeerUnreachableError("the requester disconnected before the reply"));
+    return queued ? SENT : Promise.reject(new QueueFullError(this.hwm));
   }
 
   protected peerReady(_conn: Connection): void {}

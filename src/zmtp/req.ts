@@ -2,55 +2,84 @@
 // `request()` adds a timeout after which a new request may be sent (like ZMQ_REQ_RELAXED).
 
 import type { Connection } from "./connection.ts";
-import { SocketStateError, ZmtpTimeoutError } from "./errors.ts";
+import { QueueFullError, SocketClosedError, SocketStateError, type ZmtpError, ZmtpTimeoutError } from "./errors.ts";
 import type { SocketType } from "./handshake.ts";
-import { toBytes, ZmtpSocket, type Frame } from "./socket.ts";
+import { type Frame, ReceivingSocket, type Sender, SENT, toBytes } from "./socket.ts";
 
 const DELIMITER = new Uint8Array(0);
 
-export class ReqSocket extends ZmtpSocket {
+interface PendingRequest {
+  resolve(reply: Uint8Array[]): void;
+  reject(error: Error): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export class ReqSocket extends ReceivingSocket implements Sender {
   protected readonly type: SocketType = "REQ";
   /** Peer the outstanding request went to; null = none outstanding; "queued" = not yet sent. */
   private expecting: Connection | null | "queued" = null;
   private queued: Uint8Array[] | undefined;
   private next = 0;
-  private replyWaiter: ((frames: Uint8Array[]) => void) | undefined;
+  private pending: PendingRequest | undefined;
 
-  /** Send a request; throws SocketStateError if the previous one has not been answered. */
-  send(frames: readonly Frame[]): boolean {
-    if (this.closed) return false;
-    if (this.expecting !== null)
-      throw new SocketStateError("REQ socket must receive the reply before sending another request");
+  /**
+   * Queue a request (the contract is Sender's) for the next connected peer in turn, or until one
+   * connects; the reply arrives by `receive`/`onMessage`. SocketStateError while a reply is awaited.
+   */
+  send(frames: readonly Frame[]): Promise<void> {
+    if (this.closed) return this.rejectClosed();
+    const err = this.queue(frames);
+    return err ? Promise.reject(err) : SENT;
+  }
+
+  /**
+   * Send `frames` and resolve with the reply. Rejects at once as `send` would (SocketClosedError on a
+   * closed socket), with ZmtpTimeoutError after `timeoutMs` (a new request may then be sent), and
+   * with SocketClosedError if the socket closes while waiting.
+   */
+  request(frames: readonly Frame[], timeoutMs = 5000): Promise<Uint8Array[]> {
+    if (this.closed) return this.rejectClosed();
+    const err = this.queue(frames);
+    if (err) return Promise.reject(err);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending = undefined;
+        this.expecting = null;
+        this.queued = undefined;
+        reject(new ZmtpTimeoutError(timeoutMs));
+      }, timeoutMs);
+      this.pending = { resolve, reject, timer };
+    });
+  }
+
+  /** Route a request; the failure, if any, as a value so `request` can reject without a send promise. */
+  private queue(frames: readonly Frame[]): ZmtpError | null {
+    if (this.expecting !== null) {
+      return new SocketStateError("REQ socket must receive the reply before sending another request");
+    }
     const msg = [DELIMITER, ...frames.map(toBytes)];
     const n = this.active.length;
     for (let tries = 0; tries < n; tries++) {
       const conn = this.active[this.next++ % n]!;
       if (conn.send(msg)) {
         this.expecting = conn;
-        return true;
+        return null;
       }
     }
-    if (n > 0) return false;
+    if (n > 0) return new QueueFullError(this.hwm);
     this.queued = msg;
     this.expecting = "queued";
-    return true;
+    return null;
   }
 
-  /** Send `frames` and resolve with the reply; rejects with ZmtpTimeoutError after `timeoutMs`. */
-  request(frames: readonly Frame[], timeoutMs = 5000): Promise<Uint8Array[]> {
-    this.send(frames);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.replyWaiter = undefined;
-        this.expecting = null;
-        this.queued = undefined;
-        reject(new ZmtpTimeoutError(timeoutMs));
-      }, timeoutMs);
-      this.replyWaiter = (reply) => {
-        clearTimeout(timer);
-        resolve(reply);
-      };
-    });
+  protected override closing(): void {
+    const p = this.pending;
+    this.pending = undefined;
+    if (p) {
+      clearTimeout(p.timer);
+      p.reject(new SocketClosedError("REQ socket (closed before the reply arrived)"));
+    }
+    super.closing();
   }
 
   protected peerReady(conn: Connection): void {
@@ -65,9 +94,11 @@ export class ReqSocket extends ZmtpSocket {
     if (conn !== this.expecting || frames.length < 2 || frames[0]!.length !== 0) return;
     this.expecting = null;
     const reply = frames.slice(1);
-    const waiter = this.replyWaiter;
-    this.replyWaiter = undefined;
-    if (waiter) waiter(reply);
-    else this.deliver(reply);
+    const p = this.pending;
+    this.pending = undefined;
+    if (p) {
+      clearTimeout(p.timer);
+      p.resolve(reply);
+    } else this.deliver(reply);
   }
 }

@@ -1,8 +1,9 @@
 // ROUTER: addresses each peer by routing id; received messages start with the sender's id.
 
 import type { Connection } from "./connection.ts";
+import { PeerUnreachableError, QueueFullError } from "./errors.ts";
 import type { SocketType } from "./handshake.ts";
-import { toBytes, ZmtpSocket, type Frame } from "./socket.ts";
+import { type Frame, ReceivingSocket, type Sender, SENT, toBytes } from "./socket.ts";
 
 function idKey(id: Uint8Array): string {
   let s = "";
@@ -10,20 +11,34 @@ function idKey(id: Uint8Array): string {
   return s;
 }
 
-export class RouterSocket extends ZmtpSocket {
+/** A routing id for messages: its text when printable, else hex (generated ids are binary). */
+function describeId(id: Uint8Array): string {
+  const printable = id.length > 0 && id.every((b) => b >= 0x20 && b < 0x7f);
+  return printable ? `"${idKey(id)}"` : `0x${Array.from(id, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+export class RouterSocket extends ReceivingSocket implements Sender {
   protected readonly type: SocketType = "ROUTER";
   private readonly byId = new Map<string, Connection>();
   // libzmq starts generated ids at a random counter so ids are unlikely to repeat across restarts.
   private counter = (Math.random() * 0x100000000) >>> 0;
 
-  /** Send `[routingId, ...body]`; false when the id is unknown (dropped silently) or its queue is full. */
-  send(frames: readonly Frame[]): boolean {
-    if (frames.length < 2) return false;
-    const conn = this.byId.get(idKey(toBytes(frames[0]!)));
-    if (!conn) return false;
+  /**
+   * Queue `[routingId, ...body]` for the peer with that routing id (the contract is Sender's): rejects
+   * with PeerUnreachableError when no such peer is connected — libzmq would drop it silently; a
+   * rejection lets the caller log it — and QueueFullError when that peer's queue is full.
+   */
+  send(frames: readonly Frame[]): Promise<void> {
+    if (this.closed) return this.rejectClosed();
+    if (frames.length < 2) {
+      return Promise.reject(new RangeError(`ROUTER send needs [routing id, ...body], got ${frames.length} frame(s)`));
+    }
+    const id = toBytes(frames[0]!);
+    const conn = this.byId.get(idKey(id));
+    if (!conn) return Promise.reject(new PeerUnreachableError(`no peer with routing id ${describeId(id)}`));
     const body: Uint8Array[] = new Array(frames.length - 1);
     for (let i = 1; i < frames.length; i++) body[i - 1] = toBytes(frames[i]!);
-    return conn.send(body);
+    return conn.send(body) ? SENT : Promise.reject(new QueueFullError(this.hwm));
   }
 
   protected peerReady(conn: Connection): void {

@@ -1,12 +1,12 @@
 // SUB: tells publishers which topic prefixes it wants (in the form each peer's ZMTP version
-// expects), replays them after every reconnect, and filters what arrives.
+// expects), replays them after every reconnect, and filters what arrives. It cannot send.
 
 import type { Connection } from "./connection.ts";
 import type { SocketType } from "./handshake.ts";
-import { toBytes, ZmtpSocket, type Frame } from "./socket.ts";
+import { type Frame, ReceivingSocket, toBytes } from "./socket.ts";
 import { Subscriptions } from "./subscriptions.ts";
 
-export class SubSocket extends ZmtpSocket {
+export class SubSocket extends ReceivingSocket {
   protected readonly type: SocketType = "SUB";
   private readonly subs = new Subscriptions();
 
@@ -32,7 +32,7 @@ export class SubSocket extends ZmtpSocket {
     const msg = new Uint8Array(prefix.length + 1);
     msg[0] = on ? 1 : 0;
     msg.set(prefix, 1);
-    conn.send([msg]);
+    conn.send([msg]); // a full queue drops it, as libzmq does; the subscription is re-sent on reconnect
   }
 
   protected peerReady(conn: Connection): void {

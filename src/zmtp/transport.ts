@@ -4,21 +4,33 @@
 import type { SocketHandler, SocketListener, TCPSocketListener, UnixSocketListener } from "bun";
 import { getLogger } from "../log.ts";
 import type { Connection, RawSocket, SocketSlot } from "./connection.ts";
+import type { PeerEvent } from "./monitor.ts";
 import { formatEndpoint, parseEndpoint, resolveHost, unixPath, type Endpoint } from "./endpoint.ts";
 import { EndpointError } from "./errors.ts";
 
 const log = getLogger("circus.zmtp");
 
-/** Builds the Connection for a freshly opened socket (the owner decides options and events). */
-export type ConnectionFactory = (socket: RawSocket, label: string) => Connection;
+/** How a connection came to be: accepted on a bound endpoint, or made by a `connect`. */
+export type ConnectionSide = "accepted" | "connected";
 
-function handlers(make: ConnectionFactory, label: () => string): SocketHandler<SocketSlot> {
+/** Builds the Connection for a freshly opened socket (the owner decides options and events). */
+export type ConnectionFactory = (socket: RawSocket, where: PeerEvent, side: ConnectionSide) => Connection;
+
+/** The peer's address as monitor events show it: `host:port` (IPv6 in brackets), or our ipc endpoint. */
+function peerAddress(s: RawSocket, endpoint: string): string {
+  const host = s.remoteAddress;
+  if (!host) return endpoint; // unix sockets have no peer address
+  return host.includes(":") ? `[${host}]:${s.remotePort}` : `${host}:${s.remotePort}`;
+}
+
+function handlers(make: ConnectionFactory, endpoint: () => string, side: ConnectionSide): SocketHandler<SocketSlot> {
   const h: SocketHandler<SocketSlot, "uint8array"> = {
     binaryType: "uint8array",
     open(s) {
       if (!s.data) s.data = { conn: null };
       s.setNoDelay(true);
-      const conn = make(s, label());
+      const ep = endpoint();
+      const conn = make(s, { endpoint: ep, peer: peerAddress(s, ep) }, side);
       s.data.conn = conn;
       conn.start();
     },
@@ -38,7 +50,7 @@ function handlers(make: ConnectionFactory, label: () => string): SocketHandler<S
       }
     },
     error(_s, err) {
-      log.debug(`${label()}: socket error: ${err.message}`);
+      log.debug(`${endpoint()}: socket error: ${err.message}`);
     },
     connectError() {
       // Reported through the rejected Bun.connect promise, which the dialer handles.
@@ -61,14 +73,14 @@ export async function listen(text: string, make: ConnectionFactory): Promise<Bin
   const ep = parseEndpoint(text);
   let listener: SocketListener<SocketSlot>;
   let resolved: Endpoint;
-  const label = () => `${formatEndpoint(resolved)} (bound)`;
+  const endpointOf = () => formatEndpoint(resolved);
   try {
     if (ep.transport === "tcp") {
       const hostname = await resolveHost(ep, text);
       const l: TCPSocketListener<SocketSlot> = Bun.listen<SocketSlot>({
         hostname,
         port: ep.port,
-        socket: handlers(make, label),
+        socket: handlers(make, endpointOf, "accepted"),
       });
       listener = l;
       resolved = { transport: "tcp", host: hostname, port: l.port };
@@ -81,7 +93,7 @@ export async function listen(text: string, make: ConnectionFactory): Promise<Bin
           .catch(() => {});
       const l: UnixSocketListener<SocketSlot> = Bun.listen<SocketSlot>({
         unix: unixPath(ep),
-        socket: handlers(make, label),
+        socket: handlers(make, endpointOf, "accepted"),
       });
       listener = l;
       resolved = ep;
@@ -119,7 +131,7 @@ export class Dialer {
     private readonly interval: number,
   ) {
     this.ep = parseEndpoint(endpoint);
-    this.handler = handlers(make, () => `${endpoint} (connected)`);
+    this.handler = handlers(make, () => endpoint, "connected");
     void this.attempt();
   }
 

@@ -15,6 +15,21 @@ export interface ZmqPeerConfig {
   echo?: boolean;
   /** Extra integer socket options by pyzmq name, e.g. { HEARTBEAT_IVL: 50 } (Python only). */
   sockopts?: Record<string, number>;
+  /** CURVE (Python only): Z85 keys; a server may name a folder of authorized `.key` files (pyzmq's ZAP). */
+  curve?: PeerCurve;
+  /** Print libzmq monitor events (Python only); read them with `event(name)`. */
+  monitor?: boolean;
+}
+
+export type PeerCurve =
+  | { server: true; publicKey: string; secretKey: string; authorizedKeys?: string }
+  | { server: true; certificate: string; authorizedKeys?: string }
+  | { server?: false; serverKey: string; publicKey: string; secretKey: string };
+
+/** A libzmq monitor event: its ZMQ_EVENT_* name without the prefix, and its value (e.g. a ZAP status). */
+export interface PeerEvent {
+  event: string;
+  value: number;
 }
 
 export interface ZmqPeer {
@@ -27,6 +42,8 @@ export interface ZmqPeer {
   recvText(timeoutMs?: number): Promise<string[]>;
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
+  /** The next monitor event called `name` (needs `monitor: true`); messages read meanwhile are kept. */
+  event(name: string, timeoutMs?: number): Promise<PeerEvent>;
   kill(): Promise<void>;
 }
 
@@ -38,6 +55,22 @@ s = ctx.socket(getattr(zmq, cfg["type"]))
 s.setsockopt(zmq.LINGER, 0)
 if cfg.get("identity") is not None: s.setsockopt(zmq.IDENTITY, cfg["identity"].encode())
 for k, v in cfg.get("sockopts", {}).items(): s.setsockopt(getattr(zmq, k), v)
+cur = cfg.get("curve")
+if cur:
+    if cur.get("server"):
+        s.curve_server = True
+    else:
+        s.curve_serverkey = cur["serverKey"].encode()
+    if cur.get("certificate"):
+        import zmq.auth
+        s.curve_publickey, s.curve_secretkey = zmq.auth.load_certificate(cur["certificate"])
+    else:
+        s.curve_publickey = cur["publicKey"].encode(); s.curve_secretkey = cur["secretKey"].encode()
+    if cur.get("authorizedKeys"):
+        from zmq.auth.thread import ThreadAuthenticator
+        auth = ThreadAuthenticator(ctx); auth.start()
+        auth.configure_curve(domain="*", location=cur["authorizedKeys"])
+mon = s.get_monitor_socket() if cfg.get("monitor") else None
 ep = ""
 if cfg.get("bind"):
     s.bind(cfg["bind"]); ep = s.getsockopt(zmq.LAST_ENDPOINT).decode()
@@ -46,10 +79,15 @@ for t in cfg.get("subscribe", []): s.setsockopt(zmq.SUBSCRIBE, t.encode())
 print("READY", ep, flush=True)
 echo = cfg.get("echo", False)
 poller = zmq.Poller(); poller.register(s, zmq.POLLIN); poller.register(0, zmq.POLLIN)
+if mon is not None: poller.register(mon, zmq.POLLIN)
 buf = b""
 while True:
     for sock, ev in poller.poll():
-        if sock is s:
+        if mon is not None and sock is mon:
+            from zmq.utils.monitor import recv_monitor_message
+            e = recv_monitor_message(mon)
+            print(json.dumps({"event": zmq.Event(e["event"]).name, "value": e["value"]}), flush=True)
+        elif sock is s:
             while s.getsockopt(zmq.EVENTS) & zmq.POLLIN:
                 msg = s.recv_multipart()
                 if echo: s.send_multipart(msg)
@@ -104,8 +142,27 @@ const b64 = (f: string | Uint8Array) => Buffer.from(typeof f === "string" ? enc.
 
 async function drive(peer: Peer): Promise<ZmqPeer> {
   const endpoint = await peer.waitFor("READY");
-  const recv = async (timeoutMs?: number) =>
-    (await peer.json<string[]>(timeoutMs)).map((f) => new Uint8Array(Buffer.from(f, "base64")));
+  // Lines are either a message (a JSON array of base64 frames) or a monitor event (a JSON object).
+  const messages: string[][] = [];
+  const events: PeerEvent[] = [];
+  const readLine = async (timeoutMs?: number) => {
+    const line = await peer.json<string[] | PeerEvent>(timeoutMs);
+    if (Array.isArray(line)) messages.push(line);
+    else events.push(line);
+  };
+  const recv = async (timeoutMs = 10_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (messages.length === 0) await readLine(Math.max(1, deadline - Date.now()));
+    return messages.shift()!.map((f) => new Uint8Array(Buffer.from(f, "base64")));
+  };
+  const event = async (name: string, timeoutMs = 10_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = events.findIndex((e) => e.event === name);
+      if (i >= 0) return events.splice(i, 1)[0]!;
+      await readLine(Math.max(1, deadline - Date.now()));
+    }
+  };
   return {
     peer,
     endpoint,
@@ -114,6 +171,7 @@ async function drive(peer: Peer): Promise<ZmqPeer> {
     recvText: async (t) => (await recv(t)).map((f) => dec.decode(f)),
     subscribe: (t) => peer.send(JSON.stringify({ subscribe: b64(t) })),
     unsubscribe: (t) => peer.send(JSON.stringify({ unsubscribe: b64(t) })),
+    event,
     kill: () => peer.kill(),
   };
 }

@@ -1,6 +1,6 @@
 // Small helpers for tests using src/zmtp sockets: track them for afterEach cleanup, decode frames.
 
-import type { ZmtpSocket } from "../../src/zmtp/index.ts";
+import type { ReceivingSocket, ZmtpSocket } from "../../src/zmtp/index.ts";
 
 const open = new Set<ZmtpSocket>();
 
@@ -19,6 +19,6 @@ const dec = new TextDecoder();
 export const text = (frames: Uint8Array[]): string[] => frames.map((f) => dec.decode(f));
 
 /** The next message on `s`, or ZmtpTimeoutError after `timeoutMs`. */
-export function recvWithin(s: ZmtpSocket, timeoutMs = 5000): Promise<Uint8Array[]> {
+export function recvWithin(s: ReceivingSocket, timeoutMs = 5000): Promise<Uint8Array[]> {
   return s.receive(timeoutMs);
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { DealerSocket, RouterSocket } from "../../src/zmtp/index.ts";
+import { DealerSocket, PeerUnreachableError, RouterSocket } from "../../src/zmtp/index.ts";
 import { killAllPeers, removeTempDirs, tempDir, until } from "../helpers/peers.ts";
 import { closeSockets, recvWithin, text, track } from "../helpers/zmtp.ts";
 import { nodeZmq, pyZmq } from "../helpers/zmq-peers.ts";
@@ -92,10 +92,11 @@ describe("ROUTER", () => {
     expect(body!.length).toBe(big.length);
   });
 
-  test("drops replies to an unknown routing id silently", async () => {
+  test("refuses a reply to an unknown routing id with PeerUnreachableError, sending nothing", async () => {
     const r = track(new RouterSocket());
     await r.bind("tcp://127.0.0.1:0");
-    expect(r.send(["nobody", "x"])).toBe(false);
+    await expect(r.send(["nobody", "x"])).rejects.toBeInstanceOf(PeerUnreachableError);
+    await expect(r.send([new Uint8Array([0, 1, 2, 3, 4]), "x"])).rejects.toThrow("routing id 0x0001020304");
   });
 
   test("turns away a newcomer whose identity is already taken, keeping the first", async () => {
