@@ -66,6 +66,7 @@ export class CommandReloader extends CircusPlugin<typeof COMMAND_RELOADER_OPTION
       }
       const before = this.seen.get(name);
       this.seen.set(name, current);
+      if (!before) this.logger.info(`${name}: watching ${current.path}`);
       if (before && (before.path !== current.path || before.mtimeMs !== current.mtimeMs)) {
         this.logger.info(`${current.path} modified. Restarting.`);
         await this.call("restart", { name });
