@@ -4,6 +4,7 @@
 
 import { cac } from "cac";
 import { decodeOptions, PLUGIN_OPTIONS_ENV } from "../plugins/handoff.ts";
+import { BUILTINS } from "../plugins/registry.ts";
 import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../log.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT } from "../protocol/client.ts";
 import { VERSION } from "../version.ts";
@@ -26,7 +27,8 @@ function buildParser() {
   const cli = cac("circus-plugin");
   cli
     .usage(
-      "[options] <plugin>\n\n  <plugin>: a built-in (circus.plugins.flapping.Flapping, flapping, prometheus, …) or ./module.ts:Class",
+      "[options] <plugin>\n\n  <plugin> is a built-in or a module of yours (./plugins/mine.ts:MyPlugin):\n" +
+        BUILTINS.map((b) => `    ${[...b.circus.slice(0, 1), b.name].join("  or  ")}`).join("\n"),
     )
     .option("--endpoint <endpoint>", "the daemon's control endpoint", { default: DEFAULT_ENDPOINT })
     .option("--pubsub <endpoint>", "the daemon's pub/sub endpoint", { default: DEFAULT_PUBSUB_ENDPOINT })

@@ -85,7 +85,7 @@ type Base<O extends OptionSpec> = O extends StringOption | UrlOption
 /** The parsed value of one option: null only when its default is null and it is not required. */
 export type OptionValue<O extends OptionSpec> = O extends { required: true }
   ? Base<O>
-  : O extends { default: null }
+  : null extends O["default"]
     ? Base<O> | null
     : Base<O>;
 

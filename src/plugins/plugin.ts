@@ -6,6 +6,18 @@ import type { JsonObject, Reply } from "../protocol/command.ts";
 import type { EventTopic, WatcherEventData } from "./events.ts";
 import { defineOptions, type OptionsSpec, type OptionValues } from "./options.ts";
 
+/** Options every plugin understands. */
+export const COMMON_OPTIONS = defineOptions({
+  active: {
+    type: "bool",
+    default: true,
+    doc: "false: the plugin exits at once and its watcher stops (Circus: the plugin is not started)",
+  },
+});
+
+/** A plugin's parsed options: those of its spec plus `active`. */
+export type PluginOptions<S extends OptionsSpec> = OptionValues<S> & OptionValues<typeof COMMON_OPTIONS>;
+
 /** The control channel as a plugin sees it (a CircusClient fits). */
 export interface PluginChannel {
   call(command: string, properties?: JsonObject, options?: { timeoutMs?: number }): Promise<Reply>;
@@ -23,7 +35,7 @@ export interface PluginContext<S extends OptionsSpec = OptionsSpec> {
   /** Every option as given (strings), including keys the spec does not know. */
   config: Readonly<Record<string, string>>;
   /** The options parsed against the plugin's spec, defaults filled in. */
-  options: OptionValues<S>;
+  options: PluginOptions<S>;
   logger: Logger;
   channel: PluginChannel;
   /** A listening socket the daemon bound for this plugin (`--fd`), or null: bind yourself. */
@@ -36,15 +48,6 @@ export interface PluginContext<S extends OptionsSpec = OptionsSpec> {
 export interface PluginTimer {
   cancel(): void;
 }
-
-/** Options every plugin understands. */
-export const COMMON_OPTIONS = defineOptions({
-  active: {
-    type: "bool",
-    default: true,
-    doc: "false: the plugin exits at once and its watcher stops (Circus: the plugin is not started)",
-  },
-});
 
 /** How long `call` waits for a reply unless told otherwise. */
 export const DEFAULT_CALL_TIMEOUT_MS = 5000;
@@ -60,7 +63,7 @@ export abstract class CircusPlugin<S extends OptionsSpec = OptionsSpec> {
   /** The plugin's own options (besides `active`, which every plugin has). */
   static options: OptionsSpec = {};
 
-  readonly options: OptionValues<S>;
+  readonly options: PluginOptions<S>;
   /** Every option as given, as strings (Circus's `self.config`). */
   readonly config: Readonly<Record<string, string>>;
   readonly endpoint: string;
@@ -86,7 +89,7 @@ export abstract class CircusPlugin<S extends OptionsSpec = OptionsSpec> {
     this.channel = context.channel;
     this.listenFd = context.listenFd;
     this.requestStop = context.requestStop;
-    this.active = (context.options as { active?: boolean }).active ?? true;
+    this.active = context.options.active;
   }
 
   /** Called once before the first event; the control channel is already usable here (unlike Circus). */

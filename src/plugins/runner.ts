@@ -5,7 +5,14 @@ import type { Logger } from "../log.ts";
 import { CircusClient, subscribe, type CircusEvent, type Subscription } from "../protocol/client.ts";
 import { eventData, splitTopic } from "./events.ts";
 import { parseOptions, type OptionsSpec } from "./options.ts";
-import { COMMON_OPTIONS, errorText, type CircusPlugin, type PluginClass, type PluginContext } from "./plugin.ts";
+import {
+  COMMON_OPTIONS,
+  errorText,
+  type CircusPlugin,
+  type PluginClass,
+  type PluginContext,
+  type PluginOptions,
+} from "./plugin.ts";
 
 export interface RunPluginOptions {
   endpoint: string;
@@ -44,7 +51,8 @@ export function pluginOptions(cls: PluginClass, config: Record<string, string>, 
       logger.warning(
         `unknown option ${JSON.stringify(u.key)} ignored${u.suggestion ? `; did you mean ${JSON.stringify(u.suggestion)}?` : ""}`,
       );
-  return parsed.values;
+  // fullSpec always holds COMMON_OPTIONS, so `active` is there.
+  return parsed.values as PluginOptions<OptionsSpec>;
 }
 
 /** Run `cls` until `stopSignal` or the plugin stops itself; resolves with the exit status. */

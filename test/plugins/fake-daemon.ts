@@ -57,6 +57,8 @@ export async function fakeDaemon(answer: (r: Request) => Record<string, unknown>
 
 export interface InProcessPlugin<P extends CircusPlugin> {
   plugin: P;
+  /** Resolves with the exit status when the plugin ends (by itself or after stop()). */
+  done: Promise<number>;
   stop(): Promise<number>;
 }
 
@@ -83,6 +85,7 @@ export async function runInProcess<P extends CircusPlugin>(
   const plugin = (await Promise.race([started, done.then((code) => Promise.reject(new Error(`exited ${code}`)))])) as P;
   return {
     plugin,
+    done,
     stop: async () => {
       stop();
       return done;
