@@ -99,7 +99,10 @@ export async function checkPlugins(
           `the plugin's socket is named ${socket.name}, which a [socket:${socket.name}] section already uses; rename that section`,
         );
     }
-    out.push({ ...p, target, options, socket });
+    // An inactive plugin would exit at once and be respawned for ever: its watcher does not start.
+    const inactive = parsed.problems.length === 0 && parsed.values.active === false;
+    const watcher = inactive ? { ...p.watcher, autostart: false, respawn: false } : p.watcher;
+    out.push({ ...p, target, options, socket, watcher });
   }
   return out;
 }

@@ -50,6 +50,14 @@ describe("[plugin:NAME] sections", () => {
     expect(p.options).toEqual({ max_retry: "2" });
   });
 
+  test("active = false: the plugin's watcher neither starts nor respawns (the plugin would exit at once)", async () => {
+    const c = await loadText("[plugin:f]\nuse = flapping\nactive = false\n[plugin:g]\nuse = flapping\n" + W);
+    expect(c.plugins.map((p) => [p.watcher.autostart, p.watcher.respawn])).toEqual([
+      [false, false],
+      [true, true],
+    ]);
+  });
+
   test("cmd and args are the daemon's in a plugin section: ignored with a warning", async () => {
     expect(await warningsOf("[plugin:f]\nuse = flapping\ncmd = /bin/false\n" + W)).toEqual([
       "plugin:f.cmd: is set by the daemon for a plugin's watcher (it runs `circus plugin`); ignored",
