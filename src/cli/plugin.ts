@@ -2,69 +2,129 @@
 // does (§8.5). The daemon runs this for every [plugin:NAME] section, with the options in
 // CIRCUS_PLUGIN_OPTIONS (JSON, so values with spaces survive); by hand, `--config k:v:::k2:v2` works too.
 
-import { cac } from "cac";
 import { decodeOptions, PLUGIN_OPTIONS_ENV } from "../plugins/handoff.ts";
 import { BUILTINS } from "../plugins/registry.ts";
 import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../log.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT } from "../protocol/client.ts";
 import { VERSION } from "../version.ts";
 
-interface PluginFlags {
-  endpoint: string;
-  pubsub: string;
-  config?: string;
-  checkDelay: string | number;
-  logLevel: string;
-  logOutput: string;
-  ssh?: string;
-  ssh_keyfile?: string;
-  fd?: string | number;
-  help?: boolean;
-  version?: boolean;
+// A plugin process runs as long as the daemon, once per plugin: its flags are parsed here rather than
+// with cac, whose node:events costs ~5 MB RSS in each of them (see BENCHMARKS.md, Plugins).
+const FLAGS = {
+  endpoint: { arg: "endpoint", help: "the daemon's control endpoint", default: DEFAULT_ENDPOINT },
+  pubsub: { arg: "endpoint", help: "the daemon's pub/sub endpoint", default: DEFAULT_PUBSUB_ENDPOINT },
+  config: { arg: "cfg", help: "plugin options as key:value:::key2:value2 (Circus's format)", default: null },
+  "check-delay": { arg: "seconds", help: "the daemon's check_delay", default: "5" },
+  "log-level": { arg: "level", help: "critical, error, warning, info or debug", default: "info" },
+  "log-output": { arg: "out", help: "'-' for stdout, a file, or syslog://…", default: "-" },
+  ssh: { arg: "server", help: "reach the daemon through an ssh tunnel (user@host[:port])", default: null },
+  ssh_keyfile: { arg: "path", help: "key for the ssh tunnel", default: null },
+  fd: { arg: "fd", help: "a listening socket inherited from the daemon (Prometheus, WatchDog)", default: null },
+} as const;
+type Flag = keyof typeof FLAGS;
+
+/** Parsed command line: flag values (defaults filled in), the plugin, or help/version. */
+interface CommandLine {
+  flags: Record<Flag, string | null>;
+  plugin: string | null;
+  help: boolean;
+  version: boolean;
 }
 
-function buildParser() {
-  const cli = cac("circus-plugin");
-  cli
-    .usage(
-      "[options] <plugin>\n\n  <plugin> is a built-in or a module of yours (./plugins/mine.ts:MyPlugin):\n" +
-        BUILTINS.map((b) => `    ${[...b.circus.slice(0, 1), b.name].join("  or  ")}`).join("\n"),
-    )
-    .option("--endpoint <endpoint>", "the daemon's control endpoint", { default: DEFAULT_ENDPOINT })
-    .option("--pubsub <endpoint>", "the daemon's pub/sub endpoint", { default: DEFAULT_PUBSUB_ENDPOINT })
-    .option("--config <cfg>", "plugin options as key:value:::key2:value2 (Circus's format)")
-    .option("--check-delay <seconds>", "the daemon's check_delay", { default: 5 })
-    .option("--log-level <level>", "critical, error, warning, info or debug", { default: "info" })
-    .option("--log-output <out>", "'-' for stdout, a file, or syslog://…", { default: "-" })
-    .option("--ssh <server>", "reach the daemon through an ssh tunnel (user@host[:port])")
-    .option("--ssh_keyfile <path>", "key for the ssh tunnel")
-    .option("--fd <fd>", "a listening socket inherited from the daemon (Prometheus, WatchDog)")
-    .help()
-    .version(VERSION);
-  return cli;
+class UsageError extends Error {}
+
+/** `--flag value`, `--flag=value`, `-h`/`--help`, `-v`/`--version` and one positional (the plugin). */
+export function parseCommandLine(argv: string[]): CommandLine {
+  const flags = Object.fromEntries(Object.entries(FLAGS).map(([k, f]) => [k, f.default])) as Record<
+    Flag,
+    string | null
+  >;
+  const out: CommandLine = { flags, plugin: null, help: false, version: false };
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === "-h" || word === "--help") out.help = true;
+    else if (word === "-v" || word === "--version") out.version = true;
+    else if (word.startsWith("--")) {
+      const eq = word.indexOf("=");
+      const name = word.slice(2, eq < 0 ? undefined : eq);
+      if (!Object.hasOwn(FLAGS, name)) throw new UsageError(`unknown option --${name}; see circus plugin --help`);
+      const value = eq < 0 ? argv[++i] : word.slice(eq + 1);
+      if (value === undefined) throw new UsageError(`--${name} needs a value: --${name} <${FLAGS[name as Flag].arg}>`);
+      flags[name as Flag] = value;
+    } else if (out.plugin === null) out.plugin = word;
+    else throw new UsageError(`one plugin at a time: got ${JSON.stringify(out.plugin)} and ${JSON.stringify(word)}`);
+  }
+  return out;
 }
 
+function usage(): string {
+  const rows = Object.entries(FLAGS).map(([name, f]) => {
+    const left = `  --${name} <${f.arg}>`.padEnd(28);
+    return `${left}${f.help}${f.default !== null ? ` (default: ${f.default})` : ""}`;
+  });
+  return [
+    `circus-plugin ${VERSION}`,
+    "",
+    "Usage: circus plugin [options] <plugin>",
+    "",
+    "  <plugin> is a built-in or a module of yours (./plugins/mine.ts:MyPlugin):",
+    ...BUILTINS.map((b) => `    ${[...b.circus.slice(0, 1), b.name].join("  or  ")}`),
+    "",
+    "Options:",
+    ...rows,
+    "  -h, --help                display this message",
+    "  -v, --version             display the version",
+    "",
+  ].join("\n");
+}
+
+// process.stdout/stderr only on paths that exit right away: they load node's stream layer.
 function fail(message: string, code: number): number {
   process.stderr.write(`circus-plugin: ${message}\n`);
   return code;
 }
 
+/** Log lines to stdout (Circus's default `-`) without the file/syslog machinery. */
+function stdoutSink(): { (line: string): void; close(): Promise<void> } {
+  const writer = Bun.stdout.writer();
+  return Object.assign(
+    (line: string) => {
+      writer.write(line + "\n");
+      writer.flush();
+    },
+    { close: async () => void (await writer.flush()) },
+  );
+}
+
 /** Run the plugin until a signal; resolves with the exit code. */
 export async function runPluginCli(argv: string[]): Promise<number> {
-  const cli = buildParser();
-  let parsed: { args: readonly string[]; options: PluginFlags };
+  let line: CommandLine;
   try {
-    parsed = cli.parse(["", "", ...argv], { run: false }) as typeof parsed;
+    line = parseCommandLine(argv);
   } catch (error) {
-    return fail((error as Error).message, 2);
+    if (error instanceof UsageError) return fail(error.message, 2);
+    throw error;
   }
-  const flags = parsed.options;
-  if (flags.help || flags.version) return 0;
-  const use = parsed.args[0];
-  if (use === undefined) {
-    cli.outputHelp();
+  if (line.version) {
+    process.stdout.write(`circus-plugin ${VERSION}\n`);
     return 0;
   }
+  const use = line.plugin;
+  if (line.help || use === null) {
+    process.stdout.write(usage());
+    return 0;
+  }
+  const flags = {
+    endpoint: line.flags.endpoint!,
+    pubsub: line.flags.pubsub!,
+    config: line.flags.config ?? undefined,
+    checkDelay: line.flags["check-delay"]!,
+    logLevel: line.flags["log-level"]!,
+    logOutput: line.flags["log-output"]!,
+    ssh: line.flags.ssh ?? undefined,
+    ssh_keyfile: line.flags.ssh_keyfile ?? undefined,
+    fd: line.flags.fd ?? undefined,
+  };
   const level = parseLogLevel(String(flags.logLevel));
   if (!level) return fail(`unknown log level "${flags.logLevel}"; use critical, error, warning, info or debug`, 2);
   const checkDelay = Number(flags.checkDelay);
@@ -100,12 +160,15 @@ export async function runPluginCli(argv: string[]): Promise<number> {
   }
 
   setLogLevel(level);
-  const { openLogOutput } = await import("../streams/logoutput.ts");
-  let output: Awaited<ReturnType<typeof openLogOutput>>;
-  try {
-    output = await openLogOutput(String(flags.logOutput));
-  } catch (error) {
-    return fail(`--log-output: ${(error as Error).message}`, 2);
+  let output: { (line: string): void; close(): Promise<void> };
+  if (flags.logOutput === "-" || flags.logOutput === "stdout") output = stdoutSink();
+  else {
+    const { openLogOutput } = await import("../streams/logoutput.ts");
+    try {
+      output = await openLogOutput(flags.logOutput);
+    } catch (error) {
+      return fail(`--log-output: ${(error as Error).message}`, 2);
+    }
   }
   setLogSink(output);
   const log = getLogger(`circus.plugins.${cls.pluginName}`);
