@@ -10,6 +10,8 @@ export interface MetricFamily {
   name: string;
   type: MetricType;
   help: string;
+  /** The label names its samples carry (documentation; samples give the values). */
+  labels?: readonly string[];
 }
 
 export type Labels = Record<string, string>;

@@ -11,7 +11,7 @@ export const COMMON_OPTIONS = defineOptions({
   active: {
     type: "bool",
     default: true,
-    doc: "false: the plugin exits at once and its watcher stops (Circus: the plugin is not started)",
+    doc: "false: the plugin does not run (its watcher is not started; run by hand it exits at once)",
   },
 });
 

@@ -8,6 +8,8 @@ import { errorText, isPluginClass, type PluginClass } from "./plugin.ts";
 interface Builtin {
   /** Short name (Circus's `name` class attribute), also accepted in `use`. */
   name: string;
+  /** What it does, one sentence (README and help). */
+  summary: string;
   /** Circus's fully-qualified class name(s). */
   circus: readonly string[];
   load: () => Promise<PluginClass>;
@@ -17,46 +19,64 @@ interface Builtin {
 export const BUILTINS: readonly Builtin[] = [
   {
     name: "statsd",
+    summary:
+      "Sends a statsd counter `circus.<application_name>.watcher.<watcher>.<action>` for every event (spawn, reap, stop, …).",
     circus: ["circus.plugins.statsd.StatsdEmitter", "circus.plugins._statsd.StatsdEmitter"],
     load: async () => (await import("./builtins/statsd.ts")).StatsdEmitter,
   },
   {
     name: "full_stats",
+    summary:
+      "Every `loop_rate` seconds, statsd gauges per watcher from `stats`: `_stats.<watcher>.watchers_num`, `cpu_max`, `cpu_sum`, `mem_pct_max`, `mem_pct_sum`, `mem_max`, `mem_sum` (bytes); plugin watchers left out.",
     circus: ["circus.plugins.statsd.FullStats"],
     load: async () => (await import("./builtins/full-stats.ts")).FullStats,
   },
   {
     name: "flapping",
+    summary:
+      "Stops a watcher whose processes die `attempts` times within `window` seconds, starts it again after `retry_in`, and leaves it stopped after `max_retry` tries. Only deaths the daemon did not cause count (`reason` `crash` or `exit` of the reap; every reap from a daemon that sends no `reason`). Each option can be set per watcher as `flapping.<option>` in its section, re-read when the watcher's options change.",
     circus: ["circus.plugins.flapping.Flapping"],
     load: async () => (await import("./builtins/flapping.ts")).Flapping,
   },
   {
     name: "watchdog",
+    summary:
+      "Workers send UDP heartbeats (`<pid>;<timestamp>` by default) to `ip:port`; a process of a watched watcher silent for `loop_rate × max_count` seconds is killed, and its watcher replaces it. The daemon binds the UDP socket.",
     circus: ["circus.plugins.watchdog.WatchDog"],
     load: async () => (await import("./builtins/watchdog.ts")).WatchDog,
   },
   {
     name: "http_observer",
+    summary:
+      "Every `loop_rate` seconds GETs `check_url`: the response time goes to statsd as `http_stats.request_time` (ms); a status ≥ 400 or no answer (599) counts `http_stats.error` and `http_stats.error.<status>` and restarts `restart_on_error`.",
     circus: ["circus.plugins.http_observer.HttpObserver"],
     load: async () => (await import("./builtins/http-observer.ts")).HttpObserver,
   },
   {
     name: "redis_observer",
+    summary:
+      "Every `loop_rate` seconds reads Redis's INFO and sends Circus's 22 gauges `redis_stats.<field>` (used_memory, connected_clients, keyspace_hits, …); when Redis cannot be reached counts `redis_stats.error` and restarts `restart_on_timeout`.",
     circus: ["circus.plugins.redis_observer.RedisObserver"],
     load: async () => (await import("./builtins/redis-observer.ts")).RedisObserver,
   },
   {
     name: "resource_watcher",
+    summary:
+      "Every `loop_rate` seconds checks the CPU and memory of `watcher`'s processes; when one stays out of bounds for more than `max_count` checks in a row, restarts the watcher, or with `process_children` sends `child_signal` to the offending child process alone. Counters `_resource_watcher.<watcher>.{over_cpu,under_cpu,over_memory,under_memory,over_health,restarting,error}`.",
     circus: ["circus.plugins.resource_watcher.ResourceWatcher"],
     load: async () => (await import("./builtins/resource-watcher.ts")).ResourceWatcher,
   },
   {
     name: "command_reloader",
+    summary:
+      "Every `loop_rate` seconds looks at the program each watcher runs (the first word of `cmd`, or `executable`, found in PATH); when the file changes (new mtime, or a symlink now resolving elsewhere) restarts that watcher.",
     circus: ["circus.plugins.command_reloader.CommandReloader"],
     load: async () => (await import("./builtins/command-reloader.ts")).CommandReloader,
   },
   {
     name: "prometheus",
+    summary:
+      "Serves the daemon's watchers, processes and its own figures in the Prometheus text format at `http://host:port/path` (metrics below). The daemon binds the listening socket.",
     circus: [],
     load: async () => (await import("./builtins/prometheus.ts")).Prometheus,
   },
