@@ -3,6 +3,8 @@
 
 import { afterEach, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
+import { pluginWatcher, withInternalWatchers } from "../../src/arbiter/internal-watchers.ts";
+import { loadText } from "../config/fixture.ts";
 import { freePort, waitFor, type RunningDaemon } from "../helpers/daemon.ts";
 import { pidsOf, startWithPlugin } from "./helpers.ts";
 
@@ -11,6 +13,36 @@ let daemon: RunningDaemon | null = null;
 afterEach(async () => {
   await daemon?.stop();
   daemon = null;
+});
+
+test("a plugin's watcher runs `circus plugin` with the daemon's endpoints, check_delay, log level, its socket and options", async () => {
+  const c = await loadText(
+    "[circus]\ncheck_delay = 2.5\nloglevel = debug\n[plugin:Prom]\nuse = prometheus\nport = 9999\npath = /m etrics\npriority = 3\n",
+  );
+  const w = pluginWatcher(c.plugins[0]!, c.circus, {
+    endpoint: "tcp://127.0.0.1:7000",
+    pubsub: "tcp://127.0.0.1:7001",
+  });
+  const args = w.args as string[];
+  expect(args.slice(args.indexOf("plugin"))).toEqual([
+    "plugin",
+    "--endpoint",
+    "tcp://127.0.0.1:7000",
+    "--pubsub",
+    "tcp://127.0.0.1:7001",
+    "--check-delay",
+    "2.5",
+    "--log-level",
+    "debug",
+    "--fd",
+    "$(circus.sockets.plugin-prom)",
+    "prometheus",
+  ]);
+  expect([w.name, w.priority, w.singleton, w.use_sockets]).toEqual(["plugin:Prom", 3, true, true]);
+  expect(JSON.parse(w.env.CIRCUS_PLUGIN_OPTIONS!)).toEqual({ port: "9999", path: "/m etrics" });
+  const all = withInternalWatchers(c);
+  expect(all.watchers.map((x) => x.name)).toEqual(["plugin:Prom"]);
+  expect(all.sockets.map((x) => x.name)).toEqual(["plugin-prom"]);
 });
 
 test("reloadconfig restarts a changed plugin on its new socket, adds new plugins and removes dropped ones", async () => {
