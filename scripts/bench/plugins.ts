@@ -46,11 +46,21 @@ function circus(args: string[]) {
   return p;
 }
 
-function memory(pid: number): { vmRss: number; rssAnon: number } {
+/** VmRSS and RssAnon (/proc/PID/status) and Pss (smaps_rollup: shared pages divided among their users), MB. */
+function memory(pid: number): { vmRss: number; rssAnon: number; pss: number } {
+  const kb = (text: string, key: string) =>
+    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? NaN) / 1024;
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN) / 1024;
-  return { vmRss: kb("VmRSS"), rssAnon: kb("RssAnon") };
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  return { vmRss: kb(status, "VmRSS"), rssAnon: kb(status, "RssAnon"), pss: kb(rollup, "Pss") };
 }
+
+function memoryRow(name: string, pid: number): string {
+  const m = memory(pid);
+  return `| ${name} | ${fmt(m.vmRss)} | ${fmt(m.rssAnon)} | ${fmt(m.pss)} |`;
+}
+
+const MEMORY_HEAD = ["| process | VmRSS (MB) | RssAnon (MB) | Pss (MB) |", "|---|---|---|---|"];
 
 function udpRcvbufErrors(): number {
   const lines = readFileSync("/proc/net/snmp", "utf8")
@@ -167,7 +177,7 @@ async function statsd(): Promise<string[]> {
   }
   const got = [(await a.count()) - baseA, (await b.count()) - baseB];
   const rcvErrors = udpRcvbufErrors() - errorsBefore;
-  const [memMine, memTheirs] = [memory(mine.pid), memory(theirs.pid)];
+  const memoryRows = [memoryRow("ours (alone)", mine.pid), memoryRow("Circus 0.19", theirs.pid)];
   for (const p of [mine, theirs]) p.kill("SIGTERM");
   await Promise.all([mine.exited, theirs.exited]);
   a.close();
@@ -184,12 +194,10 @@ async function statsd(): Promise<string[]> {
     "",
     `UDP receive-buffer drops on the host during the run (/proc/net/snmp RcvbufErrors): ${rcvErrors}.`,
     "",
-    "### Memory of one plugin process (StatsdEmitter, after the load above)",
+    "### Memory of one plugin process: StatsdEmitter after the load above",
     "",
-    "| process | VmRSS (MB) | RssAnon (MB) |",
-    "|---|---|---|",
-    `| ours | ${fmt(memMine.vmRss)} | ${fmt(memMine.rssAnon)} |`,
-    `| Circus 0.19 | ${fmt(memTheirs.vmRss)} | ${fmt(memTheirs.rssAnon)} |`,
+    ...MEMORY_HEAD,
+    ...memoryRows,
     "",
   ];
 }
@@ -265,6 +273,7 @@ async function latency(): Promise<string[]> {
     "circus_probe.LatencyProbe",
   ]);
   const lat: Record<string, number[]> = { ours: [], circus: [], daemon: [] };
+  let latencyMemory: string[] = [];
   try {
     let pids: number[] = [];
     for (;;) {
@@ -285,6 +294,11 @@ async function latency(): Promise<string[]> {
       );
       if (ok) break;
     }
+    const probePid = ((await daemon.client.call("list", { name: "plugin:probe" })).pids as number[])[0]!;
+    latencyMemory = [
+      memoryRow("ours (user plugin run by the daemon, sharing its binary's pages)", probePid),
+      memoryRow("Circus 0.19 (the same plugin in Python)", theirs.pid),
+    ];
     for (const pid of pids.slice(used)) {
       const at = performance.now();
       const wallAt = Date.now();
@@ -315,6 +329,11 @@ async function latency(): Promise<string[]> {
     row("kill → ours (a user plugin run by the compiled binary)", lat.ours!),
     row("kill → Circus 0.19 CircusPlugin (Python)", lat.circus!),
     row("kill → the daemon noticed the exit (the event's `time`)", lat.daemon!),
+    "",
+    "### Memory of the latency probes (idle plugin processes next to a running daemon)",
+    "",
+    ...MEMORY_HEAD,
+    ...latencyMemory,
     "",
     "Each plugin's handleRecv sends a UDP datagram back; the time is measured here, on one clock, when",
     "the datagram arrives (so it includes that loopback hop). The daemon's part is the reap event's",
