@@ -95,6 +95,8 @@ export const METRICS = {
 } as const satisfies Record<string, MetricFamily>;
 
 const STATUSES = ["active", "stopped", "starting", "stopping"];
+/** Up to this many new processes in a watcher are asked about one by one, beyond it all at once. */
+const FEW_NEW_PROCESSES = 16;
 
 /** Topic spelling of a watcher name: lower-cased, spaces as `_` (the `watcher` label everywhere). */
 export function topicName(name: string): string {
@@ -302,13 +304,20 @@ export class Collector {
         releaseProcFiles(pid);
       }
     let infos: Record<string, Record<string, unknown>> | null = null;
-    if (!local || pids.some((pid) => !known.has(pid))) {
+    const unknown = pids.filter((pid) => !known.has(pid));
+    if (!local || unknown.length > FEW_NEW_PROCESSES) {
       const stats = await this.call("stats", { name });
       infos = (stats.info ?? {}) as Record<string, Record<string, unknown>>;
-      for (const [pid, info] of Object.entries(infos)) {
-        if (typeof info !== "object" || info === null) continue;
-        known.set(Number(pid), { wid: typeof info.wid === "number" ? info.wid : null });
-      }
+    } else if (unknown.length > 0) {
+      // A few respawns: ask about them alone rather than make the daemon sample the whole watcher.
+      const replies = await Promise.all(unknown.map((pid) => this.call("stats", { name, process: pid })));
+      infos = {};
+      for (const r of replies)
+        if (typeof r.process === "number") infos[String(r.process)] = r.info as Record<string, unknown>;
+    }
+    for (const [pid, info] of Object.entries(infos ?? {})) {
+      if (typeof info !== "object" || info === null) continue;
+      known.set(Number(pid), { wid: typeof info.wid === "number" ? info.wid : null });
     }
     const processes = pids.map((pid) => ({
       pid,
