@@ -2,7 +2,9 @@
 // the daemon's CIRCUS_PLUGIN_OPTIONS, and a clean stop on SIGTERM.
 
 import { afterEach, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { circusCommand, startDaemon, waitFor, type RunningDaemon } from "../helpers/daemon.ts";
+import { fakeSshDir, removeFakeSshDirs } from "../helpers/fake-ssh.ts";
 import { killAllPeers, spawnPeer } from "../helpers/peers.ts";
 import { CIRCUS_SECTION, statsdListener, type StatsdListener } from "../plugins/helpers.ts";
 
@@ -11,6 +13,7 @@ let statsd: StatsdListener | null = null;
 
 afterEach(async () => {
   await killAllPeers();
+  removeFakeSshDirs();
   await daemon?.stop();
   daemon = null;
   statsd?.close();
@@ -97,6 +100,44 @@ describe("circus plugin", () => {
     } finally {
       proc.kill("SIGTERM");
       await proc.exited;
+    }
+  });
+
+  test("--ssh reaches the daemon's control and event endpoints through ssh tunnels", async () => {
+    statsd = await statsdListener();
+    daemon = await startDaemon(CIRCUS_SECTION + "[watcher:w]\ncmd = sleep 3600\n");
+    const { dir, log } = fakeSshDir();
+    const proc = Bun.spawn(
+      [
+        ...circusCommand(),
+        "plugin",
+        "--ssh",
+        "deploy@remote:2222",
+        "--endpoint",
+        daemon.endpoint,
+        "--pubsub",
+        daemon.pubsub,
+        "--config",
+        `host:127.0.0.1:::port:${statsd.port}`,
+        "statsd",
+      ],
+      {
+        stdout: "ignore",
+        stderr: "ignore",
+        env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, FAKE_SSH_LOG: log },
+      },
+    );
+    try {
+      await waitFor(async () => {
+        await daemon!.call("incr", { name: "w" });
+        return statsd!.lines.find((l) => l.startsWith("circus.app.watcher.w.spawn:1|c"));
+      }, 15_000);
+      const argv = readFileSync(log, "utf8").split("\n");
+      expect(argv).toContain("deploy@remote");
+      expect(argv.slice(argv.indexOf("-p"), argv.indexOf("-p") + 2)).toEqual(["-p", "2222"]);
+    } finally {
+      proc.kill("SIGTERM");
+      expect(await proc.exited).toBe(0);
     }
   });
 });
