@@ -182,6 +182,12 @@ describe("user plugin modules", () => {
     expect(p.options).toEqual({ greeting: "hi there", anything: "1" });
   });
 
+  test("a JavaScript module works too, its default export when no name is given", async () => {
+    const js = 'import { CircusPlugin } from "circus";\nexport default class Logger extends CircusPlugin {}\n';
+    const c = await loadText("[plugin:l]\nuse = ./logger.js\n" + W, { files: { "logger.js": js } });
+    expect(c.plugins[0]!.target).toEndWith("logger.js:default");
+  });
+
   test("a user plugin's own options are checked", async () => {
     const [p] = await problemsOf("[plugin:g]\nuse = ./greeter.ts:Greeter\nevery = soon\n" + W, {
       files: { "greeter.ts": USER_PLUGIN },
