@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what circus needs to build and test on a Debian machine with Node.js: npm packages (which
-# bring Bun itself) and the system peers the tests use (libzmq through python3-zmq, tmux).
+# bring Bun itself) and the system peers the tests use (libzmq through python3-zmq, tmux, redis-server,
+# prometheus).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,11 @@ missing=()
 /usr/bin/python3 -c 'import zmq' 2>/dev/null || missing+=(python3-zmq)
 command -v tmux >/dev/null || missing+=(tmux)
 command -v logrotate >/dev/null || missing+=(logrotate)
+# Peers of the plugin tests: RedisObserver's Redis, a Prometheus server scraping our endpoint, and the
+# Prometheus client library's text parser.
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v prometheus >/dev/null || missing+=(prometheus)
+/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || missing+=(python3-prometheus-client)
 # The arm64 build is run for real under qemu-user with Debian's arm64 glibc.
 command -v qemu-aarch64 >/dev/null || missing+=(qemu-user)
 [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || missing+=(libc6-arm64-cross)

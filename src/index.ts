@@ -66,3 +66,24 @@ export {
   type Subscription,
 } from "./protocol/client.ts";
 export { startControlServer, type ControlServer, type ControlServerOptions } from "./protocol/server.ts";
+
+// Plugins: the base class of your own plugins (`use = ./plugins/mine.ts:MyPlugin`), their typed options
+// and the event types they receive.
+export {
+  CircusPlugin,
+  type PluginContext,
+  type PluginChannel,
+  type PluginTimer,
+  type ListenAddress,
+} from "./plugins/plugin.ts";
+export {
+  defineOptions,
+  parseConfigText,
+  type OptionSpec,
+  type OptionsSpec,
+  type OptionValues,
+  type Amount,
+} from "./plugins/options.ts";
+export { splitTopic, type EventTopic, type WatcherEventData, type ExitReason } from "./plugins/events.ts";
+export type { Logger } from "./log.ts";
+export type { Reply, JsonObject, Json } from "./protocol/command.ts";

@@ -30,7 +30,7 @@ const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<ToolRun
   },
   plugin: {
     summary: "run a plugin against a daemon (as circus-plugin)",
-    load: async () => (argv) => pendingTool("circus-plugin", "the plugin runner", argv),
+    load: async () => (await import("./cli/plugin.ts")).runPluginCli,
   },
   web: {
     summary: "web console (as circushttpd)",

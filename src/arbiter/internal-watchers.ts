@@ -1,7 +1,9 @@
 // Watchers the daemon adds on its own, as Circus does: `circusd-stats` when `[circus] statsd = true`
-// (the stats streamer, `circus stats`, run as a singleton with the daemon's sockets and environment).
+// (the stats streamer, `circus stats`, run as a singleton with the daemon's sockets and environment),
+// and `plugin:NAME` for every [plugin:NAME] section (`circus plugin …`, with the socket it listens on).
 
-import type { CircusConfig, CircusOptions, WatcherConfig } from "../config/types.ts";
+import { encodeOptions, PLUGIN_OPTIONS_ENV } from "../config/plugin-handoff.ts";
+import type { CircusConfig, CircusOptions, PluginConfig, SocketConfig, WatcherConfig } from "../config/types.ts";
 import { selfCommand } from "../os/launcher.ts";
 import { watcherDefaults } from "./defaults.ts";
 
@@ -46,13 +48,53 @@ export function statsWatcher(circus: CircusOptions, bound?: BoundEndpoints): Wat
 }
 
 /**
+ * The watcher of one plugin: `circus plugin` with the daemon's endpoints, check_delay and logging, its
+ * options in CIRCUS_PLUGIN_OPTIONS (no quoting: values with spaces arrive whole) and, for a plugin that
+ * listens, the daemon's socket as `--fd`.
+ */
+export function pluginWatcher(plugin: PluginConfig, circus: CircusOptions, bound?: BoundEndpoints): WatcherConfig {
+  const [program, ...prefix] = selfCommand();
+  const args = [
+    ...prefix,
+    "plugin",
+    "--endpoint",
+    bound?.endpoint ?? circus.endpoint,
+    "--pubsub",
+    bound?.pubsub ?? circus.pubsub_endpoint,
+    "--check-delay",
+    String(circus.check_delay),
+    "--log-level",
+    circus.debug ? "debug" : circus.loglevel,
+  ];
+  if (circus.logoutput && circus.logoutput !== "-") args.push("--log-output", circus.logoutput);
+  if (plugin.socket) args.push("--fd", `$(circus.sockets.${plugin.socket.name})`);
+  args.push(plugin.target);
+  return {
+    ...plugin.watcher,
+    name: plugin.name,
+    cmd: shellQuote(program!),
+    args,
+    shell: false,
+    use_sockets: plugin.socket !== null || plugin.watcher.use_sockets,
+    env: { ...plugin.watcher.env, [PLUGIN_OPTIONS_ENV]: encodeOptions(plugin.options) },
+  };
+}
+
+/**
  * `config` plus the internal watchers its `[circus]` section asks for (none when a watcher of that name
  * is configured explicitly). Apply it to every config the arbiter receives (start, reloadconfig, restart)
  * so a reload does not see the internal watcher as removed.
  */
 export function withInternalWatchers(config: CircusConfig, bound?: BoundEndpoints): CircusConfig {
   const extra: WatcherConfig[] = [];
+  const sockets: SocketConfig[] = [];
   const has = (name: string) => config.watchers.some((w) => w.name.toLowerCase() === name);
   if (config.circus.statsd && !has(STATS_WATCHER)) extra.push(statsWatcher(config.circus, bound));
-  return extra.length === 0 ? config : { ...config, watchers: [...config.watchers, ...extra] };
+  for (const plugin of config.plugins) {
+    if (has(plugin.name.toLowerCase())) continue;
+    extra.push(pluginWatcher(plugin, config.circus, bound));
+    if (plugin.socket) sockets.push(plugin.socket);
+  }
+  if (extra.length === 0) return config;
+  return { ...config, watchers: [...config.watchers, ...extra], sockets: [...config.sockets, ...sockets] };
 }

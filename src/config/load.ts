@@ -66,13 +66,13 @@ export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<
   const circus = readCircusSection(doc.sections.get("circus"), diag, globalVars);
 
   const sockets: SocketConfig[] = [];
-  const plugins: PluginConfig[] = [];
+  const pluginSections: RawSection[] = [];
   const watcherSections: RawSection[] = [];
   for (const section of doc.sections.values()) {
     if (section.entries.size === 0) continue; // Circus skips empty sections.
     const n = section.name;
     if (n.startsWith("socket:")) sockets.push(readSocket(section, diag, globalVars));
-    else if (n.startsWith("plugin:")) plugins.push(readPlugin(section, diag, globalVars));
+    else if (n.startsWith("plugin:")) pluginSections.push(section);
     else if (n.startsWith("watcher:")) watcherSections.push(section);
     else if (n !== "circus" && n !== "env" && !n.startsWith("env:")) {
       const near = suggest(n.split(":")[0]!, ["circus", "watcher", "socket", "plugin", "env"]);
@@ -87,6 +87,14 @@ export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<
   const socketNames = new Set(sockets.map((s) => s.name));
   const watchers: WatcherConfig[] = watcherSections.map((s) => readWatcher(s, { diag, env, environ, socketNames }));
   watchers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  let plugins: PluginConfig[] = pluginSections.map((s) =>
+    readPlugin(s, { diag, env, environ, socketNames }, globalVars),
+  );
+  if (plugins.length > 0) {
+    // Loaded only for configs with plugins: it imports each named plugin to check its options.
+    const { checkPlugins } = await import("../plugins/check.ts");
+    plugins = await checkPlugins(plugins, diag, socketNames);
+  }
 
   reportDuplicates(watchers, "watcher", diag);
   reportDuplicates(sockets, "socket", diag);

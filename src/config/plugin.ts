@@ -1,25 +1,74 @@
-// A [plugin:NAME] section → PluginConfig. Plugins are accepted (so Circus configs load) but not run yet.
+// A [plugin:NAME] section → PluginConfig: `use`, the plugin's options (checked against the plugin's own
+// spec by src/plugins/check.ts once it is loaded) and its watcher, which runs `circus plugin …`.
+// Every key is offered to the plugin; keys that are watcher options also configure its watcher, as in
+// Circus (so `priority`, `stop_signal`, `stdout_stream.*` … work in a plugin section).
 
+import { dirname, resolve } from "../util/path.ts";
 import { SectionReader } from "./fields.ts";
-import type { Diagnostics, RawSection } from "./raw.ts";
-import type { PluginConfig } from "./types.ts";
+import type { RawEntry, RawSection } from "./raw.ts";
+import { WATCHER_GROUPS, WATCHER_OPTIONS, WATCHER_PYTHON_ONLY } from "./schema.ts";
+import type { PluginConfig, SourceLocation } from "./types.ts";
+import { readWatcher, type WatcherContext } from "./watcher.ts";
 
-/** Normalise one plugin section; `use` is required, every other key is kept as a string option. */
-export function readPlugin(section: RawSection, diag: Diagnostics, vars: Map<string, string>): PluginConfig {
-  const r = new SectionReader(section, diag, vars);
+/** Watcher options the daemon sets itself for a plugin's watcher. */
+const DAEMON_SET = new Set(["cmd", "args", "shell", "shell_args", "executable"]);
+
+/** Circus's settings of a plugin watcher, under what the section says (§1.6). */
+const PLUGIN_WATCHER_DEFAULTS: Record<string, string> = { priority: "1", singleton: "true", copy_env: "true" };
+
+/** True when `key` configures the plugin's watcher rather than (only) the plugin. */
+export function isWatcherKey(key: string): boolean {
+  if (Object.hasOwn(WATCHER_OPTIONS, key) || Object.hasOwn(WATCHER_PYTHON_ONLY, key)) return true;
+  return WATCHER_GROUPS.some((g) => g !== "flapping." && key.startsWith(g));
+}
+
+/** Normalise one plugin section; `use` is required. The plugin itself is checked by src/plugins/check.ts. */
+export function readPlugin(section: RawSection, ctx: WatcherContext, vars: Map<string, string>): PluginConfig {
+  const r = new SectionReader(section, ctx.diag, vars);
   const use = (r.text("use") ?? "").trim();
   if (use === "") {
-    diag.problem(
+    ctx.diag.problem(
       r.entry("use")?.location ?? section.location,
       r.where("use"),
       "use is required, expected the plugin to run, like use = circus.plugins.flapping.Flapping",
     );
   }
   const options: Record<string, string> = {};
-  for (const key of section.entries.keys()) {
-    if (key !== "use" && key !== "__name__") options[key] = r.text(key) ?? "";
+  const optionSources: Record<string, SourceLocation> = {};
+  const watcherEntries = new Map<string, RawEntry>();
+  for (const [key, entry] of section.entries) {
+    if (key === "__name__") continue;
+    optionSources[key] = entry.location;
+    if (key === "use") continue;
+    if (DAEMON_SET.has(key)) {
+      r.warn(key, "is set by the daemon for a plugin's watcher (it runs `circus plugin`); ignored");
+      continue;
+    }
+    if (isWatcherKey(key)) watcherEntries.set(key, entry);
+    options[key] = r.text(key) ?? "";
   }
-  if (r.entry("priority")) r.int("priority", 1);
-  diag.warn(section.location, section.label, "plugins are not run yet; this section is accepted and ignored for now");
-  return { name: section.name, use, options, source: section.location };
+  for (const [key, value] of Object.entries({ ...PLUGIN_WATCHER_DEFAULTS, cmd: "circus" }))
+    if (!watcherEntries.has(key)) watcherEntries.set(key, { value, location: section.location, format: "ini" });
+  const watcher = readWatcher(
+    { name: `watcher:${section.name}`, label: section.label, location: section.location, entries: watcherEntries },
+    ctx,
+  );
+  watcher.free = { __name__: section.name };
+  return {
+    name: section.name,
+    label: section.label,
+    use,
+    target: use,
+    options,
+    optionSources,
+    watcher,
+    socket: null,
+    source: section.location,
+  };
+}
+
+/** The directory a plugin's relative module path is taken from: that of the file naming it. */
+export function pluginBaseDir(p: PluginConfig): string {
+  const at = p.optionSources.use ?? p.source;
+  return at ? dirname(resolve(at.file)) : process.cwd();
 }

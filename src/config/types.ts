@@ -118,9 +118,26 @@ export interface SocketConfig {
 export interface PluginConfig {
   /** Full watcher name, `plugin:NAME` (case kept). */
   name: string;
+  /** The section as written, for messages: `plugin:NAME` in ini, `plugin.NAME` in TOML. */
+  label: string;
+  /** `use` as written. */
   use: string;
-  /** Every other key of the section, as strings. */
+  /**
+   * What `circus plugin` is given to run: the built-in's name, or `/abs/path/module.ts:Export`
+   * (a relative module path resolved against the config file's directory).
+   */
+  target: string;
+  /**
+   * Options passed to the plugin, as strings: after loading, the keys its spec knows plus (for user
+   * plugins) every key that is not a watcher option.
+   */
   options: Record<string, string>;
+  /** Where each key (and `use`) was written, for problems found once the plugin's spec is known. */
+  optionSources: Record<string, SourceLocation>;
+  /** The plugin's own watcher: the section's watcher options over Circus's plugin defaults (cmd set by the daemon). */
+  watcher: WatcherConfig;
+  /** The socket the daemon binds for a plugin that listens (Prometheus, WatchDog), or null. */
+  socket: SocketConfig | null;
   source: SourceLocation | null;
 }
 

@@ -34,7 +34,7 @@ describe("the circus binary", () => {
   });
 
   test("says plainly that a tool which has not landed is unavailable, exit 2", () => {
-    const r = run([...circusCommand(), "plugin"]);
+    const r = run([...circusCommand(), "web"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("not available");
   });

@@ -2,9 +2,9 @@
 // `bun src/main.ts` when no binary is built), wait until the control channel answers, and make sure
 // every process it started is gone afterwards.
 
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 
 export const ROOT = resolve(import.meta.dir, "../..");
@@ -143,8 +143,10 @@ export async function startDaemon(
   const text = ini.replaceAll("{endpoint}", endpoint).replaceAll("{pubsub}", pubsub).replaceAll("{dir}", dir);
   const configPath = join(dir, "circus.ini");
   writeFileSync(configPath, text);
-  for (const [name, body] of Object.entries(options.files ?? {}))
+  for (const [name, body] of Object.entries(options.files ?? {})) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), body.replaceAll("{dir}", dir));
+  }
   const proc = Bun.spawn(
     [...(options.wrap ?? []), ...(options.command ?? circusCommand()), "daemon", configPath, ...extraArgs],
     {

@@ -1,0 +1,77 @@
+// Shared pieces of the plugin tests: a statsd listener (a real UDP socket), a daemon whose config
+// holds plugin sections, and waiting on what a daemon reports.
+
+import { join } from "node:path";
+import { startDaemon, waitFor, type RunningDaemon, type StartOptions } from "../helpers/daemon.ts";
+
+export const FIXTURES = join(import.meta.dir, "fixtures");
+export const PY = "/usr/bin/python3";
+
+/** A UDP listener on 127.0.0.1 keeping every datagram as text. */
+export interface StatsdListener {
+  port: number;
+  lines: string[];
+  /** Wait until a datagram matches `pattern`; resolves with it. */
+  waitLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  close(): void;
+}
+
+export async function statsdListener(): Promise<StatsdListener> {
+  const lines: string[] = [];
+  const socket = await Bun.udpSocket({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      data(_s, data) {
+        lines.push(Buffer.from(data).toString("utf8"));
+      },
+    },
+  });
+  return {
+    port: socket.port,
+    lines,
+    waitLine: (pattern, timeoutMs = 10_000) =>
+      waitFor(() => lines.find((l) => pattern.test(l)), timeoutMs, `a statsd line matching ${pattern}`),
+    close: () => socket.close(),
+  };
+}
+
+/** The [circus] section every plugin test daemon uses (check_delay 1; endpoints filled in by startDaemon). */
+export const CIRCUS_SECTION = "[circus]\nendpoint = {endpoint}\npubsub_endpoint = {pubsub}\ncheck_delay = 1\n";
+
+/** Start a daemon on `sections` (after CIRCUS_SECTION) and wait until watcher `plugin` is active. */
+export async function startWithPlugin(
+  sections: string,
+  plugin: string,
+  options: StartOptions = {},
+): Promise<RunningDaemon> {
+  const d = await startDaemon(CIRCUS_SECTION + sections, [], options);
+  try {
+    await waitFor(
+      async () => (await d.call("status", { name: plugin })).status === "active",
+      10_000,
+      `${plugin} active`,
+    );
+  } catch (err) {
+    await d.stop();
+    throw err;
+  }
+  return d;
+}
+
+/** The pids of a watcher, once it has exactly `count` of them. */
+export async function pidsOf(d: RunningDaemon, name: string, count = 1, timeoutMs = 10_000): Promise<number[]> {
+  return waitFor(
+    async () => {
+      const pids = ((await d.call("list", { name })).pids ?? []) as number[];
+      return pids.length === count ? pids : null;
+    },
+    timeoutMs,
+    `${count} processes of ${name}`,
+  );
+}
+
+/** Wait until the plugin's log line (in the daemon's output) contains `text`. */
+export function waitOutput(d: RunningDaemon, text: string, timeoutMs = 10_000): Promise<boolean> {
+  return waitFor(() => d.output().includes(text), timeoutMs, `"${text}" in the daemon's output`);
+}

@@ -1,0 +1,122 @@
+// The API of users' plugins, run in-process by the same runner as `circus plugin`, against a real
+// daemon: events split into watcher and action, call/cast, timers that stop with the plugin, active.
+
+import { afterEach, describe, expect, test } from "bun:test";
+import { CircusPlugin, defineOptions, type EventTopic, type WatcherEventData } from "../../src/index.ts";
+import { splitTopic } from "../../src/plugins/events.ts";
+import { TimeoutError } from "../../src/protocol/client.ts";
+import { RouterSocket } from "../../src/zmtp/index.ts";
+import { startDaemon, waitFor, type RunningDaemon } from "../helpers/daemon.ts";
+import { runInProcess, type InProcessPlugin } from "./fake-daemon.ts";
+import { CIRCUS_SECTION, pidsOf } from "./helpers.ts";
+
+let daemon: RunningDaemon | null = null;
+let running: InProcessPlugin<CircusPlugin> | null = null;
+
+afterEach(async () => {
+  await running?.stop();
+  running = null;
+  await daemon?.stop();
+  daemon = null;
+});
+
+const options = defineOptions({
+  tick: { type: "float", default: 0.02, doc: "seconds" },
+  label: { type: "string", default: "none", doc: "a label" },
+});
+
+class Probe extends CircusPlugin<typeof options> {
+  static override pluginName = "probe";
+  static override options = options;
+  events: [EventTopic, WatcherEventData][] = [];
+  ticks = 0;
+  initialised = false;
+
+  override handleInit(): void {
+    this.initialised = true;
+    this.every(this.options.tick, () => {
+      this.ticks += 1;
+    });
+  }
+
+  override handleRecv(topic: EventTopic, event: WatcherEventData): void {
+    if (topic.action === "kill") throw new Error("a failing handler must not stop the plugin");
+    this.events.push([topic, event]);
+  }
+}
+
+async function daemonWith(sections: string): Promise<RunningDaemon> {
+  daemon = await startDaemon(CIRCUS_SECTION + sections);
+  return daemon;
+}
+
+describe("plugin API", () => {
+  test("topics are split into watcher and action, dots in names kept", () => {
+    expect(splitTopic("watcher.my.app.reap")).toEqual({
+      topic: "watcher.my.app.reap",
+      watcher: "my.app",
+      action: "reap",
+    });
+    expect(splitTopic("watcher.web.spawn")?.watcher).toBe("web");
+    expect(splitTopic("stat.web")).toBeNull();
+  });
+
+  test("events arrive decoded and split; options are typed with defaults; call and cast reach the daemon", async () => {
+    const d = await daemonWith("[watcher:my.app]\ncmd = sleep 3600\n");
+    running = await runInProcess<Probe>(Probe, { endpoint: d.endpoint, pubsub: d.pubsub }, { label: "a b:c" });
+    const plugin = running.plugin as Probe;
+    expect(plugin.initialised).toBe(true);
+    expect(plugin.options).toEqual({ tick: 0.02, label: "a b:c", active: true });
+    expect((await plugin.call("list")).watchers).toEqual(["my.app"]);
+    plugin.cast("incr", { name: "my.app" });
+    const [, second] = await pidsOf(d, "my.app", 2);
+    const spawn = await waitFor(() => plugin.events.find(([t, e]) => t.action === "spawn" && e.process_pid === second));
+    expect(spawn[0]).toEqual({ topic: "watcher.my.app.spawn", watcher: "my.app", action: "spawn" });
+    expect(typeof spawn[1].time).toBe("number");
+    // A handler that throws (on kill) is logged; the next events still arrive.
+    await plugin.call("decr", { name: "my.app" });
+    await waitFor(() => plugin.events.some(([t]) => t.action === "reap"));
+  });
+
+  test("timers stop with the plugin", async () => {
+    const d = await daemonWith("[watcher:w]\ncmd = sleep 3600\n");
+    running = await runInProcess<Probe>(Probe, { endpoint: d.endpoint, pubsub: d.pubsub }, {});
+    const plugin = running.plugin as Probe;
+    await waitFor(() => plugin.ticks >= 3);
+    expect(await running.stop()).toBe(0);
+    running = null;
+    const after = plugin.ticks;
+    await Bun.sleep(100);
+    expect(plugin.ticks).toBe(after);
+  });
+
+  test("call rejects with TimeoutError when no reply comes in time", async () => {
+    const silent = new RouterSocket();
+    const endpoint = await silent.bind("tcp://127.0.0.1:0");
+    try {
+      const d = await daemonWith("[watcher:w]\ncmd = sleep 3600\n");
+      running = await runInProcess<Probe>(Probe, { endpoint, pubsub: d.pubsub }, {});
+      const started = Date.now();
+      await expect(running.plugin.call("list", {}, { timeoutMs: 200 })).rejects.toBeInstanceOf(TimeoutError);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  test("active = false: the plugin exits at once, before handleInit", async () => {
+    const d = await daemonWith("[watcher:w]\ncmd = sleep 3600\n");
+    await expect(
+      runInProcess<Probe>(Probe, { endpoint: d.endpoint, pubsub: d.pubsub }, { active: "false" }),
+    ).rejects.toThrow("exited 0");
+  });
+
+  test("a plugin can stop itself", async () => {
+    const d = await daemonWith("[watcher:w]\ncmd = sleep 3600\n");
+    running = await runInProcess<Probe>(Probe, { endpoint: d.endpoint, pubsub: d.pubsub }, {});
+    const r = running;
+    running = null;
+    r.plugin.after(0.01, () => r.plugin.stop());
+    expect(await r.done).toBe(0);
+  });
+});
