@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { HookError, parseHook, parseHookTarget } from "../../src/config/hooks.ts";
+import { HookError, parseHook, parseHookTarget } from "../../../src/config/options/hook.ts";
 
 describe("hook targets", () => {
   test("a relative module path is resolved against the config directory", () => {
