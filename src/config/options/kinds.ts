@@ -221,7 +221,7 @@ export function oneOf<const W extends string>(words: readonly W[], what: string)
     throw new ScalarError(`${quote(t)} is not a ${what}, expected one of ${words.join(", ")}`);
   };
   return kind({
-    name: words.join(" \\| "),
+    name: words.join(" | "),
     tomlExpected: `one of ${words.join(", ")}`,
     fromText: read,
     fromWire: (v, key) => {

@@ -57,7 +57,7 @@ export interface WatcherField<T> extends WatcherKey<T> {
 export interface WatcherSpecialKey<T> extends WatcherKey<T> {
   readonly field: false;
   /** "free": a file keeps it like any unknown key; {warn}: accepted with a warning, `keep` as a free option. */
-  readonly inFile: "free" | { readonly warn: string; readonly keep: boolean };
+  readonly inFile: "free" | { readonly warn: string; readonly keep: boolean; readonly pythonOnly?: true };
   /** Its value in `options`/`get` (listed keys). */
   get?(cfg: WatcherConfig): WireValue;
   /** Store a checked wire value (keys `set`/`add` take); absent = accepted and dropped. */
@@ -83,7 +83,7 @@ function pythonOnly(why: string, keep: boolean): WatcherSpecialKey<string | null
     default: null,
     set: "no",
     doc: `Python only: ${why}`,
-    inFile: { warn: `Python-only option: ${why}`, keep },
+    inFile: { warn: `Python-only option: ${why}`, keep, pythonOnly: true },
   });
 }
 
@@ -325,7 +325,7 @@ const WATCHER_SPECIAL_KEYS = {
     default: {},
     listed: 10,
     set: "reload",
-    doc: "the environment, on the wire only (files use `[env:NAME]` sections)",
+    doc: "the processes' environment; `set` replaces it whole (files use `[env]` and `[env:NAME]` sections)",
     inFile: { warn: ENV_IN_WATCHER, keep: false },
     get: (cfg) => ({ ...cfg.env }),
     put: (cfg, value) => {
@@ -458,6 +458,8 @@ export interface WatcherGroup {
   readonly prefix: string;
   /** How the key is written, for docs: `rlimit_<name>`. */
   readonly pattern: string;
+  /** What its values are, for docs. */
+  readonly value: string;
   readonly doc: string;
   /** Known sub-names (docs, "did you mean"); null: any name (owned by a plugin). */
   readonly names: readonly string[] | null;
@@ -480,6 +482,7 @@ function streamGroup(stream: "stdout_stream" | "stderr_stream"): WatcherGroup {
   return {
     prefix: `${stream}.`,
     pattern: `${stream}.<opt>`,
+    value: "text",
     doc: `${stream === "stdout_stream" ? "stdout" : "stderr"} capture: \`class\` and the class's options (see the stream table)`,
     names: Object.keys(STREAM_OPTIONS),
     set: "reload",
@@ -505,6 +508,7 @@ export const WATCHER_GROUPS: readonly WatcherGroup[] = [
   {
     prefix: "rlimit_",
     pattern: "rlimit_<name>",
+    value: resourceLimit.name,
     doc: `resource limit \`RLIMIT_<NAME>\` (soft = hard) of the processes; empty or \`unlimited\` = no limit. Names: ${RLIMIT_NAMES.join(", ")}`,
     names: RLIMIT_NAMES,
     set: "ignore",
@@ -522,6 +526,7 @@ export const WATCHER_GROUPS: readonly WatcherGroup[] = [
   {
     prefix: "hooks.",
     pattern: "hooks.<hook>",
+    value: "hook",
     doc: "a hook: `./module.ts:function[, ignore_errors]` or `cmd:<command>[, ignore_errors]` (see the hook table)",
     names: HOOK_NAMES,
     set: "manage",
@@ -537,6 +542,7 @@ export const WATCHER_GROUPS: readonly WatcherGroup[] = [
   {
     prefix: "flapping.",
     pattern: "flapping.<opt>",
+    value: "text",
     doc: "per-watcher settings of the Flapping plugin, kept as free options",
     names: null,
     set: "no",
