@@ -10,7 +10,8 @@ import { PLUGIN_OPTIONS } from "../src/config/options/plugin.ts";
 import { SOCKET_INERT, SOCKET_OPTIONS } from "../src/config/options/socket.ts";
 import type { OptionSpec } from "../src/config/options/spec.ts";
 import { STREAM_CLASS_NAMES, STREAM_CLASSES, STREAM_OPTIONS } from "../src/config/options/stream.ts";
-import { type SetEffect, WATCHER_GROUPS, WATCHER_OPTIONS } from "../src/config/options/watcher.ts";
+import { type SetEffect, WATCHER_OPTIONS } from "../src/config/options/watcher.ts";
+import { WATCHER_GROUPS } from "../src/config/options/watcher-groups.ts";
 
 const cell = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", " ");
 const code = (text: string) => `\`${text}\``;

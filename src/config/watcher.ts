@@ -5,27 +5,23 @@
 import { ShlexError, split } from "../arbiter/shlex.ts";
 import { type EnvModel, watcherEnv } from "./env.ts";
 import { SectionReader } from "./fields.ts";
-import { HOOK_NAMES, HookError, isHookName, parseHook } from "./options/hook.ts";
 import { putOwn, rangeProblem } from "./options/spec.ts";
 import { DEPRECATED_STREAM_OPTIONS, STREAM_CLASSES, STREAM_OPTIONS, streamClassOf } from "./options/stream.ts";
-import { resourceLimit } from "./options/kinds.ts";
 import {
   breaksSingleton,
   ENV_IN_WATCHER,
   FILE_KEYS,
-  RLIMIT_NAMES,
   WATCHER_OPTIONS,
   type WatcherFields,
-  watcherGroup,
   watcherOption,
 } from "./options/watcher.ts";
-import type { Diagnostics, RawSection, RawValue } from "./raw.ts";
+import { watcherGroup } from "./options/watcher-groups.ts";
+import type { Diagnostics, RawSection } from "./raw.ts";
 import { ScalarError } from "./scalars.ts";
-import { envVars, substitute } from "./substitute.ts";
+import { envVars } from "./substitute.ts";
 import { suggest } from "./suggest.ts";
-import type { StreamConfig, WatcherConfig } from "./types.ts";
+import type { WatcherConfig } from "./types.ts";
 
-const RLIMITS: ReadonlySet<string> = new Set(RLIMIT_NAMES);
 const STREAMS = ["stdout_stream", "stderr_stream"] as const;
 
 export interface WatcherContext {
@@ -64,15 +60,15 @@ export function readWatcher(section: RawSection, ctx: WatcherContext): WatcherCo
     source: section.location,
   };
 
-  readOtherKeys(r, w, vars);
+  readOtherKeys(r, w);
   checkStreams(r, w);
   checkWatcher(r, w, ctx);
   return w;
 }
 
 /** Keys that are not fields: groups (rlimit_*, streams, hooks), Python-only and free options. */
-function readOtherKeys(r: SectionReader, w: WatcherConfig, vars: Map<string, string>): void {
-  for (const [key, entry] of r.section.entries) {
+function readOtherKeys(r: SectionReader, w: WatcherConfig): void {
+  for (const key of r.section.entries.keys()) {
     if (key === "__name__") continue;
     const spec = watcherOption(key);
     if (spec?.field) continue;
@@ -86,40 +82,14 @@ function readOtherKeys(r: SectionReader, w: WatcherConfig, vars: Map<string, str
       continue;
     }
     const group = spec === undefined ? watcherGroup(key) : undefined;
-    const sub = group ? key.slice(group.prefix.length) : "";
-    if (group?.prefix === "rlimit_") {
-      const limit = sub.toLowerCase();
-      if (!RLIMITS.has(limit)) {
-        r.problem(key, `unknown resource limit ${JSON.stringify(limit)}, expected one of ${RLIMIT_NAMES.join(", ")}`);
-        continue;
-      }
-      const value = r.read(key, resourceLimit);
-      if (value !== undefined) putOwn(w.rlimits, limit, value);
-    } else if (group?.prefix === "stdout_stream." || group?.prefix === "stderr_stream.") {
-      const stream = group.prefix === "stdout_stream." ? "stdout_stream" : "stderr_stream";
-      const fields: StreamConfig = w[stream] ?? {};
-      w[stream] = fields;
-      putOwn(fields, sub, r.text(key) ?? "");
-    } else if (group?.prefix === "hooks.") {
-      if (!isHookName(sub)) {
-        r.problem(key, `unknown hook ${JSON.stringify(sub)}, expected one of ${HOOK_NAMES.join(", ")}`);
-        continue;
-      }
-      const value: RawValue = Array.isArray(entry.value)
-        ? entry.value.map((v) => (typeof v === "string" ? substitute(v, vars) : v))
-        : (r.text(key) ?? "");
-      try {
-        w.hooks[sub] = parseHook(value, r.context(key).baseDir);
-      } catch (err) {
-        if (!(err instanceof HookError)) throw err;
-        r.problem(key, err.message);
-      }
-    } else {
-      // A free option: plugins (flapping.*) and clients read it; a near miss of a known key is likely a typo.
-      putOwn(w.free, key, r.text(key) ?? "");
-      const near = group ? null : suggest(key, FILE_KEYS);
-      if (near) r.warn(key, `unknown option kept as a free option; did you mean ${JSON.stringify(near)}?`);
+    if (group?.fromFile) {
+      group.fromFile(r, key, key.slice(group.prefix.length), w);
+      continue;
     }
+    // A free option: plugins (flapping.*) and clients read it; a near miss of a known key is likely a typo.
+    putOwn(w.free, key, r.text(key) ?? "");
+    const near = group ? null : suggest(key, FILE_KEYS);
+    if (near) r.warn(key, `unknown option kept as a free option; did you mean ${JSON.stringify(near)}?`);
   }
 }
 

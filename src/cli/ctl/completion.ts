@@ -1,7 +1,8 @@
 // Shell completion: `circusctl completion bash|zsh` prints a script that calls back into circusctl
 // with AUTO_COMPLETE/COMP_WORDS/COMP_CWORD (circusctl's protocol), answered by autoComplete().
 
-import { WATCHER_GROUPS, LISTED_OPTIONS } from "../../config/options/watcher.ts";
+import { LISTED_OPTIONS } from "../../config/options/watcher.ts";
+import { WATCHER_GROUPS } from "../../config/options/watcher-groups.ts";
 import { SETTABLE_KEYS } from "../../config/options/watcher-wire.ts";
 import { defaultGlobals, GLOBAL_OPTIONS, cliSpec, type GlobalOptions } from "./args.ts";
 import { ctlCommands, findCommand, takesWatcherName } from "./commands.ts";

@@ -12,6 +12,7 @@ export * as kinds from "./kinds.ts";
 export { pythonFloat, pythonRepr, pythonStr } from "./render.ts";
 export * from "./circus.ts";
 export * from "./watcher.ts";
+export * from "./watcher-groups.ts";
 export * from "./watcher-wire.ts";
 export * from "./socket.ts";
 export * from "./stream.ts";

@@ -180,7 +180,7 @@ export const userOrGroup: ValueKind<string | number | null> = kind({
     throw new ScalarError(`${quote(v)} is not a user or group, expected a name like "www-data" or a number like 1000`);
   },
   fromWire: (v, key) => {
-    if (v === null || typeof v === "string" || (typeof v === "number" && Number.isInteger(v) && v >= 0)) return v;
+    if (typeof v === "string" || (typeof v === "number" && Number.isInteger(v) && v >= 0)) return v;
     throw new OptionError(`'${key}' isn't an integer or string`);
   },
   // circusctl sends the word as it is; the daemon resolves names and digits alike.

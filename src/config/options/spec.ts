@@ -117,6 +117,11 @@ export function putOwn<V>(target: Record<string, V>, key: string, value: V): voi
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
+/** A wire value kept as text (stream sub-options, free options): `100` → "100", objects as JSON. */
+export function wireText(value: WireValue): string {
+  return value !== null && typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
 /** Whether `value` lies outside the range; the message is for a config file (`-1 is negative, expected …`). */
 export function rangeProblem(range: Range | undefined, value: unknown): string | null {
   if (!range || typeof value !== "number") return null;

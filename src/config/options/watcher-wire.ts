@@ -6,19 +6,17 @@ import { ScalarError } from "../scalars.ts";
 import { suggest } from "../suggest.ts";
 import type { WatcherConfig } from "../types.ts";
 import { HookError } from "./hook.ts";
-import { OptionError, putOwn, type WireValue, wireRangeProblem } from "./spec.ts";
+import { OptionError, putOwn, type WireValue, wireRangeProblem, wireText } from "./spec.ts";
 import {
   breaksSingleton,
   LISTED_OPTIONS,
   newWatcherConfig,
   type WatcherField,
   type WatcherSpecialKey,
-  WATCHER_GROUPS,
   WATCHER_OPTIONS,
-  watcherGroup,
   watcherOption,
-  wireText,
 } from "./watcher.ts";
+import { WATCHER_GROUPS, watcherGroup } from "./watcher-groups.ts";
 
 /** `set` changes a running watcher (free options allowed, some keys ignored); `add` builds a new one. */
 export type WireMode = "set" | "add";

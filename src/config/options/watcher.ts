@@ -3,10 +3,9 @@
 // plain keys are the WatcherConfig fields (their types are derived from here); the special keys and
 // the prefixed groups (`rlimit_*`, `stdout_stream.*`, `hooks.*`, …) say where their values live.
 
-import { RLIMITS } from "../../os/rlimit.ts";
 import { ScalarError } from "../scalars.ts";
 import type { WatcherConfig } from "../types.ts";
-import { HOOK_NAMES, hookFromWire, isHookName, parseHook, parseHookList } from "./hook.ts";
+import { hookFromWire, isHookName, parseHook, parseHookList } from "./hook.ts";
 import {
   argumentList,
   bool,
@@ -15,7 +14,6 @@ import {
   int,
   number,
   optionalText,
-  resourceLimit,
   signal,
   stringMap,
   userOrGroup,
@@ -25,13 +23,12 @@ import {
   defaultsOf,
   OptionError,
   type OptionSpec,
-  plainContext,
   putOwn,
   type ValueKind,
   type ValueOf,
   type WireValue,
+  wireText,
 } from "./spec.ts";
-import { STREAM_OPTIONS } from "./stream.ts";
 
 /**
  * What `set` does with a key: change it and manage the processes (resize, new timeouts), change it and
@@ -450,111 +447,6 @@ export function isListedOption(key: string): boolean {
 export const FILE_KEYS: readonly string[] = [...TABLE]
   .filter(([, spec]) => spec.field || spec.inFile !== "free")
   .map(([key]) => key);
-
-// ---- prefixed groups ----
-
-/** Keys that share a prefix: `rlimit_<name>`, `stdout_stream.<opt>`, `hooks.<hook>`, `flapping.<opt>`. */
-export interface WatcherGroup {
-  readonly prefix: string;
-  /** How the key is written, for docs: `rlimit_<name>`. */
-  readonly pattern: string;
-  /** What its values are, for docs. */
-  readonly value: string;
-  readonly doc: string;
-  /** Known sub-names (docs, "did you mean"); null: any name (owned by a plugin). */
-  readonly names: readonly string[] | null;
-  /** What `set` does; "no": the group is free options only (set like any free option, refused by `add`). */
-  readonly set: SetEffect;
-  /** Check a wire value (Circus's words). */
-  readonly fromWire?: (sub: string, value: WireValue, key: string) => WireValue;
-  /** circusctl's conversion of a word. */
-  readonly fromCtl?: (sub: string, text: string) => WireValue;
-  /** Store a checked value. */
-  readonly put?: (cfg: WatcherConfig, sub: string, value: WireValue, baseDir: string) => void;
-}
-
-/** A value stored as stream or free-option text (`100` → "100"). */
-export function wireText(value: WireValue): string {
-  return value !== null && typeof value === "object" ? JSON.stringify(value) : String(value);
-}
-
-function streamGroup(stream: "stdout_stream" | "stderr_stream"): WatcherGroup {
-  return {
-    prefix: `${stream}.`,
-    pattern: `${stream}.<opt>`,
-    value: "text",
-    doc: `${stream === "stdout_stream" ? "stdout" : "stderr"} capture: \`class\` and the class's options (see the stream table)`,
-    names: Object.keys(STREAM_OPTIONS),
-    set: "reload",
-    fromWire: (_sub, value) => value,
-    fromCtl: (sub, text) => {
-      const spec = Object.hasOwn(STREAM_OPTIONS, sub) ? STREAM_OPTIONS[sub as keyof typeof STREAM_OPTIONS] : undefined;
-      if (spec === undefined) return text;
-      // circusctl sends whole numbers as numbers (max_bytes, backup_count); other kinds are checked and sent as text.
-      const parsed = spec.kind.fromText(text, plainContext());
-      return spec.kind === int ? parsed : text;
-    },
-    put: (cfg, sub, value) => {
-      const conf = { ...(cfg[stream] ?? {}) };
-      putOwn(conf, sub, wireText(value));
-      cfg[stream] = conf;
-    },
-  };
-}
-
-export const RLIMIT_NAMES = Object.keys(RLIMITS) as (keyof typeof RLIMITS)[];
-
-export const WATCHER_GROUPS: readonly WatcherGroup[] = [
-  {
-    prefix: "rlimit_",
-    pattern: "rlimit_<name>",
-    value: resourceLimit.name,
-    doc: `resource limit \`RLIMIT_<NAME>\` (soft = hard) of the processes; empty or \`unlimited\` = no limit. Names: ${RLIMIT_NAMES.join(", ")}`,
-    names: RLIMIT_NAMES,
-    set: "ignore",
-    fromWire: (sub, value, key) => {
-      if (!Object.hasOwn(RLIMITS, sub.toLowerCase())) throw new OptionError(`'${key}' isn't a valid rlimit setting`);
-      return resourceLimit.fromWire(value, key);
-    },
-    fromCtl: (_sub, t) => resourceLimit.fromCtl(t),
-    put: (cfg, sub, value) => {
-      putOwn(cfg.rlimits, sub.toLowerCase(), value as number | null);
-    },
-  },
-  streamGroup("stdout_stream"),
-  streamGroup("stderr_stream"),
-  {
-    prefix: "hooks.",
-    pattern: "hooks.<hook>",
-    value: "hook",
-    doc: "a hook: `./module.ts:function[, ignore_errors]` or `cmd:<command>[, ignore_errors]` (see the hook table)",
-    names: HOOK_NAMES,
-    set: "manage",
-    fromWire: (sub, value) => hookFromWire(sub, value),
-    fromCtl: (sub, t) => {
-      if (!isHookName(sub)) throw new ScalarError(`unknown hook "${sub}"; known hooks: ${HOOK_NAMES.join(", ")}`);
-      return t;
-    },
-    put: (cfg, sub, value, baseDir) => {
-      if (isHookName(sub)) cfg.hooks[sub] = parseHook(value, baseDir);
-    },
-  },
-  {
-    prefix: "flapping.",
-    pattern: "flapping.<opt>",
-    value: "text",
-    doc: "per-watcher settings of the Flapping plugin, kept as free options",
-    names: null,
-    set: "no",
-  },
-];
-
-/** The group a key belongs to, if any. */
-export function watcherGroup(key: string): WatcherGroup | undefined {
-  return WATCHER_GROUPS.find((g) => key.startsWith(g.prefix));
-}
-
-// ---- rules across keys ----
 
 /** Circus's singleton rule: a singleton watcher runs at most one process. */
 export function breaksSingleton(singleton: boolean, numprocesses: number): boolean {

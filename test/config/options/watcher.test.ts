@@ -73,6 +73,13 @@ describe("the watcher table", () => {
     }
   });
 
+  test("every listed key that is not a field says where its value comes from", () => {
+    for (const key of LISTED_OPTIONS) {
+      const spec = watcherOption(key)!;
+      if (!spec.field) expect(typeof spec.get).toBe("function");
+    }
+  });
+
   test("defaults are Circus 0.19's", () => {
     expect(WATCHER_DEFAULTS).toMatchObject({
       numprocesses: 1,
