@@ -1,7 +1,7 @@
 // The watcher table: every key of a [watcher:NAME] section and of `options`/`get`/`set`/`add`, with its
 // kind, default, doc, range, its place in Circus's `options` list and what `set` does with it. The
-// plain keys are the WatcherConfig fields (their types are derived from here); the special keys and
-// the prefixed groups (`rlimit_*`, `stdout_stream.*`, `hooks.*`, …) say where their values live.
+// plain keys are the WatcherConfig fields (their types are derived from here); the special keys say
+// where their values live. Prefixed keys (`rlimit_*`, `stdout_stream.*`, `hooks.*`) are in watcher-groups.ts.
 
 import { ScalarError } from "../scalars.ts";
 import type { WatcherConfig } from "../types.ts";
@@ -445,7 +445,7 @@ export function isListedOption(key: string): boolean {
 
 /** Keys a config file reads or knows (for "did you mean"): fields and the Python-only ones. */
 export const FILE_KEYS: readonly string[] = [...TABLE]
-  .filter(([, spec]) => spec.field || spec.inFile !== "free")
+  .filter(([, spec]) => spec.field || (spec.inFile !== "free" && spec.inFile.pythonOnly))
   .map(([key]) => key);
 
 /** Circus's singleton rule: a singleton watcher runs at most one process. */
