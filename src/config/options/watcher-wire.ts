@@ -124,7 +124,7 @@ export class CtlValueError extends Error {
 
 /** The keys `circus ctl set` converts, then the prefixed ones (`hooks.<hook>`), for completion and hints. */
 export const SETTABLE_KEYS: readonly string[] = Object.entries(WATCHER_OPTIONS)
-  .filter(([, spec]) => spec.set !== "no")
+  .filter(([, spec]) => spec.set !== "no" && spec.ctl !== false)
   .map(([key]) => key);
 export const SETTABLE_PATTERNS: readonly string[] = WATCHER_GROUPS.filter((g) => g.fromCtl).map((g) => g.pattern);
 
@@ -133,7 +133,7 @@ export function ctlSetValue(key: string, text: string): WireValue {
   const spec = watcherOption(key);
   const group = spec === undefined ? watcherGroup(key) : undefined;
   try {
-    if (spec !== undefined && spec.set !== "no") return spec.kind.fromCtl(text);
+    if (spec !== undefined && spec.set !== "no" && spec.ctl !== false) return spec.kind.fromCtl(text);
     if (group?.fromCtl) return group.fromCtl(key.slice(group.prefix.length), text);
   } catch (err) {
     if (err instanceof ScalarError || err instanceof HookError || err instanceof OptionError)

@@ -41,6 +41,8 @@ interface WatcherKey<T> extends OptionSpec<T> {
   /** Position in Circus's `options` list; absent: `options` does not show it and `get` refuses it. */
   readonly listed?: number;
   readonly set: SetEffect;
+  /** false: `circus ctl set` cannot send it (circusctl has no conversion for it); the wire still can. */
+  readonly ctl?: false;
 }
 
 /** A key that is a WatcherConfig field of the same name. */
@@ -348,6 +350,7 @@ const WATCHER_SPECIAL_KEYS = {
   stdout_stream: special(streamConfig, {
     default: null,
     set: "ignore",
+    ctl: false,
     doc: "`add` only: the stdout stream as one object with a `class`",
     inFile: "free",
     put: (cfg, value) => {
@@ -357,6 +360,7 @@ const WATCHER_SPECIAL_KEYS = {
   stderr_stream: special(streamConfig, {
     default: null,
     set: "ignore",
+    ctl: false,
     doc: "`add` only: the stderr stream as one object with a `class`",
     inFile: "free",
     put: (cfg, value) => {

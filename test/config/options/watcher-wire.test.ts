@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { OptionError, type WireValue } from "../../../src/config/options/spec.ts";
 import { renderWatcherOption } from "../../../src/config/options/watcher.ts";
-import { checkWatcherOption, type WireMode } from "../../../src/config/options/watcher-wire.ts";
+import { checkWatcherOption, ctlSetValue, type WireMode } from "../../../src/config/options/watcher-wire.ts";
 import { formatOptionLines } from "../../../src/protocol/commands/options.ts";
 
 function validateOption(key: string, value: WireValue, mode: WireMode, free: ReadonlySet<string> = new Set()) {
@@ -112,5 +112,19 @@ describe("console rendering of option values, as circusctl prints Python values"
     );
     expect(formatOptionValue("args", ["a", "it's"])).toBe(`['a', "it's"]`);
     expect(formatOptionValue("send_hup", false)).toBe("False");
+  });
+});
+
+describe("circus ctl set words", () => {
+  test("keys circusctl cannot send are unknown keys with a hint; the wire still takes them", () => {
+    expect(() => ctlSetValue("stdout_stream", "FileStream")).toThrow("unknown key 'stdout_stream'");
+    expect(() => ctlSetValue("numprocess", "2")).toThrow('did you mean "numprocesses"?');
+    expect(checkWatcherOption("stdout_stream", { class: "QueueStream" }, "add")).toEqual({ class: "QueueStream" });
+  });
+
+  test("rlimits: empty or unlimited is no limit, as in a config file", () => {
+    expect(ctlSetValue("rlimit_core", "")).toBeNull();
+    expect(ctlSetValue("rlimit_core", "unlimited")).toBeNull();
+    expect(() => ctlSetValue("rlimit_core", "lots")).toThrow("set rlimit_core:");
   });
 });
