@@ -5,7 +5,7 @@
 import { ShlexError, split } from "../arbiter/shlex.ts";
 import { type EnvModel, watcherEnv } from "./env.ts";
 import { SectionReader } from "./fields.ts";
-import { putOwn, rangeProblem } from "./options/spec.ts";
+import { putOwn, rangeProblem, specOf } from "./options/spec.ts";
 import { DEPRECATED_STREAM_OPTIONS, STREAM_CLASSES, STREAM_OPTIONS, streamClassOf } from "./options/stream.ts";
 import {
   breaksSingleton,
@@ -116,8 +116,8 @@ function checkStreams(r: SectionReader, w: WatcherConfig): void {
         );
         continue;
       }
-      const spec = Object.hasOwn(STREAM_OPTIONS, sub) ? STREAM_OPTIONS[sub as keyof typeof STREAM_OPTIONS] : null;
-      if (spec === null || spec.kind.textual || value.trim() === "") continue;
+      const spec = specOf(STREAM_OPTIONS, sub);
+      if (spec === undefined || spec.kind.textual || value.trim() === "") continue;
       try {
         const parsed = spec.kind.fromText(value, r.context(key));
         const range = rangeProblem(spec.range, parsed);

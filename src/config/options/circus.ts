@@ -3,7 +3,7 @@
 
 import { bool, float, int, octal, optionalText, text, wordList } from "./kinds.ts";
 import { pythonStr } from "./render.ts";
-import { defaultsOf, type OptionSpec, option, type ValuesOf } from "./spec.ts";
+import { defaultsOf, type OptionSpec, option, specOf, type ValuesOf } from "./spec.ts";
 
 /** Circus's default control endpoint (circusd's ROUTER). */
 export const DEFAULT_ENDPOINT = "tcp://127.0.0.1:5555";
@@ -99,6 +99,6 @@ export const GLOBAL_OPTION_KEYS = [
 /** circusctl's rendering of a [circus] option (`check_delay: 5.0`). */
 export function renderCircusOption(key: string, value: unknown): string {
   if (value === null || value === undefined) return "";
-  const spec = Object.hasOwn(CIRCUS_OPTIONS, key) ? CIRCUS_OPTIONS[key as keyof CircusTable] : undefined;
+  const spec = specOf(CIRCUS_OPTIONS, key);
   return spec ? spec.kind.render(value) : pythonStr(value);
 }

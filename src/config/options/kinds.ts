@@ -295,11 +295,3 @@ export const stringMap: ValueKind<Record<string, string>> = kind({
       .join(",");
   },
 });
-
-/** Any JSON value, stored as text (stream sub-options and free options set over the wire). */
-export const anyText: ValueKind<string> = kind({
-  name: "text",
-  tomlExpected: "a string",
-  fromText: (t) => t,
-  fromWire: (v) => (typeof v === "string" ? v : JSON.stringify(v)),
-});

@@ -95,12 +95,7 @@ export function option<T>(kind: ValueKind<T>, spec: Omit<OptionSpec<NoInfer<T>>,
   return { ...spec, kind };
 }
 
-/** Known keys of a table, for Map-safe lookups (never `in`, which sees `constructor`). */
-export function keysOf(table: object): string[] {
-  return Object.keys(table);
-}
-
-/** The entry for `key`, only for the table's own keys (`toString` and `constructor` are not options). */
+/** The entry of `table` for a user-given `key`, own keys only (`toString` and `constructor` are no options). */
 export function specOf<T extends object>(table: T, key: string): T[keyof T] | undefined {
   return Object.hasOwn(table, key) ? (table as Record<string, T[keyof T]>)[key] : undefined;
 }

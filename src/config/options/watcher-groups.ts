@@ -11,7 +11,7 @@ import { substitute } from "../substitute.ts";
 import type { WatcherConfig } from "../types.ts";
 import { HOOK_NAMES, HookError, hookFromWire, isHookName, parseHook } from "./hook.ts";
 import { int, resourceLimit } from "./kinds.ts";
-import { OptionError, plainContext, putOwn, type WireValue, wireText } from "./spec.ts";
+import { OptionError, plainContext, putOwn, specOf, type WireValue, wireText } from "./spec.ts";
 import { STREAM_OPTIONS } from "./stream.ts";
 import type { SetEffect } from "./watcher.ts";
 
@@ -54,7 +54,7 @@ function streamGroup(stream: "stdout_stream" | "stderr_stream"): WatcherGroup {
     fromFile: (r, key, sub, cfg) => put(cfg, sub, r.text(key) ?? ""),
     fromWire: (_sub, value) => value,
     fromCtl: (sub, text) => {
-      const spec = Object.hasOwn(STREAM_OPTIONS, sub) ? STREAM_OPTIONS[sub as keyof typeof STREAM_OPTIONS] : undefined;
+      const spec = specOf(STREAM_OPTIONS, sub);
       if (spec === undefined) return text;
       // circusctl sends whole numbers as numbers (max_bytes, backup_count); other kinds are checked and sent as text.
       const parsed = spec.kind.fromText(text, plainContext());

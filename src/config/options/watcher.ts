@@ -63,8 +63,6 @@ export interface WatcherSpecialKey<T> extends WatcherKey<T> {
   put?(cfg: WatcherConfig, value: T, baseDir: string): void;
 }
 
-export type WatcherOptionSpec = WatcherField<never> | WatcherSpecialKey<never>;
-
 function field<T>(kind: ValueKind<T>, spec: Omit<WatcherField<NoInfer<T>>, "kind" | "field">): WatcherField<T> {
   return { ...spec, kind, field: true };
 }
@@ -406,7 +404,6 @@ export const WATCHER_OPTIONS: Readonly<Record<string, WatcherField<unknown> | Wa
 
 /** The WatcherConfig fields the table defines, with their value types. */
 export type WatcherFields = { -readonly [K in keyof typeof WATCHER_FIELDS]: ValueOf<(typeof WATCHER_FIELDS)[K]> };
-export type WatcherFieldName = keyof WatcherFields;
 
 const TABLE: ReadonlyMap<string, WatcherField<unknown> | WatcherSpecialKey<unknown>> = new Map(
   Object.entries(WATCHER_OPTIONS),
