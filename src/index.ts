@@ -36,6 +36,18 @@ export {
 export type { HookArguments, HookFunction } from "./arbiter/hooks.ts";
 
 export { loadConfig, type LoadOptions } from "./config/load.ts";
+// The option spec, for plugins that declare their own options (`import { option, kinds } from "circus"`).
+export {
+  kinds,
+  option,
+  OptionError,
+  readPluginOptions,
+  type OptionSpec,
+  type PluginOptionTable,
+  type PluginOptionsResult,
+  type ValueKind,
+  type ValuesOf,
+} from "./config/options/index.ts";
 export {
   ConfigError,
   HOOK_NAMES,
@@ -79,7 +91,6 @@ export {
 export {
   defineOptions,
   parseConfigText,
-  type OptionSpec,
   type OptionsSpec,
   type OptionValues,
   type Amount,

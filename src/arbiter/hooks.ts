@@ -1,22 +1,12 @@
 // The eleven watcher hooks (§6): a JS/TS module function or a shell command, judged by Python
 // truthiness, with Circus's ignore-errors rules and hook_success / hook_failure events.
 
-import { HookError, parseHookTarget } from "../config/hooks.ts";
-import { HOOK_NAMES, type HookConfig, type HookName } from "../config/types.ts";
+import { DEFAULT_IGNORED_HOOKS } from "../config/options/hook.ts";
+import type { HookConfig, HookName } from "../config/types.ts";
 import { getLogger } from "../log.ts";
 import { trackChild } from "./children.ts";
-import { InvalidOptionError } from "./errors.ts";
 
 const log = getLogger("circus.hooks");
-
-/** Hooks whose failure counts as success unless configured otherwise (Circus's default ignore set). */
-export const DEFAULT_IGNORED_HOOKS: ReadonlySet<HookName> = new Set([
-  "before_stop",
-  "after_stop",
-  "before_signal",
-  "after_signal",
-  "extended_stats",
-]);
 
 /** What a module hook function receives (Circus's keyword arguments, camel-cased). */
 export interface HookArguments {
@@ -55,31 +45,6 @@ export function truthy(value: unknown): boolean {
     return Object.keys(value as object).length > 0;
   }
   return true;
-}
-
-export function isHookName(name: string): name is HookName {
-  return (HOOK_NAMES as readonly string[]).includes(name);
-}
-
-/**
- * Parse `target[,flag]` as given to `set hooks.<name>`: `cmd:<shell command>` or `<path>:<export>`, flag =
- * ignore errors. A relative path resolves against `baseDir`: the config file's directory for a watcher
- * from the config (as in the file), the daemon's cwd for one added over the wire.
- */
-export function parseHookSpec(spec: string, baseDir: string = process.cwd()): HookConfig {
-  const comma = spec.lastIndexOf(",");
-  let target = spec.trim();
-  let ignoreErrors = false;
-  if (comma >= 0 && /^\s*(true|false|1|0|yes|no|on|off)\s*$/i.test(spec.slice(comma + 1))) {
-    target = spec.slice(0, comma).trim();
-    ignoreErrors = /^\s*(true|1|yes|on)\s*$/i.test(spec.slice(comma + 1));
-  }
-  try {
-    return { target: parseHookTarget(target, baseDir), ignoreErrors };
-  } catch (err) {
-    if (err instanceof HookError) throw new InvalidOptionError(err.message);
-    throw err;
-  }
 }
 
 export class HookRunner {

@@ -20,7 +20,15 @@ import type {
   WatcherContext,
   WatcherState,
 } from "./watcher-types.ts";
-import { applyOption, checkOption, optionsOf, type OptionAction, type OptionValue } from "./watcher-options.ts";
+import {
+  applyWatcherOption,
+  checkWatcherOptions,
+  listWatcherOptions,
+  type OptionAction,
+} from "../config/options/watcher-wire.ts";
+import { OptionError, type WireValue } from "../config/options/spec.ts";
+import { dirname, resolve } from "../util/path.ts";
+import { InvalidOptionError, OperationError } from "./errors.ts";
 
 const log = getLogger("circus.watcher");
 
@@ -123,8 +131,8 @@ export class Watcher {
   }
 
   /** Every option of §2.3 plus free options. */
-  options(): Record<string, OptionValue> {
-    return optionsOf(this.config);
+  options(): Record<string, WireValue> {
+    return listWatcherOptions(this.config);
   }
 
   /** Run the extended_stats hook on a stats object (exceptions propagate, as in Circus). */
@@ -184,24 +192,43 @@ export class Watcher {
    * in place unless the stdio targets change, which takes a reload.
    */
   setOptions(options: Record<string, unknown>): Promise<void> {
-    for (const [key, value] of Object.entries(options)) checkOption(this.config, key, value);
+    const checked = this.checkOptions(options as Record<string, WireValue>);
+    const baseDir = this.baseDir();
     return this.queue.run(async () => {
-      const streamKeys = Object.keys(options).filter(isStreamKey);
+      const streamKeys = Object.keys(checked).filter(isStreamKey);
       let next: OutputSink | null = null;
       if (streamKeys.length > 0) {
         const candidate = structuredClone(this.config);
-        for (const key of streamKeys) applyOption(candidate, key, options[key]);
+        for (const key of streamKeys) applyWatcherOption(candidate, key, checked[key]!, "set", baseDir);
         next = await this.outputs.prepare(candidate);
       }
       let action: OptionAction = "manage";
-      for (const [key, value] of Object.entries(options)) {
-        if (applyOption(this.config, key, value) === "reload" && !(next && isStreamKey(key))) action = "reload";
+      for (const [key, value] of Object.entries(checked)) {
+        const asks = applyWatcherOption(this.config, key, value, "set", baseDir);
+        if (asks === "reload" && !(next && isStreamKey(key))) action = "reload";
         this.emit("updated", { time: epochSeconds() });
       }
       if (next && !(await this.outputs.install(next))) action = "reload";
       if (action === "reload" && this.stateValue !== "stopped") await this.doReload(true, false);
       else await this.manage();
     });
+  }
+
+  /** Check every key by the watcher table before anything changes (the arbiter's typed errors). */
+  private checkOptions(options: Record<string, WireValue>): Record<string, WireValue> {
+    try {
+      return checkWatcherOptions(options, "set", { free: this.config.free, singleton: this.config.singleton });
+    } catch (err) {
+      if (!(err instanceof OptionError)) throw err;
+      throw err.errno === 5
+        ? new OperationError(err.message, { cause: err })
+        : new InvalidOptionError(err.message, { cause: err });
+    }
+  }
+
+  /** Relative hook paths given to `set` resolve like the file's: against the config file's directory. */
+  private baseDir(): string {
+    return this.config.source ? dirname(resolve(this.config.source.file)) : process.cwd();
   }
 
   setOption(key: string, value: unknown): Promise<void> {

@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../log.ts";
 import { StatsStreamer } from "../stats/streamer.ts";
 import { VERSION } from "../version.ts";
+import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT, DEFAULT_STATS_ENDPOINT } from "../config/options/circus.ts";
 
 const log = getLogger("circus.stats");
 
@@ -24,9 +25,9 @@ interface StatsFlags {
 function buildParser() {
   const cli = cac("circusd-stats");
   cli
-    .option("--endpoint <endpoint>", "the daemon's control endpoint", { default: "tcp://127.0.0.1:5555" })
-    .option("--pubsub <endpoint>", "the daemon's pub/sub endpoint", { default: "tcp://127.0.0.1:5556" })
-    .option("--statspoint <endpoint>", "where to publish the stats", { default: "tcp://127.0.0.1:5557" })
+    .option("--endpoint <endpoint>", "the daemon's control endpoint", { default: DEFAULT_ENDPOINT })
+    .option("--pubsub <endpoint>", "the daemon's pub/sub endpoint", { default: DEFAULT_PUBSUB_ENDPOINT })
+    .option("--statspoint <endpoint>", "where to publish the stats", { default: DEFAULT_STATS_ENDPOINT })
     .option("--log-level <level>", "critical, error, warning, info or debug", { default: "info" })
     .option("--log-output <out>", "'-' for stdout, or a file", { default: "-" })
     .option("--ssh <server>", "reach the daemon through an ssh tunnel (user@host[:port])")

@@ -9,6 +9,7 @@ import { TopModel } from "./top/model.ts";
 import { pollControl } from "./top/poll.ts";
 import { renderScreen, type SortKey } from "./top/render.ts";
 import { Screen } from "./top/screen.ts";
+import { DEFAULT_ENDPOINT, DEFAULT_STATS_ENDPOINT } from "../config/options/circus.ts";
 
 /** How long the stream may stay silent before top falls back to the control channel. */
 const STREAM_GRACE_MS = 3000;
@@ -26,9 +27,9 @@ interface TopFlags {
 function buildParser() {
   const cli = cac("circus-top");
   cli
-    .option("--endpoint <endpoint>", "the stats endpoint (circusd-stats)", { default: "tcp://127.0.0.1:5557" })
+    .option("--endpoint <endpoint>", "the stats endpoint (circusd-stats)", { default: DEFAULT_STATS_ENDPOINT })
     .option("--control-endpoint <endpoint>", "the daemon's control endpoint, polled when no stats stream", {
-      default: "tcp://127.0.0.1:5555",
+      default: DEFAULT_ENDPOINT,
     })
     .option("--ssh <server>", "reach the endpoints through an ssh tunnel (user@host[:port])")
     .option("--process-timeout <seconds>", "forget a pid after this long without a sample", { default: 3 })

@@ -1,10 +1,12 @@
-// The [circus] section: daemon-wide options with Circus's defaults (plus our tail_lines, hooks_timeout).
+// The [circus] section, read by the [circus] table (options/circus.ts).
 
 import { SectionReader } from "./fields.ts";
+import { CIRCUS_INERT, CIRCUS_OPTIONS } from "./options/circus.ts";
 import type { Diagnostics, RawSection } from "./raw.ts";
-import { CIRCUS_DEFAULTS as D, CIRCUS_INERT, CIRCUS_OPTIONS, CIRCUS_UNREAD } from "./schema.ts";
 import { suggest } from "./suggest.ts";
 import type { CircusOptions } from "./types.ts";
+
+const KNOWN: ReadonlySet<string> = new Set(Object.keys(CIRCUS_OPTIONS));
 
 /** Normalise the [circus] section (absent → all defaults; include keys are read by includes.ts). `vars` = `env.*` from [env] over the daemon environ. */
 export function readCircusSection(
@@ -14,34 +16,8 @@ export function readCircusSection(
 ): CircusOptions {
   const empty: RawSection = { name: "circus", label: "circus", location: { file: "", line: 0 }, entries: new Map() };
   const r = new SectionReader(section ?? empty, diag, vars);
-  const options: CircusOptions = {
-    endpoint: r.str("endpoint", D.endpoint),
-    endpoint_owner: r.strOrNull("endpoint_owner"),
-    pubsub_endpoint: r.str("pubsub_endpoint", D.pubsub_endpoint),
-    multicast_endpoint: r.str("multicast_endpoint", D.multicast_endpoint),
-    stats_endpoint: r.str("stats_endpoint", D.stats_endpoint),
-    statsd: r.bool("statsd", D.statsd),
-    check_delay: r.float("check_delay", D.check_delay),
-    warmup_delay: r.int("warmup_delay", D.warmup_delay),
-    httpd: r.bool("httpd", D.httpd),
-    httpd_host: r.str("httpd_host", D.httpd_host),
-    httpd_port: r.int("httpd_port", D.httpd_port),
-    debug: r.bool("debug", D.debug),
-    pidfile: r.strOrNull("pidfile"),
-    umask: r.octal("umask"),
-    loglevel: r.str("loglevel", D.loglevel),
-    logoutput: r.str("logoutput", D.logoutput),
-    loggerconfig: r.strOrNull("loggerconfig"),
-    fqdn_prefix: r.strOrNull("fqdn_prefix"),
-    tail_lines: r.int("tail_lines", D.tail_lines),
-    hooks_timeout: r.float("hooks_timeout", D.hooks_timeout),
-  };
-
-  if (options.check_delay <= 0)
-    r.problem("check_delay", `${options.check_delay} is too small, expected a positive number of seconds like 5`);
-  if (options.tail_lines < 0) r.problem("tail_lines", `${options.tail_lines} is negative, expected 0 or more lines`);
-  if (options.hooks_timeout <= 0)
-    r.problem("hooks_timeout", `${options.hooks_timeout} is too small, expected a positive number of seconds like 30`);
+  // The include keys were read by includes.ts before the files were merged.
+  const { include: _include, include_dir: _includeDir, ...options } = r.options(CIRCUS_OPTIONS);
 
   if (r.entry("stats_endpoint") && !options.statsd) {
     // Circus 0.19 forces statsd on when stats_endpoint is given explicitly (with a deprecation warning).
@@ -52,15 +28,13 @@ export function readCircusSection(
     r.warn("httpd", "the web dashboard (circushttpd) is not available yet; httpd is accepted and ignored for now");
 
   for (const key of section?.entries.keys() ?? []) {
-    const inert = Object.hasOwn(CIRCUS_INERT, key) ? CIRCUS_INERT[key] : undefined;
-    if (inert !== undefined) r.warn(key, inert);
-    if (key in CIRCUS_OPTIONS) continue;
-    if (key === "__name__") continue;
-    if (CIRCUS_UNREAD.has(key)) {
-      r.warn(key, "documented by Circus but never read by Circus 0.19; ignored");
+    if (KNOWN.has(key) || key === "__name__") continue;
+    const inert = CIRCUS_INERT.get(key);
+    if (inert !== undefined) {
+      r.warn(key, inert);
       continue;
     }
-    const near = suggest(key, Object.keys(CIRCUS_OPTIONS));
+    const near = suggest(key, KNOWN);
     r.warn(
       key,
       near

@@ -4,6 +4,7 @@
 import { readText } from "../os/fs.ts";
 import { dirname, isAbsolute, join, resolve, sep } from "../util/path.ts";
 import { SectionReader } from "./fields.ts";
+import { CIRCUS_OPTIONS } from "./options/circus.ts";
 import { parseIni } from "./ini.ts";
 import type { Diagnostics, RawDocument } from "./raw.ts";
 import { envVars } from "./substitute.ts";
@@ -55,8 +56,10 @@ export async function readIncludes(
   const r = new SectionReader(circus, diag, envVars(environ));
   const baseDir = dirname(mainFile);
   const patterns: { key: string; pattern: string }[] = [
-    ...r.list("include").map((p) => ({ key: "include", pattern: p })),
-    ...r.list("include_dir").map((d) => ({ key: "include_dir", pattern: join(d, "*.ini") })),
+    ...r.option("include", CIRCUS_OPTIONS.include).map((p) => ({ key: "include", pattern: p })),
+    ...r
+      .option("include_dir", CIRCUS_OPTIONS.include_dir)
+      .map((d) => ({ key: "include_dir", pattern: join(d, "*.ini") })),
   ];
   const seen = new Set([mainFile]);
   const docs: RawDocument[] = [];

@@ -6,7 +6,8 @@
 import { dirname, resolve } from "../util/path.ts";
 import { SectionReader } from "./fields.ts";
 import type { RawEntry, RawSection } from "./raw.ts";
-import { WATCHER_GROUPS, WATCHER_OPTIONS, WATCHER_PYTHON_ONLY } from "./schema.ts";
+import { watcherGroup } from "./options/watcher-groups.ts";
+import { FILE_KEYS } from "./options/watcher.ts";
 import type { PluginConfig, SourceLocation } from "./types.ts";
 import { readWatcher, type WatcherContext } from "./watcher.ts";
 
@@ -18,8 +19,9 @@ const PLUGIN_WATCHER_DEFAULTS: Record<string, string> = { priority: "1", singlet
 
 /** True when `key` configures the plugin's watcher rather than (only) the plugin. */
 export function isWatcherKey(key: string): boolean {
-  if (Object.hasOwn(WATCHER_OPTIONS, key) || Object.hasOwn(WATCHER_PYTHON_ONLY, key)) return true;
-  return WATCHER_GROUPS.some((g) => g !== "flapping." && key.startsWith(g));
+  if (FILE_KEYS.includes(key)) return true;
+  const group = watcherGroup(key);
+  return group !== undefined && group.prefix !== "flapping.";
 }
 
 /** Normalise one plugin section; `use` is required. The plugin itself is checked by src/plugins/check.ts. */

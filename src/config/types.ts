@@ -2,27 +2,18 @@
 // Field names of watcher and socket options keep Circus's snake_case spelling on purpose: they are the
 // names users write and the names `options`/`get`/`set` show on the wire.
 
+import type { CircusValues } from "./options/circus.ts";
+import type { HookName } from "./options/hook.ts";
+import type { SocketValues } from "./options/socket.ts";
+import type { WatcherFields } from "./options/watcher.ts";
+
+export { HOOK_NAMES, type HookName } from "./options/hook.ts";
+
 /** Where a value came from, for error messages like `circus.ini:14: watcher:web.numprocesses: …`. */
 export interface SourceLocation {
   file: string;
   line: number;
 }
-
-/** Names of the eleven Circus hooks. */
-export const HOOK_NAMES = [
-  "before_start",
-  "after_start",
-  "before_spawn",
-  "after_spawn",
-  "before_stop",
-  "after_stop",
-  "before_signal",
-  "after_signal",
-  "before_reap",
-  "after_reap",
-  "extended_stats",
-] as const;
-export type HookName = (typeof HOOK_NAMES)[number];
 
 /**
  * A hook target: `./hooks.ts:checkRedis` (a JS/TS module function, path relative to the config file,
@@ -41,38 +32,10 @@ export interface HookConfig {
 /** `stdout_stream.*` / `stderr_stream.*` sub-options as written (`class`, `filename`, `max_bytes`, …). */
 export type StreamConfig = Record<string, string>;
 
-export interface WatcherConfig {
+/** A watcher: its name, the option fields of the watcher table (options/watcher.ts), and the grouped parts. */
+export interface WatcherConfig extends WatcherFields {
   /** Name as written (case kept); lookups are case-insensitive. */
   name: string;
-  cmd: string;
-  args: string | string[] | null;
-  shell: boolean;
-  shell_args: string | null;
-  executable: string | null;
-  working_dir: string | null;
-  uid: string | number | null;
-  gid: string | number | null;
-  copy_env: boolean;
-  warmup_delay: number;
-  autostart: boolean;
-  numprocesses: number;
-  priority: number;
-  singleton: boolean;
-  use_sockets: boolean;
-  stdin_socket: string | null;
-  close_child_stdin: boolean;
-  close_child_stdout: boolean;
-  close_child_stderr: boolean;
-  send_hup: boolean;
-  /** Signal number (names are resolved at load). */
-  stop_signal: number;
-  stop_children: boolean;
-  graceful_timeout: number;
-  max_retry: number;
-  max_age: number;
-  max_age_variance: number;
-  respawn: boolean;
-  on_demand: boolean;
   /** `rlimit_<name>` keyed by lower-case name (`nofile`); null = unlimited (RLIM_INFINITY). */
   rlimits: Record<string, number | null>;
   stdout_stream: StreamConfig | null;
@@ -90,26 +53,12 @@ export interface WatcherConfig {
 }
 
 // One definition of the socket families and types: the ones src/os can bind.
-import type { SocketFamily, SocketType } from "../os/sockets.ts";
-export type { SocketFamily, SocketType };
+export type { SocketFamily, SocketType } from "../os/sockets.ts";
 
-export interface SocketConfig {
+/** A socket: its name and the fields of the socket table (options/socket.ts). */
+export interface SocketConfig extends SocketValues {
   /** Lower-cased section name. */
   name: string;
-  host: string;
-  port: number;
-  family: SocketFamily;
-  type: SocketType;
-  /** Protocol number (0 = default for the type); names like `tcp` resolved at load. */
-  proto: number;
-  backlog: number;
-  path: string | null;
-  /** umask used while binding a unix socket (Circus reads it as a decimal number; kept). */
-  umask: number;
-  replace: boolean;
-  interface: string | null;
-  so_reuseport: boolean;
-  blocking: boolean;
   /** The section's raw key/values, for reloadconfig's "changed" comparison. */
   raw: Record<string, string>;
   source: SourceLocation | null;
@@ -141,32 +90,8 @@ export interface PluginConfig {
   source: SourceLocation | null;
 }
 
-export interface CircusOptions {
-  endpoint: string;
-  endpoint_owner: string | null;
-  pubsub_endpoint: string;
-  /** Empty string = discovery disabled. */
-  multicast_endpoint: string;
-  stats_endpoint: string;
-  statsd: boolean;
-  check_delay: number;
-  warmup_delay: number;
-  httpd: boolean;
-  httpd_host: string;
-  httpd_port: number;
-  debug: boolean;
-  pidfile: string | null;
-  /** Octal-parsed umask, null = leave the daemon's as it is. */
-  umask: number | null;
-  loglevel: string;
-  logoutput: string;
-  loggerconfig: string | null;
-  fqdn_prefix: string | null;
-  /** Lines of output kept per watcher for `circus ctl logs` (beyond Circus). */
-  tail_lines: number;
-  /** Seconds a hook may run before it counts as failed (beyond Circus). */
-  hooks_timeout: number;
-}
+/** The daemon's options: the fields of the [circus] table (options/circus.ts). */
+export interface CircusOptions extends CircusValues {}
 
 /** A non-fatal remark about the config (unknown key close to a known one, Python-only option, …). */
 export interface ConfigWarning {

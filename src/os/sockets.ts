@@ -5,8 +5,11 @@ import { nodeFs } from "../util/node.ts";
 import { libc, errno, cstr } from "./libc.ts";
 import { OsError, Errno } from "./errors.ts";
 
-export type SocketFamily = "AF_INET" | "AF_INET6" | "AF_UNIX";
-export type SocketType = "SOCK_STREAM" | "SOCK_DGRAM" | "SOCK_RAW" | "SOCK_RDM" | "SOCK_SEQPACKET";
+/** The address families and socket types this module binds (the `[socket:*]` choices). */
+export const SOCKET_FAMILIES = ["AF_INET", "AF_INET6", "AF_UNIX"] as const;
+export const SOCKET_TYPES = ["SOCK_STREAM", "SOCK_DGRAM", "SOCK_RAW", "SOCK_RDM", "SOCK_SEQPACKET"] as const;
+export type SocketFamily = (typeof SOCKET_FAMILIES)[number];
+export type SocketType = (typeof SOCKET_TYPES)[number];
 
 /** What to bind; mirrors a `[socket:NAME]` section after config normalisation. */
 export interface SocketSpec {
@@ -46,8 +49,14 @@ export class SocketError extends Error {
   override name = "SocketError";
 }
 
-const FAMILY = { AF_UNIX: 1, AF_INET: 2, AF_INET6: 10 } as const;
-const TYPE = { SOCK_STREAM: 1, SOCK_DGRAM: 2, SOCK_RAW: 3, SOCK_RDM: 4, SOCK_SEQPACKET: 5 } as const;
+const FAMILY = { AF_UNIX: 1, AF_INET: 2, AF_INET6: 10 } as const satisfies Record<SocketFamily, number>;
+const TYPE = {
+  SOCK_STREAM: 1,
+  SOCK_DGRAM: 2,
+  SOCK_RAW: 3,
+  SOCK_RDM: 4,
+  SOCK_SEQPACKET: 5,
+} as const satisfies Record<SocketType, number>;
 const SOL_SOCKET = 1;
 const SO_REUSEADDR = 2;
 const SO_REUSEPORT = 15;

@@ -4,10 +4,10 @@
 import { type CurveKeyPair, DealerSocket, readCurveKeyPair, readCurvePublicKey, SubSocket } from "../zmtp/index.ts";
 import type { JsonObject, Reply } from "./command.ts";
 
-/** Default control endpoint (circusd's ROUTER). */
-export const DEFAULT_ENDPOINT = "tcp://127.0.0.1:5555";
-/** Default pub/sub endpoint (circusd's PUB). */
-export const DEFAULT_PUBSUB_ENDPOINT = "tcp://127.0.0.1:5556";
+import { DEFAULT_ENDPOINT } from "../config/options/circus.ts";
+
+// The defaults are [circus] facts; the client re-exports them for library users.
+export { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT } from "../config/options/circus.ts";
 
 /** No reply arrived within the timeout; the message is the one circusctl prints. */
 export class TimeoutError extends Error {

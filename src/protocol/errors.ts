@@ -1,5 +1,7 @@
 // Circus's error numbers and the typed error a command throws to produce an error reply (§3).
 
+import { OptionError } from "../config/options/spec.ts";
+
 export const Errno = {
   NOT_SPECIFIED: 0,
   INVALID_JSON: 1,
@@ -25,4 +27,14 @@ export class CommandError extends Error {
 /** errno 3: the request is well-formed JSON but a property is missing or wrong. */
 export function messageError(reason: string): CommandError {
   return new CommandError(Errno.MESSAGE_ERROR, reason);
+}
+
+/** Run an option check of the option tables; an OptionError becomes the error reply it stands for (errno 3 or 5). */
+export function checkedOptions<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof OptionError) throw new CommandError(err.errno, err.message);
+    throw err;
+  }
 }

@@ -5,6 +5,9 @@ import { nodeOs } from "../util/node.ts";
 import { isAbsolute, resolve } from "../util/path.ts";
 import { getLogger } from "../log.ts";
 import { FancyStdoutStream, StdoutStream } from "./console.ts";
+import { ScalarError } from "../config/scalars.ts";
+import { type OptionSpec, plainContext, rangeProblem } from "../config/options/spec.ts";
+import { STREAM_OPTIONS, type StreamClass, streamClassOf } from "../config/options/stream.ts";
 import { StreamConfigError } from "./errors.ts";
 import { FileStream, WatchedFileStream, type FileStreamOptions } from "./file.ts";
 import { NullStream, QueueStream } from "./memory.ts";
@@ -13,45 +16,21 @@ import type { OutputEntry, OutputStream, StreamContext, StreamFactory } from "./
 
 const log = getLogger("circus.streams");
 
-export const STREAM_CLASSES = [
-  "FileStream",
-  "WatchedFileStream",
-  "TimedRotatingFileStream",
-  "QueueStream",
-  "StdoutStream",
-  "FancyStdoutStream",
-  "NullStream",
-] as const;
-export type StreamClass = (typeof STREAM_CLASSES)[number];
+// The classes and how `class` names one are facts of the stream table (config/options/stream.ts).
+export { STREAM_CLASS_NAMES as STREAM_CLASSES, type StreamClass } from "../config/options/stream.ts";
 
 /** Which built-in a `class` value names, or a custom module; throws naming the valid classes. */
 export function resolveStreamClass(
   config: Record<string, string>,
 ): StreamClass | { module: string; exportName: string } {
-  const raw = config.class?.trim();
-  if (!raw) {
-    if (config.filename) return "FileStream";
-    throw new StreamConfigError("stream configuration invalid: set class or filename");
-  }
-  const custom = /^(.*\.(?:ts|mts|js|mjs|cjs|tsx|jsx))(?::([A-Za-z_$][\w$]*))?$/.exec(raw);
-  if (custom || raw.startsWith("./") || raw.startsWith("../") || raw.startsWith("/")) {
-    const [path, exportName] = custom ? [custom[1]!, custom[2] ?? "default"] : raw.split(":", 2);
-    return { module: path!, exportName: exportName ?? "default" };
-  }
-  const name = raw.replace(/^circus\.stream\.(?:file_stream\.)?/, "");
-  const found = STREAM_CLASSES.find((c) => c.toLowerCase() === name.toLowerCase());
-  if (found) return found;
-  const python = raw.includes(".")
-    ? " (Python classes cannot be loaded; write a JS/TS module exporting a factory)"
-    : "";
-  throw new StreamConfigError(
-    `unknown stream class ${JSON.stringify(raw)}${python}; use ${STREAM_CLASSES.join(", ")} or ./module.ts:factory`,
-  );
+  const choice = streamClassOf(config);
+  if (typeof choice === "object" && "error" in choice) throw new StreamConfigError(choice.error);
+  return choice;
 }
 
 /** Build the stream a `stdout_stream.*` / `stderr_stream.*` configuration describes. */
 export async function createStream(config: Record<string, string>, ctx: StreamContext): Promise<OutputStream> {
-  if ("refresh_time" in config)
+  if (Object.hasOwn(config, "refresh_time"))
     log.warning(`watcher ${ctx.watcher}: stream option refresh_time is deprecated and ignored`);
   const cls = resolveStreamClass(config);
   if (typeof cls === "object") return loadCustom(cls, config, ctx);
@@ -162,8 +141,8 @@ function openShared(cls: StreamClass, config: Record<string, string>, ctx: Strea
       cls === "TimedRotatingFileStream"
         ? new TimedRotatingFileStream(options, {
             ...parseRotateWhen(config.rotate_when),
-            interval: integer(config, "rotate_interval", 1, 1),
-            utc: boolean(config, "utc", false),
+            interval: streamOption(config, "rotate_interval"),
+            utc: streamOption(config, "utc"),
           })
         : cls === "WatchedFileStream"
           ? new WatchedFileStream(options)
@@ -216,30 +195,31 @@ function fileOptions(config: Record<string, string>, ctx: StreamContext): FileSt
     config.filename?.trim() || resolve(nodeOs().tmpdir(), `circus-${ctx.watcher}-${process.pid}-${Date.now()}.log`);
   return {
     path: resolve(ctx.configDir, filename),
-    maxBytes: integer(config, "max_bytes", 0, 0),
-    backupCount: integer(config, "backup_count", 0, 0),
+    maxBytes: streamOption(config, "max_bytes"),
+    backupCount: streamOption(config, "backup_count"),
     timeFormat: config.time_format || null,
-    compress: boolean(config, "compress", false),
+    compress: streamOption(config, "compress"),
     now: ctx.now ?? Date.now,
   };
 }
 
-function integer(config: Record<string, string>, key: string, fallback: number, min: number): number {
-  const text = config[key]?.trim();
-  if (text === undefined || text === "") return fallback;
-  if (!/^[+-]?\d+$/.test(text) || Number(text) < min) {
-    throw new StreamConfigError(`${key}: ${JSON.stringify(config[key])} is not an integer ≥ ${min}`);
-  }
-  return Number(text);
-}
+type TypedStreamOption = "max_bytes" | "backup_count" | "rotate_interval" | "compress" | "utc";
 
-/** Real boolean parsing (Circus treats any non-empty `utc`, even "False", as true). */
-function boolean(config: Record<string, string>, key: string, fallback: boolean): boolean {
-  const text = config[key]?.trim().toLowerCase();
-  if (text === undefined || text === "") return fallback;
-  if (["1", "true", "yes", "on"].includes(text)) return true;
-  if (["0", "false", "no", "off"].includes(text)) return false;
-  throw new StreamConfigError(
-    `${key}: ${JSON.stringify(config[key])} is not a boolean (true/false, yes/no, on/off, 1/0)`,
-  );
+/** A typed sub-option read by the stream table's kind and range (the same rule the config loader checks). */
+function streamOption<K extends TypedStreamOption>(
+  config: Record<string, string>,
+  key: K,
+): (typeof STREAM_OPTIONS)[K]["default"] {
+  const spec: OptionSpec<number | boolean> = STREAM_OPTIONS[key];
+  const text = Object.hasOwn(config, key) ? config[key]?.trim() : undefined;
+  if (text === undefined || text === "") return spec.default as (typeof STREAM_OPTIONS)[K]["default"];
+  try {
+    const value = spec.kind.fromText(text, plainContext());
+    const range = rangeProblem(spec.range, value);
+    if (range) throw new ScalarError(range);
+    return value as (typeof STREAM_OPTIONS)[K]["default"];
+  } catch (err) {
+    if (!(err instanceof ScalarError)) throw err;
+    throw new StreamConfigError(`${key}: ${err.message}`, { cause: err });
+  }
 }

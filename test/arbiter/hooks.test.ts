@@ -3,7 +3,8 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HookConfig, HookName } from "../../src/config/types.ts";
-import { parseHookSpec, truthy } from "../../src/arbiter/hooks.ts";
+import { truthy } from "../../src/arbiter/hooks.ts";
+import { parseHook } from "../../src/config/options/hook.ts";
 import { InvalidOptionError } from "../../src/arbiter/errors.ts";
 import { alive, killLeftovers, standaloneWatcher, until, wcfg } from "./helpers.ts";
 
@@ -263,12 +264,12 @@ describe("hook helpers", () => {
     for (const v of [undefined, null, false, 0, "", [], {}]) expect(truthy(v)).toBe(false);
     for (const v of [true, 1, "x", [0], { a: 1 }]) expect(truthy(v)).toBe(true);
   });
-  test("parseHookSpec reads module and command targets with an optional flag", () => {
-    expect(parseHookSpec("/x/h.ts:check, true")).toMatchObject({
+  test("the hook grammar reads module and command targets with an optional flag", () => {
+    expect(parseHook("/x/h.ts:check, true", "/")).toMatchObject({
       target: { kind: "module", module: "/x/h.ts", exportName: "check" },
       ignoreErrors: true,
     });
-    expect(parseHookSpec("cmd:notify.sh a,b")).toMatchObject({
+    expect(parseHook("cmd:notify.sh a,b", "/")).toMatchObject({
       target: { kind: "command", command: "notify.sh a,b" },
       ignoreErrors: false,
     });

@@ -64,6 +64,31 @@ test("AUTO_COMPLETE completes a command's options after --", async () => {
   expect(r.stdout.trim().split(" ")).toEqual(["--terminate", "--sequential", "--waiting", "--help"]);
 });
 
+test("AUTO_COMPLETE completes option keys from the watcher table for set and get", async () => {
+  const set = await runCtlProcess([], { AUTO_COMPLETE: "1", COMP_WORDS: "circusctl set web max", COMP_CWORD: "3" });
+  expect(set.stdout.trim().split(" ")).toEqual(["max_retry", "max_age", "max_age_variance"]);
+  const hook = await runCtlProcess([], {
+    AUTO_COMPLETE: "1",
+    COMP_WORDS: "circusctl set web numprocesses 2 hooks.after_s",
+    COMP_CWORD: "5",
+  });
+  expect(hook.stdout.trim().split(" ")).toEqual([
+    "hooks.after_start",
+    "hooks.after_stop",
+    "hooks.after_spawn",
+    "hooks.after_signal",
+  ]);
+  // A value position offers nothing; `get` offers the options `options` lists.
+  const value = await runCtlProcess([], {
+    AUTO_COMPLETE: "1",
+    COMP_WORDS: "circusctl set web shell t",
+    COMP_CWORD: "4",
+  });
+  expect(value.stdout.trim()).toBe("");
+  const get = await runCtlProcess([], { AUTO_COMPLETE: "1", COMP_WORDS: "circusctl get web stop_", COMP_CWORD: "3" });
+  expect(get.stdout.trim().split(" ")).toEqual(["stop_signal", "stop_children"]);
+});
+
 test("the bash script completes commands and watcher names through a circusctl on PATH", async () => {
   const script = (await runCtlProcess(["completion", "bash"])).stdout;
   const driver = `${script}

@@ -189,7 +189,7 @@ describe("[watcher:NAME] sections", () => {
   test("an unknown rlimit is a problem listing the known ones", async () => {
     const [p] = await problemsOf("[watcher:web]\ncmd = run\nrlimit_files = 10\n");
     expect(p).toStartWith(
-      'circus.ini:3: watcher:web.rlimit_files: unknown resource limit "files", expected one of as, cpu, fsize',
+      'circus.ini:3: watcher:web.rlimit_files: unknown resource limit "files", expected one of cpu, fsize, data',
     );
   });
 

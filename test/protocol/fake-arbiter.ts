@@ -9,7 +9,7 @@ import type {
 import type { CommandContext } from "../../src/protocol/command.ts";
 import type { CircusConfig, WatcherConfig } from "../../src/config/types.ts";
 import { circusDefaults, watcherDefaults } from "../../src/arbiter/defaults.ts";
-import { optionsOf } from "../../src/arbiter/watcher-options.ts";
+import { listWatcherOptions } from "../../src/config/options/watcher-wire.ts";
 
 export class FakeWatcher implements ControlledWatcher {
   state = "active";
@@ -62,7 +62,7 @@ export class FakeWatcher implements ControlledWatcher {
     return this.op("signal", opts, undefined);
   }
   options() {
-    return optionsOf(this.config) as Record<string, unknown>;
+    return listWatcherOptions(this.config) as Record<string, unknown>;
   }
   setOption(key: string, value: unknown) {
     return this.op("setOption", [key, value], undefined);

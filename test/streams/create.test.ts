@@ -27,7 +27,7 @@ describe("createStream", () => {
     const dir = tempDir();
     await expect(
       createStream({ filename: "a.log", max_bytes: "ten" }, { watcher: "w", configDir: dir }),
-    ).rejects.toThrow('max_bytes: "ten" is not an integer ≥ 0');
+    ).rejects.toThrow('max_bytes: "ten" is not an integer, expected a whole number like 3');
   });
 
   test("a custom class is a module factory resolved against the config directory", async () => {

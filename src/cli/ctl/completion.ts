@@ -1,6 +1,9 @@
 // Shell completion: `circusctl completion bash|zsh` prints a script that calls back into circusctl
 // with AUTO_COMPLETE/COMP_WORDS/COMP_CWORD (circusctl's protocol), answered by autoComplete().
 
+import { LISTED_OPTIONS } from "../../config/options/watcher.ts";
+import { WATCHER_GROUPS } from "../../config/options/watcher-groups.ts";
+import { SETTABLE_KEYS } from "../../config/options/watcher-wire.ts";
 import { defaultGlobals, GLOBAL_OPTIONS, cliSpec, type GlobalOptions } from "./args.ts";
 import { ctlCommands, findCommand, takesWatcherName } from "./commands.ts";
 import { openClient } from "./connect.ts";
@@ -104,7 +107,15 @@ export async function completeWords(words: string[], cword: number, base?: Globa
   if (positionalIndex === 0 && takesWatcherName(cmd)) {
     return (await watcherNames(globals)).filter((n) => n.startsWith(curr));
   }
-  return [];
+  return optionKeys(cmd.name, positionalIndex).filter((k) => k.startsWith(curr));
+}
+
+/** Option names after `get <name>` and at the key positions of `set <name> <key> <value> …`. */
+function optionKeys(command: string, positionalIndex: number): readonly string[] {
+  if (command === "get") return LISTED_OPTIONS;
+  if (command !== "set" || positionalIndex % 2 !== 1) return [];
+  const grouped = WATCHER_GROUPS.filter((g) => g.fromCtl && g.names).flatMap((g) => g.names!.map((n) => g.prefix + n));
+  return [...SETTABLE_KEYS, ...grouped];
 }
 
 /** circusctl's AUTO_COMPLETE protocol: print the candidates space-separated and exit 1. */

@@ -11,7 +11,7 @@ import {
 import type { GlobalOptions } from "./args.ts";
 import { openSshTunnel, type SshTunnel } from "./ssh.ts";
 
-/** The control endpoint from --endpoint, else $CIRCUSCTL_ENDPOINT, else tcp://127.0.0.1:5555. */
+/** The control endpoint from --endpoint, else $CIRCUSCTL_ENDPOINT, else the default endpoint. */
 export function controlEndpoint(globals: GlobalOptions): string {
   return globals.endpoint ?? (process.env.CIRCUSCTL_ENDPOINT || DEFAULT_ENDPOINT);
 }

@@ -2,11 +2,12 @@
 
 import type { Command } from "../../protocol/command.ts";
 import { cliSpec, synopsis } from "./args.ts";
+import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT } from "../../config/options/circus.ts";
 
 const GLOBAL_HELP: [string, string][] = [
   [
     "--endpoint ENDPOINT",
-    "connection endpoint (default $CIRCUSCTL_ENDPOINT or tcp://127.0.0.1:5555;\n  for listen: tcp://127.0.0.1:5556)",
+    `connection endpoint (default $CIRCUSCTL_ENDPOINT or ${DEFAULT_ENDPOINT};\n  for listen: ${DEFAULT_PUBSUB_ENDPOINT})`,
   ],
   ["--timeout SECONDS", "reply timeout in whole seconds (default 5)"],
   ["--json", "print the raw reply as JSON"],

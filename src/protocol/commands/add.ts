@@ -1,12 +1,10 @@
 // `add`: create a watcher at run time (stopped unless `start`), from a name, a command and options.
 
-import { watcherDefaults } from "../../arbiter/defaults.ts";
-import { parseHook } from "../../config/hooks.ts";
-import type { HookConfig, HookName, WatcherConfig } from "../../config/types.ts";
-import type { Command, Json, JsonObject } from "../command.ts";
-import { CommandError, Errno, messageError } from "../errors.ts";
+import { checkWatcherOption, checkWatcherOptions, watcherFromWire } from "../../config/options/watcher-wire.ts";
+import type { WatcherConfig } from "../../config/types.ts";
+import type { Command, JsonObject } from "../command.ts";
+import { CommandError, checkedOptions, Errno, messageError } from "../errors.ts";
 import { settle, toCommandError } from "../execution.ts";
-import { validateOption, validateOptions } from "../options.ts";
 import { optBool, optObject, requireString } from "../props.ts";
 
 export interface AddProps {
@@ -34,8 +32,10 @@ export const add: Command<AddProps> = {
     const name = requireString(p, "name");
     const cmd = requireString(p, "cmd");
     const args =
-      p.args === undefined || p.args === null ? null : (validateOption("args", p.args, "add") as string | string[]);
-    const options = validateOptions(optObject(p, "options") ?? {}, "add");
+      p.args === undefined || p.args === null
+        ? null
+        : (checkedOptions(() => checkWatcherOption("args", p.args!, "add")) as string | string[]);
+    const options = checkedOptions(() => checkWatcherOptions(optObject(p, "options") ?? {}, "add"));
     return { name, cmd, args, options, start: optBool(p, "start", false) };
   },
   async execute(ctx, props, waiting) {
@@ -62,49 +62,7 @@ export const add: Command<AddProps> = {
 
 /** Turn `add` properties into a full WatcherConfig (Circus's defaults for everything not given). */
 export function toWatcherConfig(props: AddProps): WatcherConfig {
-  const cfg = watcherDefaults({ name: props.name, cmd: props.cmd, args: props.args, autostart: true });
-  for (const [key, value] of Object.entries(props.options)) applyAddOption(cfg, key, value);
+  const cfg = checkedOptions(() => watcherFromWire(props.name, props.cmd, props.args, props.options, process.cwd()));
   if (cfg.copy_env) cfg.env = { ...(process.env as Record<string, string>), ...cfg.env };
   return cfg;
-}
-
-function applyAddOption(cfg: WatcherConfig, key: string, value: Json): void {
-  if (key.startsWith("rlimit_")) {
-    cfg.rlimits[key.slice(7).toLowerCase()] = value === null || value === -1 ? null : (value as number);
-    return;
-  }
-  if (key === "hooks") {
-    for (const [hook, spec] of Object.entries(value as JsonObject)) cfg.hooks[hook as HookName] = hookOf(hook, spec);
-    return;
-  }
-  if (key.startsWith("hooks.")) {
-    cfg.hooks[key.slice(6) as HookName] = hookOf(key.slice(6), value);
-    return;
-  }
-  for (const stream of ["stdout_stream", "stderr_stream"] as const) {
-    if (key === stream) {
-      cfg[stream] = value === null ? null : stringMap(value as JsonObject);
-      return;
-    }
-    if (key.startsWith(stream + ".")) {
-      cfg[stream] = { ...(cfg[stream] ?? {}), [key.slice(stream.length + 1)]: String(value) };
-      return;
-    }
-  }
-  if (key === "retry_in") return; // not a watcher option in 0.19; accepted and ignored like Circus
-  (cfg as unknown as Record<string, unknown>)[key] = value;
-}
-
-function hookOf(hook: string, spec: Json): HookConfig {
-  try {
-    return parseHook(spec as string | string[], process.cwd());
-  } catch (err) {
-    throw messageError(`hook '${hook}': ${(err as Error).message}`);
-  }
-}
-
-function stringMap(o: JsonObject): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(o)) out[k] = String(v);
-  return out;
 }

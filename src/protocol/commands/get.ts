@@ -3,7 +3,7 @@
 import type { Command, JsonObject } from "../command.ts";
 import { messageError } from "../errors.ts";
 import { lookupWatcher } from "../execution.ts";
-import { formatOptionValue, isOptionName } from "../options.ts";
+import { isListedOption, renderWatcherOption } from "../../config/options/watcher.ts";
 import { requireString, requireValue } from "../props.ts";
 
 export const get: Command<{ name: string; keys: string[] }> = {
@@ -27,8 +27,8 @@ export const get: Command<{ name: string; keys: string[] }> = {
     const all = lookupWatcher(ctx, name).options();
     const options: JsonObject = {};
     for (const key of keys) {
-      if (!isOptionName(key) && !(key in all)) throw messageError(`'${key}' option not found`);
-      options[key] = (all[key] ?? null) as JsonObject[string];
+      if (!isListedOption(key) && !Object.hasOwn(all, key)) throw messageError(`'${key}' option not found`);
+      options[key] = (Object.hasOwn(all, key) ? all[key] : null) as JsonObject[string];
     }
     return { options };
   },
@@ -36,8 +36,8 @@ export const get: Command<{ name: string; keys: string[] }> = {
     const opts = (reply.options ?? {}) as JsonObject;
     const order = ((request.properties as JsonObject | undefined)?.keys as string[] | undefined) ?? Object.keys(opts);
     return order
-      .filter((k) => k in opts)
-      .map((k) => `${k}: ${formatOptionValue(k, opts[k])}`)
+      .filter((k) => Object.hasOwn(opts, k))
+      .map((k) => `${k}: ${renderWatcherOption(k, opts[k])}`)
       .join("\n");
   },
 };

@@ -2,7 +2,7 @@
 
 import type { Command, JsonObject } from "../command.ts";
 import { lookupWatcher } from "../execution.ts";
-import { formatOptionLines } from "../options.ts";
+import { renderWatcherOption } from "../../config/options/watcher.ts";
 import { requireString } from "../props.ts";
 
 export const options: Command<{ name: string }> = {
@@ -15,3 +15,11 @@ export const options: Command<{ name: string }> = {
   execute: (ctx, { name }) => ({ options: lookupWatcher(ctx, name).options() as JsonObject }),
   format: (reply) => formatOptionLines((reply.options ?? {}) as JsonObject),
 };
+
+/** `key: value` lines, sorted by key as circusctl prints them. */
+export function formatOptionLines(options: JsonObject): string {
+  return Object.keys(options)
+    .sort()
+    .map((k) => `${k}: ${renderWatcherOption(k, options[k])}`)
+    .join("\n");
+}

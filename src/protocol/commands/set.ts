@@ -1,9 +1,10 @@
-// `set`: change watcher options; every key is checked before any is applied.
+// `set`: change watcher options; every key is checked by the watcher table before any is applied.
 
+import { checkWatcherOptions } from "../../config/options/watcher-wire.ts";
+import { isListedOption } from "../../config/options/watcher.ts";
 import type { Command, JsonObject } from "../command.ts";
-import { CommandError, Errno, messageError } from "../errors.ts";
+import { checkedOptions, messageError } from "../errors.ts";
 import { lookupWatcher, settle } from "../execution.ts";
-import { isOptionName, validateOptions } from "../options.ts";
 import { requireString, requireValue } from "../props.ts";
 
 export const set: Command<{ name: string; options: JsonObject }> = {
@@ -22,19 +23,19 @@ export const set: Command<{ name: string; options: JsonObject }> = {
   validate(p) {
     const name = requireString(p, "name");
     const options = requireValue(p, "options");
-    if (typeof options !== "object" || Array.isArray(options)) {
+    if (options === null || typeof options !== "object" || Array.isArray(options)) {
       throw messageError(`message invalid 'options' must be an object, got ${JSON.stringify(options)}`);
     }
-    return { name, options: options as JsonObject };
+    return { name, options };
   },
   async execute(ctx, { name, options }, waiting) {
     const w = lookupWatcher(ctx, name);
     const current = w.options();
-    const free = new Set(Object.keys(current).filter((k) => !isOptionName(k)));
-    const checked = validateOptions(options, "set", free);
-    if (current.singleton === true && typeof checked.numprocesses === "number" && checked.numprocesses > 1) {
-      throw new CommandError(Errno.COMMAND_ERROR, "Cannot set numprocesses > 1 on a singleton watcher");
-    }
+    // What is not a listed option in `options` is one of the watcher's free options.
+    const free: Record<string, string> = {};
+    for (const key of Object.keys(current)) if (!isListedOption(key)) free[key] = "";
+    const singleton = current.singleton === true;
+    const checked = checkedOptions(() => checkWatcherOptions(options, "set", { free, singleton }));
     // The arbiter is called synchronously, so this change is queued in arrival order.
     const work = w.setOptions
       ? w.setOptions(checked)

@@ -1,14 +1,26 @@
+// The watcher table over the wire: the check `set`/`add` run on every key (Circus's errno-3 words),
+// rendering as circusctl prints, and circusctl's word conversion.
+
 import { describe, expect, test } from "bun:test";
-import { formatOptionLines, formatOptionValue, validateOption } from "../../src/protocol/options.ts";
-import { CommandError } from "../../src/protocol/errors.ts";
+import { OptionError, type WireValue } from "../../../src/config/options/spec.ts";
+import { renderWatcherOption } from "../../../src/config/options/watcher.ts";
+import { checkWatcherOption, ctlSetValue, type WireMode } from "../../../src/config/options/watcher-wire.ts";
+import { formatOptionLines } from "../../../src/protocol/commands/options.ts";
+
+function validateOption(key: string, value: WireValue, mode: WireMode, free: ReadonlySet<string> = new Set()) {
+  const freeOptions: Record<string, string> = {};
+  for (const k of free) freeOptions[k] = "";
+  return checkWatcherOption(key, value, mode, { free: freeOptions, singleton: false });
+}
+const formatOptionValue = renderWatcherOption;
 
 function reason(fn: () => unknown): string {
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(CommandError);
-    expect((err as CommandError).errno).toBe(3);
-    return (err as CommandError).reason;
+    expect(err).toBeInstanceOf(OptionError);
+    expect((err as OptionError).errno).toBe(3);
+    return (err as OptionError).message;
   }
   throw new Error("did not throw");
 }
@@ -92,15 +104,27 @@ describe("option formatting", () => {
 
 describe("console rendering of option values, as circusctl prints Python values", () => {
   test("float options keep a decimal point, dicts and lists print as Python reprs", async () => {
-    const { formatOptionValue } = await import("../../src/protocol/options.ts");
     expect(formatOptionValue("graceful_timeout", 30)).toBe("30.0");
     expect(formatOptionValue("graceful_timeout", 2.5)).toBe("2.5");
-    expect(formatOptionValue("check_delay", 5)).toBe("5.0");
     expect(formatOptionValue("numprocesses", 3)).toBe("3");
     expect(formatOptionValue("stdout_stream_conf", { class: "FileStream", max_bytes: 10, x: null })).toBe(
       "{'class': 'FileStream', 'max_bytes': 10, 'x': None}",
     );
     expect(formatOptionValue("args", ["a", "it's"])).toBe(`['a', "it's"]`);
     expect(formatOptionValue("send_hup", false)).toBe("False");
+  });
+});
+
+describe("circus ctl set words", () => {
+  test("keys circusctl cannot send are unknown keys with a hint; the wire still takes them", () => {
+    expect(() => ctlSetValue("stdout_stream", "FileStream")).toThrow("unknown key 'stdout_stream'");
+    expect(() => ctlSetValue("numprocess", "2")).toThrow('did you mean "numprocesses"?');
+    expect(checkWatcherOption("stdout_stream", { class: "QueueStream" }, "add")).toEqual({ class: "QueueStream" });
+  });
+
+  test("rlimits: empty or unlimited is no limit, as in a config file", () => {
+    expect(ctlSetValue("rlimit_core", "")).toBeNull();
+    expect(ctlSetValue("rlimit_core", "unlimited")).toBeNull();
+    expect(() => ctlSetValue("rlimit_core", "lots")).toThrow("set rlimit_core:");
   });
 });

@@ -1,0 +1,143 @@
+// README's option tables, generated from the option tables (src/config/options) between marker
+// comments `<!-- options:<section>:start -->` … `<!-- options:<section>:end -->`.
+// `bun scripts/gen-docs.ts` rewrites README.md; `--check` exits 1 when README is out of date.
+
+import { readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { CIRCUS_INERT, CIRCUS_OPTIONS } from "../src/config/options/circus.ts";
+import { HOOK_NAMES, HOOKS } from "../src/config/options/hook.ts";
+import { PLUGIN_OPTIONS } from "../src/config/options/plugin.ts";
+import { SOCKET_INERT, SOCKET_OPTIONS } from "../src/config/options/socket.ts";
+import type { OptionSpec } from "../src/config/options/spec.ts";
+import { STREAM_CLASS_NAMES, STREAM_CLASSES, STREAM_OPTIONS } from "../src/config/options/stream.ts";
+import { type SetEffect, WATCHER_OPTIONS } from "../src/config/options/watcher.ts";
+import { WATCHER_GROUPS } from "../src/config/options/watcher-groups.ts";
+
+const cell = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", " ");
+const code = (text: string) => `\`${text}\``;
+
+/** A default as a reader writes it in a config file. */
+function shownDefault(spec: OptionSpec<unknown>): string {
+  if (spec.docDefault !== undefined) return spec.docDefault;
+  const value = spec.default;
+  if (value === null || (Array.isArray(value) && value.length === 0)) return "—";
+  if (typeof value === "object") return Object.keys(value).length === 0 ? "—" : code(JSON.stringify(value));
+  if (value === "") return code('""');
+  return code(String(value));
+}
+
+function table(head: string[], rows: string[][]): string {
+  return [
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`),
+  ].join("\n");
+}
+
+function optionRows(options: Readonly<Record<string, OptionSpec<unknown>>>): string[][] {
+  return Object.entries(options).map(([key, spec]) => [code(key), spec.kind.name, shownDefault(spec), spec.doc]);
+}
+
+const SET_WORDS: Record<SetEffect, string> = {
+  manage: "applied",
+  reload: "applied, reload",
+  ignore: "ignored",
+  no: "—",
+};
+
+function watcherDocs(): string {
+  const rows: string[][] = [];
+  const pythonOnly: string[] = [];
+  for (const [key, spec] of Object.entries(WATCHER_OPTIONS)) {
+    if (!spec.field && typeof spec.inFile === "object" && spec.inFile.pythonOnly) {
+      pythonOnly.push(code(key));
+      continue;
+    }
+    const where = spec.field ? "" : " (not read from files)";
+    const listed = spec.listed !== undefined ? "✓" : "";
+    rows.push([code(key), spec.kind.name, shownDefault(spec), listed, SET_WORDS[spec.set], spec.doc + where]);
+  }
+  for (const group of WATCHER_GROUPS)
+    rows.push([code(group.pattern), group.value, "—", "", SET_WORDS[group.set], group.doc]);
+  return [
+    table(["key", "value", "default", "`options`", "`set`", "meaning"], rows),
+    "",
+    "`options` lists the ✓ keys in Circus's order, then the free options; `get` reads the same keys.",
+    "`set`: *applied* keys change at once, *reload* ones reload the watcher gracefully, *ignored* ones are",
+    "checked and dropped (Circus uses them in `add` only), *—* ones are unknown keys for `set` and `add`.",
+    `Python-only keys, accepted from files with a warning: ${pythonOnly.join(", ")}.`,
+  ].join("\n");
+}
+
+function streamDocs(): string {
+  const readers = (key: string) =>
+    STREAM_CLASS_NAMES.filter((c) => (STREAM_CLASSES[c].options as readonly string[]).includes(key)).join(", ");
+  const options = Object.entries(STREAM_OPTIONS).map(([key, spec]) => [
+    code(`stdout_stream.${key}`),
+    spec.kind.name,
+    shownDefault(spec as OptionSpec<unknown>),
+    key === "class" ? "all" : readers(key),
+    spec.doc,
+  ]);
+  const classes = STREAM_CLASS_NAMES.map((c) => [code(c), STREAM_CLASSES[c].doc]);
+  return [
+    table(["key (also `stderr_stream.`)", "value", "default", "read by", "meaning"], options),
+    "",
+    table(["class", "what it does"], classes),
+  ].join("\n");
+}
+
+function hookDocs(): string {
+  const rows = HOOK_NAMES.map((name) => [code(name), HOOKS[name].ignoredByDefault ? "yes" : "no", HOOKS[name].doc]);
+  return table(["hook", "failure ignored by default", "when, and what a false result does"], rows);
+}
+
+function inert(map: ReadonlyMap<string, string>): string {
+  return `Accepted with a warning and ignored: ${[...map.keys()].map(code).join(", ")}.`;
+}
+
+/** Every generated block, by section name. */
+export function optionDocs(): Record<string, string> {
+  return {
+    circus: [table(["key", "value", "default", "meaning"], optionRows(CIRCUS_OPTIONS)), "", inert(CIRCUS_INERT)].join(
+      "\n",
+    ),
+    watcher: watcherDocs(),
+    socket: [table(["key", "value", "default", "meaning"], optionRows(SOCKET_OPTIONS)), "", inert(SOCKET_INERT)].join(
+      "\n",
+    ),
+    stream: streamDocs(),
+    hook: hookDocs(),
+    plugin: table(["key", "value", "default", "meaning"], optionRows(PLUGIN_OPTIONS)),
+  };
+}
+
+/** `text` with every marked block replaced by its generated table; throws when a section's markers are missing. */
+export function withOptionDocs(text: string, docs: Record<string, string> = optionDocs()): string {
+  let out = text;
+  for (const [section, body] of Object.entries(docs)) {
+    const start = `<!-- options:${section}:start -->`;
+    const end = `<!-- options:${section}:end -->`;
+    const from = out.indexOf(start);
+    const to = out.indexOf(end);
+    if (from < 0 || to < from) throw new Error(`README.md has no ${start} … ${end} block`);
+    out = `${out.slice(0, from + start.length)}\n${body}\n${out.slice(to)}`;
+  }
+  return out;
+}
+
+export const README = resolve(import.meta.dir, "..", "README.md");
+
+if (import.meta.main) {
+  const current = readFileSync(README, "utf8");
+  const next = withOptionDocs(current);
+  if (process.argv.includes("--check")) {
+    if (next !== current) {
+      console.error("README.md option tables are out of date; run `bun scripts/gen-docs.ts`");
+      process.exit(1);
+    }
+  } else if (next !== current) {
+    writeFileSync(README, next);
+    console.log("README.md option tables updated");
+  } else console.log("README.md option tables are up to date");
+}
