@@ -1,5 +1,6 @@
-// README's option tables, generated from the option tables (src/config/options) between marker
-// comments `<!-- options:<section>:start -->` … `<!-- options:<section>:end -->`.
+// README's option tables, generated from the option tables (src/config/options) and the built-in
+// plugins' tables (src/plugins/builtins, with the Prometheus metrics) between marker comments
+// `<!-- options:<section>:start -->` … `<!-- options:<section>:end -->`.
 // `bun scripts/gen-docs.ts` rewrites README.md; `--check` exits 1 when README is out of date.
 
 import { readFileSync, writeFileSync } from "node:fs";
@@ -12,6 +13,10 @@ import type { OptionSpec } from "../src/config/options/spec.ts";
 import { STREAM_CLASS_NAMES, STREAM_CLASSES, STREAM_OPTIONS } from "../src/config/options/stream.ts";
 import { type SetEffect, WATCHER_OPTIONS } from "../src/config/options/watcher.ts";
 import { WATCHER_GROUPS } from "../src/config/options/watcher-groups.ts";
+import { METRICS } from "../src/plugins/builtins/prometheus-metrics.ts";
+import type { MetricFamily } from "../src/plugins/exposition.ts";
+import { BUILTINS } from "../src/plugins/registry.ts";
+import { optionTableOf } from "../src/plugins/runner.ts";
 
 const cell = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", " ");
 const code = (text: string) => `\`${text}\``;
@@ -19,8 +24,10 @@ const code = (text: string) => `\`${text}\``;
 /** A default as a reader writes it in a config file. */
 function shownDefault(spec: OptionSpec<unknown>): string {
   if (spec.docDefault !== undefined) return spec.docDefault;
+  if (spec.required) return "required";
   const value = spec.default;
   if (value === null || (Array.isArray(value) && value.length === 0)) return "—";
+  if (spec.kind.toText) return code(spec.kind.toText(value));
   if (typeof value === "object") return Object.keys(value).length === 0 ? "—" : code(JSON.stringify(value));
   if (value === "") return code('""');
   return code(String(value));
@@ -34,9 +41,18 @@ function table(head: string[], rows: string[][]): string {
   ].join("\n");
 }
 
+/** One row per option: its name (and aliases), value kind, default and doc. */
 function optionRows(options: Readonly<Record<string, OptionSpec<unknown>>>): string[][] {
-  return Object.entries(options).map(([key, spec]) => [code(key), spec.kind.name, shownDefault(spec), spec.doc]);
+  return Object.entries(options).map(([key, spec]) => [
+    [key, ...(spec.aliases ?? [])].map(code).join(" / "),
+    spec.kind.name,
+    shownDefault(spec),
+    spec.doc,
+  ]);
 }
+
+const optionTable = (options: Readonly<Record<string, OptionSpec<unknown>>>) =>
+  table(["key", "value", "default", "meaning"], optionRows(options));
 
 const SET_WORDS: Record<SetEffect, string> = {
   manage: "applied",
@@ -96,24 +112,40 @@ function inert(map: ReadonlyMap<string, string>): string {
   return `Accepted with a warning and ignored: ${[...map.keys()].map(code).join(", ")}.`;
 }
 
-/** Every generated block, by section name. */
-export function optionDocs(): Record<string, string> {
+/** Each built-in plugin: its names, what it does and its option table (`active` included); then the metrics. */
+async function pluginsDocs(): Promise<string> {
+  const out: string[] = [];
+  for (const b of BUILTINS) {
+    const cls = await b.load();
+    const title = b.circus[0]?.split(".").pop() ?? b.name[0]!.toUpperCase() + b.name.slice(1);
+    const names = [...b.circus, b.name].map(code).join(", ");
+    out.push(`#### ${title}`, "", `\`use =\` ${names}`, "", b.summary, "", optionTable(optionTableOf(cls)), "");
+  }
+  const metrics = (Object.values(METRICS) as MetricFamily[]).map((m) => [
+    code(m.name),
+    m.type,
+    (m.labels ?? []).join(", "),
+    m.help,
+  ]);
+  out.push("#### Prometheus metrics", "", table(["metric", "type", "labels", "meaning"], metrics));
+  return out.join("\n");
+}
+
+/** Every generated block, by section name (the built-in plugins are loaded for theirs). */
+export async function optionDocs(): Promise<Record<string, string>> {
   return {
-    circus: [table(["key", "value", "default", "meaning"], optionRows(CIRCUS_OPTIONS)), "", inert(CIRCUS_INERT)].join(
-      "\n",
-    ),
+    circus: [optionTable(CIRCUS_OPTIONS), "", inert(CIRCUS_INERT)].join("\n"),
     watcher: watcherDocs(),
-    socket: [table(["key", "value", "default", "meaning"], optionRows(SOCKET_OPTIONS)), "", inert(SOCKET_INERT)].join(
-      "\n",
-    ),
+    socket: [optionTable(SOCKET_OPTIONS), "", inert(SOCKET_INERT)].join("\n"),
     stream: streamDocs(),
     hook: hookDocs(),
-    plugin: table(["key", "value", "default", "meaning"], optionRows(PLUGIN_OPTIONS)),
+    plugin: optionTable(PLUGIN_OPTIONS),
+    plugins: await pluginsDocs(),
   };
 }
 
-/** `text` with every marked block replaced by its generated table; throws when a section's markers are missing. */
-export function withOptionDocs(text: string, docs: Record<string, string> = optionDocs()): string {
+/** `text` with every marked block of `docs` replaced by its generated text; throws when a section's markers are missing. */
+export function withOptionDocs(text: string, docs: Record<string, string>): string {
   let out = text;
   for (const [section, body] of Object.entries(docs)) {
     const start = `<!-- options:${section}:start -->`;
@@ -130,7 +162,7 @@ export const README = resolve(import.meta.dir, "..", "README.md");
 
 if (import.meta.main) {
   const current = readFileSync(README, "utf8");
-  const next = withOptionDocs(current);
+  const next = withOptionDocs(current, await optionDocs());
   if (process.argv.includes("--check")) {
     if (next !== current) {
       console.error("README.md option tables are out of date; run `bun scripts/gen-docs.ts`");

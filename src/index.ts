@@ -36,7 +36,8 @@ export {
 export type { HookArguments, HookFunction } from "./arbiter/hooks.ts";
 
 export { loadConfig, type LoadOptions } from "./config/load.ts";
-// The option spec, for plugins that declare their own options (`import { option, kinds } from "circus"`).
+// The option spec, for plugins that declare their own options (`import { option, kinds } from "circus"`):
+// `kinds.int`, `kinds.regex`, `kinds.url([...])`, `kinds.optional(kind)` … and the types of their values.
 export {
   kinds,
   option,
@@ -45,9 +46,11 @@ export {
   type OptionSpec,
   type PluginOptionTable,
   type PluginOptionsResult,
+  type Range,
   type ValueKind,
   type ValuesOf,
 } from "./config/options/index.ts";
+export { parseConfigText } from "./config/plugin-handoff.ts";
 export {
   ConfigError,
   HOOK_NAMES,
@@ -84,17 +87,11 @@ export { startControlServer, type ControlServer, type ControlServerOptions } fro
 export {
   CircusPlugin,
   type PluginContext,
+  type PluginOptions,
   type PluginChannel,
   type PluginTimer,
   type ListenAddress,
 } from "./plugins/plugin.ts";
-export {
-  defineOptions,
-  parseConfigText,
-  type OptionsSpec,
-  type OptionValues,
-  type Amount,
-} from "./plugins/options.ts";
 export { splitTopic, type EventTopic, type WatcherEventData, type ExitReason } from "./plugins/events.ts";
 export type { Logger } from "./log.ts";
 export type { Reply, JsonObject, Json } from "./protocol/command.ts";

@@ -203,8 +203,8 @@ async function statsd(): Promise<string[]> {
 }
 
 const OUR_PROBE = `
-import { CircusPlugin, defineOptions, type EventTopic, type WatcherEventData } from "circus";
-const options = defineOptions({ port: { type: "int", default: 0, doc: "where to report" } });
+import { CircusPlugin, kinds, option, type EventTopic, type WatcherEventData } from "circus";
+const options = { port: option(kinds.int, { default: 0, doc: "where to report" }) };
 export class LatencyProbe extends CircusPlugin<typeof options> {
   static override options = options;
   private socket: Awaited<ReturnType<typeof Bun.udpSocket>> | null = null;

@@ -2,7 +2,7 @@
 // does (§8.5). The daemon runs this for every [plugin:NAME] section, with the options in
 // CIRCUS_PLUGIN_OPTIONS (JSON, so values with spaces survive); by hand, `--config k:v:::k2:v2` works too.
 
-import { decodeOptions, PLUGIN_OPTIONS_ENV } from "../config/plugin-handoff.ts";
+import { decodeOptions, PLUGIN_OPTIONS_ENV, parseConfigText } from "../config/plugin-handoff.ts";
 import { BUILTINS } from "../plugins/registry.ts";
 import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../log.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT } from "../protocol/client.ts";
@@ -135,7 +135,6 @@ export async function runPluginCli(argv: string[]): Promise<number> {
     if (!Number.isInteger(listenFd) || listenFd < 0) return fail(`--fd "${flags.fd}" is not a file descriptor`, 2);
   }
 
-  const { parseConfigText } = await import("../plugins/options.ts");
   let config: Record<string, string>;
   try {
     config = decodeOptions(process.env[PLUGIN_OPTIONS_ENV]);

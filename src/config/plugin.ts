@@ -6,23 +6,19 @@
 import { dirname, resolve } from "../util/path.ts";
 import { SectionReader } from "./fields.ts";
 import type { RawEntry, RawSection } from "./raw.ts";
-import { watcherGroup } from "./options/watcher-groups.ts";
-import { FILE_KEYS } from "./options/watcher.ts";
+import { isWatcherKey, PLUGIN_OPTIONS } from "./options/plugin.ts";
 import type { PluginConfig, SourceLocation } from "./types.ts";
 import { readWatcher, type WatcherContext } from "./watcher.ts";
 
 /** Watcher options the daemon sets itself for a plugin's watcher. */
 const DAEMON_SET = new Set(["cmd", "args", "shell", "shell_args", "executable"]);
 
-/** Circus's settings of a plugin watcher, under what the section says (§1.6). */
-const PLUGIN_WATCHER_DEFAULTS: Record<string, string> = { priority: "1", singleton: "true", copy_env: "true" };
-
-/** True when `key` configures the plugin's watcher rather than (only) the plugin. */
-export function isWatcherKey(key: string): boolean {
-  if (FILE_KEYS.includes(key)) return true;
-  const group = watcherGroup(key);
-  return group !== undefined && group.prefix !== "flapping.";
-}
+/** Circus's settings of a plugin watcher, under what the section says (§1.6), from the plugin table. */
+const PLUGIN_WATCHER_DEFAULTS: Record<string, string> = {
+  priority: String(PLUGIN_OPTIONS.priority.default),
+  singleton: String(PLUGIN_OPTIONS.singleton.default),
+  copy_env: String(PLUGIN_OPTIONS.copy_env.default),
+};
 
 /** Normalise one plugin section; `use` is required. The plugin itself is checked by src/plugins/check.ts. */
 export function readPlugin(section: RawSection, ctx: WatcherContext, vars: Map<string, string>): PluginConfig {

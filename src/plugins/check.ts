@@ -1,14 +1,15 @@
 // Config-time check of [plugin:NAME] sections: resolve `use` (a built-in or a module relative to the
-// config file), load the class, validate its options against its spec, decide what the plugin process
+// config file), load the class, read its options by its option table, decide what the plugin process
 // receives, and the socket the daemon binds for a plugin that listens. Problems carry file:line.
 
-import { isWatcherKey, pluginBaseDir } from "../config/plugin.ts";
+import { isWatcherKey, pluginOptionName, readPluginOptions } from "../config/options/plugin.ts";
+import { specOf } from "../config/options/spec.ts";
+import { pluginBaseDir } from "../config/plugin.ts";
 import type { Diagnostics } from "../config/raw.ts";
 import type { PluginConfig, SocketConfig } from "../config/types.ts";
-import { parseOptions } from "./options.ts";
 import type { PluginClass } from "./plugin.ts";
 import { absoluteUse, loadPluginClass, PluginLoadError, resolveUse } from "./registry.ts";
-import { fullSpec } from "./runner.ts";
+import { optionTableOf } from "./runner.ts";
 
 /** The name of the socket the daemon binds for plugin `plugin:NAME` (`$(circus.sockets.plugin-name)`). */
 export function pluginSocketName(pluginName: string): string {
@@ -68,12 +69,16 @@ export async function checkPlugins(
       continue;
     }
 
-    // A watcher option (priority, stop_signal, …) is the watcher's unless the plugin's spec has it too.
-    const spec = fullSpec(cls);
-    const watcherOnly = new Set(Object.keys(p.options).filter((k) => isWatcherKey(k) && !Object.hasOwn(spec, k)));
-    const parsed = parseOptions(spec, p.options, watcherOnly);
+    // A watcher option (priority, stop_signal, …) is the watcher's unless the plugin's table has it too.
+    const table = optionTableOf(cls);
+    const watcherOnly = new Set(
+      Object.keys(p.options).filter((k) => isWatcherKey(k) && pluginOptionName(table, k) === undefined),
+    );
+    const parsed = readPluginOptions(table, p.options);
     for (const problem of parsed.problems) {
-      const written = Object.keys(p.options).find((k) => k === problem.key || spec[problem.key]?.aliases?.includes(k));
+      const written = Object.keys(p.options).find(
+        (k) => k === problem.key || specOf(table, problem.key)?.aliases?.includes(k),
+      );
       diag.problem(at(written ?? problem.key), `${p.label}.${written ?? problem.key}`, problem.message);
     }
     if (builtin)
@@ -81,7 +86,7 @@ export async function checkPlugins(
         diag.warn(
           at(u.key),
           `${p.label}.${u.key}`,
-          `not an option of ${p.use} nor a watcher option, ignored${u.suggestion ? `; did you mean ${JSON.stringify(u.suggestion)}?` : ""}`,
+          `not an option of ${p.use} nor a watcher option, ignored${u.near ? `; did you mean ${JSON.stringify(u.near)}?` : ""}`,
         );
 
     const unknown = new Set(parsed.unknown.map((u) => u.key));

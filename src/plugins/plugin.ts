@@ -4,19 +4,20 @@
 import type { Logger } from "../log.ts";
 import type { JsonObject, Reply } from "../protocol/command.ts";
 import type { EventTopic, WatcherEventData } from "./events.ts";
-import { defineOptions, type OptionsSpec, type OptionValues } from "./options.ts";
+import { PLUGIN_OPTIONS, type PluginOptionTable } from "../config/options/plugin.ts";
+import type { Range, ValuesOf } from "../config/options/spec.ts";
 
-/** Options every plugin understands. */
-export const COMMON_OPTIONS = defineOptions({
-  active: {
-    type: "bool",
-    default: true,
-    doc: "false: the plugin does not run (its watcher is not started; run by hand it exits at once)",
-  },
-});
+/** Options every plugin understands besides its own: `active`, from the [plugin:NAME] table. */
+export const COMMON_OPTIONS = { active: PLUGIN_OPTIONS.active } as const;
 
-/** A plugin's parsed options: those of its spec plus `active`. */
-export type PluginOptions<S extends OptionsSpec> = OptionValues<S> & OptionValues<typeof COMMON_OPTIONS>;
+/** The range of a period option (`loop_rate`): seconds between two runs, any positive number. */
+export const PERIOD: Range = { above: 0, text: "a number of seconds above 0" };
+
+/** The range of a port option: 0 (any free port) to 65535. */
+export const PORT: Range = { min: 0, max: 65535, text: "0 to 65535" };
+
+/** A plugin's parsed options: those of its table plus `active`. */
+export type PluginOptions<S extends PluginOptionTable> = ValuesOf<S> & ValuesOf<typeof COMMON_OPTIONS>;
 
 /** The control channel as a plugin sees it (a CircusClient fits). */
 export interface PluginChannel {
@@ -25,16 +26,16 @@ export interface PluginChannel {
 }
 
 /** What the runner hands a plugin's constructor. */
-export interface PluginContext<S extends OptionsSpec = OptionsSpec> {
+export interface PluginContext<S extends PluginOptionTable = PluginOptionTable> {
   /** Control endpoint the plugin talks to (after any ssh tunnel). */
   endpoint: string;
   /** Pub/sub endpoint the events come from. */
   pubsubEndpoint: string;
   /** The daemon's check_delay in seconds. */
   checkDelay: number;
-  /** Every option as given (strings), including keys the spec does not know. */
+  /** Every option as given (strings), including keys the table does not know. */
   config: Readonly<Record<string, string>>;
-  /** The options parsed against the plugin's spec, defaults filled in. */
+  /** The options read by the plugin's table, defaults filled in. */
   options: PluginOptions<S>;
   logger: Logger;
   channel: PluginChannel;
@@ -54,14 +55,15 @@ export const DEFAULT_CALL_TIMEOUT_MS = 5000;
 
 /**
  * Extend this class and export it; name it in a config as `use = ./plugins/mine.ts:MyPlugin`.
- * Declare options with `static options = defineOptions({...})` and type them with
- * `extends CircusPlugin<typeof options>`; `this.options` then holds the parsed values.
+ * Declare options as a table of `option(kind, {...})` entries (`import { option, kinds } from "circus"`),
+ * set it as `static options` and type the class with `extends CircusPlugin<typeof options>`;
+ * `this.options` then holds the values read by that table.
  */
-export abstract class CircusPlugin<S extends OptionsSpec = OptionsSpec> {
+export abstract class CircusPlugin<S extends PluginOptionTable = PluginOptionTable> {
   /** The plugin's short name (Circus's `name` class attribute); Flapping reads `flapping.*` watcher options. */
   static pluginName = "plugin";
   /** The plugin's own options (besides `active`, which every plugin has). */
-  static options: OptionsSpec = {};
+  static options: PluginOptionTable = {};
 
   readonly options: PluginOptions<S>;
   /** Every option as given, as strings (Circus's `self.config`). */
@@ -201,10 +203,10 @@ export interface ListenAddress {
 
 /** A plugin class as the runner and the config check see it. */
 export interface PluginClass {
-  // `never`: each class takes the context of its own spec; the runner builds it from that spec.
+  // `never`: each class takes the context of its own table; the runner builds it from that table.
   new (context: never): CircusPlugin;
   pluginName: string;
-  options: OptionsSpec;
+  options: PluginOptionTable;
   /** Where a plugin that serves listens, from its parsed options; the daemon then binds it for the plugin. */
   listenAddress?(options: Record<string, unknown>): ListenAddress | null;
 }

@@ -4,7 +4,7 @@
 import type { Logger } from "../log.ts";
 import { CircusClient, subscribe, type CircusEvent, type Subscription } from "../protocol/client.ts";
 import { eventData, splitTopic } from "./events.ts";
-import { parseOptions, type OptionsSpec } from "./options.ts";
+import { type PluginOptionTable, readPluginOptions } from "../config/options/plugin.ts";
 import {
   COMMON_OPTIONS,
   errorText,
@@ -25,14 +25,14 @@ export interface RunPluginOptions {
   listenFd?: number | null;
   /** Resolves when the plugin must stop (signals); the plugin can also stop itself. */
   stopSignal: Promise<unknown>;
-  /** Warn about option keys the spec does not know (built-ins; user plugins may read any key from `config`). */
+  /** Warn about option keys the table does not know (built-ins; user plugins may read any key from `config`). */
   warnUnknown?: boolean;
   /** Called once the plugin is connected and initialised (tests, benchmarks). */
   onReady?: (plugin: CircusPlugin) => void;
 }
 
-/** The spec a plugin class is parsed with: its own options plus `active`. */
-export function fullSpec(cls: PluginClass): OptionsSpec {
+/** The table a plugin class reads its options by: its own plus `active`. */
+export function optionTableOf(cls: PluginClass): PluginOptionTable {
   return { ...COMMON_OPTIONS, ...cls.options };
 }
 
@@ -41,18 +41,18 @@ export class PluginOptionsError extends Error {
   override readonly name = "PluginOptionsError";
 }
 
-/** Parse options for `cls`: problems throw PluginOptionsError; unknown keys are logged when `warnUnknown`. */
+/** Read options for `cls`: problems throw PluginOptionsError; unknown keys are logged when `warnUnknown`. */
 export function pluginOptions(cls: PluginClass, config: Record<string, string>, logger: Logger, warnUnknown: boolean) {
-  const parsed = parseOptions(fullSpec(cls), config);
+  const parsed = readPluginOptions(optionTableOf(cls), config);
   if (parsed.problems.length > 0)
     throw new PluginOptionsError(parsed.problems.map((p) => `${p.key}: ${p.message}`).join("; "));
   if (warnUnknown)
     for (const u of parsed.unknown)
       logger.warning(
-        `unknown option ${JSON.stringify(u.key)} ignored${u.suggestion ? `; did you mean ${JSON.stringify(u.suggestion)}?` : ""}`,
+        `unknown option ${JSON.stringify(u.key)} ignored${u.near ? `; did you mean ${JSON.stringify(u.near)}?` : ""}`,
       );
-  // fullSpec always holds COMMON_OPTIONS, so `active` is there.
-  return parsed.values as PluginOptions<OptionsSpec>;
+  // optionTableOf always holds COMMON_OPTIONS, so `active` is there.
+  return parsed.values as PluginOptions<PluginOptionTable>;
 }
 
 /** Run `cls` until `stopSignal` or the plugin stops itself; resolves with the exit status. */

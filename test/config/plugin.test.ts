@@ -5,11 +5,11 @@ import { loadText, problemsOf, warningsOf } from "./fixture.ts";
 const W = "[watcher:w]\ncmd = x\n";
 
 const USER_PLUGIN = `
-import { CircusPlugin, defineOptions } from "circus";
-const options = defineOptions({
-  greeting: { type: "string", default: "hello", doc: "what to say" },
-  every: { type: "float", default: 2, doc: "seconds" },
-});
+import { CircusPlugin, kinds, option } from "circus";
+const options = {
+  greeting: option(kinds.text, { default: "hello", doc: "what to say" }),
+  every: option(kinds.float, { default: 2, doc: "seconds" }),
+};
 export class Greeter extends CircusPlugin<typeof options> {
   static override options = options;
 }
@@ -104,7 +104,7 @@ describe("[plugin:NAME] sections", () => {
   test("a bad option value is a problem at its line saying what is expected", async () => {
     expect(await problemsOf("[plugin:f]\nuse = flapping\nattempts = many\nwindow = -1\n" + W)).toEqual([
       'circus.ini:3: plugin:f.attempts: "many" is not an integer, expected a whole number like 3',
-      "circus.ini:4: plugin:f.window: -1 is too small, expected a number of at least 0",
+      "circus.ini:4: plugin:f.window: -1 is negative, expected 0 or more seconds",
     ]);
   });
 

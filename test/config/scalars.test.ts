@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import {
+  human2bytes,
   parseBool,
   parseFloatOption,
   parseIntOption,
@@ -73,5 +74,17 @@ describe("parseOctal", () => {
 
   test("refuses digits 8 and 9", () => {
     expect(() => parseOctal("089")).toThrow('"089" is not an octal number, expected a umask like 022');
+  });
+});
+
+describe("human2bytes", () => {
+  test("reads Circus's units, k and KiB spellings; rejects others", () => {
+    expect(human2bytes("512B")).toBe(512);
+    expect(human2bytes("3.45M")).toBe(Math.trunc(3.45 * 1024 ** 2));
+    expect(human2bytes("10k")).toBe(10240);
+    expect(human2bytes("2KiB")).toBe(2048);
+    expect(human2bytes("1 mebi")).toBe(1024 ** 2);
+    expect(() => human2bytes("12 parsecs")).toThrow('"12 parsecs" has an unknown unit "parsecs"');
+    expect(() => human2bytes("M")).toThrow("is not a size");
   });
 });

@@ -2,7 +2,7 @@
 // daemon: events split into watcher and action, call/cast, timers that stop with the plugin, active.
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { CircusPlugin, defineOptions, type EventTopic, type WatcherEventData } from "../../src/index.ts";
+import { CircusPlugin, kinds, option, type EventTopic, type WatcherEventData } from "../../src/index.ts";
 import { splitTopic } from "../../src/plugins/events.ts";
 import { TimeoutError } from "../../src/protocol/client.ts";
 import { RouterSocket } from "../../src/zmtp/index.ts";
@@ -20,10 +20,10 @@ afterEach(async () => {
   daemon = null;
 });
 
-const options = defineOptions({
-  tick: { type: "float", default: 0.02, doc: "seconds" },
-  label: { type: "string", default: "none", doc: "a label" },
-});
+const options = {
+  tick: option(kinds.float, { default: 0.02, doc: "seconds" }),
+  label: option(kinds.text, { default: "none", doc: "a label" }),
+};
 
 class Probe extends CircusPlugin<typeof options> {
   static override pluginName = "probe";

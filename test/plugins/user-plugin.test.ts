@@ -16,13 +16,13 @@ afterEach(async () => {
 
 const RECORDER = `
 import { appendFileSync } from "node:fs";
-import { CircusPlugin, defineOptions, type EventTopic, type WatcherEventData } from "circus";
+import { CircusPlugin, kinds, option, type EventTopic, type WatcherEventData } from "circus";
 
-const options = defineOptions({
-  out: { type: "string", default: null, required: true, doc: "file to append to" },
-  note: { type: "string", default: "", doc: "written in the first line" },
-  tick: { type: "float", default: 0.05, doc: "seconds between ticks" },
-});
+const options = {
+  out: option(kinds.text, { default: "", required: true, doc: "file to append to" }),
+  note: option(kinds.text, { default: "", doc: "written in the first line" }),
+  tick: option(kinds.float, { default: 0.05, doc: "seconds between ticks" }),
+};
 
 export class Recorder extends CircusPlugin<typeof options> {
   static override pluginName = "recorder";

@@ -1,8 +1,17 @@
 // The value kinds options are made of: each reads ini text, TOML values, JSON from the wire and ctl
 // words by one rule, and prints values the way circusctl does. Scalar rules are Python's (scalars.ts).
+// The section tables and every plugin's options (built-in or the user's) are made of these.
 
 import type { RawValue } from "../raw.ts";
-import { parseBool, parseFloatOption, parseIntOption, parseOctal, parseSignal, ScalarError } from "../scalars.ts";
+import {
+  human2bytes,
+  parseBool,
+  parseFloatOption,
+  parseIntOption,
+  parseOctal,
+  parseSignal,
+  ScalarError,
+} from "../scalars.ts";
 import { pythonFloat, pythonStr } from "./render.ts";
 import { type KindContext, OptionError, plainContext, type ValueKind, type WireValue } from "./spec.ts";
 
@@ -40,16 +49,21 @@ export const text: ValueKind<string> = kind({
   },
 });
 
+/**
+ * `inner`, or nothing: an option without a value unless one is given (default null). Text is read by
+ * `inner` alone; null is accepted on the wire.
+ */
+export function optional<T>(inner: ValueKind<T>): ValueKind<T | null> {
+  const toText = inner.toText;
+  return {
+    ...inner,
+    fromWire: (v, key) => (v === null ? null : inner.fromWire(v, key)),
+    ...(toText && { toText: (v: T | null) => (v === null ? "" : toText(v)) }),
+  };
+}
+
 /** A string that may be absent (null). */
-export const optionalText: ValueKind<string | null> = kind({
-  name: "text",
-  tomlExpected: "a single string",
-  fromText: (t) => t,
-  fromWire: (v, key) => {
-    if (v !== null && typeof v !== "string") throw new OptionError(`'${key}' isn't a string`);
-    return v;
-  },
-});
+export const optionalText: ValueKind<string | null> = optional(text);
 
 /** A command line: any text in a file (the reader asks for it), a non-empty string on the wire. */
 export const commandLine: ValueKind<string> = kind({
@@ -212,11 +226,11 @@ export const wordList: ValueKind<string[]> = kind({
   },
 });
 
-/** One of fixed upper-case words, any case in the file (`af_inet6` → `AF_INET6`). */
+/** One of fixed words, any case in the file, spelled as in `words` (`af_inet6` → `AF_INET6`). */
 export function oneOf<const W extends string>(words: readonly W[], what: string): ValueKind<W> {
   const read = (t: string): W => {
     const upper = t.trim().toUpperCase();
-    const hit = words.find((w) => w === upper);
+    const hit = words.find((w) => w.toUpperCase() === upper);
     if (hit !== undefined) return hit;
     throw new ScalarError(`${quote(t)} is not a ${what}, expected one of ${words.join(", ")}`);
   };
@@ -294,4 +308,130 @@ export const stringMap: ValueKind<Record<string, string>> = kind({
       .map((k) => `${k}=${map[k]}`)
       .join(",");
   },
+});
+
+/** Text that must be a URL with one of `schemes` (`http`, `redis`, …), kept as written (trimmed). */
+export function url(schemes: readonly [string, ...string[]]): ValueKind<string> {
+  const expected = `expected a URL like ${schemes[0]}://host:port/`;
+  const read = (t: string): string => {
+    let parsed: URL;
+    try {
+      parsed = new URL(t.trim());
+    } catch {
+      throw new ScalarError(`${quote(t)} is not a URL, ${expected}`);
+    }
+    if (!schemes.includes(parsed.protocol.slice(0, -1)))
+      throw new ScalarError(`${quote(t)}: the scheme must be ${schemes.join(" or ")}, ${expected}`);
+    return t.trim();
+  };
+  return kind({
+    name: "URL",
+    tomlExpected: `a URL like "${schemes[0]}://host:port/"`,
+    fromText: read,
+    fromWire: (v, key) => {
+      if (typeof v !== "string") throw new OptionError(`'${key}' isn't a string`);
+      try {
+        return read(v);
+      } catch (err) {
+        throw new OptionError(`'${key}' isn't a ${schemes.join(" or ")} URL`, 3, { cause: err });
+      }
+    },
+  });
+}
+
+/**
+ * A Python `re` pattern as a JS RegExp anchored at the start, as Python's re.match applies it
+ * (`(?P<name>…)` and `(?P=name)` become JS named groups); `python` keeps the pattern as written.
+ */
+export class PythonRegExp extends RegExp {
+  // Derived regexes (split, matchAll) are plain ones: this constructor only takes Python patterns.
+  static override get [Symbol.species](): RegExpConstructor {
+    return RegExp;
+  }
+
+  constructor(readonly python: string) {
+    super(`^(?:${python.replace(/\(\?P<(\w+)>/g, "(?<$1>").replace(/\(\?P=(\w+)\)/g, "\\k<$1>")})`);
+  }
+}
+
+function compileRegex(t: string): PythonRegExp {
+  try {
+    return new PythonRegExp(t);
+  } catch (err) {
+    throw new ScalarError(
+      `${quote(t)} is not a valid regular expression (${(err as Error).message}), expected a pattern like ^(?P<pid>\\d+);`,
+    );
+  }
+}
+
+/** A regular expression in Python's syntax, matched at the start of the text (PythonRegExp). */
+export const regex: ValueKind<PythonRegExp> = kind({
+  name: "regex",
+  tomlExpected: "a pattern string",
+  fromText: compileRegex,
+  fromWire: (v, key) => {
+    if (typeof v !== "string") throw new OptionError(`'${key}' isn't a string`);
+    try {
+      return compileRegex(v);
+    } catch (err) {
+      throw new OptionError(`'${key}' isn't a valid regular expression`, 3, { cause: err });
+    }
+  },
+  fromCtl: (t) => compileRegex(t).python,
+  render: (v) => (v instanceof PythonRegExp ? v.python : pythonStr(v)),
+  toText: (v) => v.python,
+});
+
+/** A memory amount: a percentage of RAM, or a number of bytes. */
+export type Amount = { kind: "percent"; value: number } | { kind: "bytes"; value: number };
+
+const PLAIN_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+
+function readAmount(t: string): Amount {
+  const trimmed = t.trim();
+  if (PLAIN_NUMBER.test(trimmed)) return { kind: "percent", value: Number(trimmed) };
+  try {
+    return { kind: "bytes", value: human2bytes(trimmed) };
+  } catch (err) {
+    if (!(err instanceof ScalarError)) throw err;
+    throw new ScalarError(
+      `${quote(t)} is neither a percentage nor a size, expected a number like 90 (percent) or a size like 200M or 1.5G`,
+    );
+  }
+}
+
+/** An amount as config text: `90` (percent), or bytes in the largest unit that divides them (`200M`). */
+function amountText(v: Amount): string {
+  if (v.kind === "percent") return String(v.value);
+  const units = ["B", "K", "M", "G", "T", "P"];
+  let n = v.value;
+  let unit = 0;
+  while (n !== 0 && n % 1024 === 0 && unit < units.length - 1) {
+    n /= 1024;
+    unit += 1;
+  }
+  return `${n}${units[unit]}`;
+}
+
+/** A percentage (`90`) or a size with a unit (`200M`, `1.5G`, `512Ki`; powers of 1024), as ResourceWatcher reads memory. */
+export const amount: ValueKind<Amount> = kind({
+  name: "% or size",
+  tomlExpected: 'a percentage like 90 or a size like "200M"',
+  fromText: readAmount,
+  fromWire: (v, key) => {
+    if (typeof v === "number" && Number.isFinite(v)) return { kind: "percent", value: v };
+    if (typeof v !== "string") throw new OptionError(`'${key}' isn't a percentage or a size`);
+    try {
+      return readAmount(v);
+    } catch (err) {
+      throw new OptionError(`'${key}' isn't a percentage or a size`, 3, { cause: err });
+    }
+  },
+  fromCtl: (t) => {
+    readAmount(t);
+    return t.trim();
+  },
+  render: (v) =>
+    v !== null && typeof v === "object" && "kind" in v && "value" in v ? amountText(v as Amount) : pythonStr(v),
+  toText: amountText,
 });

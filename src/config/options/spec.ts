@@ -62,6 +62,8 @@ export interface ValueKind<T> {
   fromCtl(text: string): WireValue;
   /** circusctl's rendering of a value it received (any JSON: it may come from another daemon). */
   render(value: unknown): string;
+  /** A value written as config text, for kinds whose values are objects (a regex, an amount): the docs' defaults. */
+  toText?(value: T): string;
 }
 
 /** A numeric range: `min`/`max` inclusive, `above` exclusive; `text` says it in words for messages. */
@@ -82,6 +84,13 @@ export interface OptionSpec<T> {
   readonly range?: Range;
   /** The default as the docs show it when the value alone says little (`TERM`, `the daemon's cwd`). */
   readonly docDefault?: string;
+  /**
+   * Plugin options (readPluginOptions): other names accepted for this option, Circus's deprecated
+   * spellings (ResourceWatcher's `service`); the value lands under the option's own name, which wins.
+   */
+  readonly aliases?: readonly string[];
+  /** Plugin options (readPluginOptions): the option must be given; `default` is then only a placeholder. */
+  readonly required?: boolean;
 }
 
 /** The value type an option spec holds. */

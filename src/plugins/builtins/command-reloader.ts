@@ -7,12 +7,14 @@
 import { isAbsolute, resolve } from "../../util/path.ts";
 import { nodeFs } from "../../util/node.ts";
 import { split } from "../../arbiter/shlex.ts";
-import { defineOptions, type OptionsSpec } from "../options.ts";
-import { CircusPlugin } from "../plugin.ts";
+import { float } from "../../config/options/kinds.ts";
+import type { PluginOptionTable } from "../../config/options/plugin.ts";
+import { option } from "../../config/options/spec.ts";
+import { CircusPlugin, PERIOD } from "../plugin.ts";
 
-export const COMMAND_RELOADER_OPTIONS = defineOptions({
-  loop_rate: { type: "float", default: 1, min: 0.001, doc: "seconds between two looks at the programs" },
-});
+export const COMMAND_RELOADER_OPTIONS = {
+  loop_rate: option(float, { default: 1, range: PERIOD, doc: "seconds between two looks at the programs" }),
+};
 
 interface Seen {
   path: string;
@@ -39,7 +41,7 @@ export function programPath(options: Record<string, unknown>, pathVar: string): 
 
 export class CommandReloader extends CircusPlugin<typeof COMMAND_RELOADER_OPTIONS> {
   static override pluginName = "command_reloader";
-  static override options: OptionsSpec = COMMAND_RELOADER_OPTIONS;
+  static override options: PluginOptionTable = COMMAND_RELOADER_OPTIONS;
   private readonly seen = new Map<string, Seen>();
 
   override handleInit(): void {

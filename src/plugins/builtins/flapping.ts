@@ -9,31 +9,38 @@
 
 import type { Reply } from "../../protocol/command.ts";
 import type { EventTopic, WatcherEventData } from "../events.ts";
-import { defineOptions, parseOptionValue, type OptionsSpec, type OptionValues } from "../options.ts";
+import { float, int } from "../../config/options/kinds.ts";
+import { type PluginOptionTable, readPluginOption } from "../../config/options/plugin.ts";
+import { option, type ValuesOf, wireText, type WireValue } from "../../config/options/spec.ts";
+import { ScalarError } from "../../config/scalars.ts";
 import { CircusPlugin, COMMON_OPTIONS, type PluginTimer } from "../plugin.ts";
 
-export const FLAPPING_OPTIONS = defineOptions({
-  attempts: {
-    type: "int",
+const SECONDS = { min: 0, text: "0 or more seconds" };
+
+export const FLAPPING_OPTIONS = {
+  attempts: option(int, {
     default: 2,
-    min: 1,
+    range: { min: 1, text: "1 or more deaths" },
     doc: "deaths within `window` that make a watcher flapping",
-  },
-  window: { type: "float", default: 1, min: 0, doc: "seconds within which `attempts` deaths mean flapping" },
-  retry_in: { type: "float", default: 7, min: 0, doc: "seconds to wait before starting a flapping watcher again" },
-  max_retry: {
-    type: "int",
+  }),
+  window: option(float, { default: 1, range: SECONDS, doc: "seconds within which `attempts` deaths mean flapping" }),
+  retry_in: option(float, {
+    default: 7,
+    range: SECONDS,
+    doc: "seconds to wait before starting a flapping watcher again",
+  }),
+  max_retry: option(int, {
     default: 5,
-    min: -1,
+    range: { min: -1, text: "-1 (forever) or more" },
     doc: "restarts to try before leaving the watcher stopped; -1 = retry forever",
-  },
+  }),
   active: {
     ...COMMON_OPTIONS.active,
     doc: "false: the plugin does not run; `flapping.active = false` in a watcher's section exempts that watcher",
   },
-});
+};
 
-type FlappingValues = OptionValues<typeof FLAPPING_OPTIONS>;
+type FlappingValues = ValuesOf<typeof FLAPPING_OPTIONS>;
 type Setting = keyof typeof FLAPPING_OPTIONS;
 
 /** Exit reasons that mean the process died on its own (decisions §2). */
@@ -53,7 +60,7 @@ interface WatcherState {
 
 export class Flapping extends CircusPlugin<typeof FLAPPING_OPTIONS> {
   static override pluginName = "flapping";
-  static override options: OptionsSpec = FLAPPING_OPTIONS;
+  static override options: PluginOptionTable = FLAPPING_OPTIONS;
   private readonly watchers = new Map<string, WatcherState>();
 
   override async handleRecv(topic: EventTopic, event: WatcherEventData): Promise<void> {
@@ -153,7 +160,7 @@ export class Flapping extends CircusPlugin<typeof FLAPPING_OPTIONS> {
     }
     const out: Record<string, unknown> = {};
     const prefix = `${Flapping.pluginName}.`;
-    for (const [key, value] of Object.entries((reply.options ?? {}) as Record<string, unknown>)) {
+    for (const [key, value] of Object.entries((reply.options ?? {}) as Record<string, WireValue>)) {
       if (!key.startsWith(prefix)) continue;
       const setting = key.slice(prefix.length);
       if (!Object.hasOwn(FLAPPING_OPTIONS, setting)) {
@@ -161,9 +168,10 @@ export class Flapping extends CircusPlugin<typeof FLAPPING_OPTIONS> {
         continue;
       }
       try {
-        out[setting] = parseOptionValue(FLAPPING_OPTIONS[setting as Setting], String(value));
+        out[setting] = readPluginOption<unknown>(FLAPPING_OPTIONS[setting as Setting], wireText(value));
       } catch (err) {
-        this.logger.warning(`${watcher}: ${key}: ${(err as Error).message}; using the plugin's value`);
+        if (!(err instanceof ScalarError)) throw err;
+        this.logger.warning(`${watcher}: ${key}: ${err.message}; using the plugin's value`);
       }
     }
     return out as Partial<FlappingValues>;

@@ -1,11 +1,11 @@
 // FullStats (circus.plugins.statsd.FullStats): every `loop_rate` seconds, `stats` of every watcher as
 // statsd gauges `_stats.<watcher>.{watchers_num,cpu_max,cpu_sum,mem_pct_max,mem_pct_sum,mem_max,mem_sum}`.
 
-import { human2bytes } from "../../stats/format.ts";
-import { defineOptions, type OptionsSpec } from "../options.ts";
+import { human2bytes } from "../../config/scalars.ts";
+import type { PluginOptionTable } from "../../config/options/plugin.ts";
 import { StatsdObserver, observerOptions } from "./statsd.ts";
 
-export const FULL_STATS_OPTIONS = defineOptions(observerOptions("app"));
+export const FULL_STATS_OPTIONS = observerOptions("app");
 
 type Info = Record<string, unknown>;
 
@@ -27,7 +27,7 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 export class FullStats extends StatsdObserver<typeof FULL_STATS_OPTIONS> {
   static override pluginName = "full_stats";
-  static override options: OptionsSpec = FULL_STATS_OPTIONS;
+  static override options: PluginOptionTable = FULL_STATS_OPTIONS;
 
   protected override async lookAfter(): Promise<void> {
     let reply: Record<string, unknown>;

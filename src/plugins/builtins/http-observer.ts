@@ -2,27 +2,31 @@
 // the response time goes to statsd, a failure counts as an error and can restart a watcher.
 // (0.19's used HTTP client calls that today's Tornado no longer has; this one works.)
 
-import { defineOptions, type OptionsSpec } from "../options.ts";
+import { float, optionalText, url } from "../../config/options/kinds.ts";
+import type { PluginOptionTable } from "../../config/options/plugin.ts";
+import { option } from "../../config/options/spec.ts";
 import { StatsdObserver, observerOptions } from "./statsd.ts";
 
-export const HTTP_OBSERVER_OPTIONS = defineOptions({
+export const HTTP_OBSERVER_OPTIONS = {
   ...observerOptions("http_observer"),
-  check_url: {
-    type: "url",
+  check_url: option(url(["http", "https"]), {
     default: "http://localhost/",
-    schemes: ["http", "https"],
     doc: "URL to GET; a status ≥ 400 or no answer is an error",
-  },
-  timeout: { type: "float", default: 10, min: 0, doc: "seconds to wait for the whole response" },
-  restart_on_error: { type: "string", default: null, doc: "watcher to restart when the check fails" },
-});
+  }),
+  timeout: option(float, {
+    default: 10,
+    range: { min: 0, text: "0 or more seconds" },
+    doc: "seconds to wait for the whole response",
+  }),
+  restart_on_error: option(optionalText, { default: null, doc: "watcher to restart when the check fails" }),
+};
 
 /** What Tornado reports for a request that got no HTTP answer (refused, timed out, reset). */
 const NO_RESPONSE = 599;
 
 export class HttpObserver extends StatsdObserver<typeof HTTP_OBSERVER_OPTIONS> {
   static override pluginName = "http_observer";
-  static override options: OptionsSpec = HTTP_OBSERVER_OPTIONS;
+  static override options: PluginOptionTable = HTTP_OBSERVER_OPTIONS;
 
   protected override async lookAfter(): Promise<void> {
     const started = performance.now();

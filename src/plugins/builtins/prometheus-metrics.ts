@@ -1,7 +1,7 @@
 // What the Prometheus plugin exports: the metric families (README's table is generated from METRICS),
 // counters kept from the event stream, and one scrape of the daemon's state.
 
-import { human2bytes } from "../../stats/format.ts";
+import { human2bytes } from "../../config/scalars.ts";
 import { bootTimeSeconds, CLOCK_TICKS, readStat, releaseProcFiles } from "../../stats/proc.ts";
 import type { JsonObject, Reply } from "../../protocol/command.ts";
 import type { EventTopic, WatcherEventData } from "../events.ts";

@@ -5,25 +5,27 @@
 import type { EventTopic, WatcherEventData } from "../events.ts";
 import { EXPOSITION_CONTENT_TYPE } from "../exposition.ts";
 import { listenHttp, type HttpListener } from "../http-listener.ts";
-import { defineOptions, type OptionsSpec, type OptionValues } from "../options.ts";
-import { CircusPlugin, type ListenAddress } from "../plugin.ts";
+import { int, text } from "../../config/options/kinds.ts";
+import type { PluginOptionTable } from "../../config/options/plugin.ts";
+import { option, type ValuesOf } from "../../config/options/spec.ts";
+import { CircusPlugin, type ListenAddress, PORT } from "../plugin.ts";
 import { Collector, EventCounters } from "./prometheus-metrics.ts";
 
-export const PROMETHEUS_OPTIONS = defineOptions({
-  host: { type: "string", default: "127.0.0.1", doc: "address to serve on (`0.0.0.0` for every interface)" },
-  port: { type: "int", default: 9180, min: 0, doc: "TCP port to serve on" },
-  path: { type: "string", default: "/metrics", doc: "URL path of the metrics" },
-});
+export const PROMETHEUS_OPTIONS = {
+  host: option(text, { default: "127.0.0.1", doc: "address to serve on (`0.0.0.0` for every interface)" }),
+  port: option(int, { default: 9180, range: PORT, doc: "TCP port to serve on" }),
+  path: option(text, { default: "/metrics", doc: "URL path of the metrics" }),
+};
 
 export class Prometheus extends CircusPlugin<typeof PROMETHEUS_OPTIONS> {
   static override pluginName = "prometheus";
-  static override options: OptionsSpec = PROMETHEUS_OPTIONS;
+  static override options: PluginOptionTable = PROMETHEUS_OPTIONS;
   readonly counters = new EventCounters();
   private readonly collector = new Collector((command, props) => this.call(command, props), this.counters);
   private listener: HttpListener | null = null;
 
   static listenAddress(options: Record<string, unknown>): ListenAddress {
-    const o = options as OptionValues<typeof PROMETHEUS_OPTIONS>;
+    const o = options as ValuesOf<typeof PROMETHEUS_OPTIONS>;
     return { type: "tcp", host: o.host, port: o.port };
   }
 

@@ -2,21 +2,28 @@
 // INFO and send Circus's gauges `redis_stats.<key>`; when Redis cannot be reached count an error and,
 // if configured, restart a watcher (typically the one running redis-server).
 
-import { defineOptions, type OptionsSpec } from "../options.ts";
+import { float, optionalText, url } from "../../config/options/kinds.ts";
+import type { PluginOptionTable } from "../../config/options/plugin.ts";
+import { option } from "../../config/options/spec.ts";
 import { RedisError, redisInfo } from "../resp.ts";
 import { StatsdObserver, observerOptions } from "./statsd.ts";
 
-export const REDIS_OBSERVER_OPTIONS = defineOptions({
+export const REDIS_OBSERVER_OPTIONS = {
   ...observerOptions("redis_observer"),
-  redis_url: {
-    type: "url",
+  redis_url: option(url(["redis", "rediss", "unix"]), {
     default: "redis://localhost:6379/0",
-    schemes: ["redis", "rediss", "unix"],
     doc: "the Redis to check: `redis://[user:password@]host[:port][/db]`, `rediss://…` or `unix:///path`",
-  },
-  timeout: { type: "float", default: 5, min: 0, doc: "seconds to wait for Redis's answer" },
-  restart_on_timeout: { type: "string", default: null, doc: "watcher to restart when Redis cannot be reached" },
-});
+  }),
+  timeout: option(float, {
+    default: 5,
+    range: { min: 0, text: "0 or more seconds" },
+    doc: "seconds to wait for Redis's answer",
+  }),
+  restart_on_timeout: option(optionalText, {
+    default: null,
+    doc: "watcher to restart when Redis cannot be reached",
+  }),
+};
 
 /**
  * Circus's gauges (RedisObserver.OBSERVE), each read from INFO; Redis ≥ 5 renamed two of them, so the
@@ -49,7 +56,7 @@ export const REDIS_GAUGES: readonly (readonly [gauge: string, renamed?: string])
 
 export class RedisObserver extends StatsdObserver<typeof REDIS_OBSERVER_OPTIONS> {
   static override pluginName = "redis_observer";
-  static override options: OptionsSpec = REDIS_OBSERVER_OPTIONS;
+  static override options: PluginOptionTable = REDIS_OBSERVER_OPTIONS;
 
   protected override async lookAfter(): Promise<void> {
     let info: Map<string, string>;

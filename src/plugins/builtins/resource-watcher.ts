@@ -2,41 +2,49 @@
 // `stats` of one watcher; when its CPU or memory stays out of bounds for more than `max_count` checks in
 // a row, restart the watcher (or, with `process_children`, signal just the offending child process).
 
-import { human2bytes } from "../../stats/format.ts";
-import { defineOptions, type Amount, type OptionsSpec } from "../options.ts";
+import { human2bytes } from "../../config/scalars.ts";
+import { type Amount, amount, bool, float, int, optional, signal, text } from "../../config/options/kinds.ts";
+import type { PluginOptionTable } from "../../config/options/plugin.ts";
+import { option } from "../../config/options/spec.ts";
 import { StatsdObserver, observerOptions } from "./statsd.ts";
 
-export const RESOURCE_WATCHER_OPTIONS = defineOptions({
+const PERCENT = { min: 0, text: "a percentage of 0 or more" };
+
+export const RESOURCE_WATCHER_OPTIONS = {
   ...observerOptions("app"),
-  watcher: {
-    type: "string",
-    default: null,
+  watcher: option(text, {
+    default: "",
     required: true,
     aliases: ["service"],
     doc: "the watcher to look after (`service` is Circus's deprecated name for it)",
-  },
-  max_cpu: { type: "float", default: 90, min: 0, doc: "highest CPU % of one process; 0 = no limit" },
-  min_cpu: { type: "float", default: null, min: 0, doc: "lowest CPU % of one process (at or below is too low)" },
-  max_mem: {
-    type: "amount",
-    default: "90",
+  }),
+  max_cpu: option(float, { default: 90, range: PERCENT, doc: "highest CPU % of one process; 0 = no limit" }),
+  min_cpu: option(optional(float), {
+    default: null,
+    range: PERCENT,
+    doc: "lowest CPU % of one process (at or below is too low)",
+  }),
+  max_mem: option(amount, {
+    default: { kind: "percent", value: 90 },
     doc: "highest memory of one process: a % of RAM (`90`) or a size (`200M`, `1.5G`; powers of 1024)",
-  },
-  min_mem: { type: "amount", default: null, doc: "lowest memory of one process, % or size as max_mem" },
-  health_threshold: {
-    type: "float",
+  }),
+  min_mem: option(optional(amount), { default: null, doc: "lowest memory of one process, % or size as max_mem" }),
+  health_threshold: option(float, {
     default: 75,
-    min: 0,
+    range: PERCENT,
     doc: "highest average of max CPU % and max memory %; 0 = off",
-  },
-  max_count: { type: "int", default: 3, min: 0, doc: "bad checks in a row tolerated; one more acts" },
-  process_children: {
-    type: "bool",
+  }),
+  max_count: option(int, {
+    default: 3,
+    range: { min: 0, text: "0 or more checks" },
+    doc: "bad checks in a row tolerated; one more acts",
+  }),
+  process_children: option(bool, {
     default: false,
     doc: "also check each child process of the workers and signal an offending child alone",
-  },
-  child_signal: { type: "signal", default: 15, doc: "signal sent to an offending child process" },
-});
+  }),
+  child_signal: option(signal, { default: 15, doc: "signal sent to an offending child process" }),
+};
 
 interface Figures {
   maxCpu: number;
@@ -89,7 +97,7 @@ function under(limit: Amount, f: Figures): boolean {
 
 export class ResourceWatcher extends StatsdObserver<typeof RESOURCE_WATCHER_OPTIONS> {
   static override pluginName = "resource_watcher";
-  static override options: OptionsSpec = RESOURCE_WATCHER_OPTIONS;
+  static override options: PluginOptionTable = RESOURCE_WATCHER_OPTIONS;
   /** Consecutive bad checks: "parent" for the watcher as a whole, else per child pid. */
   private readonly counts = new Map<string, Counts>();
 

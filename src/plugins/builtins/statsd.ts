@@ -2,37 +2,34 @@
 // `circus.<application_name>.watcher.<watcher>.<action>`; and the base of the statsd "observers" that
 // look after something every `loop_rate` seconds (FullStats, HttpObserver, RedisObserver, ResourceWatcher).
 
-import { defineOptions, type OptionsSpec, type OptionValues } from "../options.ts";
+import { float, int, text } from "../../config/options/kinds.ts";
+import type { PluginOptionTable } from "../../config/options/plugin.ts";
+import { option, type ValuesOf } from "../../config/options/spec.ts";
 import type { EventTopic } from "../events.ts";
-import { CircusPlugin, type PluginContext } from "../plugin.ts";
+import { CircusPlugin, PERIOD, type PluginContext } from "../plugin.ts";
 import { StatsdClient } from "../statsd-client.ts";
 
-export const STATSD_OPTIONS = defineOptions({
-  host: { type: "string", default: "localhost", doc: "statsd server: host name or address" },
-  port: { type: "int", default: 8125, min: 1, doc: "statsd server UDP port" },
-  sample_rate: {
-    type: "float",
+export const STATSD_OPTIONS = {
+  host: option(text, { default: "localhost", doc: "statsd server: host name or address" }),
+  port: option(int, { default: 8125, range: { min: 1, text: "a port from 1" }, doc: "statsd server UDP port" }),
+  sample_rate: option(float, {
     default: 1.0,
-    min: 0,
+    range: { min: 0, text: "a rate of 0 or more" },
     doc: "sample rate written on counters (`|@rate` when not 1); every event is still sent",
-  },
-  application_name: {
-    type: "string",
-    default: "app",
-    doc: "bucket prefix: `circus.<application_name>.watcher.…`",
-  },
-});
+  }),
+  application_name: option(text, { default: "app", doc: "bucket prefix: `circus.<application_name>.watcher.…`" }),
+};
 
 /** The statsd options with an observer's application name and its period. */
-export function observerOptions<const N extends string>(applicationName: N) {
+export function observerOptions(applicationName: string) {
   return {
     ...STATSD_OPTIONS,
     application_name: { ...STATSD_OPTIONS.application_name, default: applicationName },
-    loop_rate: { type: "float", default: 60, min: 0.001, doc: "seconds between two checks" },
-  } as const;
+    loop_rate: option(float, { default: 60, range: PERIOD, doc: "seconds between two checks" }),
+  };
 }
 
-type StatsdValues = OptionValues<typeof STATSD_OPTIONS>;
+type StatsdValues = ValuesOf<typeof STATSD_OPTIONS>;
 
 function statsdFor(options: StatsdValues, context: PluginContext): StatsdClient {
   return new StatsdClient({
@@ -47,7 +44,7 @@ function statsdFor(options: StatsdValues, context: PluginContext): StatsdClient 
 /** Sends a counter `<watcher>.<action>` for every event. */
 export class StatsdEmitter extends CircusPlugin<typeof STATSD_OPTIONS> {
   static override pluginName = "statsd";
-  static override options: OptionsSpec = STATSD_OPTIONS;
+  static override options: PluginOptionTable = STATSD_OPTIONS;
   protected readonly statsd: StatsdClient;
 
   constructor(context: PluginContext<typeof STATSD_OPTIONS>) {
@@ -71,14 +68,14 @@ export class StatsdEmitter extends CircusPlugin<typeof STATSD_OPTIONS> {
 type ObserverSpec = ReturnType<typeof observerOptions>;
 
 /** A plugin that reports to statsd and runs `lookAfter()` every `loop_rate` seconds; events are ignored. */
-export abstract class StatsdObserver<S extends OptionsSpec> extends CircusPlugin<S> {
+export abstract class StatsdObserver<S extends PluginOptionTable> extends CircusPlugin<S> {
   protected readonly statsd: StatsdClient;
   private readonly loopRate: number;
 
   constructor(context: PluginContext<S>) {
     super(context);
     // Every observer spec extends observerOptions(); read those keys through that type.
-    const common = this.options as unknown as OptionValues<ObserverSpec>;
+    const common = this.options as unknown as ValuesOf<ObserverSpec>;
     this.statsd = statsdFor(common, context as PluginContext);
     this.loopRate = common.loop_rate;
   }

@@ -4,34 +4,44 @@
 // never meets EADDRINUSE (decisions §5).
 
 import type { EventTopic, WatcherEventData } from "../events.ts";
-import { defineOptions, type OptionsSpec, type OptionValues } from "../options.ts";
-import { CircusPlugin, type ListenAddress } from "../plugin.ts";
+import { float, int, optional, PythonRegExp, regex, signal, text } from "../../config/options/kinds.ts";
+import type { PluginOptionTable } from "../../config/options/plugin.ts";
+import { option, type ValuesOf } from "../../config/options/spec.ts";
+import { CircusPlugin, type ListenAddress, PERIOD, PORT } from "../plugin.ts";
 
-export const WATCHDOG_OPTIONS = defineOptions({
-  loop_rate: { type: "float", default: 60, min: 0.001, doc: "seconds between two checks for silent processes" },
-  watchers_regex: { type: "regex", default: ".*", doc: "watchers to look after (matched at the start of the name)" },
-  msg_regex: {
-    type: "regex",
-    default: "^(?P<pid>.*);(?P<timestamp>.*)$",
+export const WATCHDOG_OPTIONS = {
+  loop_rate: option(float, {
+    default: 60,
+    range: PERIOD,
+    doc: "seconds between two checks for silent processes",
+  }),
+  watchers_regex: option(regex, {
+    default: new PythonRegExp(".*"),
+    doc: "watchers to look after (matched at the start of the name)",
+  }),
+  msg_regex: option(regex, {
+    default: new PythonRegExp("^(?P<pid>.*);(?P<timestamp>.*)$"),
     doc: "how to read a heartbeat; the group `pid` names the sender",
-  },
-  max_count: { type: "int", default: 3, min: 1, doc: "checks without a heartbeat before the process is killed" },
-  ip: { type: "string", default: "127.0.0.1", doc: "address the heartbeat socket listens on" },
-  port: { type: "int", default: 1664, min: 0, doc: "UDP port of the heartbeat socket" },
-  watchers_stop_signal: {
-    type: "signal",
+  }),
+  max_count: option(int, {
+    default: 3,
+    range: { min: 1, text: "1 or more checks" },
+    doc: "checks without a heartbeat before the process is killed",
+  }),
+  ip: option(text, { default: "127.0.0.1", doc: "address the heartbeat socket listens on" }),
+  port: option(int, { default: 1664, range: PORT, doc: "UDP port of the heartbeat socket" }),
+  watchers_stop_signal: option(optional(signal), {
     default: null,
     doc: "signal to kill a silent process with (default: its watcher's stop_signal)",
-  },
-  watchers_graceful_timeout: {
-    type: "float",
+  }),
+  watchers_graceful_timeout: option(optional(float), {
     default: null,
-    min: 0,
+    range: { min: 0, text: "0 or more seconds" },
     doc: "seconds before SIGKILL (default: its watcher's graceful_timeout)",
-  },
-});
+  }),
+};
 
-type WatchdogValues = OptionValues<typeof WATCHDOG_OPTIONS>;
+type WatchdogValues = ValuesOf<typeof WATCHDOG_OPTIONS>;
 type DgramSocket = import("node:dgram").Socket;
 
 interface Monitored {
@@ -41,7 +51,7 @@ interface Monitored {
 
 export class WatchDog extends CircusPlugin<typeof WATCHDOG_OPTIONS> {
   static override pluginName = "watchdog";
-  static override options: OptionsSpec = WATCHDOG_OPTIONS;
+  static override options: PluginOptionTable = WATCHDOG_OPTIONS;
   private readonly pids = new Map<string, Monitored>();
   private socket: DgramSocket | null = null;
   private readonly unknownSenders = new Set<string>();
