@@ -111,12 +111,6 @@ export const KNOWN_LEAKS: KnownLeak[] = [
     rule: "zmtp-layer",
     reason: "zmtp logs through src/log.ts, which sits at the top of src/ rather than in src/util",
   },
-  {
-    file: "src/config/watcher.ts",
-    imports: "src/arbiter/shlex.ts",
-    rule: "config-layer",
-    reason: "config splits cmd/args with the arbiter's shlex, which belongs below both (src/util)",
-  },
 ];
 
 export interface ImportEdge {

@@ -3,7 +3,7 @@
 
 import type { WatcherConfig } from "../config/types.ts";
 import { SpawnError } from "./errors.ts";
-import { join, split } from "./shlex.ts";
+import { join, split } from "../util/shlex.ts";
 import { spawnVars, substitute } from "./spawnvars.ts";
 
 export interface SpawnPlan {

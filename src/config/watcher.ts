@@ -10,7 +10,7 @@ import { parseIntOption, ScalarError } from "./scalars.ts";
 import { RLIMIT_NAMES, WATCHER_DEFAULTS as D, WATCHER_GROUPS, WATCHER_OPTIONS, WATCHER_PYTHON_ONLY } from "./schema.ts";
 import { envVars, substitute } from "./substitute.ts";
 import { suggest } from "./suggest.ts";
-import { split, ShlexError } from "../arbiter/shlex.ts";
+import { ShlexError, split } from "../util/shlex.ts";
 import { HOOK_NAMES, type HookConfig, type HookName, type StreamConfig, type WatcherConfig } from "./types.ts";
 
 const KNOWN_KEYS = [...Object.keys(WATCHER_OPTIONS), ...Object.keys(WATCHER_PYTHON_ONLY)];
@@ -215,7 +215,7 @@ function checkSplits(r: SectionReader, key: string, text: string): void {
     split(text);
   } catch (err) {
     if (!(err instanceof ShlexError)) throw err;
-    const why = err.message === "No closing quotation" ? "has an unbalanced quote" : "ends with a lone backslash";
+    const why = err.problem === "unclosed-quote" ? "has an unbalanced quote" : "ends with a lone backslash";
     r.problem(key, `${JSON.stringify(text)} ${why}, expected shell-like words (quote or escape the character)`);
   }
 }

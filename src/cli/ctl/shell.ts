@@ -12,7 +12,7 @@ import { completeWords } from "./completion.ts";
 import { openClient, type OpenClient } from "./connect.ts";
 import { connectionFailure, executeCommand, type ClientSource, type Io } from "./execute.ts";
 import { commandHelp, generalHelp } from "./help.ts";
-import { shlexSplit } from "./shlex.ts";
+import { split as shlexSplit } from "../../util/shlex.ts";
 
 const HISTORY_SIZE = 1000;
 
