@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { join, quote, ShlexError, split } from "../../src/util/shlex.ts";
-import { outcomeOf, pythonEach, randomStrings } from "../helpers/python-reference.ts";
+import { outcomeOf, type PythonOutcome, pythonEach, randomStrings } from "../helpers/python-reference.ts";
 
 // Inputs where shell-like splitters commonly disagree; Python decides every one of them.
 const CASES = [
@@ -77,7 +77,7 @@ describe("quote matches Python's shlex.quote", () => {
       "shlex.quote(*args)",
       WORDS.map((w) => [w]),
     );
-    expect(WORDS.map((w) => ({ ok: quote(w) }))).toEqual(expected);
+    expect(WORDS.map((w): PythonOutcome => ({ ok: quote(w) }))).toEqual(expected);
   });
 
   test("join then split gives the words back", () => {
