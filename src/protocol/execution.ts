@@ -2,6 +2,7 @@
 // and the `waiting` rule (reply now and finish in the background, or reply when done).
 
 import { getLogger } from "../log.ts";
+import { Glob } from "../util/glob.ts";
 import type { ControlledWatcher } from "./arbiter-api.ts";
 import type { CommandContext } from "./command.ts";
 import { CommandError, Errno, messageError } from "./errors.ts";
@@ -23,8 +24,8 @@ export function matchWatchers(ctx: CommandContext, name: string, method: string)
   let test: (n: string) => boolean;
   if (method === "simple") test = (n) => n === pattern;
   else if (method === "glob") {
-    const re = globToRegExp(pattern);
-    test = (n) => re.test(n);
+    const glob = new Glob(pattern);
+    test = (n) => glob.test(n);
   } else if (method === "regex") {
     let re: RegExp;
     try {
@@ -37,27 +38,6 @@ export function matchWatchers(ctx: CommandContext, name: string, method: string)
   const found = ctx.arbiter.watchers().filter((w) => test(w.name.toLowerCase()));
   if (found.length === 0) throw messageError(`program ${name} not found`);
   return found;
-}
-
-/** Python `fnmatch` semantics: `*`, `?`, `[seq]`, `[!seq]`, whole-string match. */
-export function globToRegExp(glob: string): RegExp {
-  let out = "";
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === "*") out += ".*";
-    else if (c === "?") out += ".";
-    else if (c === "[") {
-      const close = glob.indexOf("]", i + 2);
-      if (close < 0) out += "\\[";
-      else {
-        let body = glob.slice(i + 1, close);
-        if (body.startsWith("!")) body = "^" + body.slice(1);
-        out += `[${body.replace(/\\/g, "\\\\")}]`;
-        i = close;
-      }
-    } else out += c.replace(/[.+^${}()|\\/]/g, "\\$&");
-  }
-  return new RegExp(`^${out}$`, "s");
 }
 
 /** Map whatever an arbiter call threw to the error the client sees. */

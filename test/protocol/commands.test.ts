@@ -483,6 +483,13 @@ describe("mutating commands", () => {
     const { ctx, web, worker } = setup();
     await call(ctx, "stop", { name: "w*", waiting: true });
     expect(web.calls.length + worker.calls.length).toBe(2);
+    // fnmatch sets: [^w] is the set {^, w} (not a negation), [!e] is the negation.
+    web.calls = [];
+    worker.calls = [];
+    await call(ctx, "stop", { name: "[^w]eb", waiting: true });
+    await call(ctx, "stop", { name: "w[!e]*", waiting: true });
+    expect([web.calls.length, worker.calls.length]).toEqual([1, 1]);
+    expect(await call(ctx, "stop", { name: "[z-a]*" })).toMatchObject({ errno: 3, reason: "program [z-a]* not found" });
     expect(await call(ctx, "stop", { name: "we", match: "simple" })).toMatchObject({
       errno: 3,
       reason: "program we not found",
