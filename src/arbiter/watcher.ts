@@ -48,8 +48,6 @@ export class Watcher {
   private readonly outputs: OutputRouting;
   /** The worker processes; this class decides when they start, stop and change. */
   private readonly pool: WorkerPool;
-  /** Set once by interruptForShutdown(); never cleared. */
-  private shuttingDown = false;
 
   constructor(
     initial: WatcherConfig,
@@ -228,15 +226,6 @@ export class Watcher {
     return this.outputs.close({ untilEof: this.pool.abandoned });
   }
 
-  /**
-   * The daemon is going away: spawn nothing more, cut a warmup pause short, replace no exited process.
-   * Not queued, so a stop queued behind a long start (many warmup_delay pauses) runs at once.
-   */
-  interruptForShutdown(): void {
-    this.shuttingDown = true;
-    this.pool.cutWarmup();
-  }
-
   /** Forget every process without stopping it (rm --nostop): they keep running, unmanaged. */
   abandon(): void {
     this.pool.abandon();
@@ -247,7 +236,7 @@ export class Watcher {
 
   /** Starting or active: processes are spawned and replaced. */
   private running(): boolean {
-    return !this.shuttingDown && (this.stateValue === "active" || this.stateValue === "starting");
+    return !this.ctx.shutdown?.aborted && (this.stateValue === "active" || this.stateValue === "starting");
   }
 
   private async doStart(): Promise<StartResult> {
