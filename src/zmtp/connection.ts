@@ -3,6 +3,7 @@
 
 import type { Socket } from "bun";
 import { getLogger } from "../log.ts";
+import { type Deferred, deferred, settlesWithin } from "../util/async.ts";
 import { MessageTooLargeError, ZmtpError, ZmtpProtocolError } from "./errors.ts";
 import {
   encodeCommand,
@@ -77,6 +78,8 @@ export class Connection {
   private pending: { buf: Uint8Array; msgs: number }[] = [];
   private pendingMsgs = 0;
   private flushScheduled = false;
+  /** Resolved once nothing is left to write (or the connection is gone), for closeAfterFlush. */
+  private flushed: Deferred<void> | null = null;
   private readonly flushBound = () => {
     this.flushScheduled = false;
     this.flush();
@@ -151,9 +154,9 @@ export class Connection {
    */
   async closeAfterFlush(lingerMs: number): Promise<void> {
     this.flush();
-    const deadline = Date.now() + lingerMs;
-    while (this.phase === Phase.Active && (this.pending.length > 0 || this.corkLen > 0) && Date.now() < deadline) {
-      await Bun.sleep(5);
+    if (this.phase === Phase.Active && this.hasUnwritten()) {
+      this.flushed ??= deferred();
+      await settlesWithin(this.flushed.promise, lingerMs);
     }
     this.close();
   }
@@ -203,6 +206,7 @@ export class Connection {
       this.pendingMsgs -= head.msgs;
     }
     this.flush();
+    this.noteFlushed();
   }
 
   handleClose(): void {
@@ -293,6 +297,7 @@ export class Connection {
     this.pendingMsgs = 0;
     this.corkLen = 0;
     this.corkMsgs = 0;
+    this.noteFlushed();
     this.socket.data.conn = null;
     this.events.closed(this);
     const gone = this.socket.data.onGone;
@@ -333,6 +338,19 @@ export class Connection {
     this.corkMsgs = 0;
     // Do not keep a huge buffer around after one big message.
     if (this.cork.length > 1024 * 1024) this.cork = new Uint8Array(CORK_INITIAL);
+    this.noteFlushed();
+  }
+
+  private hasUnwritten(): boolean {
+    return this.pending.length > 0 || this.corkLen > 0;
+  }
+
+  /** Wake closeAfterFlush once the kernel has taken every byte (or the connection is gone). */
+  private noteFlushed(): void {
+    if (this.flushed !== null && (this.phase === Phase.Closed || !this.hasUnwritten())) {
+      this.flushed.resolve();
+      this.flushed = null;
+    }
   }
 
   /** Greeting and READY go out before any message, in order with anything already pending. */

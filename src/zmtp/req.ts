@@ -1,6 +1,7 @@
 // REQ: one request at a time, each prefixed with an empty delimiter frame; replies have it stripped.
 // `request()` adds a timeout after which a new request may be sent (like ZMQ_REQ_RELAXED).
 
+import { deadline } from "../util/async.ts";
 import type { Connection } from "./connection.ts";
 import { SocketStateError, ZmtpTimeoutError } from "./errors.ts";
 import type { SocketType } from "./handshake.ts";
@@ -39,17 +40,15 @@ export class ReqSocket extends ZmtpSocket {
   /** Send `frames` and resolve with the reply; rejects with ZmtpTimeoutError after `timeoutMs`. */
   request(frames: readonly Frame[], timeoutMs = 5000): Promise<Uint8Array[]> {
     this.send(frames);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.replyWaiter = undefined;
-        this.expecting = null;
-        this.queued = undefined;
-        reject(new ZmtpTimeoutError(timeoutMs));
-      }, timeoutMs);
-      this.replyWaiter = (reply) => {
-        clearTimeout(timer);
-        resolve(reply);
-      };
+    const reply = new Promise<Uint8Array[]>((resolve) => {
+      this.replyWaiter = resolve;
+    });
+    return deadline(reply, timeoutMs, () => {
+      // Give up on this request: the next one may be sent (ZMQ_REQ_RELAXED), a late reply is dropped.
+      this.replyWaiter = undefined;
+      this.expecting = null;
+      this.queued = undefined;
+      return new ZmtpTimeoutError(timeoutMs);
     });
   }
 

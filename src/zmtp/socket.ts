@@ -2,6 +2,7 @@
 // of received messages to a callback, `receive()` or `for await`.
 
 import { getLogger } from "../log.ts";
+import { type Deferred, deadline, deferred } from "../util/async.ts";
 import { Connection, type ConnectionEvents, type RawSocket } from "./connection.ts";
 import { SocketClosedError, ZmtpTimeoutError } from "./errors.ts";
 import type { Command } from "./frames.ts";
@@ -50,7 +51,7 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
   private readonly all = new Set<Connection>();
   private handler: MessageHandler | undefined;
   private readonly inbox: Uint8Array[][] = [];
-  private readonly waiters: { resolve: (m: Uint8Array[]) => void; reject: (e: Error) => void }[] = [];
+  private readonly waiters: Deferred<Uint8Array[]>[] = [];
 
   /** The resolved endpoint of the most recent `bind` (real port for port 0). */
   endpoint: string | undefined;
@@ -96,24 +97,13 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
   receive(timeoutMs?: number): Promise<Uint8Array[]> {
     if (this.inbox.length > 0) return Promise.resolve(this.inbox.shift()!);
     if (this.closed) return Promise.reject(new SocketClosedError());
-    return new Promise((resolve, reject) => {
-      if (timeoutMs === undefined) return void this.waiters.push({ resolve, reject });
+    const waiter = deferred<Uint8Array[]>();
+    this.waiters.push(waiter);
+    if (timeoutMs === undefined) return waiter.promise;
+    return deadline(waiter.promise, timeoutMs, () => {
       // A timed-out waiter must leave the queue, or it would swallow the next message.
-      const w = {
-        resolve: (m: Uint8Array[]) => {
-          clearTimeout(t);
-          resolve(m);
-        },
-        reject: (e: Error) => {
-          clearTimeout(t);
-          reject(e);
-        },
-      };
-      const t = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        reject(new ZmtpTimeoutError(timeoutMs));
-      }, timeoutMs);
-      this.waiters.push(w);
+      this.waiters.splice(this.waiters.indexOf(waiter), 1);
+      return new ZmtpTimeoutError(timeoutMs);
     });
   }
 

@@ -4,6 +4,7 @@
 
 import { TailBuffer, type TailLine, type TailSince } from "../../streams/tail.ts";
 import type { Channel } from "../../streams/types.ts";
+import { deferred, delay, settlesWithin } from "../../util/async.ts";
 import type { ControlledWatcher } from "../arbiter-api.ts";
 import type { Command, CommandContext, JsonObject } from "../command.ts";
 import { messageError } from "../errors.ts";
@@ -34,20 +35,16 @@ function tailOf(ctx: CommandContext, name: string): { watcher: ControlledWatcher
 }
 
 /** Resolve after the first line reaches `tail` (plus a short batch window), or after `seconds`. */
-function nextLine(tail: TailBuffer, seconds: number): Promise<void> {
-  return new Promise((resolve) => {
-    let batch: ReturnType<typeof setTimeout> | null = null;
-    const done = () => {
-      unsubscribe();
-      clearTimeout(timer);
-      if (batch !== null) clearTimeout(batch);
-      resolve();
-    };
-    const unsubscribe = tail.subscribe(() => {
-      batch ??= setTimeout(done, BATCH_MS);
-    });
-    const timer = setTimeout(done, seconds * 1000);
-  });
+async function nextLine(tail: TailBuffer, seconds: number): Promise<void> {
+  const ms = seconds * 1000;
+  const started = performance.now();
+  const firstLine = deferred();
+  const unsubscribe = tail.subscribe(() => firstLine.resolve());
+  try {
+    if (await settlesWithin(firstLine.promise, ms)) await delay(Math.min(BATCH_MS, ms - (performance.now() - started)));
+  } finally {
+    unsubscribe();
+  }
 }
 
 function render(lines: TailLine[]): JsonObject[] {
