@@ -2,6 +2,7 @@
 // control channel, and stop everything cleanly on quit or a signal.
 
 import { cac } from "cac";
+import { deferred } from "../util/async.ts";
 import { dirname, resolve } from "../util/path.ts";
 import type { Arbiter, ArbiterOptions } from "../arbiter/arbiter.ts";
 import type { CircusConfig } from "../config/types.ts";
@@ -158,8 +159,7 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
   let arbiter!: Arbiter;
   let server: Awaited<ReturnType<typeof startControlServer>>;
   let stopping: Promise<void> | null = null;
-  let finished!: () => void;
-  const done = new Promise<void>((r) => (finished = r));
+  const done = deferred();
 
   const shutdown = (): Promise<void> => {
     stopping ??= (async () => {
@@ -170,7 +170,7 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
       await server.close();
       if (pidfile) releasePidfile(resolve(pidfile));
       log.info("arbiter stopped");
-      finished();
+      done.resolve();
     })();
     return stopping;
   };
@@ -222,7 +222,7 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
     void reopen().catch((error: Error) => log.error(`reopen failed: ${error.message}`));
   });
   await arbiter.start();
-  await done;
+  await done.promise;
   return 0;
 }
 

@@ -6,7 +6,9 @@ import { openSync } from "node:fs";
 import { resolve } from "node:path";
 import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../log.ts";
 import { StatsStreamer } from "../stats/streamer.ts";
+import { whenAborted } from "../util/async.ts";
 import { VERSION } from "../version.ts";
+import { interruptOn } from "./shared/interrupt.ts";
 
 const log = getLogger("circus.stats");
 
@@ -88,27 +90,21 @@ export async function runStats(argv: string[]): Promise<number> {
   }
 
   const streamer = new StatsStreamer({ endpoint, pubsub, statspoint: String(flags.statspoint) });
-  let finished!: () => void;
-  const done = new Promise<void>((r) => (finished = r));
-  const signals = ["SIGHUP", "SIGQUIT", "SIGINT", "SIGTERM"] as const;
-  const onSignal = (signal: string) => {
-    log.info(`got ${signal}, stopping`);
-    finished();
-  };
-  for (const s of signals) process.on(s, onSignal);
+  const stop = interruptOn(["SIGHUP", "SIGQUIT", "SIGINT", "SIGTERM"], (signal) => log.info(`got ${signal}, stopping`));
+  const stopped = whenAborted(stop.signal);
   try {
-    const started = streamer.start();
-    await Promise.race([started, done]);
+    await Promise.race([streamer.start(), stopped]);
   } catch (error) {
     process.stderr.write(`circusd-stats: cannot start: ${(error as Error).message}\n`);
+    stop.off();
     await streamer.stop();
     for (const t of tunnels) t.close();
     return 1;
   }
-  await done;
+  await stopped;
   await streamer.stop();
   for (const t of tunnels) t.close();
-  for (const s of signals) process.off(s, onSignal);
+  stop.off();
   log.info("stats streamer stopped");
   return 0;
 }

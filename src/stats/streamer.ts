@@ -3,6 +3,7 @@
 // on a PUB socket (§8.4), with Circus's topics and payloads.
 
 import { getLogger } from "../log.ts";
+import { delay } from "../util/async.ts";
 import { CircusClient, subscribe, type CircusEvent, type Subscription } from "../protocol/client.ts";
 import type { Reply } from "../protocol/command.ts";
 import { PubSocket } from "../zmtp/index.ts";
@@ -41,7 +42,8 @@ export class StatsStreamer {
   private events: Subscription | null = null;
   private sockets: SocketReadCounter | null = null;
   private timers: ReturnType<typeof setInterval>[] = [];
-  private stopped = false;
+  /** Aborted by stop(): the start-up retries end. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly opts: StreamerOptions) {
     this.client = new CircusClient({ endpoint: opts.endpoint, timeoutMs: 5000 });
@@ -56,9 +58,9 @@ export class StatsStreamer {
         await this.init();
         break;
       } catch (err) {
-        if (this.stopped) return;
+        if (this.stopping.signal.aborted) return;
         log.warning(`cannot read the daemon's state at ${this.opts.endpoint} (${(err as Error).message}); retrying`);
-        await Bun.sleep(1000);
+        if (!(await delay(1000, this.stopping.signal))) return;
       }
     }
     this.sockets?.start();
@@ -68,7 +70,7 @@ export class StatsStreamer {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.stopping.abort();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.sockets?.stop();
