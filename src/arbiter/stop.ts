@@ -5,10 +5,10 @@
 
 import { childrenOf, descendantsOf, kill as rawKill, killProcessGroup } from "../os/process.ts";
 import { getLogger } from "../log.ts";
+import { SIGKILL } from "../os/signals.ts";
 import { settlesWithin } from "../util/async.ts";
 import type { WorkerProcess } from "./process.ts";
 
-const SIGKILL = 9;
 const log = getLogger("circus.stop");
 
 export interface StopOptions {

@@ -5,6 +5,7 @@
 
 import type { WatcherConfig } from "../config/types.ts";
 import { getLogger } from "../log.ts";
+import { SIGHUP } from "../os/signals.ts";
 import { epochSeconds, watcherTopic, type WatcherEvent } from "./bus.ts";
 import { HookRunner, type HookCallArguments } from "./hooks.ts";
 import { OutputRouting } from "./outputs.ts";
@@ -33,8 +34,6 @@ export type {
   WatcherState,
 } from "./watcher-types.ts";
 export type { SignalOptions } from "./signal.ts";
-
-const SIGHUP = 1;
 
 export class Watcher {
   readonly name: string;

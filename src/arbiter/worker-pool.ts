@@ -4,6 +4,7 @@
 
 import type { HookName, WatcherConfig } from "../config/types.ts";
 import { getLogger } from "../log.ts";
+import { SIGKILL } from "../os/signals.ts";
 import { delay } from "../util/async.ts";
 import { epochSeconds, type WatcherEvent } from "./bus.ts";
 import { QUICK_DEATH_MS, RetryBudget } from "./backoff.ts";
@@ -16,8 +17,6 @@ import { stopProcess } from "./stop.ts";
 import type { ProcessInfo, WatcherContext } from "./watcher-types.ts";
 
 const log = getLogger("circus.watcher");
-
-const SIGKILL = 9;
 
 /** What the pool needs from its watcher: configuration, state, hooks, events and queued follow-ups. */
 export interface PoolHost {
