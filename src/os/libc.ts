@@ -15,6 +15,7 @@ const SYMBOLS = {
   listen: { args: ["i32", "i32"], returns: "i32" },
   getsockname: { args: ["i32", "ptr", "ptr"], returns: "i32" },
   close: { args: ["i32"], returns: "i32" },
+  sendto: { args: ["i32", "ptr", "u64", "i32", "ptr", "u32"], returns: "i64" },
   fcntl: { args: ["i32", "i32", "i64"], returns: "i32" },
   poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
   inet_pton: { args: ["i32", "ptr", "ptr"], returns: "i32" },

@@ -2,6 +2,7 @@
 // neither expose the fd nor let it survive into a child process.
 
 import { nodeFs } from "../util/node.ts";
+import { SUN_PATH_SIZE } from "../util/sockaddr.ts";
 import { libc, errno, cstr } from "./libc.ts";
 import { OsError, Errno } from "./errors.ts";
 
@@ -46,8 +47,11 @@ export class SocketError extends Error {
   override name = "SocketError";
 }
 
-const FAMILY = { AF_UNIX: 1, AF_INET: 2, AF_INET6: 10 } as const;
-const TYPE = { SOCK_STREAM: 1, SOCK_DGRAM: 2, SOCK_RAW: 3, SOCK_RDM: 4, SOCK_SEQPACKET: 5 } as const;
+/** Linux address family and socket type numbers, by the names configs use (checked with Object.hasOwn). */
+export const FAMILY = { AF_UNIX: 1, AF_INET: 2, AF_INET6: 10 } as const;
+export const TYPE = { SOCK_STREAM: 1, SOCK_DGRAM: 2, SOCK_RAW: 3, SOCK_RDM: 4, SOCK_SEQPACKET: 5 } as const;
+/** Close-on-exec at creation, for sockets no child may inherit. */
+export const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SO_REUSEADDR = 2;
 const SO_REUSEPORT = 15;
@@ -58,8 +62,6 @@ const O_NONBLOCK = 0o4000;
 const POLLIN = 0x1;
 const POLLERR = 0x8;
 const POLLHUP = 0x10;
-/** sun_path size in struct sockaddr_un. */
-export const UNIX_PATH_MAX = 108;
 
 interface InetAddress {
   family: "AF_INET" | "AF_INET6";
@@ -70,8 +72,9 @@ interface InetAddress {
 /** Create, configure, bind and (for STREAM/SEQPACKET) listen; async because host names need DNS. */
 export async function bindSocket(spec: SocketSpec): Promise<BoundSocket> {
   const family: SocketFamily = spec.path !== null ? "AF_UNIX" : spec.family;
-  if (!(family in FAMILY)) throw new SocketError(`unknown socket family "${family}"; use AF_INET, AF_INET6 or AF_UNIX`);
-  if (!(spec.type in TYPE))
+  if (!Object.hasOwn(FAMILY, family))
+    throw new SocketError(`unknown socket family "${family}"; use AF_INET, AF_INET6 or AF_UNIX`);
+  if (!Object.hasOwn(TYPE, spec.type))
     throw new SocketError(
       `unknown socket type "${spec.type}"; use SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_RDM or SOCK_SEQPACKET`,
     );
@@ -199,9 +202,9 @@ function prepareUnixPath(path: string, replace: boolean): void {
   if (path === "") throw new SocketError("unix socket path is empty; set `path`");
   const abstract = path.startsWith("\0");
   const size = Buffer.byteLength(path) + (abstract ? 0 : 1);
-  if (size > UNIX_PATH_MAX) {
+  if (size > SUN_PATH_SIZE) {
     throw new SocketError(
-      `unix socket path "${path}" is ${size} bytes, over the kernel limit of ${UNIX_PATH_MAX}; use a shorter path`,
+      `unix socket path "${path}" is ${size} bytes, over the kernel limit of ${SUN_PATH_SIZE}; use a shorter path`,
     );
   }
   if (abstract || !exists(path)) return;
@@ -257,10 +260,10 @@ function bindInet(fd: number, inet: InetAddress, host: string, port: number): vo
   }
 }
 
-/** A `struct sockaddr_un` for `path` and its length (paths checked against UNIX_PATH_MAX by the caller). */
+/** A `struct sockaddr_un` for `path` and its length (paths checked against SUN_PATH_SIZE by the caller). */
 export function sockaddrUn(path: string): { addr: Uint8Array; length: number } {
   const bytes = Buffer.from(path, "utf8");
-  const addr = new Uint8Array(2 + UNIX_PATH_MAX);
+  const addr = new Uint8Array(2 + SUN_PATH_SIZE);
   new DataView(addr.buffer).setUint16(0, FAMILY.AF_UNIX, true);
   addr.set(bytes, 2);
   // Abstract names are length-delimited; filesystem paths include their NUL terminator.

@@ -1,5 +1,6 @@
 // Endpoint strings (`tcp://host:port`, `ipc://path`, `ipc://@abstract`) parsed into typed addresses.
 
+import { SUN_PATH_SIZE } from "../util/sockaddr.ts";
 import { EndpointError } from "./errors.ts";
 
 export interface TcpEndpoint {
@@ -19,8 +20,8 @@ export interface IpcEndpoint {
 
 export type Endpoint = TcpEndpoint | IpcEndpoint;
 
-/** Linux `sun_path` is 108 bytes including the terminating NUL. */
-export const MAX_IPC_PATH = 107;
+/** Longest ipc path in bytes: `sun_path` less the terminating NUL. */
+export const MAX_IPC_PATH = SUN_PATH_SIZE - 1;
 
 /** Parse an endpoint string; throws EndpointError saying what is wrong. */
 export function parseEndpoint(text: string): Endpoint {
@@ -61,7 +62,8 @@ function parseIpc(text: string, rest: string): IpcEndpoint {
   const abstract = rest.startsWith("@");
   const path = abstract ? rest.slice(1) : rest;
   if (abstract && path === "") throw new EndpointError(text, "missing abstract socket name after @");
-  // Abstract names carry a leading NUL in sun_path, so they get one byte less.
+  // Abstract names carry a leading NUL in sun_path, and Bun's sockets NUL-terminate them as well, so
+  // they get one byte less.
   const bytes = new TextEncoder().encode(path).length + (abstract ? 1 : 0);
   if (bytes > MAX_IPC_PATH) {
     throw new EndpointError(

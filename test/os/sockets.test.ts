@@ -134,6 +134,14 @@ describe("bindSocket", () => {
     await expect(bindSocket(spec({ host: "::1" }))).rejects.toBeInstanceOf(SocketError);
   });
 
+  test("a family or type named after an Object.prototype member is unknown, not a lookup accident", async () => {
+    const bad = (o: object) => o as Partial<SocketSpec>;
+    await expect(bindSocket(spec(bad({ family: "constructor" })))).rejects.toThrow(
+      'unknown socket family "constructor"',
+    );
+    await expect(bindSocket(spec(bad({ type: "toString" })))).rejects.toThrow('unknown socket type "toString"');
+  });
+
   test("an unresolvable host is a SocketError naming the host", async () => {
     await expect(bindSocket(spec({ host: "no-such-host.invalid" }))).rejects.toThrow(/no-such-host\.invalid/);
   });
