@@ -8,4 +8,3 @@
 export { aggregate, type Aggregate } from "./aggregate.ts";
 export { bytes2human, formatCpuTime } from "./format.ts";
 export { NO_SUCH_PROCESS, ProcessSampler, commandName, daemonSampler, type ProcessInfo } from "./info.ts";
-export { childPids, parseStat, readStat, type ProcStat } from "./proc.ts";
