@@ -2,6 +2,7 @@
 // neither expose the fd nor let it survive into a child process.
 
 import { nodeFs } from "../util/node.ts";
+import { HostResolutionError, resolveHost } from "../util/host.ts";
 import { SUN_PATH_SIZE } from "../util/sockaddr.ts";
 import { libc, errno, cstr } from "./libc.ts";
 import { OsError, Errno } from "./errors.ts";
@@ -80,7 +81,7 @@ export async function bindSocket(spec: SocketSpec): Promise<BoundSocket> {
     );
 
   // Resolve before creating the fd so a DNS failure leaves nothing to clean up.
-  const inet = family === "AF_UNIX" ? null : await resolveHost(spec.host, family);
+  const inet = family === "AF_UNIX" ? null : await resolveInet(spec.host, family);
   const path = family === "AF_UNIX" ? (spec.path ?? "") : null;
   if (path !== null) prepareUnixPath(path, spec.replace);
 
@@ -144,45 +145,21 @@ export function pollReadable(fds: number[], timeoutMs: number): number[] {
   return fds.filter((_, i) => (table.getInt16(i * 8 + 6, true) & (POLLIN | POLLERR | POLLHUP)) !== 0);
 }
 
-/** Resolve `host` like Circus: the first getaddrinfo result of the wanted family. */
-async function resolveHost(host: string, family: "AF_INET" | "AF_INET6"): Promise<InetAddress> {
-  const version = family === "AF_INET6" ? 6 : 4;
-  // Python binds "" to the wildcard address; keep that for configs written against Circus.
-  if (host === "" || host === "*") return { family, ip: version === 6 ? "::" : "0.0.0.0", scopeId: 0 };
-  const [bare, scope] = splitScope(host);
-  const literal = ipVersion(bare);
-  if (literal === version) return { family, ip: bare, scopeId: scopeIndex(scope, host) };
-  if (literal !== 0) {
-    throw new SocketError(
-      `host "${host}" is an IPv${literal} address but the socket family is ${family}; change host or family`,
-    );
-  }
+/** Resolve `host` like Circus: the first getaddrinfo result of the wanted family; "" is the wildcard. */
+async function resolveInet(host: string, family: "AF_INET" | "AF_INET6"): Promise<InetAddress> {
+  let address: string;
   try {
-    // Bun's resolver, not node:dns: the node layer costs megabytes of RSS in the compiled daemon.
-    const found = await Bun.dns.lookup(host, { family: version });
-    const first = found.find((a) => a.family === version);
-    if (first) return { family, ip: first.address, scopeId: 0 };
+    address = await resolveHost(host, family === "AF_INET6" ? 6 : 4);
   } catch (err) {
-    const why = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
-    throw new SocketError(`cannot resolve host "${host}" to an IPv${version} address (${why}); check host or family`);
+    if (!(err instanceof HostResolutionError)) throw err;
+    const advice =
+      err.problem === "wrong-version"
+        ? `the socket family is ${family}; change host or family`
+        : "check host or family";
+    throw new SocketError(`${err.message}; ${advice}`, { cause: err });
   }
-  throw new SocketError(`host "${host}" has no IPv${version} address; check host or family`);
-}
-
-/** 4 or 6 for an IP address literal, 0 for anything else (a host name). */
-export function ipVersion(text: string): 0 | 4 | 6 {
-  if (/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(text)) return 4;
-  if (!text.includes(":") || !/^[0-9a-fA-F:.]+$/.test(text)) return 0;
-  const halves = text.split("::");
-  if (halves.length > 2) return 0;
-  const groups = halves.flatMap((h) => (h === "" ? [] : h.split(":")));
-  const tail = groups.at(-1) ?? "";
-  const embedsV4 = tail.includes(".");
-  if (embedsV4 && ipVersion(tail) !== 4) return 0;
-  const hexGroups = embedsV4 ? groups.slice(0, -1) : groups;
-  if (!hexGroups.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return 0;
-  const count = hexGroups.length + (embedsV4 ? 2 : 0);
-  return halves.length === 2 ? (count <= 7 ? 6 : 0) : count === 8 ? 6 : 0;
+  const [ip, scope] = splitScope(address);
+  return { family, ip, scopeId: scopeIndex(scope, host) };
 }
 
 function splitScope(host: string): [string, string] {

@@ -2,6 +2,7 @@
 // stdout, a file (reopened after logrotate), or syslog over UDP or a unix datagram socket.
 
 import { nodeOs } from "../util/node.ts";
+import { resolveHost } from "../util/host.ts";
 import { extname, resolve } from "../util/path.ts";
 import { parseLogLevel, type LogLevel, type LogSink } from "../log.ts";
 import { UnixDatagramSender } from "../os/unixdgram.ts";
@@ -131,12 +132,9 @@ async function openSyslog(spec: string): Promise<LogOutput> {
   const hostnameOnly = url.hostname.replace(/^\[|\]$/g, "");
   let address: string;
   try {
-    const { lookup } = await import("node:dns/promises");
-    address = (await lookup(hostnameOnly)).address;
+    address = await resolveHost(hostnameOnly, "any");
   } catch (err) {
-    throw new LogOutputError(`cannot log to ${spec}: cannot resolve ${hostnameOnly}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new LogOutputError(`cannot log to ${spec}: ${(err as Error).message}`, { cause: err });
   }
   const socket = await Bun.udpSocket({});
   return make(

@@ -4,7 +4,7 @@
 import type { SocketHandler, SocketListener, TCPSocketListener, UnixSocketListener } from "bun";
 import { getLogger } from "../log.ts";
 import type { Connection, RawSocket, SocketSlot } from "./connection.ts";
-import { formatEndpoint, parseEndpoint, resolveHost, unixPath, type Endpoint } from "./endpoint.ts";
+import { endpointAddress, formatEndpoint, parseEndpoint, unixPath, type Endpoint } from "./endpoint.ts";
 import { EndpointError } from "./errors.ts";
 
 const log = getLogger("circus.zmtp");
@@ -64,7 +64,7 @@ export async function listen(text: string, make: ConnectionFactory): Promise<Bin
   const label = () => `${formatEndpoint(resolved)} (bound)`;
   try {
     if (ep.transport === "tcp") {
-      const hostname = await resolveHost(ep, text);
+      const hostname = await endpointAddress(ep, text);
       const l: TCPSocketListener<SocketSlot> = Bun.listen<SocketSlot>({
         hostname,
         port: ep.port,
@@ -142,7 +142,7 @@ export class Dialer {
       const s =
         this.ep.transport === "tcp"
           ? await Bun.connect<SocketSlot>({
-              hostname: await resolveHost(this.ep, this.endpoint),
+              hostname: await endpointAddress(this.ep, this.endpoint),
               port: this.ep.port,
               socket: this.handler,
               data,

@@ -179,19 +179,3 @@ describe("inheritance", () => {
     expect(body).toBe(String(child.pid));
   });
 });
-
-describe("ipVersion", () => {
-  test("tells IPv4 and IPv6 literals from host names", async () => {
-    const { ipVersion } = await import("../../src/os/sockets.ts");
-    expect(ipVersion("127.0.0.1")).toBe(4);
-    expect(ipVersion("256.0.0.1")).toBe(0);
-    expect(ipVersion("::1")).toBe(6);
-    expect(ipVersion("::")).toBe(6);
-    expect(ipVersion("fe80::1:2")).toBe(6);
-    expect(ipVersion("2001:db8:0:0:0:0:0:1")).toBe(6);
-    expect(ipVersion("::ffff:10.0.0.1")).toBe(6);
-    expect(ipVersion("1:2:3:4:5:6:7:8:9")).toBe(0);
-    expect(ipVersion("localhost")).toBe(0);
-    expect(ipVersion("dead")).toBe(0);
-  });
-});
