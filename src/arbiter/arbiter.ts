@@ -3,7 +3,7 @@
 // It knows no wire: the protocol layer calls these methods and republishes `bus` events.
 
 import type { CircusConfig, WatcherConfig } from "../config/types.ts";
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import { delay } from "../util/async.ts";
 import { isSubreaperOrInit, killProcessGroup, reapOrphans, umask } from "../os/process.ts";
 import { EventBus, epochSeconds, watcherTopic } from "./bus.ts";

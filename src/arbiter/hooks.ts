@@ -3,7 +3,7 @@
 
 import { HookError, parseHookTarget } from "../config/hooks.ts";
 import { HOOK_NAMES, type HookConfig, type HookName } from "../config/types.ts";
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import { trackChild } from "./children.ts";
 import { deadline } from "../util/async.ts";
 import { HookTimeoutError, InvalidOptionError } from "./errors.ts";

@@ -3,7 +3,7 @@
 
 import type { Subprocess } from "bun";
 import { signalNumber } from "../os/signals.ts";
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import { SpawnError } from "./errors.ts";
 import { trackChild } from "./children.ts";
 import type { SpawnPlan } from "./spawnplan.ts";

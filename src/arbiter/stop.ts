@@ -4,7 +4,7 @@
 // never outlive a stop (circus#1044).
 
 import { childrenOf, descendantsOf, kill as rawKill, killProcessGroup } from "../os/process.ts";
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import { SIGKILL } from "../os/signals.ts";
 import { settlesWithin } from "../util/async.ts";
 import type { WorkerProcess } from "./process.ts";

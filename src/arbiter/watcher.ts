@@ -4,7 +4,7 @@
 // tick. Mutations run one at a time in a per-watcher queue; reads never wait.
 
 import type { WatcherConfig } from "../config/types.ts";
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import { SIGHUP } from "../os/signals.ts";
 import { epochSeconds, watcherTopic, type WatcherEvent } from "./bus.ts";
 import { HookRunner, type HookCallArguments } from "./hooks.ts";

@@ -3,7 +3,7 @@
 // machine and queue); the pool does the work and calls back through a small host interface.
 
 import type { HookName, WatcherConfig } from "../config/types.ts";
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import { SIGKILL } from "../os/signals.ts";
 import { delay } from "../util/async.ts";
 import { epochSeconds, type WatcherEvent } from "./bus.ts";

@@ -6,7 +6,7 @@ import { deferred } from "../util/async.ts";
 import { dirname, resolve } from "../util/path.ts";
 import type { Arbiter, ArbiterOptions } from "../arbiter/arbiter.ts";
 import type { CircusConfig } from "../config/types.ts";
-import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../log.ts";
+import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../util/log.ts";
 import type { LogOutput } from "../streams/logoutput.ts";
 import { VERSION } from "../version.ts";
 import { claimPidfile, PidfileError, releasePidfile } from "./pidfile.ts";

@@ -4,7 +4,7 @@
 import { cac } from "cac";
 import { openSync } from "node:fs";
 import { resolve } from "node:path";
-import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../log.ts";
+import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../util/log.ts";
 import { StatsStreamer } from "../stats/streamer.ts";
 import { whenAborted } from "../util/async.ts";
 import { VERSION } from "../version.ts";

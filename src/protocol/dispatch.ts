@@ -2,7 +2,7 @@
 // envelope. Synchronous commands answer synchronously (the `list` round trip stays cheap); nothing a
 // client sends can make this throw.
 
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import type { CommandContext, CommandResult, Reply } from "./command.ts";
 import { CommandError, Errno } from "./errors.ts";
 import { ServerError, toCommandError } from "./execution.ts";

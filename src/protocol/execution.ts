@@ -1,7 +1,7 @@
 // What every command needs to run: watcher lookup and matching, mapping arbiter failures to errnos,
 // and the `waiting` rule (reply now and finish in the background, or reply when done).
 
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import { Glob } from "../util/glob.ts";
 import type { ControlledWatcher } from "./arbiter-api.ts";
 import type { CommandContext } from "./command.ts";

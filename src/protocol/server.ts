@@ -2,7 +2,7 @@
 // discovery responder, wired to an arbiter.
 
 import type { CircusConfig, CircusOptions } from "../config/types.ts";
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import type { ControlledArbiter } from "./arbiter-api.ts";
 import type { CommandContext } from "./command.ts";
 import { Controller, secureIpcFile } from "./controller.ts";

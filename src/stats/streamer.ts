@@ -2,7 +2,7 @@
 // a second publishes their info objects, per-watcher aggregates, the circus group and socket reads
 // on a PUB socket (§8.4), with Circus's topics and payloads.
 
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import { delay } from "../util/async.ts";
 import { CircusClient, subscribe, type CircusEvent, type Subscription } from "../protocol/client.ts";
 import type { Reply } from "../protocol/command.ts";

@@ -4,7 +4,7 @@
 
 import { delay } from "../util/async.ts";
 import { nodeFs } from "../util/node.ts";
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 
 const log = getLogger("circus.streams");
 

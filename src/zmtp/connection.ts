@@ -2,7 +2,7 @@
 // backpressure-aware write queue. Knows nothing of socket types beyond the compatibility check.
 
 import type { Socket } from "bun";
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import { type Deferred, deferred, settlesWithin } from "../util/async.ts";
 import { MessageTooLargeError, ZmtpError, ZmtpProtocolError } from "./errors.ts";
 import {

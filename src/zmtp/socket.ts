@@ -1,7 +1,7 @@
 // What every socket type shares: options, bind/connect/close, the set of live peers, and delivery
 // of received messages to a callback, `receive()` or `for await`.
 
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import { type Deferred, deadline, deferred } from "../util/async.ts";
 import { Connection, type ConnectionEvents, type RawSocket } from "./connection.ts";
 import { SocketClosedError, ZmtpTimeoutError } from "./errors.ts";

@@ -2,7 +2,7 @@
 // Deliberately not node:net: its compatibility layer costs 6-8 MB RSS in the compiled binary.
 
 import type { SocketHandler, SocketListener, TCPSocketListener, UnixSocketListener } from "bun";
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import type { Connection, RawSocket, SocketSlot } from "./connection.ts";
 import { endpointAddress, formatEndpoint, parseEndpoint, unixPath, type Endpoint } from "./endpoint.ts";
 import { EndpointError } from "./errors.ts";
