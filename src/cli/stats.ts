@@ -5,7 +5,7 @@ import { cac } from "cac";
 import { openSync } from "node:fs";
 import { resolve } from "node:path";
 import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../util/log.ts";
-import { StatsStreamer } from "../stats/streamer.ts";
+import { StatsStreamer } from "./stats/streamer.ts";
 import { whenAborted } from "../util/async.ts";
 import { VERSION } from "../version.ts";
 import { interruptOn } from "./shared/interrupt.ts";
@@ -74,7 +74,7 @@ export async function runStats(argv: string[]): Promise<number> {
   let endpoint = String(flags.endpoint);
   let pubsub = String(flags.pubsub);
   if (flags.ssh) {
-    const { openSshTunnel } = await import("./ctl/ssh.ts");
+    const { openSshTunnel } = await import("./shared/ssh.ts");
     try {
       const control = await openSshTunnel(flags.ssh, endpoint);
       tunnels.push(control);

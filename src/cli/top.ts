@@ -60,7 +60,7 @@ export async function runTop(argv: string[]): Promise<number> {
   let statsEp = String(flags.endpoint);
   let controlEp = String(flags.controlEndpoint);
   if (flags.ssh) {
-    const { openSshTunnel } = await import("./ctl/ssh.ts");
+    const { openSshTunnel } = await import("./shared/ssh.ts");
     try {
       const s = await openSshTunnel(flags.ssh, statsEp);
       tunnels.push(s);

@@ -13,7 +13,7 @@ import { commandHelp } from "./help.ts";
 import { runLogs } from "./logs.ts";
 import { EXIT_ERROR_REPLY, isErrorReply, renderJson, renderText, TIMEOUT_HINT } from "./output.ts";
 import { PROGRESS_COMMANDS, showProgress } from "./progress.ts";
-import { SshTunnelError } from "./ssh.ts";
+import { SshTunnelError } from "../shared/ssh.ts";
 
 /** Where output goes (the process's stdout/stderr; tests and the shell may swap them). */
 export interface Io {

@@ -2,14 +2,14 @@
 // a second publishes their info objects, per-watcher aggregates, the circus group and socket reads
 // on a PUB socket (§8.4), with Circus's topics and payloads.
 
-import { getLogger } from "../util/log.ts";
-import { delay } from "../util/async.ts";
-import { CircusClient, subscribe, type CircusEvent, type Subscription } from "../protocol/client.ts";
-import type { Reply } from "../protocol/command.ts";
-import { PubSocket } from "../zmtp/index.ts";
-import { aggregate } from "./aggregate.ts";
-import { ProcessSampler, type ProcessInfo } from "./info.ts";
-import { SocketReadCounter, type ListedSocket } from "./sockets.ts";
+import { CircusClient, subscribe, type CircusEvent, type Subscription } from "../../protocol/client.ts";
+import type { Reply } from "../../protocol/command.ts";
+import { aggregate } from "../../stats/aggregate.ts";
+import { ProcessSampler, type ProcessInfo } from "../../stats/info.ts";
+import { SocketReadCounter, type ListedSocket } from "../../stats/sockets.ts";
+import { delay } from "../../util/async.ts";
+import { getLogger } from "../../util/log.ts";
+import { PubSocket } from "../../zmtp/index.ts";
 
 const log = getLogger("circus.stats");
 
