@@ -63,7 +63,7 @@ function protoOf(r: SectionReader): number {
   if (text === undefined) return 0;
   const t = text.trim().toLowerCase();
   if (/^\d+$/.test(t)) return Number(t);
-  const n = protocolsFile().get(t) ?? PROTOCOLS[t];
+  const n = protocolsFile().get(t) ?? (Object.hasOwn(PROTOCOLS, t) ? PROTOCOLS[t] : undefined);
   if (n !== undefined) return n;
   r.problem("proto", `${JSON.stringify(text)} is not a protocol, expected a name like tcp or udp, or a number`);
   return 0;

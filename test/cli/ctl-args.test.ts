@@ -23,6 +23,11 @@ describe("global options", () => {
   test("a value-taking option at the end is a usage error", () => {
     expect(() => parseGlobals(["--endpoint"])).toThrow(UsageError);
   });
+  test("names of Object.prototype members are not options", () => {
+    for (const name of ["--constructor", "--toString", "--__proto__", "--hasOwnProperty=1"]) {
+      expect(() => parseGlobals([name, "list"])).toThrow(UsageError);
+    }
+  });
 });
 
 describe("positionals and flags from the spec", () => {

@@ -86,6 +86,13 @@ describe("dispatch", () => {
     expect((await call(ctx, "FooBar")).reason).toBe("unknown command: 'FooBar'");
   });
 
+  test("a command named after an Object.prototype member is unknown", async () => {
+    const { ctx } = setup();
+    for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+      expect(await call(ctx, name)).toMatchObject({ errno: 2, reason: `unknown command: '${name}'` });
+    }
+  });
+
   test("a cast gets no reply, even for an error", async () => {
     const { ctx, web } = setup();
     expect(
@@ -182,6 +189,12 @@ describe("read commands", () => {
       errno: 3,
       reason: "'bogus' option not found",
     });
+    for (const key of ["constructor", "toString", "__proto__"]) {
+      expect(await call(ctx, "get", { name: "web", keys: [key] })).toMatchObject({
+        errno: 3,
+        reason: `'${key}' option not found`,
+      });
+    }
     expect(await call(ctx, "get", { name: "web" })).toMatchObject({
       errno: 3,
       reason: "message invalid 'keys' is missing",

@@ -27,7 +27,7 @@ export const get: Command<{ name: string; keys: string[] }> = {
     const all = lookupWatcher(ctx, name).options();
     const options: JsonObject = {};
     for (const key of keys) {
-      if (!isOptionName(key) && !(key in all)) throw messageError(`'${key}' option not found`);
+      if (!isOptionName(key) && !Object.hasOwn(all, key)) throw messageError(`'${key}' option not found`);
       options[key] = (all[key] ?? null) as JsonObject[string];
     }
     return { options };
@@ -36,7 +36,7 @@ export const get: Command<{ name: string; keys: string[] }> = {
     const opts = (reply.options ?? {}) as JsonObject;
     const order = ((request.properties as JsonObject | undefined)?.keys as string[] | undefined) ?? Object.keys(opts);
     return order
-      .filter((k) => k in opts)
+      .filter((k) => Object.hasOwn(opts, k))
       .map((k) => `${k}: ${formatOptionValue(k, opts[k])}`)
       .join("\n");
   },
