@@ -5,7 +5,7 @@ import { getLogger } from "../util/log.ts";
 import { Glob } from "../util/glob.ts";
 import type { ControlledWatcher } from "./arbiter-api.ts";
 import type { CommandContext } from "./command.ts";
-import { CommandError, Errno, messageError } from "./errors.ts";
+import { CommandError, Errno, messageError, toCommandError } from "./errors.ts";
 
 const log = getLogger("circus.protocol");
 
@@ -40,30 +40,6 @@ export function matchWatchers(ctx: CommandContext, name: string, method: string)
   return found;
 }
 
-/** Map whatever an arbiter call threw to the error the client sees. */
-export function toCommandError(err: unknown): CommandError | null {
-  if (err instanceof CommandError) return err;
-  const name = (err as Error | null)?.name;
-  const message = (err as Error | null)?.message ?? String(err);
-  // StreamConfigError: a `stdout_stream.*` value given to `set`/`add` that cannot be opened.
-  if (
-    name === "WatcherNotFoundError" ||
-    name === "InvalidOptionError" ||
-    name === "UnknownSignalError" ||
-    name === "StreamConfigError"
-  ) {
-    return new CommandError(Errno.MESSAGE_ERROR, message);
-  }
-  if (name === "WatcherExistsError" || name === "OperationError" || name === "ConfigError") {
-    return new CommandError(Errno.COMMAND_ERROR, message);
-  }
-  if (name === "SpawnError") return new CommandError(Errno.COMMAND_ERROR, message);
-  if (typeof (err as NodeJS.ErrnoException | null)?.code === "string" && (err as NodeJS.ErrnoException).syscall) {
-    return new CommandError(Errno.OS_ERROR, message);
-  }
-  return null;
-}
-
 /**
  * Apply `waiting`: with it, wait for `work` and give its result (a typed failure keeps its errno,
  * anything else becomes errno 6 "server error"); without it, reply at once and only log failures.
@@ -80,14 +56,17 @@ export async function settle<T>(work: Promise<T>, waiting: boolean, what: string
     if (typed) throw typed;
     const message = (err as Error)?.message ?? String(err);
     log.error(`${what} failed: ${message}`);
-    throw new ServerError(message);
+    throw new ServerError(message, { cause: err });
   }
 }
 
 /** errno 6: background work failed while the client waited; the detail travels in `tb`. */
 export class ServerError extends CommandError {
-  constructor(readonly detail: string) {
-    super(Errno.BAD_MSG_DATA_ERROR, "server error");
+  constructor(
+    readonly detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(Errno.BAD_MSG_DATA_ERROR, "server error", options);
   }
 }
 

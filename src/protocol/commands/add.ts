@@ -4,8 +4,8 @@ import { watcherDefaults } from "../../arbiter/defaults.ts";
 import { parseHook } from "../../config/hooks.ts";
 import type { HookConfig, HookName, WatcherConfig } from "../../config/types.ts";
 import type { Command, Json, JsonObject } from "../command.ts";
-import { CommandError, Errno, messageError } from "../errors.ts";
-import { settle, toCommandError } from "../execution.ts";
+import { CommandError, Errno, messageError, toCommandError } from "../errors.ts";
+import { settle } from "../execution.ts";
 import { validateOption, validateOptions } from "../options.ts";
 import { optBool, optObject, requireString } from "../props.ts";
 
