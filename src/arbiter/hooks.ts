@@ -78,7 +78,7 @@ export function parseHookSpec(spec: string, baseDir: string = process.cwd()): Ho
   try {
     return { target: parseHookTarget(target, baseDir), ignoreErrors };
   } catch (err) {
-    if (err instanceof HookError) throw new InvalidOptionError(err.message);
+    if (err instanceof HookError) throw new InvalidOptionError(err.message, { cause: err });
     throw err;
   }
 }

@@ -142,7 +142,7 @@ function exitCodeOf(exitCode: number | null, signalCode: string | number | null)
     try {
       return -signalNumber(signalCode);
     } catch {
-      return null;
+      return null; // a signal name our table lacks: report no code rather than fail the exit
     }
   }
   return exitCode;

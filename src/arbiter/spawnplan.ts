@@ -97,7 +97,7 @@ function safeSplit(text: string, what: string): string[] {
   try {
     return split(text);
   } catch (err) {
-    throw new SpawnError(`cannot split ${what} ${JSON.stringify(text)}: ${(err as Error).message}`);
+    throw new SpawnError(`cannot split ${what} ${JSON.stringify(text)}: ${(err as Error).message}`, { cause: err });
   }
 }
 

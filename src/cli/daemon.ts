@@ -204,7 +204,9 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
   } catch (error) {
     process.stderr.write(`circusd: cannot start: ${(error as Error).message}\n`);
     // Sockets already bound (unix socket files included) must not outlive a failed start.
-    if (arbiter) await arbiter.close().catch(() => {});
+    if (arbiter) {
+      await arbiter.close().catch((err: Error) => log.error(`closing after the failed start: ${err.message}`));
+    }
     if (pidfile) releasePidfile(resolve(pidfile));
     return 1;
   }

@@ -37,7 +37,7 @@ function protocolsFile(): Map<string, number> {
   try {
     text = readText("/etc/protocols");
   } catch {
-    return systemProtocols;
+    return systemProtocols; // no /etc/protocols (a minimal container): the built-in names serve
   }
   for (const line of text.split("\n")) {
     const [name, number, ...aliases] = line.replace(/#.*/, "").trim().split(/\s+/);

@@ -198,7 +198,7 @@ function exists(path: string): boolean {
     nodeFs().lstatSync(path);
     return true;
   } catch {
-    return false;
+    return false; // nothing at the path (lstat cannot fail otherwise for a path we may bind)
   }
 }
 

@@ -50,7 +50,7 @@ function socketInode(path: string): string | null {
     const m = /^socket:\[(\d+)\]$/.exec(nodeFs().readlinkSync(path));
     return m ? m[1]! : null;
   } catch {
-    return null;
+    return null; // the fd was closed meanwhile: nothing to count
   }
 }
 

@@ -78,7 +78,7 @@ export async function listen(text: string, make: ConnectionFactory): Promise<Bin
       if (!ep.abstract)
         await Bun.file(ep.path)
           .delete()
-          .catch(() => {});
+          .catch(() => {}); // no stale file: nothing to remove (a real problem shows at listen)
       const l: UnixSocketListener<SocketSlot> = Bun.listen<SocketSlot>({
         unix: unixPath(ep),
         socket: handlers(make, label),
@@ -88,7 +88,7 @@ export async function listen(text: string, make: ConnectionFactory): Promise<Bin
     }
   } catch (e) {
     if (e instanceof EndpointError) throw e;
-    throw new EndpointError(text, `cannot bind: ${(e as Error).message}`);
+    throw new EndpointError(text, `cannot bind: ${(e as Error).message}`, { cause: e });
   }
   const endpoint = formatEndpoint(resolved);
   log.debug(`bound ${endpoint}`);

@@ -169,7 +169,7 @@ function convert(arg: CliArgument, text: string): Json {
         return text;
     }
   } catch (err) {
-    throw new UsageError(`<${arg.property}>: ${(err as Error).message}`);
+    throw new UsageError(`<${arg.property}>: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -302,6 +302,6 @@ function setOptionsUsage(pairs: string[]): JsonObject {
   try {
     return setOptions(pairs);
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError((err as Error).message, { cause: err });
   }
 }

@@ -63,7 +63,7 @@ export async function watcherNames(globals: GlobalOptions): Promise<string[]> {
       await open.close();
     }
   } catch {
-    return [];
+    return []; // completion is best effort: no daemon within a second, no names offered
   }
 }
 

@@ -25,7 +25,7 @@ function loadHistory(): string[] {
     const lines = readFileSync(historyFile(), "utf8").split("\n").filter(Boolean);
     return lines.slice(-HISTORY_SIZE).reverse(); // readline wants the newest first
   } catch {
-    return [];
+    return []; // no history yet (or an unreadable file): start with none
   }
 }
 

@@ -66,7 +66,12 @@ export class StatsStreamer {
     this.sockets?.start();
     this.timers.push(setInterval(() => this.publish(), this.opts.intervalMs ?? 1000));
     const resync = this.opts.resyncMs ?? 5000;
-    if (resync > 0) this.timers.push(setInterval(() => void this.resync().catch(() => {}), resync));
+    if (resync > 0) {
+      // A failed resync (the daemon restarting) is retried by the next one; events keep the lists current meanwhile.
+      const resyncNow = () =>
+        this.resync().catch((err: Error) => log.debug(`resync with the daemon failed: ${err.message}`));
+      this.timers.push(setInterval(() => void resyncNow(), resync));
+    }
   }
 
   async stop(): Promise<void> {

@@ -20,7 +20,9 @@ export const reloadconfig: Command<Record<string, never>> = {
     try {
       config = await ctx.loadConfig();
     } catch (err) {
-      throw new CommandError(Errno.COMMAND_ERROR, `reloadconfig: ${(err as Error)?.message ?? String(err)}`);
+      throw new CommandError(Errno.COMMAND_ERROR, `reloadconfig: ${(err as Error)?.message ?? String(err)}`, {
+        cause: err,
+      });
     }
     if (config === null)
       throw new CommandError(Errno.COMMAND_ERROR, "reloadconfig: the daemon runs without a config file");

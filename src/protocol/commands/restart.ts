@@ -24,7 +24,9 @@ export const restart: Command<MatchProps> = {
       try {
         config = await ctx.loadConfig();
       } catch (err) {
-        throw new CommandError(Errno.COMMAND_ERROR, `restart: ${(err as Error)?.message ?? String(err)}`);
+        throw new CommandError(Errno.COMMAND_ERROR, `restart: ${(err as Error)?.message ?? String(err)}`, {
+          cause: err,
+        });
       }
       await settle(config ? ctx.arbiter.restart(config) : ctx.arbiter.restart(), waiting, "restart");
       return;
