@@ -3,6 +3,7 @@
 
 import type { Subprocess } from "bun";
 import { signalNumber } from "../os/signals.ts";
+import type { TailBuffer } from "../streams/tail.ts";
 import { getLogger } from "../util/log.ts";
 import { SpawnError } from "./errors.ts";
 import { trackChild } from "./children.ts";
@@ -29,6 +30,8 @@ export interface OutputSink {
   reopen?(): Promise<void>;
   /** Drain what is left and release files (watcher removed, daemon quit); `untilEof` waits for pipes without a time limit. */
   close?(options?: { untilEof?: boolean }): Promise<void>;
+  /** The last lines the processes wrote, when this sink keeps them (what `logs` reads). */
+  readonly tail?: TailBuffer;
 }
 
 export const INHERIT_OUTPUT: OutputSink = { stdout: "inherit", stderr: "inherit" };

@@ -77,6 +77,5 @@ export function pidsOf(w: ControlledWatcher): number[] {
 
 /** Sort watchers by descending priority (ties keep their order), as Circus starts them. */
 export function byPriority(ws: readonly ControlledWatcher[]): ControlledWatcher[] {
-  const prio = (w: ControlledWatcher) => Number(w.options().priority ?? 0);
-  return [...ws].sort((a, b) => prio(b) - prio(a));
+  return [...ws].sort((a, b) => b.config.priority - a.config.priority);
 }

@@ -40,7 +40,7 @@ export async function startControlServer(
   circus: CircusOptions,
   options: ControlServerOptions = {},
 ): Promise<ControlServer> {
-  const configFile = options.configFile ?? (arbiter as { config?: { file?: string } }).config?.file ?? null;
+  const configFile = options.configFile ?? (arbiter.config.file || null);
   let shuttingDown = false;
   const ctx: CommandContext = {
     arbiter,

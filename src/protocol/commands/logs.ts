@@ -2,7 +2,7 @@
 // tail buffer, and with a cursor (`since`) only what came after; `wait` holds the reply until a line
 // arrives (long poll), which is how `circus ctl logs -f` follows without touching the pub/sub stream.
 
-import { TailBuffer, type TailLine, type TailSince } from "../../streams/tail.ts";
+import type { TailBuffer, TailLine, TailSince } from "../../streams/tail.ts";
 import type { Channel } from "../../streams/types.ts";
 import { deferred, delay, settlesWithin } from "../../util/async.ts";
 import type { ControlledWatcher } from "../arbiter-api.ts";
@@ -28,8 +28,8 @@ const BATCH_MS = 30;
 
 function tailOf(ctx: CommandContext, name: string): { watcher: ControlledWatcher; tail: TailBuffer } {
   const watcher = lookupWatcher(ctx, name);
-  const tail = (watcher.output as { tail?: unknown } | undefined)?.tail;
-  if (!(tail instanceof TailBuffer)) throw messageError(`no output is kept for '${watcher.name}'`);
+  const tail = watcher.output.tail;
+  if (tail === undefined) throw messageError(`no output is kept for '${watcher.name}'`);
   if (tail.capacity === 0) throw messageError(`no output is kept for '${watcher.name}': [circus] tail_lines is 0`);
   return { watcher, tail };
 }

@@ -1,11 +1,10 @@
 // `restart`: stop then start matched watchers; without a name, restart the whole arbiter.
 
 import type { CircusConfig } from "../../config/types.ts";
-import type { ReloadResult } from "../arbiter-api.ts";
-import type { Command, JsonObject } from "../command.ts";
+import type { Command } from "../command.ts";
 import { CommandError, Errno } from "../errors.ts";
 import { byPriority, matchWatchers, settle } from "../execution.ts";
-import { autostartOf, matchCli, readMatchProps, type MatchProps } from "./_match.ts";
+import { matchCli, readMatchProps, type MatchProps } from "./_match.ts";
 
 export const restart: Command<MatchProps> = {
   name: "restart",
@@ -34,36 +33,16 @@ export const restart: Command<MatchProps> = {
     const found = matchWatchers(ctx, name, match);
     if (found.length === 1) {
       const w = found[0]!;
-      const before = w.processes().map((p) => p.pid);
       const result = await settle(w.restart(), waiting, `restart ${w.name}`);
-      if (!waiting) return;
-      return {
-        info: restartInfo(
-          result,
-          before,
-          w.processes().map((p) => p.pid),
-        ),
-      };
+      return result === undefined
+        ? undefined
+        : { info: { stopped: result.stopped, started: result.started, kept: result.kept } };
     }
     const work = (async () => {
       await Promise.all(found.map((w) => w.stop()));
-      for (const w of byPriority(found)) if (autostartOf(w)) await w.start();
+      for (const w of byPriority(found)) if (w.config.autostart) await w.start();
     })();
     await settle(work, waiting, `restart ${name}`);
   },
   format: () => "ok",
 };
-
-function restartInfo(result: unknown, before: number[], after: number[]): JsonObject {
-  const r = result as Partial<ReloadResult> | null | undefined;
-  if (r && Array.isArray(r.started) && Array.isArray(r.stopped)) {
-    return { stopped: r.stopped, started: r.started, kept: r.kept ?? [] };
-  }
-  const b = new Set(before);
-  const a = new Set(after);
-  return {
-    stopped: before.filter((p) => !a.has(p)),
-    started: after.filter((p) => !b.has(p)),
-    kept: before.filter((p) => a.has(p)),
-  };
-}

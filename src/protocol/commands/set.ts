@@ -32,16 +32,11 @@ export const set: Command<{ name: string; options: JsonObject }> = {
     const current = w.options();
     const free = new Set(Object.keys(current).filter((k) => !isOptionName(k)));
     const checked = validateOptions(options, "set", free);
-    if (current.singleton === true && typeof checked.numprocesses === "number" && checked.numprocesses > 1) {
+    if (w.config.singleton && typeof checked.numprocesses === "number" && checked.numprocesses > 1) {
       throw new CommandError(Errno.COMMAND_ERROR, "Cannot set numprocesses > 1 on a singleton watcher");
     }
     // The arbiter is called synchronously, so this change is queued in arrival order.
-    const work = w.setOptions
-      ? w.setOptions(checked)
-      : (async () => {
-          for (const key of Object.keys(checked)) await w.setOption(key, checked[key]);
-        })();
-    await settle(work, waiting, `set ${w.name}`);
+    await settle(w.setOptions(checked), waiting, `set ${w.name}`);
   },
   format: () => "ok",
 };
