@@ -70,23 +70,18 @@ export async function runStats(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const tunnels: { close(): void }[] = [];
+  let tunnels: { endpoint: string; close(): void }[] = [];
   let endpoint = String(flags.endpoint);
   let pubsub = String(flags.pubsub);
   if (flags.ssh) {
-    const { openSshTunnel } = await import("./shared/ssh.ts");
+    const { openSshTunnels } = await import("./shared/ssh.ts");
     try {
-      const control = await openSshTunnel(flags.ssh, endpoint);
-      tunnels.push(control);
-      const events = await openSshTunnel(flags.ssh, pubsub);
-      tunnels.push(events);
-      endpoint = control.endpoint;
-      pubsub = events.endpoint;
+      tunnels = await openSshTunnels(flags.ssh, [endpoint, pubsub]);
     } catch (error) {
-      for (const t of tunnels) t.close();
       process.stderr.write(`circusd-stats: ${(error as Error).message}\n`);
       return 1;
     }
+    [endpoint, pubsub] = tunnels.map((t) => t.endpoint) as [string, string];
   }
 
   const streamer = new StatsStreamer({ endpoint, pubsub, statspoint: String(flags.statspoint) });

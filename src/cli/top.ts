@@ -56,23 +56,18 @@ export async function runTop(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const tunnels: { close(): void }[] = [];
+  let tunnels: { endpoint: string; close(): void }[] = [];
   let statsEp = String(flags.endpoint);
   let controlEp = String(flags.controlEndpoint);
   if (flags.ssh) {
-    const { openSshTunnel } = await import("./shared/ssh.ts");
+    const { openSshTunnels } = await import("./shared/ssh.ts");
     try {
-      const s = await openSshTunnel(flags.ssh, statsEp);
-      tunnels.push(s);
-      const c = await openSshTunnel(flags.ssh, controlEp);
-      tunnels.push(c);
-      statsEp = s.endpoint;
-      controlEp = c.endpoint;
+      tunnels = await openSshTunnels(flags.ssh, [statsEp, controlEp]);
     } catch (error) {
-      for (const t of tunnels) t.close();
       process.stderr.write(`circus-top: ${(error as Error).message}\n`);
       return 1;
     }
+    [statsEp, controlEp] = tunnels.map((t) => t.endpoint) as [string, string];
   }
 
   const shownStats = String(flags.endpoint);

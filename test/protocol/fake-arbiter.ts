@@ -2,6 +2,7 @@
 // and Watcher (test/protocol/control-contract.ts runs the same cases on both) with simulated processes
 // (made-up pids), and records the calls commands make so tests can check what reached it.
 
+import { globalOptionsOf } from "../../src/arbiter/arbiter.ts";
 import { circusDefaults, watcherDefaults } from "../../src/arbiter/defaults.ts";
 import { OperationError, WatcherExistsError, WatcherNotFoundError } from "../../src/arbiter/errors.ts";
 import type {
@@ -14,6 +15,7 @@ import type {
   StartResult,
   WatcherState,
 } from "../../src/arbiter/index.ts";
+import { emptyReloadSummary } from "../../src/arbiter/reloadconfig.ts";
 import { applyOption, checkOption, optionsOf } from "../../src/arbiter/watcher-options.ts";
 import type { CircusConfig, WatcherConfig } from "../../src/config/types.ts";
 import type {
@@ -227,15 +229,7 @@ export class FakeArbiter implements ControlledArbiter {
   }
   async reloadConfig(config: CircusConfig): Promise<ReloadConfigSummary> {
     this.calls.push(["reloadConfig", config]);
-    return {
-      added: [],
-      removed: [],
-      changed: [],
-      resized: [],
-      socketsAdded: [],
-      socketsRemoved: [],
-      socketsChanged: [],
-    };
+    return emptyReloadSummary();
   }
   async restart(config?: CircusConfig) {
     this.calls.push(["restart", config ?? null]);
@@ -246,14 +240,7 @@ export class FakeArbiter implements ControlledArbiter {
     return this.ws.reduce((n, w) => n + w.procs.length, 0);
   }
   globalOptions(): GlobalOptions {
-    const c = this.config.circus;
-    return {
-      endpoint: c.endpoint,
-      pubsub_endpoint: c.pubsub_endpoint,
-      stats_endpoint: c.stats_endpoint,
-      multicast_endpoint: c.multicast_endpoint,
-      check_delay: c.check_delay,
-    };
+    return globalOptionsOf(this.config.circus);
   }
 }
 

@@ -122,3 +122,15 @@ export async function openSshTunnel(
   kill();
   throw new SshTunnelError(`ssh tunnel to ${server} was not up after ${timeoutMs / 1000} s`);
 }
+
+/** Tunnels to each of `endpoints`, in order; if one cannot be opened, those already open are closed. */
+export async function openSshTunnels(server: string, endpoints: readonly string[]): Promise<SshTunnel[]> {
+  const tunnels: SshTunnel[] = [];
+  try {
+    for (const endpoint of endpoints) tunnels.push(await openSshTunnel(server, endpoint));
+  } catch (err) {
+    for (const t of tunnels) t.close();
+    throw err;
+  }
+  return tunnels;
+}
