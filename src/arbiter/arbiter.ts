@@ -2,7 +2,7 @@
 // configuration changes, and runs housekeeping (max_age, on_demand sockets, orphan reaping).
 // It knows no wire: the protocol layer calls these methods and republishes `bus` events.
 
-import type { CircusConfig, WatcherConfig } from "../config/types.ts";
+import type { CircusConfig, CircusOptions, WatcherConfig } from "../config/types.ts";
 import { getLogger } from "../util/log.ts";
 import { delay } from "../util/async.ts";
 import { isSubreaperOrInit, killProcessGroup, reapOrphans, umask } from "../os/process.ts";
@@ -36,6 +36,17 @@ export type GlobalOptions = {
   multicast_endpoint: string;
   check_delay: number;
 };
+
+/** The five [circus] options `globaloptions` reports. */
+export function globalOptionsOf(c: CircusOptions): GlobalOptions {
+  return {
+    endpoint: c.endpoint,
+    pubsub_endpoint: c.pubsub_endpoint,
+    stats_endpoint: c.stats_endpoint,
+    multicast_endpoint: c.multicast_endpoint,
+    check_delay: c.check_delay,
+  };
+}
 
 /** [circus] options bound to what the daemon set up at start (endpoints, logging, pidfile). */
 const FIXED_CIRCUS_OPTIONS = [
@@ -122,14 +133,7 @@ export class Arbiter {
   }
 
   globalOptions(): GlobalOptions {
-    const c = this.configValue.circus;
-    return {
-      endpoint: c.endpoint,
-      pubsub_endpoint: c.pubsub_endpoint,
-      stats_endpoint: c.stats_endpoint,
-      multicast_endpoint: c.multicast_endpoint,
-      check_delay: c.check_delay,
-    };
+    return globalOptionsOf(this.configValue.circus);
   }
 
   // ---- arbiter-wide mutations (queued) ----

@@ -1,6 +1,7 @@
 // What every command needs to run: watcher lookup and matching, mapping arbiter failures to errnos,
 // and the `waiting` rule (reply now and finish in the background, or reply when done).
 
+import type { CircusConfig } from "../config/types.ts";
 import { getLogger } from "../util/log.ts";
 import { Glob } from "../util/glob.ts";
 import type { ControlledWatcher } from "./arbiter-api.ts";
@@ -67,6 +68,15 @@ export class ServerError extends CommandError {
     options?: ErrorOptions,
   ) {
     super(Errno.BAD_MSG_DATA_ERROR, "server error", options);
+  }
+}
+
+/** The config file read again for `what` (null: the daemon runs without one); a broken file is errno 5. */
+export async function rereadConfig(ctx: CommandContext, what: string): Promise<CircusConfig | null> {
+  try {
+    return await ctx.loadConfig();
+  } catch (err) {
+    throw new CommandError(Errno.COMMAND_ERROR, `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   }
 }
 

@@ -1,9 +1,7 @@
 // `restart`: stop then start matched watchers; without a name, restart the whole arbiter.
 
-import type { CircusConfig } from "../../config/types.ts";
 import type { Command } from "../command.ts";
-import { CommandError, Errno } from "../errors.ts";
-import { byPriority, matchWatchers, settle } from "../execution.ts";
+import { byPriority, matchWatchers, rereadConfig, settle } from "../execution.ts";
 import { matchCli, readMatchProps, type MatchProps } from "./_match.ts";
 
 export const restart: Command<MatchProps> = {
@@ -19,14 +17,7 @@ export const restart: Command<MatchProps> = {
   async execute(ctx, { name, match }, waiting) {
     if (name === undefined) {
       // Circus re-reads the config file for a full restart; a broken file is refused before anything stops.
-      let config: CircusConfig | null;
-      try {
-        config = await ctx.loadConfig();
-      } catch (err) {
-        throw new CommandError(Errno.COMMAND_ERROR, `restart: ${(err as Error)?.message ?? String(err)}`, {
-          cause: err,
-        });
-      }
+      const config = await rereadConfig(ctx, "restart");
       await settle(config ? ctx.arbiter.restart(config) : ctx.arbiter.restart(), waiting, "restart");
       return;
     }
