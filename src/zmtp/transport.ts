@@ -3,6 +3,7 @@
 
 import type { SocketHandler, SocketListener, TCPSocketListener, UnixSocketListener } from "bun";
 import { getLogger } from "../util/log.ts";
+import { delay } from "../util/async.ts";
 import type { Connection, RawSocket, SocketSlot } from "./connection.ts";
 import { endpointAddress, formatEndpoint, parseEndpoint, unixPath, type Endpoint } from "./endpoint.ts";
 import { EndpointError } from "./errors.ts";
@@ -109,8 +110,8 @@ export async function listen(text: string, make: ConnectionFactory): Promise<Bin
 export class Dialer {
   private readonly ep: Endpoint;
   private socket: RawSocket | undefined;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private closed = false;
+  /** Aborted by close(): a pending reconnect pause ends and no connection is kept. */
+  private readonly closing = new AbortController();
   private readonly handler: SocketHandler<SocketSlot>;
 
   constructor(
@@ -124,8 +125,7 @@ export class Dialer {
   }
 
   close(): void {
-    this.closed = true;
-    clearTimeout(this.timer);
+    this.closing.abort();
     const s = this.socket;
     this.socket = undefined;
     if (s) {
@@ -136,7 +136,7 @@ export class Dialer {
   }
 
   private async attempt(): Promise<void> {
-    if (this.closed) return;
+    if (this.closing.signal.aborted) return;
     const data: SocketSlot = { conn: null, onGone: () => this.lost() };
     try {
       const s =
@@ -148,7 +148,7 @@ export class Dialer {
               data,
             })
           : await Bun.connect<SocketSlot>({ unix: unixPath(this.ep), socket: this.handler, data });
-      if (this.closed) {
+      if (this.closing.signal.aborted) {
         data.onGone = undefined;
         s.data.conn?.close();
         s.end();
@@ -157,18 +157,17 @@ export class Dialer {
       this.socket = s;
     } catch (e) {
       log.debug(`connect ${this.endpoint} failed: ${(e as Error).message}`);
-      this.schedule();
+      void this.reconnectLater();
     }
   }
 
   private lost(): void {
     this.socket = undefined;
-    this.schedule();
+    void this.reconnectLater();
   }
 
-  private schedule(): void {
-    if (this.closed) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.attempt(), this.interval + Math.random() * this.interval);
+  /** One attempt follows each failure or loss (never two at once), after the pause with its jitter. */
+  private async reconnectLater(): Promise<void> {
+    if (await delay(this.interval + Math.random() * this.interval, this.closing.signal)) await this.attempt();
   }
 }
