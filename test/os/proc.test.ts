@@ -14,11 +14,9 @@ afterEach(async () => {
   }
 });
 
-/** A shell with two sleeping children, resolved once it says both are started. */
-async function shellWithTwoChildren(): Promise<Bun.Subprocess<"ignore", "pipe", "inherit">> {
-  const shell = Bun.spawn(["sh", "-c", "sleep 30 & sleep 30 & echo ready; wait"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+/** A shell running `script`, resolved once it prints "ready" (so it has exec'd: /proc shows sh, not bun). */
+async function readyShell(script: string): Promise<Bun.Subprocess<"ignore", "pipe", "inherit">> {
+  const shell = Bun.spawn(["sh", "-c", script], { stdio: ["ignore", "pipe", "inherit"] });
   started.push(shell);
   const reader = shell.stdout.getReader();
   const { value } = await reader.read();
@@ -26,6 +24,9 @@ async function shellWithTwoChildren(): Promise<Bun.Subprocess<"ignore", "pipe", 
   expect(new TextDecoder().decode(value)).toBe("ready\n");
   return shell;
 }
+
+/** A shell with two sleeping children, resolved once both are started. */
+const shellWithTwoChildren = () => readyShell("sleep 30 & sleep 30 & echo ready; wait");
 
 describe("stat lines", () => {
   test("a comm with spaces and parentheses parses", () => {
@@ -46,10 +47,9 @@ describe("stat lines", () => {
   });
 
   test("readStat and sampleStat read a live process and give null once it is gone", async () => {
-    const child = Bun.spawn(["sleep", "30"]);
-    started.push(child);
+    const child = await readyShell("echo ready; sleep 30");
     const once = readStat(child.pid);
-    expect(once).toMatchObject({ pid: child.pid, ppid: process.pid, comm: "sleep" });
+    expect(once).toMatchObject({ pid: child.pid, ppid: process.pid, comm: "sh" });
     // Sampled twice: the second read goes through the file held open by the first.
     expect(sampleStat(child.pid)).toMatchObject({ pid: child.pid, startTicks: once!.startTicks });
     expect(sampleStat(child.pid)?.pid).toBe(child.pid);
@@ -61,10 +61,9 @@ describe("stat lines", () => {
 });
 
 describe("argv and uid", () => {
-  test("argv comes back word by word, the uid is the real one", () => {
-    const child = Bun.spawn(["sleep", "30"]);
-    started.push(child);
-    expect(readArgv(child.pid)).toEqual(["sleep", "30"]);
+  test("argv comes back word by word, the uid is the real one", async () => {
+    const child = await readyShell("echo ready; sleep 30");
+    expect(readArgv(child.pid)).toEqual(["sh", "-c", "echo ready; sleep 30"]);
     expect(readUid(child.pid)).toBe(process.getuid!());
     expect(readArgv(999999999)).toBeNull();
     expect(readUid(999999999)).toBeNull();
