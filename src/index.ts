@@ -93,5 +93,5 @@ export {
   type ListenAddress,
 } from "./plugins/plugin.ts";
 export { splitTopic, type EventTopic, type WatcherEventData, type ExitReason } from "./plugins/events.ts";
-export type { Logger } from "./log.ts";
+export type { Logger } from "./util/log.ts";
 export type { Reply, JsonObject, Json } from "./protocol/command.ts";

@@ -6,47 +6,73 @@ import { VERSION } from "./version.ts";
 
 type ToolRunner = (argv: string[]) => Promise<number> | number;
 
-/** Subcommand → loader. Modules load lazily so `circus ctl list` never pays for the daemon's code. */
-const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<ToolRunner> }> = {
-  daemon: {
-    summary: "run the arbiter on a config file (as circusd)",
-    load: async () => (await import("./cli/daemon.ts")).runDaemon,
-  },
-  ctl: {
-    summary: "drive a running daemon (as circusctl)",
-    load: async () => (await import("./cli/ctl.ts")).runCtl,
-  },
-  top: {
-    summary: "live view of CPU and memory per watcher (as circus-top)",
-    load: async () => (await import("./cli/top.ts")).runTop,
-  },
-  stats: {
-    summary: "publish process statistics (as circusd-stats)",
-    load: async () => (await import("./cli/stats.ts")).runStats,
-  },
-  keygen: {
-    summary: "write a CURVE key pair: NAME.key and NAME.key_secret",
-    load: async () => (await import("./cli/keygen.ts")).runKeygen,
-  },
-  plugin: {
-    summary: "run a plugin against a daemon (as circus-plugin)",
-    load: async () => (await import("./cli/plugin.ts")).runPluginCli,
-  },
-  web: {
-    summary: "web console (as circushttpd)",
-    load: async () => (argv) => pendingTool("circushttpd", "the web console", argv),
-  },
-};
+interface Subcommand {
+  summary: string;
+  load: () => Promise<ToolRunner>;
+}
 
-/** Symlink names of the original Circus tools. */
-const TOOL_NAMES: Record<string, string> = {
-  circusd: "daemon",
-  circusctl: "ctl",
-  "circus-top": "top",
-  "circusd-stats": "stats",
-  "circus-plugin": "plugin",
-  circushttpd: "web",
-};
+/** Subcommand → loader. Modules load lazily so `circus ctl list` never pays for the daemon's code. */
+const SUBCOMMANDS: ReadonlyMap<string, Subcommand> = new Map([
+  [
+    "daemon",
+    {
+      summary: "run the arbiter on a config file (as circusd)",
+      load: async () => (await import("./cli/daemon.ts")).runDaemon,
+    },
+  ],
+  [
+    "ctl",
+    {
+      summary: "drive a running daemon (as circusctl)",
+      load: async () => (await import("./cli/ctl.ts")).runCtl,
+    },
+  ],
+  [
+    "top",
+    {
+      summary: "live view of CPU and memory per watcher (as circus-top)",
+      load: async () => (await import("./cli/top.ts")).runTop,
+    },
+  ],
+  [
+    "stats",
+    {
+      summary: "publish process statistics (as circusd-stats)",
+      load: async () => (await import("./cli/stats.ts")).runStats,
+    },
+  ],
+  [
+    "keygen",
+    {
+      summary: "write a CURVE key pair: NAME.key and NAME.key_secret",
+      load: async () => (await import("./cli/keygen.ts")).runKeygen,
+    },
+  ],
+  [
+    "plugin",
+    {
+      summary: "run a plugin against a daemon (as circus-plugin)",
+      load: async () => (await import("./cli/plugin.ts")).runPluginCli,
+    },
+  ],
+  [
+    "web",
+    {
+      summary: "web console (as circushttpd)",
+      load: async () => (argv: string[]) => pendingTool("circushttpd", "the web console", argv),
+    },
+  ],
+]);
+
+/** Symlink names of the original Circus tools → the subcommand they run. */
+const TOOL_NAMES: ReadonlyMap<string, string> = new Map([
+  ["circusd", "daemon"],
+  ["circusctl", "ctl"],
+  ["circus-top", "top"],
+  ["circusd-stats", "stats"],
+  ["circus-plugin", "plugin"],
+  ["circushttpd", "web"],
+]);
 
 async function pendingTool(tool: string, feature: string, argv: string[]): Promise<number> {
   const { runPending } = await import("./cli/pending.ts");
@@ -54,7 +80,7 @@ async function pendingTool(tool: string, feature: string, argv: string[]): Promi
 }
 
 function usage(): string {
-  const lines = Object.entries(SUBCOMMANDS).map(([name, s]) => `  ${name.padEnd(8)} ${s.summary}`);
+  const lines = [...SUBCOMMANDS].map(([name, s]) => `  ${name.padEnd(8)} ${s.summary}`);
   return [
     `circus ${VERSION} — process and socket manager`,
     "",
@@ -76,8 +102,8 @@ export async function main(invokedAs: string, args: string[]): Promise<number> {
     const { runLauncher } = await import("./os/launcher.ts");
     return runLauncher(rest);
   }
-  const tool = TOOL_NAMES[basename(invokedAs)];
-  if (tool) return run(tool, args);
+  const tool = TOOL_NAMES.get(basename(invokedAs));
+  if (tool !== undefined) return run(SUBCOMMANDS.get(tool)!, args);
 
   if (first === "--version" || first === "-v") {
     process.stdout.write(`circus ${VERSION}\n`);
@@ -91,15 +117,16 @@ export async function main(invokedAs: string, args: string[]): Promise<number> {
     process.stderr.write(usage() + "\n");
     return 2;
   }
-  if (!(first in SUBCOMMANDS)) {
+  const subcommand = SUBCOMMANDS.get(first);
+  if (subcommand === undefined) {
     process.stderr.write(`circus: unknown command "${first}"\n\n${usage()}\n`);
     return 2;
   }
-  return run(first, rest);
+  return run(subcommand, rest);
 }
 
-async function run(tool: string, argv: string[]): Promise<number> {
-  const runner = await SUBCOMMANDS[tool]!.load();
+async function run(subcommand: Subcommand, argv: string[]): Promise<number> {
+  const runner = await subcommand.load();
   return runner(argv);
 }
 

@@ -2,9 +2,9 @@
 // configuration changes, and runs housekeeping (max_age, on_demand sockets, orphan reaping).
 // It knows no wire: the protocol layer calls these methods and republishes `bus` events.
 
-import { Pause } from "./pause.ts";
-import type { CircusConfig, WatcherConfig } from "../config/types.ts";
-import { getLogger } from "../log.ts";
+import type { CircusConfig, CircusOptions, WatcherConfig } from "../config/types.ts";
+import { getLogger } from "../util/log.ts";
+import { delay } from "../util/async.ts";
 import { isSubreaperOrInit, killProcessGroup, reapOrphans, umask } from "../os/process.ts";
 import { EventBus, epochSeconds, watcherTopic } from "./bus.ts";
 import { ownChildren } from "./children.ts";
@@ -37,6 +37,17 @@ export type GlobalOptions = {
   check_delay: number;
 };
 
+/** The five [circus] options `globaloptions` reports. */
+export function globalOptionsOf(c: CircusOptions): GlobalOptions {
+  return {
+    endpoint: c.endpoint,
+    pubsub_endpoint: c.pubsub_endpoint,
+    stats_endpoint: c.stats_endpoint,
+    multicast_endpoint: c.multicast_endpoint,
+    check_delay: c.check_delay,
+  };
+}
+
 /** [circus] options bound to what the daemon set up at start (endpoints, logging, pidfile). */
 const FIXED_CIRCUS_OPTIONS = [
   "endpoint",
@@ -64,10 +75,8 @@ export class Arbiter {
   private readonly watcherMap = new Map<string, Watcher>();
   private readonly queue = new SerialQueue();
   private housekeeping: ReturnType<typeof setInterval> | null = null;
-  /** Set by close(): nothing more is started. */
-  private closing = false;
-  /** The [circus] warmup_delay pause between watchers, cut short by close(). */
-  private readonly pause = new Pause();
+  /** Aborted by close(): warmup pauses end at once and nothing more is started. */
+  private readonly shutdown = new AbortController();
   private onDemandPoll: ReturnType<typeof setInterval> | null = null;
   /** Last on-demand start per watcher: a socket nobody accepts must not trigger a start every poll. */
   private readonly onDemandStarts = new WeakMap<Watcher, number>();
@@ -124,14 +133,7 @@ export class Arbiter {
   }
 
   globalOptions(): GlobalOptions {
-    const c = this.configValue.circus;
-    return {
-      endpoint: c.endpoint,
-      pubsub_endpoint: c.pubsub_endpoint,
-      stats_endpoint: c.stats_endpoint,
-      multicast_endpoint: c.multicast_endpoint,
-      check_delay: c.check_delay,
-    };
+    return globalOptionsOf(this.configValue.circus);
   }
 
   // ---- arbiter-wide mutations (queued) ----
@@ -151,9 +153,7 @@ export class Arbiter {
   close(): Promise<void> {
     this.stopHousekeeping();
     // Not queued: a start still spawning with warmup pauses gives up at once instead of finishing first.
-    this.closing = true;
-    this.pause.cut();
-    for (const w of this.watchers()) w.interruptForShutdown();
+    this.shutdown.abort();
     return this.queue.run(async () => {
       await this.stopAll();
       await this.closeOutputs(this.watchers());
@@ -246,7 +246,7 @@ export class Arbiter {
             this.watcherMap.delete(w.name.toLowerCase());
             dropped.set(w.name.toLowerCase(), w);
           },
-          warmup: () => this.pause.wait(this.configValue.circus.warmup_delay * 1000),
+          warmup: () => this.warmup(),
           commit: (cfg) => this.adopt(cfg),
         });
       } finally {
@@ -309,6 +309,7 @@ export class Arbiter {
         return arbiter.configValue.circus.check_delay * 1000;
       },
       acquireSockets: (c) => this.socketRegistry.forSpawn(c),
+      shutdown: this.shutdown.signal,
       openOutput: this.opts.openOutput,
     };
     const w = new Watcher(cfg, ctx);
@@ -331,13 +332,18 @@ export class Arbiter {
     return this.watchers().sort((a, b) => sign * (a.priority - b.priority));
   }
 
+  /** The [circus] warmup_delay pause between watchers, cut short by close(). */
+  private async warmup(): Promise<void> {
+    await delay(this.configValue.circus.warmup_delay * 1000, this.shutdown.signal);
+  }
+
   private async startAll(): Promise<void> {
     let first = true;
     for (const w of this.byPriority("desc")) {
-      if (this.closing) return;
+      if (this.shutdown.signal.aborted) return;
       // on_demand watchers wait for their first connection.
       if (!w.config.autostart || w.config.on_demand) continue;
-      if (!first) await this.pause.wait(this.configValue.circus.warmup_delay * 1000);
+      if (!first) await this.warmup();
       first = false;
       await w.start();
     }

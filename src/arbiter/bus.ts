@@ -1,7 +1,7 @@
 // In-process event bus carrying Circus's watcher events (§4). The protocol layer subscribes once and
 // republishes every event on the ZeroMQ PUB socket; plugins and tests subscribe the same way.
 
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 
 const log = getLogger("circus.bus");
 

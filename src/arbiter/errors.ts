@@ -32,6 +32,17 @@ export class SpawnError extends Error {
   override readonly name = "SpawnError";
 }
 
+/** A hook ran longer than [circus] hooks_timeout (it counts as failed). */
+export class HookTimeoutError extends Error {
+  override readonly name = "HookTimeoutError";
+  constructor(
+    readonly hook: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`hook ${hook} timed out after ${timeoutMs / 1000} s`);
+  }
+}
+
 /** A [socket:*] could not be bound: the arbiter refuses to start (Circus aborts too). */
 export class SocketBindError extends Error {
   override readonly name = "SocketBindError";

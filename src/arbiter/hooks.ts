@@ -3,8 +3,10 @@
 
 import { DEFAULT_IGNORED_HOOKS } from "../config/options/hook.ts";
 import type { HookConfig, HookName } from "../config/types.ts";
-import { getLogger } from "../log.ts";
+import { deadline } from "../util/async.ts";
+import { getLogger } from "../util/log.ts";
 import { trackChild } from "./children.ts";
+import { HookTimeoutError } from "./errors.ts";
 
 const log = getLogger("circus.hooks");
 
@@ -89,7 +91,8 @@ export class HookRunner {
       target.kind === "module"
         ? callModuleHook(target.module, target.exportName, { ...args, hookName: name })
         : runCommandHook(target.command, name, args, this.env);
-    return withTimeout(work, this.env.timeoutMs, `hook ${name} timed out after ${this.env.timeoutMs / 1000} s`);
+    const ms = this.env.timeoutMs;
+    return deadline(work, ms, () => new HookTimeoutError(name, ms));
   }
 }
 
@@ -126,20 +129,4 @@ async function runCommandHook(
   });
   trackChild(child.pid, child.exited);
   return (await child.exited) === 0;
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  return new Promise<T>((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(message)), ms);
-    work.then(
-      (value) => {
-        clearTimeout(timer);
-        resolvePromise(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
 }

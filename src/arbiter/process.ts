@@ -3,7 +3,8 @@
 
 import type { Subprocess } from "bun";
 import { signalNumber } from "../os/signals.ts";
-import { getLogger } from "../log.ts";
+import type { TailBuffer } from "../streams/tail.ts";
+import { getLogger } from "../util/log.ts";
 import { SpawnError } from "./errors.ts";
 import { trackChild } from "./children.ts";
 import type { SpawnPlan } from "./spawnplan.ts";
@@ -29,6 +30,8 @@ export interface OutputSink {
   reopen?(): Promise<void>;
   /** Drain what is left and release files (watcher removed, daemon quit); `untilEof` waits for pipes without a time limit. */
   close?(options?: { untilEof?: boolean }): Promise<void>;
+  /** The last lines the processes wrote, when this sink keeps them (what `logs` reads). */
+  readonly tail?: TailBuffer;
 }
 
 export const INHERIT_OUTPUT: OutputSink = { stdout: "inherit", stderr: "inherit" };
@@ -142,7 +145,7 @@ function exitCodeOf(exitCode: number | null, signalCode: string | number | null)
     try {
       return -signalNumber(signalCode);
     } catch {
-      return null;
+      return null; // a signal name our table lacks: report no code rather than fail the exit
     }
   }
   return exitCode;

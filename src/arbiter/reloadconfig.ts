@@ -55,8 +55,9 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
-export async function diffConfig(next: CircusConfig, t: ReloadTarget): Promise<ReloadConfigSummary> {
-  const summary: ReloadConfigSummary = {
+/** A summary of no change at all. */
+export function emptyReloadSummary(): ReloadConfigSummary {
+  return {
     added: [],
     removed: [],
     changed: [],
@@ -65,6 +66,10 @@ export async function diffConfig(next: CircusConfig, t: ReloadTarget): Promise<R
     socketsRemoved: [],
     socketsChanged: [],
   };
+}
+
+export async function diffConfig(next: CircusConfig, t: ReloadTarget): Promise<ReloadConfigSummary> {
+  const summary = emptyReloadSummary();
   const oldSockets = new Map(t.sockets.configs().map((s) => [s.name.toLowerCase(), s]));
   const newSockets = new Map(next.sockets.map((s) => [s.name.toLowerCase(), s]));
   const newWatchers = new Map(next.watchers.map((w) => [w.name.toLowerCase(), w]));

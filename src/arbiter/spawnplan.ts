@@ -3,7 +3,7 @@
 
 import type { WatcherConfig } from "../config/types.ts";
 import { SpawnError } from "./errors.ts";
-import { join, split } from "./shlex.ts";
+import { join, split } from "../util/shlex.ts";
 import { spawnVars, substitute } from "./spawnvars.ts";
 
 export interface SpawnPlan {
@@ -97,7 +97,7 @@ function safeSplit(text: string, what: string): string[] {
   try {
     return split(text);
   } catch (err) {
-    throw new SpawnError(`cannot split ${what} ${JSON.stringify(text)}: ${(err as Error).message}`);
+    throw new SpawnError(`cannot split ${what} ${JSON.stringify(text)}: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -4,10 +4,11 @@
 // never outlive a stop (circus#1044).
 
 import { childrenOf, descendantsOf, kill as rawKill, killProcessGroup } from "../os/process.ts";
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
+import { SIGKILL } from "../os/signals.ts";
+import { settlesWithin } from "../util/async.ts";
 import type { WorkerProcess } from "./process.ts";
 
-const SIGKILL = 9;
 const log = getLogger("circus.stop");
 
 export interface StopOptions {
@@ -62,14 +63,7 @@ export function kill(pid: number, signum: number): boolean {
   }
 }
 
-/** True when the process exits within `ms`; the timer never keeps the daemon alive. */
+/** True when the process exits within `ms`. */
 function exitsWithin(proc: WorkerProcess, ms: number): Promise<boolean> {
-  if (!proc.alive) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), Math.max(0, ms));
-    proc.exited.then(() => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
+  return proc.alive ? settlesWithin(proc.exited, ms) : Promise.resolve(true);
 }

@@ -24,6 +24,8 @@ export interface WatcherContext {
    * change; `previous` is the output being replaced (its tail can carry over). Default: the daemon's stdout/stderr.
    */
   openOutput?(cfg: WatcherConfig, previous?: OutputSink): Promise<OutputSink>;
+  /** Aborted when the daemon stops: warmup pauses end at once and no process is started or replaced. */
+  shutdown?: AbortSignal;
 }
 
 export interface ProcessInfo {

@@ -4,7 +4,8 @@
 // tick. Mutations run one at a time in a per-watcher queue; reads never wait.
 
 import type { WatcherConfig } from "../config/types.ts";
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
+import { SIGHUP } from "../os/signals.ts";
 import { epochSeconds, watcherTopic, type WatcherEvent } from "./bus.ts";
 import { HookRunner, type HookCallArguments } from "./hooks.ts";
 import { OutputRouting } from "./outputs.ts";
@@ -42,8 +43,6 @@ export type {
 } from "./watcher-types.ts";
 export type { SignalOptions } from "./signal.ts";
 
-const SIGHUP = 1;
-
 export class Watcher {
   readonly name: string;
   /** The live configuration (a private copy; `set` changes it). */
@@ -56,8 +55,6 @@ export class Watcher {
   private readonly outputs: OutputRouting;
   /** The worker processes; this class decides when they start, stop and change. */
   private readonly pool: WorkerPool;
-  /** Set once by interruptForShutdown(); never cleared. */
-  private shuttingDown = false;
 
   constructor(
     initial: WatcherConfig,
@@ -192,7 +189,7 @@ export class Watcher {
    * in place unless the stdio targets change, which takes a reload.
    */
   setOptions(options: Record<string, unknown>): Promise<void> {
-    const checked = this.checkOptions(options as Record<string, WireValue>);
+    const checked = checkSetOptions(this.config, options as Record<string, WireValue>);
     const baseDir = this.baseDir();
     return this.queue.run(async () => {
       const streamKeys = Object.keys(checked).filter(isStreamKey);
@@ -212,18 +209,6 @@ export class Watcher {
       if (action === "reload" && this.stateValue !== "stopped") await this.doReload(true, false);
       else await this.manage();
     });
-  }
-
-  /** Check every key by the watcher table before anything changes (the arbiter's typed errors). */
-  private checkOptions(options: Record<string, WireValue>): Record<string, WireValue> {
-    try {
-      return checkWatcherOptions(options, "set", { free: this.config.free, singleton: this.config.singleton });
-    } catch (err) {
-      if (!(err instanceof OptionError)) throw err;
-      throw err.errno === 5
-        ? new OperationError(err.message, { cause: err })
-        : new InvalidOptionError(err.message, { cause: err });
-    }
   }
 
   /** Relative hook paths given to `set` resolve like the file's: against the config file's directory. */
@@ -255,15 +240,6 @@ export class Watcher {
     return this.outputs.close({ untilEof: this.pool.abandoned });
   }
 
-  /**
-   * The daemon is going away: spawn nothing more, cut a warmup pause short, replace no exited process.
-   * Not queued, so a stop queued behind a long start (many warmup_delay pauses) runs at once.
-   */
-  interruptForShutdown(): void {
-    this.shuttingDown = true;
-    this.pool.cutWarmup();
-  }
-
   /** Forget every process without stopping it (rm --nostop): they keep running, unmanaged. */
   abandon(): void {
     this.pool.abandon();
@@ -274,7 +250,7 @@ export class Watcher {
 
   /** Starting or active: processes are spawned and replaced. */
   private running(): boolean {
-    return !this.shuttingDown && (this.stateValue === "active" || this.stateValue === "starting");
+    return !this.ctx.shutdown?.aborted && (this.stateValue === "active" || this.stateValue === "starting");
   }
 
   private async doStart(): Promise<StartResult> {
@@ -386,4 +362,19 @@ export class Watcher {
 
 function isStreamKey(key: string): boolean {
   return key.startsWith("stdout_stream.") || key.startsWith("stderr_stream.");
+}
+
+/**
+ * Check `set` options against a watcher's config by the watcher table before anything changes, with the
+ * arbiter's typed errors (the real watcher and the test fake share it, so both refuse alike).
+ */
+export function checkSetOptions(config: WatcherConfig, options: Record<string, WireValue>): Record<string, WireValue> {
+  try {
+    return checkWatcherOptions(options, "set", { free: config.free, singleton: config.singleton });
+  } catch (err) {
+    if (!(err instanceof OptionError)) throw err;
+    throw err.errno === 5
+      ? new OperationError(err.message, { cause: err })
+      : new InvalidOptionError(err.message, { cause: err });
+  }
 }

@@ -2,9 +2,10 @@
 // (reap events, crash-loop backoff), stopping and signalling them. The watcher decides when (its state
 // machine and queue); the pool does the work and calls back through a small host interface.
 
-import { Pause } from "./pause.ts";
 import type { HookName, WatcherConfig } from "../config/types.ts";
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
+import { SIGKILL } from "../os/signals.ts";
+import { delay } from "../util/async.ts";
 import { epochSeconds, type WatcherEvent } from "./bus.ts";
 import { QUICK_DEATH_MS, RetryBudget } from "./backoff.ts";
 import type { HookCallArguments } from "./hooks.ts";
@@ -16,8 +17,6 @@ import { stopProcess } from "./stop.ts";
 import type { ProcessInfo, WatcherContext } from "./watcher-types.ts";
 
 const log = getLogger("circus.watcher");
-
-const SIGKILL = 9;
 
 /** What the pool needs from its watcher: configuration, state, hooks, events and queued follow-ups. */
 export interface PoolHost {
@@ -39,8 +38,6 @@ export type SpawnOutcome = "ok" | "failed" | "refused";
 
 export class WorkerPool {
   private readonly procs = new Map<number, WorkerProcess>();
-  /** The warmup_delay pause between spawns, cut short when the daemon stops. */
-  private readonly warmupPause = new Pause();
   private readonly reaping = new Map<number, Promise<void>>();
   /** Consecutive failed starts (spawn errors and quick deaths), compared with max_retry. */
   private readonly retries: RetryBudget;
@@ -176,14 +173,9 @@ export class WorkerPool {
     return "ok";
   }
 
-  /** Wait warmup_delay, as between spawns; cutWarmup() ends the wait early. */
-  warmup(): Promise<void> {
-    return this.warmupPause.wait(this.host.config.warmup_delay * 1000);
-  }
-
-  /** End a pending warmup pause now (the daemon is stopping). */
-  cutWarmup(): void {
-    this.warmupPause.cut();
+  /** Wait warmup_delay, as between spawns; cut short when the daemon stops. */
+  async warmup(): Promise<void> {
+    await delay(this.host.config.warmup_delay * 1000, this.ctx.shutdown);
   }
 
   /** A fresh start: earlier failures no longer count against max_retry. */

@@ -2,10 +2,11 @@
 // control channel, and stop everything cleanly on quit or a signal.
 
 import { cac } from "cac";
+import { deferred } from "../util/async.ts";
 import { dirname, resolve } from "../util/path.ts";
 import type { Arbiter, ArbiterOptions } from "../arbiter/arbiter.ts";
 import type { CircusConfig } from "../config/types.ts";
-import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../log.ts";
+import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../util/log.ts";
 import type { LogOutput } from "../streams/logoutput.ts";
 import { VERSION } from "../version.ts";
 import { claimPidfile, PidfileError, releasePidfile } from "./pidfile.ts";
@@ -158,8 +159,7 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
   let arbiter!: Arbiter;
   let server: Awaited<ReturnType<typeof startControlServer>>;
   let stopping: Promise<void> | null = null;
-  let finished!: () => void;
-  const done = new Promise<void>((r) => (finished = r));
+  const done = deferred();
 
   const shutdown = (): Promise<void> => {
     stopping ??= (async () => {
@@ -170,7 +170,7 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
       await server.close();
       if (pidfile) releasePidfile(resolve(pidfile));
       log.info("arbiter stopped");
-      finished();
+      done.resolve();
     })();
     return stopping;
   };
@@ -204,7 +204,9 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
   } catch (error) {
     process.stderr.write(`circusd: cannot start: ${(error as Error).message}\n`);
     // Sockets already bound (unix socket files included) must not outlive a failed start.
-    if (arbiter) await arbiter.close().catch(() => {});
+    if (arbiter) {
+      await arbiter.close().catch((err: Error) => log.error(`closing after the failed start: ${err.message}`));
+    }
     if (pidfile) releasePidfile(resolve(pidfile));
     return 1;
   }
@@ -222,7 +224,7 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
     void reopen().catch((error: Error) => log.error(`reopen failed: ${error.message}`));
   });
   await arbiter.start();
-  await done;
+  await done.promise;
   return 0;
 }
 

@@ -35,7 +35,9 @@ export function claimPidfile(path: string): void {
   try {
     writeText(path, `${process.pid}\n`, 0o644);
   } catch (error) {
-    throw new PidfileError(`pidfile ${path}: cannot write it (${(error as Error).message}); pick another --pidfile`);
+    throw new PidfileError(`pidfile ${path}: cannot write it (${(error as Error).message}); pick another --pidfile`, {
+      cause: error,
+    });
   }
 }
 

@@ -4,7 +4,7 @@
 
 import { decodeOptions, PLUGIN_OPTIONS_ENV, parseConfigText } from "../config/plugin-handoff.ts";
 import { BUILTINS } from "../plugins/registry.ts";
-import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../log.ts";
+import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../util/log.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT } from "../protocol/client.ts";
 import { VERSION } from "../version.ts";
 
@@ -179,7 +179,7 @@ export async function runPluginCli(argv: string[]): Promise<number> {
   log.info(`Endpoint: ${endpoint}`);
   log.info(`Pub/sub: ${pubsub}`);
   if (flags.ssh) {
-    const { openSshTunnel } = await import("./ctl/ssh.ts");
+    const { openSshTunnel } = await import("./shared/ssh.ts");
     try {
       const control = await openSshTunnel(flags.ssh, endpoint, flags.ssh_keyfile);
       tunnels.push(control);

@@ -4,10 +4,12 @@
 import { cac } from "cac";
 import { openSync } from "node:fs";
 import { resolve } from "node:path";
-import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../log.ts";
-import { StatsStreamer } from "../stats/streamer.ts";
+import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../util/log.ts";
+import { StatsStreamer } from "./stats/streamer.ts";
+import { whenAborted } from "../util/async.ts";
 import { VERSION } from "../version.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT, DEFAULT_STATS_ENDPOINT } from "../config/options/circus.ts";
+import { interruptOn } from "./shared/interrupt.ts";
 
 const log = getLogger("circus.stats");
 
@@ -69,47 +71,36 @@ export async function runStats(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const tunnels: { close(): void }[] = [];
+  let tunnels: { endpoint: string; close(): void }[] = [];
   let endpoint = String(flags.endpoint);
   let pubsub = String(flags.pubsub);
   if (flags.ssh) {
-    const { openSshTunnel } = await import("./ctl/ssh.ts");
+    const { openSshTunnels } = await import("./shared/ssh.ts");
     try {
-      const control = await openSshTunnel(flags.ssh, endpoint);
-      tunnels.push(control);
-      const events = await openSshTunnel(flags.ssh, pubsub);
-      tunnels.push(events);
-      endpoint = control.endpoint;
-      pubsub = events.endpoint;
+      tunnels = await openSshTunnels(flags.ssh, [endpoint, pubsub]);
     } catch (error) {
-      for (const t of tunnels) t.close();
       process.stderr.write(`circusd-stats: ${(error as Error).message}\n`);
       return 1;
     }
+    [endpoint, pubsub] = tunnels.map((t) => t.endpoint) as [string, string];
   }
 
   const streamer = new StatsStreamer({ endpoint, pubsub, statspoint: String(flags.statspoint) });
-  let finished!: () => void;
-  const done = new Promise<void>((r) => (finished = r));
-  const signals = ["SIGHUP", "SIGQUIT", "SIGINT", "SIGTERM"] as const;
-  const onSignal = (signal: string) => {
-    log.info(`got ${signal}, stopping`);
-    finished();
-  };
-  for (const s of signals) process.on(s, onSignal);
+  const stop = interruptOn(["SIGHUP", "SIGQUIT", "SIGINT", "SIGTERM"], (signal) => log.info(`got ${signal}, stopping`));
+  const stopped = whenAborted(stop.signal);
   try {
-    const started = streamer.start();
-    await Promise.race([started, done]);
+    await Promise.race([streamer.start(), stopped]);
   } catch (error) {
     process.stderr.write(`circusd-stats: cannot start: ${(error as Error).message}\n`);
+    stop.off();
     await streamer.stop();
     for (const t of tunnels) t.close();
     return 1;
   }
-  await done;
+  await stopped;
   await streamer.stop();
   for (const t of tunnels) t.close();
-  for (const s of signals) process.off(s, onSignal);
+  stop.off();
   log.info("stats streamer stopped");
   return 0;
 }

@@ -4,7 +4,9 @@
 
 import { cac } from "cac";
 import { CircusClient, subscribe, type Subscription } from "../protocol/client.ts";
+import { whenAborted } from "../util/async.ts";
 import { VERSION } from "../version.ts";
+import { interruptOn } from "./shared/interrupt.ts";
 import { TopModel } from "./top/model.ts";
 import { pollControl } from "./top/poll.ts";
 import { renderScreen, type SortKey } from "./top/render.ts";
@@ -55,23 +57,18 @@ export async function runTop(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const tunnels: { close(): void }[] = [];
+  let tunnels: { endpoint: string; close(): void }[] = [];
   let statsEp = String(flags.endpoint);
   let controlEp = String(flags.controlEndpoint);
   if (flags.ssh) {
-    const { openSshTunnel } = await import("./ctl/ssh.ts");
+    const { openSshTunnels } = await import("./shared/ssh.ts");
     try {
-      const s = await openSshTunnel(flags.ssh, statsEp);
-      tunnels.push(s);
-      const c = await openSshTunnel(flags.ssh, controlEp);
-      tunnels.push(c);
-      statsEp = s.endpoint;
-      controlEp = c.endpoint;
+      tunnels = await openSshTunnels(flags.ssh, [statsEp, controlEp]);
     } catch (error) {
-      for (const t of tunnels) t.close();
       process.stderr.write(`circus-top: ${(error as Error).message}\n`);
       return 1;
     }
+    [statsEp, controlEp] = tunnels.map((t) => t.endpoint) as [string, string];
   }
 
   const shownStats = String(flags.endpoint);
@@ -119,11 +116,10 @@ export async function runTop(argv: string[]): Promise<number> {
     draw();
   };
 
-  let finished!: () => void;
-  const done = new Promise<void>((r) => (finished = r));
+  const stop = interruptOn(["SIGINT", "SIGTERM"]);
   const onKey = (data: Buffer | string) => {
     for (const ch of data.toString()) {
-      if (ch === "q" || ch === "Q" || ch === "\x03") finished();
+      if (ch === "q" || ch === "Q" || ch === "\x03") stop.stop();
       else if (ch === "c" || ch === "m") {
         sortBy = ch === "c" ? "cpu" : "mem";
         draw(true);
@@ -131,7 +127,6 @@ export async function runTop(argv: string[]): Promise<number> {
     }
   };
   const onResize = () => draw(true);
-  const onSignal = () => finished();
   const restore = () => screen.leave();
 
   const stdin = process.stdin;
@@ -140,21 +135,18 @@ export async function runTop(argv: string[]): Promise<number> {
   stdin.resume();
   process.stdout.on("resize", onResize);
   process.on("SIGWINCH", onResize);
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
   process.on("exit", restore);
   screen.enter();
   draw(true);
   const timer = setInterval(() => void tick(), FRAME_MS);
 
-  await done;
+  await whenAborted(stop.signal);
   clearInterval(timer);
   screen.leave();
   process.off("exit", restore);
   process.stdout.off("resize", onResize);
   process.off("SIGWINCH", onResize);
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
+  stop.off();
   stdin.off("data", onKey);
   if (stdin.isTTY) stdin.setRawMode(false);
   stdin.pause();

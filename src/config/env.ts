@@ -1,12 +1,14 @@
 // Child environments from `[env]` and `[env:PATTERNS]` (Circus §1.7): sections matched by shell glob
 // against the watcher name, later sections win, `$UPPER` expanded from the daemon's own environment.
 
+import { Glob } from "../util/glob.ts";
 import { SectionReader } from "./fields.ts";
 import type { Diagnostics, RawDocument } from "./raw.ts";
 import { envVars } from "./substitute.ts";
 
 export interface EnvSection {
-  patterns: RegExp[];
+  /** Watcher names it applies to (Python fnmatch globs). */
+  patterns: Glob[];
   values: Record<string, string>;
 }
 
@@ -15,29 +17,6 @@ export interface EnvModel {
   global: Record<string, string>;
   /** `[env:…]` sections in file order, values as written. */
   sections: EnvSection[];
-}
-
-/** Translate a Python fnmatch pattern (`*`, `?`, `[seq]`, `[!seq]`) to an anchored, case-sensitive RegExp. */
-export function globToRegExp(pattern: string): RegExp {
-  let out = "";
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === "*") out += ".*";
-    else if (c === "?") out += ".";
-    else if (c === "[") {
-      const end = pattern.indexOf("]", i + 2);
-      if (end < 0) {
-        out += "\\[";
-        continue;
-      }
-      let body = pattern.slice(i + 1, end);
-      const negate = body.startsWith("!");
-      if (negate) body = body.slice(1);
-      out += `[${negate ? "^" : ""}${body.replace(/[\\\]^]/g, "\\$&")}]`;
-      i = end;
-    } else out += c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-  }
-  return new RegExp(`^${out}$`, "s");
 }
 
 /** Collect `[env]` and every `[env:…]` section of the merged document. */
@@ -55,7 +34,7 @@ export function readEnvSections(doc: RawDocument, diag: Diagnostics, environ: Re
       const patterns = section.name
         .slice(4)
         .split(",")
-        .map((p) => globToRegExp(p.trim()));
+        .map((p) => new Glob(p.trim()));
       sections.push({ patterns, values });
     }
   }
@@ -74,7 +53,7 @@ export function expandUpperVars(value: string, environ: Record<string, string>):
 export function watcherEnv(name: string, model: EnvModel, environ: Record<string, string>): Record<string, string> {
   const merged: Record<string, string> = { ...model.global };
   for (const section of model.sections) {
-    if (section.patterns.some((re) => re.test(name))) Object.assign(merged, section.values);
+    if (section.patterns.some((glob) => glob.test(name))) Object.assign(merged, section.values);
   }
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(merged)) out[k] = expandUpperVars(v, environ);

@@ -25,7 +25,7 @@ export function parseByExtension(text: string, file: string, diag: Diagnostics):
 
 const GLOB_CHARS = /[*?[{]/;
 
-/** Files matching an absolute glob pattern, sorted. */
+/** Files matching an absolute glob pattern, sorted; throws when the directory cannot be searched. */
 export async function expandGlob(pattern: string): Promise<string[]> {
   const parts = pattern.split("/");
   const firstGlob = parts.findIndex((p) => GLOB_CHARS.test(p));
@@ -38,8 +38,11 @@ export async function expandGlob(pattern: string): Promise<string[]> {
   try {
     for await (const f of new Bun.Glob(rest).scan({ cwd: base, onlyFiles: true, absolute: true, dot: false }))
       found.push(f);
-  } catch {
-    return [];
+  } catch (err) {
+    // A directory that does not exist matches nothing, as Python's glob says; any other failure is reported.
+    const code = (err as { code?: unknown }).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return [];
+    throw err;
   }
   return found.sort();
 }
@@ -65,7 +68,13 @@ export async function readIncludes(
   const docs: RawDocument[] = [];
   for (const { key, pattern } of patterns) {
     const absolute = isAbsolute(pattern) ? pattern : resolve(baseDir, pattern);
-    const files = await expandGlob(absolute);
+    let files: string[];
+    try {
+      files = await expandGlob(absolute);
+    } catch (err) {
+      r.warn(key, `${JSON.stringify(pattern)} cannot be searched (${reasonOf(err)}); nothing included from it`);
+      continue;
+    }
     if (files.length === 0) {
       r.warn(key, `${JSON.stringify(pattern)} matches no file; nothing included from it`);
       continue;
@@ -76,11 +85,17 @@ export async function readIncludes(
       let text: string;
       try {
         text = readText(file);
-      } catch {
-        continue; // Circus silently skips unreadable included files.
+      } catch (err) {
+        // Circus skips an unreadable included file without a word; we skip it too, but say so.
+        r.warn(key, `${displayPath(file)} cannot be read (${reasonOf(err)}); skipped`);
+        continue;
       }
       docs.push(parseByExtension(text, file, diag));
     }
   }
   return docs;
+}
+
+function reasonOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

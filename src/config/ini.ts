@@ -4,7 +4,8 @@
 
 import { addEntry, type Diagnostics, type RawDocument, emptyDocument, sectionOf } from "./raw.ts";
 
-const HEADER_RE = /^\[([^\]]+)\]/;
+// Python's SECTCRE: the name runs to the last `]` on the line, so `[env:w[]]]` names `env:w[]]`.
+const HEADER_RE = /^\[(.+)\]/s;
 // Python's OPTCRE: a key not starting with blank/`:`/`=`, then the first `:` or `=`.
 const OPTION_RE = /^([^:=\s][^:=]*?)\s*[:=]\s*(.*)$/;
 const DEFAULT_SECTION = "DEFAULT";

@@ -4,7 +4,7 @@
 // A config file is small enough to read synchronously (through src/os).
 import { readText } from "../os/fs.ts";
 import { resolve } from "../util/path.ts";
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import { readCircusSection } from "./circus-section.ts";
 import { readEnvSections } from "./env.ts";
 import { displayPath, parseByExtension, readIncludes } from "./includes.ts";

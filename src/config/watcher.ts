@@ -2,7 +2,6 @@
 // with Circus's defaults, the prefixed groups (rlimits, streams, hooks), environment, and everything
 // else kept as free options (with "did you mean" warnings).
 
-import { ShlexError, split } from "../arbiter/shlex.ts";
 import { type EnvModel, watcherEnv } from "./env.ts";
 import { SectionReader } from "./fields.ts";
 import { putOwn, rangeProblem, specOf } from "./options/spec.ts";
@@ -19,6 +18,7 @@ import { watcherGroup } from "./options/watcher-groups.ts";
 import type { Diagnostics, RawSection } from "./raw.ts";
 import { ScalarError } from "./scalars.ts";
 import { envVars } from "./substitute.ts";
+import { ShlexError, split } from "../util/shlex.ts";
 import { suggest } from "./suggest.ts";
 import type { WatcherConfig } from "./types.ts";
 
@@ -162,7 +162,7 @@ function checkSplits(r: SectionReader, key: string, text: string): void {
     split(text);
   } catch (err) {
     if (!(err instanceof ShlexError)) throw err;
-    const why = err.message === "No closing quotation" ? "has an unbalanced quote" : "ends with a lone backslash";
+    const why = err.problem === "unclosed-quote" ? "has an unbalanced quote" : "ends with a lone backslash";
     r.problem(key, `${JSON.stringify(text)} ${why}, expected shell-like words (quote or escape the character)`);
   }
 }

@@ -61,6 +61,7 @@ export const Errno = {
   EEXIST: 17,
   EINVAL: 22,
   ERANGE: 34,
+  ENAMETOOLONG: 36,
   EADDRINUSE: 98,
 } as const;
 

@@ -109,7 +109,7 @@ function isExecutableFile(path: string): boolean {
   try {
     if (!nodeFs().statSync(path).isFile()) return false;
   } catch {
-    return false;
+    return false; // not there (or not reachable): not a candidate, the PATH search goes on
   }
   return libc().access(cstr(path), X_OK) === 0;
 }

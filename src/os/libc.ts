@@ -15,6 +15,7 @@ const SYMBOLS = {
   listen: { args: ["i32", "i32"], returns: "i32" },
   getsockname: { args: ["i32", "ptr", "ptr"], returns: "i32" },
   close: { args: ["i32"], returns: "i32" },
+  sendto: { args: ["i32", "ptr", "u64", "i32", "ptr", "u32"], returns: "i64" },
   fcntl: { args: ["i32", "i32", "i64"], returns: "i32" },
   poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
   inet_pton: { args: ["i32", "ptr", "ptr"], returns: "i32" },
@@ -42,6 +43,7 @@ const SYMBOLS = {
   // Small file operations for src/os/fs.ts (open's mode is its one variadic integer).
   open: { args: ["ptr", "i32", "u32"], returns: "i32" },
   read: { args: ["i32", "ptr", "u64"], returns: "i64" },
+  pread: { args: ["i32", "ptr", "u64", "i64"], returns: "i64" },
   write: { args: ["i32", "ptr", "u64"], returns: "i64" },
   unlink: { args: ["ptr"], returns: "i32" },
   chmod: { args: ["ptr", "u32"], returns: "i32" },

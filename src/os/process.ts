@@ -1,9 +1,9 @@
 // Process-level primitives the daemon needs beyond Bun's API: sessions, umask, subreaping,
-// signalling by number, and reading the process tree from /proc.
+// signalling by number, and walking the process tree (read from /proc by ./proc.ts).
 
-import { listDir, readText } from "./fs.ts";
 import { libc, errno, cstr, addressOf } from "./libc.ts";
 import { OsError, Errno } from "./errors.ts";
+import { childPids, readStat } from "./proc.ts";
 
 const WNOHANG = 1;
 const PR_SET_NAME = 15;
@@ -91,8 +91,7 @@ export function reapOrphans(known: Set<number>): number[] {
 
 /** Direct children of `pid` (empty if it does not exist). */
 export function childrenOf(pid: number): number[] {
-  const viaTasks = childrenFromTaskFiles(pid);
-  return viaTasks ?? childrenFromStatScan(pid);
+  return childPids(pid);
 }
 
 /** All descendants of `pid`, parents before their children. */
@@ -139,49 +138,4 @@ function sendSignal(target: number, sig: number, subject: string): boolean {
   const code = errno();
   if (code === Errno.ESRCH) return false;
   throw new OsError("kill", code, `${subject} (signal ${sig})`);
-}
-
-// null when the kernel lacks CONFIG_PROC_CHILDREN (no task/*/children files).
-function childrenFromTaskFiles(pid: number): number[] | null {
-  let tasks: string[];
-  try {
-    tasks = listDir(`/proc/${pid}/task`);
-  } catch {
-    return [];
-  }
-  const children: number[] = [];
-  let sawFile = false;
-  for (const tid of tasks) {
-    let text: string;
-    try {
-      text = readText(`/proc/${pid}/task/${tid}/children`, "latin1");
-    } catch {
-      continue; // thread exited meanwhile, or no such file on this kernel
-    }
-    sawFile = true;
-    for (const word of text.split(" ")) if (word.trim() !== "") children.push(Number(word));
-  }
-  return sawFile ? [...new Set(children)] : null;
-}
-
-function childrenFromStatScan(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of listDir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    if (readStat(Number(entry))?.ppid === pid) children.push(Number(entry));
-  }
-  return children;
-}
-
-function readStat(pid: number): { state: string; ppid: number } | null {
-  let text: string;
-  try {
-    text = readText(`/proc/${pid}/stat`, "latin1");
-  } catch {
-    return null;
-  }
-  // comm may contain spaces and parentheses; fields resume after the last ")".
-  const [state, ppid] = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  if (state === undefined || ppid === undefined) return null;
-  return { state, ppid: Number(ppid) };
 }

@@ -2,6 +2,8 @@
 // neither expose the fd nor let it survive into a child process.
 
 import { nodeFs } from "../util/node.ts";
+import { HostResolutionError, resolveHost } from "../util/host.ts";
+import { SUN_PATH_SIZE } from "../util/sockaddr.ts";
 import { libc, errno, cstr } from "./libc.ts";
 import { OsError, Errno } from "./errors.ts";
 
@@ -49,14 +51,17 @@ export class SocketError extends Error {
   override name = "SocketError";
 }
 
-const FAMILY = { AF_UNIX: 1, AF_INET: 2, AF_INET6: 10 } as const satisfies Record<SocketFamily, number>;
-const TYPE = {
+/** Linux address family and socket type numbers, by the names configs use (checked with Object.hasOwn). */
+export const FAMILY = { AF_UNIX: 1, AF_INET: 2, AF_INET6: 10 } as const satisfies Record<SocketFamily, number>;
+export const TYPE = {
   SOCK_STREAM: 1,
   SOCK_DGRAM: 2,
   SOCK_RAW: 3,
   SOCK_RDM: 4,
   SOCK_SEQPACKET: 5,
 } as const satisfies Record<SocketType, number>;
+/** Close-on-exec at creation, for sockets no child may inherit. */
+export const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SO_REUSEADDR = 2;
 const SO_REUSEPORT = 15;
@@ -67,8 +72,6 @@ const O_NONBLOCK = 0o4000;
 const POLLIN = 0x1;
 const POLLERR = 0x8;
 const POLLHUP = 0x10;
-/** sun_path size in struct sockaddr_un. */
-export const UNIX_PATH_MAX = 108;
 
 interface InetAddress {
   family: "AF_INET" | "AF_INET6";
@@ -79,14 +82,15 @@ interface InetAddress {
 /** Create, configure, bind and (for STREAM/SEQPACKET) listen; async because host names need DNS. */
 export async function bindSocket(spec: SocketSpec): Promise<BoundSocket> {
   const family: SocketFamily = spec.path !== null ? "AF_UNIX" : spec.family;
-  if (!(family in FAMILY)) throw new SocketError(`unknown socket family "${family}"; use AF_INET, AF_INET6 or AF_UNIX`);
-  if (!(spec.type in TYPE))
+  if (!Object.hasOwn(FAMILY, family))
+    throw new SocketError(`unknown socket family "${family}"; use AF_INET, AF_INET6 or AF_UNIX`);
+  if (!Object.hasOwn(TYPE, spec.type))
     throw new SocketError(
       `unknown socket type "${spec.type}"; use SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_RDM or SOCK_SEQPACKET`,
     );
 
   // Resolve before creating the fd so a DNS failure leaves nothing to clean up.
-  const inet = family === "AF_UNIX" ? null : await resolveHost(spec.host, family);
+  const inet = family === "AF_UNIX" ? null : await resolveInet(spec.host, family);
   const path = family === "AF_UNIX" ? (spec.path ?? "") : null;
   if (path !== null) prepareUnixPath(path, spec.replace);
 
@@ -150,45 +154,21 @@ export function pollReadable(fds: number[], timeoutMs: number): number[] {
   return fds.filter((_, i) => (table.getInt16(i * 8 + 6, true) & (POLLIN | POLLERR | POLLHUP)) !== 0);
 }
 
-/** Resolve `host` like Circus: the first getaddrinfo result of the wanted family. */
-async function resolveHost(host: string, family: "AF_INET" | "AF_INET6"): Promise<InetAddress> {
-  const version = family === "AF_INET6" ? 6 : 4;
-  // Python binds "" to the wildcard address; keep that for configs written against Circus.
-  if (host === "" || host === "*") return { family, ip: version === 6 ? "::" : "0.0.0.0", scopeId: 0 };
-  const [bare, scope] = splitScope(host);
-  const literal = ipVersion(bare);
-  if (literal === version) return { family, ip: bare, scopeId: scopeIndex(scope, host) };
-  if (literal !== 0) {
-    throw new SocketError(
-      `host "${host}" is an IPv${literal} address but the socket family is ${family}; change host or family`,
-    );
-  }
+/** Resolve `host` like Circus: the first getaddrinfo result of the wanted family; "" is the wildcard. */
+async function resolveInet(host: string, family: "AF_INET" | "AF_INET6"): Promise<InetAddress> {
+  let address: string;
   try {
-    // Bun's resolver, not node:dns: the node layer costs megabytes of RSS in the compiled daemon.
-    const found = await Bun.dns.lookup(host, { family: version });
-    const first = found.find((a) => a.family === version);
-    if (first) return { family, ip: first.address, scopeId: 0 };
+    address = await resolveHost(host, family === "AF_INET6" ? 6 : 4);
   } catch (err) {
-    const why = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
-    throw new SocketError(`cannot resolve host "${host}" to an IPv${version} address (${why}); check host or family`);
+    if (!(err instanceof HostResolutionError)) throw err;
+    const advice =
+      err.problem === "wrong-version"
+        ? `the socket family is ${family}; change host or family`
+        : "check host or family";
+    throw new SocketError(`${err.message}; ${advice}`, { cause: err });
   }
-  throw new SocketError(`host "${host}" has no IPv${version} address; check host or family`);
-}
-
-/** 4 or 6 for an IP address literal, 0 for anything else (a host name). */
-export function ipVersion(text: string): 0 | 4 | 6 {
-  if (/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(text)) return 4;
-  if (!text.includes(":") || !/^[0-9a-fA-F:.]+$/.test(text)) return 0;
-  const halves = text.split("::");
-  if (halves.length > 2) return 0;
-  const groups = halves.flatMap((h) => (h === "" ? [] : h.split(":")));
-  const tail = groups.at(-1) ?? "";
-  const embedsV4 = tail.includes(".");
-  if (embedsV4 && ipVersion(tail) !== 4) return 0;
-  const hexGroups = embedsV4 ? groups.slice(0, -1) : groups;
-  if (!hexGroups.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return 0;
-  const count = hexGroups.length + (embedsV4 ? 2 : 0);
-  return halves.length === 2 ? (count <= 7 ? 6 : 0) : count === 8 ? 6 : 0;
+  const [ip, scope] = splitScope(address);
+  return { family, ip, scopeId: scopeIndex(scope, host) };
 }
 
 function splitScope(host: string): [string, string] {
@@ -208,9 +188,9 @@ function prepareUnixPath(path: string, replace: boolean): void {
   if (path === "") throw new SocketError("unix socket path is empty; set `path`");
   const abstract = path.startsWith("\0");
   const size = Buffer.byteLength(path) + (abstract ? 0 : 1);
-  if (size > UNIX_PATH_MAX) {
+  if (size > SUN_PATH_SIZE) {
     throw new SocketError(
-      `unix socket path "${path}" is ${size} bytes, over the kernel limit of ${UNIX_PATH_MAX}; use a shorter path`,
+      `unix socket path "${path}" is ${size} bytes, over the kernel limit of ${SUN_PATH_SIZE}; use a shorter path`,
     );
   }
   if (abstract || !exists(path)) return;
@@ -227,7 +207,7 @@ function exists(path: string): boolean {
     nodeFs().lstatSync(path);
     return true;
   } catch {
-    return false;
+    return false; // nothing at the path (lstat cannot fail otherwise for a path we may bind)
   }
 }
 
@@ -266,10 +246,10 @@ function bindInet(fd: number, inet: InetAddress, host: string, port: number): vo
   }
 }
 
-/** A `struct sockaddr_un` for `path` and its length (paths checked against UNIX_PATH_MAX by the caller). */
+/** A `struct sockaddr_un` for `path` and its length (paths checked against SUN_PATH_SIZE by the caller). */
 export function sockaddrUn(path: string): { addr: Uint8Array; length: number } {
   const bytes = Buffer.from(path, "utf8");
-  const addr = new Uint8Array(2 + UNIX_PATH_MAX);
+  const addr = new Uint8Array(2 + SUN_PATH_SIZE);
   new DataView(addr.buffer).setUint16(0, FAMILY.AF_UNIX, true);
   addr.set(bytes, 2);
   // Abstract names are length-delimited; filesystem paths include their NUL terminator.

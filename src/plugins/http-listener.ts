@@ -2,7 +2,7 @@
 // daemon passed (`Bun.listen({fd})`: Bun.serve ignores an fd, decisions §5) or on its own address.
 // Keep-alive, HEAD, partial writes; request bodies are skipped; no node:http (it costs RSS).
 
-import type { Logger } from "../log.ts";
+import type { Logger } from "../util/log.ts";
 
 export interface HttpResponse {
   status: number;

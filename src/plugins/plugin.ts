@@ -1,7 +1,7 @@
 // CircusPlugin: the base class of every plugin, built-in or the user's own. A plugin is a client like
 // any other: it receives the daemon's `watcher.*` events and sends commands on the control channel.
 
-import type { Logger } from "../log.ts";
+import type { Logger } from "../util/log.ts";
 import type { JsonObject, Reply } from "../protocol/command.ts";
 import type { EventTopic, WatcherEventData } from "./events.ts";
 import { PLUGIN_OPTIONS, type PluginOptionTable } from "../config/options/plugin.ts";

@@ -1,7 +1,7 @@
 // Runs one plugin: parse its options, connect the control channel and the event subscription, deliver
 // events one at a time, and stop cleanly (handleStop, timers cancelled, sockets closed).
 
-import type { Logger } from "../log.ts";
+import type { Logger } from "../util/log.ts";
 import { CircusClient, subscribe, type CircusEvent, type Subscription } from "../protocol/client.ts";
 import { eventData, splitTopic } from "./events.ts";
 import { type PluginOptionTable, readPluginOptions } from "../config/options/plugin.ts";

@@ -2,7 +2,7 @@
 // name is resolved once (IPv4 first); datagrams the kernel cannot take yet are queued until it drains,
 // so a burst on loopback loses nothing.
 
-import type { Logger } from "../log.ts";
+import type { Logger } from "../util/log.ts";
 
 type UdpSocket = import("bun").udp.Socket<"buffer">;
 

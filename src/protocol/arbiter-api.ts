@@ -1,58 +1,70 @@
-// The part of the arbiter the control commands drive, as a structural type: commands depend on this
-// surface only, so they are testable against a fake and the real `Arbiter` satisfies it as written.
+// The part of the arbiter the control commands drive, typed with the arbiter's own shapes: commands
+// depend on this surface only, the real `Arbiter` and `Watcher` satisfy it as written, and the test
+// fake implements the same contract (test/protocol/control-contract.ts runs the same cases on both).
 
-import type { KillOptions, ProcessInfo, ReloadResult, SignalOptions, StartResult } from "../arbiter/index.ts";
-import type { CircusConfig, CircusOptions, WatcherConfig } from "../config/types.ts";
+import type {
+  CircusSocket,
+  GlobalOptions,
+  KillOptions,
+  OutputSink,
+  ProcessInfo,
+  ReloadConfigSummary,
+  ReloadResult,
+  SignalOptions,
+  StartResult,
+  WatcherState,
+} from "../arbiter/index.ts";
+import type { WireValue } from "../config/options/spec.ts";
+import type { CircusConfig, WatcherConfig } from "../config/types.ts";
 
 export type { ReloadResult, StartResult } from "../arbiter/index.ts";
 
 /** One live process of a watcher, as much of it as the commands read. */
 export type ProcessEntry = Pick<ProcessInfo, "pid" | "wid" | "started">;
 
-/** What `listsockets` reads of a socket: looser than the arbiter's CircusSocket (address parts optional). */
-export interface SocketEntry {
-  fd: number;
-  name: string;
-  host?: string | null;
-  port?: number | null;
-  path?: string | null;
-  backlog: number;
-}
+/** What `listsockets` reads of a bound socket. */
+export type SocketEntry = Pick<CircusSocket, "fd" | "name" | "host" | "port" | "path" | "backlog">;
 
 export interface ControlledWatcher {
   readonly name: string;
-  status(): string;
+  /** The live configuration (read-only here: changes go through setOptions). */
+  readonly config: Readonly<WatcherConfig>;
+  /** Where its processes write; under the daemon it keeps the `tail` that `logs` reads. */
+  readonly output: OutputSink;
+  status(): WatcherState;
   start(): Promise<StartResult>;
-  stop(): Promise<unknown>;
-  restart(): Promise<ReloadResult | StartResult | unknown>;
+  stop(): Promise<void>;
+  restart(): Promise<ReloadResult>;
   reload(opts: { graceful: boolean; sequential: boolean }): Promise<ReloadResult>;
+  /** The new target process count. */
   incr(nb: number): Promise<number>;
   decr(nb: number): Promise<number>;
-  kill(opts: KillOptions): Promise<unknown>;
-  signal(opts: SignalOptions): unknown;
-  options(): Record<string, unknown>;
-  setOption(key: string, value: unknown): Promise<unknown>;
-  /** All keys at once with a single follow-up reload/manage (preferred over setOption when present). */
-  setOptions?(options: Record<string, unknown>): Promise<unknown>;
+  kill(opts: KillOptions): Promise<void>;
+  signal(opts: SignalOptions): Promise<void>;
+  /** Every option as `get`/`options` report it, free options included. */
+  options(): Record<string, WireValue>;
+  /** Apply validated options at once, with a single follow-up reload/manage. */
+  setOptions(options: Record<string, unknown>): Promise<void>;
   processes(): ProcessEntry[];
   /** Run the extended_stats hook on one process's info object (`stats --extended`). */
-  extendedStats?(pid: number, stats: Record<string, unknown>): Promise<void>;
-  /** Where its processes write: under the daemon a WatcherOutput, whose tail buffer `logs` reads. */
-  readonly output?: unknown;
+  extendedStats(pid: number, stats: Record<string, unknown>): Promise<void>;
 }
 
 export interface ControlledArbiter {
+  /** The configuration running now (its `file` is what `reloadconfig` re-reads by default). */
+  readonly config: CircusConfig;
   watchers(): readonly ControlledWatcher[];
-  getWatcher(name: string): ControlledWatcher | undefined | null;
-  sockets(): Map<string, SocketEntry> | Record<string, SocketEntry> | Iterable<SocketEntry>;
-  start(): Promise<unknown>;
-  stop(): Promise<unknown>;
-  addWatcher(cfg: WatcherConfig, opts: { start: boolean }): Promise<unknown>;
-  removeWatcher(name: string, opts: { nostop: boolean }): Promise<unknown>;
-  reload(opts: { graceful: boolean; sequential: boolean }): Promise<unknown>;
-  reloadConfig(config: CircusConfig): Promise<unknown>;
+  /** Case-insensitive. */
+  getWatcher(name: string): ControlledWatcher | undefined;
+  sockets(): readonly SocketEntry[];
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  addWatcher(cfg: WatcherConfig, opts: { start: boolean }): Promise<ControlledWatcher>;
+  removeWatcher(name: string, opts: { nostop: boolean }): Promise<void>;
+  reload(opts: { graceful: boolean; sequential: boolean }): Promise<void>;
+  reloadConfig(config: CircusConfig): Promise<ReloadConfigSummary>;
   /** Full restart; with `config`, rebuilt from that (re-read) configuration. */
-  restart(config?: CircusConfig): Promise<unknown>;
+  restart(config?: CircusConfig): Promise<void>;
   numprocesses(): number;
-  globalOptions(): CircusOptions | Record<string, unknown>;
+  globalOptions(): GlobalOptions;
 }

@@ -1,6 +1,7 @@
 // CircusClient: the one control-channel client shared by `circus ctl`, top, plugins and the web
 // console. A DEALER with a random identity sends JSON requests and matches replies by `id` (§2.1).
 
+import { type Deferred, deadline, deferred } from "../util/async.ts";
 import { type CurveKeyPair, DealerSocket, readCurveKeyPair, readCurvePublicKey, SubSocket } from "../zmtp/index.ts";
 import type { JsonObject, Reply } from "./command.ts";
 
@@ -72,12 +73,6 @@ export interface Subscription {
   close(): Promise<void>;
 }
 
-interface Pending {
-  resolve(reply: Reply): void;
-  reject(error: Error): void;
-  timer: ReturnType<typeof setTimeout>;
-}
-
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -102,7 +97,8 @@ export class CircusClient {
   readonly identity: string;
   private readonly socket: DealerSocket;
   private readonly curve: ClientCurveKeys | undefined;
-  private readonly pending = new Map<string, Pending>();
+  /** Calls awaiting their reply, by request id. */
+  private readonly pending = new Map<string, Deferred<Reply>>();
   private closed = false;
 
   /** Create a client and start connecting (ZeroMQ-style: sends queue until the peer is reachable). */
@@ -126,22 +122,20 @@ export class CircusClient {
    * (an error reply is a normal result; `status <name>` replies carry the watcher state there).
    * Rejects with TimeoutError ("Timed out.") when no matching reply arrives in time.
    */
-  call(command: string, properties: JsonObject = {}, options: CallOptions = {}): Promise<Reply> {
-    if (this.closed) return Promise.reject(new CallError("client is closed"));
+  async call(command: string, properties: JsonObject = {}, options: CallOptions = {}): Promise<Reply> {
+    if (this.closed) throw new CallError("client is closed");
     const id = uuidHex();
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    return new Promise<Reply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new TimeoutError(timeoutMs));
-      }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
-      const body = encoder.encode(JSON.stringify(makeRequest(command, properties, id)));
-      this.socket.send([body]).catch((e: Error) => {
-        clearTimeout(timer);
-        this.pending.delete(id);
-        reject(new CallError(`cannot send to ${this.endpoint}: ${e.message}`, { cause: e }));
-      });
+    const body = encoder.encode(JSON.stringify(makeRequest(command, properties, id)));
+    const reply = deferred<Reply>();
+    this.pending.set(id, reply);
+    this.socket.send([body]).catch((e: Error) => {
+      this.pending.delete(id);
+      reply.reject(new CallError(`cannot send to ${this.endpoint}: ${e.message}`, { cause: e }));
+    });
+    return deadline(reply.promise, timeoutMs, () => {
+      this.pending.delete(id);
+      return new TimeoutError(timeoutMs);
     });
   }
 
@@ -175,11 +169,8 @@ export class CircusClient {
   }
 
   private failPending(error: CallError): void {
-    for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(error);
-      this.pending.delete(id);
-    }
+    for (const reply of this.pending.values()) reply.reject(error);
+    this.pending.clear();
   }
 
   private onReply(frames: Uint8Array[]): void {
@@ -198,7 +189,6 @@ export class CircusClient {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
-    clearTimeout(p.timer);
     p.resolve(reply as Reply);
   }
 }

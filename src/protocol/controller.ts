@@ -3,7 +3,7 @@
 // error reply instead of silence — except `msg_type: "cast"`, which is never answered.
 
 import { chmod as chmodSync, chown as chownSync } from "../os/fs.ts";
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import { resolveUser } from "../os/users.ts";
 import { parseEndpoint, RouterSocket } from "../zmtp/index.ts";
 import type { CommandContext, Reply } from "./command.ts";

@@ -2,10 +2,10 @@
 // envelope. Synchronous commands answer synchronously (the `list` round trip stays cheap); nothing a
 // client sends can make this throw.
 
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import type { CommandContext, CommandResult, Reply } from "./command.ts";
-import { CommandError, Errno } from "./errors.ts";
-import { ServerError, toCommandError } from "./execution.ts";
+import { Errno, toCommandError } from "./errors.ts";
+import { ServerError } from "./execution.ts";
 import { errorReply, isBadRequest, okReply, parseRequest, type Request } from "./messages.ts";
 import { readWaiting } from "./props.ts";
 import { getCommand } from "./registry.ts";
@@ -55,7 +55,7 @@ function answer(req: Request, reply: Reply): Outcome {
 /** The error envelope for anything a command threw; unexpected ones are errno 5 and logged. */
 export function failure(req: Request, err: unknown): Reply {
   if (err instanceof ServerError) return errorReply(req.id, err.errno, err.reason, err.detail);
-  const typed = err instanceof CommandError ? err : toCommandError(err);
+  const typed = toCommandError(err);
   if (typed) return errorReply(req.id, typed.errno, typed.reason);
   const message = (err as Error)?.message ?? String(err);
   log.error(`command ${req.command} failed: ${(err as Error)?.stack ?? message}`);

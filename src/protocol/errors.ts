@@ -1,4 +1,17 @@
-// Circus's error numbers and the typed error a command throws to produce an error reply (§3).
+// Circus's error numbers, the typed error a command throws to produce an error reply (§3), and the
+// errno of every failure the layers below throw: they know no wire, so the mapping is made here, by class.
+
+import {
+  InvalidOptionError,
+  OperationError,
+  SpawnError,
+  WatcherExistsError,
+  WatcherNotFoundError,
+} from "../arbiter/errors.ts";
+import { ConfigError } from "../config/types.ts";
+import { OsError } from "../os/errors.ts";
+import { UnknownSignalError } from "../os/signals.ts";
+import { StreamConfigError } from "../streams/errors.ts";
 
 import { OptionError } from "../config/options/spec.ts";
 
@@ -19,9 +32,44 @@ export class CommandError extends Error {
   constructor(
     readonly errno: Errno,
     readonly reason: string,
+    options?: ErrorOptions,
   ) {
-    super(reason);
+    super(reason, options);
   }
+}
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/** The wire errno of each typed failure from below the protocol; the first matching class wins. */
+const ERRNO_BY_CLASS: readonly [ErrorClass, Errno][] = [
+  // Bad input: an unknown watcher, option value, signal or stream setting.
+  [WatcherNotFoundError, Errno.MESSAGE_ERROR],
+  [InvalidOptionError, Errno.MESSAGE_ERROR],
+  [UnknownSignalError, Errno.MESSAGE_ERROR],
+  [StreamConfigError, Errno.MESSAGE_ERROR],
+  // Well-formed requests the arbiter refuses or cannot carry out.
+  [WatcherExistsError, Errno.COMMAND_ERROR],
+  [OperationError, Errno.COMMAND_ERROR],
+  [ConfigError, Errno.COMMAND_ERROR],
+  [SpawnError, Errno.COMMAND_ERROR],
+  [OsError, Errno.OS_ERROR],
+];
+
+/** A failed system call reported by Bun or node (an `ErrnoException` with its `code` and `syscall`). */
+function isSystemError(err: Error): boolean {
+  const e = err as Error & { code?: unknown; syscall?: unknown };
+  return typeof e.code === "string" && typeof e.syscall === "string";
+}
+
+/**
+ * The error reply for a typed failure: a CommandError as it is, a known failure class with its errno
+ * (the original kept as `cause`); null for anything unexpected (the caller decides, and logs it).
+ */
+export function toCommandError(err: unknown): CommandError | null {
+  if (err instanceof CommandError) return err;
+  if (!(err instanceof Error)) return null;
+  const errno = ERRNO_BY_CLASS.find(([cls]) => err instanceof cls)?.[1] ?? (isSystemError(err) ? Errno.OS_ERROR : null);
+  return errno === null ? null : new CommandError(errno, err.message, { cause: err });
 }
 
 /** errno 3: the request is well-formed JSON but a property is missing or wrong. */

@@ -1,10 +1,12 @@
 // What every command needs to run: watcher lookup and matching, mapping arbiter failures to errnos,
 // and the `waiting` rule (reply now and finish in the background, or reply when done).
 
-import { getLogger } from "../log.ts";
+import type { CircusConfig } from "../config/types.ts";
+import { getLogger } from "../util/log.ts";
+import { Glob } from "../util/glob.ts";
 import type { ControlledWatcher } from "./arbiter-api.ts";
 import type { CommandContext } from "./command.ts";
-import { CommandError, Errno, messageError } from "./errors.ts";
+import { CommandError, Errno, messageError, toCommandError } from "./errors.ts";
 
 const log = getLogger("circus.protocol");
 
@@ -23,8 +25,8 @@ export function matchWatchers(ctx: CommandContext, name: string, method: string)
   let test: (n: string) => boolean;
   if (method === "simple") test = (n) => n === pattern;
   else if (method === "glob") {
-    const re = globToRegExp(pattern);
-    test = (n) => re.test(n);
+    const glob = new Glob(pattern);
+    test = (n) => glob.test(n);
   } else if (method === "regex") {
     let re: RegExp;
     try {
@@ -37,51 +39,6 @@ export function matchWatchers(ctx: CommandContext, name: string, method: string)
   const found = ctx.arbiter.watchers().filter((w) => test(w.name.toLowerCase()));
   if (found.length === 0) throw messageError(`program ${name} not found`);
   return found;
-}
-
-/** Python `fnmatch` semantics: `*`, `?`, `[seq]`, `[!seq]`, whole-string match. */
-export function globToRegExp(glob: string): RegExp {
-  let out = "";
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === "*") out += ".*";
-    else if (c === "?") out += ".";
-    else if (c === "[") {
-      const close = glob.indexOf("]", i + 2);
-      if (close < 0) out += "\\[";
-      else {
-        let body = glob.slice(i + 1, close);
-        if (body.startsWith("!")) body = "^" + body.slice(1);
-        out += `[${body.replace(/\\/g, "\\\\")}]`;
-        i = close;
-      }
-    } else out += c.replace(/[.+^${}()|\\/]/g, "\\$&");
-  }
-  return new RegExp(`^${out}$`, "s");
-}
-
-/** Map whatever an arbiter call threw to the error the client sees. */
-export function toCommandError(err: unknown): CommandError | null {
-  if (err instanceof CommandError) return err;
-  const name = (err as Error | null)?.name;
-  const message = (err as Error | null)?.message ?? String(err);
-  // StreamConfigError: a `stdout_stream.*` value given to `set`/`add` that cannot be opened.
-  if (
-    name === "WatcherNotFoundError" ||
-    name === "InvalidOptionError" ||
-    name === "UnknownSignalError" ||
-    name === "StreamConfigError"
-  ) {
-    return new CommandError(Errno.MESSAGE_ERROR, message);
-  }
-  if (name === "WatcherExistsError" || name === "OperationError" || name === "ConfigError") {
-    return new CommandError(Errno.COMMAND_ERROR, message);
-  }
-  if (name === "SpawnError") return new CommandError(Errno.COMMAND_ERROR, message);
-  if (typeof (err as NodeJS.ErrnoException | null)?.code === "string" && (err as NodeJS.ErrnoException).syscall) {
-    return new CommandError(Errno.OS_ERROR, message);
-  }
-  return null;
 }
 
 /**
@@ -100,14 +57,26 @@ export async function settle<T>(work: Promise<T>, waiting: boolean, what: string
     if (typed) throw typed;
     const message = (err as Error)?.message ?? String(err);
     log.error(`${what} failed: ${message}`);
-    throw new ServerError(message);
+    throw new ServerError(message, { cause: err });
   }
 }
 
 /** errno 6: background work failed while the client waited; the detail travels in `tb`. */
 export class ServerError extends CommandError {
-  constructor(readonly detail: string) {
-    super(Errno.BAD_MSG_DATA_ERROR, "server error");
+  constructor(
+    readonly detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(Errno.BAD_MSG_DATA_ERROR, "server error", options);
+  }
+}
+
+/** The config file read again for `what` (null: the daemon runs without one); a broken file is errno 5. */
+export async function rereadConfig(ctx: CommandContext, what: string): Promise<CircusConfig | null> {
+  try {
+    return await ctx.loadConfig();
+  } catch (err) {
+    throw new CommandError(Errno.COMMAND_ERROR, `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   }
 }
 
@@ -118,6 +87,5 @@ export function pidsOf(w: ControlledWatcher): number[] {
 
 /** Sort watchers by descending priority (ties keep their order), as Circus starts them. */
 export function byPriority(ws: readonly ControlledWatcher[]): ControlledWatcher[] {
-  const prio = (w: ControlledWatcher) => Number(w.options().priority ?? 0);
-  return [...ws].sort((a, b) => prio(b) - prio(a));
+  return [...ws].sort((a, b) => b.config.priority - a.config.priority);
 }

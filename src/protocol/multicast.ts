@@ -1,7 +1,7 @@
 // Multicast discovery (§10): join the group of `multicast_endpoint` and answer every datagram, to its
 // sender, with `{"endpoint": "<control endpoint>"}`. Unicast datagrams to the port are answered too.
 
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 
 const log = getLogger("circus.multicast");
 

@@ -1,7 +1,7 @@
 // The event publisher: a PUB socket at `pubsub_endpoint` republishing every arbiter bus event as
 // Circus does, two frames `[topic, json]`.
 
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import { PubSocket } from "../zmtp/index.ts";
 
 const log = getLogger("circus.publisher");

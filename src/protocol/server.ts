@@ -2,7 +2,7 @@
 // discovery responder, wired to an arbiter.
 
 import type { CircusConfig, CircusOptions } from "../config/types.ts";
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import type { ControlledArbiter } from "./arbiter-api.ts";
 import type { CommandContext } from "./command.ts";
 import { Controller, secureIpcFile } from "./controller.ts";
@@ -40,7 +40,7 @@ export async function startControlServer(
   circus: CircusOptions,
   options: ControlServerOptions = {},
 ): Promise<ControlServer> {
-  const configFile = options.configFile ?? (arbiter as { config?: { file?: string } }).config?.file ?? null;
+  const configFile = options.configFile ?? (arbiter.config.file || null);
   let shuttingDown = false;
   const ctx: CommandContext = {
     arbiter,

@@ -10,11 +10,11 @@ import {
   childPids,
   memTotalBytes,
   readArgv,
-  readStat,
   readUid,
   releaseProcFiles,
+  sampleStat,
   type ProcStat,
-} from "./proc.ts";
+} from "../os/proc.ts";
 
 /** What Circus answers for a process that vanished between listing and sampling. */
 export const NO_SUCH_PROCESS = "No such process (stopped?)";
@@ -85,7 +85,7 @@ export class ProcessSampler {
 
   /** The info object of `pid` with its direct children, or null when it does not exist. */
   info(pid: number, opts: { children?: boolean } = {}): ProcessInfo | null {
-    const stat = readStat(pid);
+    const stat = sampleStat(pid);
     if (stat === null) {
       this.forget(pid);
       return null;

@@ -11,7 +11,7 @@
 // node:fs on first sample: the daemon loads this module but samples only when asked (`stats`), and
 // a static node:fs import costs ~4.5 MB RSS in the compiled daemon.
 import { nodeFs } from "../util/node.ts";
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import { pollReadable } from "../os/sockets.ts";
 
 const log = getLogger("circus.stats");
@@ -50,7 +50,7 @@ function socketInode(path: string): string | null {
     const m = /^socket:\[(\d+)\]$/.exec(nodeFs().readlinkSync(path));
     return m ? m[1]! : null;
   } catch {
-    return null;
+    return null; // the fd was closed meanwhile: nothing to count
   }
 }
 

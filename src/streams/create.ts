@@ -3,7 +3,7 @@
 
 import { nodeOs } from "../util/node.ts";
 import { isAbsolute, resolve } from "../util/path.ts";
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import { FancyStdoutStream, StdoutStream } from "./console.ts";
 import { ScalarError } from "../config/scalars.ts";
 import { type OptionSpec, plainContext, rangeProblem } from "../config/options/spec.ts";

@@ -3,7 +3,7 @@
 // the one thing that can make a file exceed it. Pipes, ttys and /dev/* are written but never rotated.
 
 import { nodeFs } from "../util/node.ts";
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import { gzipFile } from "./compress.ts";
 import { StreamConfigError } from "./errors.ts";
 import { ErrorReporter, WriteQueue, writeAll } from "./queue.ts";

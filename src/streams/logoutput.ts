@@ -2,8 +2,9 @@
 // stdout, a file (reopened after logrotate), or syslog over UDP or a unix datagram socket.
 
 import { nodeOs } from "../util/node.ts";
+import { resolveHost } from "../util/host.ts";
 import { extname, resolve } from "../util/path.ts";
-import { parseLogLevel, type LogLevel, type LogSink } from "../log.ts";
+import { parseLogLevel, type LogLevel, type LogSink } from "../util/log.ts";
 import { UnixDatagramSender } from "../os/unixdgram.ts";
 import { fdQueue } from "./console.ts";
 import { LogOutputError } from "./errors.ts";
@@ -39,7 +40,7 @@ const FACILITIES: Record<string, number> = {
 };
 const SEVERITY: Record<string, number> = { CRITICAL: 2, ERROR: 3, WARNING: 4, INFO: 6, DEBUG: 7 };
 
-/** Lines as src/log.ts writes them: `YYYY-mm-dd HH:MM:SS name[pid] [LEVEL] message`. */
+/** Lines as src/util/log.ts writes them: `YYYY-mm-dd HH:MM:SS name[pid] [LEVEL] message`. */
 const LINE = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (\S+)\[(\d+)\] \[([A-Z]+)\] ([\s\S]*)$/;
 
 function make(write: (line: string) => void, reopen: () => void, close: () => Promise<void>): LogOutput {
@@ -131,12 +132,9 @@ async function openSyslog(spec: string): Promise<LogOutput> {
   const hostnameOnly = url.hostname.replace(/^\[|\]$/g, "");
   let address: string;
   try {
-    const { lookup } = await import("node:dns/promises");
-    address = (await lookup(hostnameOnly)).address;
+    address = await resolveHost(hostnameOnly, "any");
   } catch (err) {
-    throw new LogOutputError(`cannot log to ${spec}: cannot resolve ${hostnameOnly}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new LogOutputError(`cannot log to ${spec}: ${(err as Error).message}`, { cause: err });
   }
   const socket = await Bun.udpSocket({});
   return make(

@@ -3,6 +3,7 @@
 
 import type { OutputSink, StdioTarget } from "../arbiter/process.ts";
 import type { StreamConfig } from "../config/types.ts";
+import { settlesWithin } from "../util/async.ts";
 import { PassthroughStream } from "./console.ts";
 import { createStream } from "./create.ts";
 import { StreamConfigError } from "./errors.ts";
@@ -127,13 +128,10 @@ export class WatcherOutput implements OutputSink {
     const readers = this.readers.get(pid);
     if (!readers) return true;
     const all = Promise.all(readers.map((r) => r.done));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = await Promise.race([
-      all.then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    if (!timedOut) return true;
+    if (await settlesWithin(all, timeoutMs)) {
+      await all; // a failed final flush is the caller's to hear of
+      return true;
+    }
     await Promise.all(readers.map((r) => r.cancel()));
     return false;
   }

@@ -2,13 +2,19 @@
 // run strictly in the order they were queued, data is written in large writev batches off the caller's
 // path, and a failing write is reported and dropped so the queue always keeps draining.
 
+import { delay } from "../util/async.ts";
 import { nodeFs } from "../util/node.ts";
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 
 const log = getLogger("circus.streams");
 
 const IOV_MAX = 512;
 const BATCH_BYTES = 8 << 20;
+/**
+ * A non-blocking fd that is full (EAGAIN) is retried after this pause: node:fs offers no "writable"
+ * event for a raw fd, and a blocking write would tie up a thread-pool thread for as long as the reader stalls.
+ */
+const EAGAIN_RETRY_MS = 5;
 
 type Item = Uint8Array | (() => void | Promise<void>);
 
@@ -102,7 +108,7 @@ export async function writeAll(fd: number, batch: Uint8Array[], bytes: number): 
       written = await writevAsync(fd, rest);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "EAGAIN") {
-        await Bun.sleep(5);
+        await delay(EAGAIN_RETRY_MS);
         continue;
       }
       throw err;

@@ -3,7 +3,7 @@
 // stream is behind (the worker then blocks on its own write, as with a slow disk), but never because a
 // stream is failing: failed writes are dropped and logged, so a worker cannot hang on a full pipe.
 
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import { LineSplitter } from "./lines.ts";
 import type { TailBuffer } from "./tail.ts";
 import type { Channel, OutputStream } from "./types.ts";

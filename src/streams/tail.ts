@@ -2,7 +2,10 @@
 // Memory is bounded by lines × MAX_TAIL_LINE plus a few MB of not-yet-decoded output; lines nobody
 // will see are never decoded.
 
+import { getLogger } from "../util/log.ts";
 import type { Channel } from "./types.ts";
+
+const log = getLogger("circus.streams");
 
 const NL = 10;
 const decoder = new TextDecoder("utf-8", { fatal: false });
@@ -150,8 +153,12 @@ export class TailBuffer {
     for (const listener of this.listeners) {
       try {
         listener(line);
-      } catch {
-        // A broken follower must not stop output capture.
+      } catch (err) {
+        // A broken follower must not stop output capture: it is dropped, once, with the reason.
+        this.listeners.delete(listener);
+        log.error(
+          `a follower of ${line.stream} output failed and was dropped: ${(err as Error)?.message ?? String(err)}`,
+        );
       }
     }
   }

@@ -30,7 +30,7 @@ export interface RotateSchedule {
 /** Parse `rotate_when` in any case; throws naming the accepted values. */
 export function parseRotateWhen(text: string | undefined): Pick<RotateSchedule, "unit" | "weekday"> {
   const when = (text ?? "").trim().toUpperCase();
-  if (when in UNITS && when !== "W") return { unit: when as keyof typeof UNITS, weekday: 0 };
+  if (Object.hasOwn(UNITS, when) && when !== "W") return { unit: when as keyof typeof UNITS, weekday: 0 };
   const weekly = /^W([0-6])$/.exec(when);
   if (weekly) return { unit: "W", weekday: Number(weekly[1]) };
   const shown = text === undefined ? "missing" : JSON.stringify(text);

@@ -3,8 +3,8 @@
 // queue. Knows nothing of socket types beyond the compatibility check.
 
 import type { Socket } from "bun";
-import { getLogger } from "../log.ts";
-import { delay } from "./async.ts";
+import { settlesWithin } from "../util/async.ts";
+import { getLogger } from "../util/log.ts";
 import { MessageTooLargeError, ZmtpAuthError, ZmtpError, ZmtpProtocolError } from "./errors.ts";
 import {
   encodeCommand,
@@ -191,11 +191,7 @@ export class Connection {
    * reply sent just before a shutdown still reaches its peer. Resolves on the drain event itself.
    */
   async closeAfterFlush(lingerMs: number): Promise<void> {
-    if (this.phase === Phase.Active) {
-      const expired = delay(lingerMs);
-      await Promise.race([this.out.whenDrained(), expired.promise]);
-      expired.cancel();
-    }
+    if (this.phase === Phase.Active) await settlesWithin(this.out.whenDrained(), lingerMs);
     this.close();
   }
 

@@ -1,5 +1,7 @@
 // Endpoint strings (`tcp://host:port`, `ipc://path`, `ipc://@abstract`) parsed into typed addresses.
 
+import { HostResolutionError, resolveHost } from "../util/host.ts";
+import { SUN_PATH_SIZE } from "../util/sockaddr.ts";
 import { EndpointError } from "./errors.ts";
 
 export interface TcpEndpoint {
@@ -19,8 +21,8 @@ export interface IpcEndpoint {
 
 export type Endpoint = TcpEndpoint | IpcEndpoint;
 
-/** Linux `sun_path` is 108 bytes including the terminating NUL. */
-export const MAX_IPC_PATH = 107;
+/** Longest ipc path in bytes: `sun_path` less the terminating NUL. */
+export const MAX_IPC_PATH = SUN_PATH_SIZE - 1;
 
 /** Parse an endpoint string; throws EndpointError saying what is wrong. */
 export function parseEndpoint(text: string): Endpoint {
@@ -61,7 +63,8 @@ function parseIpc(text: string, rest: string): IpcEndpoint {
   const abstract = rest.startsWith("@");
   const path = abstract ? rest.slice(1) : rest;
   if (abstract && path === "") throw new EndpointError(text, "missing abstract socket name after @");
-  // Abstract names carry a leading NUL in sun_path, so they get one byte less.
+  // Abstract names carry a leading NUL in sun_path, and Bun's sockets NUL-terminate them as well, so
+  // they get one byte less.
   const bytes = new TextEncoder().encode(path).length + (abstract ? 1 : 0);
   if (bytes > MAX_IPC_PATH) {
     throw new EndpointError(
@@ -84,17 +87,15 @@ export function unixPath(ep: IpcEndpoint): string {
   return ep.abstract ? `\0${ep.path}` : ep.path;
 }
 
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
-
-/** Resolve a host to an address to bind/connect; hostnames resolve to IPv4 as libzmq does by default. */
-export async function resolveHost(ep: TcpEndpoint, text: string): Promise<string> {
-  if (ep.host === "*") return "0.0.0.0";
-  if (IPV4.test(ep.host) || ep.host.includes(":")) return ep.host;
+/**
+ * The address to bind/connect for a tcp endpoint: `*` is every IPv4 interface, an IPv6 literal stays as
+ * written, host names resolve to IPv4 as libzmq does by default.
+ */
+export async function endpointAddress(ep: TcpEndpoint, text: string): Promise<string> {
   try {
-    const found = await Bun.dns.lookup(ep.host, { family: 4 });
-    if (found[0]) return found[0].address;
-  } catch {
-    // fall through to the typed error below
+    return await resolveHost(ep.host, ep.host.includes(":") ? 6 : 4);
+  } catch (err) {
+    if (!(err instanceof HostResolutionError)) throw err;
+    throw new EndpointError(text, err.message, { cause: err });
   }
-  throw new EndpointError(text, `cannot resolve host "${ep.host}" to an IPv4 address`);
 }

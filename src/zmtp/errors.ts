@@ -27,8 +27,9 @@ export class EndpointError extends ZmtpError {
   constructor(
     readonly endpoint: string,
     reason: string,
+    options?: ErrorOptions,
   ) {
-    super(`invalid endpoint "${endpoint}": ${reason}`);
+    super(`invalid endpoint "${endpoint}": ${reason}`, options);
   }
 }
 

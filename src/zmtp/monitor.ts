@@ -1,7 +1,7 @@
 // Socket events, as libzmq's zmq_socket_monitor reports them, but typed and delivered in-process:
 // `socket.on("handshake_failed", (e) => …)`.
 
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import type { ZmtpError } from "./errors.ts";
 
 const log = getLogger("circus.zmtp");

@@ -3,7 +3,7 @@
 // callback. Messages in both places count against the high-water mark.
 
 import type { Socket } from "bun";
-import { type Deferred, deferred } from "./async.ts";
+import { type Deferred, deferred } from "../util/async.ts";
 
 const CORK_INITIAL = 16 * 1024;
 /** A corked batch this big is written at once rather than at the end of the tick. */

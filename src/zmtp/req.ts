@@ -1,6 +1,7 @@
 // REQ: one request at a time, each prefixed with an empty delimiter frame; replies have it stripped.
 // `request()` adds a timeout after which a new request may be sent (like ZMQ_REQ_RELAXED).
 
+import { type Deferred, deadline, deferred } from "../util/async.ts";
 import type { Connection } from "./connection.ts";
 import { QueueFullError, SocketClosedError, SocketStateError, type ZmtpError, ZmtpTimeoutError } from "./errors.ts";
 import type { SocketType } from "./handshake.ts";
@@ -8,19 +9,14 @@ import { type Frame, ReceivingSocket, type Sender, SENT, toBytes } from "./socke
 
 const DELIMITER = new Uint8Array(0);
 
-interface PendingRequest {
-  resolve(reply: Uint8Array[]): void;
-  reject(error: Error): void;
-  timer: ReturnType<typeof setTimeout>;
-}
-
 export class ReqSocket extends ReceivingSocket implements Sender {
   protected readonly type: SocketType = "REQ";
   /** Peer the outstanding request went to; null = none outstanding; "queued" = not yet sent. */
   private expecting: Connection | null | "queued" = null;
   private queued: Uint8Array[] | undefined;
   private next = 0;
-  private pending: PendingRequest | undefined;
+  /** The reply `request` awaits, if one does. */
+  private pending: Deferred<Uint8Array[]> | undefined;
 
   /**
    * Queue a request (the contract is Sender's) for the next connected peer in turn, or until one
@@ -41,14 +37,14 @@ export class ReqSocket extends ReceivingSocket implements Sender {
     if (this.closed) return this.rejectClosed();
     const err = this.queue(frames);
     if (err) return Promise.reject(err);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending = undefined;
-        this.expecting = null;
-        this.queued = undefined;
-        reject(new ZmtpTimeoutError(timeoutMs));
-      }, timeoutMs);
-      this.pending = { resolve, reject, timer };
+    const reply = deferred<Uint8Array[]>();
+    this.pending = reply;
+    return deadline(reply.promise, timeoutMs, () => {
+      // Give up on this request: the next one may be sent (ZMQ_REQ_RELAXED), a late reply is dropped.
+      this.pending = undefined;
+      this.expecting = null;
+      this.queued = undefined;
+      return new ZmtpTimeoutError(timeoutMs);
     });
   }
 
@@ -75,10 +71,7 @@ export class ReqSocket extends ReceivingSocket implements Sender {
   protected override closing(): void {
     const p = this.pending;
     this.pending = undefined;
-    if (p) {
-      clearTimeout(p.timer);
-      p.reject(new SocketClosedError("REQ socket (closed before the reply arrived)"));
-    }
+    p?.reject(new SocketClosedError("REQ socket (closed before the reply arrived)"));
     super.closing();
   }
 
@@ -96,9 +89,7 @@ export class ReqSocket extends ReceivingSocket implements Sender {
     const reply = frames.slice(1);
     const p = this.pending;
     this.pending = undefined;
-    if (p) {
-      clearTimeout(p.timer);
-      p.resolve(reply);
-    } else this.deliver(reply);
+    if (p) p.resolve(reply);
+    else this.deliver(reply);
   }
 }

@@ -2,7 +2,8 @@
 // peers and the event monitor. Receiving is a separate layer (ReceivingSocket), so a type that cannot
 // receive (PUB) has no `receive` at all.
 
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
+import { type Deferred, deadline, deferred } from "../util/async.ts";
 import { Connection, type ConnectionEvents, type RawSocket } from "./connection.ts";
 import { type CurveAuthorizer, CurveClientMechanism, CurveServerMechanism } from "./curve.ts";
 import { CurveKeyError, SocketClosedError, ZmtpTimeoutError } from "./errors.ts";
@@ -262,7 +263,7 @@ export abstract class ZmtpSocket {
 export abstract class ReceivingSocket extends ZmtpSocket implements AsyncIterable<Uint8Array[]> {
   private handler: MessageHandler | undefined;
   private readonly inbox: Uint8Array[][] = [];
-  private readonly waiters: { resolve: (m: Uint8Array[]) => void; reject: (e: Error) => void }[] = [];
+  private readonly waiters: Deferred<Uint8Array[]>[] = [];
 
   /** Handle every received message with `cb` (messages already queued are handed over first). */
   onMessage(cb: MessageHandler): void {
@@ -277,27 +278,13 @@ export abstract class ReceivingSocket extends ZmtpSocket implements AsyncIterabl
   receive(timeoutMs?: number): Promise<Uint8Array[]> {
     if (this.inbox.length > 0) return Promise.resolve(this.inbox.shift()!);
     if (this.closed) return this.rejectClosed();
-    return new Promise((resolve, reject) => {
-      if (timeoutMs === undefined) {
-        this.waiters.push({ resolve, reject });
-        return;
-      }
+    const waiter = deferred<Uint8Array[]>();
+    this.waiters.push(waiter);
+    if (timeoutMs === undefined) return waiter.promise;
+    return deadline(waiter.promise, timeoutMs, () => {
       // A timed-out waiter must leave the queue, or it would swallow the next message.
-      const w = {
-        resolve: (m: Uint8Array[]) => {
-          clearTimeout(t);
-          resolve(m);
-        },
-        reject: (e: Error) => {
-          clearTimeout(t);
-          reject(e);
-        },
-      };
-      const t = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        reject(new ZmtpTimeoutError(timeoutMs));
-      }, timeoutMs);
-      this.waiters.push(w);
+      this.waiters.splice(this.waiters.indexOf(waiter), 1);
+      return new ZmtpTimeoutError(timeoutMs);
     });
   }
 

@@ -2,10 +2,11 @@
 // Deliberately not node:net: its compatibility layer costs 6-8 MB RSS in the compiled binary.
 
 import type { SocketHandler, SocketListener, TCPSocketListener, UnixSocketListener } from "bun";
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
+import { delay } from "../util/async.ts";
 import type { Connection, RawSocket, SocketSlot } from "./connection.ts";
 import type { PeerEvent } from "./monitor.ts";
-import { formatEndpoint, parseEndpoint, resolveHost, unixPath, type Endpoint } from "./endpoint.ts";
+import { endpointAddress, formatEndpoint, parseEndpoint, unixPath, type Endpoint } from "./endpoint.ts";
 import { EndpointError } from "./errors.ts";
 
 const log = getLogger("circus.zmtp");
@@ -76,7 +77,7 @@ export async function listen(text: string, make: ConnectionFactory): Promise<Bin
   const endpointOf = () => formatEndpoint(resolved);
   try {
     if (ep.transport === "tcp") {
-      const hostname = await resolveHost(ep, text);
+      const hostname = await endpointAddress(ep, text);
       const l: TCPSocketListener<SocketSlot> = Bun.listen<SocketSlot>({
         hostname,
         port: ep.port,
@@ -90,7 +91,7 @@ export async function listen(text: string, make: ConnectionFactory): Promise<Bin
       if (!ep.abstract)
         await Bun.file(ep.path)
           .delete()
-          .catch(() => {});
+          .catch(() => {}); // no stale file: nothing to remove (a real problem shows at listen)
       const l: UnixSocketListener<SocketSlot> = Bun.listen<SocketSlot>({
         unix: unixPath(ep),
         socket: handlers(make, endpointOf, "accepted"),
@@ -100,7 +101,7 @@ export async function listen(text: string, make: ConnectionFactory): Promise<Bin
     }
   } catch (e) {
     if (e instanceof EndpointError) throw e;
-    throw new EndpointError(text, `cannot bind: ${(e as Error).message}`);
+    throw new EndpointError(text, `cannot bind: ${(e as Error).message}`, { cause: e });
   }
   const endpoint = formatEndpoint(resolved);
   log.debug(`bound ${endpoint}`);
@@ -121,8 +122,8 @@ export async function listen(text: string, make: ConnectionFactory): Promise<Bin
 export class Dialer {
   private readonly ep: Endpoint;
   private socket: RawSocket | undefined;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private closed = false;
+  /** Aborted by close(): a pending reconnect pause ends and no connection is kept. */
+  private readonly closing = new AbortController();
   private readonly handler: SocketHandler<SocketSlot>;
 
   constructor(
@@ -136,8 +137,7 @@ export class Dialer {
   }
 
   close(): void {
-    this.closed = true;
-    clearTimeout(this.timer);
+    this.closing.abort();
     const s = this.socket;
     this.socket = undefined;
     if (s) {
@@ -148,19 +148,19 @@ export class Dialer {
   }
 
   private async attempt(): Promise<void> {
-    if (this.closed) return;
+    if (this.closing.signal.aborted) return;
     const data: SocketSlot = { conn: null, onGone: () => this.lost() };
     try {
       const s =
         this.ep.transport === "tcp"
           ? await Bun.connect<SocketSlot>({
-              hostname: await resolveHost(this.ep, this.endpoint),
+              hostname: await endpointAddress(this.ep, this.endpoint),
               port: this.ep.port,
               socket: this.handler,
               data,
             })
           : await Bun.connect<SocketSlot>({ unix: unixPath(this.ep), socket: this.handler, data });
-      if (this.closed) {
+      if (this.closing.signal.aborted) {
         data.onGone = undefined;
         s.data.conn?.close();
         s.end();
@@ -169,18 +169,17 @@ export class Dialer {
       this.socket = s;
     } catch (e) {
       log.debug(`connect ${this.endpoint} failed: ${(e as Error).message}`);
-      this.schedule();
+      void this.reconnectLater();
     }
   }
 
   private lost(): void {
     this.socket = undefined;
-    this.schedule();
+    void this.reconnectLater();
   }
 
-  private schedule(): void {
-    if (this.closed) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.attempt(), this.interval + Math.random() * this.interval);
+  /** One attempt follows each failure or loss (never two at once), after the pause with its jitter. */
+  private async reconnectLater(): Promise<void> {
+    if (await delay(this.interval + Math.random() * this.interval, this.closing.signal)) await this.attempt();
   }
 }

@@ -279,6 +279,26 @@ describe("Arbiter ordering and responsiveness", () => {
     const [s1, s2] = rec.of("spawn").map((e) => e.at);
     expect(s2! - s1!).toBeGreaterThanOrEqual(280);
   });
+
+  test("close cuts the warmup pauses short, between watchers and between a watcher's processes", async () => {
+    const arbiter = await createArbiter(
+      [
+        wcfg({ name: "first", cmd: "sleep 30", priority: 2, numprocesses: 3, warmup_delay: 60 }),
+        wcfg({ name: "second", cmd: "sleep 30", priority: 1 }),
+      ],
+      { circus: { warmup_delay: 60 } },
+    );
+    arbiters.push(arbiter);
+    const rec = new Recorder(arbiter.bus);
+    arbiter.bus.subscribe((t, p) => t.endsWith(".spawn") && startedPids.add(p.process_pid as number));
+    const starting = arbiter.start();
+    await until(() => rec.of("spawn").length === 1, 5000, "the first spawn");
+    const closing = performance.now();
+    await arbiter.close();
+    await starting;
+    expect(performance.now() - closing).toBeLessThan(10_000);
+    expect(rec.topics(".spawn")).toEqual(["watcher.first.spawn"]);
+  });
 });
 
 describe("Arbiter housekeeping", () => {

@@ -17,6 +17,11 @@ describe("spawn plan", () => {
     expect(plan.file.endsWith("/echo")).toBe(true);
   });
 
+  test("a '#' in cmd is an ordinary character, as in Circus: every word reaches the program", () => {
+    const plan = buildSpawnPlan(wcfg({ name: "p", cmd: "echo --color #fff --name x" }), 1, new Map());
+    expect(plan.argv).toEqual(["echo", "--color", "#fff", "--name", "x"]);
+  });
+
   test("shell=true hands the command line to sh -c unquoted, shell_args after it", () => {
     const plan = buildSpawnPlan(
       wcfg({ name: "p", cmd: "echo $HOME | wc -c", shell: true, shell_args: "zero one" }),

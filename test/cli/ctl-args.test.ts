@@ -1,10 +1,9 @@
-// Pure parsing: global options, the cli spec → properties mapping, `set` value conversion, shlex.
+// Pure parsing: global options, the cli spec → properties mapping, `set` value conversion.
 
 import { describe, expect, test } from "bun:test";
 import { defaultGlobals, parseCommandArgs, parseGlobals, UsageError } from "../../src/cli/ctl/args.ts";
 import { findCommand } from "../../src/cli/ctl/commands.ts";
 import { convertSetValue, SetValueError } from "../../src/cli/ctl/set-values.ts";
-import { shlexSplit } from "../../src/cli/ctl/shlex.ts";
 
 const parse = (word: string, ...tokens: string[]) => parseCommandArgs(findCommand(word)!, tokens, defaultGlobals());
 
@@ -23,6 +22,11 @@ describe("global options", () => {
   });
   test("a value-taking option at the end is a usage error", () => {
     expect(() => parseGlobals(["--endpoint"])).toThrow(UsageError);
+  });
+  test("names of Object.prototype members are not options", () => {
+    for (const name of ["--constructor", "--toString", "--__proto__", "--hasOwnProperty=1"]) {
+      expect(() => parseGlobals([name, "list"])).toThrow(UsageError);
+    }
   });
 });
 
@@ -65,16 +69,4 @@ describe("set value conversion (circusctl's rules)", () => {
   test("an odd number of key/value words is a usage error", () => {
     expect(() => parse("set", "web", "numprocesses")).toThrow("List of key/values is invalid");
   });
-});
-
-test("shell lines are split like shlex: quotes, escapes, unclosed quotes refused", () => {
-  expect(shlexSplit(`add web "python -m http.server" a\\ b 'x y'`)).toEqual([
-    "add",
-    "web",
-    "python -m http.server",
-    "a b",
-    "x y",
-  ]);
-  expect(shlexSplit("  ")).toEqual([]);
-  expect(() => shlexSplit(`set web cmd "oops`)).toThrow("no closing quotation");
 });

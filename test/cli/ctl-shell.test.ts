@@ -65,6 +65,9 @@ test("the shell shows version and status, runs help and commands, completes with
   tmux("send-keys", "-t", SESSION, "Enter");
   await waitScreen((x) => x.includes("6:socket 'local' at /tmp/local.sock\n(circusctl) "), "listsockets output");
 
+  tmux("send-keys", "-t", SESSION, 'status "web', "Enter");
+  await waitScreen((x) => x.includes('status "web\n*** No closing quotation\n(circusctl) '), "a line shlex refuses");
+
   tmux("send-keys", "-t", SESSION, "status wo", "Tab");
   await waitScreen((x) => x.includes("(circusctl) status worker "), "watcher name completion");
   tmux("send-keys", "-t", SESSION, "Enter");
@@ -81,5 +84,7 @@ test("the shell shows version and status, runs help and commands, completes with
   tmux("send-keys", "-t", SESSION, "C-u", "C-d");
   s = await waitScreen((x) => x.includes("EXIT="), "exit");
   expect(s).toContain("EXIT=0");
-  expect(readFileSync(history, "utf8")).toBe("help\nhelp incr\nlist\nlistsockets\nstatus worker\nlist nope\n");
+  expect(readFileSync(history, "utf8")).toBe(
+    'help\nhelp incr\nlist\nlistsockets\nstatus "web\nstatus worker\nlist nope\n',
+  );
 });

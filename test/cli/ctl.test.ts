@@ -151,6 +151,15 @@ describe("exit statuses and messages", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("unknown option --endpoit");
   });
+  test("a global option named after an Object.prototype member is unknown, before or after the command", async () => {
+    const before = await runCtlProcess(["--constructor", "x", "list"]);
+    expect(before.code).toBe(2);
+    expect(before.stderr).toContain("unknown option --constructor; global options: --endpoint");
+    const after = await ctl("list", "--toString");
+    expect(after.code).toBe(2);
+    expect(after.stderr).toContain("unknown option --toString for list");
+    expect(after.request).toBeUndefined();
+  });
   test("a value that does not convert exits 2 and says what was expected", async () => {
     const r = await ctl("incr", "web", "three");
     expect(r.code).toBe(2);

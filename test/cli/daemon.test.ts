@@ -316,6 +316,16 @@ describe("circus daemon logging", () => {
     expect(quiet.output()).not.toContain("[DEBUG]");
   });
 
+  test("a --log-level that is not a level is refused, even one named after an Object.prototype member", () => {
+    const dir = mkdtempSync(join(tmpdir(), "circus-level-"));
+    const path = join(dir, "circus.ini");
+    writeFileSync(path, `[watcher:w]\ncmd = touch ${dir}/ran\n`);
+    const r = run(["daemon", "--log-level", "constructor", path]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('unknown log level "constructor"; use critical, error, warning, info or debug');
+    expect(existsSync(join(dir, "ran"))).toBe(false);
+  });
+
   test("--log-output writes the daemon's log to that file instead of stdout", async () => {
     const dir = mkdtempSync(join(tmpdir(), "circus-log-"));
     const logfile = join(dir, "circusd.log");

@@ -27,6 +27,14 @@ describe("the circus binary", () => {
     expect(r.stderr).toContain("Usage: circus <command>");
   });
 
+  test("a subcommand named after an Object.prototype member is unknown too", () => {
+    for (const name of ["constructor", "toString", "__proto__"]) {
+      const r = run([...circusCommand(), name]);
+      expect({ name, code: r.code }).toEqual({ name, code: 2 });
+      expect(r.stderr).toContain(`unknown command "${name}"`);
+    }
+  });
+
   test("without arguments prints usage on stderr and exits 2", () => {
     const r = run([...circusCommand()]);
     expect(r.code).toBe(2);

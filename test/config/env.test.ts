@@ -1,5 +1,4 @@
 import { describe, expect, test } from "bun:test";
-import { globToRegExp } from "../../src/config/env.ts";
 import { loadText } from "./fixture.ts";
 
 const env = (c: { watchers: { name: string; env: Record<string, string> }[] }, name: string) =>
@@ -70,9 +69,13 @@ describe("child environments", () => {
     expect(env(await loadText("[env]\nMixed_Case = 1\n[watcher:x]\ncmd = c\n"), "x")).toEqual({ Mixed_Case: "1" });
   });
 
-  test("globToRegExp supports negated character classes", () => {
-    expect(globToRegExp("w[!0-9]").test("wa")).toBe(true);
-    expect(globToRegExp("w[!0-9]").test("w1")).toBe(false);
-    expect(globToRegExp("a.b").test("axb")).toBe(false);
+  test("[env:…] patterns are Python fnmatch globs: [^a] is a set of ^ and a, [!a] its negation, []] a bracket", async () => {
+    const c = await loadText(
+      "[watcher:app]\ncmd = c\n[watcher:bpp]\ncmd = c\n[watcher:w]]\ncmd = c\n" +
+        "[env:[^a]pp]\nCARET = 1\n[env:[!a]pp]\nNOT_A = 1\n[env:w[]]]\nBRACKET = 1\n",
+    );
+    expect(env(c, "app")).toEqual({ CARET: "1" });
+    expect(env(c, "bpp")).toEqual({ NOT_A: "1" });
+    expect(env(c, "w]")).toEqual({ BRACKET: "1" });
   });
 });

@@ -52,6 +52,25 @@ describe("includes", () => {
     ]);
   });
 
+  test("an included file that cannot be read is skipped with a warning saying why", async () => {
+    // /proc/self/mem exists but reading it at offset 0 fails (EIO), even for root.
+    const dir = tree({ "circus.ini": "[circus]\ninclude = /proc/self/mem\n[watcher:w]\ncmd = x\n" });
+    const c = await loadConfig(join(dir, "circus.ini"), { environ: {} });
+    expect(c.watchers.map((w) => w.name)).toEqual(["w"]);
+    expect(c.warnings.map((w) => w.message)).toEqual([
+      "circus.include: /proc/self/mem cannot be read (read /proc/self/mem: input/output error (EIO)); skipped",
+    ]);
+  });
+
+  test("a directory that cannot be searched is a warning with the reason, not 'matches no file'", async () => {
+    const long = "d".repeat(300); // one path component longer than NAME_MAX
+    const dir = tree({ "circus.ini": `[circus]\ninclude = ${long}/*.ini\n[watcher:w]\ncmd = x\n` });
+    const c = await loadConfig(join(dir, "circus.ini"), { environ: {} });
+    expect(c.warnings).toHaveLength(1);
+    expect(c.warnings[0]!.message).toStartWith(`circus.include: "${long}/*.ini" cannot be searched (`);
+    expect(c.warnings[0]!.message).toContain("ENAMETOOLONG");
+  });
+
   test("problems in an included file name that file and line", async () => {
     const dir = tree({
       "circus.ini": "[circus]\ninclude = bad.ini\n",

@@ -29,6 +29,11 @@ describe("ini dialect", () => {
     expect([...doc.sections.get("Watcher:Web")!.entries.keys()]).toEqual(["NumProcesses"]);
   });
 
+  test("a section name runs to the last ] on its line, as Python's SECTCRE reads it", () => {
+    const { doc } = read("[env:w[]]]\nA = 1\n[env:[^a]pp] trailing\nB = 2\n");
+    expect([...doc.sections.keys()]).toEqual(["env:w[]]", "env:[^a]pp"]);
+  });
+
   test("lines starting with # or ; and lines whose first word is rem are comments", () => {
     expect(values("# c\n; c\nrem a comment\nREM = not a key\n[a]\nx = 1\nRem also\n", "a")).toEqual({ x: "1" });
   });

@@ -28,6 +28,10 @@ describe("signalNumber", () => {
     expect(() => signalNumber(65)).toThrow(UnknownSignalError);
     expect(() => signalNumber("RTMAX+1")).toThrow(UnknownSignalError);
     expect(() => signalNumber("")).toThrow(UnknownSignalError);
+    // Names of Object.prototype members are not signals either.
+    for (const name of ["constructor", "toString", "__proto__", "SIGvalueOf", "hasOwnProperty"]) {
+      expect(() => signalNumber(name)).toThrow(UnknownSignalError);
+    }
   });
 });
 

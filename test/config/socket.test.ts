@@ -43,6 +43,9 @@ describe("[socket:NAME] sections", () => {
     expect((await problemsOf("[socket:s]\nproto = tcpp\n" + W))[0]).toContain(
       'socket:s.proto: "tcpp" is not a protocol',
     );
+    expect((await problemsOf("[socket:s]\nproto = constructor\n" + W))[0]).toContain(
+      'socket:s.proto: "constructor" is not a protocol',
+    );
   });
 
   test("a path forces AF_UNIX", async () => {

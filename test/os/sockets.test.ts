@@ -134,6 +134,14 @@ describe("bindSocket", () => {
     await expect(bindSocket(spec({ host: "::1" }))).rejects.toBeInstanceOf(SocketError);
   });
 
+  test("a family or type named after an Object.prototype member is unknown, not a lookup accident", async () => {
+    const bad = (o: object) => o as Partial<SocketSpec>;
+    await expect(bindSocket(spec(bad({ family: "constructor" })))).rejects.toThrow(
+      'unknown socket family "constructor"',
+    );
+    await expect(bindSocket(spec(bad({ type: "toString" })))).rejects.toThrow('unknown socket type "toString"');
+  });
+
   test("an unresolvable host is a SocketError naming the host", async () => {
     await expect(bindSocket(spec({ host: "no-such-host.invalid" }))).rejects.toThrow(/no-such-host\.invalid/);
   });
@@ -169,21 +177,5 @@ describe("inheritance", () => {
       if (body === "") await Bun.sleep(20);
     }
     expect(body).toBe(String(child.pid));
-  });
-});
-
-describe("ipVersion", () => {
-  test("tells IPv4 and IPv6 literals from host names", async () => {
-    const { ipVersion } = await import("../../src/os/sockets.ts");
-    expect(ipVersion("127.0.0.1")).toBe(4);
-    expect(ipVersion("256.0.0.1")).toBe(0);
-    expect(ipVersion("::1")).toBe(6);
-    expect(ipVersion("::")).toBe(6);
-    expect(ipVersion("fe80::1:2")).toBe(6);
-    expect(ipVersion("2001:db8:0:0:0:0:0:1")).toBe(6);
-    expect(ipVersion("::ffff:10.0.0.1")).toBe(6);
-    expect(ipVersion("1:2:3:4:5:6:7:8:9")).toBe(0);
-    expect(ipVersion("localhost")).toBe(0);
-    expect(ipVersion("dead")).toBe(0);
   });
 });

@@ -3,7 +3,7 @@
 // under test run in-process through the same runner `circus plugin` uses.
 
 import { PubSocket, RouterSocket } from "../../src/zmtp/index.ts";
-import { getLogger } from "../../src/log.ts";
+import { getLogger } from "../../src/util/log.ts";
 import { runPlugin } from "../../src/plugins/runner.ts";
 import type { CircusPlugin, PluginClass } from "../../src/plugins/plugin.ts";
 import { waitFor } from "../helpers/daemon.ts";

@@ -3,7 +3,7 @@
 
 import { afterEach, expect, test } from "bun:test";
 import { connect } from "node:net";
-import { getLogger } from "../../src/log.ts";
+import { getLogger } from "../../src/util/log.ts";
 import { bindSocket, closeSocket } from "../../src/os/sockets.ts";
 import { listenHttp, type HttpListener } from "../../src/plugins/http-listener.ts";
 

@@ -86,6 +86,13 @@ describe("dispatch", () => {
     expect((await call(ctx, "FooBar")).reason).toBe("unknown command: 'FooBar'");
   });
 
+  test("a command named after an Object.prototype member is unknown", async () => {
+    const { ctx } = setup();
+    for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+      expect(await call(ctx, name)).toMatchObject({ errno: 2, reason: `unknown command: '${name}'` });
+    }
+  });
+
   test("a cast gets no reply, even for an error", async () => {
     const { ctx, web } = setup();
     expect(
@@ -140,8 +147,8 @@ describe("read commands", () => {
     const { ctx } = setup();
     expect(await call(ctx, "numprocesses", { name: "web" })).toMatchObject({ numprocesses: 2, watcher_name: "web" });
     const all = await call(ctx, "numprocesses");
-    expect(all.numprocesses).toBe(3);
-    expect(fmt(all, "numprocesses")).toBe("3");
+    expect(all.numprocesses).toBe(4); // web 2, worker 1, single 1
+    expect(fmt(all, "numprocesses")).toBe("4");
   });
 
   test("numwatchers counts watchers", async () => {
@@ -182,6 +189,12 @@ describe("read commands", () => {
       errno: 3,
       reason: "'bogus' option not found",
     });
+    for (const key of ["constructor", "toString", "__proto__"]) {
+      expect(await call(ctx, "get", { name: "web", keys: [key] })).toMatchObject({
+        errno: 3,
+        reason: `'${key}' option not found`,
+      });
+    }
     expect(await call(ctx, "get", { name: "web" })).toMatchObject({
       errno: 3,
       reason: "message invalid 'keys' is missing",
@@ -210,8 +223,10 @@ describe("read commands", () => {
 
   test("listsockets sorts by fd and prints `<fd>:socket '<name>' at <address>`", async () => {
     const { ctx, arbiter } = setup();
-    arbiter.socketMap.set("web", { fd: 7, name: "web", host: "127.0.0.1", port: 8080, backlog: 2048 });
-    arbiter.socketMap.set("unix", { fd: 5, name: "unix", path: "/tmp/s.sock", backlog: 128 });
+    arbiter.socketList.push(
+      { fd: 7, name: "web", host: "127.0.0.1", port: 8080, path: null, backlog: 2048 },
+      { fd: 5, name: "unix", host: "127.0.0.1", port: 0, path: "/tmp/s.sock", backlog: 128 },
+    );
     const r = await call(ctx, "listsockets");
     expect(r.sockets).toEqual([
       { fd: 5, name: "unix", backlog: 128, path: "/tmp/s.sock" },
@@ -359,7 +374,8 @@ describe("mutating commands", () => {
   test("add with start and waiting returns started and kept pids", async () => {
     const { ctx } = setup();
     const r = await call(ctx, "add", { name: "new", cmd: "sleep 5", start: true, waiting: true });
-    expect(r).toMatchObject({ status: "ok", started: [11], kept: [10] });
+    expect(r).toMatchObject({ status: "ok", kept: [] });
+    expect(r.started).toEqual((await call(ctx, "list", { name: "new" })).pids);
   });
 
   test("add refuses duplicates (errno 5), missing fields and bad options (errno 3)", async () => {
@@ -466,7 +482,7 @@ describe("mutating commands", () => {
   test("reload of one watcher with waiting returns stopped/started/kept; of all is a bare ok", async () => {
     const { ctx, web, arbiter } = setup();
     const r = await call(ctx, "reload", { name: "web", waiting: true, sequential: true });
-    expect(r.info).toEqual({ stopped: [1], started: [2], kept: [3] });
+    expect(r.info).toMatchObject({ stopped: [101, 102], kept: [] });
     expect(web.calls).toEqual([["reload", { graceful: true, sequential: true }]]);
     expect(Object.keys(await call(ctx, "reload", { graceful: false }))).toEqual(["status", "time", "id"]);
     expect(arbiter.calls).toEqual([["reload", { graceful: false, sequential: false }]]);
@@ -474,7 +490,7 @@ describe("mutating commands", () => {
 
   test("start of one match with waiting gives info started/kept; no name starts the arbiter", async () => {
     const { ctx, arbiter } = setup();
-    expect((await call(ctx, "start", { name: "web", waiting: true })).info).toEqual({ started: [11], kept: [10] });
+    expect((await call(ctx, "start", { name: "web", waiting: true })).info).toEqual({ started: [], kept: [101, 102] });
     await call(ctx, "start");
     expect(arbiter.calls).toEqual([["start", null]]);
   });
@@ -483,6 +499,13 @@ describe("mutating commands", () => {
     const { ctx, web, worker } = setup();
     await call(ctx, "stop", { name: "w*", waiting: true });
     expect(web.calls.length + worker.calls.length).toBe(2);
+    // fnmatch sets: [^w] is the set {^, w} (not a negation), [!e] is the negation.
+    web.calls = [];
+    worker.calls = [];
+    await call(ctx, "stop", { name: "[^w]eb", waiting: true });
+    await call(ctx, "stop", { name: "w[!e]*", waiting: true });
+    expect([web.calls.length, worker.calls.length]).toEqual([1, 1]);
+    expect(await call(ctx, "stop", { name: "[z-a]*" })).toMatchObject({ errno: 3, reason: "program [z-a]* not found" });
     expect(await call(ctx, "stop", { name: "we", match: "simple" })).toMatchObject({
       errno: 3,
       reason: "program we not found",
@@ -503,9 +526,8 @@ describe("mutating commands", () => {
 
   test("restart of one match with waiting gives stopped/started/kept; several restart by priority", async () => {
     const { ctx, web, worker, arbiter } = setup();
-    expect((await call(ctx, "restart", { name: "web", waiting: true })).info).toEqual({
-      stopped: [1],
-      started: [2],
+    expect((await call(ctx, "restart", { name: "web", waiting: true })).info).toMatchObject({
+      stopped: [101, 102],
       kept: [],
     });
     expect(web.calls).toEqual([["restart", null]]);

@@ -1,18 +1,11 @@
-// Circus's text formats, the watcher aggregate, /proc parsing and the statsd watcher's config.
+// Circus's text formats, the watcher aggregate and the statsd watcher's config.
 
 import { describe, expect, test } from "bun:test";
 import { statsWatcher, withInternalWatchers } from "../../src/arbiter/internal-watchers.ts";
 import { circusDefaults } from "../../src/arbiter/defaults.ts";
 import type { CircusConfig } from "../../src/config/types.ts";
 import { stats } from "../../src/protocol/commands/stats.ts";
-import {
-  aggregate,
-  bytes2human,
-  commandName,
-  formatCpuTime,
-  parseStat,
-  type ProcessInfo,
-} from "../../src/stats/index.ts";
+import { aggregate, bytes2human, commandName, formatCpuTime, type ProcessInfo } from "../../src/stats/index.ts";
 
 describe("formats", () => {
   test("sizes print base 1024 with two decimals and a unit, bytes plain", () => {
@@ -34,22 +27,6 @@ describe("formats", () => {
     expect(commandName(["/opt/app/bin/server --port 80"], "server")).toBe("server");
     expect(commandName([], "kworker/0:1")).toBe("kworker/0:1");
     expect(commandName(null, "x")).toBe("N/A");
-  });
-
-  test("a stat line with spaces and parentheses in comm parses", () => {
-    const s = parseStat(
-      "42 (a (b) c) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 5 1 0 12345 1048576 10 18446744073709551615",
-    );
-    expect(s).toMatchObject({
-      pid: 42,
-      comm: "a (b) c",
-      state: "S",
-      ppid: 1,
-      cpuTicks: 300,
-      nice: 5,
-      startTicks: 12345,
-      vsize: 1048576,
-    });
   });
 });
 

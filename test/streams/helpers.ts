@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { setLogSink } from "../../src/log.ts";
+import { setLogSink } from "../../src/util/log.ts";
 
 const dirs: string[] = [];
 const children: Subprocess[] = [];

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { TailBuffer } from "../../src/streams/tail.ts";
+import { logged } from "./helpers.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -43,6 +44,24 @@ describe("TailBuffer", () => {
     tail.push(bytes("after\n"), 5, "stdout");
     expect(seen).toEqual(["5/stdout: 1", "5/stdout: 2", "5/stdout: 3", "5/stderr: no newline"]);
     expect(tail.lines().map((l) => l.line)).toEqual(["no newline", "after"]);
+  });
+
+  test("a follower that throws is dropped with an error logged; capture and other followers go on", () => {
+    const tail = new TailBuffer(10);
+    const seen: string[] = [];
+    let calls = 0;
+    tail.subscribe(() => {
+      calls++;
+      throw new Error("socket gone");
+    });
+    tail.subscribe((l) => seen.push(l.line));
+    tail.push(bytes("a\nb\n"), 5, "stdout");
+    expect(calls).toBe(1);
+    expect(seen).toEqual(["a", "b"]);
+    expect(tail.lines().map((l) => l.line)).toEqual(["a", "b"]);
+    expect(logged.filter((l) => l.includes("[ERROR]"))).toEqual([
+      expect.stringContaining("a follower of stdout output failed and was dropped: socket gone"),
+    ]);
   });
 
   test("since(cursor) gives only the lines after it, and a new cursor", () => {

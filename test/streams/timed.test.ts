@@ -68,6 +68,7 @@ describe("TimedRotatingFileStream", () => {
     expect(parseRotateWhen("w3")).toEqual({ unit: "W", weekday: 3 });
     expect(() => parseRotateWhen("hourly")).toThrow(/S, M, H, D, MIDNIGHT or W0–W6/);
     expect(() => parseRotateWhen(undefined)).toThrow(/missing/);
+    expect(() => parseRotateWhen("constructor")).toThrow(/S, M, H, D, MIDNIGHT or W0–W6/);
   });
 
   test("utc = False really means local time, and a non-boolean is refused", async () => {

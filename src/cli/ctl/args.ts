@@ -21,17 +21,17 @@ export interface GlobalOptions {
   version: boolean;
 }
 
-/** Global option name → whether it takes a value. */
-export const GLOBAL_OPTIONS: Record<string, boolean> = {
-  endpoint: true,
-  timeout: true,
-  json: false,
-  prettify: false,
-  ssh: true,
-  ssh_keyfile: true,
-  help: false,
-  version: false,
-};
+/** Global option name → whether it takes a value (a Map: `--constructor` is no option). */
+export const GLOBAL_OPTIONS: ReadonlyMap<string, boolean> = new Map([
+  ["endpoint", true],
+  ["timeout", true],
+  ["json", false],
+  ["prettify", false],
+  ["ssh", true],
+  ["ssh_keyfile", true],
+  ["help", false],
+  ["version", false],
+]);
 
 export function defaultGlobals(): GlobalOptions {
   return {
@@ -58,7 +58,7 @@ function isOption(token: string): boolean {
 
 /** Apply global option `name` (value taken from `inline` or the next token); returns tokens consumed. */
 function applyGlobal(g: GlobalOptions, name: string, inline: string | undefined, next: string | undefined): number {
-  const takesValue = GLOBAL_OPTIONS[name];
+  const takesValue = GLOBAL_OPTIONS.get(name) === true;
   let value = inline;
   let used = 1;
   if (takesValue && value === undefined) {
@@ -118,11 +118,9 @@ export function parseGlobals(argv: string[], globals = defaultGlobals()): Parsed
     }
     if (isOption(tok)) {
       const [name, inline] = splitOption(tok);
-      if (!tok.startsWith("--") || !(name in GLOBAL_OPTIONS)) {
+      if (!tok.startsWith("--") || !GLOBAL_OPTIONS.has(name)) {
         throw new UsageError(
-          `unknown option ${tok}; global options: ${Object.keys(GLOBAL_OPTIONS)
-            .map((o) => "--" + o)
-            .join(", ")}`,
+          `unknown option ${tok}; global options: ${[...GLOBAL_OPTIONS.keys()].map((o) => "--" + o).join(", ")}`,
         );
       }
       i += applyGlobal(globals, name, inline, argv[i + 1]) - 1;
@@ -171,7 +169,7 @@ function convert(arg: CliArgument, text: string): Json {
         return text;
     }
   } catch (err) {
-    throw new UsageError(`<${arg.property}>: ${(err as Error).message}`);
+    throw new UsageError(`<${arg.property}>: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -250,7 +248,7 @@ export function parseCommandArgs(cmd: Command, tokens: string[], globals: Global
         if (value === undefined) throw new UsageError(`option --${name} needs a value; usage: ${synopsis(cmd)}`);
       }
       properties[spec.property] = convert(spec, value);
-    } else if (tok.startsWith("--") && name in GLOBAL_OPTIONS) {
+    } else if (tok.startsWith("--") && GLOBAL_OPTIONS.has(name)) {
       i += applyGlobal(globals, name, inline, tokens[i + 1]) - 1;
     } else if (commandLine && words.length > commandLine.after) {
       words.push(tok); // `add web python -m http.server`: options of the watched program
@@ -304,6 +302,6 @@ function setOptionsUsage(pairs: string[]): JsonObject {
   try {
     return setOptions(pairs);
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError((err as Error).message, { cause: err });
   }
 }

@@ -66,7 +66,7 @@ export async function watcherNames(globals: GlobalOptions): Promise<string[]> {
       await open.close();
     }
   } catch {
-    return [];
+    return []; // completion is best effort: no daemon within a second, no names offered
   }
 }
 
@@ -83,13 +83,10 @@ export async function completeWords(words: string[], cword: number, base?: Globa
   for (let word = words[i]; i < cword - 1 && word?.startsWith("--"); word = words[i]) {
     const name = word.slice(2).split("=")[0]!;
     if (name === "endpoint" && !word.includes("=")) globals.endpoint = words[i + 1] ?? null;
-    i += GLOBAL_OPTIONS[name] && !word.includes("=") ? 2 : 1;
+    i += GLOBAL_OPTIONS.get(name) === true && !word.includes("=") ? 2 : 1;
   }
   if (i >= cword - 1) {
-    if (curr.startsWith("-"))
-      return Object.keys(GLOBAL_OPTIONS)
-        .map((o) => "--" + o)
-        .filter((o) => o.startsWith(curr));
+    if (curr.startsWith("-")) return [...GLOBAL_OPTIONS.keys()].map((o) => "--" + o).filter((o) => o.startsWith(curr));
     return [...ctlCommands().map((c) => c.name), "completion"].filter((n) => n.startsWith(curr)).sort();
   }
   // The shell's COMP_CWORD may point past the words it sent.

@@ -9,7 +9,7 @@ import {
   type Subscription,
 } from "../../protocol/client.ts";
 import type { GlobalOptions } from "./args.ts";
-import { openSshTunnel, type SshTunnel } from "./ssh.ts";
+import { openSshTunnel, type SshTunnel } from "../shared/ssh.ts";
 
 /** The control endpoint from --endpoint, else $CIRCUSCTL_ENDPOINT, else the default endpoint. */
 export function controlEndpoint(globals: GlobalOptions): string {

@@ -3,7 +3,9 @@
 
 import { CallError, DEFAULT_PUBSUB_ENDPOINT, TimeoutError } from "../../protocol/client.ts";
 import type { JsonObject, Reply } from "../../protocol/command.ts";
+import { whenAborted } from "../../util/async.ts";
 import { ZmtpError } from "../../zmtp/index.ts";
+import { interruptOn } from "../shared/interrupt.ts";
 import { parseCommandArgs, UsageError, type GlobalOptions } from "./args.ts";
 import { commandHint, findCommand } from "./commands.ts";
 import { openSubscription, type OpenClient } from "./connect.ts";
@@ -11,7 +13,7 @@ import { commandHelp } from "./help.ts";
 import { runLogs } from "./logs.ts";
 import { EXIT_ERROR_REPLY, isErrorReply, renderJson, renderText, TIMEOUT_HINT } from "./output.ts";
 import { PROGRESS_COMMANDS, showProgress } from "./progress.ts";
-import { SshTunnelError } from "./ssh.ts";
+import { SshTunnelError } from "../shared/ssh.ts";
 
 /** Where output goes (the process's stdout/stderr; tests and the shell may swap them). */
 export interface Io {
@@ -122,15 +124,9 @@ async function listen(globals: GlobalOptions, topics: string[], io: Io): Promise
   // circusctl ignores $CIRCUSCTL_ENDPOINT here: that variable names the control endpoint.
   const endpoint = globals.endpoint ?? DEFAULT_PUBSUB_ENDPOINT;
   const sub = await openSubscription(globals, endpoint, topics, (e) => io.out(`${e.topic}: ${e.raw}\n`));
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      resolve();
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
+  const stop = interruptOn(["SIGINT", "SIGTERM"]);
+  await whenAborted(stop.signal);
+  stop.off();
   await sub.close();
   return 0;
 }

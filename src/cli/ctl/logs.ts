@@ -3,6 +3,8 @@
 // up at once without a busy loop and without adding topics to the pub/sub stream.
 
 import type { JsonObject, Reply } from "../../protocol/command.ts";
+import { delay, whenAborted } from "../../util/async.ts";
+import { interruptOn } from "../shared/interrupt.ts";
 import type { GlobalOptions } from "./args.ts";
 import type { ClientSource, Io } from "./execute.ts";
 import { EXIT_ERROR_REPLY, isErrorReply, renderJson } from "./output.ts";
@@ -27,21 +29,6 @@ function print(reply: Reply, globals: GlobalOptions, io: Io): number {
   return 0;
 }
 
-/** Resolves on SIGINT/SIGTERM; `off` removes the handlers. */
-function interrupted(): { promise: Promise<void>; off(): void } {
-  let stop!: () => void;
-  const promise = new Promise<void>((resolve) => {
-    stop = () => resolve();
-  });
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
-  const off = () => {
-    process.off("SIGINT", stop);
-    process.off("SIGTERM", stop);
-  };
-  return { promise, off };
-}
-
 /** Run `logs`; without `follow` it is one request. Connection failures propagate to the caller. */
 export async function runLogs(
   properties: JsonObject,
@@ -51,7 +38,7 @@ export async function runLogs(
 ): Promise<number> {
   const { follow, ...request } = properties;
   const open = await clients(globals);
-  const stop = follow ? interrupted() : null;
+  const stop = follow ? interruptOn(["SIGINT", "SIGTERM"]) : null;
   try {
     let reply = await open.client.call("logs", request);
     const status = print(reply, globals, io);
@@ -62,16 +49,16 @@ export async function runLogs(
     for (;;) {
       next.since = reply.cursor as number;
       const call = open.client.call("logs", next);
-      const got = await Promise.race([call, stop.promise.then(() => null)]);
+      const got = await Promise.race([call, whenAborted(stop.signal).then(() => null)]);
       if (got === null) {
+        // Interrupted: the pending poll's outcome no longer matters, and the client is closed below.
         call.catch(() => {});
         return 0;
       }
       reply = got;
       const code = print(reply, globals, io);
       if (code !== 0) return code;
-      if (wait <= 0 && (await Promise.race([Bun.sleep(POLL_MS).then(() => false), stop.promise.then(() => true)])))
-        return 0;
+      if (wait <= 0 && !(await delay(POLL_MS, stop.signal))) return 0;
     }
   } finally {
     stop?.off();

@@ -3,6 +3,7 @@
 
 import type { CircusClient } from "../../protocol/client.ts";
 import type { JsonObject } from "../../protocol/command.ts";
+import { delay } from "../../util/async.ts";
 
 /** Commands whose --waiting runs long enough to deserve a progress line. */
 export const PROGRESS_COMMANDS = new Set(["incr", "decr", "start", "restart", "reload"]);
@@ -22,26 +23,24 @@ export async function showProgress<T>(
   out: ProgressOutput,
   intervalMs = 100,
 ): Promise<T> {
-  let finished = false;
-  const settled = done.finally(() => {
-    finished = true;
-  });
+  const finished = new AbortController();
+  const settled = done.finally(() => finished.abort());
   const name = typeof properties.name === "string" ? properties.name : null;
   let shown = false;
   const poll = async () => {
-    while (!finished) {
-      await Promise.race([Bun.sleep(intervalMs), settled.catch(() => {})]);
-      if (finished) break;
+    while (await delay(intervalMs, finished.signal)) {
       try {
-        const actualReq = client.call("numprocesses", name ? { name } : {}, { timeoutMs: 1000 });
-        const targetReq = name ? client.call("get", { name, keys: ["numprocesses"] }, { timeoutMs: 1000 }) : null;
-        const actual = (await actualReq).numprocesses;
-        const target = targetReq ? ((await targetReq).options as JsonObject | undefined)?.numprocesses : undefined;
-        if (finished || typeof actual !== "number") continue;
+        const [actualReply, targetReply] = await Promise.all([
+          client.call("numprocesses", name ? { name } : {}, { timeoutMs: 1000 }),
+          name ? client.call("get", { name, keys: ["numprocesses"] }, { timeoutMs: 1000 }) : null,
+        ]);
+        const actual = actualReply.numprocesses;
+        const target = (targetReply?.options as JsonObject | undefined)?.numprocesses;
+        if (finished.signal.aborted || typeof actual !== "number") continue;
         out.write(`\r\x1b[K${actual}${typeof target === "number" ? `/${target}` : ""} processes`);
         shown = true;
       } catch {
-        // keep polling; the main call decides the outcome
+        // A missed progress poll is harmless: keep polling; the main call decides the outcome.
       }
     }
   };

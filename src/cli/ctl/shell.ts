@@ -12,7 +12,7 @@ import { completeWords } from "./completion.ts";
 import { openClient, type OpenClient } from "./connect.ts";
 import { connectionFailure, executeCommand, type ClientSource, type Io } from "./execute.ts";
 import { commandHelp, generalHelp } from "./help.ts";
-import { shlexSplit } from "./shlex.ts";
+import { split as shlexSplit } from "../../util/shlex.ts";
 
 const HISTORY_SIZE = 1000;
 
@@ -25,7 +25,7 @@ function loadHistory(): string[] {
     const lines = readFileSync(historyFile(), "utf8").split("\n").filter(Boolean);
     return lines.slice(-HISTORY_SIZE).reverse(); // readline wants the newest first
   } catch {
-    return [];
+    return []; // no history yet (or an unreadable file): start with none
   }
 }
 

@@ -6,7 +6,7 @@
 
 import { isAbsolute, resolve } from "../../util/path.ts";
 import { nodeFs } from "../../util/node.ts";
-import { split } from "../../arbiter/shlex.ts";
+import { split } from "../../util/shlex.ts";
 import { float } from "../../config/options/kinds.ts";
 import type { PluginOptionTable } from "../../config/options/plugin.ts";
 import { option } from "../../config/options/spec.ts";

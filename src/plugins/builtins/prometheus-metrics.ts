@@ -2,7 +2,7 @@
 // counters kept from the event stream, and one scrape of the daemon's state.
 
 import { human2bytes } from "../../config/scalars.ts";
-import { bootTimeSeconds, CLOCK_TICKS, readStat, releaseProcFiles } from "../../stats/proc.ts";
+import { bootTimeSeconds, CLOCK_TICKS, releaseProcFiles, sampleStat } from "../../os/proc.ts";
 import type { JsonObject, Reply } from "../../protocol/command.ts";
 import type { EventTopic, WatcherEventData } from "../events.ts";
 import { ExpositionWriter, type MetricFamily } from "../exposition.ts";
@@ -264,8 +264,8 @@ export class Collector {
   private isLocal(info: Record<string, unknown>): boolean {
     const pid = Number(info.pid);
     if (!Number.isInteger(pid)) return false;
-    if (this.local?.pid === pid) return readStat(pid)?.startTicks === this.local.startTicks;
-    const stat = readStat(pid);
+    if (this.local?.pid === pid) return sampleStat(pid)?.startTicks === this.local.startTicks;
+    const stat = sampleStat(pid);
     const created = Number(info.create_time);
     if (!stat || !Number.isFinite(created)) return false;
     if (Math.abs(bootTimeSeconds() + stat.startTicks / CLOCK_TICKS - created) > 2) return false;
@@ -274,7 +274,7 @@ export class Collector {
   }
 
   private daemonFigures(out: ExpositionWriter, info: Record<string, unknown>, local: boolean): void {
-    const stat = local ? readStat(Number(info.pid)) : null;
+    const stat = local ? sampleStat(Number(info.pid)) : null;
     if (stat) {
       out.sample(METRICS.daemonCpu, null, stat.cpuTicks / CLOCK_TICKS);
       out.sample(METRICS.daemonMemory, null, stat.rss);
@@ -335,7 +335,7 @@ function uptimeOf(startTicks: number): number {
 const NONE: ProcessFigures = { cpuSeconds: null, cpuPercent: null, rss: null, vsize: null, uptime: null };
 
 function localFigures(pid: number): ProcessFigures {
-  const stat = readStat(pid);
+  const stat = sampleStat(pid);
   if (!stat) return NONE;
   return {
     cpuSeconds: stat.cpuTicks / CLOCK_TICKS,

@@ -1,6 +1,5 @@
 // Properties shared by start/stop/restart: an optional name pattern and the match method.
 
-import type { ControlledWatcher } from "../arbiter-api.ts";
 import type { CliArgument, JsonObject } from "../command.ts";
 import { messageError } from "../errors.ts";
 import { optString } from "../props.ts";
@@ -23,10 +22,4 @@ export function matchCli(verb: string): CliArgument[] {
     { property: "match", kind: "option", description: "simple, glob (default) or regex" },
     { property: "waiting", kind: "flag", description: `reply once ${verb}` },
   ];
-}
-
-/** `autostart` of a watcher: read from the arbiter's watcher config when it exposes one. */
-export function autostartOf(w: ControlledWatcher): boolean {
-  const anyW = w as unknown as { autostart?: boolean; config?: { autostart?: boolean } };
-  return anyW.autostart ?? anyW.config?.autostart ?? true;
 }

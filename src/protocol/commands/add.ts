@@ -2,9 +2,10 @@
 
 import { checkWatcherOption, checkWatcherOptions, watcherFromWire } from "../../config/options/watcher-wire.ts";
 import type { WatcherConfig } from "../../config/types.ts";
+import type { ControlledWatcher } from "../arbiter-api.ts";
 import type { Command, JsonObject } from "../command.ts";
-import { CommandError, checkedOptions, Errno, messageError } from "../errors.ts";
-import { settle, toCommandError } from "../execution.ts";
+import { CommandError, checkedOptions, Errno, messageError, toCommandError } from "../errors.ts";
+import { settle } from "../execution.ts";
 import { optBool, optObject, requireString } from "../props.ts";
 
 export interface AddProps {
@@ -46,14 +47,13 @@ export const add: Command<AddProps> = {
       throw new CommandError(Errno.COMMAND_ERROR, `command add: '${props.name}' already exist`);
     }
     const cfg = toWatcherConfig(props);
+    let w: ControlledWatcher;
     try {
-      await ctx.arbiter.addWatcher(cfg, { start: false });
+      w = await ctx.arbiter.addWatcher(cfg, { start: false });
     } catch (err) {
       throw toCommandError(err) ?? err;
     }
     if (!props.start) return;
-    const w = ctx.arbiter.getWatcher(props.name);
-    if (!w) throw new CommandError(Errno.COMMAND_ERROR, `command add: watcher '${props.name}' vanished`);
     const result = await settle(w.start(), waiting, `start ${props.name}`);
     return result === undefined ? undefined : { started: result.started, kept: result.kept };
   },

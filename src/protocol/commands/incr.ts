@@ -28,8 +28,7 @@ function resize(direction: "incr" | "decr"): Command<ResizeProps> {
     validate: (p) => ({ name: requireString(p, "name"), nb: optInt(p, "nb", 0) ?? 1 }),
     async execute(ctx: CommandContext, { name, nb }, waiting) {
       const w = lookupWatcher(ctx, name);
-      const opts = w.options();
-      if (opts.singleton === true) return { numprocesses: Number(opts.numprocesses ?? 0), singleton: true };
+      if (w.config.singleton) return { numprocesses: w.config.numprocesses, singleton: true };
       const target = await settle(direction === "incr" ? w.incr(nb) : w.decr(nb), waiting, `${direction} ${w.name}`);
       return target === undefined ? undefined : { numprocesses: target };
     },

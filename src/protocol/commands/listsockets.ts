@@ -1,6 +1,5 @@
 // `listsockets`: the circus-managed listening sockets, sorted by file descriptor.
 
-import type { ControlledArbiter, SocketEntry } from "../arbiter-api.ts";
 import type { Command, JsonObject } from "../command.ts";
 
 export const listsockets: Command<Record<string, never>> = {
@@ -11,13 +10,13 @@ export const listsockets: Command<Record<string, never>> = {
   async: false,
   validate: () => ({}),
   execute(ctx) {
-    const sockets = socketEntries(ctx.arbiter.sockets())
+    const sockets = [...ctx.arbiter.sockets()]
       .sort((a, b) => a.fd - b.fd)
       .map(
         (s): JsonObject =>
           s.path
             ? { fd: s.fd, name: s.name, backlog: s.backlog, path: s.path }
-            : { fd: s.fd, name: s.name, backlog: s.backlog, host: s.host ?? null, port: s.port ?? null },
+            : { fd: s.fd, name: s.name, backlog: s.backlog, host: s.host, port: s.port },
       );
     return { sockets };
   },
@@ -26,9 +25,3 @@ export const listsockets: Command<Record<string, never>> = {
     return sockets.map((s) => `${s.fd}:socket '${s.name}' at ${s.path ?? `${s.host}:${s.port}`}`).join("\n");
   },
 };
-
-function socketEntries(src: ReturnType<ControlledArbiter["sockets"]>): SocketEntry[] {
-  if (src instanceof Map) return [...src.values()];
-  if (Symbol.iterator in (src as object)) return [...(src as Iterable<SocketEntry>)];
-  return Object.values(src as Record<string, SocketEntry>);
-}

@@ -2,8 +2,9 @@
 // tail buffer, and with a cursor (`since`) only what came after; `wait` holds the reply until a line
 // arrives (long poll), which is how `circus ctl logs -f` follows without touching the pub/sub stream.
 
-import { TailBuffer, type TailLine, type TailSince } from "../../streams/tail.ts";
+import type { TailBuffer, TailLine, TailSince } from "../../streams/tail.ts";
 import type { Channel } from "../../streams/types.ts";
+import { deferred, delay, settlesWithin } from "../../util/async.ts";
 import type { ControlledWatcher } from "../arbiter-api.ts";
 import type { Command, CommandContext, JsonObject } from "../command.ts";
 import { messageError } from "../errors.ts";
@@ -27,27 +28,23 @@ const BATCH_MS = 30;
 
 function tailOf(ctx: CommandContext, name: string): { watcher: ControlledWatcher; tail: TailBuffer } {
   const watcher = lookupWatcher(ctx, name);
-  const tail = (watcher.output as { tail?: unknown } | undefined)?.tail;
-  if (!(tail instanceof TailBuffer)) throw messageError(`no output is kept for '${watcher.name}'`);
+  const tail = watcher.output.tail;
+  if (tail === undefined) throw messageError(`no output is kept for '${watcher.name}'`);
   if (tail.capacity === 0) throw messageError(`no output is kept for '${watcher.name}': [circus] tail_lines is 0`);
   return { watcher, tail };
 }
 
 /** Resolve after the first line reaches `tail` (plus a short batch window), or after `seconds`. */
-function nextLine(tail: TailBuffer, seconds: number): Promise<void> {
-  return new Promise((resolve) => {
-    let batch: ReturnType<typeof setTimeout> | null = null;
-    const done = () => {
-      unsubscribe();
-      clearTimeout(timer);
-      if (batch !== null) clearTimeout(batch);
-      resolve();
-    };
-    const unsubscribe = tail.subscribe(() => {
-      batch ??= setTimeout(done, BATCH_MS);
-    });
-    const timer = setTimeout(done, seconds * 1000);
-  });
+async function nextLine(tail: TailBuffer, seconds: number): Promise<void> {
+  const ms = seconds * 1000;
+  const started = performance.now();
+  const firstLine = deferred();
+  const unsubscribe = tail.subscribe(() => firstLine.resolve());
+  try {
+    if (await settlesWithin(firstLine.promise, ms)) await delay(Math.min(BATCH_MS, ms - (performance.now() - started)));
+  } finally {
+    unsubscribe();
+  }
 }
 
 function render(lines: TailLine[]): JsonObject[] {

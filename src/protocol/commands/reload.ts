@@ -1,6 +1,6 @@
 // `reload`: graceful reload of one watcher or of all (does not re-read the config file).
 
-import type { Command, JsonObject } from "../command.ts";
+import type { Command } from "../command.ts";
 import { lookupWatcher, settle } from "../execution.ts";
 import { optBool, optString } from "../props.ts";
 
@@ -37,7 +37,7 @@ export const reload: Command<ReloadProps> = {
     }
     const w = lookupWatcher(ctx, name);
     const info = await settle(w.reload({ graceful, sequential }), waiting, `reload ${w.name}`);
-    return info === undefined ? undefined : { info: info as unknown as JsonObject };
+    return info === undefined ? undefined : { info: { stopped: info.stopped, started: info.started, kept: info.kept } };
   },
   format: () => "ok",
 };

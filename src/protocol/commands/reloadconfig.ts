@@ -1,9 +1,8 @@
 // `reloadconfig`: re-read the config file and apply the differences; a broken file changes nothing.
 
-import type { CircusConfig } from "../../config/types.ts";
 import type { Command } from "../command.ts";
 import { CommandError, Errno } from "../errors.ts";
-import { settle } from "../execution.ts";
+import { rereadConfig, settle } from "../execution.ts";
 
 export const reloadconfig: Command<Record<string, never>> = {
   name: "reloadconfig",
@@ -16,12 +15,7 @@ export const reloadconfig: Command<Record<string, never>> = {
   async: true,
   validate: () => ({}),
   async execute(ctx, _props, waiting) {
-    let config: CircusConfig | null;
-    try {
-      config = await ctx.loadConfig();
-    } catch (err) {
-      throw new CommandError(Errno.COMMAND_ERROR, `reloadconfig: ${(err as Error)?.message ?? String(err)}`);
-    }
+    const config = await rereadConfig(ctx, "reloadconfig");
     if (config === null)
       throw new CommandError(Errno.COMMAND_ERROR, "reloadconfig: the daemon runs without a config file");
     await settle(ctx.arbiter.reloadConfig(config), waiting, "reloadconfig");

@@ -1,11 +1,8 @@
 // `restart`: stop then start matched watchers; without a name, restart the whole arbiter.
 
-import type { CircusConfig } from "../../config/types.ts";
-import type { ReloadResult } from "../arbiter-api.ts";
-import type { Command, JsonObject } from "../command.ts";
-import { CommandError, Errno } from "../errors.ts";
-import { byPriority, matchWatchers, settle } from "../execution.ts";
-import { autostartOf, matchCli, readMatchProps, type MatchProps } from "./_match.ts";
+import type { Command } from "../command.ts";
+import { byPriority, matchWatchers, rereadConfig, settle } from "../execution.ts";
+import { matchCli, readMatchProps, type MatchProps } from "./_match.ts";
 
 export const restart: Command<MatchProps> = {
   name: "restart",
@@ -20,48 +17,23 @@ export const restart: Command<MatchProps> = {
   async execute(ctx, { name, match }, waiting) {
     if (name === undefined) {
       // Circus re-reads the config file for a full restart; a broken file is refused before anything stops.
-      let config: CircusConfig | null;
-      try {
-        config = await ctx.loadConfig();
-      } catch (err) {
-        throw new CommandError(Errno.COMMAND_ERROR, `restart: ${(err as Error)?.message ?? String(err)}`);
-      }
+      const config = await rereadConfig(ctx, "restart");
       await settle(config ? ctx.arbiter.restart(config) : ctx.arbiter.restart(), waiting, "restart");
       return;
     }
     const found = matchWatchers(ctx, name, match);
     if (found.length === 1) {
       const w = found[0]!;
-      const before = w.processes().map((p) => p.pid);
       const result = await settle(w.restart(), waiting, `restart ${w.name}`);
-      if (!waiting) return;
-      return {
-        info: restartInfo(
-          result,
-          before,
-          w.processes().map((p) => p.pid),
-        ),
-      };
+      return result === undefined
+        ? undefined
+        : { info: { stopped: result.stopped, started: result.started, kept: result.kept } };
     }
     const work = (async () => {
       await Promise.all(found.map((w) => w.stop()));
-      for (const w of byPriority(found)) if (autostartOf(w)) await w.start();
+      for (const w of byPriority(found)) if (w.config.autostart) await w.start();
     })();
     await settle(work, waiting, `restart ${name}`);
   },
   format: () => "ok",
 };
-
-function restartInfo(result: unknown, before: number[], after: number[]): JsonObject {
-  const r = result as Partial<ReloadResult> | null | undefined;
-  if (r && Array.isArray(r.started) && Array.isArray(r.stopped)) {
-    return { stopped: r.stopped, started: r.started, kept: r.kept ?? [] };
-  }
-  const b = new Set(before);
-  const a = new Set(after);
-  return {
-    stopped: before.filter((p) => !a.has(p)),
-    started: after.filter((p) => !b.has(p)),
-    kept: before.filter((p) => a.has(p)),
-  };
-}

@@ -37,12 +37,7 @@ export const set: Command<{ name: string; options: JsonObject }> = {
     const singleton = current.singleton === true;
     const checked = checkedOptions(() => checkWatcherOptions(options, "set", { free, singleton }));
     // The arbiter is called synchronously, so this change is queued in arrival order.
-    const work = w.setOptions
-      ? w.setOptions(checked)
-      : (async () => {
-          for (const key of Object.keys(checked)) await w.setOption(key, checked[key]);
-        })();
-    await settle(work, waiting, `set ${w.name}`);
+    await settle(w.setOptions(checked), waiting, `set ${w.name}`);
   },
   format: () => "ok",
 };

@@ -1,8 +1,8 @@
 // `signal`: send a signal to a watcher's processes, one pid, its children, or its whole tree.
 
 import type { Command } from "../command.ts";
-import { messageError } from "../errors.ts";
-import { lookupWatcher, toCommandError } from "../execution.ts";
+import { messageError, toCommandError } from "../errors.ts";
+import { lookupWatcher } from "../execution.ts";
 import { optBool, optInt, requireString, requireValue, toSignal } from "../props.ts";
 
 export interface SignalProps {

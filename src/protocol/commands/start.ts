@@ -2,7 +2,7 @@
 
 import type { Command } from "../command.ts";
 import { byPriority, matchWatchers, settle } from "../execution.ts";
-import { autostartOf, matchCli, readMatchProps, type MatchProps } from "./_match.ts";
+import { matchCli, readMatchProps, type MatchProps } from "./_match.ts";
 
 export const start: Command<MatchProps> = {
   name: "start",
@@ -25,7 +25,7 @@ export const start: Command<MatchProps> = {
       return info === undefined ? undefined : { info: { started: info.started, kept: info.kept } };
     }
     const work = (async () => {
-      for (const w of byPriority(found)) if (autostartOf(w)) await w.start();
+      for (const w of byPriority(found)) if (w.config.autostart) await w.start();
     })();
     await settle(work, waiting, `start ${name}`);
   },

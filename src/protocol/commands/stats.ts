@@ -14,11 +14,6 @@ export interface StatsProps {
   extended: boolean;
 }
 
-/** A watcher that can run its extended_stats hook (the real Watcher; fakes may not). */
-type ExtendedWatcher = ControlledWatcher & {
-  extendedStats?(pid: number, stats: Record<string, unknown>): Promise<void>;
-};
-
 /** Circus's Process.info(): the /proc figures plus `started`, `age` since spawn and `wid`. */
 function processEntryInfo(p: ProcessEntry): ProcessInfo | string {
   const info = daemonSampler.info(p.pid);
@@ -30,16 +25,16 @@ function processEntryInfo(p: ProcessEntry): ProcessInfo | string {
 }
 
 async function withExtended(
-  w: ExtendedWatcher,
+  w: ControlledWatcher,
   pid: number,
   info: ProcessInfo | string,
   extended: boolean,
 ): Promise<unknown> {
-  if (extended && typeof info === "object" && w.extendedStats) await w.extendedStats(pid, info);
+  if (extended && typeof info === "object") await w.extendedStats(pid, info);
   return info;
 }
 
-async function watcherInfos(w: ExtendedWatcher, extended: boolean): Promise<JsonObject> {
+async function watcherInfos(w: ControlledWatcher, extended: boolean): Promise<JsonObject> {
   const out: JsonObject = {};
   for (const p of w.processes())
     out[String(p.pid)] = (await withExtended(w, p.pid, processEntryInfo(p), extended)) as JsonObject;
@@ -76,7 +71,7 @@ export const stats: Command<StatsProps> = {
       for (const w of ctx.arbiter.watchers()) infos[w.name] = await watcherInfos(w, false);
       return { infos };
     }
-    const w = lookupWatcher(ctx, name) as ExtendedWatcher;
+    const w = lookupWatcher(ctx, name) as ControlledWatcher;
     if (pid === undefined) return { name, info: await watcherInfos(w, extended) };
     const entry = w.processes().find((p) => p.pid === pid);
     if (entry === undefined) throw messageError(`process ${pid} not found in '${name}'`);

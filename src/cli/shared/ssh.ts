@@ -2,7 +2,11 @@
 // so the ZeroMQ connection travels inside the tunnel (the endpoint is as seen from the SSH server).
 
 import { createServer, connect as netConnect } from "node:net";
+import { delay } from "../../util/async.ts";
 import { parseEndpoint } from "../../zmtp/endpoint.ts";
+
+/** Pause between probes of the local end while the tunnel comes up. */
+const PROBE_MS = 50;
 
 /** A running tunnel; `endpoint` is the local address to connect to instead. */
 export interface SshTunnel {
@@ -84,20 +88,20 @@ export async function openSshTunnel(
   try {
     proc = Bun.spawn(["ssh", ...args], { stdin: "inherit", stdout: "ignore", stderr: "inherit" });
   } catch (err) {
-    throw new SshTunnelError(`cannot run ssh (${(err as Error).message}); install an OpenSSH client or drop --ssh`);
+    throw new SshTunnelError(`cannot run ssh (${(err as Error).message}); install an OpenSSH client or drop --ssh`, {
+      cause: err,
+    });
   }
   const kill = () => {
     if (proc.exitCode === null) proc.kill("SIGTERM");
   };
   process.once("exit", kill);
+  // ssh says nothing when the forwarding is up, so the local end is probed until it accepts; ssh
+  // exiting ends the wait at once.
+  const exited = new AbortController();
+  void proc.exited.then(() => exited.abort());
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) {
-      process.off("exit", kill);
-      throw new SshTunnelError(
-        `ssh ${server} exited with status ${proc.exitCode} before the tunnel was up; check the server, user and --ssh_keyfile`,
-      );
-    }
+  while (Date.now() < deadline && !exited.signal.aborted) {
     if (await accepts(localPort)) {
       return {
         endpoint: `tcp://127.0.0.1:${localPort}`,
@@ -107,9 +111,26 @@ export async function openSshTunnel(
         },
       };
     }
-    await Bun.sleep(50);
+    await delay(PROBE_MS, exited.signal);
+  }
+  process.off("exit", kill);
+  if (exited.signal.aborted) {
+    throw new SshTunnelError(
+      `ssh ${server} exited with status ${await proc.exited} before the tunnel was up; check the server, user and --ssh_keyfile`,
+    );
   }
   kill();
-  process.off("exit", kill);
   throw new SshTunnelError(`ssh tunnel to ${server} was not up after ${timeoutMs / 1000} s`);
+}
+
+/** Tunnels to each of `endpoints`, in order; if one cannot be opened, those already open are closed. */
+export async function openSshTunnels(server: string, endpoints: readonly string[]): Promise<SshTunnel[]> {
+  const tunnels: SshTunnel[] = [];
+  try {
+    for (const endpoint of endpoints) tunnels.push(await openSshTunnel(server, endpoint));
+  } catch (err) {
+    for (const t of tunnels) t.close();
+    throw err;
+  }
+  return tunnels;
 }

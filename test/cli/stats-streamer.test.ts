@@ -14,7 +14,7 @@ import {
   startStreamer,
   statSubscriber,
   statsWatcherSection,
-} from "./helpers.ts";
+} from "../stats/helpers.ts";
 
 let d: RunningDaemon & { webPort: number };
 /** Where the daemon's own circusd-stats watcher publishes. */

@@ -1,9 +1,10 @@
-// Levelled logging for library code: one logger per component, writing `time name[pid] [LEVEL] message`.
-// Library modules never print directly; the CLI decides where lines go (stderr by default).
+// Levelled logging for every layer (zmtp included): one logger per component, writing
+// `time name[pid] [LEVEL] message`. Library modules never print directly; the CLI decides the level
+// and where lines go (stderr by default) with setLogLevel / setLogSink.
 
 export type LogLevel = "debug" | "info" | "warning" | "error" | "critical";
 
-const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warning: 30, error: 40, critical: 50 };
+const LEVEL_RANK: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warning: 30, error: 40, critical: 50 };
 
 /** Where formatted lines go; replaced by the daemon when `--log-output` names a file. */
 export type LogSink = (line: string) => void;
@@ -21,15 +22,18 @@ let sink: LogSink = (line) => {
 export function parseLogLevel(text: string): LogLevel | null {
   const lower = text.trim().toLowerCase();
   if (lower === "warn") return "warning";
-  return lower in LEVEL_RANK ? (lower as LogLevel) : null;
+  return Object.hasOwn(LEVEL_RANK, lower) ? (lower as LogLevel) : null;
 }
 
 export function setLogLevel(level: LogLevel): void {
   threshold = LEVEL_RANK[level];
 }
 
-export function setLogSink(next: LogSink): void {
+/** Send lines to `next` from now on; returns the sink it replaces (to put it back). */
+export function setLogSink(next: LogSink): LogSink {
+  const previous = sink;
   sink = next;
+  return previous;
 }
 
 function timestamp(): string {

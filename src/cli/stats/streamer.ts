@@ -2,13 +2,14 @@
 // a second publishes their info objects, per-watcher aggregates, the circus group and socket reads
 // on a PUB socket (§8.4), with Circus's topics and payloads.
 
-import { getLogger } from "../log.ts";
-import { CircusClient, subscribe, type CircusEvent, type Subscription } from "../protocol/client.ts";
-import type { Reply } from "../protocol/command.ts";
-import { PubSocket } from "../zmtp/index.ts";
-import { aggregate } from "./aggregate.ts";
-import { ProcessSampler, type ProcessInfo } from "./info.ts";
-import { SocketReadCounter, type ListedSocket } from "./sockets.ts";
+import { CircusClient, subscribe, type CircusEvent, type Subscription } from "../../protocol/client.ts";
+import type { Reply } from "../../protocol/command.ts";
+import { aggregate } from "../../stats/aggregate.ts";
+import { ProcessSampler, type ProcessInfo } from "../../stats/info.ts";
+import { SocketReadCounter, type ListedSocket } from "../../stats/sockets.ts";
+import { delay } from "../../util/async.ts";
+import { getLogger } from "../../util/log.ts";
+import { PubSocket } from "../../zmtp/index.ts";
 
 const log = getLogger("circus.stats");
 
@@ -41,7 +42,8 @@ export class StatsStreamer {
   private events: Subscription | null = null;
   private sockets: SocketReadCounter | null = null;
   private timers: ReturnType<typeof setInterval>[] = [];
-  private stopped = false;
+  /** Aborted by stop(): the start-up retries end. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly opts: StreamerOptions) {
     this.client = new CircusClient({ endpoint: opts.endpoint, timeoutMs: 5000 });
@@ -56,19 +58,24 @@ export class StatsStreamer {
         await this.init();
         break;
       } catch (err) {
-        if (this.stopped) return;
+        if (this.stopping.signal.aborted) return;
         log.warning(`cannot read the daemon's state at ${this.opts.endpoint} (${(err as Error).message}); retrying`);
-        await Bun.sleep(1000);
+        if (!(await delay(1000, this.stopping.signal))) return;
       }
     }
     this.sockets?.start();
     this.timers.push(setInterval(() => this.publish(), this.opts.intervalMs ?? 1000));
     const resync = this.opts.resyncMs ?? 5000;
-    if (resync > 0) this.timers.push(setInterval(() => void this.resync().catch(() => {}), resync));
+    if (resync > 0) {
+      // A failed resync (the daemon restarting) is retried by the next one; events keep the lists current meanwhile.
+      const resyncNow = () =>
+        this.resync().catch((err: Error) => log.debug(`resync with the daemon failed: ${err.message}`));
+      this.timers.push(setInterval(() => void resyncNow(), resync));
+    }
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.stopping.abort();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.sockets?.stop();
