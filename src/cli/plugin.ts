@@ -7,6 +7,8 @@ import { BUILTINS } from "../plugins/registry.ts";
 import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../util/log.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT } from "../protocol/client.ts";
 import { VERSION } from "../version.ts";
+import { interruptOn } from "./shared/interrupt.ts";
+import type { SshTunnel } from "./shared/ssh.ts";
 
 // A plugin process runs as long as the daemon, once per plugin: its flags are parsed here rather than
 // with cac, whose node:events costs ~5 MB RSS in each of them (see BENCHMARKS.md, Plugins).
@@ -172,38 +174,25 @@ export async function runPluginCli(argv: string[]): Promise<number> {
   setLogSink(output);
   const log = getLogger(`circus.plugins.${cls.pluginName}`);
 
-  const tunnels: { close(): void }[] = [];
+  let tunnels: SshTunnel[] = [];
   let endpoint = String(flags.endpoint);
   let pubsub = String(flags.pubsub);
   log.info("Loading the plugin...");
   log.info(`Endpoint: ${endpoint}`);
   log.info(`Pub/sub: ${pubsub}`);
   if (flags.ssh) {
-    const { openSshTunnel } = await import("./shared/ssh.ts");
+    const { openSshTunnels } = await import("./shared/ssh.ts");
     try {
-      const control = await openSshTunnel(flags.ssh, endpoint, flags.ssh_keyfile);
-      tunnels.push(control);
-      const events = await openSshTunnel(flags.ssh, pubsub, flags.ssh_keyfile);
-      tunnels.push(events);
-      endpoint = control.endpoint;
-      pubsub = events.endpoint;
+      tunnels = await openSshTunnels(flags.ssh, [endpoint, pubsub], flags.ssh_keyfile);
     } catch (error) {
-      for (const t of tunnels) t.close();
       await output.close();
       return fail((error as Error).message, 1);
     }
+    [endpoint, pubsub] = tunnels.map((t) => t.endpoint) as [string, string];
   }
 
   const { runPlugin, PluginOptionsError } = await import("../plugins/runner.ts");
-  const signals = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP"] as const;
-  let onSignal!: (signal: string) => void;
-  const stopSignal = new Promise<void>((resolve) => {
-    onSignal = (signal) => {
-      log.info(`got ${signal}`);
-      resolve();
-    };
-  });
-  for (const s of signals) process.on(s, onSignal);
+  const interrupt = interruptOn(["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP"], (signal) => log.info(`got ${signal}`));
   let status: number;
   try {
     status = await runPlugin(cls, {
@@ -213,7 +202,7 @@ export async function runPluginCli(argv: string[]): Promise<number> {
       config,
       logger: log,
       listenFd,
-      stopSignal,
+      stop: interrupt.signal,
       warnUnknown: builtin,
     });
   } catch (error) {
@@ -221,7 +210,7 @@ export async function runPluginCli(argv: string[]): Promise<number> {
     log.error(`bad options: ${error.message}`);
     status = 2;
   }
-  for (const s of signals) process.off(s, onSignal);
+  interrupt.off();
   for (const t of tunnels) t.close();
   await output.close();
   return status;

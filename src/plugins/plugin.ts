@@ -1,6 +1,7 @@
 // CircusPlugin: the base class of every plugin, built-in or the user's own. A plugin is a client like
 // any other: it receives the daemon's `watcher.*` events and sends commands on the control channel.
 
+import { delay } from "../util/async.ts";
 import type { Logger } from "../util/log.ts";
 import type { JsonObject, Reply } from "../protocol/command.ts";
 import type { EventTopic, WatcherEventData } from "./events.ts";
@@ -135,51 +136,45 @@ export abstract class CircusPlugin<S extends PluginOptionTable = PluginOptionTab
    * is due delays it rather than overlapping; errors are logged and the timer keeps going.
    */
   every(seconds: number, task: () => void | Promise<void>): PluginTimer {
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    let cancelled = false;
-    const schedule = () => {
-      if (!cancelled) timer = setTimeout(run, Math.max(seconds * 1000, 1));
-    };
-    const run = async () => {
-      try {
-        await task();
-      } catch (err) {
-        this.logger.error(`periodic task failed: ${errorText(err)}`);
-      }
-      schedule();
-    };
+    const cancelled = new AbortController();
     const handle = {
       cancel: () => {
-        cancelled = true;
-        if (timer) clearTimeout(timer);
+        cancelled.abort();
         this.timers.delete(handle);
       },
     };
     this.timers.add(handle);
-    schedule();
+    void (async () => {
+      while (await delay(Math.max(seconds * 1000, 1), cancelled.signal)) {
+        try {
+          await task();
+        } catch (err) {
+          this.logger.error(`periodic task failed: ${errorText(err)}`);
+        }
+      }
+    })();
     return handle;
   }
 
   /** Run `task` once after `seconds`; errors are logged. */
   after(seconds: number, task: () => void | Promise<void>): PluginTimer {
+    const cancelled = new AbortController();
     const handle = {
       cancel: () => {
-        clearTimeout(timer);
+        cancelled.abort();
         this.timers.delete(handle);
       },
     };
-    const timer = setTimeout(
-      async () => {
-        this.timers.delete(handle);
-        try {
-          await task();
-        } catch (err) {
-          this.logger.error(`timer task failed: ${errorText(err)}`);
-        }
-      },
-      Math.max(seconds * 1000, 0),
-    );
     this.timers.add(handle);
+    void delay(Math.max(seconds * 1000, 0), cancelled.signal).then(async (due) => {
+      if (!due) return;
+      this.timers.delete(handle);
+      try {
+        await task();
+      } catch (err) {
+        this.logger.error(`timer task failed: ${errorText(err)}`);
+      }
+    });
     return handle;
   }
 

@@ -1,6 +1,8 @@
 // Just enough of the Redis protocol (RESP) for RedisObserver: connect (tcp, tls or unix socket),
 // AUTH when the URL has a password, and INFO, whose text is parsed into `key → value`.
 
+import { deadline, deferred } from "../util/async.ts";
+
 /** Redis could not be reached or answered with an error. */
 export class RedisError extends Error {
   override readonly name = "RedisError";
@@ -86,57 +88,57 @@ export function parseInfo(text: string): Map<string, string> {
 export async function redisCommands(url: string, commands: string[][], timeoutMs: number): Promise<string[]> {
   const target = redisTarget(url);
   const where = target.unix ?? `${target.hostname}:${target.port}`;
-  return new Promise<string[]>((resolve, reject) => {
-    let buffer = Buffer.alloc(0);
-    const replies: string[] = [];
-    let socket: Awaited<ReturnType<typeof Bun.connect>> | null = null;
-    let settled = false;
-    const finish = (error: Error | null) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket?.end();
-      if (error) reject(error);
-      else resolve(replies);
-    };
-    const timer = setTimeout(
-      () => finish(new RedisError(`no answer from Redis at ${where} within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const handlers = {
-      data(_s: unknown, chunk: Uint8Array) {
-        buffer = Buffer.concat([buffer, chunk]);
-        try {
-          for (let r = parseReply(buffer); r; r = parseReply(buffer)) {
-            buffer = buffer.subarray(r[1]);
-            if (r[0] instanceof RedisError) return finish(r[0]);
-            replies.push(r[0] ?? "");
-            if (replies.length === commands.length) return finish(null);
-          }
-        } catch (err) {
-          finish(err as Error);
+  let buffer = Buffer.alloc(0);
+  const replies: string[] = [];
+  let socket: Awaited<ReturnType<typeof Bun.connect>> | null = null;
+  const outcome = deferred<string[]>();
+  const finish = (error: Error | null) => {
+    if (outcome.settled) return;
+    // Settle before ending: end() may run the close handler at once, which must find it settled.
+    if (error) outcome.reject(error);
+    else outcome.resolve(replies);
+    socket?.end();
+  };
+  const handlers = {
+    data(_s: unknown, chunk: Uint8Array) {
+      buffer = Buffer.concat([buffer, chunk]);
+      try {
+        for (let r = parseReply(buffer); r; r = parseReply(buffer)) {
+          buffer = buffer.subarray(r[1]);
+          if (r[0] instanceof RedisError) return finish(r[0]);
+          replies.push(r[0] ?? "");
+          if (replies.length === commands.length) return finish(null);
         }
-      },
-      close() {
-        finish(new RedisError(`Redis at ${where} closed the connection`));
-      },
-      error(_s: unknown, err: Error) {
-        finish(new RedisError(`Redis at ${where}: ${err.message}`));
-      },
-      connectError(_s: unknown, err: Error) {
-        finish(new RedisError(`cannot connect to Redis at ${where}: ${err.message}`));
-      },
-    };
-    const options = target.unix
-      ? { unix: target.unix, socket: handlers }
-      : { hostname: target.hostname!, port: target.port!, tls: target.tls, socket: handlers };
-    Bun.connect(options as Parameters<typeof Bun.connect>[0])
-      .then((s) => {
-        socket = s;
-        if (settled) return s.end();
-        s.write(Buffer.concat(commands.map(encodeCommand)));
-      })
-      .catch((err: Error) => finish(new RedisError(`cannot connect to Redis at ${where}: ${err.message}`)));
+      } catch (err) {
+        finish(err as Error);
+      }
+    },
+    close() {
+      finish(new RedisError(`Redis at ${where} closed the connection`));
+    },
+    error(_s: unknown, err: Error) {
+      finish(new RedisError(`Redis at ${where}: ${err.message}`, { cause: err }));
+    },
+    connectError(_s: unknown, err: Error) {
+      finish(new RedisError(`cannot connect to Redis at ${where}: ${err.message}`, { cause: err }));
+    },
+  };
+  const options = target.unix
+    ? { unix: target.unix, socket: handlers }
+    : { hostname: target.hostname!, port: target.port!, tls: target.tls, socket: handlers };
+  Bun.connect(options as Parameters<typeof Bun.connect>[0])
+    .then((s) => {
+      socket = s;
+      if (outcome.settled) return s.end();
+      s.write(Buffer.concat(commands.map(encodeCommand)));
+    })
+    .catch((err: Error) =>
+      finish(new RedisError(`cannot connect to Redis at ${where}: ${err.message}`, { cause: err })),
+    );
+  return deadline(outcome.promise, timeoutMs, () => {
+    const error = new RedisError(`no answer from Redis at ${where} within ${timeoutMs} ms`);
+    finish(error);
+    return error;
   });
 }
 

@@ -1,6 +1,7 @@
 // Runs one plugin: parse its options, connect the control channel and the event subscription, deliver
 // events one at a time, and stop cleanly (handleStop, timers cancelled, sockets closed).
 
+import { deferred, whenAborted } from "../util/async.ts";
 import type { Logger } from "../util/log.ts";
 import { CircusClient, subscribe, type CircusEvent, type Subscription } from "../protocol/client.ts";
 import { eventData, splitTopic } from "./events.ts";
@@ -23,8 +24,8 @@ export interface RunPluginOptions {
   logger: Logger;
   /** An inherited listening socket for the plugin, or null. */
   listenFd?: number | null;
-  /** Resolves when the plugin must stop (signals); the plugin can also stop itself. */
-  stopSignal: Promise<unknown>;
+  /** Aborted when the plugin must stop (signals); the plugin can also stop itself. */
+  stop: AbortSignal;
   /** Warn about option keys the table does not know (built-ins; user plugins may read any key from `config`). */
   warnUnknown?: boolean;
   /** Called once the plugin is connected and initialised (tests, benchmarks). */
@@ -55,13 +56,12 @@ export function pluginOptions(cls: PluginClass, config: Record<string, string>, 
   return parsed.values as PluginOptions<PluginOptionTable>;
 }
 
-/** Run `cls` until `stopSignal` or the plugin stops itself; resolves with the exit status. */
+/** Run `cls` until `stop` aborts or the plugin stops itself; resolves with the exit status. */
 export async function runPlugin(cls: PluginClass, opts: RunPluginOptions): Promise<number> {
   const log = opts.logger;
   const values = pluginOptions(cls, opts.config, log, opts.warnUnknown ?? false);
   const client = new CircusClient({ endpoint: opts.endpoint });
-  let stopRequested!: () => void;
-  const stopped = new Promise<void>((r) => (stopRequested = r));
+  const stopped = deferred();
   const Plugin = cls as unknown as new (context: PluginContext) => CircusPlugin;
   const plugin = new Plugin({
     endpoint: opts.endpoint,
@@ -72,7 +72,7 @@ export async function runPlugin(cls: PluginClass, opts: RunPluginOptions): Promi
     logger: log,
     channel: client,
     listenFd: opts.listenFd ?? null,
-    requestStop: () => stopRequested(),
+    requestStop: () => stopped.resolve(),
   });
   if (!plugin.active) {
     log.info("the plugin is not active (active = false): not starting");
@@ -87,7 +87,7 @@ export async function runPlugin(cls: PluginClass, opts: RunPluginOptions): Promi
     subscription = subscribe(opts.pubsubEndpoint, ["watcher."], eventDispatcher(plugin, log));
     log.info("Starting");
     opts.onReady?.(plugin);
-    await Promise.race([stopped, opts.stopSignal]);
+    await Promise.race([stopped.promise, whenAborted(opts.stop)]);
   } catch (err) {
     log.error(`the plugin failed: ${errorText(err)}`);
     status = 1;

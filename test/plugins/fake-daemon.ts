@@ -69,8 +69,7 @@ export async function runInProcess<P extends CircusPlugin>(
   daemon: { endpoint: string; pubsub: string },
   config: Record<string, string>,
 ): Promise<InProcessPlugin<P>> {
-  let stop!: () => void;
-  const stopSignal = new Promise<void>((r) => (stop = r));
+  const stopping = new AbortController();
   let ready!: (p: CircusPlugin) => void;
   const started = new Promise<CircusPlugin>((r) => (ready = r));
   const done = runPlugin(cls, {
@@ -79,7 +78,7 @@ export async function runInProcess<P extends CircusPlugin>(
     checkDelay: 1,
     config,
     logger: getLogger(`test.${cls.pluginName}`),
-    stopSignal,
+    stop: stopping.signal,
     warnUnknown: true,
     onReady: ready,
   });
@@ -88,7 +87,7 @@ export async function runInProcess<P extends CircusPlugin>(
     plugin,
     done,
     stop: async () => {
-      stop();
+      stopping.abort();
       return done;
     },
   };

@@ -124,10 +124,14 @@ export async function openSshTunnel(
 }
 
 /** Tunnels to each of `endpoints`, in order; if one cannot be opened, those already open are closed. */
-export async function openSshTunnels(server: string, endpoints: readonly string[]): Promise<SshTunnel[]> {
+export async function openSshTunnels(
+  server: string,
+  endpoints: readonly string[],
+  keyfile?: string | null,
+): Promise<SshTunnel[]> {
   const tunnels: SshTunnel[] = [];
   try {
-    for (const endpoint of endpoints) tunnels.push(await openSshTunnel(server, endpoint));
+    for (const endpoint of endpoints) tunnels.push(await openSshTunnel(server, endpoint, keyfile));
   } catch (err) {
     for (const t of tunnels) t.close();
     throw err;
