@@ -8,12 +8,11 @@ import {
   WatcherExistsError,
   WatcherNotFoundError,
 } from "../arbiter/errors.ts";
+import { OptionError } from "../config/options/spec.ts";
 import { ConfigError } from "../config/types.ts";
 import { OsError } from "../os/errors.ts";
 import { UnknownSignalError } from "../os/signals.ts";
 import { StreamConfigError } from "../streams/errors.ts";
-
-import { OptionError } from "../config/options/spec.ts";
 
 export const Errno = {
   NOT_SPECIFIED: 0,
@@ -61,6 +60,12 @@ function isSystemError(err: Error): boolean {
   return typeof e.code === "string" && typeof e.syscall === "string";
 }
 
+/** The errno of a failure that is a known class, or that carries its own (an option check's 3 or 5). */
+function errnoOf(err: Error): Errno | null {
+  if (err instanceof OptionError) return err.errno;
+  return ERRNO_BY_CLASS.find(([cls]) => err instanceof cls)?.[1] ?? (isSystemError(err) ? Errno.OS_ERROR : null);
+}
+
 /**
  * The error reply for a typed failure: a CommandError as it is, a known failure class with its errno
  * (the original kept as `cause`); null for anything unexpected (the caller decides, and logs it).
@@ -68,21 +73,11 @@ function isSystemError(err: Error): boolean {
 export function toCommandError(err: unknown): CommandError | null {
   if (err instanceof CommandError) return err;
   if (!(err instanceof Error)) return null;
-  const errno = ERRNO_BY_CLASS.find(([cls]) => err instanceof cls)?.[1] ?? (isSystemError(err) ? Errno.OS_ERROR : null);
+  const errno = errnoOf(err);
   return errno === null ? null : new CommandError(errno, err.message, { cause: err });
 }
 
 /** errno 3: the request is well-formed JSON but a property is missing or wrong. */
 export function messageError(reason: string): CommandError {
   return new CommandError(Errno.MESSAGE_ERROR, reason);
-}
-
-/** Run an option check of the option tables; an OptionError becomes the error reply it stands for (errno 3 or 5). */
-export function checkedOptions<T>(check: () => T): T {
-  try {
-    return check();
-  } catch (err) {
-    if (err instanceof OptionError) throw new CommandError(err.errno, err.message);
-    throw err;
-  }
 }

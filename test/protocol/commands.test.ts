@@ -446,6 +446,16 @@ describe("mutating commands", () => {
     expect((await call(ctx, "set", { name: "single", options: { numprocesses: 2 } })).errno).toBe(5);
   });
 
+  test("set changes a free option named __proto__ that the watcher has, as its own key", async () => {
+    const free = JSON.parse('{"__proto__": "3"}') as Record<string, string>;
+    const w = new FakeWatcher("odd", { free });
+    const ctx = fakeContext(new FakeArbiter(w));
+    const options = JSON.parse('{"__proto__": "4"}') as JsonObject;
+    expect((await call(ctx, "set", { name: "odd", options, waiting: true })).status).toBe("ok");
+    expect(Object.getOwnPropertyDescriptor(w.config.free, "__proto__")?.value).toBe("4");
+    expect(Object.getPrototypeOf(w.config.free)).toBe(Object.prototype);
+  });
+
   test("kill passes pid, signal and graceful timeout (coerced from strings)", async () => {
     const { ctx, web } = setup();
     expect(

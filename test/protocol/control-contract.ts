@@ -163,6 +163,32 @@ export function runControlContract(implementation: string, make: () => Promise<C
       expect((await call("list", { name: "web" })).pids).toHaveLength(3);
     });
 
+    test("set and add refuse keys named like Object.prototype members with errno 3 naming the key", async () => {
+      const call = await start();
+      // JSON.parse, not an object literal: `{ __proto__: … }` would set a prototype instead of a key.
+      const options = (json: string) => JSON.parse(json) as JsonObject;
+      const refused: [string, string][] = [
+        ['{"__proto__": "1"}', "unknown key '__proto__'"],
+        ['{"constructor": "1"}', "unknown key 'constructor'"],
+        ['{"toString": "1"}', "unknown key 'toString'"],
+        ['{"rlimit_constructor": 1}', "'rlimit_constructor' isn't a valid rlimit setting"],
+        ['{"hooks.toString": "cmd:true"}', "unknown hook 'toString'"],
+      ];
+      for (const [json, reason] of refused) {
+        expect(await call("set", { name: "web", options: options(json), waiting: true })).toMatchObject({
+          status: "error",
+          errno: 3,
+          reason,
+        });
+        expect(await call("add", { name: "extra", cmd: "sleep 60", options: options(json) })).toMatchObject({
+          errno: 3,
+          reason,
+        });
+      }
+      expect((await call("get", { name: "web", keys: ["numprocesses"] })).options).toEqual({ numprocesses: 2 });
+      expect((await call("list")).watchers).not.toContain("extra");
+    });
+
     test("kill of one process with waiting: it is replaced, the others stay", async () => {
       const call = await start();
       const [victim, other] = (await call("list", { name: "web" })).pids as number[];

@@ -6,6 +6,7 @@ import {
   WatcherExistsError,
   WatcherNotFoundError,
 } from "../../src/arbiter/errors.ts";
+import { OptionError } from "../../src/config/options/spec.ts";
 import { ConfigError } from "../../src/config/types.ts";
 import { OsError } from "../../src/os/errors.ts";
 import { UnknownSignalError } from "../../src/os/signals.ts";
@@ -29,6 +30,15 @@ describe("toCommandError", () => {
       const typed = toCommandError(err);
       expect({ error: err.name, errno: typed?.errno }).toEqual({ error: err.name, errno });
       expect(typed?.reason).toBe(err.message);
+      expect(typed?.cause).toBe(err);
+    }
+  });
+
+  test("an option check's failure keeps the errno it carries (3 for a bad key or value, 5 for a refused change)", () => {
+    for (const errno of [Errno.MESSAGE_ERROR, Errno.COMMAND_ERROR] as const) {
+      const err = new OptionError("unknown key 'x'", errno);
+      const typed = toCommandError(err);
+      expect({ errno: typed?.errno, reason: typed?.reason }).toEqual({ errno, reason: "unknown key 'x'" });
       expect(typed?.cause).toBe(err);
     }
   });

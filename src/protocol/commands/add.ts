@@ -4,7 +4,7 @@ import { checkWatcherOption, checkWatcherOptions, watcherFromWire } from "../../
 import type { WatcherConfig } from "../../config/types.ts";
 import type { ControlledWatcher } from "../arbiter-api.ts";
 import type { Command, JsonObject } from "../command.ts";
-import { CommandError, checkedOptions, Errno, messageError, toCommandError } from "../errors.ts";
+import { CommandError, Errno, messageError, toCommandError } from "../errors.ts";
 import { settle } from "../execution.ts";
 import { optBool, optObject, requireString } from "../props.ts";
 
@@ -33,10 +33,8 @@ export const add: Command<AddProps> = {
     const name = requireString(p, "name");
     const cmd = requireString(p, "cmd");
     const args =
-      p.args === undefined || p.args === null
-        ? null
-        : (checkedOptions(() => checkWatcherOption("args", p.args!, "add")) as string | string[]);
-    const options = checkedOptions(() => checkWatcherOptions(optObject(p, "options") ?? {}, "add"));
+      p.args === undefined || p.args === null ? null : (checkWatcherOption("args", p.args, "add") as string | string[]);
+    const options = checkWatcherOptions(optObject(p, "options") ?? {}, "add");
     return { name, cmd, args, options, start: optBool(p, "start", false) };
   },
   async execute(ctx, props, waiting) {
@@ -62,7 +60,7 @@ export const add: Command<AddProps> = {
 
 /** Turn `add` properties into a full WatcherConfig (Circus's defaults for everything not given). */
 export function toWatcherConfig(props: AddProps): WatcherConfig {
-  const cfg = checkedOptions(() => watcherFromWire(props.name, props.cmd, props.args, props.options, process.cwd()));
+  const cfg = watcherFromWire(props.name, props.cmd, props.args, props.options, process.cwd());
   if (cfg.copy_env) cfg.env = { ...(process.env as Record<string, string>), ...cfg.env };
   return cfg;
 }

@@ -1,9 +1,8 @@
 // `set`: change watcher options; every key is checked by the watcher table before any is applied.
 
 import { checkWatcherOptions } from "../../config/options/watcher-wire.ts";
-import { isListedOption } from "../../config/options/watcher.ts";
 import type { Command, JsonObject } from "../command.ts";
-import { checkedOptions, messageError } from "../errors.ts";
+import { messageError } from "../errors.ts";
 import { lookupWatcher, settle } from "../execution.ts";
 import { requireString, requireValue } from "../props.ts";
 
@@ -30,12 +29,8 @@ export const set: Command<{ name: string; options: JsonObject }> = {
   },
   async execute(ctx, { name, options }, waiting) {
     const w = lookupWatcher(ctx, name);
-    const current = w.options();
-    // What is not a listed option in `options` is one of the watcher's free options.
-    const free: Record<string, string> = {};
-    for (const key of Object.keys(current)) if (!isListedOption(key)) free[key] = "";
-    const singleton = current.singleton === true;
-    const checked = checkedOptions(() => checkWatcherOptions(options, "set", { free, singleton }));
+    // Every key is checked before any is applied; an OptionError is the reply (errno 3, or 5 for a singleton).
+    const checked = checkWatcherOptions(options, "set", { free: w.config.free, singleton: w.config.singleton });
     // The arbiter is called synchronously, so this change is queued in arrival order.
     await settle(w.setOptions(checked), waiting, `set ${w.name}`);
   },
