@@ -7,6 +7,7 @@ import { dirname, resolve } from "../util/path.ts";
 import { SectionReader } from "./fields.ts";
 import type { RawEntry, RawSection } from "./raw.ts";
 import { isWatcherKey, PLUGIN_OPTIONS } from "./options/plugin.ts";
+import { putOwn } from "./options/spec.ts";
 import type { PluginConfig, SourceLocation } from "./types.ts";
 import { readWatcher, type WatcherContext } from "./watcher.ts";
 
@@ -36,14 +37,14 @@ export function readPlugin(section: RawSection, ctx: WatcherContext, vars: Map<s
   const watcherEntries = new Map<string, RawEntry>();
   for (const [key, entry] of section.entries) {
     if (key === "__name__") continue;
-    optionSources[key] = entry.location;
+    putOwn(optionSources, key, entry.location);
     if (key === "use") continue;
     if (DAEMON_SET.has(key)) {
       r.warn(key, "is set by the daemon for a plugin's watcher (it runs `circus plugin`); ignored");
       continue;
     }
     if (isWatcherKey(key)) watcherEntries.set(key, entry);
-    options[key] = r.text(key) ?? "";
+    putOwn(options, key, r.text(key) ?? "");
   }
   for (const [key, value] of Object.entries({ ...PLUGIN_WATCHER_DEFAULTS, cmd: "circus" }))
     if (!watcherEntries.has(key)) watcherEntries.set(key, { value, location: section.location, format: "ini" });

@@ -4,7 +4,7 @@
 
 import { type EnvModel, watcherEnv } from "./env.ts";
 import { SectionReader } from "./fields.ts";
-import { putOwn, rangeProblem, specOf } from "./options/spec.ts";
+import { isPrototypeName, putOwn, rangeProblem, specOf } from "./options/spec.ts";
 import { DEPRECATED_STREAM_OPTIONS, STREAM_CLASSES, STREAM_OPTIONS, streamClassOf } from "./options/stream.ts";
 import {
   breaksSingleton,
@@ -90,6 +90,8 @@ function readOtherKeys(r: SectionReader, w: WatcherConfig): void {
     putOwn(w.free, key, r.text(key) ?? "");
     const near = group ? null : suggest(key, FILE_KEYS);
     if (near) r.warn(key, `unknown option kept as a free option; did you mean ${JSON.stringify(near)}?`);
+    // `toString`, `constructor`…: never a watcher option, but easy to mistake for one that matched.
+    else if (isPrototypeName(key)) r.warn(key, "unknown option kept as a free option (it is no watcher option)");
   }
 }
 

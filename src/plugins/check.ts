@@ -3,7 +3,7 @@
 // receives, and the socket the daemon binds for a plugin that listens. Problems carry file:line.
 
 import { isWatcherKey, pluginOptionName, readPluginOptions } from "../config/options/plugin.ts";
-import { specOf } from "../config/options/spec.ts";
+import { putOwn, specOf } from "../config/options/spec.ts";
 import { pluginBaseDir } from "../config/plugin.ts";
 import type { Diagnostics } from "../config/raw.ts";
 import type { PluginConfig, SocketConfig } from "../config/types.ts";
@@ -53,7 +53,7 @@ export async function checkPlugins(
       out.push(p); // already reported by the reader
       continue;
     }
-    const at = (key: string) => p.optionSources[key] ?? p.source;
+    const at = (key: string) => specOf(p.optionSources, key) ?? p.source;
     let cls: PluginClass;
     let builtin: boolean;
     let target: string;
@@ -92,7 +92,7 @@ export async function checkPlugins(
     const unknown = new Set(parsed.unknown.map((u) => u.key));
     const options: Record<string, string> = {};
     for (const [key, value] of Object.entries(p.options))
-      if (!watcherOnly.has(key) && (!builtin || !unknown.has(key))) options[key] = value;
+      if (!watcherOnly.has(key) && (!builtin || !unknown.has(key))) putOwn(options, key, value);
 
     let socket: SocketConfig | null = null;
     if (parsed.problems.length === 0) {

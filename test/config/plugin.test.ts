@@ -138,6 +138,24 @@ describe("[plugin:NAME] sections", () => {
     ]);
   });
 
+  test("keys named like Object.prototype members are a built-in's unknown keys; a user plugin gets them as own keys", async () => {
+    const section = "toString = 1\n__proto__ = 2\nconstructor = 3\n";
+    expect(await warningsOf(`[plugin:s]\nuse = statsd\n${section}${W}`)).toEqual(
+      ["toString", "__proto__", "constructor"].map(
+        (key) => `plugin:s.${key}: not an option of statsd nor a watcher option, ignored`,
+      ),
+    );
+    const c = await loadText(`[plugin:s]\nuse = statsd\n${section}${W}`);
+    expect(Object.keys(c.plugins[0]!.options)).toEqual([]);
+    const user = await loadText(`[plugin:g]\nuse = ./greeter.ts:Greeter\n${section}${W}`, {
+      files: { "greeter.ts": USER_PLUGIN },
+    });
+    const options = user.plugins[0]!.options;
+    expect(Object.keys(options)).toEqual(["toString", "__proto__", "constructor"]);
+    expect(Object.getOwnPropertyDescriptor(options, "__proto__")?.value).toBe("2");
+    expect(Object.getPrototypeOf(options)).toBe(Object.prototype);
+  });
+
   test("a plugin priority must be an integer", async () => {
     const [p] = await problemsOf("[plugin:p]\nuse = flapping\npriority = high\n" + W);
     expect(p).toStartWith("circus.ini:3: plugin:p.priority:");

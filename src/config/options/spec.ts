@@ -109,6 +109,14 @@ export function specOf<T extends object>(table: T, key: string): T[keyof T] | un
   return Object.hasOwn(table, key) ? (table as Record<string, T[keyof T]>)[key] : undefined;
 }
 
+/** Names of Object.prototype members (`toString`, `constructor`, `__proto__`, …): never an option of any table. */
+const PROTOTYPE_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** Whether a user-given key is the name of an Object.prototype member, to warn rather than let it pass unnoticed. */
+export function isPrototypeName(key: string): boolean {
+  return PROTOTYPE_NAMES.has(key);
+}
+
 /** Every option's default. */
 export function defaultsOf<T extends Record<string, OptionSpec<unknown>>>(table: T): ValuesOf<T> {
   const out: Record<string, unknown> = {};

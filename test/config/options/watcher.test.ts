@@ -18,7 +18,7 @@ import {
   ctlSetValue,
   listWatcherOptions,
 } from "../../../src/config/options/watcher-wire.ts";
-import { loadText, problemsOf } from "../fixture.ts";
+import { loadText, problemsOf, warningsOf } from "../fixture.ts";
 
 // circus/watcher.py's optnames, in its order (§2.3).
 const CIRCUS_OPTNAMES = [
@@ -125,6 +125,17 @@ describe("keys named like Object.prototype members", () => {
     const listed = listWatcherOptions(w);
     expect(own(listed, "constructor")).toBe("2");
     expect(own(JSON.parse(JSON.stringify(listed)), "__proto__")).toBe("3");
+  });
+
+  test("in a watcher section each is a warning saying it is an unknown option, never silently kept", async () => {
+    const warnings = await warningsOf(
+      "[watcher:w]\ncmd = run\ntoString = 1\nconstructor = 2\n__proto__ = 3\nhasOwnProperty = 4\nvalueOf = 5\n",
+    );
+    expect(warnings).toEqual(
+      ["toString", "constructor", "__proto__", "hasOwnProperty", "valueOf"].map(
+        (key) => `watcher:w.${key}: unknown option kept as a free option (it is no watcher option)`,
+      ),
+    );
   });
 
   test("set refuses them unless the watcher has such a free option; add and ctl always refuse them", () => {
