@@ -47,13 +47,16 @@ export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<
     text = readText(file);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    throw new ConfigError([
-      {
-        location: null,
-        where: displayPath(file),
-        message: `cannot read the config file (${reason}), expected a readable .ini or .toml file`,
-      },
-    ]);
+    throw new ConfigError(
+      [
+        {
+          location: null,
+          where: displayPath(file),
+          message: `cannot read the config file (${reason}), expected a readable .ini or .toml file`,
+        },
+      ],
+      { cause: err },
+    );
   }
 
   const doc = parseByExtension(text, file, diag);

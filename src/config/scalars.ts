@@ -50,7 +50,7 @@ export function parseSignal(text: string | number): number {
   try {
     return signalNumber(text);
   } catch (err) {
-    if (err instanceof UnknownSignalError) throw new ScalarError(err.message);
+    if (err instanceof UnknownSignalError) throw new ScalarError(err.message, { cause: err });
     throw err;
   }
 }

@@ -123,8 +123,11 @@ export interface ConfigProblem {
 /** Thrown by the loader with every problem found, formatted `file:line: section.key: message`. */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
-  constructor(readonly problems: ConfigProblem[]) {
-    super(problems.map(formatProblem).join("\n"));
+  constructor(
+    readonly problems: ConfigProblem[],
+    options?: ErrorOptions,
+  ) {
+    super(problems.map(formatProblem).join("\n"), options);
   }
 }
 

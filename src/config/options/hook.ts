@@ -138,7 +138,7 @@ function flagOf(flag: string | boolean | null): boolean {
   try {
     return parseBool(flag);
   } catch (err) {
-    if (err instanceof ScalarError) throw new HookError(`ignore-errors flag: ${err.message}`);
+    if (err instanceof ScalarError) throw new HookError(`ignore-errors flag: ${err.message}`, { cause: err });
     throw err;
   }
 }

@@ -261,7 +261,7 @@ export const resourceLimit: ValueKind<number | null> = kind({
       n = parseIntOption(trimmed);
     } catch (err) {
       if (!(err instanceof ScalarError)) throw err;
-      throw new ScalarError(`${err.message.replace("like 3", "like 1024")}, or empty for unlimited`);
+      throw new ScalarError(`${err.message.replace("like 3", "like 1024")}, or empty for unlimited`, { cause: err });
     }
     if (n === -1) return null;
     if (n < 0) throw new ScalarError(`${n} is negative, expected a limit of 0 or more, or empty for unlimited`);
@@ -360,6 +360,7 @@ function compileRegex(t: string): PythonRegExp {
   } catch (err) {
     throw new ScalarError(
       `${quote(t)} is not a valid regular expression (${(err as Error).message}), expected a pattern like ^(?P<pid>\\d+);`,
+      { cause: err },
     );
   }
 }
@@ -396,6 +397,7 @@ function readAmount(t: string): Amount {
     if (!(err instanceof ScalarError)) throw err;
     throw new ScalarError(
       `${quote(t)} is neither a percentage nor a size, expected a number like 90 (percent) or a size like 200M or 1.5G`,
+      { cause: err },
     );
   }
 }
