@@ -3,6 +3,7 @@
 // plain keys are the WatcherConfig fields (their types are derived from here); the special keys say
 // where their values live. Prefixed keys (`rlimit_*`, `stdout_stream.*`, `hooks.*`) are in watcher-groups.ts.
 
+import { SIGTERM } from "../../os/signals.ts";
 import { ScalarError } from "../scalars.ts";
 import type { WatcherConfig } from "../types.ts";
 import { hookFromWire, isHookName, parseHook, parseHookList } from "./hook.ts";
@@ -258,11 +259,11 @@ export const WATCHER_FIELDS = {
     doc: "a graceful reload sends SIGHUP instead of replacing the processes",
   }),
   stop_signal: field(signal, {
-    default: 15,
+    default: SIGTERM,
     listed: 6,
     set: "manage",
     doc: "first signal of a stop (a name like `TERM` or a number)",
-    docDefault: "TERM (15)",
+    docDefault: `TERM (${SIGTERM})`,
   }),
   stop_children: field(bool, {
     default: false,

@@ -6,6 +6,7 @@ import { human2bytes } from "../../config/scalars.ts";
 import { type Amount, amount, bool, float, int, optional, signal, text } from "../../config/options/kinds.ts";
 import type { PluginOptionTable } from "../../config/options/plugin.ts";
 import { option } from "../../config/options/spec.ts";
+import { SIGTERM } from "../../os/signals.ts";
 import { StatsdObserver, observerOptions } from "./statsd.ts";
 
 const PERCENT = { min: 0, text: "a percentage of 0 or more" };
@@ -43,7 +44,7 @@ export const RESOURCE_WATCHER_OPTIONS = {
     default: false,
     doc: "also check each child process of the workers and signal an offending child alone",
   }),
-  child_signal: option(signal, { default: 15, doc: "signal sent to an offending child process" }),
+  child_signal: option(signal, { default: SIGTERM, doc: "signal sent to an offending child process" }),
 };
 
 interface Figures {
