@@ -143,7 +143,7 @@ export async function loadPluginClass(target: PluginTarget): Promise<PluginClass
   try {
     mod = (await import(target.path)) as Record<string, unknown>;
   } catch (err) {
-    throw new PluginLoadError(`cannot load plugin module ${target.path}: ${errorText(err)}`);
+    throw new PluginLoadError(`cannot load plugin module ${target.path}: ${errorText(err)}`, { cause: err });
   }
   if (!Object.hasOwn(mod, target.exportName)) {
     const names = Object.keys(mod).filter((k) => isPluginClass(mod[k]));

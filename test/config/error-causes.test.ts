@@ -65,3 +65,17 @@ describe("wrapped errors carry their cause", () => {
     expect(err?.cause).toBeInstanceOf(Error);
   });
 });
+
+describe("plugin modules", () => {
+  test("a module that throws while loading: PluginLoadError over the module's error", async () => {
+    const { loadPluginClass, PluginLoadError, resolveUse } = await import("../../src/plugins/registry.ts");
+    const dir = tree({ "broken.ts": 'throw new RangeError("broken at import");\n' });
+    const err = await loadPluginClass(resolveUse("./broken.ts:Broken", dir)).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(err).toBeInstanceOf(PluginLoadError);
+    expect(err?.message).toContain("broken at import");
+    expect(err?.cause).toBeInstanceOf(RangeError);
+  });
+});
