@@ -1,6 +1,7 @@
 // The one entrypoint of the `circus` binary. The name it was invoked as (a busybox-style symlink such
 // as `circusd` or `circusctl`) selects the tool; otherwise the first argument does (`circus ctl …`).
 
+import { didYouMean } from "./config/suggest.ts";
 import { basename } from "./util/path.ts";
 import { VERSION } from "./version.ts";
 
@@ -9,6 +10,8 @@ type ToolRunner = (argv: string[]) => Promise<number> | number;
 interface Subcommand {
   summary: string;
   load: () => Promise<ToolRunner>;
+  /** Listed in `circus --help` but not built yet: the tool says so and exits 2. */
+  pending?: true;
 }
 
 /** Subcommand → loader. Modules load lazily so `circus ctl list` never pays for the daemon's code. */
@@ -59,6 +62,7 @@ const SUBCOMMANDS: ReadonlyMap<string, Subcommand> = new Map([
     "web",
     {
       summary: "web console (as circushttpd)",
+      pending: true,
       load: async () => (argv: string[]) => pendingTool("circushttpd", "the web console", argv),
     },
   ],
@@ -80,7 +84,9 @@ async function pendingTool(tool: string, feature: string, argv: string[]): Promi
 }
 
 function usage(): string {
-  const lines = [...SUBCOMMANDS].map(([name, s]) => `  ${name.padEnd(8)} ${s.summary}`);
+  const lines = [...SUBCOMMANDS].map(
+    ([name, s]) => `  ${name.padEnd(8)} ${s.summary}${s.pending ? " — not available yet" : ""}`,
+  );
   return [
     `circus ${VERSION} — process and socket manager`,
     "",
@@ -119,7 +125,8 @@ export async function main(invokedAs: string, args: string[]): Promise<number> {
   }
   const subcommand = SUBCOMMANDS.get(first);
   if (subcommand === undefined) {
-    process.stderr.write(`circus: unknown command "${first}"\n\n${usage()}\n`);
+    const hint = didYouMean(first, SUBCOMMANDS.keys(), { prefixes: true });
+    process.stderr.write(`circus: unknown command "${first}"${hint ? `; ${hint}` : ""}\n\n${usage()}\n`);
     return 2;
   }
   return run(subcommand, rest);

@@ -27,6 +27,18 @@ describe("the circus binary", () => {
     expect(r.stderr).toContain("Usage: circus <command>");
   });
 
+  test("a mistyped subcommand gets every close name, swaps included", () => {
+    const r = run([...circusCommand(), "deamon"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown command "deamon"; did you mean "daemon"?');
+  });
+
+  test("--help marks the tools that are not available yet", () => {
+    const r = run([...circusCommand(), "--help"]);
+    expect(r.stdout).toMatch(/ {2}web +web console \(as circushttpd\) — not available yet\n/);
+    expect(r.stdout).not.toMatch(/daemon .*not available/);
+  });
+
   test("a subcommand named after an Object.prototype member is unknown too", () => {
     for (const name of ["constructor", "toString", "__proto__"]) {
       const r = run([...circusCommand(), name]);
