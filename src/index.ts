@@ -69,6 +69,7 @@ export {
   CircusClient,
   subscribe,
   CallError,
+  UnreachableError,
   TimeoutError,
   DEFAULT_ENDPOINT,
   DEFAULT_PUBSUB_ENDPOINT,

@@ -6,11 +6,13 @@ import { deferred } from "../util/async.ts";
 import { dirname, resolve } from "../util/path.ts";
 import type { Arbiter, ArbiterOptions } from "../arbiter/arbiter.ts";
 import type { CircusConfig } from "../config/types.ts";
-import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../util/log.ts";
+import { atLeast, getLogger, parseLogLevel, setLogLevel, setLogSink } from "../util/log.ts";
 import type { LogOutput } from "../streams/logoutput.ts";
 import { VERSION } from "../version.ts";
 import { claimPidfile, PidfileError, releasePidfile } from "./pidfile.ts";
 import { selfCommand } from "../os/launcher.ts";
+import { StartupReport } from "./daemon/detach.ts";
+import { parseFlags } from "./shared/flags.ts";
 
 const log = getLogger("circus");
 
@@ -20,13 +22,17 @@ interface DaemonFlags {
   logLevel?: string;
   logOutput?: string;
   loggerConfig?: string;
+  printUnit?: boolean;
 }
+
+const USAGE =
+  "usage: circusd [--daemon] [--pidfile FILE] [--log-level LEVEL] [--log-output OUT] [--logger-config FILE] [--print-unit] <config>";
 
 function buildParser() {
   const cli = cac("circusd");
   cli
     .usage("[options] <config>")
-    .option("--daemon", "detach from the terminal and run in the background")
+    .option("--daemon", "run in the background; returns once the daemon answers (0), or says why it cannot start (1)")
     .option("--pidfile <file>", "write the daemon's pid to this file (overrides [circus] pidfile)")
     .option("--log-level <level>", "critical, error, warning, info or debug (overrides [circus] loglevel)")
     .option(
@@ -34,62 +40,121 @@ function buildParser() {
       "'-' for stdout, a file, syslog://host[:port][?facility] or syslog:///dev/log[?facility] (overrides [circus] logoutput)",
     )
     .option("--logger-config <file>", "JSON logging configuration {level, output, format} (overrides level and output)")
+    .option("--print-unit", "print a systemd unit that runs this config, and exit")
     .help()
     .version(VERSION);
   return cli;
 }
 
-/** Run the daemon; resolves with the process exit code once it has stopped. */
+/**
+ * Run the daemon; resolves with the process exit code once it has stopped: 0 after a clean stop, 1 when
+ * it cannot start (config, pidfile, a port in use), 2 for a command-line mistake.
+ */
 export async function runDaemon(argv: string[]): Promise<number> {
   const cli = buildParser();
-  let parsed: ReturnType<typeof cli.parse>;
-  try {
-    parsed = cli.parse(["", "", ...argv], { run: false });
-  } catch (error) {
-    process.stderr.write(`circusd: ${(error as Error).message}\n`);
+  const parsed = parseFlags(cli, argv);
+  if ("problem" in parsed) {
+    process.stderr.write(`circusd: ${parsed.problem}\n${USAGE}\n`);
     return 2;
   }
   const flags = parsed.options as DaemonFlags & { help?: boolean; version?: boolean };
-  if (flags.help || flags.version) return 0;
-  const configPath = parsed.args[0];
-  if (configPath === undefined) {
+  if (flags.help) {
     cli.outputHelp();
     return 0;
   }
-  if (parsed.args.length > 1) {
-    process.stderr.write(`circusd: expected one config file, got ${parsed.args.length}: ${parsed.args.join(" ")}\n`);
+  if (flags.version) {
+    process.stdout.write(`circusd ${VERSION}\n`);
+    return 0;
+  }
+  const configPath = parsed.args[0];
+  if (configPath === undefined) {
+    process.stderr.write(`circusd: no config file given\n${USAGE}\n`);
     return 2;
   }
-  if (flags.daemon && !process.env.CIRCUS_DETACHED) return detach(argv);
+  if (parsed.args.length > 1) {
+    process.stderr.write(
+      `circusd: expected one config file, got ${parsed.args.length}: ${parsed.args.join(" ")}\n${USAGE}\n`,
+    );
+    return 2;
+  }
+  if (flags.printUnit) return printUnit(resolve(configPath), flags);
+  const report = StartupReport.fromEnvironment();
+  if (flags.daemon && report === null) {
+    const { detach } = await import("./daemon/detach.ts");
+    return detach(argv, "circusd");
+  }
+  // Until the daemon is up, its problems and warnings go to the `--daemon` caller too (its own stderr is
+  // /dev/null).
+  const problem = (text: string) => {
+    process.stderr.write(text);
+    report?.say(text);
+  };
+  if (report) setLogSink((line, level) => atLeast(level ?? "info", "warning") && report.say(line));
 
   let config: CircusConfig;
   try {
     const { loadConfig } = await import("../config/load.ts");
     config = await loadConfig(resolve(configPath));
   } catch (error) {
-    process.stderr.write(`circusd: cannot start, the config has problems:\n${(error as Error).message}\n`);
+    problem(`circusd: cannot start, the config has problems:\n${(error as Error).message}\n`);
+    await logToOutput(flags, `cannot start, the config has problems:\n${(error as Error).message}`);
     return 1;
   }
-  const logging = await configureLogging(flags, config);
+  const logging = await configureLogging(flags, config, report);
   if ("problem" in logging) {
-    process.stderr.write(`circusd: ${logging.problem}\n`);
+    problem(`circusd: ${logging.problem}\n`);
     return 2;
   }
   try {
-    return await serve(config, flags, logging);
+    return await serve(config, flags, logging, { problem, report });
   } finally {
+    report?.close();
     await logging.output.close();
   }
 }
 
-/** Re-run ourselves in a new session with no terminal, then let the caller's shell go. */
-function detach(argv: string[]): number {
-  const child = Bun.spawn([...selfCommand(), "daemon", ...argv.filter((a) => a !== "--daemon")], {
-    env: { ...process.env, CIRCUS_DETACHED: "1" },
-    stdio: ["ignore", "ignore", "ignore"],
-    detached: true,
+/** A failure before the config gave its logging settings still reaches `--log-output` when one is given. */
+async function logToOutput(flags: DaemonFlags, message: string): Promise<void> {
+  if (!flags.logOutput) return;
+  const { openLogOutput } = await import("../streams/logoutput.ts");
+  try {
+    const output = await openLogOutput(flags.logOutput);
+    const previous = setLogSink(output);
+    for (const line of message.split("\n")) log.error(line);
+    setLogSink(previous);
+    await output.close();
+  } catch {
+    // The output itself cannot be opened: stderr already has the message.
+  }
+}
+
+/** `--print-unit`: the systemd unit for this config on stdout (the config must load). */
+async function printUnit(configPath: string, flags: DaemonFlags): Promise<number> {
+  const { loadConfig } = await import("../config/load.ts");
+  let config: CircusConfig;
+  try {
+    config = await loadConfig(configPath);
+  } catch (error) {
+    process.stderr.write(`circusd: cannot print a unit, the config has problems:\n${(error as Error).message}\n`);
+    return 1;
+  }
+  const { statSync } = await import("node:fs");
+  const { resolveUser } = await import("../os/users.ts");
+  const { systemdUnit } = await import("./daemon/unit.ts");
+  const owner = statSync(configPath).uid;
+  let ownerName = String(owner);
+  try {
+    ownerName = resolveUser(owner).name;
+  } catch {
+    // An owner without a passwd entry: systemd takes the numeric id as well.
+  }
+  const unit = systemdUnit(config, {
+    command: selfCommand(),
+    configPath,
+    pidfile: flags.pidfile ? resolve(flags.pidfile) : null,
+    configOwner: ownerName,
   });
-  child.unref();
+  process.stdout.write(unit);
   return 0;
 }
 
@@ -100,7 +165,11 @@ interface Logging {
 }
 
 /** Level and output from --logger-config / loggerconfig (JSON), else --log-level / --log-output, else [circus]. */
-async function configureLogging(flags: DaemonFlags, config: CircusConfig): Promise<Logging | { problem: string }> {
+async function configureLogging(
+  flags: DaemonFlags,
+  config: CircusConfig,
+  report: StartupReport | null,
+): Promise<Logging | { problem: string }> {
   const { loadLoggerConfig, openLogOutput } = await import("../streams/logoutput.ts");
   let levelText = flags.logLevel ?? config.circus.loglevel;
   let spec = flags.logOutput ?? config.circus.logoutput;
@@ -120,7 +189,15 @@ async function configureLogging(flags: DaemonFlags, config: CircusConfig): Promi
     if (!level) return { problem: `unknown log level "${levelText}"; use critical, error, warning, info or debug` };
     const output = await openLogOutput(spec, { format: format ?? undefined });
     setLogLevel(level);
-    setLogSink(output);
+    // A `--daemon` caller still waiting hears the lines as well, up to `ready`.
+    setLogSink(
+      report
+        ? (line, level) => {
+            output(line);
+            if (atLeast(level ?? "info", "warning")) report.say(line);
+          }
+        : output,
+    );
     const isFile = !/^(-|stdout|stderr|)$/.test(spec.trim()) && !spec.startsWith("syslog://");
     return { output, file: isFile ? resolve(spec.trim()) : null };
   } catch (error) {
@@ -128,7 +205,19 @@ async function configureLogging(flags: DaemonFlags, config: CircusConfig): Promi
   }
 }
 
-async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging): Promise<number> {
+interface StartupChannel {
+  /** A reason the daemon cannot start: to stderr and to a waiting `--daemon` caller. */
+  problem(text: string): void;
+  /** The `--daemon` caller's pipe, told `ready` once the control endpoint is bound. */
+  report: StartupReport | null;
+}
+
+async function serve(
+  config: CircusConfig,
+  flags: DaemonFlags,
+  logging: Logging,
+  startup: StartupChannel,
+): Promise<number> {
   const { Arbiter } = await import("../arbiter/arbiter.ts");
   const { WatcherOutput, reopenAllStreams, openStreamPaths } = await import("../streams/index.ts");
   const { startControlServer } = await import("../protocol/server.ts");
@@ -148,7 +237,8 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
       claimPidfile(resolve(pidfile));
     } catch (error) {
       if (error instanceof PidfileError) {
-        process.stderr.write(`circusd: ${error.message}\n`);
+        startup.problem(`circusd: ${error.message}\n`);
+        log.error(error.message);
         return 1;
       }
       throw error;
@@ -202,7 +292,8 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
       onReopen: reopen,
     });
   } catch (error) {
-    process.stderr.write(`circusd: cannot start: ${(error as Error).message}\n`);
+    startup.problem(`circusd: cannot start: ${(error as Error).message}\n`);
+    log.error(`cannot start: ${(error as Error).message}`);
     // Sockets already bound (unix socket files included) must not outlive a failed start.
     if (arbiter) {
       await arbiter.close().catch((err: Error) => log.error(`closing after the failed start: ${err.message}`));
@@ -213,6 +304,10 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
   log.info(
     `starting circus ${VERSION} (pid ${process.pid}), control at ${server.endpoint}, events at ${server.pubsubEndpoint}`,
   );
+  if (startup.report) {
+    setLogSink(logging.output);
+    startup.report.ready(server.endpoint);
+  }
 
   installSignalHandlers(arbiter, shutdown, () => stopping !== null);
   // A failure nobody awaited must not kill the daemon and strand its workers: log it and go on.

@@ -33,7 +33,7 @@ export interface OpenClient {
 /** A client on the control endpoint with the --timeout default (a --timeout 0 still waits 1 ms). */
 export async function openClient(globals: GlobalOptions): Promise<OpenClient> {
   const { endpoint, tunnel: t } = await tunnel(globals, controlEndpoint(globals));
-  const client = new CircusClient({ endpoint, timeoutMs: Math.max(globals.timeout * 1000, 1) });
+  const client = new CircusClient({ endpoint, timeoutMs: Math.max(globals.timeout * 1000, 1), failFast: true });
   return {
     client,
     async close() {

@@ -14,6 +14,7 @@ import { runLogs } from "./logs.ts";
 import { EXIT_ERROR_REPLY, isErrorReply, renderJson, renderText, TIMEOUT_HINT } from "./output.ts";
 import { PROGRESS_COMMANDS, showProgress } from "./progress.ts";
 import { SshTunnelError } from "../shared/ssh.ts";
+import { stderr, stdout } from "../shared/output.ts";
 
 /** Where output goes (the process's stdout/stderr; tests and the shell may swap them). */
 export interface Io {
@@ -21,13 +22,18 @@ export interface Io {
   err(text: string): void;
   /** Whether stdout is a terminal (progress lines are shown only then). */
   isTTY: boolean;
+  /** Aborted once stdout takes no more (its reader left, the disk is full): following commands end. */
+  readonly outClosed: AbortSignal;
 }
 
 export const processIo: Io = {
-  out: (t) => void process.stdout.write(t),
-  err: (t) => void process.stderr.write(t),
+  out: (t) => stdout.write(t),
+  err: (t) => stderr.write(t),
   get isTTY() {
     return process.stdout.isTTY === true;
+  },
+  get outClosed() {
+    return stdout.signal;
   },
 };
 
@@ -125,7 +131,7 @@ async function listen(globals: GlobalOptions, topics: string[], io: Io): Promise
   const endpoint = globals.endpoint ?? DEFAULT_PUBSUB_ENDPOINT;
   const sub = await openSubscription(globals, endpoint, topics, (e) => io.out(`${e.topic}: ${e.raw}\n`));
   const stop = interruptOn(["SIGINT", "SIGTERM"]);
-  await whenAborted(stop.signal);
+  await whenAborted(AbortSignal.any([stop.signal, io.outClosed]));
   stop.off();
   await sub.close();
   return 0;

@@ -49,7 +49,10 @@ export async function runLogs(
     for (;;) {
       next.since = reply.cursor as number;
       const call = open.client.call("logs", next);
-      const got = await Promise.race([call, whenAborted(stop.signal).then(() => null)]);
+      const got = await Promise.race([
+        call,
+        whenAborted(AbortSignal.any([stop.signal, io.outClosed])).then(() => null),
+      ]);
       if (got === null) {
         // Interrupted: the pending poll's outcome no longer matters, and the client is closed below.
         call.catch(() => {});
@@ -57,7 +60,7 @@ export async function runLogs(
       }
       reply = got;
       const code = print(reply, globals, io);
-      if (code !== 0) return code;
+      if (code !== 0 || io.outClosed.aborted) return code;
       if (wait <= 0 && !(await delay(POLL_MS, stop.signal))) return 0;
     }
   } finally {

@@ -1,6 +1,7 @@
 // `dstats`: the daemon's own process information.
 
 import { daemonSampler, NO_SUCH_PROCESS } from "../../stats/index.ts";
+import { VERSION } from "../../version.ts";
 import type { Command, JsonObject } from "../command.ts";
 import { formatInfoLine } from "../procinfo.ts";
 
@@ -14,7 +15,8 @@ export const dstats: Command<Record<string, never>> = {
   execute() {
     // Circus's get_info() without children: `children` is always [].
     const info = daemonSampler.info(process.pid, { children: false });
-    return { info: info === null ? NO_SUCH_PROCESS : (info as unknown as JsonObject) };
+    // `version` (beyond Circus): the running daemon's, which may differ from the client's after an upgrade.
+    return { info: info === null ? NO_SUCH_PROCESS : ({ ...info, version: VERSION } as unknown as JsonObject) };
   },
   format: (reply) => `Main Process:\n${formatInfoLine(reply.info as JsonObject)}`,
 };
