@@ -134,7 +134,13 @@ export async function main(invokedAs: string, args: string[]): Promise<number> {
 
 async function run(subcommand: Subcommand, argv: string[]): Promise<number> {
   const runner = await subcommand.load();
-  return runner(argv);
+  try {
+    return await runner(argv);
+  } catch (error) {
+    // The last net under every tool: a failure no layer turned into a message is still one line.
+    process.stderr.write(`circus: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
 }
 
 if (import.meta.main) {

@@ -10,6 +10,9 @@ import { whenAborted } from "../util/async.ts";
 import { VERSION } from "../version.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT, DEFAULT_STATS_ENDPOINT } from "../config/options/circus.ts";
 import { interruptOn } from "./shared/interrupt.ts";
+import { parseFlags } from "./shared/flags.ts";
+import { parseEndpoint } from "../zmtp/endpoint.ts";
+import { EndpointError } from "../zmtp/errors.ts";
 
 const log = getLogger("circus.stats");
 
@@ -43,10 +46,22 @@ function configureLogging(flags: StatsFlags): string | null {
   if (!level) return `unknown log level "${flags.logLevel}"; use critical, error, warning, info or debug`;
   setLogLevel(level);
   const output = String(flags.logOutput);
-  const writer =
-    output === "-" || output === "stdout"
-      ? Bun.stdout.writer()
-      : Bun.file(openSync(resolve(output), "a", 0o644)).writer();
+  let writer: ReturnType<typeof Bun.stdout.writer>;
+  try {
+    writer =
+      output === "-" || output === "stdout"
+        ? Bun.stdout.writer()
+        : Bun.file(openSync(resolve(output), "a", 0o644)).writer();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT"
+        ? "its directory does not exist"
+        : code === "EISDIR"
+          ? "it is a directory"
+          : (error as Error).message;
+    return `--log-output ${output}: cannot open it, ${why}`;
+  }
   setLogSink((line) => {
     writer.write(line + "\n");
     writer.flush();
@@ -57,14 +72,29 @@ function configureLogging(flags: StatsFlags): string | null {
 /** Run the streamer until HUP/QUIT/INT/TERM; resolves with the exit code. */
 export async function runStats(argv: string[]): Promise<number> {
   const cli = buildParser();
-  let flags: StatsFlags;
-  try {
-    flags = cli.parse(["", "", ...argv], { run: false }).options as StatsFlags;
-  } catch (error) {
-    process.stderr.write(`circusd-stats: ${(error as Error).message}\n`);
+  const parsed = parseFlags(cli, argv);
+  if ("problem" in parsed) {
+    process.stderr.write(`circusd-stats: ${parsed.problem} (\`circusd-stats --help\` lists the options)\n`);
     return 2;
   }
-  if (flags.help || flags.version) return 0;
+  const flags = parsed.options as unknown as StatsFlags;
+  if (flags.help) {
+    cli.outputHelp();
+    return 0;
+  }
+  if (flags.version) {
+    process.stdout.write(`circusd-stats ${VERSION}\n`);
+    return 0;
+  }
+  for (const endpoint of [flags.endpoint, flags.pubsub, flags.statspoint]) {
+    try {
+      parseEndpoint(endpoint);
+    } catch (error) {
+      if (!(error instanceof EndpointError)) throw error;
+      process.stderr.write(`circusd-stats: ${error.message}\n`);
+      return 2;
+    }
+  }
   const problem = configureLogging(flags);
   if (problem) {
     process.stderr.write(`circusd-stats: ${problem}\n`);

@@ -85,7 +85,44 @@ describe("output that cannot be written", () => {
   });
 });
 
+describe("listen finds the daemon's events", () => {
+  test("through $CIRCUSCTL_ENDPOINT it asks the daemon for its pubsub endpoint (not the default 5556)", async () => {
+    const proc = Bun.spawn([...circusCommand(), "ctl", "listen", "watcher.web."], {
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, CIRCUSCTL_ENDPOINT: daemon.endpoint },
+    });
+    try {
+      const reader = proc.stdout.getReader();
+      let text = "";
+      const decoder = new TextDecoder();
+      // Events published before the subscription is up are lost (pub/sub): keep poking until one arrives.
+      const poke = setInterval(() => void daemon.call("set", { name: "web", options: { graceful_timeout: 1 } }), 100);
+      try {
+        while (!text.includes("\n")) {
+          const r = await reader.read();
+          if (r.done) break;
+          text += decoder.decode(r.value, { stream: true });
+        }
+      } finally {
+        clearInterval(poke);
+      }
+      expect(text).toMatch(/^watcher\.web\.\w+: \{/);
+    } finally {
+      proc.kill("SIGINT");
+    }
+    expect(await proc.exited).toBe(0);
+  });
+});
+
 describe("a daemon that is not there", () => {
+  test("listen with nothing at the control endpoint fails at once", async () => {
+    const endpoint = `tcp://127.0.0.1:${freePort()}`;
+    const r = await sh(`$CTL listen`, { CIRCUSCTL_ENDPOINT: endpoint });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`cannot reach the daemon at ${endpoint}`);
+  });
+
   test("a refused tcp endpoint fails at once with one line naming it", async () => {
     const endpoint = `tcp://127.0.0.1:${freePort()}`;
     const r = await sh(`$CTL --endpoint ${endpoint} status`);

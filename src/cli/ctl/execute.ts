@@ -71,7 +71,7 @@ export async function executeCommand(
     throw err;
   }
   try {
-    if (cmd.name === "listen") return await listen(globals, positionals, io);
+    if (cmd.name === "listen") return await listen(globals, positionals, clients, io);
     if (cmd.name === "logs") return await runLogs(properties, globals, clients, io);
     const open = await clients(globals);
     try {
@@ -125,10 +125,23 @@ export function connectionFailure(err: unknown, io: Io): number {
   throw err;
 }
 
-/** `listen [topics…]`: print `<topic>: <payload>` per event until SIGINT/SIGTERM. */
-async function listen(globals: GlobalOptions, topics: string[], io: Io): Promise<number> {
-  // circusctl ignores $CIRCUSCTL_ENDPOINT here: that variable names the control endpoint.
-  const endpoint = globals.endpoint ?? DEFAULT_PUBSUB_ENDPOINT;
+/**
+ * `listen [topics…]`: print `<topic>: <payload>` per event until SIGINT/SIGTERM. `--endpoint` names the
+ * pub/sub endpoint, as in circusctl; without it the daemon at $CIRCUSCTL_ENDPOINT (or the default control
+ * endpoint) is asked for its `pubsub_endpoint`, so `listen` follows the daemon the other commands talk to.
+ */
+async function listen(globals: GlobalOptions, topics: string[], clients: ClientSource, io: Io): Promise<number> {
+  let endpoint = globals.endpoint;
+  if (endpoint === null) {
+    const open = await clients(globals);
+    try {
+      const reply = await open.client.call("globaloptions", { option: "pubsub_endpoint" });
+      const found = (reply.options as JsonObject | undefined)?.pubsub_endpoint;
+      endpoint = typeof found === "string" && found ? found : DEFAULT_PUBSUB_ENDPOINT;
+    } finally {
+      await open.close();
+    }
+  }
   const sub = await openSubscription(globals, endpoint, topics, (e) => io.out(`${e.topic}: ${e.raw}\n`));
   const stop = interruptOn(["SIGINT", "SIGTERM"]);
   await whenAborted(AbortSignal.any([stop.signal, io.outClosed]));
