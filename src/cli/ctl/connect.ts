@@ -2,14 +2,24 @@
 // ssh tunnel when `--ssh` is given (the endpoint is then as seen from the ssh server).
 
 import {
+  CallError,
   CircusClient,
+  TimeoutError,
   DEFAULT_ENDPOINT,
   subscribe,
   type CircusEvent,
   type Subscription,
 } from "../../protocol/client.ts";
 import type { GlobalOptions } from "./args.ts";
-import { openSshTunnel, type SshTunnel } from "../shared/ssh.ts";
+import { openSshTunnel, SshTunnelError, type SshTunnel } from "../shared/ssh.ts";
+import { ZmtpError } from "../../zmtp/index.ts";
+
+/** The daemon could not be reached or did not answer (exit 1), as opposed to a bug. */
+export function isConnectionFailure(err: unknown): err is Error {
+  return (
+    err instanceof TimeoutError || err instanceof CallError || err instanceof ZmtpError || err instanceof SshTunnelError
+  );
+}
 
 /** The control endpoint from --endpoint, else $CIRCUSCTL_ENDPOINT, else the default endpoint. */
 export function controlEndpoint(globals: GlobalOptions): string {

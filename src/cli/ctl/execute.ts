@@ -1,19 +1,17 @@
 // Run one circusctl command line (already split into words): parse it against the command's spec,
 // send it, print the reply the way circusctl does, and return the exit status.
 
-import { CallError, DEFAULT_PUBSUB_ENDPOINT, TimeoutError } from "../../protocol/client.ts";
+import { DEFAULT_PUBSUB_ENDPOINT, TimeoutError } from "../../protocol/client.ts";
 import type { JsonObject, Reply } from "../../protocol/command.ts";
 import { whenAborted } from "../../util/async.ts";
-import { ZmtpError } from "../../zmtp/index.ts";
 import { interruptOn } from "../shared/interrupt.ts";
 import { parseCommandArgs, UsageError, type GlobalOptions } from "./args.ts";
 import { commandHint, findCommand } from "./commands.ts";
-import { openSubscription, type OpenClient } from "./connect.ts";
+import { isConnectionFailure, openSubscription, type OpenClient } from "./connect.ts";
 import { commandHelp } from "./help.ts";
 import { runLogs } from "./logs.ts";
 import { EXIT_ERROR_REPLY, isErrorReply, renderJson, renderText, TIMEOUT_HINT } from "./output.ts";
 import { PROGRESS_COMMANDS, showProgress } from "./progress.ts";
-import { SshTunnelError } from "../shared/ssh.ts";
 import { stderr, stdout } from "../shared/output.ts";
 
 /** Where output goes (the process's stdout/stderr; tests and the shell may swap them). */
@@ -114,15 +112,9 @@ function printReply(reply: Reply, text: () => string, globals: GlobalOptions, io
 
 /** Timeouts, unreachable endpoints and tunnel failures: exit 1 with a message on stderr. */
 export function connectionFailure(err: unknown, io: Io): number {
-  if (err instanceof TimeoutError) {
-    io.err(err.message + TIMEOUT_HINT);
-    return 1;
-  }
-  if (err instanceof CallError || err instanceof ZmtpError || err instanceof SshTunnelError) {
-    io.err(`circusctl: ${err.message}\n`);
-    return 1;
-  }
-  throw err;
+  if (!isConnectionFailure(err)) throw err;
+  io.err(err instanceof TimeoutError ? err.message + TIMEOUT_HINT : `circusctl: ${err.message}\n`);
+  return 1;
 }
 
 /**
