@@ -90,6 +90,13 @@ export async function runDaemon(argv: string[]): Promise<number> {
     report?.say(text);
   };
   if (report) setLogSink((line, level) => atLeast(level ?? "info", "warning") && report.say(line));
+  else {
+    // Lines before the config names the log output (its warnings) go to stderr: in journald's format there too.
+    const { isJournalStream, journalLine } = await import("../streams/logoutput.ts");
+    if (await isJournalStream(2)) {
+      const stderrSink = setLogSink((line, level) => stderrSink(journalLine(line), level));
+    }
+  }
 
   let config: CircusConfig;
   try {
@@ -276,6 +283,7 @@ async function serve(
     WatcherOutput.open(cfg, {
       configDir,
       tailLines: (arbiter?.config ?? config).circus.tail_lines,
+      outputPrefix: (arbiter?.config ?? config).circus.output_prefix,
       tail: previous instanceof WatcherOutput ? previous.tail : undefined,
     });
   const reopen = async (): Promise<string[]> => {

@@ -57,6 +57,10 @@ export const CIRCUS_OPTIONS = {
     range: { min: 0, text: "0 or more lines" },
     doc: "lines of output kept per watcher for `circus ctl logs` (beyond Circus)",
   }),
+  output_prefix: option(bool, {
+    default: false,
+    doc: "prefix each line of output passed through to the daemon's stdout/stderr with `name.pid | ` (for `docker logs`, journald; beyond Circus)",
+  }),
   hooks_timeout: option(float, {
     default: 30,
     range: { above: 0, text: "a positive number of seconds like 30" },
