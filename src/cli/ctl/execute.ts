@@ -76,7 +76,7 @@ export async function executeCommand(
       const call = open.client.call(cmd.name, properties);
       const reply =
         io.isTTY && !globals.json && properties.waiting === true && PROGRESS_COMMANDS.has(cmd.name)
-          ? await showProgress(open.client, properties, call, { write: io.out })
+          ? await showProgress(open.client, cmd.name, properties, call, { write: io.out })
           : await call;
       return printReply(reply, () => renderText(cmd, reply, properties), globals, io);
     } finally {
