@@ -2,14 +2,12 @@
 // control channel, and stop everything cleanly on quit or a signal.
 
 import { cac } from "cac";
-import { deferred } from "../util/async.ts";
 import { dirname, resolve } from "../util/path.ts";
-import type { Arbiter, ArbiterOptions } from "../arbiter/arbiter.ts";
 import type { CircusConfig } from "../config/types.ts";
 import { atLeast, getLogger, parseLogLevel, setLogLevel, setLogSink } from "../util/log.ts";
 import type { LogOutput } from "../streams/logoutput.ts";
 import { VERSION } from "../version.ts";
-import { claimPidfile, PidfileError, releasePidfile } from "./pidfile.ts";
+import type { RunningCircus } from "../daemon/start.ts";
 import { selfCommand } from "../os/launcher.ts";
 import { StartupReport } from "./daemon/detach.ts";
 import { parseFlags } from "./shared/flags.ts";
@@ -225,117 +223,44 @@ async function serve(
   logging: Logging,
   startup: StartupChannel,
 ): Promise<number> {
-  const { Arbiter } = await import("../arbiter/arbiter.ts");
-  const { WatcherOutput, reopenAllStreams, openStreamPaths } = await import("../streams/index.ts");
-  const { startControlServer } = await import("../protocol/server.ts");
-  const { raiseNofileToHard } = await import("../os/rlimit.ts");
-  const { umask } = await import("../os/process.ts");
-
-  if (config.circus.umask !== null) umask(config.circus.umask);
+  const { startCircus } = await import("../daemon/start.ts");
+  const { PidfileError } = await import("../daemon/pidfile.ts");
+  let running: RunningCircus;
   try {
-    raiseNofileToHard();
-  } catch (error) {
-    log.warning(`could not raise the open-files limit: ${(error as Error).message}`);
-  }
-
-  const pidfile = flags.pidfile ?? config.circus.pidfile;
-  if (pidfile) {
-    try {
-      claimPidfile(resolve(pidfile));
-    } catch (error) {
-      if (error instanceof PidfileError) {
-        startup.problem(`circusd: ${error.message}\n`);
-        log.error(error.message);
-        return 1;
-      }
-      throw error;
-    }
-  }
-
-  // Assigned before any closure below can run (they run only once the daemon is up).
-  let arbiter!: Arbiter;
-  let server: Awaited<ReturnType<typeof startControlServer>>;
-  let stopping: Promise<void> | null = null;
-  const done = deferred();
-
-  const shutdown = (): Promise<void> => {
-    stopping ??= (async () => {
-      log.info("stopping all watchers");
-      // From here on nothing may start workers that the exit would leave behind.
-      server.beginShutdown();
-      await arbiter.close();
-      await server.close();
-      if (pidfile) releasePidfile(resolve(pidfile));
-      log.info("arbiter stopped");
-      done.resolve();
-    })();
-    return stopping;
-  };
-
-  const { withInternalWatchers } = await import("../arbiter/internal-watchers.ts");
-  const { loadConfig } = await import("../config/load.ts");
-  // Internal watchers (circusd-stats) are part of every config the arbiter sees, reloads included.
-  const reload = async () => withInternalWatchers(await loadConfig(config.file));
-  // Every watcher's stdout/stderr go through its streams and tail buffer; relative filenames are
-  // resolved against the config file's directory.
-  const configDir = dirname(config.file);
-  const openOutput: ArbiterOptions["openOutput"] = (cfg, previous) =>
-    WatcherOutput.open(cfg, {
-      configDir,
-      tailLines: (arbiter?.config ?? config).circus.tail_lines,
-      outputPrefix: (arbiter?.config ?? config).circus.output_prefix,
-      tail: previous instanceof WatcherOutput ? previous.tail : undefined,
-    });
-  const reopen = async (): Promise<string[]> => {
-    logging.output.reopen();
-    await reopenAllStreams();
-    await arbiter.reopenOutputs();
-    return [...(logging.file ? [logging.file] : []), ...openStreamPaths()];
-  };
-  try {
-    arbiter = await Arbiter.create(withInternalWatchers(config), { openOutput });
-    server = await startControlServer(arbiter, config.circus, {
-      onQuit: () => shutdown(),
-      loadConfig: reload,
-      onReopen: reopen,
+    running = await startCircus(config, {
+      embedded: false,
+      pidfile: flags.pidfile ?? null,
+      log: false,
+      onReopen: () => {
+        logging.output.reopen();
+        return logging.file ? [logging.file] : [];
+      },
+      onListening: (daemon) => {
+        if (startup.report) {
+          setLogSink(logging.output);
+          startup.report.ready(daemon.endpoint);
+        }
+        installSignalHandlers(daemon);
+      },
     });
   } catch (error) {
-    startup.problem(`circusd: cannot start: ${(error as Error).message}\n`);
-    log.error(`cannot start: ${(error as Error).message}`);
-    // Sockets already bound (unix socket files included) must not outlive a failed start.
-    if (arbiter) {
-      await arbiter.close().catch((err: Error) => log.error(`closing after the failed start: ${err.message}`));
-    }
-    if (pidfile) releasePidfile(resolve(pidfile));
+    const message = (error as Error).message;
+    const text = error instanceof PidfileError ? message : `cannot start: ${message}`;
+    startup.problem(`circusd: ${text}\n`);
+    log.error(text);
     return 1;
   }
-  log.info(
-    `starting circus ${VERSION} (pid ${process.pid}), control at ${server.endpoint}, events at ${server.pubsubEndpoint}`,
-  );
-  if (startup.report) {
-    setLogSink(logging.output);
-    startup.report.ready(server.endpoint);
-  }
-
-  installSignalHandlers(arbiter, shutdown, () => stopping !== null);
-  // A failure nobody awaited must not kill the daemon and strand its workers: log it and go on.
-  process.on("unhandledRejection", (reason) =>
-    log.error(`unexpected error: ${(reason as Error)?.stack ?? String(reason)}`),
-  );
-  process.on("SIGUSR1", () => {
-    log.info("got SIGUSR1, reopening log files");
-    void reopen().catch((error: Error) => log.error(`reopen failed: ${error.message}`));
-  });
-  await arbiter.start();
-  await done.promise;
+  await running.stopped;
   return 0;
 }
 
-function installSignalHandlers(arbiter: Arbiter, shutdown: () => Promise<void>, isStopping: () => boolean): void {
+/** The daemon's signals (README "circus daemon"): quit, reload, reopen; nothing else stops it. */
+function installSignalHandlers(daemon: RunningCircus): void {
+  const { arbiter } = daemon;
   let interrupts = 0;
   const quit = (signal: string) => {
     log.info(`got ${signal}, quitting`);
-    void shutdown();
+    void daemon.stop();
   };
   process.on("SIGTERM", () => quit("SIGTERM"));
   process.on("SIGQUIT", () => quit("SIGQUIT"));
@@ -348,11 +273,19 @@ function installSignalHandlers(arbiter: Arbiter, shutdown: () => Promise<void>, 
     process.exit(1);
   });
   process.on("SIGHUP", () => {
-    if (isStopping()) return log.info("got SIGHUP while stopping: ignored");
+    if (daemon.stopping) return log.info("got SIGHUP while stopping: ignored");
     log.info("got SIGHUP, reloading all watchers gracefully");
     void arbiter
       .reload({ graceful: true, sequential: false })
       .catch((error: Error) => log.error(`reload failed: ${error.message}`));
   });
+  process.on("SIGUSR1", () => {
+    log.info("got SIGUSR1, reopening log files");
+    void daemon.reopen().catch((error: Error) => log.error(`reopen failed: ${error.message}`));
+  });
   process.on("SIGWINCH", () => {});
+  // A failure nobody awaited must not kill the daemon and strand its workers: log it and go on.
+  process.on("unhandledRejection", (reason) =>
+    log.error(`unexpected error: ${(reason as Error)?.stack ?? String(reason)}`),
+  );
 }

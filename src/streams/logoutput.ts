@@ -74,6 +74,13 @@ export function journalLine(line: string): string {
   return m ? `<${SEVERITY[m[4]!] ?? 6}>${m[2]}: ${m[5]}` : `<6>${line}`;
 }
 
+/** The file a log output spec writes to (reopened after logrotate), or null for stdout and syslog. */
+export function logOutputFile(spec: string, cwd: string = process.cwd()): string | null {
+  const text = spec.trim();
+  if (/^(-|stdout|stderr|)$/.test(text) || text.startsWith("syslog://")) return null;
+  return resolve(cwd, text);
+}
+
 export interface LogOutputOptions {
   cwd?: string;
   format?: string;
