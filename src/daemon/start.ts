@@ -7,7 +7,7 @@ import type { Arbiter, ArbiterOptions } from "../arbiter/arbiter.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT } from "../config/options/circus.ts";
 import type { CircusConfig, CircusOptions } from "../config/types.ts";
 import type { ControlServer } from "../protocol/server.ts";
-import { CircusClient } from "../protocol/client.ts";
+import { createClient, type Client } from "../protocol/typed-client.ts";
 import { deferred } from "../util/async.ts";
 import { getLogger, parseLogLevel, setLogLevel, setLogSink, type LogLevel, type LogSink } from "../util/log.ts";
 import { dirname, join, resolve } from "../util/path.ts";
@@ -50,8 +50,8 @@ export interface RunningCircus {
   /** Where the control channel listens (resolved: the real port of a `:0` endpoint). */
   readonly endpoint: string;
   readonly pubsubEndpoint: string;
-  /** A control-channel client of this daemon (closed by `stop()`). */
-  readonly client: CircusClient;
+  /** A control-channel client of this daemon, a method per command (closed by `stop()`). */
+  readonly client: Client;
   /** Resolves once everything has stopped, whoever asked (`stop()`, `quit`). */
   readonly stopped: Promise<void>;
   /** True from the moment a stop begins. */
@@ -213,7 +213,7 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   // Sockets already bound (unix socket files included) must not outlive a failed start.
   undo.push(() => arbiter.close());
   const done = deferred();
-  let client: CircusClient | null = null;
+  let client: Client | null = null;
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
@@ -236,7 +236,7 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
     onReopen: reopen,
   });
   undo.push(() => server.close());
-  client = new CircusClient({ endpoint: server.endpoint });
+  client = createClient({ endpoint: server.endpoint });
   undo.push(() => client?.close());
   log.info(
     `starting circus ${VERSION} (pid ${process.pid}), control at ${server.endpoint}, events at ${server.pubsubEndpoint}`,

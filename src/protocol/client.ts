@@ -95,8 +95,10 @@ export interface CircusEvent {
   raw: string;
 }
 
-/** A live subscription; `close()` disconnects it. */
+/** A live subscription; `close()` disconnects it (a program with one open keeps running). */
 export interface Subscription {
+  /** Resolves once connected to the publisher: events published from then on arrive. */
+  readonly ready: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -285,6 +287,7 @@ export function subscribe(
     onEvent({ topic, payload, raw });
   });
   for (const topic of topics.length ? topics : [""]) sub.subscribe(encoder.encode(topic));
+  const ready = sub.once("handshake_succeeded").then(() => {});
   sub.connect(endpoint);
-  return { close: () => sub.close() };
+  return { ready, close: () => sub.close() };
 }

@@ -64,7 +64,7 @@ export interface Command<P = JsonObject> {
   summary: string;
   /** Full help text for `circus ctl <command> --help`. */
   help: string;
-  cli: CliArgument[];
+  cli: readonly CliArgument[];
   /** True when the command honours `waiting` (asynchronous in Circus terms). */
   async: boolean;
   /** Check and normalize properties; throw CommandError (errno 3) naming the field. */

@@ -63,6 +63,7 @@ export async function openSubscription(
   const { endpoint: ep, tunnel: t } = await tunnel(globals, endpoint);
   const sub = subscribe(ep, topics, onEvent);
   return {
+    ready: sub.ready,
     async close() {
       await sub.close();
       t?.close();

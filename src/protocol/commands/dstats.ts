@@ -5,11 +5,11 @@ import { VERSION } from "../../version.ts";
 import type { Command, JsonObject } from "../command.ts";
 import { formatInfoLine } from "../procinfo.ts";
 
-export const dstats: Command<Record<string, never>> = {
+export const dstats = {
   name: "dstats",
   summary: "Get circusd stats",
   help: "Process information about the daemon itself.\n\n  circus ctl dstats",
-  cli: [],
+  cli: [] as const,
   async: false,
   validate: () => ({}),
   execute() {
@@ -19,4 +19,4 @@ export const dstats: Command<Record<string, never>> = {
     return { info: info === null ? NO_SUCH_PROCESS : ({ ...info, version: VERSION } as unknown as JsonObject) };
   },
   format: (reply) => `Main Process:\n${formatInfoLine(reply.info as JsonObject)}`,
-};
+} satisfies Command<Record<string, never>>;

@@ -6,11 +6,11 @@ import type { Command, Json, JsonObject } from "../command.ts";
 import { messageError } from "../errors.ts";
 import { optString } from "../props.ts";
 
-export const globaloptions: Command<{ option?: string }> = {
+export const globaloptions = {
   name: "globaloptions",
   summary: "Get the arbiter options",
   help: `The arbiter's options (${GLOBAL_OPTION_KEYS.join(", ")}) and the daemon's version, or just one.\n\n  circus ctl globaloptions [<option>]`,
-  cli: [{ property: "option", kind: "positional", optional: true, description: "option name" }],
+  cli: [{ property: "option", kind: "positional", optional: true, description: "option name" }] as const,
   async: false,
   validate(p) {
     const option = optString(p, "option");
@@ -35,4 +35,4 @@ export const globaloptions: Command<{ option?: string }> = {
       .map((k) => `${k}: ${renderCircusOption(k, opts[k])}`)
       .join("\n");
   },
-};
+} satisfies Command<{ option?: string }>;

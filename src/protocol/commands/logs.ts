@@ -120,7 +120,7 @@ function readSince(p: JsonObject): LogsProps["since"] {
   return optInt(p, "since", 0);
 }
 
-export const logs: Command<LogsProps> = {
+export const logs = {
   name: "logs",
   summary: "Show the last lines the watchers' processes wrote",
   help:
@@ -144,7 +144,7 @@ export const logs: Command<LogsProps> = {
     { property: "stream", kind: "option", description: "stdout or stderr only" },
     { property: "timestamps", kind: "flag", short: "t", description: "prefix each line with the time it was read" },
     { property: "match", kind: "option", description: "how <name> matches: simple, glob (default) or regex" },
-  ],
+  ] as const,
   async: false,
   validate(p) {
     const stream = optString(p, "stream");
@@ -201,7 +201,7 @@ export const logs: Command<LogsProps> = {
   format(reply) {
     return formatLogLines((reply.lines ?? []) as JsonObject[], false).join("\n");
   },
-};
+} satisfies Command<LogsProps>;
 
 /**
  * Console lines of a `logs` reply: `[pid] line` for one watcher's lines, `name.pid | line` when lines

@@ -4,13 +4,13 @@ import type { Command } from "../command.ts";
 import { lookupWatcher } from "../execution.ts";
 import { optString } from "../props.ts";
 
-export const status: Command<{ name?: string }> = {
+export const status = {
   name: "status",
   summary: "Get the status of a watcher or all watchers",
   help:
     "The state of a watcher (active, stopped, starting, stopping), or of every watcher.\n" +
     "Note: with a name the reply's `status` field holds the state itself, as in Circus.\n\n  circus ctl status [<name>]",
-  cli: [{ property: "name", kind: "positional", optional: true, description: "watcher name" }],
+  cli: [{ property: "name", kind: "positional", optional: true, description: "watcher name" }] as const,
   async: false,
   validate: (p) => ({ name: optString(p, "name") }),
   execute(ctx, { name }) {
@@ -27,4 +27,4 @@ export const status: Command<{ name?: string }> = {
       .map((k) => `${k}: ${statuses[k]}`)
       .join("\n");
   },
-};
+} satisfies Command<{ name?: string }>;
