@@ -16,6 +16,7 @@ import { logs } from "./commands/logs.ts";
 import { numprocesses } from "./commands/numprocesses.ts";
 import { numwatchers } from "./commands/numwatchers.ts";
 import { options } from "./commands/options.ts";
+import { ps } from "./commands/ps.ts";
 import { quit } from "./commands/quit.ts";
 import { reload } from "./commands/reload.ts";
 import { reloadconfig } from "./commands/reloadconfig.ts";
@@ -49,6 +50,7 @@ export const REGISTRY = {
   numprocesses,
   numwatchers,
   options,
+  ps,
   quit,
   reload,
   reloadconfig,

@@ -107,6 +107,11 @@ export class ProcessSampler {
     return info;
   }
 
+  /** Whether `pid` was sampled before (its next `cpu` is a real figure, not the first sample's 0). */
+  knows(pid: number): boolean {
+    return this.cpu.has(pid);
+  }
+
   /** Drop what is remembered about `pid`. */
   forget(pid: number): void {
     this.cpu.delete(pid);

@@ -31,7 +31,7 @@ function fmt(reply: Reply, command: string, properties: JsonObject = {}): string
 }
 
 describe("registry", () => {
-  test("holds every Circus command (plus logs and reopen) with help, summary and cli metadata", () => {
+  test("holds every Circus command (plus logs, ps and reopen) with help, summary and cli metadata", () => {
     const names = [
       "add",
       "decr",
@@ -48,6 +48,7 @@ describe("registry", () => {
       "numprocesses",
       "numwatchers",
       "options",
+      "ps",
       "quit",
       "reload",
       "reloadconfig",

@@ -78,7 +78,8 @@ export async function executeCommand(
         io.isTTY && !globals.json && properties.waiting === true && PROGRESS_COMMANDS.has(cmd.name)
           ? await showProgress(open.client, cmd.name, properties, call, { write: io.out })
           : await call;
-      return printReply(reply, () => renderText(cmd, reply, properties), globals, io);
+      const colour = io.isTTY && !process.env.NO_COLOR;
+      return printReply(reply, () => renderText(cmd, reply, properties, colour), globals, io);
     } finally {
       await open.close();
     }
