@@ -101,6 +101,15 @@ function checkStreams(r: SectionReader, w: WatcherConfig): void {
     const conf = w[stream];
     if (conf === null) continue;
     const cls = streamClassOf(conf);
+    if (typeof cls === "object" && "error" in cls) {
+      // No class and no filename: a misspelt `filename` is the likely cause; name it where it is.
+      const known = Object.keys(STREAM_OPTIONS);
+      const typo = Object.keys(conf).find((sub) => !known.includes(sub) && didYouMean(sub, known) !== "");
+      const key = `${stream}.${typo ?? Object.keys(conf)[0]}`;
+      const hint = typo ? didYouMean(typo, known, { show: (n) => JSON.stringify(`${stream}.${n}`) }) : "";
+      r.problem(key, hint ? `${cls.error}; ${hint}` : cls.error);
+      continue;
+    }
     const reads: readonly string[] | null = typeof cls === "string" ? STREAM_CLASSES[cls].options : null;
     for (const [sub, value] of Object.entries(conf)) {
       const key = `${stream}.${sub}`;

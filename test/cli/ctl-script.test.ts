@@ -85,6 +85,16 @@ describe("output that cannot be written", () => {
   });
 });
 
+describe("patterns that cannot match", () => {
+  test("[z-a] as a glob or a regex is one line and exit 3, never a stack trace", async () => {
+    const glob = await sh(`$CTL --endpoint $E start --match glob '[z-a]'`);
+    expect(glob).toMatchObject({ code: 3, stdout: "", stderr: "error: program [z-a] not found\n" });
+    const regex = await sh(`$CTL --endpoint $E start --match regex '[z-a]'`);
+    expect(regex.code).toBe(3);
+    expect(regex.stderr).toMatch(/^error: invalid regex "\[z-a\]": [^\n]*\n$/);
+  });
+});
+
 describe("listen finds the daemon's events", () => {
   test("through $CIRCUSCTL_ENDPOINT it asks the daemon for its pubsub endpoint (not the default 5556)", async () => {
     const proc = Bun.spawn([...circusCommand(), "ctl", "listen", "watcher.web."], {

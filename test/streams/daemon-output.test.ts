@@ -48,6 +48,29 @@ graceful_timeout = 1
   });
 });
 
+describe("a FileStream without a filename", () => {
+  test("writes to a fresh temporary file, as in Circus, and the log says which", async () => {
+    const d = await startDaemon(`[circus]
+endpoint = {endpoint}
+pubsub_endpoint = {pubsub}
+multicast_endpoint =
+
+[watcher:web]
+cmd = sh -c 'echo to-the-temp-file; exec sleep 300'
+graceful_timeout = 1
+stdout_stream.class = FileStream
+`);
+    running.push(d);
+    const m = await waitFor(
+      () => /\[WARNING\] watcher web: FileStream without a filename writes to (\S+)\n/.exec(d.output()),
+      5000,
+      "the warning naming the file",
+    );
+    dirs.push(m[1]!); // removed after the test
+    await waitFor(() => readFileSync(m[1]!, "utf8") === "to-the-temp-file\n", 5000, "the line in that file");
+  });
+});
+
 describe("under journald (JOURNAL_STREAM names the daemon's stdout)", () => {
   test("log lines carry a <N> priority prefix and no timestamp of their own", async () => {
     const dir = mkdtempSync(join(tmpdir(), "circus-journal-"));
