@@ -2,11 +2,10 @@
 // the stats endpoint, once a second, as Circus's circusd-stats does (§8.4).
 
 import { cac } from "cac";
-import { openSync } from "node:fs";
-import { resolve } from "node:path";
-import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../log.ts";
+import { getLogger } from "../log.ts";
 import { StatsStreamer } from "../stats/streamer.ts";
 import { VERSION } from "../version.ts";
+import { configureToolLogging } from "./tool-logging.ts";
 
 const log = getLogger("circus.stats");
 
@@ -35,22 +34,6 @@ function buildParser() {
   return cli;
 }
 
-function configureLogging(flags: StatsFlags): string | null {
-  const level = parseLogLevel(String(flags.logLevel));
-  if (!level) return `unknown log level "${flags.logLevel}"; use critical, error, warning, info or debug`;
-  setLogLevel(level);
-  const output = String(flags.logOutput);
-  const writer =
-    output === "-" || output === "stdout"
-      ? Bun.stdout.writer()
-      : Bun.file(openSync(resolve(output), "a", 0o644)).writer();
-  setLogSink((line) => {
-    writer.write(line + "\n");
-    writer.flush();
-  });
-  return null;
-}
-
 /** Run the streamer until HUP/QUIT/INT/TERM; resolves with the exit code. */
 export async function runStats(argv: string[]): Promise<number> {
   const cli = buildParser();
@@ -62,7 +45,7 @@ export async function runStats(argv: string[]): Promise<number> {
     return 2;
   }
   if (flags.help || flags.version) return 0;
-  const problem = configureLogging(flags);
+  const problem = configureToolLogging(String(flags.logLevel), String(flags.logOutput));
   if (problem) {
     process.stderr.write(`circusd-stats: ${problem}\n`);
     return 2;
