@@ -31,7 +31,7 @@ const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<ToolRun
   },
   web: {
     summary: "web console (as circushttpd)",
-    load: async () => (argv) => pendingTool("circushttpd", "the web console", argv),
+    load: async () => (await import("./cli/web.ts")).runWeb,
   },
 };
 
