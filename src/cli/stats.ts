@@ -45,7 +45,7 @@ export async function runStats(argv: string[]): Promise<number> {
     return 2;
   }
   if (flags.help || flags.version) return 0;
-  const problem = configureToolLogging(String(flags.logLevel), String(flags.logOutput));
+  const problem = configureToolLogging(flags.logLevel, flags.logOutput);
   if (problem) {
     process.stderr.write(`circusd-stats: ${problem}\n`);
     return 2;

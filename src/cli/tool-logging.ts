@@ -5,8 +5,13 @@ import { openSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseLogLevel, setLogLevel, setLogSink } from "../log.ts";
 
-/** Apply the flags; returns what is wrong with them, or null. */
-export function configureToolLogging(level: string, output: string): string | null {
+/**
+ * Apply the flags as cac parsed them; returns what is wrong with them, or null. cac reads a lone
+ * `-` (`--log-output -`, how the daemon runs these tools) as `true`: that is stdout too.
+ */
+export function configureToolLogging(levelFlag: unknown, outputFlag: unknown): string | null {
+  const level = String(levelFlag);
+  const output = outputFlag === true || outputFlag === undefined ? "-" : String(outputFlag);
   const parsed = parseLogLevel(level);
   if (!parsed) return `unknown log level "${level}"; use critical, error, warning, info or debug`;
   setLogLevel(parsed);

@@ -147,7 +147,7 @@ export async function runWeb(argv: string[]): Promise<number> {
   }
   if (flags.help || flags.version) return 0;
   if (flags.addUser !== undefined) return runAddUser(flags);
-  const problem = configureToolLogging(String(flags.logLevel), String(flags.logOutput));
+  const problem = configureToolLogging(flags.logLevel, flags.logOutput);
   if (problem) {
     process.stderr.write(`circushttpd: ${problem}\n`);
     return 2;

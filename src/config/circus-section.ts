@@ -4,6 +4,7 @@ import { SectionReader } from "./fields.ts";
 import type { Diagnostics, RawSection } from "./raw.ts";
 import { CIRCUS_DEFAULTS as D, CIRCUS_INERT, CIRCUS_OPTIONS, CIRCUS_UNREAD } from "./schema.ts";
 import { suggest } from "./suggest.ts";
+import { isLoopbackHost } from "../util/net.ts";
 import type { CircusOptions } from "./types.ts";
 
 /** Normalise the [circus] section (absent → all defaults; include keys are read by includes.ts). `vars` = `env.*` from [env] over the daemon environ. */
@@ -26,6 +27,8 @@ export function readCircusSection(
     httpd: r.bool("httpd", D.httpd),
     httpd_host: r.str("httpd_host", D.httpd_host),
     httpd_port: r.int("httpd_port", D.httpd_port),
+    httpd_auth_file: r.strOrNull("httpd_auth_file"),
+    httpd_token_file: r.strOrNull("httpd_token_file"),
     debug: r.bool("debug", D.debug),
     pidfile: r.strOrNull("pidfile"),
     umask: r.octal("umask"),
@@ -48,8 +51,19 @@ export function readCircusSection(
     options.statsd = true;
     r.warn("stats_endpoint", "setting stats_endpoint turns statsd on (as in Circus); set statsd = true explicitly");
   }
-  if (options.httpd)
-    r.warn("httpd", "the web dashboard (circushttpd) is not available yet; httpd is accepted and ignored for now");
+  if (
+    options.httpd &&
+    !isLoopbackHost(options.httpd_host) &&
+    options.httpd_auth_file === null &&
+    options.httpd_token_file === null
+  ) {
+    // The console can run any command as the daemon's user: off loopback it must ask who is there.
+    r.problem(
+      "httpd_host",
+      `${JSON.stringify(options.httpd_host)} is not a loopback address and the web console has no login; ` +
+        "set httpd_auth_file (users) or httpd_token_file, or httpd_host = 127.0.0.1",
+    );
+  }
 
   for (const key of section?.entries.keys() ?? []) {
     if (key in CIRCUS_INERT) r.warn(key, CIRCUS_INERT[key]);

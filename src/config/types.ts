@@ -137,6 +137,10 @@ export interface CircusOptions {
   httpd: boolean;
   httpd_host: string;
   httpd_port: number;
+  /** Users file of the web console run by `httpd` (`circus web --auth-file`); null = none. */
+  httpd_auth_file: string | null;
+  /** Token file of the web console run by `httpd` (`circus web --token-file`); null = none. */
+  httpd_token_file: string | null;
   debug: boolean;
   pidfile: string | null;
   /** Octal-parsed umask, null = leave the daemon's as it is. */
