@@ -74,6 +74,13 @@ export async function stopAllWebs(): Promise<void> {
   await Promise.all([...running].map((w) => w.stop()));
 }
 
+/** What POST /api/command answers: the daemon's reply, or an error. */
+export interface CommandAnswer {
+  reply?: Record<string, unknown>;
+  error?: string;
+  errno?: number;
+}
+
 /** A cookie-keeping HTTP client, like a browser tab: reads the CSRF token from the pages it gets. */
 export class WebClient {
   cookies = new Map<string, string>();
@@ -131,9 +138,12 @@ export class WebClient {
   }
 
   /** POST /api/command; resolves with the status and the decoded answer. */
-  async command(command: string, properties: Record<string, unknown>): Promise<{ status: number; body: any }> {
+  async command(
+    command: string,
+    properties: Record<string, unknown>,
+  ): Promise<{ status: number; body: CommandAnswer }> {
     const response = await this.post("/api/command", { command, properties });
-    return { status: response.status, body: await response.json() };
+    return { status: response.status, body: (await response.json()) as CommandAnswer };
   }
 
   /** Log in through the form (user+password or token). */
