@@ -46,6 +46,24 @@ export function assetUrl(name: string): string {
   return `/assets/${ASSET_VERSION}/${name}`;
 }
 
+/** The modules `name` imports (`from "./x.js"`), read from its text, and theirs, once each. */
+function moduleGraph(name: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(name) || !Object.hasOwn(FILES, name)) return seen;
+  seen.add(name);
+  for (const m of FILES[name]!.text.matchAll(/(?:from|import\() *["'`]\.\/([a-z]+\.js)["'`]/g))
+    moduleGraph(m[1]!, seen);
+  return seen;
+}
+
+/**
+ * Every script a page runs: app.js, the page's own module (app.js imports it by name) and all they
+ * import. The shell preloads them together, so the browser fetches them in one round trip instead
+ * of one per level of imports.
+ */
+export function pageModules(page: string): string[] {
+  return [...moduleGraph(`${page}.js`, moduleGraph("app.js"))];
+}
+
 /** The asset at `/assets/<version>/<name>`, or null. */
 export function findAsset(path: string): { body: string; type: string; current: boolean } | null {
   const m = /^\/assets\/([0-9a-f]+)\/([a-z]+\.[a-z]+)$/.exec(path);

@@ -62,7 +62,7 @@ export class LogTail {
         const reason = String(reply.reason ?? "error");
         // No such command, or this watcher keeps no output: nothing will change by asking again.
         this.error = /unknown command/.test(reason)
-          ? "this daemon has no `logs` command (output tails need circus, not circusd 0.19)"
+          ? "the daemon has no `logs` command (circusd 0.19 keeps no output to show)"
           : reason;
         this.onLines([]);
         return;

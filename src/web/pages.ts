@@ -2,7 +2,7 @@
 // and the login page, which works without script. Every dynamic value goes through `html`.
 
 import { VERSION } from "../version.ts";
-import { assetUrl } from "./assets.ts";
+import { assetUrl, pageModules } from "./assets.ts";
 import { html, type SafeHtml } from "./html.ts";
 import { hasRole, type WebRole } from "./roles.ts";
 
@@ -50,7 +50,10 @@ export function shellPage(o: ShellOptions): string {
 <head>
 ${head(o.title)}
 <meta name="csrf-token" content="${o.csrf}">
-<script type="module" src="${assetUrl("app.js")}"></script>
+${pageModules(o.page).map(
+  (m) => html`<link rel="modulepreload" href="${assetUrl(m)}">
+`,
+)}<script type="module" src="${assetUrl("app.js")}"></script>
 </head>
 <body data-page="${o.page}" data-watcher="${o.watcher ?? ""}" data-role="${o.role}">
 <a class="skip" href="#main">Skip to content</a>

@@ -1,14 +1,8 @@
 // The console's script: picks the page from <body data-page>, opens the live stream and hands each
 // server event to the page. The header's connection line is kept here for every page.
 
-import * as add from "./add.js";
 import { live } from "./api.js";
-import * as connect from "./connect.js";
-import * as dashboard from "./dashboard.js";
 import { setText } from "./dom.js";
-import * as events from "./events.js";
-import * as sockets from "./sockets.js";
-import * as watcher from "./watcher.js";
 
 /**
  * @typedef {{ mount(main: HTMLElement, context: Context): Page }} PageModule
@@ -16,8 +10,8 @@ import * as watcher from "./watcher.js";
  * @typedef {{ role: string, watcher: string | null, can(role: string): boolean }} Context
  */
 
-/** @type {Record<string, PageModule>} */
-const PAGES = { dashboard, watcher, sockets, events, add, connect };
+/** Page name → its module; only this page's module is loaded (the server preloads it with the rest). */
+const PAGES = new Set(["dashboard", "watcher", "sockets", "events", "add", "connect"]);
 const RANK = { read: 0, operate: 1, admin: 2 };
 
 const body = document.body;
@@ -30,7 +24,16 @@ const context = {
   watcher: body.dataset.watcher || null,
   can: (needed) => (RANK[role] ?? 0) >= (RANK[needed] ?? 9),
 };
-const page = (PAGES[body.dataset.page ?? ""] ?? dashboard).mount(main, context);
+const pageName = PAGES.has(body.dataset.page ?? "") ? body.dataset.page : "dashboard";
+/** @type {Page | null} */
+let page = null;
+/** Server events that arrive before the page's module is ready, handled in order once it is. */
+/** @type {[string, any][]} */
+const early = [];
+import(`./${pageName}.js`).then((/** @type {PageModule} */ module) => {
+  page = module.mount(main, context);
+  for (const [name, data] of early.splice(0)) dispatch(name, data);
+});
 
 /** @param {any} c */
 function showConnection(c) {
@@ -48,8 +51,28 @@ function showConnection(c) {
 
 /** @param {string} name @param {any} data */
 function dispatch(name, data) {
+  if (!page) {
+    early.push([name, data]);
+    return;
+  }
   const handler = page[name];
   if (handler) handler(data);
+  if (name === "snapshot") drawn(null);
+  else if (name === "tick") drawn(data.common.t);
+}
+
+/**
+ * After the browser has the frame: the first snapshot marks `circus:drawn` (first render, for
+ * benchmarks and curious users in the performance panel); every tick fires `circus:tick` with the
+ * time its samples reached the console, so a watcher of the page can see how far behind it is.
+ * @param {number | null} t
+ */
+function drawn(t) {
+  requestAnimationFrame(() => {
+    if (t === null) {
+      if (performance.getEntriesByName("circus:drawn").length === 0) performance.mark("circus:drawn");
+    } else document.dispatchEvent(new CustomEvent("circus:tick", { detail: t }));
+  });
 }
 
 const source = live(context.watcher, {
