@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what circus needs to build and test on a Debian machine with Node.js: npm packages (which
-# bring Bun itself) and the system peers the tests use (libzmq through python3-zmq, tmux).
+# bring Bun itself) and the system peers the tests use (libzmq through python3-zmq, tmux, chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,8 @@ missing=()
 /usr/bin/python3 -c 'import zmq' 2>/dev/null || missing+=(python3-zmq)
 command -v tmux >/dev/null || missing+=(tmux)
 command -v logrotate >/dev/null || missing+=(logrotate)
+# The web console's tests drive Debian's chromium through playwright-core (no browser download).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 # The arm64 build is run for real under qemu-user with Debian's arm64 glibc.
 command -v qemu-aarch64 >/dev/null || missing+=(qemu-user)
 [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || missing+=(libc6-arm64-cross)
