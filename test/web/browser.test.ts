@@ -1,12 +1,12 @@
 // The console in a real browser (Debian's chromium through playwright-core) against a real daemon
 // with a stats stream: every action is clicked and its effect read back through the control
 // channel; charts gain points; the output tail shows what a worker just printed; markup in a
-// watcher's name or output stays text. CIRCUS_SCREENSHOTS=1 also refreshes docs/web-*.png.
+// watcher's name or output stays text.
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import type { Locator, Page } from "playwright-core";
-import { freePort, ROOT, startDaemon, waitFor, waitPids, type RunningDaemon } from "../helpers/daemon.ts";
+import { freePort, startDaemon, waitFor, waitPids, type RunningDaemon } from "../helpers/daemon.ts";
 import { launchBrowser, runWeb, startWeb, stopAllWebs, type RunningBrowser, type RunningWeb } from "./helpers.ts";
 
 const XSS_NAME = `x"><img src=x onerror="document.title='pwned'">`;
@@ -336,16 +336,4 @@ describe("pages", () => {
     await context.close();
     await guarded.stop();
   });
-
-  if (process.env.CIRCUS_SCREENSHOTS) {
-    test("screenshots for the docs", async () => {
-      const page = await open("/");
-      await Bun.sleep(8000); // let the charts fill with a few seconds of samples
-      await page.screenshot({ path: join(ROOT, "docs/web-dashboard.png") });
-      await page.goto(`${web.base}/watchers/web`);
-      await Bun.sleep(8000);
-      await page.screenshot({ path: join(ROOT, "docs/web-watcher.png"), fullPage: false });
-      await done(page);
-    }, 30_000);
-  }
 });

@@ -110,6 +110,8 @@ export class Chart {
     this.el.dataset.points = String(points);
     const last = this.values.length ? this.values[this.values.length - 1] : null;
     this.el.setAttribute("aria-label", `${this.label}: ${fmtValue(this.kind, last ?? null)}`);
-    this.top.textContent = `max ${fmtValue(this.kind, top)}`;
+    // One sample per stats round (a second with circusd-stats): the width spans `capacity` seconds.
+    const span = this.capacity >= 120 ? `${Math.round(this.capacity / 60)} min` : `${this.capacity} s`;
+    this.top.textContent = `max ${fmtValue(this.kind, top)} · last ${span}`;
   }
 }
