@@ -6,6 +6,7 @@ import { cac } from "cac";
 import { getLogger } from "../log.ts";
 import { isLoopbackHost } from "../util/net.ts";
 import { VERSION } from "../version.ts";
+import { parseEndpoint } from "../zmtp/endpoint.ts";
 import { addUser, AuthFileError, Authenticator, loadToken, loadUsers, MIN_PASSWORD_LENGTH } from "../web/auth.ts";
 import { WebConsole } from "../web/console.ts";
 import type { TunnelOpener } from "../web/link.ts";
@@ -140,7 +141,13 @@ export async function runWeb(argv: string[]): Promise<number> {
   const cli = buildParser();
   let flags: WebFlags;
   try {
-    flags = cli.parse(["", "", ...argv], { run: false }).options as WebFlags;
+    const parsed = cli.parse(["", "", ...argv], { run: false });
+    // cac checks these only when it runs a command action; a typo must not pass silently.
+    cli.globalCommand.checkUnknownOptions();
+    cli.globalCommand.checkOptionValue();
+    if (parsed.args.length > 0)
+      throw new Error(`unexpected argument "${parsed.args[0]}" (every setting is an --option)`);
+    flags = parsed.options as WebFlags;
   } catch (error) {
     process.stderr.write(`circushttpd: ${(error as Error).message}\n`);
     return 2;
@@ -161,6 +168,18 @@ export async function runWeb(argv: string[]): Promise<number> {
     port = numberFlag(flags.port, "--port", 0);
     fd = flags.fd === undefined ? null : numberFlag(flags.fd, "--fd", 0);
     idleSeconds = numberFlag(flags.sessionTimeout, "--session-timeout", 1);
+    for (const [flag, value] of [
+      ["--endpoint", flags.endpoint],
+      ["--pubsub", flags.pubsub],
+      ["--statspoint", flags.statspoint],
+    ] as const) {
+      if (value === undefined) continue;
+      try {
+        parseEndpoint(String(value));
+      } catch (error) {
+        throw new Error(`${flag}: ${(error as Error).message}`);
+      }
+    }
     auth = new Authenticator(
       flags.authFile ? loadUsers(flags.authFile) : new Map(),
       flags.tokenFile ? loadToken(flags.tokenFile) : null,

@@ -50,6 +50,21 @@ export type LinkChange =
   | { kind: "processes"; name: string }
   | { kind: "logs"; name: string; lines: LogLine[] };
 
+/** What the live stream and the views read of a link (the seam their tests fill with a stand-in). */
+export type FollowedDaemon = Pick<
+  DaemonLink,
+  | "model"
+  | "endpoint"
+  | "state"
+  | "error"
+  | "statsSource"
+  | "statsEndpoint"
+  | "pubsubEndpoint"
+  | "onChange"
+  | "follow"
+  | "tailOf"
+>;
+
 export class DaemonLink {
   readonly model = new ConsoleModel();
   readonly endpoint: string;

@@ -2,7 +2,7 @@
 // changes as the daemon link reports them. A page that stops reading is dropped rather than
 // buffered without bound; its EventSource reconnects and starts again from a fresh snapshot.
 
-import type { DaemonLink, LinkChange } from "./link.ts";
+import type { FollowedDaemon, LinkChange } from "./link.ts";
 import type { Session, SessionStore } from "./sessions.ts";
 import {
   connectionView,
@@ -35,7 +35,7 @@ function frame(event: string, data: string): Uint8Array {
 
 export class LiveHub {
   private readonly pages = new Set<LivePage>();
-  private link: DaemonLink | null = null;
+  private link: FollowedDaemon | null = null;
   private detach: (() => void) | null = null;
   private readonly heartbeat: ReturnType<typeof setInterval>;
 
@@ -44,7 +44,7 @@ export class LiveHub {
   }
 
   /** Follow a (new) daemon link; every open page gets a fresh snapshot. */
-  attach(link: DaemonLink | null): void {
+  attach(link: FollowedDaemon | null): void {
     this.detach?.();
     this.link = link;
     this.detach = link ? link.onChange((c) => this.onChange(c)) : null;

@@ -2,7 +2,7 @@
 // updates that follow. One place, so the live stream and /api/state say the same thing.
 
 import type { Json, JsonObject } from "../protocol/command.ts";
-import type { DaemonLink } from "./link.ts";
+import type { FollowedDaemon } from "./link.ts";
 import { type ConsoleModel, SPARK_SAMPLES, type Tick, type WatcherState } from "./model.ts";
 import { editableOptions, type WebRole } from "./roles.ts";
 
@@ -14,7 +14,7 @@ export interface Viewer {
   role: WebRole;
 }
 
-export function connectionView(link: DaemonLink | null): JsonObject {
+export function connectionView(link: FollowedDaemon | null): JsonObject {
   if (!link) return { endpoint: null, state: "disconnected", error: null, stats: null };
   return {
     endpoint: link.endpoint,
@@ -53,7 +53,7 @@ function socketsView(model: ConsoleModel): JsonObject[] {
 }
 
 /** The detail of one watcher for its page: options, processes with their series, events, output. */
-export function detailView(link: DaemonLink, name: string): JsonObject | null {
+export function detailView(link: FollowedDaemon, name: string): JsonObject | null {
   const model = link.model;
   const w = model.watchers.get(name);
   if (!w) return null;
@@ -85,7 +85,7 @@ export function processesView(model: ConsoleModel, name: string): JsonObject[] {
 }
 
 /** Everything a page draws first. `watcher` adds that watcher's detail. */
-export function snapshotView(link: DaemonLink | null, viewer: Viewer, watcher: string | null): JsonObject {
+export function snapshotView(link: FollowedDaemon | null, viewer: Viewer, watcher: string | null): JsonObject {
   const base: JsonObject = {
     now: Date.now(),
     user: viewer.user,

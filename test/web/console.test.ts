@@ -137,6 +137,21 @@ describe("without credentials (loopback)", () => {
     expect(r.body.error).toBe("program nope not found");
   });
 
+  test("a mistyped option, a bad endpoint or a stray argument is a one-line error, exit 2", async () => {
+    const cases: [string[], string][] = [
+      [["--endpiont", d.endpoint], "circushttpd: Unknown option `--endpiont`\n"],
+      [["--endpoint", "localhost:5555"], 'circushttpd: --endpoint: invalid endpoint "localhost:5555"'],
+      [["--port", "http"], 'circushttpd: --port must be an integer >= 0, got "http"\n'],
+      [["serve"], 'circushttpd: unexpected argument "serve" (every setting is an --option)\n'],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runWeb(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toStartWith(message);
+      expect(r.stderr.split("\n").length).toBe(2);
+    }
+  });
+
   test("refuses to serve on a non-loopback address without a users or token file", async () => {
     const r = await runWeb(["--host", "0.0.0.0", "--port", "0", "--endpoint", d.endpoint]);
     expect(r.code).toBe(2);
