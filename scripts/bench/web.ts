@@ -31,6 +31,18 @@ const stats = (xs: number[]) => {
   return { p50: percentile(s, 50), p95: percentile(s, 95), max: s.at(-1) ?? Number.NaN, n: s.length };
 };
 
+/**
+ * Wait for the page's first render mark. Polled from here: waitForFunction evaluates its predicate
+ * with eval inside the page, which the console's Content-Security-Policy forbids.
+ */
+async function drawnOn(page: Page): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await page.evaluate<number>("performance.getEntriesByName('circus:drawn').length"))) {
+    if (Date.now() > deadline) throw new Error("the dashboard was not drawn within 10 s");
+    await Bun.sleep(10);
+  }
+}
+
 const dir = mkdtempSync(join(tmpdir(), "circus-bench-web-"));
 const statspoint = `tcp://127.0.0.1:${freePort()}`;
 let watchers = "";
@@ -98,7 +110,7 @@ try {
     const context = await chrome.browser.newContext();
     const page = await context.newPage();
     await page.goto(`${base}/`);
-    await page.waitForFunction("performance.getEntriesByName('circus:drawn').length > 0", null, { timeout: 10_000 });
+    await drawnOn(page);
     const drawn = await page.evaluate<number>("performance.getEntriesByName('circus:drawn')[0].startTime");
     const rows = await page.locator("tr[data-name]").count();
     const withPoints = await page.locator('tr[data-name] td[data-label="CPU"] figure:not([data-points="0"])').count();
@@ -116,7 +128,7 @@ try {
     "window.__ticks = []; document.addEventListener('circus:tick', (e) => window.__ticks.push([Date.now(), e.detail]));",
   );
   await page.goto(`${base}/`);
-  await page.waitForFunction("performance.getEntriesByName('circus:drawn').length > 0");
+  await drawnOn(page);
   const cdp = await context.newCDPSession(page);
   await cdp.send("Performance.enable");
   const metrics = async () => {

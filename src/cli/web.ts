@@ -141,7 +141,9 @@ export async function runWeb(argv: string[]): Promise<number> {
   const cli = buildParser();
   let flags: WebFlags;
   try {
-    const parsed = cli.parse(["", "", ...argv], { run: false });
+    // cac reads a lone `-` as `true`; `--log-output -` (stdout, how the daemon runs us) must stay a value.
+    const args = argv.map((a, i) => (a === "-" && argv[i - 1] === "--log-output" ? "stdout" : a));
+    const parsed = cli.parse(["", "", ...args], { run: false });
     // cac checks these only when it runs a command action; a typo must not pass silently.
     cli.globalCommand.checkUnknownOptions();
     cli.globalCommand.checkOptionValue();

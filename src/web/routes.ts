@@ -172,7 +172,7 @@ export function createHandler(console: WebConsole): Handler {
     }
     const link = console.link;
     if (!link) return json({ error: "the console is not connected to a daemon" }, 409);
-    log.info(`${viewer.user ?? "local user"} (${viewer.role}): ${command} ${JSON.stringify(properties)}`);
+    log.info(`${viewer.user ?? "local user"} (${viewer.role}): ${describeCommand(command, properties)}`);
     let reply: JsonObject;
     try {
       reply = await link.run(command, properties);
@@ -373,6 +373,19 @@ export function createHandler(console: WebConsole): Handler {
       ),
     );
   }
+}
+
+/** A command for the log: its name, watcher and pid, and which options (never their values: env may hold secrets). */
+function describeCommand(command: string, p: JsonObject): string {
+  const parts = [command];
+  if (typeof p.name === "string") parts.push(JSON.stringify(p.name));
+  if (p.pid !== undefined) parts.push(`pid ${p.pid}`);
+  if (p.signum !== undefined) parts.push(`signal ${p.signum}`);
+  const options = p.options;
+  if (typeof options === "object" && options !== null && !Array.isArray(options))
+    parts.push(`options ${Object.keys(options).join(", ")}`);
+  if (command === "add" && typeof p.cmd === "string") parts.push(`cmd ${JSON.stringify(p.cmd)}`);
+  return parts.join(" ");
 }
 
 async function formField(req: Request, name: string): Promise<string | null> {

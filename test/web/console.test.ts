@@ -235,7 +235,15 @@ describe("with credentials", () => {
     const add = await boss.command("add", { name: "added", cmd: "sleep 3600", start: false });
     expect(add.status).toBe(200);
     expect(((await d.call("list")).watchers as string[]).includes("added")).toBe(true);
+    expect((await boss.command("set", { name: "added", options: { env: { API_KEY: "s3cret-value" } } })).status).toBe(
+      200,
+    );
     expect((await boss.command("rm", { name: "added" })).status).toBe(200);
+    // Every action is logged with who asked, never with option values (env may hold secrets).
+    expect(web.output()).toContain('op (operate): set "web" options graceful_timeout');
+    expect(web.output()).toContain('boss (admin): add "added" cmd "sleep 3600"');
+    expect(web.output()).toContain('boss (admin): set "added" options env');
+    expect(web.output()).not.toContain("s3cret-value");
     await waitFor(async () => !((await d.call("list")).watchers as string[]).includes("added"), 5000, "rm");
   });
 

@@ -15,28 +15,38 @@ const FEED = 15;
  */
 export function watcherActions(name, ctx) {
   if (!ctx.can("operate")) return null;
-  /** @param {string} label @param {string} cmd @param {Record<string, unknown>} props @param {string} done @param {string} [cls] */
-  const button = (label, cmd, props, done, cls) =>
-    h(
-      "button",
-      {
-        type: "button",
-        class: cls ?? null,
-        "data-action": cmd,
-        "aria-label": `${cmd} ${name}`,
-        onclick: () => command(cmd, { name, ...props }, done),
-      },
-      label,
-    );
+  /** What each button sends, and what to say once the daemon took it. */
+  const ACTIONS = {
+    start: { label: "Start", props: {}, done: `starting ${name}` },
+    stop: { label: "Stop", props: {}, done: `stopping ${name}` },
+    restart: { label: "Restart", props: {}, done: `restarting ${name}` },
+    reload: { label: "Reload", props: {}, done: `reloading ${name}` },
+    decr: { label: "−", props: { nb: 1 }, done: `one process less for ${name}` },
+    incr: { label: "+", props: { nb: 1 }, done: `one process more for ${name}` },
+  };
+  // One listener for the six buttons: a dashboard of 100 watchers builds fast.
+  const onclick = (/** @type {Event} */ e) => {
+    const button = /** @type {HTMLElement} */ (e.target).closest("button[data-action]");
+    const action = button?.getAttribute("data-action");
+    if (!action || !Object.hasOwn(ACTIONS, action)) return;
+    const a = ACTIONS[/** @type {keyof typeof ACTIONS} */ (action)];
+    command(action, { name, ...a.props }, a.done);
+  };
   return h(
     "span",
-    { class: "actions" },
-    button("Start", "start", {}, `starting ${name}`),
-    button("Stop", "stop", {}, `stopping ${name}`),
-    button("Restart", "restart", {}, `restarting ${name}`),
-    button("Reload", "reload", {}, `reloading ${name}`),
-    button("−", "decr", { nb: 1 }, `one process less for ${name}`, "small"),
-    button("+", "incr", { nb: 1 }, `one process more for ${name}`, "small"),
+    { class: "actions", onclick },
+    Object.entries(ACTIONS).map(([action, a]) =>
+      h(
+        "button",
+        {
+          type: "button",
+          class: a.label.length === 1 ? "small" : null,
+          "data-action": action,
+          "aria-label": `${action} ${name}`,
+        },
+        a.label,
+      ),
+    ),
   );
 }
 
