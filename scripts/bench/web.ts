@@ -159,7 +159,8 @@ try {
   const liveRounds = rounds.filter((r) => r >= liveStart).length;
   const first = samples[0]!;
   const last = samples.at(-1)!;
-  const r = stats(renders);
+  // The first load also starts the browser's renderer and compiles the scripts: shown apart.
+  const r = stats(renders.slice(1));
   const b = stats(behind);
   const v = stats(viaConsole);
   const m1 = minute(0, 1);
@@ -169,8 +170,9 @@ try {
   console.log("| metric | value |");
   console.log("|---|---|");
   console.log(
-    `| dashboard first render, request → charts drawn (${r.n} loads) | p50 ${fmt(r.p50, 0)} ms, p95 ${fmt(r.p95, 0)} ms, max ${fmt(r.max, 0)} ms |`,
+    `| dashboard first render, request → charts drawn (${r.n} loads after the first) | p50 ${fmt(r.p50, 0)} ms, p95 ${fmt(r.p95, 0)} ms, max ${fmt(r.max, 0)} ms |`,
   );
+  console.log(`| the same, very first load (cold browser) | ${fmt(renders[0]!, 0)} ms |`);
   console.log(
     `| drawn tick behind the stream's round (${b.n} ticks) | p50 ${fmt(b.p50, 0)} ms, p95 ${fmt(b.p95, 0)} ms, max ${fmt(b.max, 0)} ms |`,
   );
