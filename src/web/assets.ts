@@ -12,6 +12,7 @@ import dashboardJs from "./assets/dashboard.js" with { type: "text" };
 import domJs from "./assets/dom.js" with { type: "text" };
 import eventsJs from "./assets/events.js" with { type: "text" };
 import iconSvg from "./assets/icon.svg" with { type: "text" };
+import optionsJs from "./assets/options.js" with { type: "text" };
 import socketsJs from "./assets/sockets.js" with { type: "text" };
 import watcherJs from "./assets/watcher.js" with { type: "text" };
 
@@ -28,6 +29,7 @@ const FILES: Record<string, { text: string; type: string }> = {
   "dom.js": { text: domJs, type: JS },
   "events.js": { text: eventsJs, type: JS },
   "icon.svg": { text: iconSvg, type: "image/svg+xml" },
+  "options.js": { text: optionsJs, type: JS },
   "sockets.js": { text: socketsJs, type: JS },
   "watcher.js": { text: watcherJs, type: JS },
 };

@@ -197,3 +197,26 @@ export async function addUser(
   renameSync(temp, file);
   return replaced ? "updated" : "added";
 }
+
+/** Failed logins allowed per client address within LOGIN_WINDOW_MS. */
+const LOGIN_FAILURES = 10;
+const LOGIN_WINDOW_MS = 5 * 60_000;
+
+/** Counts failed logins per client address, to slow down password guessing. */
+export class LoginThrottle {
+  private readonly failures = new Map<string, { count: number; since: number }>();
+  blocked(peer: string, now = Date.now()): boolean {
+    const f = this.failures.get(peer);
+    if (!f || now - f.since > LOGIN_WINDOW_MS) return false;
+    return f.count >= LOGIN_FAILURES;
+  }
+  fail(peer: string, now = Date.now()): void {
+    const f = this.failures.get(peer);
+    if (!f || now - f.since > LOGIN_WINDOW_MS) this.failures.set(peer, { count: 1, since: now });
+    else f.count += 1;
+    if (this.failures.size > 10_000) this.failures.clear();
+  }
+  succeed(peer: string): void {
+    this.failures.delete(peer);
+  }
+}

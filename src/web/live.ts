@@ -38,6 +38,12 @@ export class LiveHub {
   private link: FollowedDaemon | null = null;
   private detach: (() => void) | null = null;
   private readonly heartbeat: ReturnType<typeof setInterval>;
+  /**
+   * Counts every change sent to the pages. A page's HTML carries a snapshot taken at some
+   * generation; its stream skips the snapshot when nothing changed since (the usual case), so the
+   * first render does not wait for the stream and is not drawn twice.
+   */
+  generation = 0;
 
   constructor(private readonly sessions: SessionStore) {
     this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
@@ -45,18 +51,28 @@ export class LiveHub {
 
   /** Follow a (new) daemon link; every open page gets a fresh snapshot. */
   attach(link: FollowedDaemon | null): void {
+    this.generation += 1;
     this.detach?.();
     this.link = link;
     this.detach = link ? link.onChange((c) => this.onChange(c)) : null;
     for (const page of this.pages) {
       page.unfollow?.();
       page.unfollow = link && page.watcher ? link.follow(page.watcher) : null;
-      this.send(page, "snapshot", JSON.stringify(snapshotView(link, page.viewer, page.watcher)));
+      this.send(page, "snapshot", this.snapshot(page.viewer, page.watcher));
     }
   }
 
-  /** Open the stream of one page; `watcher` is the watcher page's watcher (null elsewhere). */
-  open(session: Session, viewer: Viewer, watcher: string | null, signal: AbortSignal): Response {
+  /**
+   * Open the stream of one page; `watcher` is the watcher page's watcher (null elsewhere). `since`
+   * is the generation of the snapshot the page already drew, if any.
+   */
+  open(
+    session: Session,
+    viewer: Viewer,
+    watcher: string | null,
+    signal: AbortSignal,
+    since: number | null = null,
+  ): Response {
     let page: LivePage | null = null;
     const stream = new ReadableStream<Uint8Array>(
       {
@@ -65,7 +81,7 @@ export class LiveHub {
           this.pages.add(page);
           if (this.link && watcher) page.unfollow = this.link.follow(watcher);
           controller.enqueue(encoder.encode("retry: 2000\n\n"));
-          this.send(page, "snapshot", JSON.stringify(snapshotView(this.link, viewer, watcher)));
+          if (since !== this.generation) this.send(page, "snapshot", this.snapshot(viewer, watcher));
         },
         cancel: () => {
           if (page) this.close(page, false);
@@ -81,6 +97,11 @@ export class LiveHub {
         "x-accel-buffering": "no",
       },
     });
+  }
+
+  /** A snapshot as JSON, with the generation it was taken at. */
+  snapshot(viewer: Viewer, watcher: string | null): string {
+    return JSON.stringify({ ...snapshotView(this.link, viewer, watcher), generation: this.generation });
   }
 
   get size(): number {
@@ -136,6 +157,7 @@ export class LiveHub {
   private onChange(change: LinkChange): void {
     const link = this.link;
     if (!link) return;
+    this.generation += 1;
     const model = link.model;
     switch (change.kind) {
       case "tick": {
@@ -175,8 +197,7 @@ export class LiveHub {
       case "connection":
         this.broadcast("connection", JSON.stringify(connectionView(link)));
         if (change.kind === "sockets") {
-          for (const page of this.pages)
-            this.send(page, "snapshot", JSON.stringify(snapshotView(link, page.viewer, page.watcher)));
+          for (const page of this.pages) this.send(page, "snapshot", this.snapshot(page.viewer, page.watcher));
         }
         return;
       case "processes":

@@ -3,7 +3,7 @@
 
 import { VERSION } from "../version.ts";
 import { assetUrl, pageModules } from "./assets.ts";
-import { html, type SafeHtml } from "./html.ts";
+import { html, SafeHtml } from "./html.ts";
 import { hasRole, type WebRole } from "./roles.ts";
 
 export type PageName = "dashboard" | "watcher" | "sockets" | "events" | "add" | "connect";
@@ -35,6 +35,16 @@ export interface ShellOptions {
   watcher?: string;
   /** True when users log in (a logout button is shown). */
   loginRequired: boolean;
+  /** The page's first snapshot as JSON, so it draws without waiting for the live stream. */
+  snapshot: string;
+}
+
+/**
+ * JSON inside <script type="application/json">: the browser never runs it, and with every `<`
+ * written as \u003c no `</script>` in a watcher name or an output line can end the element.
+ */
+function jsonData(id: string, json: string): SafeHtml {
+  return new SafeHtml(`<script type="application/json" id="${id}">${json.replaceAll("<", "\\u003c")}</script>`);
 }
 
 /** A page of the console: header, navigation, and an empty main the script fills. */
@@ -65,6 +75,7 @@ ${who}
 </header>
 <main id="main" tabindex="-1"><p class="loading">Loading…</p><noscript><p>This console needs JavaScript for its live view.</p></noscript></main>
 <div id="toasts" class="toasts" role="status" aria-live="polite"></div>
+${jsonData("snapshot", o.snapshot)}
 <footer>circus ${VERSION}</footer>
 </body>
 </html>

@@ -10,35 +10,25 @@ import { CommandError } from "../protocol/errors.ts";
 import { getCommand } from "../protocol/registry.ts";
 import { isLoopbackHost } from "../util/net.ts";
 import { findAsset } from "./assets.ts";
-import { sameSecret } from "./auth.ts";
+import { LoginThrottle, sameSecret } from "./auth.ts";
 import type { WebConsole } from "./console.ts";
+import {
+  cookieValue,
+  formField,
+  type Handler,
+  htmlResponse,
+  json,
+  MAX_BODY_BYTES,
+  redirect,
+  safeNext,
+  secure,
+} from "./http.ts";
 import { loginPage, messagePage, shellPage, type PageName } from "./pages.ts";
 import { authorize, ConsoleRefusal, hasRole } from "./roles.ts";
 import type { Session } from "./sessions.ts";
 import { snapshotView, type Viewer } from "./views.ts";
 
 const log = getLogger("circus.web");
-
-/** No script, style, image or connection from anywhere but this console; no framing, no inline code. */
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-  "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; manifest-src 'self'";
-
-const SECURITY_HEADERS: Record<string, string> = {
-  "content-security-policy": CONTENT_SECURITY_POLICY,
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "referrer-policy": "same-origin",
-  "cross-origin-opener-policy": "same-origin",
-  "cross-origin-resource-policy": "same-origin",
-  "permissions-policy": "camera=(), microphone=(), geolocation=()",
-};
-
-/** Request bodies larger than this are refused (a command fits in a few hundred bytes). */
-export const MAX_BODY_BYTES = 64 * 1024;
-/** Failed logins allowed per client address within LOGIN_WINDOW_MS. */
-const LOGIN_FAILURES = 10;
-const LOGIN_WINDOW_MS = 5 * 60_000;
 
 const PAGES: Record<string, { page: PageName; title: string }> = {
   "/": { page: "dashboard", title: "Dashboard" },
@@ -47,63 +37,6 @@ const PAGES: Record<string, { page: PageName; title: string }> = {
   "/add": { page: "add", title: "Add a watcher" },
   "/connect": { page: "connect", title: "Connect" },
 };
-
-function secure(response: Response): Response {
-  for (const [k, v] of Object.entries(SECURITY_HEADERS)) response.headers.set(k, v);
-  if (!response.headers.has("cache-control")) response.headers.set("cache-control", "no-store");
-  return response;
-}
-
-function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=utf-8" } });
-}
-
-function htmlResponse(text: string, status = 200): Response {
-  return new Response(text, { status, headers: { "content-type": "text/html; charset=utf-8" } });
-}
-
-function redirect(location: string, cookie?: string): Response {
-  const headers: Record<string, string> = { location };
-  if (cookie) headers["set-cookie"] = cookie;
-  return new Response(null, { status: 303, headers });
-}
-
-/** A local path to go back to after the login; anything else (`//evil`, `https:…`) becomes `/`. */
-export function safeNext(next: string | null | undefined): string {
-  if (!next?.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return "/";
-  return next;
-}
-
-function cookieValue(req: Request, name: string): string | null {
-  const header = req.headers.get("cookie");
-  if (!header) return null;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return null;
-}
-
-/** Counts failed logins per client address, to slow down password guessing. */
-class LoginThrottle {
-  private readonly failures = new Map<string, { count: number; since: number }>();
-  blocked(peer: string, now = Date.now()): boolean {
-    const f = this.failures.get(peer);
-    if (!f || now - f.since > LOGIN_WINDOW_MS) return false;
-    return f.count >= LOGIN_FAILURES;
-  }
-  fail(peer: string, now = Date.now()): void {
-    const f = this.failures.get(peer);
-    if (!f || now - f.since > LOGIN_WINDOW_MS) this.failures.set(peer, { count: 1, since: now });
-    else f.count += 1;
-    if (this.failures.size > 10_000) this.failures.clear();
-  }
-  succeed(peer: string): void {
-    this.failures.delete(peer);
-  }
-}
-
-export type Handler = (req: Request, peer: string) => Promise<Response>;
 
 /** The handler of `console`. */
 export function createHandler(console: WebConsole): Handler {
@@ -348,7 +281,10 @@ export function createHandler(console: WebConsole): Handler {
     if (path === "/api/live") {
       const watcher = url.searchParams.get("watcher");
       const resolved = watcher ? (console.link?.model.resolveName(watcher) ?? watcher) : null;
-      return withCookie(console.hub.open(session, viewer, resolved, req.signal));
+      const since = Number(url.searchParams.get("since") ?? Number.NaN);
+      return withCookie(
+        console.hub.open(session, viewer, resolved, req.signal, Number.isInteger(since) ? since : null),
+      );
     }
     console.sessions.touch(session);
     if (path === "/api/state") {
@@ -369,6 +305,7 @@ export function createHandler(console: WebConsole): Handler {
           user: viewer.user,
           role: viewer.role,
           loginRequired: console.auth.required,
+          snapshot: console.hub.snapshot(viewer, page.watcher ?? null),
         }),
       ),
     );
@@ -386,15 +323,4 @@ function describeCommand(command: string, p: JsonObject): string {
     parts.push(`options ${Object.keys(options).join(", ")}`);
   if (command === "add" && typeof p.cmd === "string") parts.push(`cmd ${JSON.stringify(p.cmd)}`);
   return parts.join(" ");
-}
-
-async function formField(req: Request, name: string): Promise<string | null> {
-  const type = req.headers.get("content-type") ?? "";
-  if (!type.startsWith("application/x-www-form-urlencoded") && !type.startsWith("multipart/form-data")) return null;
-  const form = await req
-    .clone()
-    .formData()
-    .catch(() => null);
-  const v = form?.get(name);
-  return typeof v === "string" ? v : null;
 }

@@ -4,7 +4,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { MAX_BODY_BYTES, type Handler } from "./routes.ts";
+import { MAX_BODY_BYTES, type Handler } from "./http.ts";
 
 export interface Listening {
   /** The address actually bound (an IP literal). */

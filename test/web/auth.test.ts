@@ -14,8 +14,9 @@ import {
   sameSecret,
 } from "../../src/web/auth.ts";
 import { escapeHtml, html } from "../../src/web/html.ts";
+import { shellPage } from "../../src/web/pages.ts";
 import { authorize, ConsoleRefusal } from "../../src/web/roles.ts";
-import { safeNext } from "../../src/web/routes.ts";
+import { safeNext } from "../../src/web/http.ts";
 import { SessionStore } from "../../src/web/sessions.ts";
 import { isLoopbackHost } from "../../src/util/net.ts";
 
@@ -178,6 +179,23 @@ describe("escaping and redirects", () => {
       '<p title="&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&#39;&amp;">&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&#39;&amp;</p>',
     );
     expect(html`<b>${html`<i>${"<x>"}</i>`}</b>`.text).toBe("<b><i>&lt;x&gt;</i></b>");
+  });
+
+  test("a page's embedded snapshot cannot end its script element, whatever the daemon says", () => {
+    const evil = "</script><script>alert(1)</script><!--";
+    const page = shellPage({
+      page: "dashboard",
+      title: evil,
+      csrf: "t",
+      user: evil,
+      role: "admin",
+      loginRequired: true,
+      snapshot: JSON.stringify({ watchers: [{ name: evil }] }),
+    });
+    expect(page.match(/<\/script>/g)?.length).toBe(2); // the module's and the snapshot's own
+    expect(page).not.toContain("<script>alert");
+    const data = /<script type="application\/json" id="snapshot">(.*?)<\/script>/s.exec(page)![1]!;
+    expect(JSON.parse(data).watchers[0].name).toBe(evil);
   });
 
   test("after the login only a local path is followed", () => {

@@ -9,7 +9,7 @@ import type { Locator, Page } from "playwright-core";
 import { freePort, startDaemon, waitFor, waitPids, type RunningDaemon } from "../helpers/daemon.ts";
 import { launchBrowser, runWeb, startWeb, stopAllWebs, type RunningBrowser, type RunningWeb } from "./helpers.ts";
 
-const XSS_NAME = `x"><img src=x onerror="document.title='pwned'">`;
+const XSS_NAME = `x"></script><img src=x onerror="document.title='pwned'">`;
 const XSS_LINE = `<script>document.title='pwned'</script><img src=y onerror="document.title='pwned'">`;
 
 const config = (statspoint: string) => `[circus]

@@ -44,7 +44,8 @@ describe("without credentials (loopback)", () => {
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain("unsafe-inline");
     expect(response.headers.get("x-frame-options")).toBe("DENY");
-    expect(text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    // No script the browser would run inline: only the module (src=) and the snapshot's JSON data.
+    expect(text).not.toMatch(/<script(?![^>]*\b(?:src=|type="application\/json"))[^>]*>/);
     const script = /src="(\/assets\/[0-9a-f]+\/app\.js)"/.exec(text)![1]!;
     const asset = await c.get(script);
     expect(asset.headers.get("content-type")).toContain("text/javascript");

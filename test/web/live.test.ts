@@ -130,6 +130,18 @@ describe("live stream", () => {
     expect(hub.size).toBe(0);
   });
 
+  test("a page that drew the current snapshot from its HTML gets none again; a stale one does", async () => {
+    const { sessions, hub, link } = setup();
+    const viewer = { user: null, role: "admin" as const };
+    const drawn = JSON.parse(hub.snapshot(viewer, null)).generation as number;
+    const fresh = hub.open(sessions.create(null), viewer, null, new AbortController().signal, drawn);
+    link.round(1);
+    expect((await readEvents(fresh.body!, 1)).map((e) => e.event)).toEqual(["tick"]);
+    const stale = hub.open(sessions.create(null), viewer, null, new AbortController().signal, drawn);
+    link.round(2);
+    expect((await readEvents(stale.body!, 2)).map((e) => e.event)).toEqual(["snapshot", "tick"]);
+  });
+
   test("switching daemons sends every page a fresh snapshot", async () => {
     const { sessions, hub } = setup();
     const response = hub.open(sessions.create(null), { user: null, role: "admin" }, null, new AbortController().signal);

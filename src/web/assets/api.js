@@ -63,13 +63,17 @@ export async function command(command, properties, done) {
 
 /**
  * @typedef {{ [event: string]: (data: any) => void }} Handlers
- * Open the live stream of this page; each server event calls the handler of that name.
+ * Open the live stream of this page; each server event calls the handler of that name. `since` is
+ * the generation of the snapshot already drawn (the server then sends one only if it is stale).
  * @param {string | null} watcher
  * @param {Handlers} handlers
+ * @param {number | null} since
  */
-export function live(watcher, handlers) {
-  const url = watcher ? `/api/live?watcher=${encodeURIComponent(watcher)}` : "/api/live";
-  const source = new EventSource(url);
+export function live(watcher, handlers, since) {
+  const query = new URLSearchParams();
+  if (watcher) query.set("watcher", watcher);
+  if (since !== null) query.set("since", String(since));
+  const source = new EventSource(`/api/live?${query}`);
   for (const [event, handler] of Object.entries(handlers)) {
     source.addEventListener(event, (e) => handler(JSON.parse(/** @type {MessageEvent} */ (e).data)));
   }

@@ -75,33 +75,45 @@ function drawn(t) {
   });
 }
 
-const source = live(context.watcher, {
-  snapshot: (s) => {
-    showConnection(s.connection);
-    dispatch("snapshot", s);
+// The page's HTML carries its first snapshot: draw it now, without waiting for the stream.
+const embedded = document.getElementById("snapshot")?.textContent;
+const first = embedded ? JSON.parse(embedded) : null;
+if (first) {
+  showConnection(first.connection);
+  dispatch("snapshot", first);
+}
+
+const source = live(
+  context.watcher,
+  {
+    snapshot: (s) => {
+      showConnection(s.connection);
+      dispatch("snapshot", s);
+    },
+    connection: (c) => {
+      showConnection(c);
+      dispatch("connection", c);
+    },
+    tick: (t) => dispatch("tick", t),
+    watcher: (w) => dispatch("watcher", w),
+    removed: (r) => dispatch("removed", r),
+    feed: (e) => dispatch("feed", e),
+    options: (o) => dispatch("options", o),
+    processes: (p) => dispatch("processes", p),
+    logs: (l) => dispatch("logs", l),
+    lost: () => {
+      if (conn) setText(conn, "console unreachable, retrying…");
+      // A closed stream (not a retry) usually means the session ended: find out and go to the login.
+      if (source.readyState === EventSource.CLOSED) {
+        fetch("/api/state", { credentials: "same-origin" }).then((r) => {
+          if (r.status === 401) location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+          else setTimeout(() => location.reload(), 2000);
+        });
+      }
+    },
   },
-  connection: (c) => {
-    showConnection(c);
-    dispatch("connection", c);
-  },
-  tick: (t) => dispatch("tick", t),
-  watcher: (w) => dispatch("watcher", w),
-  removed: (r) => dispatch("removed", r),
-  feed: (e) => dispatch("feed", e),
-  options: (o) => dispatch("options", o),
-  processes: (p) => dispatch("processes", p),
-  logs: (l) => dispatch("logs", l),
-  lost: () => {
-    if (conn) setText(conn, "console unreachable, retrying…");
-    // A closed stream (not a retry) usually means the session ended: find out and go to the login.
-    if (source.readyState === EventSource.CLOSED) {
-      fetch("/api/state", { credentials: "same-origin" }).then((r) => {
-        if (r.status === 401) location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
-        else setTimeout(() => location.reload(), 2000);
-      });
-    }
-  },
-});
+  first?.generation ?? null,
+);
 
 // "/" focuses the page's filter, as in many consoles; never while typing in a field.
 document.addEventListener("keydown", (e) => {

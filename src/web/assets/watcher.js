@@ -2,47 +2,17 @@
 // options (editable as far as `set` and the user's role allow), its output as it is written (the
 // `logs` command), and its recent events.
 
-import { command, notify } from "./api.js";
+import { command } from "./api.js";
 import { Chart, fmtValue } from "./charts.js";
 import { watcherActions } from "./dashboard.js";
-import { badge, fill, fmtAge, fmtTime, h, optionText, setText } from "./dom.js";
+import { badge, fill, fmtAge, fmtTime, h, setText } from "./dom.js";
+import { OptionsSection } from "./options.js";
 
 const HISTORY = 300;
 const PROCESS_HISTORY = 120;
 const LOG_LINES = 500;
 const EVENTS = 30;
 const SIGNALS = ["HUP", "INT", "QUIT", "USR1", "USR2", "TERM", "KILL", "STOP", "CONT", "WINCH", "TTIN", "TTOU"];
-
-/**
- * Turn what was typed for option `key` back into the JSON `set` expects, shaped like `original`.
- * @param {string} key
- * @param {unknown} original
- * @param {string} text
- * @param {boolean} checked
- */
-export function parseOption(key, original, text, checked) {
-  if (typeof original === "boolean") return checked;
-  const t = text.trim();
-  if (key === "env") {
-    /** @type {Record<string, string>} */
-    const env = {};
-    for (const line of text.split("\n")) {
-      if (line.trim() === "") continue;
-      const eq = line.indexOf("=");
-      if (eq <= 0) throw new Error(`env: "${line}" is not KEY=value`);
-      env[line.slice(0, eq).trim()] = line.slice(eq + 1);
-    }
-    return env;
-  }
-  if (typeof original === "number" && key !== "stop_signal") {
-    const n = Number(t);
-    if (t === "" || !Number.isFinite(n)) throw new Error(`${key}: "${text}" is not a number`);
-    return n;
-  }
-  if (key === "stop_signal" || key === "uid" || key === "gid") return /^\d+$/.test(t) ? Number(t) : t;
-  if ((key === "working_dir" || key === "args") && t === "") return null;
-  return text;
-}
 
 /**
  * @param {HTMLElement} main
@@ -57,16 +27,12 @@ export function mount(main, ctx) {
   const title = h("h1", null, name);
   const state = h("span", { class: "state" });
   const processBody = h("tbody");
-  const optionsBody = h("tbody");
+  const optionsSection = new OptionsSection(name, ctx);
   const logBox = h("div", { class: "log", tabindex: "0", role: "log", "aria-label": `Output of ${name}` });
   const logNote = h("p", { class: "muted" });
   const eventList = h("ol", { class: "feed" });
   /** @type {Map<number, { row: HTMLElement, started: number | null, age: HTMLElement, cpu: Chart, mem: Chart, cpuText: HTMLElement, memText: HTMLElement }>} */
   const procs = new Map();
-  /** @type {Record<string, unknown>} */
-  let options = {};
-  /** @type {Record<string, string>} */
-  let editable = {};
   let clockOffset = 0;
 
   const nowSeconds = () => (Date.now() + clockOffset) / 1000;
@@ -150,85 +116,6 @@ export function mount(main, ctx) {
     for (const r of procs.values()) setText(r.age, r.started === null ? "–" : fmtAge(now - r.started));
   }
 
-  /** @param {string} key */
-  function optionRow(key) {
-    const value = options[key];
-    const needed = editable[key];
-    const shown = h("td", { class: "value" }, h("code", null, optionText(key, value)));
-    if (!needed || !ctx.can(needed)) return h("tr", null, h("th", { scope: "row" }, key), shown, h("td"));
-    const id = `opt-${key}`;
-    /** @type {any} */
-    let input;
-    if (typeof value === "boolean") input = h("input", { type: "checkbox", id, checked: value });
-    else if (key === "env") input = h("textarea", { id, rows: 3, spellcheck: "false" });
-    else input = h("input", { id, type: "text", spellcheck: "false", autocomplete: "off" });
-    if (typeof value !== "boolean") input.value = optionText(key, value);
-    const save = h(
-      "button",
-      {
-        type: "submit",
-        "aria-label": `Save ${key}`,
-      },
-      "Save",
-    );
-    const form = h(
-      "form",
-      {
-        class: "inline",
-        "data-option": key,
-        onsubmit: async (/** @type {Event} */ e) => {
-          e.preventDefault();
-          let parsed;
-          try {
-            parsed = parseOption(key, value, input.value ?? "", Boolean(input.checked));
-          } catch (err) {
-            notify(err instanceof Error ? err.message : String(err), "error");
-            return;
-          }
-          await command("set", { name, options: { [key]: parsed } }, `${key} of ${name} changed`);
-        },
-      },
-      h("label", { for: id, class: "visually-hidden" }, `New ${key}`),
-      input,
-      save,
-    );
-    return h("tr", null, h("th", { scope: "row" }, key), shown, h("td", null, form));
-  }
-
-  function showOptions() {
-    const active = document.activeElement;
-    // Do not pull an option from under the user's cursor while they type.
-    if (active && optionsBody.contains(active)) return;
-    fill(optionsBody, Object.keys(options).sort().map(optionRow));
-  }
-
-  function genericSetForm() {
-    if (!ctx.can("admin")) return null;
-    const key = h("input", { type: "text", "aria-label": "Option", placeholder: "option (e.g. hooks.after_start)" });
-    const value = h("input", { type: "text", "aria-label": "Value", placeholder: "value (JSON or text)" });
-    return h(
-      "form",
-      {
-        class: "inline set-any",
-        onsubmit: async (/** @type {Event} */ e) => {
-          e.preventDefault();
-          const k = key.value.trim();
-          if (!k) return;
-          let v;
-          try {
-            v = JSON.parse(value.value);
-          } catch {
-            v = value.value;
-          }
-          await command("set", { name, options: { [k]: v } }, `${k} of ${name} changed`);
-        },
-      },
-      key,
-      value,
-      h("button", { type: "submit" }, "Set"),
-    );
-  }
-
   /** @param {any[]} lines */
   function addLogLines(lines) {
     const atBottom = logBox.scrollTop + logBox.clientHeight >= logBox.scrollHeight - 4;
@@ -277,8 +164,6 @@ export function mount(main, ctx) {
         fill(main, h("h1", null, name), h("p", { class: "notice" }, "There is no watcher of that name."));
         return;
       }
-      options = d.options ?? {};
-      editable = d.editable ?? {};
       cpu.set(d.watcher.usage.cpu);
       mem.set(d.watcher.usage.rss);
       setText(cpuText, fmtValue("cpu", cpu.values.at(-1) ?? null));
@@ -286,7 +171,7 @@ export function mount(main, ctx) {
       showState(d.watcher);
       procs.clear();
       showProcesses(d.processes);
-      showOptions();
+      optionsSection.show(d.options ?? {}, d.editable ?? {});
       logBox.replaceChildren();
       addLogLines(d.logs);
       setText(logNote, d.logsError ?? "");
@@ -336,26 +221,7 @@ export function mount(main, ctx) {
           ),
         ),
         h("section", { "aria-label": "Output" }, h("h2", null, "Output"), logNote, logBox),
-        h(
-          "section",
-          { "aria-label": "Options" },
-          h("h2", null, "Options"),
-          h(
-            "table",
-            { class: "options" },
-            h(
-              "thead",
-              null,
-              h(
-                "tr",
-                null,
-                ["Option", "Value", ""].map((t) => h("th", { scope: "col" }, t)),
-              ),
-            ),
-            optionsBody,
-          ),
-          genericSetForm(),
-        ),
+        optionsSection.el,
         h("section", { "aria-label": "Recent events" }, h("h2", null, "Recent events"), eventList),
       );
       logBox.scrollTop = logBox.scrollHeight;
@@ -385,8 +251,7 @@ export function mount(main, ctx) {
     /** @param {any} o */
     options(o) {
       if (o.name !== name || !o.options) return;
-      options = o.options;
-      showOptions();
+      optionsSection.show(o.options);
     },
     /** @param {any[]} list */
     processes(list) {
