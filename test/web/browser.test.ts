@@ -53,7 +53,11 @@ const target = async (name: string) =>
 const pids = async (name: string) => ((await d.call("list", { name })).pids ?? []) as number[];
 
 /** A fresh page (own cookies) whose script errors fail the test. */
-async function open(path: string, viewport = { width: 1280, height: 900 }): Promise<Page> {
+async function open(
+  path: string,
+  viewport = { width: 1280, height: 900 },
+  confirmations: string[] = [],
+): Promise<Page> {
   const context = await chrome.browser.newContext({ viewport });
   const page = await context.newPage();
   const errors: string[] = [];
@@ -61,7 +65,10 @@ async function open(path: string, viewport = { width: 1280, height: 900 }): Prom
   page.on("console", (m) => {
     if (m.type() === "error") errors.push(m.text());
   });
+  // Only the confirmations a test expects are accepted; any other dialog (an alert from injected
+  // markup, say) fails the test.
   page.on("dialog", (dialog) => {
+    if (confirmations.includes(dialog.message())) return void dialog.accept();
     errors.push(`unexpected dialog: ${dialog.message()}`);
     void dialog.dismiss();
   });
@@ -335,5 +342,46 @@ describe("pages", () => {
     await page.waitForURL(/\/login\?next=%2F$/, { timeout: 8000 });
     await context.close();
     await guarded.stop();
+  });
+
+  test("Remove asks first, then the watcher is gone; Reload config applies the file", async () => {
+    expect((await d.call("add", { name: "doomed", cmd: "sleep 3600", start: true })).status).toBe("ok");
+    const page = await open("/watchers/doomed", undefined, ["Remove watcher doomed and stop its processes?"]);
+    await seeText(page.locator("h1"), "doomed");
+    await page.click('button[data-action="rm"]');
+    await page.waitForURL(`${web.base}/`);
+    await waitFor(async () => !((await d.call("list")).watchers as string[]).includes("doomed"), 5000, "rm");
+    const original = await Bun.file(d.configPath).text();
+    await Bun.write(d.configPath, `${original}\n[watcher:fromfile]\ncmd = sleep 3600\n`);
+    try {
+      await page.click("text=Reload config");
+      await seeCount(row(page, "fromfile"), 1);
+      expect(((await d.call("list")).watchers as string[]).includes("fromfile")).toBe(true);
+    } finally {
+      await Bun.write(d.configPath, original);
+      await d.call("reloadconfig", { waiting: true });
+    }
+    await done(page);
+  });
+
+  test("the connect page switches the console to another daemon", async () => {
+    const other = await startDaemon(
+      "[circus]\nendpoint = {endpoint}\npubsub_endpoint = {pubsub}\n\n[watcher:elsewhere]\ncmd = sleep 3600\n",
+    );
+    try {
+      const page = await open("/connect");
+      await page.fill("#endpoint", other.endpoint);
+      await page.click('form button[type="submit"]');
+      await seeText(page.locator("p.current"), `${other.endpoint}: connected`, true, 8000);
+      await page.click('a[href="/"]');
+      await seeCount(row(page, "elsewhere"), 1);
+      await page.goto(`${web.base}/connect`);
+      await page.fill("#endpoint", d.endpoint);
+      await page.click('form button[type="submit"]');
+      await seeText(page.locator("p.current"), `${d.endpoint}: connected`, true, 8000);
+      await done(page);
+    } finally {
+      await other.stop();
+    }
   });
 });
