@@ -22,3 +22,13 @@ export function formatCpuTime(seconds: number): string {
   const cc = hundredths % 100;
   return `${Math.floor(whole / 60) % 60}:${String(whole % 60).padStart(2, "0")}.${String(cc).padStart(2, "0")}`;
 }
+
+/** The inverse of bytes2human (`"3.45M"` → 3617587); null for "N/A" or anything else. */
+export function human2bytes(text: unknown): number | null {
+  if (typeof text === "number") return Number.isFinite(text) ? text : null;
+  if (typeof text !== "string") return null;
+  const m = /^(\d+(?:\.\d+)?)([BKMGTPEZY])$/.exec(text.trim());
+  if (!m) return null;
+  const power = m[2] === "B" ? 0 : SYMBOLS.indexOf(m[2]!) + 1;
+  return Math.round(Number(m[1]) * 2 ** (power * 10));
+}
