@@ -4,7 +4,8 @@
 // `plugin:NAME` for every [plugin:NAME] section (`circus plugin …`, with the socket it listens on).
 
 import { encodeOptions, PLUGIN_OPTIONS_ENV } from "../config/plugin-handoff.ts";
-import { SOCKET_DEFAULTS } from "../config/schema.ts";
+import { SOCKET_OPTIONS } from "../config/options/socket.ts";
+import { defaultsOf } from "../config/options/spec.ts";
 import type { CircusConfig, CircusOptions, PluginConfig, SocketConfig, WatcherConfig } from "../config/types.ts";
 import { selfCommand } from "../os/launcher.ts";
 import { dirname, resolve } from "../util/path.ts";
@@ -64,16 +65,11 @@ export function statsWatcher(circus: CircusOptions, bound?: BoundEndpoints): Wat
 export function httpdSocket(circus: CircusOptions): SocketConfig {
   const host = circus.httpd_host;
   return {
-    ...SOCKET_DEFAULTS,
+    ...defaultsOf(SOCKET_OPTIONS),
     name: HTTPD_WATCHER,
     host,
     port: circus.httpd_port,
     family: host.includes(":") ? "AF_INET6" : "AF_INET",
-    path: null,
-    replace: false,
-    interface: null,
-    so_reuseport: false,
-    blocking: false,
     raw: { host, port: String(circus.httpd_port) },
     source: null,
   };
