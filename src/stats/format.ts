@@ -1,5 +1,7 @@
 // Circus's text formats for sizes and CPU time (circus.util.bytes2human and get_info's ctime).
 
+import { human2bytes, ScalarError } from "../config/scalars.ts";
+
 const SYMBOLS = ["K", "M", "G", "T", "P", "E", "Z", "Y"];
 
 /** Bytes as Circus prints them: `512B`, `3.45M` (base 1024, two decimals). */
@@ -23,12 +25,17 @@ export function formatCpuTime(seconds: number): string {
   return `${Math.floor(whole / 60) % 60}:${String(whole % 60).padStart(2, "0")}.${String(cc).padStart(2, "0")}`;
 }
 
-/** The inverse of bytes2human (`"3.45M"` → 3617587); null for "N/A" or anything else. */
-export function human2bytes(text: unknown): number | null {
-  if (typeof text === "number") return Number.isFinite(text) ? text : null;
-  if (typeof text !== "string") return null;
-  const m = /^(\d+(?:\.\d+)?)([BKMGTPEZY])$/.exec(text.trim());
-  if (!m) return null;
-  const power = m[2] === "B" ? 0 : SYMBOLS.indexOf(m[2]!) + 1;
-  return Math.round(Number(m[1]) * 2 ** (power * 10));
+/**
+ * A memory figure of a stats info object (`mem_info1`: `"3.45M"` as bytes2human prints it) in bytes;
+ * null for "N/A" or anything that is not a size, so one odd process leaves a sum instead of failing it.
+ */
+export function infoBytes(value: unknown): number | null {
+  if (typeof value === "number") return Number.isFinite(value) ? value : null;
+  if (typeof value !== "string") return null;
+  try {
+    return human2bytes(value);
+  } catch (err) {
+    if (err instanceof ScalarError) return null; // "N/A": a process that vanished while it was read
+    throw err;
+  }
 }

@@ -4,7 +4,7 @@
 // control channel; read by the live stream (snapshots and ticks). Pure data: no sockets here.
 
 import type { Json, JsonObject } from "../protocol/command.ts";
-import { human2bytes } from "../stats/format.ts";
+import { infoBytes } from "../stats/format.ts";
 import { UsageSeries, Series } from "./series.ts";
 
 /** Samples kept per watcher, for the daemon and per socket (5 min at circusd-stats' 1 s). */
@@ -81,7 +81,7 @@ function num(v: unknown): number | null {
 
 function sampleOf(info: unknown): Sample {
   const i = (typeof info === "object" && info !== null ? info : {}) as Record<string, unknown>;
-  return { cpu: num(i.cpu), rss: human2bytes(i.mem_info1) };
+  return { cpu: num(i.cpu), rss: infoBytes(i.mem_info1) };
 }
 
 function sum(samples: Sample[], key: keyof Sample): number | null {

@@ -2,7 +2,7 @@
 // daemon's replies (the live tests feed it the real ones).
 
 import { describe, expect, test } from "bun:test";
-import { bytes2human, human2bytes } from "../../src/stats/format.ts";
+import { bytes2human, infoBytes } from "../../src/stats/format.ts";
 import { ConsoleModel, WATCHER_SAMPLES } from "../../src/web/model.ts";
 import { Series } from "../../src/web/series.ts";
 
@@ -27,11 +27,11 @@ describe("series", () => {
 
   test("human sizes read back to bytes", () => {
     for (const n of [0, 512, 1024, 3_617_587, 5 * 1024 ** 3]) {
-      const back = human2bytes(bytes2human(n))!;
+      const back = infoBytes(bytes2human(n))!;
       expect(Math.abs(back - n) / Math.max(n, 1)).toBeLessThan(0.005);
     }
-    expect(human2bytes("N/A")).toBeNull();
-    expect(human2bytes(undefined)).toBeNull();
+    expect(infoBytes("N/A")).toBeNull();
+    expect(infoBytes(undefined)).toBeNull();
   });
 });
 
