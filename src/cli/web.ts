@@ -4,7 +4,7 @@
 
 import { cac } from "cac";
 import { getLogger } from "../log.ts";
-import { isLoopbackHost } from "../util/net.ts";
+import { isLoopbackHost } from "../util/host.ts";
 import { VERSION } from "../version.ts";
 import { parseEndpoint } from "../zmtp/endpoint.ts";
 import { addUser, AuthFileError, Authenticator, loadToken, loadUsers, MIN_PASSWORD_LENGTH } from "../web/auth.ts";

@@ -4,7 +4,7 @@ import { SectionReader } from "./fields.ts";
 import { CIRCUS_INERT, CIRCUS_OPTIONS } from "./options/circus.ts";
 import type { Diagnostics, RawSection } from "./raw.ts";
 import { suggest } from "./suggest.ts";
-import { isLoopbackHost } from "../util/net.ts";
+import { isLoopbackHost } from "../util/host.ts";
 import type { CircusOptions } from "./types.ts";
 
 const KNOWN: ReadonlySet<string> = new Set(Object.keys(CIRCUS_OPTIONS));

@@ -8,7 +8,7 @@ import { getLogger } from "../log.ts";
 import type { Json, JsonObject } from "../protocol/command.ts";
 import { CommandError } from "../protocol/errors.ts";
 import { getCommand } from "../protocol/registry.ts";
-import { isLoopbackHost } from "../util/net.ts";
+import { isLoopbackHost } from "../util/host.ts";
 import { findAsset } from "./assets.ts";
 import { LoginThrottle, sameSecret } from "./auth.ts";
 import type { WebConsole } from "./console.ts";
