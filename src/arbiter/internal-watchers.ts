@@ -30,9 +30,10 @@ function selfEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
+/** The daemon's logging for a tool it runs (src/cli/shared/tool-logging.ts reads it); stdout is their default. */
 function logArgs(circus: CircusOptions): string[] {
   const args = ["--log-level", circus.debug ? "debug" : circus.loglevel];
-  if (circus.logoutput && !circus.logoutput.startsWith("syslog://")) args.push("--log-output", circus.logoutput);
+  if (circus.logoutput && circus.logoutput !== "-") args.push("--log-output", circus.logoutput);
   return args;
 }
 
@@ -121,10 +122,8 @@ export function pluginWatcher(plugin: PluginConfig, circus: CircusOptions, bound
     bound?.pubsub ?? circus.pubsub_endpoint,
     "--check-delay",
     String(circus.check_delay),
-    "--log-level",
-    circus.debug ? "debug" : circus.loglevel,
+    ...logArgs(circus),
   ];
-  if (circus.logoutput && circus.logoutput !== "-") args.push("--log-output", circus.logoutput);
   if (plugin.socket) args.push("--fd", `$(circus.sockets.${plugin.socket.name})`);
   args.push(plugin.target);
   return {

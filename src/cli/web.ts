@@ -14,7 +14,7 @@ import { parseRole } from "../web/roles.ts";
 import { createHandler } from "../web/routes.ts";
 import { listeningUrl, serveOnFd, serveOnPort, type Listening } from "../web/serve.ts";
 import { DEFAULT_IDLE_MS } from "../web/sessions.ts";
-import { configureToolLogging } from "./tool-logging.ts";
+import { startToolLogging, ToolLoggingError, type ToolLogOutput } from "./shared/tool-logging.ts";
 
 const log = getLogger("circus.web");
 
@@ -65,7 +65,7 @@ function buildParser() {
     .option("--add-user <name>", "add or update a user in --auth-file (password read from stdin) and exit")
     .option("--role <role>", "with --add-user: read, operate or admin", { default: "read" })
     .option("--log-level <level>", "critical, error, warning, info or debug", { default: "info" })
-    .option("--log-output <out>", "'-' for stdout, or a file", { default: "-" })
+    .option("--log-output <out>", "'-' for stdout, a file, or syslog://…", { default: "-" })
     .help()
     .version(VERSION);
   return cli;
@@ -156,12 +156,23 @@ export async function runWeb(argv: string[]): Promise<number> {
   }
   if (flags.help || flags.version) return 0;
   if (flags.addUser !== undefined) return runAddUser(flags);
-  const problem = configureToolLogging(flags.logLevel, flags.logOutput);
-  if (problem) {
-    process.stderr.write(`circushttpd: ${problem}\n`);
+  let output: ToolLogOutput;
+  try {
+    output = await startToolLogging(flags.logLevel, flags.logOutput);
+  } catch (error) {
+    if (!(error instanceof ToolLoggingError)) throw error;
+    process.stderr.write(`circushttpd: ${error.message}\n`);
     return 2;
   }
+  try {
+    return await serve(flags);
+  } finally {
+    await output.close();
+  }
+}
 
+/** Serve the console the flags describe (logging is set up) until a signal; resolves with the exit code. */
+async function serve(flags: WebFlags): Promise<number> {
   let port: number;
   let fd: number | null;
   let idleSeconds: number;
