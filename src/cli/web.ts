@@ -3,8 +3,11 @@
 // through the control client and the stats stream. `--add-user` manages the users file.
 
 import { cac } from "cac";
-import { getLogger } from "../log.ts";
+import { DEFAULT_MULTICAST_ENDPOINT } from "../config/options/circus.ts";
+import { parseMulticastEndpoint } from "../protocol/multicast.ts";
+import { deferred, whenAborted } from "../util/async.ts";
 import { isLoopbackHost } from "../util/host.ts";
+import { getLogger } from "../util/log.ts";
 import { VERSION } from "../version.ts";
 import { parseEndpoint } from "../zmtp/endpoint.ts";
 import { addUser, AuthFileError, Authenticator, loadToken, loadUsers, MIN_PASSWORD_LENGTH } from "../web/auth.ts";
@@ -14,12 +17,10 @@ import { parseRole } from "../web/roles.ts";
 import { createHandler } from "../web/routes.ts";
 import { listeningUrl, serveOnFd, serveOnPort, type Listening } from "../web/serve.ts";
 import { DEFAULT_IDLE_MS } from "../web/sessions.ts";
+import { interruptOn } from "./shared/interrupt.ts";
 import { startToolLogging, ToolLoggingError, type ToolLogOutput } from "./shared/tool-logging.ts";
 
 const log = getLogger("circus.web");
-
-/** Circus's discovery group, used by `--multicast` without a value. */
-const DEFAULT_MULTICAST = "udp://237.219.251.97:12027";
 
 interface WebFlags {
   host: string;
@@ -56,7 +57,10 @@ function buildParser() {
     .option("--statspoint <endpoint>", "the stats stream (default: what the daemon reports)")
     .option("--ssh <server>", "reach the daemon through an ssh tunnel (user@host[:port])")
     .option("--ssh_keyfile <file>", "key file for --ssh")
-    .option("--multicast [endpoint]", `search for daemons on the connect page (default group ${DEFAULT_MULTICAST})`)
+    .option(
+      "--multicast [endpoint]",
+      `search for daemons on the connect page (default group ${DEFAULT_MULTICAST_ENDPOINT})`,
+    )
     .option("--auth-file <file>", "users file (name:role:hash lines); users must log in")
     .option("--token-file <file>", "file holding a token that logs in as admin")
     .option("--session-timeout <seconds>", "log out after this long without activity", {
@@ -82,25 +86,20 @@ async function readPassword(prompt: string): Promise<string> {
   stdin.setRawMode(true);
   stdin.resume();
   let password = "";
+  const entered = deferred();
+  const onData = (data: Buffer) => {
+    for (const ch of data.toString("utf8")) {
+      if (ch === "\r" || ch === "\n") return entered.resolve();
+      if (ch === "\x03") return entered.reject(new Error("interrupted"));
+      if (ch === "\x7f") password = password.slice(0, -1);
+      else password += ch;
+    }
+  };
+  stdin.on("data", onData);
   try {
-    await new Promise<void>((resolve, reject) => {
-      const onData = (data: Buffer) => {
-        for (const ch of data.toString("utf8")) {
-          if (ch === "\r" || ch === "\n") {
-            stdin.off("data", onData);
-            return resolve();
-          }
-          if (ch === "\x03") {
-            stdin.off("data", onData);
-            return reject(new Error("interrupted"));
-          }
-          if (ch === "\x7f") password = password.slice(0, -1);
-          else password += ch;
-        }
-      };
-      stdin.on("data", onData);
-    });
+    await entered.promise;
   } finally {
+    stdin.off("data", onData);
     stdin.setRawMode(false);
     stdin.pause();
     process.stderr.write("\n");
@@ -212,7 +211,8 @@ async function serve(flags: WebFlags): Promise<number> {
 
   let openTunnel: TunnelOpener | undefined;
   if (flags.ssh) {
-    const { openSshTunnel } = await import("./ctl/ssh.ts");
+    // One tunnel per endpoint as the link learns them (the event and stats endpoints come from the daemon).
+    const { openSshTunnel } = await import("./shared/ssh.ts");
     const server = flags.ssh;
     openTunnel = (endpoint) => openSshTunnel(server, endpoint, flags.ssh_keyfile ?? null);
   }
@@ -220,8 +220,13 @@ async function serve(flags: WebFlags): Promise<number> {
     flags.multicast === undefined || flags.multicast === false
       ? null
       : flags.multicast === true
-        ? DEFAULT_MULTICAST
+        ? DEFAULT_MULTICAST_ENDPOINT
         : String(flags.multicast);
+  const group = multicast === null ? null : parseMulticastEndpoint(multicast);
+  if (typeof group === "string") {
+    process.stderr.write(`circushttpd: --multicast: ${group}\n`);
+    return 2;
+  }
 
   const web = new WebConsole({
     endpoint: flags.endpoint ?? null,
@@ -255,16 +260,11 @@ async function serve(flags: WebFlags): Promise<number> {
       `${flags.endpoint ? `, daemon ${flags.endpoint}` : ", no daemon yet: use the connect page"})`,
   );
 
-  let finished!: () => void;
-  const done = new Promise<void>((r) => (finished = r));
-  const signals = ["SIGHUP", "SIGQUIT", "SIGINT", "SIGTERM"] as const;
-  const onSignal = (signal: string) => {
-    log.info(`got ${signal}, stopping`);
-    finished();
-  };
-  for (const s of signals) process.on(s, onSignal);
-  await done;
-  for (const s of signals) process.off(s, onSignal);
+  const interrupt = interruptOn(["SIGHUP", "SIGQUIT", "SIGINT", "SIGTERM"], (signal) =>
+    log.info(`got ${signal}, stopping`),
+  );
+  await whenAborted(interrupt.signal);
+  interrupt.off();
   await web.close();
   await listening.close();
   return 0;

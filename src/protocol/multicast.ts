@@ -1,6 +1,7 @@
 // Multicast discovery (§10): join the group of `multicast_endpoint` and answer every datagram, to its
 // sender, with `{"endpoint": "<control endpoint>"}`. Unicast datagrams to the port are answered too.
 
+import { delay } from "../util/async.ts";
 import { getLogger } from "../util/log.ts";
 
 const log = getLogger("circus.multicast");
@@ -72,6 +73,11 @@ export async function startMulticast(
   return { port: s.port, close: () => s.close() };
 }
 
+/** A multicast endpoint discovery cannot use; the message says why. */
+export class MulticastEndpointError extends Error {
+  override readonly name = "MulticastEndpointError";
+}
+
 /** A daemon that answered discovery: its control endpoint and the address it answered from. */
 export interface DiscoveredDaemon {
   endpoint: string;
@@ -82,11 +88,11 @@ export interface DiscoveredDaemon {
  * The client side of discovery (what circus-web did): send one datagram to the group of
  * `multicastEndpoint` and collect the answers for `timeoutMs`. A `tcp://0.0.0.0:…` or `tcp://*:…`
  * endpoint is reported with the responder's address instead, since that is where it listens.
- * Throws with the reason when the endpoint is unusable.
+ * Throws MulticastEndpointError when the endpoint is unusable.
  */
 export async function discoverDaemons(multicastEndpoint: string, timeoutMs: number): Promise<DiscoveredDaemon[]> {
   const addr = parseMulticastEndpoint(multicastEndpoint);
-  if (typeof addr === "string") throw new Error(addr);
+  if (typeof addr === "string") throw new MulticastEndpointError(addr);
   const found = new Map<string, DiscoveredDaemon>();
   const decoder = new TextDecoder();
   const socket = await Bun.udpSocket({
@@ -109,7 +115,7 @@ export async function discoverDaemons(multicastEndpoint: string, timeoutMs: numb
   try {
     socket.setMulticastTTL(255);
     socket.send('""', addr.port, addr.group);
-    await Bun.sleep(timeoutMs);
+    await delay(timeoutMs);
   } finally {
     socket.close();
   }

@@ -18,28 +18,24 @@ import watcherJs from "./assets/watcher.js" with { type: "text" };
 
 const JS = "text/javascript; charset=utf-8";
 
-const FILES: Record<string, { text: string; type: string }> = {
-  "add.js": { text: addJs, type: JS },
-  "api.js": { text: apiJs, type: JS },
-  "app.css": { text: appCss, type: "text/css; charset=utf-8" },
-  "app.js": { text: appJs, type: JS },
-  "charts.js": { text: chartsJs, type: JS },
-  "connect.js": { text: connectJs, type: JS },
-  "dashboard.js": { text: dashboardJs, type: JS },
-  "dom.js": { text: domJs, type: JS },
-  "events.js": { text: eventsJs, type: JS },
-  "icon.svg": { text: iconSvg, type: "image/svg+xml" },
-  "options.js": { text: optionsJs, type: JS },
-  "sockets.js": { text: socketsJs, type: JS },
-  "watcher.js": { text: watcherJs, type: JS },
-};
+const FILES: ReadonlyMap<string, { text: string; type: string }> = new Map([
+  ["add.js", { text: addJs, type: JS }],
+  ["api.js", { text: apiJs, type: JS }],
+  ["app.css", { text: appCss, type: "text/css; charset=utf-8" }],
+  ["app.js", { text: appJs, type: JS }],
+  ["charts.js", { text: chartsJs, type: JS }],
+  ["connect.js", { text: connectJs, type: JS }],
+  ["dashboard.js", { text: dashboardJs, type: JS }],
+  ["dom.js", { text: domJs, type: JS }],
+  ["events.js", { text: eventsJs, type: JS }],
+  ["icon.svg", { text: iconSvg, type: "image/svg+xml" }],
+  ["options.js", { text: optionsJs, type: JS }],
+  ["sockets.js", { text: socketsJs, type: JS }],
+  ["watcher.js", { text: watcherJs, type: JS }],
+]);
 
 /** A hash of every asset: part of their URLs. */
-export const ASSET_VERSION = Bun.hash(
-  Object.values(FILES)
-    .map((f) => f.text)
-    .join("\0"),
-)
+export const ASSET_VERSION = Bun.hash([...FILES.values()].map((f) => f.text).join("\0"))
   .toString(16)
   .slice(0, 12);
 
@@ -50,10 +46,10 @@ export function assetUrl(name: string): string {
 
 /** The modules `name` imports (`from "./x.js"`), read from its text, and theirs, once each. */
 function moduleGraph(name: string, seen = new Set<string>()): Set<string> {
-  if (seen.has(name) || !Object.hasOwn(FILES, name)) return seen;
+  const file = FILES.get(name);
+  if (seen.has(name) || !file) return seen;
   seen.add(name);
-  for (const m of FILES[name]!.text.matchAll(/(?:from|import\() *["'`]\.\/([a-z]+\.js)["'`]/g))
-    moduleGraph(m[1]!, seen);
+  for (const m of file.text.matchAll(/(?:from|import\() *["'`]\.\/([a-z]+\.js)["'`]/g)) moduleGraph(m[1]!, seen);
   return seen;
 }
 
@@ -69,7 +65,7 @@ export function pageModules(page: string): string[] {
 /** The asset at `/assets/<version>/<name>`, or null. */
 export function findAsset(path: string): { body: string; type: string; current: boolean } | null {
   const m = /^\/assets\/([0-9a-f]+)\/([a-z]+\.[a-z]+)$/.exec(path);
-  if (!m || !Object.hasOwn(FILES, m[2]!)) return null;
-  const f = FILES[m[2]!]!;
+  const f = m ? FILES.get(m[2]!) : undefined;
+  if (!m || !f) return null;
   return { body: f.text, type: f.type, current: m[1] === ASSET_VERSION };
 }

@@ -2,7 +2,7 @@
 // live hub, the sessions and credentials, and multicast discovery. `routes.ts` serves it over HTTP;
 // `serve.ts` puts it on a port or an inherited fd.
 
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import { discoverDaemons, type DiscoveredDaemon } from "../protocol/multicast.ts";
 import { parseEndpoint } from "../zmtp/endpoint.ts";
 import type { Authenticator } from "./auth.ts";

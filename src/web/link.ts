@@ -2,8 +2,9 @@
 // state and actions, its pub/sub events, and the circusd-stats stream (or `stats` polled over the
 // control channel when no stream speaks, as circus top does). Works against ours or a real circusd.
 
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import { CircusClient, subscribe, type CircusEvent, type Subscription } from "../protocol/client.ts";
+import { delay } from "../util/async.ts";
 import type { JsonObject, Reply } from "../protocol/command.ts";
 import { LogTail, type LogLine } from "./logs.ts";
 import { ConsoleModel, type FeedEvent } from "./model.ts";
@@ -18,6 +19,8 @@ const RESYNC_MS = 10_000;
 const REFRESH_DEBOUNCE_MS = 80;
 /** After the first sample of a round, send what arrived even if the round's end never comes. */
 const ROUND_FLUSH_MS = 200;
+/** Pause between attempts to reach a daemon that does not answer. */
+const RETRY_MS = 2000;
 
 /** Opens an ssh tunnel to an endpoint as seen from the ssh server (given by the CLI for --ssh). */
 export type TunnelOpener = (endpoint: string) => Promise<{ endpoint: string; close(): void }>;
@@ -86,7 +89,8 @@ export class DaemonLink {
   private lastStat = 0;
   private polling = false;
   private resyncing = false;
-  private closed = false;
+  /** Aborted by close(): ends the connect retries and whatever is still in flight. */
+  private readonly closing = new AbortController();
   private readonly startedAt = Date.now();
 
   constructor(private readonly options: LinkOptions) {
@@ -120,17 +124,18 @@ export class DaemonLink {
       this.setState("unreachable", (err as Error).message);
       return;
     }
-    while (!this.closed) {
+    const closing = this.closing.signal;
+    while (!closing.aborted) {
       try {
         await this.init();
         break;
       } catch (err) {
-        if (this.closed) return;
+        if (closing.aborted) return;
         this.setState("unreachable", (err as Error).message);
-        await Bun.sleep(2000);
+        await delay(RETRY_MS, closing);
       }
     }
-    if (this.closed) return;
+    if (closing.aborted) return;
     const interval = this.options.intervalMs ?? 1000;
     this.timers.push(setInterval(() => void this.pollIfSilent(), interval));
     this.timers.push(setInterval(() => void this.resync(), RESYNC_MS));
@@ -201,7 +206,7 @@ export class DaemonLink {
   }
 
   private async resync(): Promise<void> {
-    if (this.resyncing || this.closed || !this.client) return;
+    if (this.resyncing || this.closing.signal.aborted || !this.client) return;
     this.resyncing = true;
     try {
       await this.refreshAll();
@@ -351,7 +356,7 @@ export class DaemonLink {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
+    this.closing.abort();
     for (const t of this.timers) clearInterval(t);
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     if (this.roundTimer) clearTimeout(this.roundTimer);

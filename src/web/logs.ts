@@ -4,6 +4,7 @@
 
 import type { JsonObject, Reply } from "../protocol/command.ts";
 import { MAX_LOG_WAIT } from "../protocol/commands/logs.ts";
+import { delay } from "../util/async.ts";
 
 /** Lines kept per followed watcher, sent to a page that opens. */
 export const TAIL_KEEP = 200;
@@ -23,7 +24,8 @@ export class LogTail {
   /** Why there is no output to follow (no `logs` command, no tail kept), or null. */
   error: string | null = null;
   private cursor: number | null = null;
-  private running = false;
+  private started = false;
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly call: Caller,
@@ -32,17 +34,18 @@ export class LogTail {
   ) {}
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    void this.loop();
+    if (this.started) return;
+    this.started = true;
+    void this.loop(this.stopping.signal);
   }
 
+  /** For good: a stopped tail is not started again (a new follower makes a new one). */
   stop(): void {
-    this.running = false;
+    this.stopping.abort();
   }
 
-  private async loop(): Promise<void> {
-    while (this.running) {
+  private async loop(stopping: AbortSignal): Promise<void> {
+    while (!stopping.aborted) {
       let reply: Reply;
       try {
         reply =
@@ -54,10 +57,11 @@ export class LogTail {
                 (MAX_LOG_WAIT + 3) * 1000,
               );
       } catch {
-        if (this.running) await Bun.sleep(1000); // timeout or closed client: try again
+        // A timeout or the link's client closing: ask again (a closed link stops this tail too).
+        await delay(1000, stopping);
         continue;
       }
-      if (!this.running) return;
+      if (stopping.aborted) return;
       if (reply.status !== "ok") {
         const reason = String(reply.reason ?? "error");
         // No such command, or this watcher keeps no output: nothing will change by asking again.

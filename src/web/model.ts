@@ -63,7 +63,8 @@ export interface FeedEvent {
 export interface Tick {
   /** Epoch ms when the first message of these samples reached the console. */
   t: number;
-  watchers: Record<string, [number | null, number | null, number]>;
+  /** watcher → [cpu, rss, processes]. */
+  watchers: Map<string, [number | null, number | null, number]>;
   daemon: [number | null, number | null] | null;
   /** pid → [cpu, rss, watcher]. */
   pids: Map<number, [number | null, number | null, string]>;
@@ -195,7 +196,7 @@ export class ConsoleModel {
   }
 
   private openTick(now: number): Tick {
-    this.tick ??= { t: now, watchers: {}, daemon: null, pids: new Map(), sockets: {} };
+    this.tick ??= { t: now, watchers: new Map(), daemon: null, pids: new Map(), sockets: {} };
     return this.tick;
   }
 
@@ -295,7 +296,7 @@ export class ConsoleModel {
     const cpu = sum(samples, "cpu");
     const rss = sum(samples, "rss");
     usage.push(cpu, rss);
-    this.openTick(now).watchers[watcher] = [cpu, rss, samples.length];
+    this.openTick(now).watchers.set(watcher, [cpu, rss, samples.length]);
   }
 
   /**
@@ -352,13 +353,16 @@ export class ConsoleModel {
     const parts = topic.split(".");
     if (parts[0] !== "watcher" || parts.length < 3) return null;
     const watcher = this.resolveName(parts.slice(1, -1).join("."));
-    const detail: JsonObject = {};
+    let detail: JsonObject = {};
     let time = now;
     if (typeof payload === "object" && payload !== null && !Array.isArray(payload)) {
-      for (const [k, v] of Object.entries(payload as JsonObject)) {
-        if (k === "time" && typeof v === "number") time = Math.round(v * 1000);
-        else detail[k] = clipJson(v);
-      }
+      const entries = Object.entries(payload as JsonObject);
+      const at = entries.find(([k]) => k === "time")?.[1];
+      if (typeof at === "number") time = Math.round(at * 1000);
+      // fromEntries defines own keys: a payload key named __proto__ stays a key.
+      detail = Object.fromEntries(
+        entries.filter(([k, v]) => !(k === "time" && typeof v === "number")).map(([k, v]) => [k, clipJson(v)]),
+      );
     } else if (payload !== undefined && payload !== "") detail.payload = clipJson(payload as Json);
     const event: FeedEvent = { time, watcher, event: parts[parts.length - 1]!, detail };
     pushCapped(this.feed, event, FEED_SIZE);
@@ -386,9 +390,11 @@ function clipJson(v: Json): Json {
   if (typeof v === "string") return v.length > 500 ? `${v.slice(0, 500)}…` : v;
   if (Array.isArray(v)) return v.slice(0, 50).map(clipJson);
   if (v !== null && typeof v === "object") {
-    const out: JsonObject = {};
-    for (const [k, x] of Object.entries(v).slice(0, 50)) out[k] = clipJson(x);
-    return out;
+    return Object.fromEntries(
+      Object.entries(v)
+        .slice(0, 50)
+        .map(([k, x]) => [k, clipJson(x)]),
+    );
   }
   return v;
 }

@@ -4,7 +4,7 @@
 // session's CSRF token. Without credentials only loopback Host names are answered, so a rebinding
 // DNS name cannot reach an unauthenticated console from a browser.
 
-import { getLogger } from "../log.ts";
+import { getLogger } from "../util/log.ts";
 import type { Json, JsonObject } from "../protocol/command.ts";
 import { CommandError } from "../protocol/errors.ts";
 import { getCommand } from "../protocol/registry.ts";
@@ -30,13 +30,13 @@ import { snapshotView, type Viewer } from "./views.ts";
 
 const log = getLogger("circus.web");
 
-const PAGES: Record<string, { page: PageName; title: string }> = {
-  "/": { page: "dashboard", title: "Dashboard" },
-  "/sockets": { page: "sockets", title: "Sockets" },
-  "/events": { page: "events", title: "Events" },
-  "/add": { page: "add", title: "Add a watcher" },
-  "/connect": { page: "connect", title: "Connect" },
-};
+const PAGES: ReadonlyMap<string, { page: PageName; title: string }> = new Map([
+  ["/", { page: "dashboard", title: "Dashboard" }],
+  ["/sockets", { page: "sockets", title: "Sockets" }],
+  ["/events", { page: "events", title: "Events" }],
+  ["/add", { page: "add", title: "Add a watcher" }],
+  ["/connect", { page: "connect", title: "Connect" }],
+]);
 
 /** The handler of `console`. */
 export function createHandler(console: WebConsole): Handler {
@@ -180,7 +180,8 @@ export function createHandler(console: WebConsole): Handler {
   }
 
   function pageFor(path: string): { page: PageName; title: string; watcher?: string } | null {
-    if (Object.hasOwn(PAGES, path)) return PAGES[path]!;
+    const fixed = PAGES.get(path);
+    if (fixed) return fixed;
     const m = /^\/watchers\/([^/]+)$/.exec(path);
     if (!m) return null;
     let name: string;

@@ -109,7 +109,8 @@ export function snapshotView(link: FollowedDaemon | null, viewer: Viewer, watche
 
 /** The part of a tick every page receives, serialized once. */
 export function tickCommon(tick: Tick): string {
-  return JSON.stringify({ t: tick.t, watchers: tick.watchers, daemon: tick.daemon, sockets: tick.sockets });
+  const watchers = Object.fromEntries(tick.watchers);
+  return JSON.stringify({ t: tick.t, watchers, daemon: tick.daemon, sockets: tick.sockets });
 }
 
 /** The per-process samples of `watcher` in a tick, as JSON (`{}` when none). */

@@ -50,7 +50,10 @@ describe("console model", () => {
     expect(m.watcherUsage.get("worker")!.toJSON()).toEqual({ cpu: [null], rss: [1024 * 1024] });
     const tick = m.takeTick()!;
     expect(tick.t).toBe(1000);
-    expect(tick.watchers).toEqual({ Web: [15.5, 3 * 1024 * 1024, 2], worker: [null, 1024 * 1024, 1] });
+    expect(Object.fromEntries(tick.watchers)).toEqual({
+      Web: [15.5, 3 * 1024 * 1024, 2],
+      worker: [null, 1024 * 1024, 1],
+    });
     expect(tick.daemon).toEqual([1.5, 40 * 1024 * 1024]);
     expect([...tick.pids.keys()]).toEqual([11, 12, 13]);
     expect(m.daemonPid).toBe(99);
