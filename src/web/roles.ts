@@ -1,7 +1,9 @@
 // Who may do what in the web console (decisions §4): `read` only looks; `operate` acts on the
-// watchers that exist (start, stop, resize, kill, tune how they stop); only `admin` changes what runs
-// or as whom (`add`, `rm`, and `set` of cmd, args, env, uid, gid, hooks, streams…).
+// watchers that exist (start, stop, resize, kill, and `set` of the keys the watcher table marks
+// `tuning`: how many run, how they stop); only `admin` changes what runs or as whom (`add`, `rm`, and
+// `set` of cmd, args, env, uid, gid, hooks, streams…).
 
+import { WATCHER_OPTIONS, watcherOption } from "../config/options/watcher.ts";
 import type { Json, JsonObject } from "../protocol/command.ts";
 
 export const ROLES = ["read", "operate", "admin"] as const;
@@ -43,42 +45,23 @@ const COMMAND_ROLES: ReadonlyMap<string, WebRole> = new Map([
 const NEEDS_NAME = new Set(["start", "stop", "restart", "reload", "incr", "decr", "kill", "signal", "set", "rm"]);
 
 /**
- * Options an operator may `set`: how many processes run and how they are stopped or recycled. None
- * changes the program, its arguments, environment, directory, user, hooks or streams.
+ * The role needed to `set` `key`: operate for the watcher table's tuning keys, admin for any other
+ * (cmd, env, hooks.*, stdout_stream.*, free options).
  */
-export const OPERATE_SET_KEYS: ReadonlySet<string> = new Set([
-  "numprocesses",
-  "warmup_delay",
-  "graceful_timeout",
-  "send_hup",
-  "stop_signal",
-  "stop_children",
-  "max_age",
-  "max_age_variance",
-]);
-
-/** Options `set` applies that only an admin may change (they decide what runs, where and as whom). */
-export const ADMIN_SET_KEYS: ReadonlySet<string> = new Set([
-  "cmd",
-  "args",
-  "shell",
-  "working_dir",
-  "uid",
-  "gid",
-  "env",
-]);
-
-/** Editable options shown on a watcher page, with the role needed to change each. */
-export function editableOptions(): Record<string, WebRole> {
-  const out: Record<string, WebRole> = {};
-  for (const key of OPERATE_SET_KEYS) out[key] = "operate";
-  for (const key of ADMIN_SET_KEYS) out[key] = "admin";
-  return out;
+export function roleForSetKey(key: string): WebRole {
+  return watcherOption(key)?.tuning ? "operate" : "admin";
 }
 
-/** The role needed to `set` `key` (anything not listed, e.g. hooks.*, stdout_stream.*, is admin's). */
-export function roleForSetKey(key: string): WebRole {
-  return OPERATE_SET_KEYS.has(key) ? "operate" : "admin";
+/** Options a watcher page offers to edit: those `options` lists and `set` applies, with each one's role. */
+const EDITABLE: Readonly<Record<string, WebRole>> = Object.fromEntries(
+  Object.entries(WATCHER_OPTIONS)
+    .filter(([, spec]) => spec.listed !== undefined && (spec.set === "manage" || spec.set === "reload"))
+    .map(([key]) => [key, roleForSetKey(key)]),
+);
+
+/** Editable options shown on a watcher page, with the role needed to change each. */
+export function editableOptions(): Readonly<Record<string, WebRole>> {
+  return EDITABLE;
 }
 
 /** A request the console refuses before it reaches the daemon; `status` is the HTTP status. */

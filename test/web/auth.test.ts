@@ -15,7 +15,7 @@ import {
 } from "../../src/web/auth.ts";
 import { escapeHtml, html } from "../../src/web/html.ts";
 import { shellPage } from "../../src/web/pages.ts";
-import { authorize, ConsoleRefusal } from "../../src/web/roles.ts";
+import { authorize, ConsoleRefusal, editableOptions, roleForSetKey } from "../../src/web/roles.ts";
 import { safeNext } from "../../src/web/http.ts";
 import { SessionStore } from "../../src/web/sessions.ts";
 
@@ -130,6 +130,28 @@ describe("roles", () => {
     expect(refusal(() => authorize("operate", "add", { name: "x", cmd: "sleep 1" })).status).toBe(403);
     expect(refusal(() => authorize("operate", "rm", { name: "x" })).status).toBe(403);
     expect(authorize("admin", "add", { name: "x", cmd: "sleep 1" })).toEqual({ name: "x", cmd: "sleep 1" });
+  });
+
+  test("what an operator may set comes from the watcher table's tuning keys; a page edits what options lists and set applies", () => {
+    const tuning = [
+      "numprocesses",
+      "warmup_delay",
+      "graceful_timeout",
+      "send_hup",
+      "stop_signal",
+      "stop_children",
+      "max_age",
+      "max_age_variance",
+    ];
+    for (const key of tuning) expect({ key, role: roleForSetKey(key) }).toEqual({ key, role: "operate" });
+    for (const key of ["singleton", "respawn", "hooks", "toString", "__proto__", "constructor", "no_such_key"])
+      expect({ key, role: roleForSetKey(key) }).toEqual({ key, role: "admin" });
+    const admin = ["cmd", "args", "shell", "working_dir", "uid", "gid", "env"];
+    const expected = [...tuning.map((k) => `${k}:operate`), ...admin.map((k) => `${k}:admin`)];
+    expect(Object.entries(editableOptions()).map(([k, role]) => `${k}:${role}`)).toEqual(
+      expect.arrayContaining(expected),
+    );
+    expect(Object.keys(editableOptions())).toHaveLength(expected.length);
   });
 
   test("quit and unnamed actions are never sent; start/stop/restart match the name exactly", () => {
