@@ -10,8 +10,6 @@ type ToolRunner = (argv: string[]) => Promise<number> | number;
 interface Subcommand {
   summary: string;
   load: () => Promise<ToolRunner>;
-  /** Listed in `circus --help` but not built yet: the tool says so and exits 2. */
-  pending?: true;
 }
 
 /** Subcommand → loader. Modules load lazily so `circus ctl list` never pays for the daemon's code. */
@@ -62,8 +60,7 @@ const SUBCOMMANDS: ReadonlyMap<string, Subcommand> = new Map([
     "web",
     {
       summary: "web console (as circushttpd)",
-      pending: true,
-      load: async () => (argv: string[]) => pendingTool("circushttpd", "the web console", argv),
+      load: async () => (await import("./cli/web.ts")).runWeb,
     },
   ],
 ]);
@@ -78,15 +75,8 @@ const TOOL_NAMES: ReadonlyMap<string, string> = new Map([
   ["circushttpd", "web"],
 ]);
 
-async function pendingTool(tool: string, feature: string, argv: string[]): Promise<number> {
-  const { runPending } = await import("./cli/pending.ts");
-  return runPending(tool, feature, argv);
-}
-
 function usage(): string {
-  const lines = [...SUBCOMMANDS].map(
-    ([name, s]) => `  ${name.padEnd(8)} ${s.summary}${s.pending ? " — not available yet" : ""}`,
-  );
+  const lines = [...SUBCOMMANDS].map(([name, s]) => `  ${name.padEnd(8)} ${s.summary}`);
   return [
     `circus ${VERSION} — process and socket manager`,
     "",

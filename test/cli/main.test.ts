@@ -33,12 +33,6 @@ describe("the circus binary", () => {
     expect(r.stderr).toContain('unknown command "deamon"; did you mean "daemon"?');
   });
 
-  test("--help marks the tools that are not available yet", () => {
-    const r = run([...circusCommand(), "--help"]);
-    expect(r.stdout).toMatch(/ {2}web +web console \(as circushttpd\) — not available yet\n/);
-    expect(r.stdout).not.toMatch(/daemon .*not available/);
-  });
-
   test("a subcommand named after an Object.prototype member is unknown too", () => {
     for (const name of ["constructor", "toString", "__proto__"]) {
       const r = run([...circusCommand(), name]);
@@ -51,12 +45,6 @@ describe("the circus binary", () => {
     const r = run([...circusCommand()]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("Usage: circus <command>");
-  });
-
-  test("says plainly that a tool which has not landed is unavailable, exit 2", () => {
-    const r = run([...circusCommand(), "web"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("not available");
   });
 
   test("the build made every Circus tool name a symlink to the binary", () => {

@@ -63,6 +63,13 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   tmux("kill-server");
+  // The server goes away asynchronously: a session started before it has would die with it.
+  for (
+    let i = 0;
+    i < 100 && Bun.spawnSync(["tmux", "-L", SOCKET, "list-sessions"], { stderr: "pipe" }).exitCode === 0;
+    i++
+  )
+    await Bun.sleep(20);
   removeFakeSshDirs();
   await killAllPeers();
 });
@@ -153,6 +160,7 @@ describe("circus top", () => {
 describe("circus top beyond one screen and outside a terminal", () => {
   test("scrolls past what fits: End shows the last watcher, ? shows the keys", async () => {
     startTop(["--endpoint", `tcp://127.0.0.1:${freePort()}`, "--control-endpoint", d.endpoint]);
+    await waitScreen((l) => l[0] === "Circus Top", 10_000, "the first screen");
     tmux("resize-window", "-t", SESSION, "-x", "100", "-y", "12");
     let lines = await waitScreen((l) => l.some((x) => /^lines 1–\d+ of \d+/.test(x)), 10_000, "a scroll footer");
     expect(lines.some((l) => l.startsWith("sockets"))).toBe(false);
