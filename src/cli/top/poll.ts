@@ -13,8 +13,11 @@ export async function pollWatchers(client: CircusClient, model: TopModel): Promi
   const status = await client.call("status");
   if (status.status !== "ok") throw new Error(String(status.reason));
   model.watchers.clear();
+  // `details` (per watcher: restarts, last_exit…) comes from daemons that keep exit history.
+  const details = (status.details ?? {}) as Record<string, { restarts?: unknown } | undefined>;
   for (const [name, state] of Object.entries((status.statuses ?? {}) as Record<string, unknown>)) {
-    model.watchers.set(name, { state: String(state), restarts: null });
+    const restarts = Object.hasOwn(details, name) ? details[name]?.restarts : undefined;
+    model.watchers.set(name, { state: String(state), restarts: typeof restarts === "number" ? restarts : null });
   }
 }
 
