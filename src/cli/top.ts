@@ -21,6 +21,8 @@ import { DEFAULT_ENDPOINT, DEFAULT_STATS_ENDPOINT } from "../config/options/circ
 /** How long the stream may stay silent before top falls back to the control channel. */
 const STREAM_GRACE_MS = 3000;
 const FRAME_MS = 1000;
+/** Between the two samples of a `--once` snapshot. */
+const SNAPSHOT_SAMPLE_MS = 500;
 const TOOL = "circus-top";
 
 interface TopFlags {
@@ -121,6 +123,9 @@ export async function runTop(argv: string[]): Promise<number> {
 /** `--once`: every figure from the control channel, printed once without escapes. */
 async function snapshot(client: CircusClient, shownControl: string): Promise<number> {
   const model = new TopModel();
+  // The daemon's CPU figure is the share since its previous sample of that pid: sample twice.
+  await pollControl(client, model);
+  await Bun.sleep(SNAPSHOT_SAMPLE_MS);
   await Promise.all([pollWatchers(client, model), pollControl(client, model)]);
   const lines = renderScreen(model, {
     width: Number.MAX_SAFE_INTEGER,
