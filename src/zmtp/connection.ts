@@ -28,8 +28,9 @@ import {
   peerErrorFrom,
   type Properties,
 } from "./mechanism.ts";
-import type { PeerEvent } from "./monitor.ts";
+import type { PeerEvent, PeerInfo } from "./monitor.ts";
 import { Outbox } from "./outbox.ts";
+import { z85Encode } from "./z85.ts";
 
 /** Longest PING context echoed in a PONG (RFC 37 allows up to 16 bytes). */
 const PING_CONTEXT_MAX = 16;
@@ -103,17 +104,22 @@ export class Connection {
   /** Routing id a ROUTER assigned to this peer. */
   routingId: Uint8Array = EMPTY;
   readonly label: string;
+  /** Our endpoint and the peer's address, as the socket's events report them. */
+  readonly where: PeerEvent;
+  /** When the connection was made (performance.now()), to pick the oldest one to evict. */
+  readonly since = performance.now();
 
   constructor(
     private readonly socket: RawSocket,
     private readonly opts: ConnectionOptions,
     private readonly events: ConnectionEvents,
-    /** Our endpoint and the peer's address, as the socket's events report them. */
-    readonly where: PeerEvent,
+    /** What the application may know of this peer; `curveKey` is filled in by the handshake. */
+    readonly info: PeerInfo,
   ) {
     this.decoder = new FrameDecoder(opts.maxMessageSize);
     this.out = new Outbox(socket);
-    this.label = where.peer === where.endpoint ? where.endpoint : `${where.endpoint} peer ${where.peer}`;
+    this.where = { endpoint: info.endpoint, peer: info.peer };
+    this.label = info.peer === info.endpoint ? info.endpoint : `${info.endpoint} peer ${info.peer}`;
   }
 
   /** Begin the handshake: our whole greeting goes out at once (libzmq waits for it between stages). */
@@ -345,6 +351,7 @@ export class Connection {
     this.peerSocketType = new TextDecoder().decode(props.get("Socket-Type") ?? EMPTY);
     this.peerIdentity = props.get("Identity")?.slice() ?? EMPTY;
     this.cipher = step.done.cipher;
+    if (step.done.peerKey) this.info.curveKey = z85Encode(step.done.peerKey);
     clearTimeout(this.handshakeTimer);
     this.phase = Phase.Active;
     this.events.ready(this);
@@ -375,6 +382,7 @@ export class Connection {
 
   private shutdown(handshakeError: ZmtpError | null): void {
     this.phase = Phase.Closed;
+    this.info.fd = -1;
     clearTimeout(this.handshakeTimer);
     this.out.discard();
     this.cipher = null;

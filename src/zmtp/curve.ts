@@ -374,6 +374,9 @@ export class CurveServerMechanism implements Mechanism {
       this.nonce,
       this.peerNonce,
     );
-    return { send: [encodeCommand("READY", concat(r, box))], done: { properties, cipher } };
+    return {
+      send: [encodeCommand("READY", concat(r, box))],
+      done: { properties, cipher, peerKey: clientKey },
+    };
   }
 }
