@@ -10,10 +10,18 @@ import { watcherDefaults } from "./defaults.ts";
 /** Name of the stats watcher; the stats stream reports it in the `circus` group. */
 export const STATS_WATCHER = "circusd-stats";
 
-/** Endpoints as actually bound (a configured port 0 is resolved by the control server). */
+/** How the daemon's own watchers reach it, as the control server set it up. */
 export interface BoundEndpoints {
-  endpoint: string;
-  pubsub: string;
+  /** Endpoints as actually bound (a configured port 0 is resolved by the control server); default: as configured. */
+  endpoint?: string;
+  pubsub?: string;
+  /**
+   * Added to every internal watcher's environment: with CURVE, the daemon's public key and the internal
+   * client key (CIRCUS_CURVE_SERVER_KEY, CIRCUS_CURVE_KEY), which every client reads by default.
+   */
+  env?: Record<string, string>;
+  /** With CURVE: the daemon's certificate and authorized-keys folder, so circusd-stats serves stats_endpoint alike. */
+  statsCurve?: { secretKeyFile: string; authorizedKeys: string | null };
 }
 
 function shellQuote(word: string): string {
@@ -36,6 +44,10 @@ export function statsWatcher(circus: CircusOptions, bound?: BoundEndpoints): Wat
     circus.debug ? "debug" : circus.loglevel,
   ];
   if (circus.logoutput && !circus.logoutput.startsWith("syslog://")) args.push("--log-output", circus.logoutput);
+  if (bound?.statsCurve) {
+    args.push("--curve-secret-key", bound.statsCurve.secretKeyFile);
+    if (bound.statsCurve.authorizedKeys) args.push("--curve-authorized-keys", bound.statsCurve.authorizedKeys);
+  }
   return watcherDefaults({
     name: STATS_WATCHER,
     cmd: shellQuote(program!),
@@ -43,7 +55,10 @@ export function statsWatcher(circus: CircusOptions, bound?: BoundEndpoints): Wat
     singleton: true,
     use_sockets: true,
     copy_env: true,
-    env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
+      ...bound?.env,
+    },
   });
 }
 
@@ -76,7 +91,7 @@ export function pluginWatcher(plugin: PluginConfig, circus: CircusOptions, bound
     args,
     shell: false,
     use_sockets: plugin.socket !== null || plugin.watcher.use_sockets,
-    env: { ...plugin.watcher.env, [PLUGIN_OPTIONS_ENV]: encodeOptions(plugin.options) },
+    env: { ...plugin.watcher.env, ...bound?.env, [PLUGIN_OPTIONS_ENV]: encodeOptions(plugin.options) },
   };
 }
 

@@ -24,6 +24,9 @@ export function readCircusSection(
     options.statsd = true;
     r.warn("stats_endpoint", "setting stats_endpoint turns statsd on (as in Circus); set statsd = true explicitly");
   }
+  if (options.endpoint_owner !== null && !options.endpoint.startsWith("ipc://")) {
+    r.warn("endpoint_owner", `applies to an ipc:// endpoint only, as in Circus; ignored with ${options.endpoint}`);
+  }
   if (options.httpd)
     r.warn("httpd", "the web dashboard (circushttpd) is not available yet; httpd is accepted and ignored for now");
 

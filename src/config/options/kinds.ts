@@ -204,7 +204,10 @@ export const userOrGroup: ValueKind<string | number | null> = kind({
     const refuse = (m: string) => new OptionError(`'${key}': ${m}`);
     if (typeof v === "number" && Number.isInteger(v) && v >= 0) return checkId(v, refuse);
     // A string of digits is an id too once no user has that name: the same range applies.
-    if (typeof v === "string") return /^\d+$/.test(v.trim()) ? (checkId(Number(v.trim()), refuse), v) : v;
+    if (typeof v === "string") {
+      if (/^\d+$/.test(v.trim())) checkId(Number(v.trim()), refuse);
+      return v;
+    }
     throw new OptionError(`'${key}' isn't an integer or string`);
   },
   // circusctl sends the word as it is; the daemon resolves names and digits alike.
