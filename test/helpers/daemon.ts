@@ -130,6 +130,12 @@ export interface StartOptions {
   wrap?: string[];
   /** Files written next to the config before the daemon starts (name → text; `{dir}` is replaced). */
   files?: Record<string, string>;
+  /** Runs in the daemon's directory once the files are written, before the daemon starts (keys, modes). */
+  prepare?: (dir: string) => void | Promise<void>;
+  /** Environment of the daemon (default: the test's). */
+  env?: Record<string, string | undefined>;
+  /** How the readiness check calls the daemon (default: a plain pyzmq request, as `call`). */
+  call?: (endpoint: string, command: string, properties?: Record<string, unknown>) => Promise<Record<string, unknown>>;
 }
 
 export async function startDaemon(
@@ -147,10 +153,12 @@ export async function startDaemon(
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), body.replaceAll("{dir}", dir));
   }
+  await options.prepare?.(dir);
   const proc = Bun.spawn(
     [...(options.wrap ?? []), ...(options.command ?? circusCommand()), "daemon", configPath, ...extraArgs],
     {
       cwd: dir,
+      env: options.env ?? process.env,
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
@@ -170,7 +178,7 @@ export async function startDaemon(
     pubsub,
     configPath,
     output: () => captured,
-    call: (command, properties = {}) => pyCall(endpoint, command, properties),
+    call: (command, properties = {}) => (options.call ?? pyCall)(endpoint, command, properties),
     async stop() {
       const tree = descendantsOf(proc.pid);
       if (proc.exitCode === null) proc.kill("SIGTERM");
@@ -191,7 +199,10 @@ export async function startDaemon(
     await waitFor(
       async () => {
         if (proc.exitCode !== null) throw new Error(`daemon exited with ${proc.exitCode}:\n${captured}`);
-        const reply = await pyCall(endpoint, "status", {}, 300).catch(() => null);
+        const reply = await (options.call
+          ? options.call(endpoint, "status")
+          : pyCall(endpoint, "status", {}, 300)
+        ).catch(() => null);
         return reply && reply.status === "ok";
       },
       10000,
