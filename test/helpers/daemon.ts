@@ -132,6 +132,8 @@ export interface StartOptions {
   files?: Record<string, string>;
   /** Runs in the daemon's directory once the files are written, before the daemon starts (keys, modes). */
   prepare?: (dir: string) => void | Promise<void>;
+  /** The control endpoint the config names, when not `{endpoint}` (`{dir}` is replaced): what `call` and the readiness check use. */
+  endpoint?: string;
   /** Environment of the daemon (default: the test's). */
   env?: Record<string, string | undefined>;
   /** How the readiness check calls the daemon (default: a plain pyzmq request, as `call`). */
@@ -144,7 +146,7 @@ export async function startDaemon(
   options: StartOptions = {},
 ): Promise<RunningDaemon> {
   const dir = mkdtempSync(join(tmpdir(), "circus-daemon-"));
-  const endpoint = `tcp://127.0.0.1:${freePort()}`;
+  const endpoint = options.endpoint?.replaceAll("{dir}", dir) ?? `tcp://127.0.0.1:${freePort()}`;
   const pubsub = `tcp://127.0.0.1:${freePort()}`;
   const text = ini.replaceAll("{endpoint}", endpoint).replaceAll("{pubsub}", pubsub).replaceAll("{dir}", dir);
   const configPath = join(dir, "circus.ini");
