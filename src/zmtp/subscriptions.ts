@@ -1,7 +1,7 @@
 // Counted byte-prefix subscriptions, as a PUB keeps per subscriber and a SUB keeps for itself.
 // Adding, cancelling and matching cost the same with 5 or 50 000 subscriptions: prefixes are keys of a
-// Map, and a topic is matched by looking up each of its own prefixes whose length some subscription has
-// (at most the topic's length, a few dozen bytes for Circus), never by scanning the subscriptions.
+// Map, and a topic is matched by looking up those of its own prefixes whose length some subscription
+// has (at most the topic's length, a few dozen bytes for Circus), never by scanning the subscriptions.
 
 /** Whether `data` starts with `prefix`. */
 export function hasPrefix(data: Uint8Array, prefix: Uint8Array): boolean {
@@ -10,11 +10,12 @@ export function hasPrefix(data: Uint8Array, prefix: Uint8Array): boolean {
   return true;
 }
 
-/** Bytes as a string of the same length (one char per byte), usable as a Map key. */
+// WHATWG's "latin1" is windows-1252, which still maps the 256 byte values to 256 distinct characters.
+const latin1 = new TextDecoder("latin1");
+
+/** Bytes as a string of the same length (one distinct char per byte value), usable as a Map key. */
 function keyOf(bytes: Uint8Array, length = bytes.length): string {
-  let s = "";
-  for (let i = 0; i < length; i++) s += String.fromCharCode(bytes[i]!);
-  return s;
+  return latin1.decode(length === bytes.length ? bytes : bytes.subarray(0, length));
 }
 
 /** Limits a PUB puts on what one subscriber may make it remember; without them, none. */
@@ -68,20 +69,17 @@ export class Subscriptions {
   /** Whether a message whose first frame is `topic` passes any subscription. */
   matches(topic: Uint8Array): boolean {
     if (this.entries.size === 0) return false;
-    if (this.lengths.size <= 8) {
-      // The usual case (a handful of topics): one look-up per distinct length.
+    // One look-up per prefix length in use, or per prefix of the topic if there are fewer of those.
+    if (this.lengths.size <= topic.length + 1) {
       for (const length of this.lengths.keys()) {
         if (length <= topic.length && this.entries.has(keyOf(topic, length))) return true;
       }
       return false;
     }
-    // Many lengths: walk the topic once, growing its prefix, and look up the lengths in use.
-    let key = "";
-    for (let length = 0; ; length++) {
-      if (this.lengths.has(length) && this.entries.has(key)) return true;
-      if (length === topic.length) return false;
-      key += String.fromCharCode(topic[length]!);
+    for (let length = 0; length <= topic.length; length++) {
+      if (this.lengths.has(length) && this.entries.has(keyOf(topic, length))) return true;
     }
+    return false;
   }
 
   /** Distinct prefixes. */

@@ -69,3 +69,12 @@ describe("subscriptions at scale", () => {
     expect(s.matches(b("d"))).toBe(false);
   });
 });
+
+test("every byte value is its own: prefixes differing only in bytes 0x80–0xff do not match each other", () => {
+  const s = new Subscriptions();
+  for (let v = 0; v < 256; v += 2) s.add(new Uint8Array([v, 1]));
+  for (let v = 0; v < 256; v++) expect(s.matches(new Uint8Array([v, 1, 9]))).toBe(v % 2 === 0);
+  for (let n = 3; n < 40; n++) s.add(new Uint8Array(n).fill(0x81));
+  expect(s.matches(new Uint8Array(45).fill(0x81))).toBe(true);
+  expect(s.matches(new Uint8Array([0x81, 0x81, 0x8d]))).toBe(false);
+});
