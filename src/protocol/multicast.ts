@@ -4,9 +4,9 @@
 // bound to the group address, so unicast datagrams and other interfaces' traffic never reach it, and
 // answers are rate-limited: a forged sender address cannot turn the daemon into an amplifier.
 
+import { delay } from "../util/async.ts";
 import { getLogger } from "../util/log.ts";
-import { ipVersion } from "../util/host.ts";
-import { isLoopbackHost } from "../util/net.ts";
+import { ipVersion, isLoopbackHost } from "../util/host.ts";
 
 const log = getLogger("circus.multicast");
 
@@ -103,4 +103,59 @@ export async function startMulticast(
   }
   const s = socket;
   return { port: s.port, close: () => s.close() };
+}
+
+/** A multicast endpoint discovery cannot use; the message says why. */
+export class MulticastEndpointError extends Error {
+  override readonly name = "MulticastEndpointError";
+}
+
+/** A daemon that answered discovery: its control endpoint and the address it answered from. */
+export interface DiscoveredDaemon {
+  endpoint: string;
+  address: string;
+}
+
+/**
+ * The client side of discovery (what circus-web did): send one datagram to the group of
+ * `multicastEndpoint` and collect the answers for `timeoutMs`. A `tcp://0.0.0.0:…` or `tcp://*:…`
+ * endpoint is reported with the responder's address instead, since that is where it listens. The query
+ * goes out on interface `iface` (an IPv4 address), where daemons listen: loopback unless their
+ * `multicast_interface` says otherwise. Throws MulticastEndpointError when the endpoint is unusable.
+ */
+export async function discoverDaemons(
+  multicastEndpoint: string,
+  timeoutMs: number,
+  iface = "127.0.0.1",
+): Promise<DiscoveredDaemon[]> {
+  const addr = parseMulticastEndpoint(multicastEndpoint);
+  if (typeof addr === "string") throw new MulticastEndpointError(addr);
+  const found = new Map<string, DiscoveredDaemon>();
+  const decoder = new TextDecoder();
+  const socket = await Bun.udpSocket({
+    hostname: "0.0.0.0",
+    port: 0,
+    socket: {
+      data(_s, data, _port, address) {
+        let endpoint: unknown;
+        try {
+          endpoint = (JSON.parse(decoder.decode(data)) as { endpoint?: unknown }).endpoint;
+        } catch {
+          return; // not an answer of a circus daemon
+        }
+        if (typeof endpoint !== "string") return;
+        const shown = endpoint.replace(/^tcp:\/\/(0\.0\.0\.0|\*):/, `tcp://${address}:`);
+        found.set(`${shown} ${address}`, { endpoint: shown, address });
+      },
+    },
+  });
+  try {
+    socket.setMulticastTTL(255);
+    socket.setMulticastInterface(iface);
+    socket.send('""', addr.port, addr.group);
+    await delay(timeoutMs);
+  } finally {
+    socket.close();
+  }
+  return [...found.values()];
 }

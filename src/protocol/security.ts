@@ -7,10 +7,9 @@ import type { CircusOptions } from "../config/types.ts";
 import { listDir } from "../os/fs.ts";
 import { getRlimit } from "../os/rlimit.ts";
 import { peerCredentials } from "../os/sockets.ts";
-import { resolveHost } from "../util/host.ts";
+import { isLoopbackHost, resolveHost } from "../util/host.ts";
 import { getLogger } from "../util/log.ts";
 import { nodeFs } from "../util/node.ts";
-import { isLoopbackHost } from "../util/net.ts";
 import { join, resolve } from "../util/path.ts";
 import {
   type CurveAuthorizer,
