@@ -269,6 +269,23 @@ describe("the daemon's own watchers", () => {
   });
 });
 
+describe("the web console", () => {
+  test("run by the daemon (httpd = true) it follows a CURVE daemon with the internal key", async () => {
+    const port = freePort();
+    const c = await curveDaemon(
+      `statsd = true\nstats_endpoint = tcp://127.0.0.1:${freePort()}\nhttpd = true\nhttpd_host = 127.0.0.1\nhttpd_port = ${port}\n[watcher:sleeper]\ncmd = sleep 60\n`,
+    );
+    const state = await waitFor(async () => {
+      const r = await fetch(`http://127.0.0.1:${port}/api/state`).catch(() => null);
+      if (r?.status !== 200) return null;
+      const s = (await r.json()) as { connection: { state: string }; watchers: { name: string }[] };
+      return s.connection.state === "connected" && s.watchers.some((w) => w.name === "sleeper") ? s : null;
+    }, 15_000);
+    expect(state.watchers.map((w) => w.name)).toContain("circushttpd");
+    expect(c.d.output()).not.toContain("is not authorized");
+  });
+});
+
 describe("exposure without CURVE", () => {
   test("an endpoint other hosts can reach is refused without CURVE; --insecure starts it with a warning", async () => {
     const ini = `[circus]\nendpoint = tcp://0.0.0.0:${freePort()}\npubsub_endpoint = {pubsub}\n[watcher:w]\ncmd = sleep 60\n`;
