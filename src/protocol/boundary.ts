@@ -6,13 +6,15 @@
 // daemon's own user) are not limited.
 
 import { applyWatcherOption } from "../config/options/watcher-wire.ts";
+import type { CircusConfig } from "../config/types.ts";
 import { streamClassOf } from "../config/options/stream.ts";
 import type { WireValue } from "../config/options/spec.ts";
 import type { StreamConfig, WatcherConfig } from "../config/types.ts";
 import { type Credentials, whyCannotEnter, whyCannotWrite } from "../os/fs.ts";
 import { resolveGroup, resolveUser, supplementaryGroups } from "../os/users.ts";
-import { isAbsolute, resolve } from "../util/path.ts";
+import { dirname, isAbsolute, resolve } from "../util/path.ts";
 import { messageError } from "./errors.ts";
+import { whyUntrustedSource } from "./security.ts";
 
 /** The non-root endpoint_owner whose requests the boundary limits. */
 export interface OwnerLimits extends Credentials {
@@ -143,4 +145,38 @@ export function withOptionsApplied(
   const next = structuredClone(cfg) as WatcherConfig;
   for (const [key, value] of Object.entries(options)) applyWatcherOption(next, key, value, "set", baseDir);
   return next;
+}
+
+/**
+ * What the endpoint_owner could change in the files the daemon runs code from: the config file, hook
+ * and stream modules, plugin modules. "Hooks come from the config file only" holds only if the owner
+ * cannot write that file or those modules; each problem names the file and the fix.
+ */
+export function untrustedSources(config: CircusConfig): string[] {
+  const configDir = config.file ? dirname(resolve(config.file)) : process.cwd();
+  const files = new Map<string, string>();
+  if (config.file) files.set(resolve(config.file), "the config file");
+  for (const w of config.watchers) {
+    for (const [name, hook] of Object.entries(w.hooks)) {
+      if (hook?.target.kind === "module") files.set(hook.target.module, `hook ${name} of watcher ${w.name}`);
+    }
+    for (const [key, stream] of [
+      ["stdout_stream", w.stdout_stream],
+      ["stderr_stream", w.stderr_stream],
+    ] as const) {
+      const cls = stream ? streamClassOf(stream) : null;
+      if (cls && typeof cls === "object" && "module" in cls) {
+        files.set(isAbsolute(cls.module) ? cls.module : resolve(configDir, cls.module), `${key} of watcher ${w.name}`);
+      }
+    }
+  }
+  for (const p of config.plugins) {
+    if (p.target.startsWith("/")) files.set(p.target.slice(0, p.target.lastIndexOf(":")), `plugin ${p.name}`);
+  }
+  const problems: string[] = [];
+  for (const [path, what] of files) {
+    const why = whyUntrustedSource(path, what);
+    if (why) problems.push(why);
+  }
+  return problems;
 }

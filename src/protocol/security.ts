@@ -58,6 +58,21 @@ function untrusted(path: string, what: string, privateFile: boolean): string | n
   return null;
 }
 
+/**
+ * Why a file the daemon runs code from (its config, a hook or stream module, a plugin module) could be
+ * changed by someone other than root or the daemon's user — the file or its directory writable by them
+ * — or null. Under endpoint_owner such a file would let the owner past the boundary.
+ */
+export function whyUntrustedSource(path: string, what: string): string | null {
+  const dir = path.slice(0, path.lastIndexOf("/")) || "/";
+  const problem = untrusted(path, what, false);
+  if (problem) return problem;
+  // In a sticky directory (/tmp) only a file's owner may replace it.
+  const st = nodeFs().statSync(dir, { throwIfNoEntry: false });
+  if (st && (st.mode & 0o1000) !== 0 && (st.uid === 0 || st.uid === process.geteuid?.())) return null;
+  return untrusted(dir, `the directory of ${what}`, false);
+}
+
 /** The clients' public keys a CURVE daemon admits: every `*.key` certificate in one folder. */
 export class AuthorizedKeys {
   private keys = new Set<string>();

@@ -8,12 +8,12 @@ import { getLogger } from "../util/log.ts";
 import { dirname } from "../util/path.ts";
 import type { CurveServerOptions, SocketOptions } from "../zmtp/index.ts";
 import type { ControlledArbiter } from "./arbiter-api.ts";
-import { ownerLimits } from "./boundary.ts";
+import { ownerLimits, untrustedSources } from "./boundary.ts";
 import type { CommandContext } from "./command.ts";
 import { Controller, secureIpcFile } from "./controller.ts";
 import { startMulticast, type MulticastResponder } from "./multicast.ts";
 import { Publisher, type EventSource } from "./publisher.ts";
-import { connectionCap, type DaemonSecurity, IpcGate, prepareSecurity } from "./security.ts";
+import { connectionCap, type DaemonSecurity, IpcGate, prepareSecurity, SecurityError } from "./security.ts";
 
 const log = getLogger("circus.server");
 
@@ -53,6 +53,12 @@ export async function startControlServer(
     options.security ?? (await prepareSecurity(circus, configFile ? dirname(configFile) : process.cwd()));
   for (const warning of security.warnings) log.warning(warning);
   const owner = ownerLimits(circus.endpoint_owner, circus.endpoint);
+  // The owner must not be able to write what the daemon runs code from, or hooks would not stay root's.
+  const checkSources = (config: CircusConfig) => {
+    const problems = owner ? untrustedSources(config) : [];
+    if (problems.length > 0) throw new SecurityError(`endpoint_owner ${owner!.name}: ${problems.join("; ")}`);
+  };
+  checkSources(arbiter.config);
   const allowed = new Set([0, process.geteuid?.() ?? 0]);
   if (circus.endpoint_owner !== null) allowed.add(resolveUser(circus.endpoint_owner).uid);
   const gate = new IpcGate(allowed);
@@ -83,6 +89,7 @@ export async function startControlServer(
     // connections at once.
     loadConfig: async () => {
       const config = await readConfig();
+      if (config) checkSources(config);
       const authorized = security.curve?.authorized;
       if (config && authorized) {
         const revoked = new Set(await authorized.load());

@@ -5,7 +5,7 @@
 // followed by `reopen`.
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, lstatSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type RunningDaemon, startDaemon, waitFor, waitPids } from "../helpers/daemon.ts";
 import { spawnPeer, killAllPeers } from "../helpers/peers.ts";
@@ -162,6 +162,28 @@ describe("what the endpoint_owner may change", () => {
       "could not write /etc/motd itself",
     );
     expect(String((await set({ "hooks.before_start": "cmd:true" })).reason)).toContain("hooks run inside the daemon");
+  });
+});
+
+describe("where hooks come from", () => {
+  test("a config file the owner may write stops the start; so does, on reloadconfig, a hook module it may write", async () => {
+    const ini = `[circus]\nendpoint = ipc://{dir}/ctl.sock\npubsub_endpoint = ipc://{dir}/events.sock\nendpoint_owner = ${owner.name}\n[watcher:w]\ncmd = sleep 60\n`;
+    const refused = await startDaemon(ini, [], {
+      wait: false,
+      prepare: (dir) => chownSync(join(dir, "circus.ini"), owner.uid, owner.gid),
+    });
+    running.push(refused);
+    expect(await refused.proc.exited).toBe(1);
+    expect(refused.output()).toMatch(/the config file \S+circus\.ini belongs to uid \d+, expected root/);
+
+    const d = await ownedDaemon();
+    const hook = join(d.dir, "hook.ts");
+    writeFileSync(hook, "export function check() { return true; }\n");
+    chownSync(hook, owner.uid, owner.gid);
+    writeFileSync(d.configPath, `${readFileSync(d.configPath, "utf8")}hooks.before_start = ./hook.ts:check\n`);
+    const reply = await callAs(null, ep(d), "reloadconfig", { waiting: true });
+    expect(reply).toMatchObject({ status: "error", errno: 5 });
+    expect(String(reply.reason)).toContain("hook before_start of watcher rootjob");
   });
 });
 
