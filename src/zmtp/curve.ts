@@ -95,25 +95,18 @@ function nonce(prefix: Uint8Array, tail: Uint8Array): Uint8Array {
 }
 
 /**
- * Seals and opens MESSAGE frames for one established CURVE connection. Every MESSAGE nonce of a
- * direction is its 16-byte prefix and a counter, so each direction keeps a PrefixedBox that did the
- * prefix's part of XSalsa20 once.
+ * Seals and opens MESSAGE frames for one established CURVE connection with NaCl's crypto_secretbox
+ * (noble's xsalsa20poly1305): every box is made and checked by the audited construction as a whole.
  */
 export class CurveCipher implements MessageCipher {
-  private readonly sendBox: InstanceType<Nacl["PrefixedBox"]>;
-  private readonly recvBox: InstanceType<Nacl["PrefixedBox"]>;
-
   constructor(
-    nacl: Nacl,
-    key: Uint8Array,
-    sendPrefix: Uint8Array,
-    recvPrefix: Uint8Array,
+    private readonly nacl: Nacl,
+    private readonly key: Uint8Array,
+    private readonly sendPrefix: Uint8Array,
+    private readonly recvPrefix: Uint8Array,
     private readonly next: Counter,
     private peer: Counter,
-  ) {
-    this.sendBox = new nacl.PrefixedBox(key, sendPrefix);
-    this.recvBox = new nacl.PrefixedBox(key, recvPrefix);
-  }
+  ) {}
 
   wireSize(size: number): number {
     return frameSize(MESSAGE_OVERHEAD + size);
@@ -129,7 +122,8 @@ export class CurveCipher implements MessageCipher {
     const plain = new Uint8Array(1 + payload.length);
     plain[0] = (more ? INNER_MORE : 0) | (command ? INNER_COMMAND : 0);
     plain.set(payload, 1);
-    this.sendBox.sealInto(dst.subarray(at + 8, at + 16), plain, dst, at + 16);
+    const boxed = this.nacl.seal(this.key, nonce(this.sendPrefix, dst.subarray(at + 8, at + 16)), plain);
+    dst.set(boxed, at + 16);
     return at + bodySize;
   }
 
@@ -139,7 +133,7 @@ export class CurveCipher implements MessageCipher {
     }
     const n = Counter.read(body, 8);
     if (!n.greaterThan(this.peer)) throw new ZmtpProtocolError("CURVE MESSAGE nonce did not increase (replayed?)");
-    const plain = this.recvBox.open(body.subarray(8, 16), body.subarray(16));
+    const plain = this.nacl.open(this.key, nonce(this.recvPrefix, body.subarray(8, 16)), body.subarray(16));
     if (!plain || plain.length < 1) throw new ZmtpProtocolError("CURVE MESSAGE box does not open (tampered?)");
     this.peer = n;
     const flags = plain[0]!;

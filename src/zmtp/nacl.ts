@@ -5,8 +5,7 @@
 // X25519 goes through @noble/curves' WebCrypto wrapper when the runtime supports it (Bun's BoringSSL:
 // ~0.1 ms against ~0.5 ms in pure JS, eight per handshake, and ~10 MB less RSS), else pure noble.
 
-import { poly1305 } from "@noble/ciphers/_poly1305.js";
-import { hsalsa, salsa20, xsalsa20poly1305 } from "@noble/ciphers/salsa.js";
+import { hsalsa, xsalsa20poly1305 } from "@noble/ciphers/salsa.js";
 import { x25519 } from "@noble/curves/ed25519.js";
 import { x25519 as webX25519 } from "@noble/curves/webcrypto.js";
 import type { CurveKeyPair } from "./keys.ts";
@@ -107,61 +106,5 @@ export function open(key: Uint8Array, nonce: Uint8Array, boxed: Uint8Array): Uin
     return xsalsa20poly1305(key, nonce).decrypt(boxed);
   } catch {
     return null; // "invalid tag": the box was not made with this key and nonce
-  }
-}
-
-/**
- * crypto_secretbox (XSalsa20-Poly1305) under one key for every 24-byte nonce that starts with the same
- * 16 bytes: CurveZMQ's MESSAGE nonces are a fixed prefix and an 8-byte counter. XSalsa20 is defined as
- * Salsa20 keyed with HSalsa20(key, nonce[0..16]) over nonce[16..24], so that subkey is derived once per
- * connection and direction instead of once per box; the box itself is the same as `seal`'s, byte for
- * byte (test/zmtp/nacl.test.ts compares them), built from noble's salsa20 and poly1305 the way its own
- * xsalsa20poly1305 is.
- */
-export class PrefixedBox {
-  private readonly subkey: Uint8Array;
-  private scratch = new Uint8Array(256);
-
-  constructor(key: Uint8Array, prefix: Uint8Array) {
-    if (key.length !== 32 || prefix.length !== 16)
-      throw new RangeError("PrefixedBox needs a 32-byte key and a 16-byte prefix");
-    const out = new Uint32Array(8);
-    const words = (b: Uint8Array) => new Uint32Array(b.slice().buffer);
-    hsalsa(SIGMA, words(key), words(prefix), out);
-    this.subkey = new Uint8Array(out.buffer);
-  }
-
-  /** Room for 32 bytes of Poly1305 key and `size` bytes of text. */
-  private room(size: number): Uint8Array {
-    if (this.scratch.length < 32 + size) this.scratch = new Uint8Array(Math.max(32 + size, this.scratch.length * 2));
-    const s = this.scratch.subarray(0, 32 + size);
-    s.fill(0, 0, 32);
-    return s;
-  }
-
-  /** The box of `plain` under nonce prefix‖`tail` (8 bytes), written to `dst` at `at`: 16-byte MAC, then ciphertext. */
-  sealInto(tail: Uint8Array, plain: Uint8Array, dst: Uint8Array, at: number): void {
-    const s = this.room(plain.length);
-    s.set(plain, 32);
-    salsa20(this.subkey, tail, s, s); // keystream block 0 begins with the Poly1305 key, as in NaCl
-    const text = s.subarray(32);
-    dst.set(poly1305(text, s.subarray(0, 32)), at);
-    dst.set(text, at + 16);
-    s.fill(0);
-  }
-
-  /** Open a box made under nonce prefix‖`tail`; null when its MAC does not verify. */
-  open(tail: Uint8Array, boxed: Uint8Array): Uint8Array | null {
-    if (boxed.length < 16) return null;
-    const cipherText = boxed.subarray(16);
-    const s = this.room(cipherText.length);
-    s.set(cipherText, 32);
-    salsa20(this.subkey, tail, s, s);
-    const tag = poly1305(cipherText, s.subarray(0, 32));
-    let diff = 0;
-    for (let i = 0; i < 16; i++) diff |= tag[i]! ^ boxed[i]!;
-    const plain = diff === 0 ? s.slice(32) : null;
-    s.fill(0);
-    return plain;
   }
 }

@@ -7,7 +7,6 @@ import {
   generateKeyPairAsync,
   nativeX25519,
   open,
-  PrefixedBox,
   publicKeyOf,
   publicKeyOfAsync,
   seal,
@@ -46,35 +45,6 @@ describe("NaCl glue", () => {
     boxed[40]! ^= 1;
     expect(open(k, NONCE, boxed)).toBeNull();
     expect(open(k, NONCE, new Uint8Array(10))).toBeNull();
-  });
-
-  test("a PrefixedBox makes NaCl's box.c output for a nonce of its prefix and tail", () => {
-    const k = sharedKey(BOB_PUBLIC, ALICE_SECRET)!;
-    const box = new PrefixedBox(k, NONCE.subarray(0, 16));
-    const dst = new Uint8Array(MESSAGE.length + 20);
-    box.sealInto(NONCE.subarray(16), MESSAGE, dst, 4);
-    expect(Buffer.from(dst.subarray(4, 36)).toHex()).toBe(BOX_HEAD);
-    expect(Buffer.from(dst.subarray(-3)).toHex()).toBe(BOX_TAIL);
-    expect(box.open(NONCE.subarray(16), dst.subarray(4))).toEqual(MESSAGE);
-  });
-
-  test("a PrefixedBox seals and opens exactly as seal/open for random keys, tails and sizes", () => {
-    for (let round = 0; round < 300; round++) {
-      const key = crypto.getRandomValues(new Uint8Array(32));
-      const nonce = crypto.getRandomValues(new Uint8Array(24));
-      const plain = crypto.getRandomValues(new Uint8Array(Math.floor(Math.random() * 700)));
-      const box = new PrefixedBox(key, nonce.subarray(0, 16));
-      const dst = new Uint8Array(plain.length + 16);
-      box.sealInto(nonce.subarray(16), plain, dst, 0);
-      expect(Buffer.from(dst).equals(Buffer.from(seal(key, nonce, plain)))).toBe(true);
-      expect(box.open(nonce.subarray(16), dst)).toEqual(plain);
-      const tampered = dst.slice();
-      tampered[Math.floor(Math.random() * tampered.length)]! ^= 1 << Math.floor(Math.random() * 8);
-      expect(box.open(nonce.subarray(16), tampered)).toBeNull();
-      const otherTail = nonce.slice(16);
-      otherTail[0]! ^= 1;
-      expect(box.open(otherTail, dst)).toBeNull();
-    }
   });
 
   test("a low-order public key gives no shared key instead of a predictable one", () => {
