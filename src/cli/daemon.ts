@@ -21,10 +21,11 @@ interface DaemonFlags {
   logOutput?: string;
   loggerConfig?: string;
   printUnit?: boolean;
+  insecure?: boolean;
 }
 
 const USAGE =
-  "usage: circusd [--daemon] [--pidfile FILE] [--log-level LEVEL] [--log-output OUT] [--logger-config FILE] [--print-unit] <config>";
+  "usage: circusd [--daemon] [--pidfile FILE] [--log-level LEVEL] [--log-output OUT] [--logger-config FILE] [--insecure] [--print-unit] <config>";
 
 function buildParser() {
   const cli = cac("circusd");
@@ -39,6 +40,10 @@ function buildParser() {
     )
     .option("--logger-config <file>", "JSON logging configuration {level, output, format} (overrides level and output)")
     .option("--print-unit", "print a systemd unit that runs this config, and exit")
+    .option(
+      "--insecure",
+      "serve endpoints reachable from other hosts without CURVE (as [circus] insecure = true; warned at every start)",
+    )
     .help()
     .version(VERSION);
   return cli;
@@ -229,6 +234,7 @@ async function serve(
   try {
     running = await startCircus(config, {
       embedded: false,
+      insecure: flags.insecure === true,
       pidfile: flags.pidfile ?? null,
       log: false,
       onReopen: () => {

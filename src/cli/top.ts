@@ -17,6 +17,8 @@ import { pollControl, pollWatchers } from "./top/poll.ts";
 import { maxScroll, renderScreen, type RenderOptions, type SortKey } from "./top/render.ts";
 import { Screen } from "./top/screen.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_STATS_ENDPOINT } from "../config/options/circus.ts";
+import type { ClientCurveKeys } from "../protocol/client.ts";
+import { curveFlagList, curveFromFlags } from "./shared/curve.ts";
 
 /** How long the stream may stay silent before top falls back to the control channel. */
 const STREAM_GRACE_MS = 3000;
@@ -31,6 +33,8 @@ interface TopFlags {
   ssh?: string;
   processTimeout: string;
   once?: boolean;
+  curveServerKey?: string;
+  curveKey?: string;
   help?: boolean;
   version?: boolean;
 }
@@ -48,9 +52,9 @@ function buildParser() {
     )
     .option("--ssh <server>", "reach the endpoints through an ssh tunnel (user@host[:port])")
     .option("--process-timeout <seconds>", "forget a pid after this long without a sample", { default: 3 })
-    .option("--once", "print one plain snapshot and exit (the default when stdout is not a terminal)")
-    .help()
-    .version(VERSION);
+    .option("--once", "print one plain snapshot and exit (the default when stdout is not a terminal)");
+  for (const [name, f] of curveFlagList()) cli.option(`--${name} <${f.arg}>`, f.help);
+  cli.help().version(VERSION);
   return cli;
 }
 
@@ -85,6 +89,13 @@ export async function runTop(argv: string[]): Promise<number> {
     return fail(error.message, 2);
   }
 
+  let curve: ClientCurveKeys | undefined;
+  try {
+    curve = await curveFromFlags(flags);
+  } catch (error) {
+    return fail((error as Error).message, 2);
+  }
+
   const tunnels: { endpoint: string; close(): void }[] = [];
   const closeTunnels = () => {
     for (const t of tunnels) t.close();
@@ -100,7 +111,7 @@ export async function runTop(argv: string[]): Promise<number> {
   let client: CircusClient | null = null;
   try {
     const controlEp = await through(shownControl);
-    client = new CircusClient({ endpoint: controlEp, timeoutMs: 2000, failFast: true });
+    client = new CircusClient({ endpoint: controlEp, timeoutMs: 2000, curve, failFast: true });
     const once = flags.once === true || process.stdout.isTTY !== true;
     if (once) return await snapshot(client, shownControl);
     // The stats endpoint is the daemon's own unless given: ask it, as circusctl's users expect.
@@ -111,7 +122,7 @@ export async function runTop(argv: string[]): Promise<number> {
       shownStats = typeof configured === "string" && configured ? configured : DEFAULT_STATS_ENDPOINT;
     }
     const statsEp = await through(shownStats);
-    return await live(client, { statsEp, shownStats, shownControl, processTimeoutMs });
+    return await live(client, { statsEp, shownStats, shownControl, processTimeoutMs, curve });
   } catch (error) {
     return fail((error as Error).message, 1);
   } finally {
@@ -140,6 +151,7 @@ async function snapshot(client: CircusClient, shownControl: string): Promise<num
 }
 
 interface LiveOptions {
+  curve: ClientCurveKeys | undefined;
   statsEp: string;
   shownStats: string;
   shownControl: string;
@@ -201,10 +213,15 @@ async function live(client: CircusClient, opts: LiveOptions): Promise<number> {
   let pollError: string | null = null;
 
   const streaming = () => Date.now() - Math.max(lastStream, startedAt) <= STREAM_GRACE_MS;
-  const sub: Subscription = subscribe(opts.statsEp, ["stat."], (e) => {
-    lastStream = Date.now();
-    model.ingest(e.topic, e.payload, lastStream);
-  });
+  const sub: Subscription = subscribe(
+    opts.statsEp,
+    ["stat."],
+    (e) => {
+      lastStream = Date.now();
+      model.ingest(e.topic, e.payload, lastStream);
+    },
+    { curve: opts.curve },
+  );
 
   const renderOptions = (): RenderOptions => {
     const stream = streaming();

@@ -10,6 +10,7 @@ import type { ControlServer } from "../protocol/server.ts";
 import { createClient, type Client } from "../protocol/typed-client.ts";
 import { deferred } from "../util/async.ts";
 import { getLogger, parseLogLevel, setLogLevel, setLogSink, type LogLevel, type LogSink } from "../util/log.ts";
+import type { BoundEndpoints } from "../arbiter/internal-watchers.ts";
 import { dirname, join, resolve } from "../util/path.ts";
 import { VERSION } from "../version.ts";
 import { claimPidfile, releasePidfile } from "./pidfile.ts";
@@ -26,6 +27,8 @@ export interface StartOptions {
   embedded?: boolean;
   /** Answer multicast discovery as the config says even when embedded (default false). */
   multicast?: boolean;
+  /** Serve endpoints other hosts can reach without CURVE (as `[circus] insecure = true`); warned at start. */
+  insecure?: boolean;
   /** A pidfile (wins over `[circus] pidfile`); refused when a live process holds it. */
   pidfile?: string | null;
   /**
@@ -167,6 +170,8 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   const { withInternalWatchers } = await import("../arbiter/internal-watchers.ts");
   const { WatcherOutput, reopenAllStreams, openStreamPaths } = await import("../streams/index.ts");
   const { startControlServer } = await import("../protocol/server.ts");
+  const { prepareSecurity, internalClientEnv } = await import("../protocol/security.ts");
+  const { CURVE_KEY_ENV, CURVE_SERVER_KEY_ENV } = await import("../protocol/client.ts");
   const { loadConfig } = await import("../config/load.ts");
   const { raiseNofileToHard } = await import("../os/rlimit.ts");
   const { umask } = await import("../os/process.ts");
@@ -177,6 +182,20 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   } catch (error) {
     log.warning(`could not raise the open-files limit: ${(error as Error).message}`);
   }
+  // Client keys of whoever started the daemon are no business of its workers (copy_env would pass them on).
+  delete process.env[CURVE_KEY_ENV];
+  delete process.env[CURVE_SERVER_KEY_ENV];
+  const security = await prepareSecurity(config.circus, dirname(config.file || "."), {
+    insecure: options.insecure === true,
+  });
+  // The daemon's own watchers (circusd-stats, plugins, the console) get the internal key, and stats the certificate.
+  const internal: BoundEndpoints = {
+    env: internalClientEnv(security),
+    statsCurve: security.curve
+      ? { secretKeyFile: security.curve.serverKeyFile, authorizedKeys: security.curve.authorized?.dir ?? null }
+      : undefined,
+  };
+
   const pidfile = options.pidfile ?? config.circus.pidfile;
   if (pidfile) {
     claimPidfile(resolve(pidfile));
@@ -200,7 +219,7 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   // included; a re-read file keeps the endpoints this daemon bound.
   const reread = async () => {
     const next = await loadConfig(config.file);
-    return withInternalWatchers({ ...next, circus: { ...next.circus, ...boundEndpoints(config.circus) } });
+    return withInternalWatchers({ ...next, circus: { ...next.circus, ...boundEndpoints(config.circus) } }, internal);
   };
   const reopen = async (): Promise<string[]> => {
     const sink = life.reopenLog();
@@ -209,7 +228,7 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
     return [...sink, ...openStreamPaths()];
   };
 
-  arbiter = await Arbiter.create(withInternalWatchers(config), { openOutput });
+  arbiter = await Arbiter.create(withInternalWatchers(config, internal), { openOutput });
   // Sockets already bound (unix socket files included) must not outlive a failed start.
   undo.push(() => arbiter.close());
   const done = deferred();
@@ -234,13 +253,23 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
     onQuit: () => stop(),
     loadConfig: config.file ? reread : async () => null,
     onReopen: reopen,
+    security,
   });
   undo.push(() => server.close());
-  client = createClient({ endpoint: server.endpoint });
+  // A client as the daemon's own watchers are: with the internal key when the endpoints speak CURVE.
+  client = createClient({
+    endpoint: server.endpoint,
+    curve: security.curve
+      ? { serverKey: security.curve.serverKeys.publicKey, keyPair: security.curve.internal }
+      : undefined,
+  });
   undo.push(() => client?.close());
   log.info(
     `starting circus ${VERSION} (pid ${process.pid}), control at ${server.endpoint}, events at ${server.pubsubEndpoint}`,
   );
+  // The endpoint answers before anyone is told it is up (a `--daemon` caller returns 0 on that word).
+  const answer = await client.call("numwatchers");
+  if (answer.status !== "ok") throw new Error(`the control endpoint answered with an error: ${String(answer.reason)}`);
   const running: RunningCircus = {
     arbiter,
     config,

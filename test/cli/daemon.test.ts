@@ -32,7 +32,7 @@ afterEach(async () => {
 });
 
 const USAGE_LINE =
-  "usage: circusd [--daemon] [--pidfile FILE] [--log-level LEVEL] [--log-output OUT] [--logger-config FILE] [--print-unit] <config>";
+  "usage: circusd [--daemon] [--pidfile FILE] [--log-level LEVEL] [--log-output OUT] [--logger-config FILE] [--insecure] [--print-unit] <config>";
 
 function sleepers(n: number, extra = ""): string {
   return `[circus]

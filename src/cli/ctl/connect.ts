@@ -20,6 +20,7 @@ export function isConnectionFailure(err: unknown): err is Error {
     err instanceof TimeoutError || err instanceof CallError || err instanceof ZmtpError || err instanceof SshTunnelError
   );
 }
+import { curveFromFlags } from "../shared/curve.ts";
 
 /** The control endpoint from --endpoint, else $CIRCUSCTL_ENDPOINT, else the default endpoint. */
 export function controlEndpoint(globals: GlobalOptions): string {
@@ -42,8 +43,14 @@ export interface OpenClient {
 
 /** A client on the control endpoint with the --timeout default (a --timeout 0 still waits 1 ms). */
 export async function openClient(globals: GlobalOptions): Promise<OpenClient> {
+  const curve = await curveFromFlags(globals);
   const { endpoint, tunnel: t } = await tunnel(globals, controlEndpoint(globals));
-  const client = new CircusClient({ endpoint, timeoutMs: Math.max(globals.timeout * 1000, 1), failFast: true });
+  const client = new CircusClient({
+    endpoint,
+    timeoutMs: Math.max(globals.timeout * 1000, 1),
+    curve,
+    failFast: true,
+  });
   return {
     client,
     async close() {
@@ -60,8 +67,9 @@ export async function openSubscription(
   topics: string[],
   onEvent: (e: CircusEvent) => void,
 ): Promise<Subscription> {
+  const curve = await curveFromFlags(globals);
   const { endpoint: ep, tunnel: t } = await tunnel(globals, endpoint);
-  const sub = subscribe(ep, topics, onEvent);
+  const sub = subscribe(ep, topics, onEvent, { curve });
   return {
     ready: sub.ready,
     async close() {

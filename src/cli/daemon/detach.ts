@@ -1,7 +1,7 @@
 // `circus daemon --daemon`, honestly: the caller's process starts the daemon in a new session and waits
 // on a pipe until the daemon has loaded its config, taken the pidfile and bound every endpoint. What
 // the daemon says until then (warnings, the reason it cannot start) reaches the caller's stderr; the
-// caller returns 0 only once the control endpoint answers, else 1.
+// caller returns 0 only once the daemon's control endpoint has answered, else 1.
 
 import { closeFd, writeFd } from "../../os/fs.ts";
 import { selfCommand } from "../../os/launcher.ts";
@@ -10,8 +10,6 @@ import { selfCommand } from "../../os/launcher.ts";
 const READY_FD_ENV = "CIRCUS_READY_FD";
 /** Starts the line that ends the report; NUL never starts a log line. */
 const READY_MARK = "\0ready ";
-/** How long the caller waits for the control endpoint to answer once the daemon says it is ready. */
-const ANSWER_TIMEOUT_MS = 5000;
 
 /** The detached daemon's side: say things to the waiting caller, then `ready` (or exit with a reason). */
 export class StartupReport {
@@ -78,20 +76,8 @@ export async function detach(argv: string[], tool: string): Promise<number> {
     if (!said) process.stderr.write(`${tool}: the daemon exited with status ${code} before it was ready\n`);
     return 1;
   }
+  // The daemon says `ready` only once its own client got an answer on the control endpoint (with the
+  // internal key when it speaks CURVE, which a client of ours could not know).
   child.unref();
-  const endpoint = report.slice(mark + READY_MARK.length).trim();
-  const { CircusClient } = await import("../../protocol/client.ts");
-  const client = new CircusClient({ endpoint, timeoutMs: ANSWER_TIMEOUT_MS, failFast: true });
-  try {
-    const reply = await client.call("status");
-    if (reply.status === "ok") return 0;
-    process.stderr.write(`${tool}: the daemon at ${endpoint} answered with an error: ${String(reply.reason)}\n`);
-  } catch (error) {
-    process.stderr.write(
-      `${tool}: the daemon (pid ${child.pid}) does not answer at ${endpoint}: ${(error as Error).message}\n`,
-    );
-  } finally {
-    await client.close();
-  }
-  return 1;
+  return 0;
 }
