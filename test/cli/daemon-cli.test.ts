@@ -117,6 +117,31 @@ describe("--daemon", () => {
     await waitFor(() => !isAlive(pid), 10000, "the detached daemon to exit");
   });
 
+  test("a CURVE daemon is ready too: it checks its own endpoint with its internal key; warnings reach the caller", async () => {
+    const dir = tempDir();
+    const keygen = Bun.spawnSync([...circusCommand(), "keygen", "server", "--dir", dir], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(keygen.exitCode).toBe(0);
+    mkdirSync(join(dir, "clients"));
+    const { path } = config(
+      dir,
+      "",
+      `tcp://127.0.0.1:${freePort()}\ncurve_secret_key = server.key_secret\ncurve_authorized_keys = clients`,
+    );
+    const pidfile = join(dir, "circus.pid");
+    const r = run(["daemon", "--daemon", "--pidfile", pidfile, path]);
+    const pid = Number(readFileSync(pidfile, "utf8"));
+    strayPids.push(pid);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("[WARNING] [circus] curve_authorized_keys: no .key file in");
+    await waitFor(() => childrenOf(pid).length === 1, 5000, "the worker");
+    strayPids.push(...descendantsOf(pid));
+    process.kill(pid, "SIGTERM");
+    await waitFor(() => !isAlive(pid), 10000, "the detached daemon to exit");
+  });
+
   test("a config with problems: exit 1 with the problems on stderr, and --log-output gets them too", () => {
     const dir = tempDir();
     const path = join(dir, "circus.ini");
