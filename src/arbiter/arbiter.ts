@@ -65,6 +65,8 @@ const FIXED_CIRCUS_OPTIONS = [
   "tail_lines",
 ] as const;
 
+/** The housekeeping tick when check_delay ≤ 0 (Circus test configs use -1): decisions §1. */
+const MIN_HOUSEKEEPING_MS = 1000;
 /** How often a stopped on_demand watcher's sockets are checked (the first client should not wait check_delay). */
 const ON_DEMAND_POLL_MS = 100;
 /** Minimum spacing of on-demand starts of one watcher, so an unaccepted connection cannot cause a spawn loop. */
@@ -357,7 +359,8 @@ export class Arbiter {
 
   private startHousekeeping(): void {
     if (this.housekeeping !== null) return;
-    this.housekeeping = setInterval(() => this.tick(), this.configValue.circus.check_delay * 1000);
+    const checkDelayMs = this.configValue.circus.check_delay * 1000;
+    this.housekeeping = setInterval(() => this.tick(), checkDelayMs > 0 ? checkDelayMs : MIN_HOUSEKEEPING_MS);
     this.onDemandPoll = setInterval(() => this.pollOnDemand(), ON_DEMAND_POLL_MS);
     this.housekeeping.unref();
     this.onDemandPoll.unref();
@@ -370,7 +373,7 @@ export class Arbiter {
     this.onDemandPoll = null;
   }
 
-  /** Every check_delay: max_age recycling and reaping orphans we inherited as PID 1 / subreaper. */
+  /** Every check_delay (1 s when it is ≤ 0): max_age recycling and reaping orphans we inherited as PID 1 / subreaper. */
   private tick(): void {
     for (const w of this.byPriority("desc")) {
       if (w.config.max_age > 0) void w.manageProcesses().catch((err: Error) => log.error(`${w.name}: ${err.message}`));

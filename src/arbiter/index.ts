@@ -10,6 +10,8 @@ export { Watcher } from "./watcher.ts";
 export type { WatcherState, ProcessInfo, StartResult, ReloadResult, KillOptions, SignalOptions } from "./watcher.ts";
 export { EventBus, watcherTopic, type EventListener, type EventPayload, type WatcherEvent } from "./bus.ts";
 export type { CircusSocket } from "./sockets.ts";
+export { EXIT_REASONS, type ExitReason, type LastExit } from "./exits.ts";
+export type { ExitState } from "./worker-pool.ts";
 export type { OutputSink, StdioTarget } from "./process.ts";
 export { watcherDefaults, circusDefaults, type WatcherInput } from "./defaults.ts";
 export * from "./errors.ts";

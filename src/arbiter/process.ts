@@ -7,6 +7,7 @@ import type { TailBuffer } from "../streams/tail.ts";
 import { getLogger } from "../util/log.ts";
 import { SpawnError } from "./errors.ts";
 import { trackChild } from "./children.ts";
+import type { SlotHistory, StopReason } from "./exits.ts";
 import type { SpawnPlan } from "./spawnplan.ts";
 
 const log = getLogger("circus.process");
@@ -50,6 +51,14 @@ export class WorkerProcess {
   readonly exited: Promise<ExitInfo>;
   /** The running stop procedure, so a second stop request joins the first (§9.2 step 1). */
   stopping: Promise<void> | null = null;
+  /** Why the daemon is stopping it (set with `stopping`): the `reason` of its exit. */
+  stopReason: StopReason | null = null;
+  /** With `stopReason`: whether its exit is reported as a `reap` event (Circus does for a watcher stop only). */
+  reapOnStop = false;
+  /** Epoch ms of the last signal the daemon sent it outside a stop: a death soon after has reason `signal`. */
+  lastSignalMs: number | null = null;
+  /** What its wid slot went through before it (restarts, the previous occupant's exit). */
+  history: SlotHistory = { restarts: 0, lastExit: null };
 
   private constructor(
     readonly pid: number,
@@ -127,6 +136,7 @@ export class WorkerProcess {
     if (!this.alive) return false;
     try {
       process.kill(this.pid, signum);
+      this.lastSignalMs = Date.now();
       return true;
     } catch (err) {
       log.debug(`signal ${signum} to ${this.pid} failed: ${(err as Error).message}`);

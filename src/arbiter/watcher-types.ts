@@ -3,6 +3,7 @@
 
 import type { WatcherConfig } from "../config/types.ts";
 import type { EventBus } from "./bus.ts";
+import type { LastExit } from "./exits.ts";
 import type { OutputSink } from "./process.ts";
 
 export type WatcherState = "stopped" | "starting" | "active" | "stopping";
@@ -36,6 +37,10 @@ export interface ProcessInfo {
   /** Seconds since spawn. */
   age: number;
   cmd: string;
+  /** Times its wid slot's process died on its own and was replaced. */
+  restarts: number;
+  /** The exit of the slot's previous process, or null. */
+  lastExit: LastExit | null;
 }
 
 export interface StartResult {

@@ -4,6 +4,7 @@
 
 import type {
   CircusSocket,
+  ExitState,
   GlobalOptions,
   KillOptions,
   OutputSink,
@@ -20,7 +21,7 @@ import type { CircusConfig, WatcherConfig } from "../config/types.ts";
 export type { ReloadResult, StartResult } from "../arbiter/index.ts";
 
 /** One live process of a watcher, as much of it as the commands read. */
-export type ProcessEntry = Pick<ProcessInfo, "pid" | "wid" | "started">;
+export type ProcessEntry = Pick<ProcessInfo, "pid" | "wid" | "started" | "restarts" | "lastExit">;
 
 /** What `listsockets` reads of a bound socket. */
 export type SocketEntry = Pick<CircusSocket, "fd" | "name" | "host" | "port" | "path" | "backlog">;
@@ -32,6 +33,8 @@ export interface ControlledWatcher {
   /** Where its processes write; under the daemon it keeps the `tail` that `logs` reads. */
   readonly output: OutputSink;
   status(): WatcherState;
+  /** Why spawning gave up, restarts, the last exit and exits by reason (keys beyond Circus in status/stats). */
+  exitState(): ExitState;
   start(): Promise<StartResult>;
   stop(): Promise<void>;
   restart(): Promise<ReloadResult>;

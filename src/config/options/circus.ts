@@ -33,8 +33,7 @@ export const CIRCUS_OPTIONS = {
   statsd: option(bool, { default: false, doc: "run `circus stats` as the `circusd-stats` watcher" }),
   check_delay: option(float, {
     default: 5,
-    range: { above: 0, text: "a positive number of seconds like 5" },
-    doc: "seconds between housekeeping passes",
+    doc: "seconds between housekeeping passes (max_age); also caps the respawn backoff (at least 1 s); ≤ 0 (as Circus's test configs use) means a 1 s tick",
   }),
   warmup_delay: option(int, { default: 0, doc: "seconds between watcher starts at a global start" }),
   include: option(wordList, { default: [], doc: "more config files (globs, relative to this file)" }),
