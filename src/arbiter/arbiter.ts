@@ -413,8 +413,10 @@ export class Arbiter {
    * start it; a watcher naming none listens on all of them (as Circus, which polls every socket).
    */
   private socketFdsOf(w: Watcher): number[] {
-    const named = this.socketRegistry.list().filter((s) => namesSocket(w.config, s.name));
-    return (named.length > 0 ? named : this.socketRegistry.list()).map((s) => s.fd);
+    // A placeholder of an so_reuseport socket is never bound: nothing can be pending on it.
+    const listening = this.socketRegistry.list().filter((s) => !s.perSpawn);
+    const named = listening.filter((s) => namesSocket(w.config, s.name));
+    return (named.length > 0 ? named : listening).map((s) => s.fd);
   }
 }
 

@@ -96,7 +96,7 @@ export class WorkerProcess {
           plan.stdin,
           plan.closeStdout ? "ignore" : output.stdout,
           plan.closeStderr ? "ignore" : output.stderr,
-          ...plan.extraFds,
+          ...inheritedFds(plan.fds),
         ],
         onExit(_sub, exitCode, signalCode) {
           resolveExit({ exitCode: exitCodeOf(exitCode, signalCode), atMs: Date.now() });
@@ -148,6 +148,14 @@ export class WorkerProcess {
   unref(): void {
     this.subprocess.unref();
   }
+}
+
+/** Bun's stdio entries from 3 up: child fd N gets the daemon fd mapped to N; the numbers between stay closed. */
+function inheritedFds(fds: Map<number, number>): (number | "ignore")[] {
+  if (fds.size === 0) return [];
+  const entries: (number | "ignore")[] = [];
+  for (let childFd = 3; childFd <= Math.max(...fds.keys()); childFd++) entries.push(fds.get(childFd) ?? "ignore");
+  return entries;
 }
 
 function exitCodeOf(exitCode: number | null, signalCode: string | number | null): number | null {

@@ -30,7 +30,7 @@ function plan(script: string): SpawnPlan {
     stdin: "ignore",
     closeStdout: false,
     closeStderr: false,
-    extraFds: [],
+    fds: new Map(),
     uid: null,
     gid: null,
   };
