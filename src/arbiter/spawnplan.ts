@@ -4,6 +4,7 @@
 import type { WatcherConfig } from "../config/types.ts";
 import { SpawnError } from "./errors.ts";
 import type { SpawnSocket } from "./sockets.ts";
+import type { LaunchStatusPipe } from "../os/launcher.ts";
 import { join, split } from "../util/shlex.ts";
 import { spawnVars, substitute } from "./spawnvars.ts";
 
@@ -24,6 +25,8 @@ export interface SpawnPlan {
   fds: Map<number, number>;
   uid: number | null;
   gid: number | null;
+  /** Through the launcher: the status pipe it reports a setup failure on (the write end is in `fds`). */
+  launchStatus?: LaunchStatusPipe | null;
 }
 
 /** Sockets offered to one spawn by name: the daemon's fd and the child fd number it gets. */

@@ -25,6 +25,7 @@ import {
 import type { HookCallArguments } from "./hooks.ts";
 import type { OutputRouting } from "./outputs.ts";
 import type { ExitInfo, WorkerProcess } from "./process.ts";
+import { SpawnError } from "./errors.ts";
 import { sendSignal, type SignalOptions } from "./signal.ts";
 import { freeWid, launchWorker } from "./spawner.ts";
 import { stopProcess } from "./stop.ts";
@@ -239,7 +240,10 @@ export class WorkerPool {
       this.spawnFailed(err);
       return "failed";
     }
-    this.spawnWorked();
+    // Through the launcher, the spawn worked only once the program runs (its setup can still fail).
+    void proc.launched.then((failure) => {
+      if (failure === null) this.spawnWorked();
+    });
     proc.history = this.slots.get(wid) ?? proc.history;
     this.outputs.spawned(proc.pid, sink);
     this.procs.set(proc.pid, proc);
@@ -316,7 +320,12 @@ export class WorkerPool {
     this.procs.delete(proc.pid);
     const cfg = this.host.config;
     const reason =
-      proc.stopReason ?? exitReason(info.exitCode, info.atMs, proc.lastSignalMs, cfg.graceful_timeout * 1000);
+      proc.stopReason ??
+      (info.launchFailure !== null
+        ? "spawn_failed"
+        : exitReason(info.exitCode, info.atMs, proc.lastSignalMs, cfg.graceful_timeout * 1000));
+    // A launcher that failed before the program ran is a failed spawn: it counts toward max_retry.
+    if (reason === "spawn_failed" && this.host.running()) this.spawnFailed(new SpawnError(info.launchFailure!));
     const ownDeath = diedOnItsOwn(reason);
     const respawned = ownDeath && this.host.running() && cfg.respawn && !cfg.on_demand;
     this.record(proc, info, reason, respawned);

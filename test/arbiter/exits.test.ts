@@ -2,7 +2,7 @@
 // does, and the reason of every exit (on the reap event and kept by the watcher).
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exitReason, isTransientSpawnError, lastExitOf } from "../../src/arbiter/exits.ts";
@@ -139,6 +139,49 @@ describe("spawn failures and max_retry", () => {
     expect(event.error).toContain("/nonexistent/prog");
     expect(event.error).toContain("max_retry = 2");
     expect(watcher.exitState().spawnError).toBe(event.error as string);
+  });
+
+  test("setup that fails in the launcher (here its exec) is a failed spawn: reason spawn_failed, counted toward max_retry", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "circus-noexec-"));
+    try {
+      writeFileSync(join(dir, "prog"), "#!/bin/sh\nexec sleep 30\n"); // not executable
+      // An rlimit makes the spawn go through the launcher, which applies it and then execs.
+      const { watcher, rec } = standaloneWatcher(
+        wcfg({ name: "noexec", cmd: `${dir}/prog`, max_retry: 2, rlimits: { nofile: 1024 } }),
+      );
+      await watcher.start();
+      await until(() => watcher.status() === "stopped", 5000, "the watcher to give up");
+      const reaps = rec.of("reap");
+      expect(reaps.map((e) => e.payload.reason)).toEqual(["spawn_failed", "spawn_failed"]);
+      expect(rec.topics().filter((t) => t.endsWith(".spawn_failed"))).toHaveLength(1);
+      expect(rec.topics().at(-1)).toBe("watcher.noexec.stop");
+      const { spawnError, lastExit, restarts } = watcher.exitState();
+      expect(spawnError).toContain("permission denied");
+      expect(spawnError).toContain("max_retry = 2");
+      expect(lastExit).toMatchObject({ reason: "spawn_failed", status: 127 });
+      expect(restarts).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a program started through the launcher leaves the daemon no more fds than a direct spawn, once it runs", async () => {
+    const fds = () => readdirSync("/proc/self/fd").length;
+    const launchedOf = (w: unknown, pid: number) =>
+      (w as { pool: { procs: Map<number, { launched: Promise<string | null> }> } }).pool.procs.get(pid)!.launched;
+    const before = fds();
+    const direct = standaloneWatcher(wcfg({ name: "direct", cmd: "sleep 30" })).watcher;
+    await direct.start();
+    const afterDirect = fds();
+    const viaLauncher = standaloneWatcher(
+      wcfg({ name: "launched", cmd: "sleep 30", rlimits: { nofile: 1024 } }),
+    ).watcher;
+    const [pid] = (await viaLauncher.start()).started;
+    expect(await launchedOf(viaLauncher, pid!)).toBeNull();
+    expect(fds() - afterDirect).toBe(afterDirect - before);
+    expect(alive(pid!)).toBe(true);
+    await viaLauncher.stop();
+    await direct.stop();
   });
 
   test("max_retry 0 never spawns and the watcher stops at once", async () => {
