@@ -125,7 +125,9 @@ export class Watcher {
 
   /** Why spawning gave up (if it did), restarts, the last exit and exits by reason (decisions §1, §2). */
   exitState(): ExitState {
-    return this.pool.exitState();
+    const state = this.pool.exitState();
+    // A Python hook from the file is why nothing is spawned at all, until `set hooks.<name>` ports it.
+    return { ...state, spawnError: this.hooks.unavailable() ?? state.spawnError };
   }
 
   /** Where new processes write (a WatcherOutput with its tail buffer when the daemon wires streams). */
@@ -271,6 +273,11 @@ export class Watcher {
       await this.manage();
       const after = new Set(this.pids());
       return { started: [...after].filter((p) => !before.has(p)), kept: [...before].filter((p) => after.has(p)) };
+    }
+    const unavailable = this.hooks.unavailable();
+    if (unavailable !== null) {
+      log.warning(`watcher ${this.name} stays stopped: ${unavailable}`);
+      return { started: [], kept: [] };
     }
     if (!(await this.hooks.run("before_start", this.hookArgs()))) {
       log.warning(`watcher ${this.name}: before_start hook refused the start`);
