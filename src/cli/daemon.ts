@@ -33,7 +33,10 @@ function buildParser() {
       "--log-output <out>",
       "'-' for stdout, a file, syslog://host[:port][?facility] or syslog:///dev/log[?facility] (overrides [circus] logoutput)",
     )
-    .option("--logger-config <file>", "JSON logging configuration {level, output, format} (overrides level and output)")
+    .option(
+      "--logger-config <file>",
+      "logging configuration: Python logging.config YAML/INI/JSON, or JSON {level, output, format} (overrides level and output)",
+    )
     .help()
     .version(VERSION);
   return cli;
@@ -95,13 +98,17 @@ function detach(argv: string[]): number {
 
 interface Logging {
   output: LogOutput;
-  /** The log file (reopened on SIGUSR1), null for stdout and syslog. */
-  file: string | null;
+  /** The log files (reopened on SIGUSR1); none for stdout and syslog. */
+  files: string[];
 }
 
-/** Level and output from --logger-config / loggerconfig (JSON), else --log-level / --log-output, else [circus]. */
+/**
+ * Level and output from --logger-config / loggerconfig (our JSON, or Python's logging.config as YAML,
+ * INI or JSON), else --log-level / --log-output, else [circus].
+ */
 async function configureLogging(flags: DaemonFlags, config: CircusConfig): Promise<Logging | { problem: string }> {
   const { loadLoggerConfig, openLogOutput } = await import("../streams/logoutput.ts");
+  const { isPythonLoggingConfig, openPythonLogging } = await import("../streams/loggerconfig.ts");
   let levelText = flags.logLevel ?? config.circus.loglevel;
   let spec = flags.logOutput ?? config.circus.logoutput;
   let format: string | null = null;
@@ -110,6 +117,13 @@ async function configureLogging(flags: DaemonFlags, config: CircusConfig): Promi
   const loggerConfig =
     flags.loggerConfig ?? (fromFile && fromFile !== "default" ? resolve(dirname(config.file), fromFile) : fromFile);
   try {
+    if (loggerConfig && loggerConfig !== "default" && (await isPythonLoggingConfig(resolve(loggerConfig)))) {
+      // Handler file names are relative to the daemon's working directory, as Python opens them.
+      const python = await openPythonLogging(resolve(loggerConfig), process.cwd());
+      setLogLevel(python.level);
+      setLogSink(python.output);
+      return { output: python.output, files: python.files };
+    }
     if (loggerConfig && loggerConfig !== "default") {
       const lc = await loadLoggerConfig(resolve(loggerConfig));
       levelText = lc.level ?? levelText;
@@ -122,7 +136,7 @@ async function configureLogging(flags: DaemonFlags, config: CircusConfig): Promi
     setLogLevel(level);
     setLogSink(output);
     const isFile = !/^(-|stdout|stderr|)$/.test(spec.trim()) && !spec.startsWith("syslog://");
-    return { output, file: isFile ? resolve(spec.trim()) : null };
+    return { output, files: isFile ? [resolve(spec.trim())] : [] };
   } catch (error) {
     return { problem: (error as Error).message };
   }
@@ -192,7 +206,7 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
     logging.output.reopen();
     await reopenAllStreams();
     await arbiter.reopenOutputs();
-    return [...(logging.file ? [logging.file] : []), ...openStreamPaths()];
+    return [...logging.files, ...openStreamPaths()];
   };
   try {
     arbiter = await Arbiter.create(withInternalWatchers(config), { openOutput });

@@ -50,9 +50,28 @@ function make(write: (line: string) => void, reopen: () => void, close: () => Pr
 /** Bytes of daemon log lines held for a blocked stdout/stderr before new lines are dropped. */
 export const LOG_BACKLOG_CAP = 8 * 1024 * 1024;
 
+/** The fields of one of log.ts's lines, or null for a line that is not one. */
+export function parseLogLine(
+  line: string,
+): { time: string; name: string; pid: string; level: string; message: string } | null {
+  const m = LINE.exec(line);
+  return m ? { time: m[1]!, name: m[2]!, pid: m[3]!, level: m[4]!, message: m[5]! } : null;
+}
+
+export interface LogOutputOptions {
+  cwd?: string;
+  /** A `{time} {name}[{pid}] [{level}] {message}` template (the JSON loggerconfig's `format`). */
+  format?: string;
+  /** Or a function of the whole line (Python logging formatters); syslog keeps its RFC 3164 layout. */
+  formatLine?: (line: string) => string;
+  /** A file output rotates before it would reach this size, keeping `backupCount` files (Python's RotatingFileHandler). */
+  maxBytes?: number;
+  backupCount?: number;
+}
+
 /** Open `-`/`stdout`, `stderr`, `syslog://host[:port][?facility]`, `syslog:///socket[?facility]` or a file path. */
-export async function openLogOutput(spec: string, options: { cwd?: string; format?: string } = {}): Promise<LogOutput> {
-  const format = options.format ? formatter(options.format) : (line: string) => line;
+export async function openLogOutput(spec: string, options: LogOutputOptions = {}): Promise<LogOutput> {
+  const format = options.formatLine ?? (options.format ? formatter(options.format) : (line: string) => line);
   const text = spec.trim();
   if (text === "" || text === "-" || text === "stdout" || text === "stderr") {
     const queue = fdQueue(text === "stderr" ? 2 : 1);
@@ -78,8 +97,8 @@ export async function openLogOutput(spec: string, options: { cwd?: string; forma
   try {
     file = new WatchedFileStream({
       path,
-      maxBytes: 0,
-      backupCount: 0,
+      maxBytes: options.maxBytes ?? 0,
+      backupCount: options.backupCount ?? 0,
       timeFormat: null,
       compress: false,
       now: Date.now,
@@ -172,13 +191,16 @@ export interface LoggerConfig {
   format: string | null;
 }
 
-/** Read a `loggerconfig` JSON file; INI and YAML (Python logging.config) are refused with the supported schema. */
+/**
+ * Read our `loggerconfig` JSON file (`{level, output, format}`); Python logging.config files (YAML, INI,
+ * JSON with `version`) are read by loggerconfig.ts.
+ */
 export async function loadLoggerConfig(path: string): Promise<LoggerConfig> {
   const schema = `a JSON object {"level": "debug|info|warning|error|critical", "output": "-|<file>|syslog://…", "format": "{time} {name}[{pid}] [{level}] {message}"}`;
   const ext = extname(path).toLowerCase();
   if (ext !== ".json") {
     throw new LogOutputError(
-      `${path}: loggerconfig supports JSON only (${schema}); Python logging.config INI/YAML files are not supported`,
+      `${path}: a loggerconfig file is *.json (${schema}, or a Python logging.config dictionary), *.yaml or *.ini`,
     );
   }
   let data: unknown;

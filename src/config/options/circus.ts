@@ -49,7 +49,10 @@ export const CIRCUS_OPTIONS = {
     default: "-",
     doc: "daemon log: `-`, a file, `syslog://host:port?facility` (`--log-output` wins)",
   }),
-  loggerconfig: option(optionalText, { default: null, doc: "a JSON logging config file (`--logger-config` wins)" }),
+  loggerconfig: option(optionalText, {
+    default: null,
+    doc: "a logging config file: Python's logging.config as YAML, INI or JSON (what maps: handlers, levels, formatters), or our JSON `{level, output, format}`; `default` = none (`--logger-config` wins)",
+  }),
   fqdn_prefix: option(optionalText, { default: null, doc: "prefix of the arbiter's identity `<prefix>@<fqdn>`" }),
   tail_lines: option(int, {
     default: 1000,
