@@ -194,7 +194,7 @@ function fileOptions(config: Record<string, string>, ctx: StreamContext): FileSt
   const filename =
     config.filename?.trim() || resolve(nodeOs().tmpdir(), `circus-${ctx.watcher}-${process.pid}-${Date.now()}.log`);
   return {
-    path: resolve(ctx.configDir, filename),
+    path: resolve(ctx.cwd ?? process.cwd(), filename),
     maxBytes: streamOption(config, "max_bytes"),
     backupCount: streamOption(config, "backup_count"),
     timeFormat: config.time_format || null,

@@ -169,6 +169,22 @@ root:
     expect(d.output()).not.toContain("starting circus");
   });
 
+  test("a relative stream filename is relative to the daemon's working directory, as in Circus, not the config file's", async () => {
+    const runDir = outDir();
+    const d = await startDaemon(
+      "[circus]\nendpoint = {endpoint}\npubsub_endpoint = {pubsub}\nmulticast_endpoint =\n\n[watcher:w]\ncmd = echo hello\nstdout_stream.filename = w.log\n",
+      [],
+      { wrap: ["env", `--chdir=${runDir}`] },
+    );
+    daemons.push(d);
+    await waitFor(
+      () => existsSync(join(runDir, "w.log")) && readFileSync(join(runDir, "w.log"), "utf8").includes("hello"),
+      5000,
+      "w.log in the daemon's cwd",
+    );
+    expect(existsSync(join(d.dir, "w.log"))).toBe(false);
+  });
+
   test("a logging.config that cannot map is refused, naming what does not map", async () => {
     const out = outDir();
     writeFileSync(join(out, "logging.ini"), "[loggers]\nkeys=root\n");
