@@ -28,6 +28,9 @@ export interface ArbiterOptions {
   openOutput?: OpenOutput;
 }
 
+/** How `watchers()` orders them. */
+export type WatcherOrder = "name" | "created";
+
 /** The five options `globaloptions` exposes. */
 export type GlobalOptions = {
   endpoint: string;
@@ -120,8 +123,12 @@ export class Arbiter {
     return w;
   }
 
-  /** All watchers sorted by lower-cased name. */
-  watchers(): Watcher[] {
+  /**
+   * All watchers sorted by lower-cased name, or in creation order (Circus's own list, which `stats`
+   * follows): config watchers by name, then the internal ones, then those added by `add`.
+   */
+  watchers(order: WatcherOrder = "name"): Watcher[] {
+    if (order === "created") return [...this.watcherMap.values()];
     return [...this.watcherMap.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, w]) => w);
   }
 

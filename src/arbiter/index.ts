@@ -5,7 +5,13 @@ import type { CircusConfig, CircusOptions, SocketConfig } from "../config/types.
 import { Arbiter, type ArbiterOptions } from "./arbiter.ts";
 import { circusDefaults, watcherDefaults, type WatcherInput } from "./defaults.ts";
 
-export { Arbiter, type ArbiterOptions, type GlobalOptions, type ReloadConfigSummary } from "./arbiter.ts";
+export {
+  Arbiter,
+  type ArbiterOptions,
+  type GlobalOptions,
+  type ReloadConfigSummary,
+  type WatcherOrder,
+} from "./arbiter.ts";
 export { Watcher } from "./watcher.ts";
 export type { WatcherState, ProcessInfo, StartResult, ReloadResult, KillOptions, SignalOptions } from "./watcher.ts";
 export { EventBus, watcherTopic, type EventListener, type EventPayload, type WatcherEvent } from "./bus.ts";

@@ -8,7 +8,7 @@ import type { Arbiter, ArbiterOptions } from "../arbiter/arbiter.ts";
 import type { CircusConfig } from "../config/types.ts";
 import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../util/log.ts";
 import type { LogOutput } from "../streams/logoutput.ts";
-import { VERSION } from "../version.ts";
+import { circusVersionLine, VERSION } from "../version.ts";
 import { claimPidfile, PidfileError, releasePidfile } from "./pidfile.ts";
 import { selfCommand } from "../os/launcher.ts";
 
@@ -37,8 +37,8 @@ function buildParser() {
       "--logger-config <file>",
       "logging configuration: Python logging.config YAML/INI/JSON, or JSON {level, output, format} (overrides level and output)",
     )
-    .help()
-    .version(VERSION);
+    .option("-v, --version", "display the version")
+    .help();
   return cli;
 }
 
@@ -53,7 +53,11 @@ export async function runDaemon(argv: string[]): Promise<number> {
     return 2;
   }
   const flags = parsed.options as DaemonFlags & { help?: boolean; version?: boolean };
-  if (flags.help || flags.version) return 0;
+  if (flags.version) {
+    process.stdout.write(`${circusVersionLine(null)}\n`);
+    return 0;
+  }
+  if (flags.help) return 0;
   const configPath = parsed.args[0];
   if (configPath === undefined) {
     cli.outputHelp();

@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../util/log.ts";
 import { StatsStreamer } from "./stats/streamer.ts";
 import { whenAborted } from "../util/async.ts";
-import { VERSION } from "../version.ts";
+import { circusVersionLine } from "../version.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT, DEFAULT_STATS_ENDPOINT } from "../config/options/circus.ts";
 import { interruptOn } from "./shared/interrupt.ts";
 
@@ -33,8 +33,8 @@ function buildParser() {
     .option("--log-level <level>", "critical, error, warning, info or debug", { default: "info" })
     .option("--log-output <out>", "'-' for stdout, or a file", { default: "-" })
     .option("--ssh <server>", "reach the daemon through an ssh tunnel (user@host[:port])")
-    .help()
-    .version(VERSION);
+    .option("-v, --version", "display the version")
+    .help();
   return cli;
 }
 
@@ -64,7 +64,11 @@ export async function runStats(argv: string[]): Promise<number> {
     process.stderr.write(`circusd-stats: ${(error as Error).message}\n`);
     return 2;
   }
-  if (flags.help || flags.version) return 0;
+  if (flags.version) {
+    process.stdout.write(`${circusVersionLine(null)}\n`);
+    return 0;
+  }
+  if (flags.help) return 0;
   const problem = configureLogging(flags);
   if (problem) {
     process.stderr.write(`circusd-stats: ${problem}\n`);

@@ -13,12 +13,13 @@ import type {
   ReloadResult,
   SignalOptions,
   StartResult,
+  WatcherOrder,
   WatcherState,
 } from "../arbiter/index.ts";
 import type { WireValue } from "../config/options/spec.ts";
 import type { CircusConfig, WatcherConfig } from "../config/types.ts";
 
-export type { ReloadResult, StartResult } from "../arbiter/index.ts";
+export type { ReloadResult, StartResult, WatcherOrder } from "../arbiter/index.ts";
 
 /** One live process of a watcher, as much of it as the commands read. */
 export type ProcessEntry = Pick<ProcessInfo, "pid" | "wid" | "started" | "restarts" | "lastExit">;
@@ -56,7 +57,8 @@ export interface ControlledWatcher {
 export interface ControlledArbiter {
   /** The configuration running now (its `file` is what `reloadconfig` re-reads by default). */
   readonly config: CircusConfig;
-  watchers(): readonly ControlledWatcher[];
+  /** Sorted by lower-cased name, or in creation order (config watchers by name, internal ones, then `add`ed). */
+  watchers(order?: WatcherOrder): readonly ControlledWatcher[];
   /** Case-insensitive. */
   getWatcher(name: string): ControlledWatcher | undefined;
   sockets(): readonly SocketEntry[];

@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import type { JsonObject, Reply } from "../../src/protocol/command.ts";
 import { dispatch } from "../../src/protocol/dispatch.ts";
+import { formatInfoLine } from "../../src/protocol/procinfo.ts";
 import { COMMANDS, getCommand } from "../../src/protocol/registry.ts";
 import { FakeArbiter, FakeWatcher, fakeContext } from "./fake-arbiter.ts";
 
@@ -274,8 +275,8 @@ describe("read commands", () => {
     expect(info.pid).toBe(process.pid);
     expect(info.children).toEqual([]);
     expect(String(info.mem_info1)).toMatch(/^\d+(\.\d\d[KMGTPEZY]|B)$/);
-    expect(String(info.ctime)).toMatch(/^\d+:\d\d\.\d\d$/);
-    expect(fmt(r, "dstats")).toStartWith(`Main Process:\n${process.pid}  `);
+    expect(String(info.ctime)).toMatch(/^\d+:\d\d\.\d{1,2}$/);
+    expect(fmt(r, "dstats")).toStartWith(`Main Process:\n    ${process.pid}  `);
   });
 
   test("stats gives per-pid infos for all, one watcher, or one process, and refuses an unknown pid", async () => {
@@ -294,6 +295,21 @@ describe("read commands", () => {
       reason: "process 999999 not found in 'web'",
     });
     expect(fmt(one, "stats")).toStartWith(`web:\n${process.pid}: ${process.pid}  `);
+  });
+
+  test("circusctl's info line prints cpu and mem as Python floats (a line of real circusctl output)", () => {
+    const info = {
+      pid: 16291,
+      cmdline: "sleep",
+      username: "root",
+      nice: 0,
+      mem_info1: "1.50M",
+      mem_info2: "2.44M",
+      cpu: 0,
+      mem: 0.006,
+      ctime: "0:00.0",
+    };
+    expect(formatInfoLine(info)).toBe("16291  sleep root 0 1.50M 2.44M 0.0 0.006 0:00.0");
   });
 
   test("stats --extended lets the watcher's extended_stats hook add fields", async () => {
@@ -473,9 +489,12 @@ describe("mutating commands", () => {
     });
   });
 
-  test("set numprocesses > 1 on a singleton is errno 5", async () => {
+  test("set numprocesses > 1 on a singleton is errno 5 with Circus's words", async () => {
     const { ctx } = setup();
-    expect((await call(ctx, "set", { name: "single", options: { numprocesses: 2 } })).errno).toBe(5);
+    expect(await call(ctx, "set", { name: "single", options: { numprocesses: 2 } })).toMatchObject({
+      errno: 5,
+      reason: "Singleton watcher has a single process",
+    });
   });
 
   test("set changes a free option named __proto__ that the watcher has, as its own key", async () => {

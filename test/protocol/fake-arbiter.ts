@@ -204,7 +204,8 @@ export class FakeArbiter implements ControlledArbiter {
   constructor(...watchers: FakeWatcher[]) {
     this.ws = watchers;
   }
-  watchers() {
+  watchers(order: "name" | "created" = "name") {
+    if (order === "created") return [...this.ws];
     return [...this.ws].sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
   }
   getWatcher(name: string) {

@@ -16,5 +16,6 @@ export const dstats: Command<Record<string, never>> = {
     const info = daemonSampler.info(process.pid, { children: false });
     return { info: info === null ? NO_SUCH_PROCESS : (info as unknown as JsonObject) };
   },
-  format: (reply) => `Main Process:\n${formatInfoLine(reply.info as JsonObject)}`,
+  // circusctl indents the line by four spaces.
+  format: (reply) => `Main Process:\n    ${formatInfoLine(reply.info as JsonObject)}`,
 };

@@ -75,7 +75,8 @@ export const stats: Command<StatsProps> = {
       // Circus ignores `extended` here.
       const infos: JsonObject = {};
       const details: JsonObject = {};
-      for (const w of ctx.arbiter.watchers()) {
+      // Circus walks its watcher list, in creation order.
+      for (const w of ctx.arbiter.watchers("created")) {
         infos[w.name] = await watcherInfos(w, false);
         details[w.name] = watcherExitKeys(w.exitState());
       }
