@@ -172,11 +172,12 @@ export class WorkerPool {
       const outcome = await this.spawnMissing(true);
       if (outcome === "fatal" || (outcome === "gave_up" && this.procs.size === 0)) return "stop";
     }
-    const surplus = this.live().length - cfg.numprocesses;
-    if (surplus > 0) {
+    if (this.live().length > cfg.numprocesses) {
+      // Circus's choice and order: newest first, the ones past numprocesses go (the oldest), so their
+      // `kill` events come newest to oldest.
       const oldest = this.live()
-        .sort((a, b) => a.startedMs - b.startedMs)
-        .slice(0, surplus);
+        .sort((a, b) => b.startedMs - a.startedMs)
+        .slice(cfg.numprocesses);
       await Promise.all(oldest.map((p) => this.stopOne(p, { reason: surplusReason })));
     }
     // Processes stopped on purpose (kill, max_age) are not reported by onExit: the rule applies here.

@@ -273,6 +273,21 @@ describe("deaths the daemon caused", () => {
     expect(restarts).toBe(0);
   });
 
+  test("a graceful reload kills the old generation newest first, then emits reload, as Circus orders them", async () => {
+    const { watcher, rec } = standaloneWatcher(wcfg({ name: "gen", cmd: "sleep 30", numprocesses: 3 }));
+    const old = (await watcher.start()).started;
+    const before = rec.events.length;
+    await watcher.reload({ graceful: true });
+    const after = rec.events.slice(before).map((e) => `${e.topic.split(".")[2]} ${e.payload.process_pid ?? ""}`.trim());
+    expect(after.slice(3)).toEqual(
+      [...old]
+        .reverse()
+        .map((pid) => `kill ${pid}`)
+        .concat("reload"),
+    );
+    expect(after.slice(0, 3).every((e) => e.startsWith("spawn "))).toBe(true);
+  });
+
   test("max_age recycles a worker with reason max_age, without a reap event", async () => {
     const { watcher, rec } = standaloneWatcher(
       wcfg({ name: "aged", cmd: "sleep 30", max_age: 0.2, max_age_variance: 0 }),
