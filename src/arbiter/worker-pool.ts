@@ -144,7 +144,7 @@ export class WorkerPool {
     return this.spawnErrorValue !== null;
   }
 
-  /** Processes not already being stopped. */
+  /** Processes not already being stopped, in spawn order. */
   live(): WorkerProcess[] {
     return [...this.procs.values()].filter((p) => p.stopping === null && p.alive);
   }
@@ -174,10 +174,8 @@ export class WorkerPool {
     }
     if (this.live().length > cfg.numprocesses) {
       // Circus's choice and order: newest first, the ones past numprocesses go (the oldest), so their
-      // `kill` events come newest to oldest.
-      const oldest = this.live()
-        .sort((a, b) => b.startedMs - a.startedMs)
-        .slice(cfg.numprocesses);
+      // `kill` events come newest to oldest. Spawn order, not spawn time: two spawns share a millisecond.
+      const oldest = this.live().reverse().slice(cfg.numprocesses);
       await Promise.all(oldest.map((p) => this.stopOne(p, { reason: surplusReason })));
     }
     // Processes stopped on purpose (kill, max_age) are not reported by onExit: the rule applies here.
