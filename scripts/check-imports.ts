@@ -75,6 +75,12 @@ export const RULES: ImportRule[] = [
     forbid: ["src/cli/", "src/web/", "src/plugins/"],
   },
   {
+    id: "web-layer",
+    text: "src/web reaches a daemon through the control client only: it imports no arbiter, plugins or cli",
+    files: ["src/web/"],
+    forbid: ["src/arbiter/", "src/plugins/", "src/cli/"],
+  },
+  {
     id: "cli-on-top",
     text: "only src/main.ts and src/cli itself import src/cli",
     files: ["src/"],

@@ -64,7 +64,9 @@ const SET_WORDS: Record<SetEffect, string> = {
 function watcherDocs(): string {
   const rows: string[][] = [];
   const pythonOnly: string[] = [];
+  const tuning: string[] = [];
   for (const [key, spec] of Object.entries(WATCHER_OPTIONS)) {
+    if (spec.tuning) tuning.push(code(key));
     if (!spec.field && typeof spec.inFile === "object" && spec.inFile.pythonOnly) {
       pythonOnly.push(code(key));
       continue;
@@ -82,6 +84,7 @@ function watcherDocs(): string {
     "`set`: *applied* keys change at once, *reload* ones reload the watcher gracefully, *ignored* ones are",
     "checked and dropped (Circus uses them in `add` only), *—* ones are unknown keys for `set` and `add`.",
     `Python-only keys, accepted from files with a warning: ${pythonOnly.join(", ")}.`,
+    `In the web console an \`operate\` user may \`set\` ${tuning.join(", ")}; any other key needs \`admin\`.`,
   ].join("\n");
 }
 

@@ -59,7 +59,7 @@ const SUBCOMMANDS: ReadonlyMap<string, Subcommand> = new Map([
     "web",
     {
       summary: "web console (as circushttpd)",
-      load: async () => (argv: string[]) => pendingTool("circushttpd", "the web console", argv),
+      load: async () => (await import("./cli/web.ts")).runWeb,
     },
   ],
 ]);
@@ -73,11 +73,6 @@ const TOOL_NAMES: ReadonlyMap<string, string> = new Map([
   ["circus-plugin", "plugin"],
   ["circushttpd", "web"],
 ]);
-
-async function pendingTool(tool: string, feature: string, argv: string[]): Promise<number> {
-  const { runPending } = await import("./cli/pending.ts");
-  return runPending(tool, feature, argv);
-}
 
 function usage(): string {
   const lines = [...SUBCOMMANDS].map(([name, s]) => `  ${name.padEnd(8)} ${s.summary}`);

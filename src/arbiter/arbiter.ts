@@ -61,9 +61,6 @@ const FIXED_CIRCUS_OPTIONS = [
   "logoutput",
   "loggerconfig",
   "pidfile",
-  "httpd",
-  "httpd_host",
-  "httpd_port",
   "fqdn_prefix",
   "tail_lines",
 ] as const;

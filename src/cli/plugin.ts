@@ -4,11 +4,12 @@
 
 import { decodeOptions, PLUGIN_OPTIONS_ENV, parseConfigText } from "../config/plugin-handoff.ts";
 import { BUILTINS } from "../plugins/registry.ts";
-import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../util/log.ts";
+import { getLogger } from "../util/log.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT } from "../protocol/client.ts";
 import { VERSION } from "../version.ts";
 import { interruptOn } from "./shared/interrupt.ts";
 import type { SshTunnel } from "./shared/ssh.ts";
+import { startToolLogging, ToolLoggingError, type ToolLogOutput, toolLogLevel } from "./shared/tool-logging.ts";
 
 // A plugin process runs as long as the daemon, once per plugin: its flags are parsed here rather than
 // with cac, whose node:events costs ~5 MB RSS in each of them (see BENCHMARKS.md, Plugins).
@@ -86,18 +87,6 @@ function fail(message: string, code: number): number {
   return code;
 }
 
-/** Log lines to stdout (Circus's default `-`) without the file/syslog machinery. */
-function stdoutSink(): { (line: string): void; close(): Promise<void> } {
-  const writer = Bun.stdout.writer();
-  return Object.assign(
-    (line: string) => {
-      writer.write(line + "\n");
-      writer.flush();
-    },
-    { close: async () => void (await writer.flush()) },
-  );
-}
-
 /** Run the plugin until a signal; resolves with the exit code. */
 export async function runPluginCli(argv: string[]): Promise<number> {
   let line: CommandLine;
@@ -127,8 +116,12 @@ export async function runPluginCli(argv: string[]): Promise<number> {
     ssh_keyfile: line.flags.ssh_keyfile ?? undefined,
     fd: line.flags.fd ?? undefined,
   };
-  const level = parseLogLevel(String(flags.logLevel));
-  if (!level) return fail(`unknown log level "${flags.logLevel}"; use critical, error, warning, info or debug`, 2);
+  try {
+    toolLogLevel(flags.logLevel); // checked before the plugin loads; applied with the output below
+  } catch (error) {
+    if (error instanceof ToolLoggingError) return fail(error.message, 2);
+    throw error;
+  }
   const checkDelay = Number(flags.checkDelay);
   if (!Number.isFinite(checkDelay)) return fail(`--check-delay "${flags.checkDelay}" is not a number`, 2);
   let listenFd: number | null = null;
@@ -160,18 +153,13 @@ export async function runPluginCli(argv: string[]): Promise<number> {
     throw error;
   }
 
-  setLogLevel(level);
-  let output: { (line: string): void; close(): Promise<void> };
-  if (flags.logOutput === "-" || flags.logOutput === "stdout") output = stdoutSink();
-  else {
-    const { openLogOutput } = await import("../streams/logoutput.ts");
-    try {
-      output = await openLogOutput(flags.logOutput);
-    } catch (error) {
-      return fail(`--log-output: ${(error as Error).message}`, 2);
-    }
+  let output: ToolLogOutput;
+  try {
+    output = await startToolLogging(flags.logLevel, flags.logOutput);
+  } catch (error) {
+    if (error instanceof ToolLoggingError) return fail(error.message, 2);
+    throw error;
   }
-  setLogSink(output);
   const log = getLogger(`circus.plugins.${cls.pluginName}`);
 
   let tunnels: SshTunnel[] = [];

@@ -2,14 +2,13 @@
 // the stats endpoint, once a second, as Circus's circusd-stats does (§8.4).
 
 import { cac } from "cac";
-import { openSync } from "node:fs";
-import { resolve } from "node:path";
-import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../util/log.ts";
+import { getLogger } from "../util/log.ts";
 import { StatsStreamer } from "./stats/streamer.ts";
 import { whenAborted } from "../util/async.ts";
 import { circusVersionLine } from "../version.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT, DEFAULT_STATS_ENDPOINT } from "../config/options/circus.ts";
 import { interruptOn } from "./shared/interrupt.ts";
+import { startToolLogging, ToolLoggingError, type ToolLogOutput } from "./shared/tool-logging.ts";
 
 const log = getLogger("circus.stats");
 
@@ -18,7 +17,8 @@ interface StatsFlags {
   pubsub: string;
   statspoint: string;
   logLevel: string;
-  logOutput: string;
+  /** A lone `-` arrives as true (cac). */
+  logOutput: string | boolean;
   ssh?: string;
   help?: boolean;
   version?: boolean;
@@ -31,27 +31,11 @@ function buildParser() {
     .option("--pubsub <endpoint>", "the daemon's pub/sub endpoint", { default: DEFAULT_PUBSUB_ENDPOINT })
     .option("--statspoint <endpoint>", "where to publish the stats", { default: DEFAULT_STATS_ENDPOINT })
     .option("--log-level <level>", "critical, error, warning, info or debug", { default: "info" })
-    .option("--log-output <out>", "'-' for stdout, or a file", { default: "-" })
+    .option("--log-output <out>", "'-' for stdout, a file, or syslog://…", { default: "-" })
     .option("--ssh <server>", "reach the daemon through an ssh tunnel (user@host[:port])")
     .option("-v, --version", "display the version")
     .help();
   return cli;
-}
-
-function configureLogging(flags: StatsFlags): string | null {
-  const level = parseLogLevel(String(flags.logLevel));
-  if (!level) return `unknown log level "${flags.logLevel}"; use critical, error, warning, info or debug`;
-  setLogLevel(level);
-  const output = String(flags.logOutput);
-  const writer =
-    output === "-" || output === "stdout"
-      ? Bun.stdout.writer()
-      : Bun.file(openSync(resolve(output), "a", 0o644)).writer();
-  setLogSink((line) => {
-    writer.write(line + "\n");
-    writer.flush();
-  });
-  return null;
 }
 
 /** Run the streamer until HUP/QUIT/INT/TERM; resolves with the exit code. */
@@ -69,9 +53,12 @@ export async function runStats(argv: string[]): Promise<number> {
     return 0;
   }
   if (flags.help) return 0;
-  const problem = configureLogging(flags);
-  if (problem) {
-    process.stderr.write(`circusd-stats: ${problem}\n`);
+  let output: ToolLogOutput;
+  try {
+    output = await startToolLogging(flags.logLevel, flags.logOutput);
+  } catch (error) {
+    if (!(error instanceof ToolLoggingError)) throw error;
+    process.stderr.write(`circusd-stats: ${error.message}\n`);
     return 2;
   }
 
@@ -84,6 +71,7 @@ export async function runStats(argv: string[]): Promise<number> {
       tunnels = await openSshTunnels(flags.ssh, [endpoint, pubsub]);
     } catch (error) {
       process.stderr.write(`circusd-stats: ${(error as Error).message}\n`);
+      await output.close();
       return 1;
     }
     [endpoint, pubsub] = tunnels.map((t) => t.endpoint) as [string, string];
@@ -99,6 +87,7 @@ export async function runStats(argv: string[]): Promise<number> {
     stop.off();
     await streamer.stop();
     for (const t of tunnels) t.close();
+    await output.close();
     return 1;
   }
   await stopped;
@@ -106,5 +95,6 @@ export async function runStats(argv: string[]): Promise<number> {
   for (const t of tunnels) t.close();
   stop.off();
   log.info("stats streamer stopped");
+  await output.close();
   return 0;
 }

@@ -1,6 +1,7 @@
 // Multicast discovery (§10): join the group of `multicast_endpoint` and answer every datagram, to its
 // sender, with `{"endpoint": "<control endpoint>"}`. Unicast datagrams to the port are answered too.
 
+import { delay } from "../util/async.ts";
 import { getLogger } from "../util/log.ts";
 
 const log = getLogger("circus.multicast");
@@ -70,4 +71,53 @@ export async function startMulticast(
   }
   const s = socket;
   return { port: s.port, close: () => s.close() };
+}
+
+/** A multicast endpoint discovery cannot use; the message says why. */
+export class MulticastEndpointError extends Error {
+  override readonly name = "MulticastEndpointError";
+}
+
+/** A daemon that answered discovery: its control endpoint and the address it answered from. */
+export interface DiscoveredDaemon {
+  endpoint: string;
+  address: string;
+}
+
+/**
+ * The client side of discovery (what circus-web did): send one datagram to the group of
+ * `multicastEndpoint` and collect the answers for `timeoutMs`. A `tcp://0.0.0.0:…` or `tcp://*:…`
+ * endpoint is reported with the responder's address instead, since that is where it listens.
+ * Throws MulticastEndpointError when the endpoint is unusable.
+ */
+export async function discoverDaemons(multicastEndpoint: string, timeoutMs: number): Promise<DiscoveredDaemon[]> {
+  const addr = parseMulticastEndpoint(multicastEndpoint);
+  if (typeof addr === "string") throw new MulticastEndpointError(addr);
+  const found = new Map<string, DiscoveredDaemon>();
+  const decoder = new TextDecoder();
+  const socket = await Bun.udpSocket({
+    hostname: "0.0.0.0",
+    port: 0,
+    socket: {
+      data(_s, data, _port, address) {
+        let endpoint: unknown;
+        try {
+          endpoint = (JSON.parse(decoder.decode(data)) as { endpoint?: unknown }).endpoint;
+        } catch {
+          return; // not an answer of a circus daemon
+        }
+        if (typeof endpoint !== "string") return;
+        const shown = endpoint.replace(/^tcp:\/\/(0\.0\.0\.0|\*):/, `tcp://${address}:`);
+        found.set(`${shown} ${address}`, { endpoint: shown, address });
+      },
+    },
+  });
+  try {
+    socket.setMulticastTTL(255);
+    socket.send('""', addr.port, addr.group);
+    await delay(timeoutMs);
+  } finally {
+    socket.close();
+  }
+  return [...found.values()];
 }

@@ -1,5 +1,7 @@
 // Circus's text formats for sizes and CPU time (circus.util.bytes2human and get_info's ctime).
 
+import { human2bytes, ScalarError } from "../config/scalars.ts";
+
 const SYMBOLS = ["K", "M", "G", "T", "P", "E", "Z", "Y"];
 
 /** Bytes as Circus prints them: `512B`, `3.45M` (base 1024, two decimals). */
@@ -22,4 +24,19 @@ export function formatCpuTime(seconds: number): string {
   const whole = Math.floor(micros / 1_000_000);
   const fraction = micros % 1_000_000;
   return `${Math.floor(whole / 60) % 60}:${String(whole % 60).padStart(2, "0")}.${String(fraction).slice(0, 2)}`;
+}
+
+/**
+ * A memory figure of a stats info object (`mem_info1`: `"3.45M"` as bytes2human prints it) in bytes;
+ * null for "N/A" or anything that is not a size, so one odd process leaves a sum instead of failing it.
+ */
+export function infoBytes(value: unknown): number | null {
+  if (typeof value === "number") return Number.isFinite(value) ? value : null;
+  if (typeof value !== "string") return null;
+  try {
+    return human2bytes(value);
+  } catch (err) {
+    if (err instanceof ScalarError) return null; // "N/A": a process that vanished while it was read
+    throw err;
+  }
 }

@@ -48,12 +48,6 @@ describe("the circus binary", () => {
     expect(r.stderr).toContain("Usage: circus <command>");
   });
 
-  test("says plainly that a tool which has not landed is unavailable, exit 2", () => {
-    const r = run([...circusCommand(), "web"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("not available");
-  });
-
   test("the build made every Circus tool name a symlink to the binary", () => {
     expect(existsSync(BINARY)).toBe(true);
     for (const name of LINKS) {

@@ -18,6 +18,8 @@ describe("[circus] section", () => {
       httpd: false,
       httpd_host: "localhost",
       httpd_port: 8080,
+      httpd_auth_file: null,
+      httpd_token_file: null,
       debug: false,
       pidfile: null,
       umask: null,
@@ -71,13 +73,23 @@ describe("[circus] section", () => {
     );
   });
 
-  test("httpd and debug_gc are accepted with a warning instead of aborting; statsd is supported", async () => {
+  test("debug_gc is accepted with a warning instead of aborting; statsd and httpd are supported", async () => {
     const warnings = await warningsOf("[circus]\nhttpd = true\nstatsd = true\ndebug_gc = true\n" + W);
-    expect(warnings).toContain(
-      "circus.httpd: the web dashboard (circushttpd) is not available yet; httpd is accepted and ignored for now",
-    );
+    expect(warnings.some((w) => w.startsWith("circus.httpd"))).toBe(false);
     expect(warnings.some((w) => w.startsWith("circus.statsd"))).toBe(false);
     expect(warnings.some((w) => w.startsWith("circus.debug_gc: "))).toBe(true);
+  });
+
+  test("httpd on a non-loopback host without a users or token file is refused with its line", async () => {
+    expect(await problemsOf("[circus]\nhttpd = true\nhttpd_host = 0.0.0.0\n" + W)).toEqual([
+      'circus.ini:3: circus.httpd_host: "0.0.0.0" is not a loopback address and the web console has no login; ' +
+        "set httpd_auth_file (users) or httpd_token_file, or httpd_host = 127.0.0.1",
+    ]);
+    const withToken = await loadText("[circus]\nhttpd = true\nhttpd_host = 0.0.0.0\nhttpd_token_file = token\n" + W);
+    expect(withToken.circus.httpd_host).toBe("0.0.0.0");
+    expect((await loadText("[circus]\nhttpd = true\nhttpd_host = ::1\n" + W)).circus.httpd_host).toBe("::1");
+    const c = await loadText("[circus]\nhttpd_auth_file = users\nhttpd_token_file = tok\n" + W);
+    expect([c.circus.httpd_auth_file, c.circus.httpd_token_file]).toEqual(["users", "tok"]);
   });
 
   test("unknown keys are ignored with a warning and a suggestion when close", async () => {

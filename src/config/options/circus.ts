@@ -38,9 +38,23 @@ export const CIRCUS_OPTIONS = {
   warmup_delay: option(int, { default: 0, doc: "seconds between watcher starts at a global start" }),
   include: option(wordList, { default: [], doc: "more config files (globs, relative to this file)" }),
   include_dir: option(wordList, { default: [], doc: "directories whose `*.ini` files are included" }),
-  httpd: option(bool, { default: false, doc: "run the web console (not available yet: accepted and ignored)" }),
-  httpd_host: option(text, { default: "localhost", doc: "the web console's host" }),
+  httpd: option(bool, {
+    default: false,
+    doc: "run the web console (`circus web`) as the `circushttpd` watcher on socket `circushttpd`",
+  }),
+  httpd_host: option(text, {
+    default: "localhost",
+    doc: "the web console's host; off loopback it needs `httpd_auth_file` or `httpd_token_file`",
+  }),
   httpd_port: option(int, { default: 8080, doc: "the web console's port" }),
+  httpd_auth_file: option(optionalText, {
+    default: null,
+    doc: "users file of the web console (`circus web --auth-file`), relative to this file (beyond Circus)",
+  }),
+  httpd_token_file: option(optionalText, {
+    default: null,
+    doc: "token file of the web console (`circus web --token-file`), relative to this file (beyond Circus)",
+  }),
   debug: option(bool, { default: false, doc: "internal watchers (stats, plugins) log at debug level to stdout" }),
   pidfile: option(optionalText, { default: null, doc: "write the daemon's pid here (`--pidfile` wins)" }),
   umask: option(octal, { default: null, doc: "the daemon's umask, octal (`022`)", docDefault: "unchanged" }),

@@ -47,6 +47,11 @@ interface WatcherKey<T> extends OptionSpec<T> {
   readonly set: SetEffect;
   /** false: `circus ctl set` cannot send it (circusctl has no conversion for it); the wire still can. */
   readonly ctl?: false;
+  /**
+   * true: `set` of it only tunes how many processes run and how they are stopped or recycled, never
+   * what runs, where or as whom; the web console lets an operator change it (other keys need an admin).
+   */
+  readonly tuning?: true;
 }
 
 /** A key that is a WatcherConfig field of the same name. */
@@ -210,6 +215,7 @@ export const WATCHER_FIELDS = {
     default: 0,
     listed: 1,
     set: "manage",
+    tuning: true,
     fileKind: int,
     range: { min: 0, text: "0 or more seconds" },
     doc: "seconds to wait after each spawn (a whole number in files, as in Circus)",
@@ -219,6 +225,7 @@ export const WATCHER_FIELDS = {
     default: 1,
     listed: 0,
     set: "manage",
+    tuning: true,
     range: { min: 0, text: "0 or more processes" },
     doc: "how many processes to run",
   }),
@@ -267,12 +274,14 @@ export const WATCHER_FIELDS = {
     default: false,
     listed: 5,
     set: "manage",
+    tuning: true,
     doc: "a graceful reload sends SIGHUP instead of replacing the processes",
   }),
   stop_signal: field(signal, {
     default: SIGTERM,
     listed: 6,
     set: "manage",
+    tuning: true,
     doc: "first signal of a stop (a name like `TERM` or a number)",
     docDefault: `TERM (${SIGTERM})`,
   }),
@@ -280,12 +289,14 @@ export const WATCHER_FIELDS = {
     default: false,
     listed: 7,
     set: "manage",
+    tuning: true,
     doc: "also send `stop_signal` to each process's children",
   }),
   graceful_timeout: field(float, {
     default: 30,
     listed: 15,
     set: "manage",
+    tuning: true,
     range: { min: 0, text: "0 or more seconds" },
     doc: "seconds between `stop_signal` and SIGKILL",
   }),
@@ -300,6 +311,7 @@ export const WATCHER_FIELDS = {
     default: 0,
     listed: 24,
     set: "reload",
+    tuning: true,
     range: { min: 0, text: "0 (off) or more seconds" },
     doc: "replace a process older than this many seconds (0 = never)",
   }),
@@ -307,6 +319,7 @@ export const WATCHER_FIELDS = {
     default: 30,
     listed: 25,
     set: "reload",
+    tuning: true,
     range: { min: 0, text: "0 or more seconds" },
     doc: "random extra seconds added to `max_age` per process",
   }),

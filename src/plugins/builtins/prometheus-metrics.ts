@@ -1,7 +1,7 @@
 // What the Prometheus plugin exports: the metric families (README's table is generated from METRICS),
 // counters kept from the event stream, and one scrape of the daemon's state.
 
-import { human2bytes } from "../../config/scalars.ts";
+import { infoBytes } from "../../stats/format.ts";
 import { bootTimeSeconds, CLOCK_TICKS, releaseProcFiles, sampleStat } from "../../os/proc.ts";
 import type { JsonObject, Reply } from "../../protocol/command.ts";
 import type { EventTopic, WatcherEventData } from "../events.ts";
@@ -297,7 +297,7 @@ export class Collector {
       out.sample(METRICS.daemonUptime, null, uptimeOf(stat.startTicks));
       return;
     }
-    const rss = bytesOf(info.mem_info1);
+    const rss = infoBytes(info.mem_info1);
     if (rss !== null) out.sample(METRICS.daemonMemory, null, rss);
     if (typeof info.create_time === "number")
       out.sample(METRICS.daemonUptime, null, Date.now() / 1000 - info.create_time);
@@ -362,22 +362,13 @@ function localFigures(pid: number): ProcessFigures {
   };
 }
 
-function bytesOf(text: unknown): number | null {
-  if (typeof text !== "string") return null;
-  try {
-    return human2bytes(text);
-  } catch {
-    return null;
-  }
-}
-
 /** From a `stats` info object (the daemon on another host): memory is rounded as Circus prints it. */
 function remoteFigures(info: Record<string, unknown> | undefined): ProcessFigures {
   if (typeof info !== "object" || info === null) return NONE;
   return {
     cpuSeconds: null,
     cpuPercent: typeof info.cpu === "number" ? info.cpu : null,
-    rss: bytesOf(info.mem_info1),
+    rss: infoBytes(info.mem_info1),
     vsize: null,
     uptime: typeof info.age === "number" ? info.age : null,
   };
