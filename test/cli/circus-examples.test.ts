@@ -1,9 +1,10 @@
 // Circus 0.19.0's 16 example configs (test/fixtures/circus-examples/examples, copied unchanged) run by
 // our daemon: each starts, its watchers reach `active`, the apps served on its sockets answer, plugins
-// run as ours, and a watcher with a Python hook loads stopped saying why (decisions §10).
+// run as ours, the web console runs where `httpd = true`, and a watcher with a Python hook loads stopped
+// saying why (decisions §10).
 //
 // What the test changes in a copy of each config, and why:
-// - endpoints become free ports (`stats_endpoint` too) and multicast discovery is off, so tests never
+// - endpoints become free ports (`stats_endpoint` and `httpd_port` too) and multicast discovery is off, so tests never
 //   collide; socket ports become 0 and 0.0.0.0 becomes 127.0.0.1; example7's /tmp/webapp.sock moves to
 //   the test's directory;
 // - `cmd = python` becomes `../bin/python` (this machine has python3 only), and the programs that
@@ -57,7 +58,10 @@ async function runExample(name: string, options: Options = {}): Promise<Example>
     )
     .replace(/^cmd = python\b/gm, "cmd = ../bin/python")
     .replace(/\b(flask_app|hang|simplesocket_server)\.py\b/g, "../standins/$1.py");
-  const endpoints = "endpoint = {endpoint}\npubsub_endpoint = {pubsub}\nmulticast_endpoint =\n";
+  // The web console (httpd = true) gets a free port too.
+  text = text.replace(/^httpd_port *=.*\n/gm, "");
+  const httpd = /^httpd *= *(true|1|yes|on)$/im.test(text) ? `httpd_port = ${freePort()}\n` : "";
+  const endpoints = `endpoint = {endpoint}\npubsub_endpoint = {pubsub}\nmulticast_endpoint =\n${httpd}`;
   text = /^\[circus\]$/m.test(text)
     ? text.replace(/^\[circus\]\n/m, `[circus]\n${endpoints}`)
     : `[circus]\n${endpoints}\n${text}`;
@@ -108,15 +112,29 @@ async function answer(url: string, init: RequestInit & { unix?: string } = {}): 
   );
 }
 
+/** The web console of a config with `httpd = true` answers on its port (globaloptions does not show it). */
+async function consoleAnswers(d: RunningDaemon): Promise<void> {
+  const port = Number(/^httpd_port = (\d+)$/m.exec(readFileSync(d.configPath, "utf8"))![1]);
+  const status = await waitFor(
+    () =>
+      fetch(`http://127.0.0.1:${port}/`, { redirect: "manual", headers: { connection: "close" } })
+        .then((r) => r.status)
+        .catch(() => null),
+    10_000,
+    "the web console",
+  );
+  expect(status).toBeLessThan(400);
+}
+
 /** Status of one watcher, with the keys beyond Circus. */
 const statusOf = (d: RunningDaemon, name: string) => d.call("status", { name });
 
 describe("Circus 0.19.0's example configs", () => {
-  test("slow: example1.ini: two watchers (rlimits), the Flapping plugin and circusd-stats run; httpd is accepted", async () => {
+  test("slow: example1.ini: two watchers (rlimits), the Flapping plugin, circusd-stats and the web console run", async () => {
     const { daemon: d } = await runExample("example1");
-    await allActive(d, ["dummy", "dummy2", "plugin:flapping", "circusd-stats"]);
+    await allActive(d, ["dummy", "dummy2", "plugin:flapping", "circusd-stats", "circushttpd"]);
     expect(((await d.call("list", { name: "dummy" })).pids as number[]).length).toBe(5);
-    expect(d.output()).toContain("httpd");
+    await consoleAnswers(d);
   }, 30_000);
 
   test("slow: example2.ini: 14 verbose workers, one writing to test.log with its time_format, Flapping and stats", async () => {
@@ -160,9 +178,10 @@ describe("Circus 0.19.0's example configs", () => {
     expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")).toContain("$WID");
   }, 30_000);
 
-  test("slow: example5.ini: three chaussette workers serve HTTP on the circus socket; httpd is accepted", async () => {
+  test("slow: example5.ini: three chaussette workers serve HTTP on the circus socket; the web console runs", async () => {
     const { daemon: d } = await runExample("example5");
-    await allActive(d, ["webworker", "circusd-stats"]);
+    await allActive(d, ["webworker", "circusd-stats", "circushttpd"]);
+    await consoleAnswers(d);
     const port = await socketPort(d, "webapp");
     const pids = (await d.call("list", { name: "webworker" })).pids as number[];
     const body = await answer(`http://127.0.0.1:${port}/`);
@@ -170,10 +189,11 @@ describe("Circus 0.19.0's example configs", () => {
     expect(pids).toContain(Number(body.split(" ")[1]));
   }, 30_000);
 
-  test("slow: example6.ini: the singleton Flask app (stand-in) runs and answers on its port", async () => {
+  test("slow: example6.ini: the singleton Flask app (stand-in) answers on its port; the web console runs", async () => {
     const port = freePort();
     const { daemon: d } = await runExample("example6", { edit: (t) => `${t}\n[env:swiss]\nEXAMPLE_PORT = ${port}\n` });
-    await allActive(d, ["swiss", "circusd-stats"]);
+    await allActive(d, ["swiss", "circusd-stats", "circushttpd"]);
+    await consoleAnswers(d);
     expect(await answer(`http://127.0.0.1:${port}/`)).toBe("Hello World!");
   }, 30_000);
 
@@ -253,9 +273,10 @@ describe("Circus 0.19.0's example configs", () => {
     );
   }, 30_000);
 
-  test("slow: redirect_serve.ini: both chaussette watchers answer on their sockets; httpd is accepted", async () => {
+  test("slow: redirect_serve.ini: both chaussette watchers answer on their sockets; the web console runs", async () => {
     const { daemon: d } = await runExample("redirect_serve");
-    await allActive(d, ["serve", "redirect", "circusd-stats"]);
+    await allActive(d, ["serve", "redirect", "circusd-stats", "circushttpd"]);
+    await consoleAnswers(d);
     expect(await answer(`http://127.0.0.1:${await socketPort(d, "serve")}/`)).toMatch(/^flask_serve\.app \d+\n$/);
     expect(await answer(`http://127.0.0.1:${await socketPort(d, "redirect")}/`)).toMatch(/^flask_redirect\.app \d+\n$/);
   }, 30_000);
