@@ -31,6 +31,17 @@ export interface LastExit {
   time: number;
 }
 
+/** What a watcher remembers of its exits, as `status` and `stats` replies show it. */
+export interface ExitState {
+  /** Why spawning gave up (max_retry exhausted, or a Python hook not ported), or null. */
+  spawnError: string | null;
+  /** Processes that died on their own (crash, exit) and were respawned. */
+  restarts: number;
+  lastExit: LastExit | null;
+  /** Exits by reason since the watcher was created. */
+  exits: Record<ExitReason, number>;
+}
+
 /** What a wid slot has been through: the exit of its previous process and how often it died on its own. */
 export interface SlotHistory {
   restarts: number;

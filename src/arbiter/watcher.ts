@@ -12,8 +12,8 @@ import { OutputRouting } from "./outputs.ts";
 import type { OutputSink } from "./process.ts";
 import { SerialQueue } from "./queue.ts";
 import type { SignalOptions } from "./signal.ts";
-import type { StopReason } from "./exits.ts";
-import { type ExitState, WorkerPool } from "./worker-pool.ts";
+import type { ExitState, StopReason } from "./exits.ts";
+import { WorkerPool } from "./worker-pool.ts";
 import type {
   KillOptions,
   ProcessInfo,

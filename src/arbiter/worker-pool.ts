@@ -15,6 +15,7 @@ import {
   diedOnItsOwn,
   EXIT_REASONS,
   type ExitReason,
+  type ExitState,
   exitReason,
   isTransientSpawnError,
   type LastExit,
@@ -62,17 +63,6 @@ export interface StopRequest {
   reap?: boolean;
   signum?: number;
   gracefulTimeout?: number;
-}
-
-/** What the watcher remembers of its exits, as `status` and `stats` replies show it. */
-export interface ExitState {
-  /** Why spawning gave up (max_retry exhausted), or null while it has not. */
-  spawnError: string | null;
-  /** Processes that died on their own (crash, exit) and were respawned. */
-  restarts: number;
-  lastExit: LastExit | null;
-  /** Exits by reason since the watcher was created. */
-  exits: Record<ExitReason, number>;
 }
 
 export class WorkerPool {
