@@ -1,5 +1,6 @@
-// The respawn delay of decisions §1: after a failed spawn or a process that died young, the next spawn
-// waits 100 ms, doubling up to max(check_delay, 1 s). Counting toward max_retry is the pool's business.
+// When the next spawn may happen (decisions §1): after a failed spawn or a process that died young it
+// waits 100 ms, doubling up to max(check_delay, 1 s); permanent spawn failures in a row count toward
+// max_retry, transient ones never do.
 
 /** A process that dies sooner than this after its spawn is respawned with the backoff delay. */
 export const QUICK_DEATH_MS = 1000;
@@ -39,5 +40,86 @@ export class Backoff {
   /** Milliseconds until the next spawn may happen (0 = now). */
   waitMs(): number {
     return Math.max(0, this.notBeforeMs - this.now());
+  }
+}
+
+/** What a failed spawn did to the budget. */
+export type FailureVerdict =
+  | { kind: "transient"; firstOfEpisode: boolean }
+  | { kind: "counted"; failures: number }
+  | { kind: "gave_up"; failures: number };
+
+/**
+ * One watcher's spawn budget (decisions §1): permanent spawn failures in a row against max_retry,
+ * transient ones (EMFILE, …) never counted, the delays after failed spawns and after processes that
+ * died young, and why spawning gave up once max_retry ran out.
+ */
+export class SpawnBudget {
+  private readonly spawnBackoff: Backoff;
+  private readonly deathBackoff: Backoff;
+  private failures = 0;
+  private transientEpisode = false;
+  private errorValue: string | null = null;
+
+  constructor(checkDelayMs: () => number, now: () => number = Date.now) {
+    this.spawnBackoff = new Backoff(checkDelayMs, now);
+    this.deathBackoff = new Backoff(checkDelayMs, now);
+  }
+
+  /** Why spawning gave up, or null while it has not. */
+  get spawnError(): string | null {
+    return this.errorValue;
+  }
+
+  /** A transient failure happened and no spawn has worked since. */
+  get inTransientEpisode(): boolean {
+    return this.transientEpisode;
+  }
+
+  /** Milliseconds before the next spawn may happen (0 = now). */
+  waitMs(): number {
+    return Math.max(this.spawnBackoff.waitMs(), this.deathBackoff.waitMs());
+  }
+
+  /** A spawn failed; `transient` ones back off without counting. */
+  failed(transient: boolean, maxRetry: number): FailureVerdict {
+    this.spawnBackoff.record();
+    if (transient) {
+      const firstOfEpisode = !this.transientEpisode;
+      this.transientEpisode = true;
+      return { kind: "transient", firstOfEpisode };
+    }
+    this.failures++;
+    return maxRetry !== -1 && this.failures >= maxRetry
+      ? { kind: "gave_up", failures: this.failures }
+      : { kind: "counted", failures: this.failures };
+  }
+
+  /** A spawn worked (the program runs): the failures in a row end; true when a transient episode ended. */
+  worked(): boolean {
+    const ended = this.transientEpisode;
+    this.transientEpisode = false;
+    this.failures = 0;
+    this.spawnBackoff.reset();
+    return ended;
+  }
+
+  /** Stop spawning, for `why`, until reset. */
+  giveUp(why: string): void {
+    this.errorValue = why;
+  }
+
+  /** A process that ran exited on its own after `livedMs`: one that died young delays the next spawn. */
+  exited(livedMs: number): void {
+    if (livedMs < QUICK_DEATH_MS) this.deathBackoff.record();
+    else this.deathBackoff.reset();
+  }
+
+  /** A fresh start (start, reload, restart, incr): failures no longer count, spawning resumes at once. */
+  reset(): void {
+    this.failures = 0;
+    this.errorValue = null;
+    this.spawnBackoff.reset();
+    this.deathBackoff.reset();
   }
 }

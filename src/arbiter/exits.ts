@@ -89,3 +89,35 @@ export function isTransientSpawnError(err: unknown): boolean {
   }
   return false;
 }
+
+/** What a watcher remembers of its exits: counts by reason, restarts, the last exit, each wid slot's history. */
+export class ExitLedger {
+  private restarts = 0;
+  private lastExit: LastExit | null = null;
+  private readonly counts = Object.fromEntries(EXIT_REASONS.map((r) => [r, 0])) as Record<ExitReason, number>;
+  /** History per wid slot, handed to the process that takes the slot next. */
+  private readonly slots = new Map<number, SlotHistory>();
+
+  /** The history a new process in slot `wid` inherits. */
+  slot(wid: number): SlotHistory {
+    return this.slots.get(wid) ?? { restarts: 0, lastExit: null };
+  }
+
+  /** Keep an exit as the watcher's and its slot's last one; `respawned`: it died on its own and is replaced. */
+  record(
+    exit: { pid: number; wid: number; history: SlotHistory; exitCode: number | null; atMs: number },
+    reason: ExitReason,
+    respawned: boolean,
+  ): LastExit {
+    const lastExit = lastExitOf(exit.pid, exit.exitCode, reason, exit.atMs);
+    this.lastExit = lastExit;
+    this.counts[reason]++;
+    if (respawned) this.restarts++;
+    this.slots.set(exit.wid, { restarts: exit.history.restarts + (respawned ? 1 : 0), lastExit });
+    return lastExit;
+  }
+
+  state(spawnError: string | null): ExitState {
+    return { spawnError, restarts: this.restarts, lastExit: this.lastExit, exits: { ...this.counts } };
+  }
+}

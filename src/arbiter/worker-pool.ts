@@ -10,17 +10,14 @@ import { getLogger } from "../util/log.ts";
 import { SIGKILL } from "../os/signals.ts";
 import { delay } from "../util/async.ts";
 import { epochSeconds, type WatcherEvent } from "./bus.ts";
-import { Backoff, QUICK_DEATH_MS } from "./backoff.ts";
+import { SpawnBudget } from "./backoff.ts";
 import {
   diedOnItsOwn,
-  EXIT_REASONS,
   type ExitReason,
+  ExitLedger,
   type ExitState,
   exitReason,
   isTransientSpawnError,
-  type LastExit,
-  lastExitOf,
-  type SlotHistory,
   type StopReason,
 } from "./exits.ts";
 import type { HookCallArguments } from "./hooks.ts";
@@ -68,20 +65,9 @@ export interface StopRequest {
 export class WorkerPool {
   private readonly procs = new Map<number, WorkerProcess>();
   private readonly reaping = new Map<number, Promise<void>>();
-  /** Delay after failed spawns (permanent or transient). */
-  private readonly spawnBackoff: Backoff;
-  /** Delay after processes that died less than QUICK_DEATH_MS after their spawn. */
-  private readonly deathBackoff: Backoff;
-  /** Permanent spawn failures in a row, compared with max_retry. */
-  private spawnFailures = 0;
-  /** A transient failure was logged and no spawn has worked since (logged once per episode). */
-  private transientEpisode = false;
-  private spawnErrorValue: string | null = null;
-  private restartsValue = 0;
-  private lastExitValue: LastExit | null = null;
-  private readonly exitCounts = Object.fromEntries(EXIT_REASONS.map((r) => [r, 0])) as Record<ExitReason, number>;
-  /** History per wid slot, handed to the process that takes the slot next. */
-  private readonly slots = new Map<number, SlotHistory>();
+  /** max_retry accounting and the respawn delays. */
+  private readonly budget: SpawnBudget;
+  private readonly ledger = new ExitLedger();
   private manageTimer: ReturnType<typeof setTimeout> | null = null;
   /** Set by `abandon` (rm --nostop): exits are no longer observed. */
   private abandonedValue = false;
@@ -91,8 +77,7 @@ export class WorkerPool {
     private readonly ctx: WatcherContext,
     private readonly outputs: OutputRouting,
   ) {
-    this.spawnBackoff = new Backoff(() => ctx.checkDelayMs);
-    this.deathBackoff = new Backoff(() => ctx.checkDelayMs);
+    this.budget = new SpawnBudget(() => ctx.checkDelayMs);
   }
 
   // ---- reads ----
@@ -121,17 +106,12 @@ export class WorkerPool {
   }
 
   exitState(): ExitState {
-    return {
-      spawnError: this.spawnErrorValue,
-      restarts: this.restartsValue,
-      lastExit: this.lastExitValue,
-      exits: { ...this.exitCounts },
-    };
+    return this.ledger.state(this.budget.spawnError);
   }
 
   /** max_retry was exhausted: nothing is spawned until a start, reload, restart or incr. */
   get gaveUp(): boolean {
-    return this.spawnErrorValue !== null;
+    return this.budget.spawnError !== null;
   }
 
   /** Processes not already being stopped, in spawn order. */
@@ -183,15 +163,15 @@ export class WorkerPool {
     let spawned = 0;
     while (this.live().length < this.host.config.numprocesses) {
       if (!this.host.running()) return "ok";
-      if (this.spawnErrorValue !== null) return "gave_up";
+      if (this.gaveUp) return "gave_up";
       if (this.host.config.max_retry === 0) {
         // Circus's loop `while nb_tries < max_retry` never runs: nothing is ever spawned.
         this.giveUp("max_retry is 0, so no spawn is attempted");
         return "gave_up";
       }
-      const wait = this.backoffMs();
+      const wait = this.budget.waitMs();
       if (wait > 0) {
-        const bounded = this.host.config.max_retry !== -1 && !this.transientEpisode;
+        const bounded = this.host.config.max_retry !== -1 && !this.budget.inTransientEpisode;
         if (!(start && bounded && this.live().length === 0)) {
           this.scheduleManage();
           return "deferred";
@@ -233,7 +213,7 @@ export class WorkerPool {
     void proc.launched.then((failure) => {
       if (failure === null) this.spawnWorked();
     });
-    proc.history = this.slots.get(wid) ?? proc.history;
+    proc.history = this.ledger.slot(wid);
     this.outputs.spawned(proc.pid, sink);
     this.procs.set(proc.pid, proc);
     proc.exited.then((info) => this.onExit(proc, info));
@@ -253,52 +233,40 @@ export class WorkerPool {
 
   /** A fresh start (start, reload, restart, incr): earlier failures no longer count, spawning resumes. */
   resetRetries(): void {
-    this.spawnFailures = 0;
-    this.spawnErrorValue = null;
-    this.spawnBackoff.reset();
-    this.deathBackoff.reset();
+    this.budget.reset();
   }
 
   /** A spawn failed: back off; a permanent failure counts toward max_retry, a transient one never does. */
   private spawnFailed(err: unknown): void {
     const { name, config } = this.host;
     const message = err instanceof Error ? err.message : String(err);
-    this.spawnBackoff.record();
-    if (isTransientSpawnError(err)) {
-      if (!this.transientEpisode) {
+    const verdict = this.budget.failed(isTransientSpawnError(err), config.max_retry);
+    if (verdict.kind === "transient") {
+      if (verdict.firstOfEpisode) {
         log.warning(`watcher ${name}: cannot spawn for now (${message}); retrying with backoff until it works`);
-        this.transientEpisode = true;
       }
       return;
     }
-    this.spawnFailures++;
     const of = config.max_retry === -1 ? "" : ` of ${config.max_retry}`;
-    log.error(`watcher ${name}: spawn failed (${this.spawnFailures}${of}): ${message}`);
-    if (config.max_retry !== -1 && this.spawnFailures >= config.max_retry) {
-      this.giveUp(`${message} (${this.spawnFailures} failed spawns in a row, max_retry = ${config.max_retry})`);
+    log.error(`watcher ${name}: spawn failed (${verdict.failures}${of}): ${message}`);
+    if (verdict.kind === "gave_up") {
+      this.giveUp(`${message} (${verdict.failures} failed spawns in a row, max_retry = ${config.max_retry})`);
     }
   }
 
   private spawnWorked(): void {
-    if (this.transientEpisode) log.info(`watcher ${this.host.name}: spawning works again`);
-    this.transientEpisode = false;
-    this.spawnFailures = 0;
-    this.spawnBackoff.reset();
+    if (this.budget.worked()) log.info(`watcher ${this.host.name}: spawning works again`);
   }
 
   /** max_retry is exhausted: stop spawning, keep what runs, say why (log, event, `spawn_error`). */
   private giveUp(why: string): void {
-    this.spawnErrorValue = why;
+    this.budget.giveUp(why);
     this.cancelScheduledManage();
     const running = this.live().length;
     log.error(
       `watcher ${this.host.name}: giving up spawning: ${why}; ${running} process${running === 1 ? "" : "es"} keep running`,
     );
     this.host.emit("spawn_failed", { time: epochSeconds(), error: why });
-  }
-
-  private backoffMs(): number {
-    return Math.max(this.spawnBackoff.waitMs(), this.deathBackoff.waitMs());
   }
 
   // ---- exits ----
@@ -324,10 +292,7 @@ export class WorkerPool {
     if (!this.host.running()) return;
 
     // Only a death of its own can be a crash loop; one the daemon caused (signal) is replaced at once.
-    if (ownDeath) {
-      if (info.atMs - proc.startedMs < QUICK_DEATH_MS) this.deathBackoff.record();
-      else this.deathBackoff.reset();
-    }
+    if (ownDeath) this.budget.exited(info.atMs - proc.startedMs);
     if (!cfg.respawn || cfg.on_demand || this.gaveUp) {
       // on_demand watchers scale back to zero and wait for the next connection; a watcher that gave up
       // spawning stops once its last process is gone.
@@ -337,13 +302,13 @@ export class WorkerPool {
     this.scheduleManage();
   }
 
-  /** Keep the exit as the watcher's and its slot's last one, counted by reason. */
+  /** Keep the exit (counted by reason, as the watcher's and its slot's last one) and log it. */
   private record(proc: WorkerProcess, info: ExitInfo, reason: ExitReason, respawned: boolean): void {
-    const lastExit = lastExitOf(proc.pid, info.exitCode, reason, info.atMs);
-    this.lastExitValue = lastExit;
-    this.exitCounts[reason]++;
-    if (respawned) this.restartsValue++;
-    this.slots.set(proc.wid, { restarts: proc.history.restarts + (respawned ? 1 : 0), lastExit });
+    const lastExit = this.ledger.record(
+      { pid: proc.pid, wid: proc.wid, history: proc.history, exitCode: info.exitCode, atMs: info.atMs },
+      reason,
+      respawned,
+    );
     const how = lastExit.signal !== null ? `signal ${lastExit.signal}` : `status ${lastExit.status}`;
     const text = `watcher ${this.host.name}: process ${proc.pid} exited (${reason}, ${how})`;
     if (diedOnItsOwn(reason) || reason === "signal") log.info(text);
@@ -371,7 +336,7 @@ export class WorkerPool {
     this.manageTimer = setTimeout(() => {
       this.manageTimer = null;
       this.host.requestManage();
-    }, this.backoffMs());
+    }, this.budget.waitMs());
   }
 
   cancelScheduledManage(): void {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { Backoff } from "../../src/arbiter/backoff.ts";
+import { Backoff, SpawnBudget } from "../../src/arbiter/backoff.ts";
 
 describe("Backoff", () => {
   const clock = () => {
@@ -42,5 +42,46 @@ describe("Backoff", () => {
     expect([backoff.waitMs(), backoff.active]).toEqual([0, false]);
     backoff.record();
     expect(backoff.waitMs()).toBe(100);
+  });
+});
+
+describe("SpawnBudget", () => {
+  test("permanent failures count toward max_retry, transient ones never do and are reported once per episode", () => {
+    const budget = new SpawnBudget(
+      () => 1000,
+      () => 0,
+    );
+    expect(budget.failed(true, 2)).toEqual({ kind: "transient", firstOfEpisode: true });
+    expect(budget.failed(true, 2)).toEqual({ kind: "transient", firstOfEpisode: false });
+    expect(budget.failed(false, 2)).toEqual({ kind: "counted", failures: 1 });
+    expect(budget.worked()).toBe(true); // ends the transient episode and the run of failures
+    expect(budget.failed(false, 2)).toEqual({ kind: "counted", failures: 1 });
+    expect(budget.failed(false, 2)).toEqual({ kind: "gave_up", failures: 2 });
+    expect(budget.failed(false, -1)).toEqual({ kind: "counted", failures: 3 });
+  });
+
+  test("a process that died young delays the next spawn; one that lived a second clears the delay", () => {
+    const budget = new SpawnBudget(
+      () => 5000,
+      () => 0,
+    );
+    budget.exited(200);
+    budget.exited(300);
+    expect(budget.waitMs()).toBe(200);
+    budget.exited(1500);
+    expect(budget.waitMs()).toBe(0);
+  });
+
+  test("a reset clears the failures, the delays and the reason it gave up", () => {
+    const budget = new SpawnBudget(
+      () => 1000,
+      () => 0,
+    );
+    budget.failed(false, 1);
+    budget.giveUp("no such file");
+    expect([budget.spawnError, budget.waitMs()]).toEqual(["no such file", 100]);
+    budget.reset();
+    expect([budget.spawnError, budget.waitMs()]).toEqual([null, 0]);
+    expect(budget.failed(false, 2)).toEqual({ kind: "counted", failures: 1 });
   });
 });
