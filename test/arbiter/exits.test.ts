@@ -85,15 +85,24 @@ describe("a process that ran never counts toward max_retry", () => {
   }, 10_000);
 
   test("slow: a process that lived over a second is respawned at once, without the backoff of earlier quick deaths", async () => {
-    const { watcher, rec } = standaloneWatcher(wcfg({ name: "lived", cmd: "sleep 1.2" }));
-    await watcher.start();
-    await rec.waitFor((e) => e.filter((x) => x.topic.endsWith(".spawn")).length >= 2, 4000);
-    const reap = rec.of("reap")[0]!;
-    const respawn = rec.of("spawn")[1]!;
-    expect(respawn.at - reap.at).toBeLessThan(100);
-    expect(reap.payload.reason).toBe("exit");
-    await watcher.stop();
-  });
+    const dir = mkdtempSync(join(tmpdir(), "circus-lived-"));
+    try {
+      // Four runs die at once (delays 100, 200, 400, 800 ms), the fifth lives 1.2 s and exits 0.
+      const cmd = `sh -c 'n=$(cat ${dir}/n 2>/dev/null || echo 0); echo $((n + 1)) > ${dir}/n; [ "$n" -ge 4 ] && sleep 1.2; exit 0'`;
+      const { watcher, rec } = standaloneWatcher(wcfg({ name: "lived", cmd }), { checkDelayMs: 5000 });
+      await watcher.start();
+      await rec.waitFor((e) => e.filter((x) => x.topic.endsWith(".spawn")).length >= 6, 8000);
+      const reaps = rec.of("reap");
+      const spawns = rec.of("spawn");
+      // The wait before the 6th spawn would be 1.6 s if the long run had not cleared the backoff.
+      expect(spawns[5]!.at - reaps[4]!.at).toBeLessThan(500);
+      expect(spawns[4]!.at - reaps[3]!.at).toBeGreaterThanOrEqual(790);
+      expect(reaps.map((r) => r.payload.reason)).toEqual(Array(reaps.length).fill("exit"));
+      await watcher.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 10_000);
 
   test("`signal TERM` sent twice never stops the watcher (max_retry = 1): each death is `signal` and is replaced at once", async () => {
     const { watcher, rec } = standaloneWatcher(wcfg({ name: "sleeper", cmd: "sleep 30", max_retry: 1 }));
@@ -105,7 +114,7 @@ describe("a process that ran never counts toward max_retry", () => {
       const reap = rec.of("reap").find((e) => e.payload.process_pid === pid)!;
       expect(reap.payload).toMatchObject({ exit_code: -15, reason: "signal" });
       const spawn = rec.of("spawn").find((e) => e.at >= reap.at)!;
-      expect(spawn.at - reap.at).toBeLessThan(100);
+      expect(spawn.at - reap.at).toBeLessThan(150);
     }
     expect(watcher.status()).toBe("active");
     expect(watcher.exitState()).toMatchObject({ restarts: 0, spawnError: null, lastExit: { reason: "signal" } });
