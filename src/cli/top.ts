@@ -12,6 +12,7 @@ import { pollControl } from "./top/poll.ts";
 import { renderScreen, type SortKey } from "./top/render.ts";
 import { Screen } from "./top/screen.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_STATS_ENDPOINT } from "../config/options/circus.ts";
+import { curveFlagList, curveFromFlags } from "./shared/curve.ts";
 
 /** How long the stream may stay silent before top falls back to the control channel. */
 const STREAM_GRACE_MS = 3000;
@@ -22,6 +23,8 @@ interface TopFlags {
   controlEndpoint: string;
   ssh?: string;
   processTimeout: number;
+  curveServerKey?: string;
+  curveKey?: string;
   help?: boolean;
   version?: boolean;
 }
@@ -34,9 +37,9 @@ function buildParser() {
       default: DEFAULT_ENDPOINT,
     })
     .option("--ssh <server>", "reach the endpoints through an ssh tunnel (user@host[:port])")
-    .option("--process-timeout <seconds>", "forget a pid after this long without a sample", { default: 3 })
-    .help()
-    .version(VERSION);
+    .option("--process-timeout <seconds>", "forget a pid after this long without a sample", { default: 3 });
+  for (const [name, f] of curveFlagList()) cli.option(`--${name} <${f.arg}>`, f.help);
+  cli.help().version(VERSION);
   return cli;
 }
 
@@ -54,6 +57,14 @@ export async function runTop(argv: string[]): Promise<number> {
   const processTimeoutMs = Number(flags.processTimeout) * 1000;
   if (!(processTimeoutMs > 0)) {
     process.stderr.write(`circus-top: --process-timeout must be a positive number of seconds\n`);
+    return 2;
+  }
+
+  let curve: Awaited<ReturnType<typeof curveFromFlags>>;
+  try {
+    curve = await curveFromFlags(flags);
+  } catch (error) {
+    process.stderr.write(`circus-top: ${(error as Error).message}\n`);
     return 2;
   }
 
@@ -83,10 +94,15 @@ export async function runTop(argv: string[]): Promise<number> {
   let pollError: string | null = null;
 
   const streaming = () => Date.now() - Math.max(lastStream, startedAt) <= STREAM_GRACE_MS;
-  const sub: Subscription = subscribe(statsEp, ["stat."], (e) => {
-    lastStream = Date.now();
-    model.ingest(e.topic, e.payload, lastStream);
-  });
+  const sub: Subscription = subscribe(
+    statsEp,
+    ["stat."],
+    (e) => {
+      lastStream = Date.now();
+      model.ingest(e.topic, e.payload, lastStream);
+    },
+    { curve },
+  );
 
   const draw = (force = false) => {
     const stream = streaming();
@@ -103,7 +119,7 @@ export async function runTop(argv: string[]): Promise<number> {
     model.prune(processTimeoutMs);
     if (!streaming() && !polling) {
       polling = true;
-      client ??= new CircusClient({ endpoint: controlEp, timeoutMs: 2000 });
+      client ??= new CircusClient({ endpoint: controlEp, timeoutMs: 2000, curve });
       try {
         await pollControl(client, model);
         pollError = null;
