@@ -81,7 +81,7 @@ function watcherDocs(): string {
   return [
     table(["key", "value", "default", "`options`", "`set`", "meaning"], rows),
     "",
-    "`options` lists the ✓ keys in Circus's order, then the free options; `get` reads the same keys.",
+    "`options` lists the ✓ keys and the free options sorted by name, as Circus does; `get` reads the same keys.",
     "`set`: *applied* keys change at once, *reload* ones reload the watcher gracefully, *ignored* ones are",
     "checked and dropped (Circus uses them in `add` only), *—* ones are unknown keys for `set` and `add`.",
     `Python-only keys, accepted from files with a warning: ${pythonOnly.join(", ")}.`,

@@ -45,6 +45,9 @@ export {
   type CircusSocket,
   type OutputSink,
   type StdioTarget,
+  EXIT_REASONS,
+  type ExitState,
+  type LastExit,
 } from "./arbiter/index.ts";
 export type { HookArguments, HookFunction } from "./arbiter/hooks.ts";
 

@@ -28,6 +28,9 @@ export interface ArbiterOptions {
   openOutput?: OpenOutput;
 }
 
+/** How `watchers()` orders them. */
+export type WatcherOrder = "name" | "created";
+
 /** The five options `globaloptions` exposes. */
 export type GlobalOptions = {
   endpoint: string;
@@ -66,6 +69,8 @@ const FIXED_CIRCUS_OPTIONS = [
   "tail_lines",
 ] as const;
 
+/** The housekeeping tick when check_delay ≤ 0 (Circus test configs use -1): decisions §1. */
+const MIN_HOUSEKEEPING_MS = 1000;
 /** How often a stopped on_demand watcher's sockets are checked (the first client should not wait check_delay). */
 const ON_DEMAND_POLL_MS = 100;
 /** Minimum spacing of on-demand starts of one watcher, so an unaccepted connection cannot cause a spawn loop. */
@@ -119,8 +124,12 @@ export class Arbiter {
     return w;
   }
 
-  /** All watchers sorted by lower-cased name. */
-  watchers(): Watcher[] {
+  /**
+   * All watchers sorted by lower-cased name, or in creation order (Circus's own list, which `stats`
+   * follows): config watchers by name, then the internal ones, then those added by `add`.
+   */
+  watchers(order: WatcherOrder = "name"): Watcher[] {
+    if (order === "created") return [...this.watcherMap.values()];
     return [...this.watcherMap.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, w]) => w);
   }
 
@@ -360,7 +369,8 @@ export class Arbiter {
 
   private startHousekeeping(): void {
     if (this.housekeeping !== null) return;
-    this.housekeeping = setInterval(() => this.tick(), this.configValue.circus.check_delay * 1000);
+    const checkDelayMs = this.configValue.circus.check_delay * 1000;
+    this.housekeeping = setInterval(() => this.tick(), checkDelayMs > 0 ? checkDelayMs : MIN_HOUSEKEEPING_MS);
     this.onDemandPoll = setInterval(() => this.pollOnDemand(), ON_DEMAND_POLL_MS);
     this.housekeeping.unref();
     this.onDemandPoll.unref();
@@ -373,7 +383,7 @@ export class Arbiter {
     this.onDemandPoll = null;
   }
 
-  /** Every check_delay: max_age recycling and reaping orphans we inherited as PID 1 / subreaper. */
+  /** Every check_delay (1 s when it is ≤ 0): max_age recycling and reaping orphans we inherited as PID 1 / subreaper. */
   private tick(): void {
     for (const w of this.byPriority("desc")) {
       if (w.config.max_age > 0) void w.manageProcesses().catch((err: Error) => log.error(`${w.name}: ${err.message}`));
@@ -413,8 +423,10 @@ export class Arbiter {
    * start it; a watcher naming none listens on all of them (as Circus, which polls every socket).
    */
   private socketFdsOf(w: Watcher): number[] {
-    const named = this.socketRegistry.list().filter((s) => namesSocket(w.config, s.name));
-    return (named.length > 0 ? named : this.socketRegistry.list()).map((s) => s.fd);
+    // A placeholder of an so_reuseport socket is never bound: nothing can be pending on it.
+    const listening = this.socketRegistry.list().filter((s) => !s.perSpawn);
+    const named = listening.filter((s) => namesSocket(w.config, s.name));
+    return (named.length > 0 ? named : listening).map((s) => s.fd);
   }
 }
 

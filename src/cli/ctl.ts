@@ -1,7 +1,7 @@
 // `circus ctl` / `circusctl`: drive a running daemon from the command line, or interactively when no
 // command is given. Follows circusctl 0.19 (§8.2): words, options, output and exit codes.
 
-import { VERSION } from "../version.ts";
+import { circusVersionLine } from "../version.ts";
 import { type ParsedLine, parseGlobals, UsageError } from "./ctl/args.ts";
 import { autoComplete, completionScript } from "./ctl/completion.ts";
 import { ctlCommands } from "./ctl/commands.ts";
@@ -34,7 +34,7 @@ async function runCtlCommand(argv: string[], io: Io): Promise<number> {
   }
   const { globals, command, rest } = parsed;
   if (globals.version) {
-    io.out(`circusctl ${VERSION}\n`);
+    io.out(`${circusVersionLine("circusctl")}\n`);
     return 0;
   }
   if (command === "completion") {

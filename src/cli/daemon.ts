@@ -4,9 +4,9 @@
 import { cac } from "cac";
 import { dirname, resolve } from "../util/path.ts";
 import type { CircusConfig } from "../config/types.ts";
-import { atLeast, getLogger, parseLogLevel, setLogLevel, setLogSink } from "../util/log.ts";
+import { atLeast, getLogger, type LogLevel, parseLogLevel, setLogLevel, setLogSink } from "../util/log.ts";
 import type { LogOutput } from "../streams/logoutput.ts";
-import { VERSION } from "../version.ts";
+import { circusVersionLine } from "../version.ts";
 import type { RunningCircus } from "../daemon/start.ts";
 import { selfCommand } from "../os/launcher.ts";
 import { StartupReport } from "./daemon/detach.ts";
@@ -38,14 +38,17 @@ function buildParser() {
       "--log-output <out>",
       "'-' for stdout, a file, syslog://host[:port][?facility] or syslog:///dev/log[?facility] (overrides [circus] logoutput)",
     )
-    .option("--logger-config <file>", "JSON logging configuration {level, output, format} (overrides level and output)")
+    .option(
+      "--logger-config <file>",
+      "logging configuration: Python logging.config YAML/INI/JSON, or JSON {level, output, format} (overrides level and output)",
+    )
     .option("--print-unit", "print a systemd unit that runs this config, and exit")
     .option(
       "--insecure",
       "serve endpoints reachable from other hosts without CURVE (as [circus] insecure = true; warned at every start)",
     )
-    .help()
-    .version(VERSION);
+    .option("-v, --version", "display the version")
+    .help();
   return cli;
 }
 
@@ -66,7 +69,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
     return 0;
   }
   if (flags.version) {
-    process.stdout.write(`circusd ${VERSION}\n`);
+    process.stdout.write(`${circusVersionLine(null)}\n`);
     return 0;
   }
   const configPath = parsed.args[0];
@@ -170,17 +173,29 @@ async function printUnit(configPath: string, flags: DaemonFlags): Promise<number
 
 interface Logging {
   output: LogOutput;
-  /** The log file (reopened on SIGUSR1), null for stdout and syslog. */
-  file: string | null;
+  /** The log files (reopened on SIGUSR1); none for stdout and syslog. */
+  files: string[];
 }
 
-/** Level and output from --logger-config / loggerconfig (JSON), else --log-level / --log-output, else [circus]. */
+/**
+ * Level and output from --logger-config / loggerconfig (our JSON, or Python's logging.config as YAML,
+ * INI or JSON), else --log-level / --log-output, else [circus].
+ */
 async function configureLogging(
   flags: DaemonFlags,
   config: CircusConfig,
   report: StartupReport | null,
 ): Promise<Logging | { problem: string }> {
   const { loadLoggerConfig, openLogOutput } = await import("../streams/logoutput.ts");
+  const { isPythonLoggingConfig, openPythonLogging } = await import("../streams/loggerconfig.ts");
+  // A `--daemon` caller still waiting hears the warnings as well, up to `ready`.
+  const teed = (output: LogOutput) =>
+    report
+      ? (line: string, level?: LogLevel) => {
+          output(line);
+          if (atLeast(level ?? "info", "warning")) report.say(line);
+        }
+      : output;
   let levelText = flags.logLevel ?? config.circus.loglevel;
   let spec = flags.logOutput ?? config.circus.logoutput;
   let format: string | null = null;
@@ -189,6 +204,13 @@ async function configureLogging(
   const loggerConfig =
     flags.loggerConfig ?? (fromFile && fromFile !== "default" ? resolve(dirname(config.file), fromFile) : fromFile);
   try {
+    if (loggerConfig && loggerConfig !== "default" && (await isPythonLoggingConfig(resolve(loggerConfig)))) {
+      // Handler file names are relative to the daemon's working directory, as Python opens them.
+      const python = await openPythonLogging(resolve(loggerConfig), process.cwd());
+      setLogLevel(python.level);
+      setLogSink(teed(python.output));
+      return { output: python.output, files: python.files };
+    }
     if (loggerConfig && loggerConfig !== "default") {
       const lc = await loadLoggerConfig(resolve(loggerConfig));
       levelText = lc.level ?? levelText;
@@ -199,17 +221,9 @@ async function configureLogging(
     if (!level) return { problem: `unknown log level "${levelText}"; use critical, error, warning, info or debug` };
     const output = await openLogOutput(spec, { format: format ?? undefined });
     setLogLevel(level);
-    // A `--daemon` caller still waiting hears the lines as well, up to `ready`.
-    setLogSink(
-      report
-        ? (line, level) => {
-            output(line);
-            if (atLeast(level ?? "info", "warning")) report.say(line);
-          }
-        : output,
-    );
+    setLogSink(teed(output));
     const isFile = !/^(-|stdout|stderr|)$/.test(spec.trim()) && !spec.startsWith("syslog://");
-    return { output, file: isFile ? resolve(spec.trim()) : null };
+    return { output, files: isFile ? [resolve(spec.trim())] : [] };
   } catch (error) {
     return { problem: (error as Error).message };
   }
@@ -239,7 +253,7 @@ async function serve(
       log: false,
       onReopen: () => {
         logging.output.reopen();
-        return logging.file ? [logging.file] : [];
+        return logging.files;
       },
       onListening: (daemon) => {
         if (startup.report) {

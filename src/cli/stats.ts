@@ -5,7 +5,7 @@ import { cac } from "cac";
 import { getLogger } from "../util/log.ts";
 import { StatsStreamer, type StreamerOptions } from "./stats/streamer.ts";
 import { whenAborted } from "../util/async.ts";
-import { VERSION } from "../version.ts";
+import { circusVersionLine } from "../version.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT, DEFAULT_STATS_ENDPOINT } from "../config/options/circus.ts";
 import type { SocketOptions } from "../zmtp/index.ts";
 import { interruptOn } from "./shared/interrupt.ts";
@@ -49,9 +49,10 @@ function buildParser() {
     .option(
       "--curve-authorized-keys <folder>",
       "with --curve-secret-key: the clients' .key files (our own --curve-key is always admitted)",
-    );
+    )
+    .option("-v, --version", "display the version");
   for (const [name, f] of curveFlagList()) cli.option(`--${name} <${f.arg}>`, f.help);
-  cli.help().version(VERSION);
+  cli.help();
   return cli;
 }
 
@@ -69,7 +70,7 @@ export async function runStats(argv: string[]): Promise<number> {
     return 0;
   }
   if (flags.version) {
-    process.stdout.write(`circusd-stats ${VERSION}\n`);
+    process.stdout.write(`${circusVersionLine(null)}\n`);
     return 0;
   }
   for (const endpoint of [flags.endpoint, flags.pubsub, flags.statspoint]) {

@@ -53,6 +53,8 @@ const SYMBOLS = {
   opendir: { args: ["ptr"], returns: "ptr" },
   readdir: { args: ["ptr"], returns: "ptr" },
   closedir: { args: ["ptr"], returns: "i32" },
+  // The launcher's status pipe (src/os/launcher.ts).
+  pipe2: { args: ["ptr", "i32"], returns: "i32" },
 } as const satisfies Record<string, FFIFunction>;
 
 export type LibcSymbols = Library<typeof SYMBOLS>["symbols"];

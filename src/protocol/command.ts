@@ -11,7 +11,7 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export type JsonObject = { [key: string]: Json };
 
 /** A reply envelope (§3): `status`, `time`, `id`, plus result fields or `reason`/`errno`/`tb`. */
-export type Reply = JsonObject & { status: string; time: number; id: string | null };
+export type Reply = JsonObject & { status: string; time: number; id: Json };
 
 /** How a positional argument or flag of `circus ctl <command>` maps to a request property. */
 export interface CliArgument {

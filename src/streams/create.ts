@@ -198,7 +198,7 @@ function fileOptions(config: Record<string, string>, ctx: StreamContext): FileSt
     log.warning(`watcher ${ctx.watcher}: ${config.class} without a filename writes to ${filename}`);
   }
   return {
-    path: resolve(ctx.configDir, filename),
+    path: resolve(ctx.cwd ?? process.cwd(), filename),
     maxBytes: streamOption(config, "max_bytes"),
     backupCount: streamOption(config, "backup_count"),
     timeFormat: config.time_format || null,

@@ -81,21 +81,35 @@ export function logOutputFile(spec: string, cwd: string = process.cwd()): string
   return resolve(cwd, text);
 }
 
+/** The fields of one of log.ts's lines, or null for a line that is not one. */
+export function parseLogLine(
+  line: string,
+): { time: string; name: string; pid: string; level: string; message: string } | null {
+  const m = LINE.exec(line);
+  return m ? { time: m[1]!, name: m[2]!, pid: m[3]!, level: m[4]!, message: m[5]! } : null;
+}
+
 export interface LogOutputOptions {
   cwd?: string;
+  /** A `{time} {name}[{pid}] [{level}] {message}` template (the JSON loggerconfig's `format`). */
   format?: string;
+  /** Or a function of the whole line (Python logging formatters); syslog keeps its RFC 3164 layout. */
+  formatLine?: (line: string) => string;
+  /** A file output rotates before it would reach this size, keeping `backupCount` files (Python's RotatingFileHandler). */
+  maxBytes?: number;
+  backupCount?: number;
   /** Environment consulted for JOURNAL_STREAM (default: the daemon's). */
   env?: Record<string, string | undefined>;
 }
 
 /** Open `-`/`stdout`, `stderr`, `syslog://host[:port][?facility]`, `syslog:///socket[?facility]` or a file path. */
 export async function openLogOutput(spec: string, options: LogOutputOptions = {}): Promise<LogOutput> {
-  let format = options.format ? formatter(options.format) : (line: string) => line;
+  let format = options.formatLine ?? (options.format ? formatter(options.format) : (line: string) => line);
   const text = spec.trim();
   if (text === "" || text === "-" || text === "stdout" || text === "stderr") {
     const fd = text === "stderr" ? 2 : 1;
     // Under systemd the journal stamps each line and reads its priority from a `<N>` prefix.
-    if (!options.format && (await isJournalStream(fd, options.env))) format = journalLine;
+    if (!options.format && !options.formatLine && (await isJournalStream(fd, options.env))) format = journalLine;
     const queue = fdQueue(fd);
     let dropped = 0;
     const push = (line: string) => {
@@ -119,8 +133,8 @@ export async function openLogOutput(spec: string, options: LogOutputOptions = {}
   try {
     file = new WatchedFileStream({
       path,
-      maxBytes: 0,
-      backupCount: 0,
+      maxBytes: options.maxBytes ?? 0,
+      backupCount: options.backupCount ?? 0,
       timeFormat: null,
       compress: false,
       now: Date.now,
@@ -213,13 +227,16 @@ export interface LoggerConfig {
   format: string | null;
 }
 
-/** Read a `loggerconfig` JSON file; INI and YAML (Python logging.config) are refused with the supported schema. */
+/**
+ * Read our `loggerconfig` JSON file (`{level, output, format}`); Python logging.config files (YAML, INI,
+ * JSON with `version`) are read by loggerconfig.ts.
+ */
 export async function loadLoggerConfig(path: string): Promise<LoggerConfig> {
   const schema = `a JSON object {"level": "debug|info|warning|error|critical", "output": "-|<file>|syslog://…", "format": "{time} {name}[{pid}] [{level}] {message}"}`;
   const ext = extname(path).toLowerCase();
   if (ext !== ".json") {
     throw new LogOutputError(
-      `${path}: loggerconfig supports JSON only (${schema}); Python logging.config INI/YAML files are not supported`,
+      `${path}: a loggerconfig file is *.json (${schema}, or a Python logging.config dictionary), *.yaml or *.ini`,
     );
   }
   let data: unknown;

@@ -159,7 +159,8 @@ describe("circus ctl against a running daemon", () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split("\n");
     expect(lines[0]).toBe("Main Process:");
-    expect(lines[1]).toMatch(new RegExp(`^${daemon.proc.pid}\\s+\\S+ root `));
+    // Indented by four spaces, as circusctl prints it.
+    expect(lines[1]).toMatch(new RegExp(`^    ${daemon.proc.pid}\\s+\\S+ root `));
   });
 
   test("ipython is refused with a clear error, exit 3", async () => {

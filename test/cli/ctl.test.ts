@@ -202,8 +202,11 @@ describe("exit statuses and messages", () => {
 });
 
 describe("help and version", () => {
-  test("--version prints circusctl and our version", async () => {
-    expect(await runCtlProcess(["--version"])).toMatchObject({ code: 0, stdout: `circusctl ${VERSION}\n` });
+  test("--version prints circusctl's line, Circus's version first and ours after it", async () => {
+    expect(await runCtlProcess(["--version"])).toMatchObject({
+      code: 0,
+      stdout: `circusctl 0.19.0 (circus ${VERSION}, TypeScript)\n`,
+    });
   });
   test("--help lists every command with its summary", async () => {
     const r = await runCtlProcess(["--help"]);

@@ -51,6 +51,11 @@ describe("[circus] section", () => {
     expect(c.circus.hooks_timeout).toBe(2.5);
   });
 
+  test("check_delay = -1 and 0 are accepted, as Circus accepts them (13 of its own test configs use -1)", async () => {
+    expect((await loadText("[circus]\ncheck_delay = -1\n" + W)).circus.check_delay).toBe(-1);
+    expect((await loadText("[circus]\ncheck_delay = 0\n" + W)).circus.check_delay).toBe(0);
+  });
+
   test("an empty multicast_endpoint disables discovery", async () => {
     expect((await loadText("[circus]\nmulticast_endpoint =\n" + W)).circus.multicast_endpoint).toBe("");
   });

@@ -5,7 +5,7 @@ import { appendFileSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { createInterface, type Completer } from "node:readline";
-import { VERSION } from "../../version.ts";
+import { circusVersionLine } from "../../version.ts";
 import { parseGlobals, UsageError, type GlobalOptions } from "./args.ts";
 import { ctlCommands, findCommand } from "./commands.ts";
 import { completeWords } from "./completion.ts";
@@ -133,7 +133,7 @@ export async function runShell(globals: GlobalOptions, io: Io): Promise<number> 
   const runner = lineRunner(globals, io);
   const run = async (line: string) => void (await runner.run(line));
 
-  io.out(`circusctl ${VERSION}\n`);
+  io.out(`${circusVersionLine("circusctl")}\n`);
   await run("status");
 
   const completer: Completer = ((line: string, callback: (err: null, result: [string[], string]) => void) => {

@@ -18,5 +18,6 @@ export const dstats = {
     // `version` (beyond Circus): the running daemon's, which may differ from the client's after an upgrade.
     return { info: info === null ? NO_SUCH_PROCESS : ({ ...info, version: VERSION } as unknown as JsonObject) };
   },
-  format: (reply) => `Main Process:\n${formatInfoLine(reply.info as JsonObject)}`,
+  // circusctl indents the line by four spaces.
+  format: (reply) => `Main Process:\n    ${formatInfoLine(reply.info as JsonObject)}`,
 } satisfies Command<Record<string, never>>;

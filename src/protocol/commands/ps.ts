@@ -6,27 +6,20 @@ import { daemonSampler } from "../../stats/index.ts";
 import type { ControlledWatcher } from "../arbiter-api.ts";
 import type { Command, JsonObject } from "../command.ts";
 import { matchWatchers } from "../execution.ts";
+import { lastExitJson } from "../exit-state.ts";
 import { optString } from "../props.ts";
 
 /** How long to wait for a second CPU sample of processes `stats`/`ps` never sampled before. */
 const FIRST_SAMPLE_MS = 200;
 
-/** A watcher's exit history, when the daemon keeps one (decisions §2). */
-interface ExitFigures {
-  restarts: number | null;
+/** What `ps` shows of a watcher's exits (decisions §2): restarts, the last exit, why spawning gave up. */
+function psExitKeys(w: ControlledWatcher): {
+  restarts: number;
   last_exit: JsonObject | null;
   spawn_error: string | null;
-}
-
-function exitFigures(w: ControlledWatcher): ExitFigures {
-  const state = (w as { exitState?: () => Record<string, unknown> }).exitState?.();
-  if (state === undefined) return { restarts: null, last_exit: null, spawn_error: null };
-  const last = state.lastExit as JsonObject | null | undefined;
-  return {
-    restarts: typeof state.restarts === "number" ? state.restarts : null,
-    last_exit: last ? { ...last } : null,
-    spawn_error: typeof state.spawnError === "string" ? state.spawnError : null,
-  };
+} {
+  const state = w.exitState();
+  return { restarts: state.restarts, last_exit: lastExitJson(state.lastExit), spawn_error: state.spawnError };
 }
 
 /** Each process's CPU % and RSS; a pid never sampled is sampled again after a short pause (0 % otherwise). */
@@ -69,7 +62,7 @@ export const ps = {
         status: w.status(),
         running: procs.length,
         wanted: w.config.numprocesses,
-        ...exitFigures(w),
+        ...psExitKeys(w),
         uptime: youngest === null ? null : Math.max(0, now - youngest),
         cpu: procs.length > 0 ? Math.round(seen.reduce((n, f) => n + f.cpu, 0) * 10) / 10 : null,
         rss: procs.length > 0 ? seen.reduce((n, f) => n + f.rss, 0) : null,
