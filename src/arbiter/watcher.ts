@@ -267,6 +267,8 @@ export class Watcher {
 
   private async doStart(): Promise<StartResult> {
     if (this.stateValue !== "stopped") {
+      // Circus's words for a start of a running watcher.
+      log.info(`${this.name} already running`);
       const before = new Set(this.pids());
       // An explicit start also retries a watcher that gave up spawning while some processes ran.
       this.pool.resetRetries();
@@ -297,6 +299,7 @@ export class Watcher {
     // A stop requested from an exit handler (max_retry) may have run meanwhile.
     if (this.stateValue !== "starting") return { started: [], kept: [] };
     this.stateValue = "active";
+    log.info(`${this.name} started`);
     this.emit("start", { time: epochSeconds() });
     return { started: this.pids(), kept: [] };
   }
@@ -309,6 +312,7 @@ export class Watcher {
     await this.pool.stopAll();
     this.emit("stop", { time: epochSeconds() });
     this.stateValue = "stopped";
+    log.info(`${this.name} stopped`);
     await this.hooks.run("after_stop", this.hookArgs());
   }
 
@@ -326,7 +330,10 @@ export class Watcher {
       }
       this.pool.resetRetries();
       if (this.config.send_hup) {
-        for (const p of this.pool.live()) p.kill(SIGHUP);
+        for (const p of this.pool.live()) {
+          log.info(`watcher ${this.name}: sending SIGHUP to ${p.pid}`);
+          p.kill(SIGHUP);
+        }
       } else if (sequential) {
         for (const old of this.pool.live()) {
           // Circus reaps each one before spawning its successor: here the reap event is reported.
@@ -340,6 +347,7 @@ export class Watcher {
         await this.manage({ surplusReason: "reload" });
       }
     });
+    log.info(`${this.name} reloaded`);
     this.emit("reload", { time: epochSeconds() });
     return result;
   }

@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { psTable, shortDuration, describeExit } from "../../src/protocol/commands/ps.ts";
-import { circusCommand, startDaemon, waitPids, type RunningDaemon } from "../helpers/daemon.ts";
+import { circusCommand, startDaemon, waitFor, waitPids, type RunningDaemon } from "../helpers/daemon.ts";
 
 let daemon: RunningDaemon;
 
@@ -25,6 +25,10 @@ graceful_timeout = 1
 [watcher:idle]
 cmd = sleep 301
 autostart = false
+
+[watcher:crasher]
+cmd = sh -c 'sleep 1.1; exit 1'
+graceful_timeout = 1
 `);
   await waitPids(daemon, "web", 2);
   await waitPids(daemon, "busy", 1);
@@ -61,13 +65,14 @@ describe("circus ctl ps", () => {
       /^WATCHER\s+STATE\s+PROCS\s+RESTARTS\s+LAST EXIT\s+UPTIME\s+CPU %\s+RSS MB$/,
     );
     const table = rows(r.stdout);
-    expect([...table.keys()]).toEqual(["busy", "idle", "web"]);
+    expect([...table.keys()]).toEqual(["busy", "crasher", "idle", "web"]);
     const [, state, procs, , , uptime, cpu, rss] = table.get("web")!;
     expect([state, procs]).toEqual(["active", "2/2"]);
     expect(uptime).toMatch(/^\d+s$/);
     expect(Number(cpu)).toBeLessThan(5);
     expect(Number(rss)).toBeGreaterThan(0);
-    expect(Number(table.get("busy")![6])).toBeGreaterThan(40);
+    // A busy loop shows (how much depends on the machine's load), an idle sleeper does not.
+    expect(Number(table.get("busy")![6])).toBeGreaterThan(Math.max(5, Number(cpu)));
     expect(table.get("idle")!.slice(1, 3)).toEqual(["stopped", "0/1"]);
     expect(table.get("idle")!.slice(5)).toEqual(["-", "-", "-"]);
   });
@@ -89,6 +94,21 @@ describe("circus ctl ps", () => {
     expect(await proc.exited).toBe(0);
     expect(out).toContain("\x1b[32mactive \x1b[0m");
     expect(out).toContain("\x1b[31mstopped\x1b[0m");
+  });
+});
+
+describe("restarts and the last exit", () => {
+  test("a worker that keeps crashing: its restarts counted, the last exit with reason, status and age", async () => {
+    await waitFor(
+      async () => (JSON.parse((await ctl("--json", "ps", "crasher")).stdout).watchers[0].restarts as number) >= 1,
+      10000,
+      "a restart",
+    );
+    const row = rows((await ctl("ps", "crasher")).stdout).get("crasher")!;
+    expect(Number(row[3])).toBeGreaterThanOrEqual(1);
+    expect(row[4]).toMatch(/^crash \(status 1\) \d+s ago$/);
+    const reply = JSON.parse((await ctl("--json", "ps", "crasher")).stdout);
+    expect(reply.watchers[0].last_exit).toMatchObject({ status: 1, signal: null, reason: "crash" });
   });
 });
 

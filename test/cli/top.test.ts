@@ -103,7 +103,7 @@ describe("circus top", () => {
     expect(rss).toBeGreaterThan(50 * 0.95);
     expect(rss).toBeLessThan(50 * 1.3);
     const header = headingOf(lines, "busy") + 1;
-    expect(lines[headingOf(lines, "busy")]!.trim()).toBe("busy  active · 1 process");
+    expect(lines[headingOf(lines, "busy")]!.trim()).toBe("busy  active · 1 process · ↺ 0");
     expect(lines[header]!.trim().split(/\s{2,}/)).toEqual(["PID", "CPU (%)", "MEMORY (%)", "RSS (MB)", "AGE (s)"]);
     expect(lines.some((l) => /\(avg\)\s+[\d.]+ \(sum\)\s+[\d.]+ \(sum\)\s+\d+ \(older\)/.test(l))).toBe(true);
     expect(lines.some((l) => l.includes(`${d.proc.pid} (circusd)`))).toBe(true);
@@ -197,6 +197,7 @@ describe("circus top beyond one screen and outside a terminal", () => {
     expect(lines[0]).toBe("Circus Top");
     expect(lines[1]).toBe(`control channel ${d.endpoint}`);
     expect(rowOf(lines, "busy", busy)).not.toBeNull();
+    expect(lines[headingOf(lines, "busy")]).toBe("busy  active · 1 process · ↺ 0");
     expect(lines.some((l) => l.includes(`${d.proc.pid} (circusd)`))).toBe(true);
   });
 
