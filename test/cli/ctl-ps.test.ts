@@ -29,6 +29,10 @@ autostart = false
 [watcher:crasher]
 cmd = sh -c 'sleep 1.1; exit 1'
 graceful_timeout = 1
+
+[watcher:missing]
+cmd = /nonexistent/program
+max_retry = 1
 `);
   await waitPids(daemon, "web", 2);
   await waitPids(daemon, "busy", 1);
@@ -65,7 +69,13 @@ describe("circus ctl ps", () => {
       /^WATCHER\s+STATE\s+PROCS\s+RESTARTS\s+LAST EXIT\s+UPTIME\s+CPU %\s+RSS MB$/,
     );
     const table = rows(r.stdout);
-    expect([...table.keys()]).toEqual(["busy", "crasher", "idle", "web"]);
+    expect([...table.keys()].filter((k) => k !== "" && !k.includes(":"))).toEqual([
+      "busy",
+      "crasher",
+      "idle",
+      "missing",
+      "web",
+    ]);
     const [, state, procs, , , uptime, cpu, rss] = table.get("web")!;
     expect([state, procs]).toEqual(["active", "2/2"]);
     expect(uptime).toMatch(/^\d+s$/);
@@ -109,6 +119,18 @@ describe("restarts and the last exit", () => {
     expect(row[4]).toMatch(/^crash \(status 1\) \d+s ago$/);
     const reply = JSON.parse((await ctl("--json", "ps", "crasher")).stdout);
     expect(reply.watchers[0].last_exit).toMatchObject({ status: 1, signal: null, reason: "crash" });
+  });
+});
+
+describe("a watcher that gave up spawning", () => {
+  test("says why under the table", async () => {
+    await waitFor(
+      async () => JSON.parse((await ctl("--json", "ps", "missing")).stdout).watchers[0].spawn_error !== null,
+      10000,
+      "the watcher to give up",
+    );
+    const text = (await ctl("ps")).stdout;
+    expect(text).toMatch(/\n\nmissing: not spawning: [^\n]*\/nonexistent\/program[^\n]*max_retry = 1\)\n$/);
   });
 });
 
