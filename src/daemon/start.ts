@@ -53,7 +53,7 @@ export interface RunningCircus {
   /** Where the control channel listens (resolved: the real port of a `:0` endpoint). */
   readonly endpoint: string;
   readonly pubsubEndpoint: string;
-  /** A control-channel client of this daemon, a method per command (closed by `stop()`). */
+  /** A control-channel client of this daemon, a method per command, made at first use (closed by `stop()`). */
   readonly client: Client;
   /** Resolves once everything has stopped, whoever asked (`stop()`, `quit`). */
   readonly stopped: Promise<void>;
@@ -256,26 +256,34 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
     security,
   });
   undo.push(() => server.close());
-  // A client as the daemon's own watchers are: with the internal key when the endpoints speak CURVE.
-  client = createClient({
-    endpoint: server.endpoint,
-    curve: security.curve
-      ? { serverKey: security.curve.serverKeys.publicKey, keyPair: security.curve.internal }
-      : undefined,
-  });
+  // Clients as the daemon's own watchers are: with the internal key when the endpoints speak CURVE.
+  const ownClient = () =>
+    createClient({
+      endpoint: server.endpoint,
+      curve: security.curve
+        ? { serverKey: security.curve.serverKeys.publicKey, keyPair: security.curve.internal }
+        : undefined,
+    });
   undo.push(() => client?.close());
   log.info(
     `starting circus ${VERSION} (pid ${process.pid}), control at ${server.endpoint}, events at ${server.pubsubEndpoint}`,
   );
   // The endpoint answers before anyone is told it is up (a `--daemon` caller returns 0 on that word).
-  const answer = await client.call("numwatchers");
-  if (answer.status !== "ok") throw new Error(`the control endpoint answered with an error: ${String(answer.reason)}`);
+  const probe = ownClient();
+  try {
+    await probe.numwatchers();
+  } finally {
+    await probe.close();
+  }
   const running: RunningCircus = {
     arbiter,
     config,
     endpoint: server.endpoint,
     pubsubEndpoint: server.pubsubEndpoint,
-    client,
+    get client() {
+      client ??= ownClient();
+      return client;
+    },
     stopped: done.promise,
     get stopping() {
       return stopping !== null;
