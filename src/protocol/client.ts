@@ -71,6 +71,8 @@ export interface CircusEvent {
 /** A live subscription; `close()` disconnects it. */
 export interface Subscription {
   close(): Promise<void>;
+  /** Resolves once the publisher has read our subscriptions: events published from then on arrive. */
+  subscribed(): Promise<void>;
 }
 
 const encoder = new TextEncoder();
@@ -219,5 +221,5 @@ export function subscribe(
   });
   for (const topic of topics.length ? topics : [""]) sub.subscribe(encoder.encode(topic));
   sub.connect(endpoint);
-  return { close: () => sub.close() };
+  return { close: () => sub.close(), subscribed: () => sub.subscribed() };
 }

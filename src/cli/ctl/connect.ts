@@ -57,5 +57,6 @@ export async function openSubscription(
       await sub.close();
       t?.close();
     },
+    subscribed: () => sub.subscribed(),
   };
 }
