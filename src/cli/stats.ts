@@ -3,7 +3,7 @@
 
 import { cac } from "cac";
 import { getLogger } from "../util/log.ts";
-import { StatsStreamer } from "./stats/streamer.ts";
+import { StatsStreamer, type StreamerOptions } from "./stats/streamer.ts";
 import { whenAborted } from "../util/async.ts";
 import { VERSION } from "../version.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT, DEFAULT_STATS_ENDPOINT } from "../config/options/circus.ts";
@@ -38,8 +38,11 @@ function buildParser() {
   return cli;
 }
 
+/** The streamer's periods; only callers in-process (tests) change them, the command line does not. */
+export type StatsTiming = Pick<StreamerOptions, "intervalMs" | "resyncMs">;
+
 /** Run the streamer until HUP/QUIT/INT/TERM; resolves with the exit code. */
-export async function runStats(argv: string[]): Promise<number> {
+export async function runStats(argv: string[], timing: StatsTiming = {}): Promise<number> {
   const cli = buildParser();
   let flags: StatsFlags;
   try {
@@ -73,7 +76,7 @@ export async function runStats(argv: string[]): Promise<number> {
     [endpoint, pubsub] = tunnels.map((t) => t.endpoint) as [string, string];
   }
 
-  const streamer = new StatsStreamer({ endpoint, pubsub, statspoint: String(flags.statspoint) });
+  const streamer = new StatsStreamer({ ...timing, endpoint, pubsub, statspoint: String(flags.statspoint) });
   const stop = interruptOn(["SIGHUP", "SIGQUIT", "SIGINT", "SIGTERM"], (signal) => log.info(`got ${signal}, stopping`));
   const stopped = whenAborted(stop.signal);
   try {

@@ -13,9 +13,13 @@ import { renderScreen, type SortKey } from "./top/render.ts";
 import { Screen } from "./top/screen.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_STATS_ENDPOINT } from "../config/options/circus.ts";
 
-/** How long the stream may stay silent before top falls back to the control channel. */
-const STREAM_GRACE_MS = 3000;
-const FRAME_MS = 1000;
+/** How top paces itself; only callers in-process (tests) change it, the command line does not. */
+export interface TopTiming {
+  /** How long the stream may stay silent before top falls back to the control channel (3 s). */
+  streamGraceMs?: number;
+  /** How often the screen is redrawn and, while polling, the control channel asked (1 s). */
+  frameMs?: number;
+}
 
 interface TopFlags {
   endpoint: string;
@@ -41,7 +45,9 @@ function buildParser() {
 }
 
 /** Run the view until `q` (or Ctrl-C / SIGTERM); resolves with the exit code. */
-export async function runTop(argv: string[]): Promise<number> {
+export async function runTop(argv: string[], timing: TopTiming = {}): Promise<number> {
+  const streamGraceMs = timing.streamGraceMs ?? 3000;
+  const frameMs = timing.frameMs ?? 1000;
   const cli = buildParser();
   let flags: TopFlags;
   try {
@@ -82,7 +88,7 @@ export async function runTop(argv: string[]): Promise<number> {
   let polling = false;
   let pollError: string | null = null;
 
-  const streaming = () => Date.now() - Math.max(lastStream, startedAt) <= STREAM_GRACE_MS;
+  const streaming = () => Date.now() - Math.max(lastStream, startedAt) <= streamGraceMs;
   const sub: Subscription = subscribe(statsEp, ["stat."], (e) => {
     lastStream = Date.now();
     model.ingest(e.topic, e.payload, lastStream);
@@ -138,7 +144,7 @@ export async function runTop(argv: string[]): Promise<number> {
   process.on("exit", restore);
   screen.enter();
   draw(true);
-  const timer = setInterval(() => void tick(), FRAME_MS);
+  const timer = setInterval(() => void tick(), frameMs);
 
   await whenAborted(stop.signal);
   clearInterval(timer);

@@ -1,6 +1,7 @@
 // Shared pieces of the stats tests: a daemon running known loads, size parsing, a stat.* subscriber.
 
 import { join } from "node:path";
+import { readStat } from "../../src/os/proc.ts";
 import { freePort, ROOT, startDaemon, type RunningDaemon } from "../helpers/daemon.ts";
 import { spawnPeer, type Peer } from "../helpers/peers.ts";
 import { pyZmq, type ZmqPeer } from "../helpers/zmq-peers.ts";
@@ -49,8 +50,15 @@ args = --endpoint {endpoint} --pubsub {pubsub} --statspoint ${statspoint}
 singleton = true
 use_sockets = true
 copy_env = true
+
+[env:circusd-stats]
+CIRCUS_TEST_TIMING = ${STATS_TIMING}
 `;
 }
+
+/** The streamers of these tests publish 4 times a second rather than once (test/fixtures/stats-entry.ts). */
+export const STATS_INTERVAL_MS = 250;
+const STATS_TIMING = JSON.stringify({ intervalMs: STATS_INTERVAL_MS });
 
 /** "3.45M" → bytes. */
 export function parseHuman(text: string): number {
@@ -60,10 +68,13 @@ export function parseHuman(text: string): number {
   return Number(m[1]) * 1024 ** power;
 }
 
-/** `circus stats` from the sources, tracked as a peer (killed by killAllPeers). */
-export function startStreamer(d: RunningDaemon, statspoint: string): Peer {
+/** `circus stats` from the sources (publishing every STATS_INTERVAL_MS), killed after the test. */
+export function startStreamer(d: RunningDaemon, statspoint: string, env: string[] = [], args: string[] = []): Peer {
   return spawnPeer(
     [
+      "env",
+      `CIRCUS_TEST_TIMING=${STATS_TIMING}`,
+      ...env,
       process.execPath,
       join(ROOT, "test/fixtures/stats-entry.ts"),
       "--endpoint",
@@ -72,6 +83,7 @@ export function startStreamer(d: RunningDaemon, statspoint: string): Peer {
       d.pubsub,
       "--statspoint",
       statspoint,
+      ...args,
     ],
     "circus stats",
   );
@@ -103,4 +115,45 @@ export async function statSubscriber(
 export function last(seen: StatMessage[], topic: string, since = 0): StatMessage | undefined {
   for (let i = seen.length - 1; i >= since; i--) if (seen[i]!.topic === topic) return seen[i];
   return undefined;
+}
+
+/** Seconds of CPU in an info object's `ctime` ("m:ss.cc", utime + stime). */
+export function ctimeSeconds(ctime: unknown): number {
+  const m = /^(\d+):(\d\d)\.(\d\d)$/.exec(String(ctime));
+  if (!m) throw new Error(`not a ctime: ${String(ctime)}`);
+  return Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) / 100;
+}
+
+/**
+ * The `cpu` a sampler must report for `later`, from two consecutive samples of one process: the CPU time
+ * it used in between (ctime, from /proc) over the wall time in between (age). Whatever the load of the
+ * machine, the two agree; how busy the process managed to be is not assumed.
+ */
+export function expectedCpu(earlier: Record<string, unknown>, later: Record<string, unknown>): number {
+  const seconds = (later.age as number) - (earlier.age as number);
+  return (100 * (ctimeSeconds(later.ctime) - ctimeSeconds(earlier.ctime))) / seconds;
+}
+
+/** CPU ticks (utime + stime, 1/100 s) of `pid` now, and when they were read. */
+export interface CpuReading {
+  ticks: number;
+  at: number;
+}
+
+export function cpuReading(pid: number): CpuReading {
+  const stat = readStat(pid);
+  if (stat === null) throw new Error(`process ${pid} is gone`);
+  return { ticks: stat.cpuTicks, at: performance.now() };
+}
+
+/**
+ * Bounds of the cpu % a sampler may report for a window that started between readings `a0` and `b0`
+ * and ended between `a1` and `b1` (each pair taken around a request that samples): the least CPU over
+ * the longest window, and the most over the shortest, with a tick of slack at each end.
+ */
+export function cpuBounds(a0: CpuReading, b0: CpuReading, a1: CpuReading, b1: CpuReading): [number, number] {
+  const least = Math.max(0, a1.ticks - b0.ticks - 1);
+  const most = b1.ticks - a0.ticks + 1;
+  // ticks are hundredths of a second and the times milliseconds: % = 100 × (ticks / 100) / (ms / 1000).
+  return [(least * 1000) / (b1.at - a0.at), (most * 1000) / Math.max(1, a1.at - b0.at)];
 }
