@@ -16,10 +16,18 @@ export const STATS_WATCHER = "circusd-stats";
 /** Name of the web console's watcher and of the socket it serves on. */
 export const HTTPD_WATCHER = "circushttpd";
 
-/** Endpoints as actually bound (a configured port 0 is resolved by the control server). */
+/** How the daemon's own watchers reach it, as the control server set it up. */
 export interface BoundEndpoints {
-  endpoint: string;
-  pubsub: string;
+  /** Endpoints as actually bound (a configured port 0 is resolved by the control server); default: as configured. */
+  endpoint?: string;
+  pubsub?: string;
+  /**
+   * Added to every internal watcher's environment: with CURVE, the daemon's public key and the internal
+   * client key (CIRCUS_CURVE_SERVER_KEY, CIRCUS_CURVE_KEY), which every client reads by default.
+   */
+  env?: Record<string, string>;
+  /** With CURVE: the daemon's certificate and authorized-keys folder, so circusd-stats serves stats_endpoint alike. */
+  statsCurve?: { secretKeyFile: string; authorizedKeys: string | null };
 }
 
 function shellQuote(word: string): string {
@@ -51,6 +59,10 @@ export function statsWatcher(circus: CircusOptions, bound?: BoundEndpoints): Wat
     circus.stats_endpoint,
     ...logArgs(circus),
   ];
+  if (bound?.statsCurve) {
+    args.push("--curve-secret-key", bound.statsCurve.secretKeyFile);
+    if (bound.statsCurve.authorizedKeys) args.push("--curve-authorized-keys", bound.statsCurve.authorizedKeys);
+  }
   return watcherDefaults({
     name: STATS_WATCHER,
     cmd: shellQuote(program!),
@@ -58,7 +70,7 @@ export function statsWatcher(circus: CircusOptions, bound?: BoundEndpoints): Wat
     singleton: true,
     use_sockets: true,
     copy_env: true,
-    env: selfEnv(),
+    env: { ...selfEnv(), ...bound?.env },
   });
 }
 
@@ -102,7 +114,7 @@ export function httpdWatcher(circus: CircusOptions, configFile: string, bound?: 
     singleton: true,
     use_sockets: true,
     copy_env: true,
-    env: selfEnv(),
+    env: { ...selfEnv(), ...bound?.env },
   });
 }
 
@@ -133,7 +145,7 @@ export function pluginWatcher(plugin: PluginConfig, circus: CircusOptions, bound
     args,
     shell: false,
     use_sockets: plugin.socket !== null || plugin.watcher.use_sockets,
-    env: { ...plugin.watcher.env, [PLUGIN_OPTIONS_ENV]: encodeOptions(plugin.options) },
+    env: { ...plugin.watcher.env, ...bound?.env, [PLUGIN_OPTIONS_ENV]: encodeOptions(plugin.options) },
   };
 }
 

@@ -5,6 +5,7 @@ import { cac } from "cac";
 import { deferred } from "../util/async.ts";
 import { dirname, resolve } from "../util/path.ts";
 import type { Arbiter, ArbiterOptions } from "../arbiter/arbiter.ts";
+import type { BoundEndpoints } from "../arbiter/internal-watchers.ts";
 import type { CircusConfig } from "../config/types.ts";
 import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../util/log.ts";
 import type { LogOutput } from "../streams/logoutput.ts";
@@ -20,6 +21,7 @@ interface DaemonFlags {
   logLevel?: string;
   logOutput?: string;
   loggerConfig?: string;
+  insecure?: boolean;
 }
 
 function buildParser() {
@@ -34,6 +36,10 @@ function buildParser() {
       "'-' for stdout, a file, syslog://host[:port][?facility] or syslog:///dev/log[?facility] (overrides [circus] logoutput)",
     )
     .option("--logger-config <file>", "JSON logging configuration {level, output, format} (overrides level and output)")
+    .option(
+      "--insecure",
+      "serve endpoints reachable from other hosts without CURVE (as [circus] insecure = true; warned at every start)",
+    )
     .help()
     .version(VERSION);
   return cli;
@@ -132,6 +138,8 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
   const { Arbiter } = await import("../arbiter/arbiter.ts");
   const { WatcherOutput, reopenAllStreams, openStreamPaths } = await import("../streams/index.ts");
   const { startControlServer } = await import("../protocol/server.ts");
+  const { prepareSecurity, internalClientEnv } = await import("../protocol/security.ts");
+  const { CURVE_KEY_ENV, CURVE_SERVER_KEY_ENV } = await import("../protocol/client.ts");
   const { raiseNofileToHard } = await import("../os/rlimit.ts");
   const { umask } = await import("../os/process.ts");
 
@@ -141,6 +149,27 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
   } catch (error) {
     log.warning(`could not raise the open-files limit: ${(error as Error).message}`);
   }
+
+  // Client keys of whoever started the daemon are no business of its workers (copy_env would pass them on).
+  delete process.env[CURVE_KEY_ENV];
+  delete process.env[CURVE_SERVER_KEY_ENV];
+  let security: Awaited<ReturnType<typeof prepareSecurity>>;
+  try {
+    security = await prepareSecurity(config.circus, dirname(config.file), { insecure: flags.insecure === true });
+  } catch (error) {
+    process.stderr.write(`circusd: cannot start: ${(error as Error).message}\n`);
+    return 1;
+  }
+  // The daemon's own watchers (circusd-stats, plugins) get the internal key, and stats the certificate.
+  const internal: BoundEndpoints = {
+    env: internalClientEnv(security),
+    statsCurve: security.curve
+      ? {
+          secretKeyFile: security.curve.serverKeyFile,
+          authorizedKeys: security.curve.authorized?.dir ?? null,
+        }
+      : undefined,
+  };
 
   const pidfile = flags.pidfile ?? config.circus.pidfile;
   if (pidfile) {
@@ -178,7 +207,7 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
   const { withInternalWatchers } = await import("../arbiter/internal-watchers.ts");
   const { loadConfig } = await import("../config/load.ts");
   // Internal watchers (circusd-stats) are part of every config the arbiter sees, reloads included.
-  const reload = async () => withInternalWatchers(await loadConfig(config.file));
+  const reload = async () => withInternalWatchers(await loadConfig(config.file), internal);
   // Every watcher's stdout/stderr go through its streams and tail buffer; relative filenames are
   // resolved against the config file's directory.
   const configDir = dirname(config.file);
@@ -195,11 +224,12 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
     return [...(logging.file ? [logging.file] : []), ...openStreamPaths()];
   };
   try {
-    arbiter = await Arbiter.create(withInternalWatchers(config), { openOutput });
+    arbiter = await Arbiter.create(withInternalWatchers(config, internal), { openOutput });
     server = await startControlServer(arbiter, config.circus, {
       onQuit: () => shutdown(),
       loadConfig: reload,
       onReopen: reopen,
+      security,
     });
   } catch (error) {
     process.stderr.write(`circusd: cannot start: ${(error as Error).message}\n`);

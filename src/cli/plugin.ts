@@ -9,6 +9,7 @@ import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT } from "../protocol/client.ts
 import { VERSION } from "../version.ts";
 import { interruptOn } from "./shared/interrupt.ts";
 import type { SshTunnel } from "./shared/ssh.ts";
+import { CURVE_FLAGS, curveFromFlags } from "./shared/curve.ts";
 import { startToolLogging, ToolLoggingError, type ToolLogOutput, toolLogLevel } from "./shared/tool-logging.ts";
 
 // A plugin process runs as long as the daemon, once per plugin: its flags are parsed here rather than
@@ -23,6 +24,8 @@ const FLAGS = {
   ssh: { arg: "server", help: "reach the daemon through an ssh tunnel (user@host[:port])", default: null },
   ssh_keyfile: { arg: "path", help: "key for the ssh tunnel", default: null },
   fd: { arg: "fd", help: "a listening socket inherited from the daemon (Prometheus, WatchDog)", default: null },
+  "curve-server-key": { ...CURVE_FLAGS["curve-server-key"], default: null },
+  "curve-key": { ...CURVE_FLAGS["curve-key"], default: null },
 } as const;
 type Flag = keyof typeof FLAGS;
 
@@ -115,6 +118,8 @@ export async function runPluginCli(argv: string[]): Promise<number> {
     ssh: line.flags.ssh ?? undefined,
     ssh_keyfile: line.flags.ssh_keyfile ?? undefined,
     fd: line.flags.fd ?? undefined,
+    curveServerKey: line.flags["curve-server-key"],
+    curveKey: line.flags["curve-key"],
   };
   try {
     toolLogLevel(flags.logLevel); // checked before the plugin loads; applied with the output below
@@ -128,6 +133,13 @@ export async function runPluginCli(argv: string[]): Promise<number> {
   if (flags.fd !== undefined) {
     listenFd = Number(flags.fd);
     if (!Number.isInteger(listenFd) || listenFd < 0) return fail(`--fd "${flags.fd}" is not a file descriptor`, 2);
+  }
+
+  let curve: Awaited<ReturnType<typeof curveFromFlags>>;
+  try {
+    curve = await curveFromFlags(flags);
+  } catch (error) {
+    return fail((error as Error).message, 2);
   }
 
   let config: Record<string, string>;
@@ -192,6 +204,7 @@ export async function runPluginCli(argv: string[]): Promise<number> {
       listenFd,
       stop: interrupt.signal,
       warnUnknown: builtin,
+      curve,
     });
   } catch (error) {
     if (!(error instanceof PluginOptionsError)) throw error;

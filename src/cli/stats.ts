@@ -7,7 +7,9 @@ import { StatsStreamer, type StreamerOptions } from "./stats/streamer.ts";
 import { whenAborted } from "../util/async.ts";
 import { VERSION } from "../version.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT, DEFAULT_STATS_ENDPOINT } from "../config/options/circus.ts";
+import type { SocketOptions } from "../zmtp/index.ts";
 import { interruptOn } from "./shared/interrupt.ts";
+import { curveFlagList, curveFromFlags } from "./shared/curve.ts";
 import { startToolLogging, ToolLoggingError, type ToolLogOutput } from "./shared/tool-logging.ts";
 
 const log = getLogger("circus.stats");
@@ -20,6 +22,10 @@ interface StatsFlags {
   /** A lone `-` arrives as true (cac). */
   logOutput: string | boolean;
   ssh?: string;
+  curveServerKey?: string;
+  curveKey?: string;
+  curveSecretKey?: string;
+  curveAuthorizedKeys?: string;
   help?: boolean;
   version?: boolean;
 }
@@ -33,8 +39,16 @@ function buildParser() {
     .option("--log-level <level>", "critical, error, warning, info or debug", { default: "info" })
     .option("--log-output <out>", "'-' for stdout, a file, or syslog://…", { default: "-" })
     .option("--ssh <server>", "reach the daemon through an ssh tunnel (user@host[:port])")
-    .help()
-    .version(VERSION);
+    .option(
+      "--curve-secret-key <file>",
+      "serve the stats endpoint with CURVE, with this certificate (.key_secret; the daemon passes its own)",
+    )
+    .option(
+      "--curve-authorized-keys <folder>",
+      "with --curve-secret-key: the clients' .key files (our own --curve-key is always admitted)",
+    );
+  for (const [name, f] of curveFlagList()) cli.option(`--${name} <${f.arg}>`, f.help);
+  cli.help().version(VERSION);
   return cli;
 }
 
@@ -76,7 +90,22 @@ export async function runStats(argv: string[], timing: StatsTiming = {}): Promis
     [endpoint, pubsub] = tunnels.map((t) => t.endpoint) as [string, string];
   }
 
-  const streamer = new StatsStreamer({ ...timing, endpoint, pubsub, statspoint: String(flags.statspoint) });
+  let security: Pick<StreamerOptions, "curve" | "serve">;
+  try {
+    security = await streamerSecurity(flags);
+  } catch (error) {
+    for (const t of tunnels) t.close();
+    process.stderr.write(`circusd-stats: ${(error as Error).message}\n`);
+    await output.close();
+    return 2;
+  }
+  const streamer = new StatsStreamer({
+    ...timing,
+    endpoint,
+    pubsub,
+    statspoint: String(flags.statspoint),
+    ...security,
+  });
   const stop = interruptOn(["SIGHUP", "SIGQUIT", "SIGINT", "SIGTERM"], (signal) => log.info(`got ${signal}, stopping`));
   const stopped = whenAborted(stop.signal);
   try {
@@ -96,4 +125,34 @@ export async function runStats(argv: string[], timing: StatsTiming = {}): Promis
   log.info("stats streamer stopped");
   await output.close();
   return 0;
+}
+
+/**
+ * The keys of the streamer: as a client of the daemon (--curve-server-key / --curve-key, or the
+ * environment the daemon gives it), and as the CURVE server of the stats endpoint when
+ * --curve-secret-key is given. Its own client key is admitted there, like the daemon admits it; the
+ * authorized folder is re-read when a file is added to it or removed.
+ */
+async function streamerSecurity(flags: StatsFlags): Promise<Pick<StreamerOptions, "curve" | "serve">> {
+  const curve = await curveFromFlags(flags);
+  const { connectionCap } = await import("../protocol/security.ts");
+  const serve: SocketOptions = { maxConnections: connectionCap(1) };
+  if (flags.curveSecretKey === undefined) return { curve, serve };
+  const { readCurveKeyPair, z85Encode } = await import("../zmtp/index.ts");
+  const { AuthorizedKeys } = await import("../protocol/security.ts");
+  const keyPair = await readCurveKeyPair(String(flags.curveSecretKey));
+  const own = curve?.keyPair ? z85Encode(curve.keyPair.publicKey) : null;
+  const folder = flags.curveAuthorizedKeys === undefined ? null : new AuthorizedKeys(String(flags.curveAuthorizedKeys));
+  if (folder) await folder.load();
+  serve.curve = {
+    role: "server",
+    keyPair,
+    authorize: async (peer) => {
+      if (peer.z85 === own) return true;
+      if (folder === null) return true;
+      await folder.refresh();
+      return folder.has(peer.z85);
+    },
+  };
+  return { curve, serve };
 }

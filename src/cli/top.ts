@@ -12,6 +12,7 @@ import { pollControl } from "./top/poll.ts";
 import { renderScreen, type SortKey } from "./top/render.ts";
 import { Screen } from "./top/screen.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_STATS_ENDPOINT } from "../config/options/circus.ts";
+import { curveFlagList, curveFromFlags } from "./shared/curve.ts";
 
 /** How top paces itself; only callers in-process (tests) change it, the command line does not. */
 export interface TopTiming {
@@ -26,6 +27,8 @@ interface TopFlags {
   controlEndpoint: string;
   ssh?: string;
   processTimeout: number;
+  curveServerKey?: string;
+  curveKey?: string;
   help?: boolean;
   version?: boolean;
 }
@@ -38,9 +41,9 @@ function buildParser() {
       default: DEFAULT_ENDPOINT,
     })
     .option("--ssh <server>", "reach the endpoints through an ssh tunnel (user@host[:port])")
-    .option("--process-timeout <seconds>", "forget a pid after this long without a sample", { default: 3 })
-    .help()
-    .version(VERSION);
+    .option("--process-timeout <seconds>", "forget a pid after this long without a sample", { default: 3 });
+  for (const [name, f] of curveFlagList()) cli.option(`--${name} <${f.arg}>`, f.help);
+  cli.help().version(VERSION);
   return cli;
 }
 
@@ -60,6 +63,14 @@ export async function runTop(argv: string[], timing: TopTiming = {}): Promise<nu
   const processTimeoutMs = Number(flags.processTimeout) * 1000;
   if (!(processTimeoutMs > 0)) {
     process.stderr.write(`circus-top: --process-timeout must be a positive number of seconds\n`);
+    return 2;
+  }
+
+  let curve: Awaited<ReturnType<typeof curveFromFlags>>;
+  try {
+    curve = await curveFromFlags(flags);
+  } catch (error) {
+    process.stderr.write(`circus-top: ${(error as Error).message}\n`);
     return 2;
   }
 
@@ -89,10 +100,15 @@ export async function runTop(argv: string[], timing: TopTiming = {}): Promise<nu
   let pollError: string | null = null;
 
   const streaming = () => Date.now() - Math.max(lastStream, startedAt) <= streamGraceMs;
-  const sub: Subscription = subscribe(statsEp, ["stat."], (e) => {
-    lastStream = Date.now();
-    model.ingest(e.topic, e.payload, lastStream);
-  });
+  const sub: Subscription = subscribe(
+    statsEp,
+    ["stat."],
+    (e) => {
+      lastStream = Date.now();
+      model.ingest(e.topic, e.payload, lastStream);
+    },
+    { curve },
+  );
 
   const draw = (force = false) => {
     const stream = streaming();
@@ -109,7 +125,7 @@ export async function runTop(argv: string[], timing: TopTiming = {}): Promise<nu
     model.prune(processTimeoutMs);
     if (!streaming() && !polling) {
       polling = true;
-      client ??= new CircusClient({ endpoint: controlEp, timeoutMs: 2000 });
+      client ??= new CircusClient({ endpoint: controlEp, timeoutMs: 2000, curve });
       try {
         await pollControl(client, model);
         pollError = null;

@@ -19,6 +19,7 @@ import { listeningUrl, serveOnFd, serveOnPort, type Listening } from "../web/ser
 import { DEFAULT_IDLE_MS } from "../web/sessions.ts";
 import { interruptOn } from "./shared/interrupt.ts";
 import { startToolLogging, ToolLoggingError, type ToolLogOutput } from "./shared/tool-logging.ts";
+import { curveFlagList, curveFromFlags } from "./shared/curve.ts";
 
 const log = getLogger("circus.web");
 
@@ -32,6 +33,9 @@ interface WebFlags {
   ssh?: string;
   ssh_keyfile?: string;
   multicast?: string | boolean;
+  multicastInterface: string;
+  curveServerKey?: string;
+  curveKey?: string;
   authFile?: string;
   tokenFile?: string;
   sessionTimeout: number | string;
@@ -61,6 +65,9 @@ function buildParser() {
       "--multicast [endpoint]",
       `search for daemons on the connect page (default group ${DEFAULT_MULTICAST_ENDPOINT})`,
     )
+    .option("--multicast-interface <address>", "with --multicast: the interface to search on", {
+      default: "127.0.0.1",
+    })
     .option("--auth-file <file>", "users file (name:role:hash lines); users must log in")
     .option("--token-file <file>", "file holding a token that logs in as admin")
     .option("--session-timeout <seconds>", "log out after this long without activity", {
@@ -69,9 +76,9 @@ function buildParser() {
     .option("--add-user <name>", "add or update a user in --auth-file (password read from stdin) and exit")
     .option("--role <role>", "with --add-user: read, operate or admin", { default: "read" })
     .option("--log-level <level>", "critical, error, warning, info or debug", { default: "info" })
-    .option("--log-output <out>", "'-' for stdout, a file, or syslog://…", { default: "-" })
-    .help()
-    .version(VERSION);
+    .option("--log-output <out>", "'-' for stdout, a file, or syslog://…", { default: "-" });
+  for (const [name, f] of curveFlagList()) cli.option(`--${name} <${f.arg}>`, f.help);
+  cli.help().version(VERSION);
   return cli;
 }
 
@@ -176,7 +183,9 @@ async function serve(flags: WebFlags): Promise<number> {
   let fd: number | null;
   let idleSeconds: number;
   let auth: Authenticator;
+  let curve: Awaited<ReturnType<typeof curveFromFlags>>;
   try {
+    curve = await curveFromFlags(flags);
     port = numberFlag(flags.port, "--port", 0);
     fd = flags.fd === undefined ? null : numberFlag(flags.fd, "--fd", 0);
     idleSeconds = numberFlag(flags.sessionTimeout, "--session-timeout", 1);
@@ -236,6 +245,8 @@ async function serve(flags: WebFlags): Promise<number> {
     auth,
     sessionIdleMs: idleSeconds * 1000,
     multicast,
+    multicastInterface: String(flags.multicastInterface),
+    curve,
   });
   const handler = createHandler(web);
   let listening: Listening;

@@ -25,6 +25,9 @@ export function readCircusSection(
     options.statsd = true;
     r.warn("stats_endpoint", "setting stats_endpoint turns statsd on (as in Circus); set statsd = true explicitly");
   }
+  if (options.endpoint_owner !== null && !options.endpoint.startsWith("ipc://")) {
+    r.warn("endpoint_owner", `applies to an ipc:// endpoint only, as in Circus; ignored with ${options.endpoint}`);
+  }
   if (
     options.httpd &&
     !isLoopbackHost(options.httpd_host) &&

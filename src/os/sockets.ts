@@ -287,3 +287,26 @@ function describe(where: { host: string; port: number }, inet: InetAddress | nul
   const shown = `${ip}:${where.port}`;
   return where.host === inet.ip || where.host === "" ? shown : `${shown} (${where.host})`;
 }
+
+const SO_PEERCRED = 17;
+
+/** The process at the other end of a connected unix socket, as the kernel recorded it at connect. */
+export interface PeerCredentials {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+/**
+ * SO_PEERCRED of a connected unix socket: who connected, which no peer can forge (abstract sockets
+ * have no file permissions, so this is their only access check). Throws OsError when `fd` is not a
+ * socket; call it on unix sockets only (a TCP socket has no peer credentials).
+ */
+export function peerCredentials(fd: number): PeerCredentials {
+  const cred = new Uint32Array(3);
+  const size = new Uint32Array([cred.byteLength]);
+  if (libc().getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, size) !== 0) {
+    throw new OsError("getsockopt", errno(), `SO_PEERCRED of fd ${fd}`);
+  }
+  return { pid: cred[0]!, uid: cred[1]!, gid: cred[2]! };
+}

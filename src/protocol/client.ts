@@ -2,7 +2,14 @@
 // console. A DEALER with a random identity sends JSON requests and matches replies by `id` (§2.1).
 
 import { type Deferred, deadline, deferred } from "../util/async.ts";
-import { type CurveKeyPair, DealerSocket, readCurveKeyPair, readCurvePublicKey, SubSocket } from "../zmtp/index.ts";
+import {
+  CurveKeyError,
+  type CurveKeyPair,
+  DealerSocket,
+  readCurveKeyPair,
+  readCurvePublicKey,
+  SubSocket,
+} from "../zmtp/index.ts";
 import type { JsonObject, Reply } from "./command.ts";
 
 import { DEFAULT_ENDPOINT } from "../config/options/circus.ts";
@@ -44,6 +51,33 @@ export interface ClientCurveKeys {
 export async function readClientCurveKeys(serverKey: string, key?: string): Promise<ClientCurveKeys> {
   const server = await readCurvePublicKey(serverKey);
   return key === undefined ? { serverKey: server } : { serverKey: server, keyPair: await readCurveKeyPair(key) };
+}
+
+/** The daemon's public key (a `.key` file or Z85), what every client's --curve-server-key defaults to. */
+export const CURVE_SERVER_KEY_ENV = "CIRCUS_CURVE_SERVER_KEY";
+/** The client's own secret key (a `.key_secret` file or Z85), what --curve-key defaults to. */
+export const CURVE_KEY_ENV = "CIRCUS_CURVE_KEY";
+
+/**
+ * The CURVE keys a client tool uses: `--curve-server-key` / `--curve-key` as given, else
+ * CIRCUS_CURVE_SERVER_KEY / CIRCUS_CURVE_KEY from `env`; undefined for a plain (NULL) connection.
+ * Rejects with CurveKeyError for a key that cannot be read, or a client key without a server key.
+ */
+export async function clientCurveKeys(
+  flags: { serverKey?: string | null; key?: string | null },
+  env: Record<string, string | undefined> = process.env,
+): Promise<ClientCurveKeys | undefined> {
+  const serverKey = flags.serverKey || env[CURVE_SERVER_KEY_ENV] || undefined;
+  const key = flags.key || env[CURVE_KEY_ENV] || undefined;
+  if (serverKey === undefined) {
+    if (key !== undefined) {
+      throw new CurveKeyError(
+        `a CURVE client key needs the daemon's public key too: give --curve-server-key (or ${CURVE_SERVER_KEY_ENV})`,
+      );
+    }
+    return undefined;
+  }
+  return readClientCurveKeys(serverKey, key);
 }
 
 export interface ClientOptions {

@@ -4,6 +4,7 @@
 
 import type { CircusConfig } from "../config/types.ts";
 import type { ControlledArbiter } from "./arbiter-api.ts";
+import type { Requester } from "./boundary.ts";
 
 /** JSON as it travels in requests and replies. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -39,8 +40,8 @@ export interface CliArgument {
 
 export interface CommandContext {
   arbiter: ControlledArbiter;
-  /** Configured `endpoint_owner`, if any (restricts `add`). */
-  endpointOwner: string | null;
+  /** Who sent this request (set per request by the controller); its `owner` limits what it may change. */
+  requester?: Requester;
   /** Make the daemon exit after stopping everything (the `quit` command). */
   quit(): Promise<void>;
   /**

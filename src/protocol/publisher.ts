@@ -2,7 +2,7 @@
 // Circus does, two frames `[topic, json]`.
 
 import { getLogger } from "../util/log.ts";
-import { PubSocket } from "../zmtp/index.ts";
+import { type PeerInfo, PubSocket, type SocketOptions } from "../zmtp/index.ts";
 
 const log = getLogger("circus.publisher");
 
@@ -20,9 +20,10 @@ export class Publisher {
     readonly endpoint: string,
   ) {}
 
-  static async bind(endpoint: string, bus: EventSource): Promise<Publisher> {
-    const socket = new PubSocket();
-    const resolved = await socket.bind(endpoint);
+  /** Bind the PUB at `endpoint` (an ipc file is created mode 0600) and publish every event of `bus`. */
+  static async bind(endpoint: string, bus: EventSource, options: SocketOptions = {}): Promise<Publisher> {
+    const socket = new PubSocket(options);
+    const resolved = await socket.bind(endpoint, { ipcMode: 0o600 });
     const unsubscribe = bus.subscribe((topic, payload) => {
       // A PUB rejects only once closed, and close() unsubscribes first; log rather than lose a surprise.
       socket
@@ -30,6 +31,11 @@ export class Publisher {
         .catch((e: Error) => log.debug(`event ${topic} not published: ${e.message}`));
     });
     return new Publisher(socket, unsubscribe, resolved);
+  }
+
+  /** Close the connections `filter` picks; returns how many. */
+  disconnect(filter: (peer: PeerInfo) => boolean): number {
+    return this.socket.disconnect(filter);
   }
 
   async close(): Promise<void> {

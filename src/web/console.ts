@@ -3,6 +3,7 @@
 // `serve.ts` puts it on a port or an inherited fd.
 
 import { getLogger } from "../util/log.ts";
+import type { ClientCurveKeys } from "../protocol/client.ts";
 import { discoverDaemons, type DiscoveredDaemon } from "../protocol/multicast.ts";
 import { parseEndpoint } from "../zmtp/endpoint.ts";
 import type { Authenticator } from "./auth.ts";
@@ -27,6 +28,10 @@ export interface ConsoleOptions {
   multicast: string | null;
   /** Control-call timeout in ms. */
   timeoutMs?: number;
+  /** Keys for daemons whose endpoints speak CURVE (--curve-server-key / --curve-key). */
+  curve?: ClientCurveKeys;
+  /** Interface discovery queries go out on (--multicast-interface); default loopback, as daemons listen. */
+  multicastInterface?: string;
 }
 
 export class WebConsole {
@@ -58,6 +63,7 @@ export class WebConsole {
       statspoint: this.options.statspoint,
       openTunnel: this.options.openTunnel,
       timeoutMs: this.options.timeoutMs,
+      curve: this.options.curve,
     });
     this.link = link;
     this.hub.attach(link);
@@ -69,7 +75,7 @@ export class WebConsole {
   /** Ask the network which daemons answer discovery. */
   discover(): Promise<DiscoveredDaemon[]> {
     if (!this.multicast) return Promise.resolve([]);
-    return discoverDaemons(this.multicast, 1000);
+    return discoverDaemons(this.multicast, 1000, this.options.multicastInterface);
   }
 
   async close(): Promise<void> {

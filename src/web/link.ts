@@ -3,7 +3,13 @@
 // control channel when no stream speaks, as circus top does). Works against ours or a real circusd.
 
 import { getLogger } from "../util/log.ts";
-import { CircusClient, subscribe, type CircusEvent, type Subscription } from "../protocol/client.ts";
+import {
+  CircusClient,
+  type CircusEvent,
+  type ClientCurveKeys,
+  subscribe,
+  type Subscription,
+} from "../protocol/client.ts";
 import { delay } from "../util/async.ts";
 import type { JsonObject, Reply } from "../protocol/command.ts";
 import { LogTail, type LogLine } from "./logs.ts";
@@ -38,6 +44,8 @@ export interface LinkOptions {
   timeoutMs?: number;
   /** Poll period when there is no stats stream (default 1000, circusd-stats' period). */
   intervalMs?: number;
+  /** Keys for a daemon whose endpoints speak CURVE (control, events and stats alike). */
+  curve?: ClientCurveKeys;
 }
 
 export type ConnectionState = "connecting" | "connected" | "unreachable";
@@ -119,7 +127,11 @@ export class DaemonLink {
         this.tunnels.push(t);
         control = t.endpoint;
       }
-      this.client = new CircusClient({ endpoint: control, timeoutMs: this.options.timeoutMs ?? 5000 });
+      this.client = new CircusClient({
+        endpoint: control,
+        timeoutMs: this.options.timeoutMs ?? 5000,
+        curve: this.options.curve,
+      });
     } catch (err) {
       this.setState("unreachable", (err as Error).message);
       return;
@@ -165,7 +177,7 @@ export class DaemonLink {
       this.tunnels.push(t);
       ep = t.endpoint;
     }
-    return subscribe(ep, topics, on);
+    return subscribe(ep, topics, on, { curve: this.options.curve });
   }
 
   private setState(state: ConnectionState, error: string | null): void {

@@ -5,7 +5,7 @@ import type { SocketHandler, SocketListener, TCPSocketListener, UnixSocketListen
 import { getLogger } from "../util/log.ts";
 import { delay } from "../util/async.ts";
 import type { Connection, RawSocket, SocketSlot } from "./connection.ts";
-import type { PeerEvent } from "./monitor.ts";
+import type { PeerInfo } from "./monitor.ts";
 import { endpointAddress, formatEndpoint, parseEndpoint, unixPath, type Endpoint } from "./endpoint.ts";
 import { EndpointError } from "./errors.ts";
 
@@ -14,8 +14,11 @@ const log = getLogger("circus.zmtp");
 /** How a connection came to be: accepted on a bound endpoint, or made by a `connect`. */
 export type ConnectionSide = "accepted" | "connected";
 
-/** Builds the Connection for a freshly opened socket (the owner decides options and events). */
-export type ConnectionFactory = (socket: RawSocket, where: PeerEvent, side: ConnectionSide) => Connection;
+/**
+ * Builds the Connection for a freshly opened socket (the owner decides options and events), or null to
+ * turn the peer away: the socket is then closed at once.
+ */
+export type ConnectionFactory = (socket: RawSocket, info: PeerInfo) => Connection | null;
 
 /** The peer's address as monitor events show it: `host:port` (IPv6 in brackets), or our ipc endpoint. */
 function peerAddress(s: RawSocket, endpoint: string): string {
@@ -31,7 +34,20 @@ function handlers(make: ConnectionFactory, endpoint: () => string, side: Connect
       if (!s.data) s.data = { conn: null };
       s.setNoDelay(true);
       const ep = endpoint();
-      const conn = make(s, { endpoint: ep, peer: peerAddress(s, ep) }, side);
+      const info: PeerInfo = {
+        endpoint: ep,
+        peer: peerAddress(s, ep),
+        transport: ep.startsWith("ipc://") ? "ipc" : "tcp",
+        side,
+        // Bun's sockets expose their descriptor as `fd`, which its type declarations leave out.
+        fd: (s as unknown as { fd?: number }).fd ?? -1,
+        curveKey: null,
+      };
+      const conn = make(s, info);
+      if (!conn) {
+        s.terminate();
+        return;
+      }
       s.data.conn = conn;
       conn.start();
     },
@@ -69,8 +85,16 @@ export interface Binding {
   close(closeConnections?: boolean): void;
 }
 
+export interface ListenOptions {
+  /**
+   * Mode of an ipc socket file from the moment it exists: the umask is set around the bind, so no peer
+   * can connect between the bind and a later chmod. Default: whatever the process umask gives.
+   */
+  ipcMode?: number;
+}
+
 /** Listen on `text`; every accepted socket gets a Connection from `make`. */
-export async function listen(text: string, make: ConnectionFactory): Promise<Binding> {
+export async function listen(text: string, make: ConnectionFactory, options: ListenOptions = {}): Promise<Binding> {
   const ep = parseEndpoint(text);
   let listener: SocketListener<SocketSlot>;
   let resolved: Endpoint;
@@ -92,10 +116,14 @@ export async function listen(text: string, make: ConnectionFactory): Promise<Bin
         await Bun.file(ep.path)
           .delete()
           .catch(() => {}); // no stale file: nothing to remove (a real problem shows at listen)
-      const l: UnixSocketListener<SocketSlot> = Bun.listen<SocketSlot>({
-        unix: unixPath(ep),
-        socket: handlers(make, endpointOf, "accepted"),
-      });
+      // Nothing else runs between these synchronous calls, so the umask affects this file alone.
+      const mask = options.ipcMode === undefined || ep.abstract ? null : process.umask(~options.ipcMode & 0o777);
+      let l: UnixSocketListener<SocketSlot>;
+      try {
+        l = Bun.listen<SocketSlot>({ unix: unixPath(ep), socket: handlers(make, endpointOf, "accepted") });
+      } finally {
+        if (mask !== null) process.umask(mask);
+      }
       listener = l;
       resolved = ep;
     }

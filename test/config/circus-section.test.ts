@@ -10,7 +10,8 @@ describe("[circus] section", () => {
       endpoint: "tcp://127.0.0.1:5555",
       endpoint_owner: null,
       pubsub_endpoint: "tcp://127.0.0.1:5556",
-      multicast_endpoint: "udp://237.219.251.97:12027",
+      multicast_endpoint: "",
+      multicast_interface: "127.0.0.1",
       stats_endpoint: "tcp://127.0.0.1:5557",
       statsd: false,
       check_delay: 5,
@@ -29,6 +30,9 @@ describe("[circus] section", () => {
       fqdn_prefix: null,
       tail_lines: 1000,
       hooks_timeout: 30,
+      curve_secret_key: null,
+      curve_authorized_keys: null,
+      insecure: false,
     });
   });
 

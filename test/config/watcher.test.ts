@@ -68,6 +68,14 @@ describe("[watcher:NAME] sections", () => {
     expect([w.uid, w.gid]).toEqual([1000, "www-data"]);
   });
 
+  test("a uid or gid past 4294967294 is refused: it would wrap around to root's id", async () => {
+    for (const key of ["uid", "gid"]) {
+      const problems = await problemsOf(`[watcher:web]\ncmd = run\n${key} = 4294967296\n`);
+      expect(problems.join("\n")).toContain("4294967296 is out of range: user and group ids go from 0 to 4294967294");
+    }
+    expect((await watcher("uid = 4294967294\n")).uid).toBe(4294967294);
+  });
+
   test("watchers are sorted by name and keep the case they were written in", async () => {
     const c = await loadText("[watcher:b]\ncmd = x\n[watcher:A]\ncmd = x\n[watcher:a2]\ncmd = x\n");
     expect(c.watchers.map((w) => w.name)).toEqual(["A", "a2", "b"]);

@@ -144,6 +144,17 @@ export interface StartOptions {
   wrap?: string[];
   /** Files written next to the config before the daemon starts (name → text; `{dir}` is replaced). */
   files?: Record<string, string>;
+  /** Runs in the daemon's directory once the files are written, before the daemon starts (keys, modes). */
+  prepare?: (dir: string) => void | Promise<void>;
+  /** The control endpoint the config names, when not `{endpoint}` (`{dir}` is replaced): what `call` and the readiness check use. */
+  endpoint?: string;
+  /** Environment of the daemon (default: the test's). */
+  env?: Record<string, string | undefined>;
+  /**
+   * How `call` and the readiness check reach the daemon (e.g. over CURVE); by default one pyzmq DEALER
+   * kept for the daemon's life. A custom one is polled for readiness, one request at a time.
+   */
+  call?: (endpoint: string, command: string, properties?: Record<string, unknown>) => Promise<Reply>;
 }
 
 export async function startDaemon(
@@ -152,7 +163,7 @@ export async function startDaemon(
   options: StartOptions = {},
 ): Promise<RunningDaemon> {
   const dir = tempDir("circus-daemon-");
-  const endpoint = `tcp://127.0.0.1:${freePort()}`;
+  const endpoint = options.endpoint?.replaceAll("{dir}", dir) ?? `tcp://127.0.0.1:${freePort()}`;
   const pubsub = `tcp://127.0.0.1:${freePort()}`;
   const text = ini.replaceAll("{endpoint}", endpoint).replaceAll("{pubsub}", pubsub).replaceAll("{dir}", dir);
   const configPath = join(dir, "circus.ini");
@@ -161,12 +172,16 @@ export async function startDaemon(
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), body.replaceAll("{dir}", dir));
   }
+  await options.prepare?.(dir);
   const proc = spawnTracked(
     [...(options.wrap ?? []), ...(options.command ?? circusCommand()), "daemon", configPath, ...extraArgs],
-    { cwd: dir, stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+    { cwd: dir, env: options.env ?? process.env, stdin: "ignore", stdout: "pipe", stderr: "pipe" },
   );
   const log = new Output(proc.stdout, proc.stderr);
-  const client = new ControlClient(endpoint);
+  const custom = options.call;
+  const client = custom ? null : new ControlClient(endpoint);
+  const call = (command: string, properties: Record<string, unknown> = {}, timeoutMs?: number): Promise<Reply> =>
+    custom ? custom(endpoint, command, properties) : client!.call(command, properties, timeoutMs);
   const daemon: RunningDaemon = {
     proc,
     dir,
@@ -175,13 +190,13 @@ export async function startDaemon(
     configPath,
     log,
     output: () => log.text(),
-    call: (command, properties = {}, timeoutMs) => client.call(command, properties, timeoutMs),
+    call,
     async stop() {
       // Its workers, remembered with their start times: those a dying daemon leaves behind are killed.
       const tree = descendantsOf(proc.pid).map((pid) => ({ pid, startTicks: readStat(pid)?.startTicks }));
       const code = await stopProcess(proc, "SIGTERM", 15_000);
       for (const { pid, startTicks } of tree) if (readStat(pid)?.startTicks === startTicks) killTree(pid);
-      await client.close();
+      await client?.close();
       removeDir(dir);
       return code;
     },
@@ -190,8 +205,13 @@ export async function startDaemon(
     const exited = proc.exited.then((code) => {
       throw new Error(`daemon exited with ${code}:\n${log.text()}`);
     });
-    const answered = client.call("status", {}, options.readyTimeoutMs ?? 10_000).then((reply) => {
-      if (reply.status !== "ok") throw new Error(`the daemon's control channel did not answer:\n${log.text()}`);
+    const readyMs = options.readyTimeoutMs ?? 10_000;
+    const answered = (
+      custom
+        ? waitFor(async () => (await custom(endpoint, "status").catch(() => null))?.status === "ok", readyMs, "status")
+        : call("status", {}, readyMs).then((reply) => reply.status === "ok")
+    ).then((ok) => {
+      if (!ok) throw new Error(`the daemon's control channel did not answer:\n${log.text()}`);
     });
     // Whichever loses the race settles unobserved: a later exit is the test's business.
     answered.catch(() => {});

@@ -398,15 +398,19 @@ describe("mutating commands", () => {
     expect(await call(ctx, "add", { name: "n", cmd: "x", options: { numprocesses: "3" } })).toMatchObject({ errno: 3 });
   });
 
-  test("in endpoint_owner mode add requires options.uid to equal the owner", async () => {
+  test("a request of the endpoint_owner may add only a watcher running as the owner; root's may add any", async () => {
     const { arbiter } = setup();
-    const ctx = fakeContext(arbiter, { endpointOwner: "alice" });
+    const nobody = { name: "nobody", uid: 65534, groups: [65534] };
+    const ctx = fakeContext(arbiter, { requester: { uid: 65534, owner: nobody } });
     expect(await call(ctx, "add", { name: "n", cmd: "x" })).toMatchObject({
       errno: 3,
       reason: "uid does not match endpoint_owner",
     });
-    expect(await call(ctx, "add", { name: "n", cmd: "x", options: { uid: "bob" } })).toMatchObject({ errno: 3 });
-    expect((await call(ctx, "add", { name: "n", cmd: "x", options: { uid: "alice" } })).status).toBe("ok");
+    expect(await call(ctx, "add", { name: "n", cmd: "x", options: { uid: "root" } })).toMatchObject({ errno: 3 });
+    expect((await call(ctx, "add", { name: "n", cmd: "x", options: { uid: "nobody" } })).status).toBe("ok");
+    expect((await call(ctx, "add", { name: "n2", cmd: "x", options: { uid: 65534 } })).status).toBe("ok");
+    const root = fakeContext(arbiter, { requester: { uid: 0, owner: null } });
+    expect((await call(root, "add", { name: "n3", cmd: "x" })).status).toBe("ok");
   });
 
   test("rm removes by the watcher's own name and passes nostop", async () => {

@@ -254,7 +254,6 @@ export function contextFor(
 ): CommandContext & { quits: number } {
   const ctx = {
     arbiter,
-    endpointOwner: null,
     quits: 0,
     async quit() {
       ctx.quits++;

@@ -10,6 +10,7 @@ import {
 } from "../../protocol/client.ts";
 import type { GlobalOptions } from "./args.ts";
 import { openSshTunnel, type SshTunnel } from "../shared/ssh.ts";
+import { curveFromFlags } from "../shared/curve.ts";
 
 /** The control endpoint from --endpoint, else $CIRCUSCTL_ENDPOINT, else the default endpoint. */
 export function controlEndpoint(globals: GlobalOptions): string {
@@ -32,8 +33,9 @@ export interface OpenClient {
 
 /** A client on the control endpoint with the --timeout default (a --timeout 0 still waits 1 ms). */
 export async function openClient(globals: GlobalOptions): Promise<OpenClient> {
+  const curve = await curveFromFlags(globals);
   const { endpoint, tunnel: t } = await tunnel(globals, controlEndpoint(globals));
-  const client = new CircusClient({ endpoint, timeoutMs: Math.max(globals.timeout * 1000, 1) });
+  const client = new CircusClient({ endpoint, timeoutMs: Math.max(globals.timeout * 1000, 1), curve });
   return {
     client,
     async close() {
@@ -50,8 +52,9 @@ export async function openSubscription(
   topics: string[],
   onEvent: (e: CircusEvent) => void,
 ): Promise<Subscription> {
+  const curve = await curveFromFlags(globals);
   const { endpoint: ep, tunnel: t } = await tunnel(globals, endpoint);
-  const sub = subscribe(ep, topics, onEvent);
+  const sub = subscribe(ep, topics, onEvent, { curve });
   return {
     async close() {
       await sub.close();

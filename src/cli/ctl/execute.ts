@@ -14,6 +14,7 @@ import { runLogs } from "./logs.ts";
 import { EXIT_ERROR_REPLY, isErrorReply, renderJson, renderText, TIMEOUT_HINT } from "./output.ts";
 import { PROGRESS_COMMANDS, showProgress } from "./progress.ts";
 import { SshTunnelError } from "../shared/ssh.ts";
+import { CurveFlagError } from "../shared/curve.ts";
 
 /** Where output goes (the process's stdout/stderr; tests and the shell may swap them). */
 export interface Io {
@@ -106,8 +107,12 @@ function printReply(reply: Reply, text: () => string, globals: GlobalOptions, io
   return 0;
 }
 
-/** Timeouts, unreachable endpoints and tunnel failures: exit 1 with a message on stderr. */
+/** Timeouts, unreachable endpoints and tunnel failures: exit 1 with a message on stderr (2 for an unreadable key). */
 export function connectionFailure(err: unknown, io: Io): number {
+  if (err instanceof CurveFlagError) {
+    io.err(`circusctl: ${err.message}\n`);
+    return 2;
+  }
   if (err instanceof TimeoutError) {
     io.err(err.message + TIMEOUT_HINT);
     return 1;

@@ -11,7 +11,7 @@ export const DEFAULT_ENDPOINT = "tcp://127.0.0.1:5555";
 export const DEFAULT_PUBSUB_ENDPOINT = "tcp://127.0.0.1:5556";
 /** Circus's default stats endpoint (circusd-stats' PUB). */
 export const DEFAULT_STATS_ENDPOINT = "tcp://127.0.0.1:5557";
-/** Circus's default discovery listener. */
+/** Circus's default discovery listener: ours is off unless configured, so this is only the suggestion. */
 export const DEFAULT_MULTICAST_ENDPOINT = "udp://237.219.251.97:12027";
 
 /** Every [circus] option the daemon reads. */
@@ -19,12 +19,17 @@ export const CIRCUS_OPTIONS = {
   endpoint: option(text, { default: DEFAULT_ENDPOINT, doc: "control endpoint (`tcp://host:port` or `ipc://path`)" }),
   endpoint_owner: option(optionalText, {
     default: null,
-    doc: "user that owns an `ipc://` control socket; `add` then requires that `uid`",
+    doc: "user that owns an `ipc://` control socket; its requests may only add and change watchers that run as itself (README, Security)",
   }),
   pubsub_endpoint: option(text, { default: DEFAULT_PUBSUB_ENDPOINT, doc: "where events are published" }),
   multicast_endpoint: option(text, {
-    default: DEFAULT_MULTICAST_ENDPOINT,
-    doc: "discovery listener; empty turns it off",
+    default: "",
+    doc: `discovery listener \`udp://group:port\` (Circus's was \`${DEFAULT_MULTICAST_ENDPOINT}\`); empty: off`,
+    docDefault: "off",
+  }),
+  multicast_interface: option(text, {
+    default: "127.0.0.1",
+    doc: "address of the interface discovery listens on; only well-formed queries are answered (beyond Circus)",
   }),
   stats_endpoint: option(text, {
     default: DEFAULT_STATS_ENDPOINT,
@@ -70,6 +75,18 @@ export const CIRCUS_OPTIONS = {
     default: 1000,
     range: { min: 0, text: "0 or more lines" },
     doc: "lines of output kept per watcher for `circus ctl logs` (beyond Circus)",
+  }),
+  curve_secret_key: option(optionalText, {
+    default: null,
+    doc: "the daemon's CURVE certificate (`.key_secret`, from `circus keygen`): control, pub/sub and stats then speak CURVE (beyond Circus)",
+  }),
+  curve_authorized_keys: option(optionalText, {
+    default: null,
+    doc: "folder of the clients' public keys (`*.key`): only they may connect; re-read by `reloadconfig` (beyond Circus)",
+  }),
+  insecure: option(bool, {
+    default: false,
+    doc: "allow an endpoint on a non-loopback address without CURVE, or CURVE without authorized keys; warned at every start (beyond Circus)",
   }),
   hooks_timeout: option(float, {
     default: 30,

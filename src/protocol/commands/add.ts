@@ -4,8 +4,9 @@ import { checkWatcherOption, checkWatcherOptions, watcherFromWire } from "../../
 import type { WatcherConfig } from "../../config/types.ts";
 import type { ControlledWatcher } from "../arbiter-api.ts";
 import type { Command, JsonObject } from "../command.ts";
-import { CommandError, Errno, messageError, toCommandError } from "../errors.ts";
-import { settle } from "../execution.ts";
+import { checkOwnerChange } from "../boundary.ts";
+import { CommandError, Errno, toCommandError } from "../errors.ts";
+import { configDirOf, settle } from "../execution.ts";
 import { optBool, optObject, requireString } from "../props.ts";
 
 export interface AddProps {
@@ -38,9 +39,9 @@ export const add: Command<AddProps> = {
     return { name, cmd, args, options, start: optBool(p, "start", false) };
   },
   async execute(ctx, props, waiting) {
-    if (ctx.endpointOwner !== null && props.options.uid !== ctx.endpointOwner) {
-      throw messageError("uid does not match endpoint_owner");
-    }
+    const owner = ctx.requester?.owner;
+    // Before anything else, as Circus checks the uid first: the owner's watcher runs as the owner.
+    if (owner) checkOwnerChange(owner, null, toWatcherConfig(props), configDirOf(ctx));
     if (ctx.arbiter.getWatcher(props.name)) {
       throw new CommandError(Errno.COMMAND_ERROR, `command add: '${props.name}' already exist`);
     }

@@ -3,7 +3,8 @@
 import { checkWatcherOptions } from "../../config/options/watcher-wire.ts";
 import type { Command, JsonObject } from "../command.ts";
 import { messageError } from "../errors.ts";
-import { lookupWatcher, settle } from "../execution.ts";
+import { checkOwnerChange, withOptionsApplied } from "../boundary.ts";
+import { configDirOf, lookupWatcher, settle } from "../execution.ts";
 import { requireString, requireValue } from "../props.ts";
 
 export const set: Command<{ name: string; options: JsonObject }> = {
@@ -31,6 +32,11 @@ export const set: Command<{ name: string; options: JsonObject }> = {
     const w = lookupWatcher(ctx, name);
     // Every key is checked before any is applied; an OptionError is the reply (errno 3, or 5 for a singleton).
     const checked = checkWatcherOptions(options, "set", { free: w.config.free, singleton: w.config.singleton });
+    const owner = ctx.requester?.owner;
+    if (owner) {
+      const configDir = configDirOf(ctx);
+      checkOwnerChange(owner, w.config, withOptionsApplied(w.config, checked, configDir), configDir);
+    }
     // The arbiter is called synchronously, so this change is queued in arrival order.
     await settle(w.setOptions(checked), waiting, `set ${w.name}`);
   },
