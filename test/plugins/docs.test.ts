@@ -4,8 +4,8 @@
 import { afterEach, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { README } from "../../scripts/gen-docs.ts";
-import { waitFor, type RunningDaemon, startDaemon } from "../helpers/daemon.ts";
-import { CIRCUS_SECTION, pidsOf } from "./helpers.ts";
+import { type RunningDaemon, startDaemon } from "../helpers/daemon.ts";
+import { CIRCUS_SECTION, pidsOf, pluginStarted, waitOutput } from "./helpers.ts";
 
 let daemon: RunningDaemon | null = null;
 afterEach(async () => {
@@ -24,10 +24,10 @@ test("README's example plugin runs as written: it starts its watcher again and l
     { files: { "plugins/keep-alive.ts": code } },
   );
   const [first] = await pidsOf(daemon, "web");
-  await waitFor(async () => (await daemon!.call("status", { name: "plugin:keepalive" })).status === "active");
+  await pluginStarted(daemon, "plugin:keepalive");
   process.kill(first!, "SIGKILL");
-  await waitFor(() => daemon!.output().includes(`pid ${first} exited with -9 (1 so far)`), 10_000);
+  await waitOutput(daemon, `pid ${first} exited with -9 (1 so far)`);
   await daemon.call("stop", { name: "web" });
-  await waitFor(() => daemon!.output().includes("web runs 0 processes: starting it"), 10_000);
+  await waitOutput(daemon, "web runs 0 processes: starting it");
   await pidsOf(daemon, "web");
 });
