@@ -5,6 +5,7 @@ import type { JsonObject, Reply } from "../../src/protocol/command.ts";
 import { dispatch } from "../../src/protocol/dispatch.ts";
 import { COMMANDS, getCommand } from "../../src/protocol/registry.ts";
 import { FakeArbiter, FakeWatcher, fakeContext } from "./fake-arbiter.ts";
+import { until } from "../helpers/wait.ts";
 
 function setup() {
   const web = new FakeWatcher("Web", { numprocesses: 2, env: { B: "2", A: "1" }, free: { "flapping.attempts": "2" } });
@@ -566,7 +567,6 @@ describe("mutating commands", () => {
     const { ctx } = setup();
     expect((await call(ctx, "quit")).status).toBe("ok");
     expect(ctx.quits).toBe(0);
-    await Bun.sleep(50);
-    expect(ctx.quits).toBe(1);
+    await until(() => ctx.quits === 1, 2000, "the exit asked after the reply");
   });
 });
