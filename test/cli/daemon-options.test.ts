@@ -9,8 +9,9 @@ import { isAlive, startDaemon, waitExec, waitFor, waitPids, type RunningDaemon }
 const root = process.getuid?.() === 0;
 
 /** A user of our own with two supplementary groups, to see initgroups at work (created as root, removed after). */
-const TEST_USER = "circus-opt-user";
-const TEST_GROUPS = ["circus-opt-a", "circus-opt-b"];
+/** Named after this process, so that test runs side by side (or parallel files) never share one. */
+const TEST_USER = `circus-opt-${process.pid}`;
+const TEST_GROUPS = [`circus-opta-${process.pid}`, `circus-optb-${process.pid}`];
 
 function createTestUser(): { name: string; uid: number; gid: number; groups: number[] } {
   const run = (cmd: string[]) => Bun.spawnSync(cmd, { stdout: "ignore", stderr: "ignore" });
