@@ -5,6 +5,7 @@ import { type Arbiter, createArbiter, SocketBindError, WatcherExistsError } from
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { umask } from "../../src/os/process.ts";
 import { Recorder, alive, execDone, killLeftovers, startedPids, until, wcfg } from "./helpers.ts";
+import { waitTrap } from "../helpers/processes.ts";
 
 const arbiters: Arbiter[] = [];
 afterEach(async () => {
@@ -209,7 +210,7 @@ describe("Arbiter ordering and responsiveness", () => {
   });
 
   test("the daemon stays responsive while a watcher crash-loops", async () => {
-    const { arbiter } = await make(
+    const { arbiter, rec } = await make(
       [
         { name: "loop", cmd: "false", max_retry: -1 },
         { name: "ok", cmd: "sleep 30", autostart: false },
@@ -218,7 +219,7 @@ describe("Arbiter ordering and responsiveness", () => {
       0.5,
     );
     await arbiter.start();
-    await Bun.sleep(300);
+    await rec.waitFor((events) => events.filter((e) => e.topic === "watcher.loop.spawn").length >= 3);
     const t0 = Date.now();
     await arbiter.getWatcher("ok")!.start();
     const lagStart = Date.now();
@@ -330,8 +331,7 @@ describe("Arbiter housekeeping", () => {
     ]);
     await arbiter.start();
     const pids = arbiter.watchers().flatMap((w) => w.pids());
-    for (const pid of pids) await execDone(pid);
-    await Bun.sleep(100); // traps set
+    for (const pid of pids) await waitTrap(pid, "TERM");
     const t0 = Date.now();
     await arbiter.stop();
     const took = Date.now() - t0;

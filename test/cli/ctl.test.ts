@@ -238,7 +238,7 @@ describe("interrupting circusctl", () => {
           stderr: "pipe",
         },
       );
-      await Bun.sleep(700);
+      await silent.receive(10_000); // its request came: it is waiting for the reply now
       proc.kill("SIGINT");
       expect(await proc.exited).toBe(1);
     } finally {

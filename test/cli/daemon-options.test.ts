@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { isAlive, startDaemon, waitExec, waitFor, waitPids, type RunningDaemon } from "../helpers/daemon.ts";
+import { waitTrap } from "../helpers/processes.ts";
 
 const root = process.getuid?.() === 0;
 
@@ -358,7 +359,7 @@ describe("a daemon's watchers seen from /proc", () => {
 
   test("stop_signal takes names (quit, SIGUSR2) and numbers (10): each worker gets its own signal", async () => {
     const pids = [await worker("stopq", "sh"), await worker("stopn", "sh"), await worker("stops", "sh")];
-    await Bun.sleep(100); // the traps are set right after exec
+    await Promise.all(["QUIT", "USR1", "USR2"].map((signal, i) => waitTrap(pids[i]!, signal)));
     for (const name of ["stopq", "stopn", "stops"])
       expect((await d.call("stop", { name, waiting: true })).status).toBe("ok");
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
@@ -442,7 +443,7 @@ describe("a daemon's watchers seen from /proc", () => {
 
   test("a worker ignoring SIGTERM is SIGKILLed once graceful_timeout has passed", async () => {
     const pid = await worker("stubborn", "sh");
-    await Bun.sleep(100); // the trap is set
+    await waitTrap(pid, "TERM");
     const t0 = Date.now();
     expect((await d.call("stop", { name: "stubborn", waiting: true })).status).toBe("ok");
     expect(Date.now() - t0).toBeGreaterThanOrEqual(500);

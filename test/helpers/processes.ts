@@ -6,6 +6,7 @@ import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import type { Subprocess } from "bun";
 import { childrenOf, descendantsOf } from "../../src/os/process.ts";
 import { readStat } from "../../src/os/proc.ts";
+import { signalNumber } from "../../src/os/signals.ts";
 import { defer } from "./cleanup.ts";
 import { until, within } from "./wait.ts";
 
@@ -163,6 +164,22 @@ export async function execDone(pid: number, timeoutMs = 5000): Promise<void> {
     timeoutMs,
     `exec of ${pid}`,
   );
+}
+
+/**
+ * Wait until `pid` ignores or catches `signal` (its SigIgn or SigCgt mask in /proc/PID/status): a shell's
+ * `trap` is in place. Instead of sleeping "long enough for the trap".
+ */
+export async function waitTrap(pid: number, signal: string | number, timeoutMs = 5000): Promise<void> {
+  const bit = 1n << BigInt(signalNumber(signal) - 1);
+  const handled = () => {
+    try {
+      return ((BigInt(`0x${procStatus(pid, "SigIgn")}`) | BigInt(`0x${procStatus(pid, "SigCgt")}`)) & bit) !== 0n;
+    } catch {
+      return false; // not started yet, or gone
+    }
+  };
+  await until(handled, timeoutMs, `process ${pid} to trap ${signal}`);
 }
 
 /** The environment of `pid`, from /proc. */
