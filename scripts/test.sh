@@ -23,8 +23,8 @@ log=$(mktemp)
 bun test --timeout 30000 --parallel="${CIRCUS_TEST_JOBS:-4}" --timings=test/timings.json "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 # The totals bun prints last (with --parallel too: one summary for all workers).
-passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
-failed=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+passed=$(grep -aEo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+failed=$(grep -aEo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 rm -f "$log"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 
