@@ -105,7 +105,7 @@ describe("process", () => {
       const own = Bun.spawn(["sh", "-c", "exit 4"]);
       const parent = Bun.spawnSync(["sh", "-c", "(sleep 0.05; exit 3) >/dev/null 2>&1 & echo $!"]);
       const orphan = Number(parent.stdout.toString().trim());
-      await Bun.sleep(100);
+      for (const end = Date.now() + 5000; proc.processState(orphan) !== "Z" && Date.now() < end; ) await Bun.sleep(2);
       const zombie = proc.processState(orphan);
       const reaped = proc.reapOrphans(new Set([own.pid]));
       const ownCode = await own.exited;
@@ -135,7 +135,8 @@ describe("process", () => {
       const exiter = orphan("(sleep 0.1; exit 3)");
       const killed = orphan("(sleep 0.05; exec sh -c 'kill -9 $$')");
       const early = proc.waitpidNoHang(exiter);
-      await Bun.sleep(250);
+      const exited = (pid) => proc.processState(pid) === "Z";
+      for (const end = Date.now() + 5000; !(exited(exiter) && exited(killed)) && Date.now() < end; ) await Bun.sleep(2);
       const first = proc.waitpidNoHang(exiter);
       const again = proc.waitpidNoHang(exiter);
       const signalled = proc.waitpidNoHang(killed);
