@@ -2,7 +2,7 @@
 // from watcher descriptions, run real workers, serve and drive them over the control channel.
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -14,19 +14,12 @@ import {
   startControlServer,
   type ControlServer,
 } from "../src/index.ts";
+import { isAlive } from "./helpers/processes.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
 
 describe("the package entry", () => {
   test("createArbiter runs a watcher's real processes and stops them", async () => {
@@ -38,9 +31,9 @@ describe("the package entry", () => {
     expect(watcher).toBeInstanceOf(Watcher);
     const pids = watcher.pids();
     expect(pids).toHaveLength(2);
-    for (const pid of pids) expect(alive(pid)).toBe(true);
+    for (const pid of pids) expect(isAlive(pid)).toBe(true);
     await arbiter.stop();
-    for (const pid of pids) expect(alive(pid)).toBe(false);
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
   });
 
   test("loadConfig + Arbiter.create + startControlServer serve the config; CircusClient drives it", async () => {
@@ -67,6 +60,6 @@ describe("the package entry", () => {
     const pids = (await client.call("list", { name: "api" })).pids as number[];
     expect(pids).toHaveLength(2);
     expect(arbiter.getWatcher("api")!.pids().sort()).toEqual([...pids].sort());
-    for (const pid of pids) expect(alive(pid)).toBe(true);
+    for (const pid of pids) expect(isAlive(pid)).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 // Process primitives against real processes: sessions, subreaping, the /proc tree, signalling.
 
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import {
   childrenOf,
   decodeWaitStatus,
@@ -11,34 +11,13 @@ import {
   processState,
   umask,
 } from "../../src/os/process.ts";
+import { spawnTracked } from "../helpers/processes.ts";
+import { until } from "../helpers/wait.ts";
 import { inChild } from "./child.ts";
 
-const started: number[] = [];
-
-afterEach(() => {
-  // Kill grandchildren too: shells below started in these tests fork sleepers.
-  for (const pid of started
-    .splice(0)
-    .flatMap((p) => [...descendantsOf(p), p])
-    .reverse()) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      /* already gone */
-    }
-  }
-});
-
+/** A child with piped stdout, killed with its descendants (and group, when detached) after the test. */
 function spawn(cmd: string[], options: { detached?: boolean } = {}): Bun.Subprocess {
-  const child = Bun.spawn(cmd, { stdio: ["ignore", "pipe", "inherit"], ...options });
-  started.push(child.pid);
-  return child;
-}
-
-async function until(check: () => boolean, ms = 2000): Promise<void> {
-  for (const end = Date.now() + ms; !check(); await Bun.sleep(10)) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-  }
+  return spawnTracked(cmd, { stdio: ["ignore", "pipe", "inherit"], ...options });
 }
 
 describe("process", () => {

@@ -1,8 +1,7 @@
 // Real sockets bound through libc: addresses read back, unix modes, errors, poll, inheritance by a child.
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { statSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import {
   bindSocket,
@@ -14,15 +13,15 @@ import {
   type SocketSpec,
 } from "../../src/os/sockets.ts";
 import { OsError } from "../../src/os/errors.ts";
+import { tempDir as freshDir } from "../helpers/temp.ts";
 
 const opened: BoundSocket[] = [];
 const children: Bun.Subprocess[] = [];
-const dirs: string[] = [];
+const tempDir = () => freshDir("circus-os-");
 
 afterEach(() => {
   for (const child of children.splice(0)) child.kill("SIGKILL");
   for (const bound of opened.splice(0)) closeSocket(bound);
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 function spec(overrides: Partial<SocketSpec>): SocketSpec {
@@ -47,12 +46,6 @@ async function bind(overrides: Partial<SocketSpec>): Promise<BoundSocket> {
   const bound = await bindSocket(spec(overrides));
   opened.push(bound);
   return bound;
-}
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "circus-os-"));
-  dirs.push(dir);
-  return dir;
 }
 
 describe("bindSocket", () => {
