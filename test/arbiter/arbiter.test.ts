@@ -4,7 +4,7 @@ import type { SocketConfig } from "../../src/config/types.ts";
 import { type Arbiter, createArbiter, SocketBindError, WatcherExistsError } from "../../src/arbiter/index.ts";
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { umask } from "../../src/os/process.ts";
-import { Recorder, alive, execDone, killLeftovers, startedPids, until, wcfg } from "./helpers.ts";
+import { Recorder, alive, execDone, killLeftovers, socketCfg, startedPids, until, wcfg } from "./helpers.ts";
 import { waitTrap } from "../helpers/processes.ts";
 
 const arbiters: Arbiter[] = [];
@@ -22,27 +22,6 @@ function socketFds(): string[] {
       return false;
     }
   });
-}
-
-function socketCfg(name: string, extra: Partial<SocketConfig> = {}): SocketConfig {
-  return {
-    name,
-    host: "127.0.0.1",
-    port: 0,
-    family: "AF_INET",
-    type: "SOCK_STREAM",
-    proto: 0,
-    backlog: 128,
-    path: null,
-    umask: 8,
-    replace: false,
-    interface: null,
-    so_reuseport: false,
-    blocking: false,
-    raw: {},
-    source: null,
-    ...extra,
-  };
 }
 
 async function make(watchers: Parameters<typeof createArbiter>[0], sockets: SocketConfig[] = [], checkDelay = 0.2) {

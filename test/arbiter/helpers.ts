@@ -1,7 +1,7 @@
 // Shared test scaffolding for the arbiter suite: WatcherConfig with defaults, an event recorder,
 // /proc probes, and leftover-process cleanup so a failing test never leaks workers.
 
-import type { WatcherConfig } from "../../src/config/types.ts";
+import type { SocketConfig, WatcherConfig } from "../../src/config/types.ts";
 import { EventBus } from "../../src/arbiter/bus.ts";
 import { watcherDefaults, type WatcherInput } from "../../src/arbiter/defaults.ts";
 import { Watcher, type WatcherContext } from "../../src/arbiter/watcher.ts";
@@ -10,6 +10,28 @@ import { defer } from "../helpers/cleanup.ts";
 /** Fast defaults for tests: short graceful timeout, env with PATH. */
 export function wcfg(input: WatcherInput): WatcherConfig {
   return watcherDefaults({ graceful_timeout: 2, env: { PATH: process.env.PATH ?? "/bin:/usr/bin" }, ...input });
+}
+
+/** A socket section as the config reader gives it: loopback TCP on port 0 unless `extra` says otherwise. */
+export function socketCfg(name: string, extra: Partial<SocketConfig> = {}): SocketConfig {
+  return {
+    name,
+    host: "127.0.0.1",
+    port: 0,
+    family: "AF_INET",
+    type: "SOCK_STREAM",
+    proto: 0,
+    backlog: 128,
+    path: null,
+    umask: 8,
+    replace: false,
+    interface: null,
+    so_reuseport: false,
+    blocking: false,
+    raw: {},
+    source: null,
+    ...extra,
+  };
 }
 
 export interface Recorded {

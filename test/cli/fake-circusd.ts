@@ -3,7 +3,7 @@
 
 import { join } from "node:path";
 import { BUN, PYTHON, ROOT } from "../helpers/paths.ts";
-import { Output, spawnTracked } from "../helpers/processes.ts";
+import { Output, run, spawnTracked } from "../helpers/processes.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 import { ControlClient } from "../helpers/daemon.ts";
@@ -84,18 +84,5 @@ export interface CtlResult {
 
 /** Run `circus ctl <args>` (through test/fixtures/ctl-entry.ts) and collect its output. */
 export async function runCtlProcess(args: string[], env: Record<string, string | undefined> = {}): Promise<CtlResult> {
-  const proc = spawnTracked([BUN, CTL_ENTRY, ...args], {
-    stdout: "pipe",
-    stderr: "pipe",
-    stdin: "ignore",
-    env: { ...process.env, CIRCUSCTL_ENDPOINT: undefined, ...env },
-  });
-  started.add(proc);
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  started.delete(proc);
-  return { code, stdout, stderr };
+  return run([BUN, CTL_ENTRY, ...args], { env: { ...process.env, CIRCUSCTL_ENDPOINT: undefined, ...env } });
 }

@@ -10,7 +10,7 @@ import { readStat } from "../../src/os/proc.ts";
 import { defer } from "./cleanup.ts";
 import { circusCommand, PYTHON } from "./paths.ts";
 import { freePort } from "./ports.ts";
-import { descendantsOf, killTree, Output, spawnTracked, stopProcess } from "./processes.ts";
+import { descendantsOf, killTree, Output, run, spawnTracked, stopProcess } from "./processes.ts";
 import { removeDir, tempDir } from "./temp.ts";
 import { waitFor, within } from "./wait.ts";
 import { pyZmq, type ZmqPeer } from "./zmq-peers.ts";
@@ -102,6 +102,10 @@ ctx = zmq.Context()
 s = ctx.socket(zmq.DEALER)
 s.setsockopt(zmq.IDENTITY, uuid.uuid4().hex.encode())
 s.setsockopt(zmq.LINGER, 0)
+if len(sys.argv) > 4:
+    s.curve_serverkey = sys.argv[4].encode()
+    s.curve_publickey = sys.argv[5].encode()
+    s.curve_secretkey = sys.argv[6].encode()
 s.connect(sys.argv[1])
 req = json.loads(sys.argv[2])
 s.send(json.dumps(req).encode())
@@ -111,25 +115,30 @@ else:
     print(json.dumps({"status": "timeout"}))
 `;
 
+/** How a one-shot pyzmq request is made: as another process (`wrap`, e.g. setpriv), over CURVE (Z85 keys). */
+export interface PyCallOptions {
+  wrap?: string[];
+  curve?: { serverKey: string; publicKey: string; secretKey: string };
+}
+
 /**
  * One request through a fresh pyzmq process (a real libzmq DEALER), exactly as circusctl sends it: for a
- * daemon not started by `startDaemon`. Costs a Python start per call; a daemon's `call` does not.
+ * daemon not started by `startDaemon`, or a client that must be a process of its own. Costs a Python
+ * start per call; a daemon's `call` does not.
  */
 export async function pyCall(
   endpoint: string,
   command: string,
   properties: Record<string, unknown> = {},
   timeoutMs = 5000,
+  options: PyCallOptions = {},
 ): Promise<Reply> {
   const request = { id: crypto.randomUUID().replaceAll("-", ""), command, properties };
-  const proc = spawnTracked([PYTHON, "-c", PY_CALL, endpoint, JSON.stringify(request), String(timeoutMs)], {
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [text, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-  await proc.exited;
-  if (!text.trim()) throw new Error(`pyzmq client failed: ${err}`);
-  return JSON.parse(text) as Reply;
+  const keys = options.curve ? [options.curve.serverKey, options.curve.publicKey, options.curve.secretKey] : [];
+  const argv = [PYTHON, "-c", PY_CALL, endpoint, JSON.stringify(request), String(timeoutMs), ...keys];
+  const r = await run([...(options.wrap ?? []), ...argv]);
+  if (!r.stdout.trim()) throw new Error(`pyzmq client failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Reply;
 }
 
 /** Start a daemon on `ini` (endpoints are filled in: `{endpoint}`, `{pubsub}`, `{dir}` placeholders). */

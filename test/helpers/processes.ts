@@ -53,6 +53,33 @@ export const spawnTracked = ((...args: Parameters<typeof Bun.spawn>) => {
   return proc;
 }) as typeof Bun.spawn;
 
+/** What a command run to its end printed, and its exit status. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `cmd` to its end (tracked meanwhile, so a test that gives up on it leaves nothing behind). */
+export async function run(
+  cmd: string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string; stdin?: string } = {},
+): Promise<RunResult> {
+  const proc = spawnTracked(cmd, {
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+    stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { code, stdout, stderr };
+}
+
 /** Send `signal`, wait up to `graceMs` for the exit, then SIGKILL; resolves with the exit code (-1 if killed). */
 export async function stopProcess(
   proc: Subprocess,

@@ -2,7 +2,7 @@
 // holds plugin sections, and waiting on what a daemon reports.
 
 import { join } from "node:path";
-import { startDaemon, type RunningDaemon, type StartOptions } from "../helpers/daemon.ts";
+import { startDaemon, waitPids, type RunningDaemon, type StartOptions } from "../helpers/daemon.ts";
 import { PYTHON } from "../helpers/paths.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -68,15 +68,8 @@ export async function pluginStarted(d: RunningDaemon, plugin: string, timeoutMs 
 }
 
 /** The pids of a watcher, once it has exactly `count` of them. */
-export async function pidsOf(d: RunningDaemon, name: string, count = 1, timeoutMs = 10_000): Promise<number[]> {
-  return waitFor(
-    async () => {
-      const pids = ((await d.call("list", { name })).pids ?? []) as number[];
-      return pids.length === count ? pids : null;
-    },
-    timeoutMs,
-    `${count} processes of ${name}`,
-  );
+export function pidsOf(d: RunningDaemon, name: string, count = 1, timeoutMs = 10_000): Promise<number[]> {
+  return waitPids(d, name, count, timeoutMs);
 }
 
 /** Wait until the plugin's log line (in the daemon's output) contains `text`. */

@@ -6,7 +6,7 @@ import { chromium, type Browser, type BrowserServer } from "playwright-core";
 import type { Subprocess } from "bun";
 import { circusCommand } from "../helpers/paths.ts";
 import { defer } from "../helpers/cleanup.ts";
-import { isAlive, killTree, Output, spawnTracked, stopProcess, descendantsOf } from "../helpers/processes.ts";
+import { descendantsOf, isAlive, killTree, Output, run, spawnTracked, stopProcess } from "../helpers/processes.ts";
 
 export interface RunningWeb {
   proc: Subprocess<"ignore", "pipe", "pipe">;
@@ -50,17 +50,7 @@ export async function startWeb(args: string[], env: Record<string, string> = {})
 
 /** Run `circus web …args` to its end (for refusals and --add-user). */
 export async function runWeb(args: string[], stdin = ""): Promise<{ code: number; stdout: string; stderr: string }> {
-  const proc = spawnTracked([...circusCommand(), "web", ...args], {
-    stdin: new TextEncoder().encode(stdin),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, stdout, stderr };
+  return run([...circusCommand(), "web", ...args], { stdin });
 }
 
 /** Stop every console a test left running. */
