@@ -51,3 +51,16 @@ export async function holdsFor(cond: () => boolean | Promise<boolean>, ms: numbe
     await Bun.sleep(Math.min(MAX_POLL_MS, Math.max(1, end - Date.now())));
   }
 }
+
+/** The body of `url` once something serves it (a connection refused is retried until `timeoutMs`). */
+export function servedText(url: string, timeoutMs = 5000): Promise<string> {
+  return waitFor(
+    () =>
+      fetch(url, { headers: { connection: "close" } }).then(
+        (r) => r.text(),
+        () => "",
+      ),
+    timeoutMs,
+    `an answer from ${url}`,
+  );
+}

@@ -14,6 +14,7 @@ import {
 } from "../../src/os/sockets.ts";
 import { OsError } from "../../src/os/errors.ts";
 import { tempDir as freshDir } from "../helpers/temp.ts";
+import { servedText } from "../helpers/wait.ts";
 
 const opened: BoundSocket[] = [];
 const children: Bun.Subprocess[] = [];
@@ -160,15 +161,7 @@ describe("inheritance", () => {
     const script = "require('http').createServer((q,s)=>s.end(String(process.pid))).listen({fd: 3})";
     const child = Bun.spawn(["node", "-e", script], { stdio: ["ignore", "inherit", "inherit", s.fd] });
     children.push(child);
-    let body = "";
-    for (let i = 0; i < 100 && body === ""; i++) {
-      body = await fetch(`http://127.0.0.1:${s.port}/`).then(
-        (r) => r.text(),
-        () => "",
-      );
-      if (body === "") await Bun.sleep(20);
-    }
-    expect(body).toBe(String(child.pid));
+    expect(await servedText(`http://127.0.0.1:${s.port}/`)).toBe(String(child.pid));
   });
 });
 

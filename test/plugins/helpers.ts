@@ -4,12 +4,13 @@
 import { join } from "node:path";
 import { startDaemon, waitPids, type RunningDaemon, type StartOptions } from "../helpers/daemon.ts";
 import { PYTHON } from "../helpers/paths.ts";
+import { defer } from "../helpers/cleanup.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 export const FIXTURES = join(import.meta.dir, "fixtures");
 export const PY = PYTHON;
 
-/** A UDP listener on 127.0.0.1 keeping every datagram as text. */
+/** A UDP listener on 127.0.0.1 keeping every datagram as text; closed after the test. */
 export interface StatsdListener {
   port: number;
   lines: string[];
@@ -29,6 +30,7 @@ export async function statsdListener(): Promise<StatsdListener> {
       },
     },
   });
+  defer(() => socket.close());
   return {
     port: socket.port,
     lines,
