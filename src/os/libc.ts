@@ -31,6 +31,7 @@ const SYMBOLS = {
   getgrgid_r: { args: ["u32", "ptr", "ptr", "u64", "ptr"], returns: "i32" },
   getgrouplist: { args: ["ptr", "u32", "ptr", "ptr"], returns: "i32" },
   setsid: { args: [], returns: "i32" },
+  isatty: { args: ["i32"], returns: "i32" },
   prctl: { args: ["i32", "u64", "u64", "u64", "u64"], returns: "i32" },
   waitpid: { args: ["i32", "ptr", "i32"], returns: "i32" },
   kill: { args: ["i32", "i32"], returns: "i32" },
@@ -52,6 +53,8 @@ const SYMBOLS = {
   opendir: { args: ["ptr"], returns: "ptr" },
   readdir: { args: ["ptr"], returns: "ptr" },
   closedir: { args: ["ptr"], returns: "i32" },
+  // The launcher's status pipe (src/os/launcher.ts).
+  pipe2: { args: ["ptr", "i32"], returns: "i32" },
 } as const satisfies Record<string, FFIFunction>;
 
 export type LibcSymbols = Library<typeof SYMBOLS>["symbols"];

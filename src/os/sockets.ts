@@ -121,6 +121,28 @@ export async function bindSocket(spec: SocketSpec): Promise<BoundSocket> {
   }
 }
 
+/**
+ * An so_reuseport socket as the daemon holds it between spawns: created with SO_REUSEPORT but never
+ * bound, so it takes no share of the port's connections (as Circus's unbound CircusSocket). Its fd
+ * number is what `listsockets` shows and where each worker finds its own freshly bound socket.
+ */
+export async function openUnboundSocket(spec: SocketSpec): Promise<BoundSocket> {
+  const family: SocketFamily = spec.path !== null ? "AF_UNIX" : spec.family;
+  const inet = family === "AF_UNIX" ? null : await resolveInet(spec.host, family);
+  const c = libc();
+  const fd = c.socket(FAMILY[family], TYPE[spec.type] | SOCK_CLOEXEC, spec.proto);
+  if (fd < 0) throw new OsError("socket", errno(), `${family}/${spec.type}`);
+  try {
+    setIntOption(fd, SO_REUSEADDR, 1, "SO_REUSEADDR");
+    setIntOption(fd, SO_REUSEPORT, 1, "SO_REUSEPORT");
+  } catch (err) {
+    c.close(fd);
+    throw err;
+  }
+  const host = inet ? inet.ip : spec.host;
+  return { fd, family, type: spec.type, host, port: spec.port, path: spec.path, backlog: spec.backlog };
+}
+
 /** Close the fd and, for a unix socket, delete its file (as Circus does on socket close). */
 export function closeSocket(bound: BoundSocket): void {
   libc().close(bound.fd);

@@ -97,7 +97,7 @@ export async function runPlugin(cls: PluginClass, opts: RunPluginOptions): Promi
     });
     // "Starting" (and onReady) once the daemon has our subscription, so no event published after that
     // line is missed; a daemon not publishing yet only delays the line, by checkDelay at the most.
-    const live = await settlesWithin(subscription.subscribed(), Math.max(1, opts.checkDelay) * 1000);
+    const live = await settlesWithin(subscription.ready, Math.max(1, opts.checkDelay) * 1000);
     if (!live)
       log.warning(`no answer yet from the pub/sub endpoint ${opts.pubsubEndpoint}; events will arrive once it does`);
     log.info("Starting");

@@ -1,8 +1,9 @@
 // The event publisher: a PUB socket at `pubsub_endpoint` republishing every arbiter bus event as
-// Circus does, two frames `[topic, json]`.
+// Circus does, two frames `[topic, json]`, the payload written as Python's json.dumps writes it.
 
 import { getLogger } from "../util/log.ts";
 import { type PeerInfo, PubSocket, type SocketOptions } from "../zmtp/index.ts";
+import { circusJson } from "./floats.ts";
 
 const log = getLogger("circus.publisher");
 
@@ -27,7 +28,7 @@ export class Publisher {
     const unsubscribe = bus.subscribe((topic, payload) => {
       // A PUB rejects only once closed, and close() unsubscribes first; log rather than lose a surprise.
       socket
-        .send([encoder.encode(topic), encoder.encode(JSON.stringify(payload))])
+        .send([encoder.encode(topic), encoder.encode(circusJson(payload))])
         .catch((e: Error) => log.debug(`event ${topic} not published: ${e.message}`));
     });
     return new Publisher(socket, unsubscribe, resolved);

@@ -14,15 +14,16 @@ export function bytes2human(n: number): string {
 }
 
 /**
- * User+system CPU time as `M:SS.cc` (minutes modulo 60, as Circus's timedelta arithmetic does).
- * Circus prints the first two digits of the microseconds unpadded (0.05 s → "50"); we print real
- * hundredths ("05"), which is what the format is meant to show.
+ * User+system CPU time exactly as Circus writes `ctime`: `M:SS.` (minutes modulo 60, as its timedelta
+ * arithmetic does) followed by the first two digits of the microseconds, unpadded — so no CPU time is
+ * `0:00.0` and 0.05 s is `0:00.50`. Scripts and circus-top read this text, so it is kept as it is.
  */
 export function formatCpuTime(seconds: number): string {
-  const hundredths = Math.round(seconds * 100);
-  const whole = Math.floor(hundredths / 100);
-  const cc = hundredths % 100;
-  return `${Math.floor(whole / 60) % 60}:${String(whole % 60).padStart(2, "0")}.${String(cc).padStart(2, "0")}`;
+  // timedelta rounds to the microsecond; integers avoid float drift (0.07 + 0.01 s).
+  const micros = Math.round(seconds * 1_000_000);
+  const whole = Math.floor(micros / 1_000_000);
+  const fraction = micros % 1_000_000;
+  return `${Math.floor(whole / 60) % 60}:${String(whole % 60).padStart(2, "0")}.${String(fraction).slice(0, 2)}`;
 }
 
 /**

@@ -29,6 +29,7 @@ describe("[circus] section", () => {
       loggerconfig: null,
       fqdn_prefix: null,
       tail_lines: 1000,
+      output_prefix: false,
       hooks_timeout: 30,
       curve_secret_key: null,
       curve_authorized_keys: null,
@@ -48,6 +49,11 @@ describe("[circus] section", () => {
     expect(c.circus.httpd_port).toBe(9000);
     expect(c.circus.tail_lines).toBe(50);
     expect(c.circus.hooks_timeout).toBe(2.5);
+  });
+
+  test("check_delay = -1 and 0 are accepted, as Circus accepts them (13 of its own test configs use -1)", async () => {
+    expect((await loadText("[circus]\ncheck_delay = -1\n" + W)).circus.check_delay).toBe(-1);
+    expect((await loadText("[circus]\ncheck_delay = 0\n" + W)).circus.check_delay).toBe(0);
   });
 
   test("an empty multicast_endpoint disables discovery", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { loadText, problemsOf, warningsOf } from "./fixture.ts";
+import { hookFromWire } from "../../src/config/options/hook.ts";
 
 async function watcher(body: string, environ: Record<string, string> = {}) {
   const c = await loadText(`[watcher:web]\ncmd = run\n${body}`, { environ });
@@ -201,13 +202,21 @@ describe("[watcher:NAME] sections", () => {
     );
   });
 
-  test("a Python hook target is a problem naming both supported forms", async () => {
-    const [p] = await problemsOf("[watcher:web]\ncmd = run\nhooks.before_start = mymodule.hooks.check\n");
-    expect(p).toStartWith(
-      'circus.ini:3: watcher:web.hooks.before_start: "mymodule.hooks.check" looks like a Python import path',
+  test("a Python hook loads the watcher with the hook kept as unavailable and a warning saying how to port it", async () => {
+    const text = "[watcher:web]\ncmd = run\nhooks.before_start = mymodule.hooks.check\n";
+    const [w] = (await loadText(text)).watchers;
+    expect(w!.hooks.before_start!.target).toMatchObject({ kind: "python", raw: "mymodule.hooks.check" });
+    const [warning] = await warningsOf(text);
+    expect(warning).toStartWith(
+      'watcher:web.hooks.before_start: "mymodule.hooks.check" is a Python import path, which cannot run here',
     );
-    expect(p).toContain("./hooks.ts:checkRedis");
-    expect(p).toContain("cmd:./notify.sh");
+    expect(warning).toContain('"./hooks.ts:check"');
+    expect(warning).toContain('"cmd:./check.sh"');
+    expect(warning).toContain("stays stopped");
+  });
+
+  test("over the wire a Python hook is refused, naming both forms", () => {
+    expect(() => hookFromWire("before_start", "mymodule.hooks.check")).toThrow("Python import path");
   });
 
   test("an unknown hook name is a problem", async () => {

@@ -170,7 +170,7 @@ describe("CURVE", () => {
     const sub = subscribe(py.endpoint, ["watcher."], (e) => events.push(e), { curve: { serverKey: server.publicKey } });
     try {
       // libzmq's PUB answers the PING that follows our subscription: from then on its messages reach us.
-      await sub.subscribed();
+      await sub.ready;
       py.send(["watcher.web.start", '{"time": 1}']);
       await until(() => events.length > 0, 5000, "the event");
       expect(events[0]).toMatchObject({ topic: "watcher.web.start", payload: { time: 1 } });

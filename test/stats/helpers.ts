@@ -92,6 +92,8 @@ export function startStreamer(d: RunningDaemon, statspoint: string, env: string[
 export interface StatMessage {
   topic: string;
   body: Record<string, unknown>;
+  /** The payload as sent. */
+  text: string;
 }
 
 /** A pyzmq SUB on `endpoint` that keeps every stat.* message it receives. */
@@ -105,7 +107,7 @@ export async function statSubscriber(
     while (running) {
       const frames = await sub.recvText(60_000).catch(() => null);
       if (!frames) break;
-      seen.push({ topic: frames[0]!, body: JSON.parse(frames[1]!) });
+      seen.push({ topic: frames[0]!, body: JSON.parse(frames[1]!), text: frames[1]! });
     }
   })();
   return { sub, seen, pump, stop: () => (running = false) };
@@ -115,23 +117,6 @@ export async function statSubscriber(
 export function last(seen: StatMessage[], topic: string, since = 0): StatMessage | undefined {
   for (let i = seen.length - 1; i >= since; i--) if (seen[i]!.topic === topic) return seen[i];
   return undefined;
-}
-
-/** Seconds of CPU in an info object's `ctime` ("m:ss.cc", utime + stime). */
-export function ctimeSeconds(ctime: unknown): number {
-  const m = /^(\d+):(\d\d)\.(\d\d)$/.exec(String(ctime));
-  if (!m) throw new Error(`not a ctime: ${String(ctime)}`);
-  return Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) / 100;
-}
-
-/**
- * The `cpu` a sampler must report for `later`, from two consecutive samples of one process: the CPU time
- * it used in between (ctime, from /proc) over the wall time in between (age). Whatever the load of the
- * machine, the two agree; how busy the process managed to be is not assumed.
- */
-export function expectedCpu(earlier: Record<string, unknown>, later: Record<string, unknown>): number {
-  const seconds = (later.age as number) - (earlier.age as number);
-  return (100 * (ctimeSeconds(later.ctime) - ctimeSeconds(earlier.ctime))) / seconds;
 }
 
 /** CPU ticks (utime + stime, 1/100 s) of `pid` now, and when they were read. */
@@ -156,4 +141,44 @@ export function cpuBounds(a0: CpuReading, b0: CpuReading, a1: CpuReading, b1: Cp
   const most = b1.ticks - a0.ticks + 1;
   // ticks are hundredths of a second and the times milliseconds: % = 100 × (ticks / 100) / (ms / 1000).
   return [(least * 1000) / (b1.at - a0.at), (most * 1000) / Math.max(1, a1.at - b0.at)];
+}
+
+/**
+ * The CPU ticks of `pid` read every few milliseconds, with the wall time of each reading, until stop():
+ * what the process used between two moments is then known within the readings around them.
+ */
+export function recordCpu(pid: number): { readings: { at: number; ticks: number }[]; stop(): void } {
+  const readings: { at: number; ticks: number }[] = [];
+  const read = () => {
+    const stat = readStat(pid);
+    if (stat) readings.push({ at: Date.now(), ticks: stat.cpuTicks });
+  };
+  read();
+  const timer = setInterval(read, 5);
+  return { readings, stop: () => clearInterval(timer) };
+}
+
+/**
+ * Bounds of the cpu % a sampler may report for a process between wall times `from` and `to` (epoch ms),
+ * from readings taken around both moments: the least CPU the readings allow over that time, and the
+ * most, a tick of slack each. However loaded the machine, a correct figure lies within; coarse readings
+ * only widen the bounds.
+ */
+export function cpuBoundsBetween(
+  readings: { at: number; ticks: number }[],
+  from: number,
+  to: number,
+): [number, number] {
+  const before = (t: number) => readings.findLast((r) => r.at <= t - 1);
+  const after = (t: number) => readings.find((r) => r.at >= t + 1);
+  const [b0, a0, b1, a1] = [before(from), after(from), before(to), after(to)];
+  if (!b0 || !a0 || !b1 || !a1) throw new Error(`no CPU readings around ${from} and ${to}`);
+  const ms = to - from;
+  // ticks are hundredths of a second: % = 100 × (ticks / 100) / (ms / 1000).
+  return [(Math.max(0, b1.ticks - a0.ticks - 1) * 1000) / ms, ((a1.ticks - b0.ticks + 1) * 1000) / ms];
+}
+
+/** When a stats info object was sampled, in epoch ms: its create_time plus its age. */
+export function sampledAt(info: Record<string, unknown>): number {
+  return ((info.create_time as number) + (info.age as number)) * 1000;
 }

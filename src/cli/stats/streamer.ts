@@ -10,6 +10,7 @@ import {
   type Subscription,
 } from "../../protocol/client.ts";
 import type { Reply } from "../../protocol/command.ts";
+import { circusJson } from "../../protocol/floats.ts";
 import { aggregate } from "../../stats/aggregate.ts";
 import { ProcessSampler, type ProcessInfo } from "../../stats/info.ts";
 import { SocketReadCounter, type ListedSocket } from "../../stats/sockets.ts";
@@ -169,7 +170,8 @@ export class StatsStreamer {
   private send(topic: string, payload: unknown): void {
     // Rejects only once the streamer closed its PUB (a round finishing late): nothing to publish then.
     this.pub
-      .send([encoder.encode(topic), encoder.encode(JSON.stringify(payload))])
+      // As circusd-stats writes them: Python's json.dumps, floats with their `.0`.
+      .send([encoder.encode(topic), encoder.encode(circusJson(payload))])
       .catch((e: Error) => log.debug(`${topic} not published: ${e.message}`));
   }
 

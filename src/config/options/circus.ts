@@ -38,8 +38,7 @@ export const CIRCUS_OPTIONS = {
   statsd: option(bool, { default: false, doc: "run `circus stats` as the `circusd-stats` watcher" }),
   check_delay: option(float, {
     default: 5,
-    range: { above: 0, text: "a positive number of seconds like 5" },
-    doc: "seconds between housekeeping passes",
+    doc: "seconds between housekeeping passes (max_age); also caps the respawn backoff (at least 1 s); ≤ 0 (as Circus's test configs use) means a 1 s tick",
   }),
   warmup_delay: option(int, { default: 0, doc: "seconds between watcher starts at a global start" }),
   include: option(wordList, { default: [], doc: "more config files (globs, relative to this file)" }),
@@ -69,12 +68,19 @@ export const CIRCUS_OPTIONS = {
     default: "-",
     doc: "daemon log: `-`, a file, `syslog://host:port?facility` (`--log-output` wins)",
   }),
-  loggerconfig: option(optionalText, { default: null, doc: "a JSON logging config file (`--logger-config` wins)" }),
+  loggerconfig: option(optionalText, {
+    default: null,
+    doc: "a logging config file: Python's logging.config as YAML, INI or JSON (what maps: handlers, levels, formatters), or our JSON `{level, output, format}`; `default` = none (`--logger-config` wins)",
+  }),
   fqdn_prefix: option(optionalText, { default: null, doc: "prefix of the arbiter's identity `<prefix>@<fqdn>`" }),
   tail_lines: option(int, {
     default: 1000,
     range: { min: 0, text: "0 or more lines" },
     doc: "lines of output kept per watcher for `circus ctl logs` (beyond Circus)",
+  }),
+  output_prefix: option(bool, {
+    default: false,
+    doc: "prefix each line of output passed through to the daemon's stdout/stderr with `name.pid | ` (for `docker logs`, journald; beyond Circus)",
   }),
   curve_secret_key: option(optionalText, {
     default: null,

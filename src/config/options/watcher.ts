@@ -39,7 +39,10 @@ import {
 export type SetEffect = "manage" | "reload" | "ignore" | "no";
 
 interface WatcherKey<T> extends OptionSpec<T> {
-  /** Position in Circus's `options` list; absent: `options` does not show it and `get` refuses it. */
+  /**
+   * Its place in Circus's `optnames` (the docs order); absent: `options` does not show it and `get`
+   * refuses it. The `options` reply itself is sorted by name, as Circus sorts it.
+   */
   readonly listed?: number;
   readonly set: SetEffect;
   /** false: `circus ctl set` cannot send it (circusctl has no conversion for it); the wire still can. */
@@ -56,6 +59,8 @@ export interface WatcherField<T> extends WatcherKey<T> {
   readonly field: true;
   /** How config files read it, when that differs from the wire (Circus's int-only warmup_delay). */
   readonly fileKind?: ValueKind<T>;
+  /** What `options`/`get` show when the field is unset, when Circus shows more than null. */
+  readonly wireDefault?: () => WireValue;
 }
 
 /** A key whose value lives elsewhere (or nowhere), with how a config file treats it. */
@@ -134,9 +139,11 @@ const hookMap: ValueKind<Record<string, WireValue>> = {
   render: pythonStr,
 };
 
-const streamConf = (stream: "stdout_stream" | "stderr_stream") => (cfg: WatcherConfig) => ({
-  ...(cfg[stream] ?? {}),
-});
+/** A stream's options as Circus's `options` shows them: without `class`, which Circus keeps apart. */
+const streamConf = (stream: "stdout_stream" | "stderr_stream") => (cfg: WatcherConfig) => {
+  const { class: _class, ...rest } = cfg[stream] ?? {};
+  return rest;
+};
 
 /**
  * The watcher keys that are WatcherConfig fields, in documentation order (WatcherConfig's types derive
@@ -151,6 +158,8 @@ export const WATCHER_FIELDS = {
   }),
   args: field(argumentList, {
     default: null,
+    // Circus's default is "" (clients do `options['args'].split()`).
+    wireDefault: () => "",
     listed: 13,
     set: "reload",
     doc: "more arguments after `cmd`'s (a TOML or JSON list keeps each element as one argument)",
@@ -175,6 +184,8 @@ export const WATCHER_FIELDS = {
   }),
   working_dir: field(optionalText, {
     default: null,
+    // Circus fills in the daemon's working directory, which unset means (clients use it as a path).
+    wireDefault: () => process.cwd(),
     listed: 2,
     set: "reload",
     doc: "the processes' working directory",
