@@ -16,6 +16,8 @@ export interface ProcStat {
   /** Scheduler state letter: R, S, D, Z, … */
   state: string;
   ppid: number;
+  /** Process group id (a process leads its group when it equals `pid`). */
+  pgrp: number;
   /** utime + stime, in clock ticks. */
   cpuTicks: number;
   nice: number;
@@ -80,6 +82,7 @@ export function parseStat(text: string): ProcStat {
     comm: text.slice(open + 1, close),
     state: f[0]!,
     ppid: Number(f[1]),
+    pgrp: Number(f[2]),
     cpuTicks: Number(f[11]) + Number(f[12]),
     nice: Number(f[16]),
     startTicks: Number(f[19]),

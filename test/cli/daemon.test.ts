@@ -17,6 +17,7 @@ import {
   waitFor,
   type RunningDaemon,
 } from "../helpers/daemon.ts";
+import { waitTrap } from "../helpers/processes.ts";
 
 const running: RunningDaemon[] = [];
 const strayPids: number[] = [];
@@ -181,7 +182,7 @@ autostart = false
     );
     await waitFor(() => readFileSync(`/proc/${slow}/comm`, "utf8").trim() === "sleep", 5000, "exec of the slow worker");
     d.proc.kill("SIGTERM");
-    await Bun.sleep(200);
+    await waitFor(async () => (await d.call("status", { name: "slow" })).status === "stopping", 5000, "stopping");
     const refused = await d.call("start", { name: "other", waiting: true });
     expect(refused).toMatchObject({ status: "error", errno: 5, reason: "the daemon is shutting down" });
     expect((await d.call("status", { name: "slow" })).status).toBe("stopping"); // reads still answered
@@ -293,12 +294,12 @@ describe("circus daemon signals (§9.12)", () => {
     );
     running.push(d);
     const [pid] = await waitFor(() => (childrenOf(d.proc.pid).length === 1 ? childrenOf(d.proc.pid) : null));
-    await waitFor(() => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sh", 2000, "exec of sh");
-    await Bun.sleep(100); // the trap is set
+    await waitTrap(pid!, "TERM");
     const t0 = Date.now();
     d.proc.kill("SIGINT");
-    await Bun.sleep(300);
-    expect(isAlive(pid!)).toBe(true); // the first one waits for the worker, which ignores SIGTERM
+    // The first one stops gracefully: the worker, which ignores SIGTERM, is waited for.
+    await waitFor(async () => (await d.call("status", { name: "sleepers" })).status === "stopping", 5000, "stopping");
+    expect(isAlive(pid!)).toBe(true);
     d.proc.kill("SIGINT");
     await d.proc.exited;
     expect(Date.now() - t0).toBeLessThan(3000);
@@ -481,16 +482,9 @@ describe("circus daemon as PID 1", () => {
         "orphans adopted by the daemon",
       );
       expect(adopted.length).toBeGreaterThanOrEqual(6);
-      await Bun.sleep(2500);
-      const zombies = childrenOf(daemonPid).filter((p) => {
-        try {
-          return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${p}/stat`, "utf8"));
-        } catch {
-          return false;
-        }
-      });
-      expect(zombies).toEqual([]);
-      expect(childrenOf(daemonPid).length).toBe(3);
+      // The orphans exit after 1.5 s: the daemon reaps them, leaving its 3 workers and no zombie.
+      await waitFor(() => childrenOf(daemonPid).length === 3, 10_000, "the orphans to be reaped");
+      expect(childrenOf(daemonPid).filter((p) => !isAlive(p))).toEqual([]);
       expect((await pyCall(ctl, "quit", { waiting: true })).status).toBe("ok");
       expect(await proc.exited).toBe(0);
     } finally {
