@@ -10,6 +10,8 @@ const O_RDONLY = 0;
 const O_WRONLY = 1;
 const O_CREAT = 0o100;
 const O_TRUNC = 0o1000;
+const O_EXCL = 0o200;
+const O_NOFOLLOW = 0o400000;
 const O_CLOEXEC = 0o2000000;
 const F_OK = 0;
 const CHUNK = 64 * 1024;
@@ -72,6 +74,27 @@ export function writeText(path: string, text: string, mode = 0o666): void {
   }
 }
 
+/**
+ * Put a file with `text` at `path` by writing a fresh file next to it and renaming it into place: whatever
+ * was at `path` — a symbolic link another user planted in a directory it may write, say — is replaced,
+ * never written through.
+ */
+export function replaceText(path: string, text: string, mode = 0o644): void {
+  const suffix = Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, "0")).join("");
+  const temp = `${path}.${process.pid}-${suffix}.tmp`;
+  const fd = openFile(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+  try {
+    writeFd(fd, text, temp);
+  } finally {
+    libc().close(fd);
+  }
+  if (libc().rename(cstr(temp), cstr(path)) !== 0) {
+    const code = errno();
+    libc().unlink(cstr(temp));
+    throw new OsError("rename", code, path);
+  }
+}
+
 /** Write all of `text` to an open descriptor (`subject` names it in errors). */
 export function writeFd(fd: number, text: string, subject = `fd ${fd}`): void {
   const c = libc();
@@ -109,6 +132,11 @@ export function chmod(path: string, mode: number): void {
 /** chown; -1 leaves the uid or gid as it is. */
 export function chown(path: string, uid: number, gid: number): void {
   if (libc().chown(cstr(path), uid >>> 0, gid >>> 0) !== 0) throw new OsError("chown", errno(), path);
+}
+
+/** chown of `path` itself: a symbolic link there is changed, not the file it points to. */
+export function lchown(path: string, uid: number, gid: number): void {
+  if (libc().lchown(cstr(path), uid >>> 0, gid >>> 0) !== 0) throw new OsError("lchown", errno(), path);
 }
 
 /** Names in a directory, without "." and "..", in the kernel's order. */
@@ -190,7 +218,6 @@ export function whyCannotEnter(path: string, who: Credentials): string | null {
 
 const ELOOP = 40;
 const O_DIRECTORY = 0o200000;
-const O_NOFOLLOW = 0o400000;
 const O_APPEND = 0o2000;
 
 /** Root and the daemon's own user: whose links, and whose directories, the daemon may trust. */
