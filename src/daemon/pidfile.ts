@@ -1,7 +1,7 @@
 // The daemon's pidfile: refuse to start when a live daemon holds it, remove it only if it is still ours.
 
 import { OsError } from "../os/errors.ts";
-import { exists, readText, unlink, writeText } from "../os/fs.ts";
+import { exists, readText, replaceText, unlink } from "../os/fs.ts";
 import { dirname } from "../util/path.ts";
 
 export class PidfileError extends Error {
@@ -42,7 +42,9 @@ export function claimPidfile(path: string): void {
     }
   }
   try {
-    writeText(path, `${process.pid}\n`, 0o644);
+    // Replaced, not written through: in a directory others may write, a link planted at `path` would
+    // have root truncate whatever it points to.
+    replaceText(path, `${process.pid}\n`, 0o644);
   } catch (error) {
     throw new PidfileError(`pidfile ${path}: cannot write it (${(error as Error).message}); pick another --pidfile`, {
       cause: error,

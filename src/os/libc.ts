@@ -50,6 +50,8 @@ const SYMBOLS = {
   unlink: { args: ["ptr"], returns: "i32" },
   chmod: { args: ["ptr", "u32"], returns: "i32" },
   chown: { args: ["ptr", "u32", "u32"], returns: "i32" },
+  lchown: { args: ["ptr", "u32", "u32"], returns: "i32" },
+  rename: { args: ["ptr", "ptr"], returns: "i32" },
   opendir: { args: ["ptr"], returns: "ptr" },
   readdir: { args: ["ptr"], returns: "ptr" },
   closedir: { args: ["ptr"], returns: "i32" },

@@ -3,7 +3,8 @@
 // the one thing that can make a file exceed it. Pipes, ttys and /dev/* are written but never rotated.
 
 import { nodeFs } from "../util/node.ts";
-import { openAppend } from "../os/fs.ts";
+import { inPinnedDirectory, openAppend } from "../os/fs.ts";
+import { basename, dirname } from "../util/path.ts";
 import { getLogger } from "../util/log.ts";
 import { gzipFile } from "./compress.ts";
 import { StreamConfigError } from "./errors.ts";
@@ -38,7 +39,7 @@ export class FileStream implements OutputStream {
   protected identity: { dev: number; ino: number } | null = null;
   protected readonly queue: WriteQueue;
   protected compressing: Promise<void> = Promise.resolve();
-  private readonly errors: ErrorReporter;
+  protected readonly errors: ErrorReporter;
   private closed = false;
   private lastOpenAttempt = 0;
 
@@ -125,10 +126,20 @@ export class FileStream implements OutputStream {
     await this.compressing;
     this.closeFd();
     const { path, backupCount, compress } = this.options;
-    for (let i = backupCount - 1; i >= 1; i--) {
-      for (const ext of ["", ".gz"]) moveIfExists(`${path}.${i}${ext}`, `${path}.${i + 1}${ext}`);
+    const name = basename(path);
+    try {
+      // In the directory as it is, never through a link someone put in its place (see inPinnedDirectory).
+      inPinnedDirectory(dirname(path), (dir) => {
+        const move = (from: string, to: string) => moveIfExists(dir.at(from), dir.at(to));
+        for (let i = backupCount - 1; i >= 1; i--) {
+          for (const ext of ["", ".gz"]) move(`${name}.${i}${ext}`, `${name}.${i + 1}${ext}`);
+        }
+        move(name, `${name}.1`);
+      });
+    } catch (err) {
+      this.errors.report(err, 0);
+      return; // the file stays closed; writeBatch retries opening it
     }
-    moveIfExists(path, `${path}.1`);
     // No re-measure: admit() already counts the lines queued behind this rotation for the new file.
     this.openFile(false, false);
     if (compress) this.compressInBackground(`${path}.1`);
