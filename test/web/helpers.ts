@@ -11,6 +11,13 @@ export interface RunningWeb {
   /** `http://127.0.0.1:PORT` (no trailing slash). */
   base: string;
   output(): string;
+  /**
+   * Wait until the console's output holds `text`. Its stdout is a pipe, a channel apart from the HTTP
+   * connection: a line the console wrote before it answered may reach this process after the answer
+   * (and after another round trip), so a test reads a log line by waiting for it, never right after
+   * the reply.
+   */
+  waitForOutput(text: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -43,6 +50,14 @@ export async function startWeb(args: string[], env: Record<string, string> = {})
     proc,
     base: url.replace(/\/$/, ""),
     output: () => captured,
+    async waitForOutput(text, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!captured.includes(text)) {
+        if (Date.now() > deadline)
+          throw new Error(`timed out after ${timeoutMs} ms waiting for ${JSON.stringify(text)} in:\n${captured}`);
+        await Bun.sleep(10);
+      }
+    },
     async stop() {
       running.delete(web);
       if (proc.exitCode === null) proc.kill("SIGTERM");
