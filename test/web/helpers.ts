@@ -13,6 +13,13 @@ export interface RunningWeb {
   /** `http://127.0.0.1:PORT` (no trailing slash). */
   base: string;
   output(): string;
+  /**
+   * Wait until the console's output holds `text`. Its stdout is a pipe, a channel apart from the HTTP
+   * connection: a line the console wrote before it answered may reach this process after the answer
+   * (and after another round trip), so a test reads a log line by waiting for it, never right after
+   * the reply.
+   */
+  waitForOutput(text: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -39,6 +46,9 @@ export async function startWeb(args: string[], env: Record<string, string> = {})
     proc,
     base: url.replace(/\/$/, ""),
     output: () => output.text(),
+    async waitForOutput(text, timeoutMs = 5000) {
+      await output.waitFor(text, timeoutMs);
+    },
     async stop() {
       running.delete(web);
       await stopProcess(proc, "SIGTERM", 5000);
