@@ -3,7 +3,7 @@
 // compiled daemon, and libc is loaded anyway. Errors are OsErrors carrying errno and the path.
 
 import { Errno, OsError } from "./errors.ts";
-import { cstr, errno, libc, readCString } from "./libc.ts";
+import { addressOf, cstr, errno, libc, readCString } from "./libc.ts";
 
 const O_RDONLY = 0;
 const O_WRONLY = 1;
@@ -117,4 +117,42 @@ export function listDir(path: string): string[] {
     c.closedir(dir);
   }
   return names;
+}
+
+const O_NONBLOCK = 0o4000;
+const IOV_MAX = 1024;
+
+/**
+ * A private, non-blocking descriptor for the pipe behind our `fd` (the daemon's stdout when it is a
+ * pipe): opening /proc/self/fd/N makes a new open file description, so O_NONBLOCK on it does not
+ * reach the workers that inherit `fd` itself. Null when `fd` is not a pipe or cannot be reopened.
+ */
+export function reopenPipeNonBlocking(fd: number): number | null {
+  const target = libc().open(cstr(`/proc/self/fd/${fd}`), O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
+  return target >= 0 ? target : null;
+}
+
+/** Returned by writevNow when a non-blocking fd is full. */
+export const WOULD_BLOCK = -1;
+
+/**
+ * writev(2) from this thread, for non-blocking descriptors: the bytes written (possibly fewer than
+ * given), or WOULD_BLOCK when the fd is full. Throws OsError for any other failure (EPIPE, ENOSPC…).
+ */
+export function writevNow(fd: number, buffers: Uint8Array[]): number {
+  const parts = buffers.filter((b) => b.length > 0).slice(0, IOV_MAX);
+  if (parts.length === 0) return 0;
+  const iov = new BigUint64Array(parts.length * 2);
+  parts.forEach((part, i) => {
+    iov[i * 2] = addressOf(part);
+    iov[i * 2 + 1] = BigInt(part.length);
+  });
+  for (;;) {
+    const n = Number(libc().writev(fd, iov, parts.length));
+    if (n >= 0) return n;
+    const code = errno();
+    if (code === Errno.EINTR) continue;
+    if (code === Errno.EAGAIN) return WOULD_BLOCK;
+    throw new OsError("writev", code, `fd ${fd}`);
+  }
 }

@@ -2,7 +2,9 @@
 // passthrough used when a watcher configures no stream. All share one queue per fd, so lines of
 // different workers and watchers never interleave mid-line.
 
-import { ErrorReporter, WriteQueue, writeAll } from "./queue.ts";
+import { reopenPipeNonBlocking, WOULD_BLOCK, writevNow } from "../os/fs.ts";
+import { nodeFs } from "../util/node.ts";
+import { AGAIN, WriteQueue, writevAsync } from "./queue.ts";
 import { DEFAULT_TIME_FORMAT, decodeText, entryTimeMs, renderEntry } from "./render.ts";
 import { splitLines } from "./lines.ts";
 import { strftime } from "./strftime.ts";
@@ -11,21 +13,36 @@ import type { OutputEntry, OutputStream } from "./types.ts";
 const encoder = new TextEncoder();
 const writers = new Map<number, WriteQueue>();
 
-/** The one queue writing to `fd` (1 = daemon stdout, 2 = daemon stderr); never closes the fd. */
-export function fdQueue(fd: number): WriteQueue {
+/**
+ * The one queue writing to `fd` (1 = daemon stdout, 2 = daemon stderr); never closes the fd. A pipe is
+ * written through a private non-blocking descriptor from the event loop, so a reader that stops
+ * reading costs a dropped line, never a stuck thread; files, terminals and sockets go through the
+ * thread pool, with the queue's stall timeout for one that stops taking data.
+ */
+export function fdQueue(fd: number, options: { stallMs?: number } = {}): WriteQueue {
   let queue = writers.get(fd);
   if (!queue) {
-    const errors = new ErrorReporter(fd === 1 ? "to stdout" : fd === 2 ? "to stderr" : `to fd ${fd}`);
-    queue = new WriteQueue(async (batch, bytes) => {
-      try {
-        await writeAll(fd, batch, bytes);
-      } catch (err) {
-        errors.report(err, bytes);
-      }
-    });
+    const what = fd === 1 ? "to stdout" : fd === 2 ? "to stderr" : `to fd ${fd}`;
+    const pipe = isPipe(fd) ? reopenPipeNonBlocking(fd) : null;
+    const write =
+      pipe === null
+        ? (batch: Uint8Array[]) => writevAsync(fd, batch)
+        : (batch: Uint8Array[]) => {
+            const n = writevNow(pipe, batch);
+            return n === WOULD_BLOCK ? AGAIN : n;
+          };
+    queue = new WriteQueue(write, { what, stallMs: options.stallMs });
     writers.set(fd, queue);
   }
   return queue;
+}
+
+function isPipe(fd: number): boolean {
+  try {
+    return nodeFs().fstatSync(fd).isFIFO();
+  } catch {
+    return false; // not open: the thread-pool writer reports EBADF on the first line
+  }
 }
 
 abstract class ConsoleStream implements OutputStream {

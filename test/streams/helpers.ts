@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { closeFd, outputPair } from "../../src/os/capture.ts";
 import { setLogSink } from "../../src/util/log.ts";
 
 const dirs: string[] = [];
@@ -37,6 +38,24 @@ export function spawnSh(script: string): Subprocess<"ignore", "pipe", "pipe"> {
   const child = Bun.spawn(["sh", "-c", script], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   children.push(child);
   return child;
+}
+
+/** A child writing into daemon-made socket pairs, as captured workers do: `stdout`/`stderr` are our ends. */
+export interface CapturedChild {
+  child: Subprocess;
+  stdout: number;
+  stderr: number;
+}
+
+/** Spawn `sh -c script` with its stdout and stderr captured through socket pairs; killed after the test. */
+export function spawnCaptured(script: string): CapturedChild {
+  const out = outputPair();
+  const err = outputPair();
+  const child = Bun.spawn(["sh", "-c", script], { stdio: ["ignore", out.workerFd, err.workerFd] });
+  closeFd(out.workerFd);
+  closeFd(err.workerFd);
+  children.push(child);
+  return { child, stdout: out.daemonFd, stderr: err.daemonFd };
 }
 
 /** Lines of every file in `dir` whose name starts with `prefix` (rotated ones included). */

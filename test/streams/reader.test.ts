@@ -4,13 +4,13 @@ import { join } from "node:path";
 import { createStream } from "../../src/streams/create.ts";
 import { FileStream } from "../../src/streams/file.ts";
 import { QueueStream } from "../../src/streams/memory.ts";
-import { PipeReader } from "../../src/streams/reader.ts";
+import { CaptureReader } from "../../src/streams/reader.ts";
 import { TailBuffer } from "../../src/streams/tail.ts";
-import { linesOf, logged, spawnSh, tempDir } from "./helpers.ts";
+import { linesOf, logged, spawnCaptured, tempDir } from "./helpers.ts";
 
 const decode = (data: Uint8Array) => new TextDecoder().decode(data);
 
-describe("PipeReader", () => {
+describe("CaptureReader", () => {
   test("output still in the pipe when a worker was killed is read and written in full", async () => {
     const dir = tempDir();
     const path = join(dir, "out.log");
@@ -22,11 +22,11 @@ describe("PipeReader", () => {
       compress: false,
       now: Date.now,
     });
-    // 48 894 bytes fit in the pipe, then the shell SIGKILLs itself in the middle of an unterminated line.
-    const child = spawnSh("seq 1 10000; printf 'partial line'; kill -9 $$");
+    // 48 894 bytes fit in the socket, then the shell SIGKILLs itself in the middle of an unterminated line.
+    const { child, stdout } = spawnCaptured("seq 1 10000; printf 'partial line'; kill -9 $$");
     expect(await child.exited).toBe(137);
-    // The reader starts only now: everything it sees was left in the pipe by a dead process.
-    const reader = new PipeReader(child.stdout, { pid: child.pid, channel: "stdout", stream, tail: null });
+    // The reader starts only now: everything it sees was left in the socket by a dead process.
+    const reader = new CaptureReader(stdout, { pid: child.pid, channel: "stdout", stream, tail: null });
     await reader.done;
     expect(reader.eof).toBe(true);
     await stream.close();
@@ -38,8 +38,8 @@ describe("PipeReader", () => {
   test("chunks are reassembled into whole lines for the stream and the tail buffer", async () => {
     const queue = new QueueStream();
     const tail = new TailBuffer(10);
-    const child = spawnSh("printf 'ab'; sleep 0.05; printf 'c\\nde'; sleep 0.05; printf 'f\\ng\\n'");
-    const reader = new PipeReader(child.stdout, { pid: child.pid, channel: "stdout", stream: queue, tail });
+    const { child, stdout } = spawnCaptured("printf 'ab'; sleep 0.05; printf 'c\\nde'; sleep 0.05; printf 'f\\ng\\n'");
+    const reader = new CaptureReader(stdout, { pid: child.pid, channel: "stdout", stream: queue, tail });
     await reader.done;
     // Entries hold whole lines only (a completed held-back line may travel on its own).
     const entries = queue.drain().map((e) => decode(e.data));
@@ -54,12 +54,12 @@ describe("PipeReader", () => {
     const out = await createStream({ filename: "both.log" }, ctx);
     const err = await createStream({ filename: "both.log" }, ctx);
     // 5 000-byte lines are longer than what one read returns at times, so chunks end mid-line.
-    const child = spawnSh(
+    const { child, stdout, stderr } = spawnCaptured(
       `awk 'BEGIN { s = sprintf("%5000s", ""); gsub(/ /, "x", s); for (i = 0; i < 300; i++) { print "out " i " " s; fflush(); print "err " i " " s > "/dev/stderr"; fflush("/dev/stderr") } }'`,
     );
     const readers = [
-      new PipeReader(child.stdout, { pid: child.pid, channel: "stdout", stream: out, tail: null }),
-      new PipeReader(child.stderr, { pid: child.pid, channel: "stderr", stream: err, tail: null }),
+      new CaptureReader(stdout, { pid: child.pid, channel: "stdout", stream: out, tail: null }),
+      new CaptureReader(stderr, { pid: child.pid, channel: "stderr", stream: err, tail: null }),
     ];
     await Promise.all(readers.map((r) => r.done));
     await out.close();
@@ -78,9 +78,9 @@ describe("PipeReader", () => {
       compress: false,
       now: Date.now,
     });
-    // 4 MB is far more than a pipe holds: the worker would block forever if the reader stopped.
-    const child = spawnSh("head -c 4000000 /dev/zero | tr '\\0' 'a' | fold -w 99");
-    const reader = new PipeReader(child.stdout, { pid: child.pid, channel: "stdout", stream, tail: null });
+    // 4 MB is far more than a socket holds: the worker would block forever if the reader stopped.
+    const { child, stdout } = spawnCaptured("head -c 4000000 /dev/zero | tr '\\0' 'a' | fold -w 99");
+    const reader = new CaptureReader(stdout, { pid: child.pid, channel: "stdout", stream, tail: null });
     expect(await child.exited).toBe(0);
     await reader.done;
     await stream.close();
@@ -93,10 +93,10 @@ describe("PipeReader", () => {
       { filename: "app.log", max_bytes: "262144", backup_count: "100" },
       { watcher: "w", configDir: dir },
     );
-    const readers: PipeReader[] = [];
+    const readers: CaptureReader[] = [];
     for (let w = 0; w < 10; w++) {
-      const child = spawnSh(`seq -f 'worker ${w} line %06g padding-padding-padding' 1 10000`);
-      readers.push(new PipeReader(child.stdout, { pid: child.pid, channel: "stdout", stream, tail: null }));
+      const { child, stdout } = spawnCaptured(`seq -f 'worker ${w} line %06g padding-padding-padding' 1 10000`);
+      readers.push(new CaptureReader(stdout, { pid: child.pid, channel: "stdout", stream, tail: null }));
     }
     await Promise.all(readers.map((r) => r.done));
     await stream.close();
