@@ -100,9 +100,20 @@ export async function startCircusDaemon(dir: string, watchers: string): Promise<
     config,
     `[circus]\nendpoint = ${endpoint}\npubsub_endpoint = tcp://127.0.0.1:${freePort()}\nmulticast_endpoint =\n\n${watchers}`,
   );
-  const proc = Bun.spawn([CIRCUS_BINARY, "daemon", config, "--log-level", "warning"], {
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+  const proc = Bun.spawn(
+    [
+      ...(process.env.CIRCUS_FROM_SOURCE
+        ? [process.execPath, new URL("../../src/main.ts", import.meta.url).pathname]
+        : [CIRCUS_BINARY]),
+      "daemon",
+      config,
+      "--log-level",
+      "warning",
+    ],
+    {
+      stdio: ["ignore", "inherit", "inherit"],
+    },
+  );
   const client = new BenchClient(endpoint);
   await client.call("status");
   return {

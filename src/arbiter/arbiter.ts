@@ -80,6 +80,8 @@ export class Arbiter {
   private onDemandPoll: ReturnType<typeof setInterval> | null = null;
   /** Last on-demand start per watcher: a socket nobody accepts must not trigger a start every poll. */
   private readonly onDemandStarts = new WeakMap<Watcher, number>();
+  /** `stop` was asked for: a global start in progress starts no further watcher. */
+  private stopRequested = false;
 
   private constructor(
     private configValue: CircusConfig,
@@ -144,9 +146,17 @@ export class Arbiter {
     return this.queue.run(() => this.startAll());
   }
 
-  /** Stop every watcher at once (signals in ascending priority order); the daemon keeps running. */
+  /** Stop every watcher at once (signals in ascending priority order); a start in progress ends at once. */
   stop(): Promise<void> {
-    return this.queue.run(() => this.stopAll());
+    this.stopRequested = true;
+    for (const w of this.watcherMap.values()) w.interruptStart();
+    return this.queue.run(async () => {
+      try {
+        await this.stopAll();
+      } finally {
+        this.stopRequested = false;
+      }
+    });
   }
 
   /** Stop everything, write out what the workers left in their pipes, end housekeeping and close the sockets (daemon exit). */
@@ -340,7 +350,7 @@ export class Arbiter {
   private async startAll(): Promise<void> {
     let first = true;
     for (const w of this.byPriority("desc")) {
-      if (this.shutdown.signal.aborted) return;
+      if (this.shutdown.signal.aborted || this.stopRequested) return;
       // on_demand watchers wait for their first connection.
       if (!w.config.autostart || w.config.on_demand) continue;
       if (!first) await this.warmup();

@@ -5,14 +5,14 @@
 import type { HookName, WatcherConfig } from "../config/types.ts";
 import { getLogger } from "../util/log.ts";
 import { SIGKILL } from "../os/signals.ts";
-import { delay } from "../util/async.ts";
+import { delay, Pacer } from "../util/async.ts";
 import { epochSeconds, type WatcherEvent } from "./bus.ts";
 import { QUICK_DEATH_MS, RetryBudget } from "./backoff.ts";
 import type { HookCallArguments } from "./hooks.ts";
 import type { OutputRouting } from "./outputs.ts";
 import type { ExitInfo, WorkerProcess } from "./process.ts";
 import { sendSignal, type SignalOptions } from "./signal.ts";
-import { freeWid, launchWorker } from "./spawner.ts";
+import { launchWorker, WidSlots } from "./spawner.ts";
 import { stopProcess } from "./stop.ts";
 import type { ProcessInfo, WatcherContext } from "./watcher-types.ts";
 
@@ -38,6 +38,9 @@ export type SpawnOutcome = "ok" | "failed" | "refused";
 
 export class WorkerPool {
   private readonly procs = new Map<number, WorkerProcess>();
+  /** Tracked processes whose stop procedure runs: live = procs.size - stoppingCount, in constant time. */
+  private stoppingCount = 0;
+  private readonly wids = new WidSlots();
   private readonly reaping = new Map<number, Promise<void>>();
   /** Consecutive failed starts (spawn errors and quick deaths), compared with max_retry. */
   private readonly retries: RetryBudget;
@@ -81,6 +84,11 @@ export class WorkerPool {
     return [...this.procs.values()].filter((p) => p.stopping === null && p.alive);
   }
 
+  /** How many live() would list, without building it (spawn loops check it once per process). */
+  get liveCount(): number {
+    return this.procs.size - this.stoppingCount;
+  }
+
   get abandoned(): boolean {
     return this.abandonedValue;
   }
@@ -103,7 +111,7 @@ export class WorkerPool {
     if (cfg.respawn || force) {
       if ((await this.spawnMissing(true)) === "fatal") return "fatal";
     }
-    const surplus = this.live().length - cfg.numprocesses;
+    const surplus = this.liveCount - cfg.numprocesses;
     if (surplus > 0) {
       const oldest = this.live()
         .sort((a, b) => a.startedMs - b.startedMs)
@@ -117,8 +125,7 @@ export class WorkerPool {
 
   /** Spawn until the target is reached; "deferred" when a backoff delay is pending. */
   async spawnMissing(warmup: boolean): Promise<"ok" | "fatal" | "deferred"> {
-    let spawned = 0;
-    while (this.live().length < this.host.config.numprocesses) {
+    while (this.liveCount < this.host.config.numprocesses) {
       if (!this.host.running()) return "ok";
       if (!this.retries.mayRetry(this.host.config.max_retry)) {
         log.error(`watcher ${this.host.name}: giving up after ${this.retries.count} failed starts (max_retry)`);
@@ -135,8 +142,8 @@ export class WorkerPool {
         continue;
       }
       if (warmup && this.host.config.warmup_delay > 0) await this.warmup();
-      // Spawning hundreds of workers must not starve the control channel: let I/O in now and then.
-      else if (++spawned % SPAWNS_BETWEEN_YIELDS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      // Spawning thousands of workers must not starve the control channel: let I/O in now and then.
+      else if (spawnPacer.due()) await spawnPacer.pause();
     }
     return "ok";
   }
@@ -148,7 +155,7 @@ export class WorkerPool {
       log.warning(`watcher ${name}: before_spawn hook refused the spawn`);
       return "refused";
     }
-    const wid = freeWid(this.procs.values(), config.numprocesses);
+    const wid = this.wids.take(config.numprocesses);
     if (wid === null) {
       log.error(`watcher ${name}: no free wid slot`);
       return "failed";
@@ -158,6 +165,7 @@ export class WorkerPool {
     try {
       proc = await launchWorker(config, wid, this.ctx, sink);
     } catch (err) {
+      this.wids.release(wid);
       log.error(`watcher ${name}: ${err instanceof Error ? err.message : String(err)}`);
       return "failed";
     }
@@ -189,6 +197,8 @@ export class WorkerPool {
   private onExit(proc: WorkerProcess, info: ExitInfo): void {
     if (this.abandonedValue || !this.procs.has(proc.pid)) return;
     this.procs.delete(proc.pid);
+    this.wids.release(proc.wid);
+    if (proc.stopping !== null) this.stoppingCount--;
     const done = this.reap(proc, info).finally(() => this.reaping.delete(proc.pid));
     this.reaping.set(proc.pid, done);
     if (proc.stopping !== null) return; // whoever stopped it decides what comes next
@@ -246,6 +256,7 @@ export class WorkerPool {
   /** The stop procedure for one process, resolved once its reap events went out. */
   async stopOne(proc: WorkerProcess, signum?: number, gracefulTimeout?: number): Promise<void> {
     const cfg = this.host.config;
+    if (proc.stopping === null && this.procs.has(proc.pid)) this.stoppingCount++;
     await stopProcess(
       proc,
       {
@@ -283,6 +294,8 @@ export class WorkerPool {
     this.cancelScheduledManage();
     for (const p of this.procs.values()) p.unref();
     this.procs.clear();
+    this.stoppingCount = 0;
+    this.wids.clear();
   }
 
   /** Signal a managed process through before_signal/after_signal; a veto holds unless it is SIGKILL. */
@@ -294,8 +307,11 @@ export class WorkerPool {
   }
 }
 
-/** Mass spawns pause for the event loop after this many processes. */
-const SPAWNS_BETWEEN_YIELDS = 16;
+/**
+ * Shared by every watcher: a mass spawn (one watcher of 10 000, or 500 watchers starting) lets the
+ * control channel and exits in after this much work, so the daemon keeps answering while it starts.
+ */
+const spawnPacer = new Pacer(4);
 
 function randomInt(max: number): number {
   return Math.floor(Math.random() * (Math.max(0, max) + 1));
