@@ -40,6 +40,8 @@ export class WorkerPool {
   private readonly procs = new Map<number, WorkerProcess>();
   /** Tracked processes whose stop procedure runs: live = procs.size - stoppingCount, in constant time. */
   private stoppingCount = 0;
+  /** Spawn loops running (they yield to the event loop, so exits are seen meanwhile). */
+  private spawning = 0;
   private readonly wids = new WidSlots();
   private readonly reaping = new Map<number, Promise<void>>();
   /** Consecutive failed starts (spawn errors and quick deaths), compared with max_retry. */
@@ -125,6 +127,17 @@ export class WorkerPool {
 
   /** Spawn until the target is reached; "deferred" when a backoff delay is pending. */
   async spawnMissing(warmup: boolean): Promise<"ok" | "fatal" | "deferred"> {
+    this.spawning++;
+    try {
+      return await this.spawnUntilTarget(warmup);
+    } finally {
+      this.spawning--;
+      // Workers that did not respawn may all have exited while the loop let the event loop in.
+      if (this.spawning === 0) this.stopIfEmptyWithoutRespawn();
+    }
+  }
+
+  private async spawnUntilTarget(warmup: boolean): Promise<"ok" | "fatal" | "deferred"> {
     while (this.liveCount < this.host.config.numprocesses) {
       if (!this.host.running()) return "ok";
       if (!this.retries.mayRetry(this.host.config.max_retry)) {
@@ -210,7 +223,7 @@ export class WorkerPool {
     const cfg = this.host.config;
     if (!cfg.respawn || cfg.on_demand) {
       // on_demand watchers scale back to zero and wait for the next connection.
-      if (this.procs.size === 0) this.host.requestStop();
+      this.stopIfEmptyWithoutRespawn();
       return;
     }
     if (!this.retries.mayRetry(cfg.max_retry)) {
@@ -221,6 +234,17 @@ export class WorkerPool {
       return;
     }
     this.scheduleManage();
+  }
+
+  /**
+   * A watcher without respawn (or on_demand) stops once its last process is gone — but not while a
+   * spawn loop is still starting the others (it yields to the event loop, and quick workers may exit
+   * in between).
+   */
+  private stopIfEmptyWithoutRespawn(): void {
+    const cfg = this.host.config;
+    if (this.spawning > 0 || this.procs.size > 0 || !this.host.running()) return;
+    if (!cfg.respawn || cfg.on_demand) this.host.requestStop();
   }
 
   private async reap(proc: WorkerProcess, info: ExitInfo): Promise<void> {

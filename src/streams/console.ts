@@ -13,28 +13,35 @@ import type { OutputEntry, OutputStream } from "./types.ts";
 const encoder = new TextEncoder();
 const writers = new Map<number, WriteQueue>();
 
-/**
- * The one queue writing to `fd` (1 = daemon stdout, 2 = daemon stderr); never closes the fd. A pipe is
- * written through a private non-blocking descriptor from the event loop, so a reader that stops
- * reading costs a dropped line, never a stuck thread; files, terminals and sockets go through the
- * thread pool, with the queue's stall timeout for one that stops taking data.
- */
+/** The one queue writing to `fd` (1 = daemon stdout, 2 = daemon stderr); never closes the fd. */
 export function fdQueue(fd: number, options: { stallMs?: number } = {}): WriteQueue {
   let queue = writers.get(fd);
   if (!queue) {
-    const what = fd === 1 ? "to stdout" : fd === 2 ? "to stderr" : `to fd ${fd}`;
-    const pipe = isPipe(fd) ? reopenPipeNonBlocking(fd) : null;
-    const write =
-      pipe === null
-        ? (batch: Uint8Array[]) => writevAsync(fd, batch)
-        : (batch: Uint8Array[]) => {
-            const n = writevNow(pipe, batch);
-            return n === WOULD_BLOCK ? AGAIN : n;
-          };
-    queue = new WriteQueue(write, { what, stallMs: options.stallMs });
+    queue = openFdQueue(fd, options);
     writers.set(fd, queue);
+  } else if (options.stallMs !== undefined) {
+    queue.limitStall(options.stallMs);
   }
   return queue;
+}
+
+/**
+ * A new queue writing to `fd`. A pipe is written through a private non-blocking descriptor from the
+ * event loop, so a reader that stops reading costs dropped lines, never a stuck thread; files,
+ * terminals and sockets go through the thread pool, with the queue's stall timeout for one that
+ * stops taking data.
+ */
+export function openFdQueue(fd: number, options: { stallMs?: number } = {}): WriteQueue {
+  const what = fd === 1 ? "to stdout" : fd === 2 ? "to stderr" : `to fd ${fd}`;
+  const pipe = isPipe(fd) ? reopenPipeNonBlocking(fd) : null;
+  const write =
+    pipe === null
+      ? (batch: Uint8Array[]) => writevAsync(fd, batch)
+      : (batch: Uint8Array[]) => {
+          const n = writevNow(pipe, batch);
+          return n === WOULD_BLOCK ? AGAIN : n;
+        };
+  return new WriteQueue(write, { what, stallMs: options.stallMs });
 }
 
 function isPipe(fd: number): boolean {
@@ -78,6 +85,8 @@ export interface ConsoleOptions {
   /** Where output goes instead of fd 1 (tests). */
   fd?: number;
   now?: () => number;
+  /** The writer's output_block_timeout (ms): the fd's queue drops what it holds once stalled this long. */
+  stallMs?: number;
 }
 
 /** Circus's StdoutStream: every entry, stdout or stderr, as is on the daemon's stdout. */
@@ -87,7 +96,7 @@ export class StdoutStream extends ConsoleStream {
 
   constructor(options: ConsoleOptions = {}) {
     super();
-    this.queue = fdQueue(options.fd ?? 1);
+    this.queue = fdQueue(options.fd ?? 1, { stallMs: options.stallMs });
   }
 
   protected render(entry: OutputEntry): Uint8Array {
@@ -105,10 +114,10 @@ export class PassthroughStream extends ConsoleStream {
   private readonly out: WriteQueue;
   private readonly err: WriteQueue;
 
-  constructor(options: { stdoutFd?: number; stderrFd?: number } = {}) {
+  constructor(options: { stdoutFd?: number; stderrFd?: number; stallMs?: number } = {}) {
     super();
-    this.out = fdQueue(options.stdoutFd ?? 1);
-    this.err = fdQueue(options.stderrFd ?? 2);
+    this.out = fdQueue(options.stdoutFd ?? 1, { stallMs: options.stallMs });
+    this.err = fdQueue(options.stderrFd ?? 2, { stallMs: options.stallMs });
   }
 
   protected render(entry: OutputEntry): Uint8Array {
@@ -153,7 +162,7 @@ export class FancyStdoutStream extends ConsoleStream {
     this.color = COLORS.find((c) => c === named) ?? colorFor(options.watcher);
     this.colored = !(options.env ?? process.env).NO_COLOR;
     this.timeFormat = options.timeFormat || DEFAULT_TIME_FORMAT;
-    this.queue = fdQueue(options.fd ?? 1);
+    this.queue = fdQueue(options.fd ?? 1, { stallMs: options.stallMs });
     this.now = options.now ?? Date.now;
   }
 

@@ -52,7 +52,8 @@ export class WatcherOutput implements OutputSink {
   /** Open the watcher's streams (files are created now, as in Circus); throws StreamConfigError. */
   static async open(cfg: WatcherOutputConfig, options: WatcherOutputOptions): Promise<WatcherOutput> {
     const tailLines = options.tailLines ?? DEFAULT_TAIL_LINES;
-    const ctx = { watcher: cfg.name, configDir: options.configDir, now: options.now };
+    const blockTimeoutMs = (cfg.output_block_timeout ?? DEFAULT_BLOCK_TIMEOUT) * 1000;
+    const ctx = { watcher: cfg.name, configDir: options.configDir, now: options.now, blockTimeoutMs };
     const streams: Record<Channel, OutputStream | null> = { stdout: null, stderr: null };
     const targets: Record<Channel, StdioTarget> = { stdout: "inherit", stderr: "inherit" };
     let passthrough: PassthroughStream | null = null;
@@ -68,7 +69,7 @@ export class WatcherOutput implements OutputSink {
           streams[channel] = await createStream(config, ctx);
         } else if (tailLines > 0) {
           // Circus leaves such output on the daemon's own fds; we pass it through and keep a tail.
-          streams[channel] = passthrough ??= new PassthroughStream();
+          streams[channel] = passthrough ??= new PassthroughStream({ stallMs: blockTimeoutMs });
         } else {
           continue;
         }

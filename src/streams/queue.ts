@@ -18,7 +18,8 @@ const AGAIN_RETRY_MS = 5;
 /** How long a target may take no data at all before queued lines are dropped (decisions §3). */
 export const DEFAULT_STALL_MS = 5000;
 
-type Item = Uint8Array | (() => void | Promise<void>);
+type Operation = (() => void | Promise<void>) & { barrier?: () => void };
+type Item = Uint8Array | Operation;
 
 /** Returned by a target that is full for now (a non-blocking fd's EAGAIN). */
 export const AGAIN = -1;
@@ -44,10 +45,14 @@ export class WriteQueue {
   backlog = 0;
   /** The rest of a line a failed or stalled write left unfinished: written before anything else. */
   private debt: Uint8Array | null = null;
-  /** Set while the target takes nothing: new lines are dropped at once instead of queued. */
+  /** Set while the target takes nothing: new lines are dropped instead of waiting. */
   private stalledSince: number | null = null;
+  /** A write that has not returned for stallMs is still in flight: nothing can be written after it. */
+  private stuckWrite = false;
+  /** The last write failed or stalled: the next one that works says so in the log. */
+  private failing = false;
   private readonly reporter: ErrorReporter;
-  private readonly stallMs: number;
+  private stallMs: number;
   private readonly idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -56,6 +61,11 @@ export class WriteQueue {
   ) {
     this.reporter = new ErrorReporter(options.what);
     this.stallMs = options.stallMs ?? DEFAULT_STALL_MS;
+  }
+
+  /** A user of a shared queue waits at most `ms` (its output_block_timeout): the shortest wins. */
+  limitStall(ms: number): void {
+    this.stallMs = Math.min(this.stallMs, ms);
   }
 
   /** Lines dropped so far (for tests and diagnostics), whole lines only. */
@@ -70,7 +80,7 @@ export class WriteQueue {
 
   push(data: Uint8Array): void {
     if (data.length === 0) return;
-    if (this.stalledSince !== null && this.pumping !== null) {
+    if (this.stuckWrite) {
       // A write is stuck in flight; nothing can go after it until it returns.
       this.reporter.drop(data);
       return;
@@ -100,14 +110,17 @@ export class WriteQueue {
    * arriving. A stalled target does not hold it up: what it could not take is dropped.
    */
   barrier(): Promise<void> {
-    if (!this.pumping) return Promise.resolve();
-    if (this.stalledSince !== null) return Promise.resolve();
-    return this.run(() => {});
+    if (!this.pumping || this.stuckWrite) return Promise.resolve();
+    return new Promise((resolve) => {
+      const op: Operation = () => resolve();
+      op.barrier = () => resolve();
+      this.items.push(op);
+    });
   }
 
-  /** Resolves when the queue is empty or stalled (use after writes have stopped, e.g. in close). */
+  /** Resolves when the queue is empty or stuck on a write (use after writes have stopped, e.g. in close). */
   idle(): Promise<void> {
-    if (!this.pumping || this.stalledSince !== null) return Promise.resolve();
+    if (!this.pumping || this.stuckWrite) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -181,7 +194,8 @@ export class WriteQueue {
       rest = skip(rest, written);
     }
     this.debt = null;
-    if (this.stalledSince !== null || this.reporter.pending) this.reporter.recovered();
+    if (this.failing) this.reporter.recovered();
+    this.failing = false;
     this.stalledSince = null;
   }
 
@@ -200,15 +214,22 @@ export class WriteQueue {
     if (timer !== null) clearTimeout(timer);
     if (outcome !== "stalled") return outcome;
     this.stalledSince = Date.now();
+    this.stuckWrite = true;
+    this.failing = true;
     this.reporter.report(new StallError(this.stallMs));
     this.dropQueued();
     for (const wake of this.idleWaiters.splice(0)) wake();
     // The write still owns its bytes and finishes them whenever the target drains.
-    return pending;
+    try {
+      return await pending;
+    } finally {
+      this.stuckWrite = false;
+    }
   }
 
   /** The write failed with `rest` unwritten: keep the end of a line cut in two, drop the other lines whole. */
   private fail(rest: Uint8Array[], lineOpen: boolean, err: unknown): void {
+    this.failing = true;
     let dropped = rest;
     this.debt = null;
     if (lineOpen) {
@@ -238,6 +259,9 @@ export class WriteQueue {
       if (item instanceof Uint8Array) {
         this.reporter.drop(item);
         this.backlog -= item.length;
+      } else if (item?.barrier) {
+        // Whoever waits for what was queued before this point need not wait for a stuck target.
+        item.barrier();
       } else if (item !== undefined) {
         kept.push(item);
       }
@@ -315,7 +339,6 @@ export function countLines(data: Uint8Array): number {
  */
 export class ErrorReporter {
   private lastLog = -Infinity;
-  private failures = 0;
   private droppedLines = 0;
   private droppedBytes = 0;
   private lastReason = "";
@@ -325,11 +348,6 @@ export class ErrorReporter {
     private readonly what: string,
     private readonly intervalMs = 10_000,
   ) {}
-
-  /** True when drops or failures were counted but not yet logged. */
-  get pending(): boolean {
-    return this.failures > 0 || this.droppedLines > 0;
-  }
 
   /** Count `data` as dropped (whole lines). */
   drop(data: Uint8Array): void {
@@ -342,7 +360,6 @@ export class ErrorReporter {
 
   /** A failed write (its lines already counted with `drop`). */
   report(err: unknown): void {
-    this.failures++;
     this.lastReason = err instanceof Error ? err.message : String(err);
     const now = Date.now();
     if (now - this.lastLog < this.intervalMs) return;
@@ -350,9 +367,8 @@ export class ErrorReporter {
     this.lastLog = now;
   }
 
-  /** Writing works again: say what was lost meanwhile. */
+  /** Writing works again: say so, with what was lost since the last report. */
   recovered(): void {
-    if (!this.pending) return;
     this.log(`writing ${this.what} works again (last failure: ${this.lastReason})`);
     this.lastLog = -Infinity;
   }
@@ -360,7 +376,6 @@ export class ErrorReporter {
   private log(message: string): void {
     const dropped = this.droppedLines > 0 ? `; ${this.droppedLines} lines (${this.droppedBytes} bytes) dropped` : "";
     log.error(`${message}${dropped}`);
-    this.failures = 0;
     this.droppedLines = 0;
     this.droppedBytes = 0;
   }

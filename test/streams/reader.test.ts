@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createStream } from "../../src/streams/create.ts";
 import { FileStream } from "../../src/streams/file.ts";
 import { QueueStream } from "../../src/streams/memory.ts";
+import type { OutputStream } from "../../src/streams/types.ts";
 import { CaptureReader } from "../../src/streams/reader.ts";
 import { TailBuffer } from "../../src/streams/tail.ts";
 import { linesOf, logged, spawnCaptured, tempDir } from "./helpers.ts";
@@ -108,5 +109,68 @@ describe("CaptureReader", () => {
     expect(new Set(lines).size).toBe(100_000);
     for (const line of lines)
       if (!/^worker \d line \d{6} padding-padding-padding$/.test(line)) throw new Error(`damaged line ${line}`);
+  });
+
+  test("a paused channel loses no byte: the worker waits, and every line arrives once reading resumes", async () => {
+    const queue = new QueueStream();
+    const { child, stdout } = spawnCaptured("seq 1 200000");
+    const reader = new CaptureReader(stdout, { pid: child.pid, channel: "stdout", stream: queue, tail: null });
+    reader.pause();
+    // 200 000 lines are ~1.3 MB, far more than the socket holds: the worker is blocked while paused.
+    await Bun.sleep(300);
+    expect(child.exitCode).toBeNull();
+    expect(queue.size).toBe(0);
+    reader.resume();
+    expect(await child.exited).toBe(0);
+    await reader.done;
+    const text = queue
+      .drain()
+      .map((e) => decode(e.data))
+      .join("");
+    expect(text).toBe(Array.from({ length: 200000 }, (_, i) => `${i + 1}\n`).join(""));
+  });
+
+  test("a stream that stays behind holds the worker at most output_block_timeout, then drops whole lines and counts them", async () => {
+    // A sink that accepts entries but never finishes writing them (a disk that has stopped).
+    const written: Uint8Array[] = [];
+    let backlog = 0;
+    const stuck: OutputStream = {
+      kind: "StuckStream",
+      get backlog() {
+        return backlog;
+      },
+      write(entry) {
+        written.push(entry.data);
+        backlog += entry.data.length;
+      },
+      flush: () => new Promise<void>(() => {}),
+      reopen: async () => {},
+      close: async () => {},
+    };
+    const { child, stdout } = spawnCaptured("seq -f 'line %06g padding' 1 100000");
+    const t0 = performance.now();
+    const reader = new CaptureReader(stdout, {
+      pid: child.pid,
+      channel: "stdout",
+      stream: stuck,
+      tail: null,
+      highWater: 64 * 1024,
+      blockTimeoutMs: () => 200,
+    });
+    expect(await child.exited).toBe(0);
+    const waited = performance.now() - t0;
+    expect(waited).toBeGreaterThanOrEqual(190);
+    expect(waited).toBeLessThan(3000);
+    expect(reader.dropped.lines).toBeGreaterThan(0);
+    // What reached the stream and what was dropped are whole lines adding up to everything written.
+    const text = written.map(decode).join("");
+    expect(text.endsWith("\n")).toBe(true);
+    expect(text.split("\n").length - 1 + reader.dropped.lines).toBe(100000);
+    await Bun.sleep(50);
+    expect(
+      logged.some((l) =>
+        /\d+ lines of stdout of process \d+ dropped: StuckStream took longer than output_block_timeout/.test(l),
+      ),
+    ).toBe(true);
   });
 });
