@@ -2,6 +2,7 @@
 // discovery responder, wired to an arbiter.
 
 import type { CircusConfig, CircusOptions } from "../config/types.ts";
+import { daemonSampler } from "../stats/index.ts";
 import { getLogger } from "../util/log.ts";
 import type { ControlledArbiter } from "./arbiter-api.ts";
 import type { CommandContext } from "./command.ts";
@@ -60,13 +61,21 @@ export async function startControlServer(
     reopen: options.onReopen,
   };
 
-  const publisher = await Publisher.bind(circus.pubsub_endpoint, arbiter.bus);
+  // A reaped worker is forgotten by `stats` at once: its held /proc files are closed now, not later.
+  const forgetReaped = arbiter.bus.subscribe((topic, payload) => {
+    if (topic.endsWith(".reap") && typeof payload.process_pid === "number") daemonSampler.forget(payload.process_pid);
+  });
+  const publisher = await Publisher.bind(circus.pubsub_endpoint, arbiter.bus).catch((err: unknown) => {
+    forgetReaped();
+    throw err;
+  });
   let controller: Controller;
   try {
     // Events are readable by the same users as the control socket.
     secureIpcFile(publisher.endpoint, { endpointOwner: circus.endpoint_owner });
     controller = await Controller.bind(circus.endpoint, ctx, { endpointOwner: circus.endpoint_owner });
   } catch (err) {
+    forgetReaped();
     await publisher.close();
     throw err;
   }
@@ -88,6 +97,7 @@ export async function startControlServer(
     close() {
       closing ??= (async () => {
         multicast?.close();
+        forgetReaped();
         await Promise.all([controller.close(), publisher.close()]);
       })();
       return closing;
