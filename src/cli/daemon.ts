@@ -215,6 +215,7 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
   );
 
   installSignalHandlers(arbiter, shutdown, () => stopping !== null);
+  await ignoreStraySignals();
   // A failure nobody awaited must not kill the daemon and strand its workers: log it and go on.
   process.on("unhandledRejection", (reason) =>
     log.error(`unexpected error: ${(reason as Error)?.stack ?? String(reason)}`),
@@ -251,5 +252,33 @@ function installSignalHandlers(arbiter: Arbiter, shutdown: () => Promise<void>, 
       .reload({ graceful: true, sequential: false })
       .catch((error: Error) => log.error(`reload failed: ${error.message}`));
   });
-  process.on("SIGWINCH", () => {});
+  process.on("SIGUSR2", () => log.info("got SIGUSR2: ignored (it will start an upgrade once that exists)"));
+}
+
+/**
+ * Signals a user or the system may send that mean nothing to the daemon: ignored, where their default
+ * action would kill it and orphan every worker (SIGPWR, SIGXCPU, the real-time signals…) or stop it
+ * (SIGTTIN/SIGTTOU in the background). Fault signals (SEGV, BUS, ILL, FPE, TRAP, ABRT, SYS), KILL, STOP
+ * and the job control of SIGTSTP/SIGCONT keep their default.
+ */
+async function ignoreStraySignals(): Promise<void> {
+  const { ignoreSignal } = await import("../os/process.ts");
+  const { signalNumber, MAX_SIGNAL } = await import("../os/signals.ts");
+  const names = [
+    "PIPE",
+    "WINCH",
+    "ALRM",
+    "VTALRM",
+    "PROF",
+    "PWR",
+    "XCPU",
+    "XFSZ",
+    "URG",
+    "TTIN",
+    "TTOU",
+    "IO",
+    "STKFLT",
+  ];
+  for (const name of names) ignoreSignal(signalNumber(name));
+  for (let sig = signalNumber("RTMIN"); sig <= MAX_SIGNAL; sig++) ignoreSignal(sig);
 }

@@ -16,6 +16,16 @@ export interface WaitResult {
   status: number;
 }
 
+const SIG_IGN = 1n;
+
+/**
+ * Ignore signal `sig` in this process. Children started through Bun.spawn (and the launcher) get
+ * every signal back at its default, so this never reaches a worker.
+ */
+export function ignoreSignal(sig: number): void {
+  libc().signal(sig, SIG_IGN);
+}
+
 /** Set the process umask; returns the previous one. */
 export function umask(mask: number): number {
   return libc().umask(mask);

@@ -282,6 +282,27 @@ describe("circus daemon signals (§9.12)", () => {
     });
   }
 
+  test("every other signal a user might send is handled or ignored: the daemon and its workers stay", async () => {
+    const d = await startDaemon(sleepers(2));
+    running.push(d);
+    const pids = await waitFor(() => (childrenOf(d.proc.pid).length === 2 ? childrenOf(d.proc.pid) : null));
+    const signals = ["USR2", "PIPE", "ALRM", "WINCH", "TTIN", "TTOU", "PWR", "XCPU", "XFSZ", "VTALRM", "PROF"];
+    signals.push("URG", "IO", "STKFLT", "USR1", ...Array.from({ length: 31 }, (_, i) => String(34 + i)));
+    for (const signal of signals) {
+      expect(Bun.spawnSync(["kill", `-${signal}`, String(d.proc.pid)]).exitCode).toBe(0);
+      await Bun.sleep(5);
+    }
+    expect((await d.call("status")).status).toBe("ok");
+    expect(d.proc.exitCode).toBeNull();
+    expect(childrenOf(d.proc.pid).sort()).toEqual(pids.sort());
+    await waitFor(() => d.output().includes("got SIGUSR2: ignored"), 2000, "the SIGUSR2 line");
+    // A worker spawned now gets every signal at its default, not the daemon's ignored set.
+    process.kill(pids[0]!, "SIGKILL");
+    const fresh = await waitFor(() => childrenOf(d.proc.pid).find((p) => !pids.includes(p)));
+    await waitFor(() => readFileSync(`/proc/${fresh}/comm`, "utf8").trim() === "sleep", 2000, "exec of sleep");
+    expect(/^SigIgn:\s+0+$/m.test(readFileSync(`/proc/${fresh}/status`, "utf8"))).toBe(true);
+  });
+
   test("a second SIGINT does not wait for graceful_timeout: workers are SIGKILLed at once", async () => {
     const d = await startDaemon(
       sleepers(1)
