@@ -11,6 +11,7 @@ import type { LogOutput } from "../streams/logoutput.ts";
 import { VERSION } from "../version.ts";
 import { claimPidfile, PidfileError, releasePidfile } from "./pidfile.ts";
 import { selfCommand } from "../os/launcher.ts";
+import { keepDashValues } from "./shared/dash-values.ts";
 
 const log = getLogger("circus");
 
@@ -44,7 +45,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
   const cli = buildParser();
   let parsed: ReturnType<typeof cli.parse>;
   try {
-    parsed = cli.parse(["", "", ...argv], { run: false });
+    parsed = cli.parse(["", "", ...keepDashValues(argv, ["--log-output"])], { run: false });
   } catch (error) {
     process.stderr.write(`circusd: ${(error as Error).message}\n`);
     return 2;

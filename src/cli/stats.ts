@@ -9,6 +9,7 @@ import { StatsStreamer } from "./stats/streamer.ts";
 import { whenAborted } from "../util/async.ts";
 import { VERSION } from "../version.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT, DEFAULT_STATS_ENDPOINT } from "../config/options/circus.ts";
+import { keepDashValues } from "./shared/dash-values.ts";
 import { interruptOn } from "./shared/interrupt.ts";
 
 const log = getLogger("circus.stats");
@@ -59,7 +60,7 @@ export async function runStats(argv: string[]): Promise<number> {
   const cli = buildParser();
   let flags: StatsFlags;
   try {
-    flags = cli.parse(["", "", ...argv], { run: false }).options as StatsFlags;
+    flags = cli.parse(["", "", ...keepDashValues(argv, ["--log-output"])], { run: false }).options as StatsFlags;
   } catch (error) {
     process.stderr.write(`circusd-stats: ${(error as Error).message}\n`);
     return 2;

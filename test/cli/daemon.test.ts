@@ -462,7 +462,17 @@ print(" ".join(sorted(seen)))`,
     expect(topics).toContain("stat.circus");
     const pids = (await d.call("list", { name: "sleepers" })).pids as number[];
     for (const pid of pids) expect(topics).toContain(`stat.sleepers.${pid}`);
+    // `--log-output -` reached circusd-stats as stdout, not as a file named `true` in the daemon's folder.
+    expect(existsSync(join(d.dir, "true"))).toBe(false);
+    expect(d.output()).toMatch(/circus\.stats\[\d+\]/);
   }, 20000);
+
+  test("`--log-output -` on the daemon's command line means stdout (cac used to read it as a flag)", async () => {
+    const d = await startDaemon(sleepers(1), ["--log-output", "-", "--log-level", "debug"]);
+    running.push(d);
+    await waitFor(() => d.output().includes("[DEBUG]"), 3000, "debug lines on stdout");
+    expect(existsSync(join(d.dir, "true"))).toBe(false);
+  });
 });
 
 describe("circus daemon as PID 1", () => {
