@@ -13,6 +13,7 @@ import { diffConfig, type ReloadConfigSummary } from "./reloadconfig.ts";
 import { SocketRegistry, type CircusSocket } from "./sockets.ts";
 import { SerialQueue } from "./queue.ts";
 import { Watcher, type WatcherContext } from "./watcher.ts";
+import type { WorkerJournalSink } from "./watcher-types.ts";
 import type { OpenOutput } from "./outputs.ts";
 import type { OutputSink } from "./process.ts";
 
@@ -26,6 +27,8 @@ export interface ArbiterOptions {
    * (a failure rejects the watcher) and when its stream options change. Default: the daemon's stdout/stderr.
    */
   openOutput?: OpenOutput;
+  /** Records every spawn and exit, so a daemon restarted after a crash finds the workers left behind. */
+  journal?: WorkerJournalSink;
 }
 
 /** The five options `globaloptions` exposes. */
@@ -321,6 +324,7 @@ export class Arbiter {
       acquireSockets: (c) => this.socketRegistry.forSpawn(c),
       shutdown: this.shutdown.signal,
       openOutput: this.opts.openOutput,
+      journal: this.opts.journal,
     };
     const w = new Watcher(cfg, ctx);
     await w.openOutput(previousOutput);

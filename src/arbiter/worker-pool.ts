@@ -184,6 +184,7 @@ export class WorkerPool {
     }
     this.outputs.spawned(proc.pid, sink);
     this.procs.set(proc.pid, proc);
+    this.ctx.journal?.added(name, proc);
     proc.exited.then((info) => this.onExit(proc, info));
     log.debug(`watcher ${name}: spawned ${proc.pid} (wid ${wid}): ${proc.argv.join(" ")}`);
     if (!(await this.host.runHook("after_spawn", { pid: proc.pid }))) {
@@ -210,6 +211,7 @@ export class WorkerPool {
   private onExit(proc: WorkerProcess, info: ExitInfo): void {
     if (this.abandonedValue || !this.procs.has(proc.pid)) return;
     this.procs.delete(proc.pid);
+    this.ctx.journal?.removed(proc.pid);
     this.wids.release(proc.wid);
     if (proc.stopping !== null) this.stoppingCount--;
     const done = this.reap(proc, info).finally(() => this.reaping.delete(proc.pid));
@@ -316,7 +318,10 @@ export class WorkerPool {
   abandon(): void {
     this.abandonedValue = true;
     this.cancelScheduledManage();
-    for (const p of this.procs.values()) p.unref();
+    for (const p of this.procs.values()) {
+      p.unref();
+      this.ctx.journal?.removed(p.pid);
+    }
     this.procs.clear();
     this.stoppingCount = 0;
     this.wids.clear();

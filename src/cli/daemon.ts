@@ -9,7 +9,7 @@ import type { CircusConfig } from "../config/types.ts";
 import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../util/log.ts";
 import type { LogOutput } from "../streams/logoutput.ts";
 import { VERSION } from "../version.ts";
-import { claimPidfile, PidfileError, releasePidfile } from "./pidfile.ts";
+import { claimPidfile, PidfileError, releasePidfile, workerJournalPath } from "./pidfile.ts";
 import { selfCommand } from "../os/launcher.ts";
 import { keepDashValues } from "./shared/dash-values.ts";
 
@@ -156,6 +156,8 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
     }
   }
 
+  const journal = await takeOverJournal(config, pidfile ? resolve(pidfile) : null);
+
   // Assigned before any closure below can run (they run only once the daemon is up).
   let arbiter!: Arbiter;
   let server: Awaited<ReturnType<typeof startControlServer>>;
@@ -169,6 +171,7 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
       server.beginShutdown();
       await arbiter.close();
       await server.close();
+      journal?.close();
       if (pidfile) releasePidfile(resolve(pidfile));
       log.info("arbiter stopped");
       done.resolve();
@@ -196,7 +199,7 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
     return [...(logging.file ? [logging.file] : []), ...openStreamPaths()];
   };
   try {
-    arbiter = await Arbiter.create(withInternalWatchers(config), { openOutput });
+    arbiter = await Arbiter.create(withInternalWatchers(config), { openOutput, journal: journal ?? undefined });
     server = await startControlServer(arbiter, config.circus, {
       onQuit: () => shutdown(),
       loadConfig: reload,
@@ -208,6 +211,7 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
     if (arbiter) {
       await arbiter.close().catch((err: Error) => log.error(`closing after the failed start: ${err.message}`));
     }
+    journal?.close();
     if (pidfile) releasePidfile(resolve(pidfile));
     return 1;
   }
@@ -228,6 +232,32 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
   await arbiter.start();
   await done.promise;
   return 0;
+}
+
+/**
+ * Stop what a previous daemon on this config left running (it was killed, so its workers were never
+ * stopped) — before anything of ours starts or binds — then start this daemon's own journal.
+ */
+async function takeOverJournal(config: CircusConfig, pidfile: string | null) {
+  const { readJournal, stopLeftovers, WorkerJournal } = await import("../arbiter/worker-journal.ts");
+  const { SIGTERM } = await import("../os/signals.ts");
+  let path: string;
+  try {
+    path = workerJournalPath(pidfile, config.circus.endpoint);
+    const byName = new Map(config.watchers.map((w) => [w.name.toLowerCase(), w]));
+    await stopLeftovers(readJournal(path), {
+      stopOf: (name) => {
+        const w = byName.get(name.toLowerCase());
+        return { signum: w?.stop_signal ?? SIGTERM, gracefulTimeoutMs: (w?.graceful_timeout ?? 30) * 1000 };
+      },
+    });
+    return new WorkerJournal(path);
+  } catch (error) {
+    log.warning(
+      `no worker journal (a restart after a crash will not find this daemon's workers): ${(error as Error).message}`,
+    );
+    return null;
+  }
 }
 
 function installSignalHandlers(arbiter: Arbiter, shutdown: () => Promise<void>, isStopping: () => boolean): void {

@@ -9,6 +9,7 @@ const O_RDONLY = 0;
 const O_WRONLY = 1;
 const O_CREAT = 0o100;
 const O_TRUNC = 0o1000;
+const O_APPEND = 0o2000;
 const O_CLOEXEC = 0o2000000;
 const F_OK = 0;
 const CHUNK = 64 * 1024;
@@ -63,23 +64,61 @@ export function readText(path: string, encoding: "utf-8" | "latin1" = "utf-8"): 
 
 /** Create or truncate `path` (with `mode` when created) and write `text` to it. */
 export function writeText(path: string, text: string, mode = 0o666): void {
-  const c = libc();
-  const bytes = new TextEncoder().encode(text);
   const fd = openFile(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
   try {
-    let at = 0;
-    while (at < bytes.length) {
-      const n = Number(c.write(fd, bytes.subarray(at), bytes.length - at));
-      if (n < 0) {
-        const code = errno();
-        if (code === Errno.EINTR) continue;
-        throw new OsError("write", code, path);
-      }
-      at += n;
-    }
+    writeAllSync(fd, new TextEncoder().encode(text), path);
   } finally {
-    c.close(fd);
+    libc().close(fd);
   }
+}
+
+function writeAllSync(fd: number, bytes: Uint8Array, path: string): void {
+  let at = 0;
+  while (at < bytes.length) {
+    const n = Number(libc().write(fd, bytes.subarray(at), bytes.length - at));
+    if (n < 0) {
+      const code = errno();
+      if (code === Errno.EINTR) continue;
+      throw new OsError("write", code, path);
+    }
+    at += n;
+  }
+}
+
+/** A file appended to with one write(2) per call, so each record lands whole even if we are killed. */
+export class AppendFile {
+  private fd: number;
+
+  /** Open `path` for appending, created with `mode` if needed; `truncate` empties it first. */
+  constructor(
+    readonly path: string,
+    options: { mode?: number; truncate?: boolean } = {},
+  ) {
+    const flags = O_WRONLY | O_CREAT | O_APPEND | (options.truncate ? O_TRUNC : 0);
+    this.fd = openFile(path, flags, options.mode ?? 0o600);
+  }
+
+  append(text: string): void {
+    writeAllSync(this.fd, new TextEncoder().encode(text), this.path);
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    libc().close(this.fd);
+    this.fd = -1;
+  }
+}
+
+/** rename(2): atomically replace `to` with `from`. */
+export function rename(from: string, to: string): void {
+  if (libc().rename(cstr(from), cstr(to)) !== 0) throw new OsError("rename", errno(), `${from} → ${to}`);
+}
+
+/** Create directory `path` (`mode`); one that already exists is fine. */
+export function makeDir(path: string, mode = 0o700): void {
+  if (libc().mkdir(cstr(path), mode) === 0) return;
+  const code = errno();
+  if (code !== Errno.EEXIST) throw new OsError("mkdir", code, path);
 }
 
 /** Whether `path` exists (following symlinks, as node's existsSync). */
