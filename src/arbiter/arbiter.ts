@@ -137,6 +137,21 @@ export class Arbiter {
     return this.watchers().reduce((n, w) => n + w.processCount(), 0);
   }
 
+  /**
+   * File descriptors the daemon holds for its workers once every watcher runs its numprocesses: per
+   * worker Bun's pidfd, plus one socket-pair end per captured channel (decisions §3).
+   */
+  fdsForWorkers(): { workers: number; fds: number } {
+    let workers = 0;
+    let fds = 0;
+    for (const w of this.watcherMap.values()) {
+      const captured = [w.output.stdout, w.output.stderr].filter((t) => t === "capture").length;
+      workers += w.numprocesses;
+      fds += w.numprocesses * (1 + captured);
+    }
+    return { workers, fds };
+  }
+
   globalOptions(): GlobalOptions {
     return globalOptionsOf(this.configValue.circus);
   }

@@ -133,7 +133,7 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
   const { Arbiter } = await import("../arbiter/arbiter.ts");
   const { WatcherOutput, reopenAllStreams, openStreamPaths } = await import("../streams/index.ts");
   const { startControlServer } = await import("../protocol/server.ts");
-  const { raiseNofileToHard } = await import("../os/rlimit.ts");
+  const { getRlimit, raiseNofileToHard } = await import("../os/rlimit.ts");
   const { umask } = await import("../os/process.ts");
 
   if (config.circus.umask !== null) umask(config.circus.umask);
@@ -218,6 +218,7 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
   log.info(
     `starting circus ${VERSION} (pid ${process.pid}), control at ${server.endpoint}, events at ${server.pubsubEndpoint}`,
   );
+  warnIfWorkersOutgrowFdLimit(arbiter, getRlimit);
 
   installSignalHandlers(arbiter, shutdown, () => stopping !== null);
   await ignoreStraySignals();
@@ -232,6 +233,21 @@ async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging)
   await arbiter.start();
   await done.promise;
   return 0;
+}
+
+/** Fds the daemon itself holds besides its workers' (sockets, logs, plugins): a margin for the check below. */
+const DAEMON_FDS = 64;
+
+/** Warn when every watcher at its numprocesses would need more fds than the hard limit allows. */
+function warnIfWorkersOutgrowFdLimit(arbiter: Arbiter, getRlimit: (name: string) => { hard: number | null }): void {
+  const hard = getRlimit("nofile").hard;
+  const { workers, fds } = arbiter.fdsForWorkers();
+  if (hard === null || fds + DAEMON_FDS <= hard) return;
+  log.warning(
+    `${workers} workers need about ${fds + DAEMON_FDS} open files in the daemon (a pidfd each, plus one per captured ` +
+      `stdout/stderr), over the open-files hard limit of ${hard}: spawns past that fail with EMFILE and are retried ` +
+      "while the others keep running; raise the limit (LimitNOFILE=, ulimit -Hn) or lower numprocesses",
+  );
 }
 
 /**
