@@ -8,8 +8,9 @@
 //   - a 20-worker output flood into a FileStream: MB/s, peak VmRSS, `list` p50/p99 during the flood
 //   - `stop NAME` sent 1 s into a large start: how long it takes, how many more were spawned
 //   - `status` answer gaps while 500 watchers start
+//   - VmRSS / RssAnon after 200 000 commands and 10 000 connect cycles, and after 30 s idle
 // Run: bun scripts/bench/scale.ts [--sizes 1000,5000,10000] [--capture-sizes 1000,5000,6000]
-//      [--circus-max 10000] [--flood-seconds 20] [--only spawn,flood,interrupt,watchers] [--no-circus]
+//      [--circus-max 10000] [--flood-seconds 20] [--only spawn,flood,interrupt,watchers,retention] [--no-circus]
 // Needs dist/circus (`npm run build`); Circus runs from /work/circus-src with Debian's /usr/bin/python3.
 // Internal modes: --bare N FDS_PER_WORKER (the floor, in its own process), --flood-worker.
 
@@ -433,9 +434,51 @@ async function watchersSection(count: number): Promise<string[]> {
   }
 }
 
+// ---- 4: what many commands and connect cycles leave behind ----
+
+async function retentionSection(commands: number, cycles: number, withCircus: boolean): Promise<string[]> {
+  const rows = [
+    `### ${commands} commands, then ${cycles} connect cycles (10 \`sleep\` workers)`,
+    "",
+    "| daemon | VmRSS / RssAnon at start | after the commands | after the connect cycles | after 30 s idle | load |",
+    "|---|---|---|---|---|---|",
+  ];
+  for (const kind of withCircus ? (["ours", "circus"] as const) : (["ours"] as const)) {
+    progress(`retention: ${kind}`);
+    const dir = mkdtempSync(join(tmpdir(), `retain-${kind}-`));
+    const daemon = await startDaemon(kind, dir, "[watcher:w]\ncmd = sleep 3600\nnumprocesses = 10\n");
+    const mem = () => {
+      const s = status(daemon.pid);
+      return `${fmt((s.VmRSS ?? NaN) / 1024, 1)} / ${fmt((s.RssAnon ?? NaN) / 1024, 1)} MB`;
+    };
+    try {
+      await Bun.sleep(1000);
+      const start = mem();
+      for (let i = 0; i < commands; i += 50) {
+        await Promise.all(Array.from({ length: 50 }, (_, k) => daemon.client.call((i + k) % 2 ? "list" : "status")));
+      }
+      const afterCommands = mem();
+      for (let i = 0; i < cycles; i++) {
+        const client = new BenchClient(daemon.endpoint);
+        await client.call("status");
+        await client.close();
+      }
+      const afterCycles = mem();
+      await Bun.sleep(30_000);
+      rows.push(
+        `| ${kind === "ours" ? "ours" : "Circus 0.19"} | ${start} | ${afterCommands} | ${afterCycles} | ${mem()} | ${load()} |`,
+      );
+    } finally {
+      await daemon.quit();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return [...rows, ""];
+}
+
 // ---- main ----
 
-const only = new Set((argValue("--only") ?? "spawn,flood,interrupt,watchers").split(","));
+const only = new Set((argValue("--only") ?? "spawn,flood,interrupt,watchers,retention").split(","));
 const withCircus = !process.argv.includes("--no-circus");
 const sizes = numbers(argValue("--sizes"), [1000, 5000, 10000]);
 const captureSizes = numbers(argValue("--capture-sizes"), [1000, 5000, 6000]);
@@ -450,5 +493,6 @@ if (only.has("spawn")) {
 if (only.has("flood")) out.push(...(await floodSection(floodSeconds, withCircus)));
 if (only.has("interrupt")) out.push(...(await interruptSection(Math.max(...sizes))));
 if (only.has("watchers")) out.push(...(await watchersSection(500)));
+if (only.has("retention")) out.push(...(await retentionSection(200_000, 10_000, withCircus)));
 console.log(out.join("\n"));
 process.exit(0);
