@@ -83,7 +83,7 @@ export class BenchClient {
 export const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 
 /** The compiled daemon under test (`npm run build` first). */
-export const CIRCUS_BINARY = new URL("../../dist/circus", import.meta.url).pathname;
+export const CIRCUS_BINARY = process.env.CIRCUS_BINARY ?? new URL("../../dist/circus", import.meta.url).pathname;
 
 export interface BenchDaemon {
   proc: ReturnType<typeof Bun.spawn>;

@@ -74,11 +74,10 @@ const progress = (text: string) => process.stderr.write(`[scale bench] ${text}\n
 async function startDaemon(kind: "ours" | "circus", dir: string, body: string, circusExtra = ""): Promise<Daemon> {
   const endpoint = `tcp://127.0.0.1:${freePort()}`;
   const pubsub = `tcp://127.0.0.1:${freePort()}`;
-  const stats = `tcp://127.0.0.1:${freePort()}`;
   const config = join(dir, `${kind}.ini`);
   await Bun.write(
     config,
-    `[circus]\nendpoint = ${endpoint}\npubsub_endpoint = ${pubsub}\nstats_endpoint = ${stats}\nmulticast_endpoint =\n${circusExtra}\n${body}`,
+    `[circus]\nendpoint = ${endpoint}\npubsub_endpoint = ${pubsub}\nmulticast_endpoint =\n${circusExtra}\n${body}`,
   );
   const cmd =
     kind === "ours"

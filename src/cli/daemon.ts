@@ -304,28 +304,15 @@ function installSignalHandlers(arbiter: Arbiter, shutdown: () => Promise<void>, 
 
 /**
  * Signals a user or the system may send that mean nothing to the daemon: ignored, where their default
- * action would kill it and orphan every worker (SIGPWR, SIGXCPU, the real-time signals…) or stop it
- * (SIGTTIN/SIGTTOU in the background). Fault signals (SEGV, BUS, ILL, FPE, TRAP, ABRT, SYS), KILL, STOP
- * and the job control of SIGTSTP/SIGCONT keep their default.
+ * action would kill it and orphan every worker (SIGXCPU, the real-time signals…) or stop it (SIGTTIN/
+ * SIGTTOU in the background) — unless the runtime handles one already (SIGPWR is JavaScriptCore's, and
+ * harmless). Fault signals (SEGV, BUS, ILL, FPE, TRAP, ABRT, SYS), KILL, STOP and the job control of
+ * SIGTSTP/SIGCONT keep their default.
  */
 async function ignoreStraySignals(): Promise<void> {
-  const { ignoreSignal } = await import("../os/process.ts");
+  const { ignoreSignalIfUnhandled } = await import("../os/process.ts");
   const { signalNumber, MAX_SIGNAL } = await import("../os/signals.ts");
-  const names = [
-    "PIPE",
-    "WINCH",
-    "ALRM",
-    "VTALRM",
-    "PROF",
-    "PWR",
-    "XCPU",
-    "XFSZ",
-    "URG",
-    "TTIN",
-    "TTOU",
-    "IO",
-    "STKFLT",
-  ];
-  for (const name of names) ignoreSignal(signalNumber(name));
-  for (let sig = signalNumber("RTMIN"); sig <= MAX_SIGNAL; sig++) ignoreSignal(sig);
+  const names = ["PIPE", "WINCH", "ALRM", "VTALRM", "PROF", "PWR", "XCPU", "XFSZ", "URG", "TTIN", "TTOU", "IO"];
+  for (const name of [...names, "STKFLT"]) ignoreSignalIfUnhandled(signalNumber(name));
+  for (let sig = signalNumber("RTMIN"); sig <= MAX_SIGNAL; sig++) ignoreSignalIfUnhandled(sig);
 }
