@@ -75,6 +75,12 @@ export const RULES: ImportRule[] = [
     forbid: ["src/cli/", "src/web/", "src/plugins/"],
   },
   {
+    id: "web-layer",
+    text: "src/web reaches a daemon through the control client only: it imports no arbiter, plugins or cli",
+    files: ["src/web/"],
+    forbid: ["src/arbiter/", "src/plugins/", "src/cli/"],
+  },
+  {
     id: "cli-on-top",
     text: "only src/main.ts and src/cli itself import src/cli",
     files: ["src/"],
@@ -251,6 +257,7 @@ if (import.meta.main) {
   const { files, failures, warnings } = checkImports(root);
   for (const w of warnings) console.log(`warning: ${w}`);
   for (const f of failures) console.log(f);
+  if (failures.length > 0) console.log("the layers and their rules: docs/architecture.md");
   console.log(
     `check-imports: ${files} files, ${failures.length} violation(s), ${warnings.length} known leak(s) in KNOWN_LEAKS`,
   );

@@ -1,5 +1,6 @@
-// The checks that gate CI, each run to the end even when an earlier one failed: types (tsc), format and
-// lint (biome ci: no writes), and the import rules (scripts/check-imports.ts). Exit status 1 if any failed.
+// The checks that gate CI, each run to the end even when an earlier one failed: types (tsc, also of the
+// web console's browser scripts), format and lint (biome ci: no writes), and the import rules
+// (scripts/check-imports.ts). Exit status 1 if any failed.
 // Run with `bun scripts/check.ts` (or `npm run check`).
 
 import { resolve } from "node:path";
@@ -9,6 +10,8 @@ const bin = (name: string) => resolve(root, "node_modules/.bin", name);
 
 const CHECKS: { name: string; cmd: string[] }[] = [
   { name: "tsc", cmd: [bin("tsc"), "--noEmit", "-p", "."] },
+  // The console's browser scripts (plain JS checked through JSDoc) have their own DOM tsconfig.
+  { name: "tsc web assets", cmd: [bin("tsc"), "--noEmit", "-p", "src/web/assets"] },
   { name: "biome ci", cmd: [bin("biome"), "ci", "--colors=off", "."] },
   { name: "check-imports", cmd: [process.execPath, "scripts/check-imports.ts"] },
 ];

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what circus needs to build and test on a Debian machine with Node.js: npm packages (which
 # bring Bun itself) and the system peers the tests use (libzmq through python3-zmq, tmux, redis-server,
-# prometheus).
+# prometheus, chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +18,8 @@ command -v logrotate >/dev/null || missing+=(logrotate)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v prometheus >/dev/null || missing+=(prometheus)
 /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || missing+=(python3-prometheus-client)
+# The web console's tests drive Debian's chromium through playwright-core (no browser download).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 # The arm64 build is run for real under qemu-user with Debian's arm64 glibc.
 command -v qemu-aarch64 >/dev/null || missing+=(qemu-user)
 [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || missing+=(libc6-arm64-cross)

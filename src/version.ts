@@ -2,3 +2,14 @@
 import pkg from "../package.json" with { type: "json" };
 
 export const VERSION: string = pkg.version;
+
+/** The Circus release whose configs, wire and tools this one reproduces. */
+export const CIRCUS_VERSION = "0.19.0";
+
+/**
+ * A `--version` line as Circus's tool prints it (`circusctl 0.19.0`; circusd and circusd-stats print
+ * the bare version), followed by ours: scripts reading Circus's version keep working.
+ */
+export function circusVersionLine(tool: string | null): string {
+  return `${tool === null ? "" : `${tool} `}${CIRCUS_VERSION} (circus ${VERSION}, TypeScript)`;
+}

@@ -87,18 +87,23 @@ export const CIRCUS_BINARY = process.env.CIRCUS_BINARY ?? new URL("../../dist/ci
 
 export interface BenchDaemon {
   proc: ReturnType<typeof Bun.spawn>;
+  /** The control endpoint. */
+  endpoint: string;
   client: BenchClient;
   /** `quit` with waiting, then wait for the process. */
   stop(): Promise<void>;
 }
 
-/** Write `[circus]` (free loopback ports) plus `watchers` into dir/circus.ini, start the daemon, wait for its first answer. */
-export async function startCircusDaemon(dir: string, watchers: string): Promise<BenchDaemon> {
+/**
+ * Write `[circus]` (free loopback ports, plus `circusExtra` lines) and `watchers` into dir/circus.ini,
+ * start the daemon, wait for its first answer.
+ */
+export async function startCircusDaemon(dir: string, watchers: string, circusExtra = ""): Promise<BenchDaemon> {
   const endpoint = `tcp://127.0.0.1:${freePort()}`;
   const config = `${dir}/circus.ini`;
   await Bun.write(
     config,
-    `[circus]\nendpoint = ${endpoint}\npubsub_endpoint = tcp://127.0.0.1:${freePort()}\nmulticast_endpoint =\n\n${watchers}`,
+    `[circus]\nendpoint = ${endpoint}\npubsub_endpoint = tcp://127.0.0.1:${freePort()}\nmulticast_endpoint =\n${circusExtra}\n${watchers}`,
   );
   const proc = Bun.spawn(
     [
@@ -118,6 +123,7 @@ export async function startCircusDaemon(dir: string, watchers: string): Promise<
   await client.call("status");
   return {
     proc,
+    endpoint,
     client,
     async stop() {
       await client.call("quit", { waiting: true }).catch(() => {});

@@ -9,7 +9,7 @@ import { isSubreaperOrInit, killProcessGroup, reapOrphans, umask } from "../os/p
 import { EventBus, epochSeconds, watcherTopic } from "./bus.ts";
 import { ownChildren } from "./children.ts";
 import { WatcherExistsError, WatcherNotFoundError } from "./errors.ts";
-import { diffConfig, type ReloadConfigSummary } from "./reloadconfig.ts";
+import { describeReload, diffConfig, type ReloadConfigSummary } from "./reloadconfig.ts";
 import { SocketRegistry, type CircusSocket } from "./sockets.ts";
 import { SerialQueue } from "./queue.ts";
 import { Watcher, type WatcherContext } from "./watcher.ts";
@@ -30,6 +30,9 @@ export interface ArbiterOptions {
   /** Records every spawn and exit, so a daemon restarted after a crash finds the workers left behind. */
   journal?: WorkerJournalSink;
 }
+
+/** How `watchers()` orders them. */
+export type WatcherOrder = "name" | "created";
 
 /** The five options `globaloptions` exposes. */
 export type GlobalOptions = {
@@ -57,17 +60,20 @@ const FIXED_CIRCUS_OPTIONS = [
   "endpoint_owner",
   "pubsub_endpoint",
   "multicast_endpoint",
+  "multicast_interface",
+  "curve_secret_key",
+  "curve_authorized_keys",
+  "insecure",
   "loglevel",
   "logoutput",
   "loggerconfig",
   "pidfile",
-  "httpd",
-  "httpd_host",
-  "httpd_port",
   "fqdn_prefix",
   "tail_lines",
 ] as const;
 
+/** The housekeeping tick when check_delay ≤ 0 (Circus test configs use -1): decisions §1. */
+const MIN_HOUSEKEEPING_MS = 1000;
 /** How often a stopped on_demand watcher's sockets are checked (the first client should not wait check_delay). */
 const ON_DEMAND_POLL_MS = 100;
 /** Minimum spacing of on-demand starts of one watcher, so an unaccepted connection cannot cause a spawn loop. */
@@ -123,8 +129,12 @@ export class Arbiter {
     return w;
   }
 
-  /** All watchers sorted by lower-cased name. */
-  watchers(): Watcher[] {
+  /**
+   * All watchers sorted by lower-cased name, or in creation order (Circus's own list, which `stats`
+   * follows): config watchers by name, then the internal ones, then those added by `add`.
+   */
+  watchers(order: WatcherOrder = "name"): Watcher[] {
+    if (order === "created") return [...this.watcherMap.values()];
     return [...this.watcherMap.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, w]) => w);
   }
 
@@ -265,7 +275,7 @@ export class Arbiter {
       // Dropped watchers are stopped already; a recreated one keeps the tail buffer of the one it replaces.
       const dropped = new Map<string, Watcher>();
       try {
-        return await diffConfig(next, {
+        const summary = await diffConfig(next, {
           current: this.configValue,
           watchers: this.watchers(),
           sockets: this.socketRegistry,
@@ -277,6 +287,8 @@ export class Arbiter {
           warmup: () => this.warmup(),
           commit: (cfg) => this.adopt(cfg),
         });
+        log.info(`reloadconfig: ${describeReload(summary)}`);
+        return summary;
       } finally {
         await this.closeOutputs([...dropped.values()]);
       }
@@ -386,7 +398,8 @@ export class Arbiter {
 
   private startHousekeeping(): void {
     if (this.housekeeping !== null) return;
-    this.housekeeping = setInterval(() => this.tick(), this.configValue.circus.check_delay * 1000);
+    const checkDelayMs = this.configValue.circus.check_delay * 1000;
+    this.housekeeping = setInterval(() => this.tick(), checkDelayMs > 0 ? checkDelayMs : MIN_HOUSEKEEPING_MS);
     this.onDemandPoll = setInterval(() => this.pollOnDemand(), ON_DEMAND_POLL_MS);
     this.housekeeping.unref();
     this.onDemandPoll.unref();
@@ -399,7 +412,7 @@ export class Arbiter {
     this.onDemandPoll = null;
   }
 
-  /** Every check_delay: max_age recycling and reaping orphans we inherited as PID 1 / subreaper. */
+  /** Every check_delay (1 s when it is ≤ 0): max_age recycling and reaping orphans we inherited as PID 1 / subreaper. */
   private tick(): void {
     for (const w of this.byPriority("desc")) {
       if (w.config.max_age > 0) void w.manageProcesses().catch((err: Error) => log.error(`${w.name}: ${err.message}`));
@@ -439,8 +452,10 @@ export class Arbiter {
    * start it; a watcher naming none listens on all of them (as Circus, which polls every socket).
    */
   private socketFdsOf(w: Watcher): number[] {
-    const named = this.socketRegistry.list().filter((s) => namesSocket(w.config, s.name));
-    return (named.length > 0 ? named : this.socketRegistry.list()).map((s) => s.fd);
+    // A placeholder of an so_reuseport socket is never bound: nothing can be pending on it.
+    const listening = this.socketRegistry.list().filter((s) => !s.perSpawn);
+    const named = listening.filter((s) => namesSocket(w.config, s.name));
+    return (named.length > 0 ? named : listening).map((s) => s.fd);
   }
 }
 

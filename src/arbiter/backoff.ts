@@ -1,42 +1,125 @@
-// Crash-loop accounting for one watcher: consecutive failed starts (spawn errors and workers dying
-// within a second) against max_retry, and the respawn delay that doubles from 100 ms up to check_delay.
+// When the next spawn may happen (decisions §1): after a failed spawn or a process that died young it
+// waits 100 ms, doubling up to max(check_delay, 1 s); permanent spawn failures in a row count toward
+// max_retry, transient ones never do.
 
-/** A process that dies sooner than this after its spawn counts as a failed start. */
+/** A process that dies sooner than this after its spawn is respawned with the backoff delay. */
 export const QUICK_DEATH_MS = 1000;
 const FIRST_DELAY_MS = 100;
+/** The delay never stops below this cap, so check_delay ≤ 0 (Circus test configs use -1) still backs off. */
+const MIN_CAP_MS = 1000;
 
-export class RetryBudget {
-  private failures = 0;
+export class Backoff {
   private delayMs = 0;
   /** No spawn before this epoch-ms instant. */
-  notBeforeMs = 0;
+  private notBeforeMs = 0;
 
-  constructor(private readonly capMs: () => number) {}
+  constructor(
+    /** The daemon's check_delay in ms, read at each use (reloadconfig may change it). */
+    private readonly checkDelayMs: () => number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  get count(): number {
-    return this.failures;
-  }
-
-  recordFailure(): void {
-    this.failures++;
-    const cap = Math.max(FIRST_DELAY_MS, this.capMs());
+  /** One more failure in a row: the next delay doubles (100 ms first). */
+  record(): void {
+    const cap = Math.max(MIN_CAP_MS, this.checkDelayMs());
     this.delayMs = this.delayMs === 0 ? FIRST_DELAY_MS : Math.min(this.delayMs * 2, cap);
-    this.notBeforeMs = Date.now() + this.delayMs;
+    this.notBeforeMs = this.now() + this.delayMs;
   }
 
+  /** The episode is over: the next failure waits 100 ms again. */
   reset(): void {
-    this.failures = 0;
     this.delayMs = 0;
     this.notBeforeMs = 0;
   }
 
-  /** Circus's max_retry: -1 = unlimited, 0 = never spawn. */
-  mayRetry(maxRetry: number): boolean {
-    return maxRetry === -1 || this.failures < maxRetry;
+  /** True while failures are being backed off (since the last reset). */
+  get active(): boolean {
+    return this.delayMs > 0;
   }
 
   /** Milliseconds until the next spawn may happen (0 = now). */
   waitMs(): number {
-    return Math.max(0, this.notBeforeMs - Date.now());
+    return Math.max(0, this.notBeforeMs - this.now());
+  }
+}
+
+/** What a failed spawn did to the budget. */
+export type FailureVerdict =
+  | { kind: "transient"; firstOfEpisode: boolean }
+  | { kind: "counted"; failures: number }
+  | { kind: "gave_up"; failures: number };
+
+/**
+ * One watcher's spawn budget (decisions §1): permanent spawn failures in a row against max_retry,
+ * transient ones (EMFILE, …) never counted, the delays after failed spawns and after processes that
+ * died young, and why spawning gave up once max_retry ran out.
+ */
+export class SpawnBudget {
+  private readonly spawnBackoff: Backoff;
+  private readonly deathBackoff: Backoff;
+  private failures = 0;
+  private transientEpisode = false;
+  private errorValue: string | null = null;
+
+  constructor(checkDelayMs: () => number, now: () => number = Date.now) {
+    this.spawnBackoff = new Backoff(checkDelayMs, now);
+    this.deathBackoff = new Backoff(checkDelayMs, now);
+  }
+
+  /** Why spawning gave up, or null while it has not. */
+  get spawnError(): string | null {
+    return this.errorValue;
+  }
+
+  /** A transient failure happened and no spawn has worked since. */
+  get inTransientEpisode(): boolean {
+    return this.transientEpisode;
+  }
+
+  /** Milliseconds before the next spawn may happen (0 = now). */
+  waitMs(): number {
+    return Math.max(this.spawnBackoff.waitMs(), this.deathBackoff.waitMs());
+  }
+
+  /** A spawn failed; `transient` ones back off without counting. */
+  failed(transient: boolean, maxRetry: number): FailureVerdict {
+    this.spawnBackoff.record();
+    if (transient) {
+      const firstOfEpisode = !this.transientEpisode;
+      this.transientEpisode = true;
+      return { kind: "transient", firstOfEpisode };
+    }
+    this.failures++;
+    return maxRetry !== -1 && this.failures >= maxRetry
+      ? { kind: "gave_up", failures: this.failures }
+      : { kind: "counted", failures: this.failures };
+  }
+
+  /** A spawn worked (the program runs): the failures in a row end; true when a transient episode ended. */
+  worked(): boolean {
+    const ended = this.transientEpisode;
+    this.transientEpisode = false;
+    this.failures = 0;
+    this.spawnBackoff.reset();
+    return ended;
+  }
+
+  /** Stop spawning, for `why`, until reset. */
+  giveUp(why: string): void {
+    this.errorValue = why;
+  }
+
+  /** A process that ran exited on its own after `livedMs`: one that died young delays the next spawn. */
+  exited(livedMs: number): void {
+    if (livedMs < QUICK_DEATH_MS) this.deathBackoff.record();
+    else this.deathBackoff.reset();
+  }
+
+  /** A fresh start (start, reload, restart, incr): failures no longer count, spawning resumes at once. */
+  reset(): void {
+    this.failures = 0;
+    this.errorValue = null;
+    this.spawnBackoff.reset();
+    this.deathBackoff.reset();
   }
 }

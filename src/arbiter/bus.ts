@@ -17,7 +17,9 @@ export type WatcherEvent =
   | "add"
   | "remove"
   | "hook_success"
-  | "hook_failure";
+  | "hook_failure"
+  /** Beyond Circus (decisions §1): max_retry ran out; payload `{time, error}`. */
+  | "spawn_failed";
 
 export type EventPayload = Record<string, unknown>;
 export type EventListener = (topic: string, payload: EventPayload) => void;

@@ -59,6 +59,12 @@ export class HookRunner {
     return this.hooks()[name] !== undefined;
   }
 
+  /** Why the watcher cannot start: a Python hook from the config file, not ported yet (null when none). */
+  unavailable(): string | null {
+    for (const hook of Object.values(this.hooks())) if (hook?.target.kind === "python") return hook.target.reason;
+    return null;
+  }
+
   /**
    * Run hook `name` if configured (absent → true). An exception or timeout emits hook_failure and yields
    * true only when the hook is in the ignore set; otherwise hook_success and the result's truthiness.
@@ -87,6 +93,7 @@ export class HookRunner {
 
   private invoke(name: HookName, config: HookConfig, args: Omit<HookArguments, "hookName">): Promise<unknown> {
     const target = config.target;
+    if (target.kind === "python") return Promise.reject(new Error(target.reason));
     const work =
       target.kind === "module"
         ? callModuleHook(target.module, target.exportName, { ...args, hookName: name })

@@ -5,11 +5,18 @@ import type { CircusConfig, CircusOptions, SocketConfig } from "../config/types.
 import { Arbiter, type ArbiterOptions } from "./arbiter.ts";
 import { circusDefaults, watcherDefaults, type WatcherInput } from "./defaults.ts";
 
-export { Arbiter, type ArbiterOptions, type GlobalOptions, type ReloadConfigSummary } from "./arbiter.ts";
+export {
+  Arbiter,
+  type ArbiterOptions,
+  type GlobalOptions,
+  type ReloadConfigSummary,
+  type WatcherOrder,
+} from "./arbiter.ts";
 export { Watcher } from "./watcher.ts";
 export type { WatcherState, ProcessInfo, StartResult, ReloadResult, KillOptions, SignalOptions } from "./watcher.ts";
 export { EventBus, watcherTopic, type EventListener, type EventPayload, type WatcherEvent } from "./bus.ts";
 export type { CircusSocket } from "./sockets.ts";
+export { EXIT_REASONS, type ExitReason, type ExitState, type LastExit } from "./exits.ts";
 export type { OutputSink, StdioTarget } from "./process.ts";
 export { watcherDefaults, circusDefaults, type WatcherInput } from "./defaults.ts";
 export * from "./errors.ts";

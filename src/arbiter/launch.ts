@@ -3,7 +3,7 @@
 // which applies them to itself and then execs the worker under the same pid.
 
 import type { WatcherConfig } from "../config/types.ts";
-import { buildLauncherCommand, type LaunchSpec } from "../os/launcher.ts";
+import { buildLauncherCommand, openLaunchStatus, type LaunchSpec } from "../os/launcher.ts";
 import { resolveGroup, resolveUser, supplementaryGroups } from "../os/users.ts";
 import { SpawnError } from "./errors.ts";
 import type { SpawnPlan } from "./spawnplan.ts";
@@ -25,13 +25,20 @@ export async function wrapWithLauncher(plan: SpawnPlan, cfg: WatcherConfig): Pro
   } catch (err) {
     throw new SpawnError((err as Error).message, { cause: err });
   }
+  // The launcher reports a setup failure (setuid refused, rlimit too high, exec failing) on a pipe at
+  // the first child fd above the sockets, so the daemon can tell it from the worker's own exit.
+  const statusFd = Math.max(2, ...plan.fds.keys()) + 1;
+  spec.statusFd = statusFd;
   const launcher = buildLauncherCommand(spec);
+  const launchStatus = openLaunchStatus();
   return {
     ...plan,
     file: launcher.cmd[0]!,
     argv: launcher.cmd,
     env: launcher.env,
     shownArgv: plan.shownArgv,
+    fds: new Map([...plan.fds, [statusFd, launchStatus.write]]),
+    launchStatus,
     uid: null,
     gid: null,
   };

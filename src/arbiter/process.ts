@@ -8,6 +8,8 @@ import type { TailBuffer } from "../streams/tail.ts";
 import { getLogger } from "../util/log.ts";
 import { SpawnError } from "./errors.ts";
 import { trackChild } from "./children.ts";
+import type { SlotHistory, StopReason } from "./exits.ts";
+import { closeLaunchStatus, readLaunchStatus } from "../os/launcher.ts";
 import type { SpawnPlan } from "./spawnplan.ts";
 
 const log = getLogger("circus.process");
@@ -51,6 +53,8 @@ export interface ExitInfo {
   exitCode: number | null;
   /** Epoch milliseconds when the exit was observed. */
   atMs: number;
+  /** The launcher's failure text when setup failed before the worker's program ran, else null. */
+  launchFailure: string | null;
 }
 
 export class WorkerProcess {
@@ -58,8 +62,18 @@ export class WorkerProcess {
   exit: ExitInfo | null = null;
   /** Resolves when the process has exited (and Bun has reaped it). */
   readonly exited: Promise<ExitInfo>;
+  /** Resolves with null once the program runs (at once without a launcher), or the launcher's failure. */
+  readonly launched: Promise<string | null>;
   /** The running stop procedure, so a second stop request joins the first (§9.2 step 1). */
   stopping: Promise<void> | null = null;
+  /** Why the daemon is stopping it (set with `stopping`): the `reason` of its exit. */
+  stopReason: StopReason | null = null;
+  /** With `stopReason`: whether its exit is reported as a `reap` event (Circus does for a watcher stop only). */
+  reapOnStop = false;
+  /** Epoch ms of the last signal the daemon sent it outside a stop: a death soon after has reason `signal`. */
+  lastSignalMs: number | null = null;
+  /** What its wid slot went through before it (restarts, the previous occupant's exit). */
+  history: SlotHistory = { restarts: 0, lastExit: null };
 
   private constructor(
     readonly pid: number,
@@ -68,8 +82,10 @@ export class WorkerProcess {
     readonly argv: string[],
     exited: Promise<ExitInfo>,
     private readonly subprocess: Subprocess,
+    launched: Promise<string | null>,
   ) {
     this.exited = exited;
+    this.launched = launched;
     exited.then((info) => {
       this.exit = info;
     });
@@ -90,6 +106,7 @@ export class WorkerProcess {
       throw err;
     }
     let subprocess: Subprocess;
+    let launch: LaunchWatch | null = null;
     try {
       subprocess = Bun.spawn({
         cmd: [plan.file, ...plan.argv.slice(1)],
@@ -101,14 +118,19 @@ export class WorkerProcess {
         detached: true,
         uid: plan.uid ?? undefined,
         gid: plan.gid ?? undefined,
-        stdio: [plan.stdin, stdout.target, stderr.target, ...plan.extraFds],
+        stdio: [plan.stdin, stdout.target, stderr.target, ...inheritedFds(plan.fds)],
         onExit(_sub, exitCode, signalCode) {
-          resolveExit({ exitCode: exitCodeOf(exitCode, signalCode), atMs: Date.now() });
+          const launchFailure = launch?.atExit() ?? null;
+          resolveExit({ exitCode: exitCodeOf(exitCode, signalCode), atMs: Date.now(), launchFailure });
         },
       });
     } catch (err) {
       stdout.abandon();
       stderr.abandon();
+      if (plan.launchStatus) {
+        closeLaunchStatus(plan.launchStatus.read);
+        closeLaunchStatus(plan.launchStatus.write);
+      }
       throw new SpawnError(`cannot spawn ${JSON.stringify(plan.argv.join(" "))}: ${(err as Error).message}`, {
         cause: err,
       });
@@ -116,8 +138,14 @@ export class WorkerProcess {
     // The child has its own copies now; the daemon keeps only its reading ends.
     stdout.spawned();
     stderr.spawned();
+    if (plan.launchStatus) {
+      // Only the launcher may hold the write end: the pipe then reads EOF once its exec succeeded.
+      closeLaunchStatus(plan.launchStatus.write);
+      launch = new LaunchWatch(plan.launchStatus.read);
+    }
     trackChild(subprocess.pid, exited);
-    const proc = new WorkerProcess(subprocess.pid, wid, Date.now(), plan.shownArgv, exited, subprocess);
+    const launched = launch?.settled ?? Promise.resolve(null);
+    const proc = new WorkerProcess(subprocess.pid, wid, Date.now(), plan.shownArgv, exited, subprocess, launched);
     if (stdout.daemonFd !== null || stderr.daemonFd !== null) {
       if (output.attach) output.attach(proc.pid, { stdout: stdout.daemonFd, stderr: stderr.daemonFd });
       else for (const fd of [stdout.daemonFd, stderr.daemonFd]) if (fd !== null) closeFd(fd);
@@ -144,6 +172,7 @@ export class WorkerProcess {
     if (!this.alive) return false;
     try {
       process.kill(this.pid, signum);
+      this.lastSignalMs = Date.now();
       return true;
     } catch (err) {
       log.debug(`signal ${signum} to ${this.pid} failed: ${(err as Error).message}`);
@@ -185,6 +214,68 @@ function openChannel(target: StdioTarget): Channel {
       closeFd(pair.daemonFd);
     },
   };
+}
+
+/** First look at a launch's status pipe; the launcher usually has exec'd by then. */
+const LAUNCH_FIRST_CHECK_MS = 250;
+/** Later looks, until the pipe says exec or failure (or the process exits). */
+const LAUNCH_CHECK_MS = 1000;
+
+/**
+ * Watches the daemon's end of a launcher's status pipe: settles with null once the exec happened (the
+ * pipe closed empty) and closes it, so a long-running worker holds no extra fd in the daemon; with the
+ * launcher's failure text when setup failed.
+ */
+class LaunchWatch {
+  readonly settled: Promise<string | null>;
+  private resolve!: (failure: string | null) => void;
+  private fd: number | null;
+  private failure: string | null = null;
+  private timer: ReturnType<typeof setTimeout>;
+
+  constructor(fd: number) {
+    this.fd = fd;
+    this.settled = new Promise((resolve) => {
+      this.resolve = resolve;
+    });
+    this.timer = setTimeout(() => this.look(false), LAUNCH_FIRST_CHECK_MS);
+    this.timer.unref();
+  }
+
+  /** At the process's exit the pipe has its final word (EOF or the failure): read it and close. */
+  atExit(): string | null {
+    this.look(true);
+    return this.failure;
+  }
+
+  private look(exited: boolean): void {
+    if (this.fd === null) return;
+    let status: ReturnType<typeof readLaunchStatus>;
+    try {
+      status = readLaunchStatus(this.fd);
+    } catch (err) {
+      log.warning(`launcher status: ${(err as Error).message}`);
+      status = { state: "exec" };
+    }
+    if (status.state === "pending" && !exited) {
+      this.timer = setTimeout(() => this.look(false), LAUNCH_CHECK_MS);
+      this.timer.unref();
+      return;
+    }
+    clearTimeout(this.timer);
+    closeLaunchStatus(this.fd);
+    this.fd = null;
+    this.failure = status.state === "failed" ? status.message : null;
+    this.resolve(this.failure);
+  }
+}
+
+/** Bun's stdio entries from 3 up: child fd N gets the daemon fd mapped to N; the numbers between stay closed. */
+function inheritedFds(fds: Map<number, number>): (number | "ignore")[] {
+  if (fds.size === 0) return [];
+  const entries: (number | "ignore")[] = [];
+  for (let childFd = 3; childFd <= Math.max(...fds.keys()); childFd++) entries.push(fds.get(childFd) ?? "ignore");
+  return entries;
 }
 
 function exitCodeOf(exitCode: number | null, signalCode: string | number | null): number | null {

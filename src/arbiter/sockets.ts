@@ -1,11 +1,21 @@
-// The daemon's [socket:*] sockets: bound before any watcher starts, offered to children by fd.
-// so_reuseport sockets are not bound up front; each spawn that names them gets a fresh one (§1.5).
+// The daemon's [socket:*] sockets: bound before any watcher starts, offered to children by fd. A
+// worker finds each socket at the fd number the daemon holds it under, which `listsockets` reports and
+// `$(circus.sockets.NAME)` expands to (Circus passes its own fds). so_reuseport sockets are held unbound
+// (an fd number, listed like the others); each spawn that names one gets a fresh bound socket at that
+// number (§1.5).
 
 import type { SocketConfig, WatcherConfig } from "../config/types.ts";
-import { bindSocket, closeSocket, pollReadable, type BoundSocket, type SocketSpec } from "../os/sockets.ts";
+import {
+  bindSocket,
+  closeSocket,
+  openUnboundSocket,
+  pollReadable,
+  type BoundSocket,
+  type SocketSpec,
+} from "../os/sockets.ts";
 import { SocketBindError } from "./errors.ts";
 
-/** A bound socket as `listsockets` shows it. */
+/** A socket as `listsockets` shows it. */
 export interface CircusSocket {
   name: string;
   fd: number;
@@ -15,6 +25,14 @@ export interface CircusSocket {
   backlog: number;
   config: SocketConfig;
   bound: BoundSocket;
+  /** so_reuseport: `fd` is an unbound placeholder; each spawn binds its own socket. */
+  perSpawn: boolean;
+}
+
+/** One socket offered to a spawn: the daemon's fd to hand over, and the fd number the child gets it as. */
+export interface SpawnSocket {
+  fd: number;
+  childFd: number;
 }
 
 function specOf(cfg: SocketConfig): SocketSpec {
@@ -35,24 +53,18 @@ function specOf(cfg: SocketConfig): SocketSpec {
 }
 
 export class SocketRegistry {
-  private readonly bound = new Map<string, CircusSocket>();
-  /** so_reuseport sockets, bound per spawn. */
-  private readonly perSpawn = new Map<string, SocketConfig>();
+  private readonly sockets = new Map<string, CircusSocket>();
 
-  /** Bind one socket (or register it for per-spawn binding); a bind failure throws SocketBindError. */
+  /** Bind one socket (or hold an so_reuseport placeholder); a failure throws SocketBindError. */
   async add(cfg: SocketConfig): Promise<void> {
     const name = cfg.name.toLowerCase();
-    if (cfg.so_reuseport) {
-      this.perSpawn.set(name, cfg);
-      return;
-    }
     let bound: BoundSocket;
     try {
-      bound = await bindSocket(specOf(cfg));
+      bound = cfg.so_reuseport ? await openUnboundSocket(specOf(cfg)) : await bindSocket(specOf(cfg));
     } catch (err) {
       throw new SocketBindError(name, cfg.source ? `${cfg.source.file}:${cfg.source.line}` : null, err);
     }
-    this.bound.set(name, {
+    this.sockets.set(name, {
       name,
       fd: bound.fd,
       host: bound.host,
@@ -61,6 +73,7 @@ export class SocketRegistry {
       backlog: bound.backlog,
       config: cfg,
       bound,
+      perSpawn: cfg.so_reuseport,
     });
   }
 
@@ -77,16 +90,16 @@ export class SocketRegistry {
   }
 
   get(name: string): CircusSocket | undefined {
-    return this.bound.get(name.toLowerCase());
+    return this.sockets.get(name.toLowerCase());
   }
 
   configs(): SocketConfig[] {
-    return [...[...this.bound.values()].map((s) => s.config), ...this.perSpawn.values()];
+    return [...this.sockets.values()].map((s) => s.config);
   }
 
-  /** Bound sockets sorted by fd (the `listsockets` order). */
+  /** Every socket sorted by fd (the `listsockets` order), so_reuseport ones included. */
   list(): CircusSocket[] {
-    return [...this.bound.values()].sort((a, b) => a.fd - b.fd);
+    return [...this.sockets.values()].sort((a, b) => a.fd - b.fd);
   }
 
   fds(): number[] {
@@ -95,31 +108,32 @@ export class SocketRegistry {
 
   close(name: string): void {
     const key = name.toLowerCase();
-    const sock = this.bound.get(key);
-    if (sock) closeSocket(sock.bound);
-    this.bound.delete(key);
-    this.perSpawn.delete(key);
+    const sock = this.sockets.get(key);
+    // A placeholder never bound its path: the file there (if any) belongs to a worker.
+    if (sock) closeSocket(sock.perSpawn ? { ...sock.bound, path: null } : sock.bound);
+    this.sockets.delete(key);
   }
 
   closeAll(): void {
-    for (const name of [...this.bound.keys(), ...this.perSpawn.keys()]) this.close(name);
+    for (const name of [...this.sockets.keys()]) this.close(name);
   }
 
   /**
-   * The sockets one spawn of `watcher` may inherit: every bound socket, plus a fresh socket for each
-   * so_reuseport one its raw cmd names as `circus.sockets.<name>`; `release` closes those fresh ones in
-   * the daemon once the child holds its copy.
+   * The sockets one spawn of `watcher` may inherit, each at its listed fd number: every bound socket,
+   * plus a fresh socket for each so_reuseport one its raw cmd names as `circus.sockets.<name>`;
+   * `release` closes those fresh ones in the daemon once the child holds its copy.
    */
-  async forSpawn(watcher: WatcherConfig): Promise<{ fds: Map<string, number>; release(): void }> {
-    const fds = new Map<string, number>();
-    for (const [name, sock] of this.bound) fds.set(name, sock.fd);
+  async forSpawn(watcher: WatcherConfig): Promise<{ fds: Map<string, SpawnSocket>; release(): void }> {
+    const fds = new Map<string, SpawnSocket>();
     const fresh: BoundSocket[] = [];
     try {
-      for (const [name, cfg] of this.perSpawn) {
-        if (!watcher.cmd.includes(`circus.sockets.${name}`)) continue;
-        const bound = await bindSocket(specOf(cfg));
-        fresh.push(bound);
-        fds.set(name, bound.fd);
+      for (const [name, sock] of this.sockets) {
+        if (!sock.perSpawn) fds.set(name, { fd: sock.fd, childFd: sock.fd });
+        else if (watcher.cmd.includes(`circus.sockets.${name}`)) {
+          const bound = await bindSocket(specOf(sock.config));
+          fresh.push(bound);
+          fds.set(name, { fd: bound.fd, childFd: sock.fd });
+        }
       }
     } catch (err) {
       // A later bind failed: the ones already bound for this spawn would leak an fd per attempt.

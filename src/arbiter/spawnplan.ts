@@ -3,6 +3,8 @@
 
 import type { WatcherConfig } from "../config/types.ts";
 import { SpawnError } from "./errors.ts";
+import type { SpawnSocket } from "./sockets.ts";
+import type { LaunchStatusPipe } from "../os/launcher.ts";
 import { join, split } from "../util/shlex.ts";
 import { spawnVars, substitute } from "./spawnvars.ts";
 
@@ -19,14 +21,16 @@ export interface SpawnPlan {
   /** close_child_stdout/stderr: that stream goes to /dev/null whatever output sink is configured. */
   closeStdout: boolean;
   closeStderr: boolean;
-  /** Daemon fds that become the child's fds 3, 4, … in this order. */
-  extraFds: number[];
+  /** Child fd number → the daemon fd it receives (sockets, at the numbers `listsockets` reports). */
+  fds: Map<number, number>;
   uid: number | null;
   gid: number | null;
+  /** Through the launcher: the status pipe it reports a setup failure on (the write end is in `fds`). */
+  launchStatus?: LaunchStatusPipe | null;
 }
 
-/** Sockets offered to one spawn: name → the daemon's fd (in name order, which fixes the child fd numbers). */
-export type SpawnSockets = Map<string, number>;
+/** Sockets offered to one spawn by name: the daemon's fd and the child fd number it gets. */
+export type SpawnSockets = Map<string, SpawnSocket>;
 
 /** Circus falls back to this search path when the child env has no PATH (exec*p semantics). */
 const DEFAULT_PATH = "/bin:/usr/bin";
@@ -35,21 +39,20 @@ const DEFAULT_PATH = "/bin:/usr/bin";
 export function buildSpawnPlan(cfg: WatcherConfig, wid: number, sockets: SpawnSockets): SpawnPlan {
   const env = { ...cfg.env };
 
-  // Children see inherited sockets as 3, 4, … in name order; `$(circus.sockets.NAME)` names those numbers.
-  const extraFds: number[] = [];
+  // As in Circus, children hold each socket under the daemon's (listed) fd number, which is also what
+  // `$(circus.sockets.NAME)` expands to (to the number even without use_sockets, as Circus does).
+  const fds = new Map<number, number>();
   const childFds = new Map<string, number>();
-  if (cfg.use_sockets) {
-    for (const [name, fd] of [...sockets].sort(([a], [b]) => a.localeCompare(b))) {
-      childFds.set(name, 3 + extraFds.length);
-      extraFds.push(fd);
-    }
+  for (const [name, sock] of sockets) {
+    childFds.set(name, sock.childFd);
+    if (cfg.use_sockets) fds.set(sock.childFd, sock.fd);
   }
 
   let stdin: SpawnPlan["stdin"] = cfg.close_child_stdin ? "ignore" : "inherit";
   if (cfg.stdin_socket !== null) {
-    const fd = sockets.get(cfg.stdin_socket.toLowerCase());
-    if (fd === undefined) throw new SpawnError(`stdin_socket '${cfg.stdin_socket}' is not a known socket`);
-    stdin = fd;
+    const sock = sockets.get(cfg.stdin_socket.toLowerCase());
+    if (sock === undefined) throw new SpawnError(`stdin_socket '${cfg.stdin_socket}' is not a known socket`);
+    stdin = sock.fd;
   }
 
   const vars = spawnVars(attributesOf(cfg), wid, env, childFds);
@@ -87,7 +90,7 @@ export function buildSpawnPlan(cfg: WatcherConfig, wid: number, sockets: SpawnSo
     stdin,
     closeStdout: cfg.close_child_stdout,
     closeStderr: cfg.close_child_stderr,
-    extraFds,
+    fds,
     uid: null,
     gid: null,
   };

@@ -3,6 +3,8 @@
 
 import type { WatcherConfig } from "../config/types.ts";
 import type { EventBus } from "./bus.ts";
+import type { LastExit } from "./exits.ts";
+import type { SpawnSocket } from "./sockets.ts";
 import type { OutputSink } from "./process.ts";
 
 export type WatcherState = "stopped" | "starting" | "active" | "stopping";
@@ -17,8 +19,8 @@ export interface WatcherContext {
   hooksTimeoutMs: number;
   /** Upper bound of the crash-loop respawn delay (the daemon's check_delay). */
   checkDelayMs: number;
-  /** Socket fds offered to one spawn; `release` closes per-spawn (so_reuseport) sockets in the daemon. */
-  acquireSockets(cfg: WatcherConfig): Promise<{ fds: Map<string, number>; release(): void }>;
+  /** Sockets offered to one spawn by name; `release` closes per-spawn (so_reuseport) sockets in the daemon. */
+  acquireSockets(cfg: WatcherConfig): Promise<{ fds: Map<string, SpawnSocket>; release(): void }>;
   /**
    * Open where this watcher's processes write (streams, tail buffer): at creation and when stream options
    * change; `previous` is the output being replaced (its tail can carry over). Default: the daemon's stdout/stderr.
@@ -44,6 +46,10 @@ export interface ProcessInfo {
   /** Seconds since spawn. */
   age: number;
   cmd: string;
+  /** Times its wid slot's process died on its own and was replaced. */
+  restarts: number;
+  /** The exit of the slot's previous process, or null. */
+  lastExit: LastExit | null;
 }
 
 export interface StartResult {

@@ -12,6 +12,7 @@ import { OutputRouting } from "./outputs.ts";
 import type { OutputSink } from "./process.ts";
 import { SerialQueue } from "./queue.ts";
 import type { SignalOptions } from "./signal.ts";
+import type { ExitState, StopReason } from "./exits.ts";
 import { WorkerPool } from "./worker-pool.ts";
 import type {
   KillOptions,
@@ -124,6 +125,13 @@ export class Watcher {
     return this.pool.processes();
   }
 
+  /** Why spawning gave up (if it did), restarts, the last exit and exits by reason (decisions §1, §2). */
+  exitState(): ExitState {
+    const state = this.pool.exitState();
+    // A Python hook from the file is why nothing is spawned at all, until `set hooks.<name>` ports it.
+    return { ...state, spawnError: this.hooks.unavailable() ?? state.spawnError };
+  }
+
   /** Where new processes write (a WatcherOutput with its tail buffer when the daemon wires streams). */
   get output(): OutputSink {
     return this.outputs.current;
@@ -188,7 +196,11 @@ export class Watcher {
     return this.queue.run(async () => {
       const live = this.pool.live();
       const targets = opts.pid === undefined ? live : live.filter((p) => p.pid === opts.pid);
-      await Promise.all(targets.map((p) => this.pool.stopOne(p, opts.signum, opts.gracefulTimeout)));
+      await Promise.all(
+        targets.map((p) =>
+          this.pool.stopOne(p, { reason: "kill", signum: opts.signum, gracefulTimeout: opts.gracefulTimeout }),
+        ),
+      );
       await this.manage();
     });
   }
@@ -271,10 +283,19 @@ export class Watcher {
 
   private async doStart(): Promise<StartResult> {
     if (this.stateValue !== "stopped") {
+      // Circus's words for a start of a running watcher.
+      log.info(`${this.name} already running`);
       const before = new Set(this.pids());
+      // An explicit start also retries a watcher that gave up spawning while some processes ran.
+      this.pool.resetRetries();
       await this.manage();
       const after = new Set(this.pids());
       return { started: [...after].filter((p) => !before.has(p)), kept: [...before].filter((p) => after.has(p)) };
+    }
+    const unavailable = this.hooks.unavailable();
+    if (unavailable !== null) {
+      log.warning(`watcher ${this.name} stays stopped: ${unavailable}`);
+      return { started: [], kept: [] };
     }
     if (!(await this.hooks.run("before_start", this.hookArgs()))) {
       log.warning(`watcher ${this.name}: before_start hook refused the start`);
@@ -282,10 +303,10 @@ export class Watcher {
     }
     this.stateValue = "starting";
     this.pool.resetRetries();
-    const outcome = await this.pool.spawnMissing(true);
+    const outcome = await this.pool.spawnMissing(true, true);
     // A stop arrived meanwhile: it is queued next and takes over from here.
     if (this.stopRequested) return { started: [], kept: [] };
-    if (outcome === "fatal" || this.config.numprocesses === 0) {
+    if (outcome === "fatal" || (outcome === "gave_up" && this.pool.size === 0) || this.config.numprocesses === 0) {
       await this.doStop();
       return { started: [], kept: [] };
     }
@@ -296,6 +317,7 @@ export class Watcher {
     // A stop requested from an exit handler (max_retry) may have run meanwhile.
     if (this.stateValue !== "starting") return { started: [], kept: [] };
     this.stateValue = "active";
+    log.info(`${this.name} started`);
     this.emit("start", { time: epochSeconds() });
     return { started: this.pids(), kept: [] };
   }
@@ -308,6 +330,7 @@ export class Watcher {
     await this.pool.stopAll();
     this.emit("stop", { time: epochSeconds() });
     this.stateValue = "stopped";
+    log.info(`${this.name} stopped`);
     await this.hooks.run("after_stop", this.hookArgs());
   }
 
@@ -321,20 +344,28 @@ export class Watcher {
     const result = await this.diff(async () => {
       if (this.stateValue === "stopped") {
         await this.doStart();
-      } else if (this.config.send_hup) {
-        for (const p of this.pool.live()) p.kill(SIGHUP);
+        return;
+      }
+      this.pool.resetRetries();
+      if (this.config.send_hup) {
+        for (const p of this.pool.live()) {
+          log.info(`watcher ${this.name}: sending SIGHUP to ${p.pid}`);
+          p.kill(SIGHUP);
+        }
       } else if (sequential) {
         for (const old of this.pool.live()) {
-          await this.pool.stopOne(old);
+          // Circus reaps each one before spawning its successor: here the reap event is reported.
+          await this.pool.stopOne(old, { reason: "reload", reap: true });
           await this.pool.spawnOne();
           await this.pool.warmup();
         }
       } else {
         // New generation first (wids up to 2×numprocesses), then management kills the oldest surplus.
         for (let i = 0; i < this.config.numprocesses; i++) await this.pool.spawnOne();
-        await this.manage();
+        await this.manage({ surplusReason: "reload" });
       }
     });
+    log.info(`${this.name} reloaded`);
     this.emit("reload", { time: epochSeconds() });
     return result;
   }
@@ -343,19 +374,21 @@ export class Watcher {
     return this.queue.run(async () => {
       if (this.config.singleton) return this.config.numprocesses;
       this.config.numprocesses = Math.max(0, this.config.numprocesses + delta);
-      await this.manage(true);
+      if (delta > 0) this.pool.resetRetries();
+      await this.manage({ force: true });
       return this.config.numprocesses;
     });
   }
 
   /**
-   * Bring the process set in line with the target; `force` spawns even when respawn is off (incr).
+   * Bring the process set in line with the target; `force` spawns even when respawn is off (incr);
+   * surplus processes exit with `surplusReason` (a graceful reload's old generation: `reload`).
    * Always runs inside the queue, so a stop it decides on runs here directly (queueing it would let
    * an already queued start/incr slip in before it).
    */
-  private async manage(force = false): Promise<void> {
+  private async manage(opts: { force?: boolean; surplusReason?: StopReason } = {}): Promise<void> {
     if (!this.running()) return;
-    if ((await this.pool.reconcile(force)) !== "ok") await this.doStop();
+    if ((await this.pool.reconcile(opts.force ?? false, opts.surplusReason)) !== "ok") await this.doStop();
   }
 
   private async diff(work: () => Promise<void>): Promise<ReloadResult> {

@@ -1,16 +1,29 @@
 // The worker processes of one watcher: the tracked set and the mechanics of spawning, observing exits
-// (reap events, crash-loop backoff), stopping and signalling them. The watcher decides when (its state
-// machine and queue); the pool does the work and calls back through a small host interface.
+// (reap events with their reason, backoff), stopping and signalling them. The watcher decides when (its
+// state machine and queue); the pool does the work and calls back through a small host interface.
+// Decisions §1 and §2: only failed spawns count toward max_retry (transient ones never do); a process
+// that ran is always respawned, after the backoff delay when it died young; deaths the daemon caused
+// never count or delay.
 
 import type { HookName, WatcherConfig } from "../config/types.ts";
 import { getLogger } from "../util/log.ts";
-import { SIGKILL } from "../os/signals.ts";
+import { SIGKILL, signalName } from "../os/signals.ts";
 import { delay, Pacer } from "../util/async.ts";
 import { epochSeconds, type WatcherEvent } from "./bus.ts";
-import { QUICK_DEATH_MS, RetryBudget } from "./backoff.ts";
+import { QUICK_DEATH_MS, SpawnBudget } from "./backoff.ts";
+import {
+  diedOnItsOwn,
+  type ExitReason,
+  ExitLedger,
+  type ExitState,
+  exitReason,
+  isTransientSpawnError,
+  type StopReason,
+} from "./exits.ts";
 import type { HookCallArguments } from "./hooks.ts";
 import type { OutputRouting } from "./outputs.ts";
 import type { ExitInfo, WorkerProcess } from "./process.ts";
+import { SpawnError } from "./errors.ts";
 import { sendSignal, type SignalOptions } from "./signal.ts";
 import { launchWorker, WidSlots } from "./spawner.ts";
 import { stopProcess } from "./stop.ts";
@@ -36,6 +49,19 @@ export interface PoolHost {
 
 export type SpawnOutcome = "ok" | "failed" | "refused";
 
+/** How the stop procedure is asked for: why (the exit's reason), and whether a `reap` event follows. */
+export interface StopRequest {
+  reason: StopReason;
+  /**
+   * Circus reports the reap of a process it stopped only for a watcher stop and a sequential reload;
+   * surplus kills (decr, a graceful reload's old generation), `kill` and max_age are not reaped in its
+   * event stream, and the real Flapping plugin counts reaps, so neither are ours.
+   */
+  reap?: boolean;
+  signum?: number;
+  gracefulTimeout?: number;
+}
+
 export class WorkerPool {
   private readonly procs = new Map<number, WorkerProcess>();
   /** Tracked processes whose stop procedure runs: live = procs.size - stoppingCount, in constant time. */
@@ -44,8 +70,9 @@ export class WorkerPool {
   private spawning = 0;
   private readonly wids = new WidSlots();
   private readonly reaping = new Map<number, Promise<void>>();
-  /** Consecutive failed starts (spawn errors and quick deaths), compared with max_retry. */
-  private readonly retries: RetryBudget;
+  /** max_retry accounting and the respawn delays. */
+  private readonly budget: SpawnBudget;
+  private readonly ledger = new ExitLedger();
   private manageTimer: ReturnType<typeof setTimeout> | null = null;
   /** Set by `abandon` (rm --nostop): exits are no longer observed. */
   private abandonedValue = false;
@@ -55,7 +82,7 @@ export class WorkerPool {
     private readonly ctx: WatcherContext,
     private readonly outputs: OutputRouting,
   ) {
-    this.retries = new RetryBudget(() => ctx.checkDelayMs);
+    this.budget = new SpawnBudget(() => ctx.checkDelayMs);
   }
 
   // ---- reads ----
@@ -78,10 +105,21 @@ export class WorkerPool {
       started: p.started,
       age: p.age(now),
       cmd: p.argv.join(" "),
+      restarts: p.history.restarts,
+      lastExit: p.history.lastExit,
     }));
   }
 
-  /** Processes not already being stopped. */
+  exitState(): ExitState {
+    return this.ledger.state(this.budget.spawnError);
+  }
+
+  /** max_retry was exhausted: nothing is spawned until a start, reload, restart or incr. */
+  get gaveUp(): boolean {
+    return this.budget.spawnError !== null;
+  }
+
+  /** Processes not already being stopped, in spawn order. */
   live(): WorkerProcess[] {
     return [...this.procs.values()].filter((p) => p.stopping === null && p.alive);
   }
@@ -98,38 +136,43 @@ export class WorkerPool {
   // ---- spawning ----
 
   /**
-   * One management pass: max_age recycling, missing spawns (if respawn or `force`), surplus kills.
-   * "fatal": spawning gave up; "exhausted": respawn is off and no process remains (§9.3) — either
-   * way the caller stops the watcher.
+   * One management pass: max_age recycling, missing spawns (if respawn or `force`), surplus kills
+   * (stopped with `surplusReason`). "stop" when the watcher must stop: a hook refused a spawn,
+   * max_retry ran out with no process left, or respawn is off and none remains (§9.3).
    */
-  async reconcile(force: boolean): Promise<"ok" | "fatal" | "exhausted"> {
+  async reconcile(force: boolean, surplusReason: StopReason = "stop"): Promise<"ok" | "stop"> {
     const cfg = this.host.config;
     if (cfg.max_age > 0) {
       const now = Date.now();
       const expired = this.live().filter((p) => p.age(now) > cfg.max_age + randomInt(cfg.max_age_variance));
       // Replacements come after the old ones exited, as in Circus (a temporary capacity dip).
-      await Promise.all(expired.map((p) => this.stopOne(p)));
+      await Promise.all(expired.map((p) => this.stopOne(p, { reason: "max_age" })));
     }
     if (cfg.respawn || force) {
-      if ((await this.spawnMissing(true)) === "fatal") return "fatal";
+      const outcome = await this.spawnMissing(true);
+      if (outcome === "fatal" || (outcome === "gave_up" && this.procs.size === 0)) return "stop";
     }
-    const surplus = this.liveCount - cfg.numprocesses;
-    if (surplus > 0) {
-      const oldest = this.live()
-        .sort((a, b) => a.startedMs - b.startedMs)
-        .slice(0, surplus);
-      await Promise.all(oldest.map((p) => this.stopOne(p)));
+    if (this.liveCount > cfg.numprocesses) {
+      // Circus's choice and order: newest first, the ones past numprocesses go (the oldest), so their
+      // `kill` events come newest to oldest. Spawn order, not spawn time: two spawns share a millisecond.
+      const oldest = this.live().reverse().slice(cfg.numprocesses);
+      await Promise.all(oldest.map((p) => this.stopOne(p, { reason: surplusReason })));
     }
     // Processes stopped on purpose (kill, max_age) are not reported by onExit: the rule applies here.
-    if (!cfg.respawn && !force && !cfg.on_demand && cfg.numprocesses > 0 && this.procs.size === 0) return "exhausted";
+    if (!cfg.respawn && !force && !cfg.on_demand && cfg.numprocesses > 0 && this.procs.size === 0) return "stop";
     return "ok";
   }
 
-  /** Spawn until the target is reached; "deferred" when a backoff delay is pending. */
-  async spawnMissing(warmup: boolean): Promise<"ok" | "fatal" | "deferred"> {
+  /**
+   * Spawn until the target is reached. "deferred" when a backoff delay is pending (a management pass
+   * follows it), "gave_up" once max_retry is exhausted, "fatal" when a hook refused. With `start`, a
+   * watcher that has no process yet waits out the delays itself while max_retry bounds them, so a
+   * start that cannot spawn anything fails as in Circus (no `start` event, `spawn_failed`, `stop`).
+   */
+  async spawnMissing(warmup: boolean, start = false): Promise<"ok" | "fatal" | "deferred" | "gave_up"> {
     this.spawning++;
     try {
-      return await this.spawnUntilTarget(warmup);
+      return await this.spawnUntilTarget(warmup, start);
     } finally {
       this.spawning--;
       // Workers that did not respawn may all have exited while the loop let the event loop in.
@@ -137,23 +180,28 @@ export class WorkerPool {
     }
   }
 
-  private async spawnUntilTarget(warmup: boolean): Promise<"ok" | "fatal" | "deferred"> {
+  private async spawnUntilTarget(warmup: boolean, start: boolean): Promise<"ok" | "fatal" | "deferred" | "gave_up"> {
     while (this.liveCount < this.host.config.numprocesses) {
       if (!this.host.running()) return "ok";
-      if (!this.retries.mayRetry(this.host.config.max_retry)) {
-        log.error(`watcher ${this.host.name}: giving up after ${this.retries.count} failed starts (max_retry)`);
-        return "fatal";
+      if (this.gaveUp) return "gave_up";
+      if (this.host.config.max_retry === 0) {
+        // Circus's loop `while nb_tries < max_retry` never runs: nothing is ever spawned.
+        this.giveUp("max_retry is 0, so no spawn is attempted");
+        return "gave_up";
       }
-      if (this.retries.waitMs() > 0) {
-        this.scheduleManage();
-        return "deferred";
+      const wait = this.budget.waitMs();
+      if (wait > 0) {
+        const bounded = this.host.config.max_retry !== -1 && !this.budget.inTransientEpisode;
+        if (!(start && bounded && this.liveCount === 0)) {
+          this.scheduleManage();
+          return "deferred";
+        }
+        await delay(wait, this.ctx.shutdown);
+        continue;
       }
       const outcome = await this.spawnOne();
       if (outcome === "refused") return "fatal";
-      if (outcome === "failed") {
-        this.retries.recordFailure();
-        continue;
-      }
+      if (outcome === "failed") continue;
       if (warmup && this.host.config.warmup_delay > 0) await this.warmup();
       // Spawning thousands of workers must not starve the control channel: let I/O in now and then.
       else if (spawnPacer.due()) await spawnPacer.pause();
@@ -179,16 +227,21 @@ export class WorkerPool {
       proc = await launchWorker(config, wid, this.ctx, sink);
     } catch (err) {
       this.wids.release(wid);
-      log.error(`watcher ${name}: ${err instanceof Error ? err.message : String(err)}`);
+      this.spawnFailed(err);
       return "failed";
     }
+    // Through the launcher, the spawn worked only once the program runs (its setup can still fail).
+    void proc.launched.then((failure) => {
+      if (failure === null) this.spawnWorked();
+    });
+    proc.history = this.ledger.slot(wid);
     this.outputs.spawned(proc.pid, sink);
     this.procs.set(proc.pid, proc);
     this.ctx.journal?.added(name, proc);
     proc.exited.then((info) => this.onExit(proc, info));
-    log.debug(`watcher ${name}: spawned ${proc.pid} (wid ${wid}): ${proc.argv.join(" ")}`);
+    log.info(`watcher ${name}: spawned ${proc.pid} (wid ${wid}): ${proc.argv.join(" ")}`);
     if (!(await this.host.runHook("after_spawn", { pid: proc.pid }))) {
-      await this.stopOne(proc);
+      await this.stopOne(proc, { reason: "stop" });
       return "refused";
     }
     this.host.emit("spawn", { process_pid: proc.pid, time: proc.started });
@@ -200,61 +253,126 @@ export class WorkerPool {
     await delay(this.host.config.warmup_delay * 1000, this.ctx.shutdown);
   }
 
-  /** A fresh start: earlier failures no longer count against max_retry. */
+  /** A fresh start (start, reload, restart, incr): earlier failures no longer count, spawning resumes. */
   resetRetries(): void {
-    this.retries.reset();
+    this.budget.reset();
+  }
+
+  /** A spawn failed: back off; a permanent failure counts toward max_retry, a transient one never does. */
+  private spawnFailed(err: unknown): void {
+    const { name, config } = this.host;
+    const message = err instanceof Error ? err.message : String(err);
+    const verdict = this.budget.failed(isTransientSpawnError(err), config.max_retry);
+    if (verdict.kind === "transient") {
+      if (verdict.firstOfEpisode) {
+        log.warning(`watcher ${name}: cannot spawn for now (${message}); retrying with backoff until it works`);
+      }
+      return;
+    }
+    const of = config.max_retry === -1 ? "" : ` of ${config.max_retry}`;
+    log.error(`watcher ${name}: spawn failed (${verdict.failures}${of}): ${message}`);
+    if (verdict.kind === "gave_up") {
+      this.giveUp(`${message} (${verdict.failures} failed spawns in a row, max_retry = ${config.max_retry})`);
+    }
+  }
+
+  private spawnWorked(): void {
+    if (this.budget.worked()) log.info(`watcher ${this.host.name}: spawning works again`);
+  }
+
+  /** max_retry is exhausted: stop spawning, keep what runs, say why (log, event, `spawn_error`). */
+  private giveUp(why: string): void {
+    this.budget.giveUp(why);
+    this.cancelScheduledManage();
+    const running = this.liveCount;
+    log.error(
+      `watcher ${this.host.name}: giving up spawning: ${why}; ${running} process${running === 1 ? "" : "es"} keep running`,
+    );
+    this.host.emit("spawn_failed", { time: epochSeconds(), error: why });
   }
 
   // ---- exits ----
 
-  /** Exit observed: reap bookkeeping and events, then replace the process if it was not stopped on purpose. */
+  /** Exit observed: its reason, bookkeeping and events, then a replacement unless it was stopped on purpose. */
   private onExit(proc: WorkerProcess, info: ExitInfo): void {
     if (this.abandonedValue || !this.procs.has(proc.pid)) return;
     this.procs.delete(proc.pid);
     this.ctx.journal?.removed(proc.pid);
     this.wids.release(proc.wid);
     if (proc.stopping !== null) this.stoppingCount--;
-    const done = this.reap(proc, info).finally(() => this.reaping.delete(proc.pid));
+    const cfg = this.host.config;
+    const reason =
+      proc.stopReason ??
+      (info.launchFailure !== null
+        ? "spawn_failed"
+        : exitReason(info.exitCode, info.atMs, proc.lastSignalMs, cfg.graceful_timeout * 1000));
+    // A launcher that failed before the program ran is a failed spawn: it counts toward max_retry.
+    if (reason === "spawn_failed" && this.host.running()) this.spawnFailed(new SpawnError(info.launchFailure!));
+    const ownDeath = diedOnItsOwn(reason);
+    const respawned = ownDeath && this.host.running() && cfg.respawn && !cfg.on_demand;
+    this.record(proc, info, reason, respawned);
+    const done = this.reap(proc, info, reason).finally(() => this.reaping.delete(proc.pid));
     this.reaping.set(proc.pid, done);
     if (proc.stopping !== null) return; // whoever stopped it decides what comes next
     if (!this.host.running()) return;
 
-    const lived = info.atMs - proc.startedMs;
-    if (lived < QUICK_DEATH_MS) this.retries.recordFailure();
-    else this.retries.reset();
-    const cfg = this.host.config;
-    if (!cfg.respawn || cfg.on_demand) {
-      // on_demand watchers scale back to zero and wait for the next connection.
+    // Only a death of its own can be a crash loop; one the daemon caused (signal) is replaced at once.
+    if (ownDeath) this.budget.exited(info.atMs - proc.startedMs);
+    if (!cfg.respawn || cfg.on_demand || this.gaveUp) {
+      const why = !cfg.respawn
+        ? "respawn = false"
+        : cfg.on_demand
+          ? "on_demand: the next connection starts one"
+          : "spawning gave up (max_retry)";
+      log.info(`watcher ${this.host.name}: not respawned (${why})`);
+      // on_demand watchers scale back to zero and wait for the next connection; a watcher that gave up
+      // spawning stops once its last process is gone.
       this.stopIfEmptyWithoutRespawn();
       return;
     }
-    if (!this.retries.mayRetry(cfg.max_retry)) {
-      log.error(
-        `watcher ${this.host.name}: process ${proc.pid} keeps dying at start; stopping the watcher (max_retry)`,
-      );
-      this.host.requestStop();
-      return;
+    const wait = this.budget.waitMs();
+    if (wait <= 0) log.info(`watcher ${this.host.name}: respawning at once`);
+    else {
+      const young =
+        ownDeath && info.atMs - proc.startedMs < QUICK_DEATH_MS ? " (it died within a second of its start)" : "";
+      log.info(`watcher ${this.host.name}: respawning in ${seconds(wait)}${young}`);
     }
     this.scheduleManage();
   }
 
   /**
-   * A watcher without respawn (or on_demand) stops once its last process is gone — but not while a
+   * A watcher without respawn (or on_demand, or that gave up spawning) stops once its last process is gone — but not while a
    * spawn loop is still starting the others (it yields to the event loop, and quick workers may exit
    * in between).
    */
   private stopIfEmptyWithoutRespawn(): void {
     const cfg = this.host.config;
     if (this.spawning > 0 || this.procs.size > 0 || !this.host.running()) return;
-    if (!cfg.respawn || cfg.on_demand) this.host.requestStop();
+    if (!cfg.respawn || cfg.on_demand || this.gaveUp) this.host.requestStop();
   }
 
-  private async reap(proc: WorkerProcess, info: ExitInfo): Promise<void> {
+  /** Keep the exit (counted by reason, as the watcher's and its slot's last one) and log it. */
+  private record(proc: WorkerProcess, info: ExitInfo, reason: ExitReason, respawned: boolean): void {
+    const lastExit = this.ledger.record(
+      { pid: proc.pid, wid: proc.wid, history: proc.history, exitCode: info.exitCode, atMs: info.atMs },
+      reason,
+      respawned,
+    );
+    // Every exit is told at INFO, the daemon's own stops too: "why did my worker die" starts here.
+    const how =
+      lastExit.signal !== null ? `killed by ${signalName(lastExit.signal)}` : `exited with status ${lastExit.status}`;
+    log.info(
+      `watcher ${this.host.name}: process ${proc.pid} ${how} after ${duration(info.atMs - proc.startedMs)} (${reason})`,
+    );
+  }
+
+  private async reap(proc: WorkerProcess, info: ExitInfo, reason: ExitReason): Promise<void> {
     // What it wrote before dying is stored before anyone hears of the reap (circus#557, #912).
     await this.outputs.drained(proc.pid);
+    if (proc.stopReason !== null && !proc.reapOnStop) return;
     const time = epochSeconds(info.atMs);
     await this.host.runHook("before_reap", { pid: proc.pid, time });
-    this.host.emit("reap", { process_pid: proc.pid, time, exit_code: info.exitCode });
+    this.host.emit("reap", { process_pid: proc.pid, time, exit_code: info.exitCode, reason });
     await this.host.runHook("after_reap", {
       pid: proc.pid,
       time,
@@ -269,7 +387,7 @@ export class WorkerPool {
     this.manageTimer = setTimeout(() => {
       this.manageTimer = null;
       this.host.requestManage();
-    }, this.retries.waitMs());
+    }, this.budget.waitMs());
   }
 
   cancelScheduledManage(): void {
@@ -279,15 +397,20 @@ export class WorkerPool {
 
   // ---- stopping and signals ----
 
-  /** The stop procedure for one process, resolved once its reap events went out. */
-  async stopOne(proc: WorkerProcess, signum?: number, gracefulTimeout?: number): Promise<void> {
+  /** The stop procedure for one process, resolved once its exit is handled (and reported, if it is). */
+  async stopOne(proc: WorkerProcess, request: StopRequest): Promise<void> {
     const cfg = this.host.config;
     if (proc.stopping === null && this.procs.has(proc.pid)) this.stoppingCount++;
+    // The first request decides the reason; a later one joins the running procedure.
+    if (proc.stopping === null && proc.stopReason === null) {
+      proc.stopReason = request.reason;
+      proc.reapOnStop = request.reap ?? false;
+    }
     await stopProcess(
       proc,
       {
-        signum: signum ?? cfg.stop_signal,
-        gracefulTimeoutMs: (gracefulTimeout ?? cfg.graceful_timeout) * 1000,
+        signum: request.signum ?? cfg.stop_signal,
+        gracefulTimeoutMs: (request.gracefulTimeout ?? cfg.graceful_timeout) * 1000,
         stopChildren: cfg.stop_children,
       },
       {
@@ -300,7 +423,7 @@ export class WorkerPool {
 
   /** Stop every live process, then wait for every reap in flight (including earlier exits). */
   async stopAll(): Promise<void> {
-    await Promise.all(this.live().map((p) => this.stopOne(p)));
+    await Promise.all(this.live().map((p) => this.stopOne(p, { reason: "stop", reap: true })));
     await Promise.all([...this.reaping.values()]);
   }
 
@@ -344,4 +467,19 @@ const spawnPacer = new Pacer(4);
 
 function randomInt(max: number): number {
   return Math.floor(Math.random() * (Math.max(0, max) + 1));
+}
+
+/** `0.4 s`, for delays under a minute. */
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+}
+
+/** How long a process lived, as a person says it: `0.2 s`, `12.3 s`, `3m 12s`, `2h 5m`, `3d 4h`. */
+export function duration(ms: number): string {
+  const s = Math.max(0, ms) / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const whole = Math.floor(s);
+  if (whole < 3600) return `${Math.floor(whole / 60)}m ${whole % 60}s`;
+  if (whole < 86400) return `${Math.floor(whole / 3600)}h ${Math.floor((whole % 3600) / 60)}m`;
+  return `${Math.floor(whole / 86400)}d ${Math.floor((whole % 86400) / 3600)}h`;
 }

@@ -4,11 +4,13 @@
 
 import { decodeOptions, PLUGIN_OPTIONS_ENV, parseConfigText } from "../config/plugin-handoff.ts";
 import { BUILTINS } from "../plugins/registry.ts";
-import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../util/log.ts";
+import { getLogger } from "../util/log.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT } from "../protocol/client.ts";
 import { VERSION } from "../version.ts";
 import { interruptOn } from "./shared/interrupt.ts";
 import type { SshTunnel } from "./shared/ssh.ts";
+import { CURVE_FLAGS, curveFromFlags } from "./shared/curve.ts";
+import { startToolLogging, ToolLoggingError, type ToolLogOutput, toolLogLevel } from "./shared/tool-logging.ts";
 
 // A plugin process runs as long as the daemon, once per plugin: its flags are parsed here rather than
 // with cac, whose node:events costs ~5 MB RSS in each of them (see BENCHMARKS.md, Plugins).
@@ -22,6 +24,8 @@ const FLAGS = {
   ssh: { arg: "server", help: "reach the daemon through an ssh tunnel (user@host[:port])", default: null },
   ssh_keyfile: { arg: "path", help: "key for the ssh tunnel", default: null },
   fd: { arg: "fd", help: "a listening socket inherited from the daemon (Prometheus, WatchDog)", default: null },
+  "curve-server-key": { ...CURVE_FLAGS["curve-server-key"], default: null },
+  "curve-key": { ...CURVE_FLAGS["curve-key"], default: null },
 } as const;
 type Flag = keyof typeof FLAGS;
 
@@ -86,18 +90,6 @@ function fail(message: string, code: number): number {
   return code;
 }
 
-/** Log lines to stdout (Circus's default `-`) without the file/syslog machinery. */
-function stdoutSink(): { (line: string): void; close(): Promise<void> } {
-  const writer = Bun.stdout.writer();
-  return Object.assign(
-    (line: string) => {
-      writer.write(line + "\n");
-      writer.flush();
-    },
-    { close: async () => void (await writer.flush()) },
-  );
-}
-
 /** Run the plugin until a signal; resolves with the exit code. */
 export async function runPluginCli(argv: string[]): Promise<number> {
   let line: CommandLine;
@@ -126,15 +118,28 @@ export async function runPluginCli(argv: string[]): Promise<number> {
     ssh: line.flags.ssh ?? undefined,
     ssh_keyfile: line.flags.ssh_keyfile ?? undefined,
     fd: line.flags.fd ?? undefined,
+    curveServerKey: line.flags["curve-server-key"],
+    curveKey: line.flags["curve-key"],
   };
-  const level = parseLogLevel(String(flags.logLevel));
-  if (!level) return fail(`unknown log level "${flags.logLevel}"; use critical, error, warning, info or debug`, 2);
+  try {
+    toolLogLevel(flags.logLevel); // checked before the plugin loads; applied with the output below
+  } catch (error) {
+    if (error instanceof ToolLoggingError) return fail(error.message, 2);
+    throw error;
+  }
   const checkDelay = Number(flags.checkDelay);
   if (!Number.isFinite(checkDelay)) return fail(`--check-delay "${flags.checkDelay}" is not a number`, 2);
   let listenFd: number | null = null;
   if (flags.fd !== undefined) {
     listenFd = Number(flags.fd);
     if (!Number.isInteger(listenFd) || listenFd < 0) return fail(`--fd "${flags.fd}" is not a file descriptor`, 2);
+  }
+
+  let curve: Awaited<ReturnType<typeof curveFromFlags>>;
+  try {
+    curve = await curveFromFlags(flags);
+  } catch (error) {
+    return fail((error as Error).message, 2);
   }
 
   let config: Record<string, string>;
@@ -160,18 +165,13 @@ export async function runPluginCli(argv: string[]): Promise<number> {
     throw error;
   }
 
-  setLogLevel(level);
-  let output: { (line: string): void; close(): Promise<void> };
-  if (flags.logOutput === "-" || flags.logOutput === "stdout") output = stdoutSink();
-  else {
-    const { openLogOutput } = await import("../streams/logoutput.ts");
-    try {
-      output = await openLogOutput(flags.logOutput);
-    } catch (error) {
-      return fail(`--log-output: ${(error as Error).message}`, 2);
-    }
+  let output: ToolLogOutput;
+  try {
+    output = await startToolLogging(flags.logLevel, flags.logOutput);
+  } catch (error) {
+    if (error instanceof ToolLoggingError) return fail(error.message, 2);
+    throw error;
   }
-  setLogSink(output);
   const log = getLogger(`circus.plugins.${cls.pluginName}`);
 
   let tunnels: SshTunnel[] = [];
@@ -204,6 +204,7 @@ export async function runPluginCli(argv: string[]): Promise<number> {
       listenFd,
       stop: interrupt.signal,
       warnUnknown: builtin,
+      curve,
     });
   } catch (error) {
     if (!(error instanceof PluginOptionsError)) throw error;

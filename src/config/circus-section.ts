@@ -3,7 +3,8 @@
 import { SectionReader } from "./fields.ts";
 import { CIRCUS_INERT, CIRCUS_OPTIONS } from "./options/circus.ts";
 import type { Diagnostics, RawSection } from "./raw.ts";
-import { suggest } from "./suggest.ts";
+import { didYouMean } from "./suggest.ts";
+import { isLoopbackHost } from "../util/host.ts";
 import type { CircusOptions } from "./types.ts";
 
 const KNOWN: ReadonlySet<string> = new Set(Object.keys(CIRCUS_OPTIONS));
@@ -24,8 +25,22 @@ export function readCircusSection(
     options.statsd = true;
     r.warn("stats_endpoint", "setting stats_endpoint turns statsd on (as in Circus); set statsd = true explicitly");
   }
-  if (options.httpd)
-    r.warn("httpd", "the web dashboard (circushttpd) is not available yet; httpd is accepted and ignored for now");
+  if (options.endpoint_owner !== null && !options.endpoint.startsWith("ipc://")) {
+    r.warn("endpoint_owner", `applies to an ipc:// endpoint only, as in Circus; ignored with ${options.endpoint}`);
+  }
+  if (
+    options.httpd &&
+    !isLoopbackHost(options.httpd_host) &&
+    options.httpd_auth_file === null &&
+    options.httpd_token_file === null
+  ) {
+    // The console can run any command as the daemon's user: off loopback it must ask who is there.
+    r.problem(
+      "httpd_host",
+      `${JSON.stringify(options.httpd_host)} is not a loopback address and the web console has no login; ` +
+        "set httpd_auth_file (users) or httpd_token_file, or httpd_host = 127.0.0.1",
+    );
+  }
 
   for (const key of section?.entries.keys() ?? []) {
     if (KNOWN.has(key) || key === "__name__") continue;
@@ -34,13 +49,8 @@ export function readCircusSection(
       r.warn(key, inert);
       continue;
     }
-    const near = suggest(key, KNOWN);
-    r.warn(
-      key,
-      near
-        ? `unknown [circus] option, ignored; did you mean ${JSON.stringify(near)}?`
-        : "unknown [circus] option, ignored",
-    );
+    const hint = didYouMean(key, KNOWN);
+    r.warn(key, hint ? `unknown [circus] option, ignored; ${hint}` : "unknown [circus] option, ignored");
   }
   return options;
 }

@@ -21,7 +21,9 @@ export interface SourceLocation {
  */
 export type HookTarget =
   | { kind: "module"; module: string; exportName: string; raw: string }
-  | { kind: "command"; command: string; raw: string };
+  | { kind: "command"; command: string; raw: string }
+  /** A Circus hook in Python, kept from a config file only: its watcher stays stopped until it is ported. */
+  | { kind: "python"; raw: string; reason: string };
 
 export interface HookConfig {
   target: HookTarget;

@@ -47,7 +47,4 @@ export function outputPair(): OutputPair {
   return { daemonFd, workerFd };
 }
 
-/** Close a descriptor this daemon owns (Linux releases it even when close reports an error). */
-export function closeFd(fd: number): void {
-  libc().close(fd);
-}
+export { closeFd } from "./fs.ts";

@@ -4,6 +4,7 @@
 
 import { Errno, OsError } from "./errors.ts";
 import { addressOf, cstr, errno, libc, readCString } from "./libc.ts";
+import { nodeFs } from "../util/node.ts";
 
 const O_RDONLY = 0;
 const O_WRONLY = 1;
@@ -66,20 +67,23 @@ export function readText(path: string, encoding: "utf-8" | "latin1" = "utf-8"): 
 export function writeText(path: string, text: string, mode = 0o666): void {
   const fd = openFile(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
   try {
-    writeAllSync(fd, new TextEncoder().encode(text), path);
+    writeFd(fd, text, path);
   } finally {
     libc().close(fd);
   }
 }
 
-function writeAllSync(fd: number, bytes: Uint8Array, path: string): void {
+/** Write all of `text` to an open descriptor (`subject` names it in errors). */
+export function writeFd(fd: number, text: string, subject = `fd ${fd}`): void {
+  const c = libc();
+  const bytes = new TextEncoder().encode(text);
   let at = 0;
   while (at < bytes.length) {
-    const n = Number(libc().write(fd, bytes.subarray(at), bytes.length - at));
+    const n = Number(c.write(fd, bytes.subarray(at), bytes.length - at));
     if (n < 0) {
       const code = errno();
       if (code === Errno.EINTR) continue;
-      throw new OsError("write", code, path);
+      throw new OsError("write", code, subject);
     }
     at += n;
   }
@@ -99,7 +103,7 @@ export class AppendFile {
   }
 
   append(text: string): void {
-    writeAllSync(this.fd, new TextEncoder().encode(text), this.path);
+    writeFd(this.fd, text, this.path);
   }
 
   close(): void {
@@ -119,6 +123,11 @@ export function makeDir(path: string, mode = 0o700): void {
   if (libc().mkdir(cstr(path), mode) === 0) return;
   const code = errno();
   if (code !== Errno.EEXIST) throw new OsError("mkdir", code, path);
+}
+
+/** Close a descriptor this process owns (Linux releases it even when close reports an error). */
+export function closeFd(fd: number): void {
+  libc().close(fd);
 }
 
 /** Whether `path` exists (following symlinks, as node's existsSync). */
@@ -194,4 +203,118 @@ export function writevNow(fd: number, buffers: Uint8Array[]): number {
     if (code === Errno.EAGAIN) return WOULD_BLOCK;
     throw new OsError("writev", code, `fd ${fd}`);
   }
+}
+/** Whose permissions a check is about: a user and every group it is in (primary included). */
+export interface Credentials {
+  uid: number;
+  groups: readonly number[];
+}
+
+const W_OK = 2;
+const X_OK = 1;
+
+/** Whether a file's mode grants `who` the `bits` (W_OK/X_OK), by owner, then group, then others. */
+function granted(st: { uid: number; gid: number; mode: number }, who: Credentials, bits: number): boolean {
+  if (who.uid === 0) return true; // directories and writes: root is never refused
+  const shift = st.uid === who.uid ? 6 : who.groups.includes(st.gid) ? 3 : 0;
+  return ((st.mode >> shift) & bits) === bits;
+}
+
+/**
+ * Why `who` could not create or append to the absolute `path` on its own, or null when it could: each
+ * directory on the way must let it search, and the file must let it write (or, when absent, its
+ * directory must). A symbolic link in the last place is refused outright: whoever can replace it
+ * decides which file gets written. Checked with the daemon's view of the file system, as root sees it.
+ */
+export function whyCannotWrite(path: string, who: Credentials): string | null {
+  if (!path.startsWith("/")) return `${path} is not an absolute path`;
+  const fs = nodeFs();
+  const parts = path.split("/").filter((p) => p !== "");
+  let dir = "/";
+  for (let i = 0; i < parts.length - 1; i++) {
+    const st = fs.statSync(dir, { throwIfNoEntry: false });
+    if (!st) return `${dir} does not exist`;
+    if (!granted(st, who, X_OK)) return `uid ${who.uid} may not enter ${dir}`;
+    dir = dir === "/" ? `/${parts[i]}` : `${dir}/${parts[i]}`;
+  }
+  const parent = fs.statSync(dir, { throwIfNoEntry: false });
+  if (!parent?.isDirectory()) return `${dir} is not a directory`;
+  if (!granted(parent, who, X_OK)) return `uid ${who.uid} may not enter ${dir}`;
+  const st = fs.lstatSync(path, { throwIfNoEntry: false });
+  if (!st) return granted(parent, who, W_OK) ? null : `uid ${who.uid} may not create files in ${dir}`;
+  if (st.isSymbolicLink()) return `${path} is a symbolic link; give the file itself`;
+  if (st.isDirectory()) return `${path} is a directory`;
+  return granted(st, who, W_OK) ? null : `uid ${who.uid} may not write ${path}`;
+}
+
+/** Why `who` could not enter the directory `path` (search it and every directory above), or null if it could. */
+export function whyCannotEnter(path: string, who: Credentials): string | null {
+  if (!path.startsWith("/")) return `${path} is not an absolute path`;
+  const fs = nodeFs();
+  let dir = "";
+  for (const part of ["", ...path.split("/").filter((p) => p !== "")]) {
+    dir = part === "" ? "/" : dir === "/" ? `/${part}` : `${dir}/${part}`;
+    const st = fs.statSync(dir, { throwIfNoEntry: false });
+    if (!st) return `${dir} does not exist`;
+    if (!st.isDirectory()) return `${dir} is not a directory`;
+    if (!granted(st, who, X_OK)) return `uid ${who.uid} may not enter ${dir}`;
+  }
+  return null;
+}
+
+const ELOOP = 40;
+
+/**
+ * A symbolic link the daemon may follow: created by root or by the daemon's own user, in a directory
+ * nobody else can change (or a sticky one, where only a link's owner may replace it) — /dev/stdout, or
+ * a link the administrator made. Anyone else's link, or one in a directory others may write, could be
+ * swapped to point at any file the daemon can write.
+ */
+function isTrustedLink(path: string): boolean {
+  const fs = nodeFs();
+  const me = process.geteuid?.() ?? 0;
+  const trusted = (uid: number) => uid === 0 || uid === me;
+  const link = fs.lstatSync(path, { throwIfNoEntry: false });
+  if (!link?.isSymbolicLink() || !trusted(link.uid)) return false;
+  const dir = fs.statSync(path.slice(0, path.lastIndexOf("/")) || "/", { throwIfNoEntry: false });
+  if (!dir) return false;
+  const othersMayWrite = (dir.mode & 0o022) !== 0 || !trusted(dir.uid);
+  return !othersMayWrite || (dir.mode & 0o1000) !== 0;
+}
+
+/**
+ * Open the absolute `path` to append to it, created with `mode` when absent, without following a
+ * symbolic link someone else planted there (O_NOFOLLOW): a worker that replaces its own log file with a
+ * link to /etc/shadow must not make a root daemon append to /etc/shadow. Trusted links (isTrustedLink)
+ * are followed. Throws OsError (ELOOP with the reason) or node's error for anything else.
+ */
+export function openAppend(path: string, mode = 0o644): number {
+  const fs = nodeFs();
+  const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW } = fs.constants;
+  try {
+    return fs.openSync(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, mode);
+  } catch (err) {
+    if ((err as { code?: string }).code !== "ELOOP") throw err;
+    if (!isTrustedLink(path)) {
+      const why = "it is a symbolic link another user made or could replace, not followed; log to the file itself";
+      throw new OsError("open", ELOOP, path, why);
+    }
+    return fs.openSync(path, O_WRONLY | O_APPEND | O_CREAT, mode);
+  }
+}
+
+/**
+ * Open the absolute `path` for reading without following a symbolic link in its last place; for files
+ * the daemon reads back out of directories others write (a rotated log to compress).
+ */
+export function openReadNoFollow(path: string): number {
+  const fs = nodeFs();
+  return fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+}
+
+/** Create `path` for writing; fails if anything, a symbolic link included, is already there (O_EXCL). */
+export function createExclusive(path: string, mode = 0o644): number {
+  const fs = nodeFs();
+  const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
+  return fs.openSync(path, O_WRONLY | O_CREAT | O_EXCL, mode);
 }

@@ -32,6 +32,11 @@ export interface LaunchSpec {
   groups?: number[] | null;
   /** Start a new session, as Circus does for every worker (skip if Bun.spawn `detached` already did). */
   setsid?: boolean;
+  /**
+   * The launcher's fd of a status pipe (see openLaunchStatus): a setup failure is written there before
+   * the launcher exits; a successful exec closes it with nothing written (it is made close-on-exec).
+   */
+  statusFd?: number | null;
 }
 
 export const SPEC_ENV = "CIRCUS_EXEC_SPEC";
@@ -88,14 +93,58 @@ export function runLauncher(_argv: string[]): never {
   let spec: LaunchSpec | null = null;
   try {
     spec = readSpec(process.env);
+    if (typeof spec.statusFd === "number") libc().fcntl(spec.statusFd, F_SETFD, FD_CLOEXEC);
     prepare(spec);
     execFile(spec.file, spec.argv, spec.env);
   } catch (err) {
     const what = spec ? `cannot start "${spec.file}"` : "launcher";
     const why = err instanceof Error ? err.message : String(err);
     process.stderr.write(`circus: ${what}: ${why}\n`);
+    if (typeof spec?.statusFd === "number") {
+      const text = Buffer.from(`${what}: ${why}`, "utf8");
+      libc().write(spec.statusFd, text, text.length);
+    }
     process.exit(LAUNCH_FAILURE_EXIT);
   }
+}
+
+const F_SETFD = 2;
+const FD_CLOEXEC = 1;
+const O_NONBLOCK = 0o4000;
+const O_CLOEXEC = 0o2000000;
+const EAGAIN = 11;
+
+/** Both ends of a launcher's status pipe, close-on-exec and non-blocking in the daemon. */
+export interface LaunchStatusPipe {
+  read: number;
+  write: number;
+}
+
+/** A pipe for one launch: the launcher gets `write` (mapped into the child), the daemon keeps `read`. */
+export function openLaunchStatus(): LaunchStatusPipe {
+  const fds = new Int32Array(2);
+  if (libc().pipe2(fds, O_CLOEXEC | O_NONBLOCK) !== 0) throw new OsError("pipe2", errno(), "launcher status");
+  return { read: fds[0]!, write: fds[1]! };
+}
+
+/**
+ * What a launch came to, read without blocking from the daemon's end (once the daemon closed its copy
+ * of the write end): "exec" when the pipe closed empty, the failure text, or "pending" while the
+ * launcher still runs.
+ */
+export function readLaunchStatus(fd: number): { state: "exec" | "pending" } | { state: "failed"; message: string } {
+  const buffer = new Uint8Array(4096);
+  const n = Number(libc().read(fd, buffer, buffer.length));
+  if (n > 0) return { state: "failed", message: Buffer.from(buffer.subarray(0, n)).toString("utf8") };
+  if (n === 0) return { state: "exec" };
+  const code = errno();
+  if (code === EAGAIN) return { state: "pending" };
+  throw new OsError("read", code, "launcher status");
+}
+
+/** Close a status pipe end (errors ignored: the fd is ours and closed once). */
+export function closeLaunchStatus(fd: number): void {
+  libc().close(fd);
 }
 
 /** Everything between fork and exec, in Circus's order: session, rlimits, umask, credentials. */

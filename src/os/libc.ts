@@ -11,6 +11,7 @@ const SYMBOLS = {
   getpid: { args: [], returns: "i32" },
   socket: { args: ["i32", "i32", "i32"], returns: "i32" },
   setsockopt: { args: ["i32", "i32", "i32", "ptr", "u32"], returns: "i32" },
+  getsockopt: { args: ["i32", "i32", "i32", "ptr", "ptr"], returns: "i32" },
   bind: { args: ["i32", "ptr", "u32"], returns: "i32" },
   listen: { args: ["i32", "i32"], returns: "i32" },
   getsockname: { args: ["i32", "ptr", "ptr"], returns: "i32" },
@@ -32,6 +33,7 @@ const SYMBOLS = {
   getgrgid_r: { args: ["u32", "ptr", "ptr", "u64", "ptr"], returns: "i32" },
   getgrouplist: { args: ["ptr", "u32", "ptr", "ptr"], returns: "i32" },
   setsid: { args: [], returns: "i32" },
+  isatty: { args: ["i32"], returns: "i32" },
   prctl: { args: ["i32", "u64", "u64", "u64", "u64"], returns: "i32" },
   waitpid: { args: ["i32", "ptr", "i32"], returns: "i32" },
   kill: { args: ["i32", "i32"], returns: "i32" },
@@ -57,6 +59,8 @@ const SYMBOLS = {
   opendir: { args: ["ptr"], returns: "ptr" },
   readdir: { args: ["ptr"], returns: "ptr" },
   closedir: { args: ["ptr"], returns: "i32" },
+  // The launcher's status pipe (src/os/launcher.ts).
+  pipe2: { args: ["ptr", "i32"], returns: "i32" },
 } as const satisfies Record<string, FFIFunction>;
 
 export type LibcSymbols = Library<typeof SYMBOLS>["symbols"];

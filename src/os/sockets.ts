@@ -121,6 +121,28 @@ export async function bindSocket(spec: SocketSpec): Promise<BoundSocket> {
   }
 }
 
+/**
+ * An so_reuseport socket as the daemon holds it between spawns: created with SO_REUSEPORT but never
+ * bound, so it takes no share of the port's connections (as Circus's unbound CircusSocket). Its fd
+ * number is what `listsockets` shows and where each worker finds its own freshly bound socket.
+ */
+export async function openUnboundSocket(spec: SocketSpec): Promise<BoundSocket> {
+  const family: SocketFamily = spec.path !== null ? "AF_UNIX" : spec.family;
+  const inet = family === "AF_UNIX" ? null : await resolveInet(spec.host, family);
+  const c = libc();
+  const fd = c.socket(FAMILY[family], TYPE[spec.type] | SOCK_CLOEXEC, spec.proto);
+  if (fd < 0) throw new OsError("socket", errno(), `${family}/${spec.type}`);
+  try {
+    setIntOption(fd, SO_REUSEADDR, 1, "SO_REUSEADDR");
+    setIntOption(fd, SO_REUSEPORT, 1, "SO_REUSEPORT");
+  } catch (err) {
+    c.close(fd);
+    throw err;
+  }
+  const host = inet ? inet.ip : spec.host;
+  return { fd, family, type: spec.type, host, port: spec.port, path: spec.path, backlog: spec.backlog };
+}
+
 /** Close the fd and, for a unix socket, delete its file (as Circus does on socket close). */
 export function closeSocket(bound: BoundSocket): void {
   libc().close(bound.fd);
@@ -286,4 +308,27 @@ function describe(where: { host: string; port: number }, inet: InetAddress | nul
   const ip = inet.family === "AF_INET6" ? `[${inet.ip}]` : inet.ip;
   const shown = `${ip}:${where.port}`;
   return where.host === inet.ip || where.host === "" ? shown : `${shown} (${where.host})`;
+}
+
+const SO_PEERCRED = 17;
+
+/** The process at the other end of a connected unix socket, as the kernel recorded it at connect. */
+export interface PeerCredentials {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+/**
+ * SO_PEERCRED of a connected unix socket: who connected, which no peer can forge (abstract sockets
+ * have no file permissions, so this is their only access check). Throws OsError when `fd` is not a
+ * socket; call it on unix sockets only (a TCP socket has no peer credentials).
+ */
+export function peerCredentials(fd: number): PeerCredentials {
+  const cred = new Uint32Array(3);
+  const size = new Uint32Array([cred.byteLength]);
+  if (libc().getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, size) !== 0) {
+    throw new OsError("getsockopt", errno(), `SO_PEERCRED of fd ${fd}`);
+  }
+  return { pid: cred[0]!, uid: cred[1]!, gid: cred[2]! };
 }

@@ -3,6 +3,7 @@
 
 import { libc, cstr, readCString } from "./libc.ts";
 import { OsError, Errno } from "./errors.ts";
+import { isValidId, MAX_ID } from "../util/ids.ts";
 
 export interface UserInfo {
   uid: number;
@@ -22,6 +23,15 @@ export class UnknownUserError extends Error {
     const shown = typeof value === "number" ? `id ${value}` : `"${value}"`;
     const file = kind === "user" ? "/etc/passwd" : "/etc/group";
     super(`unknown ${kind} ${shown} (not in ${file}); create it or fix the ${kind === "user" ? "uid" : "gid"} option`);
+  }
+}
+
+/** A user or group id outside 0…MAX_ID: passed on as 32 bits it would name another id (root). */
+export class IdRangeError extends UnknownUserError {
+  override name = "IdRangeError";
+  constructor(kind: "user" | "group", value: number) {
+    super(kind, value);
+    this.message = `${kind} id ${value} is out of range: ids go from 0 to ${MAX_ID}`;
   }
 }
 
@@ -73,12 +83,12 @@ type PwCall = (pw: Uint8Array, buf: Uint8Array, len: number, out: BigUint64Array
 type GrCall = (gr: Uint8Array, buf: Uint8Array, len: number, out: BigUint64Array) => number;
 
 function lookupUserById(uid: number): UserInfo | null {
-  if (!Number.isInteger(uid) || uid < 0) return null;
+  if (!isValidId(uid)) throw new IdRangeError("user", uid);
   return lookupUser((pw, buf, len, out) => libc().getpwuid_r(uid, pw, buf, len, out), uid);
 }
 
 function lookupGroupById(gid: number): number | null {
-  if (!Number.isInteger(gid) || gid < 0) return null;
+  if (!isValidId(gid)) throw new IdRangeError("group", gid);
   return lookupGroup((gr, buf, len, out) => libc().getgrgid_r(gid, gr, buf, len, out), gid);
 }
 

@@ -11,8 +11,10 @@ export interface EventTopic {
   action: string;
 }
 
+import type { ExitReason } from "../arbiter/exits.ts";
+
 /** Why a process exited, in the `reason` key of `reap` events (decisions §2); absent from older daemons. */
-export type ExitReason = "crash" | "exit" | "stop" | "kill" | "signal" | "max_age" | "reload" | "spawn_failed";
+export type { ExitReason };
 
 /** The decoded payload of a watcher event; which keys are present depends on the action (§4). */
 export interface WatcherEventData {

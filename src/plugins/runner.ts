@@ -3,7 +3,13 @@
 
 import { deferred, whenAborted } from "../util/async.ts";
 import type { Logger } from "../util/log.ts";
-import { CircusClient, subscribe, type CircusEvent, type Subscription } from "../protocol/client.ts";
+import {
+  CircusClient,
+  type CircusEvent,
+  type ClientCurveKeys,
+  subscribe,
+  type Subscription,
+} from "../protocol/client.ts";
 import { eventData, splitTopic } from "./events.ts";
 import { type PluginOptionTable, readPluginOptions } from "../config/options/plugin.ts";
 import {
@@ -30,6 +36,8 @@ export interface RunPluginOptions {
   warnUnknown?: boolean;
   /** Called once the plugin is connected and initialised (tests, benchmarks). */
   onReady?: (plugin: CircusPlugin) => void;
+  /** Keys for a daemon whose endpoints speak CURVE (the daemon gives its plugins its internal key). */
+  curve?: ClientCurveKeys;
 }
 
 /** The table a plugin class reads its options by: its own plus `active`. */
@@ -60,7 +68,7 @@ export function pluginOptions(cls: PluginClass, config: Record<string, string>, 
 export async function runPlugin(cls: PluginClass, opts: RunPluginOptions): Promise<number> {
   const log = opts.logger;
   const values = pluginOptions(cls, opts.config, log, opts.warnUnknown ?? false);
-  const client = new CircusClient({ endpoint: opts.endpoint });
+  const client = new CircusClient({ endpoint: opts.endpoint, curve: opts.curve });
   const stopped = deferred();
   const Plugin = cls as unknown as new (context: PluginContext) => CircusPlugin;
   const plugin = new Plugin({
@@ -84,7 +92,9 @@ export async function runPlugin(cls: PluginClass, opts: RunPluginOptions): Promi
   let status = 0;
   try {
     await plugin.handleInit();
-    subscription = subscribe(opts.pubsubEndpoint, ["watcher."], eventDispatcher(plugin, log));
+    subscription = subscribe(opts.pubsubEndpoint, ["watcher."], eventDispatcher(plugin, log), {
+      curve: opts.curve,
+    });
     log.info("Starting");
     opts.onReady?.(plugin);
     await Promise.race([stopped.promise, whenAborted(opts.stop)]);

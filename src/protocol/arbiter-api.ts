@@ -4,6 +4,7 @@
 
 import type {
   CircusSocket,
+  ExitState,
   GlobalOptions,
   KillOptions,
   OutputSink,
@@ -12,15 +13,16 @@ import type {
   ReloadResult,
   SignalOptions,
   StartResult,
+  WatcherOrder,
   WatcherState,
 } from "../arbiter/index.ts";
 import type { WireValue } from "../config/options/spec.ts";
 import type { CircusConfig, WatcherConfig } from "../config/types.ts";
 
-export type { ReloadResult, StartResult } from "../arbiter/index.ts";
+export type { ReloadResult, StartResult, WatcherOrder } from "../arbiter/index.ts";
 
 /** One live process of a watcher, as much of it as the commands read. */
-export type ProcessEntry = Pick<ProcessInfo, "pid" | "wid" | "started">;
+export type ProcessEntry = Pick<ProcessInfo, "pid" | "wid" | "started" | "restarts" | "lastExit">;
 
 /** What `listsockets` reads of a bound socket. */
 export type SocketEntry = Pick<CircusSocket, "fd" | "name" | "host" | "port" | "path" | "backlog">;
@@ -32,6 +34,8 @@ export interface ControlledWatcher {
   /** Where its processes write; under the daemon it keeps the `tail` that `logs` reads. */
   readonly output: OutputSink;
   status(): WatcherState;
+  /** Why spawning gave up, restarts, the last exit and exits by reason (keys beyond Circus in status/stats). */
+  exitState(): ExitState;
   start(): Promise<StartResult>;
   stop(): Promise<void>;
   restart(): Promise<ReloadResult>;
@@ -53,7 +57,8 @@ export interface ControlledWatcher {
 export interface ControlledArbiter {
   /** The configuration running now (its `file` is what `reloadconfig` re-reads by default). */
   readonly config: CircusConfig;
-  watchers(): readonly ControlledWatcher[];
+  /** Sorted by lower-cased name, or in creation order (config watchers by name, internal ones, then `add`ed). */
+  watchers(order?: WatcherOrder): readonly ControlledWatcher[];
   /** Case-insensitive. */
   getWatcher(name: string): ControlledWatcher | undefined;
   sockets(): readonly SocketEntry[];

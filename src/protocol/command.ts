@@ -4,13 +4,14 @@
 
 import type { CircusConfig } from "../config/types.ts";
 import type { ControlledArbiter } from "./arbiter-api.ts";
+import type { Requester } from "./boundary.ts";
 
 /** JSON as it travels in requests and replies. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
 /** A reply envelope (§3): `status`, `time`, `id`, plus result fields or `reason`/`errno`/`tb`. */
-export type Reply = JsonObject & { status: string; time: number; id: string | null };
+export type Reply = JsonObject & { status: string; time: number; id: Json };
 
 /** How a positional argument or flag of `circus ctl <command>` maps to a request property. */
 export interface CliArgument {
@@ -39,8 +40,8 @@ export interface CliArgument {
 
 export interface CommandContext {
   arbiter: ControlledArbiter;
-  /** Configured `endpoint_owner`, if any (restricts `add`). */
-  endpointOwner: string | null;
+  /** Who sent this request (set per request by the controller); its `owner` limits what it may change. */
+  requester?: Requester;
   /** Make the daemon exit after stopping everything (the `quit` command). */
   quit(): Promise<void>;
   /**
@@ -57,6 +58,11 @@ export interface CommandContext {
 /** Result fields merged into the ok envelope (a handler returning nothing gives a bare ok; undefined fields are left out). */
 export type CommandResult = { [key: string]: Json | undefined } | undefined;
 
+/** How console text may be dressed: colours only on a terminal that wants them. */
+export interface FormatStyle {
+  colour: boolean;
+}
+
 export interface Command<P = JsonObject> {
   /** Wire name == circusctl word (lower-case). */
   name: string;
@@ -64,13 +70,13 @@ export interface Command<P = JsonObject> {
   summary: string;
   /** Full help text for `circus ctl <command> --help`. */
   help: string;
-  cli: CliArgument[];
+  cli: readonly CliArgument[];
   /** True when the command honours `waiting` (asynchronous in Circus terms). */
   async: boolean;
   /** Check and normalize properties; throw CommandError (errno 3) naming the field. */
   validate(properties: JsonObject): P;
   /** Run against the arbiter. `waiting` tells whether the client wants to wait for the result. */
   execute(ctx: CommandContext, properties: P, waiting: boolean): Promise<CommandResult> | CommandResult;
-  /** Console text for an ok reply, as circusctl prints it. */
-  format(reply: Reply, request: JsonObject): string;
+  /** Console text for an ok reply, as circusctl prints it (`style.colour`: the output is a terminal). */
+  format(reply: Reply, request: JsonObject, style?: FormatStyle): string;
 }

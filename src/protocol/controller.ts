@@ -5,7 +5,8 @@
 import { chmod as chmodSync, chown as chownSync } from "../os/fs.ts";
 import { getLogger } from "../util/log.ts";
 import { resolveUser } from "../os/users.ts";
-import { parseEndpoint, RouterSocket } from "../zmtp/index.ts";
+import { parseEndpoint, type PeerInfo, RouterSocket, type SocketOptions } from "../zmtp/index.ts";
+import type { Requester } from "./boundary.ts";
 import type { CommandContext, Reply } from "./command.ts";
 import { dispatch, type Outcome } from "./dispatch.ts";
 import { Errno } from "./errors.ts";
@@ -16,32 +17,43 @@ const log = getLogger("circus.controller");
 export interface ControllerOptions {
   /** chown an ipc socket file to this user after binding (Circus's `endpoint_owner`). */
   endpointOwner?: string | null;
-  /** Mode of an ipc socket file; default 0600 (only its owner may send commands). */
+  /** Mode of an ipc socket file from its creation; default 0600 (only its owner may send commands). */
   ipcMode?: number;
+  /** CURVE, the connection cap and the admission check of the ROUTER. */
+  socket?: SocketOptions;
+  /** Who a peer is, for the commands (`ctx.requester`); default: nobody in particular. */
+  requester?: (peer: PeerInfo | undefined) => Requester;
 }
 
 export class Controller {
   private constructor(
     private readonly socket: RouterSocket,
     readonly endpoint: string,
+    private readonly requester: ControllerOptions["requester"],
   ) {}
 
   /** Bind the ROUTER at `endpoint` and start answering requests with `ctx`. */
   static async bind(endpoint: string, ctx: CommandContext, options: ControllerOptions = {}): Promise<Controller> {
-    const socket = new RouterSocket();
-    const resolved = await socket.bind(endpoint);
+    const socket = new RouterSocket(options.socket);
+    const resolved = await socket.bind(endpoint, { ipcMode: options.ipcMode ?? 0o600 });
     try {
       secureIpcFile(resolved, options);
     } catch (err) {
       await socket.close();
       throw err;
     }
-    const controller = new Controller(socket, resolved);
+    const controller = new Controller(socket, resolved, options.requester);
     socket.onMessage((frames) => controller.handle(ctx, frames));
     return controller;
   }
 
-  private handle(ctx: CommandContext, frames: Uint8Array[]): void {
+  /** Close the connections `filter` picks (a CURVE key no longer authorized); returns how many. */
+  disconnect(filter: (peer: PeerInfo) => boolean): number {
+    return this.socket.disconnect(filter);
+  }
+
+  private handle(shared: CommandContext, frames: Uint8Array[]): void {
+    const ctx = this.requester ? { ...shared, requester: this.requester(this.socket.peerOf(frames[0]!)) } : shared;
     // frames[0] is the routing id; a REQ peer puts an empty delimiter before its body.
     const isReq = frames.length >= 3 && frames[1]!.length === 0;
     const envelope = isReq ? frames.slice(0, 2) : frames.slice(0, 1);

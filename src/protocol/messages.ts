@@ -3,10 +3,12 @@
 
 import type { CommandResult, Json, JsonObject, Reply } from "./command.ts";
 import { CommandError, Errno } from "./errors.ts";
+import { circusJson } from "./floats.ts";
 
 /** A request that parsed: `command` is lower-cased, `properties` defaults to `{}`. */
 export interface Request {
-  id: string | null;
+  /** As sent, whatever its JSON type (42 stays 42), echoed in the reply; null when absent. */
+  id: Json;
   command: string;
   properties: JsonObject;
   /** The command as sent (case kept), for error messages. */
@@ -20,16 +22,16 @@ export interface Request {
 /** A request that did not parse; `id`/`cast` are known when the JSON itself was readable. */
 export interface BadRequest {
   error: CommandError;
-  id: string | null;
+  id: Json;
   cast: boolean;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
 
-/** Epoch seconds as a float, like Python's `time.time()`. */
+/** Epoch seconds as a float with microseconds, like Python's `time.time()`. */
 export function now(): number {
-  return Date.now() / 1000;
+  return (performance.timeOrigin + performance.now()) / 1000;
 }
 
 /** Parse a request body; never throws. */
@@ -52,13 +54,8 @@ export function parseRequest(body: Uint8Array | string): Request | BadRequest {
   }
   const msg = value as Record<string, unknown>;
   const cast = msg.msg_type === "cast";
-  // Circus echoes whatever `id` was sent; we keep strings and stringify numbers so clients can match.
-  let id: string | null = null;
-  if (typeof msg.id === "string") id = msg.id;
-  else if (typeof msg.id === "number") id = String(msg.id);
-  else if (msg.id !== undefined && msg.id !== null) {
-    return bad(Errno.MESSAGE_ERROR, "message invalid 'id' must be a string", null, cast);
-  }
+  // Circus echoes the `id` as sent, whatever its type: a client matching 42 must get 42, not "42".
+  const id = (msg.id ?? null) as Json;
   if (msg.command === undefined || msg.command === null || msg.command === "") {
     return bad(Errno.MESSAGE_ERROR, "message invalid 'command' is missing", id, cast);
   }
@@ -79,28 +76,30 @@ export function isBadRequest(r: Request | BadRequest): r is BadRequest {
   return (r as BadRequest).error !== undefined;
 }
 
-function bad(errno: Errno, reason: string, id: string | null, cast: boolean): BadRequest {
+function bad(errno: Errno, reason: string, id: Json, cast: boolean): BadRequest {
   return { error: new CommandError(errno, reason), id, cast };
 }
 
 /**
- * The ok envelope. Result fields are merged over `status/time/id` as Circus's `dict.update` does,
- * which is why `status <name>` replaces `status` with the watcher state.
+ * The ok envelope, keys in Circus's order (`status`, `time`, the result, `id`). Result fields are merged
+ * over `status/time` as Circus's `dict.update` does, which is why `status <name>` replaces `status`
+ * with the watcher state.
  */
-export function okReply(id: string | null, result?: CommandResult): Reply {
-  const reply: Reply = { status: "ok", time: now(), id };
+export function okReply(id: Json, result?: CommandResult): Reply {
+  const reply = { status: "ok", time: now() } as Reply;
   if (result) for (const key in result) if (result[key] !== undefined) reply[key] = result[key] as Json;
+  reply.id = id;
   return reply;
 }
 
-/** The error envelope; `tb` carries detail Circus would put in a traceback (or null). */
-export function errorReply(id: string | null, errno: number, reason: string, tb: string | null = null): Reply {
+/** The error envelope, in Circus's key order; `tb` carries detail Circus would put in a traceback (or null). */
+export function errorReply(id: Json, errno: number, reason: string, tb: string | null = null): Reply {
   return { status: "error", reason, tb, time: now(), errno, id };
 }
 
-/** Serialize a reply into the single frame sent back. */
+/** Serialize a reply into the single frame sent back, as circusd's json.dumps writes it. */
 export function encodeReply(reply: Reply): Uint8Array {
-  return encoder.encode(JSON.stringify(reply));
+  return encoder.encode(circusJson(reply));
 }
 
 /** Serialize a request as circusctl does (used by tests and clients). */

@@ -1,8 +1,9 @@
 // The event publisher: a PUB socket at `pubsub_endpoint` republishing every arbiter bus event as
-// Circus does, two frames `[topic, json]`.
+// Circus does, two frames `[topic, json]`, the payload written as Python's json.dumps writes it.
 
 import { getLogger } from "../util/log.ts";
-import { PubSocket } from "../zmtp/index.ts";
+import { type PeerInfo, PubSocket, type SocketOptions } from "../zmtp/index.ts";
+import { circusJson } from "./floats.ts";
 
 const log = getLogger("circus.publisher");
 
@@ -20,16 +21,22 @@ export class Publisher {
     readonly endpoint: string,
   ) {}
 
-  static async bind(endpoint: string, bus: EventSource): Promise<Publisher> {
-    const socket = new PubSocket();
-    const resolved = await socket.bind(endpoint);
+  /** Bind the PUB at `endpoint` (an ipc file is created mode 0600) and publish every event of `bus`. */
+  static async bind(endpoint: string, bus: EventSource, options: SocketOptions = {}): Promise<Publisher> {
+    const socket = new PubSocket(options);
+    const resolved = await socket.bind(endpoint, { ipcMode: 0o600 });
     const unsubscribe = bus.subscribe((topic, payload) => {
       // A PUB rejects only once closed, and close() unsubscribes first; log rather than lose a surprise.
       socket
-        .send([encoder.encode(topic), encoder.encode(JSON.stringify(payload))])
+        .send([encoder.encode(topic), encoder.encode(circusJson(payload))])
         .catch((e: Error) => log.debug(`event ${topic} not published: ${e.message}`));
     });
     return new Publisher(socket, unsubscribe, resolved);
+  }
+
+  /** Close the connections `filter` picks; returns how many. */
+  disconnect(filter: (peer: PeerInfo) => boolean): number {
+    return this.socket.disconnect(filter);
   }
 
   async close(): Promise<void> {

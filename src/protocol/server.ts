@@ -1,14 +1,20 @@
 // The daemon's control side in one call: the ROUTER controller, the PUB publisher and the multicast
-// discovery responder, wired to an arbiter.
+// discovery responder, wired to an arbiter, with the security of src/protocol/security.ts: CURVE when
+// configured, SO_PEERCRED on ipc, connection caps, and the endpoint_owner boundary per request.
 
 import type { CircusConfig, CircusOptions } from "../config/types.ts";
 import { daemonSampler } from "../stats/index.ts";
+import { resolveUser } from "../os/users.ts";
 import { getLogger } from "../util/log.ts";
+import { dirname } from "../util/path.ts";
+import type { CurveServerOptions, SocketOptions } from "../zmtp/index.ts";
 import type { ControlledArbiter } from "./arbiter-api.ts";
+import { ownerLimits, untrustedSources } from "./boundary.ts";
 import type { CommandContext } from "./command.ts";
 import { Controller, secureIpcFile } from "./controller.ts";
 import { startMulticast, type MulticastResponder } from "./multicast.ts";
 import { Publisher, type EventSource } from "./publisher.ts";
+import { connectionCap, type DaemonSecurity, IpcGate, prepareSecurity, SecurityError } from "./security.ts";
 
 const log = getLogger("circus.server");
 
@@ -21,6 +27,8 @@ export interface ControlServerOptions {
   configFile?: string | null;
   /** What `reopen` does (the daemon: reopen log output and output streams, as SIGUSR1); resolves with the files. */
   onReopen?: () => Promise<string[]>;
+  /** CURVE keys and exposure checks, prepared by the daemon; default: prepared here from `circus`. */
+  security?: DaemonSecurity;
 }
 
 export interface ControlServer {
@@ -42,22 +50,60 @@ export async function startControlServer(
   options: ControlServerOptions = {},
 ): Promise<ControlServer> {
   const configFile = options.configFile ?? (arbiter.config.file || null);
+  const security =
+    options.security ?? (await prepareSecurity(circus, configFile ? dirname(configFile) : process.cwd()));
+  for (const warning of security.warnings) log.warning(warning);
+  const owner = ownerLimits(circus.endpoint_owner, circus.endpoint);
+  // The owner must not be able to write what the daemon runs code from, or hooks would not stay root's.
+  const checkSources = (config: CircusConfig) => {
+    const problems = owner ? untrustedSources(config) : [];
+    if (problems.length > 0) throw new SecurityError(`endpoint_owner ${owner!.name}: ${problems.join("; ")}`);
+  };
+  checkSources(arbiter.config);
+  const allowed = new Set([0, process.geteuid?.() ?? 0]);
+  if (circus.endpoint_owner !== null) allowed.add(resolveUser(circus.endpoint_owner).uid);
+  const gate = new IpcGate(allowed);
+  const curve: CurveServerOptions | undefined = security.curve
+    ? { role: "server", keyPair: security.curve.serverKeys, authorize: security.curve.authorize }
+    : undefined;
+  const socketOptions: SocketOptions = { curve, maxConnections: connectionCap(2), admit: gate.admit };
+
   let shuttingDown = false;
+  const readConfig =
+    options.loadConfig ??
+    (async () => {
+      if (!configFile) return null;
+      const { loadConfig } = await import("../config/load.ts");
+      return loadConfig(configFile);
+    });
+  // Assigned below, before the first request can arrive.
+  let controller!: Controller;
+  let publisher!: Publisher;
   const ctx: CommandContext = {
     arbiter,
     shuttingDown: () => shuttingDown,
-    endpointOwner: circus.endpoint_owner ?? null,
     quit: async () => {
       if (options.onQuit) await options.onQuit();
       else await arbiter.stop();
     },
-    loadConfig:
-      options.loadConfig ??
-      (async () => {
-        if (!configFile) return null;
-        const { loadConfig } = await import("../config/load.ts");
-        return loadConfig(configFile);
-      }),
+    // A re-read config also re-reads the authorized keys: a key removed from the folder loses its
+    // connections at once.
+    loadConfig: async () => {
+      const config = await readConfig();
+      if (config) checkSources(config);
+      const authorized = security.curve?.authorized;
+      if (config && authorized) {
+        const revoked = new Set(await authorized.load());
+        if (revoked.size > 0) {
+          const dropped = [controller, publisher].reduce(
+            (n, s) => n + s.disconnect((p) => p.curveKey !== null && revoked.has(p.curveKey)),
+            0,
+          );
+          log.info(`${revoked.size} CURVE key(s) no longer authorized; ${dropped} connection(s) closed`);
+        }
+      }
+      return config;
+    },
     reopen: options.onReopen,
   };
 
@@ -65,15 +111,23 @@ export async function startControlServer(
   const forgetReaped = arbiter.bus.subscribe((topic, payload) => {
     if (topic.endsWith(".reap") && typeof payload.process_pid === "number") daemonSampler.forget(payload.process_pid);
   });
-  const publisher = await Publisher.bind(circus.pubsub_endpoint, arbiter.bus).catch((err: unknown) => {
+  try {
+    publisher = await Publisher.bind(circus.pubsub_endpoint, arbiter.bus, socketOptions);
+  } catch (err) {
     forgetReaped();
     throw err;
-  });
-  let controller: Controller;
+  }
   try {
     // Events are readable by the same users as the control socket.
     secureIpcFile(publisher.endpoint, { endpointOwner: circus.endpoint_owner });
-    controller = await Controller.bind(circus.endpoint, ctx, { endpointOwner: circus.endpoint_owner });
+    controller = await Controller.bind(circus.endpoint, ctx, {
+      endpointOwner: circus.endpoint_owner,
+      socket: socketOptions,
+      requester: (peer) => {
+        const uid = gate.uidOf(peer);
+        return { uid, owner: owner !== null && uid === owner.uid ? owner : null };
+      },
+    });
   } catch (err) {
     forgetReaped();
     await publisher.close();
@@ -81,7 +135,7 @@ export async function startControlServer(
   }
   let multicast: MulticastResponder | null = null;
   try {
-    multicast = await startMulticast(circus.multicast_endpoint ?? "", controller.endpoint);
+    multicast = await startMulticast(circus.multicast_endpoint ?? "", controller.endpoint, circus.multicast_interface);
   } catch (err) {
     log.warning(`discovery disabled: ${(err as Error).message}`);
   }

@@ -3,6 +3,7 @@
 // the one thing that can make a file exceed it. Pipes, ttys and /dev/* are written but never rotated.
 
 import { nodeFs } from "../util/node.ts";
+import { openAppend } from "../os/fs.ts";
 import { getLogger } from "../util/log.ts";
 import { gzipFile } from "./compress.ts";
 import { StreamConfigError } from "./errors.ts";
@@ -161,7 +162,8 @@ export class FileStream implements OutputStream {
   protected openFile(strict: boolean, measure = true): void {
     this.lastOpenAttempt = Date.now();
     try {
-      const fd = nodeFs().openSync(this.options.path, "a", 0o644);
+      // Never through a symbolic link a worker planted in place of its log (see openAppend).
+      const fd = openAppend(this.options.path, 0o644);
       const st = nodeFs().fstatSync(fd);
       this.fd = fd;
       this.regular = st.isFile();

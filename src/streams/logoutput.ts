@@ -50,12 +50,67 @@ function make(write: (line: string) => void, reopen: () => void, close: () => Pr
 /** Bytes of daemon log lines held for a blocked stdout/stderr before new lines are dropped. */
 export const LOG_BACKLOG_CAP = 8 * 1024 * 1024;
 
+/**
+ * Whether `fd` is the stream systemd connected to the journal: JOURNAL_STREAM names its `device:inode`
+ * (systemd.exec(5)), so a stdout redirected elsewhere by the unit's user is not mistaken for it.
+ */
+export async function isJournalStream(
+  fd: number,
+  env: Record<string, string | undefined> = process.env,
+): Promise<boolean> {
+  const expected = env.JOURNAL_STREAM;
+  if (!expected) return false;
+  try {
+    const s = await Bun.file(fd).stat();
+    return `${s.dev}:${s.ino}` === expected.trim();
+  } catch {
+    return false;
+  }
+}
+
+/** A line for journald: the level as a `<N>` priority prefix, and no timestamp (the journal keeps its own). */
+export function journalLine(line: string): string {
+  const m = LINE.exec(line);
+  return m ? `<${SEVERITY[m[4]!] ?? 6}>${m[2]}: ${m[5]}` : `<6>${line}`;
+}
+
+/** The file a log output spec writes to (reopened after logrotate), or null for stdout and syslog. */
+export function logOutputFile(spec: string, cwd: string = process.cwd()): string | null {
+  const text = spec.trim();
+  if (/^(-|stdout|stderr|)$/.test(text) || text.startsWith("syslog://")) return null;
+  return resolve(cwd, text);
+}
+
+/** The fields of one of log.ts's lines, or null for a line that is not one. */
+export function parseLogLine(
+  line: string,
+): { time: string; name: string; pid: string; level: string; message: string } | null {
+  const m = LINE.exec(line);
+  return m ? { time: m[1]!, name: m[2]!, pid: m[3]!, level: m[4]!, message: m[5]! } : null;
+}
+
+export interface LogOutputOptions {
+  cwd?: string;
+  /** A `{time} {name}[{pid}] [{level}] {message}` template (the JSON loggerconfig's `format`). */
+  format?: string;
+  /** Or a function of the whole line (Python logging formatters); syslog keeps its RFC 3164 layout. */
+  formatLine?: (line: string) => string;
+  /** A file output rotates before it would reach this size, keeping `backupCount` files (Python's RotatingFileHandler). */
+  maxBytes?: number;
+  backupCount?: number;
+  /** Environment consulted for JOURNAL_STREAM (default: the daemon's). */
+  env?: Record<string, string | undefined>;
+}
+
 /** Open `-`/`stdout`, `stderr`, `syslog://host[:port][?facility]`, `syslog:///socket[?facility]` or a file path. */
-export async function openLogOutput(spec: string, options: { cwd?: string; format?: string } = {}): Promise<LogOutput> {
-  const format = options.format ? formatter(options.format) : (line: string) => line;
+export async function openLogOutput(spec: string, options: LogOutputOptions = {}): Promise<LogOutput> {
+  let format = options.formatLine ?? (options.format ? formatter(options.format) : (line: string) => line);
   const text = spec.trim();
   if (text === "" || text === "-" || text === "stdout" || text === "stderr") {
-    const queue = fdQueue(text === "stderr" ? 2 : 1);
+    const fd = text === "stderr" ? 2 : 1;
+    // Under systemd the journal stamps each line and reads its priority from a `<N>` prefix.
+    if (!options.format && !options.formatLine && (await isJournalStream(fd, options.env))) format = journalLine;
+    const queue = fdQueue(fd);
     let dropped = 0;
     const push = (line: string) => {
       // A stdout nobody reads must not grow the daemon's memory: past the cap, lines are counted, not kept.
@@ -78,8 +133,8 @@ export async function openLogOutput(spec: string, options: { cwd?: string; forma
   try {
     file = new WatchedFileStream({
       path,
-      maxBytes: 0,
-      backupCount: 0,
+      maxBytes: options.maxBytes ?? 0,
+      backupCount: options.backupCount ?? 0,
       timeFormat: null,
       compress: false,
       now: Date.now,
@@ -172,13 +227,16 @@ export interface LoggerConfig {
   format: string | null;
 }
 
-/** Read a `loggerconfig` JSON file; INI and YAML (Python logging.config) are refused with the supported schema. */
+/**
+ * Read our `loggerconfig` JSON file (`{level, output, format}`); Python logging.config files (YAML, INI,
+ * JSON with `version`) are read by loggerconfig.ts.
+ */
 export async function loadLoggerConfig(path: string): Promise<LoggerConfig> {
   const schema = `a JSON object {"level": "debug|info|warning|error|critical", "output": "-|<file>|syslog://…", "format": "{time} {name}[{pid}] [{level}] {message}"}`;
   const ext = extname(path).toLowerCase();
   if (ext !== ".json") {
     throw new LogOutputError(
-      `${path}: loggerconfig supports JSON only (${schema}); Python logging.config INI/YAML files are not supported`,
+      `${path}: a loggerconfig file is *.json (${schema}, or a Python logging.config dictionary), *.yaml or *.ini`,
     );
   }
   let data: unknown;

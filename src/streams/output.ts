@@ -24,10 +24,14 @@ export interface WatcherOutputConfig {
 
 export interface WatcherOutputOptions {
   configDir: string;
+  /** Where relative stream filenames resolve (the daemon's working directory by default). */
+  cwd?: string;
   /** Lines kept for `logs` (`[circus] tail_lines`); 0 with no stream configured = plain inherit, no capture. */
   tailLines?: number;
   /** Keep this tail buffer (the watcher's output is being replaced, its history stays). */
   tail?: TailBuffer;
+  /** Prefix passed-through lines with `name.pid | ` (`[circus] output_prefix`). */
+  outputPrefix?: boolean;
   now?: () => number;
 }
 
@@ -53,7 +57,7 @@ export class WatcherOutput implements OutputSink {
   static async open(cfg: WatcherOutputConfig, options: WatcherOutputOptions): Promise<WatcherOutput> {
     const tailLines = options.tailLines ?? DEFAULT_TAIL_LINES;
     const blockTimeoutMs = (cfg.output_block_timeout ?? DEFAULT_BLOCK_TIMEOUT) * 1000;
-    const ctx = { watcher: cfg.name, configDir: options.configDir, now: options.now, blockTimeoutMs };
+    const ctx = { watcher: cfg.name, configDir: options.configDir, cwd: options.cwd, now: options.now, blockTimeoutMs };
     const streams: Record<Channel, OutputStream | null> = { stdout: null, stderr: null };
     const targets: Record<Channel, StdioTarget> = { stdout: "inherit", stderr: "inherit" };
     let passthrough: PassthroughStream | null = null;
@@ -69,7 +73,10 @@ export class WatcherOutput implements OutputSink {
           streams[channel] = await createStream(config, ctx);
         } else if (tailLines > 0) {
           // Circus leaves such output on the daemon's own fds; we pass it through and keep a tail.
-          streams[channel] = passthrough ??= new PassthroughStream({ stallMs: blockTimeoutMs });
+          streams[channel] = passthrough ??= new PassthroughStream({
+            prefix: options.outputPrefix ? cfg.name : null,
+            stallMs: blockTimeoutMs,
+          });
         } else {
           continue;
         }

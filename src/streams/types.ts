@@ -34,8 +34,13 @@ export interface OutputStream {
 export interface StreamContext {
   /** Watcher name: default colour of FancyStdoutStream, temp file names, messages. */
   watcher: string;
-  /** Directory of the config file; relative filenames and custom modules resolve against it. */
+  /** Directory of the config file; custom stream modules (`./mystream.ts:create`) resolve against it. */
   configDir: string;
+  /**
+   * Where relative `filename`s resolve: the daemon's working directory, as in Circus (Python opens them
+   * relative to circusd's cwd). Defaults to process.cwd().
+   */
+  cwd?: string;
   /** Clock in epoch milliseconds, for tests of time-based rotation; defaults to Date.now. */
   now?: () => number;
   /**

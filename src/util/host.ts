@@ -1,6 +1,7 @@
 // Host names to IP addresses, one way for ZMTP endpoints, [socket:…] sections and syslog targets:
 // literals pass through, `*` (and "", as Python binds it) is the wildcard, names go to Bun's resolver
-// (not node:dns, whose module costs the compiled daemon megabytes of RSS).
+// (not node:dns, whose module costs the compiled daemon megabytes of RSS). Also which hosts are this
+// machine only (the config check of `[circus] httpd_host` and the web console's bind check).
 
 export type IpVersion = 4 | 6;
 
@@ -18,6 +19,21 @@ export function ipVersion(text: string): 0 | IpVersion {
   if (!hexGroups.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return 0;
   const count = hexGroups.length + (embedsV4 ? 2 : 0);
   return halves.length === 2 ? (count <= 7 ? 6 : 0) : count === 8 ? 6 : 0;
+}
+
+/**
+ * True when `host` names only this machine: `localhost` (and `*.localhost`), 127.0.0.0/8, ::1 and
+ * ::ffff:127.x, bracketed or not. Any other name could resolve to a reachable address, so it does not count.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, "$1");
+  if (h === "localhost" || h.endsWith(".localhost")) return true;
+  if (h === "::1" || h === "0:0:0:0:0:0:0:1") return true;
+  const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
+  return v4 !== null && v4[1] === "127" && v4.slice(2).every((o) => Number(o) <= 255);
 }
 
 /** Why a host gave no address: a literal of the other IP version, a failed lookup, or no address of that version. */

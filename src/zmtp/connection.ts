@@ -28,9 +28,16 @@ import {
   peerErrorFrom,
   type Properties,
 } from "./mechanism.ts";
-import type { PeerEvent } from "./monitor.ts";
+import type { PeerEvent, PeerInfo } from "./monitor.ts";
 import { Outbox } from "./outbox.ts";
+import { z85Encode } from "./z85.ts";
 
+/**
+ * Bytes of one peer's input handled in one event-loop turn. A peer that sends megabytes at once (a
+ * burst of 50 000 SUBSCRIBEs) is read on in later turns, its socket paused meanwhile, so every other
+ * peer (a `list` on the control channel) is served in between.
+ */
+const SLICE_BYTES = 8 * 1024;
 /** Longest PING context echoed in a PONG (RFC 37 allows up to 16 bytes). */
 const PING_CONTEXT_MAX = 16;
 const log = getLogger("circus.zmtp");
@@ -93,6 +100,8 @@ export class Connection {
   private partsSize = 0;
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private cipher: MessageCipher | null = null;
+  /** Input received but left for later turns (SLICE_BYTES), oldest first; the socket is paused meanwhile. */
+  private unread: Uint8Array[] = [];
 
   private readonly out: Outbox;
 
@@ -103,17 +112,22 @@ export class Connection {
   /** Routing id a ROUTER assigned to this peer. */
   routingId: Uint8Array = EMPTY;
   readonly label: string;
+  /** Our endpoint and the peer's address, as the socket's events report them. */
+  readonly where: PeerEvent;
+  /** When the connection was made (performance.now()), to pick the oldest one to evict. */
+  readonly since = performance.now();
 
   constructor(
     private readonly socket: RawSocket,
     private readonly opts: ConnectionOptions,
     private readonly events: ConnectionEvents,
-    /** Our endpoint and the peer's address, as the socket's events report them. */
-    readonly where: PeerEvent,
+    /** What the application may know of this peer; `curveKey` is filled in by the handshake. */
+    readonly info: PeerInfo,
   ) {
     this.decoder = new FrameDecoder(opts.maxMessageSize);
     this.out = new Outbox(socket);
-    this.label = where.peer === where.endpoint ? where.endpoint : `${where.endpoint} peer ${where.peer}`;
+    this.where = { endpoint: info.endpoint, peer: info.peer };
+    this.label = info.peer === info.endpoint ? info.endpoint : `${info.endpoint} peer ${info.peer}`;
   }
 
   /** Begin the handshake: our whole greeting goes out at once (libzmq waits for it between stages). */
@@ -206,6 +220,35 @@ export class Connection {
 
   handleData(chunk: Uint8Array): void {
     if (this.phase === Phase.Closed) return;
+    if (this.unread.length > 0) {
+      this.unread.push(chunk); // already read by the runtime before the pause took effect
+      return;
+    }
+    if (chunk.length <= SLICE_BYTES) {
+      this.consume(chunk);
+      return;
+    }
+    this.unread.push(chunk);
+    this.socket.pause();
+    this.readSlice();
+  }
+
+  /** Handle up to SLICE_BYTES of the unread input now, and the rest in a later turn. */
+  private readonly readSlice = (): void => {
+    if (this.phase === Phase.Closed) {
+      this.unread = [];
+      return;
+    }
+    const head = this.unread[0]!;
+    if (head.length <= SLICE_BYTES) this.unread.shift();
+    else this.unread[0] = head.subarray(SLICE_BYTES);
+    this.consume(head.length <= SLICE_BYTES ? head : head.subarray(0, SLICE_BYTES));
+    if (this.isClosed) this.unread = [];
+    else if (this.unread.length > 0) setImmediate(this.readSlice);
+    else this.socket.resume();
+  };
+
+  private consume(chunk: Uint8Array): void {
     try {
       let rest = chunk;
       if (this.phase === Phase.Greeting) {
@@ -345,6 +388,7 @@ export class Connection {
     this.peerSocketType = new TextDecoder().decode(props.get("Socket-Type") ?? EMPTY);
     this.peerIdentity = props.get("Identity")?.slice() ?? EMPTY;
     this.cipher = step.done.cipher;
+    if (step.done.peerKey) this.info.curveKey = z85Encode(step.done.peerKey);
     clearTimeout(this.handshakeTimer);
     this.phase = Phase.Active;
     this.events.ready(this);
@@ -375,6 +419,7 @@ export class Connection {
 
   private shutdown(handshakeError: ZmtpError | null): void {
     this.phase = Phase.Closed;
+    this.info.fd = -1;
     clearTimeout(this.handshakeTimer);
     this.out.discard();
     this.cipher = null;

@@ -11,14 +11,15 @@
 //   await dealer.close(); await router.close();
 //
 // Every socket: bind(ep) → Promise<resolved ep>, connect(ep), close({ lingerMs }), peerCount, endpoint,
-// on(event, listener) / once(event) for monitor events (listening, accepted, connected,
+// on(event, listener) / once(event) for monitor events (listening, accepted, rejected, connected,
 // handshake_succeeded, handshake_failed, disconnected, closed).
 // Sending (one contract, see Sender): RouterSocket.send([id, ...]), DealerSocket.send(frames),
 // PubSocket.send([topic, ...]), ReqSocket.send / request(frames, timeoutMs), RepSocket.send(reply).
 // Receiving (ReceivingSocket: every type but PUB): onMessage(cb), receive(timeoutMs?), for await.
 // SubSocket.subscribe/unsubscribe(prefix). Endpoints: tcp://host:port (IPv4, [IPv6], *, hostname;
-// port 0 or * = ephemeral), ipc://path, ipc://@abstract. Options: SocketOptions (hwm, maxMessageSize,
-// handshakeTimeout, reconnectInterval, curve).
+// port 0 or * = ephemeral), ipc://path, ipc://@abstract; `bind(ep, { ipcMode })` creates an ipc file
+// with that mode. Options: SocketOptions (hwm, maxMessageSize, handshakeTimeout, reconnectInterval,
+// curve, maxConnections, admit). Peers: peers(), disconnect(filter), RouterSocket.peerOf(id).
 // CURVE: `curve: { role: "server", keyPair, authorize? }` or `{ role: "client", serverKey, keyPair? }`;
 // keys from `await generateKeyPair()`, certificate files (readCurvePublicKey / readCurveKeyPair /
 // writeCertificatePair) or Z85 text (keyFromZ85). The crypto code loads when CURVE is first used.
@@ -53,16 +54,19 @@ export type { SocketType } from "./handshake.ts";
 export type {
   HandshakeFailedEvent,
   PeerEvent,
+  PeerInfo,
+  RejectedEvent,
   SocketEventListener,
   SocketEventMap,
   SocketEventName,
 } from "./monitor.ts";
 export { type CurveKeyPair, generateKeyPair, publicKeyOf } from "./keys.ts";
-export { PubSocket } from "./pub.ts";
+export { type PubOptions, PubSocket } from "./pub.ts";
 export { RepSocket } from "./rep.ts";
 export { ReqSocket } from "./req.ts";
 export { RouterSocket } from "./router.ts";
 export {
+  type BindOptions,
   type CurveClientOptions,
   type CurveOptions,
   type CurveServerOptions,

@@ -24,7 +24,7 @@ export interface HandshakeStep {
   /** Encoded command frames to write now, in order. */
   send: Uint8Array[];
   /** The handshake is complete: the peer's metadata and, for CURVE, the cipher for everything after. */
-  done?: { properties: Properties; cipher: MessageCipher | null };
+  done?: { properties: Properties; cipher: MessageCipher | null; peerKey?: Uint8Array };
   /** The handshake failed: write `send` (e.g. an ERROR command), then close with this error. */
   fail?: ZmtpError;
 }

@@ -14,6 +14,25 @@ export interface PeerEvent {
   peer: string;
 }
 
+/**
+ * A connection as the application may inspect it (`admit`, `RouterSocket.peerOf`, `disconnect`): where
+ * it came from and what the transport and the handshake proved. One object per connection.
+ */
+export interface PeerInfo extends PeerEvent {
+  transport: "tcp" | "ipc";
+  /** Accepted on a bound endpoint, or made by a `connect`. */
+  side: "accepted" | "connected";
+  /** The connection's file descriptor while it is open (e.g. for SO_PEERCRED on ipc); -1 if unknown. */
+  fd: number;
+  /** The CURVE client's long-term public key in Z85, once our CURVE server handshake with it succeeded. */
+  curveKey: string | null;
+}
+
+/** An accepted connection closed at once: the endpoint is full, or `admit` refused the peer. */
+export interface RejectedEvent extends PeerEvent {
+  reason: string;
+}
+
 export interface HandshakeFailedEvent extends PeerEvent {
   /** What went wrong, for a log line or a user ("the server refused our CURVE key (400)"). */
   reason: string;
@@ -27,8 +46,15 @@ export interface SocketEventMap {
   listening: { endpoint: string };
   /** A bound endpoint accepted a connection (before the handshake). */
   accepted: PeerEvent;
+  /**
+   * A `connect` attempt failed and will be retried (libzmq's CONNECT_RETRIED, with the reason): `code` is
+   * the errno name (`ECONNREFUSED`: nothing listens; `ENOENT`: no ipc socket file).
+   */
+  connect_retried: { endpoint: string; code: string; reason: string };
   /** A `connect` established its connection (before the handshake); again after each reconnect. */
   connected: PeerEvent;
+  /** An accepted connection was closed before its handshake: over `maxConnections`, or refused by `admit`. */
+  rejected: RejectedEvent;
   /** The peer completed the ZMTP handshake (greeting, security mechanism, READY): messages flow. */
   handshake_succeeded: PeerEvent;
   /** The handshake could not complete; the connection is closed (a `connect` retries later). */

@@ -3,6 +3,7 @@
 import type { Connection } from "./connection.ts";
 import { PeerUnreachableError, QueueFullError } from "./errors.ts";
 import type { SocketType } from "./handshake.ts";
+import type { PeerInfo } from "./monitor.ts";
 import { type Frame, ReceivingSocket, type Sender, SENT, toBytes } from "./socket.ts";
 
 function idKey(id: Uint8Array): string {
@@ -39,6 +40,11 @@ export class RouterSocket extends ReceivingSocket implements Sender {
     const body: Uint8Array[] = new Array(frames.length - 1);
     for (let i = 1; i < frames.length; i++) body[i - 1] = toBytes(frames[i]!);
     return conn.send(body) ? SENT : Promise.reject(new QueueFullError(this.hwm));
+  }
+
+  /** The peer a received message came from (its routing id is the message's first frame), while it is connected. */
+  peerOf(routingId: Uint8Array): PeerInfo | undefined {
+    return this.byId.get(idKey(routingId))?.info;
   }
 
   protected peerReady(conn: Connection): void {

@@ -11,14 +11,14 @@ import type { Command } from "./frames.ts";
 import { encodeProperties, sendsIdentity, type SocketType } from "./handshake.ts";
 import { type Mechanism, NullMechanism } from "./mechanism.ts";
 import {
-  type PeerEvent,
+  type PeerInfo,
   type SocketEventListener,
   type SocketEventMap,
   type SocketEventName,
   SocketMonitor,
 } from "./monitor.ts";
 import { type CurveKeyPair, generateKeyPair, KEY_SIZE } from "./keys.ts";
-import { type Binding, type ConnectionSide, Dialer, listen } from "./transport.ts";
+import { type Binding, Dialer, listen, type ListenOptions } from "./transport.ts";
 
 const log = getLogger("circus.zmtp");
 
@@ -63,7 +63,18 @@ export interface SocketOptions {
   zmtpVersion?: "3.0" | "3.1";
   /** CURVE encryption and authentication (RFC 26) on every connection; default none (NULL). */
   curve?: CurveOptions;
+  /**
+   * Most connections each bound endpoint holds at once. A connection beyond it takes the place of the
+   * oldest one still in its handshake, or is closed at once when every one has completed it. Default:
+   * no limit.
+   */
+  maxConnections?: number;
+  /** Decide, before the handshake, whether an accepted peer may stay (e.g. by its SO_PEERCRED uid); default all. */
+  admit?: (peer: PeerInfo) => boolean;
 }
+
+/** Options of one `bind`. */
+export type BindOptions = ListenOptions;
 
 /**
  * `send` means the same on every socket type that has one:
@@ -111,6 +122,8 @@ export abstract class ZmtpSocket {
   private readonly bindings: Binding[] = [];
   private readonly dialers: Dialer[] = [];
   private readonly all = new Set<Connection>();
+  /** Accepted connections per bound endpoint, oldest first (Set keeps insertion order). */
+  private readonly accepted = new Map<string, Set<Connection>>();
   private readonly monitor = new SocketMonitor();
 
   /** The resolved endpoint of the most recent `bind` (real port for port 0). */
@@ -135,9 +148,9 @@ export abstract class ZmtpSocket {
   }
 
   /** Listen on `endpoint`; resolves to the real endpoint (e.g. with the ephemeral port filled in). */
-  async bind(endpoint: string): Promise<string> {
+  async bind(endpoint: string, options: BindOptions = {}): Promise<string> {
     if (this.closed) throw new SocketClosedError();
-    const b = await listen(endpoint, this.makeConnection);
+    const b = await listen(endpoint, this.makeConnection, options);
     if (this.closed) {
       b.close();
       throw new SocketClosedError();
@@ -151,12 +164,32 @@ export abstract class ZmtpSocket {
   /** Connect to `endpoint` in the background, reconnecting whenever the link drops. */
   connect(endpoint: string): void {
     if (this.closed) throw new SocketClosedError();
-    this.dialers.push(new Dialer(endpoint, this.makeConnection, this.options.reconnectInterval ?? 100));
+    this.dialers.push(
+      new Dialer(endpoint, this.makeConnection, this.options.reconnectInterval ?? 100, (code, reason) =>
+        this.monitor.emit("connect_retried", { endpoint, code, reason }),
+      ),
+    );
   }
 
   /** Number of peers that completed the handshake. */
   get peerCount(): number {
     return this.active.length;
+  }
+
+  /** Every open connection, handshake done or not, as PeerInfo. */
+  peers(): PeerInfo[] {
+    return [...this.all].map((c) => c.info);
+  }
+
+  /** Close every connection whose peer `filter` picks (e.g. a CURVE key no longer authorized); returns how many. */
+  disconnect(filter: (peer: PeerInfo) => boolean): number {
+    let n = 0;
+    for (const c of [...this.all]) {
+      if (!filter(c.info)) continue;
+      c.close();
+      n++;
+    }
+    return n;
   }
 
   /** Call `listener` on every `type` event (libzmq's socket monitor); returns a function that removes it. */
@@ -216,6 +249,7 @@ export abstract class ZmtpSocket {
     },
     closed: (c) => {
       this.all.delete(c);
+      this.accepted.get(c.info.endpoint)?.delete(c);
       const i = this.active.indexOf(c);
       if (i >= 0) {
         this.active.splice(i, 1);
@@ -225,7 +259,7 @@ export abstract class ZmtpSocket {
     },
   };
 
-  private mechanismFor(where: PeerEvent): Mechanism {
+  private mechanismFor(where: PeerInfo): Mechanism {
     if (!this.metadata) {
       const props: [string, Uint8Array][] = [["Socket-Type", encoder.encode(this.type)]];
       if (sendsIdentity(this.type)) props.push(["Identity", this.identity]);
@@ -233,13 +267,59 @@ export abstract class ZmtpSocket {
     }
     const curve = this.options.curve;
     if (!curve) return new NullMechanism(this.metadata);
-    if (curve.role === "server") return new CurveServerMechanism(curve.keyPair, this.metadata, curve.authorize, where);
+    if (curve.role === "server") {
+      return new CurveServerMechanism(curve.keyPair, this.metadata, curve.authorize, {
+        endpoint: where.endpoint,
+        peer: where.peer,
+      });
+    }
     this.clientKeyPair ??= curve.keyPair ?? generateKeyPair();
     return new CurveClientMechanism(curve.serverKey, this.clientKeyPair, this.metadata);
   }
 
-  private readonly makeConnection = (socket: RawSocket, where: PeerEvent, side: ConnectionSide): Connection => {
+  /**
+   * Whether an accepted peer may stay: `admit` agrees and its endpoint has room (made, if need be, by
+   * closing the oldest connection that has not completed its handshake: a peer that never speaks cannot
+   * keep out one that does). Turned-away peers are reported as `rejected`.
+   */
+  private admitAccepted(info: PeerInfo): boolean {
     const o = this.options;
+    const reject = (reason: string) => {
+      this.monitor.emit("rejected", { endpoint: info.endpoint, peer: info.peer, reason });
+      return false;
+    };
+    if (o.admit) {
+      let ok: boolean;
+      try {
+        ok = o.admit(info);
+      } catch (e) {
+        log.error(`${info.endpoint}: admit failed for ${info.peer}: ${(e as Error)?.message ?? String(e)}`);
+        ok = false;
+      }
+      if (!ok) return reject("refused by admit");
+    }
+    const max = o.maxConnections;
+    if (max === undefined) return true;
+    let set = this.accepted.get(info.endpoint);
+    if (!set) {
+      set = new Set();
+      this.accepted.set(info.endpoint, set);
+    }
+    if (set.size < max) return true;
+    for (const old of set) {
+      if (old.isActive) continue;
+      log.debug(`${info.endpoint}: ${max} connections; dropping ${old.info.peer}, still in its handshake`);
+      this.monitor.emit("rejected", { ...old.where, reason: `evicted: ${max} connections and a newcomer` });
+      old.close();
+      return set.size < max;
+    }
+    return reject(`${max} connections, all past their handshake`);
+  }
+
+  private readonly makeConnection = (socket: RawSocket, where: PeerInfo): Connection | null => {
+    const o = this.options;
+    const side = where.side;
+    if (side === "accepted" && !this.admitAccepted(where)) return null;
     const c = new Connection(
       socket,
       {
@@ -254,7 +334,8 @@ export abstract class ZmtpSocket {
       where,
     );
     this.all.add(c);
-    this.monitor.emit(side, where);
+    if (side === "accepted" && o.maxConnections !== undefined) this.accepted.get(where.endpoint)?.add(c);
+    this.monitor.emit(side, c.where);
     return c;
   };
 }

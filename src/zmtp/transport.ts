@@ -5,7 +5,7 @@ import type { SocketHandler, SocketListener, TCPSocketListener, UnixSocketListen
 import { getLogger } from "../util/log.ts";
 import { delay } from "../util/async.ts";
 import type { Connection, RawSocket, SocketSlot } from "./connection.ts";
-import type { PeerEvent } from "./monitor.ts";
+import type { PeerInfo } from "./monitor.ts";
 import { endpointAddress, formatEndpoint, parseEndpoint, unixPath, type Endpoint } from "./endpoint.ts";
 import { EndpointError } from "./errors.ts";
 
@@ -14,8 +14,11 @@ const log = getLogger("circus.zmtp");
 /** How a connection came to be: accepted on a bound endpoint, or made by a `connect`. */
 export type ConnectionSide = "accepted" | "connected";
 
-/** Builds the Connection for a freshly opened socket (the owner decides options and events). */
-export type ConnectionFactory = (socket: RawSocket, where: PeerEvent, side: ConnectionSide) => Connection;
+/**
+ * Builds the Connection for a freshly opened socket (the owner decides options and events), or null to
+ * turn the peer away: the socket is then closed at once.
+ */
+export type ConnectionFactory = (socket: RawSocket, info: PeerInfo) => Connection | null;
 
 /** The peer's address as monitor events show it: `host:port` (IPv6 in brackets), or our ipc endpoint. */
 function peerAddress(s: RawSocket, endpoint: string): string {
@@ -31,7 +34,20 @@ function handlers(make: ConnectionFactory, endpoint: () => string, side: Connect
       if (!s.data) s.data = { conn: null };
       s.setNoDelay(true);
       const ep = endpoint();
-      const conn = make(s, { endpoint: ep, peer: peerAddress(s, ep) }, side);
+      const info: PeerInfo = {
+        endpoint: ep,
+        peer: peerAddress(s, ep),
+        transport: ep.startsWith("ipc://") ? "ipc" : "tcp",
+        side,
+        // Bun's sockets expose their descriptor as `fd`, which its type declarations leave out.
+        fd: (s as unknown as { fd?: number }).fd ?? -1,
+        curveKey: null,
+      };
+      const conn = make(s, info);
+      if (!conn) {
+        s.terminate();
+        return;
+      }
       s.data.conn = conn;
       conn.start();
     },
@@ -69,8 +85,16 @@ export interface Binding {
   close(closeConnections?: boolean): void;
 }
 
+export interface ListenOptions {
+  /**
+   * Mode of an ipc socket file from the moment it exists: the umask is set around the bind, so no peer
+   * can connect between the bind and a later chmod. Default: whatever the process umask gives.
+   */
+  ipcMode?: number;
+}
+
 /** Listen on `text`; every accepted socket gets a Connection from `make`. */
-export async function listen(text: string, make: ConnectionFactory): Promise<Binding> {
+export async function listen(text: string, make: ConnectionFactory, options: ListenOptions = {}): Promise<Binding> {
   const ep = parseEndpoint(text);
   let listener: SocketListener<SocketSlot>;
   let resolved: Endpoint;
@@ -92,16 +116,20 @@ export async function listen(text: string, make: ConnectionFactory): Promise<Bin
         await Bun.file(ep.path)
           .delete()
           .catch(() => {}); // no stale file: nothing to remove (a real problem shows at listen)
-      const l: UnixSocketListener<SocketSlot> = Bun.listen<SocketSlot>({
-        unix: unixPath(ep),
-        socket: handlers(make, endpointOf, "accepted"),
-      });
+      // Nothing else runs between these synchronous calls, so the umask affects this file alone.
+      const mask = options.ipcMode === undefined || ep.abstract ? null : process.umask(~options.ipcMode & 0o777);
+      let l: UnixSocketListener<SocketSlot>;
+      try {
+        l = Bun.listen<SocketSlot>({ unix: unixPath(ep), socket: handlers(make, endpointOf, "accepted") });
+      } finally {
+        if (mask !== null) process.umask(mask);
+      }
       listener = l;
       resolved = ep;
     }
   } catch (e) {
     if (e instanceof EndpointError) throw e;
-    throw new EndpointError(text, `cannot bind: ${(e as Error).message}`, { cause: e });
+    throw new EndpointError(text, bindFailure(ep, e), { cause: e });
   }
   const endpoint = formatEndpoint(resolved);
   log.debug(`bound ${endpoint}`);
@@ -113,6 +141,25 @@ export async function listen(text: string, make: ConnectionFactory): Promise<Bin
       listener.stop(closeConnections);
     },
   };
+}
+
+/** Why a bind failed, in words a user can act on (Bun says only "Failed to listen at <host>"). */
+function bindFailure(ep: Endpoint, e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  const where = ep.transport === "tcp" ? `port ${ep.port} on ${ep.host}` : ep.path;
+  switch (code) {
+    case "EADDRINUSE":
+      return `address in use: another program (another daemon?) already listens on ${where}; stop it or pick another endpoint`;
+    case "EADDRNOTAVAIL":
+      return `address not available: ${ep.transport === "tcp" ? ep.host : ep.path} is not an address of this host`;
+    case "EACCES":
+    case "EPERM":
+      return `permission denied for ${where}${ep.transport === "tcp" && ep.port < 1024 ? " (ports below 1024 need root)" : ""}`;
+    case "ENOENT":
+      return `cannot create ${where}: its directory does not exist`;
+    default:
+      return `cannot bind: ${(e as Error).message}${typeof code === "string" ? ` (${code})` : ""}`;
+  }
 }
 
 /**
@@ -130,6 +177,8 @@ export class Dialer {
     readonly endpoint: string,
     make: ConnectionFactory,
     private readonly interval: number,
+    /** Told of every failed attempt, before the retry waits: errno name and message. */
+    private readonly onFailure: (code: string, reason: string) => void = () => {},
   ) {
     this.ep = parseEndpoint(endpoint);
     this.handler = handlers(make, () => endpoint, "connected");
@@ -168,7 +217,9 @@ export class Dialer {
       }
       this.socket = s;
     } catch (e) {
+      const code = (e as { code?: unknown }).code;
       log.debug(`connect ${this.endpoint} failed: ${(e as Error).message}`);
+      this.onFailure(typeof code === "string" ? code : "EIO", (e as Error).message);
       void this.reconnectLater();
     }
   }

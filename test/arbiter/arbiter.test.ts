@@ -322,6 +322,18 @@ describe("Arbiter housekeeping", () => {
     }
   });
 
+  test("slow: with check_delay = -1 (Circus's test configs) housekeeping still runs, on a 1 s tick, and globalOptions reports -1", async () => {
+    const { arbiter } = await make([{ name: "aging", cmd: "sleep 30", max_age: 0.5, max_age_variance: 0 }], [], -1);
+    expect(arbiter.globalOptions().check_delay).toBe(-1);
+    await arbiter.start();
+    const [first] = arbiter.getWatcher("aging")!.pids();
+    const t0 = Date.now();
+    await until(() => arbiter.getWatcher("aging")!.pids()[0] !== first, 2500, "recycling");
+    // Not a tick every millisecond (setInterval(-1000)), not never: the first 1 s tick.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(800);
+    expect(arbiter.getWatcher("aging")!.exitState().lastExit).toMatchObject({ pid: first, reason: "max_age" });
+  });
+
   test("a global stop waits for all watchers at once: two SIGTERM-ignoring watchers take one graceful_timeout", async () => {
     const stubborn = "sh -c 'trap \"\" TERM; while :; do sleep 0.05; done'";
     const { arbiter } = await make([
@@ -438,10 +450,12 @@ describe("Arbiter sockets", () => {
       [socketCfg("rp", { port, so_reuseport: true })],
     );
     await arbiter.start();
-    expect(arbiter.sockets()).toHaveLength(0);
+    // Listed with the fd number of its unbound placeholder, where each worker finds its own socket.
+    const [listed] = arbiter.sockets();
+    expect(listed).toMatchObject({ name: "rp", port, perSpawn: true });
     const pids = arbiter.getWatcher("rp")!.pids();
     for (const pid of pids) await execDone(pid);
-    const inodes = pids.map((pid) => readlinkSync(`/proc/${pid}/fd/3`));
+    const inodes = pids.map((pid) => readlinkSync(`/proc/${pid}/fd/${listed!.fd}`));
     for (const i of inodes) expect(i).toMatch(/^socket:/);
     expect(new Set(inodes).size).toBe(2);
   });

@@ -1,36 +1,87 @@
 import { describe, expect, test } from "bun:test";
-import { RetryBudget } from "../../src/arbiter/backoff.ts";
+import { Backoff, SpawnBudget } from "../../src/arbiter/backoff.ts";
 
-describe("RetryBudget", () => {
-  test("the respawn delay doubles from 100 ms and stops at check_delay", () => {
-    const budget = new RetryBudget(() => 700);
+describe("Backoff", () => {
+  const clock = () => {
+    let now = 1_000_000;
+    return { now: () => now, advance: (ms: number) => (now += ms) };
+  };
+
+  test("the respawn delay doubles from 100 ms up to check_delay", () => {
+    const c = clock();
+    const backoff = new Backoff(() => 2000, c.now);
     const delays: number[] = [];
-    for (let i = 0; i < 6; i++) {
-      budget.recordFailure();
-      delays.push(Math.round(budget.waitMs() / 10) * 10);
+    for (let i = 0; i < 7; i++) {
+      backoff.record();
+      delays.push(backoff.waitMs());
     }
-    expect(delays).toEqual([100, 200, 400, 700, 700, 700]);
-    expect(budget.count).toBe(6);
+    expect(delays).toEqual([100, 200, 400, 800, 1600, 2000, 2000]);
   });
 
-  test("a success resets both the count and the delay", () => {
-    const budget = new RetryBudget(() => 5000);
-    budget.recordFailure();
-    budget.recordFailure();
-    budget.reset();
-    expect([budget.count, budget.waitMs()]).toEqual([0, 0]);
-    budget.recordFailure();
-    expect(Math.round(budget.waitMs() / 10) * 10).toBe(100);
+  test("the cap is never below 1 s, so check_delay = 0.5, 0 or -1 still backs off to a second", () => {
+    for (const checkDelayMs of [500, 0, -1000]) {
+      const backoff = new Backoff(() => checkDelayMs, clock().now);
+      const delays: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        backoff.record();
+        delays.push(backoff.waitMs());
+      }
+      expect(delays).toEqual([100, 200, 400, 800, 1000, 1000]);
+    }
   });
 
-  test("max_retry -1 never runs out, 0 never allows a start, N allows N failures", () => {
-    const budget = new RetryBudget(() => 1000);
-    expect(budget.mayRetry(0)).toBe(false);
-    for (let i = 0; i < 50; i++) budget.recordFailure();
-    expect(budget.mayRetry(-1)).toBe(true);
+  test("the wait runs down with time, and a reset starts the next episode at 100 ms", () => {
+    const c = clock();
+    const backoff = new Backoff(() => 5000, c.now);
+    backoff.record();
+    backoff.record();
+    c.advance(150);
+    expect(backoff.waitMs()).toBe(50);
+    expect(backoff.active).toBe(true);
+    backoff.reset();
+    expect([backoff.waitMs(), backoff.active]).toEqual([0, false]);
+    backoff.record();
+    expect(backoff.waitMs()).toBe(100);
+  });
+});
+
+describe("SpawnBudget", () => {
+  test("permanent failures count toward max_retry, transient ones never do and are reported once per episode", () => {
+    const budget = new SpawnBudget(
+      () => 1000,
+      () => 0,
+    );
+    expect(budget.failed(true, 2)).toEqual({ kind: "transient", firstOfEpisode: true });
+    expect(budget.failed(true, 2)).toEqual({ kind: "transient", firstOfEpisode: false });
+    expect(budget.failed(false, 2)).toEqual({ kind: "counted", failures: 1 });
+    expect(budget.worked()).toBe(true); // ends the transient episode and the run of failures
+    expect(budget.failed(false, 2)).toEqual({ kind: "counted", failures: 1 });
+    expect(budget.failed(false, 2)).toEqual({ kind: "gave_up", failures: 2 });
+    expect(budget.failed(false, -1)).toEqual({ kind: "counted", failures: 3 });
+  });
+
+  test("a process that died young delays the next spawn; one that lived a second clears the delay", () => {
+    const budget = new SpawnBudget(
+      () => 5000,
+      () => 0,
+    );
+    budget.exited(200);
+    budget.exited(300);
+    expect(budget.waitMs()).toBe(200);
+    budget.exited(1500);
+    expect(budget.waitMs()).toBe(0);
+  });
+
+  test("a reset clears the failures, the delays and the reason it gave up", () => {
+    const budget = new SpawnBudget(
+      () => 1000,
+      () => 0,
+    );
+    budget.failed(false, 1);
+    budget.giveUp("no such file");
+    expect([budget.spawnError, budget.waitMs()]).toEqual(["no such file", 100]);
     budget.reset();
-    budget.recordFailure();
-    budget.recordFailure();
-    expect([budget.mayRetry(3), budget.mayRetry(2)]).toEqual([true, false]);
+    expect([budget.spawnError, budget.waitMs()]).toEqual([null, 0]);
+    expect(budget.failed(false, 2)).toEqual({ kind: "counted", failures: 1 });
   });
 });

@@ -6,7 +6,7 @@ import type { HookConfig, HookName } from "../../src/config/types.ts";
 import { truthy } from "../../src/arbiter/hooks.ts";
 import { parseHook } from "../../src/config/options/hook.ts";
 import { InvalidOptionError } from "../../src/arbiter/errors.ts";
-import { alive, killLeftovers, standaloneWatcher, until, wcfg } from "./helpers.ts";
+import { alive, killLeftovers, standaloneWatcher, startedPids, until, wcfg } from "./helpers.ts";
 
 afterEach(killLeftovers);
 
@@ -254,7 +254,7 @@ describe("hooks set at run time", () => {
     const { watcher } = standaloneWatcher(wcfg({ name: "h11", cmd: "sleep 30" }));
     expect(() => watcher.setOptions({ "hooks.before_start": "myapp.hooks.check" })).toThrow(InvalidOptionError);
     expect(() => watcher.setOptions({ "hooks.before_start": "myapp.hooks.check" })).toThrow(
-      /"\.\/hooks\.ts:checkRedis".*"cmd:\.\/notify\.sh"/,
+      /"\.\/hooks\.ts:check".*"cmd:\.\/check\.sh"/,
     );
   });
 });
@@ -273,5 +273,43 @@ describe("hook helpers", () => {
       target: { kind: "command", command: "notify.sh a,b" },
       ignoreErrors: false,
     });
+  });
+});
+
+describe("a Python hook from a config file", () => {
+  test("loads the rest; its watcher stays stopped, says why and how to port it, and starts once `set` ports the hook", async () => {
+    const { loadText } = await import("../config/fixture.ts");
+    const { Arbiter } = await import("../../src/arbiter/arbiter.ts");
+    const { setLogSink } = await import("../../src/util/log.ts");
+    const config = await loadText(
+      "[watcher:good]\ncmd = sleep 30\n\n[watcher:hooked]\ncmd = sleep 30\nhooks.before_start = mypkg.hooks.check_redis\n",
+    );
+    const lines: string[] = [];
+    const previous = setLogSink((line) => lines.push(line));
+    const arbiter = await Arbiter.create(config);
+    arbiter.bus.subscribe((topic, payload) => {
+      if (topic.endsWith(".spawn")) startedPids.add(payload.process_pid as number);
+    });
+    try {
+      await arbiter.start();
+      const good = arbiter.getWatcher("good")!;
+      const hooked = arbiter.getWatcher("hooked")!;
+      expect(good.status()).toBe("active");
+      expect(hooked.status()).toBe("stopped");
+      const why = hooked.exitState().spawnError!;
+      expect(why).toStartWith('hooks.before_start = mypkg.hooks.check_redis: "mypkg.hooks.check_redis" is a Python');
+      expect(why).toContain('"./hooks.ts:check_redis"');
+      expect(lines.some((l) => l.includes("watcher hooked stays stopped") && l.includes("mypkg.hooks"))).toBe(true);
+      // An explicit start does not run it either.
+      expect((await hooked.start()).started).toEqual([]);
+      expect(hooked.status()).toBe("stopped");
+      await hooked.setOptions({ "hooks.before_start": "cmd:true" });
+      expect(hooked.exitState().spawnError).toBeNull();
+      expect((await hooked.start()).started).toHaveLength(1);
+      expect(hooked.status()).toBe("active");
+    } finally {
+      setLogSink(previous);
+      await arbiter.close();
+    }
   });
 });

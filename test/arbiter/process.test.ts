@@ -31,18 +31,25 @@ describe("spawn plan", () => {
     expect(plan.argv).toEqual(["/bin/sh", "-c", "echo $HOME | wc -c", "zero", "one"]);
   });
 
-  test("sockets become child fds 3, 4, … in name order and $(circus.sockets.NAME) names them", () => {
+  test("a socket reaches the child under its listed fd number, which $(circus.sockets.NAME) names", () => {
     const sockets = new Map([
-      ["web", 40],
-      ["api", 41],
+      ["web", { fd: 40, childFd: 40 }],
+      ["api", { fd: 41, childFd: 41 }],
+      // so_reuseport: a fresh socket (fd 57) goes to the placeholder's number.
+      ["rp", { fd: 57, childFd: 12 }],
     ]);
-    const plan = buildSpawnPlan(
-      wcfg({ name: "p", cmd: "echo --fd $(circus.sockets.web) $(circus.sockets.api)", use_sockets: true }),
-      1,
-      sockets,
-    );
-    expect(plan.extraFds).toEqual([41, 40]);
-    expect(plan.argv.slice(1)).toEqual(["--fd", "4", "3"]);
+    const cmd = "echo --fd $(circus.sockets.web) $(circus.sockets.api) $(circus.sockets.rp)";
+    const plan = buildSpawnPlan(wcfg({ name: "p", cmd, use_sockets: true }), 1, sockets);
+    expect([...plan.fds].sort(([a], [b]) => a - b)).toEqual([
+      [12, 57],
+      [40, 40],
+      [41, 41],
+    ]);
+    expect(plan.argv.slice(1)).toEqual(["--fd", "40", "41", "12"]);
+    // Without use_sockets nothing is inherited, but the numbers still expand (as in Circus).
+    const closed = buildSpawnPlan(wcfg({ name: "p", cmd }), 1, sockets);
+    expect(closed.fds.size).toBe(0);
+    expect(closed.argv.slice(1)).toEqual(["--fd", "40", "41", "12"]);
   });
 
   test("without PATH in the env the program is looked up in /bin:/usr/bin", () => {
@@ -127,7 +134,10 @@ describe("kill and signal", () => {
     expect(watcher.pids()).toContain(b!);
     expect(watcher.pids()).not.toContain(a!);
     expect(watcher.pids()).toHaveLength(2);
-    expect(rec.of("reap").find((e) => e.payload.process_pid === a)!.payload.exit_code).toBe(-9);
+    // As in Circus, a process the `kill` command ends is not reported as a `reap`.
+    expect(rec.of("reap")).toEqual([]);
+    expect(rec.of("kill").map((e) => e.payload.process_pid)).toEqual([a]);
+    expect(watcher.exitState().lastExit).toMatchObject({ pid: a, signal: 9, reason: "kill" });
   });
 
   test("signal reaches the process, or with children its direct children only", async () => {

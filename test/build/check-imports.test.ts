@@ -2,10 +2,10 @@
 // and dynamic imports are told apart, and KNOWN_LEAKS entries warn while present and fail once gone.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { checkImports, staticImports } from "../../scripts/check-imports.ts";
+import { checkImports, RULES, staticImports } from "../../scripts/check-imports.ts";
 
 const roots: string[] = [];
 afterAll(() => {
@@ -62,6 +62,8 @@ describe("checkImports", () => {
     "src/protocol/p.ts":
       'import { dlopen } from "bun:ffi";\nimport "../cli/daemon.ts";\nexport type Foo = number;\nexport const p = dlopen;\n',
     "src/zmtp/z.ts": 'import { q } from "./missing.ts";\nexport const z = q;\n',
+    "src/web/v.ts":
+      'import { w } from "../arbiter/w.ts";\nimport type { Foo } from "../protocol/p.ts";\nexport const v: Foo = w;\n',
   });
   const known = {
     file: "src/util/a.ts",
@@ -82,6 +84,7 @@ describe("checkImports", () => {
         "src/protocol/p.ts: imports src/cli/daemon.ts — only src/main.ts and src/cli itself import src/cli",
         "src/protocol/p.ts: imports src/cli/daemon.ts — src/protocol imports no cli, web or plugins",
         "src/os/x.ts: no longer imports src/log.ts against rule os-layer — remove it from KNOWN_LEAKS",
+        "src/web/v.ts: imports src/arbiter/w.ts — src/web reaches a daemon through the control client only: it imports no arbiter, plugins or cli",
       ].sort(),
     );
   });
@@ -97,5 +100,13 @@ describe("checkImports", () => {
     expect(all).not.toContain("src/config/c.ts: imports node:fs");
     expect(all).not.toContain("node:path");
     expect(all).not.toContain("src/os/x.ts: imports bun:ffi");
+  });
+});
+
+describe("docs/architecture.md", () => {
+  test("names every rule, so a violation's id leads to the page that explains the layers", () => {
+    const page = readFileSync(join(import.meta.dir, "../../docs/architecture.md"), "utf8");
+    for (const rule of RULES)
+      expect({ rule: rule.id, named: page.includes(`\`${rule.id}\``) }).toEqual({ rule: rule.id, named: true });
   });
 });

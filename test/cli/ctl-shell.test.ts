@@ -47,7 +47,9 @@ test("the shell shows version and status, runs help and commands, completes with
   tmux("new-session", "-d", "-s", SESSION, "-x", "120", "-y", "30", cmd);
 
   let s = await waitScreen((x) => x.includes("(circusctl) "), "the prompt");
-  expect(s).toContain(`circusctl ${VERSION}\ncircusd-stats: active\nweb: active\nworker: stopped\n(circusctl) `);
+  expect(s).toContain(
+    `circusctl 0.19.0 (circus ${VERSION}, TypeScript)\ncircusd-stats: active\nweb: active\nworker: stopped\n(circusctl) `,
+  );
 
   tmux("send-keys", "-t", SESSION, "help", "Enter");
   s = await waitScreen((x) => count(x, "(circusctl) ") >= 2, "help output");

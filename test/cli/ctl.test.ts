@@ -136,6 +136,10 @@ describe("exit statuses and messages", () => {
     expect(r.stderr).toContain('unknown command "lst"; did you mean "list"?');
     expect(r.request).toBeUndefined();
   });
+  test("a swapped or abbreviated command word gets every close command", async () => {
+    expect((await ctl("stauts")).stderr).toContain('unknown command "stauts"; did you mean "status" or "stats"?');
+    expect((await ctl("stat")).stderr).toContain('unknown command "stat"; did you mean "stats", "start" or "status"?');
+  });
   test("a missing argument exits 2 with the usage line", async () => {
     const r = await ctl("incr");
     expect(r.code).toBe(2);
@@ -198,8 +202,11 @@ describe("exit statuses and messages", () => {
 });
 
 describe("help and version", () => {
-  test("--version prints circusctl and our version", async () => {
-    expect(await runCtlProcess(["--version"])).toMatchObject({ code: 0, stdout: `circusctl ${VERSION}\n` });
+  test("--version prints circusctl's line, Circus's version first and ours after it", async () => {
+    expect(await runCtlProcess(["--version"])).toMatchObject({
+      code: 0,
+      stdout: `circusctl 0.19.0 (circus ${VERSION}, TypeScript)\n`,
+    });
   });
   test("--help lists every command with its summary", async () => {
     const r = await runCtlProcess(["--help"]);

@@ -154,7 +154,11 @@ cmd = sh -c 'date +%s%N >> {dir}/crash.log; exit 1'
 max_retry = -1
 
 [watcher:givesup]
-cmd = sh -c 'date +%s%N >> {dir}/givesup.log; exit 1'
+cmd = {dir}/no-such-program
+max_retry = 3
+
+[watcher:periodic]
+cmd = sh -c 'date +%s%N >> {dir}/periodic.log; exit 0'
 max_retry = 3
 
 [watcher:victim]
@@ -365,20 +369,29 @@ describe("a daemon's watchers seen from /proc", () => {
     expect([got("stopq.out"), got("stopn.out"), got("stops.out")]).toEqual(["QUIT", "USR1", "USR2"]);
   });
 
-  test("a command that exits at once is retried with growing delays, and after max_retry = 3 the watcher stops", async () => {
-    await waitFor(
-      async () => (await d.call("status", { name: "givesup" })).status === "stopped",
+  test("a command that cannot be spawned is retried with backoff, and after max_retry = 3 the watcher gives up: stopped, with spawn_error", async () => {
+    const reply = await waitFor(
+      async () => {
+        const r = await d.call("status", { name: "givesup" });
+        return r.status === "stopped" ? r : null;
+      },
       5000,
       "givesup to stop",
     );
-    const times = readFileSync(`${d.dir}/givesup.log`, "utf8")
-      .trim()
-      .split("\n")
-      .map((ns) => Number(BigInt(ns) / 1_000_000n));
-    expect(times).toHaveLength(3);
-    // At least the 100 ms and 200 ms backoff delays passed between the three attempts.
-    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(90);
-    expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(190);
+    expect(reply.spawn_error).toContain(`${d.dir}/no-such-program`);
+    expect(reply.spawn_error).toContain("max_retry = 3");
+    expect(reply.last_exit).toBeNull();
+  });
+
+  test("a short job exiting 0 is run again and again past max_retry, the watcher staying active", async () => {
+    const runs = () =>
+      existsSync(`${d.dir}/periodic.log`) ? readFileSync(`${d.dir}/periodic.log`, "utf8").trim().split("\n").length : 0;
+    await waitFor(() => runs() >= 5, 5000, "5 runs");
+    const reply = await d.call("status", { name: "periodic" });
+    expect(reply.status).toBe("active");
+    expect(reply.spawn_error).toBeNull();
+    expect(reply.last_exit).toMatchObject({ status: 0, signal: null, reason: "exit" });
+    expect(reply.restarts).toBeGreaterThanOrEqual(4);
   });
 
   test("a worker killed with SIGKILL is replaced at once by a new pid", async () => {
@@ -449,7 +462,7 @@ describe("a daemon's watchers seen from /proc", () => {
     expect(isAlive(pid)).toBe(false);
   });
 
-  test("slow: with max_retry = -1 a command that exits at once is retried forever, 100 ms doubling up to check_delay, and the daemon keeps answering", async () => {
+  test("slow: a command that exits at once is retried forever, 100 ms doubling up to max(check_delay, 1 s), and the daemon keeps answering", async () => {
     const log = `${d.dir}/crash.log`;
     await waitFor(
       () => existsSync(log) && readFileSync(log, "utf8").trim().split("\n").length >= 7,
@@ -465,14 +478,15 @@ describe("a daemon's watchers seen from /proc", () => {
       .split("\n")
       .map((ns) => Number(BigInt(ns) / 1_000_000n));
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
-    // 100, 200, 400, then capped at check_delay (500 ms), each plus the time the shell takes to start.
+    // 100, 200, 400, 800, then capped at 1 s (check_delay is 0.5), each plus the time the shell takes.
     expect(gaps[0]!).toBeGreaterThanOrEqual(90);
     expect(gaps[0]!).toBeLessThan(400);
     expect(gaps[1]!).toBeGreaterThanOrEqual(190);
     expect(gaps[2]!).toBeGreaterThanOrEqual(390);
-    for (const gap of gaps.slice(3, 6)) {
-      expect(gap).toBeGreaterThanOrEqual(490);
-      expect(gap).toBeLessThan(1000);
+    expect(gaps[3]!).toBeGreaterThanOrEqual(790);
+    for (const gap of gaps.slice(4, 6)) {
+      expect(gap).toBeGreaterThanOrEqual(990);
+      expect(gap).toBeLessThan(1500);
     }
   }, 15_000);
 });

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { workerJournalPath } from "../../src/cli/pidfile.ts";
+import { workerJournalPath } from "../../src/daemon/pidfile.ts";
 import {
   circusCommand,
   descendantsOf,

@@ -165,6 +165,25 @@ describe("a daemon's sockets", () => {
     for (const [i, name] of names.entries()) {
       expect([name, fdTarget(pid!, argv[i]!)]).toEqual([name, daemonSocket(name)]);
     }
+    // The numbers are the daemon's own, as `listsockets` reports them (Circus passes its fds as they are).
+    expect(argv).toEqual(names.map((name) => sockets.get(name)!.fd));
+  });
+
+  test("listsockets lists so_reuseport sockets too; each worker holds its own socket at that fd number", async () => {
+    expect(sockets.get("rp")).toMatchObject({ name: "rp", host: "127.0.0.1", port: reusePort, backlog: 2048 });
+    const fd = sockets.get("rp")!.fd;
+    const pids = await pidsOf("rp", 2);
+    for (const pid of pids) await execed(pid, "node");
+    for (const pid of pids) {
+      expect(servedFd(pid)).toBe(fd);
+      expect(fdTarget(pid, fd)).toMatch(/^socket:/);
+      expect(fdTarget(pid, fd)).not.toBe(daemonSocket("rp"));
+    }
+    // The daemon's placeholder is not bound, so it takes no share of the port's connections.
+    expect(netEntry("tcp", inodeOf(daemonSocket("rp")))).toBeNull();
+    expect(((await d.call("listsockets")).sockets as Listed[]).map((s) => s.fd)).toEqual(
+      [...sockets.values()].map((s) => s.fd).sort((a, b) => a - b),
+    );
   });
 
   test("a watcher without use_sockets inherits no fd beyond 0, 1 and 2", async () => {

@@ -65,6 +65,8 @@ describe("circus stats", () => {
       expect(parseHuman(h.mem_info1 as string)).toBeGreaterThan(MB50 * 0.85);
       expect(parseHuman(h.mem_info1 as string)).toBeLessThan(MB50 * 1.15);
 
+      // Written as circusd-stats writes it: json.dumps spacing, cpu and mem as floats.
+      expect(last(seen, `stat.busy.${busy}`)!.text).toMatch(/^\{"pid": \d+, .*"cpu": \d+\.\d+, "mem": \d+\.\d+/);
       const agg = last(seen, "stat.busy")!.body;
       expect(agg.pid).toEqual([busy]);
       expect(Object.keys(agg).sort()).toEqual(["age", "cpu", "mem", "pid"]);

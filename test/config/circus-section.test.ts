@@ -10,7 +10,8 @@ describe("[circus] section", () => {
       endpoint: "tcp://127.0.0.1:5555",
       endpoint_owner: null,
       pubsub_endpoint: "tcp://127.0.0.1:5556",
-      multicast_endpoint: "udp://237.219.251.97:12027",
+      multicast_endpoint: "",
+      multicast_interface: "127.0.0.1",
       stats_endpoint: "tcp://127.0.0.1:5557",
       statsd: false,
       check_delay: 5,
@@ -18,6 +19,8 @@ describe("[circus] section", () => {
       httpd: false,
       httpd_host: "localhost",
       httpd_port: 8080,
+      httpd_auth_file: null,
+      httpd_token_file: null,
       debug: false,
       pidfile: null,
       umask: null,
@@ -26,7 +29,11 @@ describe("[circus] section", () => {
       loggerconfig: null,
       fqdn_prefix: null,
       tail_lines: 1000,
+      output_prefix: false,
       hooks_timeout: 30,
+      curve_secret_key: null,
+      curve_authorized_keys: null,
+      insecure: false,
     });
   });
 
@@ -42,6 +49,11 @@ describe("[circus] section", () => {
     expect(c.circus.httpd_port).toBe(9000);
     expect(c.circus.tail_lines).toBe(50);
     expect(c.circus.hooks_timeout).toBe(2.5);
+  });
+
+  test("check_delay = -1 and 0 are accepted, as Circus accepts them (13 of its own test configs use -1)", async () => {
+    expect((await loadText("[circus]\ncheck_delay = -1\n" + W)).circus.check_delay).toBe(-1);
+    expect((await loadText("[circus]\ncheck_delay = 0\n" + W)).circus.check_delay).toBe(0);
   });
 
   test("an empty multicast_endpoint disables discovery", async () => {
@@ -66,13 +78,23 @@ describe("[circus] section", () => {
     );
   });
 
-  test("httpd and debug_gc are accepted with a warning instead of aborting; statsd is supported", async () => {
+  test("debug_gc is accepted with a warning instead of aborting; statsd and httpd are supported", async () => {
     const warnings = await warningsOf("[circus]\nhttpd = true\nstatsd = true\ndebug_gc = true\n" + W);
-    expect(warnings).toContain(
-      "circus.httpd: the web dashboard (circushttpd) is not available yet; httpd is accepted and ignored for now",
-    );
+    expect(warnings.some((w) => w.startsWith("circus.httpd"))).toBe(false);
     expect(warnings.some((w) => w.startsWith("circus.statsd"))).toBe(false);
     expect(warnings.some((w) => w.startsWith("circus.debug_gc: "))).toBe(true);
+  });
+
+  test("httpd on a non-loopback host without a users or token file is refused with its line", async () => {
+    expect(await problemsOf("[circus]\nhttpd = true\nhttpd_host = 0.0.0.0\n" + W)).toEqual([
+      'circus.ini:3: circus.httpd_host: "0.0.0.0" is not a loopback address and the web console has no login; ' +
+        "set httpd_auth_file (users) or httpd_token_file, or httpd_host = 127.0.0.1",
+    ]);
+    const withToken = await loadText("[circus]\nhttpd = true\nhttpd_host = 0.0.0.0\nhttpd_token_file = token\n" + W);
+    expect(withToken.circus.httpd_host).toBe("0.0.0.0");
+    expect((await loadText("[circus]\nhttpd = true\nhttpd_host = ::1\n" + W)).circus.httpd_host).toBe("::1");
+    const c = await loadText("[circus]\nhttpd_auth_file = users\nhttpd_token_file = tok\n" + W);
+    expect([c.circus.httpd_auth_file, c.circus.httpd_token_file]).toEqual(["users", "tok"]);
   });
 
   test("unknown keys are ignored with a warning and a suggestion when close", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { loadText, problemsOf, warningsOf } from "./fixture.ts";
+import { hookFromWire } from "../../src/config/options/hook.ts";
 
 async function watcher(body: string, environ: Record<string, string> = {}) {
   const c = await loadText(`[watcher:web]\ncmd = run\n${body}`, { environ });
@@ -66,6 +67,14 @@ describe("[watcher:NAME] sections", () => {
   test("uid and gid written as digits become numbers, names stay strings", async () => {
     const w = await watcher("uid = 1000\ngid = www-data\n");
     expect([w.uid, w.gid]).toEqual([1000, "www-data"]);
+  });
+
+  test("a uid or gid past 4294967294 is refused: it would wrap around to root's id", async () => {
+    for (const key of ["uid", "gid"]) {
+      const problems = await problemsOf(`[watcher:web]\ncmd = run\n${key} = 4294967296\n`);
+      expect(problems.join("\n")).toContain("4294967296 is out of range: user and group ids go from 0 to 4294967294");
+    }
+    expect((await watcher("uid = 4294967294\n")).uid).toBe(4294967294);
   });
 
   test("watchers are sorted by name and keep the case they were written in", async () => {
@@ -193,13 +202,21 @@ describe("[watcher:NAME] sections", () => {
     );
   });
 
-  test("a Python hook target is a problem naming both supported forms", async () => {
-    const [p] = await problemsOf("[watcher:web]\ncmd = run\nhooks.before_start = mymodule.hooks.check\n");
-    expect(p).toStartWith(
-      'circus.ini:3: watcher:web.hooks.before_start: "mymodule.hooks.check" looks like a Python import path',
+  test("a Python hook loads the watcher with the hook kept as unavailable and a warning saying how to port it", async () => {
+    const text = "[watcher:web]\ncmd = run\nhooks.before_start = mymodule.hooks.check\n";
+    const [w] = (await loadText(text)).watchers;
+    expect(w!.hooks.before_start!.target).toMatchObject({ kind: "python", raw: "mymodule.hooks.check" });
+    const [warning] = await warningsOf(text);
+    expect(warning).toStartWith(
+      'watcher:web.hooks.before_start: "mymodule.hooks.check" is a Python import path, which cannot run here',
     );
-    expect(p).toContain("./hooks.ts:checkRedis");
-    expect(p).toContain("cmd:./notify.sh");
+    expect(warning).toContain('"./hooks.ts:check"');
+    expect(warning).toContain('"cmd:./check.sh"');
+    expect(warning).toContain("stays stopped");
+  });
+
+  test("over the wire a Python hook is refused, naming both forms", () => {
+    expect(() => hookFromWire("before_start", "mymodule.hooks.check")).toThrow("Python import path");
   });
 
   test("an unknown hook name is a problem", async () => {

@@ -130,6 +130,14 @@ export interface StartOptions {
   wrap?: string[];
   /** Files written next to the config before the daemon starts (name → text; `{dir}` is replaced). */
   files?: Record<string, string>;
+  /** Runs in the daemon's directory once the files are written, before the daemon starts (keys, modes). */
+  prepare?: (dir: string) => void | Promise<void>;
+  /** The control endpoint the config names, when not `{endpoint}` (`{dir}` is replaced): what `call` and the readiness check use. */
+  endpoint?: string;
+  /** Environment of the daemon (default: the test's). */
+  env?: Record<string, string | undefined>;
+  /** How the readiness check calls the daemon (default: a plain pyzmq request, as `call`). */
+  call?: (endpoint: string, command: string, properties?: Record<string, unknown>) => Promise<Record<string, unknown>>;
 }
 
 export async function startDaemon(
@@ -138,7 +146,7 @@ export async function startDaemon(
   options: StartOptions = {},
 ): Promise<RunningDaemon> {
   const dir = mkdtempSync(join(tmpdir(), "circus-daemon-"));
-  const endpoint = `tcp://127.0.0.1:${freePort()}`;
+  const endpoint = options.endpoint?.replaceAll("{dir}", dir) ?? `tcp://127.0.0.1:${freePort()}`;
   const pubsub = `tcp://127.0.0.1:${freePort()}`;
   const text = ini.replaceAll("{endpoint}", endpoint).replaceAll("{pubsub}", pubsub).replaceAll("{dir}", dir);
   const configPath = join(dir, "circus.ini");
@@ -147,10 +155,12 @@ export async function startDaemon(
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), body.replaceAll("{dir}", dir));
   }
+  await options.prepare?.(dir);
   const proc = Bun.spawn(
     [...(options.wrap ?? []), ...(options.command ?? circusCommand()), "daemon", configPath, ...extraArgs],
     {
       cwd: dir,
+      env: options.env ?? process.env,
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
@@ -170,7 +180,7 @@ export async function startDaemon(
     pubsub,
     configPath,
     output: () => captured,
-    call: (command, properties = {}) => pyCall(endpoint, command, properties),
+    call: (command, properties = {}) => (options.call ?? pyCall)(endpoint, command, properties),
     async stop() {
       const tree = descendantsOf(proc.pid);
       if (proc.exitCode === null) proc.kill("SIGTERM");
@@ -191,7 +201,10 @@ export async function startDaemon(
     await waitFor(
       async () => {
         if (proc.exitCode !== null) throw new Error(`daemon exited with ${proc.exitCode}:\n${captured}`);
-        const reply = await pyCall(endpoint, "status", {}, 300).catch(() => null);
+        const reply = await (options.call
+          ? options.call(endpoint, "status")
+          : pyCall(endpoint, "status", {}, 300)
+        ).catch(() => null);
         return reply && reply.status === "ok";
       },
       10000,

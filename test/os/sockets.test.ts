@@ -7,6 +7,7 @@ import { join } from "node:path";
 import {
   bindSocket,
   closeSocket,
+  peerCredentials,
   pollReadable,
   SocketError,
   type BoundSocket,
@@ -177,5 +178,34 @@ describe("inheritance", () => {
       if (body === "") await Bun.sleep(20);
     }
     expect(body).toBe(String(child.pid));
+  });
+});
+
+describe("peerCredentials", () => {
+  test("names the uid, gid and pid of the process at the other end of a unix socket", async () => {
+    const seen = Promise.withResolvers<ReturnType<typeof peerCredentials>>();
+    const name = `\0circus-peercred-${process.pid}`;
+    const server = Bun.listen({
+      unix: name,
+      socket: {
+        open(s) {
+          seen.resolve(peerCredentials((s as unknown as { fd: number }).fd));
+          s.end();
+        },
+        data() {},
+      },
+    });
+    try {
+      const client = await Bun.connect({ unix: name, socket: { data() {} } });
+      const cred = await seen.promise;
+      expect(cred).toEqual({ pid: process.pid, uid: process.getuid!(), gid: process.getgid!() });
+      client.end();
+    } finally {
+      server.stop(true);
+    }
+  });
+
+  test("a descriptor that is no socket is an OsError", () => {
+    expect(() => peerCredentials(0)).toThrow(OsError);
   });
 });

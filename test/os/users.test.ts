@@ -47,6 +47,14 @@ describe("resolveUser", () => {
   test("a uid that no user has is rejected, as Circus does", () => {
     expect(() => resolveUser(4000123)).toThrow(/unknown user id 4000123/);
   });
+
+  test("an id past 32 bits never wraps around to root: 4294967296 is out of range, not uid 0", () => {
+    for (const id of [4294967296, "4294967296", 4294967295]) {
+      expect(() => resolveUser(id)).toThrow(/user id 429496729\d is out of range/);
+    }
+    expect(() => resolveGroup(4294967296)).toThrow(/group id 4294967296 is out of range/);
+    expect(() => resolveGroup("4294967296")).toThrow(/out of range/);
+  });
 });
 
 describe("resolveGroup", () => {

@@ -92,6 +92,15 @@ describe("Prometheus plugin", () => {
     expect(s.get("circus_daemon_uptime_seconds")).toBeGreaterThan(0);
     expect(s.get("circus_daemon_watchers")).toBe(3);
     expect((await fetch(url.replace("/metrics", "/nope"))).status).toBe(404);
+    // A decr's stop is counted although, as in Circus, no reap event reports it.
+    await d.call("decr", { name: "idle", waiting: true });
+    const stops = await waitFor(
+      async () =>
+        samples(await (await fetch(url)).text()).get('circus_watcher_deaths_total{watcher="idle",cause="stop"}'),
+      5000,
+      "the decr counted",
+    );
+    expect(stops).toBe(1);
   });
 
   test("python3-prometheus-client's parser accepts the text", async () => {

@@ -1,19 +1,23 @@
 // Every command through dispatch() against a fake arbiter: properties, results, errors and console text.
 
+import { VERSION } from "../../src/version.ts";
 import { describe, expect, test } from "bun:test";
 import type { JsonObject, Reply } from "../../src/protocol/command.ts";
 import { dispatch } from "../../src/protocol/dispatch.ts";
+import { formatInfoLine } from "../../src/protocol/procinfo.ts";
 import { COMMANDS, getCommand } from "../../src/protocol/registry.ts";
 import { FakeArbiter, FakeWatcher, fakeContext } from "./fake-arbiter.ts";
 
+/** A live process entry with no exit history. */
+function entry(pid: number, wid: number, started: number) {
+  return { pid, wid, started, restarts: 0, lastExit: null };
+}
+
 function setup() {
   const web = new FakeWatcher("Web", { numprocesses: 2, env: { B: "2", A: "1" }, free: { "flapping.attempts": "2" } });
-  web.procs = [
-    { pid: 101, wid: 1, started: 1000 },
-    { pid: 102, wid: 2, started: 1001 },
-  ];
+  web.procs = [entry(101, 1, 1000), entry(102, 2, 1001)];
   const worker = new FakeWatcher("worker", { priority: 5 });
-  worker.procs = [{ pid: 201, wid: 1, started: 1002 }];
+  worker.procs = [entry(201, 1, 1002)];
   const single = new FakeWatcher("single", { singleton: true, numprocesses: 1 });
   const arbiter = new FakeArbiter(web, worker, single);
   return { arbiter, web, worker, single, ctx: fakeContext(arbiter) };
@@ -30,7 +34,7 @@ function fmt(reply: Reply, command: string, properties: JsonObject = {}): string
 }
 
 describe("registry", () => {
-  test("holds every Circus command (plus logs and reopen) with help, summary and cli metadata", () => {
+  test("holds every Circus command (plus logs, ps and reopen) with help, summary and cli metadata", () => {
     const names = [
       "add",
       "decr",
@@ -47,6 +51,7 @@ describe("registry", () => {
       "numprocesses",
       "numwatchers",
       "options",
+      "ps",
       "quit",
       "reload",
       "reloadconfig",
@@ -169,6 +174,36 @@ describe("read commands", () => {
     expect(fmt(all, "status")).toBe("Web: active\nsingle: active\nworker: stopped");
   });
 
+  test("status and stats carry spawn_error, restarts, last_exit and exits beyond Circus; the console text is Circus's", async () => {
+    const { ctx, worker, web } = setup();
+    const lastExit = { pid: 7, status: null, signal: 9, reason: "crash" as const, time: 1000.5 };
+    worker.state = "stopped";
+    worker.exits = {
+      spawnError: "no such file (5 failed spawns in a row, max_retry = 5)",
+      restarts: 3,
+      lastExit,
+      exits: { crash: 3, exit: 0, stop: 1, kill: 0, signal: 0, max_age: 0, reload: 0, spawn_failed: 0 },
+    };
+    const keys = {
+      spawn_error: "no such file (5 failed spawns in a row, max_retry = 5)",
+      restarts: 3,
+      last_exit: lastExit,
+      exits: { crash: 3, exit: 0, stop: 1, kill: 0, signal: 0, max_age: 0, reload: 0, spawn_failed: 0 },
+    };
+    const one = await call(ctx, "status", { name: "worker" });
+    expect(one).toMatchObject({ status: "stopped", ...keys });
+    expect(fmt(one, "status")).toBe("stopped");
+    const all = await call(ctx, "status");
+    expect((all.details as JsonObject).worker).toEqual(keys);
+    expect((all.details as JsonObject).Web).toMatchObject({ spawn_error: null, restarts: 0, last_exit: null });
+    expect(fmt(all, "status")).toBe("Web: active\nsingle: active\nworker: stopped");
+    expect(await call(ctx, "stats", { name: "worker" })).toMatchObject(keys);
+    expect(((await call(ctx, "stats")).details as JsonObject).worker).toEqual(keys);
+    web.procs = [{ pid: process.pid, wid: 1, started: Date.now() / 1000, restarts: 2, lastExit }];
+    const proc = await call(ctx, "stats", { name: "web", process: process.pid });
+    expect(proc.info).toMatchObject({ wid: 1, restarts: 2, last_exit: lastExit });
+  });
+
   test("options returns every option and free option; console renders env sorted", async () => {
     const { ctx } = setup();
     const r = await call(ctx, "options", { name: "web" });
@@ -202,7 +237,7 @@ describe("read commands", () => {
     expect((await call(ctx, "get", { name: "web", keys: "numprocesses" })).errno).toBe(3);
   });
 
-  test("globaloptions gives the five arbiter options or one, and refuses others", async () => {
+  test("globaloptions gives the five arbiter options and the daemon's version, or one, and refuses others", async () => {
     const { ctx } = setup();
     const all = await call(ctx, "globaloptions");
     expect(Object.keys(all.options as JsonObject).sort()).toEqual([
@@ -211,7 +246,10 @@ describe("read commands", () => {
       "multicast_endpoint",
       "pubsub_endpoint",
       "stats_endpoint",
+      "version",
     ]);
+    expect((all.options as JsonObject).version).toBe(VERSION);
+    expect((await call(ctx, "globaloptions", { option: "version" })).options).toEqual({ version: VERSION });
     const one = await call(ctx, "globaloptions", { option: "endpoint" });
     expect(one.options).toEqual({ endpoint: "tcp://127.0.0.1:5555" });
     expect(fmt(one, "globaloptions")).toBe("endpoint: tcp://127.0.0.1:5555");
@@ -235,20 +273,21 @@ describe("read commands", () => {
     expect(fmt(r, "listsockets")).toBe("5:socket 'unix' at /tmp/s.sock\n7:socket 'web' at 127.0.0.1:8080");
   });
 
-  test("dstats describes the daemon's own process from /proc", async () => {
+  test("dstats describes the daemon's own process from /proc, with its version", async () => {
     const { ctx } = setup();
     const r = await call(ctx, "dstats");
     const info = r.info as JsonObject;
     expect(info.pid).toBe(process.pid);
+    expect(info.version).toBe(VERSION);
     expect(info.children).toEqual([]);
     expect(String(info.mem_info1)).toMatch(/^\d+(\.\d\d[KMGTPEZY]|B)$/);
-    expect(String(info.ctime)).toMatch(/^\d+:\d\d\.\d\d$/);
-    expect(fmt(r, "dstats")).toStartWith(`Main Process:\n${process.pid}  `);
+    expect(String(info.ctime)).toMatch(/^\d+:\d\d\.\d{1,2}$/);
+    expect(fmt(r, "dstats")).toStartWith(`Main Process:\n    ${process.pid}  `);
   });
 
   test("stats gives per-pid infos for all, one watcher, or one process, and refuses an unknown pid", async () => {
     const { ctx, web } = setup();
-    web.procs = [{ pid: process.pid, wid: 1, started: Date.now() / 1000 - 5 }];
+    web.procs = [entry(process.pid, 1, Date.now() / 1000 - 5)];
     const all = await call(ctx, "stats");
     expect(Object.keys(all.infos as JsonObject).sort()).toEqual(["Web", "single", "worker"]);
     const one = await call(ctx, "stats", { name: "web" });
@@ -264,9 +303,24 @@ describe("read commands", () => {
     expect(fmt(one, "stats")).toStartWith(`web:\n${process.pid}: ${process.pid}  `);
   });
 
+  test("circusctl's info line prints cpu and mem as Python floats (a line of real circusctl output)", () => {
+    const info = {
+      pid: 16291,
+      cmdline: "sleep",
+      username: "root",
+      nice: 0,
+      mem_info1: "1.50M",
+      mem_info2: "2.44M",
+      cpu: 0,
+      mem: 0.006,
+      ctime: "0:00.0",
+    };
+    expect(formatInfoLine(info)).toBe("16291  sleep root 0 1.50M 2.44M 0.0 0.006 0:00.0");
+  });
+
   test("stats --extended lets the watcher's extended_stats hook add fields", async () => {
     const { ctx, web } = setup();
-    web.procs = [{ pid: process.pid, wid: 1, started: Date.now() / 1000 }];
+    web.procs = [entry(process.pid, 1, Date.now() / 1000)];
     (web as unknown as { extendedStats: unknown }).extendedStats = async (
       _pid: number,
       info: Record<string, unknown>,
@@ -281,7 +335,7 @@ describe("read commands", () => {
 
   test("a gone process is reported as Circus's string", async () => {
     const { ctx, web } = setup();
-    web.procs = [{ pid: 999999, wid: 1, started: 0 }];
+    web.procs = [entry(999999, 1, 0)];
     const r = await call(ctx, "stats", { name: "web" });
     expect((r.info as JsonObject)["999999"]).toBe("No such process (stopped?)");
   });
@@ -398,15 +452,19 @@ describe("mutating commands", () => {
     expect(await call(ctx, "add", { name: "n", cmd: "x", options: { numprocesses: "3" } })).toMatchObject({ errno: 3 });
   });
 
-  test("in endpoint_owner mode add requires options.uid to equal the owner", async () => {
+  test("a request of the endpoint_owner may add only a watcher running as the owner; root's may add any", async () => {
     const { arbiter } = setup();
-    const ctx = fakeContext(arbiter, { endpointOwner: "alice" });
+    const nobody = { name: "nobody", uid: 65534, groups: [65534] };
+    const ctx = fakeContext(arbiter, { requester: { uid: 65534, owner: nobody } });
     expect(await call(ctx, "add", { name: "n", cmd: "x" })).toMatchObject({
       errno: 3,
       reason: "uid does not match endpoint_owner",
     });
-    expect(await call(ctx, "add", { name: "n", cmd: "x", options: { uid: "bob" } })).toMatchObject({ errno: 3 });
-    expect((await call(ctx, "add", { name: "n", cmd: "x", options: { uid: "alice" } })).status).toBe("ok");
+    expect(await call(ctx, "add", { name: "n", cmd: "x", options: { uid: "root" } })).toMatchObject({ errno: 3 });
+    expect((await call(ctx, "add", { name: "n", cmd: "x", options: { uid: "nobody" } })).status).toBe("ok");
+    expect((await call(ctx, "add", { name: "n2", cmd: "x", options: { uid: 65534 } })).status).toBe("ok");
+    const root = fakeContext(arbiter, { requester: { uid: 0, owner: null } });
+    expect((await call(root, "add", { name: "n3", cmd: "x" })).status).toBe("ok");
   });
 
   test("rm removes by the watcher's own name and passes nostop", async () => {
@@ -441,9 +499,12 @@ describe("mutating commands", () => {
     });
   });
 
-  test("set numprocesses > 1 on a singleton is errno 5", async () => {
+  test("set numprocesses > 1 on a singleton is errno 5 with Circus's words", async () => {
     const { ctx } = setup();
-    expect((await call(ctx, "set", { name: "single", options: { numprocesses: 2 } })).errno).toBe(5);
+    expect(await call(ctx, "set", { name: "single", options: { numprocesses: 2 } })).toMatchObject({
+      errno: 5,
+      reason: "Singleton watcher has a single process",
+    });
   });
 
   test("set changes a free option named __proto__ that the watcher has, as its own key", async () => {

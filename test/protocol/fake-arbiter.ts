@@ -6,6 +6,7 @@ import { globalOptionsOf } from "../../src/arbiter/arbiter.ts";
 import { circusDefaults, watcherDefaults } from "../../src/arbiter/defaults.ts";
 import { OperationError, WatcherExistsError, WatcherNotFoundError } from "../../src/arbiter/errors.ts";
 import type {
+  ExitState,
   GlobalOptions,
   KillOptions,
   OutputSink,
@@ -38,6 +39,13 @@ export class FakeWatcher implements ControlledWatcher {
   output: OutputSink = { stdout: "inherit", stderr: "inherit" };
   /** Make the next mutation fail with this error. */
   failWith: Error | null = null;
+  /** What `exitState` reports; tests set it to see the keys reach the wire. */
+  exits: ExitState = {
+    spawnError: null,
+    restarts: 0,
+    lastExit: null,
+    exits: { crash: 0, exit: 0, stop: 0, kill: 0, signal: 0, max_age: 0, reload: 0, spawn_failed: 0 },
+  };
 
   /** A watcher as the arbiter leaves it after start: active with its processes (or stopped). */
   constructor(
@@ -64,7 +72,13 @@ export class FakeWatcher implements ControlledWatcher {
 
   private spawnMissing(): void {
     while (this.procs.length < this.config.numprocesses) {
-      this.procs.push({ pid: nextPid++, wid: this.procs.length + 1, started: Date.now() / 1000 });
+      this.procs.push({
+        pid: nextPid++,
+        wid: this.procs.length + 1,
+        started: Date.now() / 1000,
+        restarts: 0,
+        lastExit: null,
+      });
     }
   }
 
@@ -98,6 +112,9 @@ export class FakeWatcher implements ControlledWatcher {
 
   status() {
     return this.state;
+  }
+  exitState(): ExitState {
+    return this.exits;
   }
   start(): Promise<StartResult> {
     return this.op("start", null, () => {
@@ -187,7 +204,8 @@ export class FakeArbiter implements ControlledArbiter {
   constructor(...watchers: FakeWatcher[]) {
     this.ws = watchers;
   }
-  watchers() {
+  watchers(order: "name" | "created" = "name") {
+    if (order === "created") return [...this.ws];
     return [...this.ws].sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
   }
   getWatcher(name: string) {
@@ -254,7 +272,6 @@ export function contextFor(
 ): CommandContext & { quits: number } {
   const ctx = {
     arbiter,
-    endpointOwner: null,
     quits: 0,
     async quit() {
       ctx.quits++;

@@ -58,13 +58,14 @@ export async function startHarness(
     loadConfig?: () => Promise<CircusConfig | null>;
     endpoint?: string;
     endpointOwner?: string;
+    checkDelay?: number;
   } = {},
 ): Promise<Harness> {
   const circus = {
     endpoint: opts.endpoint ?? "tcp://127.0.0.1:0",
     pubsub_endpoint: "tcp://127.0.0.1:0",
     multicast_endpoint: "",
-    check_delay: 0.5,
+    check_delay: opts.checkDelay ?? 0.5,
     endpoint_owner: opts.endpointOwner ?? null,
   };
   const arbiter = opts.config ? await Arbiter.create(opts.config) : await createArbiter(watchers, { circus });

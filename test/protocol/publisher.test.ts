@@ -41,21 +41,21 @@ test("a SUB sees incr, decr, kill -9, stop, start, set, add and rm as Circus top
   expect(Object.keys(spawn.payload).sort()).toEqual(["process_pid", "time"]);
   expect(typeof spawn.payload.time).toBe("number");
 
+  // As in Circus, a process decr stops is killed but not reported as a reap.
   await h.call("decr", { name: "ev web", waiting: true });
-  const kill = await next("watcher.ev_web.kill");
-  const reap = await next("watcher.ev_web.reap");
-  expect(reap.payload.process_pid).toBe(kill.payload.process_pid);
+  await next("watcher.ev_web.kill");
 
   const [victim] = await waitProcesses(h, "ev web", 1);
   process.kill(victim!, "SIGKILL");
   const crashed = await next("watcher.ev_web.reap");
-  expect(crashed.payload).toMatchObject({ process_pid: victim, exit_code: -9 });
+  expect(crashed.payload).toMatchObject({ process_pid: victim, exit_code: -9, reason: "crash" });
+  expect(Object.keys(crashed.payload).sort()).toEqual(["exit_code", "process_pid", "reason", "time"]);
   const respawned = await next("watcher.ev_web.spawn");
   expect(respawned.payload.process_pid).not.toBe(victim);
 
   await h.call("stop", { name: "ev web", waiting: true });
   await next("watcher.ev_web.kill");
-  await next("watcher.ev_web.reap");
+  expect((await next("watcher.ev_web.reap")).payload.reason).toBe("stop");
   await next("watcher.ev_web.stop");
 
   await h.call("start", { name: "ev web", waiting: true });

@@ -15,9 +15,12 @@ describe("formats", () => {
     expect(bytes2human(6 * 1024 ** 3)).toBe("6.00G");
   });
 
-  test("cpu time prints M:SS.cc with minutes modulo 60", () => {
-    expect(formatCpuTime(0)).toBe("0:00.00");
-    expect(formatCpuTime(0.05)).toBe("0:00.05");
+  test("cpu time prints as Circus's ctime: minutes modulo 60, then the microseconds' first two digits", () => {
+    // The values Python gives: timedelta(seconds=x) and str(microseconds)[:2].
+    expect(formatCpuTime(0)).toBe("0:00.0");
+    expect(formatCpuTime(0.18)).toBe("0:00.18");
+    expect(formatCpuTime(0.05)).toBe("0:00.50");
+    expect(formatCpuTime(0.07 + 0.01)).toBe("0:00.80");
     expect(formatCpuTime(61.5)).toBe("1:01.50");
     expect(formatCpuTime(3600 + 125.25)).toBe("2:05.25");
   });
@@ -60,7 +63,7 @@ describe("console text", () => {
       name: "idle",
       info: { "7": { ...line, children: [{ ...line, pid: 8 }] } },
     };
-    expect(stats.format(reply as never, {})).toBe(
+    expect(stats.format(reply as never)).toBe(
       "idle:\n7: 7  sleep u 0 1.00M 2.00M 0.5 0.1 0:00.01\n   8  sleep u 0 1.00M 2.00M 0.5 0.1 0:00.01",
     );
   });

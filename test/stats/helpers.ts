@@ -80,6 +80,8 @@ export function startStreamer(d: RunningDaemon, statspoint: string): Peer {
 export interface StatMessage {
   topic: string;
   body: Record<string, unknown>;
+  /** The payload as sent. */
+  text: string;
 }
 
 /** A pyzmq SUB on `endpoint` that keeps every stat.* message it receives. */
@@ -93,7 +95,7 @@ export async function statSubscriber(
     while (running) {
       const frames = await sub.recvText(60_000).catch(() => null);
       if (!frames) break;
-      seen.push({ topic: frames[0]!, body: JSON.parse(frames[1]!) });
+      seen.push({ topic: frames[0]!, body: JSON.parse(frames[1]!), text: frames[1]! });
     }
   })();
   return { sub, seen, pump, stop: () => (running = false) };

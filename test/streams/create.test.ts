@@ -26,7 +26,7 @@ describe("createStream", () => {
   test("bad numbers are refused naming the option", async () => {
     const dir = tempDir();
     await expect(
-      createStream({ filename: "a.log", max_bytes: "ten" }, { watcher: "w", configDir: dir }),
+      createStream({ filename: "a.log", max_bytes: "ten" }, { watcher: "w", configDir: dir, cwd: dir }),
     ).rejects.toThrow('max_bytes: "ten" is not an integer, expected a whole number like 3');
   });
 
@@ -42,20 +42,20 @@ describe("createStream", () => {
     );
     const stream = await createStream(
       { class: "./mystream.ts:create", prefix: ">" },
-      { watcher: "web", configDir: dir },
+      { watcher: "web", configDir: dir, cwd: dir },
     );
     stream.write(entry("hello\n"));
     await stream.flush();
     await stream.close();
     expect((globalThis as Record<string, unknown>).__customSeen).toEqual(["web:>hello\n"]);
-    await expect(createStream({ class: "./mystream.ts:missing" }, { watcher: "web", configDir: dir })).rejects.toThrow(
-      /no exported function "missing"/,
-    );
+    await expect(
+      createStream({ class: "./mystream.ts:missing" }, { watcher: "web", configDir: dir, cwd: dir }),
+    ).rejects.toThrow(/no exported function "missing"/);
   });
 
   test("stdout and stderr naming the same file share one writer until both are closed", async () => {
     const dir = tempDir();
-    const ctx = { watcher: "web", configDir: dir };
+    const ctx = { watcher: "web", configDir: dir, cwd: dir };
     const out = await createStream({ filename: "both.log" }, ctx);
     const err = await createStream({ class: "FileStream", filename: join(dir, "both.log") }, ctx);
     expect(openStreamPaths().filter((p) => p === join(dir, "both.log")).length).toBe(1);
@@ -83,11 +83,11 @@ describe("createStream", () => {
     const dir = tempDir();
     const first = await createStream(
       { filename: "app.log", max_bytes: "2000", backup_count: "3" },
-      { watcher: "w", configDir: dir },
+      { watcher: "w", configDir: dir, cwd: dir },
     );
     const second = await createStream(
       { filename: "app.log", max_bytes: "20000", backup_count: "3" },
-      { watcher: "w", configDir: dir },
+      { watcher: "w", configDir: dir, cwd: dir },
     );
     await first.close(); // the old output drains and lets go, as `set` does after the swap
     for (let i = 0; i < 100; i++) second.write(entry("y".repeat(99) + "\n")); // 10 000 bytes

@@ -98,10 +98,11 @@ stdout_stream.filename = ${out}/w.log
     );
     const log = join(out, "circus.log");
     await waitFor(
-      () => existsSync(log) && readFileSync(log, "utf8").includes("DEBUG circus.watcher: watcher w: spawned"),
+      () => existsSync(log) && readFileSync(log, "utf8").includes("INFO circus.watcher: watcher w: spawned"),
       5000,
-      "debug lines",
+      "the spawn line",
     );
+    expect(readFileSync(log, "utf8")).toMatch(/^DEBUG circus\.zmtp: bound /m);
     expect(readFileSync(log, "utf8")).toMatch(/^INFO circus: starting circus/m);
 
     await waitFor(() => existsSync(join(out, "w.log")) && statSync(join(out, "w.log")).size > 1000, 5000, "w.log");
@@ -124,20 +125,90 @@ stdout_stream.filename = ${out}/w.log
     expect(all.findIndex((l, i) => l !== String(i + 1))).toBe(-1);
   });
 
-  test("a loggerconfig that is not JSON is refused with the supported schema", async () => {
+  test("loggerconfig = the Circus docs' YAML example: the daemon logs through its handler, formatter and levels", async () => {
+    // The example of Circus's configuration docs, as written (relative file name: the daemon's cwd).
+    const yaml = `version: 1
+disable_existing_loggers: false
+formatters:
+  simple:
+    format: '%(asctime)s - %(name)s - [%(levelname)s] %(message)s'
+handlers:
+  logfile:
+    class: logging.FileHandler
+    filename: logoutput.txt
+    level: DEBUG
+    formatter: simple
+loggers:
+  circus:
+    level: DEBUG
+    handlers: [logfile]
+    propagate: no
+root:
+  level: DEBUG
+  handlers: [logfile]
+`;
+    const d = await startDaemon(
+      "[circus]\nendpoint = {endpoint}\npubsub_endpoint = {pubsub}\nmulticast_endpoint =\nloggerconfig = logging.yaml\n\n[watcher:w]\ncmd = sleep 300\n",
+      [],
+      { files: { "logging.yaml": yaml } },
+    );
+    daemons.push(d);
+    const log = join(d.dir, "logoutput.txt");
+    await waitFor(
+      () => existsSync(log) && readFileSync(log, "utf8").includes(" - circus.watcher - [INFO] watcher w: spawned"),
+      5000,
+      "the spawn line in logoutput.txt",
+    );
+    expect(readFileSync(log, "utf8")).toContain(" - circus.zmtp - [DEBUG] bound ");
+    expect(readFileSync(log, "utf8")).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} - circus - \[INFO\] starting circus/m,
+    );
+    // propagate: no — each line once, although root has the same handler.
+    const lines = readFileSync(log, "utf8")
+      .split("\n")
+      .filter((l) => l.includes("watcher w: spawned"));
+    expect(lines).toHaveLength(1);
+    expect(d.output()).not.toContain("starting circus");
+  });
+
+  test("a relative stream filename is relative to the daemon's working directory, as in Circus, not the config file's", async () => {
+    const runDir = outDir();
+    const d = await startDaemon(
+      "[circus]\nendpoint = {endpoint}\npubsub_endpoint = {pubsub}\nmulticast_endpoint =\n\n[watcher:w]\ncmd = echo hello\nstdout_stream.filename = w.log\n",
+      [],
+      { wrap: ["env", `--chdir=${runDir}`] },
+    );
+    daemons.push(d);
+    await waitFor(
+      () => existsSync(join(runDir, "w.log")) && readFileSync(join(runDir, "w.log"), "utf8").includes("hello"),
+      5000,
+      "w.log in the daemon's cwd",
+    );
+    expect(existsSync(join(d.dir, "w.log"))).toBe(false);
+  });
+
+  test("a logging.config that cannot map is refused, naming what does not map", async () => {
     const out = outDir();
     writeFileSync(join(out, "logging.ini"), "[loggers]\nkeys=root\n");
-    writeFileSync(join(out, "circus.ini"), "[watcher:w]\ncmd = sleep 300\n");
-    const proc = Bun.spawn(
-      [...circusCommand(), "daemon", "--logger-config", join(out, "logging.ini"), join(out, "circus.ini")],
-      {
-        stdout: "pipe",
-        stderr: "pipe",
-      },
+    writeFileSync(
+      join(out, "mail.yaml"),
+      "version: 1\nhandlers:\n  mail:\n    class: logging.handlers.SMTPHandler\nroot:\n  handlers: [mail]\n",
     );
-    const [err, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
-    expect(code).toBe(2);
-    expect(err).toContain("loggerconfig supports JSON only");
-    expect(err).toContain('"level"');
+    writeFileSync(join(out, "circus.ini"), "[watcher:w]\ncmd = sleep 300\n");
+    for (const [file, expected] of [
+      ["logging.ini", "no [logger_root] section"],
+      ["mail.yaml", "handlers.mail: class logging.handlers.SMTPHandler cannot map"],
+    ] as const) {
+      const proc = Bun.spawn(
+        [...circusCommand(), "daemon", "--logger-config", join(out, file), join(out, "circus.ini")],
+        {
+          stdout: "pipe",
+          stderr: "pipe",
+        },
+      );
+      const [err, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+      expect(code).toBe(2);
+      expect(err).toContain(expected);
+    }
   });
 });

@@ -91,11 +91,8 @@ describe("loadLoggerConfig", () => {
     });
   });
 
-  test("INI and YAML files are refused naming what is supported", async () => {
-    await expect(loadLoggerConfig("/etc/circus/logging.ini")).rejects.toThrow(
-      /supports JSON only .*INI\/YAML files are not supported/,
-    );
-    await expect(loadLoggerConfig("logging.yaml")).rejects.toThrow(/JSON only/);
+  test("a file that is not JSON is not ours: the message names the three forms", async () => {
+    await expect(loadLoggerConfig("/etc/circus/logging.txt")).rejects.toThrow(/is \*\.json .*\*\.yaml or \*\.ini/);
   });
 
   test("unknown keys and bad levels are refused", async () => {

@@ -30,7 +30,7 @@ function plan(script: string): SpawnPlan {
     stdin: "ignore",
     closeStdout: false,
     closeStderr: false,
-    extraFds: [],
+    fds: new Map(),
     uid: null,
     gid: null,
   };
@@ -58,7 +58,7 @@ describe("WatcherOutput", () => {
     const dir = tempDir();
     const output = await WatcherOutput.open(
       config({ stdout_stream: { class: "FileStream", filename: "web.log" }, close_child_stderr: true }),
-      { configDir: dir, tailLines: 5 },
+      { configDir: dir, cwd: dir, tailLines: 5 },
     );
     expect([output.stdout, output.stderr]).toEqual(["capture", "ignore"]);
     const proc = spawn("seq 1 20000; echo last", output);
@@ -77,7 +77,7 @@ describe("WatcherOutput", () => {
     const dir = tempDir();
     const output = await WatcherOutput.open(
       config({ stdout_stream: { filename: "web.log" }, stderr_stream: { filename: "web.log" } }),
-      { configDir: dir },
+      { configDir: dir, cwd: dir },
     );
     const proc = spawn("echo before; echo oops >&2; sleep 30 & exit 0", output);
     await proc.exited;
@@ -99,6 +99,7 @@ describe("WatcherOutput", () => {
     await expect(
       WatcherOutput.open(config({ stdout_stream: { filename: "ok.log" }, stderr_stream: { class: "Bogus" } }), {
         configDir: dir,
+        cwd: dir,
       }),
     ).rejects.toThrow(/^watcher web: stderr_stream: unknown stream class "Bogus"/);
   });

@@ -51,7 +51,7 @@ describe("CaptureReader", () => {
 
   test("stdout and stderr sharing one file never interleave mid-line", async () => {
     const dir = tempDir();
-    const ctx = { watcher: "w", configDir: dir };
+    const ctx = { watcher: "w", configDir: dir, cwd: dir };
     const out = await createStream({ filename: "both.log" }, ctx);
     const err = await createStream({ filename: "both.log" }, ctx);
     // 5 000-byte lines are longer than what one read returns at times, so chunks end mid-line.
@@ -92,7 +92,7 @@ describe("CaptureReader", () => {
     const dir = tempDir();
     const stream = await createStream(
       { filename: "app.log", max_bytes: "262144", backup_count: "100" },
-      { watcher: "w", configDir: dir },
+      { watcher: "w", configDir: dir, cwd: dir },
     );
     const readers: CaptureReader[] = [];
     for (let w = 0; w < 10; w++) {

@@ -11,7 +11,7 @@ describe("TimedRotatingFileStream", () => {
     let now = Date.UTC(2024, 0, 10, 12, 0, 0);
     const stream = await createStream(
       { class: "TimedRotatingFileStream", filename: "app.log", rotate_when: "s", rotate_interval: "5", utc: "true" },
-      { watcher: "web", configDir: dir, now: () => now },
+      { watcher: "web", configDir: dir, cwd: dir, now: () => now },
     );
     stream.write(entry("a\n"));
     now += 4000;
@@ -35,7 +35,7 @@ describe("TimedRotatingFileStream", () => {
         backup_count: "2",
         utc: "yes",
       },
-      { watcher: "web", configDir: dir, now: () => now },
+      { watcher: "web", configDir: dir, cwd: dir, now: () => now },
     );
     for (let i = 0; i < 5; i++) {
       stream.write(entry(`minute ${i}\n`));
@@ -51,7 +51,7 @@ describe("TimedRotatingFileStream", () => {
     const dir = tempDir();
     const stream = await createStream(
       { class: "TimedRotatingFileStream", filename: "app.log", rotate_when: "S" },
-      { watcher: "w", configDir: dir },
+      { watcher: "w", configDir: dir, cwd: dir },
     );
     stream.write(entry("first\n"));
     await Bun.sleep(1100);
@@ -75,13 +75,13 @@ describe("TimedRotatingFileStream", () => {
     const dir = tempDir();
     const stream = await createStream(
       { class: "TimedRotatingFileStream", filename: "a.log", rotate_when: "H", utc: "False" },
-      { watcher: "w", configDir: dir },
+      { watcher: "w", configDir: dir, cwd: dir },
     );
     await stream.close();
     await expect(
       createStream(
         { class: "TimedRotatingFileStream", filename: "b.log", rotate_when: "H", utc: "maybe" },
-        { watcher: "w", configDir: dir },
+        { watcher: "w", configDir: dir, cwd: dir },
       ),
     ).rejects.toThrow(/utc: "maybe" is not a boolean/);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { HostResolutionError, ipVersion, resolveHost } from "../../src/util/host.ts";
+import { HostResolutionError, ipVersion, isLoopbackHost, resolveHost } from "../../src/util/host.ts";
 
 describe("ipVersion", () => {
   test("tells IPv4 and IPv6 literals from host names", () => {
@@ -45,5 +45,14 @@ describe("resolveHost", () => {
     expect(err).toMatchObject({ host: "no-such-host.invalid", problem: "unresolvable" });
     expect((err as Error).cause).toBeDefined();
     expect((err as Error).message).toStartWith('host "no-such-host.invalid" cannot be resolved to an IPv4 address (');
+  });
+});
+
+describe("isLoopbackHost", () => {
+  test("loopback means localhost, 127/8 and ::1, nothing a name could turn elsewhere", () => {
+    for (const h of ["localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]", "::ffff:127.0.0.1", "app.localhost"])
+      expect(isLoopbackHost(h)).toBe(true);
+    for (const h of ["0.0.0.0", "::", "10.0.0.1", "example.com", "localhost.example.com", "128.0.0.1", "127.0.0.256"])
+      expect(isLoopbackHost(h)).toBe(false);
   });
 });

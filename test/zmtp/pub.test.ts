@@ -108,6 +108,32 @@ describe("PUB", () => {
     expect(pub.subscribersFor("t2")).toBe(0);
   });
 
+  test("a flood of 50 000 SUBSCRIBEs is absorbed at once and capped per subscriber", async () => {
+    const pub = track(new PubSocket({ maxSubscriptions: 10_000 }));
+    const raw = await rawPeer(portOf(await pub.bind("tcp://127.0.0.1:0")));
+    raw.handshake("SUB", 1);
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < 50_000; i++) parts.push(wireCommand("SUBSCRIBE", enc(`flood.${i}.`)));
+    parts.push(wireCommand("SUBSCRIBE", enc("watcher.")));
+    raw.write(Buffer.concat(parts));
+    // The event loop stays free while the flood is read: timers fire on time throughout.
+    let worstLag = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      worstLag = Math.max(worstLag, now - last - 5);
+      last = now;
+    }, 5);
+    await until(() => pub.subscribersFor("flood.9999.x") === 1, 10_000, "the flood to be read");
+    await Bun.sleep(100);
+    clearInterval(timer);
+    expect(worstLag).toBeLessThan(500);
+    // Past the cap, the rest (and the late "watcher.") is ignored; the first 10 000 stand.
+    expect(pub.subscribersFor("flood.10000.x")).toBe(0);
+    expect(pub.subscribersFor("watcher.web.start")).toBe(0);
+    expect(pub.peerCount).toBe(1);
+  });
+
   test("never blocks: drops for a subscriber that stops reading once its queue hits the HWM", async () => {
     const pub = track(new PubSocket({ hwm: 5 }));
     const port = portOf(await pub.bind("tcp://127.0.0.1:0"));

@@ -17,6 +17,8 @@ import {
 import { killAllPeers, spawnPython, until } from "../helpers/peers.ts";
 import { closeSockets, recvWithin, text, track } from "../helpers/zmtp.ts";
 import { pyZmq } from "../helpers/zmq-peers.ts";
+import { rawPeer } from "../helpers/raw-zmtp.ts";
+import { generateKeyPair, type PeerInfo, type RejectedEvent } from "../../src/zmtp/index.ts";
 
 afterEach(async () => {
   await killAllPeers();
@@ -173,3 +175,88 @@ s.sendall(greeting + bytes([4, len(ready)]) + ready + b"\x00\x02hi")
 print("READY", flush=True)
 time.sleep(60)
 `;
+
+const portOf = (ep: string) => Number(ep.slice(ep.lastIndexOf(":") + 1));
+
+describe("admission of accepted peers", () => {
+  test("admit sees each peer's transport and descriptor before the handshake; a refused peer is closed", async () => {
+    const seen: PeerInfo[] = [];
+    let allow = false;
+    const router = track(
+      new RouterSocket({
+        admit: (p) => {
+          seen.push({ ...p });
+          return allow;
+        },
+      }),
+    );
+    const rejected: RejectedEvent[] = [];
+    router.on("rejected", (e) => rejected.push(e));
+    const port = portOf(await router.bind("tcp://127.0.0.1:0"));
+    const refused = await rawPeer(port);
+    await refused.closed;
+    expect(seen[0]).toMatchObject({ transport: "tcp", side: "accepted", curveKey: null });
+    expect(seen[0]!.fd).toBeGreaterThan(2);
+    expect(rejected[0]?.reason).toBe("refused by admit");
+    allow = true;
+    router.onMessage((f) => router.send(f));
+    const dealer = track(new DealerSocket());
+    dealer.connect(router.endpoint!);
+    await dealer.send(["hi"]);
+    expect(text(await recvWithin(dealer))).toEqual(["hi"]);
+  });
+
+  test("past maxConnections a newcomer replaces the oldest peer still in its handshake", async () => {
+    const router = track(new RouterSocket({ maxConnections: 3 }));
+    router.onMessage((f) => router.send(f));
+    const port = portOf(await router.bind("tcp://127.0.0.1:0"));
+    // Three silent peers fill the endpoint; none ever sends a greeting.
+    const silent = [await rawPeer(port), await rawPeer(port), await rawPeer(port)];
+    await until(() => router.peers().length === 3, 5000, "three connections");
+    const dealer = track(new DealerSocket());
+    dealer.connect(router.endpoint!);
+    await dealer.send(["still served"]);
+    expect(text(await recvWithin(dealer))).toEqual(["still served"]);
+    await silent[0]!.closed; // the oldest silent one made room
+    expect(silent[1]!.isClosed() || silent[2]!.isClosed()).toBe(false);
+    expect(router.peers().length).toBe(3);
+  });
+
+  test("when every connection completed its handshake, a newcomer is closed at once", async () => {
+    const router = track(new RouterSocket({ maxConnections: 2 }));
+    router.onMessage((f) => router.send(f));
+    const ep = await router.bind("tcp://127.0.0.1:0");
+    const rejected: RejectedEvent[] = [];
+    router.on("rejected", (e) => rejected.push(e));
+    const dealers = [track(new DealerSocket()), track(new DealerSocket())];
+    for (const d of dealers) {
+      d.connect(ep);
+      await d.send(["x"]);
+      await recvWithin(d);
+    }
+    const late = await rawPeer(portOf(ep));
+    await late.closed;
+    expect(rejected.map((e) => e.reason)).toEqual(["2 connections, all past their handshake"]);
+    for (const d of dealers) {
+      await d.send(["still"]);
+      expect(text(await recvWithin(d))).toEqual(["still"]);
+    }
+  });
+
+  test("peerOf names a message's sender with its CURVE key; disconnect drops the peers a filter picks", async () => {
+    const server = await generateKeyPair();
+    const router = track(new RouterSocket({ curve: { role: "server", keyPair: server } }));
+    const ep = await router.bind("tcp://127.0.0.1:0");
+    const client = await generateKeyPair();
+    const dealer = track(new DealerSocket({ curve: { role: "client", serverKey: server.publicKey, keyPair: client } }));
+    dealer.connect(ep);
+    await dealer.send(["who"]);
+    const [id] = await recvWithin(router);
+    const { z85Encode } = await import("../../src/zmtp/index.ts");
+    expect(router.peerOf(id!)?.curveKey).toBe(z85Encode(client.publicKey));
+    const gone = dealer.once("disconnected");
+    expect(router.disconnect((p) => p.curveKey === z85Encode(client.publicKey))).toBe(1);
+    await gone;
+    expect(router.disconnect(() => true)).toBeLessThanOrEqual(1); // it may have reconnected already
+  });
+});

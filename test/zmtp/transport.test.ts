@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { DealerSocket, EndpointError, RouterSocket } from "../../src/zmtp/index.ts";
 import { killAllPeers, removeTempDirs, tempDir } from "../helpers/peers.ts";
@@ -62,6 +62,23 @@ describe("bind and connect", () => {
     expect(await roundTrip(`ipc://${path}`)).toEqual(["ping"]);
     await r.close();
     expect(existsSync(path)).toBe(false);
+  });
+
+  test("an ipc file bound with ipcMode has that mode from its creation, whatever the umask", async () => {
+    const path = join(tempDir(), "ctl.sock");
+    const old = process.umask(0);
+    try {
+      const r = track(new RouterSocket());
+      await r.bind(`ipc://${path}`, { ipcMode: 0o600 });
+      // No chmod ran: the mode is the bind's own. Without ipcMode the umask 000 would give 0777.
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      expect(process.umask(0)).toBe(0); // restored right after the bind
+      const plain = track(new RouterSocket());
+      await plain.bind(`ipc://${path}.plain`);
+      expect(statSync(`${path}.plain`).mode & 0o777).toBe(0o777);
+    } finally {
+      process.umask(old);
+    }
   });
 
   test("ipc works with a relative path, and a pyzmq client can use it", async () => {

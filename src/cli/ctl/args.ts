@@ -4,6 +4,7 @@
 import type { CliArgument, Command, Json, JsonObject } from "../../protocol/command.ts";
 import { parseBool, parseFloatOption, parseIntOption, parseSignal } from "../../config/scalars.ts";
 import { setOptions } from "./set-values.ts";
+import { curveFlagList } from "../shared/curve.ts";
 
 /** A command-line mistake (exit 2); the message names the fix. */
 export class UsageError extends Error {
@@ -17,6 +18,9 @@ export interface GlobalOptions {
   prettify: boolean;
   ssh: string | null;
   sshKeyfile: string | null;
+  /** --curve-server-key / --curve-key as given (the environment is read when connecting). */
+  curveServerKey: string | null;
+  curveKey: string | null;
   help: boolean;
   version: boolean;
 }
@@ -29,6 +33,7 @@ export const GLOBAL_OPTIONS: ReadonlyMap<string, boolean> = new Map([
   ["prettify", false],
   ["ssh", true],
   ["ssh_keyfile", true],
+  ...curveFlagList().map(([name]): [string, boolean] => [name, true]),
   ["help", false],
   ["version", false],
 ]);
@@ -41,6 +46,8 @@ export function defaultGlobals(): GlobalOptions {
     prettify: false,
     ssh: null,
     sshKeyfile: null,
+    curveServerKey: null,
+    curveKey: null,
     help: false,
     version: false,
   };
@@ -90,6 +97,12 @@ function applyGlobal(g: GlobalOptions, name: string, inline: string | undefined,
     case "ssh_keyfile":
       g.sshKeyfile = value!;
       break;
+    case "curve-server-key":
+      g.curveServerKey = value!;
+      break;
+    case "curve-key":
+      g.curveKey = value!;
+      break;
     case "help":
       g.help = true;
       break;
@@ -135,12 +148,10 @@ export function parseGlobals(argv: string[], globals = defaultGlobals()): Parsed
 // it itself (`flag`/`value`/`join`/`convert: "set-options"`), so the modules stay the source of truth.
 const CIRCUSCTL_WORDS: Record<string, Record<string, Partial<CliArgument>>> = {
   reload: { graceful: { flag: "terminate", value: false } },
-  add: { cmd: { join: " " } },
-  set: { options: { convert: "set-options" } },
 };
 
 /** The command's cli spec with circusctl's words filled in where the module leaves them implicit. */
-export function cliSpec(cmd: Command): CliArgument[] {
+export function cliSpec(cmd: Command): readonly CliArgument[] {
   const extra = CIRCUSCTL_WORDS[cmd.name];
   if (!extra) return cmd.cli;
   return cmd.cli.map((a) => {

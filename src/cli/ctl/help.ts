@@ -3,6 +3,7 @@
 import type { Command } from "../../protocol/command.ts";
 import { cliSpec, synopsis } from "./args.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT } from "../../config/options/circus.ts";
+import { curveFlagList } from "../shared/curve.ts";
 
 const GLOBAL_HELP: [string, string][] = [
   [
@@ -14,6 +15,7 @@ const GLOBAL_HELP: [string, string][] = [
   ["--prettify", "with --json: indent and sort keys"],
   ["--ssh USER@HOST[:PORT]", "tunnel the connection through the system ssh"],
   ["--ssh_keyfile PATH", "private key for the ssh tunnel"],
+  ...curveFlagList().map(([name, f]): [string, string] => [`--${name} ${f.arg.toUpperCase()}`, f.help]),
   ["--help", "show help and exit (after a command: that command's help)"],
   ["--version", "display version and exit"],
 ];

@@ -2,6 +2,7 @@
 // as JSON (Python `json.dumps` spacing; `--prettify`: indent 2, sorted keys, coloured on a TTY).
 
 import type { Command, Json, JsonObject, Reply } from "../../protocol/command.ts";
+import { circusJson } from "../../protocol/floats.ts";
 
 /** Exit status of a server error reply (also with --json: Circus exits 0 there, we do not). */
 export const EXIT_ERROR_REPLY = 3;
@@ -30,17 +31,6 @@ function sortKeys(value: Json): Json {
   return value;
 }
 
-/** JSON with Python's default separators (`", "`, `": "`), as `json.dumps` prints it. */
-export function pythonJson(value: Json): string {
-  if (Array.isArray(value)) return `[${value.map(pythonJson).join(", ")}]`;
-  if (value && typeof value === "object") {
-    return `{${Object.entries(value)
-      .map(([k, v]) => `${JSON.stringify(k)}: ${pythonJson(v as Json)}`)
-      .join(", ")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
-
 const COLOURS = {
   key: "\x1b[34;01m",
   string: "\x1b[33m",
@@ -62,7 +52,8 @@ function colourise(text: string): string {
 
 /** The `--json` rendering of a reply; `prettify` indents and sorts, `colour` highlights. */
 export function renderJson(reply: Reply, prettify: boolean, colour = false): string {
-  if (!prettify) return pythonJson(reply);
+  // circusctl prints json.dumps(reply): floats keep their `.0`, as the daemon sent them.
+  if (!prettify) return circusJson(reply);
   const text = JSON.stringify(sortKeys(reply), null, 2);
   return colour ? colourise(text) : text;
 }
@@ -73,7 +64,7 @@ export function isErrorReply(reply: Reply): boolean {
 }
 
 /** Console text for a reply: the command's format() for success, `error: <reason>` otherwise. */
-export function renderText(cmd: Command, reply: Reply, request: JsonObject): string {
+export function renderText(cmd: Command, reply: Reply, request: JsonObject, colour = false): string {
   if (isErrorReply(reply)) return `error: ${reply.reason ?? "unknown"}`;
-  return cmd.format(reply, request);
+  return cmd.format(reply, request, { colour });
 }

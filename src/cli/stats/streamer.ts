@@ -2,14 +2,21 @@
 // a second publishes their info objects, per-watcher aggregates, the circus group and socket reads
 // on a PUB socket (§8.4), with Circus's topics and payloads.
 
-import { CircusClient, subscribe, type CircusEvent, type Subscription } from "../../protocol/client.ts";
+import {
+  CircusClient,
+  type CircusEvent,
+  type ClientCurveKeys,
+  subscribe,
+  type Subscription,
+} from "../../protocol/client.ts";
 import type { Reply } from "../../protocol/command.ts";
+import { circusJson } from "../../protocol/floats.ts";
 import { aggregate } from "../../stats/aggregate.ts";
 import { ProcessSampler, type ProcessInfo } from "../../stats/info.ts";
 import { SocketReadCounter, type ListedSocket } from "../../stats/sockets.ts";
 import { delay } from "../../util/async.ts";
 import { getLogger } from "../../util/log.ts";
-import { PubSocket } from "../../zmtp/index.ts";
+import { PubSocket, type SocketOptions } from "../../zmtp/index.ts";
 
 const log = getLogger("circus.stats");
 
@@ -27,6 +34,10 @@ export interface StreamerOptions {
   intervalMs?: number;
   /** How often the pid lists are re-read, in case an event was missed (0 = never). */
   resyncMs?: number;
+  /** Keys for a daemon whose endpoints speak CURVE. */
+  curve?: ClientCurveKeys;
+  /** The stats PUB's own CURVE, connection cap and admission (the daemon's certificate when it has one). */
+  serve?: SocketOptions;
 }
 
 const encoder = new TextEncoder();
@@ -37,7 +48,7 @@ export class StatsStreamer {
   private readonly pids = new Map<string, Set<number>>();
   private circusPids = new Map<number, string>();
   private readonly sampler = new ProcessSampler();
-  private readonly pub = new PubSocket();
+  private readonly pub: PubSocket;
   private readonly client: CircusClient;
   private events: Subscription | null = null;
   private sockets: SocketReadCounter | null = null;
@@ -46,13 +57,14 @@ export class StatsStreamer {
   private readonly stopping = new AbortController();
 
   constructor(private readonly opts: StreamerOptions) {
-    this.client = new CircusClient({ endpoint: opts.endpoint, timeoutMs: 5000 });
+    this.client = new CircusClient({ endpoint: opts.endpoint, timeoutMs: 5000, curve: opts.curve });
+    this.pub = new PubSocket(opts.serve);
   }
 
   /** Bind, subscribe to events, read the initial state (retrying until the daemon answers), start publishing. */
   async start(): Promise<void> {
     this.statsEndpoint = await this.pub.bind(this.opts.statspoint);
-    this.events = subscribe(this.opts.pubsub, ["watcher."], (e) => this.onEvent(e));
+    this.events = subscribe(this.opts.pubsub, ["watcher."], (e) => this.onEvent(e), { curve: this.opts.curve });
     for (;;) {
       try {
         await this.init();
@@ -158,7 +170,8 @@ export class StatsStreamer {
   private send(topic: string, payload: unknown): void {
     // Rejects only once the streamer closed its PUB (a round finishing late): nothing to publish then.
     this.pub
-      .send([encoder.encode(topic), encoder.encode(JSON.stringify(payload))])
+      // As circusd-stats writes them: Python's json.dumps, floats with their `.0`.
+      .send([encoder.encode(topic), encoder.encode(circusJson(payload))])
       .catch((e: Error) => log.debug(`${topic} not published: ${e.message}`));
   }
 

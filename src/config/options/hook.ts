@@ -71,6 +71,25 @@ export class HookError extends Error {
   override readonly name = "HookError";
 }
 
+/**
+ * A Python import path (`pkg.mod.func`): Circus hooks written in Python cannot run here. A config file
+ * still loads (Circus drops only such a watcher): the watcher stays stopped until the hook is ported.
+ */
+export class PythonHookError extends HookError {
+  constructor(readonly path: string) {
+    super(`${JSON.stringify(path)} is a Python import path, which cannot run here; ${portingAdvice(path)}`);
+  }
+}
+
+/** How to port a Python hook, named after its function. */
+export function portingAdvice(path: string): string {
+  const fn = path.slice(path.lastIndexOf(".") + 1) || "myHook";
+  return (
+    `port it to a JS/TS function, "./hooks.ts:${fn}" (path relative to the config file; it gets ` +
+    `{watcher, arbiter, hookName, …} and returns true to go on), or to a command, "cmd:./${fn}.sh" (exit status 0 = true)`
+  );
+}
+
 const MODULE_FILE = /\.(?:[cm]?[jt]s|tsx|jsx)$/;
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 const BOOLEAN_WORD = /^\s*(?:true|false|yes|no|on|off|1|0)\s*$/i;
@@ -87,11 +106,7 @@ export function parseHookTarget(raw: string, baseDir: string): HookTarget {
   const path = colon >= 0 ? text.slice(0, colon) : text;
   const exportName = colon >= 0 ? text.slice(colon + 1) : "default";
   const looksLikePath = /^\.{0,2}\//.test(path) || MODULE_FILE.test(path);
-  if (!looksLikePath) {
-    throw new HookError(
-      `${JSON.stringify(text)} looks like a Python import path, which cannot be loaded here; ${SUPPORTED_FORMS}`,
-    );
-  }
+  if (!looksLikePath) throw new PythonHookError(text);
   if (!IDENTIFIER.test(exportName)) {
     throw new HookError(`${JSON.stringify(exportName)} is not an export name; ${SUPPORTED_FORMS}`);
   }

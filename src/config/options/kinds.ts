@@ -12,6 +12,7 @@ import {
   parseSignal,
   ScalarError,
 } from "../scalars.ts";
+import { MAX_ID } from "../../util/ids.ts";
 import { pythonFloat, pythonStr } from "./render.ts";
 import { type KindContext, OptionError, plainContext, type ValueKind, type WireValue } from "./spec.ts";
 
@@ -181,20 +182,32 @@ export const octal: ValueKind<number | null> = kind({
 });
 
 /** A user or group: digits become a number, a name stays text (resolved at spawn), empty is none. */
+/** Refuse an id outside 0…MAX_ID, in the words of each source's error. */
+function checkId<E extends Error>(id: number, make: (message: string) => E): number {
+  if (id > MAX_ID) throw make(`${id} is out of range: user and group ids go from 0 to ${MAX_ID}`);
+  return id;
+}
+
 export const userOrGroup: ValueKind<string | number | null> = kind({
   name: "name or id",
   tomlExpected: 'a name like "www-data" or a number like 1000',
   fromText: (t) => {
     const trimmed = t.trim();
     if (trimmed === "") return null;
-    return /^\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
+    return /^\d+$/.test(trimmed) ? checkId(Number(trimmed), (m) => new ScalarError(m)) : trimmed;
   },
   fromToml: (v) => {
-    if (typeof v === "number" && Number.isInteger(v) && v >= 0) return v;
+    if (typeof v === "number" && Number.isInteger(v) && v >= 0) return checkId(v, (m) => new ScalarError(m));
     throw new ScalarError(`${quote(v)} is not a user or group, expected a name like "www-data" or a number like 1000`);
   },
   fromWire: (v, key) => {
-    if (typeof v === "string" || (typeof v === "number" && Number.isInteger(v) && v >= 0)) return v;
+    const refuse = (m: string) => new OptionError(`'${key}': ${m}`);
+    if (typeof v === "number" && Number.isInteger(v) && v >= 0) return checkId(v, refuse);
+    // A string of digits is an id too once no user has that name: the same range applies.
+    if (typeof v === "string") {
+      if (/^\d+$/.test(v.trim())) checkId(Number(v.trim()), refuse);
+      return v;
+    }
     throw new OptionError(`'${key}' isn't an integer or string`);
   },
   // circusctl sends the word as it is; the daemon resolves names and digits alike.

@@ -13,7 +13,7 @@ export const STREAM_OPTIONS = {
   }),
   filename: option(optionalText, {
     default: null,
-    doc: "file to write, relative to the config file",
+    doc: "file to write, relative to the daemon's working directory (as in Circus)",
     docDefault: "a new temp file",
   }),
   max_bytes: option(int, {

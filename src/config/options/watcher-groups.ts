@@ -9,7 +9,7 @@ import type { RawValue } from "../raw.ts";
 import { ScalarError } from "../scalars.ts";
 import { substitute } from "../substitute.ts";
 import type { WatcherConfig } from "../types.ts";
-import { HOOK_NAMES, HookError, hookFromWire, isHookName, parseHook } from "./hook.ts";
+import { HOOK_NAMES, HookError, hookFromWire, isHookName, parseHook, PythonHookError } from "./hook.ts";
 import { int, resourceLimit } from "./kinds.ts";
 import { OptionError, plainContext, putOwn, specOf, type WireValue, wireText } from "./spec.ts";
 import { STREAM_OPTIONS } from "./stream.ts";
@@ -116,8 +116,13 @@ export const WATCHER_GROUPS: readonly WatcherGroup[] = [
       try {
         cfg.hooks[sub] = parseHook(fileHook(r, key), r.context(key).baseDir);
       } catch (err) {
-        if (!(err instanceof HookError)) throw err;
-        r.problem(key, err.message);
+        if (err instanceof PythonHookError) {
+          // Circus drops only the watcher whose hook does not load; we keep it, stopped, saying why.
+          const reason = `hooks.${sub} = ${err.path}: ${err.message}`;
+          cfg.hooks[sub] = { target: { kind: "python", raw: err.path, reason }, ignoreErrors: false };
+          r.warn(key, `${err.message}; the watcher is loaded but stays stopped until then`);
+        } else if (err instanceof HookError) r.problem(key, err.message);
+        else throw err;
       }
     },
     fromWire: (sub, value) => hookFromWire(sub, value),

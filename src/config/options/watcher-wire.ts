@@ -3,7 +3,7 @@
 // checked key to a WatcherConfig, and circusctl's conversion of `set` words into wire values.
 
 import { ScalarError } from "../scalars.ts";
-import { suggest } from "../suggest.ts";
+import { didYouMean } from "../suggest.ts";
 import type { WatcherConfig } from "../types.ts";
 import { HookError } from "./hook.ts";
 import { OptionError, putOwn, type WireValue, wireRangeProblem, wireText } from "./spec.ts";
@@ -26,14 +26,21 @@ export type OptionAction = "manage" | "reload";
 
 /** `options`: every listed option, then the free options, with Circus's value shapes. */
 export function listWatcherOptions(cfg: WatcherConfig): Record<string, WireValue> {
-  const out: Record<string, WireValue> = {};
+  const values = new Map<string, WireValue>();
   for (const key of LISTED_OPTIONS) {
     const spec = watcherOption(key)!;
     const value = spec.field ? (cfg as unknown as Record<string, WireValue>)[key] : spec.get!(cfg);
-    putOwn(out, key, value ?? null);
+    values.set(key, value ?? (spec.field ? spec.wireDefault?.() : undefined) ?? null);
   }
-  for (const [key, value] of Object.entries(cfg.free)) putOwn(out, key, value);
+  for (const [key, value] of Object.entries(cfg.free)) values.set(key, value);
+  // Circus lists them sorted (by code point: `__name__` first, free options among the others).
+  const out: Record<string, WireValue> = {};
+  for (const key of [...values.keys()].sort(byCodePoint)) putOwn(out, key, values.get(key)!);
   return out;
+}
+
+function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** What the watcher being changed already has: its free options and whether it is a singleton. */
@@ -70,7 +77,13 @@ export function checkWatcherOptions(
   for (const [key, value] of Object.entries(options)) putOwn(out, key, checkWatcherOption(key, value, mode, target));
   const singleton = typeof out.singleton === "boolean" && mode === "add" ? out.singleton : (target?.singleton ?? false);
   if (typeof out.numprocesses === "number" && breaksSingleton(singleton, out.numprocesses)) {
-    throw new OptionError("Cannot set numprocesses > 1 on a singleton watcher", 5);
+    // Circus's own words, which clients match on.
+    throw new OptionError(
+      mode === "set"
+        ? "Singleton watcher has a single process"
+        : `Cannot have ${out.numprocesses} processes with a singleton watcher`,
+      5,
+    );
   }
   return out;
 }
@@ -140,8 +153,8 @@ export function ctlSetValue(key: string, text: string): WireValue {
       throw new CtlValueError(`set ${key}: ${err.message}`, { cause: err });
     throw err;
   }
-  const near = suggest(key, SETTABLE_KEYS);
-  const hint = near ? `did you mean "${near}"? ` : "";
+  const near = didYouMean(key, SETTABLE_KEYS);
+  const hint = near ? `${near} ` : "";
   throw new CtlValueError(
     `unknown key '${key}'; ${hint}settable keys: ${[...SETTABLE_KEYS, ...SETTABLE_PATTERNS].join(", ")}`,
   );

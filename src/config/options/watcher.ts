@@ -39,11 +39,19 @@ import {
 export type SetEffect = "manage" | "reload" | "ignore" | "no";
 
 interface WatcherKey<T> extends OptionSpec<T> {
-  /** Position in Circus's `options` list; absent: `options` does not show it and `get` refuses it. */
+  /**
+   * Its place in Circus's `optnames` (the docs order); absent: `options` does not show it and `get`
+   * refuses it. The `options` reply itself is sorted by name, as Circus sorts it.
+   */
   readonly listed?: number;
   readonly set: SetEffect;
   /** false: `circus ctl set` cannot send it (circusctl has no conversion for it); the wire still can. */
   readonly ctl?: false;
+  /**
+   * true: `set` of it only tunes how many processes run and how they are stopped or recycled, never
+   * what runs, where or as whom; the web console lets an operator change it (other keys need an admin).
+   */
+  readonly tuning?: true;
 }
 
 /** A key that is a WatcherConfig field of the same name. */
@@ -51,6 +59,8 @@ export interface WatcherField<T> extends WatcherKey<T> {
   readonly field: true;
   /** How config files read it, when that differs from the wire (Circus's int-only warmup_delay). */
   readonly fileKind?: ValueKind<T>;
+  /** What `options`/`get` show when the field is unset, when Circus shows more than null. */
+  readonly wireDefault?: () => WireValue;
 }
 
 /** A key whose value lives elsewhere (or nowhere), with how a config file treats it. */
@@ -129,9 +139,11 @@ const hookMap: ValueKind<Record<string, WireValue>> = {
   render: pythonStr,
 };
 
-const streamConf = (stream: "stdout_stream" | "stderr_stream") => (cfg: WatcherConfig) => ({
-  ...(cfg[stream] ?? {}),
-});
+/** A stream's options as Circus's `options` shows them: without `class`, which Circus keeps apart. */
+const streamConf = (stream: "stdout_stream" | "stderr_stream") => (cfg: WatcherConfig) => {
+  const { class: _class, ...rest } = cfg[stream] ?? {};
+  return rest;
+};
 
 /**
  * The watcher keys that are WatcherConfig fields, in documentation order (WatcherConfig's types derive
@@ -146,6 +158,8 @@ export const WATCHER_FIELDS = {
   }),
   args: field(argumentList, {
     default: null,
+    // Circus's default is "" (clients do `options['args'].split()`).
+    wireDefault: () => "",
     listed: 13,
     set: "reload",
     doc: "more arguments after `cmd`'s (a TOML or JSON list keeps each element as one argument)",
@@ -170,6 +184,8 @@ export const WATCHER_FIELDS = {
   }),
   working_dir: field(optionalText, {
     default: null,
+    // Circus fills in the daemon's working directory, which unset means (clients use it as a path).
+    wireDefault: () => process.cwd(),
     listed: 2,
     set: "reload",
     doc: "the processes' working directory",
@@ -199,6 +215,7 @@ export const WATCHER_FIELDS = {
     default: 0,
     listed: 1,
     set: "manage",
+    tuning: true,
     fileKind: int,
     range: { min: 0, text: "0 or more seconds" },
     doc: "seconds to wait after each spawn (a whole number in files, as in Circus)",
@@ -208,6 +225,7 @@ export const WATCHER_FIELDS = {
     default: 1,
     listed: 0,
     set: "manage",
+    tuning: true,
     range: { min: 0, text: "0 or more processes" },
     doc: "how many processes to run",
   }),
@@ -256,12 +274,14 @@ export const WATCHER_FIELDS = {
     default: false,
     listed: 5,
     set: "manage",
+    tuning: true,
     doc: "a graceful reload sends SIGHUP instead of replacing the processes",
   }),
   stop_signal: field(signal, {
     default: SIGTERM,
     listed: 6,
     set: "manage",
+    tuning: true,
     doc: "first signal of a stop (a name like `TERM` or a number)",
     docDefault: `TERM (${SIGTERM})`,
   }),
@@ -269,12 +289,14 @@ export const WATCHER_FIELDS = {
     default: false,
     listed: 7,
     set: "manage",
+    tuning: true,
     doc: "also send `stop_signal` to each process's children",
   }),
   graceful_timeout: field(float, {
     default: 30,
     listed: 15,
     set: "manage",
+    tuning: true,
     range: { min: 0, text: "0 or more seconds" },
     doc: "seconds between `stop_signal` and SIGKILL",
   }),
@@ -289,6 +311,7 @@ export const WATCHER_FIELDS = {
     default: 0,
     listed: 24,
     set: "reload",
+    tuning: true,
     range: { min: 0, text: "0 (off) or more seconds" },
     doc: "replace a process older than this many seconds (0 = never)",
   }),
@@ -296,6 +319,7 @@ export const WATCHER_FIELDS = {
     default: 30,
     listed: 25,
     set: "reload",
+    tuning: true,
     range: { min: 0, text: "0 or more seconds" },
     doc: "random extra seconds added to `max_age` per process",
   }),

@@ -1,7 +1,7 @@
 // FullStats (circus.plugins.statsd.FullStats): every `loop_rate` seconds, `stats` of every watcher as
 // statsd gauges `_stats.<watcher>.{watchers_num,cpu_max,cpu_sum,mem_pct_max,mem_pct_sum,mem_max,mem_sum}`.
 
-import { human2bytes } from "../../config/scalars.ts";
+import { infoBytes } from "../../stats/format.ts";
 import type { PluginOptionTable } from "../../config/options/plugin.ts";
 import { StatsdObserver, observerOptions } from "./statsd.ts";
 
@@ -12,15 +12,6 @@ type Info = Record<string, unknown>;
 /** Numbers only: a process whose figure is "N/A" is left out of that figure (Circus would fail the loop). */
 function numbers(values: unknown[]): number[] {
   return values.filter((v): v is number => typeof v === "number" && Number.isFinite(v));
-}
-
-function bytesOf(text: unknown): number | null {
-  if (typeof text !== "string") return null;
-  try {
-    return human2bytes(text);
-  } catch {
-    return null;
-  }
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -51,7 +42,7 @@ export class FullStats extends StatsdObserver<typeof FULL_STATS_OPTIONS> {
       if (live.length === 0) continue;
       const cpus = numbers(live.map((p) => p.cpu));
       const mems = numbers(live.map((p) => p.mem));
-      const bytes = live.map((p) => bytesOf(p.mem_info1)).filter((b): b is number => b !== null);
+      const bytes = live.map((p) => infoBytes(p.mem_info1)).filter((b): b is number => b !== null);
       if (cpus.length) {
         this.statsd.gauge(`_stats.${name}.cpu_max`, Math.max(...cpus));
         this.statsd.gauge(`_stats.${name}.cpu_sum`, sum(cpus));

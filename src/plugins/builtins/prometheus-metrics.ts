@@ -1,7 +1,7 @@
 // What the Prometheus plugin exports: the metric families (README's table is generated from METRICS),
 // counters kept from the event stream, and one scrape of the daemon's state.
 
-import { human2bytes } from "../../config/scalars.ts";
+import { infoBytes } from "../../stats/format.ts";
 import { bootTimeSeconds, CLOCK_TICKS, releaseProcFiles, sampleStat } from "../../os/proc.ts";
 import type { JsonObject, Reply } from "../../protocol/command.ts";
 import type { EventTopic, WatcherEventData } from "../events.ts";
@@ -49,13 +49,13 @@ export const METRICS = {
     name: "circus_watcher_deaths_total",
     labels: ["watcher", "cause"],
     type: "counter",
-    help: "Processes that exited since the plugin started, by cause (crash, exit, stop, kill, signal, max_age, reload, spawn_failed)",
+    help: "Processes that exited, by cause (crash, exit, stop, kill, signal, max_age, reload, spawn_failed): the daemon's counts since the watcher was created, or from the events since the plugin started",
   },
   restarts: {
     name: "circus_watcher_restarts_total",
     labels: ["watcher"],
     type: "counter",
-    help: "Processes respawned after dying on their own (cause crash or exit) since the plugin started",
+    help: "Processes respawned after dying on their own (cause crash or exit): the daemon's count, or from the events since the plugin started",
   },
   cpu: {
     name: "circus_process_cpu_seconds_total",
@@ -170,6 +170,12 @@ export function causeOf(event: WatcherEventData, signalledByDaemon: boolean): st
   return event.exit_code === 0 ? "exit" : "crash";
 }
 
+/** What our daemon's `status` reply says of a watcher's exits (`details`). */
+interface DaemonExitCounts {
+  exits?: Record<string, number>;
+  restarts?: number;
+}
+
 /** The control channel calls a scrape needs. */
 export type Call = (command: string, properties?: JsonObject) => Promise<Reply>;
 
@@ -200,10 +206,14 @@ export class Collector {
     const started = performance.now();
     const out = new ExpositionWriter();
     let statuses: Record<string, string>;
+    let details: Record<string, DaemonExitCounts>;
     let daemonInfo: Record<string, unknown>;
     try {
       const [status, dstats] = await Promise.all([this.call("status"), this.call("dstats")]);
       statuses = (status.statuses ?? {}) as Record<string, string>;
+      // Our daemon counts every exit by reason, including those it reports without a reap event
+      // (decr, reload, kill, max_age, as circusd does); a real circusd sends no `details`.
+      details = (status.details ?? {}) as Record<string, DaemonExitCounts>;
       daemonInfo = (dstats.info ?? {}) as Record<string, unknown>;
     } catch {
       out.sample(METRICS.up, null, 0);
@@ -229,9 +239,15 @@ export class Collector {
     const counters = labels.map((l) => this.counters.watchers.get(l.watcher));
     for (const [i, c] of counters.entries()) out.sample(METRICS.spawns, labels[i]!, c?.spawns ?? 0);
     out.begin(METRICS.deaths);
-    for (const [i, c] of counters.entries())
-      for (const [cause, n] of [...(c?.deaths ?? [])].sort()) out.sample(METRICS.deaths, { ...labels[i]!, cause }, n);
-    for (const [i, c] of counters.entries()) out.sample(METRICS.restarts, labels[i]!, c?.restarts ?? 0);
+    for (const [i, c] of counters.entries()) {
+      const counted = details[names[i]!]?.exits;
+      const deaths = counted ? Object.entries(counted) : [...(c?.deaths ?? [])];
+      for (const [cause, n] of deaths.sort()) out.sample(METRICS.deaths, { ...labels[i]!, cause }, n);
+    }
+    for (const [i, c] of counters.entries()) {
+      const counted = details[names[i]!]?.restarts;
+      out.sample(METRICS.restarts, labels[i]!, typeof counted === "number" ? counted : (c?.restarts ?? 0));
+    }
 
     const perProcess: [keyof typeof METRICS, keyof ProcessFigures][] = local
       ? [
@@ -281,7 +297,7 @@ export class Collector {
       out.sample(METRICS.daemonUptime, null, uptimeOf(stat.startTicks));
       return;
     }
-    const rss = bytesOf(info.mem_info1);
+    const rss = infoBytes(info.mem_info1);
     if (rss !== null) out.sample(METRICS.daemonMemory, null, rss);
     if (typeof info.create_time === "number")
       out.sample(METRICS.daemonUptime, null, Date.now() / 1000 - info.create_time);
@@ -346,22 +362,13 @@ function localFigures(pid: number): ProcessFigures {
   };
 }
 
-function bytesOf(text: unknown): number | null {
-  if (typeof text !== "string") return null;
-  try {
-    return human2bytes(text);
-  } catch {
-    return null;
-  }
-}
-
 /** From a `stats` info object (the daemon on another host): memory is rounded as Circus prints it. */
 function remoteFigures(info: Record<string, unknown> | undefined): ProcessFigures {
   if (typeof info !== "object" || info === null) return NONE;
   return {
     cpuSeconds: null,
     cpuPercent: typeof info.cpu === "number" ? info.cpu : null,
-    rss: bytesOf(info.mem_info1),
+    rss: infoBytes(info.mem_info1),
     vsize: null,
     uptime: typeof info.age === "number" ? info.age : null,
   };

@@ -4,8 +4,9 @@ import { checkWatcherOption, checkWatcherOptions, watcherFromWire } from "../../
 import type { WatcherConfig } from "../../config/types.ts";
 import type { ControlledWatcher } from "../arbiter-api.ts";
 import type { Command, JsonObject } from "../command.ts";
-import { CommandError, Errno, messageError, toCommandError } from "../errors.ts";
-import { settle } from "../execution.ts";
+import { checkOwnerChange } from "../boundary.ts";
+import { CommandError, Errno, toCommandError } from "../errors.ts";
+import { configDirOf, settle } from "../execution.ts";
 import { optBool, optObject, requireString } from "../props.ts";
 
 export interface AddProps {
@@ -16,7 +17,7 @@ export interface AddProps {
   start: boolean;
 }
 
-export const add: Command<AddProps> = {
+export const add = {
   name: "add",
   summary: "Add a watcher",
   help:
@@ -24,10 +25,16 @@ export const add: Command<AddProps> = {
     "  circus ctl add [--start] <name> <cmd>",
   cli: [
     { property: "name", kind: "positional", description: "watcher name" },
-    { property: "cmd", kind: "positional", variadic: true, description: "command line (words joined by spaces)" },
+    {
+      property: "cmd",
+      kind: "positional",
+      variadic: true,
+      join: " ",
+      description: "command line (words joined by spaces)",
+    },
     { property: "start", kind: "flag", description: "start the watcher at once" },
     { property: "waiting", kind: "flag", description: "with --start: reply once its processes run" },
-  ],
+  ] as const,
   async: true,
   validate(p) {
     const name = requireString(p, "name");
@@ -38,9 +45,9 @@ export const add: Command<AddProps> = {
     return { name, cmd, args, options, start: optBool(p, "start", false) };
   },
   async execute(ctx, props, waiting) {
-    if (ctx.endpointOwner !== null && props.options.uid !== ctx.endpointOwner) {
-      throw messageError("uid does not match endpoint_owner");
-    }
+    const owner = ctx.requester?.owner;
+    // Before anything else, as Circus checks the uid first: the owner's watcher runs as the owner.
+    if (owner) checkOwnerChange(owner, null, toWatcherConfig(props), configDirOf(ctx));
     if (ctx.arbiter.getWatcher(props.name)) {
       throw new CommandError(Errno.COMMAND_ERROR, `command add: '${props.name}' already exist`);
     }
@@ -56,7 +63,7 @@ export const add: Command<AddProps> = {
     return result === undefined ? undefined : { started: result.started, kept: result.kept };
   },
   format: () => "ok",
-};
+} satisfies Command<AddProps>;
 
 /** Turn `add` properties into a full WatcherConfig (Circus's defaults for everything not given). */
 export function toWatcherConfig(props: AddProps): WatcherConfig {

@@ -3,10 +3,11 @@
 import { checkWatcherOptions } from "../../config/options/watcher-wire.ts";
 import type { Command, JsonObject } from "../command.ts";
 import { messageError } from "../errors.ts";
-import { lookupWatcher, settle } from "../execution.ts";
+import { checkOwnerChange, withOptionsApplied } from "../boundary.ts";
+import { configDirOf, lookupWatcher, settle } from "../execution.ts";
 import { requireString, requireValue } from "../props.ts";
 
-export const set: Command<{ name: string; options: JsonObject }> = {
+export const set = {
   name: "set",
   summary: "Set a watcher option",
   help:
@@ -15,9 +16,15 @@ export const set: Command<{ name: string; options: JsonObject }> = {
     "  circus ctl set <name> <key> <value> [<key> <value>...] [--waiting]",
   cli: [
     { property: "name", kind: "positional", description: "watcher name" },
-    { property: "options", kind: "positional", variadic: true, description: "key value pairs" },
+    {
+      property: "options",
+      kind: "positional",
+      variadic: true,
+      convert: "set-options",
+      description: "key value pairs",
+    },
     { property: "waiting", kind: "flag", description: "reply once the change is applied" },
-  ],
+  ] as const,
   async: true,
   validate(p) {
     const name = requireString(p, "name");
@@ -31,8 +38,13 @@ export const set: Command<{ name: string; options: JsonObject }> = {
     const w = lookupWatcher(ctx, name);
     // Every key is checked before any is applied; an OptionError is the reply (errno 3, or 5 for a singleton).
     const checked = checkWatcherOptions(options, "set", { free: w.config.free, singleton: w.config.singleton });
+    const owner = ctx.requester?.owner;
+    if (owner) {
+      const configDir = configDirOf(ctx);
+      checkOwnerChange(owner, w.config, withOptionsApplied(w.config, checked, configDir), configDir);
+    }
     // The arbiter is called synchronously, so this change is queued in arrival order.
     await settle(w.setOptions(checked), waiting, `set ${w.name}`);
   },
   format: () => "ok",
-};
+} satisfies Command<{ name: string; options: JsonObject }>;

@@ -5,6 +5,7 @@ import type { ControlledWatcher, ProcessEntry } from "../arbiter-api.ts";
 import type { Command, JsonObject } from "../command.ts";
 import { messageError } from "../errors.ts";
 import { lookupWatcher } from "../execution.ts";
+import { lastExitJson, watcherExitKeys } from "../exit-state.ts";
 import { formatInfoLine } from "../procinfo.ts";
 import { optBool, optInt, optString } from "../props.ts";
 
@@ -14,13 +15,18 @@ export interface StatsProps {
   extended: boolean;
 }
 
-/** Circus's Process.info(): the /proc figures plus `started`, `age` since spawn and `wid`. */
+/**
+ * Circus's Process.info(): the /proc figures plus `started`, `age` since spawn and `wid`; beyond Circus,
+ * `restarts` and `last_exit` of its wid slot.
+ */
 function processEntryInfo(p: ProcessEntry): ProcessInfo | string {
   const info = daemonSampler.info(p.pid);
   if (info === null) return NO_SUCH_PROCESS;
   info.age = Date.now() / 1000 - p.started;
   info.started = p.started;
   info.wid = p.wid;
+  info.restarts = p.restarts;
+  info.last_exit = lastExitJson(p.lastExit);
   return info;
 }
 
@@ -41,7 +47,7 @@ async function watcherInfos(w: ControlledWatcher, extended: boolean): Promise<Js
   return out;
 }
 
-export const stats: Command<StatsProps> = {
+export const stats = {
   name: "stats",
   summary: "Get process infos",
   help:
@@ -52,7 +58,7 @@ export const stats: Command<StatsProps> = {
     { property: "name", kind: "positional", optional: true, description: "watcher name" },
     { property: "process", kind: "positional", optional: true, convert: "int", description: "one pid" },
     { property: "extended", kind: "flag", description: "let the extended_stats hook add fields" },
-  ],
+  ] as const,
   async: false,
   validate(p) {
     const props = {
@@ -68,11 +74,16 @@ export const stats: Command<StatsProps> = {
     if (name === undefined) {
       // Circus ignores `extended` here.
       const infos: JsonObject = {};
-      for (const w of ctx.arbiter.watchers()) infos[w.name] = await watcherInfos(w, false);
-      return { infos };
+      const details: JsonObject = {};
+      // Circus walks its watcher list, in creation order.
+      for (const w of ctx.arbiter.watchers("created")) {
+        infos[w.name] = await watcherInfos(w, false);
+        details[w.name] = watcherExitKeys(w.exitState());
+      }
+      return { infos, details };
     }
     const w = lookupWatcher(ctx, name) as ControlledWatcher;
-    if (pid === undefined) return { name, info: await watcherInfos(w, extended) };
+    if (pid === undefined) return { name, info: await watcherInfos(w, extended), ...watcherExitKeys(w.exitState()) };
     const entry = w.processes().find((p) => p.pid === pid);
     if (entry === undefined) throw messageError(`process ${pid} not found in '${name}'`);
     return { process: pid, info: (await withExtended(w, pid, processEntryInfo(entry), extended)) as JsonObject };
@@ -95,4 +106,4 @@ export const stats: Command<StatsProps> = {
     else return `${reply.process}: ${toStr(reply.info)}\n`;
     return lines.join("\n");
   },
-};
+} satisfies Command<StatsProps>;

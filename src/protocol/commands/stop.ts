@@ -4,7 +4,7 @@ import type { Command } from "../command.ts";
 import { matchWatchers, settle } from "../execution.ts";
 import { matchCli, readMatchProps, type MatchProps } from "./_match.ts";
 
-export const stop: Command<MatchProps> = {
+export const stop = {
   name: "stop",
   summary: "Stop watchers",
   help:
@@ -24,4 +24,4 @@ export const stop: Command<MatchProps> = {
     return waiting && found.length === 1 ? { info: null } : undefined;
   },
   format: () => "ok",
-};
+} satisfies Command<MatchProps>;

@@ -56,8 +56,8 @@ describe("hook targets", () => {
       }
     })();
     expect(err).toBeInstanceOf(HookError);
-    expect((err as Error).message).toContain('"./hooks.ts:checkRedis"');
-    expect((err as Error).message).toContain('"cmd:./notify.sh"');
+    expect((err as Error).message).toContain('"./hooks.ts:check"');
+    expect((err as Error).message).toContain('"cmd:./check.sh"');
     expect(() => parseHookTarget("mymodule:check", "/etc")).toThrow("Python import path");
   });
 
@@ -74,16 +74,16 @@ describe("hook targets", () => {
 });
 
 describe("one grammar for files, set and add", () => {
-  // [text, what it means] — null: refused everywhere.
-  const CASES: [string, { target: string; ignoreErrors: boolean } | null][] = [
+  // [text, what it means] — null: refused everywhere; "python": kept (unavailable) from a file, refused by set/add.
+  const CASES: [string, { target: string; ignoreErrors: boolean } | null | "python"][] = [
     ["./h.ts:check", { target: "./h.ts:check", ignoreErrors: false }],
     ["./h.ts:check, true", { target: "./h.ts:check", ignoreErrors: true }],
     ["./h.ts:check,no", { target: "./h.ts:check", ignoreErrors: false }],
     ["./h.ts:check, sometimes", null],
     ["./h.ts:check,true,extra", null],
     ["./h.ts:not-an-export", null],
-    ["mymodule.hooks.check", null],
-    ["mymodule.hooks.check, true", null],
+    ["mymodule.hooks.check", "python"],
+    ["mymodule.hooks.check, true", "python"],
     ["cmd:", null],
     ["cmd:notify.sh a,b", { target: "cmd:notify.sh a,b", ignoreErrors: false }],
     ["cmd:./notify.sh, true", { target: "cmd:./notify.sh", ignoreErrors: true }],
@@ -94,7 +94,9 @@ describe("one grammar for files, set and add", () => {
   ];
 
   for (const [text, meaning] of CASES) {
-    test(`${JSON.stringify(text)} is ${meaning ? "accepted alike" : "refused"} by a config file and by set`, async () => {
+    const verdict =
+      meaning === "python" ? "kept unavailable from a file and refused" : meaning ? "accepted alike" : "refused";
+    test(`${JSON.stringify(text)} is ${verdict} by a config file and by set`, async () => {
       const dir = "/etc/circus";
       // The config file.
       let fromFile: HookConfig | null = null;
@@ -123,6 +125,13 @@ describe("one grammar for files, set and add", () => {
         checkWatcherOptions({ hooks: { before_start: text } }, "add");
       } catch (err) {
         addProblem = (err as Error).message;
+      }
+      if (meaning === "python") {
+        expect(fileProblem).toBe("");
+        expect(fromFile?.target).toMatchObject({ kind: "python", raw: "mymodule.hooks.check" });
+        expect(setProblem).toContain("Python import path");
+        expect(addProblem).toContain("Python import path");
+        return;
       }
       if (meaning === null) {
         expect(fromFile).toBeNull();

@@ -73,6 +73,17 @@ describe("validateOption", () => {
     expect(reason(() => validateOption("stop_signal", "NOPE", "set"))).toContain("'stop_signal'");
   });
 
+  test("a uid or gid past 4294967294 is refused, as a number or as a string of digits", () => {
+    for (const key of ["uid", "gid"]) {
+      for (const mode of ["set", "add"] as const) {
+        expect(reason(() => validateOption(key, 4294967296, mode))).toContain("out of range");
+        expect(reason(() => validateOption(key, "4294967296", mode))).toContain("out of range");
+      }
+      expect(validateOption(key, 4294967294, "set")).toBe(4294967294);
+      expect(validateOption(key, "nobody", "set")).toBe("nobody");
+    }
+  });
+
   test("negative counts and delays are refused", () => {
     expect(reason(() => validateOption("numprocesses", -1, "set"))).toContain("'numprocesses' must be >= 0");
     expect(reason(() => validateOption("graceful_timeout", -2, "set"))).toContain("'graceful_timeout'");

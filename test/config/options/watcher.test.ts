@@ -172,7 +172,7 @@ describe("add builds a watcher from the table", () => {
     const checked = checkWatcherOptions({ respawn: false, rlimit_nofile: 64, singleton: true }, "add");
     expect(checked).toEqual({ respawn: false, rlimit_nofile: 64, singleton: true });
     expect(() => checkWatcherOptions({ singleton: true, numprocesses: 2 }, "add")).toThrow(
-      "Cannot set numprocesses > 1 on a singleton watcher",
+      "Cannot have 2 processes with a singleton watcher",
     );
     const cfg = newWatcherConfig({ name: "w", cmd: "x" });
     expect(cfg.respawn).toBe(true);
