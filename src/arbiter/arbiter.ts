@@ -13,6 +13,7 @@ import { describeReload, diffConfig, type ReloadConfigSummary } from "./reloadco
 import { SocketRegistry, type CircusSocket } from "./sockets.ts";
 import { SerialQueue } from "./queue.ts";
 import { Watcher, type WatcherContext } from "./watcher.ts";
+import type { WorkerJournalSink } from "./watcher-types.ts";
 import type { OpenOutput } from "./outputs.ts";
 import type { OutputSink } from "./process.ts";
 
@@ -26,6 +27,8 @@ export interface ArbiterOptions {
    * (a failure rejects the watcher) and when its stream options change. Default: the daemon's stdout/stderr.
    */
   openOutput?: OpenOutput;
+  /** Records every spawn and exit, so a daemon restarted after a crash finds the workers left behind. */
+  journal?: WorkerJournalSink;
 }
 
 /** How `watchers()` orders them. */
@@ -86,6 +89,8 @@ export class Arbiter {
   private onDemandPoll: ReturnType<typeof setInterval> | null = null;
   /** Last on-demand start per watcher: a socket nobody accepts must not trigger a start every poll. */
   private readonly onDemandStarts = new WeakMap<Watcher, number>();
+  /** `stop` was asked for: a global start in progress starts no further watcher. */
+  private stopRequested = false;
 
   private constructor(
     private configValue: CircusConfig,
@@ -142,6 +147,21 @@ export class Arbiter {
     return this.watchers().reduce((n, w) => n + w.processCount(), 0);
   }
 
+  /**
+   * File descriptors the daemon holds for its workers once every watcher runs its numprocesses: per
+   * worker Bun's pidfd, plus one socket-pair end per captured channel (decisions §3).
+   */
+  fdsForWorkers(): { workers: number; fds: number } {
+    let workers = 0;
+    let fds = 0;
+    for (const w of this.watcherMap.values()) {
+      const captured = [w.output.stdout, w.output.stderr].filter((t) => t === "capture").length;
+      workers += w.numprocesses;
+      fds += w.numprocesses * (1 + captured);
+    }
+    return { workers, fds };
+  }
+
   globalOptions(): GlobalOptions {
     return globalOptionsOf(this.configValue.circus);
   }
@@ -154,9 +174,17 @@ export class Arbiter {
     return this.queue.run(() => this.startAll());
   }
 
-  /** Stop every watcher at once (signals in ascending priority order); the daemon keeps running. */
+  /** Stop every watcher at once (signals in ascending priority order); a start in progress ends at once. */
   stop(): Promise<void> {
-    return this.queue.run(() => this.stopAll());
+    this.stopRequested = true;
+    for (const w of this.watcherMap.values()) w.interruptStart();
+    return this.queue.run(async () => {
+      try {
+        await this.stopAll();
+      } finally {
+        this.stopRequested = false;
+      }
+    });
   }
 
   /** Stop everything, write out what the workers left in their pipes, end housekeeping and close the sockets (daemon exit). */
@@ -323,6 +351,7 @@ export class Arbiter {
       acquireSockets: (c) => this.socketRegistry.forSpawn(c),
       shutdown: this.shutdown.signal,
       openOutput: this.opts.openOutput,
+      journal: this.opts.journal,
     };
     const w = new Watcher(cfg, ctx);
     await w.openOutput(previousOutput);
@@ -352,7 +381,7 @@ export class Arbiter {
   private async startAll(): Promise<void> {
     let first = true;
     for (const w of this.byPriority("desc")) {
-      if (this.shutdown.signal.aborted) return;
+      if (this.shutdown.signal.aborted || this.stopRequested) return;
       // on_demand watchers wait for their first connection.
       if (!w.config.autostart || w.config.on_demand) continue;
       if (!first) await this.warmup();

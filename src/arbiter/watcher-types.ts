@@ -28,6 +28,14 @@ export interface WatcherContext {
   openOutput?(cfg: WatcherConfig, previous?: OutputSink): Promise<OutputSink>;
   /** Aborted when the daemon stops: warmup pauses end at once and no process is started or replaced. */
   shutdown?: AbortSignal;
+  /** Where spawns and exits are recorded for a daemon restarted after a crash (worker-journal.ts). */
+  journal?: WorkerJournalSink;
+}
+
+/** The part of the worker journal a watcher writes to. */
+export interface WorkerJournalSink {
+  added(watcher: string, worker: { pid: number; wid: number; argv: string[]; startedMs: number }): void;
+  removed(pid: number): void;
 }
 
 export interface ProcessInfo {

@@ -52,6 +52,8 @@ export class Watcher {
   readonly loaded: WatcherConfig;
   private stateValue: WatcherState = "stopped";
   private readonly queue = new SerialQueue();
+  /** A stop was asked for: whatever is queued before it (a start, incr) spawns nothing more. */
+  private stopRequested = false;
   readonly hooks: HookRunner;
   private readonly outputs: OutputRouting;
   /** The worker processes; this class decides when they start, stop and change. */
@@ -151,8 +153,21 @@ export class Watcher {
     return this.queue.run(() => this.doStart());
   }
 
+  /** Stop the watcher; a start (or incr) still spawning stops spawning at once instead of finishing first. */
   stop(): Promise<void> {
-    return this.queue.run(() => this.doStop());
+    this.interruptStart();
+    return this.queue.run(async () => {
+      try {
+        await this.doStop();
+      } finally {
+        this.stopRequested = false;
+      }
+    });
+  }
+
+  /** Cut a running start short: no more spawns until the stop queued behind it has run. */
+  interruptStart(): void {
+    this.stopRequested = true;
   }
 
   restart(): Promise<ReloadResult> {
@@ -262,7 +277,8 @@ export class Watcher {
 
   /** Starting or active: processes are spawned and replaced. */
   private running(): boolean {
-    return !this.ctx.shutdown?.aborted && (this.stateValue === "active" || this.stateValue === "starting");
+    if (this.ctx.shutdown?.aborted || this.stopRequested) return false;
+    return this.stateValue === "active" || this.stateValue === "starting";
   }
 
   private async doStart(): Promise<StartResult> {
@@ -288,6 +304,8 @@ export class Watcher {
     this.stateValue = "starting";
     this.pool.resetRetries();
     const outcome = await this.pool.spawnMissing(true, true);
+    // A stop arrived meanwhile: it is queued next and takes over from here.
+    if (this.stopRequested) return { started: [], kept: [] };
     if (outcome === "fatal" || (outcome === "gave_up" && this.pool.size === 0) || this.config.numprocesses === 0) {
       await this.doStop();
       return { started: [], kept: [] };

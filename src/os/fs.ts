@@ -3,7 +3,7 @@
 // compiled daemon, and libc is loaded anyway. Errors are OsErrors carrying errno and the path.
 
 import { Errno, OsError } from "./errors.ts";
-import { cstr, errno, libc, readCString } from "./libc.ts";
+import { addressOf, cstr, errno, libc, readCString } from "./libc.ts";
 import { nodeFs } from "../util/node.ts";
 
 const O_RDONLY = 0;
@@ -12,6 +12,7 @@ const O_CREAT = 0o100;
 const O_TRUNC = 0o1000;
 const O_EXCL = 0o200;
 const O_NOFOLLOW = 0o400000;
+const O_APPEND = 0o2000;
 const O_CLOEXEC = 0o2000000;
 const F_OK = 0;
 const CHUNK = 64 * 1024;
@@ -111,7 +112,43 @@ export function writeFd(fd: number, text: string, subject = `fd ${fd}`): void {
   }
 }
 
-/** Close a descriptor this process was handed (an inherited pipe); errors are of no use here. */
+/** A file appended to with one write(2) per call, so each record lands whole even if we are killed. */
+export class AppendFile {
+  private fd: number;
+
+  /** Open `path` for appending, created with `mode` if needed; `truncate` empties it first. */
+  constructor(
+    readonly path: string,
+    options: { mode?: number; truncate?: boolean } = {},
+  ) {
+    const flags = O_WRONLY | O_CREAT | O_APPEND | (options.truncate ? O_TRUNC : 0);
+    this.fd = openFile(path, flags, options.mode ?? 0o600);
+  }
+
+  append(text: string): void {
+    writeFd(this.fd, text, this.path);
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    libc().close(this.fd);
+    this.fd = -1;
+  }
+}
+
+/** rename(2): atomically replace `to` with `from`. */
+export function rename(from: string, to: string): void {
+  if (libc().rename(cstr(from), cstr(to)) !== 0) throw new OsError("rename", errno(), `${from} → ${to}`);
+}
+
+/** Create directory `path` (`mode`); one that already exists is fine. */
+export function makeDir(path: string, mode = 0o700): void {
+  if (libc().mkdir(cstr(path), mode) === 0) return;
+  const code = errno();
+  if (code !== Errno.EEXIST) throw new OsError("mkdir", code, path);
+}
+
+/** Close a descriptor this process owns (Linux releases it even when close reports an error). */
 export function closeFd(fd: number): void {
   libc().close(fd);
 }
@@ -158,6 +195,43 @@ export function listDir(path: string): string[] {
   return names;
 }
 
+const O_NONBLOCK = 0o4000;
+const IOV_MAX = 1024;
+
+/**
+ * A private, non-blocking descriptor for the pipe behind our `fd` (the daemon's stdout when it is a
+ * pipe): opening /proc/self/fd/N makes a new open file description, so O_NONBLOCK on it does not
+ * reach the workers that inherit `fd` itself. Null when `fd` is not a pipe or cannot be reopened.
+ */
+export function reopenPipeNonBlocking(fd: number): number | null {
+  const target = libc().open(cstr(`/proc/self/fd/${fd}`), O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
+  return target >= 0 ? target : null;
+}
+
+/** Returned by writevNow when a non-blocking fd is full. */
+export const WOULD_BLOCK = -1;
+
+/**
+ * writev(2) from this thread, for non-blocking descriptors: the bytes written (possibly fewer than
+ * given), or WOULD_BLOCK when the fd is full. Throws OsError for any other failure (EPIPE, ENOSPC…).
+ */
+export function writevNow(fd: number, buffers: Uint8Array[]): number {
+  const parts = buffers.filter((b) => b.length > 0).slice(0, IOV_MAX);
+  if (parts.length === 0) return 0;
+  const iov = new BigUint64Array(parts.length * 2);
+  parts.forEach((part, i) => {
+    iov[i * 2] = addressOf(part);
+    iov[i * 2 + 1] = BigInt(part.length);
+  });
+  for (;;) {
+    const n = Number(libc().writev(fd, iov, parts.length));
+    if (n >= 0) return n;
+    const code = errno();
+    if (code === Errno.EINTR) continue;
+    if (code === Errno.EAGAIN) return WOULD_BLOCK;
+    throw new OsError("writev", code, `fd ${fd}`);
+  }
+}
 /** Whose permissions a check is about: a user and every group it is in (primary included). */
 export interface Credentials {
   uid: number;
@@ -218,7 +292,6 @@ export function whyCannotEnter(path: string, who: Credentials): string | null {
 
 const ELOOP = 40;
 const O_DIRECTORY = 0o200000;
-const O_APPEND = 0o2000;
 
 /** Root and the daemon's own user: whose links, and whose directories, the daemon may trust. */
 function trustedOwner(uid: number): boolean {

@@ -160,6 +160,25 @@ export function readProcFile(path: string): string | null {
   }
 }
 
+/**
+ * Close the held files of processes that are gone (a read of an open /proc file fails once its
+ * process has exited), so a sampler never keeps fds of the dead; returns their pids.
+ */
+export function releaseGoneProcFiles(): number[] {
+  const gone = new Set<number>();
+  for (const [path, fd] of held) {
+    if (Number(libc().pread(fd, buffer, 1, 0)) >= 0) continue;
+    closeHeld(path);
+    gone.add(Number(path.split("/")[2]));
+  }
+  return [...gone];
+}
+
+/** Number of /proc files held open for sampling (for leak checks). */
+export function heldProcFiles(): number {
+  return held.size;
+}
+
 /** Close the files held for `pid` (call when it is forgotten). */
 export function releaseProcFiles(pid: number): void {
   closeHeld(`/proc/${pid}/stat`);

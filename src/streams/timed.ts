@@ -134,7 +134,7 @@ export class TimedRotatingFileStream extends FileStream {
         }
       });
     } catch (err) {
-      this.errors.report(err, 0);
+      this.queue.report(err);
       return; // the file stays closed; writeBatch retries opening it
     }
     this.openFile(false, false);

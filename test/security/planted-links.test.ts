@@ -4,7 +4,7 @@
 // the file it points to. Run as root, with a throwaway unix user.
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { claimPidfile, releasePidfile } from "../../src/daemon/pidfile.ts";

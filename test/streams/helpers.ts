@@ -5,6 +5,7 @@ import { afterEach } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { closeFd, outputPair } from "../../src/os/capture.ts";
 import { setLogSink } from "../../src/util/log.ts";
 import { spawnTracked } from "../helpers/processes.ts";
 import { tempDir as freshDir } from "../helpers/temp.ts";
@@ -25,6 +26,23 @@ export function tempDir(): string {
 /** Spawn `sh -c script` with piped stdout/stderr; killed after the test. */
 export function spawnSh(script: string): Subprocess<"ignore", "pipe", "pipe"> {
   return spawnTracked(["sh", "-c", script], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+}
+
+/** A child writing into daemon-made socket pairs, as captured workers do: `stdout`/`stderr` are our ends. */
+export interface CapturedChild {
+  child: Subprocess;
+  stdout: number;
+  stderr: number;
+}
+
+/** Spawn `sh -c script` with its stdout and stderr captured through socket pairs; killed after the test. */
+export function spawnCaptured(script: string): CapturedChild {
+  const out = outputPair();
+  const err = outputPair();
+  const child = spawnTracked(["sh", "-c", script], { stdio: ["ignore", out.workerFd, err.workerFd] });
+  closeFd(out.workerFd);
+  closeFd(err.workerFd);
+  return { child, stdout: out.daemonFd, stderr: err.daemonFd };
 }
 
 /** Lines of every file in `dir` whose name starts with `prefix` (rotated ones included). */

@@ -76,7 +76,7 @@ export const CIRCUS_OPTIONS = {
   tail_lines: option(int, {
     default: 1000,
     range: { min: 0, text: "0 or more lines" },
-    doc: "lines of output kept per watcher for `circus ctl logs` (beyond Circus)",
+    doc: "lines of output kept per watcher for `circus ctl logs`, and never more than 1 MiB of text (beyond Circus)",
   }),
   output_prefix: option(bool, {
     default: false,
