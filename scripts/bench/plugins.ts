@@ -7,6 +7,7 @@
 // Debian's /usr/bin/python3 (python3-zmq, tornado, psutil): never part of the tests.
 //
 //   bun scripts/bench/plugins.ts [--rate 10000] [--seconds 5] [--kills 100] [--workers 1000]
+//                                [--only statsd,latency,prometheus]
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -402,7 +403,13 @@ async function prometheus(): Promise<string[]> {
 }
 
 try {
-  const out = [...(await statsd()), ...(await latency()), ...(await prometheus())];
+  const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1]!.split(",") : null;
+  const wanted = (part: string) => only === null || only.includes(part);
+  const out = [
+    ...(wanted("statsd") ? await statsd() : []),
+    ...(wanted("latency") ? await latency() : []),
+    ...(wanted("prometheus") ? await prometheus() : []),
+  ];
   process.stdout.write(out.join("\n") + "\n");
 } finally {
   for (const p of children) if (p.exitCode === null) p.kill("SIGKILL");
