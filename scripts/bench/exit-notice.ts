@@ -61,7 +61,7 @@ async function daemonRun(capture: boolean): Promise<{ total: number[]; noticed: 
   sub.connect(pubsub);
   // pid → [arrival (Date.now(), fractional via performance), the daemon's `time` in ms]
   const arrivals = new Map<number, [number, number]>();
-  let wake: (() => void) | null = null;
+  const waiter: { wake: () => void } = { wake: () => {} };
   void (async () => {
     for (;;) {
       try {
@@ -69,7 +69,7 @@ async function daemonRun(capture: boolean): Promise<{ total: number[]; noticed: 
         const at = performance.timeOrigin + performance.now();
         const event = JSON.parse(new TextDecoder().decode(body)) as { process_pid: number; time: number };
         arrivals.set(event.process_pid, [at, event.time * 1000]);
-        wake?.();
+        waiter.wake();
       } catch {
         return;
       }
@@ -91,7 +91,7 @@ async function daemonRun(capture: boolean): Promise<{ total: number[]; noticed: 
       const t0Wall = Date.now();
       const t0 = performance.timeOrigin + performance.now();
       const arrived = new Promise<void>((resolve) => {
-        wake = () => arrivals.has(pid) && resolve();
+        waiter.wake = () => arrivals.has(pid) && resolve();
       });
       process.kill(pid, "SIGKILL");
       if (SPIN) await waitUntil(() => arrivals.has(pid), 3000, "the reap");
