@@ -60,6 +60,8 @@ export class SpawnBudget {
   private failures = 0;
   private transientEpisode = false;
   private errorValue: string | null = null;
+  /** What the spawns fail with since the last one that worked (null while spawning works). */
+  private failingValue: string | null = null;
 
   constructor(checkDelayMs: () => number, now: () => number = Date.now) {
     this.spawnBackoff = new Backoff(checkDelayMs, now);
@@ -69,6 +71,14 @@ export class SpawnBudget {
   /** Why spawning gave up, or null while it has not. */
   get spawnError(): string | null {
     return this.errorValue;
+  }
+
+  /**
+   * Why spawning fails right now while it is still retried (EMFILE, or max_retry = -1 with a missing
+   * program), or null: `spawn_error` shows it so `status` never says all is well with 0 processes.
+   */
+  get retryingError(): string | null {
+    return this.errorValue === null ? this.failingValue : null;
   }
 
   /** A transient failure happened and no spawn has worked since. */
@@ -81,9 +91,12 @@ export class SpawnBudget {
     return Math.max(this.spawnBackoff.waitMs(), this.deathBackoff.waitMs());
   }
 
-  /** A spawn failed; `transient` ones back off without counting. */
-  failed(transient: boolean, maxRetry: number): FailureVerdict {
+  /** A spawn failed (with `message`); `transient` ones back off without counting. */
+  failed(transient: boolean, maxRetry: number, message = "spawn failed"): FailureVerdict {
     this.spawnBackoff.record();
+    this.failingValue = transient
+      ? `${message} (transient: retrying with backoff, running processes kept)`
+      : `${message} (${this.failures + 1} failed spawns in a row, retrying${maxRetry === -1 ? " forever: max_retry = -1" : ""})`;
     if (transient) {
       const firstOfEpisode = !this.transientEpisode;
       this.transientEpisode = true;
@@ -99,6 +112,7 @@ export class SpawnBudget {
   worked(): boolean {
     const ended = this.transientEpisode;
     this.transientEpisode = false;
+    this.failingValue = null;
     this.failures = 0;
     this.spawnBackoff.reset();
     return ended;
@@ -119,6 +133,7 @@ export class SpawnBudget {
   reset(): void {
     this.failures = 0;
     this.errorValue = null;
+    this.failingValue = null;
     this.spawnBackoff.reset();
     this.deathBackoff.reset();
   }

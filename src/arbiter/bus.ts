@@ -19,7 +19,12 @@ export type WatcherEvent =
   | "hook_success"
   | "hook_failure"
   /** Beyond Circus (decisions §1): max_retry ran out; payload `{time, error}`. */
-  | "spawn_failed";
+  | "spawn_failed"
+  /**
+   * Beyond Circus: spawning fails and is retried without end (EMFILE, EAGAIN, ENOMEM…, or max_retry
+   * = -1), once per episode; payload `{time, error, transient}`. Running processes are kept.
+   */
+  | "spawn_retrying";
 
 export type EventPayload = Record<string, unknown>;
 export type EventListener = (topic: string, payload: EventPayload) => void;

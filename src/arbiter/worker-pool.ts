@@ -111,7 +111,7 @@ export class WorkerPool {
   }
 
   exitState(): ExitState {
-    return this.ledger.state(this.budget.spawnError);
+    return this.ledger.state(this.budget.spawnError ?? this.budget.retryingError);
   }
 
   /** max_retry was exhausted: nothing is spawned until a start, reload, restart or incr. */
@@ -262,15 +262,23 @@ export class WorkerPool {
   private spawnFailed(err: unknown): void {
     const { name, config } = this.host;
     const message = err instanceof Error ? err.message : String(err);
-    const verdict = this.budget.failed(isTransientSpawnError(err), config.max_retry);
+    const verdict = this.budget.failed(isTransientSpawnError(err), config.max_retry, message);
     if (verdict.kind === "transient") {
       if (verdict.firstOfEpisode) {
-        log.warning(`watcher ${name}: cannot spawn for now (${message}); retrying with backoff until it works`);
+        const running = this.liveCount;
+        log.warning(
+          `watcher ${name}: cannot spawn for now (${message}); retrying with backoff until it works, ${running} running process${running === 1 ? "" : "es"} kept`,
+        );
+        this.host.emit("spawn_retrying", { time: epochSeconds(), error: message, transient: true });
       }
       return;
     }
     const of = config.max_retry === -1 ? "" : ` of ${config.max_retry}`;
     log.error(`watcher ${name}: spawn failed (${verdict.failures}${of}): ${message}`);
+    // Retrying forever never ends in `spawn_failed`: say once per episode that spawning fails.
+    if (config.max_retry === -1 && verdict.failures === 1) {
+      this.host.emit("spawn_retrying", { time: epochSeconds(), error: message, transient: false });
+    }
     if (verdict.kind === "gave_up") {
       this.giveUp(`${message} (${verdict.failures} failed spawns in a row, max_retry = ${config.max_retry})`);
     }

@@ -60,6 +60,27 @@ describe("SpawnBudget", () => {
     expect(budget.failed(false, -1)).toEqual({ kind: "counted", failures: 3 });
   });
 
+  test("while spawns fail and are retried, the reason is kept for `spawn_error`; a spawn that works clears it", () => {
+    const budget = new SpawnBudget(
+      () => 1000,
+      () => 0,
+    );
+    expect(budget.retryingError).toBeNull();
+    budget.failed(true, 2, "too many open files");
+    expect(budget.retryingError).toBe("too many open files (transient: retrying with backoff, running processes kept)");
+    expect(budget.spawnError).toBeNull(); // it has not given up
+    budget.worked();
+    expect(budget.retryingError).toBeNull();
+    budget.failed(false, -1, "no such file");
+    budget.failed(false, -1, "no such file");
+    expect(budget.retryingError).toBe("no such file (2 failed spawns in a row, retrying forever: max_retry = -1)");
+    budget.failed(false, 3, "no such file");
+    budget.giveUp("gave up");
+    expect(budget.retryingError).toBeNull(); // the reason it gave up is the one to show
+    budget.reset();
+    expect(budget.retryingError).toBeNull();
+  });
+
   test("a process that died young delays the next spawn; one that lived a second clears the delay", () => {
     const budget = new SpawnBudget(
       () => 5000,

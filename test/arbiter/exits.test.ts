@@ -258,6 +258,71 @@ describe("spawn failures and max_retry", () => {
   });
 });
 
+describe("spawning that fails without giving up shows the truth", () => {
+  test("transient failures: `spawn_error` says so while they last, one `spawn_retrying` event, running processes kept", async () => {
+    let failing = false;
+    let failures = 0;
+    const { watcher, rec } = standaloneWatcher(
+      wcfg({ name: "emfile", cmd: "sleep 30", numprocesses: 2, max_retry: 1 }),
+      {
+        acquireSockets: async () => {
+          if (failing) {
+            failures++;
+            throw new OsError("socket", 24, "so_reuseport socket");
+          }
+          return { fds: new Map(), release: () => {} };
+        },
+      },
+    );
+    const running = (await watcher.start()).started;
+    expect(running).toHaveLength(2);
+    failing = true;
+    await watcher.incr(2);
+    await rec.waitFor((e) => e.some((x) => x.topic === "watcher.emfile.spawn_retrying"), 3000);
+    const event = rec.of("spawn_retrying")[0]!.payload;
+    expect(event).toMatchObject({ transient: true });
+    expect(event.error).toContain("EMFILE");
+    expect(watcher.exitState().spawnError).toContain("transient: retrying with backoff");
+    expect(watcher.status()).toBe("active");
+    expect(watcher.pids()).toEqual(running);
+    // More backed-off attempts (past max_retry = 1): still one event, the running ones untouched.
+    await until(() => failures >= 4, 3000, "more attempts");
+    expect(rec.of("spawn_retrying")).toHaveLength(1);
+    for (const pid of running) expect(alive(pid)).toBe(true);
+    failing = false;
+    await until(() => watcher.pids().length === 4, 3000, "the missing two once fds are back");
+    expect(watcher.exitState().spawnError).toBeNull();
+    expect(rec.of("kill")).toHaveLength(0);
+    await watcher.stop();
+  });
+
+  test("max_retry = -1 with a missing executable: active, 0 processes, `spawn_error` says why; it spawns once the file exists", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "circus-forever-"));
+    try {
+      const prog = join(dir, "prog");
+      const { watcher, rec } = standaloneWatcher(wcfg({ name: "forever", cmd: prog, max_retry: -1 }));
+      await watcher.start();
+      await rec.waitFor((e) => e.some((x) => x.topic === "watcher.forever.spawn_retrying"), 3000);
+      await until(() => (watcher.exitState().spawnError ?? "").includes("2 failed spawns"), 3000, "a second failure");
+      expect(watcher.pids()).toHaveLength(0);
+      expect(watcher.status()).toBe("active");
+      const error = watcher.exitState().spawnError!;
+      expect(error).toContain(prog);
+      expect(error).toContain("retrying forever: max_retry = -1");
+      expect(rec.of("spawn_retrying")[0]!.payload).toMatchObject({ transient: false });
+      expect(rec.of("spawn_failed")).toHaveLength(0);
+      writeFileSync(prog, "#!/bin/sh\nexec sleep 30\n");
+      chmodSync(prog, 0o755);
+      await until(() => watcher.pids().length === 1, 4000, "the spawn once the program exists");
+      expect(watcher.exitState().spawnError).toBeNull();
+      expect(rec.of("spawn_retrying")).toHaveLength(1);
+      await watcher.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("deaths the daemon caused", () => {
   test("decr, a graceful reload and kill emit `kill` but no `reap` (as Circus); stop and a sequential reload reap with their reason", async () => {
     const { watcher, rec } = standaloneWatcher(wcfg({ name: "ev", cmd: "sleep 30", numprocesses: 3 }));

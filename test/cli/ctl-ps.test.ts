@@ -130,7 +130,7 @@ describe("a watcher that gave up spawning", () => {
       "the watcher to give up",
     );
     const text = (await ctl("ps")).stdout;
-    expect(text).toMatch(/\n\nmissing: not spawning: [^\n]*\/nonexistent\/program[^\n]*max_retry = 1\)\n$/);
+    expect(text).toMatch(/\n\nmissing: spawn error: [^\n]*\/nonexistent\/program[^\n]*max_retry = 1\)\n$/);
   });
 });
 

@@ -117,9 +117,9 @@ export function psTable(rows: JsonObject[], now: number, colour: boolean): strin
       })
       .join("  ")
       .trimEnd();
-  // Why a watcher stopped spawning is worth its own line: it does not fit a column.
+  // Why a watcher's spawns fail (it gave up, or retries) is worth its own line: it does not fit a column.
   const gaveUp = rows
     .filter((r) => typeof r.spawn_error === "string")
-    .map((r) => `${r.name}: not spawning: ${r.spawn_error}`);
+    .map((r) => `${r.name}: spawn error: ${r.spawn_error}`);
   return [line(head), ...cells.map((c) => line(c, colour)), ...(gaveUp.length > 0 ? ["", ...gaveUp] : [])].join("\n");
 }
