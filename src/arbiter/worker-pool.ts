@@ -111,7 +111,8 @@ export class WorkerPool {
   }
 
   exitState(): ExitState {
-    return this.ledger.state(this.budget.spawnError ?? this.budget.retryingError);
+    // A stopped watcher retries nothing: only the reason it gave up outlives a stop.
+    return this.ledger.state(this.budget.spawnError ?? (this.host.running() ? this.budget.retryingError : null));
   }
 
   /** max_retry was exhausted: nothing is spawned until a start, reload, restart or incr. */
@@ -294,7 +295,7 @@ export class WorkerPool {
     this.cancelScheduledManage();
     const running = this.liveCount;
     log.error(
-      `watcher ${this.host.name}: giving up spawning: ${why}; ${running} process${running === 1 ? "" : "es"} keep running`,
+      `watcher ${this.host.name}: giving up spawning: ${why}; ${running} process${running === 1 ? " keeps" : "es keep"} running`,
     );
     this.host.emit("spawn_failed", { time: epochSeconds(), error: why });
   }

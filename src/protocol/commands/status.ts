@@ -11,7 +11,7 @@ export const status = {
   help:
     "The state of a watcher (active, stopped, starting, stopping), or of every watcher.\n" +
     "Note: with a name the reply's `status` field holds the state itself, as in Circus.\n" +
-    "Beyond Circus the reply says why spawning gave up (`spawn_error`), how often processes were\n" +
+    "Beyond Circus the reply says why spawns fail or gave up (`spawn_error`), how often processes were\n" +
     "respawned after dying on their own (`restarts`), the last exit (`last_exit`) and `exits` by reason;\n" +
     "without a name, per watcher in `details`.\n\n  circus ctl status [<name>]",
   cli: [{ property: "name", kind: "positional", optional: true, description: "watcher name" }] as const,
