@@ -26,7 +26,9 @@ describe("the open-files limit", () => {
   test("a config that fits says nothing", async () => {
     const d = await startDaemon(config(50, "autostart = false\n"), [], { wrap: ["prlimit", "--nofile=300:300"] });
     running.push(d);
-    await Bun.sleep(200);
+    // The daemon logs in order on one stream: a line logged after the check proves it said nothing.
+    await d.call("start", { name: "w" });
+    await d.log.waitFor(/\bw started/, 5000);
     expect(d.output()).not.toContain("open-files hard limit");
   });
 });

@@ -16,6 +16,7 @@ import {
   waitFor,
   type RunningDaemon,
 } from "../helpers/daemon.ts";
+import { queuedBytes } from "../helpers/processes.ts";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -53,29 +54,56 @@ async function daemonWritingTo(fd: number) {
     const list = ((await pyCall(endpoint, "list", { name: "flood" })).pids ?? []) as number[];
     return list.length === 2 ? list : null;
   });
-  return { proc, pids };
+  return { proc, pids, endpoint };
 }
 
-async function quitsWithin(proc: ReturnType<typeof Bun.spawn>, pids: number[], ms: number): Promise<void> {
-  // Long enough for the pipe to fill and the workers to block on it.
-  await Bun.sleep(700);
+/**
+ * Once `fd` is full (what it holds stops growing while the workers flood), ask the daemon to quit
+ * (SIGTERM, or the `quit` command on `endpoint`) and expect it gone within `ms`, its workers with it.
+ */
+async function quitsWithin(
+  running: { proc: ReturnType<typeof Bun.spawn>; pids: number[] },
+  fd: number,
+  ms: number,
+  how: "SIGTERM" | { quit: string } = "SIGTERM",
+): Promise<void> {
+  const { proc, pids } = running;
+  // A pipe holds 64 KiB in 16 page slots that short writes do not always fill (61 871 bytes seen).
+  let last = -1;
+  await waitFor(() => {
+    const now = queuedBytes(fd);
+    const full = now >= 32_768 && now === last;
+    last = now;
+    return full || null;
+  }, 4000);
   const t0 = performance.now();
-  proc.kill("SIGTERM");
+  if (how === "SIGTERM") proc.kill("SIGTERM");
+  else expect((await pyCall(how.quit, "quit", {}, 5000)).status).toBe("ok");
   const code = await Promise.race([proc.exited, Bun.sleep(ms).then(() => "hung")]);
   expect(code).toBe(0);
   expect(performance.now() - t0).toBeLessThan(ms);
   for (const pid of pids) expect(isAlive(pid)).toBe(false);
 }
 
+/** A pipe (a FIFO opened read-write: it has a reader, this test, that never reads); its fd. */
+function unreadPipe(): number {
+  const fifo = join(mkdtempSync(join(tmpdir(), "circus-fifo-")), "out");
+  expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+  const fd = openSync(fifo, "r+");
+  cleanups.push(() => closeSync(fd));
+  return fd;
+}
+
 describe("a daemon whose stdout nobody reads", () => {
   test("SIGTERM completes with a pipe on stdout that is never read", async () => {
-    const fifo = join(mkdtempSync(join(tmpdir(), "circus-fifo-")), "out");
-    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
-    // Read-write: the pipe has a reader (this test) that never reads.
-    const fd = openSync(fifo, "r+");
-    cleanups.push(() => closeSync(fd));
-    const { proc, pids } = await daemonWritingTo(fd);
-    await quitsWithin(proc, pids, 10_000);
+    const fd = unreadPipe();
+    await quitsWithin(await daemonWritingTo(fd), fd, 10_000);
+  });
+
+  test("`quit` completes with a pipe on stdout that is never read", async () => {
+    const fd = unreadPipe();
+    const daemon = await daemonWritingTo(fd);
+    await quitsWithin(daemon, fd, 10_000, { quit: daemon.endpoint });
   });
 
   test("SIGTERM completes with a socket on stdout that is never read", async () => {
@@ -84,8 +112,7 @@ describe("a daemon whose stdout nobody reads", () => {
       closeFd(pair.workerFd);
       closeFd(pair.daemonFd);
     });
-    const { proc, pids } = await daemonWritingTo(pair.workerFd);
-    await quitsWithin(proc, pids, 15_000);
+    await quitsWithin(await daemonWritingTo(pair.workerFd), pair.daemonFd, 15_000);
   });
 });
 

@@ -8,6 +8,7 @@ import { childrenOf, descendantsOf } from "../../src/os/process.ts";
 import { readStat } from "../../src/os/proc.ts";
 import { signalNumber } from "../../src/os/signals.ts";
 import { defer } from "./cleanup.ts";
+import { PYTHON } from "./paths.ts";
 import { until, within } from "./wait.ts";
 
 export { childrenOf, descendantsOf };
@@ -225,4 +226,16 @@ export function procStatus(pid: number, field: string): string {
     .split("\n")
     .find((l) => l.startsWith(field + ":"));
   return line ? line.slice(field.length + 1).trim() : "";
+}
+
+/**
+ * Bytes waiting to be read in the pipe or socket `fd` of this process (FIONREAD), asked of a Python
+ * child given `fd` as its stdin: how a test knows a pipe nobody reads has filled up.
+ */
+export function queuedBytes(fd: number): number {
+  const probe =
+    "import fcntl, struct, termios; print(struct.unpack('i', fcntl.ioctl(0, termios.FIONREAD, b'0000'))[0])";
+  const r = Bun.spawnSync([PYTHON, "-c", probe], { stdin: fd, stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`FIONREAD failed: ${r.stderr.toString()}`);
+  return Number(r.stdout.toString().trim());
 }
