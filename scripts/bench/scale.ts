@@ -484,14 +484,15 @@ const captureSizes = numbers(argValue("--capture-sizes"), [1000, 5000, 6000]);
 const circusMax = Number(argValue("--circus-max") ?? 10000);
 const floodSeconds = Number(argValue("--flood-seconds") ?? 20);
 
-const out: string[] = [`Run of ${new Date().toISOString()}, load average at start ${load()}.`, ""];
+// Each section is printed as soon as it is measured: a run cut short keeps what it measured.
+const emit = (lines: string[]) => process.stdout.write(`${lines.join("\n")}\n`);
+emit([`Run of ${new Date().toISOString()}, load average at start ${load()}.`, ""]);
 if (only.has("spawn")) {
-  out.push(...(await spawnSection(sizes, false, circusMax, withCircus)));
-  out.push(...(await spawnSection(captureSizes, true, circusMax, withCircus)));
+  emit(await spawnSection(sizes, false, circusMax, withCircus));
+  emit(await spawnSection(captureSizes, true, circusMax, withCircus));
 }
-if (only.has("flood")) out.push(...(await floodSection(floodSeconds, withCircus)));
-if (only.has("interrupt")) out.push(...(await interruptSection(Math.max(...sizes))));
-if (only.has("watchers")) out.push(...(await watchersSection(500)));
-if (only.has("retention")) out.push(...(await retentionSection(200_000, 10_000, withCircus)));
-console.log(out.join("\n"));
+if (only.has("flood")) emit(await floodSection(floodSeconds, withCircus));
+if (only.has("interrupt")) emit(await interruptSection(Math.max(...sizes)));
+if (only.has("watchers")) emit(await watchersSection(500));
+if (only.has("retention")) emit(await retentionSection(200_000, 10_000, withCircus));
 process.exit(0);

@@ -46,6 +46,8 @@ interface Sample {
   listMs: number;
   load: string;
   event: string;
+  /** Taken while the flood ran (its memory is the flood's, not a trend). */
+  flooding: boolean;
 }
 const samples: Sample[] = [];
 const events: string[] = [];
@@ -109,6 +111,7 @@ while (minute() < MINUTES) {
     listMs,
     load: readFileSync("/proc/loadavg", "utf8").split(" ")[0]!,
     event: event.trim(),
+    flooding,
   };
   samples.push(sample);
   if (sample.event) events.push(`${fmt(sample.minute, 1)} min: ${sample.event}`);
@@ -124,7 +127,7 @@ await daemon.exited;
 rmSync(dir, { recursive: true, force: true });
 
 // Flat: compare quiet samples (no flood running) of the second quarter with those of the last quarter.
-const quiet = samples.filter((s) => !/flood/.test(s.event));
+const quiet = samples.filter((s) => !s.flooding);
 const quarter = (from: number, to: number) =>
   quiet.filter((s) => s.minute >= from * MINUTES && s.minute < to * MINUTES);
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
