@@ -376,10 +376,12 @@ async function floodSection(seconds: number, withCircus: boolean): Promise<strin
 
 async function interruptSection(n: number): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), "scale-interrupt-"));
+  // Capture off: 10 000 captured workers would need more fds than this host allows.
   const daemon = await startDaemon(
     "ours",
     dir,
     `[watcher:w]\ncmd = sleep 3600\nnumprocesses = ${n}\nautostart = false\n`,
+    "tail_lines = 0",
   );
   try {
     const started = daemon.client.call("start", { name: "w", waiting: true });

@@ -25,6 +25,7 @@ import type { OutputRouting } from "./outputs.ts";
 import type { ExitInfo, WorkerProcess } from "./process.ts";
 import { SpawnError } from "./errors.ts";
 import { sendSignal, type SignalOptions } from "./signal.ts";
+import { fdReserve } from "./fd-reserve.ts";
 import { launchWorker, WidSlots } from "./spawner.ts";
 import { stopProcess } from "./stop.ts";
 import type { ProcessInfo, WatcherContext } from "./watcher-types.ts";
@@ -225,8 +226,16 @@ export class WorkerPool {
     let proc: WorkerProcess;
     const sink = this.outputs.current;
     try {
+      fdReserve.take();
+    } catch (err) {
+      this.wids.release(wid);
+      this.spawnFailed(err);
+      return "failed";
+    }
+    try {
       proc = await launchWorker(config, wid, this.ctx, sink);
     } catch (err) {
+      fdReserve.release();
       this.wids.release(wid);
       this.spawnFailed(err);
       return "failed";
@@ -306,6 +315,7 @@ export class WorkerPool {
   private onExit(proc: WorkerProcess, info: ExitInfo): void {
     if (this.abandonedValue || !this.procs.has(proc.pid)) return;
     this.procs.delete(proc.pid);
+    fdReserve.release();
     this.ctx.journal?.removed(proc.pid);
     this.wids.release(proc.wid);
     if (proc.stopping !== null) this.stoppingCount--;

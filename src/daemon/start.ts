@@ -273,7 +273,8 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   log.info(
     `starting circus ${VERSION} (pid ${process.pid}), control at ${server.endpoint}, events at ${server.pubsubEndpoint}`,
   );
-  warnIfWorkersOutgrowFdLimit(arbiter, getRlimit("nofile").hard);
+  const { FD_RESERVE } = await import("../arbiter/fd-reserve.ts");
+  warnIfWorkersOutgrowFdLimit(arbiter, getRlimit("nofile").hard, FD_RESERVE);
   // The endpoint answers before anyone is told it is up (a `--daemon` caller returns 0 on that word).
   const probe = ownClient();
   try {
@@ -302,15 +303,12 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   return running;
 }
 
-/** Fds the daemon itself holds besides its workers' (sockets, logs, plugins): a margin for the check below. */
-const DAEMON_FDS = 64;
-
 /** Warn when every watcher at its numprocesses would need more fds than the hard limit allows. */
-function warnIfWorkersOutgrowFdLimit(arbiter: Arbiter, hard: number | null): void {
+function warnIfWorkersOutgrowFdLimit(arbiter: Arbiter, hard: number | null, reserve: number): void {
   const { workers, fds } = arbiter.fdsForWorkers();
-  if (hard === null || fds + DAEMON_FDS <= hard) return;
+  if (hard === null || fds + reserve <= hard) return;
   log.warning(
-    `${workers} workers need about ${fds + DAEMON_FDS} open files in the daemon (a pidfd each, plus one per captured ` +
+    `${workers} workers need about ${fds + reserve} open files in the daemon (a pidfd each, plus one per captured ` +
       `stdout/stderr), over the open-files hard limit of ${hard}: spawns past that fail with EMFILE and are retried ` +
       "while the others keep running; raise the limit (LimitNOFILE=, ulimit -Hn) or lower numprocesses",
   );

@@ -271,3 +271,8 @@ function splitPids(text: string): number[] {
   for (const word of text.split(" ")) if (word.trim() !== "") out.push(Number(word));
   return out;
 }
+
+/** How many fds this process holds now (the directory listing's own fd not counted). */
+export function openFdCount(): number {
+  return listDir("/proc/self/fd").length - 1;
+}
