@@ -60,20 +60,36 @@ export function freePort(): number {
   return port;
 }
 
-/** A persistent circusctl-like client (DEALER, one JSON frame) for timing commands. */
+/**
+ * A persistent circusctl-like client (DEALER, one JSON frame) for timing commands. Calls may overlap:
+ * one reader hands each reply to the call with its id (two readers would take each other's replies).
+ */
 export class BenchClient {
   private readonly dealer = new DealerSocket({ identity: crypto.randomUUID().replaceAll("-", "") });
+  private readonly pending = new Map<string, (reply: Record<string, unknown>) => void>();
   constructor(endpoint: string) {
     this.dealer.connect(endpoint);
+    void this.pump();
+  }
+  private async pump(): Promise<void> {
+    for (;;) {
+      let body: Uint8Array | undefined;
+      try {
+        [body] = await this.dealer.receive();
+      } catch {
+        return; // closed
+      }
+      const reply = JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown>;
+      const answer = this.pending.get(String(reply.id));
+      this.pending.delete(String(reply.id));
+      answer?.(reply);
+    }
   }
   async call(command: string, properties: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
     const id = crypto.randomUUID().replaceAll("-", "");
+    const reply = new Promise<Record<string, unknown>>((resolve) => this.pending.set(id, resolve));
     await this.dealer.send([JSON.stringify({ id, command, properties })]);
-    for (;;) {
-      const [body] = await this.dealer.receive();
-      const reply = JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown>;
-      if (reply.id === id) return reply;
-    }
+    return reply;
   }
   close(): Promise<void> {
     return this.dealer.close();
