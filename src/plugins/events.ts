@@ -25,7 +25,10 @@ export interface WatcherEventData {
   reason?: ExitReason | string;
   /** Hook name (hook_success / hook_failure). */
   name?: string;
+  /** Why spawning failed (spawn_failed, spawn_retrying) or a hook failed. */
   error?: string;
+  /** spawn_retrying: a shortage (EMFILE, EAGAIN, ENOMEM…) rather than max_retry = -1 retrying a permanent failure. */
+  transient?: boolean;
   [key: string]: unknown;
 }
 
