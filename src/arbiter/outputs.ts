@@ -72,6 +72,9 @@ export class OutputRouting {
   }
 
   private async closeRetired(): Promise<void> {
+    // Called at every reap: without a retired sink, do not look at every running process (a stop of
+    // 10 000 workers made that quadratic).
+    if (this.retiring.size === 0) return;
     const inUse = new Set(this.byPid.values());
     const done = [...this.retiring].filter((s) => !inUse.has(s));
     for (const s of done) this.retiring.delete(s);
