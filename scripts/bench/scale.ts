@@ -9,7 +9,7 @@
 //   - `stop NAME` sent 1 s into a large start: how long it takes, how many more were spawned
 //   - `status` answer gaps while 500 watchers start
 //   - VmRSS / RssAnon after 200 000 commands and 10 000 connect cycles, and after 30 s idle
-// Run: bun scripts/bench/scale.ts [--sizes 1000,5000,10000] [--capture-sizes 1000,5000,6000]
+// Run: bun scripts/bench/scale.ts [--sizes 1000,5000,10000] [--capture-sizes 1000,5000,6000] (0: none)
 //      [--circus-max 10000] [--flood-seconds 20] [--only spawn,flood,interrupt,watchers,retention] [--no-circus]
 // Needs dist/circus (`npm run build`); Circus runs from /work/circus-src with Debian's /usr/bin/python3.
 // Internal modes: --bare N FDS_PER_WORKER (the floor, in its own process), --flood-worker.
@@ -26,7 +26,14 @@ const argValue = (name: string): string | null => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1]! : null;
 };
-const numbers = (text: string | null, fallback: number[]) => (text ? text.split(",").map(Number) : fallback);
+/** A comma list of sizes; "0" measures none of that kind. */
+const numbers = (text: string | null, fallback: number[]) =>
+  text
+    ? text
+        .split(",")
+        .map(Number)
+        .filter((n) => n > 0)
+    : fallback;
 
 // ---- internal modes ----
 
@@ -494,8 +501,8 @@ const floodSeconds = Number(argValue("--flood-seconds") ?? 20);
 const emit = (lines: string[]) => process.stdout.write(`${lines.join("\n")}\n`);
 emit([`Run of ${new Date().toISOString()}, load average at start ${load()}.`, ""]);
 if (only.has("spawn")) {
-  emit(await spawnSection(sizes, false, circusMax, withCircus));
-  emit(await spawnSection(captureSizes, true, circusMax, withCircus));
+  if (sizes.length > 0) emit(await spawnSection(sizes, false, circusMax, withCircus));
+  if (captureSizes.length > 0) emit(await spawnSection(captureSizes, true, circusMax, withCircus));
 }
 if (only.has("flood")) emit(await floodSection(floodSeconds, withCircus));
 if (only.has("interrupt")) emit(await interruptSection(Math.max(...sizes)));
