@@ -50,6 +50,8 @@ export interface ControlledWatcher {
   /** Apply validated options at once, with a single follow-up reload/manage. */
   setOptions(options: Record<string, unknown>): Promise<void>;
   processes(): ProcessEntry[];
+  /** The pids alone, in spawn order (`list NAME` at 10 000 workers need not build 10 000 entries). */
+  pids?(): number[];
   /** Run the extended_stats hook on one process's info object (`stats --extended`). */
   extendedStats(pid: number, stats: Record<string, unknown>): Promise<void>;
 }

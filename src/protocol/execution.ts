@@ -132,7 +132,7 @@ export function clientMessage(err: unknown, mainFile: string): string {
 
 /** Pids of a watcher's live processes, in spawn order. */
 export function pidsOf(w: ControlledWatcher): number[] {
-  return w.processes().map((p) => p.pid);
+  return w.pids?.() ?? w.processes().map((p) => p.pid);
 }
 
 /** Sort watchers by descending priority (ties keep their order), as Circus starts them. */

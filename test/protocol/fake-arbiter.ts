@@ -66,7 +66,7 @@ export class FakeWatcher implements ControlledWatcher {
     return work();
   }
 
-  private pids(): number[] {
+  pids(): number[] {
     return this.procs.map((p) => p.pid);
   }
 
