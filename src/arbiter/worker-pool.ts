@@ -71,6 +71,8 @@ export class WorkerPool {
   private spawning = 0;
   private readonly wids = new WidSlots();
   private readonly reaping = new Map<number, Promise<void>>();
+  /** Slots of processes that exited during a spawn loop, freed when it ends (see onExit). */
+  private readonly heldWids: number[] = [];
   /** max_retry accounting and the respawn delays. */
   private readonly budget: SpawnBudget;
   private readonly ledger = new ExitLedger();
@@ -177,13 +179,17 @@ export class WorkerPool {
       return await this.spawnUntilTarget(warmup, start);
     } finally {
       this.spawning--;
+      if (this.spawning === 0) this.releaseHeldWids();
       // Workers that did not respawn may all have exited while the loop let the event loop in.
       if (this.spawning === 0) this.stopIfEmptyWithoutRespawn();
     }
   }
 
   private async spawnUntilTarget(warmup: boolean, start: boolean): Promise<"ok" | "fatal" | "deferred" | "gave_up"> {
-    while (this.liveCount < this.host.config.numprocesses) {
+    // Without respawn, a process that exits while the loop runs is not replaced by it (as Circus
+    // counts the missing ones once): quick workers would otherwise be started again and again.
+    let missing = this.host.config.numprocesses - this.liveCount;
+    while (this.liveCount < this.host.config.numprocesses && (this.host.config.respawn || missing > 0)) {
       if (!this.host.running()) return "ok";
       if (this.gaveUp) return "gave_up";
       if (this.host.config.max_retry === 0) {
@@ -204,6 +210,7 @@ export class WorkerPool {
       const outcome = await this.spawnOne();
       if (outcome === "refused") return "fatal";
       if (outcome === "failed") continue;
+      missing--;
       if (warmup && this.host.config.warmup_delay > 0) await this.warmup();
       // Spawning thousands of workers must not starve the control channel: let I/O in now and then.
       else if (spawnPacer.due()) await spawnPacer.pause();
@@ -218,7 +225,11 @@ export class WorkerPool {
       log.warning(`watcher ${name}: before_spawn hook refused the spawn`);
       return "refused";
     }
-    const wid = this.wids.take(config.numprocesses);
+    let wid = this.wids.take(config.numprocesses);
+    if (wid === null && this.heldWids.length > 0) {
+      this.releaseHeldWids();
+      wid = this.wids.take(config.numprocesses);
+    }
     if (wid === null) {
       log.error(`watcher ${name}: no free wid slot`);
       return "failed";
@@ -256,6 +267,10 @@ export class WorkerPool {
     }
     this.host.emit("spawn", { process_pid: proc.pid, time: proc.started });
     return "ok";
+  }
+
+  private releaseHeldWids(): void {
+    for (const wid of this.heldWids.splice(0)) this.wids.release(wid);
   }
 
   /** Wait warmup_delay, as between spawns; cut short when the daemon stops. */
@@ -317,7 +332,10 @@ export class WorkerPool {
     this.procs.delete(proc.pid);
     fdReserve.release();
     this.ctx.journal?.removed(proc.pid);
-    this.wids.release(proc.wid);
+    // While a spawn loop runs, the slot of a process that exited stays taken until the loop ends, so a
+    // start of N quick workers gives wids 1…N, as Circus (which notices exits later) does.
+    if (this.spawning > 0) this.heldWids.push(proc.wid);
+    else this.wids.release(proc.wid);
     if (proc.stopping !== null) this.stoppingCount--;
     const cfg = this.host.config;
     const reason =
@@ -335,8 +353,6 @@ export class WorkerPool {
     if (proc.stopping !== null) return; // whoever stopped it decides what comes next
     if (!this.host.running()) return;
 
-    // Only a death of its own can be a crash loop; one the daemon caused (signal) is replaced at once.
-    if (ownDeath) this.budget.exited(info.atMs - proc.startedMs);
     if (!cfg.respawn || cfg.on_demand || this.gaveUp) {
       const why = !cfg.respawn
         ? "respawn = false"
@@ -349,6 +365,9 @@ export class WorkerPool {
       this.stopIfEmptyWithoutRespawn();
       return;
     }
+    // Only a death of its own can be a crash loop; one the daemon caused (signal) is replaced at once.
+    // A death that is not replaced (respawn = false) delays nothing: a start still spawns every slot.
+    if (ownDeath) this.budget.exited(info.atMs - proc.startedMs);
     const wait = this.budget.waitMs();
     if (wait <= 0) log.info(`watcher ${this.host.name}: respawning at once`);
     else {
@@ -466,6 +485,7 @@ export class WorkerPool {
     }
     this.procs.clear();
     this.stoppingCount = 0;
+    this.heldWids.length = 0;
     this.wids.clear();
   }
 
