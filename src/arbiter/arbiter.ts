@@ -16,6 +16,7 @@ import { Watcher, type WatcherContext } from "./watcher.ts";
 import type { WorkerJournalSink } from "./watcher-types.ts";
 import type { OpenOutput } from "./outputs.ts";
 import type { OutputSink } from "./process.ts";
+import type { ArbiterHandover } from "./handover.ts";
 
 const log = getLogger("circus.arbiter");
 
@@ -29,6 +30,8 @@ export interface ArbiterOptions {
   openOutput?: OpenOutput;
   /** Records every spawn and exit, so a daemon restarted after a crash finds the workers left behind. */
   journal?: WorkerJournalSink;
+  /** After a daemon upgrade: what the previous image ran, adopted instead of bound and started anew. */
+  handover?: ArbiterHandover;
 }
 
 /** How `watchers()` orders them. */
@@ -100,10 +103,14 @@ export class Arbiter {
 
   /** Bind every [socket:*] and build (stopped) watchers; nothing runs until `start()`. */
   static async create(config: CircusConfig, opts: ArbiterOptions = {}): Promise<Arbiter> {
-    const sockets = await SocketRegistry.bindAll(config.sockets);
+    const sockets = await SocketRegistry.bindAll(config.sockets, opts.handover?.sockets);
     const arbiter = new Arbiter(config, sockets, opts);
     try {
       for (const cfg of config.watchers) await arbiter.insert(cfg);
+      // Watchers added at run time (`add`) are not in the file: they come back with the config they ran.
+      for (const h of opts.handover?.watchers ?? []) {
+        if (!arbiter.getWatcher(h.name)) await arbiter.insert(h.config);
+      }
     } catch (err) {
       await arbiter.closeOutputs(arbiter.watchers());
       sockets.closeAll();
@@ -171,7 +178,45 @@ export class Arbiter {
   /** Start autostart watchers by descending priority, with [circus] warmup_delay between them; begin housekeeping. */
   start(): Promise<void> {
     this.startHousekeeping();
+    const handover = this.opts.handover;
+    if (handover) return this.queue.run(() => this.adoptAll(handover));
     return this.queue.run(() => this.startAll());
+  }
+
+  // ---- daemon upgrade ----
+
+  /**
+   * Hand everything over to the next daemon image: each watcher finishes the operation in progress,
+   * then stops spawning and replacing, and its output reading pauses (fds given up, nothing lost);
+   * housekeeping stops. The caller execs, or calls `thaw` when it cannot.
+   */
+  handOver(): Promise<ArbiterHandover> {
+    return this.queue.run(async () => {
+      this.stopHousekeeping();
+      const watchers = await Promise.all(this.watchers("created").map((w) => w.handOver()));
+      return { watchers, sockets: this.socketRegistry.handOver() };
+    });
+  }
+
+  /** The exec did not happen: the same image carries on with everything it handed over. */
+  thaw(state: ArbiterHandover): void {
+    for (const h of state.watchers) this.getWatcher(h.name)?.thaw(h);
+    this.startHousekeeping();
+  }
+
+  /** The new image: adopt every handed-over watcher as it was; start the ones new in the config as usual. */
+  private async adoptAll(handover: ArbiterHandover): Promise<void> {
+    const handed = new Map(handover.watchers.map((h) => [h.name.toLowerCase(), h]));
+    await Promise.all(
+      this.watchers().map(async (w) => {
+        const h = handed.get(w.name.toLowerCase());
+        if (h) await w.adoptHandedOver(h);
+      }),
+    );
+    for (const w of this.byPriority("desc")) {
+      if (handed.has(w.name.toLowerCase()) || !w.config.autostart || w.config.on_demand) continue;
+      await w.start();
+    }
   }
 
   /** Stop every watcher at once (signals in ascending priority order); a start in progress ends at once. */

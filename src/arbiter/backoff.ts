@@ -41,6 +41,30 @@ export class Backoff {
   waitMs(): number {
     return Math.max(0, this.notBeforeMs - this.now());
   }
+
+  /** Plain data for a daemon upgrade (epoch ms survive the exec). */
+  snapshot(): BackoffState {
+    return { delayMs: this.delayMs, notBeforeMs: this.notBeforeMs };
+  }
+
+  restore(state: BackoffState): void {
+    this.delayMs = state.delayMs;
+    this.notBeforeMs = state.notBeforeMs;
+  }
+}
+
+export interface BackoffState {
+  delayMs: number;
+  notBeforeMs: number;
+}
+
+/** A spawn budget as plain data, handed to the next daemon image by an upgrade. */
+export interface SpawnBudgetState {
+  spawn: BackoffState;
+  death: BackoffState;
+  failures: number;
+  transientEpisode: boolean;
+  error: string | null;
 }
 
 /** What a failed spawn did to the budget. */
@@ -113,6 +137,24 @@ export class SpawnBudget {
   exited(livedMs: number): void {
     if (livedMs < QUICK_DEATH_MS) this.deathBackoff.record();
     else this.deathBackoff.reset();
+  }
+
+  snapshot(): SpawnBudgetState {
+    return {
+      spawn: this.spawnBackoff.snapshot(),
+      death: this.deathBackoff.snapshot(),
+      failures: this.failures,
+      transientEpisode: this.transientEpisode,
+      error: this.errorValue,
+    };
+  }
+
+  restore(state: SpawnBudgetState): void {
+    this.spawnBackoff.restore(state.spawn);
+    this.deathBackoff.restore(state.death);
+    this.failures = state.failures;
+    this.transientEpisode = state.transientEpisode;
+    this.errorValue = state.error;
   }
 
   /** A fresh start (start, reload, restart, incr): failures no longer count, spawning resumes at once. */

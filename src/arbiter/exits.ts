@@ -120,4 +120,34 @@ export class ExitLedger {
   state(spawnError: string | null): ExitState {
     return { spawnError, restarts: this.restarts, lastExit: this.lastExit, exits: { ...this.counts } };
   }
+
+  /** Plain data for a daemon upgrade. */
+  snapshot(): ExitLedgerState {
+    return {
+      restarts: this.restarts,
+      lastExit: this.lastExit,
+      counts: { ...this.counts },
+      slots: [...this.slots.entries()],
+    };
+  }
+
+  /** Take the counters of a previous daemon image (reasons it does not know are ignored). */
+  restore(state: ExitLedgerState): void {
+    this.restarts = state.restarts;
+    this.lastExit = state.lastExit;
+    for (const reason of EXIT_REASONS) {
+      const n = state.counts[reason];
+      if (typeof n === "number") this.counts[reason] = n;
+    }
+    this.slots.clear();
+    for (const [wid, history] of state.slots) this.slots.set(wid, history);
+  }
+}
+
+/** An exit ledger as plain data (JSON). */
+export interface ExitLedgerState {
+  restarts: number;
+  lastExit: LastExit | null;
+  counts: Partial<Record<ExitReason, number>>;
+  slots: [number, SlotHistory][];
 }

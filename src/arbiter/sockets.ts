@@ -14,6 +14,8 @@ import {
   type SocketSpec,
 } from "../os/sockets.ts";
 import { SocketBindError } from "./errors.ts";
+import type { HandedSocket } from "./handover.ts";
+import { closeFd } from "../os/fs.ts";
 
 /** A socket as `listsockets` shows it. */
 export interface CircusSocket {
@@ -77,16 +79,55 @@ export class SocketRegistry {
     });
   }
 
-  /** Bind all, closing what was bound if one fails (startup is all or nothing). */
-  static async bindAll(configs: SocketConfig[]): Promise<SocketRegistry> {
+  /**
+   * Bind all, closing what was bound if one fails (startup is all or nothing). After a daemon upgrade,
+   * `handed` are the sockets the previous image held: a configured socket of the same name takes its
+   * fd as it is (still listening, same fd number the workers know); the others are closed.
+   */
+  static async bindAll(configs: SocketConfig[], handed: HandedSocket[] = []): Promise<SocketRegistry> {
     const registry = new SocketRegistry();
+    const byName = new Map(handed.map((h) => [h.name, h]));
     try {
-      for (const cfg of configs) await registry.add(cfg);
+      for (const cfg of configs) {
+        const previous = byName.get(cfg.name.toLowerCase());
+        byName.delete(cfg.name.toLowerCase());
+        if (previous) registry.keep(cfg, previous);
+        else await registry.add(cfg);
+      }
     } catch (err) {
       registry.closeAll();
       throw err;
+    } finally {
+      for (const gone of byName.values()) closeFd(gone.fd);
     }
     return registry;
+  }
+
+  /** Take a socket handed over by the previous daemon image. */
+  private keep(cfg: SocketConfig, h: HandedSocket): void {
+    const bound: BoundSocket = {
+      fd: h.fd,
+      family: cfg.family,
+      type: cfg.type,
+      host: h.host,
+      port: h.port,
+      path: h.path,
+      backlog: h.backlog,
+    };
+    const name = cfg.name.toLowerCase();
+    this.sockets.set(name, { ...h, name, config: cfg, bound, perSpawn: cfg.so_reuseport });
+  }
+
+  /** What a daemon upgrade hands to the next image: every socket with its fd. */
+  handOver(): HandedSocket[] {
+    return this.list().map((s) => ({
+      name: s.name,
+      fd: s.fd,
+      host: s.host,
+      port: s.port,
+      path: s.path,
+      backlog: s.backlog,
+    }));
   }
 
   get(name: string): CircusSocket | undefined {

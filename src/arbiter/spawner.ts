@@ -27,6 +27,12 @@ export class WidSlots {
     return null;
   }
 
+  /** Take slot `wid` itself (a worker adopted after a daemon upgrade keeps its wid). */
+  claim(wid: number): void {
+    this.used.add(wid);
+    while (this.used.has(this.lowestFree)) this.lowestFree++;
+  }
+
   release(wid: number): void {
     this.used.delete(wid);
     if (wid < this.lowestFree) this.lowestFree = wid;

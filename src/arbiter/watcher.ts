@@ -14,6 +14,7 @@ import { SerialQueue } from "./queue.ts";
 import type { SignalOptions } from "./signal.ts";
 import type { ExitState, StopReason } from "./exits.ts";
 import { WorkerPool } from "./worker-pool.ts";
+import type { HandedWatcher } from "./handover.ts";
 import type {
   KillOptions,
   ProcessInfo,
@@ -54,6 +55,8 @@ export class Watcher {
   private readonly queue = new SerialQueue();
   /** A stop was asked for: whatever is queued before it (a start, incr) spawns nothing more. */
   private stopRequested = false;
+  /** A daemon upgrade took the workers: nothing is spawned or replaced by this image any more. */
+  private handingOver = false;
   readonly hooks: HookRunner;
   private readonly outputs: OutputRouting;
   /** The worker processes; this class decides when they start, stop and change. */
@@ -267,6 +270,51 @@ export class Watcher {
     return this.outputs.close({ untilEof: this.pool.abandoned });
   }
 
+  // ---- daemon upgrade ----
+
+  /**
+   * Hand this watcher to the next daemon image: once the operation in progress is done, nothing is
+   * spawned or replaced any more, output reading is paused and its fds given up (see WorkerPool.handOver).
+   */
+  handOver(): Promise<HandedWatcher> {
+    return this.queue.run(async () => {
+      this.handingOver = true;
+      const pool = this.pool.handOver();
+      const sink = this.outputs.current;
+      // What was read is on disk before the exec; what was not is still in the workers' sockets.
+      await sink.flush?.();
+      return {
+        name: this.name,
+        config: this.config,
+        state: this.stateValue,
+        ...pool,
+        tail: sink.tail?.snapshot() ?? null,
+      };
+    });
+  }
+
+  /** The exec did not happen: carry on with the same workers. */
+  thaw(handed: HandedWatcher): void {
+    this.handingOver = false;
+    this.pool.thaw(handed.workers);
+  }
+
+  /**
+   * The new image after an upgrade: adopt what the previous one ran, in the state it was in (an active
+   * watcher stays active without its start hooks or `start` event running again), then replace
+   * whatever is missing.
+   */
+  adoptHandedOver(handed: HandedWatcher): Promise<void> {
+    return this.queue.run(async () => {
+      if (handed.tail) this.outputs.current.tail?.restore(handed.tail);
+      this.pool.adopt(handed);
+      // "starting" or "stopping" were operations of the previous image: they continue as active or stopped.
+      this.stateValue = handed.state === "active" || handed.state === "starting" ? "active" : "stopped";
+      if (this.stateValue === "active") await this.manage();
+      else if (this.pool.size > 0) await this.doStop();
+    });
+  }
+
   /** Forget every process without stopping it (rm --nostop): they keep running, unmanaged. */
   abandon(): void {
     this.pool.abandon();
@@ -277,7 +325,7 @@ export class Watcher {
 
   /** Starting or active: processes are spawned and replaced. */
   private running(): boolean {
-    if (this.ctx.shutdown?.aborted || this.stopRequested) return false;
+    if (this.ctx.shutdown?.aborted || this.stopRequested || this.handingOver) return false;
     return this.stateValue === "active" || this.stateValue === "starting";
   }
 

@@ -22,7 +22,9 @@ import {
 } from "./exits.ts";
 import type { HookCallArguments } from "./hooks.ts";
 import type { OutputRouting } from "./outputs.ts";
-import type { ExitInfo, WorkerProcess } from "./process.ts";
+import { type ExitInfo, WorkerProcess } from "./process.ts";
+import type { HandedWatcher, HandedWorker } from "./handover.ts";
+import { closeFd } from "../os/capture.ts";
 import { SpawnError } from "./errors.ts";
 import { sendSignal, type SignalOptions } from "./signal.ts";
 import { launchWorker, WidSlots } from "./spawner.ts";
@@ -76,6 +78,8 @@ export class WorkerPool {
   private manageTimer: ReturnType<typeof setTimeout> | null = null;
   /** Set by `abandon` (rm --nostop): exits are no longer observed. */
   private abandonedValue = false;
+  /** Set while a daemon upgrade hands the workers over: exits wait for the next image (or a thaw). */
+  private frozen = false;
 
   constructor(
     private readonly host: PoolHost,
@@ -295,7 +299,7 @@ export class WorkerPool {
 
   /** Exit observed: its reason, bookkeeping and events, then a replacement unless it was stopped on purpose. */
   private onExit(proc: WorkerProcess, info: ExitInfo): void {
-    if (this.abandonedValue || !this.procs.has(proc.pid)) return;
+    if (this.abandonedValue || this.frozen || !this.procs.has(proc.pid)) return;
     this.procs.delete(proc.pid);
     this.ctx.journal?.removed(proc.pid);
     this.wids.release(proc.wid);
@@ -435,6 +439,86 @@ export class WorkerPool {
       managed: (pid) => this.procs.get(pid),
       signalProcess: (proc, signum) => this.signalProcess(proc, signum, false),
     });
+  }
+
+  // ---- daemon upgrade ----
+
+  /**
+   * Hand the workers over to the next daemon image: nothing is spawned or answered from now on, every
+   * captured channel is paused and given up (fds left open) with its partial line.
+   */
+  handOver(): Pick<HandedWatcher, "workers" | "ledger" | "budget"> {
+    this.frozen = true;
+    this.cancelScheduledManage();
+    const workers: HandedWorker[] = [];
+    for (const p of this.procs.values()) {
+      if (!p.alive) continue; // its exit is being handled here: the next image never hears of it
+      workers.push({
+        pid: p.pid,
+        wid: p.wid,
+        startedMs: p.startedMs,
+        argv: p.argv,
+        history: p.history,
+        lastSignalMs: p.lastSignalMs,
+        stopping: p.stopping !== null ? p.stopReason : null,
+        output: this.outputs.handOver(p.pid),
+      });
+    }
+    return { workers, ledger: this.ledger.snapshot(), budget: this.budget.snapshot() };
+  }
+
+  /** The exec did not happen: take the workers back (readers on the same fds) and handle exits seen meanwhile. */
+  thaw(handed: HandedWorker[]): void {
+    this.frozen = false;
+    for (const w of handed) {
+      const proc = this.procs.get(w.pid);
+      this.attachOutput(w, proc !== undefined);
+      if (proc?.exit) this.onExit(proc, proc.exit);
+    }
+  }
+
+  /**
+   * The new image after an upgrade: take over the workers the previous one ran (same pids, wids, spawn
+   * times, output channels), its counters and spawn budget. Workers that exited during the hand-over
+   * are noticed at once (adopted.ts) and replaced like any exit.
+   */
+  adopt(handed: Pick<HandedWatcher, "workers" | "ledger" | "budget">): WorkerProcess[] {
+    this.ledger.restore(handed.ledger);
+    this.budget.restore(handed.budget);
+    const adopted: WorkerProcess[] = [];
+    for (const w of handed.workers) {
+      const proc = WorkerProcess.adopt(w);
+      this.wids.claim(w.wid);
+      proc.history = w.history;
+      proc.lastSignalMs = w.lastSignalMs;
+      this.attachOutput(w, true);
+      this.outputs.spawned(proc.pid, this.outputs.current);
+      this.procs.set(proc.pid, proc);
+      this.ctx.journal?.added(this.host.name, proc);
+      proc.exited.then((info) => this.onExit(proc, info));
+      adopted.push(proc);
+      if (w.stopping !== null) void this.stopOne(proc, { reason: w.stopping });
+    }
+    return adopted;
+  }
+
+  /** Read a handed-over worker's channels again (or close them when nothing can read them). */
+  private attachOutput(w: HandedWorker, keep: boolean): void {
+    const { stdout, stderr } = w.output;
+    if (stdout === null && stderr === null) return;
+    const sink = this.outputs.current;
+    if (!keep || !sink.attach) {
+      for (const ch of [stdout, stderr]) if (ch) closeFd(ch.fd);
+      return;
+    }
+    sink.attach(
+      w.pid,
+      { stdout: stdout?.fd ?? null, stderr: stderr?.fd ?? null },
+      {
+        stdout: stdout ? Buffer.from(stdout.pending, "base64") : undefined,
+        stderr: stderr ? Buffer.from(stderr.pending, "base64") : undefined,
+      },
+    );
   }
 
   /** Forget every process without stopping it (rm --nostop): they keep running, unmanaged. */

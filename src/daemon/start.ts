@@ -15,6 +15,7 @@ import { dirname, join, resolve } from "../util/path.ts";
 import { VERSION } from "../version.ts";
 import type { WorkerJournal } from "../arbiter/worker-journal.ts";
 import { claimPidfile, releasePidfile, workerJournalPath } from "./pidfile.ts";
+import type { DaemonHandover, UpgradeAnswer, UpgradeRequest } from "./upgrade.ts";
 
 const log = getLogger("circus");
 
@@ -44,6 +45,13 @@ export interface StartOptions {
   onListening?: (running: RunningCircus) => void;
   /** Reopen what the caller opened (the daemon's `--log-output` file) on `reopen`; resolves with its files. */
   onReopen?: () => string[];
+  /**
+   * `circus daemon` only: the arguments it was started with (after the word `daemon`), which an upgrade
+   * re-executes; without them `upgrade` is not available.
+   */
+  daemonArgs?: string[];
+  /** What the previous image handed over, when this one starts from an upgrade's exec. */
+  handover?: DaemonHandover | null;
 }
 
 /** A running config; `stop()` ends it (as `quit` does, which also resolves `stopped`). */
@@ -64,6 +72,8 @@ export interface RunningCircus {
   stop(): Promise<void>;
   /** Reopen the log output and every output stream file (SIGUSR1, `reopen`); resolves with the files. */
   reopen(): Promise<string[]>;
+  /** Re-execute in place (SIGUSR2, `upgrade`); rejects with the reason when the daemon stays as it is. */
+  upgrade(request?: UpgradeRequest): Promise<UpgradeAnswer>;
 }
 
 /** A private directory for the embedded daemon's ipc endpoints, removed at stop. */
@@ -139,7 +149,17 @@ export async function startCircus(source: string | CircusConfig, options: StartO
   const { circus, cleanup } = embedded
     ? await embeddedCircus(loaded.circus, options.multicast === true)
     : { circus: loaded.circus, cleanup: null };
-  const config: CircusConfig = { ...loaded, circus };
+  // After an upgrade the endpoints are the ones the previous image bound (real ports), served on its fds.
+  const config: CircusConfig = options.handover
+    ? {
+        ...loaded,
+        circus: {
+          ...circus,
+          endpoint: options.handover.control.endpoint,
+          pubsub_endpoint: options.handover.pubsub.endpoint,
+        },
+      }
+    : { ...loaded, circus };
   // What stop (or a failed start) undoes, in reverse order.
   const undo: (() => Promise<void> | void)[] = [];
   if (cleanup) undo.push(cleanup);
@@ -204,7 +224,11 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   }
   // A daemon (not a program embedding circus) keeps a worker journal, and first stops what a
   // predecessor killed before its time left running — before anything of ours binds or starts.
-  const journal = options.embedded === false ? await takeOverJournal(config, pidfile ? resolve(pidfile) : null) : null;
+  const handover = options.handover ?? null;
+  const journal =
+    options.embedded === false
+      ? await takeOverJournal(config, pidfile ? resolve(pidfile) : null, handover !== null)
+      : null;
   if (journal) undo.push(() => journal.close());
 
   // Assigned before any closure below can run (they run only once the daemon is up).
@@ -233,7 +257,11 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
     return [...sink, ...openStreamPaths()];
   };
 
-  arbiter = await Arbiter.create(withInternalWatchers(config, internal), { openOutput, journal: journal ?? undefined });
+  arbiter = await Arbiter.create(withInternalWatchers(config, internal), {
+    openOutput,
+    journal: journal ?? undefined,
+    handover: handover?.arbiter,
+  });
   // Sockets already bound (unix socket files included) must not outlive a failed start.
   undo.push(() => arbiter.close());
   const done = deferred();
@@ -254,11 +282,42 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
     })();
     return stopping;
   };
+  const upgrades = handover?.upgrades ?? 0;
+  const upgradeHost = async () => {
+    const { upgradeDaemon } = await import("./upgrade.ts");
+    return (request: UpgradeRequest) => {
+      if (options.daemonArgs === undefined) {
+        return Promise.reject(new Error("upgrade is only available in a daemon started by `circus daemon`"));
+      }
+      if (stopping) return Promise.reject(new Error("the daemon is stopping"));
+      return upgradeDaemon(
+        {
+          arbiter,
+          configFile: config.file,
+          daemonArgs: options.daemonArgs,
+          upgrades,
+          endpoints: () => {
+            const fds = server.listening();
+            return {
+              control: { endpoint: server.endpoint, fd: fds.control },
+              pubsub: { endpoint: server.pubsubEndpoint, fd: fds.pubsub, subscribers: fds.subscribers },
+            };
+          },
+          setUpgrading: (on) => server.setUpgrading(on),
+        },
+        request,
+      );
+    };
+  };
+  const upgrade = async (request: UpgradeRequest = {}): Promise<UpgradeAnswer> => (await upgradeHost())(request);
   server = await startControlServer(arbiter, config.circus, {
     onQuit: () => stop(),
     loadConfig: config.file ? reread : async () => null,
     onReopen: reopen,
     security,
+    inherited: handover ? { control: handover.control.fd, pubsub: handover.pubsub.fd } : undefined,
+    upgrade: options.daemonArgs !== undefined ? (request) => upgrade(request) : undefined,
+    daemonVersion: () => ({ version: VERSION, pid: process.pid, upgrades }),
   });
   undo.push(() => server.close());
   // Clients as the daemon's own watchers are: with the internal key when the endpoints speak CURVE.
@@ -296,9 +355,17 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
     },
     stop,
     reopen,
+    upgrade,
   };
   options.onListening?.(running);
   await arbiter.start();
+  if (handover) {
+    const { announceUpgraded } = await import("./upgrade.ts");
+    log.info(
+      `upgraded from circus ${handover.from}: ${arbiter.numprocesses()} workers adopted (upgrade ${handover.upgrades})`,
+    );
+    void announceUpgraded(arbiter, handover, () => server.listening().subscribers);
+  }
   return running;
 }
 
@@ -320,18 +387,24 @@ function warnIfWorkersOutgrowFdLimit(arbiter: Arbiter, hard: number | null): voi
  * Stop what a previous daemon on this config left running (it was killed, so its workers were never
  * stopped), then start this daemon's own journal. Null (with a warning) when no journal can be kept.
  */
-async function takeOverJournal(config: CircusConfig, pidfile: string | null): Promise<WorkerJournal | null> {
+async function takeOverJournal(
+  config: CircusConfig,
+  pidfile: string | null,
+  upgraded: boolean,
+): Promise<WorkerJournal | null> {
   const { readJournal, stopLeftovers, WorkerJournal } = await import("../arbiter/worker-journal.ts");
   const { SIGTERM } = await import("../os/signals.ts");
   try {
     const path = workerJournalPath(pidfile, config.circus.endpoint);
     const byName = new Map(config.watchers.map((w) => [w.name.toLowerCase(), w]));
-    await stopLeftovers(readJournal(path), {
-      stopOf: (name) => {
-        const w = byName.get(name.toLowerCase());
-        return { signum: w?.stop_signal ?? SIGTERM, gracefulTimeoutMs: (w?.graceful_timeout ?? 30) * 1000 };
-      },
-    });
+    // After an upgrade the journal's workers are ours, handed over: they are adopted, not stopped.
+    if (!upgraded)
+      await stopLeftovers(readJournal(path), {
+        stopOf: (name) => {
+          const w = byName.get(name.toLowerCase());
+          return { signum: w?.stop_signal ?? SIGTERM, gracefulTimeoutMs: (w?.graceful_timeout ?? 30) * 1000 };
+        },
+      });
     return new WorkerJournal(path);
   } catch (error) {
     log.warning(

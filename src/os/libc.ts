@@ -62,6 +62,9 @@ const SYMBOLS = {
   closedir: { args: ["ptr"], returns: "i32" },
   // The launcher's status pipe (src/os/launcher.ts).
   pipe2: { args: ["ptr", "i32"], returns: "i32" },
+  // The daemon upgrade's state file (src/os/handover.ts).
+  memfd_create: { args: ["ptr", "u32"], returns: "i32" },
+  lseek: { args: ["i32", "i64", "i32"], returns: "i64" },
 } as const satisfies Record<string, FFIFunction>;
 
 export type LibcSymbols = Library<typeof SYMBOLS>["symbols"];

@@ -1,7 +1,14 @@
 // What the arbiter plugs into a watcher: the stdio targets for its workers, one capture reader per
 // worker channel, the configured streams and the tail buffer. Implements the arbiter's OutputSink seam.
 
-import type { CapturedFds, OutputSink, StdioTarget } from "../arbiter/process.ts";
+import type {
+  CapturedFds,
+  HandedChannel,
+  HandedChannels,
+  OutputSink,
+  PendingOutput,
+  StdioTarget,
+} from "../arbiter/process.ts";
 import type { StreamConfig } from "../config/types.ts";
 import { settlesWithin } from "../util/async.ts";
 import { PassthroughStream } from "./console.ts";
@@ -103,17 +110,38 @@ export class WatcherOutput implements OutputSink {
   }
 
   /** OutputSink seam: called by WorkerProcess.spawn with the daemon's ends of the worker's channels. */
-  attach(pid: number, fds: CapturedFds): void {
+  attach(pid: number, fds: CapturedFds, pending: PendingOutput = {}): void {
     const readers: CaptureReader[] = [];
     for (const channel of ["stdout", "stderr"] as const) {
       const fd = fds[channel];
       if (fd === null) continue;
       const stream = this.streams[channel];
       readers.push(
-        new CaptureReader(fd, { pid, channel, stream, tail: this.tail, blockTimeoutMs: this.blockTimeoutMs }),
+        new CaptureReader(
+          fd,
+          { pid, channel, stream, tail: this.tail, blockTimeoutMs: this.blockTimeoutMs },
+          pending[channel],
+        ),
       );
     }
     this.track(pid, readers);
+  }
+
+  /** OutputSink seam (daemon upgrade): pause `pid`'s readers and give up their fds and partial lines. */
+  handOver(pid: number): HandedChannels {
+    const handed: HandedChannels = { stdout: null, stderr: null };
+    for (const reader of this.readers.get(pid) ?? []) {
+      const { fd, pending } = reader.handOver();
+      const channel: HandedChannel = { fd, pending: Buffer.from(pending).toString("base64") };
+      handed[reader.channel] = channel;
+    }
+    this.readers.delete(pid);
+    return handed;
+  }
+
+  /** Everything written to the streams so far is on disk (before a daemon upgrade's exec). */
+  async flush(): Promise<void> {
+    await Promise.all(this.distinctStreams().map((s) => s.flush()));
   }
 
   /** The capture readers of `pid` (to pause them and hand their fds over). */

@@ -98,10 +98,13 @@ export class CaptureReader {
   constructor(
     readonly fd: number,
     private readonly options: CaptureReaderOptions,
+    /** An unterminated line a previous daemon image read from this fd before handing it over. */
+    pending?: Uint8Array,
   ) {
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
+    if (pending && pending.length > 0) this.splitter.feed(pending, this.emitLines);
     connectFd({ fd, data: this, socket: HANDLERS }).catch((err: unknown) => {
       // Not a socket Bun can watch: nothing will be read from it.
       closeFd(fd);
@@ -137,6 +140,16 @@ export class CaptureReader {
   resume(): void {
     this.pausedByOwner = false;
     if (!this.heldBack) this.socket?.resume();
+  }
+
+  /**
+   * A daemon upgrade: stop reading for good and give up the fd, left open for the next image, with the
+   * unterminated line read so far. Nothing read is lost: unread bytes stay in the socket.
+   */
+  handOver(): { fd: number; pending: Uint8Array } {
+    this.pause();
+    this.finished = true;
+    return { fd: this.fd, pending: this.splitter.takePending() };
   }
 
   /** Stop reading (a grandchild keeps the channel open after the worker died); what was read is still written. */

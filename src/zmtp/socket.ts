@@ -161,6 +161,11 @@ export abstract class ZmtpSocket {
     return b.endpoint;
   }
 
+  /** Descriptors of the listening sockets (for a daemon upgrade's hand-over). */
+  get listeningFds(): number[] {
+    return this.bindings.map((b) => b.fd);
+  }
+
   /** Connect to `endpoint` in the background, reconnecting whenever the link drops. */
   connect(endpoint: string): void {
     if (this.closed) throw new SocketClosedError();
