@@ -110,6 +110,7 @@ export class Arbiter {
       // Watchers added at run time (`add`) are not in the file: they come back with the config they ran.
       for (const h of opts.handover?.watchers ?? []) {
         if (!arbiter.getWatcher(h.name)) await arbiter.insert(h.config);
+        arbiter.getWatcher(h.name)!.adoptHandedOver(h);
       }
     } catch (err) {
       await arbiter.closeOutputs(arbiter.watchers());
@@ -204,14 +205,13 @@ export class Arbiter {
     this.startHousekeeping();
   }
 
-  /** The new image: adopt every handed-over watcher as it was; start the ones new in the config as usual. */
+  /** The new image (its watchers adopted at creation): replace what is missing; start the ones new in the config. */
   private async adoptAll(handover: ArbiterHandover): Promise<void> {
     const handed = new Map(handover.watchers.map((h) => [h.name.toLowerCase(), h]));
     await Promise.all(
-      this.watchers().map(async (w) => {
-        const h = handed.get(w.name.toLowerCase());
-        if (h) await w.adoptHandedOver(h);
-      }),
+      this.watchers()
+        .filter((w) => handed.has(w.name.toLowerCase()))
+        .map((w) => w.resumeAfterAdoption()),
     );
     for (const w of this.byPriority("desc")) {
       if (handed.has(w.name.toLowerCase()) || !w.config.autostart || w.config.on_demand) continue;

@@ -301,17 +301,23 @@ export class Watcher {
 
   /**
    * The new image after an upgrade: adopt what the previous one ran, in the state it was in (an active
-   * watcher stays active without its start hooks or `start` event running again), then replace
+   * watcher stays active without its start hooks or `start` event running again). Synchronous, so the
+   * control channel never shows the watcher without its workers; `resumeAfterAdoption` then replaces
    * whatever is missing.
    */
-  adoptHandedOver(handed: HandedWatcher): Promise<void> {
+  adoptHandedOver(handed: HandedWatcher): void {
+    if (handed.tail) this.outputs.current.tail?.restore(handed.tail);
+    this.pool.adopt(handed);
+    // "starting" or "stopping" were operations of the previous image: they continue as active or stopped.
+    this.stateValue = handed.state === "active" || handed.state === "starting" ? "active" : "stopped";
+    if (this.stateValue === "stopped" && this.pool.size > 0) this.stateValue = "stopping";
+  }
+
+  /** After adoption: spawn what is missing (workers that exited during the hand-over), or finish a stop. */
+  resumeAfterAdoption(): Promise<void> {
     return this.queue.run(async () => {
-      if (handed.tail) this.outputs.current.tail?.restore(handed.tail);
-      this.pool.adopt(handed);
-      // "starting" or "stopping" were operations of the previous image: they continue as active or stopped.
-      this.stateValue = handed.state === "active" || handed.state === "starting" ? "active" : "stopped";
       if (this.stateValue === "active") await this.manage();
-      else if (this.pool.size > 0) await this.doStop();
+      else if (this.stateValue === "stopping") await this.doStop();
     });
   }
 

@@ -87,7 +87,7 @@ async function start(command: string[], ini = INI): Promise<RunningDaemon> {
 async function waitUpgraded(d: RunningDaemon, upgrades: number): Promise<Reply> {
   return waitFor(
     async () => {
-      const reply = await d.call("version", {}, 1000);
+      const reply = await d.call("version", {}, 250);
       return reply.status === "ok" && reply.upgrades === upgrades ? reply : null;
     },
     10_000,
@@ -120,7 +120,9 @@ function checkNumbered(lines: string[], what: string, fromOne = true): Map<strin
 }
 
 function fileLines(path: string): string[] {
-  return readFileSync(path, "utf8").split("\n").filter((l) => l !== "");
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter((l) => l !== "");
 }
 
 /** Requests on `port` from 4 loops until stopped; counts answers and failures. */
@@ -153,7 +155,11 @@ function httpLoad(port: number) {
 describe("circus ctl upgrade", () => {
   test("20 upgrades alternating two builds under load: no failed request, same pids, every line once in order", async () => {
     const d = await start([binaryA]);
-    const workers = { web: await waitForPids(d, "web", 4), count1: await waitForPids(d, "count1", 2), count2: await waitForPids(d, "count2", 1) };
+    const workers = {
+      web: await waitForPids(d, "web", 4),
+      count1: await waitForPids(d, "count1", 2),
+      count2: await waitForPids(d, "count2", 1),
+    };
     const sockets = (await d.call("listsockets")).sockets as { port: number }[];
     const load = httpLoad(sockets[0]!.port);
     await waitFor(() => load.counts.ok > 20, 5000, "the load to be served");
