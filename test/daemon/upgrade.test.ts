@@ -4,16 +4,17 @@
 // constant load: no request fails, the workers keep their pids, every line arrives exactly once and in
 // order, and the daemon answers list/stats/logs after each one.
 
-import { beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startDaemon, type Reply, type RunningDaemon, pyCall } from "../helpers/daemon.ts";
 import { ROOT, BUN, PYTHON } from "../helpers/paths.ts";
-import { isAlive, run } from "../helpers/processes.ts";
+import { isAlive, run, zombieChildren } from "../helpers/processes.ts";
 import { tempDir } from "../helpers/temp.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { asUser, makeUser, removeUsers } from "../helpers/users.ts";
-import { afterAll } from "bun:test";
+import { defer } from "../helpers/cleanup.ts";
+import { SubSocket } from "../../src/zmtp/index.ts";
 
 let binaryA = "";
 let binaryB = "";
@@ -75,12 +76,21 @@ stdout_stream.class = FileStream
 stdout_stream.filename = {dir}/count2.log
 `;
 
-async function start(command: string[], ini = INI): Promise<RunningDaemon> {
-  return startDaemon(ini, [], {
+async function start(
+  command: string[],
+  ini = INI,
+  extra: Parameters<typeof startDaemon>[2] = {},
+): Promise<RunningDaemon> {
+  const d = await startDaemon(ini, [], {
     command,
     endpoint: "ipc://{dir}/control.sock",
-    files: { "count.sh": COUNTER, "server.py": SERVER },
+    files: { "count.sh": COUNTER, "server.py": SERVER, ...extra.files },
+    ...extra,
   });
+  defer(async () => {
+    await d.stop();
+  });
+  return d;
 }
 
 /** Ask `version` until the daemon says it went through `upgrades` upgrades (the new image answers). */
@@ -215,6 +225,171 @@ async function waitForPids(d: RunningDaemon, name: string, count: number): Promi
   );
 }
 
-void pyCall;
-void asUser;
-void makeUser;
+/** A daemon with one watcher writing numbered lines (its tail shows whether reading goes on). */
+const SMALL = `[circus]
+endpoint = {endpoint}
+pubsub_endpoint = {pubsub}
+
+[watcher:count]
+cmd = sh {dir}/count.sh w$(circus.wid)
+numprocesses = 2
+`;
+
+/** The newest line in watcher count's tail ("" before the first). */
+async function lastLogLine(d: RunningDaemon): Promise<string> {
+  const lines = (await d.call("logs", { name: "count", lines: 1 })).lines as { line: string }[] | undefined;
+  return lines?.[0]?.line ?? "";
+}
+
+/** A file that looks like a binary to the checks: `body` is its shell script. */
+function fakeBinary(dir: string, name: string, body: string, mode = 0o755): string {
+  const path = join(dir, name);
+  writeFileSync(path, `#!/bin/sh\n${body}\n`);
+  chmodSync(path, mode);
+  return path;
+}
+
+describe("an upgrade that cannot happen leaves the daemon in charge", () => {
+  test("a broken, foreign or unsafe binary is refused with the reason; workers and output carry on", async () => {
+    const d = await start([binaryA], SMALL);
+    const pids = await waitForPids(d, "count", 2);
+    const dir = tempDir("circus-upgrade-bad-");
+    const cases: [string, string][] = [
+      [fakeBinary(dir, "crashes", "exit 3"), "--version failed"],
+      [fakeBinary(dir, "stranger", 'echo "some other tool 1.0"'), "is not a circus binary"],
+      [
+        fakeBinary(
+          dir,
+          "badconfig",
+          'case "$1" in --version) echo "0.19.0 (circus 9.9.9, TypeScript)";; *) echo "no such option" >&2; exit 1;; esac',
+        ),
+        "cannot run the config",
+      ],
+      [
+        fakeBinary(
+          dir,
+          "oldformat",
+          'case "$1" in --version) echo "0.19.0 (circus 9.9.9, TypeScript)";; *) echo ok;; esac',
+        ),
+        "cannot take over from this daemon",
+      ],
+      [fakeBinary(dir, "writable", "exit 0", 0o777), "writable by its group or by others"],
+      [join(dir, "missing"), "cannot use"],
+    ];
+    for (const [binary, why] of cases) {
+      const before = await lastLogLine(d);
+      const reply = await d.call("upgrade", { binary });
+      expect(reply.status).toBe("error");
+      expect(String(reply.reason)).toContain("upgrade refused");
+      expect(String(reply.reason)).toContain(why);
+      expect(String(reply.reason)).not.toContain("\n    at ");
+      const version = await d.call("version");
+      expect(version.upgrades).toBe(0);
+      expect(await pidsOf(d, "count")).toEqual(pids);
+      // Output is still read: the tail moves on.
+      await waitFor(
+        async () =>
+          ((await d.call("logs", { name: "count", lines: 1 })).lines as { line: string }[])[0]!.line !== before,
+        5000,
+        "new output after a refused upgrade",
+      );
+    }
+    // And a good one still works afterwards.
+    expect((await d.call("upgrade", { binary: binaryB })).status).toBe("ok");
+    expect((await waitUpgraded(d, 1)).version).toBe("0.1.0+b");
+    expect(await pidsOf(d, "count")).toEqual(pids);
+  }, 30_000);
+
+  test("only root or the daemon's own user may upgrade: the endpoint_owner is refused", async () => {
+    const owner = makeUser("up");
+    const ini = `[circus]
+endpoint = ipc://{dir}/ctl.sock
+pubsub_endpoint = ipc://{dir}/events.sock
+endpoint_owner = ${owner.name}
+
+[watcher:count]
+cmd = sh {dir}/count.sh w$(circus.wid)
+`;
+    const d = await start([binaryA], ini, {
+      endpoint: "ipc://{dir}/ctl.sock",
+      prepare: (dir) => chmodSync(dir, 0o755),
+      call: (e, command, props) => pyCall(e, command, props, 2000),
+    });
+    const pids = await waitForPids(d, "count", 1);
+    const endpoint = `ipc://${d.dir}/ctl.sock`;
+    const refused = await pyCall(endpoint, "upgrade", { binary: binaryB }, 5000, { wrap: asUser(owner) });
+    expect(refused.status).toBe("error");
+    expect(String(refused.reason)).toContain(`only root may upgrade the daemon; you are uid ${owner.uid}`);
+    expect((await d.call("version")).upgrades).toBe(0);
+    // Root may.
+    expect((await d.call("upgrade", { binary: binaryB })).status).toBe("ok");
+    await waitFor(
+      async () => (await d.call("version").catch(() => ({}) as Reply)).upgrades === 1,
+      10_000,
+      "the upgrade",
+    );
+    expect(await pidsOf(d, "count")).toEqual(pids);
+  }, 30_000);
+});
+
+describe("during and after the hand-over", () => {
+  test("a worker that exits while the daemon re-executes is noticed, reaped and replaced", async () => {
+    // Exits as soon as its parent runs another binary than at its start: between the hand-over and the
+    // adoption, while no daemon image watches it.
+    const ini = `${SMALL}
+[watcher:leaver]
+cmd = sh -c 'at=$(readlink /proc/$PPID/exe); while [ "$(readlink /proc/$PPID/exe)" = "$at" ]; do sleep 0.002; done; exit 7'
+`;
+    const d = await start([binaryA], ini);
+    const [leaver] = await waitForPids(d, "leaver", 1);
+    const counters = await waitForPids(d, "count", 2);
+    expect((await d.call("upgrade", { binary: binaryB })).status).toBe("ok");
+    await waitUpgraded(d, 1);
+    // The new image collected its status (not a zombie, not "unknown") and says why it ended.
+    const status = await waitFor(
+      async () => {
+        const reply = await d.call("status", { name: "leaver" });
+        const last = reply.last_exit as { pid: number } | null;
+        return last?.pid === leaver ? reply : null;
+      },
+      5000,
+      "the leaver's exit in status",
+    );
+    expect(status.last_exit).toMatchObject({ pid: leaver, status: 7, signal: null, reason: "crash" });
+    const replaced = await waitFor(
+      async () => {
+        const now = await pidsOf(d, "leaver");
+        return now.length === 1 && now[0] !== leaver ? now : null;
+      },
+      5000,
+      "the leaver's replacement",
+    );
+    expect(isAlive(replaced[0]!)).toBe(true);
+    expect(isAlive(leaver!)).toBe(false);
+    expect(zombieChildren(d.proc.pid)).toEqual([]);
+    expect(await pidsOf(d, "count")).toEqual(counters);
+  }, 30_000);
+
+  test("SIGUSR2 upgrades too; events tell before and after; quit afterwards stops every worker", async () => {
+    const d = await start([binaryA], SMALL);
+    const pids = await waitForPids(d, "count", 2);
+    const sub = new SubSocket();
+    defer(() => sub.close());
+    sub.subscribe("daemon.upgrade");
+    sub.connect(d.pubsub);
+    await sub.subscribed();
+    process.kill(d.proc.pid, "SIGUSR2");
+    const phases: Record<string, unknown>[] = [];
+    for (let i = 0; i < 2; i++) {
+      const [topic, payload] = await sub.receive();
+      expect(new TextDecoder().decode(topic)).toBe("daemon.upgrade");
+      phases.push(JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>);
+    }
+    expect(phases.map((p) => p.phase)).toEqual(["before", "after"]);
+    expect(phases[1]).toMatchObject({ from: "0.1.0+a", to: "0.1.0+a", upgrades: 1, workers: 2 });
+    expect(await pidsOf(d, "count")).toEqual(pids);
+    expect((await d.call("quit", { waiting: true }, 15_000)).status).toBe("ok");
+    expect(await d.proc.exited).toBe(0);
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+  }, 30_000);
+});
