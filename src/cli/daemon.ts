@@ -293,6 +293,7 @@ async function serve(
       log: false,
       daemonArgs: upgrade.daemonArgs,
       handover: upgrade.handover,
+      beforeExec: () => logging.output.flush(),
       onReopen: () => {
         logging.output.reopen();
         return logging.files;

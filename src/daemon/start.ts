@@ -52,6 +52,8 @@ export interface StartOptions {
   daemonArgs?: string[];
   /** What the previous image handed over, when this one starts from an upgrade's exec. */
   handover?: DaemonHandover | null;
+  /** Called just before an upgrade's exec: write out what the caller buffers (its log output). */
+  beforeExec?: () => Promise<void>;
 }
 
 /** A running config; `stop()` ends it (as `quit` does, which also resolves `stopped`). */
@@ -304,6 +306,7 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
             };
           },
           setUpgrading: (on) => server.setUpgrading(on),
+          beforeExec: options.beforeExec ?? (async () => {}),
         },
         request,
       );

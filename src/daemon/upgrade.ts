@@ -91,6 +91,8 @@ export interface UpgradeHost {
   };
   /** Refuse changing commands while the hand-over runs (true), or serve again after a failed exec (false). */
   setUpgrading(on: boolean): void;
+  /** Write out the daemon's log output: nothing logged before the exec is lost. */
+  beforeExec(): Promise<void>;
 }
 
 /** A candidate checked and ready: the command line that runs it and the version it reported. */
@@ -251,6 +253,7 @@ async function handOverAndExec(host: UpgradeHost, candidate: Candidate, answer: 
     kept = [stateFd, endpoints.control.fd, endpoints.pubsub.fd, ...handedFds(arbiterState)];
     for (const fd of kept) setCloseOnExec(fd, false);
     log.info(`upgrading: exec ${candidate.command.join(" ")} (circus ${VERSION} → ${candidate.version})`);
+    await host.beforeExec();
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
     env[HANDOVER_ENV] = String(stateFd);

@@ -392,4 +392,20 @@ cmd = sh -c 'at=$(readlink /proc/$PPID/exe); while [ "$(readlink /proc/$PPID/exe
     expect(await d.proc.exited).toBe(0);
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
   }, 30_000);
+
+  test("circus ctl upgrade --waiting returns once the new daemon answers, with its version", async () => {
+    const d = await start([binaryA], SMALL);
+    const pids = await waitForPids(d, "count", 2);
+    const ctl = [binaryA, "ctl", "--endpoint", d.endpoint];
+    const r = await run([...ctl, "upgrade", "--waiting", "--binary", binaryB]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe(`upgraded circus 0.1.0+a → 0.1.0+b (pid ${d.proc.pid})`);
+    expect(r.code).toBe(0);
+    // The reply came from the new image: it answers at once, with the workers.
+    expect((await run([...ctl, "version"])).stdout.trim()).toBe("0.1.0+b");
+    expect(await pidsOf(d, "count")).toEqual(pids);
+    const refused = await run([...ctl, "upgrade", "--waiting", "--binary", join(d.dir, "count.sh")]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain("upgrade refused:");
+  }, 30_000);
 });
