@@ -364,8 +364,10 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   await arbiter.start();
   if (handover) {
     const { announceUpgraded } = await import("./upgrade.ts");
+    const now = Date.now();
     log.info(
-      `upgraded from circus ${handover.from}: ${arbiter.numprocesses()} workers adopted (upgrade ${handover.upgrades})`,
+      `upgraded from circus ${handover.from}: ${arbiter.numprocesses()} workers adopted (upgrade ${handover.upgrades}; ` +
+        `${now - handover.askedAtMs} ms since asked, ${now - handover.execAtMs} ms since the exec)`,
     );
     void announceUpgraded(arbiter, handover, () => server.listening().subscribers);
   }

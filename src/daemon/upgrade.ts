@@ -45,6 +45,9 @@ export interface DaemonHandover {
   from: string;
   /** Upgrades this daemon went through, this one included. */
   upgrades: number;
+  /** Epoch ms when the upgrade was asked for and when the exec happened (the new image logs its timings). */
+  askedAtMs: number;
+  execAtMs: number;
   /** The `circus daemon` arguments (after the word `daemon`) the daemon was started with. */
   daemonArgs: string[];
   /** Control and pub/sub endpoints as bound, with their listening fds. */
@@ -108,6 +111,7 @@ interface Candidate {
  * UpgradeRefused (naming the reason) when the daemon stays as it is.
  */
 export async function upgradeDaemon(host: UpgradeHost, request: UpgradeRequest): Promise<UpgradeAnswer> {
+  const asked = performance.now();
   checkRequester(request.requester);
   const candidate = await checkCandidate(request.binary ?? null, host.configFile);
   const answer: UpgradeAnswer = {
@@ -125,7 +129,8 @@ export async function upgradeDaemon(host: UpgradeHost, request: UpgradeRequest):
     time: epochSeconds(),
   });
   // After the reply and the `before` event are written (the exec closes their connections).
-  setTimeout(() => void handOverAndExec(host, candidate, answer), REPLY_FLUSH_MS);
+  const askedAtMs = Date.now() - (performance.now() - asked);
+  setTimeout(() => void handOverAndExec(host, candidate, answer, askedAtMs), REPLY_FLUSH_MS);
   return answer;
 }
 
@@ -147,34 +152,42 @@ function checkRequester(requester: UpgradeRequester | undefined): void {
   }
 }
 
-/** The binary to run and its checks: ownership, `--version`, `daemon --check CONFIG`, the hand-over format. */
+/** The binary to run and its checks: ownership, `daemon --check CONFIG` (version, config, hand-over formats). */
 async function checkCandidate(binary: string | null, configFile: string): Promise<Candidate> {
   const self = selfCommand();
   const path = binary === null ? self[0]! : resolve(binary);
   // From source (`bun src/main.ts`) the daemon's own "binary" is bun plus the entry script.
   const command = binary === null ? self : [path];
   checkBinaryFile(path);
-  const versionRun = await runCandidate([...command, "--version"]);
-  if (versionRun.code !== 0) {
-    throw new UpgradeRefused(`${path} --version failed (${versionRun.why}): ${versionRun.output || "no output"}`);
+  // One run answers all three: it starts, loads the config and tells its version and the hand-over
+  // formats it reads. Only when it fails is `--version` asked, to say which part failed.
+  const check = await runCandidate([...command, "daemon", "--check", configFile]);
+  let answer: { version?: unknown; handover?: unknown } = {};
+  try {
+    answer = JSON.parse(check.output.trim().split("\n").at(-1) ?? "") as typeof answer;
+  } catch {
+    // Not our answer: see below what kind of binary it is.
   }
-  const version = /\bcircus (\d[^\s,)]*)/.exec(versionRun.output)?.[1];
-  if (version === undefined) {
+  if (check.code !== 0 || typeof answer.version !== "string") {
+    const versionRun = await runCandidate([...command, "--version"]);
+    if (versionRun.code !== 0) {
+      throw new UpgradeRefused(`${path} --version failed (${versionRun.why}): ${versionRun.output || "no output"}`);
+    }
+    const version = /\bcircus (\d[^\s,)]*)/.exec(versionRun.output)?.[1];
+    if (version === undefined) {
+      throw new UpgradeRefused(
+        `${path} is not a circus binary: --version printed ${JSON.stringify(versionRun.output.slice(0, 200))}`,
+      );
+    }
+    if (check.code !== 0) {
+      throw new UpgradeRefused(`${path} (circus ${version}) cannot run the config: ${check.output || check.why}`);
+    }
     throw new UpgradeRefused(
-      `${path} is not a circus binary: --version printed ${JSON.stringify(versionRun.output.slice(0, 200))}`,
+      `${path} (circus ${version}) cannot take over from this daemon: it does not read this daemon's hand-over (format ${HANDOVER_FORMAT}); stop and start the daemon instead, or upgrade to a version that reads it`,
     );
   }
-  const check = await runCandidate([...command, "daemon", "--check", configFile]);
-  if (check.code !== 0) {
-    throw new UpgradeRefused(`${path} (circus ${version}) cannot run the config: ${check.output || check.why}`);
-  }
-  let formats: number[] = [];
-  try {
-    const last = check.output.trim().split("\n").at(-1) ?? "";
-    formats = (JSON.parse(last) as { handover?: number[] }).handover ?? [];
-  } catch {
-    // An answer without the formats: a binary from before upgrades existed.
-  }
+  const version = answer.version;
+  const formats = Array.isArray(answer.handover) ? answer.handover : [];
   if (!formats.includes(HANDOVER_FORMAT)) {
     throw new UpgradeRefused(
       `${path} (circus ${version}) cannot take over from this daemon: it reads hand-over formats [${formats.join(", ")}], this daemon writes ${HANDOVER_FORMAT}; stop and start the daemon instead, or upgrade to a version that reads it`,
@@ -234,7 +247,12 @@ async function runCandidate(cmd: string[]): Promise<{ code: number | null; outpu
 }
 
 /** The point of no return, reached only after every check passed. */
-async function handOverAndExec(host: UpgradeHost, candidate: Candidate, answer: UpgradeAnswer): Promise<void> {
+async function handOverAndExec(
+  host: UpgradeHost,
+  candidate: Candidate,
+  answer: UpgradeAnswer,
+  askedAtMs: number,
+): Promise<void> {
   let arbiterState: ArbiterHandover | null = null;
   let kept: number[] = [];
   try {
@@ -244,16 +262,19 @@ async function handOverAndExec(host: UpgradeHost, candidate: Candidate, answer: 
       format: HANDOVER_FORMAT,
       from: VERSION,
       upgrades: answer.upgrades,
+      askedAtMs,
+      execAtMs: 0,
       daemonArgs: host.daemonArgs,
       control: endpoints.control,
       pubsub: endpoints.pubsub,
       arbiter: arbiterState,
     };
+    log.info(`upgrading: exec ${candidate.command.join(" ")} (circus ${VERSION} → ${candidate.version})`);
+    await host.beforeExec();
+    state.execAtMs = Date.now();
     const stateFd = memoryFileWith("circus-upgrade", new TextEncoder().encode(JSON.stringify(state)));
     kept = [stateFd, endpoints.control.fd, endpoints.pubsub.fd, ...handedFds(arbiterState)];
     for (const fd of kept) setCloseOnExec(fd, false);
-    log.info(`upgrading: exec ${candidate.command.join(" ")} (circus ${VERSION} → ${candidate.version})`);
-    await host.beforeExec();
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
     env[HANDOVER_ENV] = String(stateFd);
