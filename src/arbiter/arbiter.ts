@@ -106,11 +106,17 @@ export class Arbiter {
     const sockets = await SocketRegistry.bindAll(config.sockets, opts.handover?.sockets);
     const arbiter = new Arbiter(config, sockets, opts);
     try {
-      for (const cfg of config.watchers) await arbiter.insert(cfg);
-      // Watchers added at run time (`add`) are not in the file: they come back with the config they ran.
-      for (const h of opts.handover?.watchers ?? []) {
-        if (!arbiter.getWatcher(h.name)) await arbiter.insert(h.config);
-        arbiter.getWatcher(h.name)!.adoptHandedOver(h);
+      // After an upgrade a handed-over watcher runs on exactly as it was (its config as loaded, then as
+      // `set` changed it): changes in the file wait for `reloadconfig`, as they would have without the
+      // upgrade. Watchers added at run time (`add`) are not in the file and come back the same way.
+      const handed = new Map((opts.handover?.watchers ?? []).map((h) => [h.name.toLowerCase(), h]));
+      for (const cfg of config.watchers) {
+        const h = handed.get(cfg.name.toLowerCase());
+        await arbiter.insert(h ? h.loaded : cfg);
+      }
+      for (const h of handed.values()) {
+        const w = arbiter.getWatcher(h.name) ?? (await arbiter.insert(h.loaded));
+        w.adoptHandedOver(h);
       }
     } catch (err) {
       await arbiter.closeOutputs(arbiter.watchers());

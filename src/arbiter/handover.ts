@@ -25,8 +25,10 @@ export interface HandedWorker {
 
 export interface HandedWatcher {
   name: string;
-  /** The configuration it ran with (a watcher added by `add` is not in the file). */
+  /** The configuration it ran with (`set` changes included; a watcher added by `add` is not in the file). */
   config: WatcherConfig;
+  /** The configuration as loaded, which `reloadconfig` compares with the file. */
+  loaded: WatcherConfig;
   state: WatcherState;
   workers: HandedWorker[];
   ledger: ExitLedgerState;

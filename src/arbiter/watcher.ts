@@ -286,6 +286,7 @@ export class Watcher {
       return {
         name: this.name,
         config: this.config,
+        loaded: this.loaded,
         state: this.stateValue,
         ...pool,
         tail: sink.tail?.snapshot() ?? null,
@@ -306,6 +307,8 @@ export class Watcher {
    * whatever is missing.
    */
   adoptHandedOver(handed: HandedWatcher): void {
+    // Created from the config as loaded; the live one carries what `set` changed since.
+    Object.assign(this.config, handed.config);
     if (handed.tail) this.outputs.current.tail?.restore(handed.tail);
     this.pool.adopt(handed);
     // "starting" or "stopping" were operations of the previous image: they continue as active or stopped.

@@ -408,4 +408,21 @@ cmd = sh -c 'at=$(readlink /proc/$PPID/exe); while [ "$(readlink /proc/$PPID/exe
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain("upgrade refused:");
   }, 30_000);
+
+  test("the new daemon runs what the old one ran (set included); changes in the file wait for reloadconfig", async () => {
+    const d = await start([binaryA], SMALL);
+    const pids = await waitForPids(d, "count", 2);
+    expect((await d.call("set", { name: "count", options: { graceful_timeout: 7 } })).status).toBe("ok");
+    writeFileSync(d.configPath, readFileSync(d.configPath, "utf8").replace("numprocesses = 2", "numprocesses = 3"));
+    expect((await d.call("upgrade", { binary: binaryB })).status).toBe("ok");
+    await waitUpgraded(d, 1);
+    expect(await pidsOf(d, "count")).toEqual(pids);
+    expect((await d.call("get", { name: "count", keys: ["graceful_timeout", "numprocesses"] })).options).toEqual({
+      graceful_timeout: 7,
+      numprocesses: 2,
+    });
+    expect((await d.call("reloadconfig", { waiting: true })).status).toBe("ok");
+    const after = await waitForPids(d, "count", 3);
+    expect(after.filter((p) => pids.includes(p))).toEqual(pids);
+  }, 30_000);
 });

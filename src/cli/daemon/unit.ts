@@ -58,6 +58,8 @@ export function systemdUnit(config: CircusConfig, options: UnitOptions): string 
     `ExecStart=${commandLine(exec)}`,
     "# SIGHUP reloads every watcher gracefully: new processes up before the old ones go.",
     "ExecReload=/bin/kill -HUP $MAINPID",
+    "# A new circus binary takes over in place, every worker kept: `circus ctl upgrade --waiting`, or",
+    "# `systemctl kill -s USR2 circus` (same pid, so systemd keeps following it).",
     "# SIGTERM to the daemon alone: it stops its workers itself (graceful_timeout, then SIGKILL to each",
     "# worker's process group); systemd kills what is left when TimeoutStopSec runs out.",
     "KillMode=mixed",
