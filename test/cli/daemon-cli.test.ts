@@ -59,7 +59,7 @@ function config(dir: string, extra = "", endpoint = `tcp://127.0.0.1:${freePort(
 }
 
 const USAGE =
-  "usage: circusd [--daemon] [--pidfile FILE] [--log-level LEVEL] [--log-output OUT] [--logger-config FILE] [--insecure] [--print-unit] <config>";
+  "usage: circusd [--daemon] [--pidfile FILE] [--log-level LEVEL] [--log-output OUT] [--logger-config FILE] [--insecure] [--print-unit] [--check] <config>";
 
 describe("usage errors exit 2 without starting anything", () => {
   test("an unknown option names the close one", () => {
