@@ -94,7 +94,8 @@ export function runLauncher(_argv: string[]): never {
   try {
     spec = readSpec(process.env);
     if (typeof spec.statusFd === "number") libc().fcntl(spec.statusFd, F_SETFD, FD_CLOEXEC);
-    prepare(spec)();
+    const exec: () => never = prepare(spec);
+    exec();
   } catch (err) {
     const what = spec ? `cannot start "${spec.file}"` : "launcher";
     const why = err instanceof Error ? err.message : String(err);

@@ -171,7 +171,7 @@ describe("Watcher respawn policy", () => {
         name: "mixed",
         cmd: "sh -c 'test $(circus.wid) -eq 1 || exec sleep 30'",
         numprocesses: 6,
-        check_delay: 5,
+        warmup_delay: 0.02,
       }),
     );
     await watcher.start();
