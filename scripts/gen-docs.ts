@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { CIRCUS_INERT, CIRCUS_OPTIONS } from "../src/config/options/circus.ts";
 import { HOOK_NAMES, HOOKS } from "../src/config/options/hook.ts";
 import { PLUGIN_OPTIONS } from "../src/config/options/plugin.ts";
+import { READY_OPTIONS } from "../src/config/options/ready.ts";
 import { SOCKET_INERT, SOCKET_OPTIONS } from "../src/config/options/socket.ts";
 import type { OptionSpec } from "../src/config/options/spec.ts";
 import { STREAM_CLASS_NAMES, STREAM_CLASSES, STREAM_OPTIONS } from "../src/config/options/stream.ts";
@@ -141,6 +142,10 @@ export async function optionDocs(): Promise<Record<string, string>> {
     watcher: watcherDocs(),
     socket: [optionTable(SOCKET_OPTIONS), "", inert(SOCKET_INERT)].join("\n"),
     stream: streamDocs(),
+    ready: table(
+      ["key", "value", "default", "meaning"],
+      optionRows(READY_OPTIONS).map(([key, ...rest]) => [key!.replace(/^`/, "`ready."), ...rest]),
+    ),
     hook: hookDocs(),
     plugin: optionTable(PLUGIN_OPTIONS),
     plugins: await pluginsDocs(),

@@ -38,6 +38,7 @@ function socketCfg(name: string, extra: Partial<SocketConfig> = {}): SocketConfi
     interface: null,
     so_reuseport: false,
     blocking: false,
+    systemd: false,
     raw: {},
     source: null,
     ...extra,

@@ -19,6 +19,7 @@ function socketCfg(name: string, extra: Partial<SocketConfig> = {}): SocketConfi
     interface: null,
     so_reuseport: true,
     blocking: false,
+    systemd: false,
     raw: {},
     source: null,
     ...extra,

@@ -90,6 +90,15 @@ export const CIRCUS_OPTIONS = {
     default: false,
     doc: "allow an endpoint on a non-loopback address without CURVE, or CURVE without authorized keys; warned at every start (beyond Circus)",
   }),
+  exit_on_failure: option(bool, {
+    default: false,
+    doc: "when any watcher gives up (as `critical = true` on each), stop everything and exit 1, so systemd or the container runtime restarts the daemon (beyond Circus)",
+  }),
+  health: option(optionalText, {
+    default: null,
+    doc: "`host:port` serving `/healthz` (the daemon answers) and `/readyz` (every critical watcher ready) as JSON, for Kubernetes and load balancers (beyond Circus)",
+    docDefault: "off",
+  }),
   hooks_timeout: option(float, {
     default: 30,
     range: { above: 0, text: "a positive number of seconds like 30" },

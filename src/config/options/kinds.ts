@@ -239,6 +239,26 @@ export const wordList: ValueKind<string[]> = kind({
   },
 });
 
+/** Names separated by commas and/or spaces (`db, cache`); a TOML or JSON list of strings. */
+export const nameList: ValueKind<string[]> = kind({
+  name: "names",
+  tomlExpected: "a list of strings",
+  fromText: (t) => t.split(/[\s,]+/).filter(Boolean),
+  fromToml: (v, ctx) =>
+    Array.isArray(v)
+      ? v.map((x) => ctx.sub(String(x)).trim()).filter(Boolean)
+      : String(v)
+          .split(/[\s,]+/)
+          .filter(Boolean),
+  fromWire: (v, key) => {
+    if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v as string[];
+    if (typeof v === "string") return v.split(/[\s,]+/).filter(Boolean);
+    throw new OptionError(`'${key}' isn't a list of names`);
+  },
+  fromCtl: (t) => t.split(/[\s,]+/).filter(Boolean),
+  render: (v) => (Array.isArray(v) ? v.join(", ") : pythonStr(v)),
+});
+
 /** One of fixed words, any case in the file, spelled as in `words` (`af_inet6` → `AF_INET6`). */
 export function oneOf<const W extends string>(words: readonly W[], what: string): ValueKind<W> {
   const read = (t: string): W => {
