@@ -120,6 +120,11 @@ export class Watcher {
     return this.config.priority;
   }
 
+  /** The watchers this one starts after (config `depends_on`). */
+  get depends_on(): readonly string[] {
+    return this.config.depends_on;
+  }
+
   /** Pids of tracked processes in spawn order (Circus's `list <name>`). */
   pids(): number[] {
     return this.pool.pids();
@@ -183,12 +188,12 @@ export class Watcher {
    * processes are ready, or rejects with ReadinessError at the first one that fails to be (the watcher
    * goes on replacing it).
    */
-  async start(): Promise<StartResult> {
+  async start(opts: { wait?: boolean } = {}): Promise<StartResult> {
     await this.ctx.startDependencies?.(this);
     const before = new Set(this.pids());
     const result = await this.queue.run(() => this.doStart());
-    if (!this.probed || this.stateValue === "stopped") return result;
-    await this.untilReady();
+    if (!this.probed || this.stateValue === "stopped" || opts.wait === false) return result;
+    await this.untilReady(true);
     const after = this.pids();
     return { started: after.filter((p) => !before.has(p)), kept: after.filter((p) => before.has(p)) };
   }
@@ -210,8 +215,17 @@ export class Watcher {
         await this.doStart();
       }),
     );
-    if (this.probed && this.stateValue !== "stopped") await this.untilReady();
+    if (this.probed && this.stateValue !== "stopped") await this.untilReady(true);
     return result;
+  }
+
+  /**
+   * Resolves once the watcher is ready (active, numprocesses processes ready), however long its
+   * processes take and however often one fails; rejects with ReadinessError when it stops (or gives up)
+   * first, or `signal` aborts. What a dependant waits for.
+   */
+  whenReady(signal?: AbortSignal): Promise<void> {
+    return this.untilReady(false, signal);
   }
 
   reload(opts: { graceful?: boolean; sequential?: boolean } = {}): Promise<ReloadResult> {
@@ -221,7 +235,7 @@ export class Watcher {
   /** Raise the target; with a probe, resolves once the new processes are ready. */
   async incr(nb = 1): Promise<number> {
     const target = await this.resize(nb);
-    if (this.probed && nb > 0 && this.stateValue !== "stopped") await this.untilReady();
+    if (this.probed && nb > 0 && this.stateValue !== "stopped") await this.untilReady(true);
     return target;
   }
 
@@ -325,16 +339,19 @@ export class Watcher {
 
   /**
    * Resolves once the watcher is active with numprocesses processes ready; rejects with ReadinessError
-   * when a process fails to be ready, or the watcher stops first (saying why when it gave up).
+   * when the watcher stops first (saying why when it gave up), `signal` aborts, or — `failFast` — as
+   * soon as a process fails to be ready.
    */
-  private untilReady(): Promise<void> {
+  private untilReady(failFast: boolean, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       const done = (err: Error | null) => {
         this.stateListeners.delete(check);
         unsubscribe();
+        signal?.removeEventListener("abort", onAbort);
         if (err) reject(err);
         else resolve();
       };
+      const onAbort = () => done(new ReadinessError(`stopped waiting for watcher ${this.name} to be ready`));
       const check = () => {
         if (this.ready) return done(null);
         if (this.stateValue === "stopped" || this.stateValue === "stopping") {
@@ -343,10 +360,12 @@ export class Watcher {
         }
       };
       const unsubscribe = this.pool.readiness.subscribe((change) => {
-        if (change.kind === "failed") done(new ReadinessError(`watcher ${this.name}: ${change.message}`));
+        if (change.kind === "failed" && failFast) done(new ReadinessError(`watcher ${this.name}: ${change.message}`));
         else check();
       });
       this.stateListeners.add(check);
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
       check();
     });
   }

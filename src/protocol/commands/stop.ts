@@ -2,9 +2,15 @@
 
 import type { Command } from "../command.ts";
 import { matchWatchers, settle } from "../execution.ts";
+import { optString } from "../props.ts";
 import { matchCli, readMatchProps, type MatchProps } from "./_match.ts";
 
-export const stop: Command<MatchProps> = {
+export interface StopProps extends MatchProps {
+  /** Beyond Circus: this stop means the watcher gives up, and why (the Flapping plugin's last stop). */
+  gaveUp?: string;
+}
+
+export const stop: Command<StopProps> = {
   name: "stop",
   summary: "Stop watchers",
   help:
@@ -12,14 +18,14 @@ export const stop: Command<MatchProps> = {
     "  circus ctl stop [<name>] [--waiting] [--match simple|glob|regex]",
   cli: matchCli("stopped"),
   async: true,
-  validate: readMatchProps,
-  async execute(ctx, { name, match }, waiting) {
+  validate: (p) => ({ ...readMatchProps(p), gaveUp: optString(p, "gave_up") }),
+  async execute(ctx, { name, match, gaveUp }, waiting) {
     if (name === undefined) {
       await settle(ctx.arbiter.stop(), waiting, "stop");
       return;
     }
     const found = matchWatchers(ctx, name, match);
-    const work = Promise.all(found.map((w) => w.stop()));
+    const work = Promise.all(found.map((w) => w.stop(gaveUp === undefined ? {} : { gaveUp })));
     await settle(work, waiting, `stop ${name}`);
     return waiting && found.length === 1 ? { info: null } : undefined;
   },
