@@ -514,7 +514,10 @@ export class Arbiter {
     if (!this.watcherMap.has(w.name.toLowerCase()) || this.shutdown.signal.aborted) return;
     const fatal = w.config.critical || this.configValue.circus.exit_on_failure;
     const message = `watcher ${w.name} gave up: ${why}`;
-    if (!fatal) return log.warning(message);
+    if (!fatal) {
+      log.warning(message);
+      return;
+    }
     log.critical(
       `${message}; it is ${w.config.critical ? "critical" : "a watcher and exit_on_failure is set"}: stopping everything`,
     );
