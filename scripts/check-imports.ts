@@ -257,6 +257,7 @@ if (import.meta.main) {
   const { files, failures, warnings } = checkImports(root);
   for (const w of warnings) console.log(`warning: ${w}`);
   for (const f of failures) console.log(f);
+  if (failures.length > 0) console.log("the layers and their rules: docs/architecture.md");
   console.log(
     `check-imports: ${files} files, ${failures.length} violation(s), ${warnings.length} known leak(s) in KNOWN_LEAKS`,
   );

@@ -1,7 +1,8 @@
-// README's option tables, generated from the option tables (src/config/options) and the built-in
+// The option tables of the docs, generated from the option tables (src/config/options) and the built-in
 // plugins' tables (src/plugins/builtins, with the Prometheus metrics) between marker comments
-// `<!-- options:<section>:start -->` … `<!-- options:<section>:end -->`.
-// `bun scripts/gen-docs.ts` rewrites README.md; `--check` exits 1 when README is out of date.
+// `<!-- options:<section>:start -->` … `<!-- options:<section>:end -->`: the config reference
+// (docs/config.md) and README's built-in plugins. `bun scripts/gen-docs.ts` rewrites them; `--check`
+// exits 1 when one is out of date.
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -160,24 +161,43 @@ export function withOptionDocs(text: string, docs: Record<string, string>): stri
     const end = `<!-- options:${section}:end -->`;
     const from = out.indexOf(start);
     const to = out.indexOf(end);
-    if (from < 0 || to < from) throw new Error(`README.md has no ${start} … ${end} block`);
+    if (from < 0 || to < from) throw new Error(`no ${start} … ${end} block`);
     out = `${out.slice(0, from + start.length)}\n${body}\n${out.slice(to)}`;
   }
   return out;
 }
 
-export const README = resolve(import.meta.dir, "..", "README.md");
+const ROOT = resolve(import.meta.dir, "..");
+export const README = resolve(ROOT, "README.md");
+
+/** Each generated file and the sections whose tables it holds. */
+export const DOC_FILES: Readonly<Record<string, readonly string[]>> = {
+  "docs/config.md": ["circus", "watcher", "socket", "stream", "ready", "hook", "plugin"],
+  "README.md": ["plugins"],
+};
+
+/** Every generated file (path relative to the repository) with its text as it should be. */
+export async function generatedDocs(): Promise<{ file: string; current: string; next: string }[]> {
+  const docs = await optionDocs();
+  return Object.entries(DOC_FILES).map(([file, sections]) => {
+    const current = readFileSync(resolve(ROOT, file), "utf8");
+    const mine = Object.fromEntries(sections.map((s) => [s, docs[s]!]));
+    return { file, current, next: withOptionDocs(current, mine) };
+  });
+}
 
 if (import.meta.main) {
-  const current = readFileSync(README, "utf8");
-  const next = withOptionDocs(current, await optionDocs());
-  if (process.argv.includes("--check")) {
-    if (next !== current) {
-      console.error("README.md option tables are out of date; run `bun scripts/gen-docs.ts`");
-      process.exit(1);
+  let stale = false;
+  for (const { file, current, next } of await generatedDocs()) {
+    if (next === current) {
+      console.log(`${file}: option tables are up to date`);
+    } else if (process.argv.includes("--check")) {
+      console.error(`${file}: option tables are out of date; run \`bun scripts/gen-docs.ts\``);
+      stale = true;
+    } else {
+      writeFileSync(resolve(ROOT, file), next);
+      console.log(`${file}: option tables updated`);
     }
-  } else if (next !== current) {
-    writeFileSync(README, next);
-    console.log("README.md option tables updated");
-  } else console.log("README.md option tables are up to date");
+  }
+  if (stale) process.exit(1);
 }

@@ -1,6 +1,19 @@
-// The package's public API (`import { Arbiter, Watcher } from "circus"`): what Circus's get_arbiter
-// offers — an arbiter of watchers and sockets, optionally served on a control endpoint — plus the
-// config loader and the control-channel client.
+// The package's public API (`import { startCircus } from "circus"`): a whole config run as `circus
+// daemon` runs it, the typed control-channel client, the logger; and below them what Circus's
+// get_arbiter offers — an arbiter of watchers and sockets — plus the config loader.
+
+export { startCircus, type StartOptions, type RunningCircus } from "./daemon/start.ts";
+export { PidfileError } from "./daemon/pidfile.ts";
+export {
+  createClient,
+  ReplyError,
+  type Client,
+  type CommandArgs,
+  type CommandMethods,
+  type CommandReply,
+  type Envelope,
+} from "./protocol/typed-client.ts";
+export { getLogger, parseLogLevel, setLogLevel, setLogSink, type LogLevel, type LogSink } from "./util/log.ts";
 
 export {
   Arbiter,
@@ -72,6 +85,7 @@ export {
   CircusClient,
   subscribe,
   CallError,
+  UnreachableError,
   TimeoutError,
   DEFAULT_ENDPOINT,
   DEFAULT_PUBSUB_ENDPOINT,

@@ -1,6 +1,7 @@
 // The one entrypoint of the `circus` binary. The name it was invoked as (a busybox-style symlink such
 // as `circusd` or `circusctl`) selects the tool; otherwise the first argument does (`circus ctl …`).
 
+import { didYouMean } from "./config/suggest.ts";
 import { basename } from "./util/path.ts";
 import { VERSION } from "./version.ts";
 
@@ -114,7 +115,8 @@ export async function main(invokedAs: string, args: string[]): Promise<number> {
   }
   const subcommand = SUBCOMMANDS.get(first);
   if (subcommand === undefined) {
-    process.stderr.write(`circus: unknown command "${first}"\n\n${usage()}\n`);
+    const hint = didYouMean(first, SUBCOMMANDS.keys(), { prefixes: true });
+    process.stderr.write(`circus: unknown command "${first}"${hint ? `; ${hint}` : ""}\n\n${usage()}\n`);
     return 2;
   }
   return run(subcommand, rest);
@@ -122,7 +124,13 @@ export async function main(invokedAs: string, args: string[]): Promise<number> {
 
 async function run(subcommand: Subcommand, argv: string[]): Promise<number> {
   const runner = await subcommand.load();
-  return runner(argv);
+  try {
+    return await runner(argv);
+  } catch (error) {
+    // The last net under every tool: a failure no layer turned into a message is still one line.
+    process.stderr.write(`circus: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
 }
 
 if (import.meta.main) {

@@ -13,7 +13,7 @@ import { isSubreaperOrInit, killProcessGroup, reapOrphans, umask } from "../os/p
 import { EventBus, epochSeconds, watcherTopic } from "./bus.ts";
 import { ownChildren } from "./children.ts";
 import { ReadinessError, WatcherExistsError, WatcherNotFoundError } from "./errors.ts";
-import { diffConfig, type ReloadConfigSummary } from "./reloadconfig.ts";
+import { describeReload, diffConfig, type ReloadConfigSummary } from "./reloadconfig.ts";
 import { SocketRegistry, type CircusSocket } from "./sockets.ts";
 import { SerialQueue } from "./queue.ts";
 import { Watcher, type WatcherContext } from "./watcher.ts";
@@ -307,7 +307,7 @@ export class Arbiter {
       // Dropped watchers are stopped already; a recreated one keeps the tail buffer of the one it replaces.
       const dropped = new Map<string, Watcher>();
       try {
-        return await diffConfig(next, {
+        const summary = await diffConfig(next, {
           current: this.configValue,
           watchers: this.watchers(),
           sockets: this.socketRegistry,
@@ -319,6 +319,8 @@ export class Arbiter {
           warmup: () => this.warmup(),
           commit: (cfg) => this.adopt(cfg),
         });
+        log.info(`reloadconfig: ${describeReload(summary)}`);
+        return summary;
       } finally {
         await this.closeOutputs([...dropped.values()]);
       }

@@ -68,6 +68,22 @@ export function emptyReloadSummary(): ReloadConfigSummary {
   };
 }
 
+/** One line saying what a reloadconfig did: `added watcher api; changed web (restarted); removed old`. */
+export function describeReload(summary: ReloadConfigSummary): string {
+  const parts: string[] = [];
+  const list = (what: string, names: string[], note = "") => {
+    if (names.length > 0) parts.push(`${what} ${names.join(", ")}${note}`);
+  };
+  list(`added watcher${summary.added.length > 1 ? "s" : ""}`, summary.added);
+  list("changed", summary.changed, " (recreated)");
+  list("resized", summary.resized);
+  list("removed", summary.removed);
+  list(`added socket${summary.socketsAdded.length > 1 ? "s" : ""}`, summary.socketsAdded);
+  list("rebound", summary.socketsChanged);
+  list(`closed socket${summary.socketsRemoved.length > 1 ? "s" : ""}`, summary.socketsRemoved);
+  return parts.length > 0 ? parts.join("; ") : "nothing changed";
+}
+
 export async function diffConfig(next: CircusConfig, t: ReloadTarget): Promise<ReloadConfigSummary> {
   const summary = emptyReloadSummary();
   const oldSockets = new Map(t.sockets.configs().map((s) => [s.name.toLowerCase(), s]));

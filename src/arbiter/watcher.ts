@@ -390,11 +390,14 @@ export class Watcher {
     // A stop requested from an exit handler (max_retry) may have run meanwhile.
     if (this.stateValue !== "starting") return;
     this.setState("active");
+    log.info(`${this.name} started`);
     this.emit("start", { time: epochSeconds() });
   }
 
   private async doStart(): Promise<StartResult> {
     if (this.stateValue !== "stopped") {
+      // Circus's words for a start of a running watcher.
+      log.info(`${this.name} already running`);
       const before = new Set(this.pids());
       // An explicit start also retries a watcher that gave up spawning while some processes ran.
       this.pool.resetRetries();
@@ -435,6 +438,7 @@ export class Watcher {
     this.emit("stop", { time: epochSeconds() });
     this.setState("stopped");
     this.allReady = false;
+    log.info(`${this.name} stopped`);
     await this.hooks.run("after_stop", this.hookArgs());
     // Stopped by itself with nothing running after max_retry ran out: it gave up (decisions §1).
     const why = this.pool.exitState().spawnError;
@@ -455,7 +459,10 @@ export class Watcher {
       }
       this.pool.resetRetries();
       if (this.config.send_hup) {
-        for (const p of this.pool.live()) p.kill(SIGHUP);
+        for (const p of this.pool.live()) {
+          log.info(`watcher ${this.name}: sending SIGHUP to ${p.pid}`);
+          p.kill(SIGHUP);
+        }
       } else if (this.probed) {
         await this.readyReload(sequential);
       } else if (sequential) {
@@ -471,6 +478,7 @@ export class Watcher {
         await this.manage({ surplusReason: "reload" });
       }
     });
+    log.info(`${this.name} reloaded`);
     this.emit("reload", { time: epochSeconds() });
     return result;
   }

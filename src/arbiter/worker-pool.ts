@@ -8,10 +8,10 @@
 
 import type { HookName, WatcherConfig } from "../config/types.ts";
 import { getLogger } from "../util/log.ts";
-import { SIGKILL } from "../os/signals.ts";
+import { SIGKILL, signalName } from "../os/signals.ts";
 import { delay } from "../util/async.ts";
 import { epochSeconds, type WatcherEvent } from "./bus.ts";
-import { SpawnBudget } from "./backoff.ts";
+import { QUICK_DEATH_MS, SpawnBudget } from "./backoff.ts";
 import {
   diedOnItsOwn,
   type ExitReason,
@@ -244,7 +244,7 @@ export class WorkerPool {
     this.procs.set(proc.pid, proc);
     this.readiness.track(proc, prepared, sink);
     proc.exited.then((info) => this.onExit(proc, info));
-    log.debug(`watcher ${name}: spawned ${proc.pid} (wid ${wid}): ${proc.argv.join(" ")}`);
+    log.info(`watcher ${name}: spawned ${proc.pid} (wid ${wid}): ${proc.argv.join(" ")}`);
     if (!(await this.host.runHook("after_spawn", { pid: proc.pid }))) {
       await this.stopOne(proc, { reason: "stop" });
       return "refused";
@@ -338,10 +338,23 @@ export class WorkerPool {
     // Only a death of its own can be a crash loop; one the daemon caused (signal) is replaced at once.
     if (ownDeath) this.budget.exited(info.atMs - proc.startedMs);
     if (!cfg.respawn || cfg.on_demand || this.gaveUp) {
+      const why = !cfg.respawn
+        ? "respawn = false"
+        : cfg.on_demand
+          ? "on_demand: the next connection starts one"
+          : "spawning gave up (max_retry)";
+      log.info(`watcher ${this.host.name}: not respawned (${why})`);
       // on_demand watchers scale back to zero and wait for the next connection; a watcher that gave up
       // spawning stops once its last process is gone.
       if (this.procs.size === 0) this.host.requestStop();
       return;
+    }
+    const wait = this.budget.waitMs();
+    if (wait <= 0) log.info(`watcher ${this.host.name}: respawning at once`);
+    else {
+      const young =
+        ownDeath && info.atMs - proc.startedMs < QUICK_DEATH_MS ? " (it died within a second of its start)" : "";
+      log.info(`watcher ${this.host.name}: respawning in ${seconds(wait)}${young}`);
     }
     this.scheduleManage();
   }
@@ -353,10 +366,12 @@ export class WorkerPool {
       reason,
       respawned,
     );
-    const how = lastExit.signal !== null ? `signal ${lastExit.signal}` : `status ${lastExit.status}`;
-    const text = `watcher ${this.host.name}: process ${proc.pid} exited (${reason}, ${how})`;
-    if (diedOnItsOwn(reason) || reason === "signal") log.info(text);
-    else log.debug(text);
+    // Every exit is told at INFO, the daemon's own stops too: "why did my worker die" starts here.
+    const how =
+      lastExit.signal !== null ? `killed by ${signalName(lastExit.signal)}` : `exited with status ${lastExit.status}`;
+    log.info(
+      `watcher ${this.host.name}: process ${proc.pid} ${how} after ${duration(info.atMs - proc.startedMs)} (${reason})`,
+    );
   }
 
   private async reap(proc: WorkerProcess, info: ExitInfo, reason: ExitReason): Promise<void> {
@@ -460,4 +475,19 @@ function exitText(exitCode: number | null): string {
 
 function randomInt(max: number): number {
   return Math.floor(Math.random() * (Math.max(0, max) + 1));
+}
+
+/** `0.4 s`, for delays under a minute. */
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+}
+
+/** How long a process lived, as a person says it: `0.2 s`, `12.3 s`, `3m 12s`, `2h 5m`, `3d 4h`. */
+export function duration(ms: number): string {
+  const s = Math.max(0, ms) / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const whole = Math.floor(s);
+  if (whole < 3600) return `${Math.floor(whole / 60)}m ${whole % 60}s`;
+  if (whole < 86400) return `${Math.floor(whole / 3600)}h ${Math.floor((whole % 3600) / 60)}m`;
+  return `${Math.floor(whole / 86400)}d ${Math.floor((whole % 86400) / 3600)}h`;
 }

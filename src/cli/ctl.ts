@@ -9,9 +9,18 @@ import { openClient } from "./ctl/connect.ts";
 import { executeCommand, processIo, type Io } from "./ctl/execute.ts";
 import { generalHelp } from "./ctl/help.ts";
 import { runShell } from "./ctl/shell.ts";
+import { exitStatusAfterOutput } from "./shared/output.ts";
 
-/** Run circusctl with `argv` (the words after `circus ctl` / `circusctl`); resolves to the exit status. */
+/**
+ * Run circusctl with `argv` (the words after `circus ctl` / `circusctl`); resolves to the exit status, 1
+ * when stdout could not take the output (a full disk), the command's own when its reader left (EPIPE).
+ */
 export async function runCtl(argv: string[], io: Io = processIo): Promise<number> {
+  const status = await runCtlCommand(argv, io);
+  return io === processIo ? exitStatusAfterOutput("circusctl", status) : status;
+}
+
+async function runCtlCommand(argv: string[], io: Io): Promise<number> {
   if (process.env.AUTO_COMPLETE !== undefined && process.env.COMP_WORDS !== undefined) {
     return autoComplete(process.env.COMP_WORDS, Number(process.env.COMP_CWORD ?? "1"), io);
   }

@@ -2,16 +2,15 @@
 // control channel, and stop everything cleanly on quit or a signal.
 
 import { cac } from "cac";
-import { deferred } from "../util/async.ts";
 import { dirname, resolve } from "../util/path.ts";
-import type { Arbiter, ArbiterOptions } from "../arbiter/arbiter.ts";
-import type { BoundEndpoints } from "../arbiter/internal-watchers.ts";
 import type { CircusConfig } from "../config/types.ts";
-import { getLogger, parseLogLevel, setLogLevel, setLogSink } from "../util/log.ts";
+import { atLeast, getLogger, type LogLevel, parseLogLevel, setLogLevel, setLogSink } from "../util/log.ts";
 import type { LogOutput } from "../streams/logoutput.ts";
-import { circusVersionLine, VERSION } from "../version.ts";
-import { claimPidfile, PidfileError, releasePidfile } from "./pidfile.ts";
+import { circusVersionLine } from "../version.ts";
+import type { RunningCircus } from "../daemon/start.ts";
 import { selfCommand } from "../os/launcher.ts";
+import { StartupReport } from "./daemon/detach.ts";
+import { parseFlags } from "./shared/flags.ts";
 
 const log = getLogger("circus");
 
@@ -21,14 +20,18 @@ interface DaemonFlags {
   logLevel?: string;
   logOutput?: string;
   loggerConfig?: string;
+  printUnit?: boolean;
   insecure?: boolean;
 }
+
+const USAGE =
+  "usage: circusd [--daemon] [--pidfile FILE] [--log-level LEVEL] [--log-output OUT] [--logger-config FILE] [--insecure] [--print-unit] <config>";
 
 function buildParser() {
   const cli = cac("circusd");
   cli
     .usage("[options] <config>")
-    .option("--daemon", "detach from the terminal and run in the background")
+    .option("--daemon", "run in the background; returns once the daemon answers (0), or says why it cannot start (1)")
     .option("--pidfile <file>", "write the daemon's pid to this file (overrides [circus] pidfile)")
     .option("--log-level <level>", "critical, error, warning, info or debug (overrides [circus] loglevel)")
     .option(
@@ -39,6 +42,7 @@ function buildParser() {
       "--logger-config <file>",
       "logging configuration: Python logging.config YAML/INI/JSON, or JSON {level, output, format} (overrides level and output)",
     )
+    .option("--print-unit", "print a systemd unit that runs this config, and exit")
     .option(
       "--insecure",
       "serve endpoints reachable from other hosts without CURVE (as [circus] insecure = true; warned at every start)",
@@ -48,61 +52,122 @@ function buildParser() {
   return cli;
 }
 
-/** Run the daemon; resolves with the process exit code once it has stopped. */
+/**
+ * Run the daemon; resolves with the process exit code once it has stopped: 0 after a clean stop, 1 when
+ * it cannot start (config, pidfile, a port in use), 2 for a command-line mistake.
+ */
 export async function runDaemon(argv: string[]): Promise<number> {
   const cli = buildParser();
-  let parsed: ReturnType<typeof cli.parse>;
-  try {
-    parsed = cli.parse(["", "", ...argv], { run: false });
-  } catch (error) {
-    process.stderr.write(`circusd: ${(error as Error).message}\n`);
+  const parsed = parseFlags(cli, argv);
+  if ("problem" in parsed) {
+    process.stderr.write(`circusd: ${parsed.problem}\n${USAGE}\n`);
     return 2;
   }
   const flags = parsed.options as DaemonFlags & { help?: boolean; version?: boolean };
+  if (flags.help) {
+    cli.outputHelp();
+    return 0;
+  }
   if (flags.version) {
     process.stdout.write(`${circusVersionLine(null)}\n`);
     return 0;
   }
-  if (flags.help) return 0;
   const configPath = parsed.args[0];
   if (configPath === undefined) {
-    cli.outputHelp();
-    return 0;
-  }
-  if (parsed.args.length > 1) {
-    process.stderr.write(`circusd: expected one config file, got ${parsed.args.length}: ${parsed.args.join(" ")}\n`);
+    process.stderr.write(`circusd: no config file given\n${USAGE}\n`);
     return 2;
   }
-  if (flags.daemon && !process.env.CIRCUS_DETACHED) return detach(argv);
+  if (parsed.args.length > 1) {
+    process.stderr.write(
+      `circusd: expected one config file, got ${parsed.args.length}: ${parsed.args.join(" ")}\n${USAGE}\n`,
+    );
+    return 2;
+  }
+  if (flags.printUnit) return printUnit(resolve(configPath), flags);
+  const report = StartupReport.fromEnvironment();
+  if (flags.daemon && report === null) {
+    const { detach } = await import("./daemon/detach.ts");
+    return detach(argv, "circusd");
+  }
+  // Until the daemon is up, its problems and warnings go to the `--daemon` caller too (its own stderr is
+  // /dev/null).
+  const problem = (text: string) => {
+    process.stderr.write(text);
+    report?.say(text);
+  };
+  if (report) setLogSink((line, level) => atLeast(level ?? "info", "warning") && report.say(line));
+  else {
+    // Lines before the config names the log output (its warnings) go to stderr: in journald's format there too.
+    const { isJournalStream, journalLine } = await import("../streams/logoutput.ts");
+    if (await isJournalStream(2)) {
+      const stderrSink = setLogSink((line, level) => stderrSink(journalLine(line), level));
+    }
+  }
 
   let config: CircusConfig;
   try {
     const { loadConfig } = await import("../config/load.ts");
     config = await loadConfig(resolve(configPath));
   } catch (error) {
-    process.stderr.write(`circusd: cannot start, the config has problems:\n${(error as Error).message}\n`);
+    problem(`circusd: cannot start, the config has problems:\n${(error as Error).message}\n`);
+    await logToOutput(flags, `cannot start, the config has problems:\n${(error as Error).message}`);
     return 1;
   }
-  const logging = await configureLogging(flags, config);
+  const logging = await configureLogging(flags, config, report);
   if ("problem" in logging) {
-    process.stderr.write(`circusd: ${logging.problem}\n`);
+    problem(`circusd: ${logging.problem}\n`);
     return 2;
   }
   try {
-    return await serve(config, flags, logging);
+    return await serve(config, flags, logging, { problem, report });
   } finally {
+    report?.close();
     await logging.output.close();
   }
 }
 
-/** Re-run ourselves in a new session with no terminal, then let the caller's shell go. */
-function detach(argv: string[]): number {
-  const child = Bun.spawn([...selfCommand(), "daemon", ...argv.filter((a) => a !== "--daemon")], {
-    env: { ...process.env, CIRCUS_DETACHED: "1" },
-    stdio: ["ignore", "ignore", "ignore"],
-    detached: true,
+/** A failure before the config gave its logging settings still reaches `--log-output` when one is given. */
+async function logToOutput(flags: DaemonFlags, message: string): Promise<void> {
+  if (!flags.logOutput) return;
+  const { openLogOutput } = await import("../streams/logoutput.ts");
+  try {
+    const output = await openLogOutput(flags.logOutput);
+    const previous = setLogSink(output);
+    for (const line of message.split("\n")) log.error(line);
+    setLogSink(previous);
+    await output.close();
+  } catch {
+    // The output itself cannot be opened: stderr already has the message.
+  }
+}
+
+/** `--print-unit`: the systemd unit for this config on stdout (the config must load). */
+async function printUnit(configPath: string, flags: DaemonFlags): Promise<number> {
+  const { loadConfig } = await import("../config/load.ts");
+  let config: CircusConfig;
+  try {
+    config = await loadConfig(configPath);
+  } catch (error) {
+    process.stderr.write(`circusd: cannot print a unit, the config has problems:\n${(error as Error).message}\n`);
+    return 1;
+  }
+  const { statSync } = await import("node:fs");
+  const { resolveUser } = await import("../os/users.ts");
+  const { systemdUnit } = await import("./daemon/unit.ts");
+  const owner = statSync(configPath).uid;
+  let ownerName = String(owner);
+  try {
+    ownerName = resolveUser(owner).name;
+  } catch {
+    // An owner without a passwd entry: systemd takes the numeric id as well.
+  }
+  const unit = systemdUnit(config, {
+    command: selfCommand(),
+    configPath,
+    pidfile: flags.pidfile ? resolve(flags.pidfile) : null,
+    configOwner: ownerName,
   });
-  child.unref();
+  process.stdout.write(unit);
   return 0;
 }
 
@@ -116,9 +181,21 @@ interface Logging {
  * Level and output from --logger-config / loggerconfig (our JSON, or Python's logging.config as YAML,
  * INI or JSON), else --log-level / --log-output, else [circus].
  */
-async function configureLogging(flags: DaemonFlags, config: CircusConfig): Promise<Logging | { problem: string }> {
+async function configureLogging(
+  flags: DaemonFlags,
+  config: CircusConfig,
+  report: StartupReport | null,
+): Promise<Logging | { problem: string }> {
   const { loadLoggerConfig, openLogOutput } = await import("../streams/logoutput.ts");
   const { isPythonLoggingConfig, openPythonLogging } = await import("../streams/loggerconfig.ts");
+  // A `--daemon` caller still waiting hears the warnings as well, up to `ready`.
+  const teed = (output: LogOutput) =>
+    report
+      ? (line: string, level?: LogLevel) => {
+          output(line);
+          if (atLeast(level ?? "info", "warning")) report.say(line);
+        }
+      : output;
   let levelText = flags.logLevel ?? config.circus.loglevel;
   let spec = flags.logOutput ?? config.circus.logoutput;
   let format: string | null = null;
@@ -131,7 +208,7 @@ async function configureLogging(flags: DaemonFlags, config: CircusConfig): Promi
       // Handler file names are relative to the daemon's working directory, as Python opens them.
       const python = await openPythonLogging(resolve(loggerConfig), process.cwd());
       setLogLevel(python.level);
-      setLogSink(python.output);
+      setLogSink(teed(python.output));
       return { output: python.output, files: python.files };
     }
     if (loggerConfig && loggerConfig !== "default") {
@@ -144,7 +221,7 @@ async function configureLogging(flags: DaemonFlags, config: CircusConfig): Promi
     if (!level) return { problem: `unknown log level "${levelText}"; use critical, error, warning, info or debug` };
     const output = await openLogOutput(spec, { format: format ?? undefined });
     setLogLevel(level);
-    setLogSink(output);
+    setLogSink(teed(output));
     const isFile = !/^(-|stdout|stderr|)$/.test(spec.trim()) && !spec.startsWith("syslog://");
     return { output, files: isFile ? [resolve(spec.trim())] : [] };
   } catch (error) {
@@ -152,135 +229,58 @@ async function configureLogging(flags: DaemonFlags, config: CircusConfig): Promi
   }
 }
 
-async function serve(config: CircusConfig, flags: DaemonFlags, logging: Logging): Promise<number> {
-  const { Arbiter } = await import("../arbiter/arbiter.ts");
-  const { WatcherOutput, reopenAllStreams, openStreamPaths } = await import("../streams/index.ts");
-  const { startControlServer } = await import("../protocol/server.ts");
-  const { prepareSecurity, internalClientEnv } = await import("../protocol/security.ts");
-  const { CURVE_KEY_ENV, CURVE_SERVER_KEY_ENV } = await import("../protocol/client.ts");
-  const { raiseNofileToHard } = await import("../os/rlimit.ts");
-  const { umask } = await import("../os/process.ts");
+interface StartupChannel {
+  /** A reason the daemon cannot start: to stderr and to a waiting `--daemon` caller. */
+  problem(text: string): void;
+  /** The `--daemon` caller's pipe, told `ready` once the control endpoint is bound. */
+  report: StartupReport | null;
+}
 
-  if (config.circus.umask !== null) umask(config.circus.umask);
+async function serve(
+  config: CircusConfig,
+  flags: DaemonFlags,
+  logging: Logging,
+  startup: StartupChannel,
+): Promise<number> {
+  const { startCircus } = await import("../daemon/start.ts");
+  const { PidfileError } = await import("../daemon/pidfile.ts");
+  let running: RunningCircus;
   try {
-    raiseNofileToHard();
-  } catch (error) {
-    log.warning(`could not raise the open-files limit: ${(error as Error).message}`);
-  }
-
-  // Client keys of whoever started the daemon are no business of its workers (copy_env would pass them on).
-  delete process.env[CURVE_KEY_ENV];
-  delete process.env[CURVE_SERVER_KEY_ENV];
-  let security: Awaited<ReturnType<typeof prepareSecurity>>;
-  try {
-    security = await prepareSecurity(config.circus, dirname(config.file), { insecure: flags.insecure === true });
-  } catch (error) {
-    process.stderr.write(`circusd: cannot start: ${(error as Error).message}\n`);
-    return 1;
-  }
-  // The daemon's own watchers (circusd-stats, plugins) get the internal key, and stats the certificate.
-  const internal: BoundEndpoints = {
-    env: internalClientEnv(security),
-    statsCurve: security.curve
-      ? {
-          secretKeyFile: security.curve.serverKeyFile,
-          authorizedKeys: security.curve.authorized?.dir ?? null,
+    running = await startCircus(config, {
+      embedded: false,
+      insecure: flags.insecure === true,
+      pidfile: flags.pidfile ?? null,
+      log: false,
+      onReopen: () => {
+        logging.output.reopen();
+        return logging.files;
+      },
+      onListening: (daemon) => {
+        if (startup.report) {
+          setLogSink(logging.output);
+          startup.report.ready(daemon.endpoint);
         }
-      : undefined,
-  };
-
-  const pidfile = flags.pidfile ?? config.circus.pidfile;
-  if (pidfile) {
-    try {
-      claimPidfile(resolve(pidfile));
-    } catch (error) {
-      if (error instanceof PidfileError) {
-        process.stderr.write(`circusd: ${error.message}\n`);
-        return 1;
-      }
-      throw error;
-    }
-  }
-
-  // Assigned before any closure below can run (they run only once the daemon is up).
-  let arbiter!: Arbiter;
-  let server: Awaited<ReturnType<typeof startControlServer>>;
-  let stopping: Promise<void> | null = null;
-  const done = deferred();
-
-  const shutdown = (): Promise<void> => {
-    stopping ??= (async () => {
-      log.info("stopping all watchers");
-      // From here on nothing may start workers that the exit would leave behind.
-      server.beginShutdown();
-      await arbiter.close();
-      await server.close();
-      if (pidfile) releasePidfile(resolve(pidfile));
-      log.info("arbiter stopped");
-      done.resolve();
-    })();
-    return stopping;
-  };
-
-  const { withInternalWatchers } = await import("../arbiter/internal-watchers.ts");
-  const { loadConfig } = await import("../config/load.ts");
-  // Internal watchers (circusd-stats) are part of every config the arbiter sees, reloads included.
-  const reload = async () => withInternalWatchers(await loadConfig(config.file), internal);
-  // Every watcher's stdout/stderr go through its streams and tail buffer; relative filenames are
-  // resolved against the config file's directory.
-  const configDir = dirname(config.file);
-  const openOutput: ArbiterOptions["openOutput"] = (cfg, previous) =>
-    WatcherOutput.open(cfg, {
-      configDir,
-      tailLines: (arbiter?.config ?? config).circus.tail_lines,
-      tail: previous instanceof WatcherOutput ? previous.tail : undefined,
-    });
-  const reopen = async (): Promise<string[]> => {
-    logging.output.reopen();
-    await reopenAllStreams();
-    await arbiter.reopenOutputs();
-    return [...logging.files, ...openStreamPaths()];
-  };
-  try {
-    arbiter = await Arbiter.create(withInternalWatchers(config, internal), { openOutput });
-    server = await startControlServer(arbiter, config.circus, {
-      onQuit: () => shutdown(),
-      loadConfig: reload,
-      onReopen: reopen,
-      security,
+        installSignalHandlers(daemon);
+      },
     });
   } catch (error) {
-    process.stderr.write(`circusd: cannot start: ${(error as Error).message}\n`);
-    // Sockets already bound (unix socket files included) must not outlive a failed start.
-    if (arbiter) {
-      await arbiter.close().catch((err: Error) => log.error(`closing after the failed start: ${err.message}`));
-    }
-    if (pidfile) releasePidfile(resolve(pidfile));
+    const message = (error as Error).message;
+    const text = error instanceof PidfileError ? message : `cannot start: ${message}`;
+    startup.problem(`circusd: ${text}\n`);
+    log.error(text);
     return 1;
   }
-  log.info(
-    `starting circus ${VERSION} (pid ${process.pid}), control at ${server.endpoint}, events at ${server.pubsubEndpoint}`,
-  );
-
-  installSignalHandlers(arbiter, shutdown, () => stopping !== null);
-  // A failure nobody awaited must not kill the daemon and strand its workers: log it and go on.
-  process.on("unhandledRejection", (reason) =>
-    log.error(`unexpected error: ${(reason as Error)?.stack ?? String(reason)}`),
-  );
-  process.on("SIGUSR1", () => {
-    log.info("got SIGUSR1, reopening log files");
-    void reopen().catch((error: Error) => log.error(`reopen failed: ${error.message}`));
-  });
-  await arbiter.start();
-  await done.promise;
+  await running.stopped;
   return 0;
 }
 
-function installSignalHandlers(arbiter: Arbiter, shutdown: () => Promise<void>, isStopping: () => boolean): void {
+/** The daemon's signals (README "circus daemon"): quit, reload, reopen; nothing else stops it. */
+function installSignalHandlers(daemon: RunningCircus): void {
+  const { arbiter } = daemon;
   let interrupts = 0;
   const quit = (signal: string) => {
     log.info(`got ${signal}, quitting`);
-    void shutdown();
+    void daemon.stop();
   };
   process.on("SIGTERM", () => quit("SIGTERM"));
   process.on("SIGQUIT", () => quit("SIGQUIT"));
@@ -293,11 +293,19 @@ function installSignalHandlers(arbiter: Arbiter, shutdown: () => Promise<void>, 
     process.exit(1);
   });
   process.on("SIGHUP", () => {
-    if (isStopping()) return log.info("got SIGHUP while stopping: ignored");
+    if (daemon.stopping) return log.info("got SIGHUP while stopping: ignored");
     log.info("got SIGHUP, reloading all watchers gracefully");
     void arbiter
       .reload({ graceful: true, sequential: false })
       .catch((error: Error) => log.error(`reload failed: ${error.message}`));
   });
+  process.on("SIGUSR1", () => {
+    log.info("got SIGUSR1, reopening log files");
+    void daemon.reopen().catch((error: Error) => log.error(`reopen failed: ${error.message}`));
+  });
   process.on("SIGWINCH", () => {});
+  // A failure nobody awaited must not kill the daemon and strand its workers: log it and go on.
+  process.on("unhandledRejection", (reason) =>
+    log.error(`unexpected error: ${(reason as Error)?.stack ?? String(reason)}`),
+  );
 }

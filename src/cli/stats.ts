@@ -9,6 +9,9 @@ import { circusVersionLine } from "../version.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT, DEFAULT_STATS_ENDPOINT } from "../config/options/circus.ts";
 import type { SocketOptions } from "../zmtp/index.ts";
 import { interruptOn } from "./shared/interrupt.ts";
+import { parseFlags } from "./shared/flags.ts";
+import { parseEndpoint } from "../zmtp/endpoint.ts";
+import { EndpointError } from "../zmtp/errors.ts";
 import { curveFlagList, curveFromFlags } from "./shared/curve.ts";
 import { startToolLogging, ToolLoggingError, type ToolLogOutput } from "./shared/tool-logging.ts";
 
@@ -56,18 +59,29 @@ function buildParser() {
 /** Run the streamer until HUP/QUIT/INT/TERM; resolves with the exit code. */
 export async function runStats(argv: string[]): Promise<number> {
   const cli = buildParser();
-  let flags: StatsFlags;
-  try {
-    flags = cli.parse(["", "", ...argv], { run: false }).options as StatsFlags;
-  } catch (error) {
-    process.stderr.write(`circusd-stats: ${(error as Error).message}\n`);
+  const parsed = parseFlags(cli, argv);
+  if ("problem" in parsed) {
+    process.stderr.write(`circusd-stats: ${parsed.problem} (\`circusd-stats --help\` lists the options)\n`);
     return 2;
+  }
+  const flags = parsed.options as unknown as StatsFlags;
+  if (flags.help) {
+    cli.outputHelp();
+    return 0;
   }
   if (flags.version) {
     process.stdout.write(`${circusVersionLine(null)}\n`);
     return 0;
   }
-  if (flags.help) return 0;
+  for (const endpoint of [flags.endpoint, flags.pubsub, flags.statspoint]) {
+    try {
+      parseEndpoint(endpoint);
+    } catch (error) {
+      if (!(error instanceof EndpointError)) throw error;
+      process.stderr.write(`circusd-stats: ${error.message}\n`);
+      return 2;
+    }
+  }
   let output: ToolLogOutput;
   try {
     output = await startToolLogging(flags.logLevel, flags.logOutput);

@@ -1,28 +1,38 @@
 // `circus top` (also `circus-top`): a live, read-only view of CPU and memory per watcher and of socket
-// hits, drawn from the circusd-stats stream (§8.3). Without a stream for 3 s it says so and polls
-// `stats` over the control channel instead, switching back as soon as the stream speaks.
+// hits, drawn from the circusd-stats stream (§8.3), with each watcher's state from the control channel.
+// Without a stream for 3 s it says so and polls `stats` over the control channel instead, switching back
+// as soon as the stream speaks. `--once` (implied when stdout is no terminal) prints one plain snapshot.
 
 import { cac } from "cac";
 import { CircusClient, subscribe, type Subscription } from "../protocol/client.ts";
 import { whenAborted } from "../util/async.ts";
 import { VERSION } from "../version.ts";
+import { parseEndpoint } from "../zmtp/endpoint.ts";
+import { EndpointError } from "../zmtp/errors.ts";
+import { parseFlags } from "./shared/flags.ts";
 import { interruptOn } from "./shared/interrupt.ts";
+import { exitStatusAfterOutput, stdout } from "./shared/output.ts";
 import { TopModel } from "./top/model.ts";
-import { pollControl } from "./top/poll.ts";
-import { renderScreen, type SortKey } from "./top/render.ts";
+import { pollControl, pollWatchers } from "./top/poll.ts";
+import { maxScroll, renderScreen, type RenderOptions, type SortKey } from "./top/render.ts";
 import { Screen } from "./top/screen.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_STATS_ENDPOINT } from "../config/options/circus.ts";
+import type { ClientCurveKeys } from "../protocol/client.ts";
 import { curveFlagList, curveFromFlags } from "./shared/curve.ts";
 
 /** How long the stream may stay silent before top falls back to the control channel. */
 const STREAM_GRACE_MS = 3000;
 const FRAME_MS = 1000;
+/** Between the two samples of a `--once` snapshot. */
+const SNAPSHOT_SAMPLE_MS = 500;
+const TOOL = "circus-top";
 
 interface TopFlags {
-  endpoint: string;
-  controlEndpoint: string;
+  endpoint?: string;
+  controlEndpoint?: string;
   ssh?: string;
-  processTimeout: number;
+  processTimeout: string;
+  once?: boolean;
   curveServerKey?: string;
   curveKey?: string;
   help?: boolean;
@@ -30,101 +40,224 @@ interface TopFlags {
 }
 
 function buildParser() {
-  const cli = cac("circus-top");
+  const cli = cac(TOOL);
   cli
-    .option("--endpoint <endpoint>", "the stats endpoint (circusd-stats)", { default: DEFAULT_STATS_ENDPOINT })
-    .option("--control-endpoint <endpoint>", "the daemon's control endpoint, polled when no stats stream", {
-      default: DEFAULT_ENDPOINT,
-    })
+    .option(
+      "--endpoint <endpoint>",
+      `the stats endpoint (default: the daemon's stats_endpoint, else ${DEFAULT_STATS_ENDPOINT})`,
+    )
+    .option(
+      "--control-endpoint <endpoint>",
+      `the daemon's control endpoint (default $CIRCUSCTL_ENDPOINT, else ${DEFAULT_ENDPOINT})`,
+    )
     .option("--ssh <server>", "reach the endpoints through an ssh tunnel (user@host[:port])")
-    .option("--process-timeout <seconds>", "forget a pid after this long without a sample", { default: 3 });
+    .option("--process-timeout <seconds>", "forget a pid after this long without a sample", { default: 3 })
+    .option("--once", "print one plain snapshot and exit (the default when stdout is not a terminal)");
   for (const [name, f] of curveFlagList()) cli.option(`--${name} <${f.arg}>`, f.help);
   cli.help().version(VERSION);
   return cli;
 }
 
-/** Run the view until `q` (or Ctrl-C / SIGTERM); resolves with the exit code. */
+function fail(message: string, status: number): number {
+  process.stderr.write(`${TOOL}: ${message}\n`);
+  return status;
+}
+
+/** Run the view until `q` (or Ctrl-C / SIGTERM), or print one snapshot; resolves with the exit code. */
 export async function runTop(argv: string[]): Promise<number> {
   const cli = buildParser();
-  let flags: TopFlags;
-  try {
-    flags = cli.parse(["", "", ...argv], { run: false }).options as TopFlags;
-  } catch (error) {
-    process.stderr.write(`circus-top: ${(error as Error).message}\n`);
-    return 2;
+  const parsed = parseFlags(cli, argv);
+  if ("problem" in parsed) return fail(`${parsed.problem} (\`${TOOL} --help\` lists the options)`, 2);
+  const flags = parsed.options as unknown as TopFlags;
+  if (flags.help) {
+    cli.outputHelp();
+    return 0;
   }
-  if (flags.help || flags.version) return 0;
+  if (flags.version) {
+    process.stdout.write(`${TOOL} ${VERSION}\n`);
+    return 0;
+  }
+  if (parsed.args.length > 0) return fail(`unexpected argument ${parsed.args[0]}`, 2);
   const processTimeoutMs = Number(flags.processTimeout) * 1000;
-  if (!(processTimeoutMs > 0)) {
-    process.stderr.write(`circus-top: --process-timeout must be a positive number of seconds\n`);
-    return 2;
+  if (!(processTimeoutMs > 0)) return fail("--process-timeout must be a positive number of seconds", 2);
+  const shownControl = flags.controlEndpoint ?? (process.env.CIRCUSCTL_ENDPOINT || DEFAULT_ENDPOINT);
+  try {
+    parseEndpoint(shownControl);
+    if (flags.endpoint !== undefined) parseEndpoint(flags.endpoint);
+  } catch (error) {
+    if (!(error instanceof EndpointError)) throw error;
+    return fail(error.message, 2);
   }
 
-  let curve: Awaited<ReturnType<typeof curveFromFlags>>;
+  let curve: ClientCurveKeys | undefined;
   try {
     curve = await curveFromFlags(flags);
   } catch (error) {
-    process.stderr.write(`circus-top: ${(error as Error).message}\n`);
-    return 2;
+    return fail((error as Error).message, 2);
   }
 
-  let tunnels: { endpoint: string; close(): void }[] = [];
-  let statsEp = String(flags.endpoint);
-  let controlEp = String(flags.controlEndpoint);
-  if (flags.ssh) {
-    const { openSshTunnels } = await import("./shared/ssh.ts");
-    try {
-      tunnels = await openSshTunnels(flags.ssh, [statsEp, controlEp]);
-    } catch (error) {
-      process.stderr.write(`circus-top: ${(error as Error).message}\n`);
-      return 1;
+  const tunnels: { endpoint: string; close(): void }[] = [];
+  const closeTunnels = () => {
+    for (const t of tunnels) t.close();
+  };
+  const through = async (endpoint: string): Promise<string> => {
+    if (!flags.ssh) return endpoint;
+    const { openSshTunnel } = await import("./shared/ssh.ts");
+    const t = await openSshTunnel(flags.ssh, endpoint);
+    tunnels.push(t);
+    return t.endpoint;
+  };
+
+  let client: CircusClient | null = null;
+  try {
+    const controlEp = await through(shownControl);
+    client = new CircusClient({ endpoint: controlEp, timeoutMs: 2000, curve, failFast: true });
+    const once = flags.once === true || process.stdout.isTTY !== true;
+    if (once) return await snapshot(client, shownControl);
+    // The stats endpoint is the daemon's own unless given: ask it, as circusctl's users expect.
+    let shownStats = flags.endpoint;
+    if (shownStats === undefined) {
+      const reply = await client.call("globaloptions").catch(() => null);
+      const configured = (reply?.options as Record<string, unknown> | undefined)?.stats_endpoint;
+      shownStats = typeof configured === "string" && configured ? configured : DEFAULT_STATS_ENDPOINT;
     }
-    [statsEp, controlEp] = tunnels.map((t) => t.endpoint) as [string, string];
+    const statsEp = await through(shownStats);
+    return await live(client, { statsEp, shownStats, shownControl, processTimeoutMs, curve });
+  } catch (error) {
+    return fail((error as Error).message, 1);
+  } finally {
+    await client?.close();
+    closeTunnels();
   }
+}
 
-  const shownStats = String(flags.endpoint);
-  const shownControl = String(flags.controlEndpoint);
+/** `--once`: every figure from the control channel, printed once without escapes. */
+async function snapshot(client: CircusClient, shownControl: string): Promise<number> {
+  const model = new TopModel();
+  // The daemon's CPU figure is the share since its previous sample of that pid: sample twice.
+  await pollControl(client, model);
+  await Bun.sleep(SNAPSHOT_SAMPLE_MS);
+  await Promise.all([pollWatchers(client, model), pollControl(client, model)]);
+  const lines = renderScreen(model, {
+    width: Number.MAX_SAFE_INTEGER,
+    height: null,
+    sortBy: "cpu",
+    source: `control channel ${shownControl}`,
+  });
+  // The header's key list means nothing in a snapshot.
+  lines[1] = `control channel ${shownControl}`;
+  stdout.write(lines.join("\n") + "\n");
+  return exitStatusAfterOutput(TOOL, 0);
+}
+
+interface LiveOptions {
+  curve: ClientCurveKeys | undefined;
+  statsEp: string;
+  shownStats: string;
+  shownControl: string;
+  processTimeoutMs: number;
+}
+
+/** Keys of a terminal in raw mode → what they do. */
+type Action = "quit" | "cpu" | "mem" | "help" | "up" | "down" | "pageUp" | "pageDown" | "home" | "end" | "other";
+
+function decodeKeys(data: string): Action[] {
+  const actions: Action[] = [];
+  const sequences: [string, Action][] = [
+    ["\x1b[A", "up"],
+    ["\x1b[B", "down"],
+    ["\x1b[5~", "pageUp"],
+    ["\x1b[6~", "pageDown"],
+    ["\x1b[H", "home"],
+    ["\x1b[1~", "home"],
+    ["\x1b[F", "end"],
+    ["\x1b[4~", "end"],
+  ];
+  const single = new Map<string, Action>([
+    ["q", "quit"],
+    ["Q", "quit"],
+    ["\x03", "quit"],
+    ["c", "cpu"],
+    ["m", "mem"],
+    ["?", "help"],
+    ["h", "help"],
+    ["k", "up"],
+    ["j", "down"],
+    [" ", "pageDown"],
+    ["g", "home"],
+    ["G", "end"],
+  ]);
+  for (let i = 0; i < data.length; ) {
+    const seq = sequences.find(([s]) => data.startsWith(s, i));
+    if (seq) {
+      actions.push(seq[1]);
+      i += seq[0].length;
+      continue;
+    }
+    actions.push(single.get(data[i]!) ?? "other");
+    i += 1;
+  }
+  return actions;
+}
+
+async function live(client: CircusClient, opts: LiveOptions): Promise<number> {
   const model = new TopModel();
   const screen = new Screen(process.stdout);
   const startedAt = Date.now();
+  const colour = !process.env.NO_COLOR;
   let lastStream = 0;
   let sortBy: SortKey = "cpu";
-  let client: CircusClient | null = null;
+  let scroll = 0;
+  let help = false;
   let polling = false;
   let pollError: string | null = null;
 
   const streaming = () => Date.now() - Math.max(lastStream, startedAt) <= STREAM_GRACE_MS;
   const sub: Subscription = subscribe(
-    statsEp,
+    opts.statsEp,
     ["stat."],
     (e) => {
       lastStream = Date.now();
       model.ingest(e.topic, e.payload, lastStream);
     },
-    { curve },
+    { curve: opts.curve },
   );
 
-  const draw = (force = false) => {
+  const renderOptions = (): RenderOptions => {
     const stream = streaming();
-    const source = stream ? `stats stream ${shownStats}` : `polling stats on ${shownControl}`;
     let notice: string | null = null;
     if (!stream) {
-      notice = `no stats received from ${shownStats} — is \`statsd = true\` set in [circus]?`;
-      if (pollError) notice += ` Control channel ${shownControl}: ${pollError}`;
-    }
-    screen.draw(renderScreen(model, { width: screen.width, height: screen.height, sortBy, source, notice }), force);
+      notice = `no stats received from ${opts.shownStats} — is \`statsd = true\` set in [circus]?`;
+      if (pollError) notice += ` Control channel ${opts.shownControl}: ${pollError}`;
+    } else if (pollError) notice = `control channel ${opts.shownControl}: ${pollError}`;
+    return {
+      width: screen.width,
+      height: screen.height,
+      sortBy,
+      source: stream ? `stats stream ${opts.shownStats}` : `polling stats on ${opts.shownControl}`,
+      notice,
+      scroll,
+      colour,
+      help,
+    };
+  };
+  const draw = (force = false) => {
+    const options = renderOptions();
+    scroll = Math.min(scroll, maxScroll(model, options));
+    screen.draw(renderScreen(model, { ...options, scroll }), force);
   };
 
   const tick = async () => {
-    model.prune(processTimeoutMs);
-    if (!streaming() && !polling) {
+    model.prune(opts.processTimeoutMs);
+    if (!polling) {
       polling = true;
-      client ??= new CircusClient({ endpoint: controlEp, timeoutMs: 2000, curve });
       try {
-        await pollControl(client, model);
+        await pollWatchers(client, model);
+        if (!streaming()) await pollControl(client, model);
         pollError = null;
       } catch (error) {
         pollError = (error as Error).message;
+        model.watchers.clear();
       } finally {
         polling = false;
       }
@@ -134,13 +267,23 @@ export async function runTop(argv: string[]): Promise<number> {
 
   const stop = interruptOn(["SIGINT", "SIGTERM"]);
   const onKey = (data: Buffer | string) => {
-    for (const ch of data.toString()) {
-      if (ch === "q" || ch === "Q" || ch === "\x03") stop.stop();
-      else if (ch === "c" || ch === "m") {
-        sortBy = ch === "c" ? "cpu" : "mem";
-        draw(true);
+    for (const action of decodeKeys(data.toString())) {
+      const page = Math.max(1, screen.height - 6);
+      if (help && action !== "quit") {
+        help = false;
+        continue;
       }
+      if (action === "quit") stop.stop();
+      else if (action === "cpu" || action === "mem") sortBy = action;
+      else if (action === "help") help = true;
+      else if (action === "up") scroll = Math.max(0, scroll - 1);
+      else if (action === "down") scroll += 1;
+      else if (action === "pageUp") scroll = Math.max(0, scroll - page);
+      else if (action === "pageDown") scroll += page;
+      else if (action === "home") scroll = 0;
+      else if (action === "end") scroll = Number.MAX_SAFE_INTEGER;
     }
+    draw(true);
   };
   const onResize = () => draw(true);
   const restore = () => screen.leave();
@@ -153,7 +296,7 @@ export async function runTop(argv: string[]): Promise<number> {
   process.on("SIGWINCH", onResize);
   process.on("exit", restore);
   screen.enter();
-  draw(true);
+  void tick();
   const timer = setInterval(() => void tick(), FRAME_MS);
 
   await whenAborted(stop.signal);
@@ -167,7 +310,5 @@ export async function runTop(argv: string[]): Promise<number> {
   if (stdin.isTTY) stdin.setRawMode(false);
   stdin.pause();
   await sub.close();
-  await (client as CircusClient | null)?.close();
-  for (const t of tunnels) t.close();
   return 0;
 }

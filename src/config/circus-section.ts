@@ -3,7 +3,7 @@
 import { SectionReader } from "./fields.ts";
 import { CIRCUS_INERT, CIRCUS_OPTIONS } from "./options/circus.ts";
 import type { Diagnostics, RawSection } from "./raw.ts";
-import { suggest } from "./suggest.ts";
+import { didYouMean } from "./suggest.ts";
 import { isLoopbackHost } from "../util/host.ts";
 import type { CircusOptions } from "./types.ts";
 
@@ -49,13 +49,8 @@ export function readCircusSection(
       r.warn(key, inert);
       continue;
     }
-    const near = suggest(key, KNOWN);
-    r.warn(
-      key,
-      near
-        ? `unknown [circus] option, ignored; did you mean ${JSON.stringify(near)}?`
-        : "unknown [circus] option, ignored",
-    );
+    const hint = didYouMean(key, KNOWN);
+    r.warn(key, hint ? `unknown [circus] option, ignored; ${hint}` : "unknown [circus] option, ignored");
   }
   return options;
 }

@@ -13,7 +13,7 @@ import { readPlugin } from "./plugin.ts";
 import { applyDefaults, Diagnostics, mergeDocument, type RawSection } from "./raw.ts";
 import { readSocket } from "./socket.ts";
 import { envVars } from "./substitute.ts";
-import { suggest } from "./suggest.ts";
+import { didYouMean } from "./suggest.ts";
 import {
   type CircusConfig,
   ConfigError,
@@ -79,11 +79,11 @@ export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<
     else if (n.startsWith("plugin:")) pluginSections.push(section);
     else if (n.startsWith("watcher:")) watcherSections.push(section);
     else if (n !== "circus" && n !== "env" && !n.startsWith("env:")) {
-      const near = suggest(n.split(":")[0]!, ["circus", "watcher", "socket", "plugin", "env"]);
+      const hint = didYouMean(n.split(":")[0]!, ["circus", "watcher", "socket", "plugin", "env"]);
       diag.warn(
         section.location,
         section.label,
-        `unknown section, ignored; expected one of ${SECTION_KINDS.join(", ")}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ""}`,
+        `unknown section, ignored; expected one of ${SECTION_KINDS.join(", ")}${hint ? ` (${hint})` : ""}`,
       );
     }
   }

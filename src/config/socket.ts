@@ -5,7 +5,7 @@ import { SectionReader } from "./fields.ts";
 import { SOCKET_INERT, SOCKET_OPTIONS } from "./options/socket.ts";
 import { putOwn } from "./options/spec.ts";
 import type { Diagnostics, RawSection } from "./raw.ts";
-import { suggest } from "./suggest.ts";
+import { didYouMean } from "./suggest.ts";
 import type { SocketConfig } from "./types.ts";
 
 const KNOWN: ReadonlySet<string> = new Set(Object.keys(SOCKET_OPTIONS));
@@ -31,11 +31,8 @@ export function readSocket(section: RawSection, diag: Diagnostics, vars: Map<str
       r.warn(key, inert);
       continue;
     }
-    const near = suggest(key, KNOWN);
-    r.warn(
-      key,
-      near ? `unknown socket option, ignored; did you mean ${JSON.stringify(near)}?` : "unknown socket option, ignored",
-    );
+    const hint = didYouMean(key, KNOWN);
+    r.warn(key, hint ? `unknown socket option, ignored; ${hint}` : "unknown socket option, ignored");
   }
   return socket;
 }

@@ -20,7 +20,7 @@ import type { Diagnostics, RawSection } from "./raw.ts";
 import { ScalarError } from "./scalars.ts";
 import { envVars } from "./substitute.ts";
 import { ShlexError, split } from "../util/shlex.ts";
-import { suggest } from "./suggest.ts";
+import { didYouMean } from "./suggest.ts";
 import type { SocketConfig, WatcherConfig } from "./types.ts";
 import { checkReadiness } from "./readiness.ts";
 
@@ -93,8 +93,8 @@ function readOtherKeys(r: SectionReader, w: WatcherConfig): void {
     }
     // A free option: plugins (flapping.*) and clients read it; a near miss of a known key is likely a typo.
     putOwn(w.free, key, r.text(key) ?? "");
-    const near = group ? null : suggest(key, FILE_KEYS);
-    if (near) r.warn(key, `unknown option kept as a free option; did you mean ${JSON.stringify(near)}?`);
+    const hint = group ? "" : didYouMean(key, FILE_KEYS);
+    if (hint) r.warn(key, `unknown option kept as a free option; ${hint}`);
     // `toString`, `constructor`…: never a watcher option, but easy to mistake for one that matched.
     else if (isPrototypeName(key)) r.warn(key, "unknown option kept as a free option (it is no watcher option)");
   }
@@ -106,6 +106,15 @@ function checkStreams(r: SectionReader, w: WatcherConfig): void {
     const conf = w[stream];
     if (conf === null) continue;
     const cls = streamClassOf(conf);
+    if (typeof cls === "object" && "error" in cls) {
+      // No class and no filename: a misspelt `filename` is the likely cause; name it where it is.
+      const known = Object.keys(STREAM_OPTIONS);
+      const typo = Object.keys(conf).find((sub) => !known.includes(sub) && didYouMean(sub, known) !== "");
+      const key = `${stream}.${typo ?? Object.keys(conf)[0]}`;
+      const hint = typo ? didYouMean(typo, known, { show: (n) => JSON.stringify(`${stream}.${n}`) }) : "";
+      r.problem(key, hint ? `${cls.error}; ${hint}` : cls.error);
+      continue;
+    }
     const reads: readonly string[] | null = typeof cls === "string" ? STREAM_CLASSES[cls].options : null;
     for (const [sub, value] of Object.entries(conf)) {
       const key = `${stream}.${sub}`;
@@ -116,11 +125,8 @@ function checkStreams(r: SectionReader, w: WatcherConfig): void {
       }
       if (sub === "class") continue;
       if (reads !== null && !reads.includes(sub)) {
-        const near = suggest(sub, reads);
-        r.warn(
-          key,
-          `${cls} has no option ${JSON.stringify(sub)}, ignored${near ? `; did you mean ${JSON.stringify(`${stream}.${near}`)}?` : ""}`,
-        );
+        const hint = didYouMean(sub, reads, { show: (n) => JSON.stringify(`${stream}.${n}`) });
+        r.warn(key, `${cls} has no option ${JSON.stringify(sub)}, ignored${hint ? `; ${hint}` : ""}`);
         continue;
       }
       const spec = specOf(STREAM_OPTIONS, sub);

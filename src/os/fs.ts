@@ -64,23 +64,33 @@ export function readText(path: string, encoding: "utf-8" | "latin1" = "utf-8"): 
 
 /** Create or truncate `path` (with `mode` when created) and write `text` to it. */
 export function writeText(path: string, text: string, mode = 0o666): void {
-  const c = libc();
-  const bytes = new TextEncoder().encode(text);
   const fd = openFile(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
   try {
-    let at = 0;
-    while (at < bytes.length) {
-      const n = Number(c.write(fd, bytes.subarray(at), bytes.length - at));
-      if (n < 0) {
-        const code = errno();
-        if (code === Errno.EINTR) continue;
-        throw new OsError("write", code, path);
-      }
-      at += n;
-    }
+    writeFd(fd, text, path);
   } finally {
-    c.close(fd);
+    libc().close(fd);
   }
+}
+
+/** Write all of `text` to an open descriptor (`subject` names it in errors). */
+export function writeFd(fd: number, text: string, subject = `fd ${fd}`): void {
+  const c = libc();
+  const bytes = new TextEncoder().encode(text);
+  let at = 0;
+  while (at < bytes.length) {
+    const n = Number(c.write(fd, bytes.subarray(at), bytes.length - at));
+    if (n < 0) {
+      const code = errno();
+      if (code === Errno.EINTR) continue;
+      throw new OsError("write", code, subject);
+    }
+    at += n;
+  }
+}
+
+/** Close a descriptor this process was handed (an inherited pipe); errors are of no use here. */
+export function closeFd(fd: number): void {
+  libc().close(fd);
 }
 
 /** Whether `path` exists (following symlinks, as node's existsSync). */

@@ -32,6 +32,7 @@ const SYMBOLS = {
   getgrgid_r: { args: ["u32", "ptr", "ptr", "u64", "ptr"], returns: "i32" },
   getgrouplist: { args: ["ptr", "u32", "ptr", "ptr"], returns: "i32" },
   setsid: { args: [], returns: "i32" },
+  isatty: { args: ["i32"], returns: "i32" },
   prctl: { args: ["i32", "u64", "u64", "u64", "u64"], returns: "i32" },
   waitpid: { args: ["i32", "ptr", "i32"], returns: "i32" },
   kill: { args: ["i32", "i32"], returns: "i32" },

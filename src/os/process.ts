@@ -28,6 +28,11 @@ export function setsid(): number {
   return sid;
 }
 
+/** Whether `fd` is a terminal (isatty): colour belongs there, not in files, pipes or journald. */
+export function isTerminal(fd: number): boolean {
+  return libc().isatty(fd) === 1;
+}
+
 export function getpid(): number {
   return libc().getpid();
 }

@@ -2,7 +2,7 @@
 // `./plugins/mine.ts:MyPlugin` (path relative to the config file), loaded with import() at run time.
 
 import { isAbsolute, resolve } from "../util/path.ts";
-import { suggest } from "../config/suggest.ts";
+import { didYouMean } from "../config/suggest.ts";
 import { errorText, isPluginClass, type PluginClass } from "./plugin.ts";
 
 interface Builtin {
@@ -101,11 +101,11 @@ export function builtinNames(): string[] {
 }
 
 function unknownUse(use: string): PluginLoadError {
-  const near = suggest(
+  const near = didYouMean(
     use,
     BUILTINS.flatMap((b) => [...b.circus, b.name]),
   );
-  const hint = near ? ` (did you mean ${JSON.stringify(near)}?)` : "";
+  const hint = near ? ` (${near})` : "";
   return new PluginLoadError(
     `unknown plugin ${JSON.stringify(use)}${hint}, expected a built-in (${builtinNames().join(", ")}) or a module like ./plugins/mine.ts:MyPlugin`,
   );

@@ -27,8 +27,29 @@ export class TimeoutError extends Error {
 
 /** The request could not be sent or the reply could not be read (not a server error reply). */
 export class CallError extends Error {
-  override readonly name = "CallError";
+  override readonly name: string = "CallError";
 }
+
+/**
+ * Nothing listens at the endpoint (ECONNREFUSED, or ENOENT: no ipc socket file): said at once, not after
+ * the timeout, by a client made with `failFast`. Nothing was sent.
+ */
+export class UnreachableError extends CallError {
+  override readonly name = "UnreachableError";
+  constructor(
+    readonly endpoint: string,
+    readonly code: string,
+  ) {
+    super(
+      code === "ENOENT"
+        ? `cannot reach the daemon at ${endpoint}: the socket file does not exist (is the daemon running?)`
+        : `cannot reach the daemon at ${endpoint}: connection refused (is the daemon running? check the endpoint)`,
+    );
+  }
+}
+
+/** Connect failures that mean "no daemon there", as opposed to a slow network. */
+const NOBODY_THERE = new Set(["ECONNREFUSED", "ENOENT"]);
 
 export interface CallOptions {
   /** How long to wait for the reply; default: the client's `timeoutMs` (5000). */
@@ -87,6 +108,12 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Talk CURVE to the daemon (control and, through `subscribe`, pub/sub); default plain (NULL). */
   curve?: ClientCurveKeys;
+  /**
+   * Fail a call at once with UnreachableError when nothing listens at the endpoint, and send requests only
+   * over an established connection (a command line wants that). Default false: requests wait, queued,
+   * until the daemon is reachable (a plugin started before the daemon listens).
+   */
+  failFast?: boolean;
 }
 
 export interface SubscribeOptions {
@@ -102,8 +129,10 @@ export interface CircusEvent {
   raw: string;
 }
 
-/** A live subscription; `close()` disconnects it. */
+/** A live subscription; `close()` disconnects it (a program with one open keeps running). */
 export interface Subscription {
+  /** Resolves once connected to the publisher: events published from then on arrive. */
+  readonly ready: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -134,6 +163,11 @@ export class CircusClient {
   /** Calls awaiting their reply, by request id. */
   private readonly pending = new Map<string, Deferred<Reply>>();
   private closed = false;
+  private readonly failFast: boolean;
+  /** Peers that completed the handshake (0 or 1: one endpoint). */
+  private connected = 0;
+  /** With failFast: calls waiting for the first connection, told when it comes or is refused. */
+  private readonly waitingForPeer = new Set<Deferred<void>>();
 
   /** Create a client and start connecting (ZeroMQ-style: sends queue until the peer is reachable). */
   constructor(options: ClientOptions = {}) {
@@ -146,7 +180,20 @@ export class CircusClient {
     // A refused handshake (wrong key, CURVE on one side only) will not fix itself on retry: fail the
     // waiting calls with the reason now rather than let them run into "Timed out.".
     this.socket.on("handshake_failed", (e) => {
-      this.failPending(new CallError(`cannot talk to ${this.endpoint}: ${e.reason}`, { cause: e.error }));
+      const error = new CallError(`cannot talk to ${this.endpoint}: ${e.reason}`, { cause: e.error });
+      this.failPending(error);
+      this.settleWaiting(error);
+    });
+    this.failFast = options.failFast === true;
+    this.socket.on("handshake_succeeded", () => {
+      this.connected += 1;
+      this.settleWaiting(null);
+    });
+    this.socket.on("disconnected", () => {
+      this.connected = Math.max(0, this.connected - 1);
+    });
+    this.socket.on("connect_retried", (e) => {
+      if (this.failFast && NOBODY_THERE.has(e.code)) this.settleWaiting(new UnreachableError(this.endpoint, e.code));
     });
     this.socket.connect(this.endpoint);
   }
@@ -162,15 +209,35 @@ export class CircusClient {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const body = encoder.encode(JSON.stringify(makeRequest(command, properties, id)));
     const reply = deferred<Reply>();
-    this.pending.set(id, reply);
-    this.socket.send([body]).catch((e: Error) => {
-      this.pending.delete(id);
-      reply.reject(new CallError(`cannot send to ${this.endpoint}: ${e.message}`, { cause: e }));
-    });
+    const send = () => {
+      if (reply.settled) return;
+      this.pending.set(id, reply);
+      this.socket.send([body]).catch((e: Error) => {
+        this.pending.delete(id);
+        reply.reject(new CallError(`cannot send to ${this.endpoint}: ${e.message}`, { cause: e }));
+      });
+    };
+    if (this.failFast && this.connected === 0) {
+      // Nothing is queued for a daemon that is not there: it could run the command long after we gave up.
+      const peer = deferred<void>();
+      this.waitingForPeer.add(peer);
+      peer.promise.then(send, (e: Error) => reply.reject(e));
+    } else send();
     return deadline(reply.promise, timeoutMs, () => {
       this.pending.delete(id);
-      return new TimeoutError(timeoutMs);
+      const timedOut = new TimeoutError(timeoutMs);
+      reply.reject(timedOut); // settled: a connection made later sends nothing
+      return timedOut;
     });
+  }
+
+  /** Release calls waiting for a connection: to send (`null`) or to fail with `error`. */
+  private settleWaiting(error: Error | null): void {
+    for (const peer of this.waitingForPeer) {
+      if (error === null) peer.resolve();
+      else peer.reject(error);
+    }
+    this.waitingForPeer.clear();
   }
 
   /**
@@ -198,7 +265,9 @@ export class CircusClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.failPending(new CallError("client closed before the reply arrived"));
+    const error = new CallError("client closed before the reply arrived");
+    this.failPending(error);
+    this.settleWaiting(error);
     await this.socket.close();
   }
 
@@ -252,6 +321,7 @@ export function subscribe(
     onEvent({ topic, payload, raw });
   });
   for (const topic of topics.length ? topics : [""]) sub.subscribe(encoder.encode(topic));
+  const ready = sub.once("handshake_succeeded").then(() => {});
   sub.connect(endpoint);
-  return { close: () => sub.close() };
+  return { ready, close: () => sub.close() };
 }

@@ -58,6 +58,11 @@ export interface CommandContext {
 /** Result fields merged into the ok envelope (a handler returning nothing gives a bare ok; undefined fields are left out). */
 export type CommandResult = { [key: string]: Json | undefined } | undefined;
 
+/** How console text may be dressed: colours only on a terminal that wants them. */
+export interface FormatStyle {
+  colour: boolean;
+}
+
 export interface Command<P = JsonObject> {
   /** Wire name == circusctl word (lower-case). */
   name: string;
@@ -65,13 +70,13 @@ export interface Command<P = JsonObject> {
   summary: string;
   /** Full help text for `circus ctl <command> --help`. */
   help: string;
-  cli: CliArgument[];
+  cli: readonly CliArgument[];
   /** True when the command honours `waiting` (asynchronous in Circus terms). */
   async: boolean;
   /** Check and normalize properties; throw CommandError (errno 3) naming the field. */
   validate(properties: JsonObject): P;
   /** Run against the arbiter. `waiting` tells whether the client wants to wait for the result. */
   execute(ctx: CommandContext, properties: P, waiting: boolean): Promise<CommandResult> | CommandResult;
-  /** Console text for an ok reply, as circusctl prints it. */
-  format(reply: Reply, request: JsonObject): string;
+  /** Console text for an ok reply, as circusctl prints it (`style.colour`: the output is a terminal). */
+  format(reply: Reply, request: JsonObject, style?: FormatStyle): string;
 }

@@ -16,6 +16,7 @@ import { logs } from "./commands/logs.ts";
 import { numprocesses } from "./commands/numprocesses.ts";
 import { numwatchers } from "./commands/numwatchers.ts";
 import { options } from "./commands/options.ts";
+import { ps } from "./commands/ps.ts";
 import { quit } from "./commands/quit.ts";
 import { reload } from "./commands/reload.ts";
 import { reloadconfig } from "./commands/reloadconfig.ts";
@@ -29,11 +30,11 @@ import { stats } from "./commands/stats.ts";
 import { status } from "./commands/status.ts";
 import { stop } from "./commands/stop.ts";
 
-// Each command narrows its own property type; the registry only needs the common shape. Command's
-// members are methods, so their parameters are bivariant and every Command<P> fits Command<unknown>.
-type AnyCommand = Command<unknown>;
-
-const ALL: AnyCommand[] = [
+/**
+ * Every command by wire name: the one list. The daemon dispatches through COMMANDS, circusctl reads its
+ * CLI words from it, and the typed client derives its methods (and their types) from this object.
+ */
+export const REGISTRY = {
   add,
   decr,
   dstats,
@@ -49,6 +50,7 @@ const ALL: AnyCommand[] = [
   numprocesses,
   numwatchers,
   options,
+  ps,
   quit,
   reload,
   reloadconfig,
@@ -61,7 +63,15 @@ const ALL: AnyCommand[] = [
   stats,
   status,
   stop,
-];
+} as const;
+
+export type Registry = typeof REGISTRY;
+
+// Each command narrows its own property type; the registry only needs the common shape. Command's
+// members are methods, so their parameters are bivariant and every Command<P> fits Command<unknown>.
+type AnyCommand = Command<unknown>;
+
+const ALL: AnyCommand[] = Object.values(REGISTRY);
 
 /** Commands keyed by wire name (lower-case). */
 export const COMMANDS: ReadonlyMap<string, AnyCommand> = new Map(ALL.map((c) => [c.name, c]));

@@ -27,6 +27,7 @@ export interface ProcessInfo {
   nice: number | string;
   mem_info1: string;
   mem_info2: string;
+  rss: number;
   cpu: number | string;
   mem: number | string;
   ctime: string;
@@ -106,6 +107,11 @@ export class ProcessSampler {
     return info;
   }
 
+  /** Whether `pid` was sampled before (its next `cpu` is a real figure, not the first sample's 0). */
+  knows(pid: number): boolean {
+    return this.cpu.has(pid);
+  }
+
   /** Drop what is remembered about `pid`. */
   forget(pid: number): void {
     this.cpu.delete(pid);
@@ -136,6 +142,8 @@ export class ProcessSampler {
       nice: stat.state === "Z" ? "Zombie" : stat.nice,
       mem_info1: bytes2human(stat.rss),
       mem_info2: bytes2human(stat.vsize),
+      // Beyond Circus: the resident size in bytes, for clients that compute with it (top's RSS in MB).
+      rss: stat.rss,
       cpu,
       mem: total > 0 ? Math.round((stat.rss / total) * 100_000) / 1000 : "N/A",
       ctime: formatCpuTime(stat.cpuTicks / CLOCK_TICKS),

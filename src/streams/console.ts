@@ -2,6 +2,7 @@
 // passthrough used when a watcher configures no stream. All share one queue per fd, so lines of
 // different workers and watchers never interleave mid-line.
 
+import { isTerminal } from "../os/process.ts";
 import { ErrorReporter, WriteQueue, writeAll } from "./queue.ts";
 import { DEFAULT_TIME_FORMAT, decodeText, entryTimeMs, renderEntry } from "./render.ts";
 import { splitLines } from "./lines.ts";
@@ -82,20 +83,30 @@ export class StdoutStream extends ConsoleStream {
   }
 }
 
-/** No stream configured: stdout to the daemon's stdout, stderr to its stderr, like an inherited fd. */
+/**
+ * No stream configured: stdout to the daemon's stdout, stderr to its stderr, like an inherited fd; raw as
+ * in Circus, or each line prefixed `name.pid | ` (`[circus] output_prefix`) so `docker logs` and journald
+ * tell the watchers apart.
+ */
 export class PassthroughStream extends ConsoleStream {
   readonly kind = "PassthroughStream";
   private readonly out: WriteQueue;
   private readonly err: WriteQueue;
+  private readonly prefix: string | null;
 
-  constructor(options: { stdoutFd?: number; stderrFd?: number } = {}) {
+  constructor(options: { stdoutFd?: number; stderrFd?: number; prefix?: string | null } = {}) {
     super();
     this.out = fdQueue(options.stdoutFd ?? 1);
     this.err = fdQueue(options.stderrFd ?? 2);
+    this.prefix = options.prefix ?? null;
   }
 
   protected render(entry: OutputEntry): Uint8Array {
-    return entry.data;
+    if (this.prefix === null) return entry.data;
+    const head = `${this.prefix}.${entry.pid} | `;
+    let out = "";
+    for (const line of splitLines(decodeText(entry.data))) out += `${head}${line}\n`;
+    return encoder.encode(out);
   }
 
   protected queueFor(entry: OutputEntry): WriteQueue {
@@ -119,9 +130,11 @@ export interface FancyOptions extends ConsoleOptions {
   watcher: string;
   /** Environment consulted for NO_COLOR (default: the daemon's). */
   env?: Record<string, string | undefined>;
+  /** Whether the output fd is a terminal (default: asked of the system). */
+  terminal?: boolean;
 }
 
-/** `<time> [<pid>] | line` per non-empty line, coloured unless NO_COLOR is set. */
+/** `<time> [<pid>] | line` per non-empty line, coloured on a terminal unless NO_COLOR is set. */
 export class FancyStdoutStream extends ConsoleStream {
   readonly kind = "FancyStdoutStream";
   readonly color: (typeof COLORS)[number];
@@ -134,7 +147,8 @@ export class FancyStdoutStream extends ConsoleStream {
     super();
     const named = options.color?.trim().toLowerCase();
     this.color = COLORS.find((c) => c === named) ?? colorFor(options.watcher);
-    this.colored = !(options.env ?? process.env).NO_COLOR;
+    // Escapes in a log file, a pipe or journald are noise: colour only what a terminal shows.
+    this.colored = !(options.env ?? process.env).NO_COLOR && (options.terminal ?? isTerminal(options.fd ?? 1));
     this.timeFormat = options.timeFormat || DEFAULT_TIME_FORMAT;
     this.queue = fdQueue(options.fd ?? 1);
     this.now = options.now ?? Date.now;

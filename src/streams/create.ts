@@ -191,8 +191,12 @@ export function openStreamPaths(): string[] {
 }
 
 function fileOptions(config: Record<string, string>, ctx: StreamContext): FileStreamOptions {
-  const filename =
-    config.filename?.trim() || resolve(nodeOs().tmpdir(), `circus-${ctx.watcher}-${process.pid}-${Date.now()}.log`);
+  let filename = config.filename?.trim();
+  if (!filename) {
+    // Circus's choice, kept: a fresh temporary file per start. Say where, or the output is as good as lost.
+    filename = resolve(nodeOs().tmpdir(), `circus-${ctx.watcher}-${process.pid}-${Date.now()}.log`);
+    log.warning(`watcher ${ctx.watcher}: ${config.class} without a filename writes to ${filename}`);
+  }
   return {
     path: resolve(ctx.cwd ?? process.cwd(), filename),
     maxBytes: streamOption(config, "max_bytes"),

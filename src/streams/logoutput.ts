@@ -50,6 +50,37 @@ function make(write: (line: string) => void, reopen: () => void, close: () => Pr
 /** Bytes of daemon log lines held for a blocked stdout/stderr before new lines are dropped. */
 export const LOG_BACKLOG_CAP = 8 * 1024 * 1024;
 
+/**
+ * Whether `fd` is the stream systemd connected to the journal: JOURNAL_STREAM names its `device:inode`
+ * (systemd.exec(5)), so a stdout redirected elsewhere by the unit's user is not mistaken for it.
+ */
+export async function isJournalStream(
+  fd: number,
+  env: Record<string, string | undefined> = process.env,
+): Promise<boolean> {
+  const expected = env.JOURNAL_STREAM;
+  if (!expected) return false;
+  try {
+    const s = await Bun.file(fd).stat();
+    return `${s.dev}:${s.ino}` === expected.trim();
+  } catch {
+    return false;
+  }
+}
+
+/** A line for journald: the level as a `<N>` priority prefix, and no timestamp (the journal keeps its own). */
+export function journalLine(line: string): string {
+  const m = LINE.exec(line);
+  return m ? `<${SEVERITY[m[4]!] ?? 6}>${m[2]}: ${m[5]}` : `<6>${line}`;
+}
+
+/** The file a log output spec writes to (reopened after logrotate), or null for stdout and syslog. */
+export function logOutputFile(spec: string, cwd: string = process.cwd()): string | null {
+  const text = spec.trim();
+  if (/^(-|stdout|stderr|)$/.test(text) || text.startsWith("syslog://")) return null;
+  return resolve(cwd, text);
+}
+
 /** The fields of one of log.ts's lines, or null for a line that is not one. */
 export function parseLogLine(
   line: string,
@@ -67,14 +98,19 @@ export interface LogOutputOptions {
   /** A file output rotates before it would reach this size, keeping `backupCount` files (Python's RotatingFileHandler). */
   maxBytes?: number;
   backupCount?: number;
+  /** Environment consulted for JOURNAL_STREAM (default: the daemon's). */
+  env?: Record<string, string | undefined>;
 }
 
 /** Open `-`/`stdout`, `stderr`, `syslog://host[:port][?facility]`, `syslog:///socket[?facility]` or a file path. */
 export async function openLogOutput(spec: string, options: LogOutputOptions = {}): Promise<LogOutput> {
-  const format = options.formatLine ?? (options.format ? formatter(options.format) : (line: string) => line);
+  let format = options.formatLine ?? (options.format ? formatter(options.format) : (line: string) => line);
   const text = spec.trim();
   if (text === "" || text === "-" || text === "stdout" || text === "stderr") {
-    const queue = fdQueue(text === "stderr" ? 2 : 1);
+    const fd = text === "stderr" ? 2 : 1;
+    // Under systemd the journal stamps each line and reads its priority from a `<N>` prefix.
+    if (!options.format && !options.formatLine && (await isJournalStream(fd, options.env))) format = journalLine;
+    const queue = fdQueue(fd);
     let dropped = 0;
     const push = (line: string) => {
       // A stdout nobody reads must not grow the daemon's memory: past the cap, lines are counted, not kept.

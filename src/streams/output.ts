@@ -30,6 +30,8 @@ export interface WatcherOutputOptions {
   tailLines?: number;
   /** Keep this tail buffer (the watcher's output is being replaced, its history stays). */
   tail?: TailBuffer;
+  /** Prefix passed-through lines with `name.pid | ` (`[circus] output_prefix`). */
+  outputPrefix?: boolean;
   now?: () => number;
 }
 
@@ -69,7 +71,7 @@ export class WatcherOutput implements OutputSink {
           streams[channel] = await createStream(config, ctx);
         } else if (tailLines > 0 || (cfg.ready?.log ?? "").trim() !== "") {
           // Circus leaves such output on the daemon's own fds; we pass it through and keep a tail.
-          streams[channel] = passthrough ??= new PassthroughStream();
+          streams[channel] = passthrough ??= new PassthroughStream({ prefix: options.outputPrefix ? cfg.name : null });
         } else {
           continue;
         }

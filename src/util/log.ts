@@ -6,8 +6,8 @@ export type LogLevel = "debug" | "info" | "warning" | "error" | "critical";
 
 const LEVEL_RANK: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warning: 30, error: 40, critical: 50 };
 
-/** Where formatted lines go; replaced by the daemon when `--log-output` names a file. */
-export type LogSink = (line: string) => void;
+/** Where formatted lines go (with their level); replaced by the daemon when `--log-output` names a file. */
+export type LogSink = (line: string, level?: LogLevel) => void;
 
 let threshold: number = LEVEL_RANK.info;
 // Bun's own writer: `process.stderr` pulls in node's stream layer (~6 MB RSS in the compiled daemon).
@@ -27,6 +27,11 @@ export function parseLogLevel(text: string): LogLevel | null {
 
 export function setLogLevel(level: LogLevel): void {
   threshold = LEVEL_RANK[level];
+}
+
+/** Whether `level` is at least as severe as `than`. */
+export function atLeast(level: LogLevel, than: LogLevel): boolean {
+  return LEVEL_RANK[level] >= LEVEL_RANK[than];
 }
 
 /** Send lines to `next` from now on; returns the sink it replaces (to put it back). */
@@ -54,7 +59,7 @@ export interface Logger {
 export function getLogger(name: string): Logger {
   const write = (level: LogLevel) => (message: string) => {
     if (LEVEL_RANK[level] < threshold) return;
-    sink(`${timestamp()} ${name}[${process.pid}] [${level.toUpperCase()}] ${message}`);
+    sink(`${timestamp()} ${name}[${process.pid}] [${level.toUpperCase()}] ${message}`, level);
   };
   return {
     debug: write("debug"),

@@ -46,6 +46,11 @@ export interface SocketEventMap {
   listening: { endpoint: string };
   /** A bound endpoint accepted a connection (before the handshake). */
   accepted: PeerEvent;
+  /**
+   * A `connect` attempt failed and will be retried (libzmq's CONNECT_RETRIED, with the reason): `code` is
+   * the errno name (`ECONNREFUSED`: nothing listens; `ENOENT`: no ipc socket file).
+   */
+  connect_retried: { endpoint: string; code: string; reason: string };
   /** A `connect` established its connection (before the handshake); again after each reconnect. */
   connected: PeerEvent;
   /** An accepted connection was closed before its handshake: over `maxConnections`, or refused by `admit`. */

@@ -164,7 +164,11 @@ export abstract class ZmtpSocket {
   /** Connect to `endpoint` in the background, reconnecting whenever the link drops. */
   connect(endpoint: string): void {
     if (this.closed) throw new SocketClosedError();
-    this.dialers.push(new Dialer(endpoint, this.makeConnection, this.options.reconnectInterval ?? 100));
+    this.dialers.push(
+      new Dialer(endpoint, this.makeConnection, this.options.reconnectInterval ?? 100, (code, reason) =>
+        this.monitor.emit("connect_retried", { endpoint, code, reason }),
+      ),
+    );
   }
 
   /** Number of peers that completed the handshake. */

@@ -129,7 +129,7 @@ export async function listen(text: string, make: ConnectionFactory, options: Lis
     }
   } catch (e) {
     if (e instanceof EndpointError) throw e;
-    throw new EndpointError(text, `cannot bind: ${(e as Error).message}`, { cause: e });
+    throw new EndpointError(text, bindFailure(ep, e), { cause: e });
   }
   const endpoint = formatEndpoint(resolved);
   log.debug(`bound ${endpoint}`);
@@ -141,6 +141,25 @@ export async function listen(text: string, make: ConnectionFactory, options: Lis
       listener.stop(closeConnections);
     },
   };
+}
+
+/** Why a bind failed, in words a user can act on (Bun says only "Failed to listen at <host>"). */
+function bindFailure(ep: Endpoint, e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  const where = ep.transport === "tcp" ? `port ${ep.port} on ${ep.host}` : ep.path;
+  switch (code) {
+    case "EADDRINUSE":
+      return `address in use: another program (another daemon?) already listens on ${where}; stop it or pick another endpoint`;
+    case "EADDRNOTAVAIL":
+      return `address not available: ${ep.transport === "tcp" ? ep.host : ep.path} is not an address of this host`;
+    case "EACCES":
+    case "EPERM":
+      return `permission denied for ${where}${ep.transport === "tcp" && ep.port < 1024 ? " (ports below 1024 need root)" : ""}`;
+    case "ENOENT":
+      return `cannot create ${where}: its directory does not exist`;
+    default:
+      return `cannot bind: ${(e as Error).message}${typeof code === "string" ? ` (${code})` : ""}`;
+  }
 }
 
 /**
@@ -158,6 +177,8 @@ export class Dialer {
     readonly endpoint: string,
     make: ConnectionFactory,
     private readonly interval: number,
+    /** Told of every failed attempt, before the retry waits: errno name and message. */
+    private readonly onFailure: (code: string, reason: string) => void = () => {},
   ) {
     this.ep = parseEndpoint(endpoint);
     this.handler = handlers(make, () => endpoint, "connected");
@@ -196,7 +217,9 @@ export class Dialer {
       }
       this.socket = s;
     } catch (e) {
+      const code = (e as { code?: unknown }).code;
       log.debug(`connect ${this.endpoint} failed: ${(e as Error).message}`);
+      this.onFailure(typeof code === "string" ? code : "EIO", (e as Error).message);
       void this.reconnectLater();
     }
   }

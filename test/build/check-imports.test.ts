@@ -2,10 +2,10 @@
 // and dynamic imports are told apart, and KNOWN_LEAKS entries warn while present and fail once gone.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { checkImports, staticImports } from "../../scripts/check-imports.ts";
+import { checkImports, RULES, staticImports } from "../../scripts/check-imports.ts";
 
 const roots: string[] = [];
 afterAll(() => {
@@ -100,5 +100,13 @@ describe("checkImports", () => {
     expect(all).not.toContain("src/config/c.ts: imports node:fs");
     expect(all).not.toContain("node:path");
     expect(all).not.toContain("src/os/x.ts: imports bun:ffi");
+  });
+});
+
+describe("docs/architecture.md", () => {
+  test("names every rule, so a violation's id leads to the page that explains the layers", () => {
+    const page = readFileSync(join(import.meta.dir, "../../docs/architecture.md"), "utf8");
+    for (const rule of RULES)
+      expect({ rule: rule.id, named: page.includes(`\`${rule.id}\``) }).toEqual({ rule: rule.id, named: true });
   });
 });

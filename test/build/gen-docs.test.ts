@@ -1,15 +1,14 @@
-// README's option tables (sections and built-in plugins) are generated from the option tables; this
-// fails when they drift apart.
+// The docs' option tables (docs/config.md's sections, README's built-in plugins) are generated from the
+// option tables; this fails when they drift apart.
 
 import { expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { optionDocs, README, withOptionDocs } from "../../scripts/gen-docs.ts";
+import { generatedDocs, optionDocs, withOptionDocs } from "../../scripts/gen-docs.ts";
 import { WATCHER_OPTIONS } from "../../src/config/options/watcher.ts";
 import { BUILTINS } from "../../src/plugins/registry.ts";
 
-test("README's option tables match the option tables (run `bun scripts/gen-docs.ts` to update them)", async () => {
-  const readme = readFileSync(README, "utf8");
-  expect(withOptionDocs(readme, await optionDocs())).toBe(readme);
+test("docs/config.md and README's option tables match the option tables (run `bun scripts/gen-docs.ts`)", async () => {
+  for (const { file, current, next } of await generatedDocs())
+    expect({ file, text: next }).toEqual({ file, text: current });
 });
 
 test("every watcher key and every built-in plugin's option has a row; a block without markers is an error", async () => {

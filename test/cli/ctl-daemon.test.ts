@@ -189,12 +189,19 @@ describe("circus ctl against a running daemon", () => {
   });
 
   test("a daemon that does not answer gives `Timed out.` and exit 1", async () => {
-    const proc = Bun.spawn([...circusCommand(), "ctl", "--endpoint", "tcp://127.0.0.1:1", "--timeout", "1", "status"], {
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    expect(await proc.exited).toBe(1);
-    expect(await new Response(proc.stderr).text()).toContain("Timed out.");
+    // It accepts the connection and never speaks: only a real timeout (a refused port fails at once).
+    const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const endpoint = `tcp://127.0.0.1:${silent.port}`;
+      const proc = Bun.spawn([...circusCommand(), "ctl", "--endpoint", endpoint, "--timeout", "1", "status"], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      expect(await proc.exited).toBe(1);
+      expect(await new Response(proc.stderr).text()).toContain("Timed out.");
+    } finally {
+      silent.stop(true);
+    }
   });
 
   test("reloadconfig applies a changed file: a new watcher appears, the daemon keeps running", async () => {

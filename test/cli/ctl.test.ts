@@ -136,6 +136,10 @@ describe("exit statuses and messages", () => {
     expect(r.stderr).toContain('unknown command "lst"; did you mean "list"?');
     expect(r.request).toBeUndefined();
   });
+  test("a swapped or abbreviated command word gets every close command", async () => {
+    expect((await ctl("stauts")).stderr).toContain('unknown command "stauts"; did you mean "status" or "stats"?');
+    expect((await ctl("stat")).stderr).toContain('unknown command "stat"; did you mean "stats", "start" or "status"?');
+  });
   test("a missing argument exits 2 with the usage line", async () => {
     const r = await ctl("incr");
     expect(r.code).toBe(2);

@@ -89,9 +89,35 @@ describe("circus ctl logs", () => {
     // Each channel keeps its order; how the two pipes' reads interleave is up to the scheduler.
     const all = (await ctl("logs", "mixed")).stdout.trimEnd().split("\n");
     expect(all.filter((l) => / o\d$/.test(l))).toEqual([`[${pid}] o1`, `[${pid}] o2`]);
-    expect(all.filter((l) => / e\d$/.test(l))).toEqual([`[${pid}] e1`]);
-    expect((await ctl("logs", "mixed", "--stream", "stderr")).stdout).toBe(`[${pid}] e1\n`);
+    expect(all.filter((l) => / e\d$/.test(l))).toEqual([`[${pid}]! e1`]);
+    expect((await ctl("logs", "mixed", "--stream", "stderr")).stdout).toBe(`[${pid}]! e1\n`);
     expect((await ctl("logs", "mixed", "--stream=stdout", "-n1")).stdout).toBe(`[${pid}] o2\n`);
+  });
+
+  test("without a name: every watcher's lines interleaved by time as name.pid | line, stderr marked with !", async () => {
+    const [mixed, web] = [await pidOf("mixed"), await pidOf("web")];
+    await waitFor(async () => (await ctl("logs", "mixed")).stdout.includes("o2"), 5000, "mixed output");
+    // web writes flat out, so mixed's few lines are older than the last 1000: ask for stderr only.
+    expect((await ctl("logs", "--stream", "stderr")).stdout).toBe(`mixed.${mixed} ! e1\n`);
+    const lines = (await ctl("logs", "-n", "5")).stdout.trimEnd().split("\n");
+    expect(lines.every((l) => new RegExp(`^web\\.${web} \\| \\d+$`).test(l))).toBe(true);
+    const both = (await ctl("logs", "m*", "-n", "5")).stdout;
+    expect(both).toContain(`mixed.${mixed} | o1\n`);
+    expect((await ctl("logs", "-n", "3")).stdout.trimEnd().split("\n").length).toBe(3);
+  });
+
+  test("a glob names watchers as start takes them; --timestamps prefixes the local time", async () => {
+    const mixed = await pidOf("mixed");
+    await waitFor(async () => (await ctl("logs", "mixed")).stdout.includes("o2"), 5000, "mixed output");
+    const r = await ctl("logs", "mix*", "--stream", "stderr", "--timestamps");
+    expect(r.stdout).toMatch(
+      new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} mixed\\.${mixed} ! e1\\n$`),
+    );
+    expect(await ctl("logs", "nothing*")).toEqual({
+      stdout: "",
+      stderr: "error: program nothing* not found\n",
+      code: 3,
+    });
   });
 
   test("--json gives each line's pid, stream and time, and a cursor", async () => {
@@ -141,4 +167,57 @@ describe("circus ctl logs", () => {
     expect(got.findIndex((n, i) => n !== got[0]! + i)).toBe(-1);
     expect(await pidOf("web")).toBe(pid);
   }, 15000);
+});
+
+describe("circus ctl logs -f across a daemon restart", () => {
+  test("it waits for the daemon to come back and follows the new workers' output", async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { freePort, pyCall } = await import("../helpers/daemon.ts");
+    const dir = mkdtempSync(join(tmpdir(), "circus-logs-restart-"));
+    const endpoint = `tcp://127.0.0.1:${freePort()}`;
+    const config = join(dir, "circus.ini");
+    writeFileSync(
+      config,
+      `[circus]\nendpoint = ${endpoint}\npubsub_endpoint = tcp://127.0.0.1:${freePort()}\nmulticast_endpoint =\n\n` +
+        `[watcher:gen]\ncmd = sh -c 'echo "gen $$ up"; exec sleep 300'\ngraceful_timeout = 1\n`,
+    );
+    const startOne = () => Bun.spawn([...circusCommand(), "daemon", config], { stdout: "ignore", stderr: "ignore" });
+    const answering = () =>
+      waitFor(async () => (await pyCall(endpoint, "status", {}, 300).catch(() => null))?.status === "ok", 10000);
+    let d = startOne();
+    await answering();
+    const follower = Bun.spawn([...circusCommand(), "ctl", "--endpoint", endpoint, "--timeout", "2", "logs", "-f"], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    followers.push(follower);
+    try {
+      let out = "";
+      const reader = follower.stdout.getReader();
+      const decoder = new TextDecoder();
+      const readUntil = async (count: number) => {
+        while ((out.match(/ up\n/g) ?? []).length < count) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`logs -f ended: ${out}`);
+          out += decoder.decode(value);
+        }
+      };
+      await readUntil(1);
+      d.kill("SIGTERM");
+      expect(await d.exited).toBe(0);
+      d = startOne();
+      await readUntil(2);
+      const ups = out.match(/^gen\.\d+ \| gen \d+ up$/gm) ?? [];
+      expect(ups.length).toBe(2);
+      follower.kill("SIGINT");
+      expect(await follower.exited).toBe(0);
+      const err = await new Response(follower.stderr).text();
+      expect(err).toContain("circusctl: lost the daemon");
+    } finally {
+      d.kill("SIGTERM");
+      await d.exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30000);
 });

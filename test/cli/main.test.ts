@@ -34,6 +34,12 @@ describe("the circus binary", () => {
     expect(r.stderr).toContain("Usage: circus <command>");
   });
 
+  test("a mistyped subcommand gets every close name, swaps included", () => {
+    const r = run([...circusCommand(), "deamon"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown command "deamon"; did you mean "daemon"?');
+  });
+
   test("a subcommand named after an Object.prototype member is unknown too", () => {
     for (const name of ["constructor", "toString", "__proto__"]) {
       const r = run([...circusCommand(), name]);

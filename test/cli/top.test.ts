@@ -39,9 +39,12 @@ async function waitScreen(cond: (lines: string[]) => boolean, ms: number, what: 
   }
 }
 
-/** The row under `group`'s header whose first cell is `pid`: [pid, cpu, mem, age]. */
+/** The heading line of `group` (its name, then the watcher's state and counts). */
+const headingOf = (lines: string[], group: string) => lines.findIndex((l) => l.trim().split(/\s+/)[0] === group);
+
+/** The row under `group`'s header whose first cell is `pid`: [pid, cpu, mem, rss]. */
 function rowOf(lines: string[], group: string, pid: number): number[] | null {
-  const start = lines.findIndex((l) => l.trim() === group);
+  const start = headingOf(lines, group);
   if (start < 0) return null;
   for (const l of lines.slice(start + 2)) {
     if (l.trim() === "") return null;
@@ -60,6 +63,13 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   tmux("kill-server");
+  // The server goes away asynchronously: a session started before it has would die with it.
+  for (
+    let i = 0;
+    i < 100 && Bun.spawnSync(["tmux", "-L", SOCKET, "list-sessions"], { stderr: "pipe" }).exitCode === 0;
+    i++
+  )
+    await Bun.sleep(20);
   removeFakeSshDirs();
   await killAllPeers();
 });
@@ -89,9 +99,13 @@ describe("circus top", () => {
     const expected = (MB50 / memTotal) * 100;
     expect(mem).toBeGreaterThan(expected * 0.85);
     expect(mem).toBeLessThan(expected * 1.15);
-    const header = lines.findIndex((l) => l.trim() === "busy") + 1;
-    expect(lines[header]!.trim().split(/\s{2,}/)).toEqual(["PID", "CPU (%)", "MEMORY (%)", "AGE (s)"]);
-    expect(lines.some((l) => /\(avg\)\s+[\d.]+ \(sum\)\s+\d+ \(older\)/.test(l))).toBe(true);
+    const [, , , rss] = rowOf(lines, "hold", hold)!;
+    expect(rss).toBeGreaterThan(50 * 0.95);
+    expect(rss).toBeLessThan(50 * 1.3);
+    const header = headingOf(lines, "busy") + 1;
+    expect(lines[headingOf(lines, "busy")]!.trim()).toBe("busy  active · 1 process · ↺ 0");
+    expect(lines[header]!.trim().split(/\s{2,}/)).toEqual(["PID", "CPU (%)", "MEMORY (%)", "RSS (MB)", "AGE (s)"]);
+    expect(lines.some((l) => /\(avg\)\s+[\d.]+ \(sum\)\s+[\d.]+ \(sum\)\s+\d+ \(older\)/.test(l))).toBe(true);
     expect(lines.some((l) => l.includes(`${d.proc.pid} (circusd)`))).toBe(true);
     expect(lines.some((l) => l.includes(`127.0.0.1:${d.webPort}`))).toBe(true);
 
@@ -141,4 +155,71 @@ describe("circus top", () => {
     expect(rowOf(lines, "busy", busy)![1]).toBeGreaterThanOrEqual(50);
     expect(rowOf(lines, "busy", busy)![1]).toBeLessThanOrEqual(110);
   }, 30_000);
+});
+
+describe("circus top beyond one screen and outside a terminal", () => {
+  test("scrolls past what fits: End shows the last watcher, ? shows the keys", async () => {
+    startTop(["--endpoint", `tcp://127.0.0.1:${freePort()}`, "--control-endpoint", d.endpoint]);
+    await waitScreen((l) => l[0] === "Circus Top", 10_000, "the first screen");
+    tmux("resize-window", "-t", SESSION, "-x", "100", "-y", "12");
+    let lines = await waitScreen((l) => l.some((x) => /^lines 1–\d+ of \d+/.test(x)), 10_000, "a scroll footer");
+    expect(lines.some((l) => l.startsWith("sockets"))).toBe(false);
+    tmux("send-keys", "-t", SESSION, "End");
+    lines = await waitScreen(
+      (l) => l.some((x) => x.includes(`127.0.0.1:${d.webPort}`)),
+      5000,
+      "the sockets at the end",
+    );
+    expect(lines.some((l) => l.trim().startsWith("busy "))).toBe(false);
+    tmux("send-keys", "-t", SESSION, "?");
+    lines = await waitScreen((l) => l.some((x) => x.startsWith("Keys:")), 5000, "the help");
+    expect(lines.join("\n")).toContain("PgUp PgDn  space");
+    tmux("send-keys", "-t", SESSION, "x");
+    await waitScreen((l) => !l.some((x) => x.startsWith("Keys:")), 5000, "any key to leave the help");
+    tmux("send-keys", "-t", SESSION, "q");
+  }, 30_000);
+
+  test("into a pipe it prints one plain snapshot from the control channel, found through CIRCUSCTL_ENDPOINT", async () => {
+    const busy = await pidOf("busy");
+    const proc = Bun.spawn([process.execPath, join(ROOT, "test/fixtures/top-entry.ts")], {
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, CIRCUSCTL_ENDPOINT: d.endpoint },
+    });
+    const [out, err, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    expect({ code, err }).toEqual({ code: 0, err: "" });
+    expect(out).not.toContain("\x1b");
+    const lines = out.split("\n");
+    expect(lines[0]).toBe("Circus Top");
+    expect(lines[1]).toBe(`control channel ${d.endpoint}`);
+    expect(rowOf(lines, "busy", busy)).not.toBeNull();
+    expect(lines[headingOf(lines, "busy")]).toBe("busy  active · 1 process · ↺ 0");
+    expect(lines.some((l) => l.includes(`${d.proc.pid} (circusd)`))).toBe(true);
+  });
+
+  test("a bad endpoint or an unreachable daemon is one line, no stack trace", async () => {
+    const run = async (...args: string[]) => {
+      const proc = Bun.spawn([process.execPath, join(ROOT, "test/fixtures/top-entry.ts"), ...args], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      return { code: await proc.exited, err: await new Response(proc.stderr).text() };
+    };
+    expect(await run("--endpoint", "bogus")).toEqual({
+      code: 2,
+      err: 'circus-top: invalid endpoint "bogus": expected "tcp://host:port" or "ipc://path"\n',
+    });
+    const port = freePort();
+    expect(await run("--once", "--control-endpoint", `tcp://127.0.0.1:${port}`)).toEqual({
+      code: 1,
+      err: `circus-top: cannot reach the daemon at tcp://127.0.0.1:${port}: connection refused (is the daemon running? check the endpoint)\n`,
+    });
+    expect((await run("--frobnicate")).err).toBe(
+      "circus-top: unknown option --frobnicate (`circus-top --help` lists the options)\n",
+    );
+  });
 });

@@ -29,6 +29,7 @@ describe("[circus] section", () => {
       loggerconfig: null,
       fqdn_prefix: null,
       tail_lines: 1000,
+      output_prefix: false,
       hooks_timeout: 30,
       curve_secret_key: null,
       curve_authorized_keys: null,

@@ -1,13 +1,16 @@
-// README's "Deploying" recipes, tried for real: the systemd unit (verified by systemd-analyze, its
-// ExecStart/ExecReload/KillMode run by hand), and logrotate with copytruncate on the daemon's log.
+// README's "Deploying" recipes, tried for real: the systemd unit shown is what `--print-unit` prints for
+// the config shown, and the logrotate recipe rotates the daemon's log and a stream file with the real
+// logrotate while the daemon keeps writing to the fresh files.
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BINARY, childrenOf, freePort, isAlive, pyCall, ROOT, waitFor } from "../helpers/daemon.ts";
+import { VERSION } from "../../src/version.ts";
+import { circusCommand, freePort, pyCall, ROOT, waitFor } from "../helpers/daemon.ts";
 
 const started: number[] = [];
+const dirs: string[] = [];
 afterEach(() => {
   for (const pid of started.splice(0)) {
     try {
@@ -16,111 +19,87 @@ afterEach(() => {
       // gone
     }
   }
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function configIn(dir: string, endpoint: string): string {
-  const path = join(dir, "circus.ini");
-  writeFileSync(
-    path,
-    `[circus]\nendpoint = ${endpoint}\npubsub_endpoint = tcp://127.0.0.1:${freePort()}\nmulticast_endpoint =\n\n` +
-      `[watcher:app]\ncmd = sleep 300\nnumprocesses = 2\ngraceful_timeout = 2\n`,
-  );
-  return path;
+function tempDir(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), name));
+  dirs.push(dir);
+  return dir;
 }
 
-/** `Key=value` lines of the [Service] section. */
-function serviceEntries(unit: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of unit.split("\n")) {
-    const m = /^(\w+)=(.*)$/.exec(line.trim());
-    if (m) out[m[1]!] = m[2]!;
-  }
-  return out;
+/** The fenced block after `<!-- example:NAME -->` in README.md. */
+function readmeBlock(name: string): string {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const m = new RegExp(`<!-- example:${name} -->\\n\`\`\`\\w*\\n([\\s\\S]*?)\`\`\``).exec(readme);
+  if (!m) throw new Error(`README.md has no example:${name} block`);
+  return m[1]!;
 }
 
-describe("the systemd unit in examples/deploy/circus.service", () => {
-  test("passes systemd-analyze verify and its commands start, reload and stop the daemon", async () => {
-    expect(existsSync(BINARY)).toBe(true);
-    const dir = mkdtempSync(join(tmpdir(), "circus-systemd-"));
-    const endpoint = `tcp://127.0.0.1:${freePort()}`;
-    const config = configIn(dir, endpoint);
-    const unit = readFileSync(join(ROOT, "examples/deploy/circus.service"), "utf8")
-      .replaceAll("/usr/local/bin/circus", BINARY)
-      .replaceAll("/etc/circus/circus.ini", config)
-      .replaceAll("/run/circus.pid", join(dir, "circus.pid"))
-      // ExecReload must reach this test's daemon, not the default endpoint.
-      .replace(`${BINARY} ctl reload`, `${BINARY} ctl --endpoint ${endpoint} reload`);
-    const unitPath = join(dir, "circus.service");
-    writeFileSync(unitPath, unit);
-
-    if (Bun.which("systemd-analyze")) {
-      const verify = Bun.spawnSync(["systemd-analyze", "verify", unitPath], { stdout: "pipe", stderr: "pipe" });
-      expect(verify.stderr.toString()).toBe("");
-      expect(verify.exitCode).toBe(0);
-    }
-
-    const service = serviceEntries(unit);
-    expect(service.KillMode).toBe("mixed");
-    const daemon = Bun.spawn(service.ExecStart!.split(" "), { stdout: "ignore", stderr: "ignore" });
-    started.push(daemon.pid);
-    const before = await waitFor(
-      () => (childrenOf(daemon.pid).length === 2 ? childrenOf(daemon.pid) : null),
-      10000,
-      "2 workers",
+describe("README's systemd unit", () => {
+  test("is what circus daemon --print-unit prints for README's config", () => {
+    const dir = tempDir("circus-unit-");
+    const config = join(dir, "circus.ini");
+    writeFileSync(config, readmeBlock("unit-config"));
+    const r = Bun.spawnSync(
+      [...circusCommand(), "daemon", "--print-unit", "--pidfile", "/run/circus/circus.pid", config],
+      { stdout: "pipe", stderr: "pipe" },
     );
-    expect(readFileSync(join(dir, "circus.pid"), "utf8").trim()).toBe(String(daemon.pid));
-
-    const reload = Bun.spawnSync(service.ExecReload!.split(" "), { stdout: "pipe", stderr: "pipe" });
-    expect(reload.exitCode).toBe(0);
-    await waitFor(
-      () => {
-        const now = childrenOf(daemon.pid);
-        return now.length === 2 && now.every((p) => !before.includes(p));
-      },
-      10000,
-      "reloaded workers",
-    );
-
-    // KillMode=mixed: SIGTERM to the main process only; it must take its workers down and exit 0.
-    const workers = childrenOf(daemon.pid);
-    daemon.kill("SIGTERM");
-    expect(await daemon.exited).toBe(0);
-    for (const pid of workers) expect(isAlive(pid)).toBe(false);
-    expect(existsSync(join(dir, "circus.pid"))).toBe(false);
-  }, 30000);
+    expect(r.stderr.toString()).toBe("");
+    const printed = r.stdout
+      .toString()
+      .replaceAll(circusCommand().join(" "), "/usr/local/bin/circus")
+      .replaceAll(config, "/etc/circus/circus.ini")
+      .replace(`(circus ${VERSION})`, `(circus ${/\(circus ([^)]+)\)/.exec(readmeBlock("unit"))![1]})`);
+    expect(printed).toBe(readmeBlock("unit"));
+  });
 });
 
 describe("logrotate with examples/deploy/logrotate.conf", () => {
-  test("copytruncate rotates the daemon's log and the daemon keeps writing to the live file", async () => {
+  test("rotates the daemon's log and a stream file; after SIGUSR1 both are written afresh", async () => {
     if (!Bun.which("logrotate")) throw new Error("logrotate is required (scripts/setup.sh installs it)");
-    const dir = mkdtempSync(join(tmpdir(), "circus-logrotate-"));
+    const recipe = readFileSync(join(ROOT, "examples/deploy/logrotate.conf"), "utf8");
+    expect(recipe).toContain(readmeBlock("logrotate"));
+    const dir = tempDir("circus-logrotate-");
     const endpoint = `tcp://127.0.0.1:${freePort()}`;
-    const config = configIn(dir, endpoint);
+    const config = join(dir, "circus.ini");
+    writeFileSync(
+      config,
+      `[circus]\nendpoint = ${endpoint}\npubsub_endpoint = tcp://127.0.0.1:${freePort()}\nmulticast_endpoint =\n\n` +
+        `[watcher:ticker]\ncmd = sh -c 'i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.05; done'\n` +
+        `graceful_timeout = 1\nstdout_stream.filename = ${dir}/ticker.log\n`,
+    );
     const log = join(dir, "circusd.log");
-    const daemon = Bun.spawn([BINARY, "daemon", config, "--log-output", log], { stdout: "ignore", stderr: "ignore" });
+    const pidfile = join(dir, "circus.pid");
+    const daemon = Bun.spawn([...circusCommand(), "daemon", config, "--log-output", log, "--pidfile", pidfile], {
+      stdout: "ignore",
+      stderr: "ignore",
+    });
     started.push(daemon.pid);
     await waitFor(async () => (await pyCall(endpoint, "status", {}, 300).catch(() => null))?.status === "ok", 10000);
-    expect(readFileSync(log, "utf8")).toContain("starting circus");
+    await waitFor(() => readFileSync(join(dir, "ticker.log"), "utf8").includes("tick 3"), 5000, "ticks");
 
-    const rules = readFileSync(join(ROOT, "examples/deploy/logrotate.conf"), "utf8").replace(
-      "/var/log/circus/*.log",
-      log,
-    );
-    const rulesPath = join(dir, "logrotate.conf");
-    writeFileSync(rulesPath, rules);
-    const rotate = Bun.spawnSync(["logrotate", "-f", "-s", join(dir, "state"), rulesPath], {
+    const rules = recipe.replace("/var/log/circus/*.log", `${dir}/*.log`).replace("/run/circus/circus.pid", pidfile);
+    writeFileSync(join(dir, "logrotate.conf"), rules);
+    const rotate = Bun.spawnSync(["logrotate", "-f", "-s", join(dir, "state"), join(dir, "logrotate.conf")], {
       stdout: "pipe",
       stderr: "pipe",
     });
     expect(rotate.stderr.toString()).toBe("");
     expect(rotate.exitCode).toBe(0);
     expect(readFileSync(`${log}.1`, "utf8")).toContain("starting circus");
-    expect(readFileSync(log, "utf8")).toBe("");
-
-    daemon.kill("SIGHUP"); // logs "got SIGHUP, reloading …"
-    await waitFor(() => readFileSync(log, "utf8").includes("got SIGHUP"), 5000, "a new line in the live log");
-    // O_APPEND: the new line starts at offset 0 of the truncated file, no hole of NUL bytes.
-    expect(readFileSync(log, "utf8").startsWith("\0")).toBe(false);
+    expect(readFileSync(join(dir, "ticker.log.1"), "utf8")).toContain("tick 3");
+    // The daemon reopened both at their paths: new lines land in the fresh files, none in the old ones.
+    await waitFor(() => existsSync(log) && readFileSync(log, "utf8").includes("got SIGUSR1"), 5000, "the fresh log");
+    await waitFor(
+      () => existsSync(join(dir, "ticker.log")) && /^tick \d+$/m.test(readFileSync(join(dir, "ticker.log"), "utf8")),
+      5000,
+      "the fresh stream file",
+    );
+    const rotatedTicks = readFileSync(join(dir, "ticker.log.1"), "utf8").trimEnd().split("\n");
+    const freshTicks = readFileSync(join(dir, "ticker.log"), "utf8").trimEnd().split("\n");
+    const last = Number(rotatedTicks[rotatedTicks.length - 1]!.split(" ")[1]);
+    expect(Number(freshTicks[0]!.split(" ")[1])).toBe(last + 1);
     daemon.kill("SIGTERM");
     expect(await daemon.exited).toBe(0);
   }, 30000);

@@ -1,5 +1,6 @@
 // Every command through dispatch() against a fake arbiter: properties, results, errors and console text.
 
+import { VERSION } from "../../src/version.ts";
 import { describe, expect, test } from "bun:test";
 import type { JsonObject, Reply } from "../../src/protocol/command.ts";
 import { dispatch } from "../../src/protocol/dispatch.ts";
@@ -33,7 +34,7 @@ function fmt(reply: Reply, command: string, properties: JsonObject = {}): string
 }
 
 describe("registry", () => {
-  test("holds every Circus command (plus logs and reopen) with help, summary and cli metadata", () => {
+  test("holds every Circus command (plus logs, ps and reopen) with help, summary and cli metadata", () => {
     const names = [
       "add",
       "decr",
@@ -50,6 +51,7 @@ describe("registry", () => {
       "numprocesses",
       "numwatchers",
       "options",
+      "ps",
       "quit",
       "reload",
       "reloadconfig",
@@ -235,7 +237,7 @@ describe("read commands", () => {
     expect((await call(ctx, "get", { name: "web", keys: "numprocesses" })).errno).toBe(3);
   });
 
-  test("globaloptions gives the five arbiter options or one, and refuses others", async () => {
+  test("globaloptions gives the five arbiter options and the daemon's version, or one, and refuses others", async () => {
     const { ctx } = setup();
     const all = await call(ctx, "globaloptions");
     expect(Object.keys(all.options as JsonObject).sort()).toEqual([
@@ -244,7 +246,10 @@ describe("read commands", () => {
       "multicast_endpoint",
       "pubsub_endpoint",
       "stats_endpoint",
+      "version",
     ]);
+    expect((all.options as JsonObject).version).toBe(VERSION);
+    expect((await call(ctx, "globaloptions", { option: "version" })).options).toEqual({ version: VERSION });
     const one = await call(ctx, "globaloptions", { option: "endpoint" });
     expect(one.options).toEqual({ endpoint: "tcp://127.0.0.1:5555" });
     expect(fmt(one, "globaloptions")).toBe("endpoint: tcp://127.0.0.1:5555");
@@ -268,11 +273,12 @@ describe("read commands", () => {
     expect(fmt(r, "listsockets")).toBe("5:socket 'unix' at /tmp/s.sock\n7:socket 'web' at 127.0.0.1:8080");
   });
 
-  test("dstats describes the daemon's own process from /proc", async () => {
+  test("dstats describes the daemon's own process from /proc, with its version", async () => {
     const { ctx } = setup();
     const r = await call(ctx, "dstats");
     const info = r.info as JsonObject;
     expect(info.pid).toBe(process.pid);
+    expect(info.version).toBe(VERSION);
     expect(info.children).toEqual([]);
     expect(String(info.mem_info1)).toMatch(/^\d+(\.\d\d[KMGTPEZY]|B)$/);
     expect(String(info.ctime)).toMatch(/^\d+:\d\d\.\d{1,2}$/);

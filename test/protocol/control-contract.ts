@@ -214,7 +214,7 @@ export function runControlContract(implementation: string, make: () => Promise<C
       }
     });
 
-    test("globaloptions gives the five arbiter options; listsockets lists none when none is bound", async () => {
+    test("globaloptions gives the five arbiter options and the version; listsockets lists none when none is bound", async () => {
       const call = await start();
       expect(Object.keys((await call("globaloptions")).options as JsonObject).sort()).toEqual([
         "check_delay",
@@ -222,6 +222,7 @@ export function runControlContract(implementation: string, make: () => Promise<C
         "multicast_endpoint",
         "pubsub_endpoint",
         "stats_endpoint",
+        "version",
       ]);
       expect((await call("listsockets")).sockets).toEqual([]);
     });

@@ -63,7 +63,7 @@ describe("console text", () => {
       name: "idle",
       info: { "7": { ...line, children: [{ ...line, pid: 8 }] } },
     };
-    expect(stats.format(reply as never, {})).toBe(
+    expect(stats.format(reply as never)).toBe(
       "idle:\n7: 7  sleep u 0 1.00M 2.00M 0.5 0.1 0:00.01\n   8  sleep u 0 1.00M 2.00M 0.5 0.1 0:00.01",
     );
   });

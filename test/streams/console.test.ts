@@ -18,13 +18,23 @@ function withFd<T>(fn: (fd: number, path: string) => Promise<T>): Promise<string
 describe("FancyStdoutStream", () => {
   test("colours each non-empty line with the configured colour and a time/pid prefix", async () => {
     const text = await withFd(async (fd) => {
-      const stream = new FancyStdoutStream({ fd, color: "Green", watcher: "web", env: {} });
+      const stream = new FancyStdoutStream({ fd, color: "Green", watcher: "web", env: {}, terminal: true });
       stream.write(entry("one\n\ntwo\n", 7, "stdout", at));
       await stream.close();
     });
     expect(text).toBe(
       "\x1b[0;32;40m2024-06-01 13:14:15 [7] | one\x1b[0m\n\x1b[0;32;40m2024-06-01 13:14:15 [7] | two\x1b[0m\n",
     );
+  });
+
+  test("a file, a pipe or journald gets no colour escapes: colour only on a terminal", async () => {
+    const text = await withFd(async (fd) => {
+      const stream = new FancyStdoutStream({ fd, color: "green", watcher: "web", env: {} });
+      expect(stream.colored).toBe(false);
+      stream.write(entry("plain\n", 7, "stdout", at));
+      await stream.close();
+    });
+    expect(text).toBe("2024-06-01 13:14:15 [7] | plain\n");
   });
 
   test("NO_COLOR turns colours off and time_format is honoured", async () => {
@@ -68,5 +78,15 @@ describe("StdoutStream and PassthroughStream", () => {
     closeSync(errFd);
     expect(readFileSync(join(dir, "o"), "utf8")).toBe("to out\n");
     expect(readFileSync(join(dir, "e"), "utf8")).toBe("to err\n");
+  });
+
+  test("with a prefix (output_prefix) every line starts with name.pid | , empty ones too", async () => {
+    const text = await withFd(async (fd) => {
+      const stream = new PassthroughStream({ stdoutFd: fd, stderrFd: fd, prefix: "web" });
+      stream.write(entry("one\n\ntwo\n", 42, "stdout"));
+      stream.write(entry("oops\n", 43, "stderr"));
+      await stream.close();
+    });
+    expect(text).toBe("web.42 | one\nweb.42 | \nweb.42 | two\nweb.43 | oops\n");
   });
 });

@@ -148,12 +148,10 @@ export function parseGlobals(argv: string[], globals = defaultGlobals()): Parsed
 // it itself (`flag`/`value`/`join`/`convert: "set-options"`), so the modules stay the source of truth.
 const CIRCUSCTL_WORDS: Record<string, Record<string, Partial<CliArgument>>> = {
   reload: { graceful: { flag: "terminate", value: false } },
-  add: { cmd: { join: " " } },
-  set: { options: { convert: "set-options" } },
 };
 
 /** The command's cli spec with circusctl's words filled in where the module leaves them implicit. */
-export function cliSpec(cmd: Command): CliArgument[] {
+export function cliSpec(cmd: Command): readonly CliArgument[] {
   const extra = CIRCUSCTL_WORDS[cmd.name];
   if (!extra) return cmd.cli;
   return cmd.cli.map((a) => {

@@ -2,7 +2,7 @@
 
 import type { Command } from "../../protocol/command.ts";
 import { COMMANDS, getCommand } from "../../protocol/registry.ts";
-import { suggest } from "../../config/suggest.ts";
+import { didYouMean } from "../../config/suggest.ts";
 
 let sorted: Command[] | null = null;
 
@@ -17,11 +17,14 @@ export function findCommand(word: string): Command | undefined {
   return getCommand(word) as Command | undefined;
 }
 
-/** A "did you mean" hint for a mistyped command word, or "". */
+/** A "did you mean" hint for a mistyped command word (every close one, abbreviations too), or "". */
 export function commandHint(word: string): string {
-  const names = ctlCommands().map((c) => c.name);
-  const close = suggest(word.toLowerCase(), names) ?? names.find((n) => n.startsWith(word.toLowerCase()));
-  return close ? `; did you mean "${close}"?` : "";
+  const hint = didYouMean(
+    word.toLowerCase(),
+    ctlCommands().map((c) => c.name),
+    { prefixes: true },
+  );
+  return hint ? `; ${hint}` : "";
 }
 
 /** Whether the command's first positional is a watcher name (for completion). */

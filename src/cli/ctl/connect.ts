@@ -2,14 +2,24 @@
 // ssh tunnel when `--ssh` is given (the endpoint is then as seen from the ssh server).
 
 import {
+  CallError,
   CircusClient,
+  TimeoutError,
   DEFAULT_ENDPOINT,
   subscribe,
   type CircusEvent,
   type Subscription,
 } from "../../protocol/client.ts";
 import type { GlobalOptions } from "./args.ts";
-import { openSshTunnel, type SshTunnel } from "../shared/ssh.ts";
+import { openSshTunnel, SshTunnelError, type SshTunnel } from "../shared/ssh.ts";
+import { ZmtpError } from "../../zmtp/index.ts";
+
+/** The daemon could not be reached or did not answer (exit 1), as opposed to a bug. */
+export function isConnectionFailure(err: unknown): err is Error {
+  return (
+    err instanceof TimeoutError || err instanceof CallError || err instanceof ZmtpError || err instanceof SshTunnelError
+  );
+}
 import { curveFromFlags } from "../shared/curve.ts";
 
 /** The control endpoint from --endpoint, else $CIRCUSCTL_ENDPOINT, else the default endpoint. */
@@ -35,7 +45,12 @@ export interface OpenClient {
 export async function openClient(globals: GlobalOptions): Promise<OpenClient> {
   const curve = await curveFromFlags(globals);
   const { endpoint, tunnel: t } = await tunnel(globals, controlEndpoint(globals));
-  const client = new CircusClient({ endpoint, timeoutMs: Math.max(globals.timeout * 1000, 1), curve });
+  const client = new CircusClient({
+    endpoint,
+    timeoutMs: Math.max(globals.timeout * 1000, 1),
+    curve,
+    failFast: true,
+  });
   return {
     client,
     async close() {
@@ -56,6 +71,7 @@ export async function openSubscription(
   const { endpoint: ep, tunnel: t } = await tunnel(globals, endpoint);
   const sub = subscribe(ep, topics, onEvent, { curve });
   return {
+    ready: sub.ready,
     async close() {
       await sub.close();
       t?.close();

@@ -1,19 +1,18 @@
 // Run one circusctl command line (already split into words): parse it against the command's spec,
 // send it, print the reply the way circusctl does, and return the exit status.
 
-import { CallError, DEFAULT_PUBSUB_ENDPOINT, TimeoutError } from "../../protocol/client.ts";
+import { DEFAULT_PUBSUB_ENDPOINT, TimeoutError } from "../../protocol/client.ts";
 import type { JsonObject, Reply } from "../../protocol/command.ts";
 import { whenAborted } from "../../util/async.ts";
-import { ZmtpError } from "../../zmtp/index.ts";
 import { interruptOn } from "../shared/interrupt.ts";
 import { parseCommandArgs, UsageError, type GlobalOptions } from "./args.ts";
 import { commandHint, findCommand } from "./commands.ts";
-import { openSubscription, type OpenClient } from "./connect.ts";
+import { isConnectionFailure, openSubscription, type OpenClient } from "./connect.ts";
 import { commandHelp } from "./help.ts";
 import { runLogs } from "./logs.ts";
 import { EXIT_ERROR_REPLY, isErrorReply, renderJson, renderText, TIMEOUT_HINT } from "./output.ts";
 import { PROGRESS_COMMANDS, showProgress } from "./progress.ts";
-import { SshTunnelError } from "../shared/ssh.ts";
+import { stderr, stdout } from "../shared/output.ts";
 import { CurveFlagError } from "../shared/curve.ts";
 
 /** Where output goes (the process's stdout/stderr; tests and the shell may swap them). */
@@ -22,13 +21,18 @@ export interface Io {
   err(text: string): void;
   /** Whether stdout is a terminal (progress lines are shown only then). */
   isTTY: boolean;
+  /** Aborted once stdout takes no more (its reader left, the disk is full): following commands end. */
+  readonly outClosed: AbortSignal;
 }
 
 export const processIo: Io = {
-  out: (t) => void process.stdout.write(t),
-  err: (t) => void process.stderr.write(t),
+  out: (t) => stdout.write(t),
+  err: (t) => stderr.write(t),
   get isTTY() {
     return process.stdout.isTTY === true;
+  },
+  get outClosed() {
+    return stdout.signal;
   },
 };
 
@@ -66,16 +70,17 @@ export async function executeCommand(
     throw err;
   }
   try {
-    if (cmd.name === "listen") return await listen(globals, positionals, io);
+    if (cmd.name === "listen") return await listen(globals, positionals, clients, io);
     if (cmd.name === "logs") return await runLogs(properties, globals, clients, io);
     const open = await clients(globals);
     try {
       const call = open.client.call(cmd.name, properties);
       const reply =
         io.isTTY && !globals.json && properties.waiting === true && PROGRESS_COMMANDS.has(cmd.name)
-          ? await showProgress(open.client, properties, call, { write: io.out })
+          ? await showProgress(open.client, cmd.name, properties, call, { write: io.out })
           : await call;
-      return printReply(reply, () => renderText(cmd, reply, properties), globals, io);
+      const colour = io.isTTY && !process.env.NO_COLOR;
+      return printReply(reply, () => renderText(cmd, reply, properties, colour), globals, io);
     } finally {
       await open.close();
     }
@@ -113,24 +118,31 @@ export function connectionFailure(err: unknown, io: Io): number {
     io.err(`circusctl: ${err.message}\n`);
     return 2;
   }
-  if (err instanceof TimeoutError) {
-    io.err(err.message + TIMEOUT_HINT);
-    return 1;
-  }
-  if (err instanceof CallError || err instanceof ZmtpError || err instanceof SshTunnelError) {
-    io.err(`circusctl: ${err.message}\n`);
-    return 1;
-  }
-  throw err;
+  if (!isConnectionFailure(err)) throw err;
+  io.err(err instanceof TimeoutError ? err.message + TIMEOUT_HINT : `circusctl: ${err.message}\n`);
+  return 1;
 }
 
-/** `listen [topics…]`: print `<topic>: <payload>` per event until SIGINT/SIGTERM. */
-async function listen(globals: GlobalOptions, topics: string[], io: Io): Promise<number> {
-  // circusctl ignores $CIRCUSCTL_ENDPOINT here: that variable names the control endpoint.
-  const endpoint = globals.endpoint ?? DEFAULT_PUBSUB_ENDPOINT;
+/**
+ * `listen [topics…]`: print `<topic>: <payload>` per event until SIGINT/SIGTERM. `--endpoint` names the
+ * pub/sub endpoint, as in circusctl; without it the daemon at $CIRCUSCTL_ENDPOINT (or the default control
+ * endpoint) is asked for its `pubsub_endpoint`, so `listen` follows the daemon the other commands talk to.
+ */
+async function listen(globals: GlobalOptions, topics: string[], clients: ClientSource, io: Io): Promise<number> {
+  let endpoint = globals.endpoint;
+  if (endpoint === null) {
+    const open = await clients(globals);
+    try {
+      const reply = await open.client.call("globaloptions", { option: "pubsub_endpoint" });
+      const found = (reply.options as JsonObject | undefined)?.pubsub_endpoint;
+      endpoint = typeof found === "string" && found ? found : DEFAULT_PUBSUB_ENDPOINT;
+    } finally {
+      await open.close();
+    }
+  }
   const sub = await openSubscription(globals, endpoint, topics, (e) => io.out(`${e.topic}: ${e.raw}\n`));
   const stop = interruptOn(["SIGINT", "SIGTERM"]);
-  await whenAborted(stop.signal);
+  await whenAborted(AbortSignal.any([stop.signal, io.outClosed]));
   stop.off();
   await sub.close();
   return 0;

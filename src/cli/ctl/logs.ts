@@ -1,18 +1,25 @@
-// `circus ctl logs <name> [-n N] [-f] [--stream …]`: print the last lines, then with -f keep asking
-// for what came after the cursor. Each request long-polls (`wait`) in the daemon, so new lines show
-// up at once without a busy loop and without adding topics to the pub/sub stream.
+// `circus ctl logs [<name>] [-n N] [-f] [--stream …] [--timestamps]`: print the last lines, then with -f
+// keep asking for what came after the cursors. Each request long-polls (`wait`) in the daemon, so new
+// lines show up at once without a busy loop and without adding topics to the pub/sub stream. A daemon
+// that goes away is waited for and followed again once it is back.
 
+import { formatLogLines } from "../../protocol/commands/logs.ts";
 import type { JsonObject, Reply } from "../../protocol/command.ts";
 import { delay, whenAborted } from "../../util/async.ts";
 import { interruptOn } from "../shared/interrupt.ts";
 import type { GlobalOptions } from "./args.ts";
 import type { ClientSource, Io } from "./execute.ts";
+import { isConnectionFailure, type OpenClient } from "./connect.ts";
 import { EXIT_ERROR_REPLY, isErrorReply, renderJson } from "./output.ts";
 
-/** Pause between polls when the timeout is too short to long-poll. */
+/** Pause between polls when the timeout is too short to long-poll, and between reconnection attempts. */
 const POLL_MS = 200;
+const RECONNECT_MS = 1000;
 
-function print(reply: Reply, globals: GlobalOptions, io: Io): number {
+const RED = "\x1b[31m";
+const RESET = "\x1b[0m";
+
+function print(reply: Reply, globals: GlobalOptions, io: Io, timestamps: boolean): number {
   if (globals.json) {
     io.out(renderJson(reply, globals.prettify) + "\n");
     return isErrorReply(reply) ? EXIT_ERROR_REPLY : 0;
@@ -23,9 +30,12 @@ function print(reply: Reply, globals: GlobalOptions, io: Io): number {
   }
   if (reply.truncated === true)
     io.err("circusctl: some lines were missed (the output outran the daemon's tail buffer)\n");
-  let text = "";
-  for (const l of (reply.lines ?? []) as JsonObject[]) text += `[${l.pid}] ${l.line}\n`;
-  if (text) io.out(text);
+  const lines = (reply.lines ?? []) as JsonObject[];
+  const colour = io.isTTY && !process.env.NO_COLOR;
+  const text = formatLogLines(lines, timestamps).map((l, i) =>
+    colour && lines[i]!.stream === "stderr" ? `${RED}${l}${RESET}` : l,
+  );
+  if (text.length) io.out(text.join("\n") + "\n");
   return 0;
 }
 
@@ -36,32 +46,78 @@ export async function runLogs(
   clients: ClientSource,
   io: Io,
 ): Promise<number> {
-  const { follow, ...request } = properties;
-  const open = await clients(globals);
+  const { follow, timestamps, ...request } = properties;
+  const stamped = timestamps === true;
+  let open: OpenClient | null = await clients(globals);
   const stop = follow ? interruptOn(["SIGINT", "SIGTERM"]) : null;
   try {
     let reply = await open.client.call("logs", request);
-    const status = print(reply, globals, io);
+    const status = print(reply, globals, io, stamped);
     if (!stop || status !== 0) return status;
+    const ended = AbortSignal.any([stop.signal, io.outClosed]);
     // Long-poll for less than the reply timeout, so a quiet watcher never looks like a dead daemon.
     const wait = Math.min(2, globals.timeout - 1);
-    const next = { name: request.name, stream: request.stream, wait: Math.max(wait, 0) } as JsonObject;
+    const next: JsonObject = { ...request, wait: Math.max(wait, 0) };
+    delete next.lines;
+    let started = reply.started;
     for (;;) {
-      next.since = reply.cursor as number;
-      const call = open.client.call("logs", next);
-      const got = await Promise.race([call, whenAborted(stop.signal).then(() => null)]);
-      if (got === null) {
-        // Interrupted: the pending poll's outcome no longer matters, and the client is closed below.
-        call.catch(() => {});
-        return 0;
+      // One watcher's reply names its cursor; several watchers' name theirs each.
+      next.since = typeof reply.cursor === "number" ? reply.cursor : (reply.cursors as JsonObject);
+      try {
+        open ??= await clients(globals);
+        const call = open.client.call("logs", next);
+        const got = await Promise.race([call, whenAborted(ended).then(() => null)]);
+        if (got === null) {
+          // Interrupted: the pending poll's outcome no longer matters, and the client is closed below.
+          call.catch(() => {});
+          return 0;
+        }
+        if (got.started !== started && started !== undefined && !isErrorReply(got)) {
+          // A new daemon: its buffers start afresh, and every line in them is new to us.
+          io.err(`circusctl: the daemon restarted; following its output\n`);
+          started = got.started;
+          reply = typeof got.cursor === "number" ? { ...got, cursor: 0 } : { ...got, cursors: zeroed(got.cursors) };
+          continue;
+        }
+        reply = got;
+      } catch (err) {
+        // The daemon is gone (restarting, or stopped): say so once, then keep trying until it answers.
+        if (!isConnectionFailure(err)) throw err;
+        io.err(`circusctl: lost the daemon (${(err as Error).message.split("\n")[0]}); waiting for it to come back\n`);
+        await open?.close();
+        open = null;
+        while (!(await reconnected(globals, clients, ended))) {
+          if (ended.aborted) return 0;
+        }
+        continue;
       }
-      reply = got;
-      const code = print(reply, globals, io);
-      if (code !== 0) return code;
+      const code = print(reply, globals, io, stamped);
+      if (code !== 0 || io.outClosed.aborted) return code;
       if (wait <= 0 && !(await delay(POLL_MS, stop.signal))) return 0;
     }
   } finally {
     stop?.off();
-    await open.close();
+    await open?.close();
+  }
+}
+
+function zeroed(cursors: unknown): JsonObject {
+  const out: JsonObject = {};
+  for (const name of Object.keys((cursors ?? {}) as JsonObject)) out[name] = 0;
+  return out;
+}
+
+/** Wait a moment, then whether the daemon answers again (false: not yet, or we were interrupted). */
+async function reconnected(globals: GlobalOptions, clients: ClientSource, ended: AbortSignal): Promise<boolean> {
+  if (!(await delay(RECONNECT_MS, ended))) return false;
+  try {
+    const open = await clients(globals);
+    try {
+      return (await open.client.call("numwatchers")).status === "ok";
+    } finally {
+      await open.close();
+    }
+  } catch {
+    return false;
   }
 }

@@ -64,7 +64,7 @@ export function isErrorReply(reply: Reply): boolean {
 }
 
 /** Console text for a reply: the command's format() for success, `error: <reason>` otherwise. */
-export function renderText(cmd: Command, reply: Reply, request: JsonObject): string {
+export function renderText(cmd: Command, reply: Reply, request: JsonObject, colour = false): string {
   if (isErrorReply(reply)) return `error: ${reply.reason ?? "unknown"}`;
-  return cmd.format(reply, request);
+  return cmd.format(reply, request, { colour });
 }

@@ -37,8 +37,14 @@ function saveHistoryLine(line: string): void {
   }
 }
 
-/** Run the shell until Ctrl-D / Ctrl-C; per-command exit statuses are ignored (exit 0). */
-export async function runShell(globals: GlobalOptions, io: Io): Promise<number> {
+/** Runs shell lines one at a time over one shared connection; `close` ends it. */
+interface LineRunner {
+  /** Run one line; resolves with its exit status (0 for empty lines and help). */
+  run(line: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+function lineRunner(globals: GlobalOptions, io: Io): LineRunner {
   // One connection for the whole session (circusctl does the same); a line naming its own
   // --endpoint/--ssh gets a connection of its own.
   let shared: Promise<OpenClient> | null = null;
@@ -49,31 +55,83 @@ export async function runShell(globals: GlobalOptions, io: Io): Promise<number> 
     return { client: open.client, close: async () => {} }; // closed when the shell exits
   };
 
-  const run = async (line: string): Promise<void> => {
+  const run = async (line: string): Promise<number> => {
     let words: string[];
     try {
       words = shlexSplit(line);
     } catch (err) {
       io.err(`*** ${(err as Error).message}\n`);
-      return;
+      return 2;
     }
-    if (words.length === 0) return;
+    if (words.length === 0) return 0;
     if (words[0] === "help" || words[0] === "?") {
       const cmd = words[1] ? findCommand(words[1]) : undefined;
-      if (words[1] && !cmd) io.err(`*** No help on ${words[1]}\n`);
-      else io.out((cmd ? commandHelp(cmd) : generalHelp(ctlCommands())) + "\n");
-      return;
+      if (words[1] && !cmd) {
+        io.err(`*** No help on ${words[1]}\n`);
+        return 2;
+      }
+      io.out((cmd ? commandHelp(cmd) : generalHelp(ctlCommands())) + "\n");
+      return 0;
     }
     try {
       const parsed = parseGlobals(words, { ...globals, help: false, version: false });
-      if (parsed.command === null) return;
+      if (parsed.command === null) return 0;
       if (parsed.globals.help) parsed.rest.push("--help");
-      await executeCommand(parsed.command, parsed.rest, parsed.globals, sharedClient, io);
+      return await executeCommand(parsed.command, parsed.rest, parsed.globals, sharedClient, io);
     } catch (err) {
-      if (err instanceof UsageError) io.err(`circusctl: ${err.message}\n`);
-      else connectionFailure(err, io);
+      if (!(err instanceof UsageError)) return connectionFailure(err, io);
+      io.err(`circusctl: ${err.message}\n`);
+      return 2;
     }
   };
+  return {
+    run,
+    async close() {
+      if (shared) await (await shared).close();
+    },
+  };
+}
+
+/**
+ * Commands from a pipe or a heredoc (`printf 'status\nlist\n' | circusctl`): each line runs in turn, with
+ * no banner and no prompt; `#` starts a comment line. Resolves with the worst (highest) exit status.
+ */
+export async function runScript(globals: GlobalOptions, io: Io, lines: AsyncIterable<string>): Promise<number> {
+  const runner = lineRunner(globals, io);
+  let worst = 0;
+  try {
+    for await (const line of lines) {
+      if (line.trim().startsWith("#")) continue;
+      worst = Math.max(worst, await runner.run(line));
+    }
+  } finally {
+    await runner.close();
+  }
+  return worst;
+}
+
+/** stdin as lines, as they arrive (a long script starts before its end is written). */
+async function* stdinLines(): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let pending = "";
+  for await (const chunk of Bun.stdin.stream()) {
+    pending += decoder.decode(chunk, { stream: true });
+    const lines = pending.split("\n");
+    pending = lines.pop()!;
+    yield* lines;
+  }
+  pending += decoder.decode();
+  if (pending) yield pending;
+}
+
+/**
+ * Without a command: the interactive shell on a terminal, until Ctrl-D / Ctrl-C (per-command statuses
+ * are ignored: exit 0); from a pipe or file, the lines as a script (runScript).
+ */
+export async function runShell(globals: GlobalOptions, io: Io): Promise<number> {
+  if (process.stdin.isTTY !== true) return runScript(globals, io, stdinLines());
+  const runner = lineRunner(globals, io);
+  const run = async (line: string) => void (await runner.run(line));
 
   io.out(`${circusVersionLine("circusctl")}\n`);
   await run("status");
@@ -98,13 +156,16 @@ export async function runShell(globals: GlobalOptions, io: Io): Promise<number> 
     completer,
     history: loadHistory(),
     historySize: HISTORY_SIZE,
-    terminal: process.stdin.isTTY === true,
+    terminal: true,
   });
 
   await new Promise<void>((resolve) => {
     let busy: Promise<void> = Promise.resolve();
+    // Ctrl-D may close the interface while a command runs: nothing may touch it after that.
+    let closed = false;
     rl.on("line", (line) => {
       busy = busy.then(async () => {
+        if (closed) return;
         const trimmed = line.trim();
         if (trimmed) saveHistoryLine(trimmed);
         if (trimmed === "exit") {
@@ -113,12 +174,14 @@ export async function runShell(globals: GlobalOptions, io: Io): Promise<number> 
         }
         rl.pause();
         await run(line);
+        if (closed) return;
         rl.resume();
         rl.prompt();
       });
     });
     rl.on("SIGINT", () => rl.close());
     rl.on("close", () => {
+      closed = true;
       void busy.then(() => {
         io.out("\n");
         resolve();
@@ -126,6 +189,6 @@ export async function runShell(globals: GlobalOptions, io: Io): Promise<number> 
     });
     rl.prompt();
   });
-  if (shared) await (await (shared as Promise<OpenClient>)).close();
+  await runner.close();
   return 0;
 }

@@ -1,11 +1,14 @@
-// What `circus top` shows, fed by stat.* messages (or by polled `stats` replies): the latest figures
-// per group and pid, and the socket hit counts. Pids without a fresh sample age out.
+// What `circus top` shows, fed by stat.* messages (or by polled `stats` replies) and by the daemon's
+// `status`: the latest figures per group and pid, each watcher's state, and the socket hit counts.
+// Pids without a fresh sample age out.
 
 /** One pid's row. `role` is set in the circus group (circusd, circusd-stats, circushttpd). */
 export interface PidRow {
   pid: number;
   cpu: number | string;
   mem: number | string;
+  /** Resident memory in bytes; null when the sample did not carry it (an older daemon). */
+  rss: number | null;
   age: number | string;
   role: string | null;
   seenAt: number;
@@ -19,12 +22,20 @@ export interface SocketRow {
   seenAt: number;
 }
 
+/** A watcher as `status` describes it; restarts when the daemon counts them. */
+export interface WatcherSummary {
+  state: string;
+  restarts: number | null;
+}
+
 /** Groups circus-top never shows (their processes appear in the `circus` group). */
 const HIDDEN = new Set(["circusd-stats", "circushttpd"]);
 
 export class TopModel {
   readonly groups = new Map<string, Map<number, PidRow>>();
   readonly sockets = new Map<number, SocketRow>();
+  /** Watchers by name, from the control channel (empty when it cannot be reached). */
+  readonly watchers = new Map<string, WatcherSummary>();
   /** When the last message of any kind arrived (0 = never). */
   lastData = 0;
 
@@ -49,14 +60,7 @@ export class TopModel {
       return;
     }
     if (!hasSub || HIDDEN.has(group)) return; // aggregates are recomputed from the rows shown
-    this.setRow(group, {
-      pid: Number(last),
-      cpu: fig(b.cpu),
-      mem: fig(b.mem),
-      age: fig(b.age),
-      role: typeof b.name === "string" ? b.name : null,
-      seenAt: now,
-    });
+    this.setRow(group, rowOf(Number(last), b, typeof b.name === "string" ? b.name : null, now));
   }
 
   setRow(group: string, row: PidRow): void {
@@ -80,9 +84,23 @@ export class TopModel {
   clear(): void {
     this.groups.clear();
     this.sockets.clear();
+    this.watchers.clear();
   }
 }
 
 function fig(v: unknown): number | string {
   return typeof v === "number" ? v : typeof v === "string" ? v : "N/A";
+}
+
+/** A row from one process-info object (a stat.* payload or an entry of a `stats` reply). */
+export function rowOf(pid: number, info: Record<string, unknown>, role: string | null, now: number): PidRow {
+  return {
+    pid,
+    cpu: fig(info.cpu),
+    mem: fig(info.mem),
+    rss: typeof info.rss === "number" ? info.rss : null,
+    age: fig(info.age),
+    role,
+    seenAt: now,
+  };
 }

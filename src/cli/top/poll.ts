@@ -1,16 +1,27 @@
-// The fallback source of `circus top`: when no stat.* message arrives, ask the daemon's control
-// channel for `stats`, `dstats` and `listsockets` once a second and fill the same model.
+// What `circus top` asks the control channel: every watcher's state (always), and when no stat.*
+// message arrives, `stats`, `dstats` and `listsockets` once a second to fill the same model.
 
 import type { CircusClient } from "../../protocol/client.ts";
-import type { TopModel } from "./model.ts";
+import { rowOf, type TopModel } from "./model.ts";
 
 const CIRCUS_ROLES = new Set(["circusd-stats", "circushttpd"]);
 
 type Info = Record<string, unknown>;
 
-const fig = (v: unknown): number | string => (typeof v === "number" || typeof v === "string" ? v : "N/A");
+/** Each watcher's state (and restarts, when the daemon counts them); throws when the daemon does not answer. */
+export async function pollWatchers(client: CircusClient, model: TopModel): Promise<void> {
+  const status = await client.call("status");
+  if (status.status !== "ok") throw new Error(String(status.reason));
+  model.watchers.clear();
+  // `details` (per watcher: restarts, last_exit…) comes from daemons that keep exit history.
+  const details = (status.details ?? {}) as Record<string, { restarts?: unknown } | undefined>;
+  for (const [name, state] of Object.entries((status.statuses ?? {}) as Record<string, unknown>)) {
+    const restarts = Object.hasOwn(details, name) ? details[name]?.restarts : undefined;
+    model.watchers.set(name, { state: String(state), restarts: typeof restarts === "number" ? restarts : null });
+  }
+}
 
-/** One poll round; throws with the reason when the daemon does not answer. */
+/** One poll round of the figures; throws with the reason when the daemon does not answer. */
 export async function pollControl(client: CircusClient, model: TopModel, now = Date.now()): Promise<void> {
   const [stats, dstats, sockets] = await Promise.all([
     client.call("stats"),
@@ -22,26 +33,12 @@ export async function pollControl(client: CircusClient, model: TopModel, now = D
     const role = CIRCUS_ROLES.has(watcher) ? watcher : null;
     for (const info of Object.values(infos ?? {})) {
       if (typeof info !== "object" || info === null) continue; // "No such process (stopped?)"
-      model.setRow(role ? "circus" : watcher, {
-        pid: Number(info.pid),
-        cpu: fig(info.cpu),
-        mem: fig(info.mem),
-        age: fig(info.age),
-        role,
-        seenAt: now,
-      });
+      model.setRow(role ? "circus" : watcher, rowOf(Number(info.pid), info, role, now));
     }
   }
   const d = dstats.info as Info | undefined;
   if (dstats.status === "ok" && typeof d === "object" && d !== null) {
-    model.setRow("circus", {
-      pid: Number(d.pid),
-      cpu: fig(d.cpu),
-      mem: fig(d.mem),
-      age: fig(d.age),
-      role: "circusd",
-      seenAt: now,
-    });
+    model.setRow("circus", rowOf(Number(d.pid), d, "circusd", now));
   }
   if (sockets.status === "ok" && Array.isArray(sockets.sockets)) {
     for (const s of sockets.sockets as Info[]) {

@@ -78,6 +78,10 @@ export const CIRCUS_OPTIONS = {
     range: { min: 0, text: "0 or more lines" },
     doc: "lines of output kept per watcher for `circus ctl logs` (beyond Circus)",
   }),
+  output_prefix: option(bool, {
+    default: false,
+    doc: "prefix each line of output passed through to the daemon's stdout/stderr with `name.pid | ` (for `docker logs`, journald; beyond Circus)",
+  }),
   curve_secret_key: option(optionalText, {
     default: null,
     doc: "the daemon's CURVE certificate (`.key_secret`, from `circus keygen`): control, pub/sub and stats then speak CURVE (beyond Circus)",

@@ -3,7 +3,7 @@
 // checked key to a WatcherConfig, and circusctl's conversion of `set` words into wire values.
 
 import { ScalarError } from "../scalars.ts";
-import { suggest } from "../suggest.ts";
+import { didYouMean } from "../suggest.ts";
 import type { WatcherConfig } from "../types.ts";
 import { HookError } from "./hook.ts";
 import { OptionError, putOwn, type WireValue, wireRangeProblem, wireText } from "./spec.ts";
@@ -153,8 +153,8 @@ export function ctlSetValue(key: string, text: string): WireValue {
       throw new CtlValueError(`set ${key}: ${err.message}`, { cause: err });
     throw err;
   }
-  const near = suggest(key, SETTABLE_KEYS);
-  const hint = near ? `did you mean "${near}"? ` : "";
+  const near = didYouMean(key, SETTABLE_KEYS);
+  const hint = near ? `${near} ` : "";
   throw new CtlValueError(
     `unknown key '${key}'; ${hint}settable keys: ${[...SETTABLE_KEYS, ...SETTABLE_PATTERNS].join(", ")}`,
   );

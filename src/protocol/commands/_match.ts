@@ -16,10 +16,10 @@ export function readMatchProps(p: JsonObject): MatchProps {
   return { name, match };
 }
 
-export function matchCli(verb: string): CliArgument[] {
+export function matchCli(verb: string) {
   return [
     { property: "name", kind: "positional", optional: true, description: "watcher name or pattern" },
     { property: "match", kind: "option", description: "simple, glob (default) or regex" },
     { property: "waiting", kind: "flag", description: `reply once ${verb}` },
-  ];
+  ] as const satisfies readonly CliArgument[];
 }

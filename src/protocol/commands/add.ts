@@ -17,7 +17,7 @@ export interface AddProps {
   start: boolean;
 }
 
-export const add: Command<AddProps> = {
+export const add = {
   name: "add",
   summary: "Add a watcher",
   help:
@@ -25,10 +25,16 @@ export const add: Command<AddProps> = {
     "  circus ctl add [--start] <name> <cmd>",
   cli: [
     { property: "name", kind: "positional", description: "watcher name" },
-    { property: "cmd", kind: "positional", variadic: true, description: "command line (words joined by spaces)" },
+    {
+      property: "cmd",
+      kind: "positional",
+      variadic: true,
+      join: " ",
+      description: "command line (words joined by spaces)",
+    },
     { property: "start", kind: "flag", description: "start the watcher at once" },
     { property: "waiting", kind: "flag", description: "with --start: reply once its processes run" },
-  ],
+  ] as const,
   async: true,
   validate(p) {
     const name = requireString(p, "name");
@@ -57,7 +63,7 @@ export const add: Command<AddProps> = {
     return result === undefined ? undefined : { started: result.started, kept: result.kept };
   },
   format: () => "ok",
-};
+} satisfies Command<AddProps>;
 
 /** Turn `add` properties into a full WatcherConfig (Circus's defaults for everything not given). */
 export function toWatcherConfig(props: AddProps): WatcherConfig {

@@ -6,14 +6,14 @@ import { lookupWatcher } from "../execution.ts";
 import { isListedOption, renderWatcherOption } from "../../config/options/watcher.ts";
 import { requireString, requireValue } from "../props.ts";
 
-export const get: Command<{ name: string; keys: string[] }> = {
+export const get = {
   name: "get",
   summary: "Get the value of specific watcher options",
   help: "The values of the given options of a watcher, as `key: value` lines.\n\n  circus ctl get <name> <key> [<key>...]",
   cli: [
     { property: "name", kind: "positional", description: "watcher name" },
     { property: "keys", kind: "positional", variadic: true, description: "option names" },
-  ],
+  ] as const,
   async: false,
   validate(p) {
     const name = requireString(p, "name");
@@ -40,4 +40,4 @@ export const get: Command<{ name: string; keys: string[] }> = {
       .map((k) => `${k}: ${renderWatcherOption(k, opts[k])}`)
       .join("\n");
   },
-};
+} satisfies Command<{ name: string; keys: string[] }>;

@@ -1,19 +1,20 @@
 // `globaloptions`: the arbiter's endpoints and check delay, or one of them.
 
 import { GLOBAL_OPTION_KEYS, renderCircusOption } from "../../config/options/circus.ts";
+import { VERSION } from "../../version.ts";
 import type { Command, Json, JsonObject } from "../command.ts";
 import { messageError } from "../errors.ts";
 import { optString } from "../props.ts";
 
-export const globaloptions: Command<{ option?: string }> = {
+export const globaloptions = {
   name: "globaloptions",
   summary: "Get the arbiter options",
-  help: `The arbiter's options (${GLOBAL_OPTION_KEYS.join(", ")}), or just one.\n\n  circus ctl globaloptions [<option>]`,
-  cli: [{ property: "option", kind: "positional", optional: true, description: "option name" }],
+  help: `The arbiter's options (${GLOBAL_OPTION_KEYS.join(", ")}) and the daemon's version, or just one.\n\n  circus ctl globaloptions [<option>]`,
+  cli: [{ property: "option", kind: "positional", optional: true, description: "option name" }] as const,
   async: false,
   validate(p) {
     const option = optString(p, "option");
-    if (option !== undefined && !(GLOBAL_OPTION_KEYS as readonly string[]).includes(option)) {
+    if (option !== undefined && option !== "version" && !(GLOBAL_OPTION_KEYS as readonly string[]).includes(option)) {
       throw messageError(`'${option}' not an existing option`);
     }
     return { option };
@@ -21,7 +22,11 @@ export const globaloptions: Command<{ option?: string }> = {
   execute(ctx, { option }) {
     const all = ctx.arbiter.globalOptions() as Record<string, unknown>;
     const options: JsonObject = {};
-    for (const key of option ? [option] : GLOBAL_OPTION_KEYS) options[key] = (all[key] ?? null) as Json;
+    for (const key of option ? [option] : GLOBAL_OPTION_KEYS) {
+      // `version` (beyond Circus): which circus answers, for clients and bug reports.
+      options[key] = key === "version" ? VERSION : ((all[key] ?? null) as Json);
+    }
+    if (!option) options.version = VERSION;
     return { options };
   },
   format(reply) {
@@ -30,4 +35,4 @@ export const globaloptions: Command<{ option?: string }> = {
       .map((k) => `${k}: ${renderCircusOption(k, opts[k])}`)
       .join("\n");
   },
-};
+} satisfies Command<{ option?: string }>;

@@ -11,7 +11,7 @@ export interface ResizeProps {
 
 export const SINGLETON_SENTENCE = "This watcher is a Singleton - not changing the number of processes";
 
-function resize(direction: "incr" | "decr"): Command<ResizeProps> {
+function resize<D extends "incr" | "decr">(direction: D) {
   const verb = direction === "incr" ? "Increment" : "Decrement";
   return {
     name: direction,
@@ -23,7 +23,7 @@ function resize(direction: "incr" | "decr"): Command<ResizeProps> {
       { property: "name", kind: "positional", description: "watcher name" },
       { property: "nb", kind: "positional", optional: true, convert: "int", description: "how many processes (1)" },
       { property: "waiting", kind: "flag", description: "wait until the processes are spawned or stopped" },
-    ],
+    ] as const,
     async: true,
     validate: (p) => ({ name: requireString(p, "name"), nb: optInt(p, "nb", 0) ?? 1 }),
     async execute(ctx: CommandContext, { name, nb }, waiting) {
@@ -36,7 +36,7 @@ function resize(direction: "incr" | "decr"): Command<ResizeProps> {
       if (reply.singleton) return SINGLETON_SENTENCE;
       return reply.numprocesses === undefined ? "ok" : String(reply.numprocesses);
     },
-  };
+  } satisfies Command<ResizeProps>;
 }
 
 export const incr = resize("incr");

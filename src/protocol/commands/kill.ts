@@ -11,7 +11,7 @@ export interface KillProps {
   graceful_timeout?: number;
 }
 
-export const kill: Command<KillProps> = {
+export const kill = {
   name: "kill",
   summary: "Kill processes of a watcher",
   help:
@@ -24,7 +24,7 @@ export const kill: Command<KillProps> = {
     { property: "signum", kind: "option", convert: "signal", description: "signal to send first" },
     { property: "graceful_timeout", kind: "option", convert: "float", description: "seconds before SIGKILL" },
     { property: "waiting", kind: "flag", description: "wait until the processes are gone" },
-  ],
+  ] as const,
   async: true,
   validate: (p) => ({
     name: requireString(p, "name"),
@@ -38,4 +38,4 @@ export const kill: Command<KillProps> = {
     await settle(work, waiting, `kill ${w.name}`);
   },
   format: () => "ok",
-};
+} satisfies Command<KillProps>;

@@ -4,11 +4,11 @@ import type { Command } from "../command.ts";
 import { lookupWatcher, pidsOf } from "../execution.ts";
 import { optString } from "../props.ts";
 
-export const list: Command<{ name?: string }> = {
+export const list = {
   name: "list",
   summary: "Get list of watchers or processes in a watcher",
   help: "Without a name: the names of all watchers. With a name: the pids of that watcher's processes.\n\n  circus ctl list [<name>]",
-  cli: [{ property: "name", kind: "positional", optional: true, description: "watcher name" }],
+  cli: [{ property: "name", kind: "positional", optional: true, description: "watcher name" }] as const,
   async: false,
   validate: (p) => ({ name: optString(p, "name") }),
   execute(ctx, { name }) {
@@ -24,4 +24,4 @@ export const list: Command<{ name?: string }> = {
     const items = (reply.pids ?? reply.watchers ?? []) as unknown[];
     return items.join(",");
   },
-};
+} satisfies Command<{ name?: string }>;

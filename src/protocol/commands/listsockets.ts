@@ -2,11 +2,11 @@
 
 import type { Command, JsonObject } from "../command.ts";
 
-export const listsockets: Command<Record<string, never>> = {
+export const listsockets = {
   name: "listsockets",
   summary: "Get the list of sockets",
   help: "The sockets circus binds for its watchers, one per line: `<fd>:socket '<name>' at <address>`.\n\n  circus ctl listsockets",
-  cli: [],
+  cli: [] as const,
   async: false,
   validate: () => ({}),
   execute(ctx) {
@@ -24,4 +24,4 @@ export const listsockets: Command<Record<string, never>> = {
     const sockets = (reply.sockets ?? []) as JsonObject[];
     return sockets.map((s) => `${s.fd}:socket '${s.name}' at ${s.path ?? `${s.host}:${s.port}`}`).join("\n");
   },
-};
+} satisfies Command<Record<string, never>>;

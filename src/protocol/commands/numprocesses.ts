@@ -4,11 +4,11 @@ import type { Command } from "../command.ts";
 import { lookupWatcher } from "../execution.ts";
 import { optString } from "../props.ts";
 
-export const numprocesses: Command<{ name?: string }> = {
+export const numprocesses = {
   name: "numprocesses",
   summary: "Get the number of processes",
   help: "The number of running processes of a watcher, or of all watchers.\n\n  circus ctl numprocesses [<name>]",
-  cli: [{ property: "name", kind: "positional", optional: true, description: "watcher name" }],
+  cli: [{ property: "name", kind: "positional", optional: true, description: "watcher name" }] as const,
   async: false,
   validate: (p) => ({ name: optString(p, "name") }),
   execute(ctx, { name }) {
@@ -18,4 +18,4 @@ export const numprocesses: Command<{ name?: string }> = {
     return { numprocesses: n };
   },
   format: (reply) => String(reply.numprocesses),
-};
+} satisfies Command<{ name?: string }>;

@@ -3,11 +3,11 @@
 import type { Command } from "../command.ts";
 import { settle } from "../execution.ts";
 
-export const quit: Command<Record<string, never>> = {
+export const quit = {
   name: "quit",
   summary: "Quit the arbiter immediately",
   help: "Stop all watchers and exit the daemon. With --waiting the reply comes once the watchers are stopped.\n\n  circus ctl quit [--waiting]",
-  cli: [{ property: "waiting", kind: "flag", description: "reply once every watcher is stopped" }],
+  cli: [{ property: "waiting", kind: "flag", description: "reply once every watcher is stopped" }] as const,
   async: true,
   validate: () => ({}),
   async execute(ctx, _props, waiting) {
@@ -17,4 +17,4 @@ export const quit: Command<Record<string, never>> = {
     setImmediate(() => void ctx.quit());
   },
   format: () => "ok",
-};
+} satisfies Command<Record<string, never>>;

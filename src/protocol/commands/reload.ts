@@ -10,7 +10,7 @@ export interface ReloadProps {
   sequential: boolean;
 }
 
-export const reload: Command<ReloadProps> = {
+export const reload = {
   name: "reload",
   summary: "Reload the arbiter or a watcher",
   help:
@@ -23,7 +23,7 @@ export const reload: Command<ReloadProps> = {
     { property: "graceful", kind: "flag", description: "(--terminate sends graceful: false)" },
     { property: "sequential", kind: "flag", description: "one process at a time" },
     { property: "waiting", kind: "flag", description: "reply when done" },
-  ],
+  ] as const,
   async: true,
   validate: (p) => ({
     name: optString(p, "name"),
@@ -40,4 +40,4 @@ export const reload: Command<ReloadProps> = {
     return info === undefined ? undefined : { info: { stopped: info.stopped, started: info.started, kept: info.kept } };
   },
   format: () => "ok",
-};
+} satisfies Command<ReloadProps>;

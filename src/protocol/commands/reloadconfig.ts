@@ -4,14 +4,14 @@ import type { Command } from "../command.ts";
 import { CommandError, Errno } from "../errors.ts";
 import { rereadConfig, settle } from "../execution.ts";
 
-export const reloadconfig: Command<Record<string, never>> = {
+export const reloadconfig = {
   name: "reloadconfig",
   summary: "Reload the configuration file",
   help:
     "Re-read the configuration file: new watchers and sockets are created, removed ones stopped, changed ones\n" +
     "replaced; unchanged watchers keep running. A file that does not load leaves everything as it is.\n\n" +
     "  circus ctl reloadconfig [--waiting]",
-  cli: [{ property: "waiting", kind: "flag", description: "reply when done" }],
+  cli: [{ property: "waiting", kind: "flag", description: "reply when done" }] as const,
   async: true,
   validate: () => ({}),
   async execute(ctx, _props, waiting) {
@@ -21,4 +21,4 @@ export const reloadconfig: Command<Record<string, never>> = {
     await settle(ctx.arbiter.reloadConfig(config), waiting, "reloadconfig");
   },
   format: () => "ok",
-};
+} satisfies Command<Record<string, never>>;

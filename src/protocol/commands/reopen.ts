@@ -4,14 +4,14 @@
 import type { Command } from "../command.ts";
 import { CommandError, Errno } from "../errors.ts";
 
-export const reopen: Command<Record<string, never>> = {
+export const reopen = {
   name: "reopen",
   summary: "Reopen log files and output stream files",
   help:
     "Reopen the daemon's log file and every stdout/stderr stream file (as SIGUSR1 to the daemon), e.g. from\n" +
     "logrotate's postrotate after moving them away. Prints the files reopened.\n\n" +
     "  circus ctl reopen",
-  cli: [],
+  cli: [] as const,
   async: false,
   validate: () => ({}),
   async execute(ctx) {
@@ -19,4 +19,4 @@ export const reopen: Command<Record<string, never>> = {
     return { files: await ctx.reopen() };
   },
   format: (reply) => ((reply.files ?? []) as string[]).join("\n") || "ok",
-};
+} satisfies Command<Record<string, never>>;

@@ -4,7 +4,7 @@ import type { Command } from "../command.ts";
 import { byPriority, matchWatchers, rereadConfig, settle } from "../execution.ts";
 import { matchCli, readMatchProps, type MatchProps } from "./_match.ts";
 
-export const restart: Command<MatchProps> = {
+export const restart = {
   name: "restart",
   summary: "Restart the arbiter or a watcher",
   help:
@@ -36,4 +36,4 @@ export const restart: Command<MatchProps> = {
     await settle(work, waiting, `restart ${name}`);
   },
   format: () => "ok",
-};
+} satisfies Command<MatchProps>;

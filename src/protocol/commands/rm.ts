@@ -4,7 +4,7 @@ import type { Command } from "../command.ts";
 import { lookupWatcher, settle } from "../execution.ts";
 import { optBool, requireString } from "../props.ts";
 
-export const rm: Command<{ name: string; nostop: boolean }> = {
+export const rm = {
   name: "rm",
   summary: "Remove a watcher",
   help:
@@ -14,7 +14,7 @@ export const rm: Command<{ name: string; nostop: boolean }> = {
     { property: "name", kind: "positional", description: "watcher name" },
     { property: "nostop", kind: "flag", description: "leave its processes running" },
     { property: "waiting", kind: "flag", description: "wait until its processes are stopped" },
-  ],
+  ] as const,
   async: true,
   validate: (p) => ({ name: requireString(p, "name"), nostop: optBool(p, "nostop", false) }),
   async execute(ctx, { name, nostop }, waiting) {
@@ -22,4 +22,4 @@ export const rm: Command<{ name: string; nostop: boolean }> = {
     await settle(ctx.arbiter.removeWatcher(w.name, { nostop }), waiting, `rm ${w.name}`);
   },
   format: () => "ok",
-};
+} satisfies Command<{ name: string; nostop: boolean }>;

@@ -7,7 +7,7 @@ import { checkOwnerChange, withOptionsApplied } from "../boundary.ts";
 import { configDirOf, lookupWatcher, settle } from "../execution.ts";
 import { requireString, requireValue } from "../props.ts";
 
-export const set: Command<{ name: string; options: JsonObject }> = {
+export const set = {
   name: "set",
   summary: "Set a watcher option",
   help:
@@ -16,9 +16,15 @@ export const set: Command<{ name: string; options: JsonObject }> = {
     "  circus ctl set <name> <key> <value> [<key> <value>...] [--waiting]",
   cli: [
     { property: "name", kind: "positional", description: "watcher name" },
-    { property: "options", kind: "positional", variadic: true, description: "key value pairs" },
+    {
+      property: "options",
+      kind: "positional",
+      variadic: true,
+      convert: "set-options",
+      description: "key value pairs",
+    },
     { property: "waiting", kind: "flag", description: "reply once the change is applied" },
-  ],
+  ] as const,
   async: true,
   validate(p) {
     const name = requireString(p, "name");
@@ -41,4 +47,4 @@ export const set: Command<{ name: string; options: JsonObject }> = {
     await settle(w.setOptions(checked), waiting, `set ${w.name}`);
   },
   format: () => "ok",
-};
+} satisfies Command<{ name: string; options: JsonObject }>;

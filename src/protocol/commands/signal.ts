@@ -14,7 +14,7 @@ export interface SignalProps {
   recursive: boolean;
 }
 
-export const signal: Command<SignalProps> = {
+export const signal = {
   name: "signal",
   summary: "Send a signal",
   help:
@@ -27,7 +27,7 @@ export const signal: Command<SignalProps> = {
     { property: "signum", kind: "positional", convert: "signal", description: "signal name or number" },
     { property: "children", kind: "flag", description: "only the direct children" },
     { property: "recursive", kind: "flag", description: "the process and all its descendants" },
-  ],
+  ] as const,
   async: false,
   validate(p) {
     const props: SignalProps = {
@@ -57,4 +57,4 @@ export const signal: Command<SignalProps> = {
     }
   },
   format: () => "ok",
-};
+} satisfies Command<SignalProps>;

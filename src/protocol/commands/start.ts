@@ -4,7 +4,7 @@ import type { Command } from "../command.ts";
 import { byPriority, matchWatchers, settle } from "../execution.ts";
 import { matchCli, readMatchProps, type MatchProps } from "./_match.ts";
 
-export const start: Command<MatchProps> = {
+export const start = {
   name: "start",
   summary: "Start the arbiter or a watcher",
   help:
@@ -30,4 +30,4 @@ export const start: Command<MatchProps> = {
     await settle(work, waiting, `start ${name}`);
   },
   format: () => "ok",
-};
+} satisfies Command<MatchProps>;

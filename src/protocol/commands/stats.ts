@@ -47,7 +47,7 @@ async function watcherInfos(w: ControlledWatcher, extended: boolean): Promise<Js
   return out;
 }
 
-export const stats: Command<StatsProps> = {
+export const stats = {
   name: "stats",
   summary: "Get process infos",
   help:
@@ -58,7 +58,7 @@ export const stats: Command<StatsProps> = {
     { property: "name", kind: "positional", optional: true, description: "watcher name" },
     { property: "process", kind: "positional", optional: true, convert: "int", description: "one pid" },
     { property: "extended", kind: "flag", description: "let the extended_stats hook add fields" },
-  ],
+  ] as const,
   async: false,
   validate(p) {
     const props = {
@@ -106,4 +106,4 @@ export const stats: Command<StatsProps> = {
     else return `${reply.process}: ${toStr(reply.info)}\n`;
     return lines.join("\n");
   },
-};
+} satisfies Command<StatsProps>;

@@ -5,7 +5,7 @@ import { lookupWatcher } from "../execution.ts";
 import { watcherExitKeys } from "../exit-state.ts";
 import { optString } from "../props.ts";
 
-export const status: Command<{ name?: string }> = {
+export const status = {
   name: "status",
   summary: "Get the status of a watcher or all watchers",
   help:
@@ -14,7 +14,7 @@ export const status: Command<{ name?: string }> = {
     "Beyond Circus the reply says why spawning gave up (`spawn_error`), how often processes were\n" +
     "respawned after dying on their own (`restarts`), the last exit (`last_exit`) and `exits` by reason;\n" +
     "without a name, per watcher in `details`.\n\n  circus ctl status [<name>]",
-  cli: [{ property: "name", kind: "positional", optional: true, description: "watcher name" }],
+  cli: [{ property: "name", kind: "positional", optional: true, description: "watcher name" }] as const,
   async: false,
   validate: (p) => ({ name: optString(p, "name") }),
   execute(ctx, { name }) {
@@ -38,4 +38,4 @@ export const status: Command<{ name?: string }> = {
       .map((k) => `${k}: ${statuses[k]}`)
       .join("\n");
   },
-};
+} satisfies Command<{ name?: string }>;

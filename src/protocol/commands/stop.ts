@@ -10,7 +10,7 @@ export interface StopProps extends MatchProps {
   gaveUp?: string;
 }
 
-export const stop: Command<StopProps> = {
+export const stop = {
   name: "stop",
   summary: "Stop watchers",
   help:
@@ -30,4 +30,4 @@ export const stop: Command<StopProps> = {
     return waiting && found.length === 1 ? { info: null } : undefined;
   },
   format: () => "ok",
-};
+} satisfies Command<StopProps>;

@@ -19,6 +19,13 @@ describe("stream sub-options", () => {
     expect(c.watchers[0]!.stdout_stream).toEqual({ class: "FileStream", filenme: "/tmp/x.log" });
   });
 
+  test("without class and filename a misspelt filename is a load error naming the near key", async () => {
+    const problems = await problemsOf("[watcher:w]\ncmd = run\nstdout_stream.filenme = /tmp/x.log\n");
+    expect(problems).toEqual([
+      'circus.ini:3: watcher:w.stdout_stream.filenme: stream configuration invalid: set class or filename; did you mean "stdout_stream.filename"?',
+    ]);
+  });
+
   test("a custom class reads any option; refresh_time is deprecated", async () => {
     const c = await loadText(
       "[watcher:w]\ncmd = run\nstdout_stream.class = ./s.ts:make\nstdout_stream.anything = 1\nstdout_stream.refresh_time = 1\n",

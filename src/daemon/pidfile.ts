@@ -1,5 +1,6 @@
 // The daemon's pidfile: refuse to start when a live daemon holds it, remove it only if it is still ours.
 
+import { OsError } from "../os/errors.ts";
 import { exists, readText, unlink, writeText } from "../os/fs.ts";
 import { dirname } from "../util/path.ts";
 
@@ -25,7 +26,15 @@ export function claimPidfile(path: string): void {
     );
   }
   if (exists(path)) {
-    const held = Number.parseInt(readText(path).trim(), 10);
+    let text: string;
+    try {
+      text = readText(path);
+    } catch (error) {
+      if (!(error instanceof OsError)) throw error;
+      const why = error.code === "EISDIR" ? "is a directory" : `cannot be read (${error.message})`;
+      throw new PidfileError(`pidfile ${path} ${why}; pick another --pidfile`, { cause: error });
+    }
+    const held = Number.parseInt(text.trim(), 10);
     if (Number.isInteger(held) && held > 0 && held !== process.pid && isAlive(held)) {
       throw new PidfileError(
         `pidfile ${path} is held by running process ${held}; stop that daemon first or pick another --pidfile`,

@@ -1,0 +1,301 @@
+// A whole config running, as `circus daemon` runs it: sockets, watchers with their output streams and
+// `logs` buffers, circusd-stats and plugins, the control and pub/sub endpoints, reloadconfig and
+// reopen, the pidfile — and a clean stop. `circus daemon` is this plus the command line and signals;
+// a program embedding circus calls it directly (`import { startCircus } from "circus"`).
+
+import type { Arbiter, ArbiterOptions } from "../arbiter/arbiter.ts";
+import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT } from "../config/options/circus.ts";
+import type { CircusConfig, CircusOptions } from "../config/types.ts";
+import type { ControlServer } from "../protocol/server.ts";
+import { createClient, type Client } from "../protocol/typed-client.ts";
+import { deferred } from "../util/async.ts";
+import { getLogger, parseLogLevel, setLogLevel, setLogSink, type LogLevel, type LogSink } from "../util/log.ts";
+import type { BoundEndpoints } from "../arbiter/internal-watchers.ts";
+import { dirname, join, resolve } from "../util/path.ts";
+import { VERSION } from "../version.ts";
+import { claimPidfile, releasePidfile } from "./pidfile.ts";
+
+const log = getLogger("circus");
+
+export interface StartOptions {
+  /**
+   * Running inside another program (the default): control and pub/sub endpoints left at Circus's
+   * defaults (tcp ports 5555 and 5556) become ipc sockets in a private temporary directory, and
+   * multicast discovery is off, so nothing listens on the network unless the config names it.
+   * `circus daemon` passes false: the config's endpoints as they are.
+   */
+  embedded?: boolean;
+  /** Answer multicast discovery as the config says even when embedded (default false). */
+  multicast?: boolean;
+  /** Serve endpoints other hosts can reach without CURVE (as `[circus] insecure = true`); warned at start. */
+  insecure?: boolean;
+  /** A pidfile (wins over `[circus] pidfile`); refused when a live process holds it. */
+  pidfile?: string | null;
+  /**
+   * The library's logger: `{ level, sink }` to set them, false to leave them as they are (the caller set
+   * them up), or absent to follow the config's `loglevel` and `logoutput`, as the daemon does.
+   */
+  log?: { level?: LogLevel; sink?: LogSink } | false;
+  /**
+   * Called once the endpoints answer, before the watchers start: the daemon tells a `--daemon` caller and
+   * installs its signal handlers, so a SIGTERM during a long start already stops it.
+   */
+  onListening?: (running: RunningCircus) => void;
+  /** Reopen what the caller opened (the daemon's `--log-output` file) on `reopen`; resolves with its files. */
+  onReopen?: () => string[];
+}
+
+/** A running config; `stop()` ends it (as `quit` does, which also resolves `stopped`). */
+export interface RunningCircus {
+  readonly arbiter: Arbiter;
+  /** The config as it runs (endpoints as bound when embedded). */
+  readonly config: CircusConfig;
+  /** Where the control channel listens (resolved: the real port of a `:0` endpoint). */
+  readonly endpoint: string;
+  readonly pubsubEndpoint: string;
+  /** A control-channel client of this daemon, a method per command, made at first use (closed by `stop()`). */
+  readonly client: Client;
+  /** Resolves once everything has stopped, whoever asked (`stop()`, `quit`). */
+  readonly stopped: Promise<void>;
+  /** True from the moment a stop begins. */
+  readonly stopping: boolean;
+  /** Stop every watcher (graceful_timeout, then SIGKILL), close the endpoints and sockets, release the pidfile. */
+  stop(): Promise<void>;
+  /** Reopen the log output and every output stream file (SIGUSR1, `reopen`); resolves with the files. */
+  reopen(): Promise<string[]>;
+}
+
+/** A private directory for the embedded daemon's ipc endpoints, removed at stop. */
+async function privateDir(): Promise<{ path: string; remove(): Promise<void> }> {
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const path = mkdtempSync(join(tmpdir(), "circus-"));
+  return { path, remove: async () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** The endpoints an embedded daemon binds: Circus's default tcp ports are swapped for private ipc sockets. */
+async function embeddedCircus(
+  circus: CircusOptions,
+  multicast: boolean,
+): Promise<{ circus: CircusOptions; cleanup: (() => Promise<void>) | null }> {
+  const defaults = circus.endpoint === DEFAULT_ENDPOINT || circus.pubsub_endpoint === DEFAULT_PUBSUB_ENDPOINT;
+  const next = { ...circus, multicast_endpoint: multicast ? circus.multicast_endpoint : "" };
+  if (!defaults) return { circus: next, cleanup: null };
+  const dir = await privateDir();
+  if (next.endpoint === DEFAULT_ENDPOINT) next.endpoint = `ipc://${dir.path}/control.sock`;
+  if (next.pubsub_endpoint === DEFAULT_PUBSUB_ENDPOINT) next.pubsub_endpoint = `ipc://${dir.path}/pubsub.sock`;
+  return { circus: next, cleanup: dir.remove };
+}
+
+interface Logging {
+  /** Put the logger back as it was (and close an output we opened). */
+  undo(): Promise<void>;
+  /** Reopen an output file we opened; its path. */
+  reopen(): string[];
+}
+
+/** The logger as `options.log` says. */
+async function setUpLogging(config: CircusConfig, option: StartOptions["log"]): Promise<Logging> {
+  if (option === false) return { undo: async () => {}, reopen: () => [] };
+  if (option !== undefined) {
+    if (option.level) setLogLevel(option.level);
+    const previous = option.sink ? setLogSink(option.sink) : null;
+    return {
+      undo: async () => {
+        if (previous) setLogSink(previous);
+      },
+      reopen: () => [],
+    };
+  }
+  const level = parseLogLevel(config.circus.loglevel);
+  if (level) setLogLevel(level);
+  const { openLogOutput, logOutputFile } = await import("../streams/logoutput.ts");
+  const cwd = dirname(config.file || ".");
+  const output = await openLogOutput(config.circus.logoutput, { cwd });
+  const previous = setLogSink(output);
+  const file = logOutputFile(config.circus.logoutput, cwd);
+  return {
+    undo: async () => {
+      setLogSink(previous);
+      await output.close();
+    },
+    reopen: () => {
+      output.reopen();
+      return file ? [file] : [];
+    },
+  };
+}
+
+/**
+ * Run `source` (a config file, or a loaded CircusConfig) as `circus daemon` does; resolves once its
+ * control endpoint answers and its watchers have started. Rejects (having undone everything) when it
+ * cannot start: a config with problems, a held pidfile, a port in use.
+ */
+export async function startCircus(source: string | CircusConfig, options: StartOptions = {}): Promise<RunningCircus> {
+  const { loadConfig } = await import("../config/load.ts");
+  const loaded = typeof source === "string" ? await loadConfig(resolve(source)) : source;
+  const embedded = options.embedded ?? true;
+  const { circus, cleanup } = embedded
+    ? await embeddedCircus(loaded.circus, options.multicast === true)
+    : { circus: loaded.circus, cleanup: null };
+  const config: CircusConfig = { ...loaded, circus };
+  // What stop (or a failed start) undoes, in reverse order.
+  const undo: (() => Promise<void> | void)[] = [];
+  if (cleanup) undo.push(cleanup);
+  const undoAll = async () => {
+    for (const step of undo.splice(0).reverse()) {
+      await Promise.resolve(step()).catch((err: Error) => log.error(`cleaning up: ${err.message}`));
+    }
+  };
+  try {
+    const logging = await setUpLogging(config, options.log);
+    undo.push(() => logging.undo());
+    const reopenLog = () => [...logging.reopen(), ...(options.onReopen?.() ?? [])];
+    return await serve(config, options, { undo, undoAll, reopenLog });
+  } catch (error) {
+    await undoAll();
+    throw error;
+  }
+}
+
+interface Lifecycle {
+  undo: (() => Promise<void> | void)[];
+  undoAll: () => Promise<void>;
+  reopenLog: () => string[];
+}
+
+async function serve(config: CircusConfig, options: StartOptions, life: Lifecycle): Promise<RunningCircus> {
+  const { undo, undoAll } = life;
+  const { Arbiter } = await import("../arbiter/arbiter.ts");
+  const { withInternalWatchers } = await import("../arbiter/internal-watchers.ts");
+  const { WatcherOutput, reopenAllStreams, openStreamPaths } = await import("../streams/index.ts");
+  const { startControlServer } = await import("../protocol/server.ts");
+  const { prepareSecurity, internalClientEnv } = await import("../protocol/security.ts");
+  const { CURVE_KEY_ENV, CURVE_SERVER_KEY_ENV } = await import("../protocol/client.ts");
+  const { loadConfig } = await import("../config/load.ts");
+  const { raiseNofileToHard } = await import("../os/rlimit.ts");
+  const { umask } = await import("../os/process.ts");
+
+  if (config.circus.umask !== null) umask(config.circus.umask);
+  try {
+    raiseNofileToHard();
+  } catch (error) {
+    log.warning(`could not raise the open-files limit: ${(error as Error).message}`);
+  }
+  // Client keys of whoever started the daemon are no business of its workers (copy_env would pass them on).
+  delete process.env[CURVE_KEY_ENV];
+  delete process.env[CURVE_SERVER_KEY_ENV];
+  const security = await prepareSecurity(config.circus, dirname(config.file || "."), {
+    insecure: options.insecure === true,
+  });
+  // The daemon's own watchers (circusd-stats, plugins, the console) get the internal key, and stats the certificate.
+  const internal: BoundEndpoints = {
+    env: internalClientEnv(security),
+    statsCurve: security.curve
+      ? { secretKeyFile: security.curve.serverKeyFile, authorizedKeys: security.curve.authorized?.dir ?? null }
+      : undefined,
+  };
+
+  const pidfile = options.pidfile ?? config.circus.pidfile;
+  if (pidfile) {
+    claimPidfile(resolve(pidfile));
+    undo.push(() => releasePidfile(resolve(pidfile)));
+  }
+
+  // Assigned before any closure below can run (they run only once the daemon is up).
+  let arbiter!: Arbiter;
+  let server!: ControlServer;
+  const configDir = dirname(config.file || ".");
+  // Every watcher's stdout/stderr go through its streams and tail buffer; relative filenames are
+  // resolved against the config file's directory.
+  const openOutput: ArbiterOptions["openOutput"] = (cfg, previous) =>
+    WatcherOutput.open(cfg, {
+      configDir,
+      tailLines: (arbiter?.config ?? config).circus.tail_lines,
+      outputPrefix: (arbiter?.config ?? config).circus.output_prefix,
+      tail: previous instanceof WatcherOutput ? previous.tail : undefined,
+    });
+  // Internal watchers (circusd-stats, plugins) are part of every config the arbiter sees, reloads
+  // included; a re-read file keeps the endpoints this daemon bound.
+  const reread = async () => {
+    const next = await loadConfig(config.file);
+    return withInternalWatchers({ ...next, circus: { ...next.circus, ...boundEndpoints(config.circus) } }, internal);
+  };
+  const reopen = async (): Promise<string[]> => {
+    const sink = life.reopenLog();
+    await reopenAllStreams();
+    await arbiter.reopenOutputs();
+    return [...sink, ...openStreamPaths()];
+  };
+
+  arbiter = await Arbiter.create(withInternalWatchers(config, internal), { openOutput });
+  // Sockets already bound (unix socket files included) must not outlive a failed start.
+  undo.push(() => arbiter.close());
+  const done = deferred();
+  let client: Client | null = null;
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      log.info("stopping all watchers");
+      // From here on nothing may start workers that the exit would leave behind; events of the stop
+      // still reach subscribers: the endpoints close after the watchers.
+      server.beginShutdown();
+      await client?.close();
+      await arbiter.close();
+      await server.close();
+      await undoAll();
+      log.info("arbiter stopped");
+      done.resolve();
+    })();
+    return stopping;
+  };
+  server = await startControlServer(arbiter, config.circus, {
+    onQuit: () => stop(),
+    loadConfig: config.file ? reread : async () => null,
+    onReopen: reopen,
+    security,
+  });
+  undo.push(() => server.close());
+  // Clients as the daemon's own watchers are: with the internal key when the endpoints speak CURVE.
+  const ownClient = () =>
+    createClient({
+      endpoint: server.endpoint,
+      curve: security.curve
+        ? { serverKey: security.curve.serverKeys.publicKey, keyPair: security.curve.internal }
+        : undefined,
+    });
+  undo.push(() => client?.close());
+  log.info(
+    `starting circus ${VERSION} (pid ${process.pid}), control at ${server.endpoint}, events at ${server.pubsubEndpoint}`,
+  );
+  // The endpoint answers before anyone is told it is up (a `--daemon` caller returns 0 on that word).
+  const probe = ownClient();
+  try {
+    await probe.numwatchers();
+  } finally {
+    await probe.close();
+  }
+  const running: RunningCircus = {
+    arbiter,
+    config,
+    endpoint: server.endpoint,
+    pubsubEndpoint: server.pubsubEndpoint,
+    get client() {
+      client ??= ownClient();
+      return client;
+    },
+    stopped: done.promise,
+    get stopping() {
+      return stopping !== null;
+    },
+    stop,
+    reopen,
+  };
+  options.onListening?.(running);
+  await arbiter.start();
+  return running;
+}
+
+function boundEndpoints(c: CircusOptions): Partial<CircusOptions> {
+  return { endpoint: c.endpoint, pubsub_endpoint: c.pubsub_endpoint, multicast_endpoint: c.multicast_endpoint };
+}
