@@ -14,6 +14,7 @@ import { EventBus, epochSeconds, watcherTopic } from "./bus.ts";
 import { ownChildren } from "./children.ts";
 import { ReadinessError, WatcherExistsError, WatcherNotFoundError } from "./errors.ts";
 import { describeReload, diffConfig, type ReloadConfigSummary } from "./reloadconfig.ts";
+import { removeNotifyDir } from "./readiness.ts";
 import { SocketRegistry, type CircusSocket } from "./sockets.ts";
 import { SerialQueue } from "./queue.ts";
 import { Watcher, type WatcherContext } from "./watcher.ts";
@@ -217,6 +218,7 @@ export class Arbiter {
       await this.stopAll();
       await this.closeOutputs(this.watchers());
       this.socketRegistry.closeAll();
+      removeNotifyDir();
     });
   }
 

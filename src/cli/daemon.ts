@@ -271,7 +271,7 @@ async function serve(
     return 1;
   }
   await running.stopped;
-  return 0;
+  return running.fatal === null ? 0 : 1;
 }
 
 /** The daemon's signals (README "circus daemon"): quit, reload, reopen; nothing else stops it. */
