@@ -25,6 +25,12 @@ export interface StartOptions {
    * `circus daemon` passes false: the config's endpoints as they are.
    */
   embedded?: boolean;
+  /**
+   * systemd's variables (NOTIFY_SOCKET, WATCHDOG_*, LISTEN_*), taken out of the environment before the
+   * config was read (takeSystemdEnvironment); default: taken from process.env at start. Only a
+   * daemon that is not embedded uses them.
+   */
+  systemdEnvironment?: Record<string, string>;
   /** Answer multicast discovery as the config says even when embedded (default false). */
   multicast?: boolean;
   /** Serve endpoints other hosts can reach without CURVE (as `[circus] insecure = true`); warned at start. */
@@ -177,7 +183,7 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   const { loadConfig } = await import("../config/load.ts");
   const { raiseNofileToHard } = await import("../os/rlimit.ts");
   const { umask, prctlSetChildSubreaper } = await import("../os/process.ts");
-  const { takeListenFds } = await import("../os/systemd.ts");
+  const { takeListenFds, takeSystemdEnvironment } = await import("../os/systemd.ts");
   const { SystemdService } = await import("./systemd.ts");
   const { startHealthEndpoint } = await import("./health.ts");
 
@@ -211,8 +217,9 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
       log.warning(`cannot become a child subreaper, orphans go to init: ${(error as Error).message}`);
     }
   }
-  const systemdSockets = asService ? takeListenFds() : [];
-  const service = asService ? SystemdService.fromEnv() : null;
+  const systemdEnv = asService ? (options.systemdEnvironment ?? takeSystemdEnvironment()) : {};
+  const systemdSockets = asService ? takeListenFds(systemdEnv) : [];
+  const service = asService ? SystemdService.fromEnv(systemdEnv) : null;
   if (service) undo.push(() => service.close());
 
   const pidfile = options.pidfile ?? config.circus.pidfile;

@@ -27,12 +27,12 @@ export class SystemdService {
     private readonly watchdogMs: number | null,
   ) {}
 
-  /** The service of this process, or null when systemd does not listen (NOTIFY_SOCKET unset). */
-  static fromEnv(): SystemdService | null {
-    const watchdogMs = watchdogIntervalMs();
+  /** The service of this process, or null when systemd does not listen (NOTIFY_SOCKET unset in `env`). */
+  static fromEnv(env: Record<string, string | undefined>): SystemdService | null {
+    const watchdogMs = watchdogIntervalMs(env);
     let notifier: SystemdNotifier | null = null;
     try {
-      notifier = SystemdNotifier.fromEnv();
+      notifier = SystemdNotifier.fromEnv(env);
     } catch (err) {
       log.warning(`NOTIFY_SOCKET is unusable, systemd will not hear from the daemon: ${(err as Error).message}`);
     }

@@ -7,6 +7,31 @@ import { UnixDatagramSender } from "./unixdgram.ts";
 /** The first fd systemd passes (SD_LISTEN_FDS_START). */
 export const LISTEN_FDS_START = 3;
 
+/** The variables systemd sets for the service's main process, and only for it. */
+const SYSTEMD_VARIABLES = [
+  "NOTIFY_SOCKET",
+  "WATCHDOG_USEC",
+  "WATCHDOG_PID",
+  "LISTEN_PID",
+  "LISTEN_FDS",
+  "LISTEN_FDNAMES",
+];
+
+/**
+ * Move systemd's variables out of `env` into a record of their own. Done before the config is read:
+ * copy_env copies the environment at load, and a worker must never notify or take sockets in the
+ * daemon's name.
+ */
+export function takeSystemdEnvironment(env: Record<string, string | undefined> = process.env): Record<string, string> {
+  const taken: Record<string, string> = {};
+  for (const name of SYSTEMD_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined) taken[name] = value;
+    delete env[name];
+  }
+  return taken;
+}
+
 /** Sends sd_notify messages to the socket systemd (or any supervisor) named in NOTIFY_SOCKET. */
 export class SystemdNotifier {
   private readonly sender: UnixDatagramSender;
