@@ -3,6 +3,7 @@
 //
 //   bun scripts/build.ts          → dist/circus (this host) + symlinks
 //   bun scripts/build.ts --all    → also dist/circus-linux-{x64,arm64}[-musl]
+//   … --outdir DIR                → into DIR instead of dist/
 
 import { mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -43,15 +44,19 @@ function build(outfile: string, target?: string): void {
 }
 
 if (import.meta.main) {
-  mkdirSync(dist, { recursive: true });
-  build(join(dist, "circus"));
+  // --outdir DIR builds elsewhere than dist/ (the cross-build test does, so that the dist/circus other
+  // tests run is never replaced under them).
+  const at = process.argv.indexOf("--outdir");
+  const out = at > 0 && process.argv[at + 1] ? resolve(process.argv[at + 1]!) : dist;
+  mkdirSync(out, { recursive: true });
+  build(join(out, "circus"));
   for (const name of TOOL_LINKS) {
-    const link = join(dist, name);
+    const link = join(out, name);
     rmSync(link, { force: true });
     symlinkSync("circus", link);
   }
   if (process.argv.includes("--all")) {
-    for (const target of TARGETS) build(join(dist, `circus-${target}`), target);
+    for (const target of TARGETS) build(join(out, `circus-${target}`), target);
   }
-  process.stdout.write(`built ${join(dist, "circus")} and links ${TOOL_LINKS.join(", ")}\n`);
+  process.stdout.write(`built ${join(out, "circus")} and links ${TOOL_LINKS.join(", ")}\n`);
 }

@@ -5,7 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x node_modules/.bin/bun ] || [ package.json -nt node_modules/.package-lock.json ]; then
+# A node_modules that is a symlink is a shared install (a git worktree pointing at another checkout's):
+# it is left alone, since `npm ci` empties the directory it points to, under every tree that shares it.
+if [ -L node_modules ]; then
+  [ -x node_modules/.bin/bun ] || { echo "setup: the shared node_modules ($(readlink node_modules)) has no bun; run npm ci there" >&2; exit 1; }
+elif [ ! -x node_modules/.bin/bun ] || [ package.json -nt node_modules/.package-lock.json ]; then
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 fi
 

@@ -28,6 +28,7 @@ import {
   type ControlServer,
 } from "../src/index.ts";
 import { descendantsOf } from "./helpers/daemon.ts";
+import { isAlive } from "./helpers/processes.ts";
 
 /** A config from ini text (written to a temp file, as the loader reads files). */
 async function loadConfigText(text: string) {
@@ -42,14 +43,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
-
 describe("the package entry", () => {
   test("createArbiter runs a watcher's real processes and stops them", async () => {
     const arbiter = await createArbiter([{ name: "lib", cmd: "sleep 30", numprocesses: 2, graceful_timeout: 2 }]);
@@ -60,9 +53,9 @@ describe("the package entry", () => {
     expect(watcher).toBeInstanceOf(Watcher);
     const pids = watcher.pids();
     expect(pids).toHaveLength(2);
-    for (const pid of pids) expect(alive(pid)).toBe(true);
+    for (const pid of pids) expect(isAlive(pid)).toBe(true);
     await arbiter.stop();
-    for (const pid of pids) expect(alive(pid)).toBe(false);
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
   });
 
   test("loadConfig + Arbiter.create + startControlServer serve the config; CircusClient drives it", async () => {
@@ -89,7 +82,7 @@ describe("the package entry", () => {
     const pids = (await client.call("list", { name: "api" })).pids as number[];
     expect(pids).toHaveLength(2);
     expect(arbiter.getWatcher("api")!.pids().sort()).toEqual([...pids].sort());
-    for (const pid of pids) expect(alive(pid)).toBe(true);
+    for (const pid of pids) expect(isAlive(pid)).toBe(true);
   });
 });
 
@@ -151,7 +144,7 @@ describe("startCircus: a whole config, as circus daemon runs it", () => {
     const control = circus.endpoint.slice("ipc://".length);
     expect(existsSync(control)).toBe(true);
     await circus.stop();
-    expect(alive(pids[0]!)).toBe(false);
+    expect(isAlive(pids[0]!)).toBe(false);
     expect(existsSync(dirname(control))).toBe(false);
     await circus.stopped;
   });

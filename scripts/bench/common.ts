@@ -83,7 +83,7 @@ export class BenchClient {
 export const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 
 /** The compiled daemon under test (`npm run build` first). */
-export const CIRCUS_BINARY = new URL("../../dist/circus", import.meta.url).pathname;
+export const CIRCUS_BINARY = process.env.CIRCUS_BINARY ?? new URL("../../dist/circus", import.meta.url).pathname;
 
 export interface BenchDaemon {
   proc: ReturnType<typeof Bun.spawn>;
@@ -105,9 +105,20 @@ export async function startCircusDaemon(dir: string, watchers: string, circusExt
     config,
     `[circus]\nendpoint = ${endpoint}\npubsub_endpoint = tcp://127.0.0.1:${freePort()}\nmulticast_endpoint =\n${circusExtra}\n${watchers}`,
   );
-  const proc = Bun.spawn([CIRCUS_BINARY, "daemon", config, "--log-level", "warning"], {
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+  const proc = Bun.spawn(
+    [
+      ...(process.env.CIRCUS_FROM_SOURCE
+        ? [process.execPath, new URL("../../src/main.ts", import.meta.url).pathname]
+        : [CIRCUS_BINARY]),
+      "daemon",
+      config,
+      "--log-level",
+      "warning",
+    ],
+    {
+      stdio: ["ignore", "inherit", "inherit"],
+    },
+  );
   const client = new BenchClient(endpoint);
   await client.call("status");
   return {

@@ -1,5 +1,5 @@
 // Stream-layer benchmark (not a test): one worker writes 1 GiB of numbered 100-byte lines to a pipe →
-// PipeReader (+ tail buffer) → FileStream rotating at max_bytes 100 MB with backup_count 3, all in this
+// CaptureReader (+ tail buffer) → FileStream rotating at max_bytes 100 MB with backup_count 3, all in this
 // process. Reports MB/s, this process's RSS over the run, and checks the retained files: numbering
 // contiguous up to the last line, nothing damaged or duplicated. Baseline: the same worker writing
 // straight to a file (shell redirection). The daemon-level comparison with supervisor is
@@ -10,7 +10,8 @@ import { closeSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createStream } from "../../src/streams/create.ts";
-import { PipeReader } from "../../src/streams/reader.ts";
+import { closeFd, outputPair } from "../../src/os/capture.ts";
+import { CaptureReader } from "../../src/streams/reader.ts";
 import { TailBuffer } from "../../src/streams/tail.ts";
 
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
@@ -85,8 +86,10 @@ async function throughStreams(dir: string): Promise<{ seconds: number; rssMin: n
     rssMax = Math.max(rssMax, rss);
   }, 100);
   const t0 = performance.now();
-  const child = Bun.spawn(workerCmd, { stdout: "pipe", stderr: "inherit" });
-  const reader = new PipeReader(child.stdout, { pid: child.pid, channel: "stdout", stream, tail });
+  const pair = outputPair();
+  const child = Bun.spawn(workerCmd, { stdio: ["ignore", pair.workerFd, "inherit"] });
+  closeFd(pair.workerFd);
+  const reader = new CaptureReader(pair.daemonFd, { pid: child.pid, channel: "stdout", stream, tail });
   await child.exited;
   await reader.done;
   await stream.close();
@@ -150,7 +153,7 @@ try {
   console.log("|---|---|---|");
   console.log(`| worker → file (shell redirection, baseline) | ${fmt(direct, 2)} | ${fmt(mb / direct, 0)} |`);
   console.log(
-    `| worker → pipe → PipeReader + tail → FileStream (max_bytes ${MAX_BYTES / 1e6} MB, backup_count ${BACKUPS}) | ${fmt(run.seconds, 2)} | ${fmt(mb / run.seconds, 0)} |`,
+    `| worker → socket pair → CaptureReader + tail → FileStream (max_bytes ${MAX_BYTES / 1e6} MB, backup_count ${BACKUPS}) | ${fmt(run.seconds, 2)} | ${fmt(mb / run.seconds, 0)} |`,
   );
   console.log("");
   console.log(`RSS of the reading process during the run: ${fmt(run.rssMin, 0)}–${fmt(run.rssMax, 0)} MB`);

@@ -18,6 +18,7 @@ import { removeNotifyDir } from "./readiness.ts";
 import { SocketRegistry, type CircusSocket } from "./sockets.ts";
 import { SerialQueue } from "./queue.ts";
 import { Watcher, type WatcherContext } from "./watcher.ts";
+import type { WorkerJournalSink } from "./watcher-types.ts";
 import type { OpenOutput } from "./outputs.ts";
 import type { OutputSink } from "./process.ts";
 
@@ -38,6 +39,8 @@ export interface ArbiterOptions {
    * daemon stops everything and exits non-zero. Without it the arbiter only logs.
    */
   onFatal?(message: string): void;
+  /** Records every spawn and exit, so a daemon restarted after a crash finds the workers left behind. */
+  journal?: WorkerJournalSink;
 }
 
 /** Where the daemon stands, for sd_notify and the health endpoint. */
@@ -115,6 +118,8 @@ export class Arbiter {
   private readonly onDemandStarts = new WeakMap<Watcher, number>();
   /** Aborted by a global stop: dependants still waiting for their dependencies are not started. */
   private startRound = new AbortController();
+  /** `stop` was asked for: a global start in progress starts no further watcher. */
+  private stopRequested = false;
 
   private constructor(
     private configValue: CircusConfig,
@@ -171,6 +176,21 @@ export class Arbiter {
     return this.watchers().reduce((n, w) => n + w.processCount(), 0);
   }
 
+  /**
+   * File descriptors the daemon holds for its workers once every watcher runs its numprocesses: per
+   * worker Bun's pidfd, plus one socket-pair end per captured channel (decisions §3).
+   */
+  fdsForWorkers(): { workers: number; fds: number } {
+    let workers = 0;
+    let fds = 0;
+    for (const w of this.watcherMap.values()) {
+      const captured = [w.output.stdout, w.output.stderr].filter((t) => t === "capture").length;
+      workers += w.numprocesses;
+      fds += w.numprocesses * (1 + captured);
+    }
+    return { workers, fds };
+  }
+
   globalOptions(): GlobalOptions {
     return globalOptionsOf(this.configValue.circus);
   }
@@ -204,9 +224,19 @@ export class Arbiter {
     return { ready: watchers.every((w) => w.ready), watchers };
   }
 
-  /** Stop every watcher at once (signals in ascending priority order); the daemon keeps running. */
+  /** Stop every watcher at once (signals in ascending priority order); a start in progress ends at once. */
   stop(): Promise<void> {
-    return this.queue.run(() => this.stopAll());
+    this.stopRequested = true;
+    // Dependants still waiting for what they depend on are not started either.
+    this.startRound.abort();
+    for (const w of this.watcherMap.values()) w.interruptStart();
+    return this.queue.run(async () => {
+      try {
+        await this.stopAll();
+      } finally {
+        this.stopRequested = false;
+      }
+    });
   }
 
   /** Stop everything, write out what the workers left in their pipes, end housekeeping and close the sockets (daemon exit). */
@@ -387,6 +417,7 @@ export class Arbiter {
       openOutput: this.opts.openOutput,
       startDependencies: (w) => this.startDependencies(w),
       gaveUp: (w, why) => this.watcherGaveUp(w, why),
+      journal: this.opts.journal,
     };
     const w = new Watcher(cfg, ctx);
     await w.openOutput(previousOutput);
@@ -430,7 +461,7 @@ export class Arbiter {
     const started = new Map<Watcher, Promise<void>>();
     let first = true;
     for (const w of startOrder(all)) {
-      if (this.shutdown.signal.aborted || round.signal.aborted) break;
+      if (this.shutdown.signal.aborted || round.signal.aborted || this.stopRequested) break;
       if (!wanted.has(w)) continue;
       const deps = this.dependenciesOf(w);
       if (deps.every((d) => d.ready)) {

@@ -2,6 +2,7 @@
 // Bun's onExit (event-driven, no polling). The stop procedure lives in stop.ts.
 
 import type { Subprocess } from "bun";
+import { closeFd, outputPair, type OutputPair } from "../os/capture.ts";
 import { signalNumber } from "../os/signals.ts";
 import type { TailBuffer } from "../streams/tail.ts";
 import { getLogger } from "../util/log.ts";
@@ -13,17 +14,26 @@ import type { SpawnPlan } from "./spawnplan.ts";
 
 const log = getLogger("circus.process");
 
-/** Where a child's stdout/stderr go. A number is a file descriptor of the daemon. */
-export type StdioTarget = "inherit" | "ignore" | "pipe" | number;
+/**
+ * Where a child's stdout/stderr go. "capture": a socket pair made for this one spawn, whose daemon end
+ * the sink reads (decisions §3). A number is a file descriptor of the daemon.
+ */
+export type StdioTarget = "inherit" | "ignore" | "capture" | number;
+
+/** The daemon's ends of one worker's captured channels (null: that channel is not captured). */
+export interface CapturedFds {
+  stdout: number | null;
+  stderr: number | null;
+}
 
 /**
- * The seam for output capture: the watcher chooses the targets, and when they are pipes `attach` receives
- * the readable ends (streams, tail buffers). Without a sink, output goes wherever the daemon's goes.
+ * The seam for output capture: the watcher chooses the targets, and for captured channels `attach`
+ * receives the daemon's ends (and then owns them). Without a sink, output goes wherever the daemon's goes.
  */
 export interface OutputSink {
   stdout: StdioTarget;
   stderr: StdioTarget;
-  attach?(pid: number, stdout: ReadableStream<Uint8Array> | null, stderr: ReadableStream<Uint8Array> | null): void;
+  attach?(pid: number, fds: CapturedFds): void;
   /** After `pid` exited: resolves once what it wrote is read to EOF and stored (its reap is reported after). */
   drained?(pid: number): Promise<unknown>;
   /** Take over the running pipes of `previous` (new stream options, same stdio targets); false = workers must respawn. */
@@ -89,6 +99,14 @@ export class WorkerProcess {
     const exited = new Promise<ExitInfo>((resolve) => {
       resolveExit = resolve;
     });
+    const stdout = openChannel(plan.closeStdout ? "ignore" : output.stdout);
+    let stderr: Channel;
+    try {
+      stderr = openChannel(plan.closeStderr ? "ignore" : output.stderr);
+    } catch (err) {
+      stdout.abandon();
+      throw err;
+    }
     let subprocess: Subprocess;
     let launch: LaunchWatch | null = null;
     try {
@@ -102,18 +120,15 @@ export class WorkerProcess {
         detached: true,
         uid: plan.uid ?? undefined,
         gid: plan.gid ?? undefined,
-        stdio: [
-          plan.stdin,
-          plan.closeStdout ? "ignore" : output.stdout,
-          plan.closeStderr ? "ignore" : output.stderr,
-          ...inheritedFds(plan.fds),
-        ],
+        stdio: [plan.stdin, stdout.target, stderr.target, ...inheritedFds(plan.fds)],
         onExit(_sub, exitCode, signalCode) {
           const launchFailure = launch?.atExit() ?? null;
           resolveExit({ exitCode: exitCodeOf(exitCode, signalCode), atMs: Date.now(), launchFailure });
         },
       });
     } catch (err) {
+      stdout.abandon();
+      stderr.abandon();
       if (plan.launchStatus) {
         closeLaunchStatus(plan.launchStatus.read);
         closeLaunchStatus(plan.launchStatus.write);
@@ -122,6 +137,9 @@ export class WorkerProcess {
         cause: err,
       });
     }
+    // The child has its own copies now; the daemon keeps only its reading ends.
+    stdout.spawned();
+    stderr.spawned();
     if (plan.launchStatus) {
       // Only the launcher may hold the write end: the pipe then reads EOF once its exec succeeded.
       closeLaunchStatus(plan.launchStatus.write);
@@ -131,10 +149,9 @@ export class WorkerProcess {
     const launched = launch?.settled ?? Promise.resolve(null);
     const proc = new WorkerProcess(subprocess.pid, wid, Date.now(), plan.shownArgv, exited, subprocess, launched);
     proc.vars = plan.vars ?? null;
-    if (output.attach) {
-      const out = subprocess.stdout instanceof ReadableStream ? subprocess.stdout : null;
-      const err = subprocess.stderr instanceof ReadableStream ? subprocess.stderr : null;
-      output.attach(proc.pid, out, err);
+    if (stdout.daemonFd !== null || stderr.daemonFd !== null) {
+      if (output.attach) output.attach(proc.pid, { stdout: stdout.daemonFd, stderr: stderr.daemonFd });
+      else for (const fd of [stdout.daemonFd, stderr.daemonFd]) if (fd !== null) closeFd(fd);
     }
     return proc;
   }
@@ -170,6 +187,36 @@ export class WorkerProcess {
   unref(): void {
     this.subprocess.unref();
   }
+}
+
+/** One stdio channel of a spawn: what Bun.spawn gets, and the daemon's end when it is captured. */
+interface Channel {
+  target: "inherit" | "ignore" | number;
+  daemonFd: number | null;
+  /** After a successful spawn: close the worker's end in the daemon. */
+  spawned(): void;
+  /** The spawn failed: close both ends. */
+  abandon(): void;
+}
+
+/** A captured channel gets a fresh socket pair; throws SpawnError (with the OsError as cause) when it cannot. */
+function openChannel(target: StdioTarget): Channel {
+  if (target !== "capture") return { target, daemonFd: null, spawned() {}, abandon() {} };
+  let pair: OutputPair;
+  try {
+    pair = outputPair();
+  } catch (err) {
+    throw new SpawnError(`cannot capture the output: ${(err as Error).message}`, { cause: err });
+  }
+  return {
+    target: pair.workerFd,
+    daemonFd: pair.daemonFd,
+    spawned: () => closeFd(pair.workerFd),
+    abandon: () => {
+      closeFd(pair.workerFd);
+      closeFd(pair.daemonFd);
+    },
+  };
 }
 
 /** First look at a launch's status pipe; the launcher usually has exec'd by then. */

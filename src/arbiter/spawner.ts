@@ -7,11 +7,35 @@ import { INHERIT_OUTPUT, WorkerProcess, type OutputSink } from "./process.ts";
 import { buildSpawnPlan } from "./spawnplan.ts";
 import type { WatcherContext } from "./watcher-types.ts";
 
-/** Smallest slot in 1…2×numprocesses not held by a tracked process (§9.9); null when all are taken. */
-export function freeWid(procs: Iterable<WorkerProcess>, numprocesses: number): number | null {
-  const used = new Set([...procs].map((p) => p.wid));
-  for (let wid = 1; wid <= 2 * numprocesses; wid++) if (!used.has(wid)) return wid;
-  return null;
+/**
+ * The wid slots of one watcher (§9.9): the smallest free slot in 1…2×numprocesses, found in constant
+ * time while a watcher fills its slots in order, however many processes it has.
+ */
+export class WidSlots {
+  private readonly used = new Set<number>();
+  /** Every slot below this one is taken. */
+  private lowestFree = 1;
+
+  /** Take the smallest free slot, or null when all of 1…2×numprocesses are taken. */
+  take(numprocesses: number): number | null {
+    for (let wid = this.lowestFree; wid <= 2 * numprocesses; wid++) {
+      if (this.used.has(wid)) continue;
+      this.used.add(wid);
+      this.lowestFree = wid + 1;
+      return wid;
+    }
+    return null;
+  }
+
+  release(wid: number): void {
+    this.used.delete(wid);
+    if (wid < this.lowestFree) this.lowestFree = wid;
+  }
+
+  clear(): void {
+    this.used.clear();
+    this.lowestFree = 1;
+  }
 }
 
 /** Spawn the worker for slot `wid`; throws SpawnError (or a users/launcher error) when it cannot start. */

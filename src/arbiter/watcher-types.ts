@@ -33,6 +33,14 @@ export interface WatcherContext {
   startDependencies?(w: Watcher): Promise<void>;
   /** `w` gave up (decisions §1: max_retry exhausted with nothing running, or Flapping's last stop), and why. */
   gaveUp?(w: Watcher, why: string): void;
+  /** Where spawns and exits are recorded for a daemon restarted after a crash (worker-journal.ts). */
+  journal?: WorkerJournalSink;
+}
+
+/** The part of the worker journal a watcher writes to. */
+export interface WorkerJournalSink {
+  added(watcher: string, worker: { pid: number; wid: number; argv: string[]; startedMs: number }): void;
+  removed(pid: number): void;
 }
 
 export interface ProcessInfo {

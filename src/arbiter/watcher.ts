@@ -56,6 +56,8 @@ export class Watcher {
   readonly loaded: WatcherConfig;
   private stateValue: WatcherState = "stopped";
   private readonly queue = new SerialQueue();
+  /** A stop was asked for: whatever is queued before it (a start, incr) spawns nothing more. */
+  private stopRequested = false;
   readonly hooks: HookRunner;
   private readonly outputs: OutputRouting;
   /** The worker processes; this class decides when they start, stop and change. */
@@ -199,13 +201,26 @@ export class Watcher {
   }
 
   /**
-   * Stop every process. `gaveUp` says why when this stop means the watcher gives up (the Flapping
-   * plugin's last stop), which a `critical` watcher answers by stopping the daemon.
+   * Stop every process; a start (or incr, or a rolling reload) still spawning stops at once instead of
+   * finishing first. `gaveUp` says why when this stop means the watcher gives up (the Flapping plugin's
+   * last stop), which a `critical` watcher answers by stopping the daemon.
    */
   async stop(opts: { gaveUp?: string } = {}): Promise<void> {
-    this.interrupt?.abort();
-    await this.queue.run(() => this.doStop());
+    this.interruptStart();
+    await this.queue.run(async () => {
+      try {
+        await this.doStop();
+      } finally {
+        this.stopRequested = false;
+      }
+    });
     if (opts.gaveUp !== undefined) this.ctx.gaveUp?.(this, opts.gaveUp);
+  }
+
+  /** Cut a running start or reload short: no more spawns until the stop queued behind it has run. */
+  interruptStart(): void {
+    this.stopRequested = true;
+    this.interrupt?.abort();
   }
 
   async restart(): Promise<ReloadResult> {
@@ -329,7 +344,8 @@ export class Watcher {
 
   /** Starting or active: processes are spawned and replaced. */
   private running(): boolean {
-    return !this.ctx.shutdown?.aborted && (this.stateValue === "active" || this.stateValue === "starting");
+    if (this.ctx.shutdown?.aborted || this.stopRequested) return false;
+    return this.stateValue === "active" || this.stateValue === "starting";
   }
 
   private setState(state: WatcherState): void {
@@ -418,6 +434,8 @@ export class Watcher {
     this.allReady = false;
     this.pool.resetRetries();
     const outcome = await this.pool.spawnMissing(true, true);
+    // A stop arrived meanwhile: it is queued next and takes over from here.
+    if (this.stopRequested) return { started: [], kept: [] };
     if (outcome === "fatal" || (outcome === "gave_up" && this.pool.size === 0) || this.config.numprocesses === 0) {
       await this.doStop(true);
       return { started: [], kept: [] };

@@ -9,7 +9,7 @@
 import type { HookName, WatcherConfig } from "../config/types.ts";
 import { getLogger } from "../util/log.ts";
 import { SIGKILL, signalName } from "../os/signals.ts";
-import { delay } from "../util/async.ts";
+import { delay, Pacer } from "../util/async.ts";
 import { epochSeconds, type WatcherEvent } from "./bus.ts";
 import { QUICK_DEATH_MS, SpawnBudget } from "./backoff.ts";
 import {
@@ -27,7 +27,7 @@ import type { ExitInfo, WorkerProcess } from "./process.ts";
 import { SpawnError } from "./errors.ts";
 import { Readiness, type PreparedSpawn } from "./readiness.ts";
 import { sendSignal, type SignalOptions } from "./signal.ts";
-import { freeWid, launchWorker } from "./spawner.ts";
+import { launchWorker, WidSlots } from "./spawner.ts";
 import { stopProcess } from "./stop.ts";
 import type { ProcessInfo, WatcherContext } from "./watcher-types.ts";
 
@@ -66,6 +66,11 @@ export interface StopRequest {
 
 export class WorkerPool {
   private readonly procs = new Map<number, WorkerProcess>();
+  /** Tracked processes whose stop procedure runs: live = procs.size - stoppingCount, in constant time. */
+  private stoppingCount = 0;
+  /** Spawn loops running (they yield to the event loop, so exits are seen meanwhile). */
+  private spawning = 0;
+  private readonly wids = new WidSlots();
   private readonly reaping = new Map<number, Promise<void>>();
   /** max_retry accounting and the respawn delays. */
   private readonly budget: SpawnBudget;
@@ -140,6 +145,11 @@ export class WorkerPool {
     return [...this.procs.values()].at(-1);
   }
 
+  /** How many live() would list, without building it (spawn loops check it once per process). */
+  get liveCount(): number {
+    return this.procs.size - this.stoppingCount;
+  }
+
   get abandoned(): boolean {
     return this.abandonedValue;
   }
@@ -163,7 +173,7 @@ export class WorkerPool {
       const outcome = await this.spawnMissing(true);
       if (outcome === "fatal" || (outcome === "gave_up" && this.procs.size === 0)) return "stop";
     }
-    if (this.live().length > cfg.numprocesses) {
+    if (this.liveCount > cfg.numprocesses) {
       // Circus's choice and order: newest first, the ones past numprocesses go (the oldest), so their
       // `kill` events come newest to oldest. Spawn order, not spawn time: two spawns share a millisecond.
       const oldest = this.live().reverse().slice(cfg.numprocesses);
@@ -181,8 +191,18 @@ export class WorkerPool {
    * start that cannot spawn anything fails as in Circus (no `start` event, `spawn_failed`, `stop`).
    */
   async spawnMissing(warmup: boolean, start = false): Promise<"ok" | "fatal" | "deferred" | "gave_up"> {
-    let spawned = 0;
-    while (this.live().length < this.host.config.numprocesses) {
+    this.spawning++;
+    try {
+      return await this.spawnUntilTarget(warmup, start);
+    } finally {
+      this.spawning--;
+      // Workers that did not respawn may all have exited while the loop let the event loop in.
+      if (this.spawning === 0) this.stopIfEmptyWithoutRespawn();
+    }
+  }
+
+  private async spawnUntilTarget(warmup: boolean, start: boolean): Promise<"ok" | "fatal" | "deferred" | "gave_up"> {
+    while (this.liveCount < this.host.config.numprocesses) {
       if (!this.host.running()) return "ok";
       if (this.gaveUp) return "gave_up";
       if (this.host.config.max_retry === 0) {
@@ -193,7 +213,7 @@ export class WorkerPool {
       const wait = this.budget.waitMs();
       if (wait > 0) {
         const bounded = this.host.config.max_retry !== -1 && !this.budget.inTransientEpisode;
-        if (!(start && bounded && this.live().length === 0)) {
+        if (!(start && bounded && this.liveCount === 0)) {
           this.scheduleManage();
           return "deferred";
         }
@@ -204,8 +224,8 @@ export class WorkerPool {
       if (outcome === "refused") return "fatal";
       if (outcome === "failed") continue;
       if (warmup && this.host.config.warmup_delay > 0) await this.warmup();
-      // Spawning hundreds of workers must not starve the control channel: let I/O in now and then.
-      else if (++spawned % SPAWNS_BETWEEN_YIELDS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      // Spawning thousands of workers must not starve the control channel: let I/O in now and then.
+      else if (spawnPacer.due()) await spawnPacer.pause();
     }
     return "ok";
   }
@@ -217,7 +237,7 @@ export class WorkerPool {
       log.warning(`watcher ${name}: before_spawn hook refused the spawn`);
       return "refused";
     }
-    const wid = freeWid(this.procs.values(), config.numprocesses);
+    const wid = this.wids.take(config.numprocesses);
     if (wid === null) {
       log.error(`watcher ${name}: no free wid slot`);
       return "failed";
@@ -231,6 +251,7 @@ export class WorkerPool {
       proc = await launchWorker(config, wid, this.ctx, sink, prepared.env);
     } catch (err) {
       if (prepared) this.readiness.abandon(prepared);
+      this.wids.release(wid);
       this.spawnFailed(err);
       return "failed";
     }
@@ -243,6 +264,7 @@ export class WorkerPool {
     this.outputs.spawned(proc.pid, sink);
     this.procs.set(proc.pid, proc);
     this.readiness.track(proc, prepared, sink);
+    this.ctx.journal?.added(name, proc);
     proc.exited.then((info) => this.onExit(proc, info));
     log.info(`watcher ${name}: spawned ${proc.pid} (wid ${wid}): ${proc.argv.join(" ")}`);
     if (!(await this.host.runHook("after_spawn", { pid: proc.pid }))) {
@@ -303,7 +325,7 @@ export class WorkerPool {
   private giveUp(why: string): void {
     this.budget.giveUp(why);
     this.cancelScheduledManage();
-    const running = this.live().length;
+    const running = this.liveCount;
     log.error(
       `watcher ${this.host.name}: giving up spawning: ${why}; ${running} process${running === 1 ? "" : "es"} keep running`,
     );
@@ -316,6 +338,9 @@ export class WorkerPool {
   private onExit(proc: WorkerProcess, info: ExitInfo): void {
     if (this.abandonedValue || !this.procs.has(proc.pid)) return;
     this.procs.delete(proc.pid);
+    this.ctx.journal?.removed(proc.pid);
+    this.wids.release(proc.wid);
+    if (proc.stopping !== null) this.stoppingCount--;
     const cfg = this.host.config;
     const reason =
       proc.stopReason ??
@@ -346,7 +371,7 @@ export class WorkerPool {
       log.info(`watcher ${this.host.name}: not respawned (${why})`);
       // on_demand watchers scale back to zero and wait for the next connection; a watcher that gave up
       // spawning stops once its last process is gone.
-      if (this.procs.size === 0) this.host.requestStop();
+      this.stopIfEmptyWithoutRespawn();
       return;
     }
     const wait = this.budget.waitMs();
@@ -357,6 +382,17 @@ export class WorkerPool {
       log.info(`watcher ${this.host.name}: respawning in ${seconds(wait)}${young}`);
     }
     this.scheduleManage();
+  }
+
+  /**
+   * A watcher without respawn (or on_demand, or that gave up spawning) stops once its last process is gone — but not while a
+   * spawn loop is still starting the others (it yields to the event loop, and quick workers may exit
+   * in between).
+   */
+  private stopIfEmptyWithoutRespawn(): void {
+    const cfg = this.host.config;
+    if (this.spawning > 0 || this.procs.size > 0 || !this.host.running()) return;
+    if (!cfg.respawn || cfg.on_demand || this.gaveUp) this.host.requestStop();
   }
 
   /** Keep the exit (counted by reason, as the watcher's and its slot's last one) and log it. */
@@ -408,6 +444,7 @@ export class WorkerPool {
   /** The stop procedure for one process, resolved once its exit is handled (and reported, if it is). */
   async stopOne(proc: WorkerProcess, request: StopRequest): Promise<void> {
     const cfg = this.host.config;
+    if (proc.stopping === null && this.procs.has(proc.pid)) this.stoppingCount++;
     // The first request decides the reason; a later one joins the running procedure.
     if (proc.stopping === null && proc.stopReason === null) {
       proc.stopReason = request.reason;
@@ -451,8 +488,11 @@ export class WorkerPool {
     for (const p of this.procs.values()) {
       p.unref();
       this.readiness.forget(p, "no longer managed");
+      this.ctx.journal?.removed(p.pid);
     }
     this.procs.clear();
+    this.stoppingCount = 0;
+    this.wids.clear();
   }
 
   /** Signal a managed process through before_signal/after_signal; a veto holds unless it is SIGKILL. */
@@ -464,8 +504,11 @@ export class WorkerPool {
   }
 }
 
-/** Mass spawns pause for the event loop after this many processes. */
-const SPAWNS_BETWEEN_YIELDS = 16;
+/**
+ * Shared by every watcher: a mass spawn (one watcher of 10 000, or 500 watchers starting) lets the
+ * control channel and exits in after this much work, so the daemon keeps answering while it starts.
+ */
+const spawnPacer = new Pacer(4);
 
 /** `status 1` or `signal 9`, from Circus's exit_code. */
 function exitText(exitCode: number | null): string {

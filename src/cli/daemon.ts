@@ -9,6 +9,8 @@ import type { LogOutput } from "../streams/logoutput.ts";
 import { circusVersionLine } from "../version.ts";
 import type { RunningCircus } from "../daemon/start.ts";
 import { selfCommand } from "../os/launcher.ts";
+import { ignoreSignalIfUnhandled } from "../os/process.ts";
+import { MAX_SIGNAL, signalNumber } from "../os/signals.ts";
 import { StartupReport } from "./daemon/detach.ts";
 import { parseFlags } from "./shared/flags.ts";
 
@@ -279,6 +281,19 @@ async function serve(
   return running.fatal === null ? 0 : 1;
 }
 
+/**
+ * Signals a user or the system may send that mean nothing to the daemon: ignored, where their default
+ * action would kill it and orphan every worker (SIGXCPU, the real-time signals…) or stop it (SIGTTIN/
+ * SIGTTOU in the background) — unless the runtime handles one already (SIGPWR is JavaScriptCore's, and
+ * harmless). Fault signals (SEGV, BUS, ILL, FPE, TRAP, ABRT, SYS), KILL, STOP and the job control of
+ * SIGTSTP/SIGCONT keep their default.
+ */
+function ignoreStraySignals(): void {
+  const names = ["PIPE", "WINCH", "ALRM", "VTALRM", "PROF", "PWR", "XCPU", "XFSZ", "URG", "TTIN", "TTOU", "IO"];
+  for (const name of [...names, "STKFLT"]) ignoreSignalIfUnhandled(signalNumber(name));
+  for (let sig = signalNumber("RTMIN"); sig <= MAX_SIGNAL; sig++) ignoreSignalIfUnhandled(sig);
+}
+
 /** The daemon's signals (README "circus daemon"): quit, reload, reopen; nothing else stops it. */
 function installSignalHandlers(daemon: RunningCircus): void {
   const { arbiter } = daemon;
@@ -308,7 +323,8 @@ function installSignalHandlers(daemon: RunningCircus): void {
     log.info("got SIGUSR1, reopening log files");
     void daemon.reopen().catch((error: Error) => log.error(`reopen failed: ${error.message}`));
   });
-  process.on("SIGWINCH", () => {});
+  process.on("SIGUSR2", () => log.info("got SIGUSR2: ignored (it will start an upgrade once that exists)"));
+  ignoreStraySignals();
   // A failure nobody awaited must not kill the daemon and strand its workers: log it and go on.
   process.on("unhandledRejection", (reason) =>
     log.error(`unexpected error: ${(reason as Error)?.stack ?? String(reason)}`),

@@ -56,8 +56,11 @@ function buildParser() {
   return cli;
 }
 
+/** The streamer's periods; only callers in-process (tests) change them, the command line does not. */
+export type StatsTiming = Pick<StreamerOptions, "intervalMs" | "resyncMs">;
+
 /** Run the streamer until HUP/QUIT/INT/TERM; resolves with the exit code. */
-export async function runStats(argv: string[]): Promise<number> {
+export async function runStats(argv: string[], timing: StatsTiming = {}): Promise<number> {
   const cli = buildParser();
   const parsed = parseFlags(cli, argv);
   if ("problem" in parsed) {
@@ -115,7 +118,13 @@ export async function runStats(argv: string[]): Promise<number> {
     await output.close();
     return 2;
   }
-  const streamer = new StatsStreamer({ endpoint, pubsub, statspoint: String(flags.statspoint), ...security });
+  const streamer = new StatsStreamer({
+    ...timing,
+    endpoint,
+    pubsub,
+    statspoint: String(flags.statspoint),
+    ...security,
+  });
   const stop = interruptOn(["SIGHUP", "SIGQUIT", "SIGINT", "SIGTERM"], (signal) => log.info(`got ${signal}, stopping`));
   const stopped = whenAborted(stop.signal);
   try {

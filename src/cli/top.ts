@@ -20,11 +20,15 @@ import { DEFAULT_ENDPOINT, DEFAULT_STATS_ENDPOINT } from "../config/options/circ
 import type { ClientCurveKeys } from "../protocol/client.ts";
 import { curveFlagList, curveFromFlags } from "./shared/curve.ts";
 
-/** How long the stream may stay silent before top falls back to the control channel. */
-const STREAM_GRACE_MS = 3000;
-const FRAME_MS = 1000;
-/** Between the two samples of a `--once` snapshot. */
-const SNAPSHOT_SAMPLE_MS = 500;
+/** How top paces itself; only callers in-process (tests) change it, the command line does not. */
+export interface TopTiming {
+  /** How long the stream may stay silent before top falls back to the control channel (3 s). */
+  streamGraceMs?: number;
+  /** How often the screen is redrawn and, while polling, the control channel asked (1 s). */
+  frameMs?: number;
+  /** Between the two samples of a `--once` snapshot (0.5 s). */
+  snapshotSampleMs?: number;
+}
 const TOOL = "circus-top";
 
 interface TopFlags {
@@ -64,7 +68,7 @@ function fail(message: string, status: number): number {
 }
 
 /** Run the view until `q` (or Ctrl-C / SIGTERM), or print one snapshot; resolves with the exit code. */
-export async function runTop(argv: string[]): Promise<number> {
+export async function runTop(argv: string[], timing: TopTiming = {}): Promise<number> {
   const cli = buildParser();
   const parsed = parseFlags(cli, argv);
   if ("problem" in parsed) return fail(`${parsed.problem} (\`${TOOL} --help\` lists the options)`, 2);
@@ -113,7 +117,7 @@ export async function runTop(argv: string[]): Promise<number> {
     const controlEp = await through(shownControl);
     client = new CircusClient({ endpoint: controlEp, timeoutMs: 2000, curve, failFast: true });
     const once = flags.once === true || process.stdout.isTTY !== true;
-    if (once) return await snapshot(client, shownControl);
+    if (once) return await snapshot(client, shownControl, timing.snapshotSampleMs ?? 500);
     // The stats endpoint is the daemon's own unless given: ask it, as circusctl's users expect.
     let shownStats = flags.endpoint;
     if (shownStats === undefined) {
@@ -122,7 +126,15 @@ export async function runTop(argv: string[]): Promise<number> {
       shownStats = typeof configured === "string" && configured ? configured : DEFAULT_STATS_ENDPOINT;
     }
     const statsEp = await through(shownStats);
-    return await live(client, { statsEp, shownStats, shownControl, processTimeoutMs, curve });
+    return await live(client, {
+      statsEp,
+      shownStats,
+      shownControl,
+      processTimeoutMs,
+      curve,
+      streamGraceMs: timing.streamGraceMs ?? 3000,
+      frameMs: timing.frameMs ?? 1000,
+    });
   } catch (error) {
     return fail((error as Error).message, 1);
   } finally {
@@ -132,11 +144,11 @@ export async function runTop(argv: string[]): Promise<number> {
 }
 
 /** `--once`: every figure from the control channel, printed once without escapes. */
-async function snapshot(client: CircusClient, shownControl: string): Promise<number> {
+async function snapshot(client: CircusClient, shownControl: string, sampleMs: number): Promise<number> {
   const model = new TopModel();
   // The daemon's CPU figure is the share since its previous sample of that pid: sample twice.
   await pollControl(client, model);
-  await Bun.sleep(SNAPSHOT_SAMPLE_MS);
+  await Bun.sleep(sampleMs);
   await Promise.all([pollWatchers(client, model), pollControl(client, model)]);
   const lines = renderScreen(model, {
     width: Number.MAX_SAFE_INTEGER,
@@ -156,6 +168,8 @@ interface LiveOptions {
   shownStats: string;
   shownControl: string;
   processTimeoutMs: number;
+  streamGraceMs: number;
+  frameMs: number;
 }
 
 /** Keys of a terminal in raw mode → what they do. */
@@ -212,7 +226,7 @@ async function live(client: CircusClient, opts: LiveOptions): Promise<number> {
   let polling = false;
   let pollError: string | null = null;
 
-  const streaming = () => Date.now() - Math.max(lastStream, startedAt) <= STREAM_GRACE_MS;
+  const streaming = () => Date.now() - Math.max(lastStream, startedAt) <= opts.streamGraceMs;
   const sub: Subscription = subscribe(
     opts.statsEp,
     ["stat."],
@@ -297,7 +311,7 @@ async function live(client: CircusClient, opts: LiveOptions): Promise<number> {
   process.on("exit", restore);
   screen.enter();
   void tick();
-  const timer = setInterval(() => void tick(), FRAME_MS);
+  const timer = setInterval(() => void tick(), opts.frameMs);
 
   await whenAborted(stop.signal);
   clearInterval(timer);

@@ -5,7 +5,6 @@ import { CIRCUS_INERT, CIRCUS_OPTIONS } from "./options/circus.ts";
 import type { Diagnostics, RawSection } from "./raw.ts";
 import { didYouMean } from "./suggest.ts";
 import { isLoopbackHost } from "../util/host.ts";
-import { splitHostPort } from "./options/ready.ts";
 import type { CircusOptions } from "./types.ts";
 
 const KNOWN: ReadonlySet<string> = new Set(Object.keys(CIRCUS_OPTIONS));
@@ -41,10 +40,6 @@ export function readCircusSection(
       `${JSON.stringify(options.httpd_host)} is not a loopback address and the web console has no login; ` +
         "set httpd_auth_file (users) or httpd_token_file, or httpd_host = 127.0.0.1",
     );
-  }
-
-  if (options.health !== null && splitHostPort(options.health) === null) {
-    r.problem("health", `${JSON.stringify(options.health)} is not host:port, expected one like 127.0.0.1:9090`);
   }
 
   for (const key of section?.entries.keys() ?? []) {

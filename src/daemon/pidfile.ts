@@ -1,8 +1,9 @@
 // The daemon's pidfile: refuse to start when a live daemon holds it, remove it only if it is still ours.
 
 import { OsError } from "../os/errors.ts";
-import { exists, readText, unlink, writeText } from "../os/fs.ts";
-import { dirname } from "../util/path.ts";
+import { exists, makeDir, readText, replaceText, unlink } from "../os/fs.ts";
+import { nodeOs } from "../util/node.ts";
+import { dirname, join } from "../util/path.ts";
 
 export class PidfileError extends Error {
   override readonly name = "PidfileError";
@@ -42,7 +43,9 @@ export function claimPidfile(path: string): void {
     }
   }
   try {
-    writeText(path, `${process.pid}\n`, 0o644);
+    // Replaced, not written through: in a directory others may write, a link planted at `path` would
+    // have root truncate whatever it points to.
+    replaceText(path, `${process.pid}\n`, 0o644);
   } catch (error) {
     throw new PidfileError(`pidfile ${path}: cannot write it (${(error as Error).message}); pick another --pidfile`, {
       cause: error,
@@ -57,4 +60,18 @@ export function releasePidfile(path: string): void {
   } catch {
     // Already gone: nothing to release.
   }
+}
+
+/**
+ * Where the daemon keeps its worker journal (arbiter/worker-journal.ts): beside the pidfile when there
+ * is one, else in a runtime folder ($XDG_RUNTIME_DIR/circus, /run/circus for root, or a private folder
+ * in /tmp), named after the control endpoint — the one thing two daemons on a host never share.
+ */
+export function workerJournalPath(pidfile: string | null, endpoint: string): string {
+  if (pidfile) return `${pidfile}.workers`;
+  const uid = process.getuid?.() ?? 0;
+  const xdg = process.env.XDG_RUNTIME_DIR;
+  const dir = xdg ? join(xdg, "circus") : uid === 0 ? "/run/circus" : join(nodeOs().tmpdir(), `circus-${uid}`);
+  makeDir(dir, 0o700);
+  return join(dir, `workers-${Bun.hash(endpoint).toString(16)}.jsonl`);
 }

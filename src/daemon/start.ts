@@ -13,7 +13,8 @@ import { getLogger, parseLogLevel, setLogLevel, setLogSink, type LogLevel, type 
 import type { BoundEndpoints } from "../arbiter/internal-watchers.ts";
 import { dirname, join, resolve } from "../util/path.ts";
 import { VERSION } from "../version.ts";
-import { claimPidfile, releasePidfile } from "./pidfile.ts";
+import type { WorkerJournal } from "../arbiter/worker-journal.ts";
+import { claimPidfile, releasePidfile, workerJournalPath } from "./pidfile.ts";
 
 const log = getLogger("circus");
 
@@ -181,7 +182,7 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   const { prepareSecurity, internalClientEnv } = await import("../protocol/security.ts");
   const { CURVE_KEY_ENV, CURVE_SERVER_KEY_ENV } = await import("../protocol/client.ts");
   const { loadConfig } = await import("../config/load.ts");
-  const { raiseNofileToHard } = await import("../os/rlimit.ts");
+  const { getRlimit, raiseNofileToHard } = await import("../os/rlimit.ts");
   const { umask, prctlSetChildSubreaper } = await import("../os/process.ts");
   const { takeListenFds, takeSystemdEnvironment } = await import("../os/systemd.ts");
   const { SystemdService } = await import("./systemd.ts");
@@ -227,6 +228,10 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
     claimPidfile(resolve(pidfile));
     undo.push(() => releasePidfile(resolve(pidfile)));
   }
+  // A daemon (not a program embedding circus) keeps a worker journal, and first stops what a
+  // predecessor killed before its time left running — before anything of ours binds or starts.
+  const journal = options.embedded === false ? await takeOverJournal(config, pidfile ? resolve(pidfile) : null) : null;
+  if (journal) undo.push(() => journal.close());
 
   // Assigned before any closure below can run (they run only once the daemon is up).
   let arbiter!: Arbiter;
@@ -257,6 +262,7 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   let fatal: string | null = null;
   arbiter = await Arbiter.create(withInternalWatchers(config, internal), {
     openOutput,
+    journal: journal ?? undefined,
     inheritedSockets: systemdSockets,
     // A critical watcher gave up: stop everything, and `circus daemon` exits 1.
     onFatal: (message) => {
@@ -309,6 +315,7 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   log.info(
     `starting circus ${VERSION} (pid ${process.pid}), control at ${server.endpoint}, events at ${server.pubsubEndpoint}`,
   );
+  warnIfWorkersOutgrowFdLimit(arbiter, getRlimit("nofile").hard);
   // The endpoint answers before anyone is told it is up (a `--daemon` caller returns 0 on that word).
   const probe = ownClient();
   try {
@@ -338,6 +345,45 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   options.onListening?.(running);
   await arbiter.start();
   return running;
+}
+
+/** Fds the daemon itself holds besides its workers' (sockets, logs, plugins): a margin for the check below. */
+const DAEMON_FDS = 64;
+
+/** Warn when every watcher at its numprocesses would need more fds than the hard limit allows. */
+function warnIfWorkersOutgrowFdLimit(arbiter: Arbiter, hard: number | null): void {
+  const { workers, fds } = arbiter.fdsForWorkers();
+  if (hard === null || fds + DAEMON_FDS <= hard) return;
+  log.warning(
+    `${workers} workers need about ${fds + DAEMON_FDS} open files in the daemon (a pidfd each, plus one per captured ` +
+      `stdout/stderr), over the open-files hard limit of ${hard}: spawns past that fail with EMFILE and are retried ` +
+      "while the others keep running; raise the limit (LimitNOFILE=, ulimit -Hn) or lower numprocesses",
+  );
+}
+
+/**
+ * Stop what a previous daemon on this config left running (it was killed, so its workers were never
+ * stopped), then start this daemon's own journal. Null (with a warning) when no journal can be kept.
+ */
+async function takeOverJournal(config: CircusConfig, pidfile: string | null): Promise<WorkerJournal | null> {
+  const { readJournal, stopLeftovers, WorkerJournal } = await import("../arbiter/worker-journal.ts");
+  const { SIGTERM } = await import("../os/signals.ts");
+  try {
+    const path = workerJournalPath(pidfile, config.circus.endpoint);
+    const byName = new Map(config.watchers.map((w) => [w.name.toLowerCase(), w]));
+    await stopLeftovers(readJournal(path), {
+      stopOf: (name) => {
+        const w = byName.get(name.toLowerCase());
+        return { signum: w?.stop_signal ?? SIGTERM, gracefulTimeoutMs: (w?.graceful_timeout ?? 30) * 1000 };
+      },
+    });
+    return new WorkerJournal(path);
+  } catch (error) {
+    log.warning(
+      `no worker journal (a restart after a crash will not find this daemon's workers): ${(error as Error).message}`,
+    );
+    return null;
+  }
 }
 
 function boundEndpoints(c: CircusOptions): Partial<CircusOptions> {

@@ -57,6 +57,7 @@ export const Errno = {
   ESRCH: 3,
   EINTR: 4,
   ECHILD: 10,
+  EAGAIN: 11,
   EACCES: 13,
   EEXIST: 17,
   EINVAL: 22,

@@ -16,6 +16,8 @@ export interface ProcStat {
   /** Scheduler state letter: R, S, D, Z, … */
   state: string;
   ppid: number;
+  /** Process group id (a process leads its group when it equals `pid`). */
+  pgrp: number;
   /** utime + stime, in clock ticks. */
   cpuTicks: number;
   nice: number;
@@ -80,6 +82,7 @@ export function parseStat(text: string): ProcStat {
     comm: text.slice(open + 1, close),
     state: f[0]!,
     ppid: Number(f[1]),
+    pgrp: Number(f[2]),
     cpuTicks: Number(f[11]) + Number(f[12]),
     nice: Number(f[16]),
     startTicks: Number(f[19]),
@@ -155,6 +158,25 @@ export function readProcFile(path: string): string | null {
     libc().close(fresh);
     return null; // gone between open and read
   }
+}
+
+/**
+ * Close the held files of processes that are gone (a read of an open /proc file fails once its
+ * process has exited), so a sampler never keeps fds of the dead; returns their pids.
+ */
+export function releaseGoneProcFiles(): number[] {
+  const gone = new Set<number>();
+  for (const [path, fd] of held) {
+    if (Number(libc().pread(fd, buffer, 1, 0)) >= 0) continue;
+    closeHeld(path);
+    gone.add(Number(path.split("/")[2]));
+  }
+  return [...gone];
+}
+
+/** Number of /proc files held open for sampling (for leak checks). */
+export function heldProcFiles(): number {
+  return held.size;
 }
 
 /** Close the files held for `pid` (call when it is forgotten). */

@@ -16,6 +16,22 @@ export interface WaitResult {
   status: number;
 }
 
+const SIG_DFL = 0n;
+const SIG_IGN = 1n;
+
+/**
+ * Ignore signal `sig` in this process if nothing handles it yet; returns whether it did. A signal the
+ * runtime already catches is left alone: JavaScriptCore suspends threads for its collector with
+ * SIGPWR, and ignoring that one deadlocks the first garbage collection that needs it. Children started
+ * through Bun.spawn (and the launcher) get every signal back at its default, so this never reaches a worker.
+ */
+export function ignoreSignalIfUnhandled(sig: number): boolean {
+  const current = new BigUint64Array(32); // larger than any libc's struct sigaction
+  if (libc().sigaction(sig, null, current) !== 0 || current[0] !== SIG_DFL) return false;
+  libc().signal(sig, SIG_IGN);
+  return true;
+}
+
 /** Set the process umask; returns the previous one. */
 export function umask(mask: number): number {
   return libc().umask(mask);

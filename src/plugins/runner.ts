@@ -1,7 +1,7 @@
 // Runs one plugin: parse its options, connect the control channel and the event subscription, deliver
 // events one at a time, and stop cleanly (handleStop, timers cancelled, sockets closed).
 
-import { deferred, whenAborted } from "../util/async.ts";
+import { deferred, settlesWithin, whenAborted } from "../util/async.ts";
 import type { Logger } from "../util/log.ts";
 import {
   CircusClient,
@@ -95,6 +95,11 @@ export async function runPlugin(cls: PluginClass, opts: RunPluginOptions): Promi
     subscription = subscribe(opts.pubsubEndpoint, ["watcher."], eventDispatcher(plugin, log), {
       curve: opts.curve,
     });
+    // "Starting" (and onReady) once the daemon has our subscription, so no event published after that
+    // line is missed; a daemon not publishing yet only delays the line, by checkDelay at the most.
+    const live = await settlesWithin(subscription.ready, Math.max(1, opts.checkDelay) * 1000);
+    if (!live)
+      log.warning(`no answer yet from the pub/sub endpoint ${opts.pubsubEndpoint}; events will arrive once it does`);
     log.info("Starting");
     opts.onReady?.(plugin);
     await Promise.race([stopped.promise, whenAborted(opts.stop)]);

@@ -131,7 +131,10 @@ export interface CircusEvent {
 
 /** A live subscription; `close()` disconnects it (a program with one open keeps running). */
 export interface Subscription {
-  /** Resolves once connected to the publisher: events published from then on arrive. */
+  /**
+   * Resolves once the publisher has read our subscriptions (not merely connected: see
+   * SubSocket.subscribed), so that events published from then on arrive.
+   */
   readonly ready: Promise<void>;
   close(): Promise<void>;
 }
@@ -321,7 +324,7 @@ export function subscribe(
     onEvent({ topic, payload, raw });
   });
   for (const topic of topics.length ? topics : [""]) sub.subscribe(encoder.encode(topic));
-  const ready = sub.once("handshake_succeeded").then(() => {});
+  const ready = sub.subscribed();
   sub.connect(endpoint);
   return { ready, close: () => sub.close() };
 }

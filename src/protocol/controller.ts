@@ -2,7 +2,7 @@
 // (`[id, body]`) and REQ (`[id, "", body]`) alike. Unlike circusd, every unusable message gets an
 // error reply instead of silence — except `msg_type: "cast"`, which is never answered.
 
-import { chmod as chmodSync, chown as chownSync } from "../os/fs.ts";
+import { lchown } from "../os/fs.ts";
 import { getLogger } from "../util/log.ts";
 import { resolveUser } from "../os/users.ts";
 import { parseEndpoint, type PeerInfo, RouterSocket, type SocketOptions } from "../zmtp/index.ts";
@@ -98,13 +98,17 @@ export class Controller {
 /** How long a closing controller waits for queued replies to be written. */
 const REPLY_LINGER_MS = 1000;
 
-/** Restrict an ipc socket file to its owner (and hand it to `endpoint_owner`); tcp endpoints are left alone. */
+/**
+ * Hand an ipc socket file to `endpoint_owner`; tcp endpoints are left alone. Its mode was set at the bind
+ * (ipcMode). By name, but without following a link: in a directory the owner may write, the owner could
+ * swap the fresh socket for a link to /etc/shadow in the instant after the bind, and a chown or chmod
+ * through it would hand that file over.
+ */
 export function secureIpcFile(endpoint: string, options: ControllerOptions): void {
   const ep = parseEndpoint(endpoint);
   if (ep.transport !== "ipc" || ep.abstract) return;
-  chmodSync(ep.path, options.ipcMode ?? 0o600);
   if (options.endpointOwner) {
     const user = resolveUser(options.endpointOwner);
-    chownSync(ep.path, user.uid, -1);
+    lchown(ep.path, user.uid, -1);
   }
 }

@@ -3,6 +3,7 @@
 // configured, SO_PEERCRED on ipc, connection caps, and the endpoint_owner boundary per request.
 
 import type { CircusConfig, CircusOptions } from "../config/types.ts";
+import { daemonSampler } from "../stats/index.ts";
 import { resolveUser } from "../os/users.ts";
 import { getLogger } from "../util/log.ts";
 import { dirname } from "../util/path.ts";
@@ -106,7 +107,16 @@ export async function startControlServer(
     reopen: options.onReopen,
   };
 
-  publisher = await Publisher.bind(circus.pubsub_endpoint, arbiter.bus, socketOptions);
+  // A reaped worker is forgotten by `stats` at once: its held /proc files are closed now, not later.
+  const forgetReaped = arbiter.bus.subscribe((topic, payload) => {
+    if (topic.endsWith(".reap") && typeof payload.process_pid === "number") daemonSampler.forget(payload.process_pid);
+  });
+  try {
+    publisher = await Publisher.bind(circus.pubsub_endpoint, arbiter.bus, socketOptions);
+  } catch (err) {
+    forgetReaped();
+    throw err;
+  }
   try {
     // Events are readable by the same users as the control socket.
     secureIpcFile(publisher.endpoint, { endpointOwner: circus.endpoint_owner });
@@ -119,6 +129,7 @@ export async function startControlServer(
       },
     });
   } catch (err) {
+    forgetReaped();
     await publisher.close();
     throw err;
   }
@@ -140,6 +151,7 @@ export async function startControlServer(
     close() {
       closing ??= (async () => {
         multicast?.close();
+        forgetReaped();
         await Promise.all([controller.close(), publisher.close()]);
       })();
       return closing;

@@ -11,6 +11,7 @@ import {
   memTotalBytes,
   readArgv,
   readUid,
+  releaseGoneProcFiles,
   releaseProcFiles,
   sampleStat,
   type ProcStat,
@@ -51,6 +52,8 @@ interface Identity {
 }
 
 const SWEEP_MS = 30_000;
+/** How often the files held for processes that exited are closed (a child of a worker that died). */
+const GONE_SWEEP_MS = 2_000;
 const usernames = new Map<number, string>();
 
 function username(uid: number | null): string {
@@ -83,6 +86,7 @@ export class ProcessSampler {
   private readonly cpu = new Map<number, CpuSample & { seen: number }>();
   private readonly ids = new Map<number, Identity>();
   private sweeper: ReturnType<typeof setInterval> | null = null;
+  private goneSweeper: ReturnType<typeof setInterval> | null = null;
 
   /** The info object of `pid` with its direct children, or null when it does not exist. */
   info(pid: number, opts: { children?: boolean } = {}): ProcessInfo | null {
@@ -103,6 +107,10 @@ export class ProcessSampler {
     if (this.sweeper === null) {
       this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
       this.sweeper.unref();
+      this.goneSweeper = setInterval(() => {
+        for (const gone of releaseGoneProcFiles()) this.forget(gone);
+      }, GONE_SWEEP_MS);
+      this.goneSweeper.unref();
     }
     return info;
   }

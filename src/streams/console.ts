@@ -2,8 +2,10 @@
 // passthrough used when a watcher configures no stream. All share one queue per fd, so lines of
 // different workers and watchers never interleave mid-line.
 
+import { reopenPipeNonBlocking, WOULD_BLOCK, writevNow } from "../os/fs.ts";
+import { nodeFs } from "../util/node.ts";
+import { AGAIN, WriteQueue, writevAsync } from "./queue.ts";
 import { isTerminal } from "../os/process.ts";
-import { ErrorReporter, WriteQueue, writeAll } from "./queue.ts";
 import { DEFAULT_TIME_FORMAT, decodeText, entryTimeMs, renderEntry } from "./render.ts";
 import { splitLines } from "./lines.ts";
 import { strftime } from "./strftime.ts";
@@ -13,20 +15,42 @@ const encoder = new TextEncoder();
 const writers = new Map<number, WriteQueue>();
 
 /** The one queue writing to `fd` (1 = daemon stdout, 2 = daemon stderr); never closes the fd. */
-export function fdQueue(fd: number): WriteQueue {
+export function fdQueue(fd: number, options: { stallMs?: number } = {}): WriteQueue {
   let queue = writers.get(fd);
   if (!queue) {
-    const errors = new ErrorReporter(fd === 1 ? "to stdout" : fd === 2 ? "to stderr" : `to fd ${fd}`);
-    queue = new WriteQueue(async (batch, bytes) => {
-      try {
-        await writeAll(fd, batch, bytes);
-      } catch (err) {
-        errors.report(err, bytes);
-      }
-    });
+    queue = openFdQueue(fd, options);
     writers.set(fd, queue);
+  } else if (options.stallMs !== undefined) {
+    queue.limitStall(options.stallMs);
   }
   return queue;
+}
+
+/**
+ * A new queue writing to `fd`. A pipe is written through a private non-blocking descriptor from the
+ * event loop, so a reader that stops reading costs dropped lines, never a stuck thread; files,
+ * terminals and sockets go through the thread pool, with the queue's stall timeout for one that
+ * stops taking data.
+ */
+export function openFdQueue(fd: number, options: { stallMs?: number } = {}): WriteQueue {
+  const what = fd === 1 ? "to stdout" : fd === 2 ? "to stderr" : `to fd ${fd}`;
+  const pipe = isPipe(fd) ? reopenPipeNonBlocking(fd) : null;
+  const write =
+    pipe === null
+      ? (batch: Uint8Array[]) => writevAsync(fd, batch)
+      : (batch: Uint8Array[]) => {
+          const n = writevNow(pipe, batch);
+          return n === WOULD_BLOCK ? AGAIN : n;
+        };
+  return new WriteQueue(write, { what, stallMs: options.stallMs });
+}
+
+function isPipe(fd: number): boolean {
+  try {
+    return nodeFs().fstatSync(fd).isFIFO();
+  } catch {
+    return false; // not open: the thread-pool writer reports EBADF on the first line
+  }
 }
 
 abstract class ConsoleStream implements OutputStream {
@@ -62,6 +86,8 @@ export interface ConsoleOptions {
   /** Where output goes instead of fd 1 (tests). */
   fd?: number;
   now?: () => number;
+  /** The writer's output_block_timeout (ms): the fd's queue drops what it holds once stalled this long. */
+  stallMs?: number;
 }
 
 /** Circus's StdoutStream: every entry, stdout or stderr, as is on the daemon's stdout. */
@@ -71,7 +97,7 @@ export class StdoutStream extends ConsoleStream {
 
   constructor(options: ConsoleOptions = {}) {
     super();
-    this.queue = fdQueue(options.fd ?? 1);
+    this.queue = fdQueue(options.fd ?? 1, { stallMs: options.stallMs });
   }
 
   protected render(entry: OutputEntry): Uint8Array {
@@ -94,10 +120,10 @@ export class PassthroughStream extends ConsoleStream {
   private readonly err: WriteQueue;
   private readonly prefix: string | null;
 
-  constructor(options: { stdoutFd?: number; stderrFd?: number; prefix?: string | null } = {}) {
+  constructor(options: { stdoutFd?: number; stderrFd?: number; prefix?: string | null; stallMs?: number } = {}) {
     super();
-    this.out = fdQueue(options.stdoutFd ?? 1);
-    this.err = fdQueue(options.stderrFd ?? 2);
+    this.out = fdQueue(options.stdoutFd ?? 1, { stallMs: options.stallMs });
+    this.err = fdQueue(options.stderrFd ?? 2, { stallMs: options.stallMs });
     this.prefix = options.prefix ?? null;
   }
 
@@ -150,7 +176,7 @@ export class FancyStdoutStream extends ConsoleStream {
     // Escapes in a log file, a pipe or journald are noise: colour only what a terminal shows.
     this.colored = !(options.env ?? process.env).NO_COLOR && (options.terminal ?? isTerminal(options.fd ?? 1));
     this.timeFormat = options.timeFormat || DEFAULT_TIME_FORMAT;
-    this.queue = fdQueue(options.fd ?? 1);
+    this.queue = fdQueue(options.fd ?? 1, { stallMs: options.stallMs });
     this.now = options.now ?? Date.now;
   }
 

@@ -40,9 +40,10 @@ export async function createStream(config: Record<string, string>, ctx: StreamCo
     case "NullStream":
       return new NullStream();
     case "StdoutStream":
-      return new StdoutStream();
+      return new StdoutStream({ stallMs: ctx.blockTimeoutMs });
     case "FancyStdoutStream":
       return new FancyStdoutStream({
+        stallMs: ctx.blockTimeoutMs,
         color: config.color,
         timeFormat: config.time_format,
         watcher: ctx.watcher,

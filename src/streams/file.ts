@@ -3,11 +3,12 @@
 // the one thing that can make a file exceed it. Pipes, ttys and /dev/* are written but never rotated.
 
 import { nodeFs } from "../util/node.ts";
-import { openAppend } from "../os/fs.ts";
+import { inPinnedDirectory, openAppend } from "../os/fs.ts";
+import { basename, dirname } from "../util/path.ts";
 import { getLogger } from "../util/log.ts";
 import { gzipFile } from "./compress.ts";
 import { StreamConfigError } from "./errors.ts";
-import { ErrorReporter, WriteQueue, writeAll } from "./queue.ts";
+import { WriteQueue, writevAsync } from "./queue.ts";
 import { renderEntry } from "./render.ts";
 import type { OutputEntry, OutputStream } from "./types.ts";
 
@@ -38,13 +39,11 @@ export class FileStream implements OutputStream {
   protected identity: { dev: number; ino: number } | null = null;
   protected readonly queue: WriteQueue;
   protected compressing: Promise<void> = Promise.resolve();
-  private readonly errors: ErrorReporter;
   private closed = false;
   private lastOpenAttempt = 0;
 
   constructor(readonly options: FileStreamOptions) {
-    this.errors = new ErrorReporter(options.path);
-    this.queue = new WriteQueue((batch, bytes) => this.writeBatch(batch, bytes));
+    this.queue = new WriteQueue((batch) => this.writeBatch(batch), { what: options.path });
     this.openFile(true);
   }
 
@@ -56,9 +55,14 @@ export class FileStream implements OutputStream {
     return this.queue.backlog;
   }
 
+  /** Whole lines that could not be written (full disk, stalled target…), counted since the stream opened. */
+  get dropped(): { lines: number; bytes: number } {
+    return this.queue.dropped;
+  }
+
   write(entry: OutputEntry): void {
     if (this.closed) {
-      this.errors.report(new Error("stream is closed"), entry.data.length);
+      this.queue.reject(entry.data, new Error("stream is closed"));
       return;
     }
     this.admit(renderEntry(entry, this.options.timeFormat, this.options.now));
@@ -125,10 +129,20 @@ export class FileStream implements OutputStream {
     await this.compressing;
     this.closeFd();
     const { path, backupCount, compress } = this.options;
-    for (let i = backupCount - 1; i >= 1; i--) {
-      for (const ext of ["", ".gz"]) moveIfExists(`${path}.${i}${ext}`, `${path}.${i + 1}${ext}`);
+    const name = basename(path);
+    try {
+      // In the directory as it is, never through a link someone put in its place (see inPinnedDirectory).
+      inPinnedDirectory(dirname(path), (dir) => {
+        const move = (from: string, to: string) => moveIfExists(dir.at(from), dir.at(to));
+        for (let i = backupCount - 1; i >= 1; i--) {
+          for (const ext of ["", ".gz"]) move(`${name}.${i}${ext}`, `${name}.${i + 1}${ext}`);
+        }
+        move(name, `${name}.1`);
+      });
+    } catch (err) {
+      this.queue.report(err);
+      return; // the file stays closed; writeBatch retries opening it
     }
-    moveIfExists(path, `${path}.1`);
     // No re-measure: admit() already counts the lines queued behind this rotation for the new file.
     this.openFile(false, false);
     if (compress) this.compressInBackground(`${path}.1`);
@@ -144,18 +158,12 @@ export class FileStream implements OutputStream {
   /** Called before each batch; WatchedFileStream checks for external rotation here. */
   protected beforeBatch(): void {}
 
-  private async writeBatch(batch: Uint8Array[], bytes: number): Promise<void> {
+  /** One writev of (part of) a batch; the queue follows short writes and drops lines on failure. */
+  private writeBatch(batch: Uint8Array[]): Promise<number> {
     this.beforeBatch();
     if (this.fd === null && Date.now() - this.lastOpenAttempt >= REOPEN_RETRY_MS) this.openFile(false);
-    if (this.fd === null) {
-      this.errors.report(new Error("file is not open"), bytes);
-      return;
-    }
-    try {
-      await writeAll(this.fd, batch, bytes);
-    } catch (err) {
-      this.errors.report(err, bytes);
-    }
+    if (this.fd === null) return Promise.reject(new Error("file is not open"));
+    return writevAsync(this.fd, batch);
   }
 
   /**
@@ -175,7 +183,7 @@ export class FileStream implements OutputStream {
     } catch (err) {
       if (strict)
         throw new StreamConfigError(`cannot open ${this.options.path}: ${(err as Error).message}`, { cause: err });
-      this.errors.report(err, 0);
+      this.queue.report(err);
       this.fd = null;
     }
   }

@@ -24,7 +24,7 @@ export {
 export { StdoutStream, FancyStdoutStream, PassthroughStream, COLORS, colorFor } from "./console.ts";
 export { QueueStream, NullStream } from "./memory.ts";
 export { gzipFile } from "./compress.ts";
-export { PipeReader, HIGH_WATER, type PipeReaderOptions } from "./reader.ts";
+export { CaptureReader, DEFAULT_BLOCK_TIMEOUT, HIGH_WATER, type CaptureReaderOptions } from "./reader.ts";
 export { TailBuffer, DEFAULT_TAIL_LINES, MAX_TAIL_LINE, type TailLine, type TailListener } from "./tail.ts";
 export { WatcherOutput, type WatcherOutputConfig, type WatcherOutputOptions } from "./output.ts";
 export { openLogOutput, loadLoggerConfig, syslogMessage, type LogOutput, type LoggerConfig } from "./logoutput.ts";

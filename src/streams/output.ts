@@ -1,13 +1,13 @@
-// What the arbiter plugs into a watcher: the stdio targets for its workers, one pipe reader per worker
-// channel, the configured streams and the tail buffer. Implements the arbiter's OutputSink seam.
+// What the arbiter plugs into a watcher: the stdio targets for its workers, one capture reader per
+// worker channel, the configured streams and the tail buffer. Implements the arbiter's OutputSink seam.
 
-import type { OutputSink, StdioTarget } from "../arbiter/process.ts";
+import type { CapturedFds, OutputSink, StdioTarget } from "../arbiter/process.ts";
 import type { StreamConfig } from "../config/types.ts";
 import { settlesWithin } from "../util/async.ts";
 import { PassthroughStream } from "./console.ts";
 import { createStream } from "./create.ts";
 import { StreamConfigError } from "./errors.ts";
-import { PipeReader } from "./reader.ts";
+import { CaptureReader, DEFAULT_BLOCK_TIMEOUT } from "./reader.ts";
 import { DEFAULT_TAIL_LINES, TailBuffer } from "./tail.ts";
 import type { Channel, OutputStream } from "./types.ts";
 
@@ -20,6 +20,8 @@ export interface WatcherOutputConfig {
   close_child_stderr: boolean;
   /** A `ready.log` probe reads the lines, so they are captured even with nothing else to keep them. */
   ready?: { log: string | null };
+  /** Read at each pause, so `set output_block_timeout` applies to running workers. */
+  output_block_timeout?: number;
 }
 
 export interface WatcherOutputOptions {
@@ -39,10 +41,11 @@ export class WatcherOutput implements OutputSink {
   readonly stdout: StdioTarget;
   readonly stderr: StdioTarget;
   readonly tail: TailBuffer;
-  private readonly readers = new Map<number, PipeReader[]>();
+  private readonly readers = new Map<number, CaptureReader[]>();
+  private readonly blockTimeoutMs = (): number => (this.cfg.output_block_timeout ?? DEFAULT_BLOCK_TIMEOUT) * 1000;
 
   private constructor(
-    readonly watcher: string,
+    private readonly cfg: WatcherOutputConfig,
     private readonly streams: Record<Channel, OutputStream | null>,
     targets: Record<Channel, StdioTarget>,
     tail: TailBuffer,
@@ -55,7 +58,8 @@ export class WatcherOutput implements OutputSink {
   /** Open the watcher's streams (files are created now, as in Circus); throws StreamConfigError. */
   static async open(cfg: WatcherOutputConfig, options: WatcherOutputOptions): Promise<WatcherOutput> {
     const tailLines = options.tailLines ?? DEFAULT_TAIL_LINES;
-    const ctx = { watcher: cfg.name, configDir: options.configDir, cwd: options.cwd, now: options.now };
+    const blockTimeoutMs = (cfg.output_block_timeout ?? DEFAULT_BLOCK_TIMEOUT) * 1000;
+    const ctx = { watcher: cfg.name, configDir: options.configDir, cwd: options.cwd, now: options.now, blockTimeoutMs };
     const streams: Record<Channel, OutputStream | null> = { stdout: null, stderr: null };
     const targets: Record<Channel, StdioTarget> = { stdout: "inherit", stderr: "inherit" };
     let passthrough: PassthroughStream | null = null;
@@ -71,11 +75,14 @@ export class WatcherOutput implements OutputSink {
           streams[channel] = await createStream(config, ctx);
         } else if (tailLines > 0 || (cfg.ready?.log ?? "").trim() !== "") {
           // Circus leaves such output on the daemon's own fds; we pass it through and keep a tail.
-          streams[channel] = passthrough ??= new PassthroughStream({ prefix: options.outputPrefix ? cfg.name : null });
+          streams[channel] = passthrough ??= new PassthroughStream({
+            prefix: options.outputPrefix ? cfg.name : null,
+            stallMs: blockTimeoutMs,
+          });
         } else {
           continue;
         }
-        targets[channel] = "pipe";
+        targets[channel] = "capture";
       }
     } catch (err) {
       await Promise.all(Object.values(streams).map((s) => s?.close()));
@@ -85,7 +92,11 @@ export class WatcherOutput implements OutputSink {
       throw err;
     }
     const tail = options.tail?.capacity === tailLines ? options.tail : new TailBuffer(tailLines);
-    return new WatcherOutput(cfg.name, streams, targets, tail);
+    return new WatcherOutput(cfg, streams, targets, tail);
+  }
+
+  get watcher(): string {
+    return this.cfg.name;
   }
 
   /** The stream a channel writes to (null when discarded or inherited). */
@@ -93,14 +104,23 @@ export class WatcherOutput implements OutputSink {
     return this.streams[channel];
   }
 
-  /** OutputSink seam: called by WorkerProcess.spawn with the readable ends of the pipes. */
-  attach(pid: number, stdout: ReadableStream<Uint8Array> | null, stderr: ReadableStream<Uint8Array> | null): void {
-    const readers: PipeReader[] = [];
-    if (stdout)
-      readers.push(new PipeReader(stdout, { pid, channel: "stdout", stream: this.streams.stdout, tail: this.tail }));
-    if (stderr)
-      readers.push(new PipeReader(stderr, { pid, channel: "stderr", stream: this.streams.stderr, tail: this.tail }));
+  /** OutputSink seam: called by WorkerProcess.spawn with the daemon's ends of the worker's channels. */
+  attach(pid: number, fds: CapturedFds): void {
+    const readers: CaptureReader[] = [];
+    for (const channel of ["stdout", "stderr"] as const) {
+      const fd = fds[channel];
+      if (fd === null) continue;
+      const stream = this.streams[channel];
+      readers.push(
+        new CaptureReader(fd, { pid, channel, stream, tail: this.tail, blockTimeoutMs: this.blockTimeoutMs }),
+      );
+    }
     this.track(pid, readers);
+  }
+
+  /** The capture readers of `pid` (to pause them and hand their fds over). */
+  readersOf(pid: number): readonly CaptureReader[] {
+    return this.readers.get(pid) ?? [];
   }
 
   /**
@@ -118,7 +138,7 @@ export class WatcherOutput implements OutputSink {
     return true;
   }
 
-  private track(pid: number, readers: PipeReader[]): void {
+  private track(pid: number, readers: CaptureReader[]): void {
     this.readers.set(pid, readers);
     void Promise.all(readers.map((r) => r.done)).then(() => {
       if (this.readers.get(pid) === readers) this.readers.delete(pid);

@@ -1,6 +1,7 @@
 // The last N lines a watcher wrote (both channels, with pid and time), for `circus ctl logs [-f]`.
-// Memory is bounded by lines × MAX_TAIL_LINE plus a few MB of not-yet-decoded output; lines nobody
-// will see are never decoded.
+// Memory is bounded by bytes as well as lines: at most `maxBytes` of kept text (1 MiB by default,
+// older lines go first) plus twice that of not-yet-decoded output; lines nobody will see are never
+// decoded.
 
 import { getLogger } from "../util/log.ts";
 import type { Channel } from "./types.ts";
@@ -13,6 +14,8 @@ const decoder = new TextDecoder("utf-8", { fatal: false });
 /** Longer lines are kept truncated (bytes) in the tail buffer; the stream still gets them whole. */
 export const MAX_TAIL_LINE = 8192;
 export const DEFAULT_TAIL_LINES = 1000;
+/** Text kept per watcher at most, whatever tail_lines says: 50 watchers of 8 KB lines stay at 50 MiB. */
+export const DEFAULT_TAIL_BYTES = 1 << 20;
 
 export interface TailLine {
   pid: number;
@@ -52,10 +55,21 @@ export class TailBuffer {
   private raw: Segment[] = [];
   private rawBytes = 0;
   private readonly rawBudget: number;
+  /** Characters of the lines in the ring (what `maxBytes` bounds). */
+  private ringBytes = 0;
 
-  constructor(readonly capacity: number = DEFAULT_TAIL_LINES) {
+  constructor(
+    readonly capacity: number = DEFAULT_TAIL_LINES,
+    readonly maxBytes: number = DEFAULT_TAIL_BYTES,
+  ) {
     this.ring = new Array(Math.max(0, capacity));
-    this.rawBudget = Math.max(1 << 20, capacity * 4096);
+    this.rawBudget = 2 * maxBytes;
+  }
+
+  /** Characters of text kept (the lines in the ring), at most about `maxBytes`. */
+  get bytes(): number {
+    this.settle();
+    return this.ringBytes;
   }
 
   get size(): number {
@@ -84,19 +98,24 @@ export class TailBuffer {
    */
   private trim(): void {
     let need = this.capacity;
+    let bytes = 0;
     for (let i = this.raw.length - 1; i >= 0; i--) {
       const seg = this.raw[i]!;
       const { from, lines } = lastLines(seg.data, need);
       need -= lines;
-      if (need > 0) continue;
+      bytes += seg.data.length - from;
+      if (need > 0 && bytes < this.maxBytes) continue;
       if (i === 0 && from === 0) break;
       this.raw = this.raw.slice(i);
-      this.raw[0] = { ...seg, data: seg.data.subarray(from) };
+      // A copy, so the rest of the chunk this line came in can be freed.
+      this.raw[0] = { ...seg, data: seg.data.slice(from) };
       this.rawBytes = this.raw.reduce((n, s) => n + s.data.length, 0);
       // The dropped lines' numbers are skipped, so a follower's cursor shows them as missed.
       this.seq += this.count + 1;
+      this.ring.fill(undefined);
       this.start = 0;
       this.count = 0;
+      this.ringBytes = 0;
       // Very long lines: what is left is still big, decode it rather than rescan on every push.
       if (this.rawBytes > this.rawBudget / 2) this.settle();
       return;
@@ -109,12 +128,17 @@ export class TailBuffer {
     if (this.raw.length === 0) return;
     const newest: TailLine[] = [];
     let skipped = false;
-    for (let i = this.raw.length - 1; i >= 0 && newest.length < this.capacity; i--) {
+    let bytes = 0;
+    for (let i = this.raw.length - 1; i >= 0 && newest.length < this.capacity && bytes < this.maxBytes; i--) {
       const seg = this.raw[i]!;
       const lines: TailLine[] = [];
       const from = this.decode(seg, this.capacity - newest.length, (line) => lines.push(line));
-      newest.push(...lines.reverse());
-      skipped = from > 0 || (i > 0 && newest.length >= this.capacity);
+      for (const line of lines.reverse()) {
+        if (bytes >= this.maxBytes) break;
+        bytes += line.line.length;
+        newest.push(line);
+      }
+      skipped = from > 0 || (i > 0 && (newest.length >= this.capacity || bytes >= this.maxBytes));
     }
     this.raw = [];
     this.rawBytes = 0;
@@ -142,12 +166,10 @@ export class TailBuffer {
   private add(line: TailLine, notify: boolean): void {
     this.seq++;
     if (this.capacity > 0) {
-      if (this.count < this.capacity) {
-        this.ring[(this.start + this.count++) % this.capacity] = line;
-      } else {
-        this.ring[this.start] = line;
-        this.start = (this.start + 1) % this.capacity;
-      }
+      if (this.count === this.capacity) this.dropOldest();
+      this.ring[(this.start + this.count++) % this.capacity] = line;
+      this.ringBytes += line.line.length;
+      while (this.ringBytes > this.maxBytes && this.count > 1) this.dropOldest();
     }
     if (!notify) return;
     for (const listener of this.listeners) {
@@ -161,6 +183,13 @@ export class TailBuffer {
         );
       }
     }
+  }
+
+  private dropOldest(): void {
+    this.ringBytes -= this.ring[this.start]!.line.length;
+    this.ring[this.start] = undefined;
+    this.start = (this.start + 1) % this.capacity;
+    this.count--;
   }
 
   /** The last `n` lines (all by default), oldest first, optionally of one channel only. */
@@ -210,6 +239,7 @@ export class TailBuffer {
     this.start = 0;
     this.count = 0;
     this.seq = 0;
+    this.ringBytes = 0;
   }
 }
 

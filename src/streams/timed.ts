@@ -2,8 +2,9 @@
 // any case), keeping backup_count of them. Rotation is decided when an entry is queued, so it always
 // falls between lines.
 
+import { inPinnedDirectory, type PinnedDirectory } from "../os/fs.ts";
 import { nodeFs } from "../util/node.ts";
-import { basename, dirname, join } from "../util/path.ts";
+import { basename, dirname } from "../util/path.ts";
 import { StreamConfigError } from "./errors.ts";
 import { FileStream, type FileStreamOptions } from "./file.ts";
 import { strftime } from "./strftime.ts";
@@ -120,12 +121,21 @@ export class TimedRotatingFileStream extends FileStream {
     this.closeFd();
     const { path, backupCount, compress } = this.options;
     const target = `${path}.${suffix}`;
-    nodeFs().rmSync(target, { force: true });
-    nodeFs().rmSync(`${target}.gz`, { force: true });
+    const name = basename(path);
     try {
-      nodeFs().renameSync(path, target);
+      // In the directory as it is, never through a link someone put in its place (see inPinnedDirectory).
+      inPinnedDirectory(dirname(path), (dir) => {
+        nodeFs().rmSync(dir.at(`${name}.${suffix}`), { force: true });
+        nodeFs().rmSync(dir.at(`${name}.${suffix}.gz`), { force: true });
+        try {
+          nodeFs().renameSync(dir.at(name), dir.at(`${name}.${suffix}`));
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+        }
+      });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      this.queue.report(err);
+      return; // the file stays closed; writeBatch retries opening it
     }
     this.openFile(false, false);
     if (compress) this.compressInBackground(target);
@@ -140,13 +150,17 @@ export class TimedRotatingFileStream extends FileStream {
     const dir = dirname(this.options.path);
     const base = basename(this.options.path);
     const pattern = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.(\\d{${digits}})(\\.gz)?$`);
+    inPinnedDirectory(dir, (pinned) => this.removeExpired(pinned, pattern));
+  }
+
+  private removeExpired(dir: PinnedDirectory, pattern: RegExp): void {
     const found = nodeFs()
-      .readdirSync(dir)
+      .readdirSync(dir.at("."))
       .map((name) => ({ name, match: pattern.exec(name) }))
       .filter((f) => f.match !== null)
       .sort((a, b) => a.match![1]!.localeCompare(b.match![1]!));
     const suffixes = [...new Set(found.map((f) => f.match![1]!))];
     const expired = new Set(suffixes.slice(0, Math.max(0, suffixes.length - this.options.backupCount)));
-    for (const f of found) if (expired.has(f.match![1]!)) nodeFs().rmSync(join(dir, f.name), { force: true });
+    for (const f of found) if (expired.has(f.match![1]!)) nodeFs().rmSync(dir.at(f.name), { force: true });
   }
 }

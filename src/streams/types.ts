@@ -43,6 +43,11 @@ export interface StreamContext {
   cwd?: string;
   /** Clock in epoch milliseconds, for tests of time-based rotation; defaults to Date.now. */
   now?: () => number;
+  /**
+   * The watcher's output_block_timeout in ms: a shared target (the daemon's stdout) that takes nothing
+   * for this long drops what is queued for it (the shortest of its users' timeouts wins).
+   */
+  blockTimeoutMs?: number;
 }
 
 /** A custom stream module exports `(config, ctx) => OutputStream | Promise<OutputStream>`. */

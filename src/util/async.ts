@@ -92,3 +92,25 @@ export function settlesWithin(work: Promise<unknown>, ms: number): Promise<boole
   });
   return Promise.race([settled, timedOut]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Lets a long loop share the event loop with I/O: `if (pacer.due()) await pacer.pause()` yields to the
+ * event loop once `budgetMs` of work has run since the last pause. One pacer shared by several loops
+ * bounds how long any of them holds the loop, however many run at once.
+ */
+export class Pacer {
+  private since = performance.now();
+
+  constructor(private readonly budgetMs: number) {}
+
+  /** True when the loop has held the event loop for its budget. */
+  due(): boolean {
+    return performance.now() - this.since >= this.budgetMs;
+  }
+
+  /** Let timers and I/O run, then start a new budget. */
+  async pause(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.since = performance.now();
+  }
+}

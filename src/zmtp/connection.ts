@@ -345,8 +345,8 @@ export class Connection {
         "PONG",
         cmd.data.subarray(Math.min(2, cmd.data.length), Math.min(2 + PING_CONTEXT_MAX, cmd.data.length)),
       );
-    } else if (cmd.name !== "PONG") {
-      this.events.command(this, cmd);
+    } else {
+      this.events.command(this, cmd); // PONG included: a SUB learns from it that its subscriptions were read
     }
   }
 

@@ -4,7 +4,8 @@ import type { SocketConfig } from "../../src/config/types.ts";
 import { type Arbiter, createArbiter, SocketBindError, WatcherExistsError } from "../../src/arbiter/index.ts";
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { umask } from "../../src/os/process.ts";
-import { Recorder, alive, execDone, killLeftovers, startedPids, until, wcfg } from "./helpers.ts";
+import { Recorder, alive, execDone, killLeftovers, socketCfg, startedPids, until, wcfg } from "./helpers.ts";
+import { waitTrap } from "../helpers/processes.ts";
 
 const arbiters: Arbiter[] = [];
 afterEach(async () => {
@@ -21,28 +22,6 @@ function socketFds(): string[] {
       return false;
     }
   });
-}
-
-function socketCfg(name: string, extra: Partial<SocketConfig> = {}): SocketConfig {
-  return {
-    name,
-    host: "127.0.0.1",
-    port: 0,
-    family: "AF_INET",
-    type: "SOCK_STREAM",
-    proto: 0,
-    backlog: 128,
-    path: null,
-    umask: 8,
-    replace: false,
-    interface: null,
-    so_reuseport: false,
-    blocking: false,
-    systemd: false,
-    raw: {},
-    source: null,
-    ...extra,
-  };
 }
 
 async function make(watchers: Parameters<typeof createArbiter>[0], sockets: SocketConfig[] = [], checkDelay = 0.2) {
@@ -210,7 +189,7 @@ describe("Arbiter ordering and responsiveness", () => {
   });
 
   test("the daemon stays responsive while a watcher crash-loops", async () => {
-    const { arbiter } = await make(
+    const { arbiter, rec } = await make(
       [
         { name: "loop", cmd: "false", max_retry: -1 },
         { name: "ok", cmd: "sleep 30", autostart: false },
@@ -219,7 +198,7 @@ describe("Arbiter ordering and responsiveness", () => {
       0.5,
     );
     await arbiter.start();
-    await Bun.sleep(300);
+    await rec.waitFor((events) => events.filter((e) => e.topic === "watcher.loop.spawn").length >= 3);
     const t0 = Date.now();
     await arbiter.getWatcher("ok")!.start();
     const lagStart = Date.now();
@@ -343,8 +322,7 @@ describe("Arbiter housekeeping", () => {
     ]);
     await arbiter.start();
     const pids = arbiter.watchers().flatMap((w) => w.pids());
-    for (const pid of pids) await execDone(pid);
-    await Bun.sleep(100); // traps set
+    for (const pid of pids) await waitTrap(pid, "TERM");
     const t0 = Date.now();
     await arbiter.stop();
     const took = Date.now() - t0;

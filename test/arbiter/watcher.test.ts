@@ -15,6 +15,7 @@ import {
   wcfg,
   zombieChildren,
 } from "./helpers.ts";
+import { waitTrap } from "../helpers/processes.ts";
 
 const hupFile = join(tmpdir(), `circus-hup-${process.pid}`);
 rmSync(hupFile, { force: true });
@@ -78,8 +79,7 @@ describe("Watcher stop procedure", () => {
       wcfg({ name: "stubborn", cmd: "sh -c 'trap \"\" TERM; while :; do sleep 0.05; done'", graceful_timeout: 0.5 }),
     );
     const [pid] = (await watcher.start()).started;
-    await execDone(pid!);
-    await Bun.sleep(100); // let the trap be installed
+    await waitTrap(pid!, "TERM");
     const t0 = Date.now();
     await watcher.stop();
     const took = Date.now() - t0;
@@ -268,8 +268,7 @@ describe("Watcher reload", () => {
       }),
     );
     const [pid] = (await watcher.start()).started;
-    await execDone(pid!);
-    await Bun.sleep(150);
+    await waitTrap(pid!, "HUP");
     const res = await watcher.reload();
     expect(res.kept).toEqual([pid!]);
     await until(() => existsSync(hupFile), 2000, "hup marker");

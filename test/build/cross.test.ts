@@ -2,10 +2,12 @@
 // under qemu-user (Debian's qemu-user + arm64 glibc), the musl ones are checked for their loader.
 
 import { beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, pyCall, ROOT, waitFor } from "../helpers/daemon.ts";
+import { startDaemon } from "../helpers/daemon.ts";
+import { ROOT } from "../helpers/paths.ts";
+import { tempDir } from "../helpers/temp.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const TARGETS = {
   "circus-linux-x64": { machine: 62, loader: "/lib64/ld-linux-x86-64.so.2" },
@@ -14,9 +16,11 @@ const TARGETS = {
   "circus-linux-arm64-musl": { machine: 183, loader: "/lib/ld-musl-aarch64.so.1" },
 };
 const ARM64_SYSROOT = "/usr/aarch64-linux-gnu";
+/** Built here rather than in dist/, whose circus the other test files are running meanwhile. */
+const out = tempDir("circus-cross-");
 
 beforeAll(() => {
-  const build = Bun.spawnSync([process.execPath, join(ROOT, "scripts/build.ts"), "--all"], {
+  const build = Bun.spawnSync([process.execPath, join(ROOT, "scripts/build.ts"), "--all", "--outdir", out], {
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -45,40 +49,33 @@ function elfInfo(path: string): { machine: number; loader: string } {
 describe("slow: cross-built binaries", () => {
   test("each target has the right CPU and C library loader", () => {
     for (const [name, want] of Object.entries(TARGETS)) {
-      expect({ name, ...elfInfo(join(ROOT, "dist", name)) }).toEqual({ name, ...want });
+      expect({ name, ...elfInfo(join(out, name)) }).toEqual({ name, ...want });
     }
   });
 
   test("the arm64 binary runs under qemu-user: version, and a daemon that spawns and answers", async () => {
     const qemu = Bun.which("qemu-aarch64");
     if (!qemu) throw new Error("qemu-aarch64 is required (scripts/setup.sh installs qemu-user)");
-    const arm = [qemu, "-L", ARM64_SYSROOT, join(ROOT, "dist/circus-linux-arm64")];
+    const arm = [qemu, "-L", ARM64_SYSROOT, join(out, "circus-linux-arm64")];
     const version = Bun.spawnSync([...arm, "--version"], { stdout: "pipe", stderr: "pipe" });
     expect(version.stdout.toString()).toMatch(/^circus \d+\.\d+\.\d+\n$/);
 
-    const dir = mkdtempSync(join(tmpdir(), "circus-arm64-"));
-    const endpoint = `tcp://127.0.0.1:${freePort()}`;
-    const config = join(dir, "circus.ini");
     // Workers are host binaries; no rlimits/uid, since the launcher would re-exec the arm64 binary natively.
-    writeFileSync(
-      config,
-      `[circus]\nendpoint = ${endpoint}\npubsub_endpoint = tcp://127.0.0.1:${freePort()}\nmulticast_endpoint =\n\n[watcher:s]\ncmd = /bin/sleep 300\nnumprocesses = 2\n`,
+    const daemon = await startDaemon(
+      "[circus]\nendpoint = {endpoint}\npubsub_endpoint = {pubsub}\nmulticast_endpoint =\n\n[watcher:s]\ncmd = /bin/sleep 300\nnumprocesses = 2\n",
+      [],
+      { command: arm, readyTimeoutMs: 30_000 },
     );
-    const daemon = Bun.spawn([...arm, "daemon", config], { stdout: "ignore", stderr: "ignore" });
-    try {
-      const pids = await waitFor(
-        async () => {
-          const reply = await pyCall(endpoint, "list", { name: "s" }, 500).catch(() => null);
-          return reply?.status === "ok" && (reply.pids as number[]).length === 2 ? (reply.pids as number[]) : null;
-        },
-        20000,
-        "the emulated daemon to run 2 workers",
-      );
-      for (const pid of pids) expect(readFileSync(`/proc/${pid}/comm`, "utf8").trim()).toBe("sleep");
-      expect((await pyCall(endpoint, "quit", { waiting: true })).status).toBe("ok");
-      expect(await daemon.exited).toBe(0);
-    } finally {
-      daemon.kill("SIGKILL");
-    }
+    const pids = await waitFor(
+      async () => {
+        const reply = await daemon.call("list", { name: "s" });
+        return reply.status === "ok" && (reply.pids as number[]).length === 2 ? (reply.pids as number[]) : null;
+      },
+      20000,
+      "the emulated daemon to run 2 workers",
+    );
+    for (const pid of pids) expect(readFileSync(`/proc/${pid}/comm`, "utf8").trim()).toBe("sleep");
+    expect((await daemon.call("quit", { waiting: true })).status).toBe("ok");
+    expect(await daemon.proc.exited).toBe(0);
   }, 60000);
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { childrenOf, circusCommand, isAlive, startDaemon, waitFor, type RunningDaemon } from "../helpers/daemon.ts";
+import { run } from "../helpers/processes.ts";
 
 let daemon: RunningDaemon;
 
@@ -36,15 +37,7 @@ afterAll(async () => {
 });
 
 async function ctl(...args: string[]) {
-  const proc = Bun.spawn([...circusCommand(), "ctl", "--endpoint", daemon.endpoint, ...args], {
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
+  const { stdout, stderr, code } = await run([...circusCommand(), "ctl", "--endpoint", daemon.endpoint, ...args]);
   return { stdout, stderr, code };
 }
 

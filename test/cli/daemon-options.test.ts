@@ -5,12 +5,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { isAlive, startDaemon, waitExec, waitFor, waitPids, type RunningDaemon } from "../helpers/daemon.ts";
+import { waitTrap } from "../helpers/processes.ts";
 
 const root = process.getuid?.() === 0;
 
 /** A user of our own with two supplementary groups, to see initgroups at work (created as root, removed after). */
-const TEST_USER = "circus-opt-user";
-const TEST_GROUPS = ["circus-opt-a", "circus-opt-b"];
+/** Named after this process, so that test runs side by side (or parallel files) never share one. */
+const TEST_USER = `circus-opt-${process.pid}`;
+const TEST_GROUPS = [`circus-opta-${process.pid}`, `circus-optb-${process.pid}`];
 
 function createTestUser(): { name: string; uid: number; gid: number; groups: number[] } {
   const run = (cmd: string[]) => Bun.spawnSync(cmd, { stdout: "ignore", stderr: "ignore" });
@@ -361,7 +363,7 @@ describe("a daemon's watchers seen from /proc", () => {
 
   test("stop_signal takes names (quit, SIGUSR2) and numbers (10): each worker gets its own signal", async () => {
     const pids = [await worker("stopq", "sh"), await worker("stopn", "sh"), await worker("stops", "sh")];
-    await Bun.sleep(100); // the traps are set right after exec
+    await Promise.all(["QUIT", "USR1", "USR2"].map((signal, i) => waitTrap(pids[i]!, signal)));
     for (const name of ["stopq", "stopn", "stops"])
       expect((await d.call("stop", { name, waiting: true })).status).toBe("ok");
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
@@ -454,7 +456,7 @@ describe("a daemon's watchers seen from /proc", () => {
 
   test("a worker ignoring SIGTERM is SIGKILLed once graceful_timeout has passed", async () => {
     const pid = await worker("stubborn", "sh");
-    await Bun.sleep(100); // the trap is set
+    await waitTrap(pid, "TERM");
     const t0 = Date.now();
     expect((await d.call("stop", { name: "stubborn", waiting: true })).status).toBe("ok");
     expect(Date.now() - t0).toBeGreaterThanOrEqual(500);

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { circusCommand, startDaemon, waitFor, type RunningDaemon } from "../helpers/daemon.ts";
+import { run } from "../helpers/processes.ts";
 
 const FIX = join(import.meta.dir, "../streams/fixtures");
 let daemon: RunningDaemon;
@@ -42,15 +43,7 @@ afterAll(async () => {
 });
 
 async function ctl(...args: string[]) {
-  const proc = Bun.spawn([...circusCommand(), "ctl", "--endpoint", daemon.endpoint, ...args], {
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
+  const { stdout, stderr, code } = await run([...circusCommand(), "ctl", "--endpoint", daemon.endpoint, ...args]);
   return { stdout, stderr, code };
 }
 

@@ -1,15 +1,18 @@
 // `circus stats` against a real daemon: the stat.* stream as a pyzmq SUB sees it.
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { freePort, ROOT, type RunningDaemon } from "../helpers/daemon.ts";
-import { killAllPeers, spawnPeer } from "../helpers/peers.ts";
-import { fakeSshDir, removeFakeSshDirs } from "../helpers/fake-ssh.ts";
+import type { RunningDaemon } from "../helpers/daemon.ts";
+import { fakeSshDir } from "../helpers/fake-ssh.ts";
+import { freePort } from "../helpers/ports.ts";
+import { until, within } from "../helpers/wait.ts";
 import {
+  cpuBoundsBetween,
   last,
   MB50,
   parseHuman,
+  recordCpu,
+  sampledAt,
   startLoadedDaemon,
   startStreamer,
   statSubscriber,
@@ -23,20 +26,11 @@ const statspoint = `tcp://127.0.0.1:${freePort()}`;
 beforeAll(async () => {
   d = await startLoadedDaemon(statsWatcherSection(statspoint));
 });
-afterEach(killAllPeers);
 afterAll(async () => {
   await d?.stop();
 });
 
 const pidsOf = async (name: string) => (await d.call("list", { name })).pids as number[];
-
-async function waitUntil(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
-}
 
 describe("circus stats", () => {
   test("as the circusd-stats watcher it publishes per-pid figures, aggregates, the circus group and socket reads", async () => {
@@ -44,22 +38,35 @@ describe("circus stats", () => {
     const [statsPid] = await pidsOf("circusd-stats");
     if (statsPid === undefined) throw new Error("the circusd-stats watcher has no process");
     const [busy] = await pidsOf("busy");
+    const [idle] = await pidsOf("idle");
     const [hold] = await pidsOf("hold");
     // A client the daemon never accepts keeps the listening socket readable.
     const client = await Bun.connect({ hostname: "127.0.0.1", port: d.webPort, socket: { data() {} } });
     try {
-      // The first sample of a pid is 0.0 (psutil semantics); wait for the second one.
-      await waitUntil(
-        () => seen.filter((m) => m.topic === `stat.busy.${busy}`).length >= 2,
-        10_000,
-        "two busy samples",
-      );
-      const b = last(seen, `stat.busy.${busy}`)!.body;
-      expect(b.cpu as number).toBeGreaterThanOrEqual(50);
-      expect(b.cpu as number).toBeLessThanOrEqual(110);
-      expect(b.subtopic).toBe(busy);
-      expect(b.name).toBeNull();
-      expect(b.cmdline).toBe("python3");
+      // The first sample of a pid is 0.0 (psutil semantics): take two consecutive ones after it. The cpu is
+      // the CPU time used between the two samples over the time between them, which /proc readings taken
+      // meanwhile bound: however loaded the machine, a right figure lies within.
+      const busyTopic = `stat.busy.${busy}`;
+      const cpu = recordCpu(busy!);
+      const mark = seen.length;
+      // Three samples after the readings began: the first may have been taken before.
+      await until(() => seen.slice(mark).filter((m) => m.topic === busyTopic).length >= 3, 10_000, "busy samples");
+      const [earlier, b] = seen
+        .filter((m) => m.topic === busyTopic)
+        .slice(-2)
+        .map((m) => m.body);
+      await until(() => cpu.readings.at(-1)!.at > sampledAt(b!) + 1, 5000, "a reading after the sample");
+      cpu.stop();
+      const [least, most] = cpuBoundsBetween(cpu.readings, sampledAt(earlier!), sampledAt(b!));
+      expect(b!.cpu as number).toBeGreaterThanOrEqual(least - 0.05);
+      expect(b!.cpu as number).toBeLessThanOrEqual(most + 0.05);
+      // A sleeping worker in the same round uses nothing.
+      await until(() => !!last(seen, `stat.idle.${idle}`), 5000, "an idle sample");
+      expect(last(seen, `stat.idle.${idle}`)!.body.cpu).toBe(0);
+      expect(b!.cpu as number).toBeGreaterThan(0);
+      expect(b!.subtopic).toBe(busy);
+      expect(b!.name).toBeNull();
+      expect(b!.cmdline).toBe("python3");
 
       const h = last(seen, `stat.hold.${hold}`)!.body;
       expect(parseHuman(h.mem_info1 as string)).toBeGreaterThan(MB50 * 0.85);
@@ -92,21 +99,26 @@ describe("circus stats", () => {
     const { seen, stop } = await statSubscriber(statspoint);
     try {
       const [first] = await pidsOf("idle");
-      await waitUntil(() => !!last(seen, `stat.idle.${first}`), 10_000, "the idle worker's stats");
+      await until(() => !!last(seen, `stat.idle.${first}`), 10_000, "the idle worker's stats");
       expect((await d.call("incr", { name: "idle", nb: 2, waiting: true })).status).toBe("ok");
       const grown = await pidsOf("idle");
       expect(grown.length).toBe(3);
       let mark = seen.length;
-      await waitUntil(() => grown.every((p) => !!last(seen, `stat.idle.${p}`, mark)), 5000, "stats of the new pids");
+      await until(() => grown.every((p) => !!last(seen, `stat.idle.${p}`, mark)), 5000, "stats of the new pids");
       expect(last(seen, "stat.idle", mark)!.body.pid as number[]).toHaveLength(3);
 
       expect((await d.call("decr", { name: "idle", nb: 2, waiting: true })).status).toBe("ok");
       const kept = await pidsOf("idle");
       const gone = grown.filter((p) => !kept.includes(p));
       expect(gone).toHaveLength(2);
-      await Bun.sleep(300);
+      // Once a round lists only the kept pid, the streamer has followed the reaps.
+      await until(
+        () => JSON.stringify(last(seen, "stat.idle", mark)?.body.pid) === JSON.stringify(kept),
+        5000,
+        "a round without the gone pids",
+      );
       mark = seen.length;
-      await waitUntil(
+      await until(
         () =>
           seen.filter((m) => m.topic === "stat.idle").length -
             seen.slice(0, mark).filter((m) => m.topic === "stat.idle").length >=
@@ -126,7 +138,7 @@ describe("circus stats", () => {
     const streamer = startStreamer(d, own);
     const { seen, stop } = await statSubscriber(own);
     try {
-      await waitUntil(() => !!last(seen, "stat.sockets"), 10_000, "socket stats");
+      await until(() => !!last(seen, "stat.sockets"), 10_000, "socket stats");
       expect(last(seen, "stat.sockets")!.body.reads).toBe(0);
       let said = "";
       while (!said.includes("stay 0")) said = await streamer.line(5000);
@@ -135,44 +147,22 @@ describe("circus stats", () => {
       stop();
     }
     streamer.proc.kill("SIGTERM");
-    expect(await Promise.race([streamer.proc.exited, Bun.sleep(5000).then(() => "hung")])).toBe(0);
+    expect(await within(streamer.proc.exited, 5000, "the streamer to exit")).toBe(0);
   }, 20_000);
 
   test("over --ssh it reaches the daemon through ssh tunnels and still streams", async () => {
     const own = `tcp://127.0.0.1:${freePort()}`;
     const { dir, log } = fakeSshDir();
-    spawnPeer(
-      [
-        "env",
-        `PATH=${dir}:${process.env.PATH}`,
-        `FAKE_SSH_LOG=${log}`,
-        process.execPath,
-        join(ROOT, "test/fixtures/stats-entry.ts"),
-        "--endpoint",
-        d.endpoint,
-        "--pubsub",
-        d.pubsub,
-        "--statspoint",
-        own,
-        "--ssh",
-        "ops@gateway",
-      ],
-      "circus stats --ssh",
-    );
+    startStreamer(d, own, [`PATH=${dir}:${process.env.PATH}`, `FAKE_SSH_LOG=${log}`], ["--ssh", "ops@gateway"]);
     const { seen, stop } = await statSubscriber(own);
     try {
       const busy = (await pidsOf("busy"))[0]!;
-      await waitUntil(
-        () => seen.some((m) => m.topic === `stat.busy.${busy}`),
-        15_000,
-        "per-pid stats through the tunnel",
-      );
+      await until(() => seen.some((m) => m.topic === `stat.busy.${busy}`), 15_000, "per-pid stats through the tunnel");
       const argv = readFileSync(log, "utf8").split("\n");
       expect(argv).toContain("-N");
       expect(argv).toContain("ops@gateway");
     } finally {
       stop();
-      removeFakeSshDirs();
     }
   }, 30_000);
 });

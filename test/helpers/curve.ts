@@ -4,6 +4,7 @@
 import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type CurveKeyPair, writeCertificatePair, z85Encode } from "../../src/zmtp/index.ts";
+import { pyCall } from "./daemon.ts";
 
 export interface KeyFiles {
   keyPair: CurveKeyPair;
@@ -41,25 +42,8 @@ export async function curveSetup(dir: string): Promise<{ server: KeyFiles; alice
   return { server, alice, bob };
 }
 
-const PY_CURVE_CALL = `
-import sys, json, uuid, zmq
-ctx = zmq.Context()
-s = ctx.socket(zmq.DEALER)
-s.setsockopt(zmq.IDENTITY, uuid.uuid4().hex.encode())
-s.setsockopt(zmq.LINGER, 0)
-s.curve_serverkey = sys.argv[4].encode()
-s.curve_publickey = sys.argv[5].encode()
-s.curve_secretkey = sys.argv[6].encode()
-s.connect(sys.argv[1])
-s.send(sys.argv[2].encode())
-if s.poll(int(sys.argv[3])):
-    print(s.recv().decode())
-else:
-    print(json.dumps({"status": "timeout"}))
-`;
-
 /** One request as circusctl sends it, through a pyzmq DEALER speaking CURVE with `client`'s keys. */
-export async function pyCurveCall(
+export function pyCurveCall(
   endpoint: string,
   serverKey: string,
   client: KeyFiles,
@@ -67,23 +51,7 @@ export async function pyCurveCall(
   properties: Record<string, unknown> = {},
   timeoutMs = 3000,
 ): Promise<Record<string, unknown>> {
-  const request = JSON.stringify({ id: crypto.randomUUID().replaceAll("-", ""), command, properties });
-  const proc = Bun.spawn(
-    [
-      "/usr/bin/python3",
-      "-c",
-      PY_CURVE_CALL,
-      endpoint,
-      request,
-      String(timeoutMs),
-      serverKey,
-      client.publicZ85,
-      client.secretZ85,
-    ],
-    { stdout: "pipe", stderr: "pipe" },
-  );
-  const [text, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-  await proc.exited;
-  if (!text.trim()) throw new Error(`pyzmq CURVE client failed: ${err}`);
-  return JSON.parse(text) as Record<string, unknown>;
+  return pyCall(endpoint, command, properties, timeoutMs, {
+    curve: { serverKey, publicKey: client.publicZ85, secretKey: client.secretZ85 },
+  });
 }

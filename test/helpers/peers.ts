@@ -1,16 +1,18 @@
 // Foreign peers for interop tests: inline Python (Debian python3 with pyzmq) and Node (npm zeromq)
-// scripts run as child processes, talking line by line on stdout/stdin. Every peer is tracked so
-// `killAllPeers()` in afterEach never leaks a process, even when a test fails.
+// scripts run as child processes, talking line by line on stdout/stdin. Every peer is tracked by pid
+// (./processes.ts), so none outlives its test, even when the test fails.
 
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { PYTHON, ROOT } from "./paths.ts";
+import { testRunning } from "./cleanup.ts";
+import { spawnTracked } from "./processes.ts";
 
-/** Debian's python3 has pyzmq; the pyenv one on PATH does not. */
-export const PYTHON = "/usr/bin/python3";
+// Old homes of generic helpers, kept for branches written against them: import from the modules.
+export { PYTHON } from "./paths.ts";
+export { removeTempDirs, tempDir } from "./temp.ts";
+export { until } from "./wait.ts";
 /** Node resolves `require("zeromq")` from this directory's node_modules. */
-export const REPO = join(import.meta.dir, "..", "..");
+export const REPO = ROOT;
 
 export interface Peer {
   readonly proc: Subprocess<"pipe", "pipe", "pipe">;
@@ -102,51 +104,34 @@ function wrap(proc: Subprocess<"pipe", "pipe", "pipe">, what: string): Peer {
       await proc.exited;
     },
   };
-  live.add(peer);
+  if (testRunning()) live.add(peer);
   return peer;
 }
 
 /** Run `script` under Debian python3 (pyzmq available); `args` arrive as sys.argv[1:]. */
 export function spawnPython(script: string, args: readonly string[] = []): Peer {
-  const proc = Bun.spawn([PYTHON, "-u", "-c", script, ...args], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  const proc = spawnTracked([PYTHON, "-u", "-c", script, ...args], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
   return wrap(proc, "python peer");
 }
 
 /** Run `script` under Node with cwd at the repo (so `require("zeromq")` works); args are process.argv.slice(1). */
 export function spawnNode(script: string, args: readonly string[] = []): Peer {
-  const proc = Bun.spawn(["node", "-e", script, ...args], { cwd: REPO, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  const proc = spawnTracked(["node", "-e", script, ...args], {
+    cwd: ROOT,
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   return wrap(proc, "node peer");
 }
 
 /** Run any command as a peer (e.g. a compiled fixture binary). */
 export function spawnPeer(cmd: readonly string[], what = cmd[0] ?? "peer"): Peer {
-  const proc = Bun.spawn([...cmd], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  const proc = spawnTracked([...cmd], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
   return wrap(proc, what);
 }
 
-/** Kill every peer still running; call from afterEach. */
+/** Kill every peer the current test started (they are also killed on their own after it). */
 export async function killAllPeers(): Promise<void> {
   await Promise.all([...live].map((p) => p.kill()));
-}
-
-const dirs: string[] = [];
-
-/** A fresh temporary directory, removed by `removeTempDirs()`. Kept short: ipc paths are limited to 107 bytes. */
-export function tempDir(prefix = "circus-"): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-}
-
-export function removeTempDirs(): void {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-}
-
-/** Poll `cond` every few ms until it holds; throws after `timeoutMs`. */
-export async function until(cond: () => boolean, timeoutMs = 5000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(5);
-  }
 }

@@ -67,7 +67,41 @@ describe("openAppend", () => {
     writeSync(fd, "through the link\n");
     closeSync(fd);
     expect(readFileSync(real, "utf8")).toBe("through the link\n");
-    closeSync(openAppend("/dev/stdout"));
+    // In a child whose stdout is a file, as a daemon's often is (a parallel test worker's is a socket,
+    // which no open() can reopen).
+    const child = Bun.spawnSync(
+      [
+        process.execPath,
+        "-e",
+        `import { closeSync } from "node:fs"; import { openAppend } from ${JSON.stringify(join(import.meta.dir, "../../src/os/fs.ts"))}; closeSync(openAppend("/dev/stdout"));`,
+      ],
+      { stdout: Bun.file(join(dir, "stdout")), stderr: "pipe" },
+    );
+    expect(child.stderr.toString()).toBe("");
+    expect(child.exitCode).toBe(0);
+  });
+
+  test("a directory on the way that another user replaced with a link is not followed either", () => {
+    dir = mkdtempSync(join(tmpdir(), "circus-link-"));
+    const target = secret(); // dir/secret, in a directory only root may change
+    const home = join(dir, "home");
+    mkdirSync(home);
+    chownSync(home, mallory.uid, mallory.gid);
+    // mallory's log directory, swapped for a link to root's directory: O_NOFOLLOW alone would not see it.
+    symlinkSync(dir, join(home, "logs"));
+    lchownSync(join(home, "logs"), mallory.uid, mallory.gid);
+    expect(() => openAppend(join(home, "logs", "secret"))).toThrow(/logs: .*not followed/);
+    expect(readFileSync(target, "utf8")).toBe("root only\n");
+  });
+
+  test("a directory link made by root where only root may change it is followed", () => {
+    dir = mkdtempSync(join(tmpdir(), "circus-link-"));
+    mkdirSync(join(dir, "real"));
+    symlinkSync(join(dir, "real"), join(dir, "current"));
+    const fd = openAppend(join(dir, "current", "app.log"));
+    writeSync(fd, "through the directory link\n");
+    closeSync(fd);
+    expect(readFileSync(join(dir, "real", "app.log"), "utf8")).toBe("through the directory link\n");
   });
 
   test("a plain file is created with the mode and appended to", () => {

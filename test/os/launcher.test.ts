@@ -9,6 +9,7 @@ import { buildLauncherCommand, readSpec, LAUNCH_FAILURE_EXIT, type LaunchSpec } 
 import { bindSocket, closeSocket, type BoundSocket } from "../../src/os/sockets.ts";
 import { getRlimit } from "../../src/os/rlimit.ts";
 import { resolveUser, supplementaryGroups } from "../../src/os/users.ts";
+import { servedText } from "../helpers/wait.ts";
 
 const ENTRY = resolve(import.meta.dir, "../fixtures/launcher-entry.ts");
 const MAIN = resolve(import.meta.dir, "../../src/main.ts");
@@ -168,15 +169,7 @@ describe("launcher", () => {
     const { cmd, env } = buildLauncherCommand(worker(["node", "-e", script], { rlimits: { nofile: 200 } }), BUN_SELF);
     const child = Bun.spawn(cmd, { env, stdio: ["ignore", "inherit", "inherit", socket.fd] });
     pids.push(child.pid);
-    let body = "";
-    for (let i = 0; i < 200 && body === ""; i++) {
-      body = await fetch(`http://127.0.0.1:${socket.port}/`).then(
-        (r) => r.text(),
-        () => "",
-      );
-      if (body === "") await Bun.sleep(20);
-    }
-    expect(body).toBe(String(child.pid));
+    expect(await servedText(`http://127.0.0.1:${socket.port}/`)).toBe(String(child.pid));
   });
 
   test("a spec larger than one environment string travels in chunks", () => {

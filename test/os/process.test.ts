@@ -1,6 +1,6 @@
 // Process primitives against real processes: sessions, subreaping, the /proc tree, signalling.
 
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import {
   childrenOf,
   decodeWaitStatus,
@@ -11,34 +11,13 @@ import {
   processState,
   umask,
 } from "../../src/os/process.ts";
+import { spawnTracked } from "../helpers/processes.ts";
+import { until } from "../helpers/wait.ts";
 import { inChild } from "./child.ts";
 
-const started: number[] = [];
-
-afterEach(() => {
-  // Kill grandchildren too: shells below started in these tests fork sleepers.
-  for (const pid of started
-    .splice(0)
-    .flatMap((p) => [...descendantsOf(p), p])
-    .reverse()) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      /* already gone */
-    }
-  }
-});
-
+/** A child with piped stdout, killed with its descendants (and group, when detached) after the test. */
 function spawn(cmd: string[], options: { detached?: boolean } = {}): Bun.Subprocess {
-  const child = Bun.spawn(cmd, { stdio: ["ignore", "pipe", "inherit"], ...options });
-  started.push(child.pid);
-  return child;
-}
-
-async function until(check: () => boolean, ms = 2000): Promise<void> {
-  for (const end = Date.now() + ms; !check(); await Bun.sleep(10)) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-  }
+  return spawnTracked(cmd, { stdio: ["ignore", "pipe", "inherit"], ...options });
 }
 
 describe("process", () => {
@@ -105,7 +84,7 @@ describe("process", () => {
       const own = Bun.spawn(["sh", "-c", "exit 4"]);
       const parent = Bun.spawnSync(["sh", "-c", "(sleep 0.05; exit 3) >/dev/null 2>&1 & echo $!"]);
       const orphan = Number(parent.stdout.toString().trim());
-      await Bun.sleep(100);
+      for (const end = Date.now() + 5000; proc.processState(orphan) !== "Z" && Date.now() < end; ) await Bun.sleep(2);
       const zombie = proc.processState(orphan);
       const reaped = proc.reapOrphans(new Set([own.pid]));
       const ownCode = await own.exited;
@@ -135,7 +114,8 @@ describe("process", () => {
       const exiter = orphan("(sleep 0.1; exit 3)");
       const killed = orphan("(sleep 0.05; exec sh -c 'kill -9 $$')");
       const early = proc.waitpidNoHang(exiter);
-      await Bun.sleep(250);
+      const exited = (pid) => proc.processState(pid) === "Z";
+      for (const end = Date.now() + 5000; !(exited(exiter) && exited(killed)) && Date.now() < end; ) await Bun.sleep(2);
       const first = proc.waitpidNoHang(exiter);
       const again = proc.waitpidNoHang(exiter);
       const signalled = proc.waitpidNoHang(killed);

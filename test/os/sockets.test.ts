@@ -1,8 +1,7 @@
 // Real sockets bound through libc: addresses read back, unix modes, errors, poll, inheritance by a child.
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { statSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import {
   bindSocket,
@@ -14,15 +13,16 @@ import {
   type SocketSpec,
 } from "../../src/os/sockets.ts";
 import { OsError } from "../../src/os/errors.ts";
+import { tempDir as freshDir } from "../helpers/temp.ts";
+import { servedText } from "../helpers/wait.ts";
 
 const opened: BoundSocket[] = [];
 const children: Bun.Subprocess[] = [];
-const dirs: string[] = [];
+const tempDir = () => freshDir("circus-os-");
 
 afterEach(() => {
   for (const child of children.splice(0)) child.kill("SIGKILL");
   for (const bound of opened.splice(0)) closeSocket(bound);
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 function spec(overrides: Partial<SocketSpec>): SocketSpec {
@@ -47,12 +47,6 @@ async function bind(overrides: Partial<SocketSpec>): Promise<BoundSocket> {
   const bound = await bindSocket(spec(overrides));
   opened.push(bound);
   return bound;
-}
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "circus-os-"));
-  dirs.push(dir);
-  return dir;
 }
 
 describe("bindSocket", () => {
@@ -80,8 +74,7 @@ describe("bindSocket", () => {
     expect(s.port).toBeGreaterThan(0);
     const client = await Bun.udpSocket({});
     client.send("ping", s.port, "127.0.0.1");
-    await Bun.sleep(20);
-    expect(pollReadable([s.fd], 200)).toEqual([s.fd]);
+    expect(pollReadable([s.fd], 5000)).toEqual([s.fd]);
     client.close();
   });
 
@@ -153,8 +146,7 @@ describe("pollReadable", () => {
     const s = await bind({});
     expect(pollReadable([s.fd], 0)).toEqual([]);
     const client = await Bun.connect({ hostname: "127.0.0.1", port: s.port, socket: { data() {} } });
-    await Bun.sleep(20);
-    expect(pollReadable([s.fd], 0)).toEqual([s.fd]);
+    expect(pollReadable([s.fd], 5000)).toEqual([s.fd]);
     client.end();
   });
 
@@ -169,15 +161,7 @@ describe("inheritance", () => {
     const script = "require('http').createServer((q,s)=>s.end(String(process.pid))).listen({fd: 3})";
     const child = Bun.spawn(["node", "-e", script], { stdio: ["ignore", "inherit", "inherit", s.fd] });
     children.push(child);
-    let body = "";
-    for (let i = 0; i < 100 && body === ""; i++) {
-      body = await fetch(`http://127.0.0.1:${s.port}/`).then(
-        (r) => r.text(),
-        () => "",
-      );
-      if (body === "") await Bun.sleep(20);
-    }
-    expect(body).toBe(String(child.pid));
+    expect(await servedText(`http://127.0.0.1:${s.port}/`)).toBe(String(child.pid));
   });
 });
 

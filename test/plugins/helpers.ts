@@ -2,12 +2,15 @@
 // holds plugin sections, and waiting on what a daemon reports.
 
 import { join } from "node:path";
-import { startDaemon, waitFor, type RunningDaemon, type StartOptions } from "../helpers/daemon.ts";
+import { startDaemon, waitPids, type RunningDaemon, type StartOptions } from "../helpers/daemon.ts";
+import { PYTHON } from "../helpers/paths.ts";
+import { defer } from "../helpers/cleanup.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 export const FIXTURES = join(import.meta.dir, "fixtures");
-export const PY = "/usr/bin/python3";
+export const PY = PYTHON;
 
-/** A UDP listener on 127.0.0.1 keeping every datagram as text. */
+/** A UDP listener on 127.0.0.1 keeping every datagram as text; closed after the test. */
 export interface StatsdListener {
   port: number;
   lines: string[];
@@ -27,6 +30,7 @@ export async function statsdListener(): Promise<StatsdListener> {
       },
     },
   });
+  defer(() => socket.close());
   return {
     port: socket.port,
     lines,
@@ -39,7 +43,10 @@ export async function statsdListener(): Promise<StatsdListener> {
 /** The [circus] section every plugin test daemon uses (check_delay 1; endpoints filled in by startDaemon). */
 export const CIRCUS_SECTION = "[circus]\nendpoint = {endpoint}\npubsub_endpoint = {pubsub}\ncheck_delay = 1\n";
 
-/** Start a daemon on `sections` (after CIRCUS_SECTION) and wait until watcher `plugin` is active. */
+/**
+ * Start a daemon on `sections` (after CIRCUS_SECTION) and wait until watcher `plugin` runs and its process
+ * logged "Starting": the runner says so once the daemon has its event subscription.
+ */
 export async function startWithPlugin(
   sections: string,
   plugin: string,
@@ -47,11 +54,7 @@ export async function startWithPlugin(
 ): Promise<RunningDaemon> {
   const d = await startDaemon(CIRCUS_SECTION + sections, [], options);
   try {
-    await waitFor(
-      async () => (await d.call("status", { name: plugin })).status === "active",
-      10_000,
-      `${plugin} active`,
-    );
+    await pluginStarted(d, plugin);
   } catch (err) {
     await d.stop();
     throw err;
@@ -59,19 +62,20 @@ export async function startWithPlugin(
   return d;
 }
 
+/** Wait until the process of plugin watcher `plugin` (e.g. "plugin:statsd") logged "Starting"; its pid. */
+export async function pluginStarted(d: RunningDaemon, plugin: string, timeoutMs = 10_000): Promise<number> {
+  const [pid] = await pidsOf(d, plugin, 1, timeoutMs);
+  await d.log.waitFor(new RegExp(`\\[${pid}\\] \\[INFO\\] Starting$`, "m"), timeoutMs);
+  return pid!;
+}
+
 /** The pids of a watcher, once it has exactly `count` of them. */
-export async function pidsOf(d: RunningDaemon, name: string, count = 1, timeoutMs = 10_000): Promise<number[]> {
-  return waitFor(
-    async () => {
-      const pids = ((await d.call("list", { name })).pids ?? []) as number[];
-      return pids.length === count ? pids : null;
-    },
-    timeoutMs,
-    `${count} processes of ${name}`,
-  );
+export function pidsOf(d: RunningDaemon, name: string, count = 1, timeoutMs = 10_000): Promise<number[]> {
+  return waitPids(d, name, count, timeoutMs);
 }
 
 /** Wait until the plugin's log line (in the daemon's output) contains `text`. */
-export function waitOutput(d: RunningDaemon, text: string, timeoutMs = 10_000): Promise<boolean> {
-  return waitFor(() => d.output().includes(text), timeoutMs, `"${text}" in the daemon's output`);
+export async function waitOutput(d: RunningDaemon, text: string, timeoutMs = 10_000): Promise<boolean> {
+  await d.log.waitFor(text, timeoutMs);
+  return true;
 }

@@ -11,6 +11,7 @@ import { type CurveKeyPair, RouterSocket, writeCertificatePair, z85Encode } from
 import { generateKeyPair } from "../../src/zmtp/nacl.ts";
 import { startFakeCircusd, stopAll } from "../cli/fake-circusd.ts";
 import { killAllPeers, removeTempDirs, tempDir } from "../helpers/peers.ts";
+import { until } from "../helpers/wait.ts";
 import { pyZmq, type ZmqPeer } from "../helpers/zmq-peers.ts";
 
 const clients: CircusClient[] = [];
@@ -95,8 +96,7 @@ test("subscribe delivers topic and decoded JSON payload from a pyzmq PUB, filter
   const fake = await startFakeCircusd({ pub: true });
   const events: CircusEvent[] = [];
   const sub = subscribe(fake.pubsub!, ["watcher.web."], (e) => events.push(e));
-  const deadline = Date.now() + 5000;
-  while (events.length < 2 && Date.now() < deadline) await Bun.sleep(20);
+  await until(() => events.length >= 2, 5000, "two events").catch(() => {});
   await sub.close();
   expect(events.length).toBeGreaterThanOrEqual(2);
   expect(events.every((e) => e.topic === "watcher.web.spawn")).toBe(true);
@@ -169,10 +169,10 @@ describe("CURVE", () => {
     const events: CircusEvent[] = [];
     const sub = subscribe(py.endpoint, ["watcher."], (e) => events.push(e), { curve: { serverKey: server.publicKey } });
     try {
-      for (let i = 0; i < 200 && events.length === 0; i++) {
-        py.send(["watcher.web.start", '{"time": 1}']);
-        await Bun.sleep(20);
-      }
+      // libzmq's PUB answers the PING that follows our subscription: from then on its messages reach us.
+      await sub.ready;
+      py.send(["watcher.web.start", '{"time": 1}']);
+      await until(() => events.length > 0, 5000, "the event");
       expect(events[0]).toMatchObject({ topic: "watcher.web.start", payload: { time: 1 } });
     } finally {
       await sub.close();

@@ -3,6 +3,8 @@
 
 import { afterEach, expect, test } from "bun:test";
 import { spawnPython } from "../helpers/peers.ts";
+import { waitTrap } from "../helpers/processes.ts";
+import { until } from "../helpers/wait.ts";
 import { startHarness, stopHarnesses, waitProcesses } from "./harness.ts";
 
 afterEach(stopHarnesses);
@@ -65,12 +67,13 @@ test("reads are answered at once while a slow stop is still running, and queued 
   const h = await startHarness([
     { name: "stubborn", cmd: "sh", args: ["-c", "trap '' TERM; sleep 60"], numprocesses: 1, graceful_timeout: 2 },
   ]);
-  await waitProcesses(h, "stubborn", 1);
+  const [pid] = await waitProcesses(h, "stubborn", 1);
+  await waitTrap(pid!, "TERM");
   const writer = await h.client();
   const reader = await h.client();
   const started = Date.now();
   const stopping = writer.call("stop", { name: "stubborn", waiting: true });
-  await Bun.sleep(100);
+  await until(() => h.arbiter.getWatcher("stubborn")!.status() === "stopping", 5000, "the stop to begin");
   const t0 = Date.now();
   expect((await reader.call("status", { name: "stubborn" })).status).toBe("stopping");
   expect((await reader.call("list")).watchers).toEqual(["stubborn"]);

@@ -3,6 +3,7 @@
 
 import { afterEach, expect, test } from "bun:test";
 import { startDaemon, waitFor, type RunningDaemon } from "../helpers/daemon.ts";
+import { within } from "../helpers/wait.ts";
 
 const daemons: RunningDaemon[] = [];
 afterEach(async () => {
@@ -30,6 +31,5 @@ test("the daemon answers circusctl requests and `quit` is answered before it exi
     d.endpoint,
   );
   expect(await d.call("quit")).toMatchObject({ status: "ok" });
-  const code = await Promise.race([d.proc.exited, Bun.sleep(10_000).then(() => "still running")]);
-  expect(code).toBe(0);
+  expect(await within(d.proc.exited, 10_000, "the daemon to exit")).toBe(0);
 }, 30_000);

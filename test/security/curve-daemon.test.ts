@@ -10,6 +10,7 @@ import { circusCommand, freePort, pyCall, type RunningDaemon, startDaemon, waitF
 import { curveSetup, type KeyFiles, keyFiles, pyCurveCall } from "../helpers/curve.ts";
 import { killAllPeers, spawnPython, tempDir, removeTempDirs } from "../helpers/peers.ts";
 import { pyZmq } from "../helpers/zmq-peers.ts";
+import { run } from "../helpers/processes.ts";
 
 const running: RunningDaemon[] = [];
 afterEach(async () => {
@@ -57,13 +58,10 @@ async function curveDaemon(extra = "[watcher:sleeper]\ncmd = sleep 60\n", args: 
 
 /** Run a circus tool (e.g. `ctl`) to its end. */
 async function tool(args: string[], env: Record<string, string | undefined> = {}) {
-  const proc = Bun.spawn([...circusCommand(), ...args], {
+  const r = await run([...circusCommand(), ...args], {
     env: { ...process.env, CIRCUS_CURVE_KEY: undefined, CIRCUS_CURVE_SERVER_KEY: undefined, ...env },
-    stdout: "pipe",
-    stderr: "pipe",
   });
-  const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-  return { code: await proc.exited, out, err };
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 describe("a CURVE daemon and libzmq clients", () => {

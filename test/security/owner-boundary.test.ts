@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, existsSync, lstatSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type RunningDaemon, startDaemon, waitFor, waitPids } from "../helpers/daemon.ts";
+import { pyCall, type RunningDaemon, startDaemon, waitFor, waitPids } from "../helpers/daemon.ts";
 import { spawnPeer, killAllPeers } from "../helpers/peers.ts";
 import { asUser, makeUser, removeUsers, type TestUser } from "../helpers/users.ts";
 
@@ -25,32 +25,15 @@ afterEach(async () => {
   for (const d of running.splice(0)) await d.stop();
 });
 
-const PY_CALL = `
-import sys, json, uuid, zmq
-ctx = zmq.Context()
-s = ctx.socket(zmq.DEALER)
-s.setsockopt(zmq.IDENTITY, uuid.uuid4().hex.encode())
-s.setsockopt(zmq.LINGER, 0)
-s.connect(sys.argv[1])
-s.send(sys.argv[2].encode())
-print(s.recv().decode() if s.poll(int(sys.argv[3])) else json.dumps({"status": "timeout"}))
-`;
-
 /** One request as `user` (null: root), through pyzmq. */
-async function callAs(
+function callAs(
   user: TestUser | null,
   endpoint: string,
   command: string,
   properties: Record<string, unknown> = {},
   timeoutMs = 5000,
 ): Promise<Record<string, unknown>> {
-  const request = JSON.stringify({ id: crypto.randomUUID().replaceAll("-", ""), command, properties });
-  const argv = ["/usr/bin/python3", "-c", PY_CALL, endpoint, request, String(timeoutMs)];
-  const proc = Bun.spawn(user ? [...asUser(user), ...argv] : argv, { stdout: "pipe", stderr: "pipe" });
-  const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-  await proc.exited;
-  if (!out.trim()) throw new Error(`client failed: ${err}`);
-  return JSON.parse(out) as Record<string, unknown>;
+  return pyCall(endpoint, command, properties, timeoutMs, { wrap: user ? asUser(user) : [] });
 }
 
 /** A root daemon whose ipc control socket belongs to `owner`, in a directory everyone may enter. */

@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { circusCommand, waitFor } from "../helpers/daemon.ts";
 import { removeTempDirs, tempDir } from "../helpers/peers.ts";
+import { run } from "../helpers/processes.ts";
 
 const tag = `${process.pid % 10000}`;
 const SERVER_NS = `circus-srv-${tag}`;
@@ -69,14 +70,11 @@ afterAll(async () => {
 
 /** Run a circus tool inside namespace `ns`. */
 async function inNs(ns: string, args: string[], cwd: string) {
-  const proc = Bun.spawn(["ip", "netns", "exec", ns, ...circusCommand(), ...args], {
+  const r = await run(["ip", "netns", "exec", ns, ...circusCommand(), ...args], {
     cwd,
     env: { ...process.env, CIRCUS_CURVE_KEY: undefined, CIRCUS_CURVE_SERVER_KEY: undefined },
-    stdout: "pipe",
-    stderr: "pipe",
   });
-  const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-  return { code: await proc.exited, out, err };
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 describe.if(canUseNamespaces)("CURVE between two hosts", () => {

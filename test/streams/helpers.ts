@@ -1,42 +1,48 @@
-// Shared pieces of the stream tests: temp dirs removed after each test, child processes tracked and
-// killed, and captured log lines.
+// Shared pieces of the stream tests: captured log lines, shell children (killed after the test by
+// ../helpers/processes.ts) and reading what a stream wrote.
 
 import { afterEach } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { closeFd, outputPair } from "../../src/os/capture.ts";
 import { setLogSink } from "../../src/util/log.ts";
+import { spawnTracked } from "../helpers/processes.ts";
+import { tempDir as freshDir } from "../helpers/temp.ts";
 
-const dirs: string[] = [];
-const children: Subprocess[] = [];
 export const logged: string[] = [];
 
 setLogSink((line) => logged.push(line));
 
 afterEach(() => {
-  for (const child of children.splice(0)) {
-    try {
-      child.kill(9);
-    } catch {
-      // Already gone.
-    }
-  }
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   logged.length = 0;
 });
 
+/** A temp dir removed after the test. */
 export function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "circus-streams-"));
-  dirs.push(dir);
-  return dir;
+  return freshDir("circus-streams-");
 }
 
 /** Spawn `sh -c script` with piped stdout/stderr; killed after the test. */
 export function spawnSh(script: string): Subprocess<"ignore", "pipe", "pipe"> {
-  const child = Bun.spawn(["sh", "-c", script], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  children.push(child);
-  return child;
+  return spawnTracked(["sh", "-c", script], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+}
+
+/** A child writing into daemon-made socket pairs, as captured workers do: `stdout`/`stderr` are our ends. */
+export interface CapturedChild {
+  child: Subprocess;
+  stdout: number;
+  stderr: number;
+}
+
+/** Spawn `sh -c script` with its stdout and stderr captured through socket pairs; killed after the test. */
+export function spawnCaptured(script: string): CapturedChild {
+  const out = outputPair();
+  const err = outputPair();
+  const child = spawnTracked(["sh", "-c", script], { stdio: ["ignore", out.workerFd, err.workerFd] });
+  closeFd(out.workerFd);
+  closeFd(err.workerFd);
+  return { child, stdout: out.daemonFd, stderr: err.daemonFd };
 }
 
 /** Lines of every file in `dir` whose name starts with `prefix` (rotated ones included). */

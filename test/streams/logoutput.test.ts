@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadLoggerConfig, openLogOutput, syslogMessage } from "../../src/streams/logoutput.ts";
+import { until } from "../helpers/wait.ts";
 import { spawnSh, tempDir } from "./helpers.ts";
 
 const LINE = "2024-01-10 12:00:00 circus[321] [ERROR] boom happened";
@@ -65,7 +66,7 @@ describe("openLogOutput", () => {
     const path = join(dir, "circus.log");
     const out = await openLogOutput(path, { format: "{level}|{name}|{message}" });
     out(LINE);
-    await Bun.sleep(20);
+    await until(() => existsSync(path) && readFileSync(path, "utf8") !== "", 5000, "the first line written");
     renameSync(path, `${path}.1`);
     out(LINE.replace("boom", "bang"));
     await out.close();

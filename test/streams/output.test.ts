@@ -60,7 +60,7 @@ describe("WatcherOutput", () => {
       config({ stdout_stream: { class: "FileStream", filename: "web.log" }, close_child_stderr: true }),
       { configDir: dir, cwd: dir, tailLines: 5 },
     );
-    expect([output.stdout, output.stderr]).toEqual(["pipe", "ignore"]);
+    expect([output.stdout, output.stderr]).toEqual(["capture", "ignore"]);
     const proc = spawn("seq 1 20000; echo last", output);
     await proc.exited;
     expect(await output.drained(proc.pid)).toBe(true);
@@ -73,7 +73,7 @@ describe("WatcherOutput", () => {
     await output.close();
   });
 
-  test("a grandchild holding the pipe cannot stall drained(): it times out and keeps what was read", async () => {
+  test("a grandchild holding the channel cannot stall drained(): it times out and keeps what was read", async () => {
     const dir = tempDir();
     const output = await WatcherOutput.open(
       config({ stdout_stream: { filename: "web.log" }, stderr_stream: { filename: "web.log" } }),
@@ -90,7 +90,7 @@ describe("WatcherOutput", () => {
     const output = await WatcherOutput.open(config({}), { configDir: "/", tailLines: 0 });
     expect([output.stdout, output.stderr]).toEqual(["inherit", "inherit"]);
     const captured = await WatcherOutput.open(config({}), { configDir: "/" });
-    expect([captured.stdout, captured.stderr]).toEqual(["pipe", "pipe"]);
+    expect([captured.stdout, captured.stderr]).toEqual(["capture", "capture"]);
     expect(captured.streamOf("stdout")?.kind).toBe("PassthroughStream");
   });
 

@@ -4,13 +4,14 @@ import { join } from "node:path";
 import { createStream } from "../../src/streams/create.ts";
 import { FileStream } from "../../src/streams/file.ts";
 import { QueueStream } from "../../src/streams/memory.ts";
-import { PipeReader } from "../../src/streams/reader.ts";
+import type { OutputStream } from "../../src/streams/types.ts";
+import { CaptureReader } from "../../src/streams/reader.ts";
 import { TailBuffer } from "../../src/streams/tail.ts";
-import { linesOf, logged, spawnSh, tempDir } from "./helpers.ts";
+import { linesOf, logged, spawnCaptured, tempDir } from "./helpers.ts";
 
 const decode = (data: Uint8Array) => new TextDecoder().decode(data);
 
-describe("PipeReader", () => {
+describe("CaptureReader", () => {
   test("output still in the pipe when a worker was killed is read and written in full", async () => {
     const dir = tempDir();
     const path = join(dir, "out.log");
@@ -22,11 +23,11 @@ describe("PipeReader", () => {
       compress: false,
       now: Date.now,
     });
-    // 48 894 bytes fit in the pipe, then the shell SIGKILLs itself in the middle of an unterminated line.
-    const child = spawnSh("seq 1 10000; printf 'partial line'; kill -9 $$");
+    // 48 894 bytes fit in the socket, then the shell SIGKILLs itself in the middle of an unterminated line.
+    const { child, stdout } = spawnCaptured("seq 1 10000; printf 'partial line'; kill -9 $$");
     expect(await child.exited).toBe(137);
-    // The reader starts only now: everything it sees was left in the pipe by a dead process.
-    const reader = new PipeReader(child.stdout, { pid: child.pid, channel: "stdout", stream, tail: null });
+    // The reader starts only now: everything it sees was left in the socket by a dead process.
+    const reader = new CaptureReader(stdout, { pid: child.pid, channel: "stdout", stream, tail: null });
     await reader.done;
     expect(reader.eof).toBe(true);
     await stream.close();
@@ -38,8 +39,8 @@ describe("PipeReader", () => {
   test("chunks are reassembled into whole lines for the stream and the tail buffer", async () => {
     const queue = new QueueStream();
     const tail = new TailBuffer(10);
-    const child = spawnSh("printf 'ab'; sleep 0.05; printf 'c\\nde'; sleep 0.05; printf 'f\\ng\\n'");
-    const reader = new PipeReader(child.stdout, { pid: child.pid, channel: "stdout", stream: queue, tail });
+    const { child, stdout } = spawnCaptured("printf 'ab'; sleep 0.05; printf 'c\\nde'; sleep 0.05; printf 'f\\ng\\n'");
+    const reader = new CaptureReader(stdout, { pid: child.pid, channel: "stdout", stream: queue, tail });
     await reader.done;
     // Entries hold whole lines only (a completed held-back line may travel on its own).
     const entries = queue.drain().map((e) => decode(e.data));
@@ -54,12 +55,12 @@ describe("PipeReader", () => {
     const out = await createStream({ filename: "both.log" }, ctx);
     const err = await createStream({ filename: "both.log" }, ctx);
     // 5 000-byte lines are longer than what one read returns at times, so chunks end mid-line.
-    const child = spawnSh(
+    const { child, stdout, stderr } = spawnCaptured(
       `awk 'BEGIN { s = sprintf("%5000s", ""); gsub(/ /, "x", s); for (i = 0; i < 300; i++) { print "out " i " " s; fflush(); print "err " i " " s > "/dev/stderr"; fflush("/dev/stderr") } }'`,
     );
     const readers = [
-      new PipeReader(child.stdout, { pid: child.pid, channel: "stdout", stream: out, tail: null }),
-      new PipeReader(child.stderr, { pid: child.pid, channel: "stderr", stream: err, tail: null }),
+      new CaptureReader(stdout, { pid: child.pid, channel: "stdout", stream: out, tail: null }),
+      new CaptureReader(stderr, { pid: child.pid, channel: "stderr", stream: err, tail: null }),
     ];
     await Promise.all(readers.map((r) => r.done));
     await out.close();
@@ -78,9 +79,9 @@ describe("PipeReader", () => {
       compress: false,
       now: Date.now,
     });
-    // 4 MB is far more than a pipe holds: the worker would block forever if the reader stopped.
-    const child = spawnSh("head -c 4000000 /dev/zero | tr '\\0' 'a' | fold -w 99");
-    const reader = new PipeReader(child.stdout, { pid: child.pid, channel: "stdout", stream, tail: null });
+    // 4 MB is far more than a socket holds: the worker would block forever if the reader stopped.
+    const { child, stdout } = spawnCaptured("head -c 4000000 /dev/zero | tr '\\0' 'a' | fold -w 99");
+    const reader = new CaptureReader(stdout, { pid: child.pid, channel: "stdout", stream, tail: null });
     expect(await child.exited).toBe(0);
     await reader.done;
     await stream.close();
@@ -93,10 +94,10 @@ describe("PipeReader", () => {
       { filename: "app.log", max_bytes: "262144", backup_count: "100" },
       { watcher: "w", configDir: dir, cwd: dir },
     );
-    const readers: PipeReader[] = [];
+    const readers: CaptureReader[] = [];
     for (let w = 0; w < 10; w++) {
-      const child = spawnSh(`seq -f 'worker ${w} line %06g padding-padding-padding' 1 10000`);
-      readers.push(new PipeReader(child.stdout, { pid: child.pid, channel: "stdout", stream, tail: null }));
+      const { child, stdout } = spawnCaptured(`seq -f 'worker ${w} line %06g padding-padding-padding' 1 10000`);
+      readers.push(new CaptureReader(stdout, { pid: child.pid, channel: "stdout", stream, tail: null }));
     }
     await Promise.all(readers.map((r) => r.done));
     await stream.close();
@@ -108,5 +109,68 @@ describe("PipeReader", () => {
     expect(new Set(lines).size).toBe(100_000);
     for (const line of lines)
       if (!/^worker \d line \d{6} padding-padding-padding$/.test(line)) throw new Error(`damaged line ${line}`);
+  });
+
+  test("a paused channel loses no byte: the worker waits, and every line arrives once reading resumes", async () => {
+    const queue = new QueueStream();
+    const { child, stdout } = spawnCaptured("seq 1 200000");
+    const reader = new CaptureReader(stdout, { pid: child.pid, channel: "stdout", stream: queue, tail: null });
+    reader.pause();
+    // 200 000 lines are ~1.3 MB, far more than the socket holds: the worker is blocked while paused.
+    await Bun.sleep(300);
+    expect(child.exitCode).toBeNull();
+    expect(queue.size).toBe(0);
+    reader.resume();
+    expect(await child.exited).toBe(0);
+    await reader.done;
+    const text = queue
+      .drain()
+      .map((e) => decode(e.data))
+      .join("");
+    expect(text).toBe(Array.from({ length: 200000 }, (_, i) => `${i + 1}\n`).join(""));
+  });
+
+  test("a stream that stays behind holds the worker at most output_block_timeout, then drops whole lines and counts them", async () => {
+    // A sink that accepts entries but never finishes writing them (a disk that has stopped).
+    const written: Uint8Array[] = [];
+    let backlog = 0;
+    const stuck: OutputStream = {
+      kind: "StuckStream",
+      get backlog() {
+        return backlog;
+      },
+      write(entry) {
+        written.push(entry.data);
+        backlog += entry.data.length;
+      },
+      flush: () => new Promise<void>(() => {}),
+      reopen: async () => {},
+      close: async () => {},
+    };
+    const { child, stdout } = spawnCaptured("seq -f 'line %06g padding' 1 100000");
+    const t0 = performance.now();
+    const reader = new CaptureReader(stdout, {
+      pid: child.pid,
+      channel: "stdout",
+      stream: stuck,
+      tail: null,
+      highWater: 64 * 1024,
+      blockTimeoutMs: () => 200,
+    });
+    expect(await child.exited).toBe(0);
+    const waited = performance.now() - t0;
+    expect(waited).toBeGreaterThanOrEqual(190);
+    expect(waited).toBeLessThan(3000);
+    expect(reader.dropped.lines).toBeGreaterThan(0);
+    // What reached the stream and what was dropped are whole lines adding up to everything written.
+    const text = written.map(decode).join("");
+    expect(text.endsWith("\n")).toBe(true);
+    expect(text.split("\n").length - 1 + reader.dropped.lines).toBe(100000);
+    await Bun.sleep(50);
+    expect(
+      logged.some((l) =>
+        /\d+ lines of stdout of process \d+ dropped: StuckStream took longer than output_block_timeout/.test(l),
+      ),
+    ).toBe(true);
   });
 });

@@ -240,10 +240,13 @@ describe("with credentials", () => {
       200,
     );
     expect((await boss.command("rm", { name: "added" })).status).toBe(200);
-    // Every action is logged with who asked, never with option values (env may hold secrets).
-    expect(web.output()).toContain('op (operate): set "web" options graceful_timeout');
-    expect(web.output()).toContain('boss (admin): add "added" cmd "sleep 3600"');
-    expect(web.output()).toContain('boss (admin): set "added" options env');
+    // Every action is logged with who asked, never with option values (env may hold secrets). The
+    // console logs each before it sends the command, but its stdout reaches us on a pipe, unordered
+    // with the HTTP answers: wait for the lines, then check that no secret came with them.
+    await web.waitForOutput('op (operate): set "web" options graceful_timeout');
+    await web.waitForOutput('boss (admin): add "added" cmd "sleep 3600"');
+    await web.waitForOutput('boss (admin): set "added" options env');
+    await web.waitForOutput('boss (admin): rm "added"');
     expect(web.output()).not.toContain("s3cret-value");
     await waitFor(async () => !((await d.call("list")).watchers as string[]).includes("added"), 5000, "rm");
   });
@@ -256,7 +259,7 @@ describe("with credentials", () => {
     expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
     expect(statuses[10]).toBe(429);
     expect((await c.login({ user: "boss", password: "pw-boss-secret" })).status).toBe(429);
-    expect(web.output()).toContain('failed login from 127.0.0.1 as "boss"');
+    await web.waitForOutput('failed login from 127.0.0.1 as "boss"');
   });
 
   test("a users file with a mistake stops the console at start, naming the line", async () => {

@@ -4,13 +4,22 @@
 
 import { chromium, type Browser, type BrowserServer } from "playwright-core";
 import type { Subprocess } from "bun";
-import { circusCommand, descendantsOf, isAlive, waitFor } from "../helpers/daemon.ts";
+import { circusCommand } from "../helpers/paths.ts";
+import { defer } from "../helpers/cleanup.ts";
+import { descendantsOf, isAlive, killTree, Output, run, spawnTracked, stopProcess } from "../helpers/processes.ts";
 
 export interface RunningWeb {
   proc: Subprocess<"ignore", "pipe", "pipe">;
   /** `http://127.0.0.1:PORT` (no trailing slash). */
   base: string;
   output(): string;
+  /**
+   * Wait until the console's output holds `text`. Its stdout is a pipe, a channel apart from the HTTP
+   * connection: a line the console wrote before it answered may reach this process after the answer
+   * (and after another round trip), so a test reads a log line by waiting for it, never right after
+   * the reply.
+   */
+  waitForOutput(text: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -18,36 +27,31 @@ const running = new Set<RunningWeb>();
 
 /** Start `circus web …args`; resolves once it serves (or rejects with its output when it exits). */
 export async function startWeb(args: string[], env: Record<string, string> = {}): Promise<RunningWeb> {
-  const proc = Bun.spawn([...circusCommand(), "web", "--port", "0", ...args], {
+  const proc = spawnTracked([...circusCommand(), "web", "--port", "0", ...args], {
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
     env: { ...process.env, ...env },
   });
-  let captured = "";
-  const drain = async (stream: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) captured += decoder.decode(chunk);
-  };
-  void drain(proc.stdout);
-  void drain(proc.stderr);
-  const url = await waitFor(
-    () => {
-      if (proc.exitCode !== null) throw new Error(`circus web exited with ${proc.exitCode}:\n${captured}`);
-      return /serving the console on (http:\/\/\S+?)\/? /.exec(captured)?.[1] ?? null;
-    },
-    15_000,
-    "circus web to serve",
-  );
+  const output = new Output(proc.stdout, proc.stderr);
+  const serving = output.waitFor(/serving the console on (http:\/\/\S+?)\/? /, 15_000);
+  const exited = proc.exited.then((code) => {
+    throw new Error(`circus web exited with ${code}:\n${output.text()}`);
+  });
+  // Whichever loses the race settles unobserved: after it served, an exit is the test's business.
+  serving.catch(() => {});
+  exited.catch(() => {});
+  const url = (await Promise.race([serving, exited]))[1]!;
   const web: RunningWeb = {
     proc,
     base: url.replace(/\/$/, ""),
-    output: () => captured,
+    output: () => output.text(),
+    async waitForOutput(text, timeoutMs = 5000) {
+      await output.waitFor(text, timeoutMs);
+    },
     async stop() {
       running.delete(web);
-      if (proc.exitCode === null) proc.kill("SIGTERM");
-      const code = await Promise.race([proc.exited, Bun.sleep(5000).then(() => null)]);
-      if (code === null) proc.kill("SIGKILL");
+      await stopProcess(proc, "SIGTERM", 5000);
     },
   };
   running.add(web);
@@ -56,17 +60,7 @@ export async function startWeb(args: string[], env: Record<string, string> = {})
 
 /** Run `circus web …args` to its end (for refusals and --add-user). */
 export async function runWeb(args: string[], stdin = ""): Promise<{ code: number; stdout: string; stderr: string }> {
-  const proc = Bun.spawn([...circusCommand(), "web", ...args], {
-    stdin: new TextEncoder().encode(stdin),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, stdout, stderr };
+  return run([...circusCommand(), "web", ...args], { stdin });
 }
 
 /** Stop every console a test left running. */
@@ -186,20 +180,12 @@ export async function launchBrowser(): Promise<RunningBrowser> {
   });
   const pid = server.process().pid!;
   const browser = await chromium.connect(server.wsEndpoint());
-  return {
-    browser,
-    async close() {
-      const tree = [pid, ...descendantsOf(pid)];
-      await browser.close().catch(() => {});
-      await server.close().catch(() => {});
-      for (const p of tree) {
-        if (!isAlive(p)) continue;
-        try {
-          process.kill(p, "SIGKILL");
-        } catch {
-          // gone meanwhile
-        }
-      }
-    },
+  const close = async () => {
+    const tree = [pid, ...descendantsOf(pid)];
+    await browser.close().catch(() => {});
+    await server.close().catch(() => {});
+    for (const p of tree) if (isAlive(p)) killTree(p);
   };
+  defer(close);
+  return { browser, close };
 }

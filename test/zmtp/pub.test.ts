@@ -86,10 +86,13 @@ describe("PUB", () => {
     await syncRaw(pub, raw, "t");
     pub.send(["u1"]);
     pub.send(["t1"]);
-    await Bun.sleep(50);
+    // Messages leave in order: once t1 is in, u1 would have been before it.
+    await until(() => raw.messages.length > 0, 5000, "t1");
     expect(raw.messages.map((m) => new TextDecoder().decode(m[0]))).toEqual(["t1"]);
+    // A peer's messages are read in order: once the marker subscription is in, so is the cancel before it.
     raw.write(wireMessage(new Uint8Array([0, ...enc("t")])));
-    await Bun.sleep(50);
+    raw.write(wireMessage(new Uint8Array([1, ...enc("mark")])));
+    await until(() => pub.subscribersFor("mark") === 1, 5000, "the marker subscription");
     expect(pub.subscribersFor("t2")).toBe(0);
   });
 
@@ -100,11 +103,14 @@ describe("PUB", () => {
     raw.write(wireCommand("SUBSCRIBE", enc("t")));
     raw.write(wireCommand("SUBSCRIBE", enc("t")));
     await syncRaw(pub, raw, "t");
+    // A peer's commands are read in order: once a marker subscription is in, so is the CANCEL before it.
     raw.write(wireCommand("CANCEL", enc("t")));
-    await Bun.sleep(50);
+    raw.write(wireCommand("SUBSCRIBE", enc("mark1")));
+    await until(() => pub.subscribersFor("mark1") === 1, 5000, "the first marker");
     expect(pub.subscribersFor("t1")).toBe(1);
     raw.write(wireCommand("CANCEL", enc("t")));
-    await Bun.sleep(50);
+    raw.write(wireCommand("SUBSCRIBE", enc("mark2")));
+    await until(() => pub.subscribersFor("mark2") === 1, 5000, "the second marker");
     expect(pub.subscribersFor("t2")).toBe(0);
   });
 

@@ -1,7 +1,7 @@
 // The [circus] table: the daemon's own options with Circus 0.19's defaults (plus tail_lines and
 // hooks_timeout), the keys accepted only with a warning, and the default endpoints every tool uses.
 
-import { bool, float, int, octal, optionalText, text, wordList } from "./kinds.ts";
+import { bool, float, hostPort, int, octal, optional, optionalText, text, wordList } from "./kinds.ts";
 import { pythonStr } from "./render.ts";
 import { defaultsOf, type OptionSpec, option, specOf, type ValuesOf } from "./spec.ts";
 
@@ -76,7 +76,7 @@ export const CIRCUS_OPTIONS = {
   tail_lines: option(int, {
     default: 1000,
     range: { min: 0, text: "0 or more lines" },
-    doc: "lines of output kept per watcher for `circus ctl logs` (beyond Circus)",
+    doc: "lines of output kept per watcher for `circus ctl logs`, and never more than 1 MiB of text (beyond Circus)",
   }),
   output_prefix: option(bool, {
     default: false,
@@ -98,7 +98,7 @@ export const CIRCUS_OPTIONS = {
     default: false,
     doc: "when any watcher gives up (as `critical = true` on each), stop everything and exit 1, so systemd or the container runtime restarts the daemon (beyond Circus)",
   }),
-  health: option(optionalText, {
+  health: option(optional(hostPort), {
     default: null,
     doc: "`host:port` serving `/healthz` (the daemon answers) and `/readyz` (every critical watcher ready) as JSON, for Kubernetes and load balancers (beyond Circus)",
     docDefault: "off",

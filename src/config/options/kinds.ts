@@ -63,6 +63,30 @@ export function optional<T>(inner: ValueKind<T>): ValueKind<T | null> {
   };
 }
 
+/** `host:port` (IPv6 hosts in brackets) → its parts; null when it is not that shape. */
+export function splitHostPort(text: string): { host: string; port: number } | null {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text.trim()) ?? /^([^:\s]+):(\d+)$/.exec(text.trim());
+  if (!m) return null;
+  const port = Number(m[2]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return null;
+  return { host: m[1]!, port };
+}
+
+/** `host:port` for a listener (health): the address a daemon binds, checked when the file is read. */
+export const hostPort: ValueKind<string> = kind({
+  name: "host:port",
+  tomlExpected: "a single string",
+  fromText: (t) => {
+    if (splitHostPort(t) === null)
+      throw new ScalarError(`${quote(t)} is not host:port, expected one like 127.0.0.1:9090`);
+    return t.trim();
+  },
+  fromWire: (v, key) => {
+    if (typeof v !== "string" || splitHostPort(v) === null) throw new OptionError(`'${key}' isn't host:port`);
+    return v.trim();
+  },
+});
+
 /** A string that may be absent (null). */
 export const optionalText: ValueKind<string | null> = optional(text);
 

@@ -3,7 +3,8 @@
 // `$(circus.wid)`, `$(circus.pid)` and `$(circus.sockets.NAME.port|host)` are substituted for each one.
 
 import { ScalarError } from "../scalars.ts";
-import { bool, float, optionalText } from "./kinds.ts";
+import { bool, float, optionalText, splitHostPort } from "./kinds.ts";
+export { splitHostPort };
 import { defaultsOf, type OptionSpec, option, type ValuesOf } from "./spec.ts";
 
 /** Every `ready.*` key. */
@@ -95,15 +96,6 @@ export function checkProbeText(kind: ProbeKind, text: string): void {
     if (splitHostPort(shape) === null)
       throw new ScalarError(`${JSON.stringify(text)} is not host:port, expected one like 127.0.0.1:70$(circus.wid)`);
   }
-}
-
-/** `host:port` (IPv6 hosts in brackets) → its parts; null when it is not that shape. */
-export function splitHostPort(text: string): { host: string; port: number } | null {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text.trim()) ?? /^([^:\s]+):(\d+)$/.exec(text.trim());
-  if (!m) return null;
-  const port = Number(m[2]);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) return null;
-  return { host: m[1]!, port };
 }
 
 /** The address an http or tcp probe connects to, once substituted; null for other kinds or bad text. */

@@ -352,6 +352,12 @@ export const WATCHER_FIELDS = {
     set: "manage",
     doc: "its processes get SIGKILL if the daemon dies without stopping them (PR_SET_PDEATHSIG; beyond Circus)",
   }),
+  output_block_timeout: field(float, {
+    default: 5,
+    set: "manage",
+    range: { min: 0, text: "0 or more seconds" },
+    doc: "seconds a captured worker may wait on a slow stream per line; past that its lines are dropped whole and counted (beyond Circus)",
+  }),
 } as const;
 
 /** The warning for `env` (and `env.*` from TOML tables) inside a watcher section. */

@@ -1,8 +1,7 @@
 // Credentials, roles, sessions and escaping of the web console, without a server.
 
-import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   addUser,
@@ -18,16 +17,9 @@ import { shellPage } from "../../src/web/pages.ts";
 import { authorize, ConsoleRefusal, editableOptions, roleForSetKey } from "../../src/web/roles.ts";
 import { safeNext } from "../../src/web/http.ts";
 import { SessionStore } from "../../src/web/sessions.ts";
+import { tempDir as freshDir } from "../helpers/temp.ts";
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "circus-web-auth-"));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = () => freshDir("circus-web-auth-");
 
 function refusal(f: () => unknown): ConsoleRefusal {
   try {

@@ -2,29 +2,11 @@ import { describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import type { SocketConfig } from "../../src/config/types.ts";
 import { SocketRegistry } from "../../src/arbiter/sockets.ts";
-import { wcfg } from "./helpers.ts";
+import { socketCfg as sharedSocketCfg, wcfg } from "./helpers.ts";
 
-function socketCfg(name: string, extra: Partial<SocketConfig> = {}): SocketConfig {
-  return {
-    name,
-    host: "127.0.0.1",
-    port: 0,
-    family: "AF_INET",
-    type: "SOCK_STREAM",
-    proto: 0,
-    backlog: 128,
-    path: null,
-    umask: 8,
-    replace: false,
-    interface: null,
-    so_reuseport: true,
-    blocking: false,
-    systemd: false,
-    raw: {},
-    source: null,
-    ...extra,
-  };
-}
+/** Reuse-port sockets: the registry tests bind the same port again. */
+const socketCfg = (name: string, extra: Partial<SocketConfig> = {}) =>
+  sharedSocketCfg(name, { so_reuseport: true, ...extra });
 
 const openFds = () => readdirSync("/proc/self/fd").length;
 

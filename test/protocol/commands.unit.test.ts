@@ -7,6 +7,7 @@ import { dispatch } from "../../src/protocol/dispatch.ts";
 import { formatInfoLine } from "../../src/protocol/procinfo.ts";
 import { COMMANDS, getCommand } from "../../src/protocol/registry.ts";
 import { FakeArbiter, FakeWatcher, fakeContext } from "./fake-arbiter.ts";
+import { until } from "../helpers/wait.ts";
 
 /** A live process entry with no exit history. */
 function entry(pid: number, wid: number, started: number) {
@@ -623,7 +624,6 @@ describe("mutating commands", () => {
     const { ctx } = setup();
     expect((await call(ctx, "quit")).status).toBe("ok");
     expect(ctx.quits).toBe(0);
-    await Bun.sleep(50);
-    expect(ctx.quits).toBe(1);
+    await until(() => ctx.quits === 1, 2000, "the exit asked after the reply");
   });
 });

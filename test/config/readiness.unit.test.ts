@@ -117,4 +117,10 @@ describe("[circus] and [socket:*] additions", () => {
     );
     expect([c.circus.exit_on_failure, c.circus.health, c.sockets[0]!.systemd]).toEqual([true, "127.0.0.1:9090", true]);
   });
+
+  test("a health address that is not host:port is refused with its place", async () => {
+    const [problem] = await problemsOf("[circus]\nhealth = 9090\n[watcher:w]\ncmd = run\n");
+    expect(problem).toContain("circus.health");
+    expect(problem).toContain("not host:port, expected one like 127.0.0.1:9090");
+  });
 });

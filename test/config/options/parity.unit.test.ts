@@ -43,6 +43,7 @@ const SAMPLES: Record<string, { ini: string; toml: string }[]> = {
   octal: [{ ini: "027", toml: '"027"' }],
   words: [{ ini: "a.ini b.ini", toml: '["a.ini", "b.ini"]' }],
   names: [{ ini: "db, cache", toml: '["db", "cache"]' }],
+  "host:port": [{ ini: "127.0.0.1:9090", toml: '"127.0.0.1:9090"' }],
   protocol: [
     { ini: "udp", toml: '"udp"' },
     { ini: "17", toml: "17" },

@@ -103,3 +103,40 @@ describe("TailBuffer", () => {
     expect(tail.since(1000)).toMatchObject({ truncated: true, lines: [{ line: "x" }] });
   });
 });
+
+describe("TailBuffer memory bound", () => {
+  test("kept text is bounded by bytes as well as lines: long lines push the oldest out", () => {
+    const tail = new TailBuffer(1000, 64 * 1024);
+    const long = "y".repeat(8000);
+    for (let i = 0; i < 200; i++) tail.push(new TextEncoder().encode(`${i} ${long}\n`), 1, "stdout");
+    const lines = tail.lines();
+    // 64 KiB hold 8 of these 8 KB lines (the newest), not 200 — nor 1000.
+    expect(lines.length).toBe(8);
+    expect(lines.at(-1)!.line.startsWith("199 ")).toBe(true);
+    expect(tail.bytes).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  test("a follower sees every line while the buffer keeps only what fits", () => {
+    const tail = new TailBuffer(1000, 10_000);
+    const seen: string[] = [];
+    tail.subscribe((l) => seen.push(l.line));
+    for (let i = 0; i < 50; i++) tail.push(new TextEncoder().encode(`${i} ${"z".repeat(1000)}\n`), 1, "stdout");
+    expect(seen.length).toBe(50);
+    expect(tail.lines().length).toBeLessThanOrEqual(10);
+    expect(tail.since(0).truncated).toBe(true);
+  });
+
+  test("50 watchers printing 8 KB lines hold a bounded amount of memory", () => {
+    Bun.gc(true);
+    const before = process.memoryUsage().rss;
+    const tails = Array.from({ length: 50 }, () => new TailBuffer());
+    const chunk = new TextEncoder().encode(`${"w".repeat(8191)}\n`.repeat(8));
+    for (let round = 0; round < 200; round++) for (const tail of tails) tail.push(chunk, 1, "stdout");
+    for (const tail of tails) tail.lines();
+    Bun.gc(true);
+    const grown = (process.memoryUsage().rss - before) / 1048576;
+    // 1 MiB of text each: 50 MB plus overhead, where the line bound alone allowed 400 MB (641 MB measured).
+    expect(grown).toBeLessThan(120);
+    for (const tail of tails) expect(tail.bytes).toBeLessThanOrEqual(1 << 20);
+  });
+});

@@ -1,0 +1,128 @@
+// The daemon with many workers and many watchers (small counts here; 10 000 workers are measured by
+// scripts/bench/scale.ts): a stop cuts a large start short, the control channel keeps answering while
+// hundreds of watchers start, and `list NAME` and a stop stay quick however many workers run.
+
+import { afterEach, describe, expect, test } from "bun:test";
+import { DealerSocket, SubSocket } from "../../src/zmtp/index.ts";
+import { descendantsOf, startDaemon, type RunningDaemon } from "../helpers/daemon.ts";
+
+const running: RunningDaemon[] = [];
+const clients: DealerSocket[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close();
+  for (const d of running.splice(0)) await d.stop();
+});
+
+/** A circusctl-like DEALER kept open, so each call times the daemon, not a client's start-up. */
+function client(endpoint: string) {
+  const dealer = new DealerSocket({ identity: crypto.randomUUID().replaceAll("-", "") });
+  dealer.connect(endpoint);
+  clients.push(dealer);
+  const pending = new Map<string, (reply: Record<string, unknown>) => void>();
+  void (async () => {
+    for (;;) {
+      let body: Uint8Array | undefined;
+      try {
+        [body] = await dealer.receive();
+      } catch {
+        return; // closed after the test
+      }
+      const reply = JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown>;
+      pending.get(String(reply.id))?.(reply);
+      pending.delete(String(reply.id));
+    }
+  })();
+  return async (command: string, properties: Record<string, unknown> = {}) => {
+    const id = crypto.randomUUID().replaceAll("-", "");
+    const reply = new Promise<Record<string, unknown>>((resolve) => pending.set(id, resolve));
+    await dealer.send([JSON.stringify({ id, command, properties })]);
+    return reply;
+  };
+}
+
+const header = "[circus]\nendpoint = {endpoint}\npubsub_endpoint = {pubsub}\nmulticast_endpoint =\n\n";
+
+describe("a daemon at scale", () => {
+  test("`stop NAME` during a start of 2 000 workers cuts it short: no further spawn, every worker gone", async () => {
+    const d = await startDaemon(`${header}[watcher:w]\ncmd = sleep 300\nnumprocesses = 2000\nautostart = false\n`);
+    running.push(d);
+    const call = client(d.endpoint);
+    const sub = new SubSocket();
+    sub.subscribe("watcher.w.spawn");
+    sub.connect(d.pubsub);
+    let spawned = 0;
+    void (async () => {
+      for (;;) {
+        try {
+          await sub.receive();
+        } catch {
+          return;
+        }
+        spawned++;
+      }
+    })();
+    await Bun.sleep(200); // the subscription reaches the daemon
+    const starting = call("start", { name: "w", waiting: true });
+    // Let the start get going.
+    for (;;) {
+      const n = ((await call("list", { name: "w" })).pids as number[]).length;
+      if (n >= 50) break;
+    }
+    const t0 = performance.now();
+    const stop = call("stop", { name: "w", waiting: true });
+    const atStop = ((await call("list", { name: "w" })).pids as number[]).length;
+    expect((await stop).status).toBe("ok");
+    const stopMs = performance.now() - t0;
+    await starting;
+    expect(atStop).toBeLessThan(2000);
+    // A stop that waited for the whole start would have spawned all 2 000 first.
+    expect(stopMs).toBeLessThan(5000);
+    expect(((await call("list", { name: "w" })).pids as number[]).length).toBe(0);
+    expect(descendantsOf(d.proc.pid).length).toBe(0);
+    expect((await call("status", { name: "w" })).status).toBe("stopped");
+    await Bun.sleep(200);
+    await sub.close();
+    // A stop queued behind the start would have let all 2 000 spawn first.
+    expect(spawned).toBeGreaterThanOrEqual(50);
+    expect(spawned).toBeLessThan(atStop + 100);
+  }, 30_000);
+
+  test("the control channel keeps answering while 300 watchers start", async () => {
+    const watchers = Array.from({ length: 300 }, (_, i) => `[watcher:w${i}]\ncmd = sleep 300\n`).join("\n");
+    const d = await startDaemon(`${header}check_delay = 1\n\n${watchers}`, [], { wait: false });
+    running.push(d);
+    const call = client(d.endpoint);
+    let last = 0;
+    const gaps: number[] = [];
+    for (;;) {
+      const reply = await call("status");
+      const now = performance.now();
+      if (last > 0) gaps.push(now - last);
+      last = now;
+      const statuses = Object.values((reply.statuses ?? {}) as Record<string, string>);
+      if (statuses.length === 300 && statuses.every((s) => s === "active")) break;
+    }
+    // Before pacing, the daemon was silent for 2.1 s while 500 watchers started.
+    expect(Math.max(...gaps)).toBeLessThan(500);
+  }, 30_000);
+
+  test("`list NAME` and a stop stay quick with 1 000 workers", async () => {
+    const d = await startDaemon(`${header}[watcher:w]\ncmd = sleep 300\nnumprocesses = 1000\nautostart = false\n`);
+    running.push(d);
+    const call = client(d.endpoint);
+    await call("start", { name: "w", waiting: true });
+    const times: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const t0 = performance.now();
+      const reply = await call("list", { name: "w" });
+      times.push(performance.now() - t0);
+      expect((reply.pids as number[]).length).toBe(1000);
+    }
+    times.sort((a, b) => a - b);
+    expect(times[25]!).toBeLessThan(5);
+    const t0 = performance.now();
+    await call("stop", { name: "w", waiting: true });
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(descendantsOf(d.proc.pid).length).toBe(0);
+  }, 30_000);
+});
