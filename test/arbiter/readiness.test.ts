@@ -3,18 +3,18 @@
 // one process at a time, and each probe kind passes on what the process really does.
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { READY_DEFAULTS } from "../../src/config/options/ready.ts";
 import type { ReadyConfig } from "../../src/config/options/ready.ts";
 import { ReadinessError } from "../../src/arbiter/errors.ts";
 import { WatcherOutput } from "../../src/streams/output.ts";
+import { PYTHON as PY } from "../helpers/paths.ts";
+import { freePort } from "../helpers/ports.ts";
+import { removeDir, tempDir } from "../helpers/temp.ts";
 import { alive, killLeftovers, standaloneWatcher, until, wcfg } from "./helpers.ts";
 
 afterEach(killLeftovers);
 
-const PY = "/usr/bin/python3";
 /** A worker that sends READY=1 to its NOTIFY_SOCKET after `delay` seconds, then sleeps. */
 const NOTIFY_WORKER = (delay: number) =>
   `${PY} -c "import os,socket,time; time.sleep(${delay}); s=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM); s.sendto(b'STATUS=warm\\nREADY=1', os.environ['NOTIFY_SOCKET']); time.sleep(60)"`;
@@ -105,7 +105,7 @@ describe("a start with a probe", () => {
 
 describe("probe kinds", () => {
   test("ready.cmd runs in the watcher's env with $(circus.pid) substituted, until it exits 0", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "circus-probe-"));
+    const dir = tempDir("circus-probe-");
     try {
       const { watcher } = standaloneWatcher(
         wcfg({
@@ -119,7 +119,7 @@ describe("probe kinds", () => {
       expect(watcher.isReady(pid!)).toBe(true);
       await watcher.stop();
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      removeDir(dir);
     }
   });
 
@@ -146,10 +146,10 @@ const port = Number(process.argv[2]);
 let calls = 0;
 Bun.serve({ hostname: "127.0.0.1", port, fetch: () => new Response("x", { status: ++calls < 3 ? 503 : 200 }) });
 setInterval(() => {}, 1000);`;
-    const dir = mkdtempSync(join(tmpdir(), "circus-http-"));
+    const dir = tempDir("circus-http-");
     try {
       await Bun.write(join(dir, "w.js"), script);
-      const port = await freeTcpPort();
+      const port = freePort();
       const { watcher } = standaloneWatcher(
         wcfg({
           name: "httpprobe",
@@ -161,7 +161,7 @@ setInterval(() => {}, 1000);`;
       expect(watcher.isReady(pid!)).toBe(true);
       await watcher.stop();
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      removeDir(dir);
     }
   });
 });
@@ -191,7 +191,7 @@ describe("a graceful reload with a probe", () => {
   });
 
   test("a replacement that never gets ready ends the reload with an error and keeps the old processes", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "circus-roll-"));
+    const dir = tempDir("circus-roll-");
     try {
       // The first generation notifies; once the marker file exists, new processes never do.
       const cmd = `sh -c 'test -e ${dir}/broken && exec sleep 60; exec ${NOTIFY_WORKER(0).replaceAll("'", "'\\''")}'`;
@@ -215,14 +215,7 @@ describe("a graceful reload with a probe", () => {
       expect(watcher.status()).toBe("active");
       await watcher.stop();
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      removeDir(dir);
     }
   });
 });
-
-async function freeTcpPort(): Promise<number> {
-  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
-  return port;
-}

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { ROOT, freePort, type RunningDaemon, startDaemon, waitFor, waitPids } from "../helpers/daemon.ts";
+import { within } from "../helpers/wait.ts";
 
 const WORKER = join(ROOT, "test/fixtures/ready-worker.py");
 const PY = "/usr/bin/python3";
@@ -138,7 +139,7 @@ describe("readiness through the daemon", () => {
       [],
       { wait: false },
     );
-    const code = await Promise.race([daemon.proc.exited, Bun.sleep(15000).then(() => "timeout")]);
+    const code = await within(daemon.proc.exited, 15000, "the daemon to exit");
     expect(code).toBe(1);
     expect(daemon.output()).toContain("watcher core gave up");
   });

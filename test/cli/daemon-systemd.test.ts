@@ -4,72 +4,44 @@
 // workers that die with the daemon (stop_on_daemon_death).
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readStat } from "../../src/os/proc.ts";
 import { UnixDatagramReceiver } from "../../src/os/unixdgram.ts";
+import { defer } from "../helpers/cleanup.ts";
 import {
+  childrenOf,
   freePort,
   isAlive,
   pyCall,
   ROOT,
   type RunningDaemon,
   startDaemon,
+  waitExec,
   waitFor,
   waitPids,
 } from "../helpers/daemon.ts";
+import { PYTHON as PY } from "../helpers/paths.ts";
+import { procEnviron, trackPid } from "../helpers/processes.ts";
+import { tempDir } from "../helpers/temp.ts";
+import { within } from "../helpers/wait.ts";
 
 const WORKER = join(ROOT, "test/fixtures/ready-worker.py");
-const PY = "/usr/bin/python3";
 const HEAD = "[circus]\nendpoint = {endpoint}\npubsub_endpoint = {pubsub}\ncheck_delay = 0.5\n";
 
 let daemon: RunningDaemon | null = null;
-const cleanups: (() => void)[] = [];
 afterEach(async () => {
   await daemon?.stop();
   daemon = null;
-  for (const c of cleanups.splice(0)) c();
 });
-
-/** Fields of /proc/PID/stat after the command name: state, ppid, … (null when gone). */
-function stat(pid: number): { state: string; ppid: number; comm: string } | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return {
-      state: fields[0]!,
-      ppid: Number(fields[1]),
-      comm: text.slice(text.indexOf("(") + 1, text.lastIndexOf(")")),
-    };
-  } catch {
-    return null;
-  }
-}
-
-function childrenOf(pid: number): number[] {
-  return readdirSync("/proc")
-    .filter((e) => /^\d+$/.test(e))
-    .map(Number)
-    .filter((p) => stat(p)?.ppid === pid);
-}
-
-function kill(pid: number): void {
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // Already gone.
-  }
-}
 
 describe("sd_notify", () => {
   test("STATUS while starting, READY=1 once the watcher is ready, WATCHDOG=1 pings, STOPPING=1 at the stop", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "circus-notify-"));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir("circus-notify-");
     const messages: { at: number; text: string }[] = [];
     const listener = await UnixDatagramReceiver.open(join(dir, "notify.sock"), (data) =>
       messages.push({ at: Date.now(), text: new TextDecoder().decode(data) }),
     );
-    cleanups.push(() => listener.close());
+    defer(() => listener.close());
     daemon = await startDaemon(
       `${HEAD}[watcher:web]\ncmd = ${PY} ${WORKER} --port ${freePort()} --boot 0.6 --notify\n` +
         "copy_env = true\nready.notify = true\nready.timeout = 10\n",
@@ -81,9 +53,10 @@ describe("sd_notify", () => {
     expect((await d.call("status", { name: "web" })).status).toBe("active");
     // The worker got its own NOTIFY_SOCKET (the probe's), never the daemon's.
     const [pid] = await waitPids(d, "web", 1);
-    const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-    expect(environ).not.toContain(`NOTIFY_SOCKET=${join(dir, "notify.sock")}`);
-    expect(environ.some((kv) => kv.startsWith("WATCHDOG_USEC="))).toBe(false);
+    const environ = procEnviron(pid!);
+    expect(environ.NOTIFY_SOCKET).toStartWith("/");
+    expect(environ.NOTIFY_SOCKET).not.toBe(join(dir, "notify.sock"));
+    expect(Object.hasOwn(environ, "WATCHDOG_USEC")).toBe(false);
     // Pings every half WatchdogSec (150 ms here) from the start.
     await waitFor(() => messages.filter((m) => m.text === "WATCHDOG=1").length >= 4, 5000, "watchdog pings");
     const beforeStop = messages.length;
@@ -123,7 +96,7 @@ describe("socket activation", () => {
       15000,
       "the daemon",
     );
-    const pids = await waitPids(d, "web", 2);
+    const pids = await waitPids(d, "web", 2, 15000);
     expect(Number(await (await first).text())).toBeOneOf(pids);
     for (let i = 0; i < 10; i++) {
       const res = await fetch(`http://127.0.0.1:${port}/`, { keepalive: false });
@@ -155,10 +128,10 @@ describe("orphans and the daemon's death", () => {
     const d = daemon;
     const orphan = Number(await waitFor(() => /orphan (\d+)/.exec(d.output())?.[1], 5000, "the orphan's pid"));
     // Its parent exited: it is the daemon's child now, not init's.
-    await waitFor(() => stat(orphan)?.ppid === d.proc.pid || stat(orphan) === null, 3000, "the re-parenting");
-    expect(stat(orphan) === null || stat(orphan)!.ppid === d.proc.pid).toBe(true);
+    await waitFor(() => readStat(orphan)?.ppid === d.proc.pid || readStat(orphan) === null, 3000, "the re-parenting");
+    expect(readStat(orphan) === null || readStat(orphan)!.ppid === d.proc.pid).toBe(true);
     // Once it exits it is reaped (no zombie left).
-    await waitFor(() => stat(orphan) === null, 5000, "the orphan to be reaped");
+    await waitFor(() => readStat(orphan) === null, 5000, "the orphan to be reaped");
   });
 
   test("as PID 1 of a new pid namespace (unshare) it runs, reaps orphans and stops on SIGTERM", async () => {
@@ -179,13 +152,13 @@ describe("orphans and the daemon's death", () => {
     // shell has exited, and PID 1 reaps it when it ends: no zombie stays under it.
     await waitFor(() => /orphan \d+/.test(d.output()), 5000, "the orphan");
     const orphan = await waitFor(
-      () => childrenOf(inner).find((p) => stat(p)?.comm === "sleep" && stat(p)?.state !== "Z"),
+      () => childrenOf(inner).find((p) => readStat(p)?.comm === "sleep" && readStat(p)?.state !== "Z"),
       5000,
       "the orphan adopted by PID 1",
     );
-    await waitFor(() => stat(orphan) === null, 5000, "the orphan reaped by PID 1");
+    await waitFor(() => readStat(orphan) === null, 5000, "the orphan reaped by PID 1");
     process.kill(inner, "SIGTERM");
-    const code = await Promise.race([d.proc.exited, Bun.sleep(10000).then(() => "timeout")]);
+    const code = await within(d.proc.exited, 10000, "the daemon to exit");
     expect(code).toBe(0);
     expect(d.output()).toContain("arbiter stopped");
   }, 30000);
@@ -197,8 +170,8 @@ describe("orphans and the daemon's death", () => {
     const d = daemon;
     const [tied] = await waitPids(d, "tied", 1);
     const [free] = await waitPids(d, "free", 1);
-    cleanups.push(() => kill(free!));
-    await waitFor(() => stat(tied!)?.comm === "sleep", 5000, "the launcher to exec sleep");
+    trackPid(free!); // killed after the test: nothing ties it to the daemon
+    await waitExec(tied!, "sleep");
     d.proc.kill("SIGKILL");
     await d.proc.exited;
     await waitFor(() => !isAlive(tied!), 5000, "the tied worker to die with the daemon");
