@@ -5,7 +5,15 @@
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { ROOT, freePort, type RunningDaemon, startDaemon, waitFor, waitPids } from "../helpers/daemon.ts";
+import {
+  circusCommand,
+  freePort,
+  ROOT,
+  type RunningDaemon,
+  startDaemon,
+  waitFor,
+  waitPids,
+} from "../helpers/daemon.ts";
 import { within } from "../helpers/wait.ts";
 
 const WORKER = join(ROOT, "test/fixtures/ready-worker.py");
@@ -113,6 +121,33 @@ describe("readiness through the daemon", () => {
     expect(answer.status).toBe("error");
     expect(String(answer.reason)).toContain("not ready after 1 s (ready.tcp 127.0.0.1:9: connection refused)");
     expect(answer.errno).toBe(5);
+  });
+
+  test("a watcher waiting for its probe is starting in status, circus ctl ps and circus top", async () => {
+    daemon = await startDaemon(
+      `${HEAD}[watcher:slow]\ncmd = sleep 60\nready.tcp = 127.0.0.1:9\nready.interval = 0.2\nready.timeout = 60\n` +
+        "graceful_timeout = 1\n[watcher:quick]\ncmd = sleep 60\n",
+    );
+    const d = daemon;
+    await waitPids(d, "slow", 1);
+    expect((await d.call("status", { name: "slow" })).status).toBe("starting");
+    expect((await d.call("status", { name: "quick" })).status).toBe("active");
+    const tool = async (...args: string[]) => {
+      const proc = Bun.spawn([...circusCommand(), ...args], {
+        stdout: "pipe",
+        stderr: "pipe",
+        env: { ...process.env, CIRCUSCTL_ENDPOINT: d.endpoint },
+      });
+      const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+      expect(code).toBe(0);
+      return out.split("\n");
+    };
+    const ps = await tool("ctl", "ps");
+    expect(ps.find((l) => l.startsWith("slow "))).toContain("starting");
+    expect(ps.find((l) => l.startsWith("quick "))).toContain("active");
+    const top = await tool("top");
+    expect(top).toContain("slow  starting · 1 process · ↺ 0");
+    expect(top).toContain("quick  active · 1 process · ↺ 0");
   });
 
   test("the health endpoint answers /healthz at once and /readyz 503 until the watchers are ready", async () => {
