@@ -293,9 +293,9 @@ try {
     `${RELOADS} reloads of ${WORKERS} HTTP workers (boot ${BOOT_S} s) under load from ${CLIENTS} clients; a request fails when unanswered after ${TIMEOUT_MS} ms\n`,
   );
   console.log(
-    "| manager | requests answered | failed | failures by cause | longest gap with no answer (ms) | reload p50 (ms) |",
+    "| manager | seconds | requests answered | failed | failures by cause | longest gap with no answer (ms) | reload p50 (ms) |",
   );
-  console.log("|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|");
   const fresh = (name: string) => {
     const d = join(base, name);
     Bun.spawnSync(["mkdir", "-p", d]);
