@@ -95,6 +95,17 @@ describe("examples/deploy/Dockerfile", () => {
   }, 60000);
 });
 
+describe("README's Dockerfile", () => {
+  test("is examples/deploy/Dockerfile without its comments", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const block = /<!-- example:dockerfile -->\n```dockerfile\n([\s\S]*?)```/.exec(readme)![1]!;
+    const instructions = read("Dockerfile")
+      .split("\n")
+      .filter((l) => l !== "" && !l.startsWith("#"));
+    expect(block.trimEnd().split("\n")).toEqual(instructions);
+  });
+});
+
 describe("examples/deploy/kubernetes-pod.yaml", () => {
   test("probes the health endpoint on the pod's address, and waits longer than graceful_timeout at a stop", () => {
     const pod = Bun.YAML.parse(read("kubernetes-pod.yaml")) as {
