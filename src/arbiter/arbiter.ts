@@ -16,6 +16,7 @@ import { Watcher, type WatcherContext } from "./watcher.ts";
 import type { WorkerJournalSink } from "./watcher-types.ts";
 import type { OpenOutput } from "./outputs.ts";
 import type { OutputSink } from "./process.ts";
+import type { RespawnTiming } from "./backoff.ts";
 
 const log = getLogger("circus.arbiter");
 
@@ -29,6 +30,12 @@ export interface ArbiterOptions {
   openOutput?: OpenOutput;
   /** Records every spawn and exit, so a daemon restarted after a crash finds the workers left behind. */
   journal?: WorkerJournalSink;
+  /** The watchers' clock of max_age and respawn delays (WatcherContext.now); tests move it instead of waiting. */
+  now?: () => number;
+  /** The respawn delays' constants (default RESPAWN_TIMING). */
+  respawnTiming?: Readonly<RespawnTiming>;
+  /** The housekeeping tick when check_delay ≤ 0 (default 1 s, decisions §1). */
+  minHousekeepingMs?: number;
 }
 
 /** How `watchers()` orders them. */
@@ -352,6 +359,8 @@ export class Arbiter {
       shutdown: this.shutdown.signal,
       openOutput: this.opts.openOutput,
       journal: this.opts.journal,
+      now: this.opts.now,
+      respawnTiming: this.opts.respawnTiming,
     };
     const w = new Watcher(cfg, ctx);
     await w.openOutput(previousOutput);
@@ -399,7 +408,8 @@ export class Arbiter {
   private startHousekeeping(): void {
     if (this.housekeeping !== null) return;
     const checkDelayMs = this.configValue.circus.check_delay * 1000;
-    this.housekeeping = setInterval(() => this.tick(), checkDelayMs > 0 ? checkDelayMs : MIN_HOUSEKEEPING_MS);
+    const floorMs = this.opts.minHousekeepingMs ?? MIN_HOUSEKEEPING_MS;
+    this.housekeeping = setInterval(() => this.tick(), checkDelayMs > 0 ? checkDelayMs : floorMs);
     this.onDemandPoll = setInterval(() => this.pollOnDemand(), ON_DEMAND_POLL_MS);
     this.housekeeping.unref();
     this.onDemandPoll.unref();

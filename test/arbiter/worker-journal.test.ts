@@ -3,6 +3,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readJournal, stillRunning, WorkerJournal } from "../../src/arbiter/worker-journal.ts";
+import { execDone } from "../helpers/processes.ts";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(() => {
@@ -67,8 +68,10 @@ describe("WorkerJournal", () => {
     journal.close();
   });
 
-  test("a record matches only the same pid with the same start time and command line", () => {
+  test("a record matches only the same pid with the same start time and command line", async () => {
     const proc = spawn(["sleep", "303"]);
+    // Until its exec the child's command line is still this Bun's.
+    await execDone(proc.pid);
     const start = Number(readFileSync(`/proc/${proc.pid}/stat`, "utf8").split(") ")[1]!.split(" ")[19]);
     expect(stillRunning({ pid: proc.pid, start, argv: ["sleep", "303"] })).toBe(true);
     expect(stillRunning({ pid: proc.pid, start: start + 1, argv: ["sleep", "303"] })).toBe(false);
