@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readJournal, stillRunning, WorkerJournal } from "../../src/arbiter/worker-journal.ts";
 import { execDone } from "../helpers/processes.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(() => {
@@ -58,11 +59,21 @@ describe("WorkerJournal", () => {
 
   test("a worker whose shell execs the program is recorded with the program's command line once it ran", async () => {
     const path = journalPath();
-    const journal = new WorkerJournal(path);
+    // The command line is read again 20 ms after the spawn here (1 s in the daemon); the shell has
+    // exec'd by then, as the daemon's workers have within a second.
+    const journal = new WorkerJournal(path, 20);
     const sh = spawn(["/bin/sh", "-c", "exec sleep 302"]);
+    await execDone(sh.pid);
     journal.added("w", { pid: sh.pid, wid: 1, argv: ["/bin/sh", "-c", "exec sleep 302"], startedMs: Date.now() });
-    await Bun.sleep(1300);
-    const [record] = readJournal(path).workers;
+    expect(readJournal(path).workers[0]!.argv).toEqual(["/bin/sh", "-c", "exec sleep 302"]);
+    const record = await waitFor(
+      () => {
+        const [found] = readJournal(path).workers;
+        return found?.argv[0] === "sleep" ? found : null;
+      },
+      3000,
+      "the journal to hold the program's command line",
+    );
     expect(record!.argv).toEqual(["sleep", "302"]);
     expect(stillRunning(record!)).toBe(true);
     journal.close();
