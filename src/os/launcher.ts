@@ -10,7 +10,7 @@
 import { exists } from "./fs.ts";
 import { resolve } from "../util/path.ts";
 import { OsError, Errno } from "./errors.ts";
-import { execFile, resetSignalsForExec, switchCredentials } from "./exec.ts";
+import { prepareExec, resetSignalsForExec, switchCredentials } from "./exec.ts";
 import { applyRlimit, rlimitNumber } from "./rlimit.ts";
 import { libc, errno } from "./libc.ts";
 
@@ -94,8 +94,8 @@ export function runLauncher(_argv: string[]): never {
   try {
     spec = readSpec(process.env);
     if (typeof spec.statusFd === "number") libc().fcntl(spec.statusFd, F_SETFD, FD_CLOEXEC);
-    prepare(spec);
-    execFile(spec.file, spec.argv, spec.env);
+    const exec: () => never = prepare(spec);
+    exec();
   } catch (err) {
     const what = spec ? `cannot start "${spec.file}"` : "launcher";
     const why = err instanceof Error ? err.message : String(err);
@@ -147,20 +147,26 @@ export function closeLaunchStatus(fd: number): void {
   libc().close(fd);
 }
 
-/** Everything between fork and exec, in Circus's order: session, rlimits, umask, credentials. */
-function prepare(spec: LaunchSpec): void {
+/**
+ * Everything between fork and exec, in Circus's order (session, rlimits, umask, credentials) except
+ * that the exec is prepared first and the limits are applied last before the credentials switch:
+ * after setrlimit nothing may need a new mapping (see prepareExec). Returns the execve call.
+ */
+function prepare(spec: LaunchSpec): () => never {
   if (spec.setsid && libc().setsid() < 0) {
     const code = errno();
     // EPERM means we already lead a group/session (Bun.spawn `detached`): the goal is met.
     if (code !== Errno.EPERM) throw new OsError("setsid", code);
   }
-  for (const [name, value] of Object.entries(spec.rlimits ?? {})) {
-    rlimitNumber(name); // unknown names fail with the list of valid ones
-    applyRlimit(name, value);
-  }
+  const limits = Object.entries(spec.rlimits ?? {});
+  for (const [name] of limits) rlimitNumber(name); // unknown names fail with the list of valid ones
+  const exec = prepareExec(spec.file, spec.argv, spec.env);
   if (spec.umask !== undefined && spec.umask !== null) libc().umask(spec.umask);
-  switchCredentials(spec);
   resetSignalsForExec();
+  // Raising a hard limit needs the privilege the credentials switch gives up: limits go first.
+  for (const [name, value] of limits) applyRlimit(name, value);
+  switchCredentials(spec);
+  return exec;
 }
 
 function validate(value: unknown): LaunchSpec {
