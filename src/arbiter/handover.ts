@@ -20,6 +20,8 @@ export interface HandedWorker {
   lastSignalMs: number | null;
   /** Set when its stop procedure was running: the next image stops it again, for the same reason. */
   stopping: StopReason | null;
+  /** Its readiness probe had passed (or it has none). */
+  ready: boolean;
   output: HandedChannels;
 }
 

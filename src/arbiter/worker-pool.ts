@@ -3,14 +3,15 @@
 // state machine and queue); the pool does the work and calls back through a small host interface.
 // Decisions §1 and §2: only failed spawns count toward max_retry (transient ones never do); a process
 // that ran is always respawned, after the backoff delay when it died young; deaths the daemon caused
-// never count or delay.
+// never count or delay. With a readiness probe (decisions §6) a spawn works once the process is ready; a
+// probe that times out is a failed spawn: the process is stopped and replaced with the backoff.
 
 import type { HookName, WatcherConfig } from "../config/types.ts";
 import { getLogger } from "../util/log.ts";
 import { SIGKILL, signalName } from "../os/signals.ts";
 import { delay, Pacer } from "../util/async.ts";
 import { epochSeconds, type WatcherEvent } from "./bus.ts";
-import { QUICK_DEATH_MS, SpawnBudget } from "./backoff.ts";
+import { SpawnBudget } from "./backoff.ts";
 import {
   diedOnItsOwn,
   type ExitReason,
@@ -26,6 +27,7 @@ import { type ExitInfo, WorkerProcess } from "./process.ts";
 import type { HandedWatcher, HandedWorker } from "./handover.ts";
 import { closeFd } from "../os/capture.ts";
 import { SpawnError } from "./errors.ts";
+import { Readiness, type PreparedSpawn } from "./readiness.ts";
 import { sendSignal, type SignalOptions } from "./signal.ts";
 import { launchWorker, WidSlots } from "./spawner.ts";
 import { stopProcess } from "./stop.ts";
@@ -71,6 +73,12 @@ export class WorkerPool {
   /** Spawn loops running (they yield to the event loop, so exits are seen meanwhile). */
   private spawning = 0;
   private readonly wids = new WidSlots();
+  /**
+   * Slots of workers that exited while a spawn pass runs: freed when it ends, so the pass fills the
+   * slots that were empty when it began (wids 1…n, as Circus's synchronous loop does) instead of
+   * giving a quick worker's slot to a second process.
+   */
+  private readonly heldWids: number[] = [];
   private readonly reaping = new Map<number, Promise<void>>();
   /** max_retry accounting and the respawn delays. */
   private readonly budget: SpawnBudget;
@@ -80,13 +88,25 @@ export class WorkerPool {
   private abandonedValue = false;
   /** Set while a daemon upgrade hands the workers over: exits wait for the next image (or a thaw). */
   private frozen = false;
+  /** Which processes are ready (each one at spawn, without a probe). */
+  readonly readiness: Readiness;
+  /** The clock of ages (max_age, `processes`) and respawn delays. */
+  private readonly now: () => number;
 
   constructor(
     private readonly host: PoolHost,
     private readonly ctx: WatcherContext,
     private readonly outputs: OutputRouting,
   ) {
-    this.budget = new SpawnBudget(() => ctx.checkDelayMs);
+    this.now = ctx.now ?? Date.now;
+    this.budget = new SpawnBudget(() => ctx.checkDelayMs, this.now, ctx.respawnTiming);
+    this.readiness = new Readiness({
+      name: host.name,
+      config: host.config,
+      emit: (event, payload) => host.emit(event, payload),
+      timedOut: (proc, message) => this.notReadyInTime(proc, message),
+      becameReady: () => this.spawnWorked(),
+    });
   }
 
   // ---- reads ----
@@ -102,7 +122,7 @@ export class WorkerPool {
   }
 
   processes(): ProcessInfo[] {
-    const now = Date.now();
+    const now = this.now();
     return [...this.procs.values()].map((p) => ({
       pid: p.pid,
       wid: p.wid,
@@ -128,6 +148,16 @@ export class WorkerPool {
     return [...this.procs.values()].filter((p) => p.stopping === null && p.alive);
   }
 
+  /** Live processes that are ready. */
+  readyCount(): number {
+    return this.live().filter((p) => this.readiness.isReady(p.pid)).length;
+  }
+
+  /** The most recently spawned process still tracked. */
+  newest(): WorkerProcess | undefined {
+    return [...this.procs.values()].at(-1);
+  }
+
   /** How many live() would list, without building it (spawn loops check it once per process). */
   get liveCount(): number {
     return this.procs.size - this.stoppingCount;
@@ -147,7 +177,7 @@ export class WorkerPool {
   async reconcile(force: boolean, surplusReason: StopReason = "stop"): Promise<"ok" | "stop"> {
     const cfg = this.host.config;
     if (cfg.max_age > 0) {
-      const now = Date.now();
+      const now = this.now();
       const expired = this.live().filter((p) => p.age(now) > cfg.max_age + randomInt(cfg.max_age_variance));
       // Replacements come after the old ones exited, as in Circus (a temporary capacity dip).
       await Promise.all(expired.map((p) => this.stopOne(p, { reason: "max_age" })));
@@ -179,13 +209,20 @@ export class WorkerPool {
       return await this.spawnUntilTarget(warmup, start);
     } finally {
       this.spawning--;
+      if (this.spawning === 0) for (const wid of this.heldWids.splice(0)) this.wids.release(wid);
       // Workers that did not respawn may all have exited while the loop let the event loop in.
       if (this.spawning === 0) this.stopIfEmptyWithoutRespawn();
     }
   }
 
   private async spawnUntilTarget(warmup: boolean, start: boolean): Promise<"ok" | "fatal" | "deferred" | "gave_up"> {
-    while (this.liveCount < this.host.config.numprocesses) {
+    // The number missing when the loop begins, as Circus counts it: a quick worker that exits while
+    // the loop yields is not replaced by this loop (its exit decides, so respawn = false holds).
+    let missing = this.host.config.numprocesses - this.liveCount;
+    // A worker that died young delays its replacement (the pass that starts with it missing), never the
+    // other slots of a pass already under way: one crashing slot must not hold back its siblings.
+    let passStarted = false;
+    while (missing > 0 && this.liveCount < this.host.config.numprocesses) {
       if (!this.host.running()) return "ok";
       if (this.gaveUp) return "gave_up";
       if (this.host.config.max_retry === 0) {
@@ -193,7 +230,7 @@ export class WorkerPool {
         this.giveUp("max_retry is 0, so no spawn is attempted");
         return "gave_up";
       }
-      const wait = this.budget.waitMs();
+      const wait = passStarted ? this.budget.spawnWaitMs() : this.budget.waitMs();
       if (wait > 0) {
         const bounded = this.host.config.max_retry !== -1 && !this.budget.inTransientEpisode;
         if (!(start && bounded && this.liveCount === 0)) {
@@ -206,6 +243,8 @@ export class WorkerPool {
       const outcome = await this.spawnOne();
       if (outcome === "refused") return "fatal";
       if (outcome === "failed") continue;
+      missing--;
+      passStarted = true;
       if (warmup && this.host.config.warmup_delay > 0) await this.warmup();
       // Spawning thousands of workers must not starve the control channel: let I/O in now and then.
       else if (spawnPacer.due()) await spawnPacer.pause();
@@ -227,20 +266,26 @@ export class WorkerPool {
     }
     let proc: WorkerProcess;
     const sink = this.outputs.current;
+    const probed = this.readiness.probed;
+    let prepared: PreparedSpawn | null = null;
     try {
-      proc = await launchWorker(config, wid, this.ctx, sink);
+      prepared = await this.readiness.prepare();
+      proc = await launchWorker(config, wid, this.ctx, sink, prepared.env);
     } catch (err) {
+      if (prepared) this.readiness.abandon(prepared);
       this.wids.release(wid);
       this.spawnFailed(err);
       return "failed";
     }
-    // Through the launcher, the spawn worked only once the program runs (its setup can still fail).
+    // Through the launcher, the spawn worked only once the program runs (its setup can still fail);
+    // with a probe, once the process is ready.
     void proc.launched.then((failure) => {
-      if (failure === null) this.spawnWorked();
+      if (failure === null && !probed) this.spawnWorked();
     });
     proc.history = this.ledger.slot(wid);
     this.outputs.spawned(proc.pid, sink);
     this.procs.set(proc.pid, proc);
+    this.readiness.track(proc, prepared, sink);
     this.ctx.journal?.added(name, proc);
     proc.exited.then((info) => this.onExit(proc, info));
     log.info(`watcher ${name}: spawned ${proc.pid} (wid ${wid}): ${proc.argv.join(" ")}`);
@@ -284,6 +329,20 @@ export class WorkerPool {
     if (this.budget.worked()) log.info(`watcher ${this.host.name}: spawning works again`);
   }
 
+  /**
+   * A process's probe did not pass within ready.timeout: a failed spawn (decisions §1). It is stopped
+   * and replaced after the backoff; once max_retry is exhausted with nothing left, the watcher stops.
+   */
+  private notReadyInTime(proc: WorkerProcess, message: string): void {
+    if (!this.procs.has(proc.pid) || proc.stopping !== null) return;
+    this.spawnFailed(new SpawnError(message));
+    void this.stopOne(proc, { reason: "spawn_failed", reap: true }).then(() => {
+      if (!this.host.running()) return;
+      if (!this.gaveUp) this.scheduleManage();
+      else if (this.procs.size === 0) this.host.requestStop();
+    });
+  }
+
   /** max_retry is exhausted: stop spawning, keep what runs, say why (log, event, `spawn_error`). */
   private giveUp(why: string): void {
     this.budget.giveUp(why);
@@ -302,7 +361,8 @@ export class WorkerPool {
     if (this.abandonedValue || this.frozen || !this.procs.has(proc.pid)) return;
     this.procs.delete(proc.pid);
     this.ctx.journal?.removed(proc.pid);
-    this.wids.release(proc.wid);
+    if (this.spawning > 0) this.heldWids.push(proc.wid);
+    else this.wids.release(proc.wid);
     if (proc.stopping !== null) this.stoppingCount--;
     const cfg = this.host.config;
     const reason =
@@ -310,8 +370,11 @@ export class WorkerPool {
       (info.launchFailure !== null
         ? "spawn_failed"
         : exitReason(info.exitCode, info.atMs, proc.lastSignalMs, cfg.graceful_timeout * 1000));
+    this.readiness.forget(proc, `${reason}, ${exitText(info.exitCode)}`);
     // A launcher that failed before the program ran is a failed spawn: it counts toward max_retry.
-    if (reason === "spawn_failed" && this.host.running()) this.spawnFailed(new SpawnError(info.launchFailure!));
+    if (proc.stopReason === null && info.launchFailure !== null && this.host.running()) {
+      this.spawnFailed(new SpawnError(info.launchFailure));
+    }
     const ownDeath = diedOnItsOwn(reason);
     const respawned = ownDeath && this.host.running() && cfg.respawn && !cfg.on_demand;
     this.record(proc, info, reason, respawned);
@@ -338,7 +401,9 @@ export class WorkerPool {
     if (wait <= 0) log.info(`watcher ${this.host.name}: respawning at once`);
     else {
       const young =
-        ownDeath && info.atMs - proc.startedMs < QUICK_DEATH_MS ? " (it died within a second of its start)" : "";
+        ownDeath && info.atMs - proc.startedMs < this.budget.quickDeathMs
+          ? " (it died within a second of its start)"
+          : "";
       log.info(`watcher ${this.host.name}: respawning in ${seconds(wait)}${young}`);
     }
     this.scheduleManage();
@@ -461,6 +526,7 @@ export class WorkerPool {
         history: p.history,
         lastSignalMs: p.lastSignalMs,
         stopping: p.stopping !== null ? p.stopReason : null,
+        ready: this.readiness.isReady(p.pid),
         output: this.outputs.handOver(p.pid),
       });
     }
@@ -493,6 +559,7 @@ export class WorkerPool {
       proc.lastSignalMs = w.lastSignalMs;
       this.attachOutput(w, true);
       this.outputs.spawned(proc.pid, this.outputs.current);
+      this.readiness.adopt(proc, w.ready, this.outputs.current);
       this.procs.set(proc.pid, proc);
       this.ctx.journal?.added(this.host.name, proc);
       proc.exited.then((info) => this.onExit(proc, info));
@@ -527,11 +594,13 @@ export class WorkerPool {
     this.cancelScheduledManage();
     for (const p of this.procs.values()) {
       p.unref();
+      this.readiness.forget(p, "no longer managed");
       this.ctx.journal?.removed(p.pid);
     }
     this.procs.clear();
     this.stoppingCount = 0;
     this.wids.clear();
+    this.heldWids.length = 0;
   }
 
   /** Signal a managed process through before_signal/after_signal; a veto holds unless it is SIGKILL. */
@@ -548,6 +617,12 @@ export class WorkerPool {
  * control channel and exits in after this much work, so the daemon keeps answering while it starts.
  */
 const spawnPacer = new Pacer(4);
+
+/** `status 1` or `signal 9`, from Circus's exit_code. */
+function exitText(exitCode: number | null): string {
+  if (exitCode === null) return "status unknown";
+  return exitCode < 0 ? `signal ${-exitCode}` : `status ${exitCode}`;
+}
 
 function randomInt(max: number): number {
   return Math.floor(Math.random() * (Math.max(0, max) + 1));

@@ -112,6 +112,9 @@ export async function runDaemon(argv: string[]): Promise<number> {
     }
   }
 
+  // Before the config is read: copy_env copies the environment then, and systemd's variables are the daemon's alone.
+  const { takeSystemdEnvironment } = await import("../os/systemd.ts");
+  const systemdEnvironment = takeSystemdEnvironment();
   let config: CircusConfig;
   try {
     const { loadConfig } = await import("../config/load.ts");
@@ -129,7 +132,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
   try {
     // An upgrade re-executes these arguments: never `--daemon` again (this process is the daemon).
     const daemonArgs = argv.filter((word) => word !== "--daemon");
-    return await serve(config, flags, logging, { problem, report }, { daemonArgs, handover });
+    return await serve(config, flags, logging, { problem, report }, systemdEnvironment, { daemonArgs, handover });
   } finally {
     report?.close();
     await logging.output.close();
@@ -280,6 +283,7 @@ async function serve(
   flags: DaemonFlags,
   logging: Logging,
   startup: StartupChannel,
+  systemdEnvironment: Record<string, string>,
   upgrade: { daemonArgs: string[]; handover: DaemonHandover | null },
 ): Promise<number> {
   const { startCircus } = await import("../daemon/start.ts");
@@ -288,6 +292,7 @@ async function serve(
   try {
     running = await startCircus(config, {
       embedded: false,
+      systemdEnvironment,
       insecure: flags.insecure === true,
       pidfile: flags.pidfile ?? null,
       log: false,
@@ -314,7 +319,7 @@ async function serve(
     return 1;
   }
   await running.stopped;
-  return 0;
+  return running.fatal === null ? 0 : 1;
 }
 
 /**

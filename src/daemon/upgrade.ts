@@ -96,6 +96,11 @@ export interface UpgradeHost {
   setUpgrading(on: boolean): void;
   /** Write out the daemon's log output: nothing logged before the exec is lost. */
   beforeExec(): Promise<void>;
+  /**
+   * Variables the daemon took out of its environment that the next image needs too (systemd's
+   * NOTIFY_SOCKET and watchdog: the pid systemd follows stays the same). Its sockets travel by name.
+   */
+  execEnv: Record<string, string>;
 }
 
 /** A candidate checked and ready: the command line that runs it and the version it reported. */
@@ -277,6 +282,7 @@ async function handOverAndExec(
     for (const fd of kept) setCloseOnExec(fd, false);
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+    Object.assign(env, host.execEnv);
     env[HANDOVER_ENV] = String(stateFd);
     resetSignalsForExec();
     execFile(candidate.command[0]!, [...candidate.command, "daemon", ...host.daemonArgs], env);

@@ -1,7 +1,7 @@
 // The console in a real browser (Debian's chromium through playwright-core) against a real daemon
 // with a stats stream: every action is clicked and its effect read back through the control
 // channel; charts gain points; the output tail shows what a worker just printed; markup in a
-// watcher's name or output stays text.
+// watcher's name or output stays text. A watcher waiting for its readiness probe shows starting.
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
@@ -29,6 +29,13 @@ numprocesses = 2
 [watcher:printer]
 cmd = sh -c 'trap "echo got-usr1-$$" USR1; echo ready; while :; do sleep 0.1; done'
 numprocesses = 1
+
+# Its readiness probe never passes (nothing listens on port 9): it stays starting.
+[watcher:warming]
+cmd = sleep 3600
+ready.tcp = 127.0.0.1:9
+ready.interval = 1
+ready.timeout = 3600
 `;
 
 setDefaultTimeout(20_000);
@@ -114,6 +121,7 @@ describe("dashboard", () => {
     const page = await open("/");
     await seeText(row(page, "web").locator(".badge"), "active");
     await seeCount(row(page, "printer"), 1);
+    await seeText(row(page, "warming").locator(".badge"), "starting");
     await seeText(row(page, "web").locator("td").nth(1), "2 / 2");
     const chart = 'tr[data-name="web"] td[data-label="CPU"] figure';
     const first = await points(page, chart);
