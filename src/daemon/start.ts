@@ -375,6 +375,8 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   log.info(
     `starting circus ${VERSION} (pid ${process.pid}), control at ${server.endpoint}, events at ${server.pubsubEndpoint}`,
   );
+  if (handover)
+    log.info(`upgrade: the new image serves the control channel ${Date.now() - handover.execAtMs} ms after the exec`);
   warnIfWorkersOutgrowFdLimit(arbiter, getRlimit("nofile").hard);
   // The endpoint answers before anyone is told it is up (a `--daemon` caller returns 0 on that word).
   const probe = ownClient();

@@ -134,7 +134,7 @@ export async function upgradeDaemon(host: UpgradeHost, request: UpgradeRequest):
     time: epochSeconds(),
   });
   // After the reply and the `before` event are written (the exec closes their connections).
-  const askedAtMs = Date.now() - (performance.now() - asked);
+  const askedAtMs = Math.round(Date.now() - (performance.now() - asked));
   setTimeout(() => void handOverAndExec(host, candidate, answer, askedAtMs), REPLY_FLUSH_MS);
   return answer;
 }
@@ -274,7 +274,10 @@ async function handOverAndExec(
       pubsub: endpoints.pubsub,
       arbiter: arbiterState,
     };
-    log.info(`upgrading: exec ${candidate.command.join(" ")} (circus ${VERSION} → ${candidate.version})`);
+    log.info(
+      `upgrading: exec ${candidate.command.join(" ")} (circus ${VERSION} → ${candidate.version}; ` +
+        `${Date.now() - askedAtMs} ms since asked)`,
+    );
     await host.beforeExec();
     state.execAtMs = Date.now();
     const stateFd = memoryFileWith("circus-upgrade", new TextEncoder().encode(JSON.stringify(state)));
