@@ -64,6 +64,8 @@ export class UpgradeRefused extends Error {
 /** Who asks, as the control channel knows them (null uid: not knowable, e.g. over tcp). */
 export interface UpgradeRequester {
   uid: number | null;
+  /** Over tcp: the local client's uid, looked up when needed (null: a client on another host). */
+  tcpUid?: () => number | null;
 }
 
 export interface UpgradeRequest {
@@ -145,14 +147,15 @@ const REPLY_FLUSH_MS = 5;
 function checkRequester(requester: UpgradeRequester | undefined): void {
   if (requester === undefined) return; // a signal: the kernel checked who may send it
   const me = process.geteuid?.() ?? 0;
-  if (requester.uid === null) {
+  const uid = requester.uid ?? requester.tcpUid?.() ?? null;
+  if (uid === null) {
     throw new UpgradeRefused(
-      "upgrade needs to know who asks: send it over an ipc endpoint (the peer's user is known there) or send SIGUSR2 to the daemon",
+      "upgrade needs to know who asks, and a client on another host cannot be told apart: run it on the daemon's host, or send SIGUSR2 to the daemon",
     );
   }
-  if (requester.uid !== 0 && requester.uid !== me) {
+  if (uid !== 0 && uid !== me) {
     throw new UpgradeRefused(
-      `only root${me === 0 ? "" : ` or the daemon's own user (uid ${me})`} may upgrade the daemon; you are uid ${requester.uid}`,
+      `only root${me === 0 ? "" : ` or the daemon's own user (uid ${me})`} may upgrade the daemon; you are uid ${uid}`,
     );
   }
 }

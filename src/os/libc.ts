@@ -16,6 +16,7 @@ const SYMBOLS = {
   bind: { args: ["i32", "ptr", "u32"], returns: "i32" },
   listen: { args: ["i32", "i32"], returns: "i32" },
   getsockname: { args: ["i32", "ptr", "ptr"], returns: "i32" },
+  getpeername: { args: ["i32", "ptr", "ptr"], returns: "i32" },
   close: { args: ["i32"], returns: "i32" },
   socketpair: { args: ["i32", "i32", "i32", "ptr"], returns: "i32" },
   shutdown: { args: ["i32", "i32"], returns: "i32" },

@@ -5,6 +5,7 @@
 import type { CircusConfig, CircusOptions } from "../config/types.ts";
 import { daemonSampler } from "../stats/index.ts";
 import { resolveUser } from "../os/users.ts";
+import { tcpPeerUid } from "../os/sockets.ts";
 import { getLogger } from "../util/log.ts";
 import { dirname } from "../util/path.ts";
 import type { CurveServerOptions, SocketOptions } from "../zmtp/index.ts";
@@ -140,7 +141,12 @@ export async function startControlServer(
       fd: options.inherited?.control,
       requester: (peer) => {
         const uid = gate.uidOf(peer);
-        return { uid, owner: owner !== null && uid === owner.uid ? owner : null };
+        const fd = peer?.transport === "tcp" ? peer.fd : -1;
+        return {
+          uid,
+          owner: owner !== null && uid === owner.uid ? owner : null,
+          tcpUid: fd >= 0 ? () => tcpPeerUid(fd) : undefined,
+        };
       },
     });
   } catch (err) {

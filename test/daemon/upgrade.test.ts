@@ -332,6 +332,24 @@ cmd = sh {dir}/count.sh w$(circus.wid)
   }, 30_000);
 });
 
+describe("who asks over tcp", () => {
+  test("a local tcp client is known by its socket's owner: root may, another user may not", async () => {
+    const user = makeUser("tcp");
+    // The default test endpoint is tcp on loopback.
+    const d = await startDaemon(SMALL, [], { command: [binaryA], files: { "count.sh": COUNTER } });
+    defer(async () => {
+      await d.stop();
+    });
+    const pids = await waitForPids(d, "count", 2);
+    const refused = await pyCall(d.endpoint, "upgrade", { binary: binaryB }, 5000, { wrap: asUser(user) });
+    expect(refused.status).toBe("error");
+    expect(String(refused.reason)).toContain(`only root may upgrade the daemon; you are uid ${user.uid}`);
+    expect((await pyCall(d.endpoint, "upgrade", { binary: binaryB })).status).toBe("ok");
+    await waitUpgraded(d, 1);
+    expect(await pidsOf(d, "count")).toEqual(pids);
+  }, 30_000);
+});
+
 describe("during and after the hand-over", () => {
   test("a worker that exits while the daemon re-executes is noticed, reaped and replaced", async () => {
     // Exits as soon as its parent runs another binary than at its start: between the hand-over and the

@@ -38,7 +38,8 @@ export const upgrade = {
       throw new CommandError(Errno.COMMAND_ERROR, "upgrade is only available in a daemon started by `circus daemon`");
     }
     try {
-      return await ctx.upgrade({ binary: props.binary, requester: ctx.requester });
+      // No requester known means nobody vouched for the peer: refused like an unknown one, never trusted.
+      return await ctx.upgrade({ binary: props.binary, requester: ctx.requester ?? { uid: null, owner: null } });
     } catch (err) {
       throw new CommandError(Errno.COMMAND_ERROR, `upgrade refused: ${(err as Error).message}`, { cause: err });
     }
