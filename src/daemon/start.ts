@@ -325,7 +325,7 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   };
   const upgrades = handover?.upgrades ?? 0;
   const upgradeHost = async () => {
-    const { upgradeDaemon } = await import("./upgrade.ts");
+    const { upgradeDaemon, UPGRADE_TOPIC } = await import("./upgrade.ts");
     return (request: UpgradeRequest) => {
       if (options.daemonArgs === undefined) {
         return Promise.reject(new Error("upgrade is only available in a daemon started by `circus daemon`"));
@@ -341,7 +341,11 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
             const fds = server.listening();
             return {
               control: { endpoint: server.endpoint, fd: fds.control },
-              pubsub: { endpoint: server.pubsubEndpoint, fd: fds.pubsub, subscribers: fds.subscribers },
+              pubsub: {
+                endpoint: server.pubsubEndpoint,
+                fd: fds.pubsub,
+                subscribers: server.subscribersOf(UPGRADE_TOPIC),
+              },
             };
           },
           setUpgrading: (on) => server.setUpgrading(on),
@@ -408,13 +412,13 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   options.onListening?.(running);
   await arbiter.start();
   if (handover) {
-    const { announceUpgraded } = await import("./upgrade.ts");
+    const { announceUpgraded, UPGRADE_TOPIC } = await import("./upgrade.ts");
     const now = Date.now();
     log.info(
       `upgraded from circus ${handover.from}: ${arbiter.numprocesses()} workers adopted (upgrade ${handover.upgrades}; ` +
         `${now - handover.askedAtMs} ms since asked, ${now - handover.execAtMs} ms since the exec)`,
     );
-    void announceUpgraded(arbiter, handover, () => server.listening().subscribers);
+    void announceUpgraded(arbiter, handover, () => server.subscribersOf(UPGRADE_TOPIC));
   }
   return running;
 }

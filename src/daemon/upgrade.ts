@@ -35,7 +35,7 @@ export const UPGRADE_TOPIC = "daemon.upgrade";
 
 /** How long the candidate binary may take to answer `--version` and `daemon --check`. */
 const CHECK_TIMEOUT_MS = 15_000;
-/** How long the new image waits for the previous subscribers to reconnect before publishing `after`. */
+/** How long the new image waits for the subscribers of `daemon.upgrade` to be back before publishing `after`. */
 const SUBSCRIBERS_BACK_MS = 2000;
 
 /** Everything the next image needs, as JSON in a memfd. */
@@ -50,7 +50,7 @@ export interface DaemonHandover {
   execAtMs: number;
   /** The `circus daemon` arguments (after the word `daemon`) the daemon was started with. */
   daemonArgs: string[];
-  /** Control and pub/sub endpoints as bound, with their listening fds. */
+  /** Control and pub/sub endpoints as bound, with their listening fds (and who listened to `daemon.upgrade`). */
   control: { endpoint: string; fd: number };
   pubsub: { endpoint: string; fd: number; subscribers: number };
   arbiter: ArbiterHandover;

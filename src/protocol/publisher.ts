@@ -45,9 +45,9 @@ export class Publisher {
     return this.socket.listeningFds[0] ?? -1;
   }
 
-  /** Subscribers connected now. */
-  get subscribers(): number {
-    return this.socket.peerCount;
+  /** Subscribers connected now whose subscriptions take `topic`. */
+  subscribersOf(topic: string): number {
+    return this.socket.subscribersFor(encoder.encode(topic));
   }
 
   /** Close the connections `filter` picks; returns how many. */

@@ -49,8 +49,10 @@ export interface ControlServer {
   beginShutdown(): void;
   /** A daemon upgrade is handing over (true) or was called off (false): changing commands wait. */
   setUpgrading(on: boolean): void;
-  /** The listening fds and the subscriber count, for a daemon upgrade's hand-over. */
-  listening(): { control: number; pubsub: number; subscribers: number };
+  /** The listening fds, for a daemon upgrade's hand-over. */
+  listening(): { control: number; pubsub: number };
+  /** Subscribers connected now whose subscriptions take `topic`. */
+  subscribersOf(topic: string): number;
   close(): Promise<void>;
 }
 
@@ -173,7 +175,10 @@ export async function startControlServer(
       upgrading = on;
     },
     listening() {
-      return { control: controller.listeningFd, pubsub: publisher.listeningFd, subscribers: publisher.subscribers };
+      return { control: controller.listeningFd, pubsub: publisher.listeningFd };
+    },
+    subscribersOf(topic) {
+      return publisher.subscribersOf(topic);
     },
     close() {
       closing ??= (async () => {
