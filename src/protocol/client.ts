@@ -48,6 +48,20 @@ export class UnreachableError extends CallError {
   }
 }
 
+/**
+ * The connection a request went out on closed before its reply came (the daemon re-executed itself in
+ * an upgrade, restarted, or the network dropped): said at once rather than after the timeout. The
+ * daemon may not have run the command; sending it again is the caller's choice.
+ */
+export class ConnectionLostError extends CallError {
+  override readonly name = "ConnectionLostError";
+  constructor(readonly endpoint: string) {
+    super(
+      `the daemon at ${endpoint} closed the connection before replying (it may be upgrading or restarting); the command may not have run: send it again`,
+    );
+  }
+}
+
 /** Connect failures that mean "no daemon there", as opposed to a slow network. */
 const NOBODY_THERE = new Set(["ECONNREFUSED", "ENOENT"]);
 
@@ -169,6 +183,10 @@ export class CircusClient {
   private readonly failFast: boolean;
   /** Peers that completed the handshake (0 or 1: one endpoint). */
   private connected = 0;
+  /** Counts connections made: a request sent on one is lost when that one closes. */
+  private connection = 0;
+  /** The connection each pending request went out on (absent: queued until one is made). */
+  private readonly sentOn = new Map<string, number>();
   /** With failFast: calls waiting for the first connection, told when it comes or is refused. */
   private readonly waitingForPeer = new Set<Deferred<void>>();
 
@@ -190,10 +208,19 @@ export class CircusClient {
     this.failFast = options.failFast === true;
     this.socket.on("handshake_succeeded", () => {
       this.connected += 1;
+      this.connection += 1;
       this.settleWaiting(null);
     });
     this.socket.on("disconnected", () => {
       this.connected = Math.max(0, this.connected - 1);
+      // What went out on the closed connection gets no reply: say so now, not at the timeout.
+      const lost = new ConnectionLostError(this.endpoint);
+      for (const [id, on] of this.sentOn) {
+        if (on !== this.connection) continue;
+        this.sentOn.delete(id);
+        this.pending.get(id)?.reject(lost);
+        this.pending.delete(id);
+      }
     });
     this.socket.on("connect_retried", (e) => {
       if (this.failFast && NOBODY_THERE.has(e.code)) this.settleWaiting(new UnreachableError(this.endpoint, e.code));
@@ -215,6 +242,7 @@ export class CircusClient {
     const send = () => {
       if (reply.settled) return;
       this.pending.set(id, reply);
+      if (this.connected > 0) this.sentOn.set(id, this.connection);
       this.socket.send([body]).catch((e: Error) => {
         this.pending.delete(id);
         reply.reject(new CallError(`cannot send to ${this.endpoint}: ${e.message}`, { cause: e }));
@@ -228,6 +256,7 @@ export class CircusClient {
     } else send();
     return deadline(reply.promise, timeoutMs, () => {
       this.pending.delete(id);
+      this.sentOn.delete(id);
       const timedOut = new TimeoutError(timeoutMs);
       reply.reject(timedOut); // settled: a connection made later sends nothing
       return timedOut;
@@ -277,6 +306,7 @@ export class CircusClient {
   private failPending(error: CallError): void {
     for (const reply of this.pending.values()) reply.reject(error);
     this.pending.clear();
+    this.sentOn.clear();
   }
 
   private onReply(frames: Uint8Array[]): void {
@@ -295,6 +325,7 @@ export class CircusClient {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
+    this.sentOn.delete(id);
     p.resolve(reply as Reply);
   }
 }

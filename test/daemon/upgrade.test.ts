@@ -15,6 +15,7 @@ import { waitFor } from "../helpers/wait.ts";
 import { asUser, makeUser, removeUsers } from "../helpers/users.ts";
 import { defer } from "../helpers/cleanup.ts";
 import { SubSocket } from "../../src/zmtp/index.ts";
+import { CircusClient, ConnectionLostError } from "../../src/protocol/client.ts";
 
 let binaryA = "";
 let binaryB = "";
@@ -442,5 +443,43 @@ cmd = sh -c 'at=$(readlink /proc/$PPID/exe); while [ "$(readlink /proc/$PPID/exe
     expect((await d.call("reloadconfig", { waiting: true })).status).toBe("ok");
     const after = await waitForPids(d, "count", 3);
     expect(after.filter((p) => pids.includes(p))).toEqual(pids);
+  }, 30_000);
+
+  test("requests in flight during the exec get their reply or a clear error at once, never silence", async () => {
+    const d = await start([binaryA], SMALL);
+    await waitForPids(d, "count", 2);
+    const client = new CircusClient({ endpoint: d.endpoint, timeoutMs: 4000 });
+    defer(() => client.close());
+    const outcomes = { replied: 0, lost: 0, other: [] as string[] };
+    let running = true;
+    const calls: Promise<void>[] = [];
+    const fire = async () => {
+      while (running) {
+        calls.push(
+          client.call("list", { name: "count" }).then(
+            (reply) => {
+              if (reply.status === "ok") outcomes.replied++;
+              else outcomes.other.push(String(reply.reason));
+            },
+            (err: Error) => {
+              if (err instanceof ConnectionLostError) outcomes.lost++;
+              else outcomes.other.push(`${err.name}: ${err.message}`);
+            },
+          ),
+        );
+        await Bun.sleep(1);
+      }
+    };
+    const firing = fire();
+    await Bun.sleep(50);
+    expect((await d.call("upgrade", { binary: binaryB })).status).toBe("ok");
+    await waitUpgraded(d, 1);
+    await Bun.sleep(50);
+    running = false;
+    await firing;
+    await Promise.all(calls);
+    // No "Timed out.": every request was answered, or failed at once naming why.
+    expect(outcomes.other).toEqual([]);
+    expect(outcomes.replied).toBeGreaterThan(10);
   }, 30_000);
 });

@@ -1,7 +1,7 @@
 // Run one circusctl command line (already split into words): parse it against the command's spec,
 // send it, print the reply the way circusctl does, and return the exit status.
 
-import { DEFAULT_PUBSUB_ENDPOINT, TimeoutError } from "../../protocol/client.ts";
+import { ConnectionLostError, DEFAULT_PUBSUB_ENDPOINT, TimeoutError } from "../../protocol/client.ts";
 import type { JsonObject, Reply } from "../../protocol/command.ts";
 import { whenAborted } from "../../util/async.ts";
 import { interruptOn } from "../shared/interrupt.ts";
@@ -114,7 +114,9 @@ async function upgradeAndWait(
     while (Date.now() < deadline) {
       const version = await open.client
         .call("version", {}, { timeoutMs: UPGRADE_PROBE_MS })
-        .catch((err: unknown) => (err instanceof TimeoutError ? null : Promise.reject(err)));
+        .catch((err: unknown) =>
+          err instanceof TimeoutError || err instanceof ConnectionLostError ? null : Promise.reject(err),
+        );
       if (version !== null && !isErrorReply(version) && version.upgrades === reply.upgrades) {
         return printReply(
           version,
