@@ -39,6 +39,11 @@ export class OutputRouting {
     return this.byPid.get(pid)?.handOver?.(pid) ?? { stdout: null, stderr: null };
   }
 
+  /** The exec failed: `pid`'s sink reads its channels on. */
+  takeBack(pid: number): void {
+    this.byPid.get(pid)?.takeBack?.(pid);
+  }
+
   /** After `pid` exited: wait until its output is stored, then close sinks nobody writes to any more. */
   async drained(pid: number): Promise<void> {
     const sink = this.byPid.get(pid);

@@ -40,6 +40,8 @@ export interface OutputSink {
    * open for the next image) with what was read of an unterminated line.
    */
   handOver?(pid: number): HandedChannels;
+  /** The hand-over was called off (the exec failed): read `pid`'s channels on as before. */
+  takeBack?(pid: number): void;
   /** Resolves once everything read so far is written out (before a daemon upgrade's exec). */
   flush?(): Promise<void>;
   /** After `pid` exited: resolves once what it wrote is read to EOF and stored (its reap is reported after). */

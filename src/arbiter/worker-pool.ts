@@ -533,12 +533,12 @@ export class WorkerPool {
     return { workers, ledger: this.ledger.snapshot(), budget: this.budget.snapshot() };
   }
 
-  /** The exec did not happen: take the workers back (readers on the same fds) and handle exits seen meanwhile. */
+  /** The exec did not happen: take the workers back (the same readers resume) and handle exits seen meanwhile. */
   thaw(handed: HandedWorker[]): void {
     this.frozen = false;
     for (const w of handed) {
+      this.outputs.takeBack(w.pid);
       const proc = this.procs.get(w.pid);
-      this.attachOutput(w, proc !== undefined);
       if (proc?.exit) this.onExit(proc, proc.exit);
     }
   }
@@ -557,7 +557,7 @@ export class WorkerPool {
       this.wids.claim(w.wid);
       proc.history = w.history;
       proc.lastSignalMs = w.lastSignalMs;
-      this.attachOutput(w, true);
+      this.attachOutput(w);
       this.outputs.spawned(proc.pid, this.outputs.current);
       this.readiness.adopt(proc, w.ready, this.outputs.current);
       this.procs.set(proc.pid, proc);
@@ -570,11 +570,11 @@ export class WorkerPool {
   }
 
   /** Read a handed-over worker's channels again (or close them when nothing can read them). */
-  private attachOutput(w: HandedWorker, keep: boolean): void {
+  private attachOutput(w: HandedWorker): void {
     const { stdout, stderr } = w.output;
     if (stdout === null && stderr === null) return;
     const sink = this.outputs.current;
-    if (!keep || !sink.attach) {
+    if (!sink.attach) {
       for (const ch of [stdout, stderr]) if (ch) closeFd(ch.fd);
       return;
     }

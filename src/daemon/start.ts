@@ -324,6 +324,8 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
     return stopping;
   };
   const upgrades = handover?.upgrades ?? 0;
+  /** Why the last upgrade failed after its checks passed (the exec itself), for `version`; null otherwise. */
+  let upgradeError: string | null = null;
   const upgradeHost = async () => {
     const { upgradeDaemon, UPGRADE_TOPIC } = await import("./upgrade.ts");
     return (request: UpgradeRequest) => {
@@ -331,6 +333,7 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
         return Promise.reject(new Error("upgrade is only available in a daemon started by `circus daemon`"));
       }
       if (stopping) return Promise.reject(new Error("the daemon is stopping"));
+      upgradeError = null;
       return upgradeDaemon(
         {
           arbiter,
@@ -349,6 +352,9 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
             };
           },
           setUpgrading: (on) => server.setUpgrading(on),
+          failed: (reason) => {
+            upgradeError = reason;
+          },
           beforeExec: options.beforeExec ?? (async () => {}),
           execEnv: Object.fromEntries(Object.entries(systemdEnv).filter(([name]) => !name.startsWith("LISTEN_"))),
         },
@@ -364,7 +370,7 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
     security,
     inherited: handover ? { control: handover.control.fd, pubsub: handover.pubsub.fd } : undefined,
     upgrade: options.daemonArgs !== undefined ? (request) => upgrade(request) : undefined,
-    daemonVersion: () => ({ version: VERSION, pid: process.pid, upgrades }),
+    daemonVersion: () => ({ version: VERSION, pid: process.pid, upgrades, upgrade_error: upgradeError }),
   });
   undo.push(() => server.close());
   // Clients as the daemon's own watchers are: with the internal key when the endpoints speak CURVE.

@@ -96,6 +96,8 @@ export interface UpgradeHost {
   };
   /** Refuse changing commands while the hand-over runs (true), or serve again after a failed exec (false). */
   setUpgrading(on: boolean): void;
+  /** The exec failed after the reply said ok: `version` tells why from now on. */
+  failed(reason: string): void;
   /** Write out the daemon's log output: nothing logged before the exec is lost. */
   beforeExec(): Promise<void>;
   /**
@@ -301,6 +303,7 @@ async function handOverAndExec(
     host.setUpgrading(false);
     const reason = (err as Error).message;
     log.error(`upgrade failed, this daemon carries on: ${reason}`);
+    host.failed(reason);
     host.arbiter.bus.publish(UPGRADE_TOPIC, {
       phase: "failed",
       from: VERSION,

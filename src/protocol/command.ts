@@ -68,7 +68,7 @@ export interface CommandContext {
     upgrades: number;
   }>;
   /** The daemon's version and how many upgrades it went through (the `version` command). */
-  daemonVersion?(): { version: string; pid: number; upgrades: number };
+  daemonVersion?(): { version: string; pid: number; upgrades: number; upgrade_error: string | null };
 }
 
 /** Result fields merged into the ok envelope (a handler returning nothing gives a bare ok; undefined fields are left out). */

@@ -49,6 +49,8 @@ export class WatcherOutput implements OutputSink {
   readonly stderr: StdioTarget;
   readonly tail: TailBuffer;
   private readonly readers = new Map<number, CaptureReader[]>();
+  /** Readers paused by a daemon upgrade's hand-over, until the exec (or takeBack when it fails). */
+  private readonly handed = new Map<number, CaptureReader[]>();
   private readonly blockTimeoutMs = (): number => (this.cfg.output_block_timeout ?? DEFAULT_BLOCK_TIMEOUT) * 1000;
 
   private constructor(
@@ -137,8 +139,20 @@ export class WatcherOutput implements OutputSink {
       const channel: HandedChannel = { fd, pending: Buffer.from(pending).toString("base64") };
       handed[reader.channel] = channel;
     }
+    // Kept (paused, their sockets open) in case the exec fails and takeBack() resumes them.
+    const readers = this.readers.get(pid);
+    if (readers) this.handed.set(pid, readers);
     this.readers.delete(pid);
     return handed;
+  }
+
+  /** OutputSink seam: the exec failed, read `pid`'s channels on with the same readers. */
+  takeBack(pid: number): void {
+    const readers = this.handed.get(pid);
+    this.handed.delete(pid);
+    if (!readers) return;
+    for (const r of readers) r.takeBack();
+    this.track(pid, readers);
   }
 
   /** Everything written to the streams so far is on disk (before a daemon upgrade's exec). */

@@ -94,6 +94,8 @@ export class CaptureReader {
   /** Past output_block_timeout: lines are dropped until the stream has caught up. */
   private dropping = false;
   private droppedSinceReport = 0;
+  /** The partial line given up by handOver(), kept until the exec happens or takeBack() restores it. */
+  private handedPending: Uint8Array | null = null;
 
   constructor(
     readonly fd: number,
@@ -148,8 +150,15 @@ export class CaptureReader {
    */
   handOver(): { fd: number; pending: Uint8Array } {
     this.pause();
-    this.finished = true;
-    return { fd: this.fd, pending: this.splitter.takePending() };
+    this.handedPending = this.splitter.takePending();
+    return { fd: this.fd, pending: this.handedPending };
+  }
+
+  /** The hand-over was called off (the exec failed): read on from where it stopped, nothing lost. */
+  takeBack(): void {
+    if (this.handedPending && this.handedPending.length > 0) this.splitter.feed(this.handedPending, this.emitLines);
+    this.handedPending = null;
+    this.resume();
   }
 
   /** Stop reading (a grandchild keeps the channel open after the worker died); what was read is still written. */

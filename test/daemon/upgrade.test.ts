@@ -301,6 +301,36 @@ describe("an upgrade that cannot happen leaves the daemon in charge", () => {
     expect(await pidsOf(d, "count")).toEqual(pids);
   }, 30_000);
 
+  test("an exec that fails after the checks passed: the daemon takes everything back and says why", async () => {
+    const d = await start([binaryA], SMALL);
+    const pids = await waitForPids(d, "count", 2);
+    const dir = tempDir("circus-upgrade-vanishing-");
+    // Passes the check, then removes itself: the exec that follows fails (ENOENT) after the hand-over.
+    const vanishing = fakeBinary(
+      dir,
+      "vanishing",
+      'if [ "$1 $2" = "daemon --check" ]; then echo ok; echo \'{"version": "9.9.9", "handover": [1]}\'; rm -f "$0"; exit 0; fi; exit 1',
+    );
+    const ctl = [binaryA, "ctl", "--endpoint", d.endpoint];
+    const r = await run([...ctl, "upgrade", "--waiting", "--binary", vanishing]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("the upgrade failed, the daemon carries on as it was:");
+    expect(r.stderr).toContain("ENOENT");
+    const version = await d.call("version");
+    expect(version).toMatchObject({ version: "0.1.0+a", upgrades: 0 });
+    expect(await pidsOf(d, "count")).toEqual(pids);
+    // Output is read again by the same readers: the tail moves on, numbers still in order.
+    const before = await lastLogLine(d);
+    await waitFor(async () => (await lastLogLine(d)) !== before, 5000, "new output after the failed exec");
+    const tail = ((await d.call("logs", { name: "count", lines: 200 })).lines as { line: string }[]).map((l) => l.line);
+    checkNumbered(tail, "logs after the failed exec", false);
+    // Changing commands work again, and so does a real upgrade.
+    expect((await d.call("incr", { name: "count", waiting: true })).status).toBe("ok");
+    expect((await d.call("upgrade", { binary: binaryB })).status).toBe("ok");
+    expect((await waitUpgraded(d, 1)).upgrade_error).toBeNull();
+    expect((await pidsOf(d, "count")).length).toBe(3);
+  }, 30_000);
+
   test("only root or the daemon's own user may upgrade: the endpoint_owner is refused", async () => {
     const owner = makeUser("up");
     const ini = `[circus]

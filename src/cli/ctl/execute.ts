@@ -117,6 +117,11 @@ async function upgradeAndWait(
         .catch((err: unknown) =>
           err instanceof TimeoutError || err instanceof ConnectionLostError ? null : Promise.reject(err),
         );
+      // The exec failed after the checks: the old daemon answers, carrying on, and says why.
+      if (version !== null && !isErrorReply(version) && typeof version.upgrade_error === "string") {
+        io.err(`circusctl upgrade: the upgrade failed, the daemon carries on as it was: ${version.upgrade_error}\n`);
+        return EXIT_ERROR_REPLY;
+      }
       if (version !== null && !isErrorReply(version) && version.upgrades === reply.upgrades) {
         return printReply(
           version,

@@ -8,13 +8,13 @@ export const version = {
   name: "version",
   summary: "Show the daemon's circus version",
   help:
-    "Print the version of circus the daemon runs (after an upgrade: the new one), its pid and how many\n" +
-    "upgrades it went through.\n\n  circus ctl version",
+    "Print the version of circus the daemon runs (after an upgrade: the new one), its pid, how many\n" +
+    "upgrades it went through and, when the last one failed after its checks had passed, why.\n\n  circus ctl version",
   cli: [] as const,
   async: false,
   validate: () => ({}),
   execute(ctx) {
-    return ctx.daemonVersion?.() ?? { version: VERSION, pid: process.pid, upgrades: 0 };
+    return ctx.daemonVersion?.() ?? { version: VERSION, pid: process.pid, upgrades: 0, upgrade_error: null };
   },
   format: (reply) => String(reply.version),
 } satisfies Command<Record<string, never>>;
