@@ -7,15 +7,15 @@ import type { ExitLedgerState, SlotHistory, StopReason } from "./exits.ts";
 import type { HandedChannels } from "./process.ts";
 import type { WatcherState } from "./watcher-types.ts";
 import type { WatcherConfig } from "../config/types.ts";
+import type { WorkerRecord } from "./worker-journal.ts";
 import type { TailSnapshot } from "../streams/tail.ts";
 
-/** One running worker as handed over: who it is (as the worker journal records it) and its output fds. */
-export interface HandedWorker {
-  pid: number;
-  wid: number;
-  /** Spawn time, epoch ms. */
-  startedMs: number;
-  argv: string[];
+/**
+ * One running worker as handed over: the worker journal's record of it (pid, start time, command line,
+ * watcher, wid, spawn time — the same plain data a restarted daemon reads) plus what the running
+ * daemon knew of it beyond that, and its output fds.
+ */
+export interface HandedWorker extends WorkerRecord {
   history: SlotHistory;
   lastSignalMs: number | null;
   /** Set when its stop procedure was running: the next image stops it again, for the same reason. */

@@ -26,6 +26,8 @@ import type { OutputRouting } from "./outputs.ts";
 import { type ExitInfo, WorkerProcess } from "./process.ts";
 import type { HandedWatcher, HandedWorker } from "./handover.ts";
 import { closeFd } from "../os/capture.ts";
+import { pollChild } from "../os/handover.ts";
+import { startTicksOf } from "./worker-journal.ts";
 import { SpawnError } from "./errors.ts";
 import { Readiness, type PreparedSpawn } from "./readiness.ts";
 import { sendSignal, type SignalOptions } from "./signal.ts";
@@ -518,8 +520,12 @@ export class WorkerPool {
     const workers: HandedWorker[] = [];
     for (const p of this.procs.values()) {
       if (!p.alive) continue; // its exit is being handled here: the next image never hears of it
+      const start = startTicksOf(p.pid);
+      if (start === null) continue; // gone already: the next image starts its replacement
       workers.push({
         pid: p.pid,
+        start,
+        watcher: this.host.name,
         wid: p.wid,
         startedMs: p.startedMs,
         argv: p.argv,
@@ -553,6 +559,13 @@ export class WorkerPool {
     this.budget.restore(handed.budget);
     const adopted: WorkerProcess[] = [];
     for (const w of handed.workers) {
+      // Only the process that was handed over: one that ended and whose pid went to another is not ours.
+      if (startTicksOf(w.pid) !== w.start) {
+        log.warning(`watcher ${this.host.name}: process ${w.pid} ended during the upgrade; it is replaced`);
+        pollChild(w.pid); // collect it if it is still our zombie
+        for (const ch of [w.output.stdout, w.output.stderr]) if (ch) closeFd(ch.fd);
+        continue;
+      }
       const proc = WorkerProcess.adopt(w);
       this.wids.claim(w.wid);
       proc.history = w.history;

@@ -512,4 +512,31 @@ cmd = sh -c 'at=$(readlink /proc/$PPID/exe); while [ "$(readlink /proc/$PPID/exe
     expect(outcomes.other).toEqual([]);
     expect(outcomes.replied).toBeGreaterThan(10);
   }, 30_000);
+
+  test("the new image keeps the worker journal: after an upgrade and a kill -9, the next daemon stops the workers left", async () => {
+    const shared = tempDir("circus-upgrade-journal-");
+    const pidfile = join(shared, "circus.pid");
+    // Sleepers: a worker writing to its captured stdout would die of SIGPIPE with the killed daemon.
+    const ini = SMALL.replace("cmd = sh {dir}/count.sh w$(circus.wid)", "cmd = sleep 120");
+    const d = await startDaemon(ini, ["--pidfile", pidfile], { command: [binaryA] });
+    defer(async () => {
+      await d.stop();
+    });
+    const pids = await waitForPids(d, "count", 2);
+    expect((await d.call("upgrade", { binary: binaryB })).status).toBe("ok");
+    await waitUpgraded(d, 1);
+    expect(readFileSync(pidfile, "utf8").trim()).toBe(String(d.proc.pid));
+    d.proc.kill("SIGKILL");
+    await d.proc.exited;
+    for (const pid of pids) expect(isAlive(pid)).toBe(true);
+    const next = await startDaemon(SMALL, ["--pidfile", pidfile], {
+      command: [binaryA],
+      files: { "count.sh": COUNTER },
+    });
+    defer(async () => {
+      await next.stop();
+    });
+    await waitFor(() => pids.every((pid) => !isAlive(pid)), 10_000, "the workers left behind to be stopped");
+    expect(next.output()).toContain("2 workers of a previous daemon");
+  }, 30_000);
 });
