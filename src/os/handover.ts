@@ -83,6 +83,18 @@ export function readAllAndClose(fd: number): Uint8Array {
   return out;
 }
 
+/** pidfd_open(2): the same number on x86-64 and aarch64 (the unified syscall table, Linux ≥ 5.3). */
+const SYS_PIDFD_OPEN = 434;
+
+/**
+ * A pidfd for `pid` (close-on-exec), readable once the process has exited; null when the kernel has no
+ * pidfd_open (before 5.3) or the process is gone. Lets one poll(2) watch any number of processes.
+ */
+export function pidfdOpen(pid: number): number | null {
+  const fd = Number(libc().syscall(SYS_PIDFD_OPEN, pid, 0));
+  return fd >= 0 ? fd : null;
+}
+
 /** One child's state as waitpid(pid, WNOHANG) tells it. */
 export type ChildState =
   | { state: "running" }
