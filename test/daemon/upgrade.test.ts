@@ -456,6 +456,13 @@ cmd = sh -c 'at=$(readlink /proc/$PPID/exe); while [ "$(readlink /proc/$PPID/exe
     const refused = await run([...ctl, "upgrade", "--waiting", "--binary", join(d.dir, "count.sh")]);
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain("upgrade refused:");
+    // A relative --binary is the client's: circus ctl resolves it where it runs.
+    const back = await run([...ctl, "upgrade", "--waiting", "--binary", "circus"], { cwd: join(binaryA, "..") });
+    expect(back.stdout.trim()).toBe(`upgraded circus 0.1.0+b → 0.1.0+a (pid ${d.proc.pid})`);
+    // A raw client sending one is told to send an absolute path.
+    const raw = await d.call("upgrade", { binary: "circus" });
+    expect(raw).toMatchObject({ status: "error", errno: 3 });
+    expect(String(raw.reason)).toContain('binary: "circus" is relative; give the absolute path');
   }, 30_000);
 
   test("the new daemon runs what the old one ran (set included); changes in the file wait for reloadconfig", async () => {

@@ -4,6 +4,7 @@
 import { ConnectionLostError, DEFAULT_PUBSUB_ENDPOINT, TimeoutError } from "../../protocol/client.ts";
 import type { JsonObject, Reply } from "../../protocol/command.ts";
 import { whenAborted } from "../../util/async.ts";
+import { resolve } from "../../util/path.ts";
 import { interruptOn } from "../shared/interrupt.ts";
 import { parseCommandArgs, UsageError, type GlobalOptions } from "./args.ts";
 import { commandHint, findCommand } from "./commands.ts";
@@ -72,6 +73,8 @@ export async function executeCommand(
   try {
     if (cmd.name === "listen") return await listen(globals, positionals, clients, io);
     if (cmd.name === "logs") return await runLogs(properties, globals, clients, io);
+    // A binary named relative to where circus ctl runs, not to the daemon's working directory.
+    if (cmd.name === "upgrade" && typeof properties.binary === "string") properties.binary = resolve(properties.binary);
     if (cmd.name === "upgrade" && properties.waiting === true)
       return await upgradeAndWait(properties, globals, clients, io);
     const open = await clients(globals);

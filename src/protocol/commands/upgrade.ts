@@ -31,6 +31,13 @@ export const upgrade = {
     if (binary !== undefined && binary !== null && (typeof binary !== "string" || binary === "")) {
       throw new CommandError(Errno.MESSAGE_ERROR, "binary: expected the path of a circus binary");
     }
+    // The daemon's working directory is not the client's: a relative path would name another file.
+    if (typeof binary === "string" && !binary.startsWith("/")) {
+      throw new CommandError(
+        Errno.MESSAGE_ERROR,
+        `binary: ${JSON.stringify(binary)} is relative; give the absolute path (circus ctl resolves it for you)`,
+      );
+    }
     return { binary: typeof binary === "string" ? binary : null };
   },
   async execute(ctx, props) {
