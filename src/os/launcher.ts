@@ -50,10 +50,19 @@ export const LAUNCH_FAILURE_EXIT = 127;
 // Stay well below the kernel's 128 KiB limit on a single environment string.
 const CHUNK = 100_000;
 
+/**
+ * The path of the running binary. The kernel reports a binary replaced on disk since it started (a
+ * package update renames a new file over it) as `PATH (deleted)`; the file now at PATH is the one to
+ * run — the new version, for a launcher or an upgrade.
+ */
+export function ownBinary(): string {
+  return process.execPath.replace(/ \(deleted\)$/, "");
+}
+
 /** argv prefix that re-runs this program: the compiled binary itself, or bun + src/main.ts in dev. */
 export function selfCommand(): string[] {
   // Compiled executables serve their modules from Bun's virtual /$bunfs filesystem.
-  if (import.meta.path.startsWith("/$bunfs/")) return [process.execPath];
+  if (import.meta.path.startsWith("/$bunfs/")) return [ownBinary()];
   // From source (`bun src/main.ts`, `bun test`) Bun.main may be a test file, so locate main.ts
   // next to this module; a non-compiled bundle has no such file and falls back to its entry.
   const main = resolve(import.meta.dir, "../main.ts");

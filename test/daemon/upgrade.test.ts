@@ -5,7 +5,7 @@
 // order, and the daemon answers list/stats/logs after each one.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startDaemon, type Reply, type RunningDaemon, pyCall } from "../helpers/daemon.ts";
 import { ROOT, BUN, PYTHON } from "../helpers/paths.ts";
@@ -545,5 +545,21 @@ cmd = sh -c 'at=$(readlink /proc/$PPID/exe); while [ "$(readlink /proc/$PPID/exe
     });
     await waitFor(() => pids.every((pid) => !isAlive(pid)), 10_000, "the workers left behind to be stopped");
     expect(next.output()).toContain("2 workers of a previous daemon");
+  }, 30_000);
+
+  test("a fleet rollout: the package manager renames a new binary over the running one, then upgrade without --binary", async () => {
+    const installed = join(tempDir("circus-upgrade-installed-"), "circus");
+    copyFileSync(binaryA, installed);
+    chmodSync(installed, 0o755);
+    const d = await start([installed], SMALL);
+    const pids = await waitForPids(d, "count", 2);
+    // What dpkg or rpm do: write the new file beside it, rename it over the old one.
+    copyFileSync(binaryB, `${installed}.new`);
+    chmodSync(`${installed}.new`, 0o755);
+    renameSync(`${installed}.new`, installed);
+    const r = await run([binaryA, "ctl", "--endpoint", d.endpoint, "upgrade", "--waiting"]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe(`upgraded circus 0.1.0+a → 0.1.0+b (pid ${d.proc.pid})`);
+    expect(await pidsOf(d, "count")).toEqual(pids);
   }, 30_000);
 });
