@@ -118,10 +118,12 @@ export class WorkerJournal {
     return [...this.live.values()];
   }
 
-  /** The daemon exits having stopped its workers: nothing is left to find. */
-  close(): void {
+  /** The daemon exits having stopped its workers: nothing is left to find (unless `keep`). */
+  close(options: { keep?: boolean } = {}): void {
     if (this.confirmTimer !== null) clearTimeout(this.confirmTimer);
     this.file.close();
+    // Workers still run that nobody stopped (an upgraded image that could not start): the next daemon needs it.
+    if (options.keep) return;
     try {
       unlink(this.path);
     } catch (err) {

@@ -257,7 +257,13 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
     options.embedded === false
       ? await takeOverJournal(config, pidfile ? resolve(pidfile) : null, handover !== null)
       : null;
-  if (journal) undo.push(() => journal.close());
+  // After an upgrade the handed-over workers are written down at once: should this image fail to start
+  // before it has adopted (and so could stop) them, the next daemon still finds them.
+  let adopted = handover === null;
+  if (journal && handover) {
+    for (const w of handover.arbiter.watchers) for (const worker of w.workers) journal.added(w.name, worker);
+  }
+  if (journal) undo.push(() => journal.close({ keep: !adopted }));
 
   // Assigned before any closure below can run (they run only once the daemon is up).
   let arbiter!: Arbiter;
@@ -297,6 +303,7 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
       void stop();
     },
   });
+  adopted = true;
   // Sockets already bound (unix socket files included) must not outlive a failed start.
   undo.push(() => arbiter.close());
   if (config.circus.health !== null) {

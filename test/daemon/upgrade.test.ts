@@ -562,4 +562,32 @@ cmd = sh -c 'at=$(readlink /proc/$PPID/exe); while [ "$(readlink /proc/$PPID/exe
     expect(r.stdout.trim()).toBe(`upgraded circus 0.1.0+a → 0.1.0+b (pid ${d.proc.pid})`);
     expect(await pidsOf(d, "count")).toEqual(pids);
   }, 30_000);
+
+  test("a new image that cannot start exits as if killed: its workers are in the journal and the next daemon stops them", async () => {
+    const shared = tempDir("circus-upgrade-nostart-");
+    const pidfile = join(shared, "circus.pid");
+    const ini = SMALL.replace("cmd = sh {dir}/count.sh w$(circus.wid)", "cmd = sleep 120");
+    const d = await startDaemon(ini, ["--pidfile", pidfile], { command: [binaryA] });
+    defer(async () => {
+      await d.stop();
+    });
+    const pids = await waitForPids(d, "count", 2);
+    // A socket new in the config whose port is taken: the check loads the config fine, the bind after the exec fails.
+    const holder = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    defer(() => holder.stop(true));
+    writeFileSync(
+      d.configPath,
+      `${readFileSync(d.configPath, "utf8")}\n[socket:extra]\nhost = 127.0.0.1\nport = ${holder.port}\n`,
+    );
+    expect((await d.call("upgrade", { binary: binaryB })).status).toBe("ok");
+    expect(await d.proc.exited).toBe(1);
+    expect(d.output()).toContain("EADDRINUSE");
+    for (const pid of pids) expect(isAlive(pid)).toBe(true);
+    holder.stop(true);
+    const next = await startDaemon(ini, ["--pidfile", pidfile], { command: [binaryA] });
+    defer(async () => {
+      await next.stop();
+    });
+    await waitFor(() => pids.every((pid) => !isAlive(pid)), 10_000, "the workers left behind to be stopped");
+  }, 30_000);
 });
