@@ -4,8 +4,11 @@
 // watcher's name or output stays text.
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { chmodSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import type { Locator, Page } from "playwright-core";
+import { defer } from "../helpers/cleanup.ts";
 import { freePort, startDaemon, waitFor, waitPids, type RunningDaemon } from "../helpers/daemon.ts";
 import { launchBrowser, runWeb, startWeb, stopAllWebs, type RunningBrowser, type RunningWeb } from "./helpers.ts";
 
@@ -383,5 +386,60 @@ describe("pages", () => {
     } finally {
       await other.stop();
     }
+  });
+});
+
+/**
+ * A non-loopback IPv4 address of this machine (`ip -4 addr`), for a console other hosts could reach.
+ * A machine with none gets one on a dummy interface of the test's own, removed after the file.
+ */
+function lanAddress(): string {
+  const found = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && a.family === "IPv4" && !a.internal);
+  if (found) return found.address;
+  const dev = `circusd${process.pid % 10000}`;
+  for (const cmd of [
+    ["ip", "link", "add", dev, "type", "dummy"],
+    ["ip", "addr", "add", "10.231.9.1/32", "dev", dev],
+    ["ip", "link", "set", dev, "up"],
+  ]) {
+    const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
+    if (r.exitCode !== 0)
+      throw new Error(`no non-loopback IPv4 here, and ${cmd.join(" ")} failed (run as root): ${r.stderr}`);
+  }
+  defer(() => void Bun.spawnSync(["ip", "link", "del", dev]));
+  return "10.231.9.1";
+}
+
+describe("off loopback", () => {
+  test("with a token: Chromium is sent to the login page, a wrong token is refused, the right one shows the dashboard", async () => {
+    const host = lanAddress();
+    const tokenFile = join(d.dir, "browser.token");
+    await Bun.write(tokenFile, "browser-token-0123456789abcdef\n");
+    chmodSync(tokenFile, 0o600);
+    const guarded = await startWeb(["--host", host, "--token-file", tokenFile, "--endpoint", d.endpoint]);
+    expect(guarded.base).toStartWith(`http://${host}:`);
+    const context = await chrome.browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${guarded.base}/watchers/web`);
+    await page.waitForURL(/\/login\?next=%2Fwatchers%2Fweb$/);
+    expect(await page.locator('input[name="user"]').count()).toBe(0);
+    await page.fill('input[name="token"]', "browser-token-wrong-0123456789");
+    await page.click('button[type="submit"]');
+    await seeText(page.locator("p.error"), "Wrong user, password or token.");
+    expect(new URL(page.url()).pathname).toBe("/login");
+    // Nothing of the daemon is served to this browser yet.
+    expect((await context.request.get(`${guarded.base}/api/state`)).status()).toBe(401);
+    await page.fill('input[name="token"]', "browser-token-0123456789abcdef");
+    await page.click('button[type="submit"]');
+    await page.waitForURL(`${guarded.base}/watchers/web`);
+    await seeText(page.locator("h1"), "web");
+    await page.goto(`${guarded.base}/`);
+    await seeCount(row(page, "web"), 1);
+    await seeText(row(page, "web").locator(".badge"), "active");
+    await seeText(page.locator(".who"), "token · admin", true);
+    await context.close();
+    await guarded.stop();
   });
 });
