@@ -19,7 +19,12 @@ export type WatcherEvent =
   | "hook_success"
   | "hook_failure"
   /** Beyond Circus (decisions §1): max_retry ran out; payload `{time, error}`. */
-  | "spawn_failed";
+  | "spawn_failed"
+  /**
+   * Beyond Circus, watchers with a readiness probe only: `{process_pid, time}` when a process passed its
+   * probe; `{time}` (no pid) when the watcher has all its processes ready again.
+   */
+  | "ready";
 
 export type EventPayload = Record<string, unknown>;
 export type EventListener = (topic: string, payload: EventPayload) => void;

@@ -16,8 +16,11 @@ export const EXIT_REASONS: readonly ExitReason[] = [
   "spawn_failed",
 ];
 
-/** Reasons for which the daemon ended the process on purpose, through the stop procedure. */
-export type StopReason = Extract<ExitReason, "stop" | "kill" | "max_age" | "reload">;
+/**
+ * Reasons for which the daemon ended the process on purpose, through the stop procedure (`spawn_failed`:
+ * its readiness probe did not pass in time, decisions §1).
+ */
+export type StopReason = Extract<ExitReason, "stop" | "kill" | "max_age" | "reload" | "spawn_failed">;
 
 /** A process's exit as `status` and `stats` replies show it (`last_exit`). */
 export interface LastExit {

@@ -74,6 +74,8 @@ export class WorkerProcess {
   lastSignalMs: number | null = null;
   /** What its wid slot went through before it (restarts, the previous occupant's exit). */
   history: SlotHistory = { restarts: 0, lastExit: null };
+  /** The `$(circus.…)` variables of its spawn (its readiness probe is substituted with them). */
+  vars: Map<string, string> | null = null;
 
   private constructor(
     readonly pid: number,
@@ -146,6 +148,7 @@ export class WorkerProcess {
     trackChild(subprocess.pid, exited);
     const launched = launch?.settled ?? Promise.resolve(null);
     const proc = new WorkerProcess(subprocess.pid, wid, Date.now(), plan.shownArgv, exited, subprocess, launched);
+    proc.vars = plan.vars ?? null;
     if (stdout.daemonFd !== null || stderr.daemonFd !== null) {
       if (output.attach) output.attach(proc.pid, { stdout: stdout.daemonFd, stderr: stderr.daemonFd });
       else for (const fd of [stdout.daemonFd, stderr.daemonFd]) if (fd !== null) closeFd(fd);

@@ -44,10 +44,11 @@ export async function launchWorker(
   wid: number,
   ctx: Pick<WatcherContext, "acquireSockets">,
   output: OutputSink = INHERIT_OUTPUT,
+  extraEnv: Record<string, string> = {},
 ): Promise<WorkerProcess> {
   const sockets = await ctx.acquireSockets(cfg);
   try {
-    const plan = await wrapWithLauncher(buildSpawnPlan(cfg, wid, sockets.fds), cfg);
+    const plan = await wrapWithLauncher(buildSpawnPlan(cfg, wid, sockets.fds, extraEnv), cfg);
     return WorkerProcess.spawn(plan, wid, output);
   } finally {
     // The child holds its own copies now; per-spawn sockets must not pile up in the daemon.

@@ -3,7 +3,8 @@
 // state machine and queue); the pool does the work and calls back through a small host interface.
 // Decisions §1 and §2: only failed spawns count toward max_retry (transient ones never do); a process
 // that ran is always respawned, after the backoff delay when it died young; deaths the daemon caused
-// never count or delay.
+// never count or delay. With a readiness probe (decisions §6) a spawn works once the process is ready; a
+// probe that times out is a failed spawn: the process is stopped and replaced with the backoff.
 
 import type { HookName, WatcherConfig } from "../config/types.ts";
 import { getLogger } from "../util/log.ts";
@@ -24,6 +25,7 @@ import type { HookCallArguments } from "./hooks.ts";
 import type { OutputRouting } from "./outputs.ts";
 import type { ExitInfo, WorkerProcess } from "./process.ts";
 import { SpawnError } from "./errors.ts";
+import { Readiness, type PreparedSpawn } from "./readiness.ts";
 import { sendSignal, type SignalOptions } from "./signal.ts";
 import { launchWorker, WidSlots } from "./spawner.ts";
 import { stopProcess } from "./stop.ts";
@@ -82,6 +84,8 @@ export class WorkerPool {
   private manageTimer: ReturnType<typeof setTimeout> | null = null;
   /** Set by `abandon` (rm --nostop): exits are no longer observed. */
   private abandonedValue = false;
+  /** Which processes are ready (each one at spawn, without a probe). */
+  readonly readiness: Readiness;
   /** The clock of ages (max_age, `processes`) and respawn delays. */
   private readonly now: () => number;
 
@@ -92,6 +96,13 @@ export class WorkerPool {
   ) {
     this.now = ctx.now ?? Date.now;
     this.budget = new SpawnBudget(() => ctx.checkDelayMs, this.now, ctx.respawnTiming);
+    this.readiness = new Readiness({
+      name: host.name,
+      config: host.config,
+      emit: (event, payload) => host.emit(event, payload),
+      timedOut: (proc, message) => this.notReadyInTime(proc, message),
+      becameReady: () => this.spawnWorked(),
+    });
   }
 
   // ---- reads ----
@@ -131,6 +142,16 @@ export class WorkerPool {
   /** Processes not already being stopped, in spawn order. */
   live(): WorkerProcess[] {
     return [...this.procs.values()].filter((p) => p.stopping === null && p.alive);
+  }
+
+  /** Live processes that are ready. */
+  readyCount(): number {
+    return this.live().filter((p) => this.readiness.isReady(p.pid)).length;
+  }
+
+  /** The most recently spawned process still tracked. */
+  newest(): WorkerProcess | undefined {
+    return [...this.procs.values()].at(-1);
   }
 
   /** How many live() would list, without building it (spawn loops check it once per process). */
@@ -241,20 +262,26 @@ export class WorkerPool {
     }
     let proc: WorkerProcess;
     const sink = this.outputs.current;
+    const probed = this.readiness.probed;
+    let prepared: PreparedSpawn | null = null;
     try {
-      proc = await launchWorker(config, wid, this.ctx, sink);
+      prepared = await this.readiness.prepare();
+      proc = await launchWorker(config, wid, this.ctx, sink, prepared.env);
     } catch (err) {
+      if (prepared) this.readiness.abandon(prepared);
       this.wids.release(wid);
       this.spawnFailed(err);
       return "failed";
     }
-    // Through the launcher, the spawn worked only once the program runs (its setup can still fail).
+    // Through the launcher, the spawn worked only once the program runs (its setup can still fail);
+    // with a probe, once the process is ready.
     void proc.launched.then((failure) => {
-      if (failure === null) this.spawnWorked();
+      if (failure === null && !probed) this.spawnWorked();
     });
     proc.history = this.ledger.slot(wid);
     this.outputs.spawned(proc.pid, sink);
     this.procs.set(proc.pid, proc);
+    this.readiness.track(proc, prepared, sink);
     this.ctx.journal?.added(name, proc);
     proc.exited.then((info) => this.onExit(proc, info));
     log.info(`watcher ${name}: spawned ${proc.pid} (wid ${wid}): ${proc.argv.join(" ")}`);
@@ -298,6 +325,20 @@ export class WorkerPool {
     if (this.budget.worked()) log.info(`watcher ${this.host.name}: spawning works again`);
   }
 
+  /**
+   * A process's probe did not pass within ready.timeout: a failed spawn (decisions §1). It is stopped
+   * and replaced after the backoff; once max_retry is exhausted with nothing left, the watcher stops.
+   */
+  private notReadyInTime(proc: WorkerProcess, message: string): void {
+    if (!this.procs.has(proc.pid) || proc.stopping !== null) return;
+    this.spawnFailed(new SpawnError(message));
+    void this.stopOne(proc, { reason: "spawn_failed", reap: true }).then(() => {
+      if (!this.host.running()) return;
+      if (!this.gaveUp) this.scheduleManage();
+      else if (this.procs.size === 0) this.host.requestStop();
+    });
+  }
+
   /** max_retry is exhausted: stop spawning, keep what runs, say why (log, event, `spawn_error`). */
   private giveUp(why: string): void {
     this.budget.giveUp(why);
@@ -325,8 +366,11 @@ export class WorkerPool {
       (info.launchFailure !== null
         ? "spawn_failed"
         : exitReason(info.exitCode, info.atMs, proc.lastSignalMs, cfg.graceful_timeout * 1000));
+    this.readiness.forget(proc, `${reason}, ${exitText(info.exitCode)}`);
     // A launcher that failed before the program ran is a failed spawn: it counts toward max_retry.
-    if (reason === "spawn_failed" && this.host.running()) this.spawnFailed(new SpawnError(info.launchFailure!));
+    if (proc.stopReason === null && info.launchFailure !== null && this.host.running()) {
+      this.spawnFailed(new SpawnError(info.launchFailure));
+    }
     const ownDeath = diedOnItsOwn(reason);
     const respawned = ownDeath && this.host.running() && cfg.respawn && !cfg.on_demand;
     this.record(proc, info, reason, respawned);
@@ -464,6 +508,7 @@ export class WorkerPool {
     this.cancelScheduledManage();
     for (const p of this.procs.values()) {
       p.unref();
+      this.readiness.forget(p, "no longer managed");
       this.ctx.journal?.removed(p.pid);
     }
     this.procs.clear();
@@ -486,6 +531,12 @@ export class WorkerPool {
  * control channel and exits in after this much work, so the daemon keeps answering while it starts.
  */
 const spawnPacer = new Pacer(4);
+
+/** `status 1` or `signal 9`, from Circus's exit_code. */
+function exitText(exitCode: number | null): string {
+  if (exitCode === null) return "status unknown";
+  return exitCode < 0 ? `signal ${-exitCode}` : `status ${exitCode}`;
+}
 
 function randomInt(max: number): number {
   return Math.floor(Math.random() * (Math.max(0, max) + 1));

@@ -106,6 +106,9 @@ export async function runDaemon(argv: string[]): Promise<number> {
     }
   }
 
+  // Before the config is read: copy_env copies the environment then, and systemd's variables are the daemon's alone.
+  const { takeSystemdEnvironment } = await import("../os/systemd.ts");
+  const systemdEnvironment = takeSystemdEnvironment();
   let config: CircusConfig;
   try {
     const { loadConfig } = await import("../config/load.ts");
@@ -121,7 +124,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await serve(config, flags, logging, { problem, report });
+    return await serve(config, flags, logging, { problem, report }, systemdEnvironment);
   } finally {
     report?.close();
     await logging.output.close();
@@ -243,6 +246,7 @@ async function serve(
   flags: DaemonFlags,
   logging: Logging,
   startup: StartupChannel,
+  systemdEnvironment: Record<string, string>,
 ): Promise<number> {
   const { startCircus } = await import("../daemon/start.ts");
   const { PidfileError } = await import("../daemon/pidfile.ts");
@@ -250,6 +254,7 @@ async function serve(
   try {
     running = await startCircus(config, {
       embedded: false,
+      systemdEnvironment,
       insecure: flags.insecure === true,
       pidfile: flags.pidfile ?? null,
       log: false,
@@ -273,7 +278,7 @@ async function serve(
     return 1;
   }
   await running.stopped;
-  return 0;
+  return running.fatal === null ? 0 : 1;
 }
 
 /**

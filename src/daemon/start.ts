@@ -26,6 +26,12 @@ export interface StartOptions {
    * `circus daemon` passes false: the config's endpoints as they are.
    */
   embedded?: boolean;
+  /**
+   * systemd's variables (NOTIFY_SOCKET, WATCHDOG_*, LISTEN_*), taken out of the environment before the
+   * config was read (takeSystemdEnvironment); default: taken from process.env at start. Only a
+   * daemon that is not embedded uses them.
+   */
+  systemdEnvironment?: Record<string, string>;
   /** Answer multicast discovery as the config says even when embedded (default false). */
   multicast?: boolean;
   /** Serve endpoints other hosts can reach without CURVE (as `[circus] insecure = true`); warned at start. */
@@ -64,6 +70,8 @@ export interface RunningCircus {
   stop(): Promise<void>;
   /** Reopen the log output and every output stream file (SIGUSR1, `reopen`); resolves with the files. */
   reopen(): Promise<string[]>;
+  /** Why the daemon stopped itself: a critical watcher gave up (the daemon then exits 1); else null. */
+  readonly fatal: string | null;
 }
 
 /** A private directory for the embedded daemon's ipc endpoints, removed at stop. */
@@ -175,7 +183,10 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   const { CURVE_KEY_ENV, CURVE_SERVER_KEY_ENV } = await import("../protocol/client.ts");
   const { loadConfig } = await import("../config/load.ts");
   const { getRlimit, raiseNofileToHard } = await import("../os/rlimit.ts");
-  const { umask } = await import("../os/process.ts");
+  const { umask, prctlSetChildSubreaper } = await import("../os/process.ts");
+  const { takeListenFds, takeSystemdEnvironment } = await import("../os/systemd.ts");
+  const { SystemdService } = await import("./systemd.ts");
+  const { startHealthEndpoint } = await import("./health.ts");
 
   if (config.circus.umask !== null) umask(config.circus.umask);
   try {
@@ -196,6 +207,21 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
       ? { secretKeyFile: security.curve.serverKeyFile, authorizedKeys: security.curve.authorized?.dir ?? null }
       : undefined,
   };
+
+  // As the system's daemon (not embedded in a program): orphaned grandchildren come back to us and are
+  // reaped; systemd's sockets and notifications are ours (the variables are taken out of the environment).
+  const asService = options.embedded === false;
+  if (asService) {
+    try {
+      prctlSetChildSubreaper();
+    } catch (error) {
+      log.warning(`cannot become a child subreaper, orphans go to init: ${(error as Error).message}`);
+    }
+  }
+  const systemdEnv = asService ? (options.systemdEnvironment ?? takeSystemdEnvironment()) : {};
+  const systemdSockets = asService ? takeListenFds(systemdEnv) : [];
+  const service = asService ? SystemdService.fromEnv(systemdEnv) : null;
+  if (service) undo.push(() => service.close());
 
   const pidfile = options.pidfile ?? config.circus.pidfile;
   if (pidfile) {
@@ -233,14 +259,30 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
     return [...sink, ...openStreamPaths()];
   };
 
-  arbiter = await Arbiter.create(withInternalWatchers(config, internal), { openOutput, journal: journal ?? undefined });
+  let fatal: string | null = null;
+  arbiter = await Arbiter.create(withInternalWatchers(config, internal), {
+    openOutput,
+    journal: journal ?? undefined,
+    inheritedSockets: systemdSockets,
+    // A critical watcher gave up: stop everything, and `circus daemon` exits 1.
+    onFatal: (message) => {
+      fatal ??= message;
+      void stop();
+    },
+  });
   // Sockets already bound (unix socket files included) must not outlive a failed start.
   undo.push(() => arbiter.close());
+  if (config.circus.health !== null) {
+    const health = startHealthEndpoint(config.circus.health, arbiter);
+    undo.push(() => health.close());
+  }
+  service?.attach(arbiter);
   const done = deferred();
   let client: Client | null = null;
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      service?.stopping();
       log.info("stopping all watchers");
       // From here on nothing may start workers that the exit would leave behind; events of the stop
       // still reach subscribers: the endpoints close after the watchers.
@@ -296,6 +338,9 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
     },
     stop,
     reopen,
+    get fatal() {
+      return fatal;
+    },
   };
   options.onListening?.(running);
   await arbiter.start();

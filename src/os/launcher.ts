@@ -37,6 +37,11 @@ export interface LaunchSpec {
    * the launcher exits; a successful exec closes it with nothing written (it is made close-on-exec).
    */
   statusFd?: number | null;
+  /**
+   * Signal the worker gets when the daemon dies (PR_SET_PDEATHSIG, kept across exec), with the daemon's
+   * pid: a daemon already gone before the signal was armed is caught by comparing getppid().
+   */
+  parentDeath?: { signal: number; parentPid: number } | null;
 }
 
 export const SPEC_ENV = "CIRCUS_EXEC_SPEC";
@@ -147,10 +152,13 @@ export function closeLaunchStatus(fd: number): void {
   libc().close(fd);
 }
 
+const PR_SET_PDEATHSIG = 1;
+
 /**
- * Everything between fork and exec, in Circus's order (session, rlimits, umask, credentials) except
- * that the exec is prepared first and the limits are applied last before the credentials switch:
- * after setrlimit nothing may need a new mapping (see prepareExec). Returns the execve call.
+ * Everything between fork and exec, in Circus's order (session, rlimits, umask, credentials), then the
+ * death signal, except that the exec is prepared first and the limits are applied last before the
+ * credentials switch: after setrlimit nothing may need a new mapping (see prepareExec). Returns the
+ * execve call.
  */
 function prepare(spec: LaunchSpec): () => never {
   if (spec.setsid && libc().setsid() < 0) {
@@ -166,6 +174,13 @@ function prepare(spec: LaunchSpec): () => never {
   // Raising a hard limit needs the privilege the credentials switch gives up: limits go first.
   for (const [name, value] of limits) applyRlimit(name, value);
   switchCredentials(spec);
+  // After the credential switch, which would clear it.
+  if (spec.parentDeath) {
+    if (libc().prctl(PR_SET_PDEATHSIG, spec.parentDeath.signal, 0, 0, 0) !== 0)
+      throw new OsError("prctl", errno(), "PR_SET_PDEATHSIG");
+    if (libc().getppid() !== spec.parentDeath.parentPid)
+      throw new LaunchError("the daemon exited before the worker started");
+  }
   return exec;
 }
 

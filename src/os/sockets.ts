@@ -143,6 +143,38 @@ export async function openUnboundSocket(spec: SocketSpec): Promise<BoundSocket> 
   return { fd, family, type: spec.type, host, port: spec.port, path: spec.path, backlog: spec.backlog };
 }
 
+const SO_TYPE = 3;
+
+/**
+ * A socket this process inherited already bound (systemd socket activation), described as if we had
+ * bound it: family and type from the kernel, the real address. Throws OsError when `fd` is no socket.
+ */
+export function describeSocket(fd: number, backlog: number): BoundSocket {
+  const c = libc();
+  const typeValue = new Int32Array(1);
+  const size = new Uint32Array([4]);
+  if (c.getsockopt(fd, SOL_SOCKET, SO_TYPE, typeValue, size) !== 0) {
+    throw new OsError("getsockopt", errno(), `SO_TYPE of fd ${fd}`);
+  }
+  const type = SOCKET_TYPES.find((t) => TYPE[t] === typeValue[0]) ?? "SOCK_STREAM";
+  const addr = new Uint8Array(128);
+  const length = new Uint32Array([addr.length]);
+  if (c.getsockname(fd, addr, length) !== 0) throw new OsError("getsockname", errno(), `fd ${fd}`);
+  const familyValue = new DataView(addr.buffer).getUint16(0, true);
+  if (familyValue === FAMILY.AF_UNIX) {
+    const raw = addr.subarray(2, length[0]!);
+    // An abstract name starts with a NUL; a path ends with one.
+    const path =
+      raw[0] === 0
+        ? `\0${Buffer.from(raw.subarray(1)).toString()}`
+        : Buffer.from(raw.subarray(0, raw.indexOf(0) < 0 ? raw.length : raw.indexOf(0))).toString();
+    return { fd, family: "AF_UNIX", type, host: path, port: 0, path, backlog };
+  }
+  const family = familyValue === FAMILY.AF_INET6 ? "AF_INET6" : "AF_INET";
+  const real = localAddress(fd);
+  return { fd, family, type, host: real.host, port: real.port, path: null, backlog };
+}
+
 /** Close the fd and, for a unix socket, delete its file (as Circus does on socket close). */
 export function closeSocket(bound: BoundSocket): void {
   libc().close(bound.fd);

@@ -18,6 +18,8 @@ export interface WatcherOutputConfig {
   stderr_stream: StreamConfig | null;
   close_child_stdout: boolean;
   close_child_stderr: boolean;
+  /** A `ready.log` probe reads the lines, so they are captured even with nothing else to keep them. */
+  ready?: { log: string | null };
   /** Read at each pause, so `set output_block_timeout` applies to running workers. */
   output_block_timeout?: number;
 }
@@ -71,7 +73,7 @@ export class WatcherOutput implements OutputSink {
         const config = channel === "stdout" ? cfg.stdout_stream : cfg.stderr_stream;
         if (config && Object.keys(config).length > 0) {
           streams[channel] = await createStream(config, ctx);
-        } else if (tailLines > 0) {
+        } else if (tailLines > 0 || (cfg.ready?.log ?? "").trim() !== "") {
           // Circus leaves such output on the daemon's own fds; we pass it through and keep a tail.
           streams[channel] = passthrough ??= new PassthroughStream({
             prefix: options.outputPrefix ? cfg.name : null,
