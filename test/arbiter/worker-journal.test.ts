@@ -24,7 +24,7 @@ function spawn(argv: string[]) {
 }
 
 describe("WorkerJournal", () => {
-  test("records spawns and exits so a reader finds exactly the workers still running", () => {
+  test("records spawns and exits so a reader finds exactly the workers still running", async () => {
     const path = journalPath();
     const journal = new WorkerJournal(path);
     const a = spawn(["sleep", "300"]);
@@ -37,6 +37,8 @@ describe("WorkerJournal", () => {
     const found = readJournal(path);
     expect(found.daemon?.pid).toBe(process.pid);
     expect(found.workers.map((w) => w.pid)).toEqual([a.pid]);
+    // Until its exec the child's command line is still this Bun's.
+    await execDone(a.pid);
     expect(stillRunning(found.workers[0]!)).toBe(true);
     journal.close();
     expect(existsSync(path)).toBe(false);
