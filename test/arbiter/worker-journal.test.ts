@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readJournal, stillRunning, WorkerJournal } from "../../src/arbiter/worker-journal.ts";
-import { execDone } from "../helpers/processes.ts";
+import { execDone, waitExec } from "../helpers/processes.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const cleanups: (() => unknown)[] = [];
@@ -65,7 +65,7 @@ describe("WorkerJournal", () => {
     // exec'd by then, as the daemon's workers have within a second.
     const journal = new WorkerJournal(path, 20);
     const sh = spawn(["/bin/sh", "-c", "exec sleep 302"]);
-    await execDone(sh.pid);
+    await waitExec(sh.pid, "sleep");
     journal.added("w", { pid: sh.pid, wid: 1, argv: ["/bin/sh", "-c", "exec sleep 302"], startedMs: Date.now() });
     expect(readJournal(path).workers[0]!.argv).toEqual(["/bin/sh", "-c", "exec sleep 302"]);
     const record = await waitFor(
