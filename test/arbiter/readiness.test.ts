@@ -201,7 +201,8 @@ describe("a graceful reload with a probe", () => {
           cmd,
           numprocesses: 2,
           graceful_timeout: 1,
-          ready: ready({ notify: true, timeout: 0.4 }),
+          // Long enough for the first generation to notify on a loaded machine; the broken one never does.
+          ready: ready({ notify: true, timeout: 2 }),
         }),
       );
       const old = (await watcher.start()).started;
