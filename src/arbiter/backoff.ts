@@ -81,6 +81,11 @@ export class SpawnBudget {
     return Math.max(this.spawnBackoff.waitMs(), this.deathBackoff.waitMs());
   }
 
+  /** The delay after failed spawns only (a death's delay holds up its replacement, not other slots). */
+  spawnWaitMs(): number {
+    return this.spawnBackoff.waitMs();
+  }
+
   /** A spawn failed; `transient` ones back off without counting. */
   failed(transient: boolean, maxRetry: number): FailureVerdict {
     this.spawnBackoff.record();

@@ -73,6 +73,12 @@ export class WorkerPool {
   /** Spawn loops running (they yield to the event loop, so exits are seen meanwhile). */
   private spawning = 0;
   private readonly wids = new WidSlots();
+  /**
+   * Slots of workers that exited while a spawn pass runs: freed when it ends, so the pass fills the
+   * slots that were empty when it began (wids 1…n, as Circus's synchronous loop does) instead of
+   * giving a quick worker's slot to a second process.
+   */
+  private readonly heldWids: number[] = [];
   private readonly reaping = new Map<number, Promise<void>>();
   /** max_retry accounting and the respawn delays. */
   private readonly budget: SpawnBudget;
@@ -199,13 +205,20 @@ export class WorkerPool {
       return await this.spawnUntilTarget(warmup, start);
     } finally {
       this.spawning--;
+      if (this.spawning === 0) for (const wid of this.heldWids.splice(0)) this.wids.release(wid);
       // Workers that did not respawn may all have exited while the loop let the event loop in.
       if (this.spawning === 0) this.stopIfEmptyWithoutRespawn();
     }
   }
 
   private async spawnUntilTarget(warmup: boolean, start: boolean): Promise<"ok" | "fatal" | "deferred" | "gave_up"> {
-    while (this.liveCount < this.host.config.numprocesses) {
+    // The number missing when the loop begins, as Circus counts it: a quick worker that exits while
+    // the loop yields is not replaced by this loop (its exit decides, so respawn = false holds).
+    let missing = this.host.config.numprocesses - this.liveCount;
+    // A worker that died young delays its replacement (the pass that starts with it missing), never the
+    // other slots of a pass already under way: one crashing slot must not hold back its siblings.
+    let passStarted = false;
+    while (missing > 0 && this.liveCount < this.host.config.numprocesses) {
       if (!this.host.running()) return "ok";
       if (this.gaveUp) return "gave_up";
       if (this.host.config.max_retry === 0) {
@@ -213,7 +226,7 @@ export class WorkerPool {
         this.giveUp("max_retry is 0, so no spawn is attempted");
         return "gave_up";
       }
-      const wait = this.budget.waitMs();
+      const wait = passStarted ? this.budget.spawnWaitMs() : this.budget.waitMs();
       if (wait > 0) {
         const bounded = this.host.config.max_retry !== -1 && !this.budget.inTransientEpisode;
         if (!(start && bounded && this.liveCount === 0)) {
@@ -226,6 +239,8 @@ export class WorkerPool {
       const outcome = await this.spawnOne();
       if (outcome === "refused") return "fatal";
       if (outcome === "failed") continue;
+      missing--;
+      passStarted = true;
       if (warmup && this.host.config.warmup_delay > 0) await this.warmup();
       // Spawning thousands of workers must not starve the control channel: let I/O in now and then.
       else if (spawnPacer.due()) await spawnPacer.pause();
@@ -343,7 +358,8 @@ export class WorkerPool {
     if (this.abandonedValue || !this.procs.has(proc.pid)) return;
     this.procs.delete(proc.pid);
     this.ctx.journal?.removed(proc.pid);
-    this.wids.release(proc.wid);
+    if (this.spawning > 0) this.heldWids.push(proc.wid);
+    else this.wids.release(proc.wid);
     if (proc.stopping !== null) this.stoppingCount--;
     const cfg = this.host.config;
     const reason =
@@ -500,6 +516,7 @@ export class WorkerPool {
     this.procs.clear();
     this.stoppingCount = 0;
     this.wids.clear();
+    this.heldWids.length = 0;
   }
 
   /** Signal a managed process through before_signal/after_signal; a veto holds unless it is SIGKILL. */

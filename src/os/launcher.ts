@@ -10,7 +10,7 @@
 import { exists } from "./fs.ts";
 import { resolve } from "../util/path.ts";
 import { OsError, Errno } from "./errors.ts";
-import { execFile, resetSignalsForExec, switchCredentials } from "./exec.ts";
+import { prepareExec, resetSignalsForExec, switchCredentials } from "./exec.ts";
 import { applyRlimit, rlimitNumber } from "./rlimit.ts";
 import { libc, errno } from "./libc.ts";
 
@@ -99,8 +99,8 @@ export function runLauncher(_argv: string[]): never {
   try {
     spec = readSpec(process.env);
     if (typeof spec.statusFd === "number") libc().fcntl(spec.statusFd, F_SETFD, FD_CLOEXEC);
-    prepare(spec);
-    execFile(spec.file, spec.argv, spec.env);
+    const exec: () => never = prepare(spec);
+    exec();
   } catch (err) {
     const what = spec ? `cannot start "${spec.file}"` : "launcher";
     const why = err instanceof Error ? err.message : String(err);
@@ -154,27 +154,34 @@ export function closeLaunchStatus(fd: number): void {
 
 const PR_SET_PDEATHSIG = 1;
 
-/** Everything between fork and exec, in Circus's order: session, rlimits, umask, credentials; then the death signal. */
-function prepare(spec: LaunchSpec): void {
+/**
+ * Everything between fork and exec, in Circus's order (session, rlimits, umask, credentials) except
+ * that the exec is prepared first and the limits are applied last before the credentials switch:
+ * after setrlimit nothing may need a new mapping (see prepareExec). Then the death signal, which the
+ * credentials switch would clear. Returns the execve call.
+ */
+function prepare(spec: LaunchSpec): () => never {
   if (spec.setsid && libc().setsid() < 0) {
     const code = errno();
     // EPERM means we already lead a group/session (Bun.spawn `detached`): the goal is met.
     if (code !== Errno.EPERM) throw new OsError("setsid", code);
   }
-  for (const [name, value] of Object.entries(spec.rlimits ?? {})) {
-    rlimitNumber(name); // unknown names fail with the list of valid ones
-    applyRlimit(name, value);
-  }
+  const limits = Object.entries(spec.rlimits ?? {});
+  for (const [name] of limits) rlimitNumber(name); // unknown names fail with the list of valid ones
+  const exec = prepareExec(spec.file, spec.argv, spec.env);
   if (spec.umask !== undefined && spec.umask !== null) libc().umask(spec.umask);
+  resetSignalsForExec();
+  // Raising a hard limit needs the privilege the credentials switch gives up: limits go first.
+  for (const [name, value] of limits) applyRlimit(name, value);
   switchCredentials(spec);
-  // After the credential switch, which would clear it.
+  // After the credential switch, which would clear it; two plain syscalls, nothing to map.
   if (spec.parentDeath) {
     if (libc().prctl(PR_SET_PDEATHSIG, spec.parentDeath.signal, 0, 0, 0) !== 0)
       throw new OsError("prctl", errno(), "PR_SET_PDEATHSIG");
     if (libc().getppid() !== spec.parentDeath.parentPid)
       throw new LaunchError("the daemon exited before the worker started");
   }
-  resetSignalsForExec();
+  return exec;
 }
 
 function validate(value: unknown): LaunchSpec {
