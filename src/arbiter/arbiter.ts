@@ -21,6 +21,7 @@ import { Watcher, type WatcherContext } from "./watcher.ts";
 import type { WorkerJournalSink } from "./watcher-types.ts";
 import type { OpenOutput } from "./outputs.ts";
 import type { OutputSink } from "./process.ts";
+import type { RespawnTiming } from "./backoff.ts";
 
 const log = getLogger("circus.arbiter");
 
@@ -41,6 +42,12 @@ export interface ArbiterOptions {
   onFatal?(message: string): void;
   /** Records every spawn and exit, so a daemon restarted after a crash finds the workers left behind. */
   journal?: WorkerJournalSink;
+  /** The watchers' clock of max_age and respawn delays (WatcherContext.now); tests move it instead of waiting. */
+  now?: () => number;
+  /** The respawn delays' constants (default RESPAWN_TIMING). */
+  respawnTiming?: Readonly<RespawnTiming>;
+  /** The housekeeping tick when check_delay ≤ 0 (default 1 s, decisions §1). */
+  minHousekeepingMs?: number;
 }
 
 /** Where the daemon stands, for sd_notify and the health endpoint. */
@@ -418,6 +425,8 @@ export class Arbiter {
       startDependencies: (w) => this.startDependencies(w),
       gaveUp: (w, why) => this.watcherGaveUp(w, why),
       journal: this.opts.journal,
+      now: this.opts.now,
+      respawnTiming: this.opts.respawnTiming,
     };
     const w = new Watcher(cfg, ctx);
     await w.openOutput(previousOutput);
@@ -577,7 +586,8 @@ export class Arbiter {
   private startHousekeeping(): void {
     if (this.housekeeping !== null) return;
     const checkDelayMs = this.configValue.circus.check_delay * 1000;
-    this.housekeeping = setInterval(() => this.tick(), checkDelayMs > 0 ? checkDelayMs : MIN_HOUSEKEEPING_MS);
+    const floorMs = this.opts.minHousekeepingMs ?? MIN_HOUSEKEEPING_MS;
+    this.housekeeping = setInterval(() => this.tick(), checkDelayMs > 0 ? checkDelayMs : floorMs);
     this.onDemandPoll = setInterval(() => this.pollOnDemand(), ON_DEMAND_POLL_MS);
     this.housekeeping.unref();
     this.onDemandPoll.unref();

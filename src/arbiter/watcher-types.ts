@@ -7,6 +7,7 @@ import type { LastExit } from "./exits.ts";
 import type { SpawnSocket } from "./sockets.ts";
 import type { OutputSink } from "./process.ts";
 import type { Watcher } from "./watcher.ts";
+import type { RespawnTiming } from "./backoff.ts";
 
 export type WatcherState = "stopped" | "starting" | "active" | "stopping";
 
@@ -35,6 +36,13 @@ export interface WatcherContext {
   gaveUp?(w: Watcher, why: string): void;
   /** Where spawns and exits are recorded for a daemon restarted after a crash (worker-journal.ts). */
   journal?: WorkerJournalSink;
+  /**
+   * The clock (epoch ms) of max_age and the respawn delays; default Date.now. It must run with real time
+   * (process start times are Date.now): tests add an offset to age workers without waiting.
+   */
+  now?: () => number;
+  /** The respawn delays' constants; default RESPAWN_TIMING (tests pass smaller ones). */
+  respawnTiming?: Readonly<RespawnTiming>;
 }
 
 /** The part of the worker journal a watcher writes to. */

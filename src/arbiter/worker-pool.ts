@@ -11,7 +11,7 @@ import { getLogger } from "../util/log.ts";
 import { SIGKILL, signalName } from "../os/signals.ts";
 import { delay, Pacer } from "../util/async.ts";
 import { epochSeconds, type WatcherEvent } from "./bus.ts";
-import { QUICK_DEATH_MS, SpawnBudget } from "./backoff.ts";
+import { SpawnBudget } from "./backoff.ts";
 import {
   diedOnItsOwn,
   type ExitReason,
@@ -88,13 +88,16 @@ export class WorkerPool {
   private abandonedValue = false;
   /** Which processes are ready (each one at spawn, without a probe). */
   readonly readiness: Readiness;
+  /** The clock of ages (max_age, `processes`) and respawn delays. */
+  private readonly now: () => number;
 
   constructor(
     private readonly host: PoolHost,
     private readonly ctx: WatcherContext,
     private readonly outputs: OutputRouting,
   ) {
-    this.budget = new SpawnBudget(() => ctx.checkDelayMs);
+    this.now = ctx.now ?? Date.now;
+    this.budget = new SpawnBudget(() => ctx.checkDelayMs, this.now, ctx.respawnTiming);
     this.readiness = new Readiness({
       name: host.name,
       config: host.config,
@@ -117,7 +120,7 @@ export class WorkerPool {
   }
 
   processes(): ProcessInfo[] {
-    const now = Date.now();
+    const now = this.now();
     return [...this.procs.values()].map((p) => ({
       pid: p.pid,
       wid: p.wid,
@@ -173,7 +176,7 @@ export class WorkerPool {
   async reconcile(force: boolean, surplusReason: StopReason = "stop"): Promise<"ok" | "stop"> {
     const cfg = this.host.config;
     if (cfg.max_age > 0) {
-      const now = Date.now();
+      const now = this.now();
       const expired = this.live().filter((p) => p.age(now) > cfg.max_age + randomInt(cfg.max_age_variance));
       // Replacements come after the old ones exited, as in Circus (a temporary capacity dip).
       await Promise.all(expired.map((p) => this.stopOne(p, { reason: "max_age" })));
@@ -398,7 +401,9 @@ export class WorkerPool {
     if (wait <= 0) log.info(`watcher ${this.host.name}: respawning at once`);
     else {
       const young =
-        ownDeath && info.atMs - proc.startedMs < QUICK_DEATH_MS ? " (it died within a second of its start)" : "";
+        ownDeath && info.atMs - proc.startedMs < this.budget.quickDeathMs
+          ? " (it died within a second of its start)"
+          : "";
       log.info(`watcher ${this.host.name}: respawning in ${seconds(wait)}${young}`);
     }
     this.scheduleManage();

@@ -155,10 +155,10 @@ export function closeLaunchStatus(fd: number): void {
 const PR_SET_PDEATHSIG = 1;
 
 /**
- * Everything between fork and exec, in Circus's order (session, rlimits, umask, credentials) except
- * that the exec is prepared first and the limits are applied last before the credentials switch:
- * after setrlimit nothing may need a new mapping (see prepareExec). Then the death signal, which the
- * credentials switch would clear. Returns the execve call.
+ * Everything between fork and exec, in Circus's order (session, rlimits, umask, credentials), then the
+ * death signal, except that the exec is prepared first and the limits are applied last before the
+ * credentials switch: after setrlimit nothing may need a new mapping (see prepareExec). Returns the
+ * execve call.
  */
 function prepare(spec: LaunchSpec): () => never {
   if (spec.setsid && libc().setsid() < 0) {
@@ -174,7 +174,7 @@ function prepare(spec: LaunchSpec): () => never {
   // Raising a hard limit needs the privilege the credentials switch gives up: limits go first.
   for (const [name, value] of limits) applyRlimit(name, value);
   switchCredentials(spec);
-  // After the credential switch, which would clear it; two plain syscalls, nothing to map.
+  // After the credential switch, which would clear it.
   if (spec.parentDeath) {
     if (libc().prctl(PR_SET_PDEATHSIG, spec.parentDeath.signal, 0, 0, 0) !== 0)
       throw new OsError("prctl", errno(), "PR_SET_PDEATHSIG");

@@ -256,6 +256,40 @@ export function childPids(pid: number, threads = 0): number[] {
   return sawFile ? [...found] : childrenByScan(pid);
 }
 
+/**
+ * All descendants of `pid`, parents before their children. Through the children files where the kernel
+ * has them; else from one scan of /proc (asking childPids for each process found would scan it once per
+ * descendant: a daemon's tree of 40 workers on a machine running 10 000 processes took seconds).
+ */
+export function descendantPids(pid: number): number[] {
+  const viaFiles = readProcFile(`/proc/${pid}/task/${pid}/children`) !== null;
+  let childrenOf: (parent: number) => number[] = (parent) => childPids(parent);
+  if (!viaFiles) {
+    const byParent = new Map<number, number[]>();
+    for (const entry of listDir("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      const stat = readStat(Number(entry));
+      if (stat === null) continue;
+      const siblings = byParent.get(stat.ppid);
+      if (siblings) siblings.push(stat.pid);
+      else byParent.set(stat.ppid, [stat.pid]);
+    }
+    childrenOf = (parent) => byParent.get(parent) ?? [];
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  const seen = new Set([pid]);
+  while (queue.length > 0) {
+    for (const child of childrenOf(queue.shift() as number)) {
+      if (seen.has(child)) continue;
+      seen.add(child);
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
 function childrenByScan(pid: number): number[] {
   const children: number[] = [];
   for (const entry of listDir("/proc")) {

@@ -3,7 +3,7 @@
 
 import { libc, errno, cstr, addressOf } from "./libc.ts";
 import { OsError, Errno } from "./errors.ts";
-import { childPids, readStat } from "./proc.ts";
+import { childPids, descendantPids, readStat } from "./proc.ts";
 
 const WNOHANG = 1;
 const PR_SET_NAME = 15;
@@ -117,18 +117,7 @@ export function childrenOf(pid: number): number[] {
 
 /** All descendants of `pid`, parents before their children. */
 export function descendantsOf(pid: number): number[] {
-  const found: number[] = [];
-  const queue = [pid];
-  const seen = new Set([pid]);
-  while (queue.length > 0) {
-    for (const child of childrenOf(queue.shift() as number)) {
-      if (seen.has(child)) continue;
-      seen.add(child);
-      found.push(child);
-      queue.push(child);
-    }
-  }
-  return found;
+  return descendantPids(pid);
 }
 
 /** Whether a process with this pid exists (zombies included; EPERM still means it exists). */

@@ -198,11 +198,14 @@ describe("Watcher respawn policy", () => {
   });
 
   test("with respawn=false, workers recycled by max_age are not replaced and the watcher stops", async () => {
+    // The watcher's clock runs ahead of real time: the worker is past max_age without the test waiting.
+    let ahead = 0;
     const { watcher, rec } = standaloneWatcher(
       wcfg({ name: "aged1", cmd: "sleep 30", respawn: false, max_age: 0.3, max_age_variance: 0 }),
+      { now: () => Date.now() + ahead },
     );
     await watcher.start();
-    await Bun.sleep(500);
+    ahead = 500;
     await watcher.manageProcesses();
     await rec.waitFor((e) => e.some((x) => x.topic === "watcher.aged1.stop"), 3000);
     expect(rec.of("spawn")).toHaveLength(1);

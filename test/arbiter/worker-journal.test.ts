@@ -3,6 +3,8 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readJournal, stillRunning, WorkerJournal } from "../../src/arbiter/worker-journal.ts";
+import { execDone } from "../helpers/processes.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(() => {
@@ -57,18 +59,30 @@ describe("WorkerJournal", () => {
 
   test("a worker whose shell execs the program is recorded with the program's command line once it ran", async () => {
     const path = journalPath();
-    const journal = new WorkerJournal(path);
+    // The command line is read again 20 ms after the spawn here (1 s in the daemon); the shell has
+    // exec'd by then, as the daemon's workers have within a second.
+    const journal = new WorkerJournal(path, 20);
     const sh = spawn(["/bin/sh", "-c", "exec sleep 302"]);
+    await execDone(sh.pid);
     journal.added("w", { pid: sh.pid, wid: 1, argv: ["/bin/sh", "-c", "exec sleep 302"], startedMs: Date.now() });
-    await Bun.sleep(1300);
-    const [record] = readJournal(path).workers;
+    expect(readJournal(path).workers[0]!.argv).toEqual(["/bin/sh", "-c", "exec sleep 302"]);
+    const record = await waitFor(
+      () => {
+        const [found] = readJournal(path).workers;
+        return found?.argv[0] === "sleep" ? found : null;
+      },
+      3000,
+      "the journal to hold the program's command line",
+    );
     expect(record!.argv).toEqual(["sleep", "302"]);
     expect(stillRunning(record!)).toBe(true);
     journal.close();
   });
 
-  test("a record matches only the same pid with the same start time and command line", () => {
+  test("a record matches only the same pid with the same start time and command line", async () => {
     const proc = spawn(["sleep", "303"]);
+    // Until its exec the child's command line is still this Bun's.
+    await execDone(proc.pid);
     const start = Number(readFileSync(`/proc/${proc.pid}/stat`, "utf8").split(") ")[1]!.split(" ")[19]);
     expect(stillRunning({ pid: proc.pid, start, argv: ["sleep", "303"] })).toBe(true);
     expect(stillRunning({ pid: proc.pid, start: start + 1, argv: ["sleep", "303"] })).toBe(false);

@@ -47,7 +47,12 @@ describe("process", () => {
     await until(() => childrenOf(shell.pid).length === 2);
     const sleepers = childrenOf(shell.pid);
     expect(childrenOf(process.pid)).toContain(shell.pid);
-    expect(descendantsOf(process.pid)).toEqual(expect.arrayContaining([shell.pid, ...sleepers]));
+    const descendants = descendantsOf(process.pid);
+    expect(descendants).toEqual(expect.arrayContaining([shell.pid, ...sleepers]));
+    // Parents before their children (a kill walks the list in this order).
+    for (const sleeper of sleepers) expect(descendants.indexOf(shell.pid)).toBeLessThan(descendants.indexOf(sleeper));
+    expect(descendantsOf(shell.pid).sort()).toEqual([...sleepers].sort());
+    expect(descendantsOf(999999999)).toEqual([]);
     expect(childrenOf(999999999)).toEqual([]);
   });
 
