@@ -61,9 +61,9 @@ describe("WorkerJournal", () => {
 
   test("a worker whose shell execs the program is recorded with the program's command line once it ran", async () => {
     const path = journalPath();
-    // The command line is read again 20 ms after the spawn here (1 s in the daemon); the shell has
-    // exec'd by then, as the daemon's workers have within a second.
-    const journal = new WorkerJournal(path, 20);
+    // The command line is read again 300 ms after the spawn here (1 s in the daemon); the shell has
+    // exec'd by then, as the daemon's workers have within a second, even on a loaded machine.
+    const journal = new WorkerJournal(path, 300);
     const sh = spawn(["/bin/sh", "-c", "exec sleep 302"]);
     await waitExec(sh.pid, "sleep");
     journal.added("w", { pid: sh.pid, wid: 1, argv: ["/bin/sh", "-c", "exec sleep 302"], startedMs: Date.now() });
@@ -73,7 +73,7 @@ describe("WorkerJournal", () => {
         const [found] = readJournal(path).workers;
         return found?.argv[0] === "sleep" ? found : null;
       },
-      3000,
+      5000,
       "the journal to hold the program's command line",
     );
     expect(record!.argv).toEqual(["sleep", "302"]);
