@@ -61,8 +61,8 @@ describe("WorkerJournal", () => {
 
   test("a worker whose shell execs the program is recorded with the program's command line once it ran", async () => {
     const path = journalPath();
-    // The command line is read again 300 ms after the spawn here (1 s in the daemon); the shell has
-    // exec'd by then, as the daemon's workers have within a second, even on a loaded machine.
+    // The command line is read again 300 ms after the spawn here (1 s in the daemon); the shell's exec of
+    // sleep is awaited first, since a re-read before it would find nothing new.
     const journal = new WorkerJournal(path, 300);
     const sh = spawn(["/bin/sh", "-c", "exec sleep 302"]);
     await waitExec(sh.pid, "sleep");
