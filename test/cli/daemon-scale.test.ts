@@ -131,5 +131,6 @@ describe("a daemon at scale", () => {
     await call("stop", { name: "w", waiting: true });
     expect(performance.now() - t0).toBeLessThan(15_000);
     expect(descendantsOf(d.proc.pid).length).toBe(0);
-  }, 30_000);
+    // The start of 1 000 workers takes ~2 s alone and took over 30 s beside the rest of the suite.
+  }, 90_000);
 });
