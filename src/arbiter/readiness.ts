@@ -42,6 +42,10 @@ export interface PreparedSpawn {
 interface Tracked {
   proc: WorkerProcess;
   ready: boolean;
+  /** Counted in `readyLive`: ready, and not being stopped. */
+  counted: boolean;
+  /** Being stopped: it no longer counts, even once it becomes ready. */
+  retired: boolean;
   probe: Probe | null;
   stop: AbortController;
   notify: NotifyChannel | null;
@@ -50,6 +54,8 @@ interface Tracked {
 export class Readiness {
   private readonly tracked = new Map<number, Tracked>();
   private readonly listeners = new Set<(change: ReadinessChange) => void>();
+  /** Ready processes not being stopped, kept as they change: asked after every ready event, at any size. */
+  private readyLive = 0;
 
   constructor(private readonly host: ReadinessHost) {}
 
@@ -87,10 +93,18 @@ export class Readiness {
   track(proc: WorkerProcess, prepared: PreparedSpawn, output: OutputSink): void {
     const cfg = this.host.config;
     const spec = probeOf(cfg.ready);
-    const entry: Tracked = { proc, ready: false, probe: null, stop: new AbortController(), notify: prepared.notify };
+    const entry: Tracked = {
+      proc,
+      ready: false,
+      counted: false,
+      retired: false,
+      probe: null,
+      stop: new AbortController(),
+      notify: prepared.notify,
+    };
     this.tracked.set(proc.pid, entry);
     if (spec === null) {
-      entry.ready = true;
+      this.markReady(entry);
       return;
     }
     const vars = new Map(proc.vars ?? []);
@@ -124,7 +138,7 @@ export class Readiness {
         this.host.timedOut(proc, message);
         return;
       }
-      entry.ready = true;
+      this.markReady(entry);
       log.info(`watcher ${this.host.name}: process ${proc.pid} is ready (${entry.probe!.label})`);
       this.host.emit("ready", { process_pid: proc.pid, time: epochSeconds() });
       this.host.becameReady(proc);
@@ -137,12 +151,35 @@ export class Readiness {
     const entry = this.tracked.get(proc.pid);
     if (entry?.proc !== proc) return;
     this.tracked.delete(proc.pid);
+    if (entry.counted) this.readyLive--;
     entry.stop.abort();
     entry.notify?.close();
     if (!entry.ready && entry.probe !== null) {
       const message = `process ${proc.pid} exited before it was ready (${how}; ${entry.probe.label}: ${entry.probe.lastError ?? "did not pass"})`;
       this.changed({ kind: "failed", pid: proc.pid, message });
     } else if (entry.ready) this.changed({ kind: "gone", pid: proc.pid });
+  }
+
+  /** `proc` is being stopped: it no longer counts among the ready ones. */
+  retire(proc: WorkerProcess): void {
+    const entry = this.tracked.get(proc.pid);
+    if (entry?.proc !== proc || entry.retired) return;
+    entry.retired = true;
+    if (entry.counted) this.readyLive--;
+    entry.counted = false;
+  }
+
+  /** How many processes are ready and not being stopped. */
+  get readyCount(): number {
+    return this.readyLive;
+  }
+
+  private markReady(entry: Tracked): void {
+    entry.ready = true;
+    if (!entry.retired && !entry.counted) {
+      entry.counted = true;
+      this.readyLive++;
+    }
   }
 
   isReady(pid: number): boolean {

@@ -72,6 +72,8 @@ export class WorkerPool {
   private readonly procs = new Map<number, WorkerProcess>();
   /** Tracked processes whose stop procedure runs: live = procs.size - stoppingCount, in constant time. */
   private stoppingCount = 0;
+  /** What the last spawn made (a rolling reload waits for that replacement). */
+  private lastSpawned: WorkerProcess | null = null;
   /** Spawn loops running (they yield to the event loop, so exits are seen meanwhile). */
   private spawning = 0;
   private readonly wids = new WidSlots();
@@ -150,14 +152,15 @@ export class WorkerPool {
     return [...this.procs.values()].filter((p) => p.stopping === null && p.alive);
   }
 
-  /** Live processes that are ready. */
+  /** Live processes that are ready (kept as a count: asked after every ready event). */
   readyCount(): number {
-    return this.live().filter((p) => this.readiness.isReady(p.pid)).length;
+    return this.readiness.readyCount;
   }
 
-  /** The most recently spawned process still tracked. */
+  /** The process the last spawn made, while it is still tracked. */
   newest(): WorkerProcess | undefined {
-    return [...this.procs.values()].at(-1);
+    const last = this.lastSpawned;
+    return last !== null && this.procs.get(last.pid) === last ? last : undefined;
   }
 
   /** How many live() would list, without building it (spawn loops check it once per process). */
@@ -287,6 +290,7 @@ export class WorkerPool {
     proc.history = this.ledger.slot(wid);
     this.outputs.spawned(proc.pid, sink);
     this.procs.set(proc.pid, proc);
+    this.lastSpawned = proc;
     this.readiness.track(proc, prepared, sink);
     this.ctx.journal?.added(name, proc);
     proc.exited.then((info) => this.onExit(proc, info));
@@ -471,7 +475,10 @@ export class WorkerPool {
   /** The stop procedure for one process, resolved once its exit is handled (and reported, if it is). */
   async stopOne(proc: WorkerProcess, request: StopRequest): Promise<void> {
     const cfg = this.host.config;
-    if (proc.stopping === null && this.procs.has(proc.pid)) this.stoppingCount++;
+    if (proc.stopping === null && this.procs.has(proc.pid)) {
+      this.stoppingCount++;
+      this.readiness.retire(proc);
+    }
     // The first request decides the reason; a later one joins the running procedure.
     if (proc.stopping === null && proc.stopReason === null) {
       proc.stopReason = request.reason;

@@ -38,6 +38,7 @@ const SYMBOLS = {
   isatty: { args: ["i32"], returns: "i32" },
   prctl: { args: ["i32", "u64", "u64", "u64", "u64"], returns: "i32" },
   waitpid: { args: ["i32", "ptr", "i32"], returns: "i32" },
+  waitid: { args: ["i32", "i32", "ptr", "i32"], returns: "i32" },
   kill: { args: ["i32", "i32"], returns: "i32" },
   setgid: { args: ["u32"], returns: "i32" },
   setuid: { args: ["u32"], returns: "i32" },

@@ -263,19 +263,8 @@ export function childPids(pid: number, threads = 0): number[] {
  */
 export function descendantPids(pid: number): number[] {
   const viaFiles = readProcFile(`/proc/${pid}/task/${pid}/children`) !== null;
-  let childrenOf: (parent: number) => number[] = (parent) => childPids(parent);
-  if (!viaFiles) {
-    const byParent = new Map<number, number[]>();
-    for (const entry of listDir("/proc")) {
-      if (!/^\d+$/.test(entry)) continue;
-      const stat = readStat(Number(entry));
-      if (stat === null) continue;
-      const siblings = byParent.get(stat.ppid);
-      if (siblings) siblings.push(stat.pid);
-      else byParent.set(stat.ppid, [stat.pid]);
-    }
-    childrenOf = (parent) => byParent.get(parent) ?? [];
-  }
+  const byParent = viaFiles ? null : parentMap();
+  const childrenOf = (parent: number) => (byParent ? (byParent.get(parent) ?? []) : childPids(parent));
   const found: number[] = [];
   const queue = [pid];
   const seen = new Set([pid]);
@@ -290,14 +279,33 @@ export function descendantPids(pid: number): number[] {
   return found;
 }
 
-function childrenByScan(pid: number): number[] {
-  const children: number[] = [];
+/**
+ * Every process's children from one scan of /proc, kept until the current synchronous job ends: a
+ * sampling pass over many workers (stats, top) asks for the children of each, and would otherwise scan
+ * /proc once per worker. Nothing awaits in between, so the answers are those of one scan at that moment.
+ */
+let scanned: Map<number, number[]> | null = null;
+
+function parentMap(): Map<number, number[]> {
+  if (scanned !== null) return scanned;
+  const byParent = new Map<number, number[]>();
   for (const entry of listDir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = readStat(Number(entry));
-    if (stat?.ppid === pid) children.push(stat.pid);
+    if (stat === null) continue;
+    const siblings = byParent.get(stat.ppid);
+    if (siblings) siblings.push(stat.pid);
+    else byParent.set(stat.ppid, [stat.pid]);
   }
-  return children;
+  scanned = byParent;
+  queueMicrotask(() => {
+    scanned = null;
+  });
+  return byParent;
+}
+
+function childrenByScan(pid: number): number[] {
+  return [...(parentMap().get(pid) ?? [])];
 }
 
 function splitPids(text: string): number[] {

@@ -2,6 +2,7 @@
 // console. A DEALER with a random identity sends JSON requests and matches replies by `id` (§2.1).
 
 import { type Deferred, deadline, deferred } from "../util/async.ts";
+import { getLogger } from "../util/log.ts";
 import {
   CurveKeyError,
   type CurveKeyPair,
@@ -16,6 +17,8 @@ import { DEFAULT_ENDPOINT } from "../config/options/circus.ts";
 
 // The defaults are [circus] facts; the client re-exports them for library users.
 export { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT } from "../config/options/circus.ts";
+
+const log = getLogger("circus.zmtp");
 
 /** No reply arrived within the timeout; the message is the one circusctl prints. */
 export class TimeoutError extends Error {
@@ -200,10 +203,13 @@ export class CircusClient {
     this.socket.onMessage((frames) => this.onReply(frames));
     // A refused handshake (wrong key, CURVE on one side only) will not fix itself on retry: fail the
     // waiting calls with the reason now rather than let them run into "Timed out.".
+    // The socket leaves the reporting to us: a caller is told why; with no caller, the log is.
     this.socket.on("handshake_failed", (e) => {
       const error = new CallError(`cannot talk to ${this.endpoint}: ${e.reason}`, { cause: e.error });
+      const told = this.pending.size + this.waitingForPeer.size > 0;
       this.failPending(error);
       this.settleWaiting(error);
+      if (!told) log.warning(`${e.endpoint} peer ${e.peer}: ${e.reason}`);
     });
     this.failFast = options.failFast === true;
     this.socket.on("handshake_succeeded", () => {

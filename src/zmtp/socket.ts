@@ -251,6 +251,7 @@ export abstract class ZmtpSocket {
     command: (c, cmd) => this.peerCommand(c, cmd),
     handshakeFailed: (c, error) => {
       this.monitor.emit("handshake_failed", { ...c.where, reason: error.message, error });
+      return this.monitor.listens("handshake_failed");
     },
     closed: (c) => {
       this.all.delete(c);

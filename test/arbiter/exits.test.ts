@@ -97,10 +97,10 @@ describe("a process that ran never counts toward max_retry", () => {
   test("a process that lived past the quick-death limit is respawned at once, without the backoff of earlier quick deaths", async () => {
     const dir = mkdtempSync(join(tmpdir(), "circus-lived-"));
     try {
-      // Quick deaths are under 400 ms here (1 s in the daemon). Four runs die at once (delays 50, 100,
-      // 200, 400 ms), the fifth lives 0.6 s and exits 0.
-      const timing: RespawnTiming = { firstDelayMs: 50, minCapMs: 1000, quickDeathMs: 400 };
-      const cmd = `sh -c 'n=$(cat ${dir}/n 2>/dev/null || echo 0); echo $((n + 1)) > ${dir}/n; [ "$n" -ge 4 ] && sleep 0.6; exit 0'`;
+      // Quick deaths are under 600 ms here (1 s in the daemon), room for a loaded machine's slow shell.
+      // Four runs die at once (delays 50, 100, 200, 400 ms), the fifth lives 0.9 s and exits 0.
+      const timing: RespawnTiming = { firstDelayMs: 50, minCapMs: 1000, quickDeathMs: 600 };
+      const cmd = `sh -c 'n=$(cat ${dir}/n 2>/dev/null || echo 0); echo $((n + 1)) > ${dir}/n; [ "$n" -ge 4 ] && sleep 0.9; exit 0'`;
       const { watcher, rec } = standaloneWatcher(wcfg({ name: "lived", cmd }), {
         checkDelayMs: 5000,
         respawnTiming: timing,

@@ -172,8 +172,15 @@ describe("a graceful reload with a probe", () => {
       wcfg({ name: "roll", cmd: NOTIFY_WORKER(0.1), numprocesses: 2, ready: ready({ notify: true, timeout: 10 }) }),
     );
     const old = (await watcher.start()).started;
+    expect(watcher.readyCount()).toBe(2);
     const mark = rec.events.length;
+    // The ready count never drops below numprocesses: a process being stopped no longer counts.
+    const counts = new Set<number>();
+    const sampler = setInterval(() => counts.add(watcher.readyCount()), 1);
     const result = await watcher.reload();
+    clearInterval(sampler);
+    expect(Math.min(...counts)).toBe(2);
+    expect(watcher.readyCount()).toBe(2);
     expect(result.stopped.sort()).toEqual(old.sort());
     expect(result.started).toHaveLength(2);
     // spawn → ready → kill (an old one), twice; the stops may overlap the next spawn.
@@ -188,6 +195,7 @@ describe("a graceful reload with a probe", () => {
     expect(steps.indexOf(`ready:${b}`)).toBeLessThan(secondKill);
     expect(steps.at(-1)).toBe("reload:-");
     await watcher.stop();
+    expect(watcher.readyCount()).toBe(0);
   });
 
   test("a replacement that never gets ready ends the reload with an error and keeps the old processes", async () => {
@@ -201,7 +209,8 @@ describe("a graceful reload with a probe", () => {
           cmd,
           numprocesses: 2,
           graceful_timeout: 1,
-          ready: ready({ notify: true, timeout: 0.4 }),
+          // Long enough for the first generation to notify on a loaded machine; the broken one never does.
+          ready: ready({ notify: true, timeout: 2 }),
         }),
       );
       const old = (await watcher.start()).started;

@@ -457,9 +457,8 @@ describe("a daemon's watchers seen from /proc", () => {
     expect(gaps[1]!).toBeGreaterThanOrEqual(190);
     expect(gaps[2]!).toBeGreaterThanOrEqual(390);
     expect(gaps[3]!).toBeGreaterThanOrEqual(790);
-    for (const gap of gaps.slice(4, 6)) {
-      expect(gap).toBeGreaterThanOrEqual(990);
-      expect(gap).toBeLessThan(1500);
-    }
+    // Capped: doubling on would make these 1.6 s and 3.2 s; a loaded machine adds to each gap.
+    for (const gap of gaps.slice(4, 6)) expect(gap).toBeGreaterThanOrEqual(990);
+    expect(gaps[5]!).toBeLessThan(2500);
   }, 15_000);
 });
