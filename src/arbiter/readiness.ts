@@ -83,7 +83,17 @@ export class Readiness {
    */
   adopt(proc: WorkerProcess, wasReady: boolean, output: OutputSink): void {
     if (wasReady || probeOf(this.host.config.ready)?.kind === "notify") {
-      this.tracked.set(proc.pid, { proc, ready: true, probe: null, stop: new AbortController(), notify: null });
+      const entry: Tracked = {
+        proc,
+        ready: false,
+        counted: false,
+        retired: false,
+        probe: null,
+        stop: new AbortController(),
+        notify: null,
+      };
+      this.tracked.set(proc.pid, entry);
+      this.markReady(entry);
       return;
     }
     this.track(proc, { env: {}, notify: null }, output);
