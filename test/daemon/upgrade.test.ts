@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startDaemon, type Reply, type RunningDaemon, pyCall } from "../helpers/daemon.ts";
+import { freePort, startDaemon, type Reply, type RunningDaemon, pyCall } from "../helpers/daemon.ts";
 import { ROOT, BUN, PYTHON } from "../helpers/paths.ts";
 import { isAlive, run, zombieChildren } from "../helpers/processes.ts";
 import { tempDir } from "../helpers/temp.ts";
@@ -589,5 +589,30 @@ cmd = sh -c 'at=$(readlink /proc/$PPID/exe); while [ "$(readlink /proc/$PPID/exe
       await next.stop();
     });
     await waitFor(() => pids.every((pid) => !isAlive(pid)), 10_000, "the workers left behind to be stopped");
+  }, 30_000);
+
+  test("readiness carries over: ready workers stay ready, and the health endpoint answers again", async () => {
+    const port = freePort();
+    const ini = `[circus]
+endpoint = {endpoint}
+pubsub_endpoint = {pubsub}
+health = 127.0.0.1:${port}
+
+[watcher:svc]
+cmd = sleep 120
+numprocesses = 2
+ready.cmd = true
+critical = true
+`;
+    const d = await start([binaryA], ini);
+    const pids = await waitForPids(d, "svc", 2);
+    const readyz = async () =>
+      (await fetch(`http://127.0.0.1:${port}/readyz`)).json() as Promise<Record<string, unknown>>;
+    await waitFor(async () => (await readyz().catch(() => null))?.ready === true, 5000, "ready before");
+    expect((await d.call("upgrade", { binary: binaryB })).status).toBe("ok");
+    await waitUpgraded(d, 1);
+    const after = await waitFor(async () => await readyz().catch(() => null), 5000, "the health endpoint after");
+    expect(after).toMatchObject({ ready: true, watchers: [{ name: "svc", status: "active", readyProcesses: 2 }] });
+    expect(await pidsOf(d, "svc")).toEqual(pids);
   }, 30_000);
 });
