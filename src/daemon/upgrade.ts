@@ -122,7 +122,16 @@ interface Candidate {
 export async function upgradeDaemon(host: UpgradeHost, request: UpgradeRequest): Promise<UpgradeAnswer> {
   const asked = performance.now();
   checkRequester(request.requester);
-  const candidate = await checkCandidate(request.binary ?? null, host.configFile);
+  // One at a time: a second request (or SIGUSR2) while the first checks its binary is refused.
+  if (underWay) throw new UpgradeRefused("an upgrade is already under way");
+  underWay = true;
+  let candidate: Candidate;
+  try {
+    candidate = await checkCandidate(request.binary ?? null, host.configFile);
+  } catch (err) {
+    underWay = false;
+    throw err;
+  }
   const answer: UpgradeAnswer = {
     from: VERSION,
     to: candidate.version,
@@ -145,6 +154,9 @@ export async function upgradeDaemon(host: UpgradeHost, request: UpgradeRequest):
 
 /** Time given to the reply and the `before` event to reach their sockets before the exec. */
 const REPLY_FLUSH_MS = 5;
+
+/** An upgrade is being checked or handed over (a failed exec clears it). */
+let underWay = false;
 
 function checkRequester(requester: UpgradeRequester | undefined): void {
   if (requester === undefined) return; // a signal: the kernel checked who may send it
@@ -304,6 +316,7 @@ async function handOverAndExec(
     const reason = (err as Error).message;
     log.error(`upgrade failed, this daemon carries on: ${reason}`);
     host.failed(reason);
+    underWay = false;
     host.arbiter.bus.publish(UPGRADE_TOPIC, {
       phase: "failed",
       from: VERSION,

@@ -508,10 +508,11 @@ cmd = sh -c 'at=$(readlink /proc/$PPID/exe); while [ "$(readlink /proc/$PPID/exe
       }
     };
     const firing = fire();
-    await Bun.sleep(50);
+    await waitFor(() => outcomes.replied >= 10, 5000, "requests answered before the upgrade");
     expect((await d.call("upgrade", { binary: binaryB })).status).toBe("ok");
     await waitUpgraded(d, 1);
-    await Bun.sleep(50);
+    const before = outcomes.replied;
+    await waitFor(() => outcomes.replied >= before + 10, 5000, "requests answered by the new daemon");
     running = false;
     await firing;
     await Promise.all(calls);
@@ -614,5 +615,18 @@ critical = true
     const after = await waitFor(async () => await readyz().catch(() => null), 5000, "the health endpoint after");
     expect(after).toMatchObject({ ready: true, watchers: [{ name: "svc", status: "active", readyProcesses: 2 }] });
     expect(await pidsOf(d, "svc")).toEqual(pids);
+  }, 30_000);
+
+  test("two upgrades asked at once: one goes ahead, the other is refused", async () => {
+    const d = await start([binaryA], SMALL);
+    const pids = await waitForPids(d, "count", 2);
+    const replies = await Promise.all([d.call("upgrade", { binary: binaryB }), d.call("upgrade", { binary: binaryB })]);
+    expect(replies.map((r) => r.status).sort()).toEqual(["error", "ok"]);
+    const refused = replies.find((r) => r.status === "error")!;
+    expect(String(refused.reason)).toMatch(/an upgrade is already under way|the daemon is upgrading itself/);
+    // Both replies are in: the refused one can start nothing later.
+    expect((await waitUpgraded(d, 1)).upgrades).toBe(1);
+    expect(d.output().match(/upgrading: exec/g)?.length).toBe(1);
+    expect(await pidsOf(d, "count")).toEqual(pids);
   }, 30_000);
 });
