@@ -331,6 +331,8 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
     return stopping;
   };
   const upgrades = handover?.upgrades ?? 0;
+  /** When the daemon started (epoch seconds): its first image's, through every upgrade. */
+  const started = handover?.started ?? Math.round(performance.timeOrigin) / 1000;
   /** Why the last upgrade failed after its checks passed (the exec itself), for `version`; null otherwise. */
   let upgradeError: string | null = null;
   const upgradeHost = async () => {
@@ -347,6 +349,7 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
           configFile: config.file,
           daemonArgs: options.daemonArgs,
           upgrades,
+          started,
           endpoints: () => {
             const fds = server.listening();
             return {
@@ -377,7 +380,7 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
     security,
     inherited: handover ? { control: handover.control.fd, pubsub: handover.pubsub.fd } : undefined,
     upgrade: options.daemonArgs !== undefined ? (request) => upgrade(request) : undefined,
-    daemonVersion: () => ({ version: VERSION, pid: process.pid, upgrades, upgrade_error: upgradeError }),
+    daemonVersion: () => ({ version: VERSION, pid: process.pid, upgrades, upgrade_error: upgradeError, started }),
   });
   undo.push(() => server.close());
   // Clients as the daemon's own watchers are: with the internal key when the endpoints speak CURVE.

@@ -45,6 +45,8 @@ export interface DaemonHandover {
   from: string;
   /** Upgrades this daemon went through, this one included. */
   upgrades: number;
+  /** When the daemon's first image started (epoch seconds): `logs` followers see no restart. */
+  started: number;
   /** Epoch ms when the upgrade was asked for and when the exec happened (the new image logs its timings). */
   askedAtMs: number;
   execAtMs: number;
@@ -89,6 +91,7 @@ export interface UpgradeHost {
   configFile: string;
   daemonArgs: string[];
   upgrades: number;
+  started: number;
   /** Listening fds and resolved endpoints of the control channel. */
   endpoints(): {
     control: { endpoint: string; fd: number };
@@ -284,6 +287,7 @@ async function handOverAndExec(
       format: HANDOVER_FORMAT,
       from: VERSION,
       upgrades: answer.upgrades,
+      started: host.started,
       askedAtMs,
       execAtMs: 0,
       daemonArgs: host.daemonArgs,

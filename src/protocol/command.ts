@@ -68,7 +68,14 @@ export interface CommandContext {
     upgrades: number;
   }>;
   /** The daemon's version and how many upgrades it went through (the `version` command). */
-  daemonVersion?(): { version: string; pid: number; upgrades: number; upgrade_error: string | null };
+  daemonVersion?(): {
+    version: string;
+    pid: number;
+    upgrades: number;
+    upgrade_error: string | null;
+    /** When the daemon started (epoch seconds), its first image: an upgrade keeps it. */
+    started: number;
+  };
 }
 
 /** Result fields merged into the ok envelope (a handler returning nothing gives a bare ok; undefined fields are left out). */

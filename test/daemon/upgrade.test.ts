@@ -9,7 +9,7 @@ import { chmodSync, copyFileSync, readFileSync, renameSync, writeFileSync } from
 import { join } from "node:path";
 import { freePort, startDaemon, type Reply, type RunningDaemon, pyCall } from "../helpers/daemon.ts";
 import { ROOT, BUN, PYTHON } from "../helpers/paths.ts";
-import { isAlive, run, zombieChildren } from "../helpers/processes.ts";
+import { isAlive, Output, run, spawnTracked, zombieChildren } from "../helpers/processes.ts";
 import { tempDir } from "../helpers/temp.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { asUser, makeUser, removeUsers } from "../helpers/users.ts";
@@ -628,5 +628,34 @@ critical = true
     expect((await waitUpgraded(d, 1)).upgrades).toBe(1);
     expect(d.output().match(/upgrading: exec/g)?.length).toBe(1);
     expect(await pidsOf(d, "count")).toEqual(pids);
+  }, 30_000);
+
+  test("circus ctl logs -f follows through an upgrade: no line missed or repeated, no restart seen", async () => {
+    const d = await start([binaryA], SMALL);
+    await waitForPids(d, "count", 2);
+    const follower = spawnTracked([binaryA, "ctl", "--endpoint", d.endpoint, "logs", "count", "-f"], {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    defer(() => void follower.kill());
+    const out = new Output(follower.stdout);
+    const err = new Output(follower.stderr);
+    await out.waitFor(/w1 \d+\n/);
+    expect((await d.call("upgrade", { binary: binaryB })).status).toBe("ok");
+    await waitUpgraded(d, 1);
+    // Lines written well after the upgrade reach the follower.
+    const last = Number(/w1 (\d+)\n(?![\s\S]*w1 \d)/.exec(out.text())?.[1] ?? 0);
+    await out.waitFor(new RegExp(`w1 ${last + 200}\\n`), 10_000);
+    follower.kill();
+    await follower.exited;
+    const lines = out
+      .text()
+      .split("\n")
+      .map((l) => /(w\d) (\d+)$/.exec(l))
+      .filter((m) => m !== null)
+      .map((m) => `${m[1]} ${m[2]}`);
+    checkNumbered(lines, "logs -f across the upgrade", false);
+    expect(err.text()).not.toContain("restarted");
   }, 30_000);
 });

@@ -14,7 +14,15 @@ export const version = {
   async: false,
   validate: () => ({}),
   execute(ctx) {
-    return ctx.daemonVersion?.() ?? { version: VERSION, pid: process.pid, upgrades: 0, upgrade_error: null };
+    return (
+      ctx.daemonVersion?.() ?? {
+        version: VERSION,
+        pid: process.pid,
+        upgrades: 0,
+        upgrade_error: null,
+        started: Math.round(performance.timeOrigin) / 1000,
+      }
+    );
   },
   format: (reply) => String(reply.version),
 } satisfies Command<Record<string, never>>;
