@@ -4,6 +4,7 @@
 //   bun scripts/build.ts          → dist/circus (this host) + symlinks
 //   bun scripts/build.ts --all    → also dist/circus-linux-{x64,arm64}[-musl]
 //   … --outdir DIR                → into DIR instead of dist/
+//   … --version-tag TAG           → VERSION becomes <package version>+TAG (two builds tell themselves apart)
 
 import { mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -29,15 +30,24 @@ export const COMPILE_FLAGS = [
 ];
 
 /** Compile `entryFile` to `outfile`; returns false (after bun printed why) when the build fails. */
-export function compile(entryFile: string, outfile: string, target?: string, cwd = root): boolean {
+export function compile(entryFile: string, outfile: string, target?: string, cwd = root, versionTag?: string): boolean {
   const args = ["build", ...COMPILE_FLAGS, entryFile, "--outfile", outfile];
+  if (versionTag) args.push("--define", `CIRCUS_BUILD_TAG=${JSON.stringify(versionTag)}`);
   if (target) args.push(`--target=bun-${target}`);
   const result = Bun.spawnSync([process.execPath, ...args], { cwd, stdout: "ignore", stderr: "inherit" });
   return result.exitCode === 0;
 }
 
 function build(outfile: string, target?: string): void {
-  if (!compile(entry, outfile, target)) {
+  const tagAt = process.argv.indexOf("--version-tag");
+  const versionTag = tagAt > 0 ? process.argv[tagAt + 1] : undefined;
+  if (versionTag !== undefined && !/^[0-9A-Za-z.-]+$/.test(versionTag)) {
+    process.stderr.write(
+      `--version-tag: ${JSON.stringify(versionTag)} may hold only letters, digits, dots and dashes\n`,
+    );
+    process.exit(2);
+  }
+  if (!compile(entry, outfile, target, root, versionTag)) {
     process.stderr.write(`build failed for ${target ?? "this host"}\n`);
     process.exit(1);
   }

@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { CIRCUS_INERT, CIRCUS_OPTIONS } from "../src/config/options/circus.ts";
 import { HOOK_NAMES, HOOKS } from "../src/config/options/hook.ts";
 import { PLUGIN_OPTIONS } from "../src/config/options/plugin.ts";
+import { READY_OPTIONS } from "../src/config/options/ready.ts";
 import { SOCKET_INERT, SOCKET_OPTIONS } from "../src/config/options/socket.ts";
 import type { OptionSpec } from "../src/config/options/spec.ts";
 import { STREAM_CLASS_NAMES, STREAM_CLASSES, STREAM_OPTIONS } from "../src/config/options/stream.ts";
@@ -142,6 +143,10 @@ export async function optionDocs(): Promise<Record<string, string>> {
     watcher: watcherDocs(),
     socket: [optionTable(SOCKET_OPTIONS), "", inert(SOCKET_INERT)].join("\n"),
     stream: streamDocs(),
+    ready: table(
+      ["key", "value", "default", "meaning"],
+      optionRows(READY_OPTIONS).map(([key, ...rest]) => [key!.replace(/^`/, "`ready."), ...rest]),
+    ),
     hook: hookDocs(),
     plugin: optionTable(PLUGIN_OPTIONS),
     plugins: await pluginsDocs(),
@@ -167,7 +172,7 @@ export const README = resolve(ROOT, "README.md");
 
 /** Each generated file and the sections whose tables it holds. */
 export const DOC_FILES: Readonly<Record<string, readonly string[]>> = {
-  "docs/config.md": ["circus", "watcher", "socket", "stream", "hook", "plugin"],
+  "docs/config.md": ["circus", "watcher", "socket", "stream", "ready", "hook", "plugin"],
   "README.md": ["plugins"],
 };
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what circus needs to build and test on a Debian machine with Node.js: npm packages (which
 # bring Bun itself) and the system peers the tests use (libzmq through python3-zmq, tmux, redis-server,
-# prometheus, chromium).
+# prometheus, chromium, iproute2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +22,8 @@ command -v logrotate >/dev/null || missing+=(logrotate)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v prometheus >/dev/null || missing+=(prometheus)
 /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || missing+=(python3-prometheus-client)
+# Network namespaces (`ip netns`) stand for a second host in the security and web tests, run as root.
+command -v ip >/dev/null || missing+=(iproute2)
 # The web console's tests drive Debian's chromium through playwright-core (no browser download).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 # The arm64 build is run for real under qemu-user with Debian's arm64 glibc.

@@ -86,6 +86,7 @@ export {
   subscribe,
   CallError,
   UnreachableError,
+  ConnectionLostError,
   TimeoutError,
   DEFAULT_ENDPOINT,
   DEFAULT_PUBSUB_ENDPOINT,

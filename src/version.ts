@@ -1,7 +1,11 @@
 // The product version, read from package.json at build time so every tool prints the same one.
 import pkg from "../package.json" with { type: "json" };
 
-export const VERSION: string = pkg.version;
+// A build tag (`bun scripts/build.ts --version-tag TAG`, e.g. a fleet's build number) is appended as
+// semver build metadata: two builds of one release then tell themselves apart (`upgrade` reports both).
+declare const CIRCUS_BUILD_TAG: string | undefined;
+export const VERSION: string =
+  typeof CIRCUS_BUILD_TAG === "string" ? `${pkg.version}+${CIRCUS_BUILD_TAG}` : pkg.version;
 
 /** The Circus release whose configs, wire and tools this one reproduces. */
 export const CIRCUS_VERSION = "0.19.0";

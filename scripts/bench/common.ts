@@ -105,6 +105,8 @@ export interface BenchDaemon {
   proc: ReturnType<typeof Bun.spawn>;
   /** The control endpoint. */
   endpoint: string;
+  /** The pub/sub endpoint. */
+  pubsub: string;
   client: BenchClient;
   /** `quit` with waiting, then wait for the process. */
   stop(): Promise<void>;
@@ -116,10 +118,11 @@ export interface BenchDaemon {
  */
 export async function startCircusDaemon(dir: string, watchers: string, circusExtra = ""): Promise<BenchDaemon> {
   const endpoint = `tcp://127.0.0.1:${freePort()}`;
+  const pubsub = `tcp://127.0.0.1:${freePort()}`;
   const config = `${dir}/circus.ini`;
   await Bun.write(
     config,
-    `[circus]\nendpoint = ${endpoint}\npubsub_endpoint = tcp://127.0.0.1:${freePort()}\nmulticast_endpoint =\n${circusExtra}\n${watchers}`,
+    `[circus]\nendpoint = ${endpoint}\npubsub_endpoint = ${pubsub}\nmulticast_endpoint =\n${circusExtra}\n${watchers}`,
   );
   const proc = Bun.spawn(
     [
@@ -140,6 +143,7 @@ export async function startCircusDaemon(dir: string, watchers: string, circusExt
   return {
     proc,
     endpoint,
+    pubsub,
     client,
     async stop() {
       await client.call("quit", { waiting: true }).catch(() => {});

@@ -12,6 +12,8 @@ export function supervisorConfig(dir: string, program: string): string {
     `[unix_http_server]\nfile=${join(dir, "supervisor.sock")}\n\n` +
     `[supervisord]\nlogfile=${dir}/supervisord.log\npidfile=${dir}/supervisord.pid\nnodaemon=true\nloglevel=warn\n` +
     `[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n` +
+    // What `supervisorctl -c supervisord.conf` talks to.
+    `[supervisorctl]\nserverurl=unix://${join(dir, "supervisor.sock")}\n\n` +
     program
   );
 }

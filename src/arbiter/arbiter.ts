@@ -1,21 +1,28 @@
-// The arbiter: owns the sockets and the watchers, starts and stops them in priority order, applies
-// configuration changes, and runs housekeeping (max_age, on_demand sockets, orphan reaping).
-// It knows no wire: the protocol layer calls these methods and republishes `bus` events.
+// The arbiter: owns the sockets and the watchers, starts and stops them in dependency and priority
+// order (a watcher starts once what it `depends_on` is ready; stops go in reverse), applies
+// configuration changes, runs housekeeping (max_age, on_demand sockets, orphan reaping), and reports a
+// `critical` watcher that gives up. It knows no wire: the protocol layer calls these methods and
+// republishes `bus` events.
 
 import type { CircusConfig, CircusOptions, WatcherConfig } from "../config/types.ts";
+import { startOrder, withDependencies } from "../config/dependencies.ts";
+import type { ListenFd } from "../os/systemd.ts";
 import { getLogger } from "../util/log.ts";
 import { delay } from "../util/async.ts";
 import { isSubreaperOrInit, killProcessGroup, reapOrphans, umask } from "../os/process.ts";
 import { EventBus, epochSeconds, watcherTopic } from "./bus.ts";
 import { ownChildren } from "./children.ts";
-import { WatcherExistsError, WatcherNotFoundError } from "./errors.ts";
+import { ReadinessError, WatcherExistsError, WatcherNotFoundError } from "./errors.ts";
 import { describeReload, diffConfig, type ReloadConfigSummary } from "./reloadconfig.ts";
+import { removeNotifyDir } from "./readiness.ts";
 import { SocketRegistry, type CircusSocket } from "./sockets.ts";
 import { SerialQueue } from "./queue.ts";
 import { Watcher, type WatcherContext } from "./watcher.ts";
 import type { WorkerJournalSink } from "./watcher-types.ts";
 import type { OpenOutput } from "./outputs.ts";
 import type { OutputSink } from "./process.ts";
+import type { ArbiterHandover } from "./handover.ts";
+import type { RespawnTiming } from "./backoff.ts";
 
 const log = getLogger("circus.arbiter");
 
@@ -27,8 +34,38 @@ export interface ArbiterOptions {
    * (a failure rejects the watcher) and when its stream options change. Default: the daemon's stdout/stderr.
    */
   openOutput?: OpenOutput;
+  /** The listening sockets systemd passed to the daemon, taken by `[socket:NAME]` with `systemd = true`. */
+  inheritedSockets?: readonly ListenFd[];
+  /**
+   * A watcher gave up (decisions §1) and it is `critical`, or `[circus] exit_on_failure` is set: the
+   * daemon stops everything and exits non-zero. Without it the arbiter only logs.
+   */
+  onFatal?(message: string): void;
   /** Records every spawn and exit, so a daemon restarted after a crash finds the workers left behind. */
   journal?: WorkerJournalSink;
+  /** After a daemon upgrade: what the previous image ran, adopted instead of bound and started anew. */
+  handover?: ArbiterHandover;
+  /** The watchers' clock of max_age and respawn delays (WatcherContext.now); tests move it instead of waiting. */
+  now?: () => number;
+  /** The respawn delays' constants (default RESPAWN_TIMING). */
+  respawnTiming?: Readonly<RespawnTiming>;
+  /** The housekeeping tick when check_delay ≤ 0 (default 1 s, decisions §1). */
+  minHousekeepingMs?: number;
+}
+
+/** Where the daemon stands, for sd_notify and the health endpoint. */
+export interface ReadinessReport {
+  /** Every watcher that counts is ready. */
+  ready: boolean;
+  /** Those that count: the critical ones if any watcher is critical, else every autostart one. */
+  watchers: {
+    name: string;
+    status: string;
+    ready: boolean;
+    processes: number;
+    readyProcesses: number;
+    numprocesses: number;
+  }[];
 }
 
 /** How `watchers()` orders them. */
@@ -89,6 +126,8 @@ export class Arbiter {
   private onDemandPoll: ReturnType<typeof setInterval> | null = null;
   /** Last on-demand start per watcher: a socket nobody accepts must not trigger a start every poll. */
   private readonly onDemandStarts = new WeakMap<Watcher, number>();
+  /** Aborted by a global stop: dependants still waiting for their dependencies are not started. */
+  private startRound = new AbortController();
   /** `stop` was asked for: a global start in progress starts no further watcher. */
   private stopRequested = false;
 
@@ -100,10 +139,21 @@ export class Arbiter {
 
   /** Bind every [socket:*] and build (stopped) watchers; nothing runs until `start()`. */
   static async create(config: CircusConfig, opts: ArbiterOptions = {}): Promise<Arbiter> {
-    const sockets = await SocketRegistry.bindAll(config.sockets);
+    const sockets = await SocketRegistry.bindAll(config.sockets, opts.inheritedSockets, opts.handover?.sockets);
     const arbiter = new Arbiter(config, sockets, opts);
     try {
-      for (const cfg of config.watchers) await arbiter.insert(cfg);
+      // After an upgrade a handed-over watcher runs on exactly as it was (its config as loaded, then as
+      // `set` changed it): changes in the file wait for `reloadconfig`, as they would have without the
+      // upgrade. Watchers added at run time (`add`) are not in the file and come back the same way.
+      const handed = new Map((opts.handover?.watchers ?? []).map((h) => [h.name.toLowerCase(), h]));
+      for (const cfg of config.watchers) {
+        const h = handed.get(cfg.name.toLowerCase());
+        await arbiter.insert(h ? h.loaded : cfg);
+      }
+      for (const h of handed.values()) {
+        const w = arbiter.getWatcher(h.name) ?? (await arbiter.insert(h.loaded));
+        w.adoptHandedOver(h);
+      }
     } catch (err) {
       await arbiter.closeOutputs(arbiter.watchers());
       sockets.closeAll();
@@ -168,15 +218,75 @@ export class Arbiter {
 
   // ---- arbiter-wide mutations (queued) ----
 
-  /** Start autostart watchers by descending priority, with [circus] warmup_delay between them; begin housekeeping. */
-  start(): Promise<void> {
+  /**
+   * Start autostart watchers (and what they depend on): dependencies first, by descending priority
+   * otherwise, with [circus] warmup_delay between them; begin housekeeping. A watcher whose dependencies
+   * are not ready yet starts once they are; resolves when every start is done (with a probe: ready).
+   */
+  async start(): Promise<void> {
     this.startHousekeeping();
-    return this.queue.run(() => this.startAll());
+    const handover = this.opts.handover;
+    if (handover) return this.queue.run(() => this.adoptAll(handover));
+    const pending = await this.queue.run(() => this.startAll());
+    await Promise.all(pending);
+  }
+
+  /** The watchers that count for readiness, and whether they are all ready (sd_notify READY=1, /readyz). */
+  readiness(): ReadinessReport {
+    const all = this.watchers();
+    const critical = all.filter((w) => w.config.critical);
+    const counted = critical.length > 0 ? critical : all.filter((w) => w.config.autostart && !w.config.on_demand);
+    const watchers = counted.map((w) => ({
+      name: w.name,
+      status: w.status(),
+      ready: w.ready,
+      processes: w.processCount(),
+      readyProcesses: w.readyCount(),
+      numprocesses: w.numprocesses,
+    }));
+    return { ready: watchers.every((w) => w.ready), watchers };
+  }
+
+  // ---- daemon upgrade ----
+
+  /**
+   * Hand everything over to the next daemon image: each watcher finishes the operation in progress,
+   * then stops spawning and replacing, and its output reading pauses (fds given up, nothing lost);
+   * housekeeping stops. The caller execs, or calls `thaw` when it cannot.
+   */
+  handOver(): Promise<ArbiterHandover> {
+    return this.queue.run(async () => {
+      this.stopHousekeeping();
+      const watchers = await Promise.all(this.watchers("created").map((w) => w.handOver()));
+      return { watchers, sockets: this.socketRegistry.handOver() };
+    });
+  }
+
+  /** The exec did not happen: the same image carries on with everything it handed over. */
+  thaw(state: ArbiterHandover): void {
+    for (const h of state.watchers) this.getWatcher(h.name)?.thaw(h);
+    this.startHousekeeping();
+  }
+
+  /** The new image (its watchers adopted at creation): replace what is missing; start the ones new in the config. */
+  private async adoptAll(handover: ArbiterHandover): Promise<void> {
+    const handed = new Map(handover.watchers.map((h) => [h.name.toLowerCase(), h]));
+    await Promise.all(
+      this.watchers()
+        .filter((w) => handed.has(w.name.toLowerCase()))
+        .map((w) => w.resumeAfterAdoption()),
+    );
+    for (const w of this.byPriority("desc")) {
+      if (handed.has(w.name.toLowerCase()) || !w.config.autostart || w.config.on_demand) continue;
+      await w.start();
+    }
   }
 
   /** Stop every watcher at once (signals in ascending priority order); a start in progress ends at once. */
   stop(): Promise<void> {
     this.stopRequested = true;
+    // Dependants still waiting for what they depend on are not started either.
+    this.startRound.abort();
     for (const w of this.watcherMap.values()) w.interruptStart();
     return this.queue.run(async () => {
       try {
@@ -196,6 +306,7 @@ export class Arbiter {
       await this.stopAll();
       await this.closeOutputs(this.watchers());
       this.socketRegistry.closeAll();
+      removeNotifyDir();
     });
   }
 
@@ -204,10 +315,20 @@ export class Arbiter {
     await Promise.all(this.watchers().map((w) => w.reopenOutput()));
   }
 
-  /** Graceful reload of every watcher, one after another by descending priority. */
+  /**
+   * Graceful reload of every watcher, one after another in reverse start order (dependants before
+   * what they depend on; ascending priority otherwise). A failed one is logged and the others go on.
+   */
   reload(opts: { graceful?: boolean; sequential?: boolean } = {}): Promise<void> {
     return this.queue.run(async () => {
-      for (const w of this.byPriority("desc")) await w.reload(opts);
+      let failure: Error | null = null;
+      for (const w of startOrder(this.watchers()).reverse()) {
+        await w.reload(opts).catch((err: Error) => {
+          log.error(`watcher ${w.name}: ${err.message}`);
+          failure ??= err;
+        });
+      }
+      if (failure) throw failure;
     });
   }
 
@@ -224,9 +345,10 @@ export class Arbiter {
       const previous = new Map(old.map((w) => [w.name.toLowerCase(), w.output]));
       const rebuild = async (next: CircusConfig) => {
         this.adopt(next);
-        this.socketRegistry = await SocketRegistry.bindAll(next.sockets);
+        this.socketRegistry = await SocketRegistry.bindAll(next.sockets, this.opts.inheritedSockets);
         for (const cfg of next.watchers) await this.insert(cfg, previous.get(cfg.name.toLowerCase()));
-        await this.startAll();
+        // Dependants still waiting for theirs start on their own; the restart is done with the spawns.
+        void Promise.all(await this.startAll());
       };
       try {
         await rebuild(config);
@@ -351,7 +473,11 @@ export class Arbiter {
       acquireSockets: (c) => this.socketRegistry.forSpawn(c),
       shutdown: this.shutdown.signal,
       openOutput: this.opts.openOutput,
+      startDependencies: (w) => this.startDependencies(w),
+      gaveUp: (w, why) => this.watcherGaveUp(w, why),
       journal: this.opts.journal,
+      now: this.opts.now,
+      respawnTiming: this.opts.respawnTiming,
     };
     const w = new Watcher(cfg, ctx);
     await w.openOutput(previousOutput);
@@ -378,28 +504,141 @@ export class Arbiter {
     await delay(this.configValue.circus.warmup_delay * 1000, this.shutdown.signal);
   }
 
-  private async startAll(): Promise<void> {
+  /**
+   * Start the autostart watchers and what they depend on, in start order. One whose dependencies are
+   * ready (or that has none) is spawned now; the others start once theirs are ready: their starts are
+   * returned, to be awaited outside the queue (a slow dependency must not hold up other commands).
+   */
+  private async startAll(): Promise<Promise<void>[]> {
+    const round = new AbortController();
+    this.startRound = round;
+    const all = this.watchers();
+    const wanted = new Set<Watcher>();
+    // on_demand watchers wait for their first connection, unless an autostart one needs them.
+    for (const w of all) {
+      if (w.config.autostart && !w.config.on_demand) for (const d of withDependencies(all, w.name)) wanted.add(d);
+    }
+    const started = new Map<Watcher, Promise<void>>();
     let first = true;
-    for (const w of this.byPriority("desc")) {
-      if (this.shutdown.signal.aborted || this.stopRequested) return;
-      // on_demand watchers wait for their first connection.
-      if (!w.config.autostart || w.config.on_demand) continue;
-      if (!first) await this.warmup();
-      first = false;
-      await w.start();
+    for (const w of startOrder(all)) {
+      if (this.shutdown.signal.aborted || round.signal.aborted || this.stopRequested) break;
+      if (!wanted.has(w)) continue;
+      const deps = this.dependenciesOf(w);
+      if (deps.every((d) => d.ready)) {
+        if (!first) await this.warmup();
+        first = false;
+        const spawned = w.start({ wait: false });
+        await spawned.catch(() => {});
+        started.set(
+          w,
+          this.logged(
+            w,
+            spawned.then(() => (w.probed ? w.whenReady(round.signal) : undefined)),
+          ),
+        );
+        continue;
+      }
+      // Later: once every dependency is ready (each is earlier in the order, so already on its way; a
+      // dependency started later itself is waited for first).
+      const after = Promise.all(
+        deps.map(async (d) => {
+          await started.get(d);
+          await d.whenReady(round.signal).catch((err: Error) => {
+            throw new ReadinessError(`not started: its dependency ${d.name} is not ready (${err.message})`);
+          });
+        }),
+      );
+      const start = after.then(async () => {
+        if (round.signal.aborted || this.shutdown.signal.aborted) return;
+        log.info(`watcher ${w.name}: ${deps.map((d) => d.name).join(", ")} ready, starting`);
+        await w.start();
+      });
+      started.set(w, this.logged(w, start));
+    }
+    return [...started.values()];
+  }
+
+  /** `work` with its failure logged (and swallowed): a start that failed must not fail the others. */
+  private logged(w: Watcher, work: Promise<unknown>): Promise<void> {
+    return work.then(
+      () => undefined,
+      (err: Error) => {
+        if (!this.shutdown.signal.aborted && !this.startRound.signal.aborted)
+          log.error(`watcher ${w.name}: ${err.message}`);
+      },
+    );
+  }
+
+  /** The watchers `w` depends on directly (unknown names are skipped: the loader refuses them). */
+  private dependenciesOf(w: Watcher): Watcher[] {
+    return w.config.depends_on.flatMap((name) => {
+      const d = this.getWatcher(name);
+      return d === undefined || d === w ? [] : [d];
+    });
+  }
+
+  /**
+   * Before `w` starts (`start <name>`, a dependant's deferred start): start what it depends on, in
+   * order, and wait until each is ready; a dependency that cannot be ready fails the start.
+   */
+  private async startDependencies(w: Watcher): Promise<void> {
+    const unknown = w.config.depends_on.filter((name) => this.getWatcher(name) === undefined);
+    if (unknown.length > 0) throw new ReadinessError(`watcher ${w.name} depends on unknown ${unknown.join(", ")}`);
+    for (const dep of withDependencies(this.watchers(), w.name)) {
+      if (dep === w) continue;
+      try {
+        if (dep.status() === "stopped" || dep.status() === "stopping") await dep.start();
+        else await dep.whenReady(this.shutdown.signal);
+        if (!dep.ready) {
+          const why = dep.exitState().spawnError;
+          throw new ReadinessError(`it is ${dep.status()}${why ? ` (${why})` : ""}`);
+        }
+      } catch (err) {
+        throw new ReadinessError(
+          `watcher ${w.name} not started: its dependency ${dep.name}: ${(err as Error).message}`,
+          {
+            cause: err,
+          },
+        );
+      }
     }
   }
 
+  /** A watcher gave up: a critical one (or any, with exit_on_failure) stops the daemon. */
+  private watcherGaveUp(w: Watcher, why: string): void {
+    if (!this.watcherMap.has(w.name.toLowerCase()) || this.shutdown.signal.aborted) return;
+    const fatal = w.config.critical || this.configValue.circus.exit_on_failure;
+    const message = `watcher ${w.name} gave up: ${why}`;
+    if (!fatal) {
+      log.warning(message);
+      return;
+    }
+    log.critical(
+      `${message}; it is ${w.config.critical ? "critical" : "a watcher and exit_on_failure is set"}: stopping everything`,
+    );
+    this.opts.onFatal?.(message);
+  }
+
   private async stopAll(): Promise<void> {
-    // Each stop() sends its signals before the next watcher's begins awaiting, so signals go out in
-    // ascending priority order while all the waiting happens concurrently.
-    await Promise.all(this.byPriority("asc").map((w) => w.stop()));
+    this.startRound.abort();
+    // Dependants stop before what they depend on. The others are asked at once: each stop() sends its
+    // signals before the next watcher's begins awaiting, so signals go out in ascending priority order
+    // while all the waiting happens concurrently.
+    const stops = new Map<Watcher, Promise<void>>();
+    const all = this.watchers();
+    for (const w of startOrder(all).reverse()) {
+      const dependants = all.filter((d) => d !== w && this.dependenciesOf(d).includes(w));
+      const first = dependants.map((d) => stops.get(d)).filter((p): p is Promise<void> => p !== undefined);
+      stops.set(w, first.length === 0 ? w.stop() : Promise.all(first).then(() => w.stop()));
+    }
+    await Promise.all(stops.values());
   }
 
   private startHousekeeping(): void {
     if (this.housekeeping !== null) return;
     const checkDelayMs = this.configValue.circus.check_delay * 1000;
-    this.housekeeping = setInterval(() => this.tick(), checkDelayMs > 0 ? checkDelayMs : MIN_HOUSEKEEPING_MS);
+    const floorMs = this.opts.minHousekeepingMs ?? MIN_HOUSEKEEPING_MS;
+    this.housekeeping = setInterval(() => this.tick(), checkDelayMs > 0 ? checkDelayMs : floorMs);
     this.onDemandPoll = setInterval(() => this.pollOnDemand(), ON_DEMAND_POLL_MS);
     this.housekeeping.unref();
     this.onDemandPoll.unref();

@@ -2,11 +2,18 @@
 // waits 100 ms, doubling up to max(check_delay, 1 s); permanent spawn failures in a row count toward
 // max_retry, transient ones never do.
 
-/** A process that dies sooner than this after its spawn is respawned with the backoff delay. */
-export const QUICK_DEATH_MS = 1000;
-const FIRST_DELAY_MS = 100;
-/** The delay never stops below this cap, so check_delay ≤ 0 (Circus test configs use -1) still backs off. */
-const MIN_CAP_MS = 1000;
+/** The constants of the respawn delays; tests pass smaller ones so a crash loop need not take seconds. */
+export interface RespawnTiming {
+  /** The first delay after a failed spawn or a quick death; each further one doubles. */
+  firstDelayMs: number;
+  /** The delay never stops below this cap, so check_delay ≤ 0 (Circus test configs use -1) still backs off. */
+  minCapMs: number;
+  /** A process that dies sooner than this after its spawn is respawned with the backoff delay. */
+  quickDeathMs: number;
+}
+
+/** The daemon's respawn delays (decisions §1). */
+export const RESPAWN_TIMING: Readonly<RespawnTiming> = { firstDelayMs: 100, minCapMs: 1000, quickDeathMs: 1000 };
 
 export class Backoff {
   private delayMs = 0;
@@ -17,12 +24,13 @@ export class Backoff {
     /** The daemon's check_delay in ms, read at each use (reloadconfig may change it). */
     private readonly checkDelayMs: () => number,
     private readonly now: () => number = Date.now,
+    private readonly timing: Readonly<RespawnTiming> = RESPAWN_TIMING,
   ) {}
 
   /** One more failure in a row: the next delay doubles (100 ms first). */
   record(): void {
-    const cap = Math.max(MIN_CAP_MS, this.checkDelayMs());
-    this.delayMs = this.delayMs === 0 ? FIRST_DELAY_MS : Math.min(this.delayMs * 2, cap);
+    const cap = Math.max(this.timing.minCapMs, this.checkDelayMs());
+    this.delayMs = this.delayMs === 0 ? this.timing.firstDelayMs : Math.min(this.delayMs * 2, cap);
     this.notBeforeMs = this.now() + this.delayMs;
   }
 
@@ -41,6 +49,30 @@ export class Backoff {
   waitMs(): number {
     return Math.max(0, this.notBeforeMs - this.now());
   }
+
+  /** Plain data for a daemon upgrade (epoch ms survive the exec). */
+  snapshot(): BackoffState {
+    return { delayMs: this.delayMs, notBeforeMs: this.notBeforeMs };
+  }
+
+  restore(state: BackoffState): void {
+    this.delayMs = state.delayMs;
+    this.notBeforeMs = state.notBeforeMs;
+  }
+}
+
+export interface BackoffState {
+  delayMs: number;
+  notBeforeMs: number;
+}
+
+/** A spawn budget as plain data, handed to the next daemon image by an upgrade. */
+export interface SpawnBudgetState {
+  spawn: BackoffState;
+  death: BackoffState;
+  failures: number;
+  transientEpisode: boolean;
+  error: string | null;
 }
 
 /** What a failed spawn did to the budget. */
@@ -63,9 +95,18 @@ export class SpawnBudget {
   /** What the spawns fail with since the last one that worked (null while spawning works). */
   private failingValue: string | null = null;
 
-  constructor(checkDelayMs: () => number, now: () => number = Date.now) {
-    this.spawnBackoff = new Backoff(checkDelayMs, now);
-    this.deathBackoff = new Backoff(checkDelayMs, now);
+  constructor(
+    checkDelayMs: () => number,
+    now: () => number = Date.now,
+    private readonly timing: Readonly<RespawnTiming> = RESPAWN_TIMING,
+  ) {
+    this.spawnBackoff = new Backoff(checkDelayMs, now, timing);
+    this.deathBackoff = new Backoff(checkDelayMs, now, timing);
+  }
+
+  /** A process that lived less than this died young: its replacement waits out the backoff. */
+  get quickDeathMs(): number {
+    return this.timing.quickDeathMs;
   }
 
   /** Why spawning gave up, or null while it has not. */
@@ -89,6 +130,11 @@ export class SpawnBudget {
   /** Milliseconds before the next spawn may happen (0 = now). */
   waitMs(): number {
     return Math.max(this.spawnBackoff.waitMs(), this.deathBackoff.waitMs());
+  }
+
+  /** The delay after failed spawns only (a death's delay holds up its replacement, not other slots). */
+  spawnWaitMs(): number {
+    return this.spawnBackoff.waitMs();
   }
 
   /** A spawn failed (with `message`); `transient` ones back off without counting. */
@@ -125,8 +171,26 @@ export class SpawnBudget {
 
   /** A process that ran exited on its own after `livedMs`: one that died young delays the next spawn. */
   exited(livedMs: number): void {
-    if (livedMs < QUICK_DEATH_MS) this.deathBackoff.record();
+    if (livedMs < this.timing.quickDeathMs) this.deathBackoff.record();
     else this.deathBackoff.reset();
+  }
+
+  snapshot(): SpawnBudgetState {
+    return {
+      spawn: this.spawnBackoff.snapshot(),
+      death: this.deathBackoff.snapshot(),
+      failures: this.failures,
+      transientEpisode: this.transientEpisode,
+      error: this.errorValue,
+    };
+  }
+
+  restore(state: SpawnBudgetState): void {
+    this.spawnBackoff.restore(state.spawn);
+    this.deathBackoff.restore(state.death);
+    this.failures = state.failures;
+    this.transientEpisode = state.transientEpisode;
+    this.errorValue = state.error;
   }
 
   /** A fresh start (start, reload, restart, incr): failures no longer count, spawning resumes at once. */

@@ -24,7 +24,12 @@ export type WatcherEvent =
    * Beyond Circus: spawning fails and is retried without end (EMFILE, EAGAIN, ENOMEM…, or max_retry
    * = -1), once per episode; payload `{time, error, transient}`. Running processes are kept.
    */
-  | "spawn_retrying";
+  | "spawn_retrying"
+  /**
+   * Beyond Circus, watchers with a readiness probe only: `{process_pid, time}` when a process passed its
+   * probe; `{time}` (no pid) when the watcher has all its processes ready again.
+   */
+  | "ready";
 
 export type EventPayload = Record<string, unknown>;
 export type EventListener = (topic: string, payload: EventPayload) => void;

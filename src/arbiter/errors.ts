@@ -27,6 +27,14 @@ export class OperationError extends Error {
   override readonly name = "OperationError";
 }
 
+/**
+ * A process did not become ready (its probe timed out, it exited first), or the watcher stopped or gave
+ * up before it was: what `start`, `incr`, `restart` and `reload` with `waiting` answer (errno 5).
+ */
+export class ReadinessError extends Error {
+  override readonly name = "ReadinessError";
+}
+
 /** A process could not be created (missing executable, bad cwd, unknown user, …). */
 export class SpawnError extends Error {
   override readonly name = "SpawnError";

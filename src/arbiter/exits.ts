@@ -16,8 +16,11 @@ export const EXIT_REASONS: readonly ExitReason[] = [
   "spawn_failed",
 ];
 
-/** Reasons for which the daemon ended the process on purpose, through the stop procedure. */
-export type StopReason = Extract<ExitReason, "stop" | "kill" | "max_age" | "reload">;
+/**
+ * Reasons for which the daemon ended the process on purpose, through the stop procedure (`spawn_failed`:
+ * its readiness probe did not pass in time, decisions §1).
+ */
+export type StopReason = Extract<ExitReason, "stop" | "kill" | "max_age" | "reload" | "spawn_failed">;
 
 /** A process's exit as `status` and `stats` replies show it (`last_exit`). */
 export interface LastExit {
@@ -120,4 +123,34 @@ export class ExitLedger {
   state(spawnError: string | null): ExitState {
     return { spawnError, restarts: this.restarts, lastExit: this.lastExit, exits: { ...this.counts } };
   }
+
+  /** Plain data for a daemon upgrade. */
+  snapshot(): ExitLedgerState {
+    return {
+      restarts: this.restarts,
+      lastExit: this.lastExit,
+      counts: { ...this.counts },
+      slots: [...this.slots.entries()],
+    };
+  }
+
+  /** Take the counters of a previous daemon image (reasons it does not know are ignored). */
+  restore(state: ExitLedgerState): void {
+    this.restarts = state.restarts;
+    this.lastExit = state.lastExit;
+    for (const reason of EXIT_REASONS) {
+      const n = state.counts[reason];
+      if (typeof n === "number") this.counts[reason] = n;
+    }
+    this.slots.clear();
+    for (const [wid, history] of state.slots) this.slots.set(wid, history);
+  }
+}
+
+/** An exit ledger as plain data (JSON). */
+export interface ExitLedgerState {
+  restarts: number;
+  lastExit: LastExit | null;
+  counts: Partial<Record<ExitReason, number>>;
+  slots: [number, SlotHistory][];
 }

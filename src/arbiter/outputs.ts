@@ -2,7 +2,7 @@
 // for new spawns, and older sinks kept open until the last process writing to them has been reaped.
 
 import type { WatcherConfig } from "../config/types.ts";
-import { INHERIT_OUTPUT, type OutputSink } from "./process.ts";
+import { INHERIT_OUTPUT, type HandedChannels, type OutputSink } from "./process.ts";
 
 export type OpenOutput = (cfg: WatcherConfig, previous?: OutputSink) => Promise<OutputSink>;
 
@@ -32,6 +32,16 @@ export class OutputRouting {
   /** Record that `pid` was spawned writing to `sink`. */
   spawned(pid: number, sink: OutputSink): void {
     this.byPid.set(pid, sink);
+  }
+
+  /** A daemon upgrade: `pid`'s channels, paused and given up by the sink it writes to. */
+  handOver(pid: number): HandedChannels {
+    return this.byPid.get(pid)?.handOver?.(pid) ?? { stdout: null, stderr: null };
+  }
+
+  /** The exec failed: `pid`'s sink reads its channels on. */
+  takeBack(pid: number): void {
+    this.byPid.get(pid)?.takeBack?.(pid);
   }
 
   /** After `pid` exited: wait until its output is stored, then close sinks nobody writes to any more. */

@@ -8,6 +8,7 @@ import type { TailBuffer } from "../streams/tail.ts";
 import { getLogger } from "../util/log.ts";
 import { SpawnError } from "./errors.ts";
 import { trackChild } from "./children.ts";
+import { watchAdopted } from "./adopted.ts";
 import type { SlotHistory, StopReason } from "./exits.ts";
 import { closeLaunchStatus, readLaunchStatus } from "../os/launcher.ts";
 import type { SpawnPlan } from "./spawnplan.ts";
@@ -33,7 +34,16 @@ export interface CapturedFds {
 export interface OutputSink {
   stdout: StdioTarget;
   stderr: StdioTarget;
-  attach?(pid: number, fds: CapturedFds): void;
+  attach?(pid: number, fds: CapturedFds, pending?: PendingOutput): void;
+  /**
+   * A daemon upgrade: stop reading `pid`'s channels without losing a byte and give up their fds (left
+   * open for the next image) with what was read of an unterminated line.
+   */
+  handOver?(pid: number): HandedChannels;
+  /** The hand-over was called off (the exec failed): read `pid`'s channels on as before. */
+  takeBack?(pid: number): void;
+  /** Resolves once everything read so far is written out (before a daemon upgrade's exec). */
+  flush?(): Promise<void>;
   /** After `pid` exited: resolves once what it wrote is read to EOF and stored (its reap is reported after). */
   drained?(pid: number): Promise<unknown>;
   /** Take over the running pipes of `previous` (new stream options, same stdio targets); false = workers must respawn. */
@@ -44,6 +54,20 @@ export interface OutputSink {
   close?(options?: { untilEof?: boolean }): Promise<void>;
   /** The last lines the processes wrote, when this sink keeps them (what `logs` reads). */
   readonly tail?: TailBuffer;
+}
+
+/** Bytes of an unterminated line read before a hand-over, per channel. */
+export type PendingOutput = Partial<Record<"stdout" | "stderr", Uint8Array>>;
+
+/** One captured channel as handed to the next daemon image: its fd, and a partial line (base64). */
+export interface HandedChannel {
+  fd: number;
+  pending: string;
+}
+
+export interface HandedChannels {
+  stdout: HandedChannel | null;
+  stderr: HandedChannel | null;
 }
 
 export const INHERIT_OUTPUT: OutputSink = { stdout: "inherit", stderr: "inherit" };
@@ -74,6 +98,8 @@ export class WorkerProcess {
   lastSignalMs: number | null = null;
   /** What its wid slot went through before it (restarts, the previous occupant's exit). */
   history: SlotHistory = { restarts: 0, lastExit: null };
+  /** The `$(circus.…)` variables of its spawn (its readiness probe is substituted with them). */
+  vars: Map<string, string> | null = null;
 
   private constructor(
     readonly pid: number,
@@ -81,7 +107,8 @@ export class WorkerProcess {
     readonly startedMs: number,
     readonly argv: string[],
     exited: Promise<ExitInfo>,
-    private readonly subprocess: Subprocess,
+    /** Null for a worker adopted from the previous daemon image (upgrade): Bun did not spawn it. */
+    private readonly subprocess: Subprocess | null,
     launched: Promise<string | null>,
   ) {
     this.exited = exited;
@@ -146,11 +173,35 @@ export class WorkerProcess {
     trackChild(subprocess.pid, exited);
     const launched = launch?.settled ?? Promise.resolve(null);
     const proc = new WorkerProcess(subprocess.pid, wid, Date.now(), plan.shownArgv, exited, subprocess, launched);
+    proc.vars = plan.vars ?? null;
     if (stdout.daemonFd !== null || stderr.daemonFd !== null) {
       if (output.attach) output.attach(proc.pid, { stdout: stdout.daemonFd, stderr: stderr.daemonFd });
       else for (const fd of [stdout.daemonFd, stderr.daemonFd]) if (fd !== null) closeFd(fd);
     }
     return proc;
+  }
+
+  /**
+   * Take over a worker the previous daemon image spawned (after an upgrade): same pid, wid and spawn
+   * time; its exit is observed through waitpid on exactly its pid (adopted.ts).
+   */
+  static adopt(worker: { pid: number; wid: number; startedMs: number; argv: string[] }): WorkerProcess {
+    const exited = watchAdopted(worker.pid).then(
+      (exit): ExitInfo => ({
+        exitCode: exit.signal !== null ? -exit.signal : exit.exitCode,
+        atMs: exit.atMs,
+        launchFailure: null,
+      }),
+    );
+    return new WorkerProcess(
+      worker.pid,
+      worker.wid,
+      worker.startedMs,
+      worker.argv,
+      exited,
+      null,
+      Promise.resolve(null),
+    );
   }
 
   get alive(): boolean {
@@ -182,7 +233,7 @@ export class WorkerProcess {
 
   /** Keep the daemon from holding the child alive in Bun's bookkeeping once it is unmanaged. */
   unref(): void {
-    this.subprocess.unref();
+    this.subprocess?.unref();
   }
 }
 

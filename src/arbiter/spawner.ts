@@ -27,6 +27,12 @@ export class WidSlots {
     return null;
   }
 
+  /** Take slot `wid` itself (a worker adopted after a daemon upgrade keeps its wid). */
+  claim(wid: number): void {
+    this.used.add(wid);
+    while (this.used.has(this.lowestFree)) this.lowestFree++;
+  }
+
   release(wid: number): void {
     this.used.delete(wid);
     if (wid < this.lowestFree) this.lowestFree = wid;
@@ -44,10 +50,11 @@ export async function launchWorker(
   wid: number,
   ctx: Pick<WatcherContext, "acquireSockets">,
   output: OutputSink = INHERIT_OUTPUT,
+  extraEnv: Record<string, string> = {},
 ): Promise<WorkerProcess> {
   const sockets = await ctx.acquireSockets(cfg);
   try {
-    const plan = await wrapWithLauncher(buildSpawnPlan(cfg, wid, sockets.fds), cfg);
+    const plan = await wrapWithLauncher(buildSpawnPlan(cfg, wid, sockets.fds, extraEnv), cfg);
     return WorkerProcess.spawn(plan, wid, output);
   } finally {
     // The child holds its own copies now; per-spawn sockets must not pile up in the daemon.

@@ -27,6 +27,8 @@ export interface SpawnPlan {
   gid: number | null;
   /** Through the launcher: the status pipe it reports a setup failure on (the write end is in `fds`). */
   launchStatus?: LaunchStatusPipe | null;
+  /** The `$(circus.…)` variables of this spawn, which its readiness probe is substituted with too. */
+  vars?: Map<string, string>;
 }
 
 /** Sockets offered to one spawn by name: the daemon's fd and the child fd number it gets. */
@@ -36,17 +38,18 @@ export type SpawnSockets = Map<string, SpawnSocket>;
 const DEFAULT_PATH = "/bin:/usr/bin";
 
 /** Build the plan for the process in slot `wid`; throws SpawnError for an unrunnable command. */
-export function buildSpawnPlan(cfg: WatcherConfig, wid: number, sockets: SpawnSockets): SpawnPlan {
-  const env = { ...cfg.env };
+export function buildSpawnPlan(
+  cfg: WatcherConfig,
+  wid: number,
+  sockets: SpawnSockets,
+  extraEnv: Record<string, string> = {},
+): SpawnPlan {
+  const env = { ...cfg.env, ...extraEnv };
 
   // As in Circus, children hold each socket under the daemon's (listed) fd number, which is also what
   // `$(circus.sockets.NAME)` expands to (to the number even without use_sockets, as Circus does).
   const fds = new Map<number, number>();
-  const childFds = new Map<string, number>();
-  for (const [name, sock] of sockets) {
-    childFds.set(name, sock.childFd);
-    if (cfg.use_sockets) fds.set(sock.childFd, sock.fd);
-  }
+  for (const sock of sockets.values()) if (cfg.use_sockets) fds.set(sock.childFd, sock.fd);
 
   let stdin: SpawnPlan["stdin"] = cfg.close_child_stdin ? "ignore" : "inherit";
   if (cfg.stdin_socket !== null) {
@@ -55,7 +58,7 @@ export function buildSpawnPlan(cfg: WatcherConfig, wid: number, sockets: SpawnSo
     stdin = sock.fd;
   }
 
-  const vars = spawnVars(attributesOf(cfg), wid, env, childFds);
+  const vars = spawnVars(attributesOf(cfg), wid, env, sockets);
   const cmdText = substitute(cfg.cmd, vars);
   let argsWords: string[] = [];
   let argsText = "";
@@ -93,6 +96,7 @@ export function buildSpawnPlan(cfg: WatcherConfig, wid: number, sockets: SpawnSo
     fds,
     uid: null,
     gid: null,
+    vars,
   };
 }
 

@@ -1,5 +1,6 @@
 // The variable table for spawn-time `$(circus.KEY)` substitution in cmd, args and shell_args (§1.9):
-// keys that only exist per process (wid, socket fds as the child sees them, the process env).
+// keys that only exist per process (wid, socket fds as the child sees them and their addresses, the
+// process env); readiness probes add the pid once it is known.
 // The substitution itself is the config module's `substitute`, shared with load time.
 
 export { substitute } from "../config/substitute.ts";
@@ -13,12 +14,22 @@ function pyStr(value: unknown): string {
   return String(value);
 }
 
-/** The key → value table for one spawn: watcher attributes, wid, env and socket fds. */
+/** A socket as one spawn sees it: the fd number in the child and the address it is bound to. */
+export interface SocketVars {
+  childFd: number;
+  host: string;
+  port: number;
+}
+
+/**
+ * The key → value table for one spawn: watcher attributes, wid, env, socket fds (`sockets.NAME`) and
+ * addresses (`sockets.NAME.host`, `sockets.NAME.port`; decisions §6).
+ */
 export function spawnVars(
   attributes: Record<string, unknown>,
   wid: number,
   env: Record<string, string>,
-  socketFds: Map<string, number>,
+  sockets: Map<string, SocketVars>,
 ): Map<string, string> {
   const vars = new Map<string, string>();
   for (const [key, value] of Object.entries(attributes)) {
@@ -32,6 +43,11 @@ export function spawnVars(
   }
   vars.set("wid", String(wid));
   for (const [key, value] of Object.entries(env)) vars.set(`env.${key.toLowerCase()}`, value);
-  for (const [name, fd] of socketFds) vars.set(`sockets.${name.toLowerCase()}`, String(fd));
+  for (const [name, sock] of sockets) {
+    const key = `sockets.${name.toLowerCase()}`;
+    vars.set(key, String(sock.childFd));
+    vars.set(`${key}.host`, sock.host);
+    vars.set(`${key}.port`, String(sock.port));
+  }
   return vars;
 }

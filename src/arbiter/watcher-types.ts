@@ -6,6 +6,8 @@ import type { EventBus } from "./bus.ts";
 import type { LastExit } from "./exits.ts";
 import type { SpawnSocket } from "./sockets.ts";
 import type { OutputSink } from "./process.ts";
+import type { Watcher } from "./watcher.ts";
+import type { RespawnTiming } from "./backoff.ts";
 
 export type WatcherState = "stopped" | "starting" | "active" | "stopping";
 
@@ -28,8 +30,19 @@ export interface WatcherContext {
   openOutput?(cfg: WatcherConfig, previous?: OutputSink): Promise<OutputSink>;
   /** Aborted when the daemon stops: warmup pauses end at once and no process is started or replaced. */
   shutdown?: AbortSignal;
+  /** Before a start: start what `w` depends on and wait until it is ready (the arbiter's `depends_on`). */
+  startDependencies?(w: Watcher): Promise<void>;
+  /** `w` gave up (decisions §1: max_retry exhausted with nothing running, or Flapping's last stop), and why. */
+  gaveUp?(w: Watcher, why: string): void;
   /** Where spawns and exits are recorded for a daemon restarted after a crash (worker-journal.ts). */
   journal?: WorkerJournalSink;
+  /**
+   * The clock (epoch ms) of max_age and the respawn delays; default Date.now. It must run with real time
+   * (process start times are Date.now): tests add an offset to age workers without waiting.
+   */
+  now?: () => number;
+  /** The respawn delays' constants; default RESPAWN_TIMING (tests pass smaller ones). */
+  respawnTiming?: Readonly<RespawnTiming>;
 }
 
 /** The part of the worker journal a watcher writes to. */

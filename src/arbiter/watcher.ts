@@ -1,7 +1,10 @@
 // A watcher: N identical worker processes of one command, kept alive event-driven. This is its state
 // machine (stopped/starting/active/stopping), operations, hooks and events; the processes live in its
 // WorkerPool, which handles exits at once (with a backoff for crash loops), not at the next check_delay
-// tick. Mutations run one at a time in a per-watcher queue; reads never wait.
+// tick. Mutations run one at a time in a per-watcher queue; reads never wait. With a readiness probe a
+// start stays `starting` until numprocesses processes are ready (outside the queue, so a stop is never
+// held up), start/incr/restart resolve once they are, and a graceful reload replaces one process at a
+// time, each after its successor is ready.
 
 import type { WatcherConfig } from "../config/types.ts";
 import { getLogger } from "../util/log.ts";
@@ -14,6 +17,7 @@ import { SerialQueue } from "./queue.ts";
 import type { SignalOptions } from "./signal.ts";
 import type { ExitState, StopReason } from "./exits.ts";
 import { WorkerPool } from "./worker-pool.ts";
+import type { HandedWatcher } from "./handover.ts";
 import type {
   KillOptions,
   ProcessInfo,
@@ -30,7 +34,8 @@ import {
 } from "../config/options/watcher-wire.ts";
 import { OptionError, type WireValue } from "../config/options/spec.ts";
 import { dirname, resolve } from "../util/path.ts";
-import { InvalidOptionError, OperationError } from "./errors.ts";
+import { InvalidOptionError, OperationError, ReadinessError } from "./errors.ts";
+import type { ReadinessChange } from "./readiness.ts";
 
 const log = getLogger("circus.watcher");
 
@@ -54,10 +59,18 @@ export class Watcher {
   private readonly queue = new SerialQueue();
   /** A stop was asked for: whatever is queued before it (a start, incr) spawns nothing more. */
   private stopRequested = false;
+  /** A daemon upgrade took the workers: nothing is spawned or replaced by this image any more. */
+  private handingOver = false;
   readonly hooks: HookRunner;
   private readonly outputs: OutputRouting;
   /** The worker processes; this class decides when they start, stop and change. */
   private readonly pool: WorkerPool;
+  /** Waits for readiness hear of every state change. */
+  private readonly stateListeners = new Set<() => void>();
+  /** Whether all numprocesses were ready at the last readiness change (the watcher's `ready` event). */
+  private allReady = false;
+  /** Aborted by stop(): a rolling reload in progress ends at once. */
+  private interrupt: AbortController | null = null;
 
   constructor(
     initial: WatcherConfig,
@@ -85,11 +98,12 @@ export class Watcher {
         runHook: (name, extra) => this.hooks.run(name, this.hookArgs(extra)),
         emit: (event, payload) => this.emit(event, payload),
         requestManage: () => void this.queue.run(() => this.manage()),
-        requestStop: () => void this.queue.run(() => this.doStop()),
+        requestStop: () => void this.queue.run(() => this.doStop(true)),
       },
       ctx,
       this.outputs,
     );
+    this.pool.readiness.subscribe((change) => this.readinessChanged(change));
   }
 
   // ---- reads (never queued) ----
@@ -111,6 +125,11 @@ export class Watcher {
     return this.config.priority;
   }
 
+  /** The watchers this one starts after (config `depends_on`). */
+  get depends_on(): readonly string[] {
+    return this.config.depends_on;
+  }
+
   /** Pids of tracked processes in spawn order (Circus's `list <name>`). */
   pids(): number[] {
     return this.pool.pids();
@@ -119,6 +138,26 @@ export class Watcher {
   /** Number of tracked processes (actual, not the target). */
   processCount(): number {
     return this.pool.size;
+  }
+
+  /** Live processes that are ready (all of them once spawned, without a probe). */
+  readyCount(): number {
+    return this.pool.readyCount();
+  }
+
+  /** Whether `pid` is one of its processes and ready. */
+  isReady(pid: number): boolean {
+    return this.pool.readiness.isReady(pid);
+  }
+
+  /** Whether the watcher has a readiness probe (`ready.*`). */
+  get probed(): boolean {
+    return this.pool.readiness.probed;
+  }
+
+  /** Running with numprocesses processes ready: what dependants and the daemon's readiness wait for. */
+  get ready(): boolean {
+    return this.stateValue === "active" && this.pool.readyCount() >= this.config.numprocesses;
   }
 
   processes(): ProcessInfo[] {
@@ -149,42 +188,73 @@ export class Watcher {
 
   // ---- mutations (queued) ----
 
-  start(): Promise<StartResult> {
-    return this.queue.run(() => this.doStart());
+  /**
+   * Start (what it depends on first, when the arbiter says so); with a probe, resolves once numprocesses
+   * processes are ready, or rejects with ReadinessError at the first one that fails to be (the watcher
+   * goes on replacing it).
+   */
+  async start(opts: { wait?: boolean } = {}): Promise<StartResult> {
+    await this.ctx.startDependencies?.(this);
+    const before = new Set(this.pids());
+    const result = await this.queue.run(() => this.doStart());
+    if (!this.probed || this.stateValue === "stopped" || opts.wait === false) return result;
+    await this.untilReady(true);
+    const after = this.pids();
+    return { started: after.filter((p) => !before.has(p)), kept: after.filter((p) => before.has(p)) };
   }
 
-  /** Stop the watcher; a start (or incr) still spawning stops spawning at once instead of finishing first. */
-  stop(): Promise<void> {
+  /**
+   * Stop every process; a start (or incr, or a rolling reload) still spawning stops at once instead of
+   * finishing first. `gaveUp` says why when this stop means the watcher gives up (the Flapping plugin's
+   * last stop), which a `critical` watcher answers by stopping the daemon.
+   */
+  async stop(opts: { gaveUp?: string } = {}): Promise<void> {
     this.interruptStart();
-    return this.queue.run(async () => {
+    await this.queue.run(async () => {
       try {
         await this.doStop();
       } finally {
         this.stopRequested = false;
       }
     });
+    if (opts.gaveUp !== undefined) this.ctx.gaveUp?.(this, opts.gaveUp);
   }
 
-  /** Cut a running start short: no more spawns until the stop queued behind it has run. */
+  /** Cut a running start or reload short: no more spawns until the stop queued behind it has run. */
   interruptStart(): void {
     this.stopRequested = true;
+    this.interrupt?.abort();
   }
 
-  restart(): Promise<ReloadResult> {
-    return this.queue.run(() =>
+  async restart(): Promise<ReloadResult> {
+    const result = await this.queue.run(() =>
       this.diff(async () => {
         await this.doStop();
         await this.doStart();
       }),
     );
+    if (this.probed && this.stateValue !== "stopped") await this.untilReady(true);
+    return result;
+  }
+
+  /**
+   * Resolves once the watcher is ready (active, numprocesses processes ready), however long its
+   * processes take and however often one fails; rejects with ReadinessError when it stops (or gives up)
+   * first, or `signal` aborts. What a dependant waits for.
+   */
+  whenReady(signal?: AbortSignal): Promise<void> {
+    return this.untilReady(false, signal);
   }
 
   reload(opts: { graceful?: boolean; sequential?: boolean } = {}): Promise<ReloadResult> {
     return this.queue.run(() => this.doReload(opts.graceful ?? true, opts.sequential ?? false));
   }
 
-  incr(nb = 1): Promise<number> {
-    return this.resize(nb);
+  /** Raise the target; with a probe, resolves once the new processes are ready. */
+  async incr(nb = 1): Promise<number> {
+    const target = await this.resize(nb);
+    if (this.probed && nb > 0 && this.stateValue !== "stopped") await this.untilReady(true);
+    return target;
   }
 
   decr(nb = 1): Promise<number> {
@@ -267,18 +337,134 @@ export class Watcher {
     return this.outputs.close({ untilEof: this.pool.abandoned });
   }
 
+  // ---- daemon upgrade ----
+
+  /**
+   * Hand this watcher to the next daemon image: once the operation in progress is done, nothing is
+   * spawned or replaced any more, output reading is paused and its fds given up (see WorkerPool.handOver).
+   */
+  handOver(): Promise<HandedWatcher> {
+    return this.queue.run(async () => {
+      this.handingOver = true;
+      const pool = this.pool.handOver();
+      const sink = this.outputs.current;
+      // What was read is on disk before the exec; what was not is still in the workers' sockets.
+      await sink.flush?.();
+      return {
+        name: this.name,
+        config: this.config,
+        loaded: this.loaded,
+        state: this.stateValue,
+        ...pool,
+        tail: sink.tail?.snapshot() ?? null,
+      };
+    });
+  }
+
+  /** The exec did not happen: carry on with the same workers. */
+  thaw(handed: HandedWatcher): void {
+    this.handingOver = false;
+    this.pool.thaw(handed.workers);
+  }
+
+  /**
+   * The new image after an upgrade: adopt what the previous one ran, in the state it was in (an active
+   * watcher stays active without its start hooks or `start` event running again). Synchronous, so the
+   * control channel never shows the watcher without its workers; `resumeAfterAdoption` then replaces
+   * whatever is missing.
+   */
+  adoptHandedOver(handed: HandedWatcher): void {
+    // Created from the config as loaded; the live one carries what `set` changed since.
+    Object.assign(this.config, handed.config);
+    if (handed.tail) this.outputs.current.tail?.restore(handed.tail);
+    this.pool.adopt(handed);
+    // "starting" or "stopping" were operations of the previous image: they continue as active or stopped.
+    this.stateValue = handed.state === "active" || handed.state === "starting" ? "active" : "stopped";
+    if (this.stateValue === "stopped" && this.pool.size > 0) this.stateValue = "stopping";
+  }
+
+  /** After adoption: spawn what is missing (workers that exited during the hand-over), or finish a stop. */
+  resumeAfterAdoption(): Promise<void> {
+    return this.queue.run(async () => {
+      if (this.stateValue === "active") await this.manage();
+      else if (this.stateValue === "stopping") await this.doStop();
+    });
+  }
+
   /** Forget every process without stopping it (rm --nostop): they keep running, unmanaged. */
   abandon(): void {
     this.pool.abandon();
-    this.stateValue = "stopped";
+    this.setState("stopped");
   }
 
   // ---- internals ----
 
   /** Starting or active: processes are spawned and replaced. */
   private running(): boolean {
-    if (this.ctx.shutdown?.aborted || this.stopRequested) return false;
+    if (this.ctx.shutdown?.aborted || this.stopRequested || this.handingOver) return false;
     return this.stateValue === "active" || this.stateValue === "starting";
+  }
+
+  private setState(state: WatcherState): void {
+    this.stateValue = state;
+    for (const listener of [...this.stateListeners]) listener();
+  }
+
+  /**
+   * Resolves once the watcher is active with numprocesses processes ready; rejects with ReadinessError
+   * when the watcher stops first (saying why when it gave up), `signal` aborts, or — `failFast` — as
+   * soon as a process fails to be ready.
+   */
+  private untilReady(failFast: boolean, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = (err: Error | null) => {
+        this.stateListeners.delete(check);
+        unsubscribe();
+        signal?.removeEventListener("abort", onAbort);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onAbort = () => done(new ReadinessError(`stopped waiting for watcher ${this.name} to be ready`));
+      const check = () => {
+        if (this.ready) return done(null);
+        if (this.stateValue === "stopped" || this.stateValue === "stopping") {
+          const why = this.exitState().spawnError;
+          done(new ReadinessError(`watcher ${this.name} stopped before it was ready${why ? `: ${why}` : ""}`));
+        }
+      };
+      const unsubscribe = this.pool.readiness.subscribe((change) => {
+        if (change.kind === "failed" && failFast) done(new ReadinessError(`watcher ${this.name}: ${change.message}`));
+        else check();
+      });
+      this.stateListeners.add(check);
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      check();
+    });
+  }
+
+  /** A process became ready, failed to, or a ready one is gone: finish a start, say when all are ready. */
+  private readinessChanged(change: ReadinessChange): void {
+    const all = this.probed && this.pool.readyCount() >= this.config.numprocesses && this.running();
+    if (all && !this.allReady) this.emit("ready", { time: epochSeconds() });
+    this.allReady = all;
+    if (change.kind === "ready" && this.stateValue === "starting" && all) {
+      void this.queue.run(() => this.finishStart());
+    }
+  }
+
+  /** The processes are spawned (with a probe: ready): after_start, `active`, the `start` event. */
+  private async finishStart(): Promise<void> {
+    if (this.stateValue !== "starting" || (this.probed && this.pool.readyCount() < this.config.numprocesses)) return;
+    if (!(await this.hooks.run("after_start", this.hookArgs()))) {
+      await this.doStop();
+      return;
+    }
+    // A stop requested from an exit handler (max_retry) may have run meanwhile.
+    if (this.stateValue !== "starting") return;
+    this.setState("active");
+    log.info(`${this.name} started`);
+    this.emit("start", { time: epochSeconds() });
   }
 
   private async doStart(): Promise<StartResult> {
@@ -301,37 +487,37 @@ export class Watcher {
       log.warning(`watcher ${this.name}: before_start hook refused the start`);
       return { started: [], kept: [] };
     }
-    this.stateValue = "starting";
+    this.setState("starting");
+    this.allReady = false;
     this.pool.resetRetries();
     const outcome = await this.pool.spawnMissing(true, true);
     // A stop arrived meanwhile: it is queued next and takes over from here.
     if (this.stopRequested) return { started: [], kept: [] };
     if (outcome === "fatal" || (outcome === "gave_up" && this.pool.size === 0) || this.config.numprocesses === 0) {
-      await this.doStop();
+      await this.doStop(true);
       return { started: [], kept: [] };
     }
-    if (!(await this.hooks.run("after_start", this.hookArgs()))) {
-      await this.doStop();
-      return { started: [], kept: [] };
-    }
-    // A stop requested from an exit handler (max_retry) may have run meanwhile.
-    if (this.stateValue !== "starting") return { started: [], kept: [] };
-    this.stateValue = "active";
-    log.info(`${this.name} started`);
-    this.emit("start", { time: epochSeconds() });
+    // With a probe, the start finishes once the processes are ready (readinessChanged).
+    await this.finishStart();
+    if (this.stateValue === "stopped") return { started: [], kept: [] };
     return { started: this.pids(), kept: [] };
   }
 
-  private async doStop(): Promise<void> {
+  /** `byItself`: the watcher stops on its own (max_retry, a hook, nothing left to run), not on request. */
+  private async doStop(byItself = false): Promise<void> {
     if (this.stateValue === "stopped") return;
     this.pool.cancelScheduledManage();
-    this.stateValue = "stopping";
+    this.setState("stopping");
     await this.hooks.run("before_stop", this.hookArgs());
     await this.pool.stopAll();
     this.emit("stop", { time: epochSeconds() });
-    this.stateValue = "stopped";
+    this.setState("stopped");
+    this.allReady = false;
     log.info(`${this.name} stopped`);
     await this.hooks.run("after_stop", this.hookArgs());
+    // Stopped by itself with nothing running after max_retry ran out: it gave up (decisions §1).
+    const why = this.pool.exitState().spawnError;
+    if (byItself && this.pool.gaveUp && why !== null) this.ctx.gaveUp?.(this, why);
   }
 
   private async doReload(graceful: boolean, sequential: boolean): Promise<ReloadResult> {
@@ -352,6 +538,8 @@ export class Watcher {
           log.info(`watcher ${this.name}: sending SIGHUP to ${p.pid}`);
           p.kill(SIGHUP);
         }
+      } else if (this.probed) {
+        await this.readyReload(sequential);
       } else if (sequential) {
         for (const old of this.pool.live()) {
           // Circus reaps each one before spawning its successor: here the reap event is reported.
@@ -368,6 +556,49 @@ export class Watcher {
     log.info(`${this.name} reloaded`);
     this.emit("reload", { time: epochSeconds() });
     return result;
+  }
+
+  /**
+   * A graceful reload with a probe. Rolling (the default): start a replacement, wait until it is ready,
+   * then stop one old process, so the ready processes never drop below numprocesses. Sequential: stop
+   * one, start its replacement, wait until it is ready. A replacement that fails to be ready (or cannot
+   * be spawned) ends the reload with ReadinessError; the old processes not yet replaced keep running.
+   */
+  private async readyReload(sequential: boolean): Promise<void> {
+    const interrupt = new AbortController();
+    this.interrupt = interrupt;
+    const signal = this.ctx.shutdown ? AbortSignal.any([interrupt.signal, this.ctx.shutdown]) : interrupt.signal;
+    const old = this.pool.live();
+    const stopping: Promise<void>[] = [];
+    try {
+      for (const [i, previous] of old.entries()) {
+        if (signal.aborted || !this.running()) return;
+        if (sequential) await this.pool.stopOne(previous, { reason: "reload", reap: true });
+        const outcome = await this.pool.spawnOne();
+        const fresh = this.pool.newest();
+        const left = old.length - i - (sequential ? 1 : 0);
+        const keep = `${left} old process${left === 1 ? "" : "es"} keep${left === 1 ? "s" : ""} running`;
+        if (outcome !== "ok" || fresh === undefined) {
+          const why = this.pool.exitState().spawnError ?? "see the daemon's log";
+          throw new ReadinessError(
+            `reload of ${this.name} stopped: a replacement could not be spawned (${why}); ${keep}`,
+          );
+        }
+        try {
+          await this.pool.readiness.untilReady(fresh.pid, signal);
+        } catch (err) {
+          if (signal.aborted) return;
+          throw new ReadinessError(`reload of ${this.name} stopped: ${(err as Error).message}; ${keep}`, {
+            cause: err,
+          });
+        }
+        // The old one's stop overlaps the next replacement's start: the ready count stays at numprocesses.
+        if (!sequential) stopping.push(this.pool.stopOne(previous, { reason: "reload" }));
+      }
+    } finally {
+      if (this.interrupt === interrupt) this.interrupt = null;
+      await Promise.all(stopping);
+    }
   }
 
   private resize(delta: number): Promise<number> {
@@ -388,7 +619,7 @@ export class Watcher {
    */
   private async manage(opts: { force?: boolean; surplusReason?: StopReason } = {}): Promise<void> {
     if (!this.running()) return;
-    if ((await this.pool.reconcile(opts.force ?? false, opts.surplusReason)) !== "ok") await this.doStop();
+    if ((await this.pool.reconcile(opts.force ?? false, opts.surplusReason)) !== "ok") await this.doStop(true);
   }
 
   private async diff(work: () => Promise<void>): Promise<ReloadResult> {

@@ -78,7 +78,11 @@ export class WorkerJournal {
   private unconfirmed: { pid: number; at: number }[] = [];
   private confirmTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    /** How long after its spawn a worker's command line is read again (tests pass a few ms). */
+    private readonly confirmAfterMs = CONFIRM_AFTER_MS,
+  ) {
     this.file = new AppendFile(path, { truncate: true });
     this.writeLine({ daemon: { pid: process.pid, start: startTicksOf(process.pid) ?? 0 } });
   }
@@ -98,7 +102,7 @@ export class WorkerJournal {
     this.live.set(worker.pid, record);
     this.writeLine({ add: record });
     this.unconfirmed.push({ pid: worker.pid, at: Date.now() });
-    this.confirmTimer ??= setTimeout(() => this.confirmArgv(), CONFIRM_AFTER_MS);
+    this.confirmTimer ??= setTimeout(() => this.confirmArgv(), this.confirmAfterMs);
     this.confirmTimer.unref?.();
   }
 
@@ -114,10 +118,12 @@ export class WorkerJournal {
     return [...this.live.values()];
   }
 
-  /** The daemon exits having stopped its workers: nothing is left to find. */
-  close(): void {
+  /** The daemon exits having stopped its workers: nothing is left to find (unless `keep`). */
+  close(options: { keep?: boolean } = {}): void {
     if (this.confirmTimer !== null) clearTimeout(this.confirmTimer);
     this.file.close();
+    // Workers still run that nobody stopped (an upgraded image that could not start): the next daemon needs it.
+    if (options.keep) return;
     try {
       unlink(this.path);
     } catch (err) {
@@ -141,8 +147,8 @@ export class WorkerJournal {
   private confirmArgv(): void {
     this.confirmTimer = null;
     const now = Date.now();
-    const due = this.unconfirmed.filter((u) => now - u.at >= CONFIRM_AFTER_MS);
-    this.unconfirmed = this.unconfirmed.filter((u) => now - u.at < CONFIRM_AFTER_MS);
+    const due = this.unconfirmed.filter((u) => now - u.at >= this.confirmAfterMs);
+    this.unconfirmed = this.unconfirmed.filter((u) => now - u.at < this.confirmAfterMs);
     for (const { pid } of due) {
       const record = this.live.get(pid);
       const argv = record ? readArgv(pid) : null;
@@ -150,7 +156,7 @@ export class WorkerJournal {
       record.argv = argv;
       this.writeLine({ argv: [pid, argv] });
     }
-    if (this.unconfirmed.length > 0) this.confirmTimer = setTimeout(() => this.confirmArgv(), CONFIRM_AFTER_MS);
+    if (this.unconfirmed.length > 0) this.confirmTimer = setTimeout(() => this.confirmArgv(), this.confirmAfterMs);
   }
 
   /** Rewrite the journal with only the live workers (a new file renamed over the old one). */

@@ -3,14 +3,15 @@
 // state machine and queue); the pool does the work and calls back through a small host interface.
 // Decisions §1 and §2: only failed spawns count toward max_retry (transient ones never do); a process
 // that ran is always respawned, after the backoff delay when it died young; deaths the daemon caused
-// never count or delay.
+// never count or delay. With a readiness probe (decisions §6) a spawn works once the process is ready; a
+// probe that times out is a failed spawn: the process is stopped and replaced with the backoff.
 
 import type { HookName, WatcherConfig } from "../config/types.ts";
 import { getLogger } from "../util/log.ts";
 import { SIGKILL, signalName } from "../os/signals.ts";
 import { delay, Pacer } from "../util/async.ts";
 import { epochSeconds, type WatcherEvent } from "./bus.ts";
-import { QUICK_DEATH_MS, SpawnBudget } from "./backoff.ts";
+import { SpawnBudget } from "./backoff.ts";
 import {
   diedOnItsOwn,
   type ExitReason,
@@ -22,8 +23,13 @@ import {
 } from "./exits.ts";
 import type { HookCallArguments } from "./hooks.ts";
 import type { OutputRouting } from "./outputs.ts";
-import type { ExitInfo, WorkerProcess } from "./process.ts";
+import { type ExitInfo, WorkerProcess } from "./process.ts";
+import type { HandedWatcher, HandedWorker } from "./handover.ts";
+import { closeFd } from "../os/capture.ts";
+import { pollChild } from "../os/handover.ts";
+import { startTicksOf } from "./worker-journal.ts";
 import { SpawnError } from "./errors.ts";
+import { Readiness, type PreparedSpawn } from "./readiness.ts";
 import { sendSignal, type SignalOptions } from "./signal.ts";
 import { fdReserve } from "./fd-reserve.ts";
 import { launchWorker, WidSlots } from "./spawner.ts";
@@ -67,25 +73,45 @@ export class WorkerPool {
   private readonly procs = new Map<number, WorkerProcess>();
   /** Tracked processes whose stop procedure runs: live = procs.size - stoppingCount, in constant time. */
   private stoppingCount = 0;
+  /** What the last spawn made (a rolling reload waits for that replacement). */
+  private lastSpawned: WorkerProcess | null = null;
   /** Spawn loops running (they yield to the event loop, so exits are seen meanwhile). */
   private spawning = 0;
   private readonly wids = new WidSlots();
-  private readonly reaping = new Map<number, Promise<void>>();
-  /** Slots of processes that exited during a spawn loop, freed when it ends (see onExit). */
+  /**
+   * Slots of workers that exited while a spawn pass runs: freed when it ends, so the pass fills the
+   * slots that were empty when it began (wids 1…n, as Circus's synchronous loop does) instead of
+   * giving a quick worker's slot to a second process.
+   */
   private readonly heldWids: number[] = [];
+  private readonly reaping = new Map<number, Promise<void>>();
   /** max_retry accounting and the respawn delays. */
   private readonly budget: SpawnBudget;
   private readonly ledger = new ExitLedger();
   private manageTimer: ReturnType<typeof setTimeout> | null = null;
   /** Set by `abandon` (rm --nostop): exits are no longer observed. */
   private abandonedValue = false;
+  /** Set while a daemon upgrade hands the workers over: exits wait for the next image (or a thaw). */
+  private frozen = false;
+  /** Which processes are ready (each one at spawn, without a probe). */
+  readonly readiness: Readiness;
+  /** The clock of ages (max_age, `processes`) and respawn delays. */
+  private readonly now: () => number;
 
   constructor(
     private readonly host: PoolHost,
     private readonly ctx: WatcherContext,
     private readonly outputs: OutputRouting,
   ) {
-    this.budget = new SpawnBudget(() => ctx.checkDelayMs);
+    this.now = ctx.now ?? Date.now;
+    this.budget = new SpawnBudget(() => ctx.checkDelayMs, this.now, ctx.respawnTiming);
+    this.readiness = new Readiness({
+      name: host.name,
+      config: host.config,
+      emit: (event, payload) => host.emit(event, payload),
+      timedOut: (proc, message) => this.notReadyInTime(proc, message),
+      becameReady: () => this.spawnWorked(),
+    });
   }
 
   // ---- reads ----
@@ -101,7 +127,7 @@ export class WorkerPool {
   }
 
   processes(): ProcessInfo[] {
-    const now = Date.now();
+    const now = this.now();
     return [...this.procs.values()].map((p) => ({
       pid: p.pid,
       wid: p.wid,
@@ -128,6 +154,17 @@ export class WorkerPool {
     return [...this.procs.values()].filter((p) => p.stopping === null && p.alive);
   }
 
+  /** Live processes that are ready (kept as a count: asked after every ready event). */
+  readyCount(): number {
+    return this.readiness.readyCount;
+  }
+
+  /** The process the last spawn made, while it is still tracked. */
+  newest(): WorkerProcess | undefined {
+    const last = this.lastSpawned;
+    return last !== null && this.procs.get(last.pid) === last ? last : undefined;
+  }
+
   /** How many live() would list, without building it (spawn loops check it once per process). */
   get liveCount(): number {
     return this.procs.size - this.stoppingCount;
@@ -147,7 +184,7 @@ export class WorkerPool {
   async reconcile(force: boolean, surplusReason: StopReason = "stop"): Promise<"ok" | "stop"> {
     const cfg = this.host.config;
     if (cfg.max_age > 0) {
-      const now = Date.now();
+      const now = this.now();
       const expired = this.live().filter((p) => p.age(now) > cfg.max_age + randomInt(cfg.max_age_variance));
       // Replacements come after the old ones exited, as in Circus (a temporary capacity dip).
       await Promise.all(expired.map((p) => this.stopOne(p, { reason: "max_age" })));
@@ -186,10 +223,13 @@ export class WorkerPool {
   }
 
   private async spawnUntilTarget(warmup: boolean, start: boolean): Promise<"ok" | "fatal" | "deferred" | "gave_up"> {
-    // Without respawn, a process that exits while the loop runs is not replaced by it (as Circus
-    // counts the missing ones once): quick workers would otherwise be started again and again.
+    // The number missing when the loop begins, as Circus counts it: a quick worker that exits while
+    // the loop yields is not replaced by this loop (its exit decides, so respawn = false holds).
     let missing = this.host.config.numprocesses - this.liveCount;
-    while (this.liveCount < this.host.config.numprocesses && (this.host.config.respawn || missing > 0)) {
+    // A worker that died young delays its replacement (the pass that starts with it missing), never the
+    // other slots of a pass already under way: one crashing slot must not hold back its siblings.
+    let passStarted = false;
+    while (missing > 0 && this.liveCount < this.host.config.numprocesses) {
       if (!this.host.running()) return "ok";
       if (this.gaveUp) return "gave_up";
       if (this.host.config.max_retry === 0) {
@@ -197,7 +237,7 @@ export class WorkerPool {
         this.giveUp("max_retry is 0, so no spawn is attempted");
         return "gave_up";
       }
-      const wait = this.budget.waitMs();
+      const wait = passStarted ? this.budget.spawnWaitMs() : this.budget.waitMs();
       if (wait > 0) {
         const bounded = this.host.config.max_retry !== -1 && !this.budget.inTransientEpisode;
         if (!(start && bounded && this.liveCount === 0)) {
@@ -211,6 +251,7 @@ export class WorkerPool {
       if (outcome === "refused") return "fatal";
       if (outcome === "failed") continue;
       missing--;
+      passStarted = true;
       if (warmup && this.host.config.warmup_delay > 0) await this.warmup();
       // Spawning thousands of workers must not starve the control channel: let I/O in now and then.
       else if (spawnPacer.due()) await spawnPacer.pause();
@@ -236,6 +277,8 @@ export class WorkerPool {
     }
     let proc: WorkerProcess;
     const sink = this.outputs.current;
+    const probed = this.readiness.probed;
+    let prepared: PreparedSpawn | null = null;
     try {
       fdReserve.take();
     } catch (err) {
@@ -244,20 +287,25 @@ export class WorkerPool {
       return "failed";
     }
     try {
-      proc = await launchWorker(config, wid, this.ctx, sink);
+      prepared = await this.readiness.prepare();
+      proc = await launchWorker(config, wid, this.ctx, sink, prepared.env);
     } catch (err) {
       fdReserve.release();
+      if (prepared) this.readiness.abandon(prepared);
       this.wids.release(wid);
       this.spawnFailed(err);
       return "failed";
     }
-    // Through the launcher, the spawn worked only once the program runs (its setup can still fail).
+    // Through the launcher, the spawn worked only once the program runs (its setup can still fail);
+    // with a probe, once the process is ready.
     void proc.launched.then((failure) => {
-      if (failure === null) this.spawnWorked();
+      if (failure === null && !probed) this.spawnWorked();
     });
     proc.history = this.ledger.slot(wid);
     this.outputs.spawned(proc.pid, sink);
     this.procs.set(proc.pid, proc);
+    this.lastSpawned = proc;
+    this.readiness.track(proc, prepared, sink);
     this.ctx.journal?.added(name, proc);
     proc.exited.then((info) => this.onExit(proc, info));
     log.info(`watcher ${name}: spawned ${proc.pid} (wid ${wid}): ${proc.argv.join(" ")}`);
@@ -313,6 +361,20 @@ export class WorkerPool {
     if (this.budget.worked()) log.info(`watcher ${this.host.name}: spawning works again`);
   }
 
+  /**
+   * A process's probe did not pass within ready.timeout: a failed spawn (decisions §1). It is stopped
+   * and replaced after the backoff; once max_retry is exhausted with nothing left, the watcher stops.
+   */
+  private notReadyInTime(proc: WorkerProcess, message: string): void {
+    if (!this.procs.has(proc.pid) || proc.stopping !== null) return;
+    this.spawnFailed(new SpawnError(message));
+    void this.stopOne(proc, { reason: "spawn_failed", reap: true }).then(() => {
+      if (!this.host.running()) return;
+      if (!this.gaveUp) this.scheduleManage();
+      else if (this.procs.size === 0) this.host.requestStop();
+    });
+  }
+
   /** max_retry is exhausted: stop spawning, keep what runs, say why (log, event, `spawn_error`). */
   private giveUp(why: string): void {
     this.budget.giveUp(why);
@@ -328,12 +390,10 @@ export class WorkerPool {
 
   /** Exit observed: its reason, bookkeeping and events, then a replacement unless it was stopped on purpose. */
   private onExit(proc: WorkerProcess, info: ExitInfo): void {
-    if (this.abandonedValue || !this.procs.has(proc.pid)) return;
+    if (this.abandonedValue || this.frozen || !this.procs.has(proc.pid)) return;
     this.procs.delete(proc.pid);
     fdReserve.release();
     this.ctx.journal?.removed(proc.pid);
-    // While a spawn loop runs, the slot of a process that exited stays taken until the loop ends, so a
-    // start of N quick workers gives wids 1…N, as Circus (which notices exits later) does.
     if (this.spawning > 0) this.heldWids.push(proc.wid);
     else this.wids.release(proc.wid);
     if (proc.stopping !== null) this.stoppingCount--;
@@ -343,8 +403,11 @@ export class WorkerPool {
       (info.launchFailure !== null
         ? "spawn_failed"
         : exitReason(info.exitCode, info.atMs, proc.lastSignalMs, cfg.graceful_timeout * 1000));
+    this.readiness.forget(proc, `${reason}, ${exitText(info.exitCode)}`);
     // A launcher that failed before the program ran is a failed spawn: it counts toward max_retry.
-    if (reason === "spawn_failed" && this.host.running()) this.spawnFailed(new SpawnError(info.launchFailure!));
+    if (proc.stopReason === null && info.launchFailure !== null && this.host.running()) {
+      this.spawnFailed(new SpawnError(info.launchFailure));
+    }
     const ownDeath = diedOnItsOwn(reason);
     const respawned = ownDeath && this.host.running() && cfg.respawn && !cfg.on_demand;
     this.record(proc, info, reason, respawned);
@@ -372,7 +435,9 @@ export class WorkerPool {
     if (wait <= 0) log.info(`watcher ${this.host.name}: respawning at once`);
     else {
       const young =
-        ownDeath && info.atMs - proc.startedMs < QUICK_DEATH_MS ? " (it died within a second of its start)" : "";
+        ownDeath && info.atMs - proc.startedMs < this.budget.quickDeathMs
+          ? " (it died within a second of its start)"
+          : "";
       log.info(`watcher ${this.host.name}: respawning in ${seconds(wait)}${young}`);
     }
     this.scheduleManage();
@@ -438,7 +503,10 @@ export class WorkerPool {
   /** The stop procedure for one process, resolved once its exit is handled (and reported, if it is). */
   async stopOne(proc: WorkerProcess, request: StopRequest): Promise<void> {
     const cfg = this.host.config;
-    if (proc.stopping === null && this.procs.has(proc.pid)) this.stoppingCount++;
+    if (proc.stopping === null && this.procs.has(proc.pid)) {
+      this.stoppingCount++;
+      this.readiness.retire(proc);
+    }
     // The first request decides the reason; a later one joins the running procedure.
     if (proc.stopping === null && proc.stopReason === null) {
       proc.stopReason = request.reason;
@@ -475,18 +543,112 @@ export class WorkerPool {
     });
   }
 
+  // ---- daemon upgrade ----
+
+  /**
+   * Hand the workers over to the next daemon image: nothing is spawned or answered from now on, every
+   * captured channel is paused and given up (fds left open) with its partial line.
+   */
+  handOver(): Pick<HandedWatcher, "workers" | "ledger" | "budget"> {
+    this.frozen = true;
+    this.cancelScheduledManage();
+    const workers: HandedWorker[] = [];
+    for (const p of this.procs.values()) {
+      if (!p.alive) continue; // its exit is being handled here: the next image never hears of it
+      const start = startTicksOf(p.pid);
+      if (start === null) continue; // gone already: the next image starts its replacement
+      workers.push({
+        pid: p.pid,
+        start,
+        watcher: this.host.name,
+        wid: p.wid,
+        startedMs: p.startedMs,
+        argv: p.argv,
+        history: p.history,
+        lastSignalMs: p.lastSignalMs,
+        stopping: p.stopping !== null ? p.stopReason : null,
+        ready: this.readiness.isReady(p.pid),
+        output: this.outputs.handOver(p.pid),
+      });
+    }
+    return { workers, ledger: this.ledger.snapshot(), budget: this.budget.snapshot() };
+  }
+
+  /** The exec did not happen: take the workers back (the same readers resume) and handle exits seen meanwhile. */
+  thaw(handed: HandedWorker[]): void {
+    this.frozen = false;
+    for (const w of handed) {
+      this.outputs.takeBack(w.pid);
+      const proc = this.procs.get(w.pid);
+      if (proc?.exit) this.onExit(proc, proc.exit);
+    }
+  }
+
+  /**
+   * The new image after an upgrade: take over the workers the previous one ran (same pids, wids, spawn
+   * times, output channels), its counters and spawn budget. Workers that exited during the hand-over
+   * are noticed at once (adopted.ts) and replaced like any exit.
+   */
+  adopt(handed: Pick<HandedWatcher, "workers" | "ledger" | "budget">): WorkerProcess[] {
+    this.ledger.restore(handed.ledger);
+    this.budget.restore(handed.budget);
+    const adopted: WorkerProcess[] = [];
+    for (const w of handed.workers) {
+      // Only the process that was handed over: one that ended and whose pid went to another is not ours.
+      if (startTicksOf(w.pid) !== w.start) {
+        log.warning(`watcher ${this.host.name}: process ${w.pid} ended during the upgrade; it is replaced`);
+        pollChild(w.pid); // collect it if it is still our zombie
+        for (const ch of [w.output.stdout, w.output.stderr]) if (ch) closeFd(ch.fd);
+        continue;
+      }
+      const proc = WorkerProcess.adopt(w);
+      this.wids.claim(w.wid);
+      proc.history = w.history;
+      proc.lastSignalMs = w.lastSignalMs;
+      this.attachOutput(w);
+      this.outputs.spawned(proc.pid, this.outputs.current);
+      this.readiness.adopt(proc, w.ready, this.outputs.current);
+      this.procs.set(proc.pid, proc);
+      this.ctx.journal?.added(this.host.name, proc);
+      proc.exited.then((info) => this.onExit(proc, info));
+      adopted.push(proc);
+      if (w.stopping !== null) void this.stopOne(proc, { reason: w.stopping });
+    }
+    return adopted;
+  }
+
+  /** Read a handed-over worker's channels again (or close them when nothing can read them). */
+  private attachOutput(w: HandedWorker): void {
+    const { stdout, stderr } = w.output;
+    if (stdout === null && stderr === null) return;
+    const sink = this.outputs.current;
+    if (!sink.attach) {
+      for (const ch of [stdout, stderr]) if (ch) closeFd(ch.fd);
+      return;
+    }
+    sink.attach(
+      w.pid,
+      { stdout: stdout?.fd ?? null, stderr: stderr?.fd ?? null },
+      {
+        stdout: stdout ? Buffer.from(stdout.pending, "base64") : undefined,
+        stderr: stderr ? Buffer.from(stderr.pending, "base64") : undefined,
+      },
+    );
+  }
+
   /** Forget every process without stopping it (rm --nostop): they keep running, unmanaged. */
   abandon(): void {
     this.abandonedValue = true;
     this.cancelScheduledManage();
     for (const p of this.procs.values()) {
       p.unref();
+      this.readiness.forget(p, "no longer managed");
       this.ctx.journal?.removed(p.pid);
     }
     this.procs.clear();
     this.stoppingCount = 0;
-    this.heldWids.length = 0;
     this.wids.clear();
+    this.heldWids.length = 0;
   }
 
   /** Signal a managed process through before_signal/after_signal; a veto holds unless it is SIGKILL. */
@@ -503,6 +665,12 @@ export class WorkerPool {
  * control channel and exits in after this much work, so the daemon keeps answering while it starts.
  */
 const spawnPacer = new Pacer(4);
+
+/** `status 1` or `signal 9`, from Circus's exit_code. */
+function exitText(exitCode: number | null): string {
+  if (exitCode === null) return "status unknown";
+  return exitCode < 0 ? `signal ${-exitCode}` : `status ${exitCode}`;
+}
 
 function randomInt(max: number): number {
   return Math.floor(Math.random() * (Math.max(0, max) + 1));

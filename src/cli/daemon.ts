@@ -8,6 +8,7 @@ import { atLeast, getLogger, type LogLevel, parseLogLevel, setLogLevel, setLogSi
 import type { LogOutput } from "../streams/logoutput.ts";
 import { circusVersionLine } from "../version.ts";
 import type { RunningCircus } from "../daemon/start.ts";
+import type { DaemonHandover } from "../daemon/upgrade.ts";
 import { selfCommand } from "../os/launcher.ts";
 import { ignoreSignalIfUnhandled } from "../os/process.ts";
 import { MAX_SIGNAL, signalNumber } from "../os/signals.ts";
@@ -24,10 +25,11 @@ interface DaemonFlags {
   loggerConfig?: string;
   printUnit?: boolean;
   insecure?: boolean;
+  check?: boolean;
 }
 
 const USAGE =
-  "usage: circusd [--daemon] [--pidfile FILE] [--log-level LEVEL] [--log-output OUT] [--logger-config FILE] [--insecure] [--print-unit] <config>";
+  "usage: circusd [--daemon] [--pidfile FILE] [--log-level LEVEL] [--log-output OUT] [--logger-config FILE] [--insecure] [--print-unit] [--check] <config>";
 
 function buildParser() {
   const cli = cac("circusd");
@@ -45,6 +47,7 @@ function buildParser() {
       "logging configuration: Python logging.config YAML/INI/JSON, or JSON {level, output, format} (overrides level and output)",
     )
     .option("--print-unit", "print a systemd unit that runs this config, and exit")
+    .option("--check", "load the config, say whether it can run (what `upgrade` asks a new binary), and exit")
     .option(
       "--insecure",
       "serve endpoints reachable from other hosts without CURVE (as [circus] insecure = true; warned at every start)",
@@ -59,6 +62,8 @@ function buildParser() {
  * it cannot start (config, pidfile, a port in use), 2 for a command-line mistake.
  */
 export async function runDaemon(argv: string[]): Promise<number> {
+  // First, before anything can open a file: the state an upgrading predecessor left in a memfd.
+  const handover = await takeHandover();
   const cli = buildParser();
   const parsed = parseFlags(cli, argv);
   if ("problem" in parsed) {
@@ -86,6 +91,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
     return 2;
   }
   if (flags.printUnit) return printUnit(resolve(configPath), flags);
+  if (flags.check) return checkConfig(resolve(configPath));
   const report = StartupReport.fromEnvironment();
   if (flags.daemon && report === null) {
     const { detach } = await import("./daemon/detach.ts");
@@ -106,6 +112,9 @@ export async function runDaemon(argv: string[]): Promise<number> {
     }
   }
 
+  // Before the config is read: copy_env copies the environment then, and systemd's variables are the daemon's alone.
+  const { takeSystemdEnvironment } = await import("../os/systemd.ts");
+  const systemdEnvironment = takeSystemdEnvironment();
   let config: CircusConfig;
   try {
     const { loadConfig } = await import("../config/load.ts");
@@ -121,7 +130,9 @@ export async function runDaemon(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await serve(config, flags, logging, { problem, report });
+    // An upgrade re-executes these arguments: never `--daemon` again (this process is the daemon).
+    const daemonArgs = argv.filter((word) => word !== "--daemon");
+    return await serve(config, flags, logging, { problem, report }, systemdEnvironment, { daemonArgs, handover });
   } finally {
     report?.close();
     await logging.output.close();
@@ -141,6 +152,35 @@ async function logToOutput(flags: DaemonFlags, message: string): Promise<void> {
   } catch {
     // The output itself cannot be opened: stderr already has the message.
   }
+}
+
+/**
+ * The state a predecessor handed over in an upgrade, or null for a plain start. One that cannot be read
+ * is reported, and the start goes on as after a crash: the worker journal's workers are stopped and
+ * started anew, rather than left unmanaged.
+ */
+async function takeHandover(): Promise<DaemonHandover | null> {
+  const { readHandover } = await import("../daemon/upgrade.ts");
+  try {
+    return readHandover();
+  } catch (error) {
+    process.stderr.write(`circusd: cannot read the upgrade hand-over, starting afresh: ${(error as Error).message}\n`);
+    return null;
+  }
+}
+
+/** `--check`: load the config; on success the last line tells an upgrading daemon what this binary reads. */
+async function checkConfig(configPath: string): Promise<number> {
+  const { loadConfig } = await import("../config/load.ts");
+  try {
+    await loadConfig(configPath);
+  } catch (error) {
+    process.stderr.write(`circusd: the config has problems:\n${(error as Error).message}\n`);
+    return 1;
+  }
+  const { checkAnswer } = await import("../daemon/upgrade.ts");
+  process.stdout.write(`${configPath}: ok\n${checkAnswer()}\n`);
+  return 0;
 }
 
 /** `--print-unit`: the systemd unit for this config on stdout (the config must load). */
@@ -243,6 +283,8 @@ async function serve(
   flags: DaemonFlags,
   logging: Logging,
   startup: StartupChannel,
+  systemdEnvironment: Record<string, string>,
+  upgrade: { daemonArgs: string[]; handover: DaemonHandover | null },
 ): Promise<number> {
   const { startCircus } = await import("../daemon/start.ts");
   const { PidfileError } = await import("../daemon/pidfile.ts");
@@ -250,9 +292,13 @@ async function serve(
   try {
     running = await startCircus(config, {
       embedded: false,
+      systemdEnvironment,
       insecure: flags.insecure === true,
       pidfile: flags.pidfile ?? null,
       log: false,
+      daemonArgs: upgrade.daemonArgs,
+      handover: upgrade.handover,
+      beforeExec: () => logging.output.flush(),
       onReopen: () => {
         logging.output.reopen();
         return logging.files;
@@ -273,7 +319,7 @@ async function serve(
     return 1;
   }
   await running.stopped;
-  return 0;
+  return running.fatal === null ? 0 : 1;
 }
 
 /**
@@ -318,7 +364,11 @@ function installSignalHandlers(daemon: RunningCircus): void {
     log.info("got SIGUSR1, reopening log files");
     void daemon.reopen().catch((error: Error) => log.error(`reopen failed: ${error.message}`));
   });
-  process.on("SIGUSR2", () => log.info("got SIGUSR2: ignored (it will start an upgrade once that exists)"));
+  process.on("SIGUSR2", () => {
+    if (daemon.stopping) return log.info("got SIGUSR2 while stopping: ignored");
+    log.info("got SIGUSR2, upgrading the daemon in place");
+    void daemon.upgrade().catch((error: Error) => log.error(`upgrade refused: ${error.message}`));
+  });
   ignoreStraySignals();
   // A failure nobody awaited must not kill the daemon and strand its workers: log it and go on.
   process.on("unhandledRejection", (reason) =>

@@ -6,6 +6,7 @@ import { readText } from "../os/fs.ts";
 import { resolve } from "../util/path.ts";
 import { getLogger } from "../util/log.ts";
 import { readCircusSection } from "./circus-section.ts";
+import { checkDependencies } from "./dependencies.ts";
 import { readEnvSections } from "./env.ts";
 import { displayPath, parseByExtension, readIncludes } from "./includes.ts";
 import { readPlugin } from "./plugin.ts";
@@ -88,7 +89,9 @@ export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<
   }
 
   const socketNames = new Set(sockets.map((s) => s.name));
-  const watchers: WatcherConfig[] = watcherSections.map((s) => readWatcher(s, { diag, env, environ, socketNames }));
+  const watchers: WatcherConfig[] = watcherSections.map((s) =>
+    readWatcher(s, { diag, env, environ, socketNames, sockets }),
+  );
   watchers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   let plugins: PluginConfig[] = pluginSections.map((s) =>
     readPlugin(s, { diag, env, environ, socketNames }, globalVars),
@@ -100,6 +103,15 @@ export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<
   }
 
   reportDuplicates(watchers, "watcher", diag);
+  const sectionOf = new Map(watcherSections.map((s) => [s.name.slice("watcher:".length).toLowerCase(), s]));
+  checkDependencies([...watchers, ...plugins.map((p) => p.watcher)], diag, (name) => {
+    const section = sectionOf.get(name.toLowerCase());
+    const plugin = plugins.find((p) => p.watcher.name === name);
+    return {
+      location: section?.entries.get("depends_on")?.location ?? section?.location ?? plugin?.source ?? null,
+      label: section?.label ?? plugin?.label ?? `watcher:${name}`,
+    };
+  });
   reportDuplicates(sockets, "socket", diag);
 
   // Warnings first, also when the file is refused: a "did you mean" often explains a problem.

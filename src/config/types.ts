@@ -4,6 +4,7 @@
 
 import type { CircusValues } from "./options/circus.ts";
 import type { HookName } from "./options/hook.ts";
+import type { ReadyConfig } from "./options/ready.ts";
 import type { SocketValues } from "./options/socket.ts";
 import type { WatcherFields } from "./options/watcher.ts";
 
@@ -40,6 +41,8 @@ export interface WatcherConfig extends WatcherFields {
   name: string;
   /** `rlimit_<name>` keyed by lower-case name (`nofile`); null = unlimited (RLIM_INFINITY). */
   rlimits: Record<string, number | null>;
+  /** `ready.*`: the readiness probe of each process (none: ready once spawned). */
+  ready: ReadyConfig;
   stdout_stream: StreamConfig | null;
   stderr_stream: StreamConfig | null;
   hooks: Partial<Record<HookName, HookConfig>>;

@@ -15,12 +15,14 @@ import {
   watcherOption,
 } from "./options/watcher.ts";
 import { watcherGroup } from "./options/watcher-groups.ts";
+import { READY_DEFAULTS } from "./options/ready.ts";
 import type { Diagnostics, RawSection } from "./raw.ts";
 import { ScalarError } from "./scalars.ts";
 import { envVars } from "./substitute.ts";
 import { ShlexError, split } from "../util/shlex.ts";
 import { didYouMean } from "./suggest.ts";
-import type { WatcherConfig } from "./types.ts";
+import type { SocketConfig, WatcherConfig } from "./types.ts";
+import { checkReadiness } from "./readiness.ts";
 
 const STREAMS = ["stdout_stream", "stderr_stream"] as const;
 
@@ -30,6 +32,8 @@ export interface WatcherContext {
   environ: Record<string, string>;
   /** Lower-cased names of the configured sockets, to check `stdin_socket`. */
   socketNames: Set<string>;
+  /** The configured sockets, so a readiness probe aimed at one is refused (decisions §6). */
+  sockets?: readonly SocketConfig[];
 }
 
 /** Normalise one watcher section. Problems and warnings go to `ctx.diag`. */
@@ -51,6 +55,7 @@ export function readWatcher(section: RawSection, ctx: WatcherContext): WatcherCo
     ...typed,
     name,
     rlimits: {},
+    ready: { ...READY_DEFAULTS },
     stdout_stream: null,
     stderr_stream: null,
     hooks: {},
@@ -162,6 +167,7 @@ function checkWatcher(r: SectionReader, w: WatcherConfig, ctx: WatcherContext): 
   if (w.stdin_socket !== null && !ctx.socketNames.has(w.stdin_socket.toLowerCase())) {
     r.warn("stdin_socket", `no [socket:${w.stdin_socket}] is configured; spawning will fail until one exists`);
   }
+  checkReadiness(r, w, ctx.sockets ?? []);
 }
 
 /** A problem when `text` cannot be split into words the way the spawn will split it (shlex). */

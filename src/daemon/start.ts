@@ -15,6 +15,7 @@ import { dirname, join, resolve } from "../util/path.ts";
 import { VERSION } from "../version.ts";
 import type { WorkerJournal } from "../arbiter/worker-journal.ts";
 import { claimPidfile, releasePidfile, workerJournalPath } from "./pidfile.ts";
+import type { DaemonHandover, UpgradeAnswer, UpgradeRequest } from "./upgrade.ts";
 
 const log = getLogger("circus");
 
@@ -26,6 +27,12 @@ export interface StartOptions {
    * `circus daemon` passes false: the config's endpoints as they are.
    */
   embedded?: boolean;
+  /**
+   * systemd's variables (NOTIFY_SOCKET, WATCHDOG_*, LISTEN_*), taken out of the environment before the
+   * config was read (takeSystemdEnvironment); default: taken from process.env at start. Only a
+   * daemon that is not embedded uses them.
+   */
+  systemdEnvironment?: Record<string, string>;
   /** Answer multicast discovery as the config says even when embedded (default false). */
   multicast?: boolean;
   /** Serve endpoints other hosts can reach without CURVE (as `[circus] insecure = true`); warned at start. */
@@ -44,6 +51,15 @@ export interface StartOptions {
   onListening?: (running: RunningCircus) => void;
   /** Reopen what the caller opened (the daemon's `--log-output` file) on `reopen`; resolves with its files. */
   onReopen?: () => string[];
+  /**
+   * `circus daemon` only: the arguments it was started with (after the word `daemon`), which an upgrade
+   * re-executes; without them `upgrade` is not available.
+   */
+  daemonArgs?: string[];
+  /** What the previous image handed over, when this one starts from an upgrade's exec. */
+  handover?: DaemonHandover | null;
+  /** Called just before an upgrade's exec: write out what the caller buffers (its log output). */
+  beforeExec?: () => Promise<void>;
 }
 
 /** A running config; `stop()` ends it (as `quit` does, which also resolves `stopped`). */
@@ -64,6 +80,10 @@ export interface RunningCircus {
   stop(): Promise<void>;
   /** Reopen the log output and every output stream file (SIGUSR1, `reopen`); resolves with the files. */
   reopen(): Promise<string[]>;
+  /** Re-execute in place (SIGUSR2, `upgrade`); rejects with the reason when the daemon stays as it is. */
+  upgrade(request?: UpgradeRequest): Promise<UpgradeAnswer>;
+  /** Why the daemon stopped itself: a critical watcher gave up (the daemon then exits 1); else null. */
+  readonly fatal: string | null;
 }
 
 /** A private directory for the embedded daemon's ipc endpoints, removed at stop. */
@@ -139,7 +159,17 @@ export async function startCircus(source: string | CircusConfig, options: StartO
   const { circus, cleanup } = embedded
     ? await embeddedCircus(loaded.circus, options.multicast === true)
     : { circus: loaded.circus, cleanup: null };
-  const config: CircusConfig = { ...loaded, circus };
+  // After an upgrade the endpoints are the ones the previous image bound (real ports), served on its fds.
+  const config: CircusConfig = options.handover
+    ? {
+        ...loaded,
+        circus: {
+          ...circus,
+          endpoint: options.handover.control.endpoint,
+          pubsub_endpoint: options.handover.pubsub.endpoint,
+        },
+      }
+    : { ...loaded, circus };
   // What stop (or a failed start) undoes, in reverse order.
   const undo: (() => Promise<void> | void)[] = [];
   if (cleanup) undo.push(cleanup);
@@ -175,7 +205,10 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   const { CURVE_KEY_ENV, CURVE_SERVER_KEY_ENV } = await import("../protocol/client.ts");
   const { loadConfig } = await import("../config/load.ts");
   const { getRlimit, raiseNofileToHard } = await import("../os/rlimit.ts");
-  const { umask } = await import("../os/process.ts");
+  const { umask, prctlSetChildSubreaper } = await import("../os/process.ts");
+  const { takeListenFds, takeSystemdEnvironment } = await import("../os/systemd.ts");
+  const { SystemdService } = await import("./systemd.ts");
+  const { startHealthEndpoint } = await import("./health.ts");
 
   if (config.circus.umask !== null) umask(config.circus.umask);
   try {
@@ -197,6 +230,21 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
       : undefined,
   };
 
+  // As the system's daemon (not embedded in a program): orphaned grandchildren come back to us and are
+  // reaped; systemd's sockets and notifications are ours (the variables are taken out of the environment).
+  const asService = options.embedded === false;
+  if (asService) {
+    try {
+      prctlSetChildSubreaper();
+    } catch (error) {
+      log.warning(`cannot become a child subreaper, orphans go to init: ${(error as Error).message}`);
+    }
+  }
+  const systemdEnv = asService ? (options.systemdEnvironment ?? takeSystemdEnvironment()) : {};
+  const systemdSockets = asService ? takeListenFds(systemdEnv) : [];
+  const service = asService ? SystemdService.fromEnv(systemdEnv) : null;
+  if (service) undo.push(() => service.close());
+
   const pidfile = options.pidfile ?? config.circus.pidfile;
   if (pidfile) {
     claimPidfile(resolve(pidfile));
@@ -204,8 +252,18 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   }
   // A daemon (not a program embedding circus) keeps a worker journal, and first stops what a
   // predecessor killed before its time left running — before anything of ours binds or starts.
-  const journal = options.embedded === false ? await takeOverJournal(config, pidfile ? resolve(pidfile) : null) : null;
-  if (journal) undo.push(() => journal.close());
+  const handover = options.handover ?? null;
+  const journal =
+    options.embedded === false
+      ? await takeOverJournal(config, pidfile ? resolve(pidfile) : null, handover !== null)
+      : null;
+  // After an upgrade the handed-over workers are written down at once: should this image fail to start
+  // before it has adopted (and so could stop) them, the next daemon still finds them.
+  let adopted = handover === null;
+  if (journal && handover) {
+    for (const w of handover.arbiter.watchers) for (const worker of w.workers) journal.added(w.name, worker);
+  }
+  if (journal) undo.push(() => journal.close({ keep: !adopted }));
 
   // Assigned before any closure below can run (they run only once the daemon is up).
   let arbiter!: Arbiter;
@@ -233,14 +291,32 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
     return [...sink, ...openStreamPaths()];
   };
 
-  arbiter = await Arbiter.create(withInternalWatchers(config, internal), { openOutput, journal: journal ?? undefined });
+  let fatal: string | null = null;
+  arbiter = await Arbiter.create(withInternalWatchers(config, internal), {
+    openOutput,
+    journal: journal ?? undefined,
+    handover: handover?.arbiter,
+    inheritedSockets: systemdSockets,
+    // A critical watcher gave up: stop everything, and `circus daemon` exits 1.
+    onFatal: (message) => {
+      fatal ??= message;
+      void stop();
+    },
+  });
+  adopted = true;
   // Sockets already bound (unix socket files included) must not outlive a failed start.
   undo.push(() => arbiter.close());
+  if (config.circus.health !== null) {
+    const health = startHealthEndpoint(config.circus.health, arbiter);
+    undo.push(() => health.close());
+  }
+  service?.attach(arbiter);
   const done = deferred();
   let client: Client | null = null;
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      service?.stopping();
       log.info("stopping all watchers");
       // From here on nothing may start workers that the exit would leave behind; events of the stop
       // still reach subscribers: the endpoints close after the watchers.
@@ -254,11 +330,57 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
     })();
     return stopping;
   };
+  const upgrades = handover?.upgrades ?? 0;
+  /** When the daemon started (epoch seconds): its first image's, through every upgrade. */
+  const started = handover?.started ?? Math.round(performance.timeOrigin) / 1000;
+  /** Why the last upgrade failed after its checks passed (the exec itself), for `version`; null otherwise. */
+  let upgradeError: string | null = null;
+  const upgradeHost = async () => {
+    const { upgradeDaemon, UPGRADE_TOPIC } = await import("./upgrade.ts");
+    return (request: UpgradeRequest) => {
+      if (options.daemonArgs === undefined) {
+        return Promise.reject(new Error("upgrade is only available in a daemon started by `circus daemon`"));
+      }
+      if (stopping) return Promise.reject(new Error("the daemon is stopping"));
+      upgradeError = null;
+      return upgradeDaemon(
+        {
+          arbiter,
+          configFile: config.file,
+          daemonArgs: options.daemonArgs,
+          upgrades,
+          started,
+          endpoints: () => {
+            const fds = server.listening();
+            return {
+              control: { endpoint: server.endpoint, fd: fds.control },
+              pubsub: {
+                endpoint: server.pubsubEndpoint,
+                fd: fds.pubsub,
+                subscribers: server.subscribersOf(UPGRADE_TOPIC),
+              },
+            };
+          },
+          setUpgrading: (on) => server.setUpgrading(on),
+          failed: (reason) => {
+            upgradeError = reason;
+          },
+          beforeExec: options.beforeExec ?? (async () => {}),
+          execEnv: Object.fromEntries(Object.entries(systemdEnv).filter(([name]) => !name.startsWith("LISTEN_"))),
+        },
+        request,
+      );
+    };
+  };
+  const upgrade = async (request: UpgradeRequest = {}): Promise<UpgradeAnswer> => (await upgradeHost())(request);
   server = await startControlServer(arbiter, config.circus, {
     onQuit: () => stop(),
     loadConfig: config.file ? reread : async () => null,
     onReopen: reopen,
     security,
+    inherited: handover ? { control: handover.control.fd, pubsub: handover.pubsub.fd } : undefined,
+    upgrade: options.daemonArgs !== undefined ? (request) => upgrade(request) : undefined,
+    daemonVersion: () => ({ version: VERSION, pid: process.pid, upgrades, upgrade_error: upgradeError, started }),
   });
   undo.push(() => server.close());
   // Clients as the daemon's own watchers are: with the internal key when the endpoints speak CURVE.
@@ -273,6 +395,8 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   log.info(
     `starting circus ${VERSION} (pid ${process.pid}), control at ${server.endpoint}, events at ${server.pubsubEndpoint}`,
   );
+  if (handover)
+    log.info(`upgrade: the new image serves the control channel ${Date.now() - handover.execAtMs} ms after the exec`);
   const { FD_RESERVE } = await import("../arbiter/fd-reserve.ts");
   warnIfWorkersOutgrowFdLimit(arbiter, getRlimit("nofile").hard, FD_RESERVE);
   // The endpoint answers before anyone is told it is up (a `--daemon` caller returns 0 on that word).
@@ -297,9 +421,22 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
     },
     stop,
     reopen,
+    upgrade,
+    get fatal() {
+      return fatal;
+    },
   };
   options.onListening?.(running);
   await arbiter.start();
+  if (handover) {
+    const { announceUpgraded, UPGRADE_TOPIC } = await import("./upgrade.ts");
+    const now = Date.now();
+    log.info(
+      `upgraded from circus ${handover.from}: ${arbiter.numprocesses()} workers adopted (upgrade ${handover.upgrades}; ` +
+        `${now - handover.askedAtMs} ms since asked, ${now - handover.execAtMs} ms since the exec)`,
+    );
+    void announceUpgraded(arbiter, handover, () => server.subscribersOf(UPGRADE_TOPIC));
+  }
   return running;
 }
 
@@ -318,18 +455,24 @@ function warnIfWorkersOutgrowFdLimit(arbiter: Arbiter, hard: number | null, rese
  * Stop what a previous daemon on this config left running (it was killed, so its workers were never
  * stopped), then start this daemon's own journal. Null (with a warning) when no journal can be kept.
  */
-async function takeOverJournal(config: CircusConfig, pidfile: string | null): Promise<WorkerJournal | null> {
+async function takeOverJournal(
+  config: CircusConfig,
+  pidfile: string | null,
+  upgraded: boolean,
+): Promise<WorkerJournal | null> {
   const { readJournal, stopLeftovers, WorkerJournal } = await import("../arbiter/worker-journal.ts");
   const { SIGTERM } = await import("../os/signals.ts");
   try {
     const path = workerJournalPath(pidfile, config.circus.endpoint);
     const byName = new Map(config.watchers.map((w) => [w.name.toLowerCase(), w]));
-    await stopLeftovers(readJournal(path), {
-      stopOf: (name) => {
-        const w = byName.get(name.toLowerCase());
-        return { signum: w?.stop_signal ?? SIGTERM, gracefulTimeoutMs: (w?.graceful_timeout ?? 30) * 1000 };
-      },
-    });
+    // After an upgrade the journal's workers are ours, handed over: they are adopted, not stopped.
+    if (!upgraded)
+      await stopLeftovers(readJournal(path), {
+        stopOf: (name) => {
+          const w = byName.get(name.toLowerCase());
+          return { signum: w?.stop_signal ?? SIGTERM, gracefulTimeoutMs: (w?.graceful_timeout ?? 30) * 1000 };
+        },
+      });
     return new WorkerJournal(path);
   } catch (error) {
     log.warning(

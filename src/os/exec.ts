@@ -66,6 +66,16 @@ export function resetSignalsForExec(): void {
  * throwing: the OsError of the most telling failure (EACCES beats ENOENT, as execvp reports).
  */
 export function execFile(file: string, argv: string[], env: Record<string, string>): never {
+  return prepareExec(file, argv, env)();
+}
+
+/**
+ * Everything execve needs (C strings, pointer arrays, PATH candidates), built now; the returned
+ * function only calls execve. The launcher prepares first and applies rlimits after: a low
+ * RLIMIT_DATA or RLIMIT_AS can leave the runtime unable to map one more page, so nothing may be
+ * allocated between setrlimit and execve.
+ */
+export function prepareExec(file: string, argv: string[], env: Record<string, string>): () => never {
   const c = libc();
   const keep: Buffer[] = []; // buffers the pointer arrays point into must outlive the call
   const argvPtrs = pointerArray(argv, keep);
@@ -75,15 +85,18 @@ export function execFile(file: string, argv: string[], env: Record<string, strin
       .map(([k, v]) => `${k}=${v}`),
     keep,
   );
-  let failure: number = Errno.ENOENT;
-  for (const candidate of candidates(file, env)) {
-    c.execve(cstr(candidate), argvPtrs, envPtrs);
-    const code = errno();
-    if (code === Errno.EACCES) failure = code;
-    else if (code !== Errno.ENOENT && code !== ENOTDIR) throw execError(file, code);
-  }
-  keep.length = 0;
-  throw execError(file, failure);
+  const paths = candidates(file, env).map(cstr);
+  return () => {
+    let failure: number = Errno.ENOENT;
+    for (const path of paths) {
+      c.execve(path, argvPtrs, envPtrs);
+      const code = errno();
+      if (code === Errno.EACCES) failure = code;
+      else if (code !== Errno.ENOENT && code !== ENOTDIR) throw execError(file, code);
+    }
+    keep.length = 0;
+    throw execError(file, failure);
+  };
 }
 
 const ENOTDIR = 20;

@@ -4,7 +4,7 @@
 
 import { Errno, OsError } from "./errors.ts";
 import { addressOf, cstr, errno, libc, readCString } from "./libc.ts";
-import { nodeFs } from "../util/node.ts";
+import { nodeFs, nodeOs } from "../util/node.ts";
 
 const O_RDONLY = 0;
 const O_WRONLY = 1;
@@ -430,4 +430,29 @@ export function createExclusive(path: string, mode = 0o644): number {
   const fs = nodeFs();
   const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
   return fs.openSync(path, O_WRONLY | O_CREAT | O_EXCL, mode);
+}
+
+/**
+ * A new directory only this user may list, `prefix` + random letters under $XDG_RUNTIME_DIR or the
+ * temp directory (the shorter, for unix socket paths), mode 0711 so a worker running as another user
+ * can reach a socket in it that is its own. Remove with removeDir.
+ */
+export function makePrivateDir(prefix: string): string {
+  const fs = nodeFs();
+  const candidates = [process.env.XDG_RUNTIME_DIR, nodeOs().tmpdir(), "/tmp"].filter(
+    (d): d is string => typeof d === "string" && d !== "" && fs.existsSync(d),
+  );
+  const base = candidates.sort((a, b) => a.length - b.length)[0] ?? "/tmp";
+  const dir = fs.mkdtempSync(`${base.replace(/\/$/, "")}/${prefix}`);
+  fs.chmodSync(dir, 0o711);
+  return dir;
+}
+
+/** Remove a directory and what it holds (errors ignored: it is ours and temporary). */
+export function removeDir(path: string): void {
+  try {
+    nodeFs().rmSync(path, { recursive: true, force: true });
+  } catch {
+    // Already gone.
+  }
 }

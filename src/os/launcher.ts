@@ -10,7 +10,7 @@
 import { exists } from "./fs.ts";
 import { resolve } from "../util/path.ts";
 import { OsError, Errno } from "./errors.ts";
-import { execFile, resetSignalsForExec, switchCredentials } from "./exec.ts";
+import { prepareExec, resetSignalsForExec, switchCredentials } from "./exec.ts";
 import { applyRlimit, rlimitNumber } from "./rlimit.ts";
 import { libc, errno } from "./libc.ts";
 
@@ -37,6 +37,11 @@ export interface LaunchSpec {
    * the launcher exits; a successful exec closes it with nothing written (it is made close-on-exec).
    */
   statusFd?: number | null;
+  /**
+   * Signal the worker gets when the daemon dies (PR_SET_PDEATHSIG, kept across exec), with the daemon's
+   * pid: a daemon already gone before the signal was armed is caught by comparing getppid().
+   */
+  parentDeath?: { signal: number; parentPid: number } | null;
 }
 
 export const SPEC_ENV = "CIRCUS_EXEC_SPEC";
@@ -45,10 +50,19 @@ export const LAUNCH_FAILURE_EXIT = 127;
 // Stay well below the kernel's 128 KiB limit on a single environment string.
 const CHUNK = 100_000;
 
+/**
+ * The path of the running binary. The kernel reports a binary replaced on disk since it started (a
+ * package update renames a new file over it) as `PATH (deleted)`; the file now at PATH is the one to
+ * run — the new version, for a launcher or an upgrade.
+ */
+export function ownBinary(): string {
+  return process.execPath.replace(/ \(deleted\)$/, "");
+}
+
 /** argv prefix that re-runs this program: the compiled binary itself, or bun + src/main.ts in dev. */
 export function selfCommand(): string[] {
   // Compiled executables serve their modules from Bun's virtual /$bunfs filesystem.
-  if (import.meta.path.startsWith("/$bunfs/")) return [process.execPath];
+  if (import.meta.path.startsWith("/$bunfs/")) return [ownBinary()];
   // From source (`bun src/main.ts`, `bun test`) Bun.main may be a test file, so locate main.ts
   // next to this module; a non-compiled bundle has no such file and falls back to its entry.
   const main = resolve(import.meta.dir, "../main.ts");
@@ -94,8 +108,8 @@ export function runLauncher(_argv: string[]): never {
   try {
     spec = readSpec(process.env);
     if (typeof spec.statusFd === "number") libc().fcntl(spec.statusFd, F_SETFD, FD_CLOEXEC);
-    prepare(spec);
-    execFile(spec.file, spec.argv, spec.env);
+    const exec: () => never = prepare(spec);
+    exec();
   } catch (err) {
     const what = spec ? `cannot start "${spec.file}"` : "launcher";
     const why = err instanceof Error ? err.message : String(err);
@@ -147,20 +161,36 @@ export function closeLaunchStatus(fd: number): void {
   libc().close(fd);
 }
 
-/** Everything between fork and exec, in Circus's order: session, rlimits, umask, credentials. */
-function prepare(spec: LaunchSpec): void {
+const PR_SET_PDEATHSIG = 1;
+
+/**
+ * Everything between fork and exec, in Circus's order (session, rlimits, umask, credentials), then the
+ * death signal, except that the exec is prepared first and the limits are applied last before the
+ * credentials switch: after setrlimit nothing may need a new mapping (see prepareExec). Returns the
+ * execve call.
+ */
+function prepare(spec: LaunchSpec): () => never {
   if (spec.setsid && libc().setsid() < 0) {
     const code = errno();
     // EPERM means we already lead a group/session (Bun.spawn `detached`): the goal is met.
     if (code !== Errno.EPERM) throw new OsError("setsid", code);
   }
-  for (const [name, value] of Object.entries(spec.rlimits ?? {})) {
-    rlimitNumber(name); // unknown names fail with the list of valid ones
-    applyRlimit(name, value);
-  }
+  const limits = Object.entries(spec.rlimits ?? {});
+  for (const [name] of limits) rlimitNumber(name); // unknown names fail with the list of valid ones
+  const exec = prepareExec(spec.file, spec.argv, spec.env);
   if (spec.umask !== undefined && spec.umask !== null) libc().umask(spec.umask);
-  switchCredentials(spec);
   resetSignalsForExec();
+  // Raising a hard limit needs the privilege the credentials switch gives up: limits go first.
+  for (const [name, value] of limits) applyRlimit(name, value);
+  switchCredentials(spec);
+  // After the credential switch, which would clear it.
+  if (spec.parentDeath) {
+    if (libc().prctl(PR_SET_PDEATHSIG, spec.parentDeath.signal, 0, 0, 0) !== 0)
+      throw new OsError("prctl", errno(), "PR_SET_PDEATHSIG");
+    if (libc().getppid() !== spec.parentDeath.parentPid)
+      throw new LaunchError("the daemon exited before the worker started");
+  }
+  return exec;
 }
 
 function validate(value: unknown): LaunchSpec {

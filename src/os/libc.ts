@@ -9,12 +9,14 @@ const SYMBOLS = {
   __errno_location: { args: [], returns: "ptr" },
   strerror: { args: ["i32"], returns: "ptr" },
   getpid: { args: [], returns: "i32" },
+  getppid: { args: [], returns: "i32" },
   socket: { args: ["i32", "i32", "i32"], returns: "i32" },
   setsockopt: { args: ["i32", "i32", "i32", "ptr", "u32"], returns: "i32" },
   getsockopt: { args: ["i32", "i32", "i32", "ptr", "ptr"], returns: "i32" },
   bind: { args: ["i32", "ptr", "u32"], returns: "i32" },
   listen: { args: ["i32", "i32"], returns: "i32" },
   getsockname: { args: ["i32", "ptr", "ptr"], returns: "i32" },
+  getpeername: { args: ["i32", "ptr", "ptr"], returns: "i32" },
   close: { args: ["i32"], returns: "i32" },
   socketpair: { args: ["i32", "i32", "i32", "ptr"], returns: "i32" },
   shutdown: { args: ["i32", "i32"], returns: "i32" },
@@ -36,6 +38,7 @@ const SYMBOLS = {
   isatty: { args: ["i32"], returns: "i32" },
   prctl: { args: ["i32", "u64", "u64", "u64", "u64"], returns: "i32" },
   waitpid: { args: ["i32", "ptr", "i32"], returns: "i32" },
+  waitid: { args: ["i32", "i32", "ptr", "i32"], returns: "i32" },
   kill: { args: ["i32", "i32"], returns: "i32" },
   setgid: { args: ["u32"], returns: "i32" },
   setuid: { args: ["u32"], returns: "i32" },
@@ -62,6 +65,11 @@ const SYMBOLS = {
   closedir: { args: ["ptr"], returns: "i32" },
   // The launcher's status pipe (src/os/launcher.ts).
   pipe2: { args: ["ptr", "i32"], returns: "i32" },
+  // The daemon upgrade's state file (src/os/handover.ts).
+  memfd_create: { args: ["ptr", "u32"], returns: "i32" },
+  // pidfd_open has no libc wrapper in older glibc: the raw system call (integer arguments only).
+  syscall: { args: ["i64", "i64", "i64"], returns: "i64" },
+  lseek: { args: ["i32", "i64", "i32"], returns: "i64" },
 } as const satisfies Record<string, FFIFunction>;
 
 export type LibcSymbols = Library<typeof SYMBOLS>["symbols"];

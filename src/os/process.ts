@@ -3,7 +3,7 @@
 
 import { libc, errno, cstr, addressOf } from "./libc.ts";
 import { OsError, Errno } from "./errors.ts";
-import { childPids, readStat } from "./proc.ts";
+import { childPids, descendantPids, readStat } from "./proc.ts";
 
 const WNOHANG = 1;
 const PR_SET_NAME = 15;
@@ -87,6 +87,29 @@ export function waitpidNoHang(pid: number): WaitResult | null {
   }
 }
 
+const P_ALL = 0;
+const WEXITED = 4;
+const WNOWAIT = 0x01000000;
+/** sizeof(siginfo_t) on Linux; si_pid sits at byte 16 on 64-bit targets. */
+const SIGINFO_BYTES = 128;
+const SI_PID_OFFSET = 16;
+
+/**
+ * Whether some child of ours has exited and waits to be collected (waitid with WNOWAIT: nothing is
+ * collected, so Bun still gets the status of its own). Lets orphan reaping skip scanning /proc for
+ * children on the many ticks where none has exited.
+ */
+export function hasExitedChild(): boolean {
+  const info = new Int32Array(SIGINFO_BYTES / 4);
+  for (;;) {
+    if (libc().waitid(P_ALL, 0, info, WEXITED | WNOHANG | WNOWAIT) === 0) return info[SI_PID_OFFSET / 4] !== 0;
+    const code = errno();
+    if (code === Errno.EINTR) continue;
+    if (code === Errno.ECHILD) return false;
+    throw new OsError("waitid", code, "exited children");
+  }
+}
+
 /** Split a raw wait status into exit code (normal exit) or terminating signal. */
 export function decodeWaitStatus(status: number): { exitCode: number | null; signal: number | null } {
   const low = status & 0x7f;
@@ -102,6 +125,8 @@ export function decodeWaitStatus(status: number): { exitCode: number | null; sig
  */
 export function reapOrphans(known: Set<number>): number[] {
   const reaped: number[] = [];
+  // Without children files the list below is a scan of /proc, long with thousands of processes.
+  if (!hasExitedChild()) return reaped;
   for (const child of childrenOf(getpid())) {
     if (known.has(child)) continue;
     const result = waitpidNoHang(child);
@@ -117,18 +142,7 @@ export function childrenOf(pid: number): number[] {
 
 /** All descendants of `pid`, parents before their children. */
 export function descendantsOf(pid: number): number[] {
-  const found: number[] = [];
-  const queue = [pid];
-  const seen = new Set([pid]);
-  while (queue.length > 0) {
-    for (const child of childrenOf(queue.shift() as number)) {
-      if (seen.has(child)) continue;
-      seen.add(child);
-      found.push(child);
-      queue.push(child);
-    }
-  }
-  return found;
+  return descendantPids(pid);
 }
 
 /** Whether a process with this pid exists (zombies included; EPERM still means it exists). */

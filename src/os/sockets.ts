@@ -4,6 +4,7 @@
 import { nodeFs } from "../util/node.ts";
 import { HostResolutionError, resolveHost } from "../util/host.ts";
 import { SUN_PATH_SIZE } from "../util/sockaddr.ts";
+import { readText } from "./fs.ts";
 import { libc, errno, cstr } from "./libc.ts";
 import { OsError, Errno } from "./errors.ts";
 
@@ -141,6 +142,38 @@ export async function openUnboundSocket(spec: SocketSpec): Promise<BoundSocket> 
   }
   const host = inet ? inet.ip : spec.host;
   return { fd, family, type: spec.type, host, port: spec.port, path: spec.path, backlog: spec.backlog };
+}
+
+const SO_TYPE = 3;
+
+/**
+ * A socket this process inherited already bound (systemd socket activation), described as if we had
+ * bound it: family and type from the kernel, the real address. Throws OsError when `fd` is no socket.
+ */
+export function describeSocket(fd: number, backlog: number): BoundSocket {
+  const c = libc();
+  const typeValue = new Int32Array(1);
+  const size = new Uint32Array([4]);
+  if (c.getsockopt(fd, SOL_SOCKET, SO_TYPE, typeValue, size) !== 0) {
+    throw new OsError("getsockopt", errno(), `SO_TYPE of fd ${fd}`);
+  }
+  const type = SOCKET_TYPES.find((t) => TYPE[t] === typeValue[0]) ?? "SOCK_STREAM";
+  const addr = new Uint8Array(128);
+  const length = new Uint32Array([addr.length]);
+  if (c.getsockname(fd, addr, length) !== 0) throw new OsError("getsockname", errno(), `fd ${fd}`);
+  const familyValue = new DataView(addr.buffer).getUint16(0, true);
+  if (familyValue === FAMILY.AF_UNIX) {
+    const raw = addr.subarray(2, length[0]!);
+    // An abstract name starts with a NUL; a path ends with one.
+    const path =
+      raw[0] === 0
+        ? `\0${Buffer.from(raw.subarray(1)).toString()}`
+        : Buffer.from(raw.subarray(0, raw.indexOf(0) < 0 ? raw.length : raw.indexOf(0))).toString();
+    return { fd, family: "AF_UNIX", type, host: path, port: 0, path, backlog };
+  }
+  const family = familyValue === FAMILY.AF_INET6 ? "AF_INET6" : "AF_INET";
+  const real = localAddress(fd);
+  return { fd, family, type, host: real.host, port: real.port, path: null, backlog };
 }
 
 /** Close the fd and, for a unix socket, delete its file (as Circus does on socket close). */
@@ -331,4 +364,70 @@ export function peerCredentials(fd: number): PeerCredentials {
     throw new OsError("getsockopt", errno(), `SO_PEERCRED of fd ${fd}`);
   }
   return { pid: cred[0]!, uid: cred[1]!, gid: cred[2]! };
+}
+
+/**
+ * Who owns the other end of a TCP connection made from this host (a loopback client): the uid of the
+ * socket whose local address is our peer's and whose remote address is ours, from /proc/net/tcp and
+ * tcp6. Null when no such socket is on this host (a remote peer) or `fd` is not a TCP connection. What
+ * SO_PEERCRED is to unix sockets, for the one command that needs it (`upgrade`).
+ */
+export function tcpPeerUid(fd: number): number | null {
+  const ours = inetName(fd, "getsockname");
+  const theirs = inetName(fd, "getpeername");
+  if (ours === null || theirs === null) return null;
+  for (const table of ours.v4 ? ["/proc/net/tcp", "/proc/net/tcp6"] : ["/proc/net/tcp6"]) {
+    const v4 = table.endsWith("tcp");
+    const local = procAddress(theirs, v4);
+    const remote = procAddress(ours, v4);
+    let text: string;
+    try {
+      // Read to the end: the table comes in pieces (a page per read), unlike the small files readProcFile holds open.
+      text = readText(table, "latin1");
+    } catch {
+      continue; // no IPv6 on this host
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields[1] === local && fields[2] === remote) return Number(fields[7]);
+    }
+  }
+  return null;
+}
+
+interface InetName {
+  /** The 16 bytes of an IPv6 address, or of ::ffff:a.b.c.d for IPv4. */
+  address: Uint8Array;
+  port: number;
+  /** IPv4, or IPv4-mapped IPv6 (a dual-stack socket's IPv4 peer). */
+  v4: boolean;
+}
+
+function inetName(fd: number, call: "getsockname" | "getpeername"): InetName | null {
+  const addr = new Uint8Array(28);
+  const length = new Uint32Array([addr.length]);
+  if (libc()[call](fd, addr, length) !== 0) return null;
+  const view = new DataView(addr.buffer);
+  const family = view.getUint16(0, true);
+  const port = view.getUint16(2, false);
+  if (family === FAMILY.AF_INET) {
+    const address = new Uint8Array(16);
+    address.set([0xff, 0xff], 10);
+    address.set(addr.subarray(4, 8), 12);
+    return { address, port, v4: true };
+  }
+  if (family !== FAMILY.AF_INET6) return null;
+  const address = addr.slice(8, 24);
+  const mapped = address.subarray(0, 10).every((b) => b === 0) && address[10] === 0xff && address[11] === 0xff;
+  return { address, port, v4: mapped };
+}
+
+/** An address as /proc/net/tcp{,6} prints it: each 32-bit word in host (little-endian) order, hex; then the port. */
+function procAddress(name: InetName, v4: boolean): string {
+  const bytes = v4 ? name.address.subarray(12) : name.address;
+  let hex = "";
+  for (let i = 0; i < bytes.length; i += 4) {
+    for (let j = 3; j >= 0; j--) hex += bytes[i + j]!.toString(16).padStart(2, "0");
+  }
+  return `${hex.toUpperCase()}:${name.port.toString(16).toUpperCase().padStart(4, "0")}`;
 }

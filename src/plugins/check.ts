@@ -36,6 +36,7 @@ function socketFor(p: PluginConfig, cls: PluginClass, values: Record<string, unk
     interface: null,
     so_reuseport: false,
     blocking: false,
+    systemd: false,
     raw: { host: address.host, port: String(address.port), type: address.type },
     source: p.source,
   };

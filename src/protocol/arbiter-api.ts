@@ -37,7 +37,8 @@ export interface ControlledWatcher {
   /** Why spawning gave up, restarts, the last exit and exits by reason (keys beyond Circus in status/stats). */
   exitState(): ExitState;
   start(): Promise<StartResult>;
-  stop(): Promise<void>;
+  /** `gaveUp`: this stop means the watcher gives up (the Flapping plugin's last stop), and why. */
+  stop(opts?: { gaveUp?: string }): Promise<void>;
   restart(): Promise<ReloadResult>;
   reload(opts: { graceful: boolean; sequential: boolean }): Promise<ReloadResult>;
   /** The new target process count. */

@@ -27,6 +27,11 @@ export interface Requester {
   uid: number | null;
   /** Set when the request comes from the limited endpoint_owner. */
   owner: OwnerLimits | null;
+  /**
+   * Over tcp: the uid owning the client's socket when the client runs on this host (from
+   * /proc/net/tcp), null for a remote one. A function: only `upgrade` asks, the others never pay for it.
+   */
+  tcpUid?: () => number | null;
 }
 
 /**

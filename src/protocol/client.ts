@@ -2,6 +2,7 @@
 // console. A DEALER with a random identity sends JSON requests and matches replies by `id` (§2.1).
 
 import { type Deferred, deadline, deferred } from "../util/async.ts";
+import { getLogger } from "../util/log.ts";
 import {
   CurveKeyError,
   type CurveKeyPair,
@@ -16,6 +17,8 @@ import { DEFAULT_ENDPOINT } from "../config/options/circus.ts";
 
 // The defaults are [circus] facts; the client re-exports them for library users.
 export { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT } from "../config/options/circus.ts";
+
+const log = getLogger("circus.zmtp");
 
 /** No reply arrived within the timeout; the message is the one circusctl prints. */
 export class TimeoutError extends Error {
@@ -44,6 +47,20 @@ export class UnreachableError extends CallError {
       code === "ENOENT"
         ? `cannot reach the daemon at ${endpoint}: the socket file does not exist (is the daemon running?)`
         : `cannot reach the daemon at ${endpoint}: connection refused (is the daemon running? check the endpoint)`,
+    );
+  }
+}
+
+/**
+ * The connection a request went out on closed before its reply came (the daemon re-executed itself in
+ * an upgrade, restarted, or the network dropped): said at once rather than after the timeout. The
+ * daemon may not have run the command; sending it again is the caller's choice.
+ */
+export class ConnectionLostError extends CallError {
+  override readonly name = "ConnectionLostError";
+  constructor(readonly endpoint: string) {
+    super(
+      `the daemon at ${endpoint} closed the connection before replying (it may be upgrading or restarting); the command may not have run: send it again`,
     );
   }
 }
@@ -169,6 +186,10 @@ export class CircusClient {
   private readonly failFast: boolean;
   /** Peers that completed the handshake (0 or 1: one endpoint). */
   private connected = 0;
+  /** Counts connections made: a request sent on one is lost when that one closes. */
+  private connection = 0;
+  /** The connection each pending request went out on (absent: queued until one is made). */
+  private readonly sentOn = new Map<string, number>();
   /** With failFast: calls waiting for the first connection, told when it comes or is refused. */
   private readonly waitingForPeer = new Set<Deferred<void>>();
 
@@ -182,18 +203,30 @@ export class CircusClient {
     this.socket.onMessage((frames) => this.onReply(frames));
     // A refused handshake (wrong key, CURVE on one side only) will not fix itself on retry: fail the
     // waiting calls with the reason now rather than let them run into "Timed out.".
+    // The socket leaves the reporting to us: a caller is told why; with no caller, the log is.
     this.socket.on("handshake_failed", (e) => {
       const error = new CallError(`cannot talk to ${this.endpoint}: ${e.reason}`, { cause: e.error });
+      const told = this.pending.size + this.waitingForPeer.size > 0;
       this.failPending(error);
       this.settleWaiting(error);
+      if (!told) log.warning(`${e.endpoint} peer ${e.peer}: ${e.reason}`);
     });
     this.failFast = options.failFast === true;
     this.socket.on("handshake_succeeded", () => {
       this.connected += 1;
+      this.connection += 1;
       this.settleWaiting(null);
     });
     this.socket.on("disconnected", () => {
       this.connected = Math.max(0, this.connected - 1);
+      // What went out on the closed connection gets no reply: say so now, not at the timeout.
+      const lost = new ConnectionLostError(this.endpoint);
+      for (const [id, on] of this.sentOn) {
+        if (on !== this.connection) continue;
+        this.sentOn.delete(id);
+        this.pending.get(id)?.reject(lost);
+        this.pending.delete(id);
+      }
     });
     this.socket.on("connect_retried", (e) => {
       if (this.failFast && NOBODY_THERE.has(e.code)) this.settleWaiting(new UnreachableError(this.endpoint, e.code));
@@ -215,6 +248,7 @@ export class CircusClient {
     const send = () => {
       if (reply.settled) return;
       this.pending.set(id, reply);
+      if (this.connected > 0) this.sentOn.set(id, this.connection);
       this.socket.send([body]).catch((e: Error) => {
         this.pending.delete(id);
         reply.reject(new CallError(`cannot send to ${this.endpoint}: ${e.message}`, { cause: e }));
@@ -228,6 +262,7 @@ export class CircusClient {
     } else send();
     return deadline(reply.promise, timeoutMs, () => {
       this.pending.delete(id);
+      this.sentOn.delete(id);
       const timedOut = new TimeoutError(timeoutMs);
       reply.reject(timedOut); // settled: a connection made later sends nothing
       return timedOut;
@@ -277,6 +312,7 @@ export class CircusClient {
   private failPending(error: CallError): void {
     for (const reply of this.pending.values()) reply.reject(error);
     this.pending.clear();
+    this.sentOn.clear();
   }
 
   private onReply(frames: Uint8Array[]): void {
@@ -295,6 +331,7 @@ export class CircusClient {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
+    this.sentOn.delete(id);
     p.resolve(reply as Reply);
   }
 }

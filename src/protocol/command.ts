@@ -53,6 +53,29 @@ export interface CommandContext {
   reopen?(): Promise<string[]>;
   /** True once the daemon is stopping for good: commands that would start or change work are refused. */
   shuttingDown?(): boolean;
+  /** True while the daemon hands itself over to a new image: changing commands are refused for that moment. */
+  upgrading?(): boolean;
+  /**
+   * Re-execute the daemon in place (`upgrade`): resolves once every check passed and the hand-over is
+   * under way, with the versions; rejects with the reason when the daemon stays as it is. Absent when
+   * circus runs embedded in another program.
+   */
+  upgrade?(request: { binary: string | null; requester: Requester | undefined }): Promise<{
+    from: string;
+    to: string;
+    pid: number;
+    binary: string;
+    upgrades: number;
+  }>;
+  /** The daemon's version and how many upgrades it went through (the `version` command). */
+  daemonVersion?(): {
+    version: string;
+    pid: number;
+    upgrades: number;
+    upgrade_error: string | null;
+    /** When the daemon started (epoch seconds), its first image: an upgrade keeps it. */
+    started: number;
+  };
 }
 
 /** Result fields merged into the ok envelope (a handler returning nothing gives a bare ok; undefined fields are left out). */

@@ -23,6 +23,8 @@ export interface ControllerOptions {
   socket?: SocketOptions;
   /** Who a peer is, for the commands (`ctx.requester`); default: nobody in particular. */
   requester?: (peer: PeerInfo | undefined) => Requester;
+  /** An inherited listening fd to serve `endpoint` on (after a daemon upgrade). */
+  fd?: number;
 }
 
 export class Controller {
@@ -35,7 +37,7 @@ export class Controller {
   /** Bind the ROUTER at `endpoint` and start answering requests with `ctx`. */
   static async bind(endpoint: string, ctx: CommandContext, options: ControllerOptions = {}): Promise<Controller> {
     const socket = new RouterSocket(options.socket);
-    const resolved = await socket.bind(endpoint, { ipcMode: options.ipcMode ?? 0o600 });
+    const resolved = await socket.bind(endpoint, { ipcMode: options.ipcMode ?? 0o600, fd: options.fd });
     try {
       secureIpcFile(resolved, options);
     } catch (err) {
@@ -45,6 +47,11 @@ export class Controller {
     const controller = new Controller(socket, resolved, options.requester);
     socket.onMessage((frames) => controller.handle(ctx, frames));
     return controller;
+  }
+
+  /** The listening socket's fd (handed over by a daemon upgrade). */
+  get listeningFd(): number {
+    return this.socket.listeningFds[0] ?? -1;
   }
 
   /** Close the connections `filter` picks (a CURVE key no longer authorized); returns how many. */

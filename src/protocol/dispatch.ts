@@ -31,6 +31,12 @@ export function dispatch(ctx: CommandContext, body: Uint8Array | string): Outcom
   if (cmd.async && cmd.name !== "quit" && ctx.shuttingDown?.()) {
     return answer(req, errorReply(req.id, Errno.COMMAND_ERROR, "the daemon is shutting down"));
   }
+  if (cmd.async && ctx.upgrading?.()) {
+    return answer(
+      req,
+      errorReply(req.id, Errno.COMMAND_ERROR, "the daemon is upgrading itself: send the command again in a moment"),
+    );
+  }
   let result: Promise<CommandResult> | CommandResult;
   try {
     const props = cmd.validate(req.properties);

@@ -4,6 +4,7 @@
 import {
   InvalidOptionError,
   OperationError,
+  ReadinessError,
   SpawnError,
   WatcherExistsError,
   WatcherNotFoundError,
@@ -49,6 +50,7 @@ const ERRNO_BY_CLASS: readonly [ErrorClass, Errno][] = [
   // Well-formed requests the arbiter refuses or cannot carry out.
   [WatcherExistsError, Errno.COMMAND_ERROR],
   [OperationError, Errno.COMMAND_ERROR],
+  [ReadinessError, Errno.COMMAND_ERROR],
   [ConfigError, Errno.COMMAND_ERROR],
   [SpawnError, Errno.COMMAND_ERROR],
   [OsError, Errno.OS_ERROR],

@@ -22,9 +22,15 @@ export class Publisher {
   ) {}
 
   /** Bind the PUB at `endpoint` (an ipc file is created mode 0600) and publish every event of `bus`. */
-  static async bind(endpoint: string, bus: EventSource, options: SocketOptions = {}): Promise<Publisher> {
+  static async bind(
+    endpoint: string,
+    bus: EventSource,
+    options: SocketOptions = {},
+    /** An inherited listening fd to serve `endpoint` on (after a daemon upgrade). */
+    fd?: number,
+  ): Promise<Publisher> {
     const socket = new PubSocket(options);
-    const resolved = await socket.bind(endpoint, { ipcMode: 0o600 });
+    const resolved = await socket.bind(endpoint, { ipcMode: 0o600, fd });
     const unsubscribe = bus.subscribe((topic, payload) => {
       // A PUB rejects only once closed, and close() unsubscribes first; log rather than lose a surprise.
       socket
@@ -32,6 +38,16 @@ export class Publisher {
         .catch((e: Error) => log.debug(`event ${topic} not published: ${e.message}`));
     });
     return new Publisher(socket, unsubscribe, resolved);
+  }
+
+  /** The listening socket's fd (handed over by a daemon upgrade). */
+  get listeningFd(): number {
+    return this.socket.listeningFds[0] ?? -1;
+  }
+
+  /** Subscribers connected now whose subscriptions take `topic`. */
+  subscribersOf(topic: string): number {
+    return this.socket.subscribersFor(encoder.encode(topic));
   }
 
   /** Close the connections `filter` picks; returns how many. */

@@ -29,6 +29,8 @@ import { start } from "./commands/start.ts";
 import { stats } from "./commands/stats.ts";
 import { status } from "./commands/status.ts";
 import { stop } from "./commands/stop.ts";
+import { upgrade } from "./commands/upgrade.ts";
+import { version } from "./commands/version.ts";
 
 /**
  * Every command by wire name: the one list. The daemon dispatches through COMMANDS, circusctl reads its
@@ -63,6 +65,8 @@ export const REGISTRY = {
   stats,
   status,
   stop,
+  upgrade,
+  version,
 } as const;
 
 export type Registry = typeof REGISTRY;

@@ -5,6 +5,7 @@
 import type { CircusConfig, CircusOptions } from "../config/types.ts";
 import { daemonSampler } from "../stats/index.ts";
 import { resolveUser } from "../os/users.ts";
+import { tcpPeerUid } from "../os/sockets.ts";
 import { getLogger } from "../util/log.ts";
 import { dirname } from "../util/path.ts";
 import type { CurveServerOptions, SocketOptions } from "../zmtp/index.ts";
@@ -29,6 +30,12 @@ export interface ControlServerOptions {
   onReopen?: () => Promise<string[]>;
   /** CURVE keys and exposure checks, prepared by the daemon; default: prepared here from `circus`. */
   security?: DaemonSecurity;
+  /** After a daemon upgrade: the listening fds of the endpoints, served as they are (no bind). */
+  inherited?: { control: number; pubsub: number };
+  /** What `upgrade` does (the daemon only); absent: the command answers that it is not available. */
+  upgrade?: CommandContext["upgrade"];
+  /** What `version` answers beyond the version (the daemon's upgrade count). */
+  daemonVersion?: CommandContext["daemonVersion"];
 }
 
 export interface ControlServer {
@@ -40,6 +47,12 @@ export interface ControlServer {
   multicastPort: number | null;
   /** The daemon is stopping for good: refuse commands that would start or change work from now on. */
   beginShutdown(): void;
+  /** A daemon upgrade is handing over (true) or was called off (false): changing commands wait. */
+  setUpgrading(on: boolean): void;
+  /** The listening fds, for a daemon upgrade's hand-over. */
+  listening(): { control: number; pubsub: number };
+  /** Subscribers connected now whose subscriptions take `topic`. */
+  subscribersOf(topic: string): number;
   close(): Promise<void>;
 }
 
@@ -69,6 +82,7 @@ export async function startControlServer(
   const socketOptions: SocketOptions = { curve, maxConnections: connectionCap(2), admit: gate.admit };
 
   let shuttingDown = false;
+  let upgrading = false;
   const readConfig =
     options.loadConfig ??
     (async () => {
@@ -82,6 +96,9 @@ export async function startControlServer(
   const ctx: CommandContext = {
     arbiter,
     shuttingDown: () => shuttingDown,
+    upgrading: () => upgrading,
+    upgrade: options.upgrade,
+    daemonVersion: options.daemonVersion,
     quit: async () => {
       if (options.onQuit) await options.onQuit();
       else await arbiter.stop();
@@ -112,7 +129,7 @@ export async function startControlServer(
     if (topic.endsWith(".reap") && typeof payload.process_pid === "number") daemonSampler.forget(payload.process_pid);
   });
   try {
-    publisher = await Publisher.bind(circus.pubsub_endpoint, arbiter.bus, socketOptions);
+    publisher = await Publisher.bind(circus.pubsub_endpoint, arbiter.bus, socketOptions, options.inherited?.pubsub);
   } catch (err) {
     forgetReaped();
     throw err;
@@ -123,9 +140,15 @@ export async function startControlServer(
     controller = await Controller.bind(circus.endpoint, ctx, {
       endpointOwner: circus.endpoint_owner,
       socket: socketOptions,
+      fd: options.inherited?.control,
       requester: (peer) => {
         const uid = gate.uidOf(peer);
-        return { uid, owner: owner !== null && uid === owner.uid ? owner : null };
+        const fd = peer?.transport === "tcp" ? peer.fd : -1;
+        return {
+          uid,
+          owner: owner !== null && uid === owner.uid ? owner : null,
+          tcpUid: fd >= 0 ? () => tcpPeerUid(fd) : undefined,
+        };
       },
     });
   } catch (err) {
@@ -147,6 +170,15 @@ export async function startControlServer(
     multicastPort: multicast?.port ?? null,
     beginShutdown() {
       shuttingDown = true;
+    },
+    setUpgrading(on) {
+      upgrading = on;
+    },
+    listening() {
+      return { control: controller.listeningFd, pubsub: publisher.listeningFd };
+    },
+    subscribersOf(topic) {
+      return publisher.subscribersOf(topic);
     },
     close() {
       closing ??= (async () => {

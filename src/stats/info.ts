@@ -88,6 +88,11 @@ export class ProcessSampler {
   private sweeper: ReturnType<typeof setInterval> | null = null;
   private goneSweeper: ReturnType<typeof setInterval> | null = null;
 
+  constructor(
+    /** How often files held for processes that exited are closed (tests pass a few ms). */
+    private readonly goneSweepMs = GONE_SWEEP_MS,
+  ) {}
+
   /** The info object of `pid` with its direct children, or null when it does not exist. */
   info(pid: number, opts: { children?: boolean } = {}): ProcessInfo | null {
     const stat = sampleStat(pid);
@@ -109,7 +114,7 @@ export class ProcessSampler {
       this.sweeper.unref();
       this.goneSweeper = setInterval(() => {
         for (const gone of releaseGoneProcFiles()) this.forget(gone);
-      }, GONE_SWEEP_MS);
+      }, this.goneSweepMs);
       this.goneSweeper.unref();
     }
     return info;

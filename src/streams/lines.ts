@@ -16,6 +16,13 @@ export class LineSplitter {
     return this.pending?.length ?? 0;
   }
 
+  /** Give up the unterminated line read so far (a daemon upgrade carries it to the next image). */
+  takePending(): Uint8Array {
+    const rest = this.pending ?? new Uint8Array(0);
+    this.pending = null;
+    return rest;
+  }
+
   /** Feed a chunk; returns the complete lines it finishes (ending in "\n"), or null when none. */
   push(chunk: Uint8Array): Uint8Array | null {
     if (chunk.length === 0) return null;

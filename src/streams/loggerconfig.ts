@@ -131,6 +131,9 @@ export async function openPythonLogging(
     close: async () => {
       await Promise.all([...outputs.values()].map((o) => o.close()));
     },
+    flush: async () => {
+      await Promise.all([...outputs.values()].map((o) => o.flush()));
+    },
   });
   return { output, level: levelName(lowestLevel(routing)), files };
 }

@@ -12,7 +12,12 @@ import { WatchedFileStream } from "./file.ts";
 import { strftime } from "./strftime.ts";
 
 /** A log sink that can also be reopened (SIGUSR1) and closed (flushes what is queued). */
-export type LogOutput = LogSink & { reopen(): void; close(): Promise<void> };
+export type LogOutput = LogSink & {
+  reopen(): void;
+  close(): Promise<void>;
+  /** Resolves once the lines logged so far are written (before a daemon upgrade's exec); keeps it open. */
+  flush(): Promise<void>;
+};
 
 const encoder = new TextEncoder();
 
@@ -43,8 +48,13 @@ const SEVERITY: Record<string, number> = { CRITICAL: 2, ERROR: 3, WARNING: 4, IN
 /** Lines as src/util/log.ts writes them: `YYYY-mm-dd HH:MM:SS name[pid] [LEVEL] message`. */
 const LINE = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (\S+)\[(\d+)\] \[([A-Z]+)\] ([\s\S]*)$/;
 
-function make(write: (line: string) => void, reopen: () => void, close: () => Promise<void>): LogOutput {
-  return Object.assign((line: string) => write(line), { reopen, close });
+function make(
+  write: (line: string) => void,
+  reopen: () => void,
+  close: () => Promise<void>,
+  flush: () => Promise<void> = async () => {},
+): LogOutput {
+  return Object.assign((line: string) => write(line), { reopen, close, flush });
 }
 
 /** Bytes of daemon log lines held for a blocked stdout/stderr before new lines are dropped. */
@@ -125,6 +135,7 @@ export async function openLogOutput(spec: string, options: LogOutputOptions = {}
       push,
       () => {},
       () => queue.barrier(),
+      () => queue.barrier(),
     );
   }
   if (text.startsWith("syslog://")) return openSyslog(text);
@@ -146,6 +157,7 @@ export async function openLogOutput(spec: string, options: LogOutputOptions = {}
     (line) => file.write({ data: encoder.encode(format(line) + "\n"), pid: process.pid, name: "stdout" }),
     () => void file.reopen(),
     () => file.close(),
+    () => file.flush(),
   );
 }
 

@@ -1,7 +1,14 @@
 // What the arbiter plugs into a watcher: the stdio targets for its workers, one capture reader per
 // worker channel, the configured streams and the tail buffer. Implements the arbiter's OutputSink seam.
 
-import type { CapturedFds, OutputSink, StdioTarget } from "../arbiter/process.ts";
+import type {
+  CapturedFds,
+  HandedChannel,
+  HandedChannels,
+  OutputSink,
+  PendingOutput,
+  StdioTarget,
+} from "../arbiter/process.ts";
 import type { StreamConfig } from "../config/types.ts";
 import { settlesWithin } from "../util/async.ts";
 import { PassthroughStream } from "./console.ts";
@@ -18,6 +25,8 @@ export interface WatcherOutputConfig {
   stderr_stream: StreamConfig | null;
   close_child_stdout: boolean;
   close_child_stderr: boolean;
+  /** A `ready.log` probe reads the lines, so they are captured even with nothing else to keep them. */
+  ready?: { log: string | null };
   /** Read at each pause, so `set output_block_timeout` applies to running workers. */
   output_block_timeout?: number;
 }
@@ -40,6 +49,8 @@ export class WatcherOutput implements OutputSink {
   readonly stderr: StdioTarget;
   readonly tail: TailBuffer;
   private readonly readers = new Map<number, CaptureReader[]>();
+  /** Readers paused by a daemon upgrade's hand-over, until the exec (or takeBack when it fails). */
+  private readonly handed = new Map<number, CaptureReader[]>();
   private readonly blockTimeoutMs = (): number => (this.cfg.output_block_timeout ?? DEFAULT_BLOCK_TIMEOUT) * 1000;
 
   private constructor(
@@ -71,7 +82,7 @@ export class WatcherOutput implements OutputSink {
         const config = channel === "stdout" ? cfg.stdout_stream : cfg.stderr_stream;
         if (config && Object.keys(config).length > 0) {
           streams[channel] = await createStream(config, ctx);
-        } else if (tailLines > 0) {
+        } else if (tailLines > 0 || (cfg.ready?.log ?? "").trim() !== "") {
           // Circus leaves such output on the daemon's own fds; we pass it through and keep a tail.
           streams[channel] = passthrough ??= new PassthroughStream({
             prefix: options.outputPrefix ? cfg.name : null,
@@ -103,17 +114,50 @@ export class WatcherOutput implements OutputSink {
   }
 
   /** OutputSink seam: called by WorkerProcess.spawn with the daemon's ends of the worker's channels. */
-  attach(pid: number, fds: CapturedFds): void {
+  attach(pid: number, fds: CapturedFds, pending: PendingOutput = {}): void {
     const readers: CaptureReader[] = [];
     for (const channel of ["stdout", "stderr"] as const) {
       const fd = fds[channel];
       if (fd === null) continue;
       const stream = this.streams[channel];
       readers.push(
-        new CaptureReader(fd, { pid, channel, stream, tail: this.tail, blockTimeoutMs: this.blockTimeoutMs }),
+        new CaptureReader(
+          fd,
+          { pid, channel, stream, tail: this.tail, blockTimeoutMs: this.blockTimeoutMs },
+          pending[channel],
+        ),
       );
     }
     this.track(pid, readers);
+  }
+
+  /** OutputSink seam (daemon upgrade): pause `pid`'s readers and give up their fds and partial lines. */
+  handOver(pid: number): HandedChannels {
+    const handed: HandedChannels = { stdout: null, stderr: null };
+    for (const reader of this.readers.get(pid) ?? []) {
+      const { fd, pending } = reader.handOver();
+      const channel: HandedChannel = { fd, pending: Buffer.from(pending).toString("base64") };
+      handed[reader.channel] = channel;
+    }
+    // Kept (paused, their sockets open) in case the exec fails and takeBack() resumes them.
+    const readers = this.readers.get(pid);
+    if (readers) this.handed.set(pid, readers);
+    this.readers.delete(pid);
+    return handed;
+  }
+
+  /** OutputSink seam: the exec failed, read `pid`'s channels on with the same readers. */
+  takeBack(pid: number): void {
+    const readers = this.handed.get(pid);
+    this.handed.delete(pid);
+    if (!readers) return;
+    for (const r of readers) r.takeBack();
+    this.track(pid, readers);
+  }
+
+  /** Everything written to the streams so far is on disk (before a daemon upgrade's exec). */
+  async flush(): Promise<void> {
+    await Promise.all(this.distinctStreams().map((s) => s.flush()));
   }
 
   /** The capture readers of `pid` (to pause them and hand their fds over). */

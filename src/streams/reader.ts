@@ -94,14 +94,19 @@ export class CaptureReader {
   /** Past output_block_timeout: lines are dropped until the stream has caught up. */
   private dropping = false;
   private droppedSinceReport = 0;
+  /** The partial line given up by handOver(), kept until the exec happens or takeBack() restores it. */
+  private handedPending: Uint8Array | null = null;
 
   constructor(
     readonly fd: number,
     private readonly options: CaptureReaderOptions,
+    /** An unterminated line a previous daemon image read from this fd before handing it over. */
+    pending?: Uint8Array,
   ) {
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
+    if (pending && pending.length > 0) this.splitter.feed(pending, this.emitLines);
     connectFd({ fd, data: this, socket: HANDLERS }).catch((err: unknown) => {
       // Not a socket Bun can watch: nothing will be read from it.
       closeFd(fd);
@@ -137,6 +142,23 @@ export class CaptureReader {
   resume(): void {
     this.pausedByOwner = false;
     if (!this.heldBack) this.socket?.resume();
+  }
+
+  /**
+   * A daemon upgrade: stop reading for good and give up the fd, left open for the next image, with the
+   * unterminated line read so far. Nothing read is lost: unread bytes stay in the socket.
+   */
+  handOver(): { fd: number; pending: Uint8Array } {
+    this.pause();
+    this.handedPending = this.splitter.takePending();
+    return { fd: this.fd, pending: this.handedPending };
+  }
+
+  /** The hand-over was called off (the exec failed): read on from where it stopped, nothing lost. */
+  takeBack(): void {
+    if (this.handedPending && this.handedPending.length > 0) this.splitter.feed(this.handedPending, this.emitLines);
+    this.handedPending = null;
+    this.resume();
   }
 
   /** Stop reading (a grandchild keeps the channel open after the worker died); what was read is still written. */

@@ -37,6 +37,12 @@ export interface TailSince {
   truncated: boolean;
 }
 
+/** A tail buffer as plain data (JSON), handed to the next daemon image by an upgrade. */
+export interface TailSnapshot {
+  cursor: number;
+  lines: TailLine[];
+}
+
 interface Segment {
   data: Uint8Array;
   pid: number;
@@ -230,6 +236,19 @@ export class TailBuffer {
   subscribe(listener: TailListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** The kept lines and the cursor, as plain data for a daemon upgrade. */
+  snapshot(): TailSnapshot {
+    const lines = this.lines();
+    return { cursor: this.seq, lines };
+  }
+
+  /** Take the lines of a previous daemon image's buffer; followers' cursors stay valid. */
+  restore(snapshot: TailSnapshot): void {
+    this.clear();
+    for (const line of snapshot.lines.slice(-Math.max(0, this.capacity))) this.add(line, false);
+    this.seq = Math.max(this.seq, snapshot.cursor);
   }
 
   clear(): void {

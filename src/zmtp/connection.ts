@@ -69,7 +69,8 @@ export interface ConnectionEvents {
   /** Commands other than the ones the connection handles itself (e.g. SUBSCRIBE, CANCEL). */
   command(conn: Connection, cmd: Command): void;
   /** The handshake failed; `closed` follows. */
-  handshakeFailed(conn: Connection, error: ZmtpError): void;
+  /** Returns true when the socket's owner listens for it, and so reports the failure itself. */
+  handshakeFailed(conn: Connection, error: ZmtpError): boolean;
   closed(conn: Connection): void;
 }
 
@@ -283,8 +284,8 @@ export class Connection {
           ? "peer closed the connection during the greeting (does only one side use CURVE?)"
           : `peer closed the connection during the handshake${this.opts.mechanism.hangupHint}`,
       );
-      log.info(`${this.label}: ${err.message}`);
-      this.shutdown(err);
+      const reported = this.shutdown(err);
+      (reported ? log.debug : log.info)(`${this.label}: ${err.message}`);
       return;
     }
     log.debug(`${this.label}: peer closed the connection`);
@@ -408,26 +409,30 @@ export class Connection {
     if (this.phase === Phase.Closed) return;
     const msg = err instanceof ZmtpError ? err.message : String(err);
     const known = err instanceof ZmtpProtocolError || err instanceof ZmtpAuthError;
-    if (known) log.warning(`${this.label}: ${msg}; dropping peer`);
-    else log.error(`${this.label}: unexpected error, dropping peer: ${(err as Error)?.stack ?? msg}`);
     const inHandshake = this.phase !== Phase.Active;
     const typed = err instanceof ZmtpError ? err : new ZmtpProtocolError(msg, { cause: err });
-    this.shutdown(inHandshake ? typed : null);
+    const reported = this.shutdown(inHandshake ? typed : null);
+    // A refused handshake whose owner listens for it is the owner's to report (circus ctl prints one
+    // line saying why); a second line from here would only repeat it, so it is kept for debugging.
+    if (known) (reported ? log.debug : log.warning)(`${this.label}: ${msg}; dropping peer`);
+    else log.error(`${this.label}: unexpected error, dropping peer: ${(err as Error)?.stack ?? msg}`);
     if (graceful) this.socket.end();
     else this.socket.terminate();
   }
 
-  private shutdown(handshakeError: ZmtpError | null): void {
+  /** Close for good; true when a handshake failure was handed to an owner that reports it. */
+  private shutdown(handshakeError: ZmtpError | null): boolean {
     this.phase = Phase.Closed;
     this.info.fd = -1;
     clearTimeout(this.handshakeTimer);
     this.out.discard();
     this.cipher = null;
     this.socket.data.conn = null;
-    if (handshakeError) this.events.handshakeFailed(this, handshakeError);
+    const reported = handshakeError !== null && this.events.handshakeFailed(this, handshakeError);
     this.events.closed(this);
     const gone = this.socket.data.onGone;
     this.socket.data.onGone = undefined;
     gone?.();
+    return reported;
   }
 }

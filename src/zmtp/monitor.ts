@@ -93,6 +93,11 @@ export class SocketMonitor {
     });
   }
 
+  /** Whether anyone listens for `type` events. */
+  listens(type: SocketEventName): boolean {
+    return (this.listeners.get(type)?.size ?? 0) > 0;
+  }
+
   emit<K extends SocketEventName>(type: K, event: SocketEventMap[K]): void {
     const set = this.listeners.get(type);
     if (!set) return;

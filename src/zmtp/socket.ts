@@ -161,6 +161,11 @@ export abstract class ZmtpSocket {
     return b.endpoint;
   }
 
+  /** Descriptors of the listening sockets (for a daemon upgrade's hand-over). */
+  get listeningFds(): number[] {
+    return this.bindings.map((b) => b.fd);
+  }
+
   /** Connect to `endpoint` in the background, reconnecting whenever the link drops. */
   connect(endpoint: string): void {
     if (this.closed) throw new SocketClosedError();
@@ -246,6 +251,7 @@ export abstract class ZmtpSocket {
     command: (c, cmd) => this.peerCommand(c, cmd),
     handshakeFailed: (c, error) => {
       this.monitor.emit("handshake_failed", { ...c.where, reason: error.message, error });
+      return this.monitor.listens("handshake_failed");
     },
     closed: (c) => {
       this.all.delete(c);

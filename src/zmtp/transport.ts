@@ -81,6 +81,8 @@ function handlers(make: ConnectionFactory, endpoint: () => string, side: Connect
 /** A bound endpoint; `endpoint` is the resolved address (real port, `ipc://` path as given). */
 export interface Binding {
   readonly endpoint: string;
+  /** The listening socket's descriptor (what a daemon upgrade hands to its next image). */
+  readonly fd: number;
   /** Stop listening; with `closeConnections` false, accepted connections stay open (linger). */
   close(closeConnections?: boolean): void;
 }
@@ -91,6 +93,11 @@ export interface ListenOptions {
    * can connect between the bind and a later chmod. Default: whatever the process umask gives.
    */
   ipcMode?: number;
+  /**
+   * Listen on this already-listening descriptor instead of binding (inherited across a daemon
+   * upgrade's exec); `text` must then be the endpoint it was bound as (real port, ipc path).
+   */
+  fd?: number;
 }
 
 /** Listen on `text`; every accepted socket gets a Connection from `make`. */
@@ -100,7 +107,15 @@ export async function listen(text: string, make: ConnectionFactory, options: Lis
   let resolved: Endpoint;
   const endpointOf = () => formatEndpoint(resolved);
   try {
-    if (ep.transport === "tcp") {
+    if (options.fd !== undefined) {
+      // Bun's listen options accept `fd` at run time; its typings list only the tcp and unix forms.
+      const listenFd = Bun.listen as unknown as (o: {
+        fd: number;
+        socket: SocketHandler<SocketSlot>;
+      }) => SocketListener<SocketSlot>;
+      listener = listenFd({ fd: options.fd, socket: handlers(make, endpointOf, "accepted") });
+      resolved = ep;
+    } else if (ep.transport === "tcp") {
       const hostname = await endpointAddress(ep, text);
       const l: TCPSocketListener<SocketSlot> = Bun.listen<SocketSlot>({
         hostname,
@@ -133,12 +148,20 @@ export async function listen(text: string, make: ConnectionFactory, options: Lis
   }
   const endpoint = formatEndpoint(resolved);
   log.debug(`bound ${endpoint}`);
+  const fd = options.fd ?? (listener as unknown as { fd?: number }).fd ?? -1;
   return {
     endpoint,
+    fd,
     close(closeConnections = true) {
-      // For ipc, Bun's stop() also unlinks the socket file, as libzmq does on close. Lingering
-      // connections are left open here and closed by their owner once flushed.
+      // For ipc, Bun's stop() also unlinks the socket file, as libzmq does on close — but only for a
+      // socket it bound itself: an inherited one's file is removed here. Lingering connections are
+      // left open here and closed by their owner once flushed.
       listener.stop(closeConnections);
+      if (options.fd !== undefined && ep.transport === "ipc" && !ep.abstract) {
+        void Bun.file(ep.path)
+          .delete()
+          .catch(() => {}); // already gone
+      }
     },
   };
 }

@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, spyOn, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import type { SocketConfig } from "../../src/config/types.ts";
 import { type Arbiter, createArbiter, SocketBindError, WatcherExistsError } from "../../src/arbiter/index.ts";
+import type { ArbiterOptions } from "../../src/arbiter/arbiter.ts";
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { umask } from "../../src/os/process.ts";
 import { Recorder, alive, execDone, killLeftovers, socketCfg, startedPids, until, wcfg } from "./helpers.ts";
@@ -24,9 +25,14 @@ function socketFds(): string[] {
   });
 }
 
-async function make(watchers: Parameters<typeof createArbiter>[0], sockets: SocketConfig[] = [], checkDelay = 0.2) {
+async function make(
+  watchers: Parameters<typeof createArbiter>[0],
+  sockets: SocketConfig[] = [],
+  checkDelay = 0.2,
+  options: ArbiterOptions = {},
+) {
   const withEnv = watchers.map((w) => wcfg(w));
-  const arbiter = await createArbiter(withEnv, { sockets, circus: { check_delay: checkDelay } });
+  const arbiter = await createArbiter(withEnv, { sockets, circus: { check_delay: checkDelay }, arbiter: options });
   arbiters.push(arbiter);
   const rec = new Recorder(arbiter.bus);
   arbiter.bus.subscribe((topic, payload) => {
@@ -282,35 +288,37 @@ describe("Arbiter ordering and responsiveness", () => {
 });
 
 describe("Arbiter housekeeping", () => {
-  test("slow: the check_delay tick recycles a worker older than max_age + a random 0…max_age_variance seconds", async () => {
-    // Math.random at its top: the variance term is the whole max_age_variance (1 s), so the limit is 2 s.
-    const random = spyOn(Math, "random").mockReturnValue(0.999);
-    try {
-      const { arbiter } = await make([{ name: "aging", cmd: "sleep 30", max_age: 1, max_age_variance: 1 }], [], 0.2);
-      await arbiter.start();
-      const [first] = arbiter.getWatcher("aging")!.pids();
-      await Bun.sleep(1500);
-      expect(arbiter.getWatcher("aging")!.pids()).toEqual([first!]);
-      await until(
-        () => arbiter.getWatcher("aging")!.pids()[0] !== first && arbiter.getWatcher("aging")!.pids().length === 1,
-        2000,
-        "recycling",
-      );
-      expect(alive(first!)).toBe(false);
-    } finally {
-      random.mockRestore();
-    }
-  });
-
-  test("slow: with check_delay = -1 (Circus's test configs) housekeeping still runs, on a 1 s tick, and globalOptions reports -1", async () => {
-    const { arbiter } = await make([{ name: "aging", cmd: "sleep 30", max_age: 0.5, max_age_variance: 0 }], [], -1);
-    expect(arbiter.globalOptions().check_delay).toBe(-1);
+  test("the check_delay tick recycles a worker past max_age (the limit itself: exits.test.ts)", async () => {
+    // The watchers' clock runs ahead of real time: the worker is past max_age as soon as it runs.
+    let ahead = 0;
+    const { arbiter } = await make([{ name: "aging", cmd: "sleep 30", max_age: 1, max_age_variance: 1 }], [], 0.2, {
+      now: () => Date.now() + ahead,
+    });
     await arbiter.start();
     const [first] = arbiter.getWatcher("aging")!.pids();
+    ahead = 2100;
+    await until(
+      () => arbiter.getWatcher("aging")!.pids()[0] !== first && arbiter.getWatcher("aging")!.pids().length === 1,
+      2000,
+      "recycling",
+    );
+    expect(alive(first!)).toBe(false);
+    expect(arbiter.getWatcher("aging")!.exitState().lastExit).toMatchObject({ pid: first, reason: "max_age" });
+  });
+
+  test("with check_delay = -1 (Circus's test configs) housekeeping still runs, on the fallback tick (1 s in the daemon), and globalOptions reports -1", async () => {
+    // The watchers' clock runs a second ahead: the worker is past max_age from its spawn on.
+    const { arbiter } = await make([{ name: "aging", cmd: "sleep 30", max_age: 0.5, max_age_variance: 0 }], [], -1, {
+      now: () => Date.now() + 1000,
+      minHousekeepingMs: 300,
+    });
+    expect(arbiter.globalOptions().check_delay).toBe(-1);
     const t0 = Date.now();
+    await arbiter.start();
+    const [first] = arbiter.getWatcher("aging")!.pids();
     await until(() => arbiter.getWatcher("aging")!.pids()[0] !== first, 2500, "recycling");
-    // Not a tick every millisecond (setInterval(-1000)), not never: the first 1 s tick.
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(800);
+    // Not a tick every millisecond (setInterval(-1000)), not never: the first fallback tick.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
     expect(arbiter.getWatcher("aging")!.exitState().lastExit).toMatchObject({ pid: first, reason: "max_age" });
   });
 
@@ -333,11 +341,16 @@ describe("Arbiter housekeeping", () => {
 });
 
 describe("Arbiter reloadConfig of [circus] options", () => {
-  test("slow: check_delay and umask apply at once; endpoints keep their running values", async () => {
+  test("check_delay and umask apply at once; endpoints keep their running values", async () => {
     const previousMask = umask(0o022);
     try {
-      const { arbiter } = await make([{ name: "recycled", cmd: "sleep 30", max_age: 1, max_age_variance: 0 }], [], 30);
+      // The watchers' clock runs ahead: the worker is past max_age at once, and only a tick can notice.
+      let ahead = 0;
+      const { arbiter } = await make([{ name: "recycled", cmd: "sleep 30", max_age: 1, max_age_variance: 0 }], [], 30, {
+        now: () => Date.now() + ahead,
+      });
       await arbiter.start();
+      ahead = 1500;
       const [first] = arbiter.getWatcher("recycled")!.pids();
       const next = structuredClone(arbiter.config);
       next.circus = {

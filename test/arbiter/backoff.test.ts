@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { Backoff, SpawnBudget } from "../../src/arbiter/backoff.ts";
+import { Backoff, RESPAWN_TIMING, SpawnBudget } from "../../src/arbiter/backoff.ts";
 
 describe("Backoff", () => {
   const clock = () => {
@@ -28,6 +28,26 @@ describe("Backoff", () => {
       }
       expect(delays).toEqual([100, 200, 400, 800, 1000, 1000]);
     }
+  });
+
+  test("the constants are the daemon's unless a test passes smaller ones", () => {
+    expect(RESPAWN_TIMING).toEqual({ firstDelayMs: 100, minCapMs: 1000, quickDeathMs: 1000 });
+    const backoff = new Backoff(() => 0, clock().now, { firstDelayMs: 10, minCapMs: 30, quickDeathMs: 50 });
+    const delays: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      backoff.record();
+      delays.push(backoff.waitMs());
+    }
+    expect(delays).toEqual([10, 20, 30, 30]);
+    const budget = new SpawnBudget(
+      () => 0,
+      () => 0,
+      { firstDelayMs: 10, minCapMs: 30, quickDeathMs: 50 },
+    );
+    budget.exited(60);
+    expect(budget.waitMs()).toBe(0);
+    budget.exited(40);
+    expect(budget.waitMs()).toBe(10);
   });
 
   test("the wait runs down with time, and a reset starts the next episode at 100 ms", () => {

@@ -1,10 +1,11 @@
 // Decisions §1 and §2 on real processes: what counts toward max_retry, the backoff, what exhaustion
 // does, and the reason of every exit (on the reap event and kept by the watcher).
 
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, spyOn, test } from "bun:test";
 import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { RespawnTiming } from "../../src/arbiter/backoff.ts";
 import { exitReason, isTransientSpawnError, lastExitOf } from "../../src/arbiter/exits.ts";
 import { OsError } from "../../src/os/errors.ts";
 import { setLogSink } from "../../src/util/log.ts";
@@ -13,6 +14,13 @@ import { alive, killLeftovers, standaloneWatcher, until, wcfg } from "./helpers.
 afterEach(killLeftovers);
 
 const gapsOf = (times: number[]) => times.slice(1).map((t, i) => t - times[i]!);
+
+/**
+ * The daemon's respawn delays (100 ms doubling, a 1 s floor under the cap, quick deaths under 1 s) at a
+ * quarter of their size, so a crash loop of six spawns takes a fraction of a second; the rules are the
+ * same (test/arbiter/backoff.test.ts checks the daemon's values).
+ */
+const QUICK: RespawnTiming = { firstDelayMs: 25, minCapMs: 250, quickDeathMs: 1000 };
 
 describe("exit reasons", () => {
   test("an exit after a daemon signal within graceful_timeout is `signal`; otherwise status 0 is `exit`, else `crash`", () => {
@@ -40,9 +48,10 @@ describe("exit reasons", () => {
 });
 
 describe("a process that ran never counts toward max_retry", () => {
-  test("slow: a command exiting at once is respawned with delays doubling from 100 ms, and the watcher stays active past max_retry", async () => {
+  test("a command exiting at once is respawned with delays doubling from the first, and the watcher stays active past max_retry", async () => {
     const { watcher, rec } = standaloneWatcher(wcfg({ name: "crash", cmd: "false", max_retry: 2 }), {
-      checkDelayMs: 500,
+      checkDelayMs: 100,
+      respawnTiming: QUICK,
     });
     await watcher.start();
     await rec.waitFor((e) => e.filter((x) => x.topic.endsWith(".spawn")).length >= 6, 6000);
@@ -50,11 +59,12 @@ describe("a process that ran never counts toward max_retry", () => {
     expect(rec.topics()).not.toContain("watcher.crash.stop");
     expect(rec.topics()).not.toContain("watcher.crash.spawn_failed");
     const gaps = gapsOf(rec.of("spawn").map((e) => e.at));
-    // 100, 200, 400, 800 ms (the cap is max(check_delay, 1 s)), each plus the time `false` takes.
-    expect(gaps[0]!).toBeGreaterThanOrEqual(90);
-    expect(gaps[1]!).toBeGreaterThanOrEqual(190);
-    expect(gaps[2]!).toBeGreaterThanOrEqual(390);
-    expect(gaps[3]!).toBeGreaterThanOrEqual(790);
+    // 25, 50, 100, 200, then 250 ms (the cap is max(check_delay, the floor)), each plus the time `false` takes.
+    expect(gaps[0]!).toBeGreaterThanOrEqual(20);
+    expect(gaps[1]!).toBeGreaterThanOrEqual(45);
+    expect(gaps[2]!).toBeGreaterThanOrEqual(95);
+    expect(gaps[3]!).toBeGreaterThanOrEqual(195);
+    expect(gaps[4]!).toBeGreaterThanOrEqual(245);
     const reaps = rec.of("reap");
     expect(reaps.length).toBeGreaterThanOrEqual(5);
     for (const r of reaps) expect([r.payload.reason, r.payload.exit_code]).toEqual(["crash", 1]);
@@ -66,12 +76,12 @@ describe("a process that ran never counts toward max_retry", () => {
     await watcher.stop();
   }, 10_000);
 
-  test("slow: a short periodic job (exit 0) keeps being run, far past max_retry = 1", async () => {
+  test("a short periodic job (exit 0) keeps being run, far past max_retry = 1", async () => {
     const dir = mkdtempSync(join(tmpdir(), "circus-job-"));
     try {
       const { watcher, rec } = standaloneWatcher(
         wcfg({ name: "job", cmd: `sh -c 'date +%s%N >> ${dir}/runs; exit 0'`, max_retry: 1 }),
-        { checkDelayMs: 1000 },
+        { checkDelayMs: 100, respawnTiming: QUICK },
       );
       await watcher.start();
       await rec.waitFor((e) => e.filter((x) => x.topic.endsWith(".reap")).length >= 5, 6000);
@@ -84,19 +94,24 @@ describe("a process that ran never counts toward max_retry", () => {
     }
   }, 10_000);
 
-  test("slow: a process that lived over a second is respawned at once, without the backoff of earlier quick deaths", async () => {
+  test("a process that lived past the quick-death limit is respawned at once, without the backoff of earlier quick deaths", async () => {
     const dir = mkdtempSync(join(tmpdir(), "circus-lived-"));
     try {
-      // Four runs die at once (delays 100, 200, 400, 800 ms), the fifth lives 1.2 s and exits 0.
-      const cmd = `sh -c 'n=$(cat ${dir}/n 2>/dev/null || echo 0); echo $((n + 1)) > ${dir}/n; [ "$n" -ge 4 ] && sleep 1.2; exit 0'`;
-      const { watcher, rec } = standaloneWatcher(wcfg({ name: "lived", cmd }), { checkDelayMs: 5000 });
+      // Quick deaths are under 600 ms here (1 s in the daemon), room for a loaded machine's slow shell.
+      // Four runs die at once (delays 50, 100, 200, 400 ms), the fifth lives 0.9 s and exits 0.
+      const timing: RespawnTiming = { firstDelayMs: 50, minCapMs: 1000, quickDeathMs: 600 };
+      const cmd = `sh -c 'n=$(cat ${dir}/n 2>/dev/null || echo 0); echo $((n + 1)) > ${dir}/n; [ "$n" -ge 4 ] && sleep 0.9; exit 0'`;
+      const { watcher, rec } = standaloneWatcher(wcfg({ name: "lived", cmd }), {
+        checkDelayMs: 5000,
+        respawnTiming: timing,
+      });
       await watcher.start();
       await rec.waitFor((e) => e.filter((x) => x.topic.endsWith(".spawn")).length >= 6, 8000);
       const reaps = rec.of("reap");
       const spawns = rec.of("spawn");
-      // The wait before the 6th spawn would be 1.6 s if the long run had not cleared the backoff.
-      expect(spawns[5]!.at - reaps[4]!.at).toBeLessThan(500);
-      expect(spawns[4]!.at - reaps[3]!.at).toBeGreaterThanOrEqual(790);
+      // The wait before the 6th spawn would be 800 ms if the long run had not cleared the backoff.
+      expect(spawns[5]!.at - reaps[4]!.at).toBeLessThan(400);
+      expect(spawns[4]!.at - reaps[3]!.at).toBeGreaterThanOrEqual(390);
       expect(reaps.map((r) => r.payload.reason)).toEqual(Array(reaps.length).fill("exit"));
       await watcher.stop();
     } finally {
@@ -238,6 +253,7 @@ describe("spawn failures and max_retry", () => {
     const previous = setLogSink((line) => lines.push(line));
     try {
       const { watcher, rec } = standaloneWatcher(wcfg({ name: "fds", cmd: "sleep 30", max_retry: 1 }), {
+        respawnTiming: QUICK,
         acquireSockets: async () => {
           if (failures++ < 4) throw new OsError("socket", 24, "so_reuseport socket");
           return { fds: new Map(), release: () => {} };
@@ -362,18 +378,30 @@ describe("deaths the daemon caused", () => {
     expect(after.slice(0, 3).every((e) => e.startsWith("spawn "))).toBe(true);
   });
 
-  test("max_age recycles a worker with reason max_age, without a reap event", async () => {
-    const { watcher, rec } = standaloneWatcher(
-      wcfg({ name: "aged", cmd: "sleep 30", max_age: 0.2, max_age_variance: 0 }),
-    );
-    const [first] = (await watcher.start()).started;
-    await Bun.sleep(300);
-    await watcher.manageProcesses();
-    expect(watcher.pids()).toHaveLength(1);
-    expect(watcher.pids()[0]).not.toBe(first);
-    expect(alive(first!)).toBe(false);
-    expect(rec.of("reap")).toEqual([]);
-    expect(watcher.exitState().lastExit).toMatchObject({ pid: first, reason: "max_age", signal: 15 });
-    await watcher.stop();
+  test("max_age recycles a worker older than max_age + a random 0…max_age_variance seconds, with reason max_age, without a reap event", async () => {
+    // The watcher's clock runs ahead of real time by `ahead` ms: the worker ages without the test waiting.
+    let ahead = 0;
+    // Math.random at its top: the variance term is the whole max_age_variance (1 s), so the limit is 2 s.
+    const random = spyOn(Math, "random").mockReturnValue(0.999);
+    try {
+      const { watcher, rec } = standaloneWatcher(
+        wcfg({ name: "aged", cmd: "sleep 30", max_age: 1, max_age_variance: 1 }),
+        { now: () => Date.now() + ahead },
+      );
+      const [first] = (await watcher.start()).started;
+      ahead = 1900;
+      await watcher.manageProcesses();
+      expect(watcher.pids()).toEqual([first!]);
+      ahead = 2100;
+      await watcher.manageProcesses();
+      expect(watcher.pids()).toHaveLength(1);
+      expect(watcher.pids()[0]).not.toBe(first);
+      expect(alive(first!)).toBe(false);
+      expect(rec.of("reap")).toEqual([]);
+      expect(watcher.exitState().lastExit).toMatchObject({ pid: first, reason: "max_age", signal: 15 });
+      await watcher.stop();
+    } finally {
+      random.mockRestore();
+    }
   });
 });

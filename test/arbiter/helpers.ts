@@ -28,6 +28,7 @@ export function socketCfg(name: string, extra: Partial<SocketConfig> = {}): Sock
     interface: null,
     so_reuseport: false,
     blocking: false,
+    systemd: false,
     raw: {},
     source: null,
     ...extra,

@@ -33,10 +33,10 @@ describe("spawn plan", () => {
 
   test("a socket reaches the child under its listed fd number, which $(circus.sockets.NAME) names", () => {
     const sockets = new Map([
-      ["web", { fd: 40, childFd: 40 }],
-      ["api", { fd: 41, childFd: 41 }],
+      ["web", { fd: 40, childFd: 40, host: "127.0.0.1", port: 8080 }],
+      ["api", { fd: 41, childFd: 41, host: "::1", port: 8081 }],
       // so_reuseport: a fresh socket (fd 57) goes to the placeholder's number.
-      ["rp", { fd: 57, childFd: 12 }],
+      ["rp", { fd: 57, childFd: 12, host: "127.0.0.1", port: 8082 }],
     ]);
     const cmd = "echo --fd $(circus.sockets.web) $(circus.sockets.api) $(circus.sockets.rp)";
     const plan = buildSpawnPlan(wcfg({ name: "p", cmd, use_sockets: true }), 1, sockets);
@@ -50,6 +50,16 @@ describe("spawn plan", () => {
     const closed = buildSpawnPlan(wcfg({ name: "p", cmd }), 1, sockets);
     expect(closed.fds.size).toBe(0);
     expect(closed.argv.slice(1)).toEqual(["--fd", "40", "41", "12"]);
+    // Their addresses expand too (decisions §6).
+    const addressed = buildSpawnPlan(
+      wcfg({
+        name: "p",
+        cmd: "echo $(circus.sockets.web.host):$(circus.sockets.web.port) [$(circus.sockets.api.host)]",
+      }),
+      1,
+      sockets,
+    );
+    expect(addressed.argv.slice(1)).toEqual(["127.0.0.1:8080", "[::1]"]);
   });
 
   test("without PATH in the env the program is looked up in /bin:/usr/bin", () => {

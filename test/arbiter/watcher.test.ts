@@ -153,6 +153,39 @@ describe("Watcher respawn policy", () => {
     expect(watcher.status()).toBe("stopped");
   });
 
+  test("a start fills each empty slot once, even when its workers exit while it is still spawning", async () => {
+    // Workers that exit at once free their slot while the start yields between spawns; like Circus's
+    // loop, the start still spawns exactly numprocesses processes, wids 1…n, and none twice.
+    const { watcher, rec } = standaloneWatcher(
+      wcfg({ name: "quick", cmd: "true", numprocesses: 10, respawn: false, warmup_delay: 0.02 }),
+    );
+    await watcher.start();
+    await rec.waitFor((e) => e.some((x) => x.topic === "watcher.quick.stop"), 5000);
+    expect(rec.of("spawn")).toHaveLength(10);
+    expect(rec.of("reap")).toHaveLength(10);
+  });
+
+  test("a worker dying young during a start delays its own replacement, never its siblings' first spawn", async () => {
+    const { watcher } = standaloneWatcher(
+      wcfg({
+        name: "mixed",
+        cmd: "sh -c 'test $(circus.wid) -eq 1 || exec sleep 30'",
+        numprocesses: 6,
+        warmup_delay: 0.02,
+      }),
+    );
+    await watcher.start();
+    // When start returns, every sibling of the crashing slot runs: none waited for its backoff.
+    expect(
+      watcher
+        .processes()
+        .map((p) => p.wid)
+        .filter((w) => w !== 1)
+        .sort(),
+    ).toEqual([2, 3, 4, 5, 6]);
+    await watcher.stop();
+  });
+
   test("with respawn=false, killing every worker stops the watcher (stop event), as an exit does", async () => {
     const { watcher, rec } = standaloneWatcher(
       wcfg({ name: "killed", cmd: "sleep 30", numprocesses: 2, respawn: false }),
@@ -165,11 +198,14 @@ describe("Watcher respawn policy", () => {
   });
 
   test("with respawn=false, workers recycled by max_age are not replaced and the watcher stops", async () => {
+    // The watcher's clock runs ahead of real time: the worker is past max_age without the test waiting.
+    let ahead = 0;
     const { watcher, rec } = standaloneWatcher(
       wcfg({ name: "aged1", cmd: "sleep 30", respawn: false, max_age: 0.3, max_age_variance: 0 }),
+      { now: () => Date.now() + ahead },
     );
     await watcher.start();
-    await Bun.sleep(500);
+    ahead = 500;
     await watcher.manageProcesses();
     await rec.waitFor((e) => e.some((x) => x.topic === "watcher.aged1.stop"), 3000);
     expect(rec.of("spawn")).toHaveLength(1);

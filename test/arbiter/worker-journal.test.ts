@@ -3,6 +3,8 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readJournal, stillRunning, WorkerJournal } from "../../src/arbiter/worker-journal.ts";
+import { execDone, waitExec } from "../helpers/processes.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(() => {
@@ -22,7 +24,7 @@ function spawn(argv: string[]) {
 }
 
 describe("WorkerJournal", () => {
-  test("records spawns and exits so a reader finds exactly the workers still running", () => {
+  test("records spawns and exits so a reader finds exactly the workers still running", async () => {
     const path = journalPath();
     const journal = new WorkerJournal(path);
     const a = spawn(["sleep", "300"]);
@@ -35,6 +37,8 @@ describe("WorkerJournal", () => {
     const found = readJournal(path);
     expect(found.daemon?.pid).toBe(process.pid);
     expect(found.workers.map((w) => w.pid)).toEqual([a.pid]);
+    // Until its exec the child's command line is still this Bun's.
+    await execDone(a.pid);
     expect(stillRunning(found.workers[0]!)).toBe(true);
     journal.close();
     expect(existsSync(path)).toBe(false);
@@ -57,18 +61,30 @@ describe("WorkerJournal", () => {
 
   test("a worker whose shell execs the program is recorded with the program's command line once it ran", async () => {
     const path = journalPath();
-    const journal = new WorkerJournal(path);
+    // The command line is read again 300 ms after the spawn here (1 s in the daemon); the shell's exec of
+    // sleep is awaited first, since a re-read before it would find nothing new.
+    const journal = new WorkerJournal(path, 300);
     const sh = spawn(["/bin/sh", "-c", "exec sleep 302"]);
+    await waitExec(sh.pid, "sleep");
     journal.added("w", { pid: sh.pid, wid: 1, argv: ["/bin/sh", "-c", "exec sleep 302"], startedMs: Date.now() });
-    await Bun.sleep(1300);
-    const [record] = readJournal(path).workers;
+    expect(readJournal(path).workers[0]!.argv).toEqual(["/bin/sh", "-c", "exec sleep 302"]);
+    const record = await waitFor(
+      () => {
+        const [found] = readJournal(path).workers;
+        return found?.argv[0] === "sleep" ? found : null;
+      },
+      5000,
+      "the journal to hold the program's command line",
+    );
     expect(record!.argv).toEqual(["sleep", "302"]);
     expect(stillRunning(record!)).toBe(true);
     journal.close();
   });
 
-  test("a record matches only the same pid with the same start time and command line", () => {
+  test("a record matches only the same pid with the same start time and command line", async () => {
     const proc = spawn(["sleep", "303"]);
+    // Until its exec the child's command line is still this Bun's.
+    await execDone(proc.pid);
     const start = Number(readFileSync(`/proc/${proc.pid}/stat`, "utf8").split(") ")[1]!.split(" ")[19]);
     expect(stillRunning({ pid: proc.pid, start, argv: ["sleep", "303"] })).toBe(true);
     expect(stillRunning({ pid: proc.pid, start: start + 1, argv: ["sleep", "303"] })).toBe(false);

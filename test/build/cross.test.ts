@@ -74,7 +74,10 @@ describe("slow: cross-built binaries", () => {
       20000,
       "the emulated daemon to run 2 workers",
     );
-    for (const pid of pids) expect(readFileSync(`/proc/${pid}/comm`, "utf8").trim()).toBe("sleep");
+    // Under qemu-user the child is the emulator until its exec completes: wait for the exec.
+    const comm = (pid: number) => readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+    for (const pid of pids) await waitFor(() => comm(pid) === "sleep", 20_000, `${pid} to exec sleep`);
+    for (const pid of pids) expect(comm(pid)).toBe("sleep");
     expect((await daemon.call("quit", { waiting: true })).status).toBe("ok");
     expect(await daemon.proc.exited).toBe(0);
   }, 60000);

@@ -3,6 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { psTable, shortDuration, describeExit } from "../../src/protocol/commands/ps.ts";
+import { readStat } from "../../src/os/proc.ts";
 import { circusCommand, startDaemon, waitFor, waitPids, type RunningDaemon } from "../helpers/daemon.ts";
 
 let daemon: RunningDaemon;
@@ -63,6 +64,13 @@ function rows(text: string): Map<string, string[]> {
 
 describe("circus ctl ps", () => {
   test("a row per watcher: state, running/wanted, uptime, CPU of a busy worker, RSS in MB", async () => {
+    // The CPU figure is the growth between two samples: a first ps starts the samples, then the busy
+    // worker really runs (≥ 5 ticks, however loaded the machine) before the ps under test.
+    await ctl("ps");
+    const [busy] = await waitPids(daemon, "busy", 1);
+    const ticks = () => readStat(busy!)?.cpuTicks ?? 0;
+    const before = ticks();
+    await waitFor(() => ticks() >= before + 5, 15_000);
     const r = await ctl("ps");
     expect(r.code).toBe(0);
     expect(r.stdout.split("\n")[0]).toMatch(

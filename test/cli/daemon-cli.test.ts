@@ -59,7 +59,7 @@ function config(dir: string, extra = "", endpoint = `tcp://127.0.0.1:${freePort(
 }
 
 const USAGE =
-  "usage: circusd [--daemon] [--pidfile FILE] [--log-level LEVEL] [--log-output OUT] [--logger-config FILE] [--insecure] [--print-unit] <config>";
+  "usage: circusd [--daemon] [--pidfile FILE] [--log-level LEVEL] [--log-output OUT] [--logger-config FILE] [--insecure] [--print-unit] [--check] <config>";
 
 describe("usage errors exit 2 without starting anything", () => {
   test("an unknown option names the close one", () => {
@@ -198,6 +198,11 @@ describe("--print-unit", () => {
     expect(entries.get("ExecReload")).toBe("/bin/kill -HUP $MAINPID");
     expect(entries.get("User")).toBe("root"); // the test's config file is root's
     expect(entries.get("KillMode")).toBe("mixed");
+    // The daemon speaks sd_notify (tested with a real listener in daemon-systemd.test.ts).
+    expect(entries.get("Type")).toBe("notify");
+    expect(entries.get("NotifyAccess")).toBe("main");
+    expect(entries.get("TimeoutStartSec")).toBe("90");
+    expect(unit).toContain("# WatchdogSec=30 makes systemd restart a daemon");
     expect(entries.get("NoNewPrivileges")).toBe("yes");
     expect(unit).toContain(`# The control endpoint ${endpoint} is open to every local user`);
 
@@ -245,6 +250,23 @@ describe("--print-unit", () => {
     expect(unit).toContain("RuntimeDirectory=circus\n");
     expect(unit).toContain("TimeoutStopSec=120\n");
     expect(unit).not.toContain("open to every local user");
+    expect(unit).not.toContain("circus.socket");
+  });
+
+  test("probes lengthen TimeoutStartSec; a systemd = true socket gets the socket unit's hint", () => {
+    const dir = tempDir();
+    const path = join(dir, "circus.ini");
+    writeFileSync(
+      path,
+      "[socket:web]\nsystemd = true\n[watcher:db]\ncmd = sleep 300\nready.tcp = 127.0.0.1:5432\nready.timeout = 60\n" +
+        "[watcher:web]\ncmd = sleep 300\nuse_sockets = true\ndepends_on = db\nready.log = listening\nready.timeout = 45\n" +
+        "[watcher:cron]\ncmd = sleep 300\nautostart = false\nready.log = x\nready.timeout = 600\n",
+    );
+    const unit = run(["daemon", "--print-unit", path]).stdout;
+    // db then web, one after the other: 60 + 45 s, and a margin; cron does not start with the daemon.
+    expect(unit).toContain("Type=notify\nNotifyAccess=main\nTimeoutStartSec=135\n");
+    expect(unit).toContain("# [socket:web] has systemd = true: a circus.socket unit passes it\n");
+    expect(unit).toContain("FileDescriptorName=web");
   });
 
   test("a config that does not load prints no unit: exit 1 with the problems", () => {

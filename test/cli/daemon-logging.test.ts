@@ -45,7 +45,7 @@ graceful_timeout = 1
     writeFileSync(d.configPath, text);
     expect((await d.call("reloadconfig", { waiting: true })).status).toBe("ok");
     await waitFor(() => d.output().includes("reloadconfig:"), 5000, "the reloadconfig line");
-    expect(d.output()).toContain(
+    await d.log.waitFor(
       "[INFO] reloadconfig: added watcher new; changed edit (recreated); resized grow; removed gone\n",
     );
     expect((await d.call("reloadconfig", { waiting: true })).status).toBe("ok");
@@ -62,12 +62,12 @@ graceful_timeout = 1
 `);
     running.push(d);
     const [first] = await waitPids(d, "web", 1);
-    expect(d.output()).toMatch(new RegExp(`\\[INFO\\] watcher web: spawned ${first} \\(wid 1\\): sleep 300\\n`));
-    expect(d.output()).toContain("[INFO] web started\n");
+    await d.log.waitFor(new RegExp(`\\[INFO\\] watcher web: spawned ${first} \\(wid 1\\): sleep 300\\n`));
+    await d.log.waitFor("[INFO] web started\n");
     await Bun.sleep(1100); // older than a second: not a crash at start
     process.kill(first!, "SIGKILL");
     await waitFor(() => d.output().includes("respawning at once"), 5000, "the respawn decision");
-    expect(d.output()).toMatch(
+    await d.log.waitFor(
       new RegExp(`\\[INFO\\] watcher web: process ${first} killed by SIGKILL after 1\\.\\d s \\(crash\\)\\n`),
     );
     const [second] = await waitFor(async () => {
@@ -78,12 +78,10 @@ graceful_timeout = 1
 
     expect((await d.call("reload", { name: "web", waiting: true })).status).toBe("ok");
     await waitFor(() => d.output().includes("[INFO] web reloaded\n"), 5000, "the reload line");
-    expect(d.output()).toMatch(
-      new RegExp(`watcher web: process ${second} killed by SIGTERM after [\\d.]+ s \\(reload\\)`),
-    );
+    await d.log.waitFor(new RegExp(`watcher web: process ${second} killed by SIGTERM after [\\d.]+ s \\(reload\\)`));
     expect((await d.call("stop", { name: "web", waiting: true })).status).toBe("ok");
     await waitFor(() => d.output().includes("[INFO] web stopped\n"), 5000, "the stop line");
-    expect(d.output()).toMatch(/watcher web: process \d+ killed by SIGTERM after [\d.]+ s \(stop\)\n/);
+    await d.log.waitFor(/watcher web: process \d+ killed by SIGTERM after [\d.]+ s \(stop\)\n/);
   });
 
   test("a worker dying at start: its status, age, and the delay before the next try", async () => {
@@ -102,8 +100,8 @@ respawn = false
       5000,
       "a delayed respawn",
     );
-    expect(d.output()).toMatch(/\[INFO\] watcher flaky: process \d+ exited with status 3 after 0\.\d s \(crash\)\n/);
+    await d.log.waitFor(/\[INFO\] watcher flaky: process \d+ exited with status 3 after 0\.\d s \(crash\)\n/);
     await waitFor(() => d.output().includes("watcher once: not respawned (respawn = false)"), 5000, "no respawn");
-    expect(d.output()).toMatch(/watcher once: process \d+ exited with status 0 after 1\.\d s \(exit\)\n/);
+    await d.log.waitFor(/watcher once: process \d+ exited with status 0 after 1\.\d s \(exit\)\n/);
   });
 });

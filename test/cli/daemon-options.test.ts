@@ -3,9 +3,9 @@
 // One daemon serves the whole file; each test looks at its own watchers.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { isAlive, startDaemon, waitExec, waitFor, waitPids, type RunningDaemon } from "../helpers/daemon.ts";
-import { waitTrap } from "../helpers/processes.ts";
+import { waitTrap, zombieChildren } from "../helpers/processes.ts";
 
 const root = process.getuid?.() === 0;
 
@@ -233,30 +233,6 @@ function environ(pid: number): Record<string, string> {
   return env;
 }
 
-/** Pids whose parent is the daemon, from /proc (zombies included). */
-function childrenOfDaemon(): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (Number(stat(Number(entry))[1]) === d.proc.pid) out.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
-}
-
-function zombiesOfDaemon(): number[] {
-  return childrenOfDaemon().filter((pid) => {
-    try {
-      return stat(pid)[0] === "Z";
-    } catch {
-      return false;
-    }
-  });
-}
-
 function stat(pid: number): string[] {
   const text = readFileSync(`/proc/${pid}/stat`, "utf8");
   return text.slice(text.lastIndexOf(")") + 2).split(" ");
@@ -414,22 +390,17 @@ describe("a daemon's watchers seen from /proc", () => {
 
   test("slow: no zombie is left among the daemon's children after a storm of 100 kills", async () => {
     await pidsOf("storm", 20);
-    // The storm's workers are the daemon's children running `sleep 301`; other watchers are left alone.
-    const stormPids = () =>
-      childrenOfDaemon().filter((pid) => {
-        try {
-          return stat(pid)[0] !== "Z" && readFileSync(`/proc/${pid}/cmdline`, "utf8") === "sleep\0" + "301\0";
-        } catch {
-          return false;
-        }
-      });
+    // The victims come from the daemon's `list` (one scan of /proc per kill cost half a second on a
+    // machine running 10 000 processes); a pid once killed is not counted again while it awaits its reap.
+    const hit = new Set<number>();
     let killed = 0;
     for (let i = 0; killed < 100 && i < 2000; i++) {
-      const kids = stormPids();
+      const kids = (((await d.call("list", { name: "storm" })).pids ?? []) as number[]).filter((p) => !hit.has(p));
       const victim = kids[i % Math.max(1, kids.length)];
       if (victim) {
         try {
           process.kill(victim, "SIGKILL");
+          hit.add(victim);
           killed++;
         } catch {
           // already gone
@@ -439,8 +410,8 @@ describe("a daemon's watchers seen from /proc", () => {
     }
     expect(killed).toBe(100);
     await pidsOf("storm", 20);
-    await waitFor(() => zombiesOfDaemon().length === 0, 3000, "no zombies");
-    expect(zombiesOfDaemon()).toEqual([]);
+    await waitFor(() => zombieChildren(d.proc.pid).length === 0, 3000, "no zombies");
+    expect(zombieChildren(d.proc.pid)).toEqual([]);
   }, 15_000);
 
   test("stopping a watcher leaves no grandchild behind", async () => {
@@ -486,9 +457,8 @@ describe("a daemon's watchers seen from /proc", () => {
     expect(gaps[1]!).toBeGreaterThanOrEqual(190);
     expect(gaps[2]!).toBeGreaterThanOrEqual(390);
     expect(gaps[3]!).toBeGreaterThanOrEqual(790);
-    for (const gap of gaps.slice(4, 6)) {
-      expect(gap).toBeGreaterThanOrEqual(990);
-      expect(gap).toBeLessThan(1500);
-    }
+    // Capped: doubling on would make these 1.6 s and 3.2 s; a loaded machine adds to each gap.
+    for (const gap of gaps.slice(4, 6)) expect(gap).toBeGreaterThanOrEqual(990);
+    expect(gaps[5]!).toBeLessThan(2500);
   }, 15_000);
 });

@@ -102,8 +102,13 @@ describe("a daemon at scale", () => {
       const statuses = Object.values((reply.statuses ?? {}) as Record<string, string>);
       if (statuses.length === 300 && statuses.every((s) => s === "active")) break;
     }
-    // Before pacing, the daemon was silent for 2.1 s while 500 watchers started.
-    expect(Math.max(...gaps)).toBeLessThan(500);
+    // Before pacing, the daemon was silent for 2.1 s while 500 watchers started: a few replies, one of
+    // them after a gap as long as the start. Paced, it answers all along; no gap exceeds 500 ms or,
+    // when a loaded machine stretches the whole start (seen 9 s beside three other test files), a
+    // quarter of it.
+    expect(gaps.length).toBeGreaterThanOrEqual(10);
+    const startMs = gaps.reduce((sum, gap) => sum + gap, 0);
+    expect(Math.max(...gaps)).toBeLessThan(Math.max(500, startMs / 4));
   }, 30_000);
 
   test("`list NAME` and a stop stay quick with 1 000 workers", async () => {
@@ -118,11 +123,14 @@ describe("a daemon at scale", () => {
       times.push(performance.now() - t0);
       expect((reply.pids as number[]).length).toBe(1000);
     }
+    // Latency figures belong to scripts/bench/scale.ts (BENCHMARKS.md "Scale"); here only a bound that
+    // catches a daemon walking its whole process table per request on a loaded shared machine.
     times.sort((a, b) => a - b);
-    expect(times[25]!).toBeLessThan(5);
+    expect(times[25]!).toBeLessThan(100);
     const t0 = performance.now();
     await call("stop", { name: "w", waiting: true });
-    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(performance.now() - t0).toBeLessThan(15_000);
     expect(descendantsOf(d.proc.pid).length).toBe(0);
-  }, 30_000);
+    // The start of 1 000 workers takes ~2 s alone and took over 30 s beside the rest of the suite.
+  }, 90_000);
 });

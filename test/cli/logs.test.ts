@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { circusCommand, startDaemon, waitFor, type RunningDaemon } from "../helpers/daemon.ts";
+import { circusCommand, startDaemon, waitFor, waitPids, type RunningDaemon } from "../helpers/daemon.ts";
 import { run } from "../helpers/processes.ts";
 
 const FIX = join(import.meta.dir, "../streams/fixtures");
@@ -47,9 +47,10 @@ async function ctl(...args: string[]) {
   return { stdout, stderr, code };
 }
 
+/** The pid of `name`'s one worker, once it runs (the daemon answers before its watchers have spawned). */
 async function pidOf(name: string): Promise<number> {
-  const reply = await daemon.call("list", { name });
-  return (reply.pids as number[])[0]!;
+  const [pid] = await waitPids(daemon, name, 1);
+  return pid!;
 }
 
 /** `[pid] n` lines → numbers, checking the pid. */

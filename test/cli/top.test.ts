@@ -1,11 +1,12 @@
 // `circus top` in a real terminal (a private tmux server): rows for known loads from the stats
-// stream, the fallback to polling the control channel, sorting, resizing and `q`.
+// stream, the fallback to polling the control channel, sorting, resizing and `q`; against a daemon with
+// `statsd = true`, the stream found through globaloptions, restarts and colours.
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fakeSshDir } from "../helpers/fake-ssh.ts";
-import type { RunningDaemon } from "../helpers/daemon.ts";
+import { startDaemon, waitPids, type RunningDaemon } from "../helpers/daemon.ts";
 import { ROOT } from "../helpers/paths.ts";
 import { freePort } from "../helpers/ports.ts";
 import { until, waitFor } from "../helpers/wait.ts";
@@ -58,14 +59,14 @@ async function waitScreen(cond: (lines: string[]) => boolean, ms: number, what: 
 /** The heading line of `group` (its name, then the watcher's state and counts). */
 const headingOf = (lines: string[], group: string) => lines.findIndex((l) => l.trim().split(/\s+/)[0] === group);
 
-/** The row under `group`'s header whose first cell is `pid`: [pid, cpu, mem, rss]. */
+/** The row under `group`'s header whose first cell is `pid`: [pid, cpu, mem, rss, age]. */
 function rowOf(lines: string[], group: string, pid: number): number[] | null {
   const start = headingOf(lines, group);
   if (start < 0) return null;
   for (const l of lines.slice(start + 2)) {
     if (l.trim() === "") return null;
     const cells = l.trim().split(/\s+/);
-    if (Number(cells[0]) === pid) return cells.slice(0, 4).map(Number);
+    if (Number(cells[0]) === pid) return cells.slice(0, 5).map(Number);
   }
   return null;
 }
@@ -247,4 +248,82 @@ describe("circus top beyond one screen and outside a terminal", () => {
       "circus-top: unknown option --frobnicate (`circus-top --help` lists the options)\n",
     );
   });
+});
+
+describe("circus top against a daemon running its own stats streamer", () => {
+  let own: RunningDaemon;
+  let statspoint: string;
+
+  beforeAll(async () => {
+    statspoint = `tcp://127.0.0.1:${freePort()}`;
+    own = await startDaemon(`
+[circus]
+endpoint = {endpoint}
+pubsub_endpoint = {pubsub}
+check_delay = 1
+statsd = true
+stats_endpoint = ${statspoint}
+
+[watcher:idle]
+cmd = sleep 3600
+`);
+  });
+  afterAll(async () => {
+    await own?.stop();
+  });
+
+  /** An SGR escape (`ESC [ … m`); spelled with RegExp so that no control character sits in a literal. */
+  const SGR = "\\x1b\\[[\\d;]*m";
+  /** The heading line of watcher `name` on the screen. */
+  const headingLine = (lines: string[], name: string) => lines[headingOf(lines, name)]?.trim() ?? "";
+
+  test("given only the control endpoint it finds the stats stream through globaloptions; a killed worker shows ↺ 1", async () => {
+    const [idle] = await waitPids(own, "idle", 1);
+    // The daemon's streamer publishes once a second: top keeps to the stream for its usual 3 s.
+    startTop(["--control-endpoint", own.endpoint], {}, { streamGraceMs: 3000, frameMs: 100 });
+    let lines = await waitScreen(
+      (l) => rowOf(l, "idle", idle!) !== null && l.join("\n").includes(`stats stream ${statspoint}`),
+      20_000,
+      "the idle row from the daemon's stats stream",
+    );
+    expect(lines.join("\n")).not.toContain("no stats received");
+    expect(headingLine(lines, "idle")).toBe("idle  active · 1 process · ↺ 0");
+    // A worker that lived over a second and was killed from outside died on its own: one restart.
+    await waitScreen((l) => (rowOf(l, "idle", idle!)?.[4] ?? 0) >= 2, 10_000, "the worker at 2 s of age");
+    process.kill(idle!, "SIGKILL");
+    const [next] = await waitFor(async () => {
+      const pids = ((await own.call("list", { name: "idle" })).pids ?? []) as number[];
+      return pids.length === 1 && pids[0] !== idle ? pids : null;
+    });
+    lines = await waitScreen(
+      (l) => headingLine(l, "idle") === "idle  active · 1 process · ↺ 1" && rowOf(l, "idle", next!) !== null,
+      15_000,
+      "↺ 1 and the new worker's row",
+    );
+    expect(lines.join("\n")).toContain(`stats stream ${statspoint}`);
+    tmux("send-keys", "-t", SESSION, "q");
+  }, 40_000);
+
+  test("colours the state word in a terminal (SGR escapes around it); NO_COLOR=1 turns them off", async () => {
+    const heading = async (env: Record<string, string>): Promise<string> => {
+      startTop(["--control-endpoint", own.endpoint], env, { streamGraceMs: 3000, frameMs: 100 });
+      await waitScreen((l) => headingOf(l, "idle") >= 0, 20_000, "the idle heading");
+      const raw = tmux("capture-pane", "-p", "-e", "-t", SESSION).split("\n");
+      const line = raw.find((l) => l.replace(new RegExp(SGR, "g"), "").trim().startsWith("idle "));
+      tmux("kill-server");
+      await until(
+        () => Bun.spawnSync(["tmux", "-L", SOCKET, "list-sessions"], { stderr: "pipe" }).exitCode !== 0,
+        2000,
+        "the tmux server to end",
+      );
+      return line ?? "";
+    };
+    // "active" in green (SGR 32), reset after it; the name in bold.
+    const coloured = await heading({ NO_COLOR: "" });
+    expect(coloured).toMatch(new RegExp(`\\x1b\\[[\\d;]*32[\\d;]*mactive${SGR}`));
+    expect(coloured).toMatch(new RegExp(`\\x1b\\[(?:\\d+;)*1m(?:${SGR})*idle`));
+    const plain = await heading({ NO_COLOR: "1" });
+    expect(plain).toMatch(/^idle {2}active · \d process/);
+    expect(plain).not.toContain("\x1b");
+  }, 40_000);
 });

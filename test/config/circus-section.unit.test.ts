@@ -34,6 +34,8 @@ describe("[circus] section", () => {
       curve_secret_key: null,
       curve_authorized_keys: null,
       insecure: false,
+      exit_on_failure: false,
+      health: null,
     });
   });
 

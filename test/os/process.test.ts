@@ -5,13 +5,15 @@ import {
   childrenOf,
   decodeWaitStatus,
   descendantsOf,
+  hasExitedChild,
   kill,
   killProcessGroup,
   processExists,
   processState,
   umask,
 } from "../../src/os/process.ts";
-import { spawnTracked } from "../helpers/processes.ts";
+import { readStat } from "../../src/os/proc.ts";
+import { spawnTracked, zombieChildren } from "../helpers/processes.ts";
 import { until } from "../helpers/wait.ts";
 import { inChild } from "./child.ts";
 
@@ -47,8 +49,29 @@ describe("process", () => {
     await until(() => childrenOf(shell.pid).length === 2);
     const sleepers = childrenOf(shell.pid);
     expect(childrenOf(process.pid)).toContain(shell.pid);
-    expect(descendantsOf(process.pid)).toEqual(expect.arrayContaining([shell.pid, ...sleepers]));
+    const descendants = descendantsOf(process.pid);
+    expect(descendants).toEqual(expect.arrayContaining([shell.pid, ...sleepers]));
+    // Parents before their children (a kill walks the list in this order).
+    for (const sleeper of sleepers) expect(descendants.indexOf(shell.pid)).toBeLessThan(descendants.indexOf(sleeper));
+    expect(descendantsOf(shell.pid).sort()).toEqual([...sleepers].sort());
+    expect(descendantsOf(999999999)).toEqual([]);
     expect(childrenOf(999999999)).toEqual([]);
+  });
+
+  test("hasExitedChild sees a child that exited and was not collected, and collects nothing itself", async () => {
+    const child = spawn(["sleep", "30"]);
+    await until(() => readStat(child.pid)?.state === "S");
+    // Children of earlier tests, killed after them, may still wait for Bun to collect them.
+    await until(() => zombieChildren().length === 0, 5000, "earlier children collected");
+    expect(hasExitedChild()).toBe(false);
+    process.kill(child.pid, "SIGKILL");
+    // Bun collects its children from the event loop: until this synchronous loop ends it cannot.
+    const deadline = Date.now() + 5000;
+    while (readStat(child.pid)?.state !== "Z" && Date.now() < deadline) {}
+    expect(readStat(child.pid)?.state).toBe("Z");
+    expect(hasExitedChild()).toBe(true);
+    expect(hasExitedChild()).toBe(true); // WNOWAIT: still there for Bun
+    expect(await child.exited).toBe(137);
   });
 
   test("kill returns false once the process is gone, and processExists agrees", async () => {

@@ -179,6 +179,10 @@ describe("Flapping and the reason of reaps (a fake daemon publishing them)", () 
     await waitFor(() => f.casts().length === 3);
     await Bun.sleep(200);
     expect(f.casts()).toEqual(["stop w", "start w", "stop w"]);
+    // Only the last stop says the watcher gives up (a critical one then stops the daemon).
+    const stops = f.requests.filter((r) => r.command === "stop").map((r) => r.properties.gave_up);
+    expect(stops[0]).toBeUndefined();
+    expect(stops[1]).toBe("flapping: 2 deaths within 1 s, 1 retries");
   });
 
   test("max_retry = -1 retries forever", async () => {

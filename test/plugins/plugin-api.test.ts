@@ -1,7 +1,10 @@
 // The API of users' plugins, run in-process by the same runner as `circus plugin`, against a real
-// daemon: events split into watcher and action, call/cast, timers that stop with the plugin, active.
+// daemon: events split into watcher and action, call/cast, timers that stop with the plugin, active,
+// handleStop called once, and a plugin's logger writing to the daemon's log when the daemon runs it.
 
 import { afterEach, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { CircusPlugin, kinds, option, type EventTopic, type WatcherEventData } from "../../src/index.ts";
 import { splitTopic } from "../../src/plugins/events.ts";
 import { TimeoutError } from "../../src/protocol/client.ts";
@@ -31,6 +34,7 @@ class Probe extends CircusPlugin<typeof options> {
   events: [EventTopic, WatcherEventData][] = [];
   ticks = 0;
   initialised = false;
+  stops = 0;
 
   override handleInit(): void {
     this.initialised = true;
@@ -43,7 +47,36 @@ class Probe extends CircusPlugin<typeof options> {
     if (topic.action === "kill") throw new Error("a failing handler must not stop the plugin");
     this.events.push([topic, event]);
   }
+
+  override handleStop(): void {
+    this.stops += 1;
+  }
 }
+
+/** A user plugin that logs through its logger and appends a line to `out` for every handleStop. */
+const TALKER = `
+import { appendFileSync } from "node:fs";
+import { CircusPlugin, kinds, option } from "circus";
+
+const options = { out: option(kinds.text, { default: "", required: true, doc: "file to append to" }) };
+
+export class Talker extends CircusPlugin<typeof options> {
+  static override pluginName = "talker";
+  static override options = options;
+
+  override async handleInit(): Promise<void> {
+    const reply = await this.call("list");
+    this.logger.debug("talker debug line");
+    this.logger.info("talker ready, watchers: " + (reply.watchers as string[]).join(","));
+    this.logger.warning("a warning from the talker");
+  }
+
+  override handleStop(): void {
+    appendFileSync(this.options.out, "stop\\n");
+    this.logger.info("talker stopping");
+  }
+}
+`;
 
 async function daemonWith(sections: string): Promise<RunningDaemon> {
   daemon = await startDaemon(CIRCUS_SECTION + sections);
@@ -112,6 +145,45 @@ describe("plugin API", () => {
     await expect(
       runInProcess<Probe>(Probe, { endpoint: d.endpoint, pubsub: d.pubsub }, { active: "false" }),
     ).rejects.toThrow("exited 0");
+  });
+
+  test("handleStop is called once on stop, even when the plugin asked to stop and a signal came too", async () => {
+    const d = await daemonWith("[watcher:w]\ncmd = sleep 3600\n");
+    running = await runInProcess<Probe>(Probe, { endpoint: d.endpoint, pubsub: d.pubsub }, {});
+    const plugin = running.plugin as Probe;
+    expect(plugin.stops).toBe(0);
+    plugin.stop();
+    expect(await running.stop()).toBe(0);
+    running = null;
+    expect(plugin.stops).toBe(1);
+  });
+
+  test("a plugin run by the daemon: its logger's lines reach the daemon's log; stopping its watcher calls handleStop once", async () => {
+    const d = await startDaemon(
+      `${CIRCUS_SECTION}
+[watcher:w]
+cmd = sleep 3600
+
+[plugin:talk]
+use = ./plugins/talker.ts:Talker
+out = {dir}/stops.log
+`,
+      [],
+      { files: { "plugins/talker.ts": TALKER } },
+    );
+    daemon = d;
+    const [pid] = await pidsOf(d, "plugin:talk");
+    await d.log.waitFor(
+      new RegExp(`circus\\.plugins\\.talker\\[${pid}\\] \\[INFO\\] talker ready, watchers: plugin:talk,w$`, "m"),
+    );
+    await d.log.waitFor(
+      new RegExp(`circus\\.plugins\\.talker\\[${pid}\\] \\[WARNING\\] a warning from the talker$`, "m"),
+    );
+    expect((await d.call("stop", { name: "plugin:talk" })).status).toBe("ok");
+    await waitFor(async () => (await d.call("status", { name: "plugin:talk" })).status === "stopped");
+    await d.log.waitFor(new RegExp(`circus\\.plugins\\.talker\\[${pid}\\] \\[INFO\\] talker stopping$`, "m"));
+    expect(readFileSync(join(d.dir, "stops.log"), "utf8")).toBe("stop\n");
+    expect(d.output()).not.toContain("talker debug line"); // the daemon's level is info
   });
 
   test("a plugin can stop itself", async () => {

@@ -104,7 +104,9 @@ describe("Prometheus plugin", () => {
   });
 
   test("python3-prometheus-client's parser accepts the text", async () => {
-    const { url } = await startWithMetrics();
+    const { d, url } = await startWithMetrics();
+    // All 20 idle workers run (a loaded machine can still be starting some) and the crasher has crashed.
+    await pidsOf(d, "idle", 20);
     await waitFor(async () => (await (await fetch(url)).text()).includes('cause="crash"'), 10_000, "a crash counted");
     const text = await (await fetch(url)).text();
     const parse = Bun.spawn(

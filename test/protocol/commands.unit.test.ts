@@ -35,7 +35,7 @@ function fmt(reply: Reply, command: string, properties: JsonObject = {}): string
 }
 
 describe("registry", () => {
-  test("holds every Circus command (plus logs, ps and reopen) with help, summary and cli metadata", () => {
+  test("holds every Circus command (plus logs, ps, reopen, upgrade and version) with help, summary and cli metadata", () => {
     const names = [
       "add",
       "decr",
@@ -65,6 +65,8 @@ describe("registry", () => {
       "stats",
       "status",
       "stop",
+      "upgrade",
+      "version",
     ];
     expect([...COMMANDS.keys()].sort()).toEqual(names);
     for (const c of COMMANDS.values()) {

@@ -1,19 +1,23 @@
 // A daemon serving CURVE (`curve_secret_key`, `curve_authorized_keys`) against libzmq peers (pyzmq)
 // and our own clients: authorized keys control it and get its events, any other key, a wrong server
 // key or a plain client get nothing, refused keys are logged with the peer's address, the folder is
-// re-read by reloadconfig, and the daemon's own watchers (circusd-stats, plugins) use the internal key.
+// re-read by reloadconfig, and the daemon's own watchers (circusd-stats, plugins) use the internal key;
+// ctl, top, a plugin run by hand and the web console reach it with --curve-server-key and --curve-key.
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { circusCommand, freePort, pyCall, type RunningDaemon, startDaemon, waitFor } from "../helpers/daemon.ts";
 import { curveSetup, type KeyFiles, keyFiles, pyCurveCall } from "../helpers/curve.ts";
-import { killAllPeers, spawnPython, tempDir, removeTempDirs } from "../helpers/peers.ts";
+import { killAllPeers, spawnPeer, spawnPython, tempDir, removeTempDirs } from "../helpers/peers.ts";
 import { pyZmq } from "../helpers/zmq-peers.ts";
 import { run } from "../helpers/processes.ts";
+import { statsdListener } from "../plugins/helpers.ts";
+import { startWeb, stopAllWebs } from "../web/helpers.ts";
 
 const running: RunningDaemon[] = [];
 afterEach(async () => {
+  await stopAllWebs();
   await killAllPeers();
   for (const d of running.splice(0)) await d.stop();
   removeTempDirs();
@@ -172,6 +176,7 @@ describe("our clients against CURVE", () => {
     ]);
     expect(r.code).toBe(1);
     expect(r.err).toContain("refused our CURVE key (ZAP status 400)");
+    expect(r.err.trimEnd().split("\n"), r.err).toHaveLength(1);
     expect(Date.now() - started).toBeLessThan(8000);
     const unreadable = await tool(["ctl", "--endpoint", c.d.endpoint, "--curve-server-key", "nope", "list"]);
     expect(unreadable.code).toBe(2);
@@ -205,6 +210,86 @@ describe("our clients against CURVE", () => {
     const refused = await ask(bob);
     expect(refused.code).toBe(1);
     expect(refused.err).toContain("ZAP status 400");
+  });
+});
+
+describe("top, a plugin by hand and the web console against CURVE", () => {
+  test("circus top --once with --curve-server-key and --curve-key prints the row; a key the daemon does not know fails in one line", async () => {
+    const c = await curveDaemon();
+    const [pid] = (await c.call("list", { name: "sleeper" })).pids as number[];
+    const top = (key: KeyFiles) =>
+      tool([
+        "top",
+        "--once",
+        "--control-endpoint",
+        c.d.endpoint,
+        "--curve-server-key",
+        c.server.publicFile,
+        "--curve-key",
+        key.secretFile,
+      ]);
+    const ok = await top(c.alice);
+    expect({ code: ok.code, err: ok.err }).toEqual({ code: 0, err: "" });
+    const lines = ok.out.split("\n");
+    expect(lines).toContain("sleeper  active · 1 process · ↺ 0");
+    expect(lines.some((l) => l.trim().split(/\s+/)[0] === String(pid))).toBe(true);
+    const refused = await top(c.bob);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toBe("");
+    expect(refused.err.trimEnd().split("\n"), refused.err).toHaveLength(1);
+    expect(refused.err).toStartWith("circus-top: ");
+    expect(refused.err).toContain("refused our CURVE key (ZAP status 400)");
+  });
+
+  test("circus plugin statsd run by hand with the CURVE flags gets the daemon's events", async () => {
+    const c = await curveDaemon();
+    const statsd = await statsdListener();
+    const plugin = spawnPeer(
+      [
+        ...circusCommand(),
+        "plugin",
+        "--endpoint",
+        c.d.endpoint,
+        "--pubsub",
+        c.d.pubsub,
+        "--curve-server-key",
+        c.server.publicFile,
+        "--curve-key",
+        c.alice.secretFile,
+        "--config",
+        `host:127.0.0.1:::port:${statsd.port}:::application_name:curved`,
+        "statsd",
+      ],
+      "circus plugin statsd",
+    );
+    // Its subscription is in once an incr's spawn event reaches statsd (events before it are not kept).
+    await waitFor(async () => {
+      await c.call("incr", { name: "sleeper" });
+      return statsd.lines.find((l) => l.startsWith("circus.curved.watcher.sleeper.spawn:1|c"));
+    }, 15_000);
+    expect(c.d.output()).not.toContain("is not authorized");
+    plugin.proc.kill("SIGTERM");
+    expect(await plugin.proc.exited).toBe(0);
+  });
+
+  test("circus web with --curve-server-key and --curve-key follows the daemon (/api/state connected)", async () => {
+    const c = await curveDaemon();
+    const web = await startWeb([
+      "--endpoint",
+      c.d.endpoint,
+      "--curve-server-key",
+      c.server.publicFile,
+      "--curve-key",
+      c.alice.secretFile,
+    ]);
+    const state = await waitFor(async () => {
+      const r = await fetch(`${web.base}/api/state`).catch(() => null);
+      if (r?.status !== 200) return null;
+      const s = (await r.json()) as { connection: { state: string }; watchers: { name: string }[] };
+      return s.connection.state === "connected" && s.watchers.some((w) => w.name === "sleeper") ? s : null;
+    }, 15_000);
+    expect(state.watchers.map((w) => w.name)).toEqual(["sleeper"]);
+    expect(c.d.output()).not.toContain("is not authorized");
   });
 });
 

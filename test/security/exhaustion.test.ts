@@ -59,9 +59,10 @@ describe("resource exhaustion", () => {
     flood.write(Buffer.concat(parts));
     const times = await listTimes(client, 2000);
     const median = times[Math.floor(times.length / 2)]!;
-    // Before, the daemon froze for ~45 s (a quadratic subscription list); the benchmark has the figures.
-    expect(median).toBeLessThan(5);
-    expect(times.at(-1)!).toBeLessThan(250);
+    // Before, the daemon froze for ~45 s (a quadratic subscription list); the benchmark has the figures
+    // (BENCHMARKS.md "Security"). These bounds catch a freeze on a loaded shared machine, nothing finer.
+    expect(median).toBeLessThan(250);
+    expect(times.at(-1)!).toBeLessThan(2500);
     expect(flood.isClosed()).toBe(false); // capped, not dropped
     flood.end();
   });

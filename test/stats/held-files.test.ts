@@ -46,8 +46,9 @@ describe("held /proc files", () => {
     expect((await d.call("stats", { name: "w" })).status).toBe("ok");
     const held = procFilesHeldBy(d.proc.pid);
     for (const pid of pids) expect(held.has(pid)).toBe(true);
-    await Bun.sleep(1100); // past the quick-death window: replaced at once, no backoff
-    for (const pid of pids) process.kill(pid, "SIGKILL");
+    // Killed by the daemon (`signal`), so they are replaced at once: a death of their own this young
+    // would wait out the respawn backoff.
+    expect((await d.call("signal", { name: "w", signum: 9 })).status).toBe("ok");
     await waitFor(async () => {
       const list = ((await d.call("list", { name: "w" })).pids ?? []) as number[];
       return list.length === 5 && list.every((p) => !pids.includes(p));
@@ -59,7 +60,8 @@ describe("held /proc files", () => {
   test("a sampled child that dies has its files closed within seconds, even if nobody samples again", async () => {
     const parent = Bun.spawn(["sh", "-c", "sleep 300 & sleep 300 & wait"], { stdio: ["ignore", "ignore", "ignore"] });
     strays.push(parent.pid);
-    const sampler = new ProcessSampler();
+    // Files of processes gone are closed every 50 ms here (every 2 s in the daemon).
+    const sampler = new ProcessSampler(50);
     const info = await waitFor(() => {
       const i = sampler.info(parent.pid);
       return i && i.children.length === 2 ? i : null;

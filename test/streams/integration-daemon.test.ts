@@ -74,7 +74,7 @@ stderr_stream.filename = ${out}/burst.err
       );
       expect(d.output()).not.toContain("starting circus");
       d.proc.kill("SIGTERM");
-      await waitFor(() => received.find((m) => m.includes("arbiter stopped")), 5000, "the stop line");
+      await waitFor(() => received.find((m) => m.includes("arbiter stopped")), 15_000, "the stop line");
     } finally {
       udp.close();
     }

@@ -1,11 +1,18 @@
 // The console in a real browser (Debian's chromium through playwright-core) against a real daemon
 // with a stats stream: every action is clicked and its effect read back through the control
-// channel; charts gain points; the output tail shows what a worker just printed; markup in a
-// watcher's name or output stays text.
+// channel (and, for some, through the `circus ctl` binary); charts gain points; the output tail shows
+// what a worker just printed, the recent events a spawn, the age cells advance; markup in a watcher's
+// name or output stays text; off loopback the browser must log in with the token; a watcher
+// waiting for its readiness probe shows starting.
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { chmodSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import type { Locator, Page } from "playwright-core";
+import { defer } from "../helpers/cleanup.ts";
+import { circusCommand } from "../helpers/paths.ts";
+import { run } from "../helpers/processes.ts";
 import { freePort, startDaemon, waitFor, waitPids, type RunningDaemon } from "../helpers/daemon.ts";
 import { launchBrowser, runWeb, startWeb, stopAllWebs, type RunningBrowser, type RunningWeb } from "./helpers.ts";
 
@@ -29,6 +36,13 @@ numprocesses = 2
 [watcher:printer]
 cmd = sh -c 'trap "echo got-usr1-$$" USR1; echo ready; while :; do sleep 0.1; done'
 numprocesses = 1
+
+# Its readiness probe never passes (nothing listens on port 9): it stays starting.
+[watcher:warming]
+cmd = sleep 3600
+ready.tcp = 127.0.0.1:9
+ready.interval = 1
+ready.timeout = 3600
 `;
 
 setDefaultTimeout(20_000);
@@ -114,6 +128,7 @@ describe("dashboard", () => {
     const page = await open("/");
     await seeText(row(page, "web").locator(".badge"), "active");
     await seeCount(row(page, "printer"), 1);
+    await seeText(row(page, "warming").locator(".badge"), "starting");
     await seeText(row(page, "web").locator("td").nth(1), "2 / 2");
     const chart = 'tr[data-name="web"] td[data-label="CPU"] figure';
     const first = await points(page, chart);
@@ -230,6 +245,85 @@ describe("watcher page", () => {
       "set graceful_timeout",
     );
     await seeText(page.locator(".toast").last(), "graceful_timeout of web changed", true);
+    await done(page);
+  });
+});
+
+/** `circus ctl --endpoint <the daemon> …args` (the binary when built), to read back what a click did. */
+async function ctl(...args: string[]): Promise<string> {
+  const r = await run([...circusCommand(), "ctl", "--endpoint", d.endpoint, ...args]);
+  if (r.code !== 0) throw new Error(`circus ctl ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Seconds from an age cell ("7 s", "2 min 5 s"); null for "–". */
+function ageSeconds(text: string): number | null {
+  const m = /^(?:(\d+) min )?(\d+) s$/.exec(text.trim());
+  return m ? Number(m[1] ?? 0) * 60 + Number(m[2]) : null;
+}
+
+describe("live pages, read back through circus ctl", () => {
+  test("the watcher page: its recent events gain a spawn after an incr, and a process's age advances", async () => {
+    const [pid] = await waitPids(d, "printer", 1);
+    const page = await open("/watchers/printer");
+    const age = page.locator(`tr[data-pid="${pid}"] td`).nth(1);
+    await seeCount(page.locator(`tr[data-pid="${pid}"]`), 1);
+    const first = await waitFor(async () => ageSeconds((await age.textContent()) ?? ""), 5000, "an age");
+    await waitFor(
+      async () => (ageSeconds((await age.textContent()) ?? "") ?? 0) > first,
+      5000,
+      "the age cell to advance",
+    );
+    expect(await ctl("incr", "printer", "--waiting")).toBe("2\n");
+    const spawned = await waitFor(async () => {
+      const listed = (await ctl("list", "printer")).trim().split(",").map(Number);
+      return listed.length === 2 ? listed.find((p) => p !== pid) : null;
+    });
+    await seeCount(page.locator("ol.feed li", { hasText: `spawn process_pid=${spawned}` }), 1);
+    await seeCount(page.locator(`tr[data-pid="${spawned}"]`), 1);
+    expect(await ctl("decr", "printer", "--waiting")).toBe("1\n");
+    await waitFor(async () => (await ctl("list", "printer")).trim().split(",").length === 1, 5000, "decr");
+    await done(page);
+  });
+
+  test("the sockets page's reads chart gains points", async () => {
+    const sockets = (await d.call("listsockets")).sockets as { fd: number; name: string }[];
+    const api = sockets.find((s) => s.name === "api")!;
+    const page = await open("/sockets");
+    const chart = `tr[data-fd="${api.fd}"] td[data-label="Reads"] figure`;
+    await waitFor(async () => (await points(page, chart)) > 0, 6000, "a point in the reads chart");
+    const first = await points(page, chart);
+    await waitFor(async () => (await points(page, chart)) >= first + 2, 6000, "two new reads points");
+    await done(page);
+  });
+
+  test("clicks on the dashboard and the watcher page show in circus ctl: incr, a set option, a killed process", async () => {
+    const page = await open("/");
+    await seeText(row(page, "web").locator("td").nth(1), "2 / 2");
+    await page.click('button[aria-label="incr web"]');
+    await waitFor(async () => (await ctl("numprocesses", "web")) === "3\n", 5000, "ctl numprocesses web = 3");
+    await waitFor(async () => (await ctl("list", "web")).trim().split(",").length === 3, 5000, "3 pids in ctl list");
+    await page.click('button[aria-label="decr web"]');
+    await waitFor(async () => (await ctl("numprocesses", "web")) === "2\n", 5000, "ctl numprocesses web = 2");
+
+    await page.goto(`${web.base}/watchers/printer`);
+    await page.fill('form[data-option="graceful_timeout"] input', "7.5");
+    await page.click('form[data-option="graceful_timeout"] button');
+    await waitFor(
+      async () => (await ctl("get", "printer", "graceful_timeout")) === "graceful_timeout: 7.5\n",
+      5000,
+      "ctl get printer graceful_timeout",
+    );
+    const [pid] = (await ctl("list", "printer")).trim().split(",").map(Number);
+    await page.locator(`tr[data-pid="${pid}"] button[data-action="kill"]`).click();
+    await waitFor(
+      async () => {
+        const now = (await ctl("list", "printer")).trim().split(",").map(Number);
+        return now.length === 1 && now[0] !== pid;
+      },
+      8000,
+      "ctl list printer to show the replacement",
+    );
     await done(page);
   });
 });
@@ -383,5 +477,60 @@ describe("pages", () => {
     } finally {
       await other.stop();
     }
+  });
+});
+
+/**
+ * A non-loopback IPv4 address of this machine (`ip -4 addr`), for a console other hosts could reach.
+ * A machine with none gets one on a dummy interface of the test's own, removed after the file.
+ */
+function lanAddress(): string {
+  const found = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && a.family === "IPv4" && !a.internal);
+  if (found) return found.address;
+  const dev = `circusd${process.pid % 10000}`;
+  for (const cmd of [
+    ["ip", "link", "add", dev, "type", "dummy"],
+    ["ip", "addr", "add", "10.231.9.1/32", "dev", dev],
+    ["ip", "link", "set", dev, "up"],
+  ]) {
+    const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
+    if (r.exitCode !== 0)
+      throw new Error(`no non-loopback IPv4 here, and ${cmd.join(" ")} failed (run as root): ${r.stderr}`);
+  }
+  defer(() => void Bun.spawnSync(["ip", "link", "del", dev]));
+  return "10.231.9.1";
+}
+
+describe("off loopback", () => {
+  test("with a token: Chromium is sent to the login page, a wrong token is refused, the right one shows the dashboard", async () => {
+    const host = lanAddress();
+    const tokenFile = join(d.dir, "browser.token");
+    await Bun.write(tokenFile, "browser-token-0123456789abcdef\n");
+    chmodSync(tokenFile, 0o600);
+    const guarded = await startWeb(["--host", host, "--token-file", tokenFile, "--endpoint", d.endpoint]);
+    expect(guarded.base).toStartWith(`http://${host}:`);
+    const context = await chrome.browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${guarded.base}/watchers/web`);
+    await page.waitForURL(/\/login\?next=%2Fwatchers%2Fweb$/);
+    expect(await page.locator('input[name="user"]').count()).toBe(0);
+    await page.fill('input[name="token"]', "browser-token-wrong-0123456789");
+    await page.click('button[type="submit"]');
+    await seeText(page.locator("p.error"), "Wrong user, password or token.");
+    expect(new URL(page.url()).pathname).toBe("/login");
+    // Nothing of the daemon is served to this browser yet.
+    expect((await context.request.get(`${guarded.base}/api/state`)).status()).toBe(401);
+    await page.fill('input[name="token"]', "browser-token-0123456789abcdef");
+    await page.click('button[type="submit"]');
+    await page.waitForURL(`${guarded.base}/watchers/web`);
+    await seeText(page.locator("h1"), "web");
+    await page.goto(`${guarded.base}/`);
+    await seeCount(row(page, "web"), 1);
+    await seeText(row(page, "web").locator(".badge"), "active");
+    await seeText(page.locator(".who"), "token · admin", true);
+    await context.close();
+    await guarded.stop();
   });
 });

@@ -44,8 +44,9 @@ describe("subscriptions at scale", () => {
     expect(s.matches(b("watcher.web.spawn"))).toBe(false);
     for (let i = 0; i < 50_000; i++) s.remove(b(`flood.${i}`));
     expect(s.size).toBe(0);
-    // The old list took ~45 s for the adds alone (quadratic); a Map takes tens of milliseconds.
-    expect(performance.now() - start).toBeLessThan(1500);
+    // The old list took ~45 s for the adds alone (quadratic); a Map takes tens of milliseconds. The
+    // bound leaves a loaded shared machine room while still catching a quadratic structure.
+    expect(performance.now() - start).toBeLessThan(10_000);
   });
 
   test("prefixes of many lengths still match by the topic's own prefixes", () => {

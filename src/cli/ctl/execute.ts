@@ -1,9 +1,10 @@
 // Run one circusctl command line (already split into words): parse it against the command's spec,
 // send it, print the reply the way circusctl does, and return the exit status.
 
-import { DEFAULT_PUBSUB_ENDPOINT, TimeoutError } from "../../protocol/client.ts";
+import { ConnectionLostError, DEFAULT_PUBSUB_ENDPOINT, TimeoutError } from "../../protocol/client.ts";
 import type { JsonObject, Reply } from "../../protocol/command.ts";
 import { whenAborted } from "../../util/async.ts";
+import { resolve } from "../../util/path.ts";
 import { interruptOn } from "../shared/interrupt.ts";
 import { parseCommandArgs, UsageError, type GlobalOptions } from "./args.ts";
 import { commandHint, findCommand } from "./commands.ts";
@@ -72,6 +73,10 @@ export async function executeCommand(
   try {
     if (cmd.name === "listen") return await listen(globals, positionals, clients, io);
     if (cmd.name === "logs") return await runLogs(properties, globals, clients, io);
+    // A binary named relative to where circus ctl runs, not to the daemon's working directory.
+    if (cmd.name === "upgrade" && typeof properties.binary === "string") properties.binary = resolve(properties.binary);
+    if (cmd.name === "upgrade" && properties.waiting === true)
+      return await upgradeAndWait(properties, globals, clients, io);
     const open = await clients(globals);
     try {
       const call = open.client.call(cmd.name, properties);
@@ -86,6 +91,55 @@ export async function executeCommand(
     }
   } catch (err) {
     return connectionFailure(err, io);
+  }
+}
+
+/** How long `upgrade --waiting` waits for the new daemon to answer. */
+const UPGRADE_WAIT_MS = 30_000;
+/** Each `version` probe's timeout: one sent just before the exec is lost with its connection. */
+const UPGRADE_PROBE_MS = 250;
+
+/**
+ * `upgrade --waiting`: the daemon answers once its checks passed, just before it re-executes; then ask
+ * `version` until the new image answers (it counts one more upgrade) and print its version.
+ */
+async function upgradeAndWait(
+  properties: JsonObject,
+  globals: GlobalOptions,
+  clients: ClientSource,
+  io: Io,
+): Promise<number> {
+  const open = await clients(globals);
+  try {
+    const reply = await open.client.call("upgrade", properties);
+    if (isErrorReply(reply)) return printReply(reply, () => String(reply.reason), globals, io);
+    const deadline = Date.now() + UPGRADE_WAIT_MS;
+    while (Date.now() < deadline) {
+      const version = await open.client
+        .call("version", {}, { timeoutMs: UPGRADE_PROBE_MS })
+        .catch((err: unknown) =>
+          err instanceof TimeoutError || err instanceof ConnectionLostError ? null : Promise.reject(err),
+        );
+      // The exec failed after the checks: the old daemon answers, carrying on, and says why.
+      if (version !== null && !isErrorReply(version) && typeof version.upgrade_error === "string") {
+        io.err(`circusctl upgrade: the upgrade failed, the daemon carries on as it was: ${version.upgrade_error}\n`);
+        return EXIT_ERROR_REPLY;
+      }
+      if (version !== null && !isErrorReply(version) && version.upgrades === reply.upgrades) {
+        return printReply(
+          version,
+          () => `upgraded circus ${String(reply.from)} → ${String(version.version)} (pid ${String(version.pid)})`,
+          globals,
+          io,
+        );
+      }
+    }
+    io.err(
+      `circusctl upgrade: the daemon did not answer within ${UPGRADE_WAIT_MS / 1000} s after re-executing; see its log\n`,
+    );
+    return 1;
+  } finally {
+    await open.close();
   }
 }
 

@@ -1,7 +1,7 @@
 // The [circus] table: the daemon's own options with Circus 0.19's defaults (plus tail_lines and
 // hooks_timeout), the keys accepted only with a warning, and the default endpoints every tool uses.
 
-import { bool, float, int, octal, optionalText, text, wordList } from "./kinds.ts";
+import { bool, float, hostPort, int, octal, optional, optionalText, text, wordList } from "./kinds.ts";
 import { pythonStr } from "./render.ts";
 import { defaultsOf, type OptionSpec, option, specOf, type ValuesOf } from "./spec.ts";
 
@@ -93,6 +93,15 @@ export const CIRCUS_OPTIONS = {
   insecure: option(bool, {
     default: false,
     doc: "allow an endpoint on a non-loopback address without CURVE, or CURVE without authorized keys; warned at every start (beyond Circus)",
+  }),
+  exit_on_failure: option(bool, {
+    default: false,
+    doc: "when any watcher gives up (as `critical = true` on each), stop everything and exit 1, so systemd or the container runtime restarts the daemon (beyond Circus)",
+  }),
+  health: option(optional(hostPort), {
+    default: null,
+    doc: "`host:port` serving `/healthz` (the daemon answers) and `/readyz` (every critical watcher ready) as JSON, for Kubernetes and load balancers (beyond Circus)",
+    docDefault: "off",
   }),
   hooks_timeout: option(float, {
     default: 30,

@@ -63,6 +63,30 @@ export function optional<T>(inner: ValueKind<T>): ValueKind<T | null> {
   };
 }
 
+/** `host:port` (IPv6 hosts in brackets) → its parts; null when it is not that shape. */
+export function splitHostPort(text: string): { host: string; port: number } | null {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text.trim()) ?? /^([^:\s]+):(\d+)$/.exec(text.trim());
+  if (!m) return null;
+  const port = Number(m[2]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return null;
+  return { host: m[1]!, port };
+}
+
+/** `host:port` for a listener (health): the address a daemon binds, checked when the file is read. */
+export const hostPort: ValueKind<string> = kind({
+  name: "host:port",
+  tomlExpected: "a single string",
+  fromText: (t) => {
+    if (splitHostPort(t) === null)
+      throw new ScalarError(`${quote(t)} is not host:port, expected one like 127.0.0.1:9090`);
+    return t.trim();
+  },
+  fromWire: (v, key) => {
+    if (typeof v !== "string" || splitHostPort(v) === null) throw new OptionError(`'${key}' isn't host:port`);
+    return v.trim();
+  },
+});
+
 /** A string that may be absent (null). */
 export const optionalText: ValueKind<string | null> = optional(text);
 
@@ -237,6 +261,26 @@ export const wordList: ValueKind<string[]> = kind({
     if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v as string[];
     throw new OptionError(`'${key}' isn't a list of strings`);
   },
+});
+
+/** Names separated by commas and/or spaces (`db, cache`); a TOML or JSON list of strings. */
+export const nameList: ValueKind<string[]> = kind({
+  name: "names",
+  tomlExpected: "a list of strings",
+  fromText: (t) => t.split(/[\s,]+/).filter(Boolean),
+  fromToml: (v, ctx) =>
+    Array.isArray(v)
+      ? v.map((x) => ctx.sub(String(x)).trim()).filter(Boolean)
+      : String(v)
+          .split(/[\s,]+/)
+          .filter(Boolean),
+  fromWire: (v, key) => {
+    if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v as string[];
+    if (typeof v === "string") return v.split(/[\s,]+/).filter(Boolean);
+    throw new OptionError(`'${key}' isn't a list of names`);
+  },
+  fromCtl: (t) => t.split(/[\s,]+/).filter(Boolean),
+  render: (v) => (Array.isArray(v) ? v.join(", ") : pythonStr(v)),
 });
 
 /** One of fixed words, any case in the file, spelled as in `words` (`af_inet6` → `AF_INET6`). */

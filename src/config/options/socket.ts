@@ -102,6 +102,10 @@ export const SOCKET_OPTIONS = {
     doc: "each process binds its own socket (SO_REUSEPORT) when its `cmd` names `circus.sockets.<name>`",
   }),
   blocking: option(bool, { default: false, doc: "leave the socket in blocking mode" }),
+  systemd: option(bool, {
+    default: false,
+    doc: "take the listening socket systemd passes under this name (`LISTEN_FDS`/`LISTEN_FDNAMES`, `FileDescriptorName=`) instead of binding one; the port then survives a daemon restart (beyond Circus)",
+  }),
 } as const satisfies Record<string, OptionSpec<unknown>>;
 
 export type SocketValues = ValuesOf<typeof SOCKET_OPTIONS>;

@@ -11,7 +11,17 @@ import { substitute } from "../substitute.ts";
 import type { WatcherConfig } from "../types.ts";
 import { HOOK_NAMES, HookError, hookFromWire, isHookName, parseHook, PythonHookError } from "./hook.ts";
 import { int, resourceLimit } from "./kinds.ts";
-import { OptionError, plainContext, putOwn, specOf, type WireValue, wireText } from "./spec.ts";
+import { checkProbeText, PROBE_KINDS, READY_OPTIONS, type ProbeKind } from "./ready.ts";
+import {
+  OptionError,
+  plainContext,
+  putOwn,
+  rangeProblem,
+  specOf,
+  type WireValue,
+  wireRangeProblem,
+  wireText,
+} from "./spec.ts";
 import { STREAM_OPTIONS } from "./stream.ts";
 import type { SetEffect } from "./watcher.ts";
 
@@ -135,6 +145,57 @@ export const WATCHER_GROUPS: readonly WatcherGroup[] = [
     },
   },
   {
+    prefix: "ready.",
+    pattern: "ready.<opt>",
+    value: "probe",
+    doc: "when each process is ready: one probe (`http`, `tcp`, `cmd`, `log`, `notify`), its `interval` and `timeout` (see the readiness table)",
+    names: Object.keys(READY_OPTIONS),
+    set: "manage",
+    fromFile: (r, key, sub, cfg) => {
+      const spec = specOf(READY_OPTIONS, sub);
+      if (spec === undefined) {
+        r.problem(key, `unknown readiness option ${JSON.stringify(sub)}, expected one of ${readyKeys()}`);
+        return;
+      }
+      const value = r.read<unknown>(key, spec.kind);
+      if (value === undefined) return;
+      const range = rangeProblem(spec.range, value);
+      if (range) return r.problem(key, range);
+      if (typeof value === "string" && value.trim() !== "" && isProbeKind(sub)) {
+        try {
+          checkProbeText(sub, value);
+        } catch (err) {
+          if (!(err instanceof ScalarError)) throw err;
+          return r.problem(key, err.message);
+        }
+      }
+      putOwn(cfg.ready as unknown as Record<string, unknown>, sub, value);
+    },
+    fromWire: (sub, value, key) => {
+      const spec = specOf(READY_OPTIONS, sub);
+      if (spec === undefined) throw new OptionError(`unknown key '${key}'`);
+      const checked = spec.kind.fromWire(value, key) as WireValue;
+      const range = wireRangeProblem(spec.range, key, checked);
+      if (range) throw new OptionError(range);
+      if (typeof checked === "string" && checked.trim() !== "" && isProbeKind(sub)) {
+        try {
+          checkProbeText(sub, checked);
+        } catch (err) {
+          throw new OptionError(`'${key}': ${(err as Error).message}`, 3, { cause: err });
+        }
+      }
+      return checked;
+    },
+    fromCtl: (sub, text) => {
+      const spec = specOf(READY_OPTIONS, sub);
+      if (spec === undefined) throw new ScalarError(`unknown readiness option "${sub}"; known: ${readyKeys()}`);
+      return spec.kind.fromCtl(text);
+    },
+    put: (cfg, sub, value) => {
+      if (specOf(READY_OPTIONS, sub) !== undefined) cfg.ready = { ...cfg.ready, [sub]: value };
+    },
+  },
+  {
     prefix: "flapping.",
     pattern: "flapping.<opt>",
     value: "text",
@@ -143,6 +204,16 @@ export const WATCHER_GROUPS: readonly WatcherGroup[] = [
     set: "no",
   },
 ];
+
+function readyKeys(): string {
+  return Object.keys(READY_OPTIONS)
+    .map((k) => `ready.${k}`)
+    .join(", ");
+}
+
+function isProbeKind(sub: string): sub is ProbeKind {
+  return (PROBE_KINDS as readonly string[]).includes(sub);
+}
 
 /** The group a key belongs to, if any. */
 export function watcherGroup(key: string): WatcherGroup | undefined {

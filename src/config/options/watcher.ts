@@ -13,12 +13,14 @@ import {
   commandLine,
   float,
   int,
+  nameList,
   number,
   optionalText,
   signal,
   stringMap,
   userOrGroup,
 } from "./kinds.ts";
+import { READY_DEFAULTS } from "./ready.ts";
 import { pythonStr } from "./render.ts";
 import {
   defaultsOf,
@@ -335,6 +337,21 @@ export const WATCHER_FIELDS = {
     set: "no",
     doc: "start only when one of its sockets gets a connection",
   }),
+  depends_on: field(nameList, {
+    default: [],
+    set: "no",
+    doc: "watchers that must be ready before this one starts (`db, cache`); stops and reloads go in reverse (beyond Circus)",
+  }),
+  critical: field(bool, {
+    default: false,
+    set: "manage",
+    doc: "when this watcher gives up (max_retry exhausted with no process, or stopped by Flapping), the daemon stops everything and exits 1 (beyond Circus)",
+  }),
+  stop_on_daemon_death: field(bool, {
+    default: false,
+    set: "manage",
+    doc: "its processes get SIGKILL if the daemon dies without stopping them (PR_SET_PDEATHSIG; beyond Circus)",
+  }),
   output_block_timeout: field(float, {
     default: 5,
     set: "manage",
@@ -453,6 +470,7 @@ export function newWatcherConfig(input: Partial<WatcherConfig> & { name: string;
   return {
     ...WATCHER_DEFAULTS,
     rlimits: {},
+    ready: { ...READY_DEFAULTS },
     stdout_stream: null,
     stderr_stream: null,
     hooks: {},

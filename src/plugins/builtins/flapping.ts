@@ -145,7 +145,11 @@ export class Flapping extends CircusPlugin<typeof FLAPPING_OPTIONS> {
       this.logger.info(`${watcher}: flapping detected: reached max retry limit, the watcher stays stopped`);
       s.tries = 0;
       s.stoppedByUs = true;
-      this.cast("stop", { name });
+      // `gave_up` (ignored by a real circusd) lets ours stop everything when the watcher is critical.
+      this.cast("stop", {
+        name,
+        gave_up: `flapping: ${attempts} deaths within ${this.setting(watcher, "window")} s, ${maxRetry} retries`,
+      });
     }
   }
 

@@ -29,7 +29,10 @@ export const DEFAULT_LOG_LINES = 10;
 export const MAX_LOG_WAIT = 4;
 /** After the first new line, wait this long so a burst comes back as one reply. */
 const BATCH_MS = 30;
-/** When this daemon started (epoch seconds): a follower sees a restarted daemon by a new value. */
+/**
+ * When this daemon started (epoch seconds): a follower sees a restarted daemon by a new value. An
+ * upgraded daemon keeps its first image's (its tails and cursors carry over): `ctx.daemonVersion`.
+ */
 const STARTED = Math.round(performance.timeOrigin) / 1000;
 
 interface Source {
@@ -189,14 +192,14 @@ export const logs = {
         cursor: only.found.cursor,
         cursors,
         truncated,
-        started: STARTED,
+        started: ctx.daemonVersion?.().started ?? STARTED,
       };
     }
     // Interleaved by time; for the last N without a cursor, the newest N of them all.
     let lines = found.flatMap((f) => render(f.name, f.found.lines));
     lines.sort((a, b) => (a.time as number) - (b.time as number));
     if (props.since === undefined) lines = lines.slice(Math.max(0, lines.length - props.lines));
-    return { name: props.name ?? null, lines, cursors, truncated, started: STARTED };
+    return { name: props.name ?? null, lines, cursors, truncated, started: ctx.daemonVersion?.().started ?? STARTED };
   },
   format(reply) {
     return formatLogLines((reply.lines ?? []) as JsonObject[], false).join("\n");

@@ -14,6 +14,7 @@ import {
   checkWatcherOption,
   ctlSetValue,
 } from "../../../src/config/options/watcher-wire.ts";
+import type { CircusConfig } from "../../../src/config/types.ts";
 import { loadText, problemsOf } from "../fixture.ts";
 
 /** Texts for each kind (by its name), with the same value written natively in TOML. */
@@ -41,6 +42,8 @@ const SAMPLES: Record<string, { ini: string; toml: string }[]> = {
   ],
   octal: [{ ini: "027", toml: '"027"' }],
   words: [{ ini: "a.ini b.ini", toml: '["a.ini", "b.ini"]' }],
+  names: [{ ini: "db, cache", toml: '["db", "cache"]' }],
+  "host:port": [{ ini: "127.0.0.1:9090", toml: '"127.0.0.1:9090"' }],
   protocol: [
     { ini: "udp", toml: '"udp"' },
     { ini: "17", toml: "17" },
@@ -57,9 +60,16 @@ function samplesOf(kindName: string) {
 
 async function watcherValue(key: string, ini: string, toml: string) {
   const base = key === "cmd" ? "" : "cmd = run\n";
-  const fromIni = (await loadText(`[watcher:w]\n${base}${key} = ${ini}\n`)).watchers[0]!;
+  // depends_on names watchers that must exist.
+  const others = key === "depends_on" ? ["db", "cache"] : [];
+  const iniOthers = others.map((n) => `[watcher:${n}]\ncmd = run\n`).join("");
+  const tomlOthers = others.map((n) => `[watcher.${n}]\ncmd = "run"\n`).join("");
+  const w = (c: CircusConfig) => c.watchers.find((x) => x.name === "w")!;
+  const fromIni = w(await loadText(`[watcher:w]\n${base}${key} = ${ini}\n${iniOthers}`));
   const tomlBase = key === "cmd" ? "" : 'cmd = "run"\n';
-  const fromToml = (await loadText(`[watcher.w]\n${tomlBase}${key} = ${toml}\n`, { name: "circus.toml" })).watchers[0]!;
+  const fromToml = w(
+    await loadText(`[watcher.w]\n${tomlBase}${key} = ${toml}\n${tomlOthers}`, { name: "circus.toml" }),
+  );
   return {
     ini: (fromIni as unknown as Record<string, unknown>)[key],
     toml: (fromToml as unknown as Record<string, unknown>)[key],

@@ -1,0 +1,49 @@
+// `[circus] health = host:port`: an HTTP endpoint for liveness and readiness probes (Kubernetes, load
+// balancers). `/healthz` is answered by the daemon's own event loop, so an answer proves it turns;
+// `/readyz` says whether every watcher that counts is ready (arbiter.readiness()), 200 or 503. Both
+// answer JSON; nothing else is served, and nothing can be changed through it.
+
+import type { Arbiter } from "../arbiter/arbiter.ts";
+import { splitHostPort } from "../config/options/ready.ts";
+import { getLogger } from "../util/log.ts";
+
+const log = getLogger("circus");
+
+export interface HealthEndpoint {
+  /** The address it listens on (the real port when 0 was asked for). */
+  readonly url: string;
+  close(): void;
+}
+
+/** Serve the endpoint on `address` (`host:port`); throws when it cannot listen (the daemon does not start). */
+export function startHealthEndpoint(address: string, arbiter: Arbiter): HealthEndpoint {
+  const parsed = splitHostPort(address) ?? { host: address, port: 0 };
+  const started = Date.now();
+  const json = (status: number, body: unknown) =>
+    new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+  const server = Bun.serve({
+    hostname: parsed.host,
+    port: parsed.port,
+    fetch(req) {
+      const path = new URL(req.url).pathname;
+      if (req.method !== "GET" && req.method !== "HEAD") return json(405, { error: "GET or HEAD only" });
+      if (path === "/healthz" || path === "/livez") {
+        return json(200, {
+          status: "ok",
+          pid: process.pid,
+          uptime: Math.round((Date.now() - started) / 1000),
+          watchers: arbiter.watchers().length,
+        });
+      }
+      if (path === "/readyz") {
+        const report = arbiter.readiness();
+        return json(report.ready ? 200 : 503, { status: report.ready ? "ready" : "not ready", ...report });
+      }
+      return json(404, { error: "not found; try /healthz or /readyz" });
+    },
+  });
+  const host = parsed.host.includes(":") ? `[${parsed.host}]` : parsed.host;
+  const url = `http://${host}:${server.port}`;
+  log.info(`health endpoint at ${url}/healthz and ${url}/readyz`);
+  return { url, close: () => void server.stop(true) };
+}
