@@ -171,7 +171,16 @@ export function zombieChildren(parent = process.pid): number[] {
 
 /** Wait until `pid` runs `comm` (past Bun's clone and the launcher's re-exec); returns the pid. */
 export async function waitExec(pid: number, comm: string, timeoutMs = 5000): Promise<number> {
-  await until(() => readStat(pid)?.comm === comm, timeoutMs, `${pid} to exec ${comm}`);
+  // The kernel names the new program (comm) before it sets up the new argv: wait for both, or a
+  // cmdline read right after could come back empty.
+  const argvReady = () => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").length > 0;
+    } catch {
+      return false;
+    }
+  };
+  await until(() => readStat(pid)?.comm === comm && argvReady(), timeoutMs, `${pid} to exec ${comm}`);
   return pid;
 }
 
