@@ -288,6 +288,16 @@ async function serve(
 ): Promise<number> {
   const { startCircus } = await import("../daemon/start.ts");
   const { PidfileError } = await import("../daemon/pidfile.ts");
+  // A stop asked for before the real handlers exist (they need the running daemon) is kept, not left to
+  // the signal's default action, which would end the daemon without its stop and its last log lines.
+  let stopAskedEarly: string | null = null;
+  const early = (["SIGTERM", "SIGQUIT", "SIGINT"] as const).map((signal) => {
+    const handler = () => {
+      stopAskedEarly ??= signal;
+    };
+    process.on(signal, handler);
+    return () => process.off(signal, handler);
+  });
   let running: RunningCircus;
   try {
     running = await startCircus(config, {
@@ -308,10 +318,12 @@ async function serve(
           setLogSink(logging.output);
           startup.report.ready(daemon.endpoint);
         }
-        installSignalHandlers(daemon);
+        for (const remove of early) remove();
+        installSignalHandlers(daemon, stopAskedEarly);
       },
     });
   } catch (error) {
+    for (const remove of early) remove();
     const message = (error as Error).message;
     const text = error instanceof PidfileError ? message : `cannot start: ${message}`;
     startup.problem(`circusd: ${text}\n`);
@@ -336,7 +348,7 @@ function ignoreStraySignals(): void {
 }
 
 /** The daemon's signals (README "circus daemon"): quit, reload, reopen; nothing else stops it. */
-function installSignalHandlers(daemon: RunningCircus): void {
+function installSignalHandlers(daemon: RunningCircus, stopAskedEarly: string | null): void {
   const { arbiter } = daemon;
   let interrupts = 0;
   const quit = (signal: string) => {
@@ -370,6 +382,7 @@ function installSignalHandlers(daemon: RunningCircus): void {
     void daemon.upgrade().catch((error: Error) => log.error(`upgrade refused: ${error.message}`));
   });
   ignoreStraySignals();
+  if (stopAskedEarly !== null) quit(stopAskedEarly);
   // A failure nobody awaited must not kill the daemon and strand its workers: log it and go on.
   process.on("unhandledRejection", (reason) =>
     log.error(`unexpected error: ${(reason as Error)?.stack ?? String(reason)}`),

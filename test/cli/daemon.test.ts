@@ -17,7 +17,8 @@ import {
   waitFor,
   type RunningDaemon,
 } from "../helpers/daemon.ts";
-import { waitTrap } from "../helpers/processes.ts";
+import { Output, spawnTracked, waitTrap } from "../helpers/processes.ts";
+import { tempDir } from "../helpers/temp.ts";
 
 const running: RunningDaemon[] = [];
 const strayPids: number[] = [];
@@ -316,6 +317,23 @@ describe("circus daemon signals (§9.12)", () => {
     const fresh = await waitFor(() => childrenOf(d.proc.pid).find((p) => !pids.includes(p)));
     await waitFor(() => readFileSync(`/proc/${fresh}/comm`, "utf8").trim() === "sleep", 2000, "exec of sleep");
     expect(/^SigIgn:\s+0+$/m.test(readFileSync(`/proc/${fresh}/status`, "utf8"))).toBe(true);
+  });
+
+  test("a SIGTERM that arrives as the daemon starts is kept: it stops cleanly once it can, exit 0", async () => {
+    const dir = tempDir("circus-early-term-");
+    const ini = join(dir, "circus.ini");
+    writeFileSync(
+      ini,
+      sleepers(2).replace("{endpoint}", `ipc://${dir}/c.sock`).replace("{pubsub}", `ipc://${dir}/p.sock`),
+    );
+    const proc = spawnTracked([...circusCommand(), "daemon", ini], { stdout: "pipe", stderr: "pipe" });
+    const output = new Output(proc.stdout, proc.stderr);
+    // The first line comes before the daemon's own signal handlers exist (they need the running daemon).
+    await output.waitFor("starting circus");
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+    await output.waitFor("arbiter stopped");
+    expect(descendantsOf(proc.pid)).toEqual([]);
   });
 
   test("a second SIGINT does not wait for graceful_timeout: workers are SIGKILLed at once", async () => {

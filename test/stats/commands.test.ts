@@ -18,9 +18,13 @@ afterAll(async () => {
 
 type Info = Record<string, unknown>;
 
+/** The watcher's one pid, once it has one (the daemon answers while it still starts its watchers). */
 async function onlyPid(name: string): Promise<number> {
-  const reply = await d.call("list", { name });
-  return (reply.pids as number[])[0]!;
+  return waitFor(
+    async () => ((await d.call("list", { name })).pids as number[] | undefined)?.[0],
+    10_000,
+    `${name}'s pid`,
+  );
 }
 
 describe("stats", () => {
