@@ -5,7 +5,7 @@
 import type { ProbeKind } from "../config/options/ready.ts";
 import { splitHostPort } from "../config/options/ready.ts";
 import { substitute } from "../config/substitute.ts";
-import { delay } from "../util/async.ts";
+import { delay, timerMs } from "../util/async.ts";
 import { trackChild } from "./children.ts";
 
 /** What a probe sees of its process. */
@@ -55,7 +55,7 @@ export function makeProbe(kind: ProbeKind, target: string, intervalMs: number, s
 
 /** One attempt may take this long: long enough for a slow answer, short enough to try again. */
 function attemptMs(intervalMs: number): number {
-  return Math.max(1000, 2 * intervalMs);
+  return timerMs(Math.max(1000, 2 * intervalMs));
 }
 
 /** An attempt resolves with null when the process is ready, else with why not. */
@@ -161,7 +161,7 @@ async function cmdAttempt(
   // Bun collects its exit status: orphan reaping must leave it alone.
   trackChild(child.pid, child.exited);
   const stop = () => child.kill(9);
-  const timer = setTimeout(stop, timeoutMs);
+  const timer = setTimeout(stop, timerMs(timeoutMs));
   signal.addEventListener("abort", stop, { once: true });
   try {
     const [code, errText] = await Promise.all([

@@ -8,6 +8,7 @@ import type { WatcherConfig } from "../config/types.ts";
 import { makePrivateDir, removeDir } from "../os/fs.ts";
 import { UnixDatagramReceiver } from "../os/unixdgram.ts";
 import { resolveGroup, resolveUser } from "../os/users.ts";
+import { timerMs } from "../util/async.ts";
 import { getLogger } from "../util/log.ts";
 import { epochSeconds, type WatcherEvent } from "./bus.ts";
 import { ReadinessError } from "./errors.ts";
@@ -134,7 +135,7 @@ export class Readiness {
       notifications: prepared.notify ? (listener) => prepared.notify!.listen(listener) : null,
     });
     const timeoutMs = cfg.ready.timeout * 1000;
-    const timer = setTimeout(() => entry.stop.abort(), timeoutMs);
+    const timer = setTimeout(() => entry.stop.abort(), timerMs(timeoutMs));
     void entry.probe.run(entry.stop.signal).then(() => {
       clearTimeout(timer);
       entry.notify?.close();

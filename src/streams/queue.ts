@@ -5,6 +5,7 @@
 // stdout nobody reads), the rest of that one line is kept and written first once the target takes data
 // again, and every other line is dropped whole and counted.
 
+import { timerMs } from "../util/async.ts";
 import { getLogger } from "../util/log.ts";
 import { nodeFs } from "../util/node.ts";
 
@@ -208,7 +209,7 @@ export class WriteQueue {
     if (typeof pending === "number") return pending;
     let timer: ReturnType<typeof setTimeout> | null = null;
     const stalled = new Promise<"stalled">((resolve) => {
-      timer = setTimeout(() => resolve("stalled"), this.stallMs);
+      timer = setTimeout(() => resolve("stalled"), timerMs(this.stallMs));
     });
     const outcome = await Promise.race([pending, stalled]);
     if (timer !== null) clearTimeout(timer);

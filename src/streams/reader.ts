@@ -7,6 +7,7 @@
 
 import type { FdSocketOptions, Socket, SocketHandler } from "bun";
 import { closeFd } from "../os/capture.ts";
+import { timerMs } from "../util/async.ts";
 import { getLogger } from "../util/log.ts";
 import { LineSplitter } from "./lines.ts";
 import { countLines } from "./queue.ts";
@@ -211,7 +212,7 @@ export class CaptureReader {
       // The worker waited long enough: read on, dropping whole lines until the stream caught up.
       this.dropping = true;
       this.release();
-    }, timeoutMs);
+    }, timerMs(timeoutMs));
     void stream.flush().then(() => {
       clearTimeout(timer);
       this.release();

@@ -31,6 +31,17 @@ export function deferred<T = void>(): Deferred<T> {
   };
 }
 
+/** The longest delay a timer holds: past it Bun (as Node) fires after 1 ms, with a warning on stderr. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * `ms` as a timer can hold it: 0 for negative or NaN, at most MAX_TIMER_MS (~24.8 days). Durations from a
+ * config (graceful_timeout = 10000000000, ready.timeout = 1e10) mean "practically never", not "now".
+ */
+export function timerMs(ms: number): number {
+  return Number.isNaN(ms) ? 0 : Math.min(Math.max(0, ms), MAX_TIMER_MS);
+}
+
 /**
  * Wait `ms`: resolves `true` when the time has passed, or `false` as soon as `signal` aborts (at once when
  * it already has). Never rejects, and leaves no timer behind once cut short.
@@ -46,7 +57,7 @@ export function delay(ms: number, signal?: AbortSignal): Promise<boolean> {
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
       resolve(true);
-    }, ms);
+    }, timerMs(ms));
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
@@ -63,7 +74,7 @@ export function whenAborted(signal: AbortSignal): Promise<void> {
  */
 export function deadline<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), Math.max(0, ms));
+    const timer = setTimeout(() => reject(onTimeout()), timerMs(ms));
     work.then(
       (value) => {
         clearTimeout(timer);
@@ -88,7 +99,7 @@ export function settlesWithin(work: Promise<unknown>, ms: number): Promise<boole
     () => true,
   );
   const timedOut = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+    timer = setTimeout(() => resolve(false), timerMs(ms));
   });
   return Promise.race([settled, timedOut]).finally(() => clearTimeout(timer));
 }

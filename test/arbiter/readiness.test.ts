@@ -43,6 +43,17 @@ describe("a start with a probe", () => {
     await watcher.stop();
   });
 
+  test("a ready.timeout past what a timer holds (1e10 s) is a long wait, not an instant failure", async () => {
+    const { watcher, rec } = standaloneWatcher(
+      wcfg({ name: "patient", cmd: NOTIFY_WORKER(0.3), ready: ready({ notify: true, timeout: 1e10 }) }),
+    );
+    const { started } = await watcher.start();
+    expect(started).toHaveLength(1);
+    expect(watcher.status()).toBe("active");
+    expect(rec.of("reap")).toHaveLength(0);
+    await watcher.stop();
+  });
+
   test("never ready: the probe times out, the process is killed as `spawn_failed` and replaced, until max_retry", async () => {
     const { watcher, rec } = standaloneWatcher(
       wcfg({

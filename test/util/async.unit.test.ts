@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { deadline, deferred, delay, settlesWithin, whenAborted } from "../../src/util/async.ts";
+import { deadline, deferred, delay, MAX_TIMER_MS, settlesWithin, timerMs, whenAborted } from "../../src/util/async.ts";
 
 const never = new Promise<never>(() => {});
 
@@ -92,5 +92,35 @@ describe("settlesWithin", () => {
 
   test("false for work still pending when the time is up", async () => {
     expect(await settlesWithin(never, 5)).toBe(false);
+  });
+});
+
+describe("durations past what a timer holds (graceful_timeout = 10000000000)", () => {
+  test("timerMs keeps them at the longest timer, never the 1 ms a timer turns them into", () => {
+    expect(timerMs(1e13)).toBe(MAX_TIMER_MS);
+    expect(timerMs(Number.POSITIVE_INFINITY)).toBe(MAX_TIMER_MS);
+    expect(timerMs(-5)).toBe(0);
+    expect(timerMs(Number.NaN)).toBe(0);
+    expect(timerMs(250)).toBe(250);
+  });
+
+  test("delay, deadline and settlesWithin wait instead of firing at once", async () => {
+    const stop = new AbortController();
+    const waited = delay(1e13, stop.signal);
+    const late = deadline(never, 1e13, () => new Error("fired"));
+    late.catch(() => {});
+    const within = settlesWithin(never, 1e13);
+    const first = await Promise.race([
+      waited.then(() => "delay"),
+      late.then(
+        () => "deadline",
+        () => "deadline",
+      ),
+      within.then(() => "settlesWithin"),
+      Bun.sleep(100).then(() => "none"),
+    ]);
+    expect(first).toBe("none");
+    stop.abort();
+    expect(await waited).toBe(false);
   });
 });
