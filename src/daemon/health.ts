@@ -25,7 +25,8 @@ export function startHealthEndpoint(address: string, arbiter: Arbiter): HealthEn
     hostname: parsed.host,
     port: parsed.port,
     fetch(req) {
-      const path = new URL(req.url).pathname;
+      // An HTTP/1.0 probe sends no Host header: Bun's req.url is then just the path.
+      const path = new URL(req.url, "http://health").pathname;
       if (req.method !== "GET" && req.method !== "HEAD") return json(405, { error: "GET or HEAD only" });
       if (path === "/healthz" || path === "/livez") {
         return json(200, {
@@ -40,6 +41,11 @@ export function startHealthEndpoint(address: string, arbiter: Arbiter): HealthEn
         return json(report.ready ? 200 : 503, { status: report.ready ? "ready" : "not ready", ...report });
       }
       return json(404, { error: "not found; try /healthz or /readyz" });
+    },
+    error(err) {
+      // Never Bun's default page with the daemon's stack on stderr: one log line, one JSON answer.
+      log.error(`health endpoint: ${err.message.split("\n")[0]}`);
+      return json(500, { error: "internal error" });
     },
   });
   const host = parsed.host.includes(":") ? `[${parsed.host}]` : parsed.host;

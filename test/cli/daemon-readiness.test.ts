@@ -168,6 +168,27 @@ describe("readiness through the daemon", () => {
     expect((await fetch(`${base}/nothing`)).status).toBe(404);
   });
 
+  test("the health endpoint answers requests without a Host header (HTTP/1.0 probes) and logs no stack", async () => {
+    const health = freePort();
+    daemon = await startDaemon(`${HEAD}health = 127.0.0.1:${health}\n[watcher:w]\ncmd = sleep 60\n`);
+    const { connect } = await import("node:net");
+    const raw = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        const socket = connect(health, "127.0.0.1", () => socket.end(request));
+        socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+        socket.on("end", () => resolve(Buffer.concat(chunks).toString()));
+        socket.on("error", reject);
+      });
+    const answer = await raw("GET /healthz HTTP/1.0\r\n\r\n");
+    expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
+    expect(answer).toContain('"status":"ok"');
+    const head = await raw("HEAD /readyz HTTP/1.0\r\n\r\n");
+    expect(head.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
+    expect(daemon.output()).not.toContain("Invalid URL");
+    expect(daemon.output()).not.toContain("    at ");
+  });
+
   test("a critical watcher that gives up stops the daemon, which exits 1", async () => {
     daemon = await startDaemon(
       `${HEAD}[watcher:ok]\ncmd = sleep 60\n[watcher:core]\ncmd = /nonexistent/core\ncritical = true\nmax_retry = 2\n`,
