@@ -269,6 +269,15 @@ describe("--print-unit", () => {
     expect(unit).toContain("FileDescriptorName=web");
   });
 
+  test("a config path with % and $ is written so systemd runs that path, not its expansion", () => {
+    const dir = tempDir();
+    const path = join(dir, "100%h $HOME.ini");
+    writeFileSync(path, "[watcher:w]\ncmd = sleep 300\n");
+    const unit = run(["daemon", "--print-unit", path]).stdout;
+    const exec = unit.split("\n").find((l) => l.startsWith("ExecStart="));
+    expect(exec).toBe(`ExecStart=${circusCommand().join(" ")} daemon "${dir}/100%%h $$HOME.ini"`);
+  });
+
   test("a config that does not load prints no unit: exit 1 with the problems", () => {
     const dir = tempDir();
     const path = join(dir, "circus.ini");

@@ -20,9 +20,15 @@ export interface UnitOptions {
 /** Runtime directory systemd creates for the unit (`RuntimeDirectory=circus` → /run/circus). */
 export const RUNTIME_DIR = "/run/circus";
 
-/** Words of a command line as systemd reads them: quoted only when needed. */
+/**
+ * Words of a command line as systemd reads them: quoted only when needed, and `%` and `$` doubled, since
+ * systemd expands specifiers (`%h`) and variables (`$HOME`) inside quotes too.
+ */
 function commandLine(words: string[]): string {
-  return words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `"${w.replace(/(["\\])/g, "\\$1")}"`)).join(" ");
+  return words
+    .map((w) => w.replace(/[%$]/g, "$&$&"))
+    .map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `"${w.replace(/(["\\])/g, "\\$1")}"`))
+    .join(" ");
 }
 
 /** Why the daemon needs root, or null when it can run as the config's owner. */
