@@ -378,8 +378,9 @@ export class Watcher {
     Object.assign(this.config, handed.config);
     if (handed.tail) this.outputs.current.tail?.restore(handed.tail);
     this.pool.adopt(handed);
-    // "starting" or "stopping" were operations of the previous image: they continue as active or stopped.
-    this.stateValue = handed.state === "active" || handed.state === "starting" ? "active" : "stopped";
+    // A start still waiting for its processes to be ready goes on here (they are probed again), so the
+    // watcher is not called active, nor /readyz ready, before they are; a stop is finished here.
+    this.stateValue = handed.state === "active" || handed.state === "starting" ? handed.state : "stopped";
     if (this.stateValue === "stopped" && this.pool.size > 0) this.stateValue = "stopping";
   }
 
@@ -387,7 +388,10 @@ export class Watcher {
   resumeAfterAdoption(): Promise<void> {
     return this.queue.run(async () => {
       if (this.stateValue === "active") await this.manage();
-      else if (this.stateValue === "stopping") await this.doStop();
+      else if (this.stateValue === "starting") {
+        await this.manage();
+        await this.finishStart();
+      } else if (this.stateValue === "stopping") await this.doStop();
     });
   }
 

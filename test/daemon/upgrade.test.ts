@@ -617,6 +617,29 @@ critical = true
     expect(await pidsOf(d, "svc")).toEqual(pids);
   }, 30_000);
 
+  test("a start still waiting for readiness carries over: starting until ready, then active and started", async () => {
+    const ini = `[circus]
+endpoint = {endpoint}
+pubsub_endpoint = {pubsub}
+
+[watcher:svc]
+cmd = sh -c 'while [ ! -e {dir}/go ]; do sleep 0.05; done; echo up; exec sleep 120'
+numprocesses = 2
+ready.log = ^up
+`;
+    const d = await start([binaryA], ini);
+    const pids = await waitForPids(d, "svc", 2);
+    expect((await d.call("status", { name: "svc" })).status).toBe("starting");
+    expect((await d.call("upgrade", { binary: binaryB })).status).toBe("ok");
+    await waitUpgraded(d, 1);
+    // Not one process is ready yet: the new image must not call the watcher active.
+    expect((await d.call("status", { name: "svc" })).status).toBe("starting");
+    writeFileSync(join(d.dir, "go"), "");
+    await waitFor(async () => (await d.call("status", { name: "svc" })).status === "active", 10_000, "svc active");
+    await waitFor(() => d.output().includes("svc started"), 5000, "the start finished in the new image");
+    expect(await pidsOf(d, "svc")).toEqual(pids);
+  }, 30_000);
+
   test("two upgrades asked at once: one goes ahead, the other is refused", async () => {
     const d = await start([binaryA], SMALL);
     const pids = await waitForPids(d, "count", 2);
