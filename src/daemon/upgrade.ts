@@ -180,7 +180,9 @@ function checkRequester(requester: UpgradeRequester | undefined): void {
 /** The binary to run and its checks: ownership, `daemon --check CONFIG` (version, config, hand-over formats). */
 async function checkCandidate(binary: string | null, configFile: string): Promise<Candidate> {
   const self = selfCommand();
-  const path = binary === null ? self[0]! : resolve(binary);
+  // A link is followed to its file: the links the build installs (circusd, circusctl…) select a tool by
+  // their name, so `--binary /usr/local/bin/circusd` would run `circusd daemon --check` and fail.
+  const path = binary === null ? self[0]! : followLinks(resolve(binary));
   // From source (`bun src/main.ts`) the daemon's own "binary" is bun plus the entry script.
   const command = binary === null ? self : [path];
   checkBinaryFile(path);
@@ -219,6 +221,15 @@ async function checkCandidate(binary: string | null, configFile: string): Promis
     );
   }
   return { command, binary: path, version };
+}
+
+/** `path` with its symbolic links resolved; as given when it cannot be (checkBinaryFile says why). */
+function followLinks(path: string): string {
+  try {
+    return nodeFs().realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /**

@@ -5,7 +5,7 @@
 // order, and the daemon answers list/stats/logs after each one.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, startDaemon, type Reply, type RunningDaemon, pyCall } from "../helpers/daemon.ts";
 import { ROOT, BUN, PYTHON } from "../helpers/paths.ts";
@@ -463,6 +463,17 @@ cmd = sh -c 'at=$(readlink /proc/$PPID/exe); while [ "$(readlink /proc/$PPID/exe
     const raw = await d.call("upgrade", { binary: "circus" });
     expect(raw).toMatchObject({ status: "error", errno: 3 });
     expect(String(raw.reason)).toContain('binary: "circus" is relative; give the absolute path');
+  }, 30_000);
+
+  test("--binary naming an installed link (circusd, as the build makes them) upgrades to the file it points to", async () => {
+    const d = await start([binaryA], SMALL);
+    const pids = await waitForPids(d, "count", 2);
+    const link = join(d.dir, "circusd");
+    symlinkSync(binaryB, link);
+    const r = await run([binaryA, "ctl", "--endpoint", d.endpoint, "upgrade", "--waiting", "--binary", link]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe(`upgraded circus 0.1.0+a → 0.1.0+b (pid ${d.proc.pid})`);
+    expect(await pidsOf(d, "count")).toEqual(pids);
   }, 30_000);
 
   test("the new daemon runs what the old one ran (set included); changes in the file wait for reloadconfig", async () => {
