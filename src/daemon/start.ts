@@ -201,7 +201,7 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   const { withInternalWatchers } = await import("../arbiter/internal-watchers.ts");
   const { WatcherOutput, reopenAllStreams, openStreamPaths } = await import("../streams/index.ts");
   const { startControlServer } = await import("../protocol/server.ts");
-  const { prepareSecurity, internalClientEnv } = await import("../protocol/security.ts");
+  const { prepareSecurity, internalClientEnv, encodeInternalKey } = await import("../protocol/security.ts");
   const { CURVE_KEY_ENV, CURVE_SERVER_KEY_ENV } = await import("../protocol/client.ts");
   const { loadConfig } = await import("../config/load.ts");
   const { getRlimit, raiseNofileToHard } = await import("../os/rlimit.ts");
@@ -221,6 +221,7 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   delete process.env[CURVE_SERVER_KEY_ENV];
   const security = await prepareSecurity(config.circus, dirname(config.file || "."), {
     insecure: options.insecure === true,
+    internal: options.handover?.internalCurveKey ?? null,
   });
   // The daemon's own watchers (circusd-stats, plugins, the console) get the internal key, and stats the certificate.
   const internal: BoundEndpoints = {
@@ -367,6 +368,7 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
           },
           beforeExec: options.beforeExec ?? (async () => {}),
           execEnv: Object.fromEntries(Object.entries(systemdEnv).filter(([name]) => !name.startsWith("LISTEN_"))),
+          internalCurveKey: encodeInternalKey(security),
         },
         request,
       );

@@ -11,6 +11,7 @@ import type { Arbiter } from "../arbiter/arbiter.ts";
 import { handedFds, type ArbiterHandover } from "../arbiter/handover.ts";
 import { trackChild } from "../arbiter/children.ts";
 import { epochSeconds } from "../arbiter/bus.ts";
+import type { InternalCurveKey } from "../protocol/security.ts";
 import { execFile, resetSignalsForExec } from "../os/exec.ts";
 import { isOpenFd, memoryFileWith, readAllAndClose, setCloseOnExec } from "../os/handover.ts";
 import { selfCommand } from "../os/launcher.ts";
@@ -55,6 +56,11 @@ export interface DaemonHandover {
   /** Control and pub/sub endpoints as bound, with their listening fds (and who listened to `daemon.upgrade`). */
   control: { endpoint: string; fd: number };
   pubsub: { endpoint: string; fd: number; subscribers: number };
+  /**
+   * With CURVE, the pair the daemon's own watchers (plugins, circusd-stats, the console) were given: they
+   * keep running and reconnect with it. Absent in a state written before it was added (a new pair then).
+   */
+  internalCurveKey?: InternalCurveKey | null;
   arbiter: ArbiterHandover;
 }
 
@@ -108,6 +114,8 @@ export interface UpgradeHost {
    * NOTIFY_SOCKET and watchdog: the pid systemd follows stays the same). Its sockets travel by name.
    */
   execEnv: Record<string, string>;
+  /** The internal CURVE pair to hand over (null without CURVE). */
+  internalCurveKey: InternalCurveKey | null;
 }
 
 /** A candidate checked and ready: the command line that runs it and the version it reported. */
@@ -304,6 +312,7 @@ async function handOverAndExec(
       daemonArgs: host.daemonArgs,
       control: endpoints.control,
       pubsub: endpoints.pubsub,
+      internalCurveKey: host.internalCurveKey,
       arbiter: arbiterState,
     };
     log.info(

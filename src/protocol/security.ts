@@ -19,6 +19,7 @@ import {
   parseEndpoint,
   readCertificate,
   readCurveKeyPair,
+  z85Decode,
   z85Encode,
 } from "../zmtp/index.ts";
 import { CURVE_KEY_ENV, CURVE_SERVER_KEY_ENV } from "./client.ts";
@@ -176,7 +177,7 @@ function servedEndpoints(circus: CircusOptions): [string, string][] {
 export async function prepareSecurity(
   circus: CircusOptions,
   configDir: string,
-  flags: { insecure?: boolean } = {},
+  flags: { insecure?: boolean; internal?: InternalCurveKey | null } = {},
 ): Promise<DaemonSecurity> {
   const insecure = circus.insecure || flags.insecure === true;
   const warnings: string[] = [];
@@ -213,7 +214,8 @@ export async function prepareSecurity(
     } else {
       warnings.push("insecure: CURVE without curve_authorized_keys encrypts but admits every client key");
     }
-    const internal = await generateKeyPair();
+    // After an upgrade the adopted plugins, circusd-stats and console still hold the previous image's pair.
+    const internal = flags.internal ? decodeInternalKey(flags.internal) : await generateKeyPair();
     const internalKey = z85Encode(internal.publicKey);
     const allowed = authorized;
     curve = {
@@ -239,6 +241,26 @@ export async function prepareSecurity(
     for (const e of exposed) warnings.push(`insecure: ${e} is reachable from other hosts without CURVE`);
   }
   return { curve, warnings };
+}
+
+/** The internal key pair as the upgrade hands it to the next image (Z85 text in its state). */
+export interface InternalCurveKey {
+  publicKey: string;
+  secretKey: string;
+}
+
+/** The internal pair to hand over at an upgrade; null without CURVE. */
+export function encodeInternalKey(security: DaemonSecurity): InternalCurveKey | null {
+  const internal = security.curve?.internal;
+  return internal ? { publicKey: z85Encode(internal.publicKey), secretKey: z85Encode(internal.secretKey) } : null;
+}
+
+function decodeInternalKey(key: InternalCurveKey): CurveKeyPair {
+  const publicKey = z85Decode(key.publicKey);
+  const secretKey = z85Decode(key.secretKey);
+  if (publicKey === null || secretKey === null)
+    throw new SecurityError("the hand-over's internal CURVE key is not Z85");
+  return { publicKey, secretKey };
 }
 
 /**

@@ -352,6 +352,31 @@ describe("the daemon's own watchers", () => {
   });
 });
 
+describe("an upgrade of a CURVE daemon", () => {
+  test("its own watchers keep their internal key: the adopted plugin still reaches the new image", async () => {
+    const port = freePort();
+    const c = await curveDaemon(
+      `[watcher:sleeper]\ncmd = sleep 60\n[plugin:metrics]\nuse = prometheus\nhost = 127.0.0.1\nport = ${port}\n`,
+    );
+    const scrape = (running: number) =>
+      waitFor(async () => {
+        const text = await fetch(`http://127.0.0.1:${port}/metrics`)
+          .then((r) => r.text())
+          .catch(() => "");
+        return text.includes(`circus_watcher_processes_running{watcher="sleeper"} ${running}`) ? text : null;
+      }, 15_000);
+    await scrape(1);
+    const plugin = (await c.call("list", { name: "plugin:metrics" })).pids;
+    expect((await c.call("upgrade")).status).toBe("ok");
+    await waitFor(async () => (await c.call("version", {}, c.alice, 500).catch(() => null))?.upgrades === 1, 10_000);
+    expect((await c.call("list", { name: "plugin:metrics" })).pids).toEqual(plugin);
+    // What the plugin says now it can only have asked the new image.
+    expect((await c.call("incr", { name: "sleeper" })).status).toBe("ok");
+    await scrape(2);
+    expect(c.d.output()).not.toContain("is not authorized");
+  }, 30_000);
+});
+
 describe("the web console", () => {
   test("run by the daemon (httpd = true) it follows a CURVE daemon with the internal key", async () => {
     const port = freePort();
