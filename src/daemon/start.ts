@@ -363,6 +363,7 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
             };
           },
           setUpgrading: (on) => server.setUpgrading(on),
+          answerInFlight: (reason) => server.answerInFlight(reason),
           failed: (reason) => {
             upgradeError = reason;
           },

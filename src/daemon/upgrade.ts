@@ -107,6 +107,8 @@ export interface UpgradeHost {
   setUpgrading(on: boolean): void;
   /** The exec failed after the reply said ok: `version` tells why from now on. */
   failed(reason: string): void;
+  /** Answer the requests still in flight with an error saying `reason`; returns how many. */
+  answerInFlight(reason: string): number;
   /** Write out the daemon's log output: nothing logged before the exec is lost. */
   beforeExec(): Promise<void>;
   /**
@@ -319,6 +321,12 @@ async function handOverAndExec(
       `upgrading: exec ${candidate.command.join(" ")} (circus ${VERSION} → ${candidate.version}; ` +
         `${Date.now() - askedAtMs} ms since asked)`,
     );
+    // A `--waiting` command still waiting for its outcome would lose its reply with its connection.
+    const answered = host.answerInFlight(
+      `the daemon re-executed itself (upgrade to circus ${candidate.version}) before this command's outcome was known; ` +
+        "what it began goes on in the new daemon: check with status",
+    );
+    if (answered > 0) await new Promise((r) => setTimeout(r, REPLY_FLUSH_MS));
     await host.beforeExec();
     state.execAtMs = Date.now();
     const stateFd = memoryFileWith("circus-upgrade", new TextEncoder().encode(JSON.stringify(state)));

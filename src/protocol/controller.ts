@@ -7,7 +7,7 @@ import { getLogger } from "../util/log.ts";
 import { resolveUser } from "../os/users.ts";
 import { parseEndpoint, type PeerInfo, RouterSocket, type SocketOptions } from "../zmtp/index.ts";
 import type { Requester } from "./boundary.ts";
-import type { CommandContext, Reply } from "./command.ts";
+import type { CommandContext, Json, Reply } from "./command.ts";
 import { dispatch, type Outcome } from "./dispatch.ts";
 import { Errno } from "./errors.ts";
 import { encodeReply, errorReply } from "./messages.ts";
@@ -28,6 +28,9 @@ export interface ControllerOptions {
 }
 
 export class Controller {
+  /** Requests whose reply is still being worked out (a `--waiting` start, say), by their envelope. */
+  private readonly inFlight = new Map<Uint8Array[], Uint8Array>();
+
   private constructor(
     private readonly socket: RouterSocket,
     readonly endpoint: string,
@@ -82,11 +85,41 @@ export class Controller {
       }
     }
     if (outcome instanceof Promise) {
+      this.inFlight.set(envelope, body[0]!);
       outcome.then(
-        (r) => this.reply(envelope, r),
-        (err) => log.error(`request handling failed: ${String(err)}`),
+        (r) => {
+          // Answered already by answerInFlight: one reply per request.
+          if (this.inFlight.delete(envelope)) this.reply(envelope, r);
+        },
+        (err) => {
+          this.inFlight.delete(envelope);
+          log.error(`request handling failed: ${String(err)}`);
+        },
       );
     } else this.reply(envelope, outcome);
+  }
+
+  /**
+   * Answer every request still being worked on with an error saying `reason` (the daemon is about to
+   * re-execute itself: their connections close, and a pyzmq client would otherwise wait in silence).
+   * Returns how many were answered.
+   */
+  answerInFlight(reason: string): number {
+    let answered = 0;
+    for (const [envelope, body] of this.inFlight) {
+      let request: { id?: Json; command?: Json } = {};
+      try {
+        request = JSON.parse(new TextDecoder().decode(body)) as typeof request;
+      } catch {
+        // A request that did not parse was answered at once: never in flight.
+      }
+      // `logs` long-polls: its follower asks again once the new daemon answers, from the same cursor.
+      if (request.command === "logs") continue;
+      this.inFlight.delete(envelope);
+      this.reply(envelope, errorReply(request.id ?? null, Errno.COMMAND_ERROR, reason));
+      answered++;
+    }
+    return answered;
   }
 
   private reply(envelope: Uint8Array[], reply: Reply | null): void {

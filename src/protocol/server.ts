@@ -49,6 +49,8 @@ export interface ControlServer {
   beginShutdown(): void;
   /** A daemon upgrade is handing over (true) or was called off (false): changing commands wait. */
   setUpgrading(on: boolean): void;
+  /** Answer every request still being worked on with an error saying `reason` (before an upgrade's exec). */
+  answerInFlight(reason: string): number;
   /** The listening fds, for a daemon upgrade's hand-over. */
   listening(): { control: number; pubsub: number };
   /** Subscribers connected now whose subscriptions take `topic`. */
@@ -173,6 +175,9 @@ export async function startControlServer(
     },
     setUpgrading(on) {
       upgrading = on;
+    },
+    answerInFlight(reason) {
+      return controller.answerInFlight(reason);
     },
     listening() {
       return { control: controller.listeningFd, pubsub: publisher.listeningFd };

@@ -651,6 +651,28 @@ ready.log = ^up
     expect(await pidsOf(d, "svc")).toEqual(pids);
   }, 30_000);
 
+  test("a pyzmq client waiting on start --waiting when the upgrade execs gets an error reply, not silence", async () => {
+    const ini = `[circus]
+endpoint = {endpoint}
+pubsub_endpoint = {pubsub}
+
+[watcher:svc]
+cmd = sh -c 'while [ ! -e {dir}/go ]; do sleep 0.05; done; echo up; exec sleep 120'
+ready.log = ^up
+autostart = false
+`;
+    const d = await start([binaryA], ini);
+    const waiting = pyCall(d.endpoint, "start", { name: "svc", waiting: true }, 8000);
+    await waitFor(async () => (await d.call("status", { name: "svc" })).status === "starting", 5000, "svc starting");
+    expect((await d.call("upgrade", { binary: binaryB })).status).toBe("ok");
+    const reply = await waiting;
+    expect(reply).toMatchObject({ status: "error", errno: 5 });
+    expect(String(reply.reason)).toContain("re-executed itself (upgrade to circus 0.1.0+b)");
+    await waitUpgraded(d, 1);
+    writeFileSync(join(d.dir, "go"), "");
+    await waitFor(async () => (await d.call("status", { name: "svc" })).status === "active", 10_000, "svc active");
+  }, 30_000);
+
   test("two upgrades asked at once: one goes ahead, the other is refused", async () => {
     const d = await start([binaryA], SMALL);
     const pids = await waitForPids(d, "count", 2);
