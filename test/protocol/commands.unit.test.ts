@@ -240,6 +240,19 @@ describe("read commands", () => {
     expect((await call(ctx, "get", { name: "web", keys: "numprocesses" })).errno).toBe(3);
   });
 
+  test("get reads back the ready.* keys set accepts; unknown ones are not found", async () => {
+    const { ctx } = setup();
+    const props = { name: "web", keys: ["ready.timeout", "ready.http", "ready.notify"] };
+    const r = await call(ctx, "get", props);
+    expect(r.options).toEqual({ "ready.timeout": 30, "ready.http": null, "ready.notify": false });
+    for (const key of ["ready.bogus", "ready.__proto__", "ready.constructor"]) {
+      expect(await call(ctx, "get", { name: "web", keys: [key] })).toMatchObject({
+        errno: 3,
+        reason: `'${key}' option not found`,
+      });
+    }
+  });
+
   test("globaloptions gives the five arbiter options and the daemon's version, or one, and refuses others", async () => {
     const { ctx } = setup();
     const all = await call(ctx, "globaloptions");

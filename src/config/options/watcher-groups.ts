@@ -45,6 +45,8 @@ export interface WatcherGroup {
   readonly fromCtl?: (sub: string, text: string) => WireValue;
   /** Store a checked wire value. */
   readonly put?: (cfg: WatcherConfig, sub: string, value: WireValue, baseDir: string) => void;
+  /** The value `get` shows (undefined: no such key), so what `set` stored can be read back. */
+  readonly get?: (cfg: Readonly<WatcherConfig>, sub: string) => WireValue | undefined;
 }
 
 function streamGroup(stream: "stdout_stream" | "stderr_stream"): WatcherGroup {
@@ -194,6 +196,8 @@ export const WATCHER_GROUPS: readonly WatcherGroup[] = [
     put: (cfg, sub, value) => {
       if (specOf(READY_OPTIONS, sub) !== undefined) cfg.ready = { ...cfg.ready, [sub]: value };
     },
+    get: (cfg, sub) =>
+      specOf(READY_OPTIONS, sub) === undefined ? undefined : (cfg.ready as unknown as Record<string, WireValue>)[sub],
   },
   {
     prefix: "flapping.",

@@ -4,6 +4,7 @@ import type { Command, JsonObject } from "../command.ts";
 import { messageError } from "../errors.ts";
 import { lookupWatcher } from "../execution.ts";
 import { isListedOption, renderWatcherOption } from "../../config/options/watcher.ts";
+import { watcherGroup } from "../../config/options/watcher-groups.ts";
 import { requireString, requireValue } from "../props.ts";
 
 export const get = {
@@ -24,11 +25,19 @@ export const get = {
     return { name, keys: keys as string[] };
   },
   execute(ctx, { name, keys }) {
-    const all = lookupWatcher(ctx, name).options();
+    const watcher = lookupWatcher(ctx, name);
+    const all = watcher.options();
     const options: JsonObject = {};
     for (const key of keys) {
-      if (!isListedOption(key) && !Object.hasOwn(all, key)) throw messageError(`'${key}' option not found`);
-      options[key] = (Object.hasOwn(all, key) ? all[key] : null) as JsonObject[string];
+      if (Object.hasOwn(all, key) || isListedOption(key)) {
+        options[key] = (Object.hasOwn(all, key) ? all[key] : null) as JsonObject[string];
+        continue;
+      }
+      // A prefixed key `set` accepts (ready.timeout) reads back too, though `options` lists it not (as Circus).
+      const group = watcherGroup(key);
+      const value = group?.get?.(watcher.config, key.slice(group.prefix.length));
+      if (value === undefined) throw messageError(`'${key}' option not found`);
+      options[key] = value as JsonObject[string];
     }
     return { options };
   },
