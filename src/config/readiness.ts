@@ -22,7 +22,13 @@ export function checkReadiness(r: SectionReader, w: WatcherConfig, sockets: read
     return;
   }
   const probe = probeOf(w.ready);
-  if (probe === null || (probe.kind !== "http" && probe.kind !== "tcp")) return;
+  if (probe === null || probe.kind === "notify") return;
+  const unknown = unknownVariable(probe.target, w, sockets);
+  if (unknown) {
+    r.problem(`ready.${probe.kind}`, unknown);
+    return;
+  }
+  if (probe.kind !== "http" && probe.kind !== "tcp") return;
   const key = `ready.${probe.kind}`;
   const fix =
     "probe a per-process address instead (a port with $(circus.wid), like 127.0.0.1:90$(circus.wid)), or use ready.notify or ready.log";
@@ -45,6 +51,28 @@ export function checkReadiness(r: SectionReader, w: WatcherConfig, sockets: read
       `${JSON.stringify(probe.target)} is the same address for every process: during a reload the old process answers for the new one; use $(circus.wid) or $(circus.pid) in it unless one process alone ever binds it`,
     );
   }
+}
+
+const VARIABLE = /\$\(circus\.([\w.-]+)\)|\(\(circus\.([\w.-]+)\)\)/gi;
+
+/**
+ * Why a `$(circus.X)` in the probe would stay as written at spawn (the probe would then fail for every
+ * process, long after the load): X must be wid, pid, env.NAME, sockets.NAME[.host|.port] of a configured
+ * socket, or one of the watcher's options. Null when every variable is known.
+ */
+function unknownVariable(text: string, w: WatcherConfig, sockets: readonly SocketConfig[]): string | null {
+  for (const match of text.matchAll(VARIABLE)) {
+    const name = (match[1] ?? match[2] ?? "").toLowerCase();
+    if (name === "wid" || name === "pid" || name.startsWith("env.")) continue;
+    const socket = /^sockets\.([\w.-]+?)(?:\.(?:host|port))?$/.exec(name);
+    if (socket) {
+      if (sockets.some((s) => s.name.toLowerCase() === socket[1])) continue;
+      return `${match[0]} names no configured socket: add [socket:${socket[1]}] or fix the name`;
+    }
+    if (Object.hasOwn(w, name.split(".")[0]!)) continue;
+    return `${match[0]} is not a variable a probe knows, expected $(circus.wid), $(circus.pid), $(circus.env.NAME) or $(circus.sockets.NAME.port)`;
+  }
+  return null;
 }
 
 function whyNot(): string {

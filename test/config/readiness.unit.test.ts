@@ -45,6 +45,22 @@ describe("ready.* options", () => {
     expect(named[0]).toContain("[socket:web]");
   });
 
+  test("a variable a probe cannot know is a config error with file:line, not a failure at every spawn", async () => {
+    const bogus = await problemsOf("[watcher:web]\ncmd = run\nready.tcp = 127.0.0.1:$(circus.bogus)\n");
+    expect(bogus).toEqual([
+      "circus.ini:3: watcher:web.ready.tcp: $(circus.bogus) is not a variable a probe knows, expected $(circus.wid), $(circus.pid), $(circus.env.NAME) or $(circus.sockets.NAME.port)",
+    ]);
+    const socket = await problemsOf("[watcher:web]\ncmd = run\nready.cmd = check $(circus.sockets.nope.port)\n");
+    expect(socket).toEqual([
+      "circus.ini:3: watcher:web.ready.cmd: $(circus.sockets.nope.port) names no configured socket: add [socket:nope] or fix the name",
+    ]);
+    // What a probe does know loads: wid, pid, env, a configured socket, the watcher's own options.
+    const ok = await loadText(
+      `${SOCKET}[watcher:web]\ncmd = run\nready.cmd = check $(CIRCUS.WID) $(circus.pid) $(circus.env.HOME) $(circus.sockets.web.port) ((circus.name))\n`,
+    );
+    expect(ok.watchers[0]!.ready.cmd).toContain("check");
+  });
+
   test("a per-process address passes; one shared by several processes is warned about", async () => {
     const ok = await loadText(
       `${SOCKET}[watcher:web]\ncmd = run\nnumprocesses = 4\nready.tcp = 127.0.0.1:70$(circus.wid)\n`,
