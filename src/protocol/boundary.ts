@@ -108,6 +108,13 @@ export function checkOwnerChange(
   configDir: string,
 ): void {
   const changed = (key: keyof WatcherConfig) => before === null || !same(before[key], after[key]);
+  // The daemon runs a ready.cmd probe itself (as root), whoever the watcher runs as: a command of the
+  // owner's making there would run as root.
+  if (after.ready.cmd !== null && after.ready.cmd.trim() !== "" && !same(before?.ready.cmd, after.ready.cmd)) {
+    refuse(
+      "ready.cmd runs as the daemon's user and comes from the config file only; use ready.http, ready.tcp, ready.log or ready.notify",
+    );
+  }
   if (before !== null && !runsAs(owner, before.uid)) {
     const key = EXECUTION.find(changed);
     if (key) {

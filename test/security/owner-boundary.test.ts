@@ -121,10 +121,11 @@ describe("what the endpoint_owner may change", () => {
       { hooks: { before_start: "cmd:touch /tmp/pwned" } },
       { "hooks.after_spawn": "cmd:touch /tmp/pwned" },
       { "stdout_stream.filename": "/etc/passwd" },
+      { "ready.cmd": "id > /tmp/pwned" },
     ]) {
       const reply = await set(options);
       expect(reply).toMatchObject({ status: "error", errno: 3 });
-      expect(String(reply.reason)).toContain("does not run as endpoint_owner");
+      expect(String(reply.reason)).toMatch(/does not run as endpoint_owner|ready\.cmd runs as the daemon's user/);
     }
     expect(await set({ numprocesses: 2 })).toMatchObject({ status: "ok" });
     const [pid] = await waitPids(d, "rootjob", 2);
@@ -145,6 +146,21 @@ describe("what the endpoint_owner may change", () => {
       "could not write /etc/motd itself",
     );
     expect(String((await set({ "hooks.before_start": "cmd:true" })).reason)).toContain("hooks run inside the daemon");
+    // The daemon runs a ready.cmd probe itself, as root: the owner's watcher may not carry one of its making.
+    const marker = join(d.dir, "probed-as");
+    expect(String((await set({ "ready.cmd": `id -u > ${marker}` })).reason)).toContain(
+      "ready.cmd runs as the daemon's user",
+    );
+    expect(
+      await callAs(owner, ep(d), "add", {
+        name: "probed",
+        cmd: "sleep 60",
+        options: { uid: owner.name, "ready.cmd": `id -u > ${marker}` },
+        start: true,
+      }),
+    ).toMatchObject({ status: "error", errno: 3 });
+    expect(existsSync(marker)).toBe(false);
+    expect(await set({ "ready.log": "ready" })).toMatchObject({ status: "ok" });
   });
 });
 
