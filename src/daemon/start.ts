@@ -152,6 +152,28 @@ async function setUpLogging(config: CircusConfig, option: StartOptions["log"]): 
  * control endpoint answers and its watchers have started. Rejects (having undone everything) when it
  * cannot start: a config with problems, a held pidfile, a port in use.
  */
+/**
+ * After an upgrade the control and pub/sub endpoints are the previous image's (their listening sockets
+ * were handed over): an address changed in the file is not taken, and says so rather than leave
+ * `circus ctl` failing at the new one. A port 0 or a relative ipc path in the file is no change.
+ */
+function warnEndpointsKept(file: CircusOptions, handover: DaemonHandover): void {
+  const kept: [string, string, string][] = [
+    ["endpoint", file.endpoint, handover.control.endpoint],
+    ["pubsub_endpoint", file.pubsub_endpoint, handover.pubsub.endpoint],
+  ];
+  for (const [key, wanted, serving] of kept) {
+    const ipcPath = (e: string) => (e.startsWith("ipc://") ? resolve(e.slice("ipc://".length)) : null);
+    const same =
+      wanted === serving || /:0$/.test(wanted) || (ipcPath(wanted) !== null && ipcPath(wanted) === ipcPath(serving));
+    if (!same) {
+      log.warning(
+        `[circus] ${key} = ${wanted} in the config is not taken by an upgrade: the daemon keeps serving ${serving}; restart it to move there`,
+      );
+    }
+  }
+}
+
 export async function startCircus(source: string | CircusConfig, options: StartOptions = {}): Promise<RunningCircus> {
   const { loadConfig } = await import("../config/load.ts");
   const loaded = typeof source === "string" ? await loadConfig(resolve(source)) : source;
@@ -181,6 +203,7 @@ export async function startCircus(source: string | CircusConfig, options: StartO
   try {
     const logging = await setUpLogging(config, options.log);
     undo.push(() => logging.undo());
+    if (options.handover) warnEndpointsKept(circus, options.handover);
     const reopenLog = () => [...logging.reopen(), ...(options.onReopen?.() ?? [])];
     return await serve(config, options, { undo, undoAll, reopenLog });
   } catch (error) {

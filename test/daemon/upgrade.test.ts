@@ -673,6 +673,18 @@ autostart = false
     await waitFor(async () => (await d.call("status", { name: "svc" })).status === "active", 10_000, "svc active");
   }, 30_000);
 
+  test("a control endpoint changed in the file is not taken by an upgrade, and the new image says so", async () => {
+    const d = await start([binaryA], SMALL);
+    await waitForPids(d, "count", 2);
+    const moved = `ipc://${d.dir}/moved.sock`;
+    writeFileSync(d.configPath, readFileSync(d.configPath, "utf8").replace(d.endpoint, moved));
+    expect((await d.call("upgrade", { binary: binaryB })).status).toBe("ok");
+    await waitUpgraded(d, 1);
+    await waitFor(() => d.output().includes(`endpoint = ${moved} in the config is not taken by an upgrade`), 5000);
+    expect(d.output()).toContain(`the daemon keeps serving ${d.endpoint}`);
+    expect(d.output()).not.toContain("pubsub_endpoint = ");
+  }, 30_000);
+
   test("two upgrades asked at once: one goes ahead, the other is refused", async () => {
     const d = await start([binaryA], SMALL);
     const pids = await waitForPids(d, "count", 2);
