@@ -103,3 +103,43 @@ for (const withPidfile of [true, false]) {
     }, 30_000);
   });
 }
+
+describe("a second daemon started on the config of a running one", () => {
+  test("is refused, naming the running daemon, and leaves its journal alone: after its kill -9, still no doubling", async () => {
+    const d = await startDaemon(
+      "[circus]\nendpoint = {endpoint}\npubsub_endpoint = {pubsub}\nmulticast_endpoint =\n" +
+        "\n[watcher:w]\ncmd = sleep 302\nnumprocesses = 3\ngraceful_timeout = 3\n",
+    );
+    daemons.push(d);
+    const old = await pidsOf(d.endpoint, "w", 3);
+    strays.push(...old);
+    const journal = workerJournalPath(null, d.endpoint);
+    await waitFor(() => readFileSync(journal, "utf8").split("\n").length > 3, 3000, "the journal");
+
+    // Started again by mistake: it must neither start nor take the running daemon's journal.
+    const second = Bun.spawn([...circusCommand(), "daemon", d.configPath], {
+      cwd: d.dir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const [code, stderr] = await Promise.all([second.exited, new Response(second.stderr).text()]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`another daemon (pid ${d.proc.pid}) runs this config`);
+    expect(existsSync(journal)).toBe(true);
+    for (const pid of old) expect(readFileSync(journal, "utf8")).toContain(`"pid":${pid},`);
+
+    d.proc.kill("SIGKILL");
+    await d.proc.exited;
+    const next = Bun.spawn([...circusCommand(), "daemon", d.configPath], {
+      cwd: d.dir,
+      stdio: ["ignore", "ignore", "ignore"],
+    });
+    try {
+      const fresh = await pidsOf(d.endpoint, "w", 3);
+      strays.push(...fresh);
+      for (const pid of old) expect(isAlive(pid)).toBe(false);
+    } finally {
+      next.kill("SIGTERM");
+      await next.exited;
+    }
+  }, 30_000);
+});
