@@ -67,8 +67,9 @@ const SYMBOLS = {
   pipe2: { args: ["ptr", "i32"], returns: "i32" },
   // The daemon upgrade's state file (src/os/handover.ts).
   memfd_create: { args: ["ptr", "u32"], returns: "i32" },
-  // pidfd_open has no libc wrapper in older glibc: the raw system call (integer arguments only).
-  syscall: { args: ["i64", "i64", "i64"], returns: "i64" },
+  // pidfd_open has no libc wrapper in older glibc, and glibc's sigaction refuses the signals it
+  // reserves (32, 33): the raw system call (integer arguments only; pass 0 for unused ones).
+  syscall: { args: ["i64", "i64", "i64", "i64", "i64"], returns: "i64" },
   lseek: { args: ["i32", "i64", "i32"], returns: "i64" },
 } as const satisfies Record<string, FFIFunction>;
 
