@@ -55,6 +55,7 @@ const SYMBOLS = {
   write: { args: ["i32", "ptr", "u64"], returns: "i64" },
   writev: { args: ["i32", "ptr", "i32"], returns: "i64" },
   unlink: { args: ["ptr"], returns: "i32" },
+  readlink: { args: ["ptr", "ptr", "u64"], returns: "i64" },
   mkdir: { args: ["ptr", "u32"], returns: "i32" },
   chmod: { args: ["ptr", "u32"], returns: "i32" },
   chown: { args: ["ptr", "u32", "u32"], returns: "i32" },
