@@ -100,6 +100,8 @@ export const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(di
 
 /** The compiled daemon under test (`npm run build` first). */
 export const CIRCUS_BINARY = process.env.CIRCUS_BINARY ?? new URL("../../dist/circus", import.meta.url).pathname;
+/** A checkout of Circus 0.19.0 (github circus-tent/circus), run by Debian's /usr/bin/python3 beside ours. */
+export const CIRCUS_SRC = process.env.CIRCUS_SRC ?? "/work/circus-src";
 
 export interface BenchDaemon {
   proc: ReturnType<typeof Bun.spawn>;

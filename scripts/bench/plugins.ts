@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PubSocket, RouterSocket } from "../../src/zmtp/index.ts";
-import { CIRCUS_BINARY, fmt, freePort, percentile, startCircusDaemon, waitUntil } from "./common.ts";
+import { CIRCUS_SRC, CIRCUS_BINARY, fmt, freePort, percentile, startCircusDaemon, waitUntil } from "./common.ts";
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,7 +23,6 @@ const RATE = arg("rate", 10_000);
 const SECONDS = arg("seconds", 5);
 const KILLS = arg("kills", 100);
 const WORKERS = arg("workers", 1000);
-const CIRCUS_SRC = "/work/circus-src";
 const PYTHON = "/usr/bin/python3";
 const DIR = mkdtempSync(join(tmpdir(), "circus-bench-plugins-"));
 

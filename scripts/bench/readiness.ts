@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SubSocket } from "../../src/zmtp/index.ts";
-import { BenchClient, fmt, freePort, percentile, startCircusDaemon, waitUntil } from "./common.ts";
+import { CIRCUS_SRC, BenchClient, fmt, freePort, percentile, startCircusDaemon, waitUntil } from "./common.ts";
 import { startSupervisord } from "./supervisor.ts";
 
 const argv = process.argv.slice(2);
@@ -31,7 +31,6 @@ const WORKERS = 4;
 const WITH_CIRCUS = !argv.includes("--no-circus");
 const PY = "/usr/bin/python3";
 const WORKER = new URL("../../test/fixtures/ready-worker.py", import.meta.url).pathname;
-const CIRCUS_SRC = "/work/circus-src";
 
 interface LoadResult {
   answered: number;

@@ -19,9 +19,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { closeFd, outputPair } from "../../src/os/capture.ts";
 import { SubSocket } from "../../src/zmtp/index.ts";
-import { BenchClient, CIRCUS_BINARY, fmt, freePort, percentile } from "./common.ts";
+import { CIRCUS_SRC, BenchClient, CIRCUS_BINARY, fmt, freePort, percentile } from "./common.ts";
 
-const CIRCUS_SRC = "/work/circus-src";
 const argValue = (name: string): string | null => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1]! : null;

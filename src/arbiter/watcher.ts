@@ -553,7 +553,16 @@ export class Watcher {
         }
       } else {
         // New generation first (wids up to 2×numprocesses), then management kills the oldest surplus.
-        for (let i = 0; i < this.config.numprocesses; i++) await this.pool.spawnOne();
+        // A new process that cannot be spawned ends the new generation, as a replacement that is not
+        // ready ends a rolling reload: the old processes not replaced keep running. Trying every slot
+        // went on past max_retry, two error lines a slot, and for ever (the control channel starved)
+        // with a huge numprocesses.
+        const spawned = await this.pool.spawnGeneration(this.config.numprocesses);
+        if (spawned < this.config.numprocesses && this.running()) {
+          log.warning(
+            `watcher ${this.name}: reload spawned ${spawned} of ${this.config.numprocesses} new processes; the old ones not replaced keep running`,
+          );
+        }
         await this.manage({ surplusReason: "reload" });
       }
     });

@@ -204,10 +204,9 @@ export interface LeftoverPolicy {
  * whose process is gone or is another process now (pid reused) are left alone. Returns the pids stopped.
  */
 export async function stopLeftovers(found: JournalContents, policy: LeftoverPolicy): Promise<number[]> {
-  if (found.daemon && found.daemon.pid !== process.pid && stillAlive(found.daemon)) {
-    log.warning(
-      `the worker journal belongs to a daemon that still runs (pid ${found.daemon.pid}); its workers are left alone`,
-    );
+  const owner = liveOwner(found);
+  if (owner !== null) {
+    log.warning(`the worker journal belongs to a daemon that still runs (pid ${owner}); its workers are left alone`);
     return [];
   }
   const ours = found.workers.filter(stillRunning);
@@ -241,6 +240,14 @@ export async function stopLeftovers(found: JournalContents, policy: LeftoverPoli
 
 const POLL_MS = 20;
 const SIGKILL = 9;
+
+/**
+ * The pid of the other daemon that wrote this journal and still runs (same pid and start time), or
+ * null: a daemon started on the same config must not start beside it, nor take its journal over.
+ */
+export function liveOwner(found: JournalContents): number | null {
+  return found.daemon && found.daemon.pid !== process.pid && stillAlive(found.daemon) ? found.daemon.pid : null;
+}
 
 function stillAlive(daemon: DaemonRecord): boolean {
   return processExists(daemon.pid) && startTicksOf(daemon.pid) === daemon.start;

@@ -259,6 +259,20 @@ export class WorkerPool {
     return "ok";
   }
 
+  /**
+   * Spawn up to `count` processes beside the running ones (a graceful reload's new generation), letting
+   * I/O in now and then; the first spawn that fails or is refused ends it. Returns how many were spawned.
+   */
+  async spawnGeneration(count: number): Promise<number> {
+    let spawned = 0;
+    while (spawned < count && this.host.running()) {
+      if ((await this.spawnOne()) !== "ok") break;
+      spawned++;
+      if (spawnPacer.due()) await spawnPacer.pause();
+    }
+    return spawned;
+  }
+
   /** One spawn: before_spawn → exec → after_spawn → `spawn` event. */
   async spawnOne(): Promise<SpawnOutcome> {
     const { name, config } = this.host;

@@ -10,7 +10,7 @@ import { circusVersionLine } from "../version.ts";
 import type { RunningCircus } from "../daemon/start.ts";
 import type { DaemonHandover } from "../daemon/upgrade.ts";
 import { selfCommand } from "../os/launcher.ts";
-import { ignoreSignalIfUnhandled } from "../os/process.ts";
+import { guardReservedSignal, ignoreSignalIfUnhandled } from "../os/process.ts";
 import { MAX_SIGNAL, signalNumber } from "../os/signals.ts";
 import { StartupReport } from "./daemon/detach.ts";
 import { parseFlags } from "./shared/flags.ts";
@@ -345,6 +345,8 @@ function ignoreStraySignals(): void {
   const names = ["PIPE", "WINCH", "ALRM", "VTALRM", "PROF", "PWR", "XCPU", "XFSZ", "URG", "TTIN", "TTOU", "IO"];
   for (const name of [...names, "STKFLT"]) ignoreSignalIfUnhandled(signalNumber(name));
   for (let sig = signalNumber("RTMIN"); sig <= MAX_SIGNAL; sig++) ignoreSignalIfUnhandled(sig);
+  // The kernel's first real-time signal, glibc's own: `kill -32` would end the daemon too.
+  guardReservedSignal();
 }
 
 /** The daemon's signals (README "circus daemon"): quit, reload, reopen; nothing else stops it. */

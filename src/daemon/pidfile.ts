@@ -1,7 +1,7 @@
 // The daemon's pidfile: refuse to start when a live daemon holds it, remove it only if it is still ours.
 
 import { OsError } from "../os/errors.ts";
-import { exists, makeDir, readText, replaceText, unlink } from "../os/fs.ts";
+import { exists, makeDir, readLink, readText, replaceText, unlink } from "../os/fs.ts";
 import { nodeOs } from "../util/node.ts";
 import { dirname, join } from "../util/path.ts";
 
@@ -65,7 +65,8 @@ export function releasePidfile(path: string): void {
 /**
  * Where the daemon keeps its worker journal (arbiter/worker-journal.ts): beside the pidfile when there
  * is one, else in a runtime folder ($XDG_RUNTIME_DIR/circus, /run/circus for root, or a private folder
- * in /tmp), named after the control endpoint — the one thing two daemons on a host never share.
+ * in /tmp), named after the control endpoint — the one thing two daemons on a host never share (with
+ * the network namespace, for an endpoint that lives in one).
  */
 export function workerJournalPath(pidfile: string | null, endpoint: string): string {
   if (pidfile) return `${pidfile}.workers`;
@@ -73,5 +74,8 @@ export function workerJournalPath(pidfile: string | null, endpoint: string): str
   const xdg = process.env.XDG_RUNTIME_DIR;
   const dir = xdg ? join(xdg, "circus") : uid === 0 ? "/run/circus" : join(nodeOs().tmpdir(), `circus-${uid}`);
   makeDir(dir, 0o700);
-  return join(dir, `workers-${Bun.hash(endpoint).toString(16)}.jsonl`);
+  // A tcp endpoint (or an abstract ipc name) is one daemon's per network namespace: daemons in two
+  // namespaces sharing /run (`ip netns exec`) may both use tcp://127.0.0.1:5555 without being the same.
+  const netns = /^(tcp:\/\/|ipc:\/\/@)/.test(endpoint) ? readLink("/proc/self/ns/net") : null;
+  return join(dir, `workers-${Bun.hash(netns ? `${netns} ${endpoint}` : endpoint).toString(16)}.jsonl`);
 }

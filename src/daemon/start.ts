@@ -486,14 +486,33 @@ async function takeOverJournal(
   pidfile: string | null,
   upgraded: boolean,
 ): Promise<WorkerJournal | null> {
-  const { readJournal, stopLeftovers, WorkerJournal } = await import("../arbiter/worker-journal.ts");
+  const { liveOwner, readJournal, stopLeftovers, WorkerJournal } = await import("../arbiter/worker-journal.ts");
   const { SIGTERM } = await import("../os/signals.ts");
+  let path: string;
+  let found: ReturnType<typeof readJournal>;
   try {
-    const path = workerJournalPath(pidfile, config.circus.endpoint);
+    path = workerJournalPath(pidfile, config.circus.endpoint);
+    found = readJournal(path);
+  } catch (error) {
+    log.warning(
+      `no worker journal (a restart after a crash will not find this daemon's workers): ${(error as Error).message}`,
+    );
+    return null;
+  }
+  // The same config started twice: truncating the running daemon's journal would make its workers
+  // unfindable after its crash (then doubled), and an ipc endpoint would be taken from under it.
+  const owner = upgraded ? null : liveOwner(found);
+  if (owner !== null) {
+    throw new Error(
+      `another daemon (pid ${owner}) runs this config (control endpoint ${config.circus.endpoint}, worker journal ${path}): ` +
+        `stop it first (circus ctl --endpoint ${config.circus.endpoint} quit) or give this config another endpoint`,
+    );
+  }
+  try {
     const byName = new Map(config.watchers.map((w) => [w.name.toLowerCase(), w]));
     // After an upgrade the journal's workers are ours, handed over: they are adopted, not stopped.
     if (!upgraded)
-      await stopLeftovers(readJournal(path), {
+      await stopLeftovers(found, {
         stopOf: (name) => {
           const w = byName.get(name.toLowerCase());
           return { signum: w?.stop_signal ?? SIGTERM, gracefulTimeoutMs: (w?.graceful_timeout ?? 30) * 1000 };

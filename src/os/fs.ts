@@ -158,6 +158,13 @@ export function exists(path: string): boolean {
   return libc().access(cstr(path), F_OK) === 0;
 }
 
+/** The target of symbolic link `path` (the text, not resolved), or null when it is not one or cannot be read. */
+export function readLink(path: string): string | null {
+  const buffer = new Uint8Array(4096);
+  const n = Number(libc().readlink(cstr(path), buffer, buffer.length));
+  return n < 0 ? null : new TextDecoder().decode(buffer.subarray(0, n));
+}
+
 export function unlink(path: string): void {
   if (libc().unlink(cstr(path)) !== 0) throw new OsError("unlink", errno(), path);
 }

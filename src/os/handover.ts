@@ -91,7 +91,7 @@ const SYS_PIDFD_OPEN = 434;
  * pidfd_open (before 5.3) or the process is gone. Lets one poll(2) watch any number of processes.
  */
 export function pidfdOpen(pid: number): number | null {
-  const fd = Number(libc().syscall(SYS_PIDFD_OPEN, pid, 0));
+  const fd = Number(libc().syscall(SYS_PIDFD_OPEN, pid, 0, 0, 0));
   return fd >= 0 ? fd : null;
 }
 

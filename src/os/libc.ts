@@ -55,6 +55,7 @@ const SYMBOLS = {
   write: { args: ["i32", "ptr", "u64"], returns: "i64" },
   writev: { args: ["i32", "ptr", "i32"], returns: "i64" },
   unlink: { args: ["ptr"], returns: "i32" },
+  readlink: { args: ["ptr", "ptr", "u64"], returns: "i64" },
   mkdir: { args: ["ptr", "u32"], returns: "i32" },
   chmod: { args: ["ptr", "u32"], returns: "i32" },
   chown: { args: ["ptr", "u32", "u32"], returns: "i32" },
@@ -67,8 +68,9 @@ const SYMBOLS = {
   pipe2: { args: ["ptr", "i32"], returns: "i32" },
   // The daemon upgrade's state file (src/os/handover.ts).
   memfd_create: { args: ["ptr", "u32"], returns: "i32" },
-  // pidfd_open has no libc wrapper in older glibc: the raw system call (integer arguments only).
-  syscall: { args: ["i64", "i64", "i64"], returns: "i64" },
+  // pidfd_open has no libc wrapper in older glibc, and glibc's sigaction refuses the signals it
+  // reserves (32, 33): the raw system call (integer arguments only; pass 0 for unused ones).
+  syscall: { args: ["i64", "i64", "i64", "i64", "i64"], returns: "i64" },
   lseek: { args: ["i32", "i64", "i32"], returns: "i64" },
 } as const satisfies Record<string, FFIFunction>;
 

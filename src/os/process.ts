@@ -32,6 +32,30 @@ export function ignoreSignalIfUnhandled(sig: number): boolean {
   return true;
 }
 
+/** rt_sigaction(2): 13 on x86-64, 134 on aarch64 (the generic table). */
+const SYS_RT_SIGACTION = process.arch === "arm64" ? 134 : 13;
+/** glibc's SIGSETXID, whose handler glibc installs at start. */
+const SIGSETXID = 33;
+
+/**
+ * Keep `kill -32` from ending the daemon. glibc reserves 32 (and 33) for its threads and its sigaction
+ * refuses to touch them; 33 has glibc's handler, which returns at once for any signal but its own, 32
+ * has none, so its default action (terminate) would end the daemon and orphan every worker. Give 32
+ * that same handler through the raw system call: unlike SIG_IGN, a caught signal is back at its default
+ * in a child after exec, so workers are unaffected. Nothing is done when 32 is handled already or 33
+ * has no handler to borrow (another libc). Returns whether it did.
+ */
+export function guardReservedSignal(): boolean {
+  const c = libc();
+  const ours = new BigUint64Array(4); // the kernel's struct sigaction: handler first, 32 bytes at most
+  const glibcs = new BigUint64Array(4);
+  const get = (sig: number, into: BigUint64Array) =>
+    Number(c.syscall(SYS_RT_SIGACTION, sig, 0, addressOf(into), 8)) === 0;
+  if (!get(32, ours) || ours[0] !== SIG_DFL || !get(SIGSETXID, glibcs)) return false;
+  if (glibcs[0] === SIG_DFL || glibcs[0] === SIG_IGN) return false;
+  return Number(c.syscall(SYS_RT_SIGACTION, 32, addressOf(glibcs), 0, 8)) === 0;
+}
+
 /** Set the process umask; returns the previous one. */
 export function umask(mask: number): number {
   return libc().umask(mask);

@@ -310,6 +310,23 @@ describe("Watcher reload", () => {
     await until(() => existsSync(hupFile), 2000, "hup marker");
   });
 
+  test("a reload whose new processes cannot be spawned keeps the old ones and stops trying after the first failure", async () => {
+    // numprocesses = 40 failing spawns used to be tried one after another, past max_retry, with two
+    // error lines each (and, with a huge numprocesses, for ever, the control channel starved).
+    const { watcher } = standaloneWatcher(wcfg({ name: "badnew", cmd: "sleep 30", numprocesses: 40, max_retry: 2 }));
+    const old = (await watcher.start()).started;
+    await watcher.setOptions({ cmd: "/nonexistent/program" });
+    expect(
+      watcher
+        .processes()
+        .map((p) => p.pid)
+        .sort(),
+    ).toEqual(old.sort());
+    for (const pid of old) expect(alive(pid)).toBe(true);
+    expect(watcher.exitState().spawnError).toContain("(1 failed spawns in a row");
+    await watcher.stop();
+  });
+
   test("set cmd reloads the watcher with the new command and emits updated", async () => {
     const { watcher, rec } = standaloneWatcher(wcfg({ name: "setter", cmd: "sleep 30" }));
     await watcher.start();

@@ -103,3 +103,88 @@ for (const withPidfile of [true, false]) {
     }, 30_000);
   });
 }
+
+describe("a second daemon started on the config of a running one", () => {
+  test("is refused, naming the running daemon, and leaves its journal alone: after its kill -9, still no doubling", async () => {
+    const d = await startDaemon(
+      "[circus]\nendpoint = {endpoint}\npubsub_endpoint = {pubsub}\nmulticast_endpoint =\n" +
+        "\n[watcher:w]\ncmd = sleep 302\nnumprocesses = 3\ngraceful_timeout = 3\n",
+    );
+    daemons.push(d);
+    const old = await pidsOf(d.endpoint, "w", 3);
+    strays.push(...old);
+    const journal = workerJournalPath(null, d.endpoint);
+    await waitFor(() => readFileSync(journal, "utf8").split("\n").length > 3, 3000, "the journal");
+
+    // Started again by mistake: it must neither start nor take the running daemon's journal.
+    const second = Bun.spawn([...circusCommand(), "daemon", d.configPath], {
+      cwd: d.dir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const [code, stderr] = await Promise.all([second.exited, new Response(second.stderr).text()]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`another daemon (pid ${d.proc.pid}) runs this config`);
+    expect(existsSync(journal)).toBe(true);
+    for (const pid of old) expect(readFileSync(journal, "utf8")).toContain(`"pid":${pid},`);
+
+    d.proc.kill("SIGKILL");
+    await d.proc.exited;
+    const next = Bun.spawn([...circusCommand(), "daemon", d.configPath], {
+      cwd: d.dir,
+      stdio: ["ignore", "ignore", "ignore"],
+    });
+    try {
+      const fresh = await pidsOf(d.endpoint, "w", 3);
+      strays.push(...fresh);
+      for (const pid of old) expect(isAlive(pid)).toBe(false);
+    } finally {
+      next.kill("SIGTERM");
+      await next.exited;
+    }
+  }, 30_000);
+});
+
+describe("daemons in two network namespaces on the same tcp endpoint text", () => {
+  test("are two daemons: each keeps its own journal and starts", async () => {
+    if (!Bun.which("unshare")) throw new Error("unshare (util-linux) is required for this test");
+    const d = await startDaemon(
+      "[circus]\nendpoint = {endpoint}\npubsub_endpoint = {pubsub}\nmulticast_endpoint =\n" +
+        "\n[watcher:w]\ncmd = sleep 303\nnumprocesses = 1\ngraceful_timeout = 3\n",
+    );
+    daemons.push(d);
+    strays.push(...(await pidsOf(d.endpoint, "w", 1)));
+    // The same config in a network namespace of its own (loopback up), as `ip netns exec` would run it.
+    const other = Bun.spawn(
+      [
+        "unshare",
+        "-rn",
+        "sh",
+        "-c",
+        'ip link set lo up && exec "$@"',
+        "sh",
+        ...circusCommand(),
+        "daemon",
+        d.configPath,
+      ],
+      { cwd: d.dir, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let output = "";
+    const decoder = new TextDecoder();
+    void (async () => {
+      for await (const chunk of other.stderr) output += decoder.decode(chunk);
+    })();
+    void (async () => {
+      for await (const chunk of other.stdout) output += decoder.decode(chunk);
+    })();
+    try {
+      await waitFor(() => /w started|cannot start/.test(output) || other.exitCode !== null, 10000, "the second daemon");
+      expect(output).not.toContain("cannot start");
+      expect(output).toContain("w started");
+      expect(other.exitCode).toBeNull();
+    } finally {
+      other.kill("SIGTERM");
+      await other.exited;
+    }
+    expect((await d.call("status")).status).toBe("ok");
+  }, 30_000);
+});

@@ -215,3 +215,43 @@ describe("circus ctl logs -f across a daemon restart", () => {
     }
   }, 30000);
 });
+
+describe("circus ctl logs -f through an output flood", () => {
+  test("lines missed on poll after poll are said once, not once per poll", async () => {
+    // A tail of 10 lines and bursts of 50: every poll of the follower finds lines it missed.
+    const flood = await startDaemon(`[circus]
+endpoint = {endpoint}
+pubsub_endpoint = {pubsub}
+multicast_endpoint =
+tail_lines = 10
+
+[watcher:burst]
+cmd = sh -c 'while true; do seq 1 50; sleep 0.02; done'
+graceful_timeout = 1
+stdout_stream.class = NullStream
+`);
+    try {
+      const proc = Bun.spawn([...circusCommand(), "ctl", "--endpoint", flood.endpoint, "logs", "burst", "-f"], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      followers.push(proc);
+      let text = "";
+      const reader = proc.stdout.getReader();
+      const decoder = new TextDecoder();
+      // 40 bursts' worth of polls (at least 40 of them truncated) before it is interrupted.
+      while ((text.match(/ 50\n/g) ?? []).length < 40) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`ctl logs -f ended early: ${text}`);
+        text += decoder.decode(value);
+      }
+      proc.kill("SIGINT");
+      expect(await proc.exited).toBe(0);
+      reader.releaseLock();
+      const stderr = await new Response(proc.stderr).text();
+      expect(stderr).toBe("circusctl: some lines were missed (the output outran the daemon's tail buffer)\n");
+    } finally {
+      await flood.stop();
+    }
+  }, 20000);
+});

@@ -19,7 +19,36 @@ const RECONNECT_MS = 1000;
 const RED = "\x1b[31m";
 const RESET = "\x1b[0m";
 
-function print(reply: Reply, globals: GlobalOptions, io: Io, timestamps: boolean): number {
+/** While following, a flood that keeps outrunning the tail is said once per this long, not per poll. */
+const MISSED_NOTICE_MS = 10_000;
+
+/**
+ * Says that lines were missed: at once the first time, then (a follow through a flood misses lines on
+ * every poll, many times a second) at most once per MISSED_NOTICE_MS, with how often it happened since.
+ */
+class MissedNotice {
+  private lastAt = -Infinity;
+  private since = 0;
+
+  constructor(private readonly io: Io) {}
+
+  missed(): void {
+    const now = performance.now();
+    if (now - this.lastAt < MISSED_NOTICE_MS) {
+      this.since++;
+      return;
+    }
+    this.io.err(
+      this.since === 0
+        ? "circusctl: some lines were missed (the output outran the daemon's tail buffer)\n"
+        : `circusctl: more lines were missed (${this.since + 1} times in the last ${Math.round((now - this.lastAt) / 1000)} s: the output outruns the daemon's tail buffer)\n`,
+    );
+    this.lastAt = now;
+    this.since = 0;
+  }
+}
+
+function print(reply: Reply, globals: GlobalOptions, io: Io, timestamps: boolean, notice: MissedNotice): number {
   if (globals.json) {
     io.out(renderJson(reply, globals.prettify) + "\n");
     return isErrorReply(reply) ? EXIT_ERROR_REPLY : 0;
@@ -28,8 +57,7 @@ function print(reply: Reply, globals: GlobalOptions, io: Io, timestamps: boolean
     io.err(`error: ${reply.reason ?? "unknown"}\n`);
     return EXIT_ERROR_REPLY;
   }
-  if (reply.truncated === true)
-    io.err("circusctl: some lines were missed (the output outran the daemon's tail buffer)\n");
+  if (reply.truncated === true) notice.missed();
   const lines = (reply.lines ?? []) as JsonObject[];
   const colour = io.isTTY && !process.env.NO_COLOR;
   const text = formatLogLines(lines, timestamps).map((l, i) =>
@@ -48,11 +76,12 @@ export async function runLogs(
 ): Promise<number> {
   const { follow, timestamps, ...request } = properties;
   const stamped = timestamps === true;
+  const notice = new MissedNotice(io);
   let open: OpenClient | null = await clients(globals);
   const stop = follow ? interruptOn(["SIGINT", "SIGTERM"]) : null;
   try {
     let reply = await open.client.call("logs", request);
-    const status = print(reply, globals, io, stamped);
+    const status = print(reply, globals, io, stamped, notice);
     if (!stop || status !== 0) return status;
     const ended = AbortSignal.any([stop.signal, io.outClosed]);
     // Long-poll for less than the reply timeout, so a quiet watcher never looks like a dead daemon.
@@ -91,7 +120,7 @@ export async function runLogs(
         }
         continue;
       }
-      const code = print(reply, globals, io, stamped);
+      const code = print(reply, globals, io, stamped, notice);
       if (code !== 0 || io.outClosed.aborted) return code;
       if (wait <= 0 && !(await delay(POLL_MS, stop.signal))) return 0;
     }
