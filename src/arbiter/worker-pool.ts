@@ -381,8 +381,10 @@ export class WorkerPool {
    */
   private notReadyInTime(proc: WorkerProcess, message: string): void {
     if (!this.procs.has(proc.pid) || proc.stopping !== null) return;
+    // Stopping first: a give-up said now counts it among the processes that keep running otherwise.
+    const stopped = this.stopOne(proc, { reason: "spawn_failed", reap: true });
     this.spawnFailed(new SpawnError(message));
-    void this.stopOne(proc, { reason: "spawn_failed", reap: true }).then(() => {
+    void stopped.then(() => {
       if (!this.host.running()) return;
       if (!this.gaveUp) this.scheduleManage();
       else if (this.procs.size === 0) this.host.requestStop();

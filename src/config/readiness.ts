@@ -22,7 +22,21 @@ export function checkReadiness(r: SectionReader, w: WatcherConfig, sockets: read
     return;
   }
   const probe = probeOf(w.ready);
-  if (probe === null || probe.kind === "notify") return;
+  if (probe === null) {
+    for (const key of ["interval", "timeout"] as const) {
+      if (r.entry(`ready.${key}`) !== undefined)
+        r.warn(`ready.${key}`, "has no effect without a probe (ready.http, tcp, cmd, log or notify)");
+    }
+    return;
+  }
+  if (probe.kind === "log" && w.close_child_stdout && w.close_child_stderr) {
+    r.problem(
+      "ready.log",
+      "reads the lines the process writes, but close_child_stdout and close_child_stderr close both: keep one open, or use another probe",
+    );
+    return;
+  }
+  if (probe.kind === "notify") return;
   const unknown = unknownVariable(probe.target, w, sockets);
   if (unknown) {
     r.problem(`ready.${probe.kind}`, unknown);

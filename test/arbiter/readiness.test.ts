@@ -11,6 +11,8 @@ import { WatcherOutput } from "../../src/streams/output.ts";
 import { PYTHON as PY } from "../helpers/paths.ts";
 import { freePort } from "../helpers/ports.ts";
 import { removeDir, tempDir } from "../helpers/temp.ts";
+import { defer } from "../helpers/cleanup.ts";
+import { setLogSink } from "../../src/util/log.ts";
 import { alive, killLeftovers, standaloneWatcher, until, wcfg } from "./helpers.ts";
 
 afterEach(killLeftovers);
@@ -55,6 +57,9 @@ describe("a start with a probe", () => {
   });
 
   test("never ready: the probe times out, the process is killed as `spawn_failed` and replaced, until max_retry", async () => {
+    const lines: string[] = [];
+    const previous = setLogSink((line) => lines.push(line));
+    defer(() => void setLogSink(previous));
     const { watcher, rec } = standaloneWatcher(
       wcfg({
         name: "never",
@@ -75,6 +80,8 @@ describe("a start with a probe", () => {
     expect(rec.topics()).toContain("watcher.never.spawn_failed");
     expect(watcher.exitState().spawnError).toContain("ready.tcp 127.0.0.1:9");
     for (const e of rec.of("spawn")) expect(alive(e.payload.process_pid as number)).toBe(false);
+    // The give-up does not count the process being stopped for it among those that keep running.
+    expect(lines.find((l) => l.includes("giving up spawning"))).toEndWith("; 0 processes keep running");
   });
 
   test("a crash before ready fails the waiting start with the exit, and the watcher goes on replacing it", async () => {

@@ -61,6 +61,21 @@ describe("ready.* options", () => {
     expect(ok.watchers[0]!.ready.cmd).toContain("check");
   });
 
+  test("ready.log on a process whose output is closed is refused; timing without a probe is warned about", async () => {
+    const closed = await problemsOf(
+      "[watcher:web]\ncmd = run\nready.log = up\nclose_child_stdout = true\nclose_child_stderr = true\n",
+    );
+    expect(closed).toEqual([
+      "circus.ini:3: watcher:web.ready.log: reads the lines the process writes, but close_child_stdout and close_child_stderr close both: keep one open, or use another probe",
+    ]);
+    const oneOpen = await loadText("[watcher:web]\ncmd = run\nready.log = up\nclose_child_stdout = true\n");
+    expect(oneOpen.watchers[0]!.ready.log).toBe("up");
+    const warned = await warningsOf("[watcher:web]\ncmd = run\nready.timeout = 5\n");
+    expect(warned.join("\n")).toContain(
+      "watcher:web.ready.timeout: has no effect without a probe (ready.http, tcp, cmd, log or notify)",
+    );
+  });
+
   test("a per-process address passes; one shared by several processes is warned about", async () => {
     const ok = await loadText(
       `${SOCKET}[watcher:web]\ncmd = run\nnumprocesses = 4\nready.tcp = 127.0.0.1:70$(circus.wid)\n`,
