@@ -189,6 +189,24 @@ describe("readiness through the daemon", () => {
     expect(daemon.output()).not.toContain("    at ");
   });
 
+  test("a health address it cannot listen on stops the start with one line naming the option", async () => {
+    const { createServer } = await import("node:net");
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      daemon = await startDaemon(`${HEAD}health = 127.0.0.1:${port}\n[watcher:w]\ncmd = sleep 60\n`, [], {
+        wait: false,
+      });
+      expect(await within(daemon.proc.exited, 15000, "the daemon to exit")).toBe(1);
+      expect(daemon.output()).toContain(
+        `cannot start: [circus] health = 127.0.0.1:${port}: cannot listen there (EADDRINUSE); pick a free port on an address of this host`,
+      );
+    } finally {
+      holder.close();
+    }
+  });
+
   test("a critical watcher that gives up stops the daemon, which exits 1", async () => {
     daemon = await startDaemon(
       `${HEAD}[watcher:ok]\ncmd = sleep 60\n[watcher:core]\ncmd = /nonexistent/core\ncritical = true\nmax_retry = 2\n`,
