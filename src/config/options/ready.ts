@@ -19,7 +19,7 @@ export const READY_OPTIONS = {
   }),
   cmd: option(optionalText, {
     default: null,
-    doc: "a command (through `/bin/sh -c`, in the watcher's env and working_dir) that exits 0",
+    doc: "a command (through `/bin/sh -c`, in the watcher's env and working_dir, run by the daemon as its own user, not the watcher's uid) that exits 0",
   }),
   log: option(optionalText, {
     default: null,
