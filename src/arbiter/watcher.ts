@@ -531,6 +531,7 @@ export class Watcher {
         await this.doStart();
       });
     }
+    let interrupted = false;
     const result = await this.diff(async () => {
       if (this.stateValue === "stopped") {
         await this.doStart();
@@ -543,7 +544,7 @@ export class Watcher {
           p.kill(SIGHUP);
         }
       } else if (this.probed) {
-        await this.readyReload(sequential);
+        interrupted = !(await this.readyReload(sequential));
       } else if (sequential) {
         for (const old of this.pool.live()) {
           // Circus reaps each one before spawning its successor: here the reap event is reported.
@@ -566,6 +567,9 @@ export class Watcher {
         await this.manage({ surplusReason: "reload" });
       }
     });
+    // A stop (or the daemon's) cut a rolling reload short: `reload --waiting` must not answer ok for it.
+    if (interrupted)
+      throw new ReadinessError(`reload of ${this.name} did not finish: the watcher was stopped meanwhile`);
     log.info(`${this.name} reloaded`);
     this.emit("reload", { time: epochSeconds() });
     return result;
@@ -577,7 +581,7 @@ export class Watcher {
    * one, start its replacement, wait until it is ready. A replacement that fails to be ready (or cannot
    * be spawned) ends the reload with ReadinessError; the old processes not yet replaced keep running.
    */
-  private async readyReload(sequential: boolean): Promise<void> {
+  private async readyReload(sequential: boolean): Promise<boolean> {
     const interrupt = new AbortController();
     this.interrupt = interrupt;
     const signal = this.ctx.shutdown ? AbortSignal.any([interrupt.signal, this.ctx.shutdown]) : interrupt.signal;
@@ -585,7 +589,7 @@ export class Watcher {
     const stopping: Promise<void>[] = [];
     try {
       for (const [i, previous] of old.entries()) {
-        if (signal.aborted || !this.running()) return;
+        if (signal.aborted || !this.running()) return false;
         if (sequential) await this.pool.stopOne(previous, { reason: "reload", reap: true });
         const outcome = await this.pool.spawnOne();
         const fresh = this.pool.newest();
@@ -600,7 +604,7 @@ export class Watcher {
         try {
           await this.pool.readiness.untilReady(fresh.pid, signal);
         } catch (err) {
-          if (signal.aborted) return;
+          if (signal.aborted) return false;
           throw new ReadinessError(`reload of ${this.name} stopped: ${(err as Error).message}; ${keep}`, {
             cause: err,
           });
@@ -608,6 +612,7 @@ export class Watcher {
         // The old one's stop overlaps the next replacement's start: the ready count stays at numprocesses.
         if (!sequential) stopping.push(this.pool.stopOne(previous, { reason: "reload" }));
       }
+      return true;
     } finally {
       if (this.interrupt === interrupt) this.interrupt = null;
       await Promise.all(stopping);

@@ -216,6 +216,21 @@ describe("a graceful reload with a probe", () => {
     expect(watcher.readyCount()).toBe(0);
   });
 
+  test("a rolling reload cut short by a stop fails instead of answering that it reloaded", async () => {
+    const { watcher, rec } = standaloneWatcher(
+      wcfg({ name: "cut", cmd: NOTIFY_WORKER(0.3), numprocesses: 2, ready: ready({ notify: true, timeout: 10 }) }),
+    );
+    await watcher.start();
+    const reloading = watcher.reload().catch((e: unknown) => e);
+    await rec.waitFor((e) => e.filter((x) => x.topic.endsWith(".spawn")).length === 3);
+    await watcher.stop();
+    const err = await reloading;
+    expect(err).toBeInstanceOf(ReadinessError);
+    expect((err as Error).message).toBe("reload of cut did not finish: the watcher was stopped meanwhile");
+    expect(rec.of("reload")).toHaveLength(0);
+    expect(watcher.status()).toBe("stopped");
+  });
+
   test("a replacement that never gets ready ends the reload with an error and keeps the old processes", async () => {
     const dir = tempDir("circus-roll-");
     try {
