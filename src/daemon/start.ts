@@ -3,6 +3,7 @@
 // reopen, the pidfile — and a clean stop. `circus daemon` is this plus the command line and signals;
 // a program embedding circus calls it directly (`import { startCircus } from "circus"`).
 
+import type { HealthEndpoint } from "./health.ts";
 import type { Arbiter, ArbiterOptions } from "../arbiter/arbiter.ts";
 import { DEFAULT_ENDPOINT, DEFAULT_PUBSUB_ENDPOINT } from "../config/options/circus.ts";
 import type { CircusConfig, CircusOptions } from "../config/types.ts";
@@ -330,9 +331,11 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
   adopted = true;
   // Sockets already bound (unix socket files included) must not outlive a failed start.
   undo.push(() => arbiter.close());
+  let health: HealthEndpoint | null = null;
   if (config.circus.health !== null) {
-    const health = startHealthEndpoint(config.circus.health, arbiter);
-    undo.push(() => health.close());
+    health = await startHealthEndpoint(config.circus.health, arbiter, handover?.health?.fd ?? null);
+    const serving = health;
+    undo.push(() => serving.close());
   }
   service?.attach(arbiter);
   const done = deferred();
@@ -385,6 +388,7 @@ async function serve(config: CircusConfig, options: StartOptions, life: Lifecycl
               },
             };
           },
+          healthFd: () => health?.fd ?? null,
           setUpgrading: (on) => server.setUpgrading(on),
           answerInFlight: (reason) => server.answerInFlight(reason),
           failed: (reason) => {

@@ -61,6 +61,8 @@ export interface DaemonHandover {
    * keep running and reconnect with it. Absent in a state written before it was added (a new pair then).
    */
   internalCurveKey?: InternalCurveKey | null;
+  /** `[circus] health`'s listening socket: probes keep being accepted across the exec. Absent before it was added. */
+  health?: { fd: number } | null;
   arbiter: ArbiterHandover;
 }
 
@@ -103,6 +105,8 @@ export interface UpgradeHost {
     control: { endpoint: string; fd: number };
     pubsub: { endpoint: string; fd: number; subscribers: number };
   };
+  /** The health endpoint's listening fd, or null without `[circus] health`. */
+  healthFd(): number | null;
   /** Refuse changing commands while the hand-over runs (true), or serve again after a failed exec (false). */
   setUpgrading(on: boolean): void;
   /** The exec failed after the reply said ok: `version` tells why from now on. */
@@ -315,6 +319,7 @@ async function handOverAndExec(
       control: endpoints.control,
       pubsub: endpoints.pubsub,
       internalCurveKey: host.internalCurveKey,
+      health: host.healthFd() === null ? null : { fd: host.healthFd()! },
       arbiter: arbiterState,
     };
     log.info(
@@ -331,6 +336,7 @@ async function handOverAndExec(
     state.execAtMs = Date.now();
     const stateFd = memoryFileWith("circus-upgrade", new TextEncoder().encode(JSON.stringify(state)));
     kept = [stateFd, endpoints.control.fd, endpoints.pubsub.fd, ...handedFds(arbiterState)];
+    if (state.health) kept.push(state.health.fd);
     for (const fd of kept) setCloseOnExec(fd, false);
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;

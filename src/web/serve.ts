@@ -104,12 +104,19 @@ async function answer(handler: Handler, req: IncomingMessage, res: ServerRespons
     if (Array.isArray(v)) for (const x of v) headers.append(k, x);
     else if (v !== undefined) headers.set(k, v);
   }
-  const request = new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
-    method: req.method,
-    headers,
-    body,
-    signal: abort.signal,
-  });
+  let request: Request;
+  try {
+    request = new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
+      method: req.method,
+      headers,
+      body,
+      signal: abort.signal,
+    });
+  } catch {
+    // A Host header or target no URL can hold: the client's mistake, answered as such.
+    res.writeHead(400, { "content-type": "text/plain" }).end("bad request\n");
+    return;
+  }
   const response = await handler(request, req.socket.remoteAddress ?? "");
   const out: Record<string, string | string[]> = {};
   response.headers.forEach((v, k) => {

@@ -451,11 +451,10 @@ export async function refuse(): Promise<boolean> {
     const hooked = await onePid("hooked");
     const shell = await onePid("shellhook");
     expect((await d.call("status", { name: "refused" })).status).toBe("stopped");
-    await waitFor(
-      () => existsSync(join(d.dir, "hooks.log")) && existsSync(join(d.dir, "cmd.log")),
-      5000,
-      "hook output",
-    );
+    // The shell creates cmd.log for its redirection before it writes the line: wait for the lines.
+    const written = (file: string) =>
+      existsSync(join(d.dir, file)) && readFileSync(join(d.dir, file), "utf8").endsWith("\n");
+    await waitFor(() => written("hooks.log") && written("cmd.log"), 5000, "hook output");
     expect(readFileSync(join(d.dir, "hooks.log"), "utf8")).toBe(`hooked after_spawn ${hooked}\n`);
     expect(readFileSync(join(d.dir, "cmd.log"), "utf8")).toBe(`shellhook after_spawn ${shell} ${d.endpoint}\n`);
     await d.call("stop", { name: "hooked", waiting: true });

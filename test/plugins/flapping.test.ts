@@ -93,6 +93,7 @@ window = 1
     );
     const events: CircusEvent[] = [];
     const sub = subscribe(daemon.pubsub, ["watcher.calm."], (e) => events.push(e));
+    await sub.ready; // the publisher has read the subscription: no event of the restart is lost
     const [first] = await pidsOf(daemon, "calm");
     await daemon.call("restart", { name: "calm" });
     const reap = await waitFor(() => events.find((e) => e.topic === "watcher.calm.reap"));

@@ -169,10 +169,17 @@ describe("CURVE", () => {
     const events: CircusEvent[] = [];
     const sub = subscribe(py.endpoint, ["watcher."], (e) => events.push(e), { curve: { serverKey: server.publicKey } });
     try {
-      // libzmq's PUB answers the PING that follows our subscription: from then on its messages reach us.
+      // libzmq's PUB answers the PING that follows our subscription from its I/O thread; the socket
+      // thread may apply the subscription a moment later, so a first message can still be filtered out.
       await sub.ready;
-      py.send(["watcher.web.start", '{"time": 1}']);
-      await until(() => events.length > 0, 5000, "the event");
+      await until(
+        () => {
+          if (events.length === 0) py.send(["watcher.web.start", '{"time": 1}']);
+          return events.length > 0;
+        },
+        5000,
+        "the event",
+      );
       expect(events[0]).toMatchObject({ topic: "watcher.web.start", payload: { time: 1 } });
     } finally {
       await sub.close();
