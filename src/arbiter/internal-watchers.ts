@@ -3,6 +3,7 @@
 // `circushttpd` when `httpd = true` (the web console on socket `circushttpd`, passed as --fd), and
 // `plugin:NAME` for every [plugin:NAME] section (`circus plugin …`, with the socket it listens on).
 
+import { quote } from "../util/shlex.ts";
 import { encodeOptions, PLUGIN_OPTIONS_ENV } from "../config/plugin-handoff.ts";
 import { SOCKET_OPTIONS } from "../config/options/socket.ts";
 import { defaultsOf } from "../config/options/spec.ts";
@@ -28,10 +29,6 @@ export interface BoundEndpoints {
   env?: Record<string, string>;
   /** With CURVE: the daemon's certificate and authorized-keys folder, so circusd-stats serves stats_endpoint alike. */
   statsCurve?: { secretKeyFile: string; authorizedKeys: string | null };
-}
-
-function shellQuote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
 function selfEnv(): Record<string, string> {
@@ -63,9 +60,14 @@ export function statsWatcher(circus: CircusOptions, bound?: BoundEndpoints): Wat
     args.push("--curve-secret-key", bound.statsCurve.secretKeyFile);
     if (bound.statsCurve.authorizedKeys) args.push("--curve-authorized-keys", bound.statsCurve.authorizedKeys);
   }
+  return selfToolWatcher(STATS_WATCHER, program!, args, bound);
+}
+
+/** A watcher running this binary's `args` tool as a singleton on the daemon's sockets, with its environment. */
+function selfToolWatcher(name: string, program: string, args: string[], bound?: BoundEndpoints): WatcherConfig {
   return watcherDefaults({
-    name: STATS_WATCHER,
-    cmd: shellQuote(program!),
+    name,
+    cmd: quote(program),
     args,
     singleton: true,
     use_sockets: true,
@@ -107,15 +109,7 @@ export function httpdWatcher(circus: CircusOptions, configFile: string, bound?: 
   ];
   if (circus.httpd_auth_file) args.push("--auth-file", resolve(base, circus.httpd_auth_file));
   if (circus.httpd_token_file) args.push("--token-file", resolve(base, circus.httpd_token_file));
-  return watcherDefaults({
-    name: HTTPD_WATCHER,
-    cmd: shellQuote(program!),
-    args,
-    singleton: true,
-    use_sockets: true,
-    copy_env: true,
-    env: { ...selfEnv(), ...bound?.env },
-  });
+  return selfToolWatcher(HTTPD_WATCHER, program!, args, bound);
 }
 
 /**
@@ -141,7 +135,7 @@ export function pluginWatcher(plugin: PluginConfig, circus: CircusOptions, bound
   return {
     ...plugin.watcher,
     name: plugin.name,
-    cmd: shellQuote(program!),
+    cmd: quote(program!),
     args,
     shell: false,
     use_sockets: plugin.socket !== null || plugin.watcher.use_sockets,

@@ -84,15 +84,7 @@ export class Readiness {
    */
   adopt(proc: WorkerProcess, wasReady: boolean, output: OutputSink): void {
     if (wasReady || probeOf(this.host.config.ready)?.kind === "notify") {
-      const entry: Tracked = {
-        proc,
-        ready: false,
-        counted: false,
-        retired: false,
-        probe: null,
-        stop: new AbortController(),
-        notify: null,
-      };
+      const entry = newEntry(proc, null);
       this.tracked.set(proc.pid, entry);
       this.markReady(entry);
       return;
@@ -104,15 +96,7 @@ export class Readiness {
   track(proc: WorkerProcess, prepared: PreparedSpawn, output: OutputSink): void {
     const cfg = this.host.config;
     const spec = probeOf(cfg.ready);
-    const entry: Tracked = {
-      proc,
-      ready: false,
-      counted: false,
-      retired: false,
-      probe: null,
-      stop: new AbortController(),
-      notify: prepared.notify,
-    };
+    const entry = newEntry(proc, prepared.notify);
     this.tracked.set(proc.pid, entry);
     if (spec === null) {
       this.markReady(entry);
@@ -280,4 +264,9 @@ export class NotifyChannel {
     this.receiver = null;
     this.listeners.clear();
   }
+}
+
+/** A process as tracking begins: not ready, no probe running yet. */
+function newEntry(proc: WorkerProcess, notify: Tracked["notify"]): Tracked {
+  return { proc, ready: false, counted: false, retired: false, probe: null, stop: new AbortController(), notify };
 }

@@ -98,8 +98,12 @@ export function replaceText(path: string, text: string, mode = 0o644): void {
 
 /** Write all of `text` to an open descriptor (`subject` names it in errors). */
 export function writeFd(fd: number, text: string, subject = `fd ${fd}`): void {
+  writeAllFd(fd, new TextEncoder().encode(text), subject);
+}
+
+/** Write all of `bytes` to an open descriptor, retrying after EINTR (`subject` names it in errors). */
+export function writeAllFd(fd: number, bytes: Uint8Array, subject = `fd ${fd}`): void {
   const c = libc();
-  const bytes = new TextEncoder().encode(text);
   let at = 0;
   while (at < bytes.length) {
     const n = Number(c.write(fd, bytes.subarray(at), bytes.length - at));

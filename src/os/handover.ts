@@ -4,6 +4,7 @@
 // did not spawn (Bun has no Subprocess for them).
 
 import { OsError, Errno } from "./errors.ts";
+import { writeAllFd } from "./fs.ts";
 import { cstr, errno, libc } from "./libc.ts";
 
 const F_GETFD = 1;
@@ -34,16 +35,11 @@ export function memoryFileWith(name: string, bytes: Uint8Array): number {
   const c = libc();
   const fd = c.memfd_create(cstr(name), 0);
   if (fd < 0) throw new OsError("memfd_create", errno(), name);
-  let at = 0;
-  while (at < bytes.length) {
-    const n = Number(c.write(fd, bytes.subarray(at), bytes.length - at));
-    if (n < 0) {
-      const code = errno();
-      if (code === Errno.EINTR) continue;
-      c.close(fd);
-      throw new OsError("write", code, name);
-    }
-    at += n;
+  try {
+    writeAllFd(fd, bytes, name);
+  } catch (err) {
+    c.close(fd);
+    throw err;
   }
   if (Number(c.lseek(fd, 0, SEEK_SET)) !== 0) {
     const code = errno();
