@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startDaemon } from "../helpers/daemon.ts";
 import { ROOT } from "../helpers/paths.ts";
+import { waitExec } from "../helpers/processes.ts";
 import { tempDir } from "../helpers/temp.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -75,9 +76,8 @@ describe("slow: cross-built binaries", () => {
       "the emulated daemon to run 2 workers",
     );
     // Under qemu-user the child is the emulator until its exec completes: wait for the exec.
-    const comm = (pid: number) => readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-    for (const pid of pids) await waitFor(() => comm(pid) === "sleep", 20_000, `${pid} to exec sleep`);
-    for (const pid of pids) expect(comm(pid)).toBe("sleep");
+    for (const pid of pids) await waitExec(pid, "sleep", 20_000);
+    for (const pid of pids) expect(readFileSync(`/proc/${pid}/comm`, "utf8").trim()).toBe("sleep");
     expect((await daemon.call("quit", { waiting: true })).status).toBe("ok");
     expect(await daemon.proc.exited).toBe(0);
   }, 60000);

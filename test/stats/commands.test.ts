@@ -1,7 +1,7 @@
 // `stats` and `dstats` through a real daemon (pyzmq DEALER), with known loads.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { RunningDaemon } from "../helpers/daemon.ts";
+import { waitPids, type RunningDaemon } from "../helpers/daemon.ts";
 import { until, waitFor } from "../helpers/wait.ts";
 import { cpuBounds, cpuReading, MB50, parseHuman, startLoadedDaemon } from "./helpers.ts";
 
@@ -20,11 +20,8 @@ type Info = Record<string, unknown>;
 
 /** The watcher's one pid, once it has one (the daemon answers while it still starts its watchers). */
 async function onlyPid(name: string): Promise<number> {
-  return waitFor(
-    async () => ((await d.call("list", { name })).pids as number[] | undefined)?.[0],
-    10_000,
-    `${name}'s pid`,
-  );
+  const [pid] = await waitPids(d, name, 1, 10_000);
+  return pid!;
 }
 
 describe("stats", () => {
