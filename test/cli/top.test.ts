@@ -288,6 +288,9 @@ cmd = sleep 3600
     );
     expect(lines.join("\n")).not.toContain("no stats received");
     expect(headingLine(lines, "idle")).toBe("idle  active · 1 process · ↺ 0");
+    // The streamer is the daemon's own tool: its process is in the circus group, never an empty group.
+    expect(lines.join("\n")).toMatch(/\(circusd-stats\)/);
+    expect(lines.join("\n")).not.toContain("circusd.stats");
     // A worker that lived over a second and was killed from outside died on its own: one restart.
     await waitScreen((l) => (rowOf(l, "idle", idle!)?.[4] ?? 0) >= 2, 10_000, "the worker at 2 s of age");
     process.kill(idle!, "SIGKILL");

@@ -28,8 +28,8 @@ export interface WatcherSummary {
   restarts: number | null;
 }
 
-/** Groups circus-top never shows (their processes appear in the `circus` group). */
-const HIDDEN = new Set(["circusd-stats", "circushttpd"]);
+/** The daemon's own tools: never a group of their own, their processes appear in the `circus` group. */
+export const CIRCUS_TOOL_WATCHERS: ReadonlySet<string> = new Set(["circusd-stats", "circushttpd"]);
 
 export class TopModel {
   readonly groups = new Map<string, Map<number, PidRow>>();
@@ -59,7 +59,7 @@ export class TopModel {
         });
       return;
     }
-    if (!hasSub || HIDDEN.has(group)) return; // aggregates are recomputed from the rows shown
+    if (!hasSub || CIRCUS_TOOL_WATCHERS.has(group)) return; // aggregates are recomputed from the rows shown
     this.setRow(group, rowOf(Number(last), b, typeof b.name === "string" ? b.name : null, now));
   }
 

@@ -2,9 +2,7 @@
 // message arrives, `stats`, `dstats` and `listsockets` once a second to fill the same model.
 
 import type { CircusClient } from "../../protocol/client.ts";
-import { rowOf, type TopModel } from "./model.ts";
-
-const CIRCUS_ROLES = new Set(["circusd-stats", "circushttpd"]);
+import { CIRCUS_TOOL_WATCHERS, rowOf, type TopModel } from "./model.ts";
 
 type Info = Record<string, unknown>;
 
@@ -16,6 +14,7 @@ export async function pollWatchers(client: CircusClient, model: TopModel): Promi
   // `details` (per watcher: restarts, last_exit…) comes from daemons that keep exit history.
   const details = (status.details ?? {}) as Record<string, { restarts?: unknown } | undefined>;
   for (const [name, state] of Object.entries((status.statuses ?? {}) as Record<string, unknown>)) {
+    if (CIRCUS_TOOL_WATCHERS.has(name)) continue; // shown in the `circus` group, not as an empty one
     const restarts = Object.hasOwn(details, name) ? details[name]?.restarts : undefined;
     model.watchers.set(name, { state: String(state), restarts: typeof restarts === "number" ? restarts : null });
   }
@@ -30,7 +29,7 @@ export async function pollControl(client: CircusClient, model: TopModel, now = D
   ]);
   if (stats.status !== "ok") throw new Error(String(stats.reason));
   for (const [watcher, infos] of Object.entries((stats.infos ?? {}) as Record<string, Record<string, Info | string>>)) {
-    const role = CIRCUS_ROLES.has(watcher) ? watcher : null;
+    const role = CIRCUS_TOOL_WATCHERS.has(watcher) ? watcher : null;
     for (const info of Object.values(infos ?? {})) {
       if (typeof info !== "object" || info === null) continue; // "No such process (stopped?)"
       model.setRow(role ? "circus" : watcher, rowOf(Number(info.pid), info, role, now));
