@@ -11,7 +11,7 @@
 // "Longest gap": the longest time between two answered requests on the served socket, over the whole
 // run; "refused": requests that failed (connection refused, reset, or no answer).
 
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { CircusClient } from "../../src/protocol/client.ts";
@@ -37,20 +37,9 @@ for (const tag of ["a", "b"]) {
   binaries.push(join(out, "circus"));
 }
 
-writeFileSync(join(dir, "count.sh"), 'i=0\nwhile :; do i=$((i+1)); echo "$1 $i"; sleep 0.002; done\n');
-writeFileSync(
-  join(dir, "server.py"),
-  `import socket, sys
-s = socket.socket(fileno=int(sys.argv[1]))
-while True:
-    c, _ = s.accept()
-    try:
-        c.recv(65536)
-        c.sendall(b"HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok")
-    finally:
-        c.close()
-`,
-);
+// The upgrade test's workers: numbered output forever, and "ok" over HTTP on the shared socket.
+const FIXTURES = new URL("../../test/fixtures/upgrade/", import.meta.url).pathname;
+for (const file of ["count.sh", "server.py"]) copyFileSync(join(FIXTURES, file), join(dir, file));
 const endpoint = `ipc://${dir}/control.sock`;
 writeFileSync(
   join(dir, "circus.ini"),

@@ -32,22 +32,10 @@ beforeAll(async () => {
 
 afterAll(removeUsers);
 
-/** Writes `<tag> <n>` lines, n = 1, 2, 3…, flat out with a short pause. */
-const COUNTER = `i=0
-while :; do i=$((i+1)); echo "$1 $i"; sleep 0.002; done
-`;
-
-/** A minimal HTTP server on the inherited listening fd (blocking accept: the 4 workers share it). */
-const SERVER = `import socket, sys
-s = socket.socket(fileno=int(sys.argv[1]))
-while True:
-    c, _ = s.accept()
-    try:
-        c.recv(65536)
-        c.sendall(b"HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok")
-    finally:
-        c.close()
-`;
+/** Numbered output forever and a minimal HTTP server on an inherited fd (shared with the upgrade benchmark). */
+const FIXTURES = join(ROOT, "test/fixtures/upgrade");
+const COUNTER = readFileSync(join(FIXTURES, "count.sh"), "utf8");
+const SERVER = readFileSync(join(FIXTURES, "server.py"), "utf8");
 
 const INI = `[circus]
 endpoint = {endpoint}
