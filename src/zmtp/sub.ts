@@ -43,8 +43,10 @@ export class SubSocket extends ReceivingSocket {
   /**
    * Resolves once a publisher has read the subscriptions this socket had when it connected, so that what
    * it publishes from then on reaches us (PUB/SUB's "slow joiner"). A PING follows the subscriptions on
-   * the connection and the peer reads its connection in order: its PONG proves they were read. A ZMTP 3.0
-   * peer has no PING; for it the handshake is all there is to wait for.
+   * the connection and the peer reads its connection in order: its PONG proves they were read. Our PUB
+   * applies them as it reads them; libzmq's answers the PING from its I/O thread and applies them in the
+   * socket's own thread a moment later, so against libzmq this narrows the window but cannot close it. A
+   * ZMTP 3.0 peer has no PING; for it the handshake is all there is to wait for.
    */
   subscribed(): Promise<void> {
     return this.whenConfirmed.promise;

@@ -22,3 +22,17 @@ export const text = (frames: Uint8Array[]): string[] => frames.map((f) => dec.de
 export function recvWithin(s: ReceivingSocket, timeoutMs = 5000): Promise<Uint8Array[]> {
   return s.receive(timeoutMs);
 }
+
+/**
+ * Publish until something is received, and return what arrived first. libzmq's PUB answers the PING
+ * that follows a subscription from its I/O thread but applies the subscription in its socket thread a
+ * moment later, so a message published right after `subscribed()` can still be filtered out.
+ */
+export async function untilDelivered<T>(publish: () => unknown, received: () => Promise<T>): Promise<T> {
+  for (let i = 0; i < 250; i++) {
+    publish();
+    const got = await received().catch(() => null);
+    if (got) return got;
+  }
+  throw new Error("the subscription never reached the publisher");
+}

@@ -19,7 +19,7 @@ import {
 } from "../../src/zmtp/index.ts";
 import { generateKeyPair } from "../../src/zmtp/nacl.ts";
 import { killAllPeers, removeTempDirs, spawnPython, tempDir } from "../helpers/peers.ts";
-import { closeSockets, recvWithin, text, track } from "../helpers/zmtp.ts";
+import { closeSockets, recvWithin, text, track, untilDelivered } from "../helpers/zmtp.ts";
 import { type PeerCurve, pyZmq, type ZmqPeer } from "../helpers/zmq-peers.ts";
 
 afterEach(async () => {
@@ -40,15 +40,6 @@ const pyClient = (server: Uint8Array, k: CurveKeyPair = generateKeyPair()): Peer
   publicKey: z(k.publicKey),
   secretKey: z(k.secretKey),
 });
-
-/** Publish until the subscriber has something: the subscription has then reached the publisher. */
-async function untilSubscribed(publish: () => unknown, received: () => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    publish();
-    if (await received().catch(() => null)) return;
-  }
-  throw new Error("the subscription never reached the publisher");
-}
 
 describe("CURVE with libzmq", () => {
   test("our ROUTER serves a pyzmq DEALER and a pyzmq REQ", async () => {
@@ -104,7 +95,7 @@ describe("CURVE with libzmq", () => {
     const pub = track(new PubSocket({ curve: { role: "server", keyPair: server } }));
     const ep = await pub.bind("tcp://127.0.0.1:0");
     const sub = await pyZmq({ type: "SUB", connect: [ep], subscribe: ["watcher."], curve: pyClient(server.publicKey) });
-    await untilSubscribed(
+    await untilDelivered(
       () => pub.send(["watcher.sync"]),
       () => sub.recv(50),
     );
@@ -120,7 +111,7 @@ describe("CURVE with libzmq", () => {
     const pub = track(new PubSocket({ zmtpVersion: "3.0", curve: { role: "server", keyPair: server } }));
     const ep = await pub.bind("tcp://127.0.0.1:0");
     const sub = await pyZmq({ type: "SUB", connect: [ep], subscribe: ["x"], curve: pyClient(server.publicKey) });
-    await untilSubscribed(
+    await untilDelivered(
       () => pub.send(["x-sync"]),
       () => sub.recv(50),
     );
@@ -155,7 +146,7 @@ describe("CURVE with libzmq", () => {
     const sub = track(new SubSocket({ curve: { role: "client", serverKey: server.publicKey } }));
     sub.connect(py.endpoint);
     sub.subscribe("keep");
-    await untilSubscribed(
+    await untilDelivered(
       () => py.send(["keep.0"]),
       () => recvWithin(sub, 50),
     );
