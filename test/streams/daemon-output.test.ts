@@ -5,7 +5,15 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { circusCommand, freePort, pyCall, startDaemon, waitFor, type RunningDaemon } from "../helpers/daemon.ts";
+import {
+  circusCommand,
+  freePort,
+  pyCall,
+  startDaemon,
+  waitFor,
+  waitPids,
+  type RunningDaemon,
+} from "../helpers/daemon.ts";
 
 const running: RunningDaemon[] = [];
 const dirs: string[] = [];
@@ -27,7 +35,7 @@ cmd = sh -c 'echo hello; echo oops >&2; exec sleep 300'
 graceful_timeout = 1
 `);
     running.push(d);
-    const pid = ((await d.call("list", { name: "web" })).pids as number[])[0];
+    const [pid] = await waitPids(d, "web", 1);
     await waitFor(() => d.output().includes(`web.${pid} | oops\n`), 5000, "the prefixed stderr line");
     expect(d.output()).toContain(`web.${pid} | hello\n`);
   });
