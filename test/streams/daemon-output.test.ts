@@ -36,8 +36,9 @@ graceful_timeout = 1
 `);
     running.push(d);
     const [pid] = await waitPids(d, "web", 1);
+    // stdout and stderr are two pipes, read (and passed on) independently: wait for each line.
     await waitFor(() => d.output().includes(`web.${pid} | oops\n`), 5000, "the prefixed stderr line");
-    expect(d.output()).toContain(`web.${pid} | hello\n`);
+    await waitFor(() => d.output().includes(`web.${pid} | hello\n`), 5000, "the prefixed stdout line");
   });
 
   test("without it the lines stay raw, as in Circus", async () => {
