@@ -39,6 +39,7 @@ graceful_timeout = 1
     // stdout and stderr are two pipes, read (and passed on) independently: wait for each line.
     await waitFor(() => d.output().includes(`web.${pid} | oops\n`), 5000, "the prefixed stderr line");
     await waitFor(() => d.output().includes(`web.${pid} | hello\n`), 5000, "the prefixed stdout line");
+    expect(d.output()).not.toMatch(/^(hello|oops)$/m);
   });
 
   test("without it the lines stay raw, as in Circus", async () => {
