@@ -74,7 +74,13 @@ stderr_stream.filename = ${out}/burst.err
       );
       expect(d.output()).not.toContain("starting circus");
       d.proc.kill("SIGTERM");
-      await waitFor(() => received.find((m) => m.includes("arbiter stopped")), 15_000, "the stop line");
+      await waitFor(() => received.find((m) => m.includes("arbiter stopped")), 15_000, "the stop line").catch(
+        (error: Error) => {
+          // Seen once in ~40 loaded runs and never reproduced: say what the daemon did.
+          const state = d.proc.exitCode === null ? "still runs" : `exited ${d.proc.exitCode} (${d.proc.signalCode})`;
+          throw new Error(`${error.message}; the daemon ${state}; it sent: ${received.join(" / ")}`);
+        },
+      );
     } finally {
       udp.close();
     }
