@@ -224,6 +224,9 @@ export class Arbiter {
    * are not ready yet starts once they are; resolves when every start is done (with a probe: ready).
    */
   async start(): Promise<void> {
+    // A stop asked for while the daemon was starting (an early SIGTERM) came first: nothing to start,
+    // and no housekeeping ticking on a closed arbiter (its max_age pass would spawn replacements).
+    if (this.shutdown.signal.aborted) return;
     this.startHousekeeping();
     const handover = this.opts.handover;
     if (handover) return this.queue.run(() => this.adoptAll(handover));

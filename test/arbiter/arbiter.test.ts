@@ -287,6 +287,18 @@ describe("Arbiter ordering and responsiveness", () => {
   });
 });
 
+describe("Arbiter closed before it started", () => {
+  test("an early stop (SIGTERM while the daemon starts) wins: start then spawns nothing and keeps no timer", async () => {
+    const { arbiter, rec } = await make([{ name: "late", cmd: "sleep 30" }], [], 0.05);
+    await arbiter.close();
+    await arbiter.start();
+    expect(rec.of("spawn")).toEqual([]);
+    expect(arbiter.getWatcher("late")!.status()).toBe("stopped");
+    // Housekeeping (max_age recycling every check_delay) would spawn on a closed arbiter: none runs.
+    expect((arbiter as unknown as { housekeeping: unknown }).housekeeping ?? null).toBeNull();
+  });
+});
+
 describe("Arbiter housekeeping", () => {
   test("the check_delay tick recycles a worker past max_age (the limit itself: exits.test.ts)", async () => {
     // The watchers' clock runs ahead of real time: the worker is past max_age as soon as it runs.
