@@ -105,6 +105,8 @@ respawn = false
     await d.log.waitFor(/\[INFO\] watcher flaky: process \d+ exited with status 3 after 0\.\d s \(crash\)\n/);
     await waitFor(() => d.output().includes("watcher once: not respawned (respawn = false)"), 5000, "no respawn");
     const exited = await d.log.waitFor(/watcher once: process \d+ exited with status 0 after (\d+\.\d) s \(exit\)\n/);
-    expect(Number(exited[1])).toBeGreaterThanOrEqual(1.2); // its `sleep 1.2`, and what a loaded machine adds
+    // Its `sleep 1.2`, from when the daemon recorded the spawn: a loaded machine runs the child before the
+    // daemon takes the time (1.1 s seen), and adds to the end what it likes.
+    expect(Number(exited[1])).toBeGreaterThanOrEqual(1);
   });
 });
