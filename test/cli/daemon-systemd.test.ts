@@ -73,6 +73,32 @@ describe("sd_notify", () => {
     expect(messages.filter((m) => m.text.includes("READY=1"))).toHaveLength(1);
     expect(ready.at).toBeGreaterThan(messages[0]!.at);
   }, 30000);
+
+  test("a watcher that starts late (after warmup_delay) is shown starting before READY=1", async () => {
+    const dir = tempDir("circus-notify-");
+    const messages: string[] = [];
+    const listener = await UnixDatagramReceiver.open(join(dir, "notify.sock"), (data) =>
+      messages.push(new TextDecoder().decode(data)),
+    );
+    defer(() => listener.close());
+    // `first` starts at once; `web` a second later, long after the summary the attach scheduled.
+    daemon = await startDaemon(
+      `${HEAD}warmup_delay = 1\n[watcher:first]\ncmd = sleep 60\npriority = 10\n` +
+        `[watcher:web]\ncmd = ${PY} ${WORKER} --port ${freePort()} --boot 0.6 --notify\n` +
+        "copy_env = true\nready.notify = true\nready.timeout = 10\n",
+      [],
+      { env: { ...process.env, NOTIFY_SOCKET: join(dir, "notify.sock") } },
+    );
+    await waitFor(() => messages.some((m) => m.split("\n").includes("READY=1")), 10000, "READY=1");
+    const beforeReady = messages.slice(
+      0,
+      messages.findIndex((m) => m.split("\n").includes("READY=1")),
+    );
+    expect(
+      beforeReady.some((m) => m.includes("web starting 0/1 ready")),
+      beforeReady.join(" | "),
+    ).toBe(true);
+  }, 30000);
 });
 
 describe("socket activation", () => {
