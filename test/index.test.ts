@@ -116,28 +116,35 @@ describe("startCircus: a whole config, as circus daemon runs it", () => {
     const dir = mkdtempSync(join(tmpdir(), "circus-embed-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, "circus.ini"), "[watcher:w]\ncmd = sleep 300\ngraceful_timeout = 2\n");
+    /** Inodes of this process's tcp/udp sockets that listen or are bound. */
+    const listeningInodes = () => {
+      const sockets = readFileSync("/proc/net/udp", "utf8") + readFileSync("/proc/net/tcp", "utf8");
+      const inodes = new Set(
+        readdirSync("/proc/self/fd")
+          .map((fd) => {
+            try {
+              return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1];
+            } catch {
+              return undefined;
+            }
+          })
+          .filter((x): x is string => x !== undefined),
+      );
+      return sockets
+        .split("\n")
+        .slice(1)
+        .map((l) => l.trim().split(/\s+/))
+        .filter((cells) => cells.length > 9 && inodes.has(cells[9]!) && (cells[3] === "0A" || cells[3] === "07"))
+        .map((cells) => cells[9]!);
+    };
+    // What this test worker already held (other test files run in it too) is not the embedded daemon's.
+    const before = new Set(listeningInodes());
     const circus = await startCircus(join(dir, "circus.ini"), { log: false });
     cleanups.push(() => circus.stop());
     expect(circus.endpoint).toMatch(/^ipc:\/\/\/.*\/control\.sock$/);
     expect(circus.pubsubEndpoint).toMatch(/^ipc:\/\/\/.*\/pubsub\.sock$/);
     expect(circus.config.circus.multicast_endpoint).toBe("");
-    const sockets = readFileSync("/proc/net/udp", "utf8") + readFileSync("/proc/net/tcp", "utf8");
-    const inodes = new Set(
-      readdirSync("/proc/self/fd")
-        .map((fd) => {
-          try {
-            return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1];
-          } catch {
-            return undefined;
-          }
-        })
-        .filter((x): x is string => x !== undefined),
-    );
-    const listening = sockets
-      .split("\n")
-      .slice(1)
-      .map((l) => l.trim().split(/\s+/))
-      .filter((cells) => cells.length > 9 && inodes.has(cells[9]!) && (cells[3] === "0A" || cells[3] === "07"));
+    const listening = listeningInodes().filter((inode) => !before.has(inode));
     expect(listening).toEqual([]);
     const pids = (await circus.client.list("w")).pids!;
     expect(pids).toHaveLength(1);

@@ -44,6 +44,10 @@ export class SystemdService {
     this.arbiter = arbiter;
     this.unsubscribe = arbiter.bus.subscribe((topic) => {
       if (WATCHER_EVENTS.test(topic)) this.changed();
+      // A watcher's first spawn is its only sign of going from stopped to starting (no event of its own
+      // says so): without it, a watcher starting more than STATUS_MS after this attach was never shown
+      // starting. A spawn cannot make the daemon ready, so it only schedules a summary (a cheap check).
+      else if (topic.endsWith(".spawn")) this.scheduleStatus();
     });
     if (this.watchdogMs !== null) {
       this.watchdog = setInterval(() => this.send({ WATCHDOG: 1 }), this.watchdogMs);
@@ -77,6 +81,11 @@ export class SystemdService {
       this.send({ READY: 1, STATUS: this.summary() });
       return;
     }
+    this.scheduleStatus();
+  }
+
+  /** Send the summary STATUS_MS from now (once, however many changes come meanwhile). */
+  private scheduleStatus(): void {
     this.statusTimer ??= setTimeout(() => this.flushStatus(), STATUS_MS);
   }
 

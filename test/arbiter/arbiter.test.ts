@@ -3,9 +3,10 @@ import { connect } from "node:net";
 import type { SocketConfig } from "../../src/config/types.ts";
 import { type Arbiter, createArbiter, SocketBindError, WatcherExistsError } from "../../src/arbiter/index.ts";
 import type { ArbiterOptions } from "../../src/arbiter/arbiter.ts";
-import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { umask } from "../../src/os/process.ts";
 import { Recorder, alive, execDone, killLeftovers, socketCfg, startedPids, until, wcfg } from "./helpers.ts";
+import { freePort } from "../helpers/ports.ts";
 import { waitTrap } from "../helpers/processes.ts";
 
 const arbiters: Arbiter[] = [];
@@ -14,15 +15,16 @@ afterEach(async () => {
   killLeftovers();
 });
 
-/** Socket fds this test process holds, from /proc. */
-function socketFds(): string[] {
-  return readdirSync("/proc/self/fd").filter((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`).startsWith("socket:");
-    } catch {
-      return false;
-    }
-  });
+/** Whether a tcp socket of this host listens on `port` (/proc/net/tcp, ports in hex). */
+function listensOn(port: number): boolean {
+  const hex = port.toString(16).toUpperCase().padStart(4, "0");
+  return readFileSync("/proc/net/tcp", "utf8")
+    .split("\n")
+    .slice(1)
+    .some((line) => {
+      const cells = line.trim().split(/\s+/);
+      return cells[1]?.endsWith(`:${hex}`) && cells[3] === "0A";
+    });
 }
 
 async function make(
@@ -207,10 +209,16 @@ describe("Arbiter ordering and responsiveness", () => {
     await rec.waitFor((events) => events.filter((e) => e.topic === "watcher.loop.spawn").length >= 3);
     const t0 = Date.now();
     await arbiter.getWatcher("ok")!.start();
-    const lagStart = Date.now();
-    await Bun.sleep(10);
-    expect(Date.now() - lagStart).toBeLessThan(100);
     expect(Date.now() - t0).toBeLessThan(500);
+    // Event-loop lag over 20 sleeps of 10 ms: a starved loop delays every one, a loaded machine a few.
+    const lags: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const before = Date.now();
+      await Bun.sleep(10);
+      lags.push(Date.now() - before - 10);
+    }
+    lags.sort((a, b) => a - b);
+    expect(lags[10]!).toBeLessThan(90);
     expect(arbiter.getWatcher("loop")!.status()).toBe("active");
   });
 
@@ -430,8 +438,9 @@ describe("Arbiter sockets", () => {
   test("a socket that cannot bind makes create fail with SocketBindError, and nothing stays bound", async () => {
     const holder = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     try {
-      const before = socketFds();
-      const first = socketCfg("first", { port: 0 });
+      // A port of its own (not 0): whether "first" stays bound is read from the kernel's table, not from
+      // this process's fd count, which other tests' sockets closing meanwhile would change.
+      const first = socketCfg("first", { port: freePort() });
       const taken = socketCfg("taken", { port: holder.port, source: { file: "/etc/circus.ini", line: 7 } });
       const err = await createArbiter([], { sockets: [first, taken] }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SocketBindError);
@@ -439,7 +448,7 @@ describe("Arbiter sockets", () => {
       expect((err as Error).message).toStartWith(`/etc/circus.ini:7: socket:taken: bind 127.0.0.1:${holder.port}: `);
       expect((err as Error).message).toContain("EADDRINUSE");
       // "first" was bound before the failure and closed again.
-      expect(socketFds()).toEqual(before);
+      expect(listensOn(first.port)).toBe(false);
     } finally {
       holder.stop(true);
     }

@@ -111,6 +111,8 @@ describe("--daemon", () => {
     strayPids.push(...descendantsOf(pid));
     expect(process.env.CIRCUS_READY_FD).toBeUndefined();
     await waitFor(() => childrenOf(pid).length === 1, 5000, "the worker");
+    // Its environment once it runs its program (its shell touched the file), not the clone's before exec.
+    await waitFor(() => existsSync(join(dir, "ran")), 5000, "the worker's shell");
     const workerEnv = readFileSync(`/proc/${childrenOf(pid)[0]}/environ`, "utf8");
     expect(workerEnv).not.toContain("CIRCUS_READY_FD");
     expect((await pyCall(endpoint, "quit", { waiting: true })).status).toBe("ok");

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { DealerSocket, SubSocket } from "../../src/zmtp/index.ts";
 import { descendantsOf, startDaemon, type RunningDaemon } from "../helpers/daemon.ts";
+import { until } from "../helpers/wait.ts";
 
 const running: RunningDaemon[] = [];
 const clients: DealerSocket[] = [];
@@ -48,20 +49,24 @@ describe("a daemon at scale", () => {
     running.push(d);
     const call = client(d.endpoint);
     const sub = new SubSocket();
-    sub.subscribe("watcher.w.spawn");
+    sub.subscribe("watcher.w.");
     sub.connect(d.pubsub);
     let spawned = 0;
+    let stopped = false;
     void (async () => {
       for (;;) {
+        let topic: string;
         try {
-          await sub.receive();
+          topic = new TextDecoder().decode((await sub.receive())[0]);
         } catch {
           return;
         }
-        spawned++;
+        if (topic === "watcher.w.spawn") spawned++;
+        // The watcher's stop event follows every spawn event of the start it cut short.
+        if (topic === "watcher.w.stop") stopped = true;
       }
     })();
-    await Bun.sleep(200); // the subscription reaches the daemon
+    await sub.subscribed(); // the daemon publishes every spawn event to us from now on
     const starting = call("start", { name: "w", waiting: true });
     // Let the start get going.
     for (;;) {
@@ -80,7 +85,7 @@ describe("a daemon at scale", () => {
     expect(((await call("list", { name: "w" })).pids as number[]).length).toBe(0);
     expect(descendantsOf(d.proc.pid).length).toBe(0);
     expect((await call("status", { name: "w" })).status).toBe("stopped");
-    await Bun.sleep(200);
+    await until(() => stopped, 5000, "the stop event, after the last spawn event");
     await sub.close();
     // A stop queued behind the start would have let all 2 000 spawn first.
     expect(spawned).toBeGreaterThanOrEqual(50);

@@ -73,6 +73,32 @@ describe("sd_notify", () => {
     expect(messages.filter((m) => m.text.includes("READY=1"))).toHaveLength(1);
     expect(ready.at).toBeGreaterThan(messages[0]!.at);
   }, 30000);
+
+  test("a watcher that starts late (after warmup_delay) is shown starting before READY=1", async () => {
+    const dir = tempDir("circus-notify-");
+    const messages: string[] = [];
+    const listener = await UnixDatagramReceiver.open(join(dir, "notify.sock"), (data) =>
+      messages.push(new TextDecoder().decode(data)),
+    );
+    defer(() => listener.close());
+    // `first` starts at once; `web` a second later, long after the summary the attach scheduled.
+    daemon = await startDaemon(
+      `${HEAD}warmup_delay = 1\n[watcher:first]\ncmd = sleep 60\npriority = 10\n` +
+        `[watcher:web]\ncmd = ${PY} ${WORKER} --port ${freePort()} --boot 0.6 --notify\n` +
+        "copy_env = true\nready.notify = true\nready.timeout = 10\n",
+      [],
+      { env: { ...process.env, NOTIFY_SOCKET: join(dir, "notify.sock") } },
+    );
+    await waitFor(() => messages.some((m) => m.split("\n").includes("READY=1")), 10000, "READY=1");
+    const beforeReady = messages.slice(
+      0,
+      messages.findIndex((m) => m.split("\n").includes("READY=1")),
+    );
+    expect(
+      beforeReady.some((m) => m.includes("web starting 0/1 ready")),
+      beforeReady.join(" | "),
+    ).toBe(true);
+  }, 30000);
 });
 
 describe("socket activation", () => {
@@ -120,17 +146,19 @@ describe("socket activation", () => {
 });
 
 describe("orphans and the daemon's death", () => {
-  // The worker's shell exits at once; its background sleep is left without a parent.
-  const ORPHAN = `[watcher:parent]\ncmd = sh -c 'sleep 2 & echo orphan $!; exit 0'\nrespawn = false\n`;
+  // The worker's shell exits at once; its background sleep is left without a parent. It ends when the
+  // test kills it, once it has seen it adopted (a timed exit could come before a loaded machine looked).
+  const ORPHAN = `[watcher:parent]\ncmd = sh -c 'sleep 302 & echo orphan $!; exit 0'\nrespawn = false\n`;
 
   test("as a child subreaper the daemon adopts a worker's orphan and reaps it", async () => {
     daemon = await startDaemon(`${HEAD}${ORPHAN}`);
     const d = daemon;
     const orphan = Number(await waitFor(() => /orphan (\d+)/.exec(d.output())?.[1], 5000, "the orphan's pid"));
+    trackPid(orphan);
     // Its parent exited: it is the daemon's child now, not init's.
-    await waitFor(() => readStat(orphan)?.ppid === d.proc.pid || readStat(orphan) === null, 3000, "the re-parenting");
-    expect(readStat(orphan) === null || readStat(orphan)!.ppid === d.proc.pid).toBe(true);
+    await waitFor(() => readStat(orphan)?.ppid === d.proc.pid, 5000, "the re-parenting");
     // Once it exits it is reaped (no zombie left).
+    process.kill(orphan, "SIGTERM");
     await waitFor(() => readStat(orphan) === null, 5000, "the orphan to be reaped");
   });
 
@@ -156,6 +184,7 @@ describe("orphans and the daemon's death", () => {
       5000,
       "the orphan adopted by PID 1",
     );
+    process.kill(orphan, "SIGTERM");
     await waitFor(() => readStat(orphan) === null, 5000, "the orphan reaped by PID 1");
     process.kill(inner, "SIGTERM");
     const code = await within(d.proc.exited, 10000, "the daemon to exit");

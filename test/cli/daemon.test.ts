@@ -15,6 +15,7 @@ import {
   pyCall,
   startDaemon,
   waitFor,
+  waitPids,
   type RunningDaemon,
 } from "../helpers/daemon.ts";
 import { Output, spawnTracked, waitTrap } from "../helpers/processes.ts";
@@ -346,11 +347,12 @@ describe("circus daemon signals (§9.12)", () => {
     running.push(d);
     const [pid] = await waitFor(() => (childrenOf(d.proc.pid).length === 1 ? childrenOf(d.proc.pid) : null));
     await waitTrap(pid!, "TERM");
-    const t0 = Date.now();
     d.proc.kill("SIGINT");
     // The first one stops gracefully: the worker, which ignores SIGTERM, is waited for.
     await waitFor(async () => (await d.call("status", { name: "sleepers" })).status === "stopping", 5000, "stopping");
     expect(isAlive(pid!)).toBe(true);
+    // Timed from the second one (the wait for `stopping` above is the test's, not the daemon's).
+    const t0 = Date.now();
     d.proc.kill("SIGINT");
     await d.proc.exited;
     expect(Date.now() - t0).toBeLessThan(3000);
@@ -470,6 +472,9 @@ describe("circus daemon with statsd = true", () => {
     );
     running.push(d);
     expect((await d.call("list")).watchers).toEqual(["circusd-stats", "sleepers"]);
+    // The streamer may first publish a round made before both sleepers ran: wait for each one's topic.
+    const pids = await waitPids(d, "sleepers", 2);
+    const wanted = ["stat.sleepers", "stat.circus", ...pids.map((pid) => `stat.sleepers.${pid}`)];
     const sub = Bun.spawn(
       [
         "/usr/bin/python3",
@@ -478,23 +483,22 @@ describe("circus daemon with statsd = true", () => {
 s = zmq.Context().socket(zmq.SUB)
 s.setsockopt(zmq.SUBSCRIBE, b"stat.")
 s.connect(sys.argv[1])
+wanted = set(sys.argv[2:])
 seen = set()
 s.RCVTIMEO = 10000
-while "stat.sleepers" not in seen or "stat.circus" not in seen:
+while not wanted <= seen:
     topic, body = s.recv_multipart()
     seen.add(topic.decode())
 print(" ".join(sorted(seen)))`,
         statspoint,
+        ...wanted,
       ],
       { stdout: "pipe", stderr: "pipe" },
     );
     const [out, code] = await Promise.all([new Response(sub.stdout).text(), sub.exited]);
     expect(code).toBe(0);
     const topics = out.trim().split(" ");
-    expect(topics).toContain("stat.sleepers");
-    expect(topics).toContain("stat.circus");
-    const pids = (await d.call("list", { name: "sleepers" })).pids as number[];
-    for (const pid of pids) expect(topics).toContain(`stat.sleepers.${pid}`);
+    for (const topic of wanted) expect(topics).toContain(topic);
     // `--log-output -` reached circusd-stats as stdout, not as a file named `true` in the daemon's folder.
     expect(existsSync(join(d.dir, "true"))).toBe(false);
     expect(d.output()).toMatch(/circus\.stats\[\d+\]/);
@@ -514,11 +518,11 @@ describe("circus daemon as PID 1", () => {
     const dir = mkdtempSync(join(tmpdir(), "circus-pid1-"));
     const config = join(dir, "circus.ini");
     const ctl = `ipc://${dir}/ctl.sock`;
-    // Each worker double-forks a short sleep that is orphaned at once, so PID 1 (the daemon) adopts it.
+    // Each worker double-forks a sleep that is orphaned at once, so PID 1 (the daemon) adopts it.
     writeFileSync(
       config,
       `[circus]\nendpoint = ${ctl}\npubsub_endpoint = ipc://${dir}/pub.sock\nmulticast_endpoint =\ncheck_delay = 0.5\n\n` +
-        `[watcher:orphans]\ncmd = sh -c "(sleep 1.5 &); exec sleep 300"\nnumprocesses = 3\n`,
+        `[watcher:orphans]\ncmd = sh -c "(sleep 301 &); exec sleep 300"\nnumprocesses = 3\n`,
     );
     const proc = Bun.spawn(
       ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", ...circusCommand(), "daemon", config],
@@ -532,17 +536,24 @@ describe("circus daemon as PID 1", () => {
       await waitFor(async () => (await pyCall(ctl, "status", {}, 300).catch(() => null))?.status === "ok", 10000);
       daemonPid = childrenOf(proc.pid)[0]!;
       const parentOf = (p: number) => Number(readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
-      // 3 workers plus the 3 orphans they left behind, all children of the daemon now.
-      const adopted = await waitFor(
-        () => {
-          const kids = childrenOf(daemonPid).filter((p) => parentOf(p) === daemonPid);
-          return kids.length >= 6 ? kids : null;
-        },
+      const argvOf = (p: number) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0").slice(0, -1).join(" ");
+        } catch {
+          return ""; // gone meanwhile
+        }
+      };
+      const children = (argv: string) =>
+        childrenOf(daemonPid).filter((p) => argvOf(p) === argv && parentOf(p) === daemonPid);
+      // 3 workers plus the 3 orphans they left behind (each past its exec), all children of the daemon now.
+      const orphans = await waitFor(
+        () => (children("sleep 300").length === 3 && children("sleep 301").length === 3 ? children("sleep 301") : null),
         5000,
         "orphans adopted by the daemon",
       );
-      expect(adopted.length).toBeGreaterThanOrEqual(6);
-      // The orphans exit after 1.5 s: the daemon reaps them, leaving its 3 workers and no zombie.
+      // The orphans end (killed here: a timed exit could come before a loaded machine looked): the daemon
+      // reaps them, leaving its 3 workers and no zombie.
+      for (const orphan of orphans) process.kill(orphan, "SIGTERM");
       await waitFor(() => childrenOf(daemonPid).length === 3, 10_000, "the orphans to be reaped");
       expect(childrenOf(daemonPid).filter((p) => !isAlive(p))).toEqual([]);
       expect((await pyCall(ctl, "quit", { waiting: true })).status).toBe("ok");

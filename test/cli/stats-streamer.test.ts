@@ -2,7 +2,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import type { RunningDaemon } from "../helpers/daemon.ts";
+import { waitPids, type RunningDaemon } from "../helpers/daemon.ts";
 import { fakeSshDir } from "../helpers/fake-ssh.ts";
 import { freePort } from "../helpers/ports.ts";
 import { until, within } from "../helpers/wait.ts";
@@ -31,15 +31,16 @@ afterAll(async () => {
 });
 
 const pidsOf = async (name: string) => (await d.call("list", { name })).pids as number[];
+/** The watcher's one pid, once it has one (the daemon answers while it still starts its watchers). */
+const onlyPid = async (name: string) => (await waitPids(d, name, 1, 10_000))[0]!;
 
 describe("circus stats", () => {
   test("as the circusd-stats watcher it publishes per-pid figures, aggregates, the circus group and socket reads", async () => {
     const { seen, stop } = await statSubscriber(statspoint);
-    const [statsPid] = await pidsOf("circusd-stats");
-    if (statsPid === undefined) throw new Error("the circusd-stats watcher has no process");
-    const [busy] = await pidsOf("busy");
-    const [idle] = await pidsOf("idle");
-    const [hold] = await pidsOf("hold");
+    const statsPid = await onlyPid("circusd-stats");
+    const busy = await onlyPid("busy");
+    const idle = await onlyPid("idle");
+    const hold = await onlyPid("hold");
     // A client the daemon never accepts keeps the listening socket readable.
     const client = await Bun.connect({ hostname: "127.0.0.1", port: d.webPort, socket: { data() {} } });
     try {
@@ -98,7 +99,7 @@ describe("circus stats", () => {
   test("keeps up when processes come and go: new pids appear, gone pids disappear", async () => {
     const { seen, stop } = await statSubscriber(statspoint);
     try {
-      const [first] = await pidsOf("idle");
+      const first = await onlyPid("idle");
       await until(() => !!last(seen, `stat.idle.${first}`), 10_000, "the idle worker's stats");
       expect((await d.call("incr", { name: "idle", nb: 2, waiting: true })).status).toBe("ok");
       const grown = await pidsOf("idle");
@@ -156,7 +157,7 @@ describe("circus stats", () => {
     startStreamer(d, own, [`PATH=${dir}:${process.env.PATH}`, `FAKE_SSH_LOG=${log}`], ["--ssh", "ops@gateway"]);
     const { seen, stop } = await statSubscriber(own);
     try {
-      const busy = (await pidsOf("busy"))[0]!;
+      const busy = await onlyPid("busy");
       await until(() => seen.some((m) => m.topic === `stat.busy.${busy}`), 15_000, "per-pid stats through the tunnel");
       const argv = readFileSync(log, "utf8").split("\n");
       expect(argv).toContain("-N");

@@ -91,7 +91,8 @@ afterAll(async () => {
   await d?.stop();
 });
 
-const pidOf = async (name: string) => ((await d.call("list", { name })).pids as number[])[0]!;
+/** The watcher's one pid, once it has one (the daemon answers while it still starts its watchers). */
+const pidOf = async (name: string) => (await waitPids(d, name, 1, 10_000))[0]!;
 
 describe("circus top", () => {
   test("shows the busy worker's cpu and the 50 MB worker's memory from the stats stream; q quits", async () => {

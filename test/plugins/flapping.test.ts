@@ -44,6 +44,7 @@ max_retry = 1
     // It stays stopped: no start comes within three times retry_in.
     const starts: string[] = [];
     const sub = subscribe(daemon.pubsub, ["watcher.crasher.start"], (e) => starts.push(e.topic));
+    await sub.ready; // from here on a start would reach us: the wait below watches for one
     await Bun.sleep(900);
     await sub.close();
     expect(starts).toEqual([]);

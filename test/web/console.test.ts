@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startDaemon, waitFor, type RunningDaemon } from "../helpers/daemon.ts";
+import { startDaemon, waitFor, waitPids, type RunningDaemon } from "../helpers/daemon.ts";
 import { runWeb, startWeb, stopAllWebs, WebClient } from "./helpers.ts";
 
 const CONFIG = `[circus]
@@ -21,6 +21,8 @@ let d: RunningDaemon;
 let dir: string;
 beforeAll(async () => {
   d = await startDaemon(CONFIG);
+  // The daemon answers while it still starts its watchers; tests read the web watcher's state.
+  await waitPids(d, "web", 1);
   dir = mkdtempSync(join(tmpdir(), "circus-web-test-"));
 });
 afterEach(async () => {

@@ -18,22 +18,23 @@ async function syncPy(pub: PubSocket, sub: ZmqPeer, topic: string): Promise<void
     pub.send([topic, "sync"]);
     const got = await sub.recvText(50).catch(() => null);
     if (got) {
-      // Drain duplicate syncs still in flight.
-      while (await sub.recvText(30).catch(() => null));
+      // Probes sent before the one that arrived may still be in flight (a fixed wait for them is too short
+      // on a loaded machine): a last one follows them on the connection; read up to it.
+      pub.send([topic, "last"]);
+      while ((await sub.recvText(5000))[1] !== "last");
       return;
     }
   }
   throw new Error("subscription never reached the publisher");
 }
 
+/**
+ * Wait until our PUB has read the raw peer's subscription to `topic`. It says so itself: publishing probes
+ * until one arrives left duplicates in flight that a loaded machine delivered after any fixed drain.
+ */
 async function syncRaw(pub: PubSocket, raw: RawPeer, topic: string): Promise<void> {
-  for (let i = 0; i < 200 && raw.messages.length === 0; i++) {
-    pub.send([topic]);
-    await Bun.sleep(10);
-  }
-  if (raw.messages.length === 0) throw new Error("subscription never reached the publisher");
-  await Bun.sleep(20);
-  raw.messages.length = 0;
+  await until(() => pub.subscribersFor(topic) === 1, 5000, `the subscription to ${topic}`);
+  expect(raw.messages).toEqual([]);
 }
 
 describe("PUB", () => {
