@@ -197,6 +197,7 @@ describe("--print-unit", () => {
         .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
     );
     expect(entries.get("ExecStart")).toBe(`${circusCommand().join(" ")} daemon ${path} --pidfile ${pidfile}`);
+    expect(entries.get("WorkingDirectory")).toBe(dir);
     expect(entries.get("ExecReload")).toBe("/bin/kill -HUP $MAINPID");
     expect(entries.get("User")).toBe("root"); // the test's config file is root's
     expect(entries.get("KillMode")).toBe("mixed");

@@ -50,6 +50,7 @@ describe("README's systemd unit", () => {
       .toString()
       .replaceAll(circusCommand().join(" "), "/usr/local/bin/circus")
       .replaceAll(config, "/etc/circus/circus.ini")
+      .replaceAll(dir, "/etc/circus")
       .replace(`(circus ${VERSION})`, `(circus ${/\(circus ([^)]+)\)/.exec(readmeBlock("unit"))![1]})`);
     expect(printed).toBe(readmeBlock("unit"));
   });

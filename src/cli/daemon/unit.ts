@@ -4,6 +4,7 @@
 
 import { probeOf } from "../../config/options/ready.ts";
 import type { CircusConfig } from "../../config/types.ts";
+import { dirname } from "../../util/path.ts";
 import { VERSION } from "../../version.ts";
 
 export interface UnitOptions {
@@ -78,6 +79,9 @@ export function systemdUnit(config: CircusConfig, options: UnitOptions): string 
       ? `# root: ${root} (the daemon switches to them itself).`
       : "# The daemon runs as the config file's owner: no watcher switches users.",
     `User=${user}`,
+    "# Relative paths in the config (cmd, stream files, a watcher without working_dir) are read from the",
+    "# config's directory, as when the daemon is started by hand next to it.",
+    `WorkingDirectory=${commandLine([dirname(options.configPath)])}`,
     `ExecStart=${commandLine(exec)}`,
     "# SIGHUP reloads every watcher gracefully: new processes up before the old ones go.",
     "ExecReload=/bin/kill -HUP $MAINPID",
