@@ -18,7 +18,14 @@ import { CircusClient } from "../../src/protocol/client.ts";
 import { DealerSocket } from "../../src/zmtp/index.ts";
 import { fmt, percentile } from "./common.ts";
 
+const USAGE = "usage: bun scripts/bench/upgrade.ts [upgrades=20]";
 const UPGRADES = Number(process.argv[2] ?? 20);
+if (!Number.isInteger(UPGRADES) || UPGRADES < 1) {
+  process.stderr.write(
+    `${process.argv[2] === "--help" ? "" : `not a number of upgrades: ${process.argv[2]}\n`}${USAGE}\n`,
+  );
+  process.exit(process.argv[2] === "--help" ? 0 : 2);
+}
 const root = resolve(import.meta.dir, "../..");
 const dir = mkdtempSync(join(tmpdir(), "circus-bench-upgrade-"));
 
