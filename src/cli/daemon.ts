@@ -91,7 +91,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
     return 2;
   }
   if (flags.printUnit) return printUnit(resolve(configPath), flags);
-  if (flags.check) return checkConfig(resolve(configPath));
+  if (flags.check) return checkConfig(resolve(configPath), flags.pidfile ? resolve(flags.pidfile) : null);
   const report = StartupReport.fromEnvironment();
   if (flags.daemon && report === null) {
     const { detach } = await import("./daemon/detach.ts");
@@ -169,14 +169,27 @@ async function takeHandover(): Promise<DaemonHandover | null> {
   }
 }
 
-/** `--check`: load the config; on success the last line tells an upgrading daemon what this binary reads. */
-async function checkConfig(configPath: string): Promise<number> {
+/**
+ * `--check`: load the config and look at the `--pidfile`'s place (a live daemon holding it is fine: an
+ * upgrade checks while it runs); on success the last line tells an upgrading daemon what this binary reads.
+ */
+async function checkConfig(configPath: string, pidfile: string | null): Promise<number> {
   const { loadConfig } = await import("../config/load.ts");
   try {
     await loadConfig(configPath);
   } catch (error) {
     process.stderr.write(`circusd: the config has problems:\n${(error as Error).message}\n`);
     return 1;
+  }
+  if (pidfile !== null) {
+    const { checkPidfile, PidfileError } = await import("../daemon/pidfile.ts");
+    try {
+      checkPidfile(pidfile);
+    } catch (error) {
+      if (!(error instanceof PidfileError)) throw error;
+      process.stderr.write(`circusd: ${error.message}\n`);
+      return 1;
+    }
   }
   const { checkAnswer } = await import("../daemon/upgrade.ts");
   process.stdout.write(`${configPath}: ok\n${checkAnswer()}\n`);

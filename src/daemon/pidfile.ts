@@ -19,22 +19,30 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Write our pid, or throw when another live process already holds the file. */
-export function claimPidfile(path: string): void {
+/**
+ * What can be known of `path` as a pidfile without writing it (`--check`): its directory exists and it
+ * is not a directory or unreadable. Returns its text ("" when absent); throws PidfileError otherwise.
+ */
+export function checkPidfile(path: string): string {
   if (!exists(dirname(path))) {
     throw new PidfileError(
       `pidfile ${path}: directory ${dirname(path)} does not exist; create it or pick another --pidfile`,
     );
   }
-  if (exists(path)) {
-    let text: string;
-    try {
-      text = readText(path);
-    } catch (error) {
-      if (!(error instanceof OsError)) throw error;
-      const why = error.code === "EISDIR" ? "is a directory" : `cannot be read (${error.message})`;
-      throw new PidfileError(`pidfile ${path} ${why}; pick another --pidfile`, { cause: error });
-    }
+  if (!exists(path)) return "";
+  try {
+    return readText(path);
+  } catch (error) {
+    if (!(error instanceof OsError)) throw error;
+    const why = error.code === "EISDIR" ? "is a directory" : `cannot be read (${error.message})`;
+    throw new PidfileError(`pidfile ${path} ${why}; pick another --pidfile`, { cause: error });
+  }
+}
+
+/** Write our pid, or throw when another live process already holds the file. */
+export function claimPidfile(path: string): void {
+  const text = checkPidfile(path);
+  if (text !== "") {
     const held = Number.parseInt(text.trim(), 10);
     if (Number.isInteger(held) && held > 0 && held !== process.pid && isAlive(held)) {
       throw new PidfileError(

@@ -98,6 +98,28 @@ describe("a pidfile that cannot be one", () => {
   });
 });
 
+describe("--check", () => {
+  test("looks at the --pidfile's place too: a missing directory or a directory is one line, exit 1", () => {
+    const dir = tempDir();
+    const { path } = config(dir);
+    const missing = join(dir, "no-such-dir", "circus.pid");
+    expect(run(["daemon", "--check", "--pidfile", missing, path])).toMatchObject({
+      code: 1,
+      stderr: `circusd: pidfile ${missing}: directory ${join(dir, "no-such-dir")} does not exist; create it or pick another --pidfile\n`,
+    });
+    mkdirSync(join(dir, "pid"));
+    expect(run(["daemon", "--check", "--pidfile", join(dir, "pid"), path])).toMatchObject({
+      code: 1,
+      stderr: `circusd: pidfile ${join(dir, "pid")} is a directory; pick another --pidfile\n`,
+    });
+    // A pidfile a live daemon holds is fine: an upgrade checks the new binary while the old one runs.
+    writeFileSync(join(dir, "circus.pid"), `${process.pid}\n`);
+    const ok = run(["daemon", "--check", "--pidfile", join(dir, "circus.pid"), path]);
+    expect({ code: ok.code, first: ok.stdout.split("\n")[0] }).toEqual({ code: 0, first: `${path}: ok` });
+    expect(existsSync(join(dir, "ran"))).toBe(false);
+  });
+});
+
 describe("--daemon", () => {
   test("returns 0 once the control endpoint answers: a call right after it never waits", async () => {
     const dir = tempDir();
