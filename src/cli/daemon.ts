@@ -170,21 +170,23 @@ async function takeHandover(): Promise<DaemonHandover | null> {
 }
 
 /**
- * `--check`: load the config and look at the `--pidfile`'s place (a live daemon holding it is fine: an
+ * `--check`: load the config and look at the pidfile's place (`--pidfile`, or `[circus] pidfile`) (a live daemon holding it is fine: an
  * upgrade checks while it runs); on success the last line tells an upgrading daemon what this binary reads.
  */
 async function checkConfig(configPath: string, pidfile: string | null): Promise<number> {
   const { loadConfig } = await import("../config/load.ts");
+  let configured: string | null;
   try {
-    await loadConfig(configPath);
+    configured = (await loadConfig(configPath)).circus.pidfile;
   } catch (error) {
     process.stderr.write(`circusd: the config has problems:\n${(error as Error).message}\n`);
     return 1;
   }
-  if (pidfile !== null) {
+  const path = pidfile ?? configured;
+  if (path !== null) {
     const { checkPidfile, PidfileError } = await import("../daemon/pidfile.ts");
     try {
-      checkPidfile(pidfile);
+      checkPidfile(path);
     } catch (error) {
       if (!(error instanceof PidfileError)) throw error;
       process.stderr.write(`circusd: ${error.message}\n`);

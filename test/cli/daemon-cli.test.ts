@@ -118,6 +118,17 @@ describe("--check", () => {
     expect({ code: ok.code, first: ok.stdout.split("\n")[0] }).toEqual({ code: 0, first: `${path}: ok` });
     expect(existsSync(join(dir, "ran"))).toBe(false);
   });
+
+  test("[circus] pidfile is looked at as --pidfile is", () => {
+    const dir = tempDir();
+    const missing = join(dir, "gone", "circus.pid");
+    const path = join(dir, "circus.ini");
+    writeFileSync(path, `[circus]\npidfile = ${missing}\n\n[watcher:w]\ncmd = sleep 300\n`);
+    expect(run(["daemon", "--check", path])).toMatchObject({
+      code: 1,
+      stderr: `circusd: pidfile ${missing}: directory ${join(dir, "gone")} does not exist; create it or pick another --pidfile\n`,
+    });
+  });
 });
 
 describe("--daemon", () => {
