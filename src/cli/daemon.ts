@@ -306,9 +306,10 @@ async function serve(
   // A stop asked for before the real handlers exist (they need the running daemon) is kept, not left to
   // the signal's default action, which would end the daemon without its stop and its last log lines.
   let stopAskedEarly: string | null = null;
+  let realHandlers = false;
   const early = (["SIGTERM", "SIGQUIT", "SIGINT"] as const).map((signal) => {
     const handler = () => {
-      stopAskedEarly ??= signal;
+      if (!realHandlers) stopAskedEarly ??= signal;
     };
     process.on(signal, handler);
     return () => process.off(signal, handler);
@@ -333,8 +334,13 @@ async function serve(
           setLogSink(logging.output);
           startup.report.ready(daemon.endpoint);
         }
+        // The real handlers go in before the early ones come out: with no listener at all, even for an
+        // instant, Bun restores the default action, and a SIGTERM then ended the daemon without its stop
+        // (measured: swapping a lone SIGTERM listener off-then-on under signals got the process killed).
+        realHandlers = true;
+        const quit = installSignalHandlers(daemon);
         for (const remove of early) remove();
-        installSignalHandlers(daemon, stopAskedEarly);
+        if (stopAskedEarly !== null) quit(stopAskedEarly);
       },
     });
   } catch (error) {
@@ -364,8 +370,11 @@ function ignoreStraySignals(): void {
   guardReservedSignal();
 }
 
-/** The daemon's signals (README "circus daemon"): quit, reload, reopen; nothing else stops it. */
-function installSignalHandlers(daemon: RunningCircus, stopAskedEarly: string | null): void {
+/**
+ * The daemon's signals (README "circus daemon"): quit, reload, reopen; nothing else stops it. Returns the
+ * quit action, for a stop asked for before these handlers existed.
+ */
+function installSignalHandlers(daemon: RunningCircus): (signal: string) => void {
   const { arbiter } = daemon;
   let interrupts = 0;
   const quit = (signal: string) => {
@@ -399,9 +408,9 @@ function installSignalHandlers(daemon: RunningCircus, stopAskedEarly: string | n
     void daemon.upgrade().catch((error: Error) => log.error(`upgrade refused: ${error.message}`));
   });
   ignoreStraySignals();
-  if (stopAskedEarly !== null) quit(stopAskedEarly);
   // A failure nobody awaited must not kill the daemon and strand its workers: log it and go on.
   process.on("unhandledRejection", (reason) =>
     log.error(`unexpected error: ${(reason as Error)?.stack ?? String(reason)}`),
   );
+  return quit;
 }
