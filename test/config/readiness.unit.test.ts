@@ -25,6 +25,15 @@ describe("ready.* options", () => {
     expect(toml.watchers[0]!.ready).toMatchObject({ notify: true, timeout: 3 });
   });
 
+  test("ready.interval below 0.01 s is refused in a file and by set: it would keep the daemon busy probing", async () => {
+    const problems = await problemsOf("[watcher:web]\ncmd = run\nready.tcp = 127.0.0.1:7001\nready.interval = 1e-6\n");
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toStartWith("circus.ini:4: watcher:web.ready.interval:");
+    expect(problems[0]).toContain("at least 0.01");
+    expect(() => checkWatcherOption("ready.interval", 0.001, "set")).toThrow(/0\.01/);
+    expect(checkWatcherOption("ready.interval", 0.01, "set")).toBe(0.01);
+  });
+
   test("two probes on one watcher are refused at the line of the second", async () => {
     const problems = await problemsOf("[watcher:web]\ncmd = run\nready.log = listening\nready.notify = true\n");
     expect(problems).toEqual([

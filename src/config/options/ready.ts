@@ -31,8 +31,9 @@ export const READY_OPTIONS = {
   }),
   interval: option(float, {
     default: 0.5,
-    range: { above: 0, text: "a positive number of seconds like 0.5" },
-    doc: "seconds between attempts of an `http`, `tcp` or `cmd` probe",
+    // Below a hundredth of a second a probe per process would keep the daemon busy probing.
+    range: { min: 0.01, text: "a number of seconds of at least 0.01, like 0.5" },
+    doc: "seconds between attempts of an `http`, `tcp` or `cmd` probe (at least 0.01)",
   }),
   timeout: option(float, {
     default: 30,
