@@ -137,10 +137,11 @@ numprocesses = 2
         ],
         clientHost,
       );
-    // The control socket answers from the start; the watcher becomes active a moment later.
+    // The control socket answers from the start; the watcher becomes active a moment later (starting while
+    // it spawns its two processes).
     const status = await waitFor(async () => {
       const r = await ctl("--timeout", "1", "status");
-      return r.code === 0 && r.out !== "web: stopped\n" ? r.out : null;
+      return r.code === 0 && r.out !== "web: stopped\n" && r.out !== "web: starting\n" ? r.out : null;
     }, 15_000);
     expect(status).toBe("web: active\n");
     expect(await ctl("numprocesses", "web")).toMatchObject({ code: 0, out: "2\n" });
