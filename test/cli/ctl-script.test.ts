@@ -133,26 +133,28 @@ describe("a daemon that is not there", () => {
     expect(r.stderr).toContain(`cannot reach the daemon at ${endpoint}`);
   });
 
+  // "At once" against a --timeout of 30 s: a process start on a loaded machine took past 2 s once, and
+  // waiting for the reply that cannot come would take the whole 30.
   test("a refused tcp endpoint fails at once with one line naming it", async () => {
     const endpoint = `tcp://127.0.0.1:${freePort()}`;
-    const r = await sh(`$CTL --endpoint ${endpoint} status`);
+    const r = await sh(`$CTL --timeout 30 --endpoint ${endpoint} status`);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
       `circusctl: cannot reach the daemon at ${endpoint}: connection refused (is the daemon running? check the endpoint)\n`,
     );
-    expect(r.ms).toBeLessThan(2000);
+    expect(r.ms).toBeLessThan(10_000);
   });
 
   test("a missing ipc socket file fails at once with one line naming it", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ctl-ipc-"));
     try {
       const endpoint = `ipc://${dir}/circus.sock`;
-      const r = await sh(`$CTL status`, { CIRCUSCTL_ENDPOINT: endpoint });
+      const r = await sh(`$CTL --timeout 30 status`, { CIRCUSCTL_ENDPOINT: endpoint });
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(
         `circusctl: cannot reach the daemon at ${endpoint}: the socket file does not exist (is the daemon running?)\n`,
       );
-      expect(r.ms).toBeLessThan(2000);
+      expect(r.ms).toBeLessThan(10_000);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

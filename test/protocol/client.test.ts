@@ -137,14 +137,20 @@ describe("CURVE", () => {
 
   test("a wrong server key fails the call at once with the handshake's reason, not 'Timed out.'", async () => {
     const py = await curveRouter(generateKeyPair());
-    const c = new CircusClient({ endpoint: py.endpoint, curve: { serverKey: generateKeyPair().publicKey } });
+    // "At once" against a 30 s deadline: a loaded machine may take seconds over the handshake, and the
+    // deadline is what a client without the handshake's reason would wait for.
+    const c = new CircusClient({
+      endpoint: py.endpoint,
+      curve: { serverKey: generateKeyPair().publicKey },
+      timeoutMs: 30_000,
+    });
     clients.push(c);
     const t0 = Date.now();
     const err = await c.call("list").catch((e) => e);
     expect(err).toBeInstanceOf(CallError);
     expect(err.message).toContain(`cannot talk to ${py.endpoint}`);
     expect(err.message).toContain("is the server key right?");
-    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(Date.now() - t0).toBeLessThan(10_000);
   });
 
   test("a plain client at a CURVE daemon is told the mechanisms differ", async () => {
