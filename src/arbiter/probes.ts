@@ -70,7 +70,12 @@ function polling(label: string, intervalMs: number, attempt: Attempt): Probe {
     },
     async run(signal) {
       while (!signal.aborted) {
-        lastError = await attempt(signal);
+        const outcome = await attempt(signal);
+        // An attempt cut short by the end of the wait learnt nothing: the last one that ran its course says
+        // why the process is not ready (a refused port read "no answer in time" on a loaded machine, whose
+        // slow attempt was still in flight at ready.timeout).
+        if (signal.aborted && outcome !== null && lastError !== null) return;
+        lastError = outcome;
         if (lastError === null) return;
         await delay(intervalMs, signal);
       }

@@ -3,7 +3,9 @@
 // one process at a time, and each probe kind passes on what the process really does.
 
 import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { makeProbe } from "../../src/arbiter/probes.ts";
 import { READY_DEFAULTS } from "../../src/config/options/ready.ts";
 import type { ReadyConfig } from "../../src/config/options/ready.ts";
 import { ReadinessError } from "../../src/arbiter/errors.ts";
@@ -178,6 +180,34 @@ setInterval(() => {}, 1000);`;
       const [pid] = (await watcher.start()).started;
       expect(watcher.isReady(pid!)).toBe(true);
       await watcher.stop();
+    } finally {
+      removeDir(dir);
+    }
+  });
+});
+
+describe("a probe's reason", () => {
+  test("an attempt cut short by the end of the wait does not replace the last real reason", async () => {
+    const dir = tempDir("circus-reason-");
+    try {
+      // The first attempt fails at once; the second hangs until the wait ends (it says so first).
+      const command = `if [ -e ${dir}/first ]; then touch ${dir}/second; exec sleep 30; fi; touch ${dir}/first; echo refused >&2; exit 3`;
+      const subject = {
+        pid: process.pid,
+        vars: new Map(),
+        env: { PATH: process.env.PATH ?? "/bin:/usr/bin" },
+        cwd: null,
+        lines: null,
+        notifications: null,
+      };
+      const probe = makeProbe("cmd", command, 10, subject);
+      const waiting = new AbortController();
+      const run = probe.run(waiting.signal);
+      await until(() => existsSync(join(dir, "second")), 5000, "the second attempt");
+      expect(probe.lastError).toBe("exited 3: refused");
+      waiting.abort();
+      await run;
+      expect(probe.lastError).toBe("exited 3: refused");
     } finally {
       removeDir(dir);
     }
