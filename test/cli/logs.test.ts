@@ -11,6 +11,37 @@ const FIX = join(import.meta.dir, "../streams/fixtures");
 let daemon: RunningDaemon;
 const followers: Subprocess[] = [];
 
+/** `circus ctl --endpoint E <args>` (a `logs -f`), its stdout read as it comes; killed after the test. */
+function follow(endpoint: string, ...args: string[]) {
+  const proc = Bun.spawn([...circusCommand(), "ctl", "--endpoint", endpoint, ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  followers.push(proc);
+  const reader = proc.stdout.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  return {
+    /** What it printed so far. */
+    text: () => text,
+    /** Read on until `enough(text)`; its end before that is an error naming what it printed. */
+    async readUntil(enough: (text: string) => boolean): Promise<void> {
+      while (!enough(text)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`ctl logs -f ended early: ${text}`);
+        text += decoder.decode(value);
+      }
+    },
+    /** Ctrl-C: its exit status and what it wrote on stderr. */
+    async interrupt(): Promise<{ code: number; stderr: string }> {
+      proc.kill("SIGINT");
+      const code = await proc.exited;
+      reader.releaseLock();
+      return { code, stderr: await new Response(proc.stderr).text() };
+    },
+  };
+}
+
 beforeAll(async () => {
   daemon = await startDaemon(`[circus]
 endpoint = {endpoint}
@@ -132,31 +163,17 @@ describe("circus ctl logs", () => {
 
   test("-f keeps printing new lines with none missed or repeated, across a live stream change, until SIGINT", async () => {
     const pid = await pidOf("web");
-    const proc = Bun.spawn([...circusCommand(), "ctl", "--endpoint", daemon.endpoint, "logs", "web", "-f", "-n", "1"], {
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    followers.push(proc);
-    let text = "";
-    const reader = proc.stdout.getReader();
-    const decoder = new TextDecoder();
-    const readUntil = async (count: number) => {
-      while (text.split("\n").length <= count) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`ctl logs -f ended early: ${text}`);
-        text += decoder.decode(value);
-      }
-    };
-    await readUntil(100);
+    const follower = follow(daemon.endpoint, "logs", "web", "-f", "-n", "1");
+    const lines = (count: number) => (text: string) => text.split("\n").length > count;
+    await follower.readUntil(lines(100));
     await daemon.call("set", {
       name: "web",
       options: { "stdout_stream.filename": join(daemon.dir, "web2.log") },
       waiting: true,
     });
-    await readUntil(300);
-    proc.kill("SIGINT");
-    expect(await proc.exited).toBe(0);
-    reader.releaseLock();
+    await follower.readUntil(lines(300));
+    expect((await follower.interrupt()).code).toBe(0);
+    const text = follower.text();
     const got = numbers(text.slice(0, text.lastIndexOf("\n")), pid);
     expect(got.findIndex((n, i) => n !== got[0]! + i)).toBe(-1);
     expect(await pidOf("web")).toBe(pid);
@@ -181,33 +198,18 @@ describe("circus ctl logs -f across a daemon restart", () => {
       waitFor(async () => (await pyCall(endpoint, "status", {}, 300).catch(() => null))?.status === "ok", 10000);
     let d = startOne();
     await answering();
-    const follower = Bun.spawn([...circusCommand(), "ctl", "--endpoint", endpoint, "--timeout", "2", "logs", "-f"], {
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    followers.push(follower);
+    const follower = follow(endpoint, "--timeout", "2", "logs", "-f");
     try {
-      let out = "";
-      const reader = follower.stdout.getReader();
-      const decoder = new TextDecoder();
-      const readUntil = async (count: number) => {
-        while ((out.match(/ up\n/g) ?? []).length < count) {
-          const { value, done } = await reader.read();
-          if (done) throw new Error(`logs -f ended: ${out}`);
-          out += decoder.decode(value);
-        }
-      };
-      await readUntil(1);
+      const ups = (count: number) => (text: string) => (text.match(/ up\n/g) ?? []).length >= count;
+      await follower.readUntil(ups(1));
       d.kill("SIGTERM");
       expect(await d.exited).toBe(0);
       d = startOne();
-      await readUntil(2);
-      const ups = out.match(/^gen\.\d+ \| gen \d+ up$/gm) ?? [];
-      expect(ups.length).toBe(2);
-      follower.kill("SIGINT");
-      expect(await follower.exited).toBe(0);
-      const err = await new Response(follower.stderr).text();
-      expect(err).toContain("circusctl: lost the daemon");
+      await follower.readUntil(ups(2));
+      expect(follower.text().match(/^gen\.\d+ \| gen \d+ up$/gm) ?? []).toHaveLength(2);
+      const { code, stderr } = await follower.interrupt();
+      expect(code).toBe(0);
+      expect(stderr).toContain("circusctl: lost the daemon");
     } finally {
       d.kill("SIGTERM");
       await d.exited;
@@ -231,25 +233,13 @@ graceful_timeout = 1
 stdout_stream.class = NullStream
 `);
     try {
-      const proc = Bun.spawn([...circusCommand(), "ctl", "--endpoint", flood.endpoint, "logs", "burst", "-f"], {
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      followers.push(proc);
-      let text = "";
-      const reader = proc.stdout.getReader();
-      const decoder = new TextDecoder();
+      const follower = follow(flood.endpoint, "logs", "burst", "-f");
       // 40 bursts' worth of polls (at least 40 of them truncated) before it is interrupted.
-      while ((text.match(/ 50\n/g) ?? []).length < 40) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`ctl logs -f ended early: ${text}`);
-        text += decoder.decode(value);
-      }
-      proc.kill("SIGINT");
-      expect(await proc.exited).toBe(0);
-      reader.releaseLock();
-      const stderr = await new Response(proc.stderr).text();
-      expect(stderr).toBe("circusctl: some lines were missed (the output outran the daemon's tail buffer)\n");
+      await follower.readUntil((text) => (text.match(/ 50\n/g) ?? []).length >= 40);
+      expect(await follower.interrupt()).toEqual({
+        code: 0,
+        stderr: "circusctl: some lines were missed (the output outran the daemon's tail buffer)\n",
+      });
     } finally {
       await flood.stop();
     }
