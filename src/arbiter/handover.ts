@@ -38,6 +38,7 @@ export interface HandedWatcher {
   tail: TailSnapshot | null;
 }
 
+/** A listening socket's name, fd and address: the fd stays open across the exec. */
 export interface HandedSocket {
   name: string;
   fd: number;

@@ -23,14 +23,8 @@ import { closeFd } from "../os/fs.ts";
 
 const log = getLogger("circus.sockets");
 
-/** A socket as `listsockets` shows it. */
-export interface CircusSocket {
-  name: string;
-  fd: number;
-  host: string;
-  port: number;
-  path: string | null;
-  backlog: number;
+/** A socket as `listsockets` shows it: what an upgrade hands over, and what the daemon keeps of it. */
+export interface CircusSocket extends HandedSocket {
   config: SocketConfig;
   bound: BoundSocket;
   /** so_reuseport: `fd` is an unbound placeholder; each spawn binds its own socket. */
