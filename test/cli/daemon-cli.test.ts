@@ -215,6 +215,14 @@ describe("--daemon", () => {
   });
 });
 
+/** `circus daemon --print-unit` on a config file `name` holding `ini`, in a fresh directory. */
+function printUnit(ini: string, name = "circus.ini"): { r: ReturnType<typeof run>; dir: string } {
+  const dir = tempDir();
+  const path = join(dir, name);
+  writeFileSync(path, ini);
+  return { r: run(["daemon", "--print-unit", path]), dir };
+}
+
 describe("--print-unit", () => {
   test("prints the unit: systemd-analyze verify passes, and its start, reload and stop work", async () => {
     const dir = tempDir();
@@ -274,14 +282,10 @@ describe("--print-unit", () => {
   }, 30000);
 
   test("an ipc endpoint in /run/circus and a watcher switching users: root, the runtime directory, no warning", () => {
-    const dir = tempDir();
-    const path = join(dir, "circus.ini");
-    writeFileSync(
-      path,
+    const unit = printUnit(
       "[circus]\nendpoint = ipc:///run/circus/control.sock\npubsub_endpoint = ipc:///run/circus/pubsub.sock\n\n" +
         "[watcher:web]\ncmd = sleep 300\nuid = nobody\ngraceful_timeout = 90\n",
-    );
-    const unit = run(["daemon", "--print-unit", path]).stdout;
+    ).r.stdout;
     expect(unit).toContain("# root: watcher web set uid/gid (the daemon switches to them itself).\nUser=root\n");
     expect(unit).toContain("RuntimeDirectory=circus\n");
     expect(unit).toContain("TimeoutStopSec=120\n");
@@ -290,15 +294,11 @@ describe("--print-unit", () => {
   });
 
   test("probes lengthen TimeoutStartSec; a systemd = true socket gets the socket unit's hint", () => {
-    const dir = tempDir();
-    const path = join(dir, "circus.ini");
-    writeFileSync(
-      path,
+    const unit = printUnit(
       "[socket:web]\nsystemd = true\n[watcher:db]\ncmd = sleep 300\nready.tcp = 127.0.0.1:5432\nready.timeout = 60\n" +
         "[watcher:web]\ncmd = sleep 300\nuse_sockets = true\ndepends_on = db\nready.log = listening\nready.timeout = 45\n" +
         "[watcher:cron]\ncmd = sleep 300\nautostart = false\nready.log = x\nready.timeout = 600\n",
-    );
-    const unit = run(["daemon", "--print-unit", path]).stdout;
+    ).r.stdout;
     // db then web, one after the other: 60 + 45 s, and a margin; cron does not start with the daemon.
     expect(unit).toContain("Type=notify\nNotifyAccess=main\nTimeoutStartSec=135\n");
     expect(unit).toContain("# [socket:web] has systemd = true: a circus.socket unit passes it\n");
@@ -306,19 +306,13 @@ describe("--print-unit", () => {
   });
 
   test("a config path with % and $ is written so systemd runs that path, not its expansion", () => {
-    const dir = tempDir();
-    const path = join(dir, "100%h $HOME.ini");
-    writeFileSync(path, "[watcher:w]\ncmd = sleep 300\n");
-    const unit = run(["daemon", "--print-unit", path]).stdout;
-    const exec = unit.split("\n").find((l) => l.startsWith("ExecStart="));
+    const { r, dir } = printUnit("[watcher:w]\ncmd = sleep 300\n", "100%h $HOME.ini");
+    const exec = r.stdout.split("\n").find((l) => l.startsWith("ExecStart="));
     expect(exec).toBe(`ExecStart=${circusCommand().join(" ")} daemon "${dir}/100%%h $$HOME.ini"`);
   });
 
   test("a config that does not load prints no unit: exit 1 with the problems", () => {
-    const dir = tempDir();
-    const path = join(dir, "circus.ini");
-    writeFileSync(path, "[watcher:w]\nnumprocesses = 1\n");
-    const r = run(["daemon", "--print-unit", path]);
+    const { r } = printUnit("[watcher:w]\nnumprocesses = 1\n");
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr).toContain("cmd is required");
