@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, startDaemon, type Reply, type RunningDaemon, pyCall } from "../helpers/daemon.ts";
+import { freePort, startDaemon, type Reply, type RunningDaemon, pyCall, waitPids } from "../helpers/daemon.ts";
 import { ROOT, BUN, PYTHON } from "../helpers/paths.ts";
 import { isAlive, Output, run, spawnTracked, zombieChildren } from "../helpers/processes.ts";
 import { tempDir } from "../helpers/temp.ts";
@@ -203,15 +203,9 @@ describe("circus ctl upgrade", () => {
   }, 60_000);
 });
 
+/** waitPids, sorted as pidsOf returns them. */
 async function waitForPids(d: RunningDaemon, name: string, count: number): Promise<number[]> {
-  return waitFor(
-    async () => {
-      const pids = await pidsOf(d, name);
-      return pids.length === count ? pids : null;
-    },
-    5000,
-    `${count} processes of ${name}`,
-  );
+  return (await waitPids(d, name, count)).sort((a, b) => a - b);
 }
 
 /** A daemon with one watcher writing numbered lines (its tail shows whether reading goes on). */
@@ -223,6 +217,31 @@ pubsub_endpoint = {pubsub}
 cmd = sh {dir}/count.sh w$(circus.wid)
 numprocesses = 2
 `;
+
+/**
+ * Build A running two sleepers of watcher count with a pidfile outside its own directory, so that the
+ * next daemon on that pidfile finds its worker journal. Sleepers: a worker writing to its captured
+ * stdout would die of SIGPIPE with a killed daemon.
+ */
+async function journaledSleepers(prefix: string) {
+  const pidfile = join(tempDir(prefix), "circus.pid");
+  const ini = SMALL.replace("cmd = sh {dir}/count.sh w$(circus.wid)", "cmd = sleep 120");
+  const d = await startDaemon(ini, ["--pidfile", pidfile], { command: [binaryA] });
+  defer(async () => {
+    await d.stop();
+  });
+  return { d, ini, pidfile, pids: await waitForPids(d, "count", 2) };
+}
+
+/** The next daemon on `pidfile` stops the workers `pids` a dead one left; returns it. */
+async function nextDaemonStops(ini: string, pidfile: string, pids: number[], files?: Record<string, string>) {
+  const next = await startDaemon(ini, ["--pidfile", pidfile], { command: [binaryA], files });
+  defer(async () => {
+    await next.stop();
+  });
+  await waitFor(() => pids.every((pid) => !isAlive(pid)), 10_000, "the workers left behind to be stopped");
+  return next;
+}
 
 /** The newest line in watcher count's tail ("" before the first). */
 async function lastLogLine(d: RunningDaemon): Promise<string> {
@@ -521,29 +540,14 @@ cmd = sh -c 'at=$(readlink /proc/$PPID/exe); while [ "$(readlink /proc/$PPID/exe
   }, 30_000);
 
   test("the new image keeps the worker journal: after an upgrade and a kill -9, the next daemon stops the workers left", async () => {
-    const shared = tempDir("circus-upgrade-journal-");
-    const pidfile = join(shared, "circus.pid");
-    // Sleepers: a worker writing to its captured stdout would die of SIGPIPE with the killed daemon.
-    const ini = SMALL.replace("cmd = sh {dir}/count.sh w$(circus.wid)", "cmd = sleep 120");
-    const d = await startDaemon(ini, ["--pidfile", pidfile], { command: [binaryA] });
-    defer(async () => {
-      await d.stop();
-    });
-    const pids = await waitForPids(d, "count", 2);
+    const { d, ini, pidfile, pids } = await journaledSleepers("circus-upgrade-journal-");
     expect((await d.call("upgrade", { binary: binaryB })).status).toBe("ok");
     await waitUpgraded(d, 1);
     expect(readFileSync(pidfile, "utf8").trim()).toBe(String(d.proc.pid));
     d.proc.kill("SIGKILL");
     await d.proc.exited;
     for (const pid of pids) expect(isAlive(pid)).toBe(true);
-    const next = await startDaemon(SMALL, ["--pidfile", pidfile], {
-      command: [binaryA],
-      files: { "count.sh": COUNTER },
-    });
-    defer(async () => {
-      await next.stop();
-    });
-    await waitFor(() => pids.every((pid) => !isAlive(pid)), 10_000, "the workers left behind to be stopped");
+    const next = await nextDaemonStops(SMALL, pidfile, pids, { "count.sh": COUNTER });
     expect(next.output()).toContain("2 workers of a previous daemon");
   }, 30_000);
 
@@ -564,14 +568,7 @@ cmd = sh -c 'at=$(readlink /proc/$PPID/exe); while [ "$(readlink /proc/$PPID/exe
   }, 30_000);
 
   test("a new image that cannot start exits as if killed: its workers are in the journal and the next daemon stops them", async () => {
-    const shared = tempDir("circus-upgrade-nostart-");
-    const pidfile = join(shared, "circus.pid");
-    const ini = SMALL.replace("cmd = sh {dir}/count.sh w$(circus.wid)", "cmd = sleep 120");
-    const d = await startDaemon(ini, ["--pidfile", pidfile], { command: [binaryA] });
-    defer(async () => {
-      await d.stop();
-    });
-    const pids = await waitForPids(d, "count", 2);
+    const { d, ini, pidfile, pids } = await journaledSleepers("circus-upgrade-nostart-");
     // A socket new in the config whose port is taken: the check loads the config fine, the bind after the exec fails.
     const holder = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     defer(() => holder.stop(true));
@@ -584,11 +581,7 @@ cmd = sh -c 'at=$(readlink /proc/$PPID/exe); while [ "$(readlink /proc/$PPID/exe
     expect(d.output()).toContain("EADDRINUSE");
     for (const pid of pids) expect(isAlive(pid)).toBe(true);
     holder.stop(true);
-    const next = await startDaemon(ini, ["--pidfile", pidfile], { command: [binaryA] });
-    defer(async () => {
-      await next.stop();
-    });
-    await waitFor(() => pids.every((pid) => !isAlive(pid)), 10_000, "the workers left behind to be stopped");
+    await nextDaemonStops(ini, pidfile, pids);
   }, 30_000);
 
   test("readiness carries over: ready workers stay ready, and the health endpoint never refuses a probe", async () => {
