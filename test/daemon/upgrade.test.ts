@@ -540,7 +540,7 @@ cmd = sh -c 'at=$(readlink /proc/$PPID/exe); while [ "$(readlink /proc/$PPID/exe
   }, 30_000);
 
   test("the new image keeps the worker journal: after an upgrade and a kill -9, the next daemon stops the workers left", async () => {
-    const { d, ini, pidfile, pids } = await journaledSleepers("circus-upgrade-journal-");
+    const { d, pidfile, pids } = await journaledSleepers("circus-upgrade-journal-");
     expect((await d.call("upgrade", { binary: binaryB })).status).toBe("ok");
     await waitUpgraded(d, 1);
     expect(readFileSync(pidfile, "utf8").trim()).toBe(String(d.proc.pid));
