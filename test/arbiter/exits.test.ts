@@ -9,8 +9,7 @@ import type { RespawnTiming } from "../../src/arbiter/backoff.ts";
 import { exitReason, isTransientSpawnError, lastExitOf } from "../../src/arbiter/exits.ts";
 import { OsError } from "../../src/os/errors.ts";
 import { setLogSink } from "../../src/util/log.ts";
-import { ROOT } from "../helpers/paths.ts";
-import { run } from "../helpers/processes.ts";
+import { runScript } from "../helpers/processes.ts";
 import { alive, killLeftovers, standaloneWatcher, until, wcfg } from "./helpers.ts";
 
 afterEach(killLeftovers);
@@ -198,14 +197,15 @@ describe("spawn failures and max_retry", () => {
 
   test("a program started through the launcher leaves the daemon no more fds than a direct spawn, once it runs", async () => {
     // Counted in a process of its own: this one's fd table also changes with what other tests left closing.
-    const result = await run([process.execPath, join(ROOT, "test/fixtures/launcher-fds.ts")]);
-    expect({ code: result.code, stderr: result.stderr.slice(-2000) }).toEqual({ code: 0, stderr: "" });
-    const counts = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as Record<
-      string,
-      number | string | null | boolean
-    >;
+    const counts = await runScript<{
+      before: number;
+      afterDirect: number;
+      afterLauncher: number;
+      launchFailure: string | null;
+      running: boolean;
+    }>("test/fixtures/launcher-fds.ts");
     expect(counts).toMatchObject({ launchFailure: null, running: true });
-    const { before, afterDirect, afterLauncher } = counts as Record<string, number>;
+    const { before, afterDirect, afterLauncher } = counts;
     expect(afterLauncher! - afterDirect!).toBe(afterDirect! - before!);
   });
 

@@ -4,20 +4,15 @@
 // shows after reloads are the heap's high-water mark, not objects kept).
 
 import { describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { grownTypes, type HeapCount } from "../fixtures/retention/heap.ts";
-import { ROOT } from "../helpers/paths.ts";
-import { run } from "../helpers/processes.ts";
+import { runScript } from "../helpers/processes.ts";
 
 describe("a worker's life leaves nothing behind", () => {
   test("reloads and kill storms of 100 captured workers: as many live objects after 8 rounds as after 2", async () => {
     // The watcher runs in a process of its own: this one's heap holds other test files' objects too.
-    const result = await run([process.execPath, join(ROOT, "test/fixtures/retention/scenario.ts")]);
-    expect({ code: result.code, stderr: result.stderr.slice(-2000) }).toEqual({ code: 0, stderr: "" });
-    const { before, after } = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as {
-      before: HeapCount;
-      after: HeapCount;
-    };
+    const { before, after } = await runScript<{ before: HeapCount; after: HeapCount }>(
+      "test/fixtures/retention/scenario.ts",
+    );
     // One object kept per worker's life would add 900 (6 rounds × 150 lives; a { pid } kept per spawn
     // measured 679). The scenario's own `looks` of the first count add ~26. What grew, when it fails:
     const looks = { before: before.looks, after: after.looks };

@@ -3,12 +3,13 @@
 // when started outside a test (see ./cleanup.ts). Also the /proc probes tests assert with.
 
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { childrenOf, descendantsOf } from "../../src/os/process.ts";
 import { readStat } from "../../src/os/proc.ts";
 import { signalNumber } from "../../src/os/signals.ts";
 import { defer } from "./cleanup.ts";
-import { PYTHON } from "./paths.ts";
+import { PYTHON, ROOT } from "./paths.ts";
 import { until, within } from "./wait.ts";
 
 export { childrenOf, descendantsOf };
@@ -79,6 +80,17 @@ export async function run(
     proc.exited,
   ]);
   return { code, stdout, stderr };
+}
+
+/**
+ * Run the script `path` (from the repository's root) with this Bun, in a process of its own (a
+ * measurement this test worker's leftovers must not touch), and return the JSON of its last stdout line.
+ * It must exit 0 and write nothing on stderr; otherwise the error carries the end of its stderr.
+ */
+export async function runScript<T>(path: string): Promise<T> {
+  const { code, stdout, stderr } = await run([process.execPath, join(ROOT, path)]);
+  if (code !== 0 || stderr !== "") throw new Error(`${path} exited ${code}, stderr: ${stderr.slice(-2000)}`);
+  return JSON.parse(stdout.trim().split("\n").at(-1)!) as T;
 }
 
 /** Send `signal`, wait up to `graceMs` for the exit, then SIGKILL; resolves with the exit code (-1 if killed). */

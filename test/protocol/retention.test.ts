@@ -3,20 +3,15 @@
 // what stayed after that was the JS heap's garbage between collections, not objects still referenced).
 
 import { describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { grownTypes, type HeapCount } from "../fixtures/retention/heap.ts";
-import { ROOT } from "../helpers/paths.ts";
-import { run } from "../helpers/processes.ts";
+import { runScript } from "../helpers/processes.ts";
 
 describe("the control channel retains nothing per request or connection", () => {
   test("3 000 connect cycles and 30 000 commands leave as many live objects as 300 and 3 000", async () => {
     // The server runs in a process of its own: this one's heap holds other test files' objects too.
-    const result = await run([process.execPath, join(ROOT, "test/fixtures/retention/control.ts")]);
-    expect({ code: result.code, stderr: result.stderr.slice(-2000) }).toEqual({ code: 0, stderr: "" });
-    const { before, after } = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as {
-      before: HeapCount;
-      after: HeapCount;
-    };
+    const { before, after } = await runScript<{ before: HeapCount; after: HeapCount }>(
+      "test/fixtures/retention/control.ts",
+    );
     // One object kept per cycle or per command would add thousands. What grew, when it fails:
     expect({ growth: after.count - before.count < 1000, grown: grownTypes(before, after) }).toMatchObject({
       growth: true,
