@@ -170,8 +170,9 @@ async function takeHandover(): Promise<DaemonHandover | null> {
 }
 
 /**
- * `--check`: load the config and look at the pidfile's place (`--pidfile`, or `[circus] pidfile`) (a live daemon holding it is fine: an
- * upgrade checks while it runs); on success the last line tells an upgrading daemon what this binary reads.
+ * `--check`: load the config and look at the pidfile's place (`--pidfile`, or `[circus] pidfile`); a live
+ * daemon holding it is fine, as an upgrade checks while it runs. On success the last line tells an
+ * upgrading daemon what this binary reads.
  */
 async function checkConfig(configPath: string, pidfile: string | null): Promise<number> {
   const { loadConfig } = await import("../config/load.ts");
