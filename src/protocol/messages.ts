@@ -3,6 +3,7 @@
 
 import type { CommandResult, Json, JsonObject, Reply } from "./command.ts";
 import { CommandError, Errno } from "./errors.ts";
+import { epochSeconds } from "../arbiter/bus.ts";
 import { circusJson } from "./floats.ts";
 
 /** A request that parsed: `command` is lower-cased, `properties` defaults to `{}`. */
@@ -28,11 +29,6 @@ export interface BadRequest {
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
-
-/** Epoch seconds as a float with microseconds, like Python's `time.time()`. */
-export function now(): number {
-  return (performance.timeOrigin + performance.now()) / 1000;
-}
 
 /** Parse a request body; never throws. */
 export function parseRequest(body: Uint8Array | string): Request | BadRequest {
@@ -86,7 +82,7 @@ function bad(errno: Errno, reason: string, id: Json, cast: boolean): BadRequest 
  * with the watcher state.
  */
 export function okReply(id: Json, result?: CommandResult): Reply {
-  const reply = { status: "ok", time: now() } as Reply;
+  const reply = { status: "ok", time: epochSeconds() } as Reply;
   if (result) for (const key in result) if (result[key] !== undefined) reply[key] = result[key] as Json;
   reply.id = id;
   return reply;
@@ -94,7 +90,7 @@ export function okReply(id: Json, result?: CommandResult): Reply {
 
 /** The error envelope, in Circus's key order; `tb` carries detail Circus would put in a traceback (or null). */
 export function errorReply(id: Json, errno: number, reason: string, tb: string | null = null): Reply {
-  return { status: "error", reason, tb, time: now(), errno, id };
+  return { status: "error", reason, tb, time: epochSeconds(), errno, id };
 }
 
 /** Serialize a reply into the single frame sent back, as circusd's json.dumps writes it. */
